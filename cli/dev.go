@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/config"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/devstack"
+	"github.com/rebound-returns/rebound/worker"
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+func devCommand() *command {
+	return &command{
+		name:    "dev",
+		summary: "run the whole platform in one process: embedded Temporal server, database, migrations, API and worker",
+		mode:    config.ModeDev,
+		flags: []flagVar{
+			{"http-addr", "REBOUND_HTTP_ADDR", "address of the HTTP API"},
+			{"temporal-address", "REBOUND_TEMPORAL_ADDRESS", "host:port the embedded Temporal server listens on"},
+			{"data-dir", "REBOUND_DATA_DIR", "directory of the Temporal state and the default SQLite database"},
+			{"database-url", "REBOUND_DATABASE_URL", "database URL (default: SQLite file in the data dir)"},
+		},
+		run: runDev,
+	}
+}
+
+func runDev(ctx context.Context, env *Env, _ []string) error {
+	cfg := env.Config
+	log := newLogger(env)
+	started := time.Now()
+
+	host, port, err := splitHostPort(cfg.TemporalAddress)
+	if err != nil {
+		return fmt.Errorf("REBOUND_TEMPORAL_ADDRESS: %w", err)
+	}
+	ts, err := devstack.Start(ctx, devstack.Options{
+		DataDir:  cfg.DataDir,
+		Host:     host,
+		Port:     port,
+		Logger:   log,
+		LogLevel: cfg.TemporalLogLevel,
+	})
+	if err != nil {
+		return err
+	}
+	// Stopped last, after everything that talks to it.
+	defer stopWithin(log, "temporal server", 3*time.Second, ts.Stop)
+
+	d, err := openDB(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	version, err := db.Migrate(ctx, d, log)
+	if err != nil {
+		return err
+	}
+
+	c, err := temporalClient(withAddress(cfg, ts.HostPort()), log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	l, err := listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	metrics := api.NewMetrics()
+	handler := api.NewHandler(api.Deps{
+		Logger:         log,
+		Metrics:        metrics,
+		Ready:          readinessChecks(d, c),
+		RequestTimeout: cfg.HTTPRequestTimeout,
+	})
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return worker.Run(gctx, c, worker.Deps{
+			Activities:  &activities.Activities{Store: d},
+			Logger:      log,
+			StopTimeout: cfg.WorkerStopTimeout,
+		})
+	})
+	g.Go(func() error { return serveHTTP(gctx, l, handler, cfg, log, cfg.ShutdownTimeout) })
+
+	fmt.Fprintf(env.Stdout, `
+Rebound dev is running (started in %s)
+  API        %s   health /healthz · readiness /readyz · metrics /metrics
+  Temporal   %s   namespace %s · state in %s
+  Database   %s   schema version %d
+  Worker     polling task queue %q
+Press Ctrl-C to stop.
+
+`, time.Since(started).Round(time.Millisecond), httpURL(l.Addr()), ts.HostPort(), cfg.TemporalNamespace,
+		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue)
+
+	err = g.Wait()
+	log.Info("shutting down")
+	return err
+}
+
+// withAddress returns a copy of cfg whose Temporal address is hostPort.
+func withAddress(cfg *config.Config, hostPort string) *config.Config {
+	c := *cfg
+	c.TemporalAddress = hostPort
+	return &c
+}
+
+func splitHostPort(hp string) (string, int, error) {
+	host, p, err := net.SplitHostPort(hp)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return "", 0, fmt.Errorf("bad port %q", p)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return host, port, nil
+}
+
+// describeDatabase names the database without its password.
+func describeDatabase(raw string) string {
+	t, err := db.ParseURL(raw)
+	if err != nil {
+		return "?"
+	}
+	if t.Dialect == db.SQLite {
+		abs, err := filepath.Abs(t.Path)
+		if err != nil {
+			abs = t.Path
+		}
+		return "sqlite " + abs
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "postgres"
+	}
+	return u.Redacted()
+}
+
+// stopWithin runs stop but gives up waiting after d, so that one slow part
+// cannot hold the process past its shutdown budget.
+func stopWithin(log *slog.Logger, what string, d time.Duration, stop func() error) {
+	done := make(chan error, 1)
+	go func() { done <- stop() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			log.Warn("stop failed", "part", what, "err", err)
+		}
+	case <-time.After(d):
+		log.Warn("stop took too long; leaving it", "part", what, "after", d)
+	}
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/config"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/logging"
+	"github.com/rebound-returns/rebound/worker"
+)
+
+// This file builds the parts every long-running subcommand shares.
+
+func newLogger(env *Env) *slog.Logger {
+	return logging.New(env.Stderr, env.Config.LogFormat, env.Config.LogLevel)
+}
+
+func openDB(cfg *config.Config, log *slog.Logger) (*db.DB, error) {
+	return db.Open(cfg.DatabaseURL, db.Pool{
+		MaxOpen:     cfg.DBMaxOpenConns,
+		MaxIdle:     cfg.DBMaxIdleConns,
+		MaxLifetime: cfg.DBConnMaxLifetime,
+	}, log)
+}
+
+// temporalClient returns a client that connects on first use, so that the
+// API and the worker start (and report not ready) while Temporal is down.
+func temporalClient(cfg *config.Config, log *slog.Logger) (client.Client, error) {
+	c, err := client.NewLazyClient(client.Options{
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal client: %w", err)
+	}
+	return c, nil
+}
+
+// readinessChecks are what /readyz asks: the database answers and is
+// migrated, Temporal answers, and a worker polls the task queue.
+func readinessChecks(d *db.DB, c client.Client) []api.Check {
+	return []api.Check{
+		{Name: "database", Fn: func(ctx context.Context) error {
+			if err := d.Ping(ctx); err != nil {
+				return errors.New("database unreachable")
+			}
+			m, err := db.NewMigrator(d, nil)
+			if err != nil {
+				return err
+			}
+			v, err := m.Version(ctx)
+			if err != nil {
+				return errors.New("schema version unreadable: run rebound migrate")
+			}
+			if v < m.Latest() {
+				return fmt.Errorf("schema at version %d, this binary needs %d: run rebound migrate", v, m.Latest())
+			}
+			return nil
+		}},
+		{Name: "temporal", Fn: func(ctx context.Context) error {
+			if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+				return errors.New("temporal unreachable")
+			}
+			return nil
+		}},
+		{Name: "worker", Fn: func(ctx context.Context) error {
+			return worker.CheckPolling(ctx, c)
+		}},
+	}
+}
+
+// listen opens the HTTP listener first, so that a taken port fails the
+// start at once and the printed address is the real one.
+func listen(addr string) (net.Listener, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return l, nil
+}
+
+// serveHTTP serves h on l until ctx ends, then drains for at most drain.
+func serveHTTP(ctx context.Context, l net.Listener, h http.Handler, cfg *config.Config, log *slog.Logger, drain time.Duration) error {
+	srv := api.NewHTTPServer(l.Addr().String(), h, api.ServerTimeouts{
+		ReadHeader: cfg.HTTPReadHeaderTimeout,
+		Idle:       cfg.HTTPIdleTimeout,
+	}, log)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("http drain: %w", err)
+	}
+	return nil
+}
+
+// httpURL is a clickable URL for a listener address.
+func httpURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/config"
+	"github.com/rebound-returns/rebound/worker"
+)
+
+func apiCommand() *command {
+	return &command{
+		name:    "api",
+		summary: "serve the HTTP API against an external Temporal cluster and database",
+		mode:    config.ModeAPI,
+		flags:   []flagVar{{"http-addr", "REBOUND_HTTP_ADDR", "address of the HTTP API"}},
+		run:     runAPI,
+	}
+}
+
+func runAPI(ctx context.Context, env *Env, _ []string) error {
+	cfg := env.Config
+	log := newLogger(env)
+	d, err := openDB(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	c, err := temporalClient(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	l, err := listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	handler := api.NewHandler(api.Deps{
+		Logger:         log,
+		Metrics:        api.NewMetrics(),
+		Ready:          readinessChecks(d, c),
+		RequestTimeout: cfg.HTTPRequestTimeout,
+	})
+	log.Info("api listening", "addr", l.Addr().String(), "temporal", cfg.TemporalAddress)
+	return serveHTTP(ctx, l, handler, cfg, log, cfg.ShutdownTimeout)
+}
+
+func workerCommand() *command {
+	return &command{
+		name:    "worker",
+		summary: "run the Temporal worker; it serves /healthz, /readyz and /metrics on REBOUND_HTTP_ADDR",
+		mode:    config.ModeWorker,
+		flags:   []flagVar{{"http-addr", "REBOUND_HTTP_ADDR", "address of the health and metrics endpoints"}},
+		run:     runWorker,
+	}
+}
+
+func runWorker(ctx context.Context, env *Env, _ []string) error {
+	cfg := env.Config
+	log := newLogger(env)
+	d, err := openDB(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	c, err := temporalClient(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	l, err := listen(cfg.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	handler := api.NewOpsHandler(api.Deps{
+		Logger:  log,
+		Metrics: api.NewMetrics(),
+		Ready:   readinessChecks(d, c),
+	})
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return worker.Run(gctx, c, worker.Deps{
+			Activities:  &activities.Activities{Store: d},
+			Logger:      log,
+			StopTimeout: cfg.WorkerStopTimeout,
+		})
+	})
+	g.Go(func() error { return serveHTTP(gctx, l, handler, cfg, log, cfg.ShutdownTimeout) })
+	return g.Wait()
+}

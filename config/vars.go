@@ -1,0 +1,39 @@
+package config
+
+// Var documents one environment variable Rebound reads. Vars is the single
+// list of them: Load reads only these, the README's table is checked against
+// it, and so is docker-compose.yml.
+type Var struct {
+	Name    string
+	Default string // "" when there is none (or when it depends on the command)
+	Doc     string
+}
+
+// Vars lists every variable, in the order of the README's table.
+var Vars = []Var{
+	{"REBOUND_LOG_LEVEL", "info", "Log level: debug, info, warn or error."},
+	{"REBOUND_LOG_FORMAT", "text in dev, else json", "Log format: text or json."},
+	{"REBOUND_HTTP_ADDR", ":8080", "Address the HTTP API listens on (api, dev)."},
+	{"REBOUND_HTTP_READ_HEADER_TIMEOUT", "5s", "Time allowed to read a request's headers."},
+	{"REBOUND_HTTP_IDLE_TIMEOUT", "120s", "Time a keep-alive connection may stay idle."},
+	{"REBOUND_HTTP_REQUEST_TIMEOUT", "30s", "Deadline of an ordinary API request (upload and export routes set their own)."},
+	{"REBOUND_SHUTDOWN_TIMEOUT", "8s", "Time allowed to drain HTTP requests and stop the worker on SIGINT/SIGTERM (at most 10s)."},
+	{"REBOUND_DATABASE_URL", "sqlite:.rebound/rebound.db in dev, else required", "postgres://user:pass@host:5432/db?sslmode=disable, or sqlite:path/to/file.db."},
+	{"REBOUND_DB_MAX_OPEN_CONNS", "20", "Postgres connection pool size (SQLite always uses one writer connection)."},
+	{"REBOUND_DB_MAX_IDLE_CONNS", "5", "Idle Postgres connections kept open."},
+	{"REBOUND_DB_CONN_MAX_LIFETIME", "30m", "Lifetime of a Postgres connection before it is replaced."},
+	{"REBOUND_TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port; in dev, where the embedded server listens."},
+	{"REBOUND_TEMPORAL_NAMESPACE", "default", "Temporal namespace."},
+	{"REBOUND_TEMPORAL_LOG_LEVEL", "warn", "Level of the embedded Temporal server's own log lines (dev)."},
+	{"REBOUND_DATA_DIR", ".rebound", "Directory of dev state: the Temporal server's SQLite file and the default database (dev)."},
+	{"REBOUND_WORKER_STOP_TIMEOUT", "5s", "Time the worker gives running activities to finish when it stops."},
+}
+
+// Names returns the names of Vars.
+func Names() []string {
+	out := make([]string, len(Vars))
+	for i, v := range Vars {
+		out[i] = v.Name
+	}
+	return out
+}

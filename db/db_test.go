@@ -1,0 +1,277 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/db/dbtest"
+)
+
+func TestParseURL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		dialect db.Dialect
+		path    string
+		wantErr string
+	}{
+		{in: "postgres://u:p@localhost:5432/rebound?sslmode=disable", dialect: db.Postgres},
+		{in: "postgresql://localhost/rebound", dialect: db.Postgres},
+		{in: "sqlite:.rebound/rebound.db", dialect: db.SQLite, path: ".rebound/rebound.db"},
+		{in: "sqlite:///var/lib/rebound.db", dialect: db.SQLite, path: "/var/lib/rebound.db"},
+		{in: "nonsense", wantErr: "is not a database URL"},
+		{in: "mysql://localhost/x", wantErr: "is not a database URL"},
+		{in: "postgres:///rebound", wantErr: "names no host"},
+		{in: "postgres://secret:hunter2@localhost", wantErr: "names no database"},
+		{in: "sqlite:", wantErr: "names no file"},
+	}
+	for _, tc := range tests {
+		got, err := db.ParseURL(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseURL(%q) error = %v, want %q", tc.in, err, tc.wantErr)
+			}
+			if err != nil && strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("ParseURL error echoes the password: %v", err)
+			}
+			continue
+		}
+		if err != nil || got.Dialect != tc.dialect || got.Path != tc.path {
+			t.Errorf("ParseURL(%q) = %+v, %v; want %s %q", tc.in, got, err, tc.dialect, tc.path)
+		}
+	}
+}
+
+func TestMigrationsUpDownUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			d, err := db.Open(e.URL(t), db.DefaultPool, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			m, err := db.NewMigrator(d, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Latest() < 1 {
+				t.Fatalf("no migrations embedded for %s", d.Dialect())
+			}
+			for round := 1; round <= 2; round++ {
+				v, err := m.Up(ctx)
+				if err != nil || v != m.Latest() {
+					t.Fatalf("round %d: up = %d, %v; want %d", round, v, err, m.Latest())
+				}
+				if err := d.CreateMerchant(ctx, &db.Merchant{Slug: "acme", Name: "Acme"}); err != nil {
+					t.Fatalf("round %d: schema unusable after up: %v", round, err)
+				}
+				v, err = m.DownTo(ctx, 0)
+				if err != nil || v != 0 {
+					t.Fatalf("round %d: down = %d, %v; want 0", round, v, err)
+				}
+				if err := d.CreateMerchant(ctx, &db.Merchant{Slug: "gone", Name: "Gone"}); err == nil {
+					t.Fatalf("round %d: merchants table still there after down", round)
+				}
+			}
+		})
+	}
+}
+
+func seedMerchant(t *testing.T, d *db.DB, slug string) *db.Merchant {
+	t.Helper()
+	m := &db.Merchant{Slug: slug, Name: strings.ToUpper(slug), Policy: db.JSON(`{"window_days":30}`)}
+	if err := d.CreateMerchant(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestMerchantsStoresTerminals(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := seedMerchant(t, d, "demo")
+		if err := d.CreateMerchant(ctx, &db.Merchant{Slug: "demo", Name: "Again"}); !errors.Is(err, db.ErrConflict) {
+			t.Fatalf("duplicate slug: err = %v, want ErrConflict", err)
+		}
+		got, err := d.MerchantBySlug(ctx, "demo")
+		if err != nil || got.ID != m.ID || got.Status != "active" {
+			t.Fatalf("MerchantBySlug = %+v, %v", got, err)
+		}
+		if string(got.Policy) == "" || !strings.Contains(string(got.Policy), "window_days") {
+			t.Fatalf("policy not kept: %s", got.Policy)
+		}
+		if _, err := d.MerchantBySlug(ctx, "nobody"); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("unknown merchant: err = %v, want ErrNotFound", err)
+		}
+		s := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main street"}
+		if err := d.CreateStore(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		for _, tid := range []string{"T0000002", "T0000001"} {
+			if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: tid, Kind: db.TerminalPhysical}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: "SHORT", Kind: db.TerminalVirtual}); err == nil {
+			t.Fatal("a terminal id that is not 8 characters was stored")
+		}
+		if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: db.NewID(), TerminalID: "T0000009", Kind: db.TerminalVirtual}); err == nil {
+			t.Fatal("a terminal of a store that does not exist was stored")
+		}
+		ts, err := d.Terminals(ctx, m.ID)
+		if err != nil || len(ts) != 2 || ts[0].TerminalID != "T0000001" {
+			t.Fatalf("Terminals = %+v, %v", ts, err)
+		}
+	})
+}
+
+func TestStaffUsernamesAreUniqueInAnyCase(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := seedMerchant(t, d, "demo")
+		u := &db.StaffUser{MerchantID: &m.ID, Username: "Clerk", Role: "clerk", PasswordHash: "x"}
+		if err := d.CreateStaff(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "CLERK", Role: "clerk", PasswordHash: "y"}); !errors.Is(err, db.ErrConflict) {
+			t.Fatalf("same name in other case: err = %v, want ErrConflict", err)
+		}
+		got, err := d.StaffByUsername(ctx, "cLeRk")
+		if err != nil || got.ID != u.ID || got.Role != "clerk" || got.LockedUntil != nil {
+			t.Fatalf("StaffByUsername = %+v, %v", got, err)
+		}
+		// An operator has no merchant; a clerk must have one.
+		if err := d.CreateStaff(ctx, &db.StaffUser{Username: "ops", Role: "operator", PasswordHash: "z"}); err != nil {
+			t.Fatalf("operator: %v", err)
+		}
+		if err := d.CreateStaff(ctx, &db.StaffUser{Username: "orphan", Role: "clerk", PasswordHash: "z"}); err == nil {
+			t.Fatal("a clerk without a merchant was stored")
+		}
+	})
+}
+
+func TestOrdersKeepLinesPaymentAndTimes(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := seedMerchant(t, d, "demo")
+		placed := time.Date(2026, 11, 20, 15, 4, 5, 0, time.FixedZone("CET", 3600))
+		delivered := placed.Add(48 * time.Hour)
+		o := &db.Order{
+			MerchantID: m.ID, OrderNumber: "A-1001", Currency: "EUR", PlacedAt: placed, DeliveredAt: &delivered,
+			ShippingAmount: 495, CustomerEmail: "ann@example.com", RequestHash: "h1",
+			Lines: []db.OrderLine{
+				{LineID: "2", Name: "Socks", Quantity: 3, UnitPrice: 999, Discount: 100},
+				{LineID: "1", Name: "Shoes", Category: "footwear", Quantity: 1, UnitPrice: 8999},
+			},
+			Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 12391, Currency: "EUR", TerminalID: "T0000001",
+				STAN: "000123", RRN: "632012345678", ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", CardFingerprint: "fp_abc"},
+		}
+		if err := d.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		dup := &db.Order{MerchantID: m.ID, OrderNumber: "A-1001", Currency: "EUR", PlacedAt: placed, RequestHash: "h2",
+			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 1}}}
+		if err := d.CreateOrder(ctx, dup); !errors.Is(err, db.ErrConflict) {
+			t.Fatalf("duplicate order number: err = %v, want ErrConflict", err)
+		}
+		got, err := d.OrderByNumber(ctx, m.ID, "A-1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.PlacedAt.Equal(placed) || got.DeliveredAt == nil || !got.DeliveredAt.Equal(delivered) {
+			t.Errorf("times: placed %v delivered %v; want %v %v", got.PlacedAt, got.DeliveredAt, placed, delivered)
+		}
+		if len(got.Lines) != 2 || got.Lines[0].LineID != "2" || got.Lines[1].LineID != "1" || got.Lines[0].Discount != 100 {
+			t.Errorf("lines not kept in order: %+v", got.Lines)
+		}
+		if got.Payment == nil || got.Payment.STAN != "000123" || got.Payment.Amount != 12391 || got.Payment.MaskedPAN != "411111******1111" {
+			t.Errorf("payment = %+v", got.Payment)
+		}
+		bad := &db.Order{MerchantID: m.ID, OrderNumber: "A-1002", Currency: "EUR", PlacedAt: placed, RequestHash: "h3",
+			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100, Discount: 101}}}
+		if err := d.CreateOrder(ctx, bad); err == nil {
+			t.Fatal("a discount above the line's price was stored")
+		}
+		if _, err := d.OrderByNumber(ctx, m.ID, "A-1002"); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("a failed order left rows behind: %v", err)
+		}
+	})
+}
+
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := seedMerchant(t, d, "demo")
+		e := &db.AuditEntry{MerchantID: &m.ID, Actor: "supervisor", ActorRole: "supervisor", Action: "return.review",
+			ResourceType: "return", ResourceID: "r1", Outcome: db.OutcomeSuccess, Origin: "10.0.0.1"}
+		if err := d.AppendAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+		if e.ID == 0 {
+			t.Fatal("audit entry got no id")
+		}
+		if err := d.Exec(ctx, "UPDATE audit_log SET outcome = 'failed' WHERE id = ?", e.ID); err == nil {
+			t.Fatal("an audit entry was updated")
+		}
+		if err := d.Exec(ctx, "DELETE FROM audit_log WHERE id = ?", e.ID); err == nil {
+			t.Fatal("an audit entry was deleted")
+		}
+		es, err := d.AuditLog(ctx, m.ID, 10)
+		if err != nil || len(es) != 1 || es[0].Outcome != db.OutcomeSuccess || es[0].Origin != "10.0.0.1" {
+			t.Fatalf("AuditLog = %+v, %v", es, err)
+		}
+	})
+}
+
+func TestApplyTransitionIsOrderedAndIdempotent(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := seedMerchant(t, d, "demo")
+		o := &db.Order{MerchantID: m.ID, OrderNumber: "A-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
+			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100}}}
+		if err := d.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "pending_verification", Method: "ship",
+			Contact: "ann@example.com", ContactKind: "email", Currency: "EUR",
+			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "too_small"}}}
+		if err := d.CreateReturn(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now()
+		steps := []struct {
+			tr      db.Transition
+			applied bool
+		}{
+			{db.Transition{ReturnID: r.ID, Seq: 1, Status: "submitted", Actor: "shopper", At: at}, true},
+			{db.Transition{ReturnID: r.ID, Seq: 1, Status: "submitted", Actor: "shopper", At: at}, false}, // retry
+			{db.Transition{ReturnID: r.ID, Seq: 3, Status: "approved", Actor: "system", At: at}, true},
+			{db.Transition{ReturnID: r.ID, Seq: 2, Status: "awaiting_review", Actor: "system", At: at}, false}, // late
+		}
+		for i, s := range steps {
+			applied, err := d.ApplyTransition(ctx, s.tr)
+			if err != nil || applied != s.applied {
+				t.Fatalf("step %d: applied = %v, %v; want %v", i, applied, err, s.applied)
+			}
+		}
+		got, err := d.ReturnByID(ctx, r.ID)
+		if err != nil || got.Status != "approved" || got.Seq != 3 || len(got.Lines) != 1 {
+			t.Fatalf("after transitions: %+v, %v; want approved at seq 3", got, err)
+		}
+		events, err := d.Timeline(ctx, r.ID)
+		if err != nil || len(events) != 2 || events[0].Status != "submitted" || events[1].Status != "approved" {
+			t.Fatalf("timeline = %+v, %v; want submitted, approved", events, err)
+		}
+	})
+}

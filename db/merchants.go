@@ -1,0 +1,77 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CreateMerchant inserts m, filling its id and times when empty.
+func (d *DB) CreateMerchant(ctx context.Context, m *Merchant) error {
+	now := time.Now().UTC()
+	if m.ID == "" {
+		m.ID = NewID()
+	}
+	if m.Status == "" {
+		m.Status = "active"
+	}
+	if len(m.Policy) == 0 {
+		m.Policy = JSON("{}")
+	}
+	m.CreatedAt, m.UpdatedAt = now, now
+	if err := d.with(ctx).Create(m).Error; err != nil {
+		return fmt.Errorf("create merchant %s: %w", m.Slug, translate(err))
+	}
+	return nil
+}
+
+// MerchantBySlug finds a merchant by the short name shoppers and staff use.
+func (d *DB) MerchantBySlug(ctx context.Context, slug string) (*Merchant, error) {
+	var m Merchant
+	if err := d.with(ctx).Where("slug = ?", slug).Take(&m).Error; err != nil {
+		return nil, fmt.Errorf("merchant %s: %w", slug, translate(err))
+	}
+	return &m, nil
+}
+
+// MerchantByID finds a merchant by id.
+func (d *DB) MerchantByID(ctx context.Context, id string) (*Merchant, error) {
+	var m Merchant
+	if err := d.with(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
+		return nil, fmt.Errorf("merchant %s: %w", id, translate(err))
+	}
+	return &m, nil
+}
+
+// CreateStore inserts s.
+func (d *DB) CreateStore(ctx context.Context, s *Store) error {
+	if s.ID == "" {
+		s.ID = NewID()
+	}
+	s.CreatedAt = time.Now().UTC()
+	if err := d.with(ctx).Create(s).Error; err != nil {
+		return fmt.Errorf("create store %s: %w", s.Code, translate(err))
+	}
+	return nil
+}
+
+// CreateTerminal inserts t.
+func (d *DB) CreateTerminal(ctx context.Context, t *Terminal) error {
+	if t.ID == "" {
+		t.ID = NewID()
+	}
+	t.CreatedAt = time.Now().UTC()
+	if err := d.with(ctx).Create(t).Error; err != nil {
+		return fmt.Errorf("create terminal %s: %w", t.TerminalID, translate(err))
+	}
+	return nil
+}
+
+// Terminals lists a merchant's terminals by terminal id.
+func (d *DB) Terminals(ctx context.Context, merchantID string) ([]Terminal, error) {
+	var ts []Terminal
+	if err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("terminal_id").Find(&ts).Error; err != nil {
+		return nil, fmt.Errorf("terminals of %s: %w", merchantID, err)
+	}
+	return ts, nil
+}

@@ -1,0 +1,203 @@
+// Package db is Rebound's store: gorm models, repositories (ctx first),
+// versioned migrations for PostgreSQL and SQLite, and Open. Every feature
+// works on both engines; one repository test suite runs against each.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/libtnb/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the engine behind a DB.
+type Dialect string
+
+const (
+	Postgres Dialect = "postgres"
+	SQLite   Dialect = "sqlite"
+)
+
+// Target is a parsed database URL.
+type Target struct {
+	Dialect Dialect
+	// DSN is what the driver opens: the postgres URL itself, or the SQLite
+	// file path with Rebound's connection settings.
+	DSN string
+	// Path is the SQLite file ("" for Postgres).
+	Path string
+}
+
+// ParseURL accepts postgres://… (or postgresql://…) with a host and a
+// database name, or sqlite:PATH (sqlite:///abs/path for an absolute path).
+// Its errors never echo the URL, which may hold a password.
+func ParseURL(raw string) (Target, error) {
+	switch {
+	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
+		u, err := url.Parse(raw)
+		if err != nil {
+			return Target{}, errors.New("is not a valid URL")
+		}
+		if u.Host == "" {
+			return Target{}, errors.New("names no host")
+		}
+		if strings.Trim(u.Path, "/") == "" {
+			return Target{}, errors.New("names no database")
+		}
+		return Target{Dialect: Postgres, DSN: raw}, nil
+	case strings.HasPrefix(raw, "sqlite:"):
+		p := strings.TrimPrefix(raw, "sqlite:")
+		if i := strings.IndexByte(p, '?'); i >= 0 {
+			p = p[:i]
+		}
+		p = strings.TrimPrefix(p, "//")
+		if p == "" {
+			return Target{}, errors.New("names no file: want sqlite:path/to/file.db")
+		}
+		// WAL lets readers run beside the writer; the busy timeout makes a
+		// second process wait instead of failing; immediate transactions
+		// take the write lock at BEGIN so that they never deadlock on upgrade.
+		dsn := "file:" + p + "?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=1&_synchronous=NORMAL&_txlock=immediate"
+		return Target{Dialect: SQLite, DSN: dsn, Path: p}, nil
+	default:
+		return Target{}, errors.New("is not a database URL: want postgres://user:pass@host:5432/db or sqlite:path/to/file.db")
+	}
+}
+
+// Pool sizes the Postgres connection pool. SQLite ignores it: it always runs
+// on one connection, its single writer.
+type Pool struct {
+	MaxOpen     int
+	MaxIdle     int
+	MaxLifetime time.Duration
+}
+
+// DefaultPool is used where no pool is configured.
+var DefaultPool = Pool{MaxOpen: 20, MaxIdle: 5, MaxLifetime: 30 * time.Minute}
+
+// DB is an open database, or a transaction on one (see Tx).
+type DB struct {
+	g       *gorm.DB
+	dialect Dialect
+}
+
+// Open connects to the database named by rawURL. It does not require the
+// database to be reachable yet (Ping tells), except that a SQLite file's
+// directory is created.
+func Open(rawURL string, pool Pool, log *slog.Logger) (*DB, error) {
+	t, err := ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg := &gorm.Config{
+		TranslateError:         true,
+		DisableAutomaticPing:   true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		Logger: logger.NewSlogLogger(log.With("component", "db"), logger.Config{
+			SlowThreshold: 500 * time.Millisecond,
+			LogLevel:      logger.Warn,
+			// Values never reach the log: they may be secrets or card data.
+			ParameterizedQueries:      true,
+			IgnoreRecordNotFoundError: true,
+		}),
+	}
+	var dialector gorm.Dialector
+	switch t.Dialect {
+	case Postgres:
+		dialector = postgres.Open(t.DSN)
+	case SQLite:
+		if dir := filepath.Dir(t.Path); dir != "." {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return nil, fmt.Errorf("database: create %s: %w", dir, err)
+			}
+		}
+		dialector = sqlite.Open(t.DSN)
+	}
+	g, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: open %s: %w", t.Dialect, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if t.Dialect == SQLite {
+		sqlDB.SetMaxOpenConns(1)
+		sqlDB.SetMaxIdleConns(1)
+		sqlDB.SetConnMaxLifetime(0)
+	} else {
+		sqlDB.SetMaxOpenConns(pool.MaxOpen)
+		sqlDB.SetMaxIdleConns(pool.MaxIdle)
+		sqlDB.SetConnMaxLifetime(pool.MaxLifetime)
+	}
+	return &DB{g: g, dialect: t.Dialect}, nil
+}
+
+// Dialect tells which engine this is.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	sqlDB, err := d.g.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the pool.
+func (d *DB) Close() error {
+	sqlDB, err := d.g.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Tx runs fn in one transaction: every repository method called on the DB
+// that fn receives takes part in it. fn's error rolls it back.
+func (d *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
+	return d.g.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(&DB{g: g, dialect: d.dialect})
+	})
+}
+
+func (d *DB) with(ctx context.Context) *gorm.DB { return d.g.WithContext(ctx) }
+
+// ErrNotFound is returned when the row asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a row with the same key already exists.
+var ErrConflict = errors.New("already exists")
+
+// translate maps gorm's errors onto the package's own.
+func translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gorm.ErrRecordNotFound):
+		return ErrNotFound
+	case errors.Is(err, gorm.ErrDuplicatedKey):
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}
+
+// Exec runs one statement, for administration and tests.
+func (d *DB) Exec(ctx context.Context, sql string, args ...any) error {
+	return d.with(ctx).Exec(sql, args...).Error
+}
