@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
@@ -11,17 +12,25 @@ import (
 // serverLogger hands the Temporal server's log lines to Rebound's slog
 // logger, dropping those below a minimum level: the server is chatty, and
 // `rebound dev` shows only its warnings by default.
+//
+// While the server stops, its services report each other gone; those lines
+// are expected and are dropped (quiet).
 type serverLogger struct {
-	l   *slog.Logger
-	min slog.Level
+	l     *slog.Logger
+	min   slog.Level
+	quiet *atomic.Bool
 }
 
-func newServerLogger(l *slog.Logger, min slog.Level) log.Logger {
-	return &serverLogger{l: l.With("component", "temporal-server"), min: min}
+func newServerLogger(l *slog.Logger, min slog.Level, quiet *atomic.Bool) log.Logger {
+	return &serverLogger{l: l.With("component", "temporal-server"), min: min, quiet: quiet}
 }
+
+// nexusWarning is printed at every start because the embedded server serves
+// no HTTP API; Rebound does not use Nexus, so the line only alarms people.
+const nexusWarning = "HTTP API port has not been set. Nexus HTTP endpoints will not be available. To enable Nexus, follow these instructions: https://github.com/temporalio/temporal/blob/main/docs/architecture/nexus.md#enabling-nexus."
 
 func (s *serverLogger) log(level slog.Level, msg string, tags []tag.Tag) {
-	if level < s.min {
+	if level < s.min || s.quiet.Load() || msg == nexusWarning {
 		return
 	}
 	ctx := context.Background()
@@ -55,5 +64,5 @@ func (s *serverLogger) With(tags ...tag.Tag) log.Logger {
 	for _, t := range tags {
 		args = append(args, slog.Any(t.Key(), t.Value()))
 	}
-	return &serverLogger{l: s.l.With(args...), min: s.min}
+	return &serverLogger{l: s.l.With(args...), min: s.min, quiet: s.quiet}
 }

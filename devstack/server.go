@@ -6,6 +6,7 @@ package devstack
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/server/common/cluster"
@@ -48,6 +50,7 @@ type Options struct {
 // Server is a running embedded Temporal server.
 type Server struct {
 	srv      temporal.Server
+	quiet    *atomic.Bool
 	hostPort string
 	dbFile   string
 }
@@ -104,11 +107,17 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := sqlite.CreateNamespaces(store, namespaces...); err != nil {
 		return nil, fmt.Errorf("temporal: create namespaces: %w", err)
 	}
+	if dbFile != "" {
+		if err := forgetMembers(ctx, dbFile); err != nil {
+			return nil, err
+		}
+	}
 
+	quiet := new(atomic.Bool)
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(cfg),
 		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithLogger(newServerLogger(opts.Logger, opts.LogLevel)),
+		temporal.WithLogger(newServerLogger(opts.Logger, opts.LogLevel, quiet)),
 		temporal.WithCustomMetricsHandler(metrics.NoopMetricsHandler),
 		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
 			// Tests register search attributes and read them back at once.
@@ -121,7 +130,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("temporal: start: %w", err)
 	}
-	s := &Server{srv: srv, hostPort: net.JoinHostPort(opts.Host, strconv.Itoa(frontendPort)), dbFile: dbFile}
+	s := &Server{srv: srv, quiet: quiet, hostPort: net.JoinHostPort(opts.Host, strconv.Itoa(frontendPort)), dbFile: dbFile}
 	if err := waitListening(ctx, s.hostPort); err != nil {
 		_ = srv.Stop()
 		return nil, err
@@ -129,8 +138,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Stop shuts the server down.
-func (s *Server) Stop() error { return s.srv.Stop() }
+// Stop shuts the server down, without the noise its services make about
+// each other going away.
+func (s *Server) Stop() error {
+	s.quiet.Store(true)
+	return s.srv.Stop()
+}
 
 // sqliteStore describes the server's SQLite store: a WAL file under dataDir,
 // or a private in-memory database when dataDir is empty.
@@ -151,8 +164,11 @@ func sqliteStore(dataDir string) (*config.SQL, string, error) {
 	store.ConnectAttributes["journal_mode"] = "wal"
 	store.ConnectAttributes["synchronous"] = "normal"
 	store.ConnectAttributes["busy_timeout"] = "10000"
-	store.MaxConns = 4
-	store.MaxIdleConns = 4
+	// One connection: with several, SQLite answers the server's concurrent
+	// read-then-write transactions with SQLITE_BUSY_SNAPSHOT, which no busy
+	// timeout can wait out.
+	store.MaxConns = 1
+	store.MaxIdleConns = 1
 	return store, dbFile, nil
 }
 
@@ -231,4 +247,20 @@ func waitListening(ctx context.Context, hostPort string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// forgetMembers deletes the cluster members a previous run recorded. Its
+// services listened on other ports, and a new server would otherwise spend
+// half a minute trying to reach them before it serves ("Not enough hosts").
+// The file belongs to this one process, so nobody else is a member.
+func forgetMembers(ctx context.Context, dbFile string) error {
+	conn, err := sql.Open("sqlite", "file:"+dbFile+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("temporal: open %s: %w", dbFile, err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "DELETE FROM cluster_membership"); err != nil {
+		return fmt.Errorf("temporal: forget previous cluster members: %w", err)
+	}
+	return nil
 }

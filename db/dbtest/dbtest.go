@@ -92,3 +92,18 @@ func postgresURL(t testing.TB, base string) string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// LatestVersion is the newest migration embedded for engine e.
+func LatestVersion(t testing.TB, e Engine) int64 {
+	t.Helper()
+	d, err := db.Open(e.URL(t), db.DefaultPool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	m, err := db.NewMigrator(d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Latest()
+}

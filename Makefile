@@ -1,0 +1,27 @@
+GO ?= go
+export GOTOOLCHAIN := local
+
+.PHONY: build dev test lint fmt clean
+
+## build: the rebound binary in bin/
+build:
+	$(GO) build -o bin/rebound ./cmd/rebound
+
+## dev: the whole platform in one process (embedded Temporal + SQLite)
+dev:
+	$(GO) run ./cmd/rebound dev
+
+## test: every test; the race detector over all packages that do not link the embedded Temporal server
+test:
+	scripts/test
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin .rebound

@@ -1,0 +1,366 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/cli"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/devstack"
+	"github.com/rebound-returns/rebound/worker"
+)
+
+// The test binary doubles as the rebound binary: with this variable set it
+// runs the command line instead of the tests, so the tests can start real
+// processes and signal them without building anything else.
+const asBinary = "REBOUND_TEST_RUN_AS_BINARY"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asBinary) == "1" {
+		os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+	}
+	os.Exit(m.Run())
+}
+
+// proc is a rebound process started by a test.
+type proc struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stdout bytes.Buffer
+	stderr bytes.Buffer
+	done   chan struct{}
+	err    error
+}
+
+func (p *proc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stdout.String() + p.stderr.String()
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(b)
+}
+
+// start runs `rebound args...` in dir with only the given REBOUND_ variables.
+func start(t *testing.T, dir string, vars map[string]string, args ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Dir = dir
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "REBOUND_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, asBinary+"=1")
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	cmd.Stdout = lockedWriter{&p.mu, &p.stdout}
+	cmd.Stderr = lockedWriter{&p.mu, &p.stderr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("output of rebound %s:\n%s", strings.Join(args, " "), p.output())
+		}
+	})
+	return p
+}
+
+// interrupt sends SIGINT and returns the exit status and how long it took.
+func (p *proc) interrupt(t *testing.T) (int, time.Duration) {
+	t.Helper()
+	begin := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("process did not exit within 20s of SIGINT")
+	}
+	return p.cmd.ProcessState.ExitCode(), time.Since(begin)
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+type readiness struct {
+	Status string   `json:"status"`
+	Down   []string `json:"down"`
+}
+
+// waitReady polls /readyz until want(status, body) holds or time runs out.
+func waitReady(t *testing.T, p *proc, base string, want func(int, readiness) bool) readiness {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	var last readiness
+	lastCode := 0
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("process exited early: %v", p.err)
+		default:
+		}
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last, lastCode = readiness{}, resp.StatusCode
+			_ = json.Unmarshal(body, &last)
+			if want(resp.StatusCode, last) {
+				return last
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("readiness never came: last %d %+v", lastCode, last)
+	return last
+}
+
+func ready(code int, _ readiness) bool { return code == http.StatusOK }
+
+func TestDevRunsEverythingSurvivesRestartAndStopsOnSIGINT(t *testing.T) {
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			httpAddr, temporalAddr := freeAddr(t), freeAddr(t)
+			vars := map[string]string{"REBOUND_TEMPORAL_ADDRESS": temporalAddr}
+			if e.Name != "sqlite" {
+				vars["REBOUND_DATABASE_URL"] = e.URL(t)
+			}
+			args := []string{"dev", "--http-addr", httpAddr, "--data-dir", filepath.Join(dir, "state")}
+
+			first := start(t, dir, vars, args...)
+			waitReady(t, first, "http://"+httpAddr, ready)
+			out := first.output()
+			for _, want := range []string{"http://" + httpAddr, temporalAddr, "schema version"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("dev does not print %q:\n%s", want, out)
+				}
+			}
+
+			// Leave a workflow running on a queue nobody polls.
+			c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run, err := c.ExecuteWorkflow(context.Background(), client.StartWorkflowOptions{
+				ID: "persistence-probe", TaskQueue: "nobody-polls",
+			}, "Probe")
+			c.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			code, took := first.interrupt(t)
+			if code != 0 || took > 10*time.Second {
+				t.Fatalf("SIGINT: exit %d after %s; want 0 within 10s", code, took)
+			}
+			t.Logf("first start stopped in %s", took)
+			if _, err := os.Stat(filepath.Join(dir, "state", "temporal.db")); err != nil {
+				t.Fatalf("temporal state not kept under the data dir: %v", err)
+			}
+
+			second := start(t, dir, vars, args...)
+			waitReady(t, second, "http://"+httpAddr, ready)
+			c, err = client.Dial(client.Options{HostPort: temporalAddr, Logger: quietLogger()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			desc, err := c.DescribeWorkflowExecution(context.Background(), "persistence-probe", run.GetRunID())
+			c.Close()
+			if err != nil {
+				t.Fatalf("the second start lost the first one's workflow: %v", err)
+			}
+			if st := desc.GetWorkflowExecutionInfo().GetStatus(); st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				t.Fatalf("workflow status after restart = %s", st)
+			}
+			if code, took := second.interrupt(t); code != 0 || took > 10*time.Second {
+				t.Fatalf("second SIGINT: exit %d after %s", code, took)
+			}
+		})
+	}
+}
+
+func TestAPIReadinessNamesWhatIsMissing(t *testing.T) {
+	ts, err := devstack.Start(context.Background(), devstack.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Stop()
+	dir := t.TempDir()
+	dbURL := "sqlite:" + filepath.Join(dir, "rebound.db")
+	var stdout, stderr bytes.Buffer
+	if code := cli.Main([]string{"migrate"}, &stdout, &stderr, lookup(map[string]string{"REBOUND_DATABASE_URL": dbURL})); code != 0 {
+		t.Fatalf("migrate: exit %d: %s", code, stderr.String())
+	}
+
+	check := func(name string, vars map[string]string, want ...string) {
+		t.Helper()
+		addr := freeAddr(t)
+		vars["REBOUND_HTTP_ADDR"] = addr
+		p := start(t, dir, vars, "api")
+		got := waitReady(t, p, "http://"+addr, func(code int, r readiness) bool {
+			return code == http.StatusServiceUnavailable && strings.Join(r.Down, ",") == strings.Join(want, ",")
+		})
+		t.Logf("%s: 503, down %v", name, got.Down)
+		if code, took := p.interrupt(t); code != 0 || took > 10*time.Second {
+			t.Fatalf("%s: SIGINT exit %d after %s", name, code, took)
+		}
+	}
+	check("no worker", map[string]string{"REBOUND_DATABASE_URL": dbURL, "REBOUND_TEMPORAL_ADDRESS": ts.HostPort()}, "worker")
+	check("no temporal", map[string]string{"REBOUND_DATABASE_URL": dbURL, "REBOUND_TEMPORAL_ADDRESS": freeAddr(t)}, "temporal", "worker")
+	check("no database", map[string]string{"REBOUND_DATABASE_URL": "postgres://rebound@" + freeAddr(t) + "/rebound", "REBOUND_TEMPORAL_ADDRESS": ts.HostPort()}, "database", "worker")
+
+	// With a worker polling, the same API becomes ready.
+	c, err := client.Dial(client.Options{HostPort: ts.HostPort(), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	d, err := db.Open(dbURL, db.DefaultPool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		_ = worker.Run(ctx, c, worker.Deps{Activities: &activities.Activities{Store: d}, StopTimeout: time.Second})
+	})
+	defer func() { cancel(); wg.Wait() }()
+	addr := freeAddr(t)
+	p := start(t, dir, map[string]string{"REBOUND_DATABASE_URL": dbURL, "REBOUND_TEMPORAL_ADDRESS": ts.HostPort(), "REBOUND_HTTP_ADDR": addr}, "api")
+	waitReady(t, p, "http://"+addr, ready)
+	if code, _ := p.interrupt(t); code != 0 {
+		t.Fatalf("SIGINT exit %d", code)
+	}
+}
+
+func TestBadConfigurationStopsWithOneLineAndStatus2(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args []string
+		vars map[string]string
+		want string
+	}{
+		{[]string{"api"}, map[string]string{"REBOUND_DATABASE_URL": "nonsense"}, "REBOUND_DATABASE_URL"},
+		{[]string{"worker"}, map[string]string{}, "REBOUND_DATABASE_URL"},
+		{[]string{"dev", "--http-addr", "8080"}, map[string]string{}, "--http-addr"},
+		{[]string{"dev"}, map[string]string{"REBOUND_LOG_LEVEL": "chatty"}, "REBOUND_LOG_LEVEL"},
+		{[]string{"migrate"}, map[string]string{"REBOUND_DATABASE_URL": "postgres://admin:hunter2@db"}, "REBOUND_DATABASE_URL"},
+		{[]string{"frobnicate"}, map[string]string{}, "unknown command"},
+	}
+	for _, tc := range tests {
+		var stdout, stderr bytes.Buffer
+		code := cli.Main(tc.args, &stdout, &stderr, lookup(tc.vars))
+		msg := stderr.String()
+		if code != 2 || !strings.Contains(strings.SplitN(msg, "\n", 2)[0], tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a first line naming %s", tc.args, code, msg, tc.want)
+		}
+		if strings.Contains(msg, "hunter2") {
+			t.Errorf("%v: stderr echoes a password", tc.args)
+		}
+	}
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"dev", "api", "worker", "migrate", "healthcheck"} {
+		var stdout, stderr bytes.Buffer
+		if code := cli.Main([]string{name, "--help"}, &stdout, &stderr, lookup(nil)); code != 0 || !strings.Contains(stdout.String(), "Usage: rebound "+name) {
+			t.Errorf("%s --help: exit %d, stdout %q", name, code, stdout.String())
+		}
+	}
+	var stdout bytes.Buffer
+	if code := cli.Main([]string{"--help"}, &stdout, io.Discard, lookup(nil)); code != 0 || !strings.Contains(stdout.String(), "migrate") {
+		t.Errorf("--help: exit %d, %q", code, stdout.String())
+	}
+}
+
+func TestMigrateUpDownAndStatus(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		latest := dbtest.LatestVersion(t, e)
+		vars := map[string]string{"REBOUND_DATABASE_URL": e.URL(t), "REBOUND_LOG_LEVEL": "error"}
+		for _, step := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"migrate"}, fmt.Sprintf("version %d of %d", latest, latest)},
+			{[]string{"migrate", "down", "0"}, fmt.Sprintf("version 0 of %d", latest)},
+			{[]string{"migrate", "status"}, fmt.Sprintf("version 0 of %d", latest)},
+			{[]string{"migrate", "up"}, fmt.Sprintf("version %d of %d", latest, latest)},
+			{[]string{"migrate", "sideways"}, "usage"},
+		} {
+			var stdout, stderr bytes.Buffer
+			code := cli.Main(step.args, &stdout, &stderr, lookup(vars))
+			if step.want == "usage" {
+				if code == 0 || !strings.Contains(stderr.String(), "usage") {
+					t.Fatalf("%v: exit %d, %q", step.args, code, stderr.String())
+				}
+				continue
+			}
+			if code != 0 || !strings.Contains(stdout.String(), step.want) {
+				t.Fatalf("%s %v: exit %d, %q %q; want %q", e.Name, step.args, code, stdout.String(), stderr.String(), step.want)
+			}
+		}
+	}
+}
+
+func lookup(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
+}
+
+func quietLogger() *sdkLogger { return &sdkLogger{} }
+
+// sdkLogger drops the SDK client's own log lines in tests.
+type sdkLogger struct{}
+
+func (*sdkLogger) Debug(string, ...any) {}
+func (*sdkLogger) Info(string, ...any)  {}
+func (*sdkLogger) Warn(string, ...any)  {}
+func (*sdkLogger) Error(string, ...any) {}

@@ -1,0 +1,155 @@
+package cli_test
+
+import (
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/rebound-returns/rebound/config"
+	"github.com/rebound-returns/rebound/db"
+)
+
+// No Docker engine runs where the tests run, so docker-compose.yml is held
+// to the configuration the code reads by reading it.
+
+type composeFile struct {
+	Services map[string]composeService `yaml:"services"`
+}
+
+type composeService struct {
+	Image       string                    `yaml:"image"`
+	Build       any                       `yaml:"build"`
+	Command     []string                  `yaml:"command"`
+	Environment map[string]string         `yaml:"environment"`
+	Ports       []string                  `yaml:"ports"`
+	DependsOn   map[string]map[string]any `yaml:"depends_on"`
+	Healthcheck struct {
+		Test []string `yaml:"test"`
+	} `yaml:"healthcheck"`
+}
+
+func readCompose(t *testing.T) composeFile {
+	t.Helper()
+	b, err := os.ReadFile("../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f composeFile
+	if err := yaml.Unmarshal(b, &f); err != nil {
+		t.Fatalf("docker-compose.yml: %v", err)
+	}
+	return f
+}
+
+func port(t *testing.T, hostPort string) string {
+	t.Helper()
+	_, p, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		t.Fatalf("%q: %v", hostPort, err)
+	}
+	return p
+}
+
+func TestComposeMatchesConfiguration(t *testing.T) {
+	t.Parallel()
+	f := readCompose(t)
+	known := config.Names()
+	commands := map[string]config.Mode{"api": config.ModeAPI, "worker": config.ModeWorker, "migrate": config.ModeMigrate}
+
+	var rebound []string
+	for name, s := range f.Services {
+		if s.Image != "rebound:local" {
+			continue
+		}
+		rebound = append(rebound, name)
+		if len(s.Command) != 1 {
+			t.Errorf("%s: command %v, want one subcommand", name, s.Command)
+			continue
+		}
+		mode, ok := commands[s.Command[0]]
+		if !ok {
+			t.Errorf("%s: runs %q, not a production subcommand", name, s.Command[0])
+			continue
+		}
+		for k := range s.Environment {
+			if strings.HasPrefix(k, "REBOUND_") && !slices.Contains(known, k) {
+				t.Errorf("%s sets %s, which Rebound does not read", name, k)
+			}
+		}
+		// The service's environment must pass the same validation as at start.
+		cfg, err := config.Load(mode, func(k string) (string, bool) { v, ok := s.Environment[k]; return v, ok })
+		if err != nil {
+			t.Errorf("%s: configuration refused: %v", name, err)
+			continue
+		}
+		checkDatabase(t, f, name, cfg.DatabaseURL)
+		checkTemporal(t, f, name, cfg.TemporalAddress)
+		if s.Command[0] == "migrate" {
+			continue
+		}
+		httpPort := port(t, cfg.HTTPAddr)
+		test := strings.Join(s.Healthcheck.Test, " ")
+		if !strings.Contains(test, "/rebound healthcheck") || !strings.Contains(test, "127.0.0.1:"+httpPort+"/") {
+			t.Errorf("%s: health check %q does not probe its own port %s", name, test, httpPort)
+		}
+		for _, p := range s.Ports {
+			if !strings.HasSuffix(p, ":"+httpPort) {
+				t.Errorf("%s publishes %s, but listens on %s", name, p, httpPort)
+			}
+		}
+		for _, dep := range []string{"migrate", "temporal"} {
+			want := map[string]string{"migrate": "service_completed_successfully", "temporal": "service_healthy"}[dep]
+			if got := s.DependsOn[dep]["condition"]; got != want {
+				t.Errorf("%s depends on %s with condition %v, want %s", name, dep, got, want)
+			}
+		}
+	}
+	slices.Sort(rebound)
+	if strings.Join(rebound, ",") != "api,migrate,worker" {
+		t.Errorf("rebound services = %v, want api, migrate, worker", rebound)
+	}
+	if f.Services["migrate"].Build == nil {
+		t.Error("migrate does not build the rebound image")
+	}
+}
+
+// checkDatabase: the URL names the postgres service, its port, user,
+// password and database.
+func checkDatabase(t *testing.T, f composeFile, name, raw string) {
+	t.Helper()
+	if tgt, err := db.ParseURL(raw); err != nil || tgt.Dialect != db.Postgres {
+		t.Errorf("%s: database is not Postgres", name)
+		return
+	}
+	u, _ := url.Parse(raw)
+	pg, ok := f.Services[u.Hostname()]
+	if !ok {
+		t.Errorf("%s: database host %s is not a service", name, u.Hostname())
+		return
+	}
+	pass, _ := u.User.Password()
+	if u.Port() != "5432" || u.User.Username() != pg.Environment["POSTGRES_USER"] ||
+		pass != pg.Environment["POSTGRES_PASSWORD"] || strings.Trim(u.Path, "/") != pg.Environment["POSTGRES_DB"] {
+		t.Errorf("%s: database URL does not match the %s service", name, u.Hostname())
+	}
+}
+
+// checkTemporal: the address names the temporal service and the port its
+// frontend listens on.
+func checkTemporal(t *testing.T, f composeFile, name, hostPort string) {
+	t.Helper()
+	host, p, _ := net.SplitHostPort(hostPort)
+	ts, ok := f.Services[host]
+	if !ok {
+		t.Errorf("%s: temporal host %s is not a service", name, host)
+		return
+	}
+	if !slices.Contains(ts.Ports, p+":"+p) || !strings.Contains(strings.Join(ts.Healthcheck.Test, " "), host+":"+p) {
+		t.Errorf("%s: temporal port %s is not the one the %s service serves", name, p, host)
+	}
+}
