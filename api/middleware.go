@@ -124,9 +124,11 @@ func deadline(d time.Duration) gin.HandlerFunc {
 		defer cancel()
 		rc := http.NewResponseController(c.Writer)
 		now := time.Now()
-		_ = rc.SetReadDeadline(now.Add(d))
-		// Writing gets a little longer than the handler so that a handler
-		// stopped by its deadline can still answer with a problem.
+		// The connection gets a little longer than the handler, so that a
+		// handler stopped by its deadline can still answer with a problem (an
+		// expired read deadline would cancel the request as if the client
+		// had gone).
+		_ = rc.SetReadDeadline(now.Add(d + 5*time.Second))
 		_ = rc.SetWriteDeadline(now.Add(d + 5*time.Second))
 		c.Request = c.Request.WithContext(ctx)
 		c.Next()
