@@ -1,0 +1,46 @@
+package returns
+
+import "fmt"
+
+// Money is an amount in minor units (cents, pence, öre…) of a currency.
+type Money struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// ValidCurrency accepts an ISO 4217 alphabetic code: three upper-case letters.
+func ValidCurrency(code string) bool {
+	if len(code) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if code[i] < 'A' || code[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// Add sums two amounts of the same currency.
+func (m Money) Add(o Money) (Money, error) {
+	if m.Currency != o.Currency {
+		return Money{}, fmt.Errorf("cannot add %s to %s", o.Currency, m.Currency)
+	}
+	return Money{Amount: m.Amount + o.Amount, Currency: m.Currency}, nil
+}
+
+// String formats the amount with two decimals, for messages to people.
+// (Currencies with other exponents still read sensibly.)
+func (m Money) String() string {
+	sign := ""
+	a := m.Amount
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	return fmt.Sprintf("%s%d.%02d %s", sign, a/100, a%100, m.Currency)
+}
+
+// mulDivHalfUp returns round_half_up(a*num/den) for a, num ≥ 0, den > 0.
+func mulDivHalfUp(a, num, den int64) int64 {
+	return (a*num + den/2) / den
+}
