@@ -5,26 +5,50 @@ package activities
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/notify"
+	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/shipping"
 )
 
-// Store is the part of the database the activities use.
-type Store interface {
-	ApplyTransition(ctx context.Context, t db.Transition) (bool, error)
+// Gateway is the part of the payment gateway client the refunds use.
+type Gateway interface {
+	CreateRefund(ctx context.Context, idempotencyKey string, r payments.RefundRequest) (payments.Refund, error)
+	GetRefund(ctx context.Context, id string) (payments.Refund, error)
 }
 
-// Activities are the lifecycle activities.
+// Activities are the lifecycle activities and what they need.
 type Activities struct {
-	Store Store
+	DB      *db.DB
+	Sender  notify.Sender
+	Carrier shipping.Carrier
+	Gateway Gateway
+	// OTPSecret keys the HMAC under which codes are stored.
+	OTPSecret []byte
+	// KeepSensitive keeps a sent code's message body (dev only, where the
+	// outbox is how people read their codes).
+	KeepSensitive bool
+	// PublicURL is the API's address as shoppers reach it, for links.
+	PublicURL string
+	Metrics   *Metrics
+	Logger    *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
-// RecordTransition writes a return's new status and timeline event to the
-// read model. Replays and retries are harmless: the sequence number guards it.
-func (a *Activities) RecordTransition(ctx context.Context, t db.Transition) error {
-	if _, err := a.Store.ApplyTransition(ctx, t); err != nil {
-		return fmt.Errorf("record transition: %w", err)
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now().UTC()
 	}
-	return nil
+	return time.Now().UTC()
+}
+
+func (a *Activities) log() *slog.Logger {
+	if a.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return a.Logger
 }

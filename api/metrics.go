@@ -1,11 +1,16 @@
 package api
 
 import (
+	"context"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // Metrics is the Prometheus registry behind GET /metrics with the API's own
@@ -39,4 +44,34 @@ func NewMetrics() *Metrics {
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// ReturnsCollector reports returns by status from the read model at each
+// scrape.
+type ReturnsCollector struct {
+	db   *db.DB
+	desc *prometheus.Desc
+}
+
+// NewReturnsCollector counts d's returns by status.
+func NewReturnsCollector(d *db.DB) *ReturnsCollector {
+	return &ReturnsCollector{db: d, desc: prometheus.NewDesc("rebound_returns",
+		"Returns in the read model, by status.", []string{"status"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (rc *ReturnsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- rc.desc }
+
+// Collect implements prometheus.Collector.
+func (rc *ReturnsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := rc.db.CountByStatus(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(rc.desc, err)
+		return
+	}
+	for _, st := range returns.Statuses() {
+		ch <- prometheus.MustNewConstMetric(rc.desc, prometheus.GaugeValue, float64(counts[string(st)]), string(st))
+	}
 }

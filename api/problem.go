@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -19,6 +20,8 @@ type Problem struct {
 	Instance  string       `json:"instance,omitempty"`
 	RequestID string       `json:"request_id,omitempty"`
 	Errors    []FieldError `json:"errors,omitempty"`
+
+	retryAfter time.Duration
 }
 
 // FieldError names one bad field of a request and what is wrong with it.
@@ -67,6 +70,9 @@ func writeProblem(c *gin.Context, p *Problem) {
 	out.RequestID = c.GetString(requestIDKey)
 	if out.Instance == "" {
 		out.Instance = c.Request.URL.Path
+	}
+	if p.retryAfter > 0 {
+		c.Header("Retry-After", retryAfter(p.retryAfter))
 	}
 	c.Header("Content-Type", problemContentType)
 	c.Header("Cache-Control", "no-store")

@@ -5,12 +5,23 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/rebound-returns/rebound/db"
 )
+
+// Temporal is the part of the Temporal client the API uses.
+type Temporal interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
 
 // Deps is what the API needs from the rest of the process.
 type Deps struct {
@@ -20,11 +31,32 @@ type Deps struct {
 	Ready []Check
 	// RequestTimeout bounds ordinary routes.
 	RequestTimeout time.Duration
+
+	DB       *db.DB
+	Temporal Temporal
+	// Dev enables the dev outbox (GET /v1/dev/outbox).
+	Dev bool
+	// OTPSecret keys the HMAC of one-time codes.
+	OTPSecret []byte
+	// CarrierSecret signs carrier events; GatewaySecret the gateway's.
+	CarrierSecret string
+	GatewaySecret string
+	// OnOrder, when set, hears of every new order (dev feeds its simulators).
+	OnOrder func(ctx context.Context, o *db.Order)
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 type server struct {
 	deps Deps
 	log  *slog.Logger
+}
+
+func (s *server) now() time.Time {
+	if s.deps.Now != nil {
+		return s.deps.Now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 func init() { gin.SetMode(gin.ReleaseMode) }
@@ -33,6 +65,16 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 func NewHandler(deps Deps) http.Handler {
 	s, r := newRouter(deps)
 	s.routesOps(r.Group("", deadline(5*time.Second)))
+	v1 := r.Group("/v1", deadline(deps.RequestTimeout))
+	s.routesIntegration(v1)
+	s.routesShopper(v1)
+	s.routesAuth(v1)
+	s.routesMerchant(v1)
+	s.routesCarrier(v1)
+	s.routesGateway(v1)
+	if deps.Dev {
+		s.routesDev(v1)
+	}
 	return r
 }
 
@@ -69,8 +111,17 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	r.NoMethod(func(c *gin.Context) {
 		writeProblem(c, NewProblem(http.StatusMethodNotAllowed, "method-not-allowed", "the route does not take this method"))
 	})
-
 	return s, r
+}
+
+// handle adapts a handler that returns an error to gin; errors become
+// problems in one place.
+func (s *server) handle(h func(c *gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			fail(c, s.log, err)
+		}
+	}
 }
 
 // ServerTimeouts are the connection-level limits of the HTTP server.

@@ -162,12 +162,14 @@ func waitReady(t *testing.T, p *proc, base string, want func(int, readiness) boo
 
 func ready(code int, _ readiness) bool { return code == http.StatusOK }
 
+const otpSecret = "test-otp-secret-0123456789abcdef0123"
+
 func TestDevRunsEverythingSurvivesRestartAndStopsOnSIGINT(t *testing.T) {
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			dir := t.TempDir()
 			httpAddr, temporalAddr := freeAddr(t), freeAddr(t)
-			vars := map[string]string{"REBOUND_TEMPORAL_ADDRESS": temporalAddr}
+			vars := map[string]string{"REBOUND_TEMPORAL_ADDRESS": temporalAddr, "REBOUND_GATEWAY_ADDR": freeAddr(t)}
 			if e.Name != "sqlite" {
 				vars["REBOUND_DATABASE_URL"] = e.URL(t)
 			}
@@ -240,6 +242,7 @@ func TestAPIReadinessNamesWhatIsMissing(t *testing.T) {
 
 	check := func(name string, vars map[string]string, want ...string) {
 		t.Helper()
+		vars["REBOUND_OTP_SECRET"] = otpSecret
 		addr := freeAddr(t)
 		vars["REBOUND_HTTP_ADDR"] = addr
 		p := start(t, dir, vars, "api")
@@ -269,11 +272,11 @@ func TestAPIReadinessNamesWhatIsMissing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		_ = worker.Run(ctx, c, worker.Deps{Activities: &activities.Activities{Store: d}, StopTimeout: time.Second})
+		_ = worker.Run(ctx, c, worker.Deps{Activities: &activities.Activities{DB: d}, StopTimeout: time.Second})
 	})
 	defer func() { cancel(); wg.Wait() }()
 	addr := freeAddr(t)
-	p := start(t, dir, map[string]string{"REBOUND_DATABASE_URL": dbURL, "REBOUND_TEMPORAL_ADDRESS": ts.HostPort(), "REBOUND_HTTP_ADDR": addr}, "api")
+	p := start(t, dir, map[string]string{"REBOUND_DATABASE_URL": dbURL, "REBOUND_TEMPORAL_ADDRESS": ts.HostPort(), "REBOUND_HTTP_ADDR": addr, "REBOUND_OTP_SECRET": otpSecret}, "api")
 	waitReady(t, p, "http://"+addr, ready)
 	if code, _ := p.interrupt(t); code != 0 {
 		t.Fatalf("SIGINT exit %d", code)
@@ -288,6 +291,7 @@ func TestBadConfigurationStopsWithOneLineAndStatus2(t *testing.T) {
 		want string
 	}{
 		{[]string{"api"}, map[string]string{"REBOUND_DATABASE_URL": "nonsense"}, "REBOUND_DATABASE_URL"},
+		{[]string{"api"}, map[string]string{"REBOUND_DATABASE_URL": "sqlite:x.db"}, "REBOUND_OTP_SECRET"},
 		{[]string{"worker"}, map[string]string{}, "REBOUND_DATABASE_URL"},
 		{[]string{"dev", "--http-addr", "8080"}, map[string]string{}, "--http-addr"},
 		{[]string{"dev"}, map[string]string{"REBOUND_LOG_LEVEL": "chatty"}, "REBOUND_LOG_LEVEL"},
@@ -309,7 +313,7 @@ func TestBadConfigurationStopsWithOneLineAndStatus2(t *testing.T) {
 
 func TestHelpForEveryCommand(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"dev", "api", "worker", "migrate", "healthcheck"} {
+	for _, name := range []string{"dev", "api", "worker", "migrate", "gateway", "healthcheck"} {
 		var stdout, stderr bytes.Buffer
 		if code := cli.Main([]string{name, "--help"}, &stdout, &stderr, lookup(nil)); code != 0 || !strings.Contains(stdout.String(), "Usage: rebound "+name) {
 			t.Errorf("%s --help: exit %d, stdout %q", name, code, stdout.String())

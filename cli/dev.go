@@ -8,14 +8,15 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
 	"github.com/rebound-returns/rebound/worker"
 	"github.com/rebound-returns/rebound/workflows"
@@ -31,6 +32,7 @@ func devCommand() *command {
 			{"temporal-address", "REBOUND_TEMPORAL_ADDRESS", "host:port the embedded Temporal server listens on"},
 			{"data-dir", "REBOUND_DATA_DIR", "directory of the Temporal state and the default SQLite database"},
 			{"database-url", "REBOUND_DATABASE_URL", "database URL (default: SQLite file in the data dir)"},
+			{"gateway-addr", "REBOUND_GATEWAY_ADDR", "address of the payment gateway simulator"},
 		},
 		run: runDev,
 	}
@@ -68,6 +70,11 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 
+	seeded, err := demo.Seed(ctx, d, demo.Options{Password: cfg.DemoPassword, APIKey: cfg.DemoAPIKey})
+	if err != nil {
+		return err
+	}
+
 	c, err := temporalClient(withAddress(cfg, ts.HostPort()), log)
 	if err != nil {
 		return err
@@ -78,38 +85,79 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	if err != nil {
 		return err
 	}
+	gl, err := listen(cfg.GatewayAddr)
+	if err != nil {
+		return err
+	}
+	// What production configures, dev derives from its own listeners.
+	dcfg := *cfg
+	if dcfg.PublicURL == "" {
+		dcfg.PublicURL = httpURL(l.Addr())
+	}
+	if dcfg.GatewayURL == "" {
+		dcfg.GatewayURL = httpURL(gl.Addr())
+	}
+	if dcfg.GatewayWebhookURL == "" {
+		dcfg.GatewayWebhookURL = dcfg.PublicURL + "/v1/gateway/events"
+	}
+	gateway := newGatewaySimulator(&dcfg)
+	defer gateway.Close()
+	for _, o := range seeded.Orders {
+		feedGateway(gateway, log, o)
+	}
+
 	metrics := api.NewMetrics()
-	handler := api.NewHandler(api.Deps{
-		Logger:         log,
-		Metrics:        metrics,
-		Ready:          readinessChecks(d, c),
-		RequestTimeout: cfg.HTTPRequestTimeout,
-	})
+	deps := apiDeps(&dcfg, d, c, log, metrics)
+	deps.OnOrder = func(_ context.Context, o *db.Order) { feedGateway(gateway, log, o) }
+	handler := api.NewHandler(deps)
+	acts := newActivities(&dcfg, d, log, metrics.Registry)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return worker.Run(gctx, c, worker.Deps{
-			Activities:  &activities.Activities{Store: d},
-			Logger:      log,
-			StopTimeout: cfg.WorkerStopTimeout,
-		})
+		return worker.Run(gctx, c, worker.Deps{Activities: acts, Logger: log, StopTimeout: cfg.WorkerStopTimeout})
 	})
 	g.Go(func() error { return serveHTTP(gctx, l, handler, cfg, log, cfg.ShutdownTimeout) })
+	g.Go(func() error { return serveHTTP(gctx, gl, gateway, cfg, log, cfg.ShutdownTimeout) })
 
 	fmt.Fprintf(env.Stdout, `
 Rebound dev is running (started in %s)
-  API        %s   health /healthz · readiness /readyz · metrics /metrics
+  API        %s   health /healthz · readiness /readyz · metrics /metrics · codes sent /v1/dev/outbox
   Temporal   %s   namespace %s · state in %s
   Database   %s   schema version %d
   Worker     polling task queue %q
+  Gateway    %s   payment gateway simulator (refunds settle after %s)
+
+Demo merchant %q: staff %s, password from REBOUND_DEMO_PASSWORD (%s)
+  API key (X-API-Key)      %s
+  carrier webhook secret   %s
+  orders                   %s (shopper contact %s)
 Press Ctrl-C to stop.
 
-`, time.Since(started).Round(time.Millisecond), httpURL(l.Addr()), ts.HostPort(), cfg.TemporalNamespace,
-		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue)
+`, time.Since(started).Round(time.Millisecond), dcfg.PublicURL, ts.HostPort(), cfg.TemporalNamespace,
+		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue,
+		dcfg.GatewayURL, cfg.GatewaySettleDelay,
+		seeded.Merchant, strings.Join(seeded.Staff, ", "), passwordHint(cfg.DemoPassword),
+		cfg.DemoAPIKey, cfg.CarrierSecret, orderNumbers(seeded.Orders), demo.ShopperEmail)
 
 	err = g.Wait()
 	log.Info("shutting down")
 	return err
+}
+
+// passwordHint shows the demo password only when it is the default.
+func passwordHint(p string) string {
+	if p == "rebound-demo" {
+		return "default: rebound-demo"
+	}
+	return "as set"
+}
+
+func orderNumbers(os []*db.Order) string {
+	var ns []string
+	for _, o := range os {
+		ns = append(ns, o.OrderNumber+" ("+o.Payment.Channel+")")
+	}
+	return strings.Join(ns, ", ")
 }
 
 // withAddress returns a copy of cfg whose Temporal address is hostPort.

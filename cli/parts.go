@@ -9,13 +9,18 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/logging"
+	"github.com/rebound-returns/rebound/notify"
+	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/shipping"
 	"github.com/rebound-returns/rebound/worker"
 )
 
@@ -119,4 +124,53 @@ func httpURL(addr net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// newSender routes messages to SMTP, the SMS provider and webhooks. In dev,
+// without SMTP or an SMS provider, messages are only kept in the outbox.
+func newSender(cfg *config.Config) notify.Sender {
+	r := notify.Router{Webhook: notify.NewWebhook(&http.Client{Timeout: 10 * time.Second})}
+	if cfg.SMTPAddr != "" {
+		r.Email = notify.NewSMTP(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword})
+	} else if cfg.Mode == config.ModeDev {
+		r.Email = notify.Discard{}
+	}
+	if cfg.SMSURL != "" {
+		r.SMS = notify.NewSMS(notify.SMSConfig{URL: cfg.SMSURL, Token: cfg.SMSToken})
+	} else if cfg.Mode == config.ModeDev {
+		r.SMS = notify.Discard{}
+	}
+	return r
+}
+
+// newActivities builds the lifecycle activities.
+func newActivities(cfg *config.Config, d *db.DB, log *slog.Logger, reg prometheus.Registerer) *activities.Activities {
+	return &activities.Activities{
+		DB:            d,
+		Sender:        newSender(cfg),
+		Carrier:       shipping.Simulated{},
+		Gateway:       payments.NewClient(cfg.GatewayURL, cfg.GatewayAPIKey, nil),
+		OTPSecret:     []byte(cfg.OTPSecret),
+		KeepSensitive: cfg.Mode == config.ModeDev,
+		PublicURL:     cfg.PublicURL,
+		Metrics:       activities.NewMetrics(reg),
+		Logger:        log,
+	}
+}
+
+// apiDeps are the API's dependencies in `rebound api` and `rebound dev`.
+func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m *api.Metrics) api.Deps {
+	m.Registry.MustRegister(api.NewReturnsCollector(d))
+	return api.Deps{
+		Logger:         log,
+		Metrics:        m,
+		Ready:          readinessChecks(d, c),
+		RequestTimeout: cfg.HTTPRequestTimeout,
+		DB:             d,
+		Temporal:       c,
+		Dev:            cfg.Mode == config.ModeDev,
+		OTPSecret:      []byte(cfg.OTPSecret),
+		CarrierSecret:  cfg.CarrierSecret,
+		GatewaySecret:  cfg.GatewayWebhookSecret,
+	}
 }

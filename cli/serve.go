@@ -5,7 +5,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/worker"
@@ -38,12 +37,7 @@ func runAPI(ctx context.Context, env *Env, _ []string) error {
 	if err != nil {
 		return err
 	}
-	handler := api.NewHandler(api.Deps{
-		Logger:         log,
-		Metrics:        api.NewMetrics(),
-		Ready:          readinessChecks(d, c),
-		RequestTimeout: cfg.HTTPRequestTimeout,
-	})
+	handler := api.NewHandler(apiDeps(cfg, d, c, log, api.NewMetrics()))
 	log.Info("api listening", "addr", l.Addr().String(), "temporal", cfg.TemporalAddress)
 	return serveHTTP(ctx, l, handler, cfg, log, cfg.ShutdownTimeout)
 }
@@ -75,18 +69,12 @@ func runWorker(ctx context.Context, env *Env, _ []string) error {
 	if err != nil {
 		return err
 	}
-	handler := api.NewOpsHandler(api.Deps{
-		Logger:  log,
-		Metrics: api.NewMetrics(),
-		Ready:   readinessChecks(d, c),
-	})
+	metrics := api.NewMetrics()
+	handler := api.NewOpsHandler(api.Deps{Logger: log, Metrics: metrics, Ready: readinessChecks(d, c)})
+	acts := newActivities(cfg, d, log, metrics.Registry)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return worker.Run(gctx, c, worker.Deps{
-			Activities:  &activities.Activities{Store: d},
-			Logger:      log,
-			StopTimeout: cfg.WorkerStopTimeout,
-		})
+		return worker.Run(gctx, c, worker.Deps{Activities: acts, Logger: log, StopTimeout: cfg.WorkerStopTimeout})
 	})
 	g.Go(func() error { return serveHTTP(gctx, l, handler, cfg, log, cfg.ShutdownTimeout) })
 	return g.Wait()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	neturl "net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,6 +24,7 @@ const (
 	ModeAPI     Mode = "api"
 	ModeWorker  Mode = "worker"
 	ModeMigrate Mode = "migrate"
+	ModeGateway Mode = "gateway"
 )
 
 // Config is everything Rebound reads from its environment.
@@ -49,7 +51,30 @@ type Config struct {
 	DataDir           string
 
 	WorkerStopTimeout time.Duration
+
+	PublicURL     string
+	OTPSecret     string
+	CarrierSecret string
+
+	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
+	SMSURL, SMSToken                               string
+
+	GatewayURL, GatewayAPIKey, GatewayWebhookSecret string
+	GatewayAddr, GatewayWebhookURL                  string
+	GatewaySettleDelay                              time.Duration
+
+	DemoPassword, DemoAPIKey string
 }
+
+// Dev-only defaults: fine on a laptop, refused nowhere, used nowhere else.
+const (
+	devOTPSecret      = "dev-only-otp-secret-never-use-in-production"
+	devCarrierSecret  = "dev-carrier-secret"
+	devGatewayKey     = "dev-gateway-key"
+	devGatewaySecret  = "dev-gateway-secret"
+	defaultSMTPFrom   = "Rebound <no-reply@rebound.local>"
+	defaultDemoAPIKey = "rbk_demo_key_change_me"
+)
 
 // Error names the variable whose value is wrong. Its message is one line and
 // never repeats the value, which may hold a password.
@@ -94,8 +119,36 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.TemporalLogLevel = r.level("REBOUND_TEMPORAL_LOG_LEVEL", slog.LevelWarn)
 	c.WorkerStopTimeout = r.duration("REBOUND_WORKER_STOP_TIMEOUT", 5*time.Second, 0, 9*time.Second)
 
+	dev := mode == ModeDev
+	pick := func(devValue string) string {
+		if dev {
+			return devValue
+		}
+		return ""
+	}
+	c.PublicURL = r.url("REBOUND_PUBLIC_URL", "")
+	c.OTPSecret = r.str("REBOUND_OTP_SECRET", pick(devOTPSecret))
+	c.CarrierSecret = r.str("REBOUND_CARRIER_WEBHOOK_SECRET", pick(devCarrierSecret))
+	c.SMTPAddr = r.hostPort("REBOUND_SMTP_ADDR", "")
+	c.SMTPFrom = r.str("REBOUND_SMTP_FROM", defaultSMTPFrom)
+	c.SMTPUsername = r.str("REBOUND_SMTP_USERNAME", "")
+	c.SMTPPassword = r.str("REBOUND_SMTP_PASSWORD", "")
+	c.SMSURL = r.url("REBOUND_SMS_URL", "")
+	c.SMSToken = r.str("REBOUND_SMS_TOKEN", "")
+	c.GatewayURL = r.url("REBOUND_GATEWAY_URL", "")
+	c.GatewayAPIKey = r.str("REBOUND_GATEWAY_API_KEY", pick(devGatewayKey))
+	c.GatewayWebhookSecret = r.str("REBOUND_GATEWAY_WEBHOOK_SECRET", pick(devGatewaySecret))
+	c.GatewayAddr = r.hostPort("REBOUND_GATEWAY_ADDR", "127.0.0.1:8090")
+	c.GatewayWebhookURL = r.url("REBOUND_GATEWAY_WEBHOOK_URL", "")
+	c.GatewaySettleDelay = r.duration("REBOUND_GATEWAY_SETTLE_DELAY", 2*time.Second, 0, time.Hour)
+	c.DemoPassword = r.str("REBOUND_DEMO_PASSWORD", "rebound-demo")
+	c.DemoAPIKey = r.str("REBOUND_DEMO_API_KEY", defaultDemoAPIKey)
+
 	if r.err != nil {
 		return nil, r.err
+	}
+	if err := c.requireFor(mode); err != nil {
+		return nil, err
 	}
 	if c.DBMaxIdleConns > c.DBMaxOpenConns {
 		return nil, &Error{"REBOUND_DB_MAX_IDLE_CONNS", "must not exceed REBOUND_DB_MAX_OPEN_CONNS"}
@@ -222,4 +275,38 @@ func (r *reader) databaseURL(name, def string) string {
 		return def
 	}
 	return v
+}
+
+func (r *reader) url(name, def string) string {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	u, err := neturl.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "must be an http:// or https:// URL")
+		return def
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// requireFor checks what each production command cannot run without.
+func (c *Config) requireFor(mode Mode) error {
+	needs := map[Mode][]struct {
+		name  string
+		value string
+	}{
+		ModeAPI:     {{"REBOUND_OTP_SECRET", c.OTPSecret}},
+		ModeWorker:  {{"REBOUND_OTP_SECRET", c.OTPSecret}, {"REBOUND_PUBLIC_URL", c.PublicURL}, {"REBOUND_SMTP_ADDR", c.SMTPAddr}, {"REBOUND_GATEWAY_URL", c.GatewayURL}, {"REBOUND_GATEWAY_API_KEY", c.GatewayAPIKey}},
+		ModeGateway: {{"REBOUND_GATEWAY_API_KEY", c.GatewayAPIKey}},
+	}
+	for _, n := range needs[mode] {
+		if n.value == "" {
+			return &Error{n.name, "is required by rebound " + string(mode)}
+		}
+	}
+	if c.OTPSecret != "" && len(c.OTPSecret) < 32 {
+		return &Error{"REBOUND_OTP_SECRET", "must be at least 32 characters"}
+	}
+	return nil
 }

@@ -43,10 +43,55 @@ func TestProductionModesNeedADatabaseAndLogJSON(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Var != "REBOUND_DATABASE_URL" {
 			t.Errorf("%s without a database: err = %v", mode, err)
 		}
-		c, err := config.Load(mode, env("REBOUND_DATABASE_URL", "postgres://u:p@db:5432/rebound"))
+		c, err := config.Load(mode, env(production...))
 		if err != nil || c.LogFormat != "json" {
 			t.Errorf("%s: %+v, %v", mode, c, err)
 		}
+	}
+}
+
+var production = []string{
+	"REBOUND_DATABASE_URL", "postgres://u:p@db:5432/rebound",
+	"REBOUND_OTP_SECRET", "0123456789abcdef0123456789abcdef",
+	"REBOUND_PUBLIC_URL", "https://returns.example.com",
+	"REBOUND_SMTP_ADDR", "mail:25",
+	"REBOUND_GATEWAY_URL", "https://gateway.example.com",
+	"REBOUND_GATEWAY_API_KEY", "key",
+}
+
+func TestEachCommandNamesWhatItCannotRunWithout(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		mode    config.Mode
+		drop    string
+		missing string
+	}{
+		{config.ModeAPI, "REBOUND_OTP_SECRET", "REBOUND_OTP_SECRET"},
+		{config.ModeWorker, "REBOUND_SMTP_ADDR", "REBOUND_SMTP_ADDR"},
+		{config.ModeWorker, "REBOUND_GATEWAY_URL", "REBOUND_GATEWAY_URL"},
+		{config.ModeWorker, "REBOUND_PUBLIC_URL", "REBOUND_PUBLIC_URL"},
+	}
+	for _, tc := range tests {
+		var kv []string
+		for i := 0; i < len(production); i += 2 {
+			if production[i] != tc.drop {
+				kv = append(kv, production[i], production[i+1])
+			}
+		}
+		_, err := config.Load(tc.mode, env(kv...))
+		var ce *config.Error
+		if !errors.As(err, &ce) || ce.Var != tc.missing {
+			t.Errorf("%s without %s: %v", tc.mode, tc.drop, err)
+		}
+	}
+	short := append([]string{}, production...)
+	short[3] = "too short"
+	if _, err := config.Load(config.ModeAPI, env(short...)); err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Errorf("a short OTP secret: %v", err)
+	}
+	c, err := config.Load(config.ModeDev, env())
+	if err != nil || c.OTPSecret == "" || c.CarrierSecret == "" || c.GatewayAPIKey == "" {
+		t.Errorf("dev does not run out of the box: %+v, %v", c, err)
 	}
 }
 
@@ -68,6 +113,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{[]string{"REBOUND_DB_MAX_OPEN_CONNS", "-1"}, "REBOUND_DB_MAX_OPEN_CONNS", "whole number"},
 		{[]string{"REBOUND_DB_MAX_OPEN_CONNS", "2", "REBOUND_DB_MAX_IDLE_CONNS", "5"}, "REBOUND_DB_MAX_IDLE_CONNS", "must not exceed"},
 		{[]string{"REBOUND_TEMPORAL_ADDRESS", "temporal"}, "REBOUND_TEMPORAL_ADDRESS", "host:port"},
+		{[]string{"REBOUND_PUBLIC_URL", "ftp://x"}, "REBOUND_PUBLIC_URL", "http"},
+		{[]string{"REBOUND_GATEWAY_SETTLE_DELAY", "-1s"}, "REBOUND_GATEWAY_SETTLE_DELAY", "between"},
 	}
 	for _, tc := range tests {
 		_, err := config.Load(config.ModeDev, env(tc.kv...))

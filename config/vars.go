@@ -27,6 +27,23 @@ var Vars = []Var{
 	{"REBOUND_TEMPORAL_LOG_LEVEL", "warn", "Level of the embedded Temporal server's own log lines (dev)."},
 	{"REBOUND_DATA_DIR", ".rebound", "Directory of dev state: the Temporal server's SQLite file and the default database (dev)."},
 	{"REBOUND_WORKER_STOP_TIMEOUT", "5s", "Time the worker gives running activities to finish when it stops."},
+	{"REBOUND_PUBLIC_URL", "the HTTP address in dev, else required by the worker", "Base URL shoppers reach the API at, for links in messages (labels)."},
+	{"REBOUND_OTP_SECRET", "a fixed dev secret in dev, else required", "Server secret (at least 32 characters) under which one-time codes are stored as HMACs."},
+	{"REBOUND_CARRIER_WEBHOOK_SECRET", "dev-carrier-secret in dev", "HMAC-SHA256 key carriers sign POST /v1/carrier/events with; empty refuses every event."},
+	{"REBOUND_SMTP_ADDR", "none in dev (messages stay in the dev outbox), else required by the worker", "SMTP server host:port for e-mail."},
+	{"REBOUND_SMTP_FROM", "Rebound <no-reply@rebound.local>", "Sender of e-mail."},
+	{"REBOUND_SMTP_USERNAME", "", "SMTP user name (AUTH PLAIN over TLS)."},
+	{"REBOUND_SMTP_PASSWORD", "", "SMTP password."},
+	{"REBOUND_SMS_URL", "", "SMS provider endpoint (POST JSON to, body, reference); empty: no SMS outside dev."},
+	{"REBOUND_SMS_TOKEN", "", "Bearer token of the SMS provider."},
+	{"REBOUND_GATEWAY_URL", "the simulator in dev, else required by the worker", "Payment gateway base URL for online refunds."},
+	{"REBOUND_GATEWAY_API_KEY", "dev-gateway-key in dev", "Bearer key for the payment gateway (and of `rebound gateway`)."},
+	{"REBOUND_GATEWAY_WEBHOOK_SECRET", "dev-gateway-secret in dev", "HMAC key of the gateway's webhooks to POST /v1/gateway/events."},
+	{"REBOUND_GATEWAY_ADDR", "127.0.0.1:8090", "Where `rebound gateway` (and the dev simulator) listens."},
+	{"REBOUND_GATEWAY_WEBHOOK_URL", "the dev API's /v1/gateway/events", "Where the gateway simulator sends refund outcomes."},
+	{"REBOUND_GATEWAY_SETTLE_DELAY", "2s", "How long the gateway simulator keeps a refund pending."},
+	{"REBOUND_DEMO_PASSWORD", "rebound-demo", "Password of the demo staff that `rebound dev` seeds."},
+	{"REBOUND_DEMO_API_KEY", "rbk_demo_key_change_me", "API key of the demo merchant that `rebound dev` seeds."},
 }
 
 // Names returns the names of Vars.

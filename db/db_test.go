@@ -259,11 +259,30 @@ func TestApplyTransitionIsOrderedAndIdempotent(t *testing.T) {
 			{db.Transition{ReturnID: r.ID, Seq: 3, Status: "approved", Actor: "system", At: at}, true},
 			{db.Transition{ReturnID: r.ID, Seq: 2, Status: "awaiting_review", Actor: "system", At: at}, false}, // late
 		}
+		var firstIDs []string
 		for i, s := range steps {
-			applied, err := d.ApplyTransition(ctx, s.tr)
+			var msgs []db.OutboxMessage
+			if s.tr.Seq == 1 {
+				msgs = []db.OutboxMessage{{Channel: "email", Recipient: "ann@example.com", Subject: "submitted"}}
+			}
+			applied, pending, err := d.ApplyTransition(ctx, s.tr, msgs)
 			if err != nil || applied != s.applied {
 				t.Fatalf("step %d: applied = %v, %v; want %v", i, applied, err, s.applied)
 			}
+			if s.tr.Seq == 1 {
+				if i == 0 {
+					firstIDs = pending
+				} else if len(pending) != 1 || pending[0] != firstIDs[0] {
+					// a retry must hand back the same message, not queue another
+					t.Fatalf("retry: pending %v; want %v", pending, firstIDs)
+				}
+			}
+		}
+		if err := d.MarkOutboxSent(ctx, firstIDs[0], false); err != nil {
+			t.Fatal(err)
+		}
+		if _, pending, _ := d.ApplyTransition(ctx, steps[0].tr, nil); len(pending) != 0 {
+			t.Fatalf("a sent message is pending again: %v", pending)
 		}
 		got, err := d.ReturnByID(ctx, r.ID)
 		if err != nil || got.Status != "approved" || got.Seq != 3 || len(got.Lines) != 1 {

@@ -75,3 +75,12 @@ func (d *DB) Terminals(ctx context.Context, merchantID string) ([]Terminal, erro
 	}
 	return ts, nil
 }
+
+// Stores lists a merchant's stores by code.
+func (d *DB) Stores(ctx context.Context, merchantID string) ([]Store, error) {
+	var ss []Store
+	if err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("code").Find(&ss).Error; err != nil {
+		return nil, fmt.Errorf("stores of %s: %w", merchantID, err)
+	}
+	return ss, nil
+}

@@ -196,6 +196,10 @@ type Return struct {
 	LabelURL       string
 	RefundAmount   *int64
 	VerifiedAt     *time.Time
+	Channel        string
+	ReservedAt     *time.Time
+	Attention      string
+	AttentionAt    *time.Time
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 

@@ -201,3 +201,5 @@ func translate(err error) error {
 func (d *DB) Exec(ctx context.Context, sql string, args ...any) error {
 	return d.with(ctx).Exec(sql, args...).Error
 }
+
+func gormExpr(sql string) any { return gorm.Expr(sql) }

@@ -53,3 +53,16 @@ func (d *DB) OrderByNumber(ctx context.Context, merchantID, orderNumber string) 
 	}
 	return &o, nil
 }
+
+// OrderByID reads an order with its lines and payment.
+func (d *DB) OrderByID(ctx context.Context, id string) (*Order, error) {
+	var o Order
+	err := d.with(ctx).
+		Preload("Lines", func(g *gorm.DB) *gorm.DB { return g.Order("position") }).
+		Preload("Payment").
+		Where("id = ?", id).Take(&o).Error
+	if err != nil {
+		return nil, fmt.Errorf("order %s: %w", id, translate(err))
+	}
+	return &o, nil
+}

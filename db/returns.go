@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,4 +50,88 @@ func (d *DB) Timeline(ctx context.Context, returnID string) ([]TimelineEvent, er
 		return nil, fmt.Errorf("timeline of %s: %w", returnID, err)
 	}
 	return es, nil
+}
+
+// DeleteUnstartedReturn removes a return whose workflow never started.
+func (d *DB) DeleteUnstartedReturn(ctx context.Context, id string) error {
+	err := d.Tx(ctx, func(tx *DB) error {
+		if err := tx.with(ctx).Where("return_id = ?", id).Delete(&ReturnLine{}).Error; err != nil {
+			return err
+		}
+		return tx.with(ctx).Where("id = ? AND seq = 0", id).Delete(&Return{}).Error
+	})
+	if err != nil {
+		return fmt.Errorf("delete return %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReturnByTracking finds the return a parcel belongs to.
+func (d *DB) ReturnByTracking(ctx context.Context, tracking string) (*Return, error) {
+	var r Return
+	if err := d.with(ctx).Where("tracking_number = ?", tracking).Take(&r).Error; err != nil {
+		return nil, fmt.Errorf("return with tracking %s: %w", tracking, translate(err))
+	}
+	return &r, nil
+}
+
+// ReturnFilter selects a merchant's returns for a task list.
+type ReturnFilter struct {
+	MerchantID string
+	Statuses   []string
+	// Attention lists only returns flagged for attention.
+	Attention bool
+	// Before is the cursor: only returns with a smaller id (older).
+	Before string
+	Limit  int
+}
+
+// ListReturns lists returns newest first (ids are time-ordered).
+func (d *DB) ListReturns(ctx context.Context, f ReturnFilter) ([]Return, error) {
+	q := d.with(ctx).Where("merchant_id = ?", f.MerchantID)
+	if len(f.Statuses) > 0 {
+		q = q.Where("status IN ?", f.Statuses)
+	}
+	if f.Attention {
+		q = q.Where("attention <> ''")
+	}
+	if f.Before != "" {
+		q = q.Where("id < ?", f.Before)
+	}
+	var rs []Return
+	if err := q.Order("id DESC").Limit(f.Limit).Find(&rs).Error; err != nil {
+		return nil, fmt.Errorf("list returns: %w", err)
+	}
+	return rs, nil
+}
+
+// CountByStatus counts all returns by status (for metrics).
+func (d *DB) CountByStatus(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		Status string
+		N      int64
+	}
+	if err := d.with(ctx).Model(&Return{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count returns: %w", err)
+	}
+	out := map[string]int64{}
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
+// RecordCarrierEvent stores a tracking event once; a repeated event id
+// reports false.
+func (d *DB) RecordCarrierEvent(ctx context.Context, e *CarrierEvent) (bool, error) {
+	e.ReceivedAt = time.Now().UTC()
+	e.OccurredAt = e.OccurredAt.UTC()
+	err := d.with(ctx).Create(e).Error
+	if errors.Is(translate(err), ErrConflict) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("carrier event %s: %w", e.EventID, err)
+	}
+	return true, nil
 }

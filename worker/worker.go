@@ -31,6 +31,8 @@ func New(c client.Client, deps Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: deps.StopTimeout,
 	})
+	w.RegisterWorkflow(workflows.ReturnWorkflow)
+	w.RegisterWorkflow(workflows.RefundWorkflow)
 	w.RegisterActivity(deps.Activities)
 	return w
 }

@@ -3,5 +3,184 @@
 // exported inputs and results that cross the boundary. It does no I/O.
 package workflows
 
+import (
+	"fmt"
+	"time"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/returns"
+)
+
 // TaskQueue is where the return and refund workflows and their activities run.
 const TaskQueue = "returns"
+
+// ReturnWorkflowID is the id of a return's workflow.
+func ReturnWorkflowID(returnID string) string { return "return/" + returnID }
+
+// RefundWorkflowID is the id of the n-th refund of a return (n from 1).
+func RefundWorkflowID(returnID string, n int) string { return fmt.Sprintf("refund/%s/%d", returnID, n) }
+
+// Updates people send to a return: each answers once its step is recorded.
+const (
+	UpdateVerify   = "verify"
+	UpdateSendCode = "send_code"
+	UpdateReview   = "review"
+	UpdateReceive  = "receive"
+	UpdateInspect  = "inspect"
+	UpdateCancel   = "cancel"
+)
+
+// Signals.
+const (
+	// SignalCarrierEvent carries a CarrierEvent to a return.
+	SignalCarrierEvent = "carrier_event"
+	// SignalSettled tells a return its refund was matched in settlement.
+	SignalSettled = "settled"
+	// SignalGatewayResult carries a GatewayResult to a refund.
+	SignalGatewayResult = "gateway_result"
+)
+
+// QueryStatus answers a StatusView.
+const QueryStatus = "status"
+
+// Error types of update rejections, so the API can tell a state conflict
+// (409) from bad input (422).
+const (
+	ErrInvalidState = "invalid_state"
+	ErrInvalidInput = "invalid_input"
+	ErrRateLimited  = "rate_limited"
+)
+
+// Payment channels of the order a return belongs to.
+const (
+	ChannelCardPresent = "card_present"
+	ChannelOnline      = "online"
+)
+
+// Methods of bringing goods back.
+const (
+	MethodShip    = "ship"
+	MethodInStore = "in_store"
+)
+
+// ReturnInput starts a return. The policy and the order are snapshots taken
+// when the return was filed.
+type ReturnInput struct {
+	ReturnID   string                  `json:"return_id"`
+	MerchantID string                  `json:"merchant_id"`
+	OrderID    string                  `json:"order_id"`
+	Method     string                  `json:"method"`
+	Channel    string                  `json:"channel"`
+	PaymentID  string                  `json:"payment_id,omitempty"` // the gateway's, for online orders
+	ClientIP   string                  `json:"client_ip"`
+	Policy     returns.Policy          `json:"policy"`
+	Order      returns.Order           `json:"order"`
+	Lines      []returns.RequestedLine `json:"lines"`
+	FiledAt    time.Time               `json:"filed_at"`
+}
+
+// ReturnResult is how a return ended.
+type ReturnResult struct {
+	Status       returns.Status `json:"status"`
+	RefundAmount int64          `json:"refund_amount"`
+}
+
+// VerifyRequest tells the return that the API checked a one-time code.
+// The code itself never reaches the workflow.
+type VerifyRequest struct {
+	ChallengeID string `json:"challenge_id"`
+}
+
+// SendCodeRequest asks for a new code.
+type SendCodeRequest struct {
+	ClientIP string `json:"client_ip"`
+}
+
+// ReviewRequest is a supervisor's decision.
+type ReviewRequest struct {
+	Decision string           `json:"decision"` // approve or decline
+	Reason   string           `json:"reason,omitempty"`
+	Actor    activities.Actor `json:"actor"`
+}
+
+// Review decisions.
+const (
+	DecisionApprove = "approve"
+	DecisionDecline = "decline"
+)
+
+// ReceiveRequest records that the goods are in the merchant's hands.
+type ReceiveRequest struct {
+	Actor activities.Actor `json:"actor"`
+	Note  string           `json:"note,omitempty"`
+}
+
+// InspectRequest is the inspector's verdict.
+type InspectRequest struct {
+	Lines []returns.InspectedLine `json:"lines"`
+	Actor activities.Actor        `json:"actor"`
+}
+
+// CancelRequest ends a return before the goods are sent.
+type CancelRequest struct {
+	Reason string           `json:"reason,omitempty"`
+	Actor  activities.Actor `json:"actor"`
+}
+
+// ActionResult is where a return stands after an update.
+type ActionResult struct {
+	Status returns.Status `json:"status"`
+	Seq    int64          `json:"seq"`
+}
+
+// CarrierEvent is a tracking event for a return's parcel.
+type CarrierEvent struct {
+	EventID        string    `json:"event_id"`
+	TrackingNumber string    `json:"tracking_number"`
+	Event          string    `json:"event"` // in_transit, delivered, exception
+	OccurredAt     time.Time `json:"occurred_at"`
+}
+
+// Carrier events.
+const (
+	CarrierInTransit = "in_transit"
+	CarrierDelivered = "delivered"
+	CarrierException = "exception"
+)
+
+// StatusView is the answer to QueryStatus.
+type StatusView struct {
+	Status    returns.Status `json:"status"`
+	Seq       int64          `json:"seq"`
+	Attention string         `json:"attention,omitempty"`
+}
+
+// RefundInput starts a refund of a return.
+type RefundInput struct {
+	ReturnID  string `json:"return_id"`
+	RefundID  string `json:"refund_id"`
+	Channel   string `json:"channel"`
+	PaymentID string `json:"payment_id"`
+	Amount    int64  `json:"amount"`
+	Currency  string `json:"currency"`
+}
+
+// RefundResult is how a refund ended.
+type RefundResult struct {
+	Status      string `json:"status"` // succeeded or failed
+	FailureCode string `json:"failure_code,omitempty"`
+}
+
+// GatewayResult is the gateway's word on a refund, from its webhook.
+type GatewayResult struct {
+	AttemptID   string `json:"attempt_id"`
+	Status      string `json:"status"`
+	FailureCode string `json:"failure_code,omitempty"`
+}
+
+// Attention flags on a return, shown in task lists.
+const (
+	AttentionReviewOverdue     = "review_overdue"
+	AttentionInspectionOverdue = "inspection_overdue"
+	AttentionSettlementOverdue = "settlement_overdue"
+)

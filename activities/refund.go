@@ -1,0 +1,187 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/returns"
+)
+
+// Evaluate applies the policy to a verified return and, when it passes,
+// reserves its quantities — both under a lock on the order, so that two
+// returns can never claim the same units.
+func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateResult, error) {
+	var out EvaluateResult
+	ret, err := a.DB.ReturnByID(ctx, in.ReturnID)
+	if err != nil {
+		return out, err
+	}
+	err = a.DB.Tx(ctx, func(tx *db.DB) error {
+		if err := tx.LockOrder(ctx, ret.OrderID); err != nil {
+			return err
+		}
+		taken, err := tx.TakenUnits(ctx, ret.OrderID, ret.ID)
+		if err != nil {
+			return err
+		}
+		out.Refusals = returns.Evaluate(in.Policy, in.Order, in.Lines, taken, in.FiledAt)
+		out.Estimate = returns.Estimate(in.Order, in.Lines, taken)
+		if len(out.Refusals) > 0 {
+			return nil
+		}
+		return tx.Reserve(ctx, ret.ID, a.now())
+	})
+	return out, err
+}
+
+// PrepareRefund creates the refund of an inspected return: the quote of the
+// domain, over the order's refund history, capped at what is still
+// refundable — computed and written under the order's lock. A retry returns
+// the refund created before.
+func (a *Activities) PrepareRefund(ctx context.Context, in PrepareRefundInput) (PrepareRefundResult, error) {
+	var out PrepareRefundResult
+	ret, err := a.DB.ReturnByID(ctx, in.ReturnID)
+	if err != nil {
+		return out, err
+	}
+	err = a.DB.Tx(ctx, func(tx *db.DB) error {
+		if err := tx.LockOrder(ctx, ret.OrderID); err != nil {
+			return err
+		}
+		if existing, err := tx.RefundByID(ctx, in.RefundID); err == nil {
+			return json.Unmarshal(existing.Quote, &out.Quote)
+		} else if !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
+		h, err := tx.RefundHistoryOf(ctx, ret.OrderID, ret.ID)
+		if err != nil {
+			return err
+		}
+		out.Quote = returns.QuoteRefund(in.Policy, in.Order, in.Lines, in.Inspection, returns.History{
+			UnitsRefunded: h.UnitsRefunded, ShippingRefunded: h.ShippingRefunded, Refunded: h.Refunded,
+		})
+		if out.Quote.Total <= 0 {
+			return nil
+		}
+		quote, err := json.Marshal(out.Quote)
+		if err != nil {
+			return err
+		}
+		_, err = tx.CreateRefund(ctx, &db.Refund{
+			ID: in.RefundID, ReturnID: ret.ID, OrderID: ret.OrderID, MerchantID: ret.MerchantID, Channel: ret.Channel,
+			Amount: out.Quote.Total, ShippingAmount: min(out.Quote.Shipping, out.Quote.Total), Currency: out.Quote.Currency,
+			Status: db.RefundPending, Quote: quote,
+		})
+		return err
+	})
+	return out, err
+}
+
+// Attempt states of an online refund.
+const (
+	AttemptPrepared = "prepared"
+	AttemptSent     = "sent"
+	AttemptApproved = "approved"
+	AttemptDeclined = "declined"
+)
+
+// StartGatewayRefund sends an online refund to the payment gateway. The
+// attempt id is the Idempotency-Key, so however often this runs the gateway
+// pays once; the attempt row records each answer.
+func (a *Activities) StartGatewayRefund(ctx context.Context, in GatewayRefundInput) (GatewayRefundResult, error) {
+	att, err := a.DB.AttemptByID(ctx, in.AttemptID)
+	if errors.Is(err, db.ErrNotFound) {
+		att = &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, State: AttemptPrepared}
+		err = a.DB.SaveAttempt(ctx, att)
+	}
+	if err != nil {
+		return GatewayRefundResult{}, err
+	}
+	r, err := a.Gateway.CreateRefund(ctx, in.AttemptID, payments.RefundRequest{
+		PaymentID: in.PaymentID, Amount: in.Amount, Currency: in.Currency, Reference: in.AttemptID,
+	})
+	if err != nil {
+		var apiErr *payments.APIError
+		if payments.IsPermanent(err) && errors.As(err, &apiErr) {
+			att.State, att.FailureCode = AttemptDeclined, apiErr.Code
+			if serr := a.DB.SaveAttempt(ctx, att); serr != nil {
+				return GatewayRefundResult{}, serr
+			}
+			return GatewayRefundResult{}, temporal.NewNonRetryableApplicationError(apiErr.Code, "gateway_rejected", nil)
+		}
+		return GatewayRefundResult{}, fmt.Errorf("gateway refund: %w", err)
+	}
+	return a.recordGateway(ctx, att, r)
+}
+
+// CheckGatewayRefund asks the gateway where an attempt stands.
+func (a *Activities) CheckGatewayRefund(ctx context.Context, attemptID string) (GatewayRefundResult, error) {
+	att, err := a.DB.AttemptByID(ctx, attemptID)
+	if err != nil {
+		return GatewayRefundResult{}, err
+	}
+	r, err := a.Gateway.GetRefund(ctx, att.GatewayRefundID)
+	if err != nil {
+		return GatewayRefundResult{}, fmt.Errorf("gateway refund %s: %w", att.GatewayRefundID, err)
+	}
+	return a.recordGateway(ctx, att, r)
+}
+
+func (a *Activities) recordGateway(ctx context.Context, att *db.RefundAttempt, r payments.Refund) (GatewayRefundResult, error) {
+	res := GatewayRefundResult{Status: RefundPending, GatewayRefundID: r.ID, FailureCode: r.FailureCode}
+	att.GatewayRefundID, att.FailureCode, att.State = r.ID, r.FailureCode, AttemptSent
+	switch r.Status {
+	case payments.StatusSucceeded:
+		res.Status, att.State = RefundSucceeded, AttemptApproved
+	case payments.StatusFailed:
+		res.Status, att.State = RefundFailed, AttemptDeclined
+	}
+	if err := a.DB.SaveAttempt(ctx, att); err != nil {
+		return GatewayRefundResult{}, err
+	}
+	return res, nil
+}
+
+// FinishRefund records a refund's outcome and counts a paid one.
+func (a *Activities) FinishRefund(ctx context.Context, in FinishRefundInput) error {
+	ref, err := a.DB.RefundByID(ctx, in.RefundID)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	if err := a.DB.FinishRefund(ctx, in.RefundID, in.Status, in.FailureCode, now); err != nil {
+		return err
+	}
+	if ref.Status == db.RefundPending && in.Status == RefundSucceeded && a.Metrics != nil {
+		a.Metrics.RefundAmounts.WithLabelValues(ref.Currency).Observe(float64(ref.Amount))
+		if ret, err := a.DB.ReturnByID(ctx, ref.ReturnID); err == nil {
+			a.Metrics.TimeToRefund.Observe(now.Sub(ret.CreatedAt).Seconds())
+		}
+	}
+	return nil
+}
+
+// CreateShipment books the carrier for a return that is shipped back; the
+// carrier is idempotent on the return id.
+func (a *Activities) CreateShipment(ctx context.Context, in ShipmentInput) (ShipmentResult, error) {
+	ret, err := a.DB.ReturnByID(ctx, in.ReturnID)
+	if err != nil {
+		return ShipmentResult{}, err
+	}
+	req, err := a.shipmentRequest(ctx, ret)
+	if err != nil {
+		return ShipmentResult{}, err
+	}
+	sh, err := a.Carrier.CreateShipment(ctx, req)
+	if err != nil {
+		return ShipmentResult{}, fmt.Errorf("book carrier: %w", err)
+	}
+	return ShipmentResult{Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber,
+		LabelURL: a.PublicURL + "/v1/returns/" + ret.ID + "/label"}, nil
+}

@@ -1,0 +1,52 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/shipping"
+)
+
+func (a *Activities) shipmentRequest(ctx context.Context, ret *db.Return) (shipping.ShipmentRequest, error) {
+	from, to, err := ShipmentAddresses(ctx, a.DB, ret)
+	if err != nil {
+		return shipping.ShipmentRequest{}, err
+	}
+	return shipping.ShipmentRequest{ReturnID: ret.ID, From: from, To: to}, nil
+}
+
+// ShipmentAddresses are a return parcel's sender (the shopper) and
+// recipient (the merchant's first store).
+func ShipmentAddresses(ctx context.Context, d *db.DB, ret *db.Return) (from, to shipping.Address, err error) {
+	merchant, err := d.MerchantByID(ctx, ret.MerchantID)
+	if err != nil {
+		return from, to, err
+	}
+	order, err := d.OrderByID(ctx, ret.OrderID)
+	if err != nil {
+		return from, to, err
+	}
+	stores, err := d.Stores(ctx, ret.MerchantID)
+	if err != nil {
+		return from, to, err
+	}
+	to = shipping.Address{Name: merchant.Name + " Returns"}
+	if len(stores) > 0 {
+		to.Line1 = stores[0].Address
+	}
+	if to.Line1 == "" {
+		return from, to, fmt.Errorf("merchant %s has no store address to return to", merchant.Slug)
+	}
+	return shipping.Address{Name: order.CustomerName}, to, nil
+}
+
+// Label renders the return label of a shipped return.
+func Label(ctx context.Context, d *db.DB, ret *db.Return, carrier string) ([]byte, error) {
+	from, to, err := ShipmentAddresses(ctx, d, ret)
+	if err != nil {
+		return nil, err
+	}
+	return shipping.Label(shipping.LabelData{ReturnID: ret.ID, From: from, To: to,
+		Shipment: shipping.Shipment{Carrier: carrier, TrackingNumber: ret.TrackingNumber}})
+}

@@ -1,0 +1,166 @@
+package activities
+
+import (
+	"time"
+
+	"github.com/rebound-returns/rebound/returns"
+)
+
+// The inputs and results of the activities: plain exported structs, because
+// they cross the workflow boundary as JSON.
+
+// Actor is who caused a step: a shopper, a staff member, the carrier or
+// Rebound itself.
+type Actor struct {
+	Kind string `json:"kind"` // shopper, staff, carrier, system
+	Name string `json:"name"` // user name for staff
+	Role string `json:"role,omitempty"`
+}
+
+// Actor kinds.
+const (
+	ActorShopper = "shopper"
+	ActorStaff   = "staff"
+	ActorCarrier = "carrier"
+	ActorSystem  = "system"
+)
+
+// System is Rebound acting on its own (timers, policy).
+var System = Actor{Kind: ActorSystem, Name: "rebound"}
+
+// Events say why a timeline entry is written; they decide who is told.
+const (
+	EventStatus            = "status"
+	EventReminder          = "reminder"
+	EventEscalation        = "escalation"
+	EventCarrierException  = "carrier_exception"
+	EventSettlementOverdue = "settlement_overdue"
+)
+
+// TransitionInput is one step of a return: its new status (or the same
+// status for a reminder, an escalation or a carrier problem), written to the
+// read model with its timeline event and notifications in one transaction.
+type TransitionInput struct {
+	ReturnID string         `json:"return_id"`
+	Seq      int64          `json:"seq"`
+	Status   returns.Status `json:"status"`
+	Event    string         `json:"event"`
+	Actor    Actor          `json:"actor"`
+	Note     string         `json:"note,omitempty"`
+	At       time.Time      `json:"at"`
+
+	// Optional changes to the read model.
+	Refusals       []returns.Refusal       `json:"refusals,omitempty"`
+	StatusReason   string                  `json:"status_reason,omitempty"`
+	TrackingNumber string                  `json:"tracking_number,omitempty"`
+	LabelURL       string                  `json:"label_url,omitempty"`
+	Inspection     []returns.InspectedLine `json:"inspection,omitempty"`
+	Quote          *returns.Quote          `json:"quote,omitempty"`
+	Attention      string                  `json:"attention,omitempty"`
+	ClearAttention bool                    `json:"clear_attention,omitempty"`
+}
+
+// TransitionResult names the notifications the step queued.
+type TransitionResult struct {
+	Applied   bool     `json:"applied"`
+	OutboxIDs []string `json:"outbox_ids"`
+}
+
+// DeliverInput names outbox messages to send.
+type DeliverInput struct {
+	OutboxIDs []string `json:"outbox_ids"`
+}
+
+// SendCodeInput asks for a new one-time code for a return.
+type SendCodeInput struct {
+	ReturnID string `json:"return_id"`
+	// ClientIP is counted against the hourly cap per client address.
+	ClientIP string `json:"client_ip"`
+	// First is the code sent when the return is filed: the API checked the
+	// caps before filing, so only the counting happens here.
+	First bool `json:"first"`
+}
+
+// SendCodeResult tells the workflow that a code went out, never the code.
+type SendCodeResult struct {
+	ChallengeID string    `json:"challenge_id"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+// EvaluateInput asks whether a verified return meets the policy, and
+// reserves its quantities when it does.
+type EvaluateInput struct {
+	ReturnID string                  `json:"return_id"`
+	Policy   returns.Policy          `json:"policy"`
+	Order    returns.Order           `json:"order"`
+	Lines    []returns.RequestedLine `json:"lines"`
+	FiledAt  time.Time               `json:"filed_at"`
+}
+
+// EvaluateResult is the policy's answer.
+type EvaluateResult struct {
+	Refusals []returns.Refusal `json:"refusals"`
+	// Estimate is the refund if everything comes back new.
+	Estimate int64 `json:"estimate"`
+}
+
+// ShipmentInput books the carrier for a return that is shipped back.
+type ShipmentInput struct {
+	ReturnID string `json:"return_id"`
+}
+
+// ShipmentResult is the booked shipment.
+type ShipmentResult struct {
+	Carrier        string `json:"carrier"`
+	TrackingNumber string `json:"tracking_number"`
+	LabelURL       string `json:"label_url"`
+}
+
+// PrepareRefundInput creates the refund of an inspected return, capped at
+// what is still refundable on the order under a lock on the order.
+type PrepareRefundInput struct {
+	ReturnID   string                  `json:"return_id"`
+	RefundID   string                  `json:"refund_id"`
+	Policy     returns.Policy          `json:"policy"`
+	Order      returns.Order           `json:"order"`
+	Lines      []returns.RequestedLine `json:"lines"`
+	Inspection []returns.InspectedLine `json:"inspection"`
+}
+
+// PrepareRefundResult is the refund as created (or as created before, on a
+// retry).
+type PrepareRefundResult struct {
+	Quote returns.Quote `json:"quote"`
+}
+
+// Refund outcomes.
+const (
+	RefundSucceeded = "succeeded"
+	RefundFailed    = "failed"
+	RefundPending   = "pending"
+)
+
+// GatewayRefundInput sends an online refund attempt to the payment gateway.
+// The attempt id is the gateway's Idempotency-Key, so a retry can never pay
+// twice.
+type GatewayRefundInput struct {
+	RefundID  string `json:"refund_id"`
+	AttemptID string `json:"attempt_id"`
+	PaymentID string `json:"payment_id"`
+	Amount    int64  `json:"amount"`
+	Currency  string `json:"currency"`
+}
+
+// GatewayRefundResult is where the attempt stands at the gateway.
+type GatewayRefundResult struct {
+	Status          string `json:"status"` // pending, succeeded, failed
+	GatewayRefundID string `json:"gateway_refund_id,omitempty"`
+	FailureCode     string `json:"failure_code,omitempty"`
+}
+
+// FinishRefundInput records a refund's final outcome.
+type FinishRefundInput struct {
+	RefundID    string `json:"refund_id"`
+	Status      string `json:"status"` // succeeded or failed
+	FailureCode string `json:"failure_code,omitempty"`
+}

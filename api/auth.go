@@ -1,0 +1,278 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
+)
+
+// Token prefixes say what a credential is at a glance.
+const (
+	prefixStaff   = "rbs_"
+	prefixShopper = "rbr_"
+	prefixAPIKey  = "rbk_"
+)
+
+// Lifetimes and limits of credentials.
+const (
+	staffSessionLife   = 12 * time.Hour
+	shopperSessionLife = 30 * 24 * time.Hour
+	maxLoginFailures   = 10
+	loginLockout       = 30 * time.Minute
+)
+
+// Principal kinds.
+const (
+	kindStaff       = "staff"
+	kindShopper     = "shopper"
+	kindIntegration = "integration"
+)
+
+// principal is who is calling.
+type principal struct {
+	Kind       string
+	UserID     string
+	Username   string
+	Role       string
+	MerchantID string // "" for a platform operator
+	ReturnID   string // for a shopper: the one return they may see
+}
+
+const principalKey = "principal"
+
+func principalOf(c *gin.Context) *principal {
+	if p, ok := c.Get(principalKey); ok {
+		return p.(*principal)
+	}
+	return nil
+}
+
+var errUnauthenticated = NewProblem(http.StatusUnauthorized, "unauthenticated", "send a valid bearer token")
+
+// authenticate resolves a bearer token to a staff member or a shopper.
+func (s *server) authenticate(c *gin.Context) (*principal, error) {
+	h := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return nil, errUnauthenticated
+	}
+	sess, err := s.deps.DB.SessionByHash(c.Request.Context(), auth.HashToken(token), s.now())
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, errUnauthenticated
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &principal{Kind: sess.Kind, Role: sess.Role}
+	if sess.MerchantID != nil {
+		p.MerchantID = *sess.MerchantID
+	}
+	if sess.Kind == db.SessionShopper {
+		p.ReturnID = *sess.ReturnID
+		return p, nil
+	}
+	u, err := s.deps.DB.StaffByID(c.Request.Context(), *sess.StaffUserID)
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, errUnauthenticated
+	}
+	p.UserID, p.Username, p.Role = u.ID, u.Username, u.Role
+	return p, nil
+}
+
+// staffOnly admits staff members whose role is one of roles.
+func (s *server) staffOnly(roles ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := s.authenticate(c)
+		if err == nil && p.Kind != kindStaff {
+			err = NewProblem(http.StatusForbidden, "forbidden", "staff only")
+		}
+		if err == nil && !slices.Contains(roles, p.Role) {
+			s.audit(c, p, "access", "route", c.FullPath(), "denied", map[string]any{"needs": roles})
+			err = NewProblem(http.StatusForbidden, "forbidden", "your role ("+p.Role+") may not do this; it needs "+strings.Join(roles, " or "))
+		}
+		if err != nil {
+			fail(c, s.log, err)
+			return
+		}
+		c.Set(principalKey, p)
+		c.Next()
+	}
+}
+
+// staffOrShopper admits the shopper holding the return's token and the staff
+// of the return's merchant (checked by the handler, which reads the return).
+func (s *server) staffOrShopper() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		p, err := s.authenticate(c)
+		if err != nil {
+			fail(c, s.log, err)
+			return
+		}
+		c.Set(principalKey, p)
+		c.Next()
+	}
+}
+
+// apiKeyOnly admits a merchant's systems by X-API-Key.
+func (s *server) apiKeyOnly() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		key := c.GetHeader("X-API-Key")
+		if key == "" {
+			fail(c, s.log, NewProblem(http.StatusUnauthorized, "unauthenticated", "send the merchant's API key in X-API-Key"))
+			return
+		}
+		k, err := s.deps.DB.APIKeyByHash(c.Request.Context(), auth.HashToken(key))
+		if errors.Is(err, db.ErrNotFound) {
+			err = NewProblem(http.StatusUnauthorized, "unauthenticated", "the API key is not valid")
+		}
+		if err != nil {
+			fail(c, s.log, err)
+			return
+		}
+		c.Set(principalKey, &principal{Kind: kindIntegration, MerchantID: k.MerchantID, Username: "api-key:" + k.Prefix})
+		c.Next()
+	}
+}
+
+// canSee tells whether p may see a return of merchantID with id returnID.
+func (p *principal) canSee(merchantID, returnID string) bool {
+	switch p.Kind {
+	case kindShopper:
+		return p.ReturnID == returnID
+	case kindStaff:
+		return p.MerchantID != "" && p.MerchantID == merchantID
+	}
+	return false
+}
+
+// audit appends a row to the audit log; a failure to write it is logged,
+// never shown to the caller.
+func (s *server) audit(c *gin.Context, p *principal, action, resourceType, resourceID, outcome string, detail map[string]any) {
+	e := &db.AuditEntry{Action: action, ResourceType: resourceType, ResourceID: resourceID, Outcome: outcome,
+		Origin: c.ClientIP(), RequestID: c.GetString(requestIDKey), At: s.now()}
+	if p != nil {
+		e.Actor, e.ActorRole = p.Username, p.Role
+		if p.MerchantID != "" {
+			m := p.MerchantID
+			e.MerchantID = &m
+		}
+	}
+	if detail != nil {
+		if j, err := db.ToJSON(detail); err == nil {
+			e.Detail = j
+		}
+	}
+	if err := s.deps.DB.AppendAudit(c.Request.Context(), e); err != nil {
+		s.log.ErrorContext(c.Request.Context(), "audit entry not written", "action", action, "err", err)
+	}
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *server) routesAuth(r *gin.RouterGroup) {
+	r.POST("/auth/login", s.handle(s.login))
+}
+
+// login exchanges a user name and password for a bearer token. Unknown
+// names and wrong passwords get the same answer in the same time; ten
+// failures lock the account for half an hour.
+func (s *server) login(c *gin.Context) error {
+	var req loginRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	var errs []FieldError
+	if strings.TrimSpace(req.Username) == "" {
+		errs = append(errs, FieldError{"username", "is required"})
+	}
+	if req.Password == "" {
+		errs = append(errs, FieldError{"password", "is required"})
+	}
+	if len(errs) > 0 {
+		return Invalid(errs...)
+	}
+	ctx := c.Request.Context()
+	now := s.now()
+	wrong := NewProblem(http.StatusUnauthorized, "bad-credentials", "wrong user name or password")
+	u, err := s.deps.DB.StaffByUsername(ctx, req.Username)
+	if errors.Is(err, db.ErrNotFound) {
+		auth.BurnTime(req.Password)
+		s.audit(c, &principal{Username: strings.ToLower(req.Username)}, "auth.login", "staff_user", "", db.OutcomeFailed, map[string]any{"why": "unknown user"})
+		return wrong
+	}
+	if err != nil {
+		return err
+	}
+	who := &principal{Username: u.Username, Role: u.Role, MerchantID: deref(u.MerchantID)}
+	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
+		auth.BurnTime(req.Password)
+		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
+		p := NewProblem(http.StatusLocked, "account-locked", "too many failed log-ins; try again later")
+		c.Header("Retry-After", retryAfter(u.LockedUntil.Sub(now)))
+		return p
+	}
+	ok, err := auth.CheckPassword(u.PasswordHash, req.Password)
+	if err != nil {
+		return err
+	}
+	if !ok || u.Disabled {
+		locked, err := s.deps.DB.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout, now)
+		if err != nil {
+			return err
+		}
+		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"locked": locked})
+		return wrong
+	}
+	if err := s.deps.DB.RecordLoginSuccess(ctx, u.ID, now); err != nil {
+		return err
+	}
+	token, err := auth.NewToken(prefixStaff)
+	if err != nil {
+		return err
+	}
+	sess := &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionStaff, StaffUserID: &u.ID,
+		MerchantID: u.MerchantID, Role: u.Role, ExpiresAt: now.Add(staffSessionLife)}
+	if err := s.deps.DB.CreateSession(ctx, sess); err != nil {
+		return err
+	}
+	s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeSuccess, nil)
+	merchant := ""
+	if u.MerchantID != nil {
+		if m, err := s.deps.DB.MerchantByID(ctx, *u.MerchantID); err == nil {
+			merchant = m.Slug
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"token": token, "token_type": "Bearer", "role": u.Role, "merchant": merchant,
+		"username": u.Username, "expires_at": sess.ExpiresAt})
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func retryAfter(d time.Duration) string {
+	secs := int(d.Seconds() + 0.999)
+	if secs < 1 {
+		secs = 1
+	}
+	return strconv.Itoa(secs)
+}

@@ -1,0 +1,199 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/returns"
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+// Merchants' staff work their task lists and take the human steps.
+
+func (s *server) routesMerchant(r *gin.RouterGroup) {
+	g := r.Group("/merchant/returns")
+	g.GET("", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.listReturns))
+	g.POST("/:id/review", s.staffOnly("supervisor"), s.handle(s.review))
+	g.POST("/:id/receive", s.staffOnly("clerk", "supervisor"), s.handle(s.receive))
+	g.POST("/:id/inspection", s.staffOnly("clerk", "supervisor"), s.handle(s.inspection))
+}
+
+type returnSummary struct {
+	ID             string `json:"id"`
+	Status         string `json:"status"`
+	Method         string `json:"method"`
+	Channel        string `json:"channel"`
+	Attention      string `json:"attention,omitempty"`
+	TrackingNumber string `json:"tracking_number,omitempty"`
+	RefundAmount   *int64 `json:"refund_amount,omitempty"`
+	Currency       string `json:"currency"`
+	CreatedAt      string `json:"created_at"`
+	UpdatedAt      string `json:"updated_at"`
+}
+
+// listReturns is the task list: newest first, filtered by status (comma
+// separated) or by attention, paged by an opaque cursor.
+func (s *server) listReturns(c *gin.Context) error {
+	p := principalOf(c)
+	f := db.ReturnFilter{MerchantID: p.MerchantID, Limit: 50, Before: c.Query("cursor")}
+	if st := c.Query("status"); st != "" {
+		for _, x := range strings.Split(st, ",") {
+			if !returns.Status(x).Valid() {
+				return Invalid(FieldError{"status", x + " is not a status"})
+			}
+			f.Statuses = append(f.Statuses, x)
+		}
+	}
+	switch c.Query("attention") {
+	case "", "false":
+	case "true":
+		f.Attention = true
+	default:
+		return Invalid(FieldError{"attention", "must be true or false"})
+	}
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 200 {
+			return Invalid(FieldError{"limit", "must be from 1 to 200"})
+		}
+		f.Limit = n
+	}
+	if f.Before != "" && len(f.Before) != 36 {
+		return Invalid(FieldError{"cursor", "is not a cursor from this list"})
+	}
+	rs, err := s.deps.DB.ListReturns(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	items := make([]returnSummary, 0, len(rs))
+	for _, r := range rs {
+		items = append(items, returnSummary{ID: r.ID, Status: r.Status, Method: r.Method, Channel: r.Channel,
+			Attention: r.Attention, TrackingNumber: r.TrackingNumber, RefundAmount: r.RefundAmount, Currency: r.Currency,
+			CreatedAt: r.CreatedAt.Format("2006-01-02T15:04:05Z07:00"), UpdatedAt: r.UpdatedAt.Format("2006-01-02T15:04:05Z07:00")})
+	}
+	out := gin.H{"items": items, "next_cursor": nil}
+	if len(rs) == f.Limit {
+		out["next_cursor"] = rs[len(rs)-1].ID
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+func staffActor(p *principal) activities.Actor {
+	return activities.Actor{Kind: activities.ActorStaff, Name: p.Username, Role: p.Role}
+}
+
+// merchantReturn reads the path's return if it is the caller's merchant's.
+func (s *server) merchantReturn(c *gin.Context) (*db.Return, error) {
+	return s.visibleReturn(c)
+}
+
+// auditOutcome records a staff step and how it ended.
+func (s *server) auditOutcome(c *gin.Context, p *principal, action, returnID string, err error) {
+	outcome := db.OutcomeSuccess
+	var detail map[string]any
+	if err != nil {
+		outcome = db.OutcomeFailed
+		if pr, ok := err.(*Problem); ok {
+			detail = map[string]any{"status": pr.Status, "detail": pr.Detail}
+			if pr.Status == http.StatusForbidden {
+				outcome = db.OutcomeDenied
+			}
+		}
+	}
+	s.audit(c, p, action, "return", returnID, outcome, detail)
+}
+
+type reviewRequest struct {
+	Decision string `json:"decision"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+func (s *server) review(c *gin.Context) error {
+	p := principalOf(c)
+	var req reviewRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	switch {
+	case req.Decision != workflows.DecisionApprove && req.Decision != workflows.DecisionDecline:
+		return Invalid(FieldError{"decision", "must be approve or decline"})
+	case req.Decision == workflows.DecisionDecline && strings.TrimSpace(req.Reason) == "":
+		return Invalid(FieldError{"reason", "is required to decline: the shopper is told"})
+	case len(req.Reason) > 500:
+		return Invalid(FieldError{"reason", "must be at most 500 characters"})
+	}
+	return s.step(c, p, "return.review", workflows.UpdateReview,
+		workflows.ReviewRequest{Decision: req.Decision, Reason: req.Reason, Actor: staffActor(p)})
+}
+
+type receiveRequest struct {
+	Note string `json:"note,omitempty"`
+}
+
+func (s *server) receive(c *gin.Context) error {
+	p := principalOf(c)
+	var req receiveRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if len(req.Note) > 500 {
+		return Invalid(FieldError{"note", "must be at most 500 characters"})
+	}
+	return s.step(c, p, "return.receive", workflows.UpdateReceive, workflows.ReceiveRequest{Actor: staffActor(p), Note: req.Note})
+}
+
+type inspectionRequest struct {
+	Lines []returns.InspectedLine `json:"lines"`
+}
+
+func (s *server) inspection(c *gin.Context) error {
+	p := principalOf(c)
+	var req inspectionRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	for i, l := range req.Lines {
+		if l.Condition != "" && !l.Condition.Valid() {
+			return Invalid(FieldError{"lines[" + strconv.Itoa(i) + "].condition", "must be new, opened or damaged"})
+		}
+	}
+	r, err := s.merchantReturn(c)
+	if err != nil {
+		return err
+	}
+	var requested []returns.RequestedLine
+	for _, l := range r.Lines {
+		requested = append(requested, returns.RequestedLine{LineID: l.LineID, Quantity: l.Quantity, Reason: l.Reason})
+	}
+	if errs := returns.ValidateInspection(requested, req.Lines); len(errs) > 0 {
+		return Invalid(fieldErrors(errs, "")...)
+	}
+	return s.step(c, p, "return.inspect", workflows.UpdateInspect, workflows.InspectRequest{Lines: req.Lines, Actor: staffActor(p)})
+}
+
+// step sends a staff member's update to the path's return, audits it and
+// answers with the return as it now stands.
+func (s *server) step(c *gin.Context, p *principal, action, update string, arg any) error {
+	r, err := s.merchantReturn(c)
+	if err != nil {
+		return err
+	}
+	var res workflows.ActionResult
+	err = s.update(c.Request.Context(), r.ID, update, arg, &res)
+	s.auditOutcome(c, p, action, r.ID, err)
+	if err != nil {
+		return err
+	}
+	view, err := s.returnView(c, r.ID)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, view)
+	return nil
+}

@@ -1,0 +1,338 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/otp"
+	"github.com/rebound-returns/rebound/returns"
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+// Shoppers file returns, prove the order is theirs with a code, and follow
+// or cancel their return.
+
+type fileReturnRequest struct {
+	Merchant    string                  `json:"merchant"`
+	OrderNumber string                  `json:"order_number"`
+	Contact     string                  `json:"contact"`
+	Lines       []returns.RequestedLine `json:"lines"`
+	Method      string                  `json:"method"`
+}
+
+func (s *server) routesShopper(r *gin.RouterGroup) {
+	r.POST("/returns", s.idempotent, s.handle(s.fileReturn))
+	r.POST("/returns/:id/verify", s.handle(s.verifyCode))
+	r.POST("/returns/:id/otp", s.handle(s.resendCode))
+	seen := r.Group("/returns/:id", s.staffOrShopper())
+	seen.GET("", s.handle(s.getReturn))
+	seen.GET("/label", s.handle(s.getLabel))
+	seen.POST("/cancel", s.handle(s.cancelReturn))
+}
+
+var errNoSuchOrder = NewProblem(http.StatusNotFound, "no-such-order", "no order matches this merchant, order number and contact")
+
+// contactOf matches what the shopper typed with the order's e-mail or
+// phone, and says which it was.
+func contactOf(o *db.Order, typed string) (contact, kind string, ok bool) {
+	t := strings.TrimSpace(typed)
+	if strings.Contains(t, "@") {
+		e := strings.ToLower(t)
+		return e, "email", o.CustomerEmail != "" && e == o.CustomerEmail
+	}
+	p := normalizePhone(t)
+	return p, "phone", o.CustomerPhone != "" && p == o.CustomerPhone
+}
+
+func (s *server) fileReturn(c *gin.Context) error {
+	var req fileReturnRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	var errs []FieldError
+	for field, v := range map[string]string{"merchant": req.Merchant, "order_number": req.OrderNumber, "contact": req.Contact} {
+		if strings.TrimSpace(v) == "" {
+			errs = append(errs, FieldError{field, "is required"})
+		}
+	}
+	if req.Method != workflows.MethodShip && req.Method != workflows.MethodInStore {
+		errs = append(errs, FieldError{"method", "must be ship or in_store"})
+	}
+	if len(errs) > 0 {
+		return Invalid(sortFields(errs)...)
+	}
+	ctx := c.Request.Context()
+	m, err := s.deps.DB.MerchantBySlug(ctx, req.Merchant)
+	if errors.Is(err, db.ErrNotFound) {
+		return errNoSuchOrder
+	}
+	if err != nil {
+		return err
+	}
+	o, err := s.deps.DB.OrderByNumber(ctx, m.ID, req.OrderNumber)
+	if errors.Is(err, db.ErrNotFound) {
+		return errNoSuchOrder
+	}
+	if err != nil {
+		return err
+	}
+	contact, kind, ok := contactOf(o, req.Contact)
+	if !ok {
+		return errNoSuchOrder
+	}
+	order := toDomainOrder(o)
+	if errs := returns.ValidateRequest(order, req.Lines); len(errs) > 0 {
+		return Invalid(fieldErrors(errs, "")...)
+	}
+	// The first code's limits are checked here, so that a shopper over them
+	// hears so now instead of waiting for a code that never comes.
+	counts, err := s.deps.DB.CountCodes(ctx, "", contact, c.ClientIP(), s.now().Add(-otp.Window))
+	if err != nil {
+		return err
+	}
+	if err := otp.Allow(otp.Counts(counts), s.now(), false); err != nil {
+		var le *otp.LimitError
+		if errors.As(err, &le) {
+			p := NewProblem(http.StatusTooManyRequests, "rate-limited", le.Error())
+			p.retryAfter = le.RetryAfter
+			return p
+		}
+		return err
+	}
+	policy, err := returns.ParsePolicy(m.Policy)
+	if err != nil {
+		return err
+	}
+	policyJSON, err := db.ToJSON(policy)
+	if err != nil {
+		return err
+	}
+	r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: req.Method,
+		Contact: contact, ContactKind: kind, Currency: o.Currency, Channel: o.Payment.Channel, Policy: policyJSON}
+	for _, l := range req.Lines {
+		r.Lines = append(r.Lines, db.ReturnLine{LineID: l.LineID, Quantity: l.Quantity, Reason: l.Reason, Note: l.Note})
+	}
+	if err := s.deps.DB.CreateReturn(ctx, r); err != nil {
+		return err
+	}
+	in := workflows.ReturnInput{
+		ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: req.Method, Channel: o.Payment.Channel,
+		PaymentID: o.Payment.GatewayPaymentID, ClientIP: c.ClientIP(), Policy: policy, Order: order,
+		Lines: req.Lines, FiledAt: r.CreatedAt,
+	}
+	_, err = s.deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.ReturnWorkflowID(r.ID), TaskQueue: workflows.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.ReturnWorkflow, in)
+	if err != nil {
+		if derr := s.deps.DB.DeleteUnstartedReturn(ctx, r.ID); derr != nil {
+			s.log.Error("return left without a workflow", "return_id", r.ID, "err", derr)
+		}
+		return err
+	}
+	view, err := s.returnView(c, r.ID)
+	if err != nil {
+		return err
+	}
+	c.Header("Location", "/v1/returns/"+r.ID)
+	c.JSON(http.StatusCreated, gin.H{"return": view, "id": r.ID, "status": r.Status,
+		"verification": gin.H{"sent_to": maskContact(contact, kind), "expires_in_seconds": int(policy.VerifyWithin.D().Seconds())}})
+	return nil
+}
+
+// maskContact shows enough of a contact to recognise it.
+func maskContact(contact, kind string) string {
+	if kind == "email" {
+		at := strings.LastIndexByte(contact, '@')
+		if at <= 1 {
+			return "***" + contact[max(at, 0):]
+		}
+		return contact[:1] + strings.Repeat("*", at-1) + contact[at:]
+	}
+	if len(contact) <= 6 {
+		return "***"
+	}
+	return contact[:3] + strings.Repeat("*", len(contact)-6) + contact[len(contact)-3:]
+}
+
+type verifyRequest struct {
+	Code string `json:"code"`
+}
+
+// verifyCode checks a code against the store. The workflow hears only that
+// a check passed; the shopper gets a token for this return.
+func (s *server) verifyCode(c *gin.Context) error {
+	var req verifyRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if !otp.WellFormed(req.Code) {
+		return Invalid(FieldError{"code", "must be the 6 digits we sent"})
+	}
+	ctx := c.Request.Context()
+	r, err := s.deps.DB.ReturnByID(ctx, c.Param("id"))
+	if errors.Is(err, db.ErrNotFound) {
+		return NewProblem(http.StatusNotFound, "not-found", "no such return")
+	}
+	if err != nil {
+		return err
+	}
+	result, challengeID, err := s.deps.DB.CheckCode(ctx, r.ID, s.now(), otp.MaxTries, func(id, stored string) bool {
+		return otp.Matches(s.deps.OTPSecret, id, req.Code, stored)
+	})
+	if err != nil {
+		return err
+	}
+	switch result {
+	case db.CodeWrong:
+		return Invalid(FieldError{"code", "is not the code we sent"})
+	case db.CodeLocked:
+		return NewProblem(http.StatusTooManyRequests, "code-locked", "too many wrong codes: ask for a new one")
+	case db.CodeExpired:
+		return Invalid(FieldError{"code", "has expired or was used: ask for a new one"})
+	}
+	if r.Status == string(returns.PendingVerification) {
+		var res workflows.ActionResult
+		if err := s.update(ctx, r.ID, workflows.UpdateVerify, workflows.VerifyRequest{ChallengeID: challengeID}, &res); err != nil {
+			return err
+		}
+	}
+	token, err := auth.NewToken(prefixShopper)
+	if err != nil {
+		return err
+	}
+	sess := &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionShopper, ReturnID: &r.ID,
+		MerchantID: &r.MerchantID, ExpiresAt: s.now().Add(shopperSessionLife)}
+	if err := s.deps.DB.CreateSession(ctx, sess); err != nil {
+		return err
+	}
+	view, err := s.returnView(c, r.ID)
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"token": token, "token_type": "Bearer", "expires_at": sess.ExpiresAt, "return": view})
+	return nil
+}
+
+// resendCode sends a new code, within the limits.
+func (s *server) resendCode(c *gin.Context) error {
+	if _, err := readBody(c); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	r, err := s.deps.DB.ReturnByID(ctx, c.Param("id"))
+	if errors.Is(err, db.ErrNotFound) {
+		return NewProblem(http.StatusNotFound, "not-found", "no such return")
+	}
+	if err != nil {
+		return err
+	}
+	var res activities.SendCodeResult
+	if err := s.update(ctx, r.ID, workflows.UpdateSendCode, workflows.SendCodeRequest{ClientIP: c.ClientIP()}, &res); err != nil {
+		return err
+	}
+	c.JSON(http.StatusAccepted, gin.H{"sent_to": maskContact(r.Contact, r.ContactKind), "expires_at": res.ExpiresAt})
+	return nil
+}
+
+// visibleReturn reads the return of the path if the caller may see it;
+// anyone else gets the same 404 as for a return that does not exist.
+func (s *server) visibleReturn(c *gin.Context) (*db.Return, error) {
+	r, err := s.deps.DB.ReturnByID(c.Request.Context(), c.Param("id"))
+	if errors.Is(err, db.ErrNotFound) || (err == nil && !principalOf(c).canSee(r.MerchantID, r.ID)) {
+		return nil, NewProblem(http.StatusNotFound, "not-found", "no such return")
+	}
+	return r, err
+}
+
+func (s *server) getReturn(c *gin.Context) error {
+	r, err := s.visibleReturn(c)
+	if err != nil {
+		return err
+	}
+	view, err := s.returnView(c, r.ID)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, view)
+	return nil
+}
+
+func (s *server) getLabel(c *gin.Context) error {
+	r, err := s.visibleReturn(c)
+	if err != nil {
+		return err
+	}
+	if r.TrackingNumber == "" {
+		return NewProblem(http.StatusNotFound, "no-label", "this return has no shipping label")
+	}
+	pdf, err := activities.Label(c.Request.Context(), s.deps.DB, r, "rebound-sim")
+	if err != nil {
+		return err
+	}
+	c.Header("Content-Disposition", `inline; filename="return-`+r.ID+`.pdf"`)
+	c.Data(http.StatusOK, "application/pdf", pdf)
+	return nil
+}
+
+type cancelRequest struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+func (s *server) cancelReturn(c *gin.Context) error {
+	p := principalOf(c)
+	if p.Kind == kindStaff && !oneOf(p.Role, "clerk", "supervisor", "admin") {
+		return NewProblem(http.StatusForbidden, "forbidden", "your role ("+p.Role+") may not cancel returns")
+	}
+	var req cancelRequest
+	if body, err := readBody(c); err != nil {
+		return err
+	} else if len(body) > 0 {
+		if err := bind(c, &req); err != nil {
+			return err
+		}
+	}
+	if len(req.Reason) > 500 {
+		return Invalid(FieldError{"reason", "must be at most 500 characters"})
+	}
+	r, err := s.visibleReturn(c)
+	if err != nil {
+		return err
+	}
+	actor := activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+	if p.Kind == kindStaff {
+		actor = activities.Actor{Kind: activities.ActorStaff, Name: p.Username, Role: p.Role}
+	}
+	var res workflows.ActionResult
+	err = s.update(c.Request.Context(), r.ID, workflows.UpdateCancel, workflows.CancelRequest{Reason: req.Reason, Actor: actor}, &res)
+	if p.Kind == kindStaff {
+		s.auditOutcome(c, p, "return.cancel", r.ID, err)
+	}
+	if err != nil {
+		return err
+	}
+	view, err := s.returnView(c, r.ID)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, view)
+	return nil
+}
+
+func oneOf(v string, options ...string) bool {
+	for _, o := range options {
+		if v == o {
+			return true
+		}
+	}
+	return false
+}

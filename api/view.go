@@ -1,0 +1,124 @@
+package api
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/returns"
+)
+
+// What GET /v1/returns/{id} answers, read from the database.
+
+type returnView struct {
+	ID             string            `json:"id"`
+	Status         string            `json:"status"`
+	Merchant       string            `json:"merchant"`
+	OrderNumber    string            `json:"order_number"`
+	Method         string            `json:"method"`
+	Channel        string            `json:"channel"`
+	Currency       string            `json:"currency"`
+	StatusReason   string            `json:"status_reason,omitempty"`
+	ReasonCodes    []returns.Refusal `json:"reason_codes,omitempty"`
+	Attention      string            `json:"attention,omitempty"`
+	TrackingNumber string            `json:"tracking_number,omitempty"`
+	LabelURL       string            `json:"label_url,omitempty"`
+	Lines          []lineView        `json:"lines"`
+	Timeline       []eventView       `json:"timeline"`
+	Refund         *refundView       `json:"refund"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+type lineView struct {
+	LineID           string `json:"line_id"`
+	Name             string `json:"name"`
+	Quantity         int    `json:"quantity"`
+	UnitPrice        int64  `json:"unit_price"`
+	Reason           string `json:"reason"`
+	Note             string `json:"note,omitempty"`
+	AcceptedQuantity *int   `json:"accepted_quantity,omitempty"`
+	RejectedQuantity *int   `json:"rejected_quantity,omitempty"`
+	Condition        string `json:"condition,omitempty"`
+	RejectReason     string `json:"reject_reason,omitempty"`
+	RefundAmount     *int64 `json:"refund_amount,omitempty"`
+}
+
+type eventView struct {
+	Status    string    `json:"status"`
+	At        time.Time `json:"at"`
+	Actor     string    `json:"actor"`
+	ActorRole string    `json:"actor_role,omitempty"`
+	Note      string    `json:"note,omitempty"`
+}
+
+type refundView struct {
+	Amount      int64      `json:"amount"`
+	Shipping    int64      `json:"shipping"`
+	Currency    string     `json:"currency"`
+	Status      string     `json:"status"`
+	FailureCode string     `json:"failure_code,omitempty"`
+	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+}
+
+func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
+	ctx := c.Request.Context()
+	r, err := s.deps.DB.ReturnByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.deps.DB.OrderByID(ctx, r.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.deps.DB.MerchantByID(ctx, r.MerchantID)
+	if err != nil {
+		return nil, err
+	}
+	events, err := s.deps.DB.Timeline(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	refunds, err := s.deps.DB.RefundsOfReturn(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	v := &returnView{ID: r.ID, Status: r.Status, Merchant: m.Slug, OrderNumber: o.OrderNumber, Method: r.Method,
+		Channel: r.Channel, Currency: r.Currency, StatusReason: r.StatusReason, Attention: r.Attention,
+		TrackingNumber: r.TrackingNumber, LabelURL: r.LabelURL, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Lines: []lineView{}, Timeline: []eventView{}}
+	_ = json.Unmarshal(r.ReasonCodes, &v.ReasonCodes)
+	byID := map[string]db.OrderLine{}
+	for _, l := range o.Lines {
+		byID[l.LineID] = l
+	}
+	for _, l := range r.Lines {
+		lv := lineView{LineID: l.LineID, Name: byID[l.LineID].Name, UnitPrice: byID[l.LineID].UnitPrice, Quantity: l.Quantity,
+			Reason: l.Reason, Note: l.Note, AcceptedQuantity: l.AcceptedQuantity, RejectedQuantity: l.RejectedQuantity,
+			RejectReason: l.RejectReason, RefundAmount: l.RefundAmount}
+		if l.Condition != nil {
+			lv.Condition = *l.Condition
+		}
+		v.Lines = append(v.Lines, lv)
+	}
+	sort.Slice(v.Lines, func(i, j int) bool { return v.Lines[i].LineID < v.Lines[j].LineID })
+	for _, e := range events {
+		v.Timeline = append(v.Timeline, eventView{Status: e.Status, At: e.At, Actor: e.Actor, ActorRole: e.ActorRole, Note: e.Note})
+	}
+	if n := len(refunds); n > 0 {
+		last := refunds[n-1]
+		v.Refund = &refundView{Amount: last.Amount, Shipping: last.ShippingAmount, Currency: last.Currency,
+			Status: last.Status, FailureCode: last.FailureCode, FinishedAt: last.FinishedAt}
+	} else if r.RefundAmount != nil {
+		v.Refund = &refundView{Amount: *r.RefundAmount, Currency: r.Currency, Status: "none"}
+	}
+	return v, nil
+}
+
+func sortFields(errs []FieldError) []FieldError {
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
+	return errs
+}

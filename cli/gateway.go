@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/rebound-returns/rebound/config"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/payments"
+)
+
+func gatewayCommand() *command {
+	return &command{
+		name:    "gateway",
+		summary: "run the payment gateway simulator (refunds with idempotency keys, webhooks); `rebound dev` runs one too",
+		mode:    config.ModeGateway,
+		flags:   []flagVar{{"addr", "REBOUND_GATEWAY_ADDR", "address to listen on"}},
+		run: func(ctx context.Context, env *Env, _ []string) error {
+			cfg := env.Config
+			log := newLogger(env)
+			sim := newGatewaySimulator(cfg)
+			defer sim.Close()
+			l, err := listen(cfg.GatewayAddr)
+			if err != nil {
+				return err
+			}
+			log.Info("gateway simulator listening", "addr", l.Addr().String(), "webhooks_to", cfg.GatewayWebhookURL)
+			return serveHTTP(ctx, l, sim, cfg, log, cfg.ShutdownTimeout)
+		},
+	}
+}
+
+func newGatewaySimulator(cfg *config.Config) *payments.Simulator {
+	return payments.NewSimulator(payments.SimulatorConfig{
+		APIKey:        cfg.GatewayAPIKey,
+		WebhookURL:    cfg.GatewayWebhookURL,
+		WebhookSecret: cfg.GatewayWebhookSecret,
+		SettleDelay:   cfg.GatewaySettleDelay,
+	})
+}
+
+// feedGateway tells the dev simulator of an online sale, as a real gateway
+// would know it.
+func feedGateway(sim *payments.Simulator, log *slog.Logger, o *db.Order) {
+	if o.Payment == nil || o.Payment.Channel != db.ChannelOnline {
+		return
+	}
+	err := sim.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: o.Payment.Amount, Currency: o.Payment.Currency})
+	var apiErr *payments.APIError
+	if err != nil && !(errors.As(err, &apiErr) && apiErr.Status == 409) {
+		log.Warn("gateway simulator did not take the payment", "order", o.OrderNumber, "err", err)
+	}
+}

@@ -1,0 +1,96 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CreateChallenge stores a new one-time code's HMAC.
+func (d *DB) CreateChallenge(ctx context.Context, c *OTPChallenge) error {
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	c.CreatedAt = time.Now().UTC()
+	c.ExpiresAt = c.ExpiresAt.UTC()
+	if err := d.with(ctx).Create(c).Error; err != nil {
+		return fmt.Errorf("store code: %w", err)
+	}
+	return nil
+}
+
+// CodeCounts are what the sending limits look at.
+type CodeCounts struct {
+	LastForReturn time.Time // zero when none
+	ForContact    int64     // codes sent to the contact since the cut-off
+	ForClient     int64     // codes asked for from the client address since the cut-off
+}
+
+// CountCodes counts recent codes for the limits on sending.
+func (d *DB) CountCodes(ctx context.Context, returnID, contact, clientIP string, since time.Time) (CodeCounts, error) {
+	var c CodeCounts
+	var last OTPChallenge
+	err := d.with(ctx).Where("return_id = ?", returnID).Order("created_at DESC").Limit(1).Find(&last).Error
+	if err != nil {
+		return c, fmt.Errorf("count codes: %w", err)
+	}
+	c.LastForReturn = last.CreatedAt
+	if err := d.with(ctx).Model(&OTPChallenge{}).Where("contact = ? AND created_at > ?", contact, since.UTC()).Count(&c.ForContact).Error; err != nil {
+		return c, fmt.Errorf("count codes: %w", err)
+	}
+	if clientIP != "" {
+		if err := d.with(ctx).Model(&OTPChallenge{}).Where("client_ip = ? AND created_at > ?", clientIP, since.UTC()).Count(&c.ForClient).Error; err != nil {
+			return c, fmt.Errorf("count codes: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// CodeCheck is the outcome of checking a code.
+type CodeCheck int
+
+const (
+	CodeOK      CodeCheck = iota
+	CodeWrong             // wrong code; tries remain
+	CodeLocked            // too many wrong tries on the newest code
+	CodeExpired           // no live code (never sent, expired or used)
+)
+
+// CheckCode checks a code against the return's newest live challenge, in
+// one transaction: match(hmac) compares in constant time; a match uses the
+// challenge up, a miss counts against it, and maxTries misses lock it.
+func (d *DB) CheckCode(ctx context.Context, returnID string, now time.Time, maxTries int, match func(challengeID, codeHMAC string) bool) (CodeCheck, string, error) {
+	var result CodeCheck
+	var id string
+	err := d.Tx(ctx, func(tx *DB) error {
+		var c OTPChallenge
+		err := tx.with(ctx).Where("return_id = ? AND consumed_at IS NULL", returnID).
+			Order("created_at DESC").Limit(1).Find(&c).Error
+		if err != nil {
+			return err
+		}
+		switch {
+		case c.ID == "" || !now.Before(c.ExpiresAt):
+			result = CodeExpired
+			return nil
+		case c.Attempts >= maxTries:
+			result = CodeLocked
+			return nil
+		}
+		id = c.ID
+		if match(c.ID, c.CodeHMAC) {
+			result = CodeOK
+			return tx.with(ctx).Model(&OTPChallenge{}).Where("id = ? AND consumed_at IS NULL", c.ID).
+				Update("consumed_at", now.UTC()).Error
+		}
+		result = CodeWrong
+		if c.Attempts+1 >= maxTries {
+			result = CodeLocked
+		}
+		return tx.with(ctx).Model(&OTPChallenge{}).Where("id = ?", c.ID).Update("attempts", gormExpr("attempts + 1")).Error
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("check code: %w", err)
+	}
+	return result, id, nil
+}

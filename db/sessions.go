@@ -1,0 +1,87 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// CreateSession stores a session under its token's hash.
+func (d *DB) CreateSession(ctx context.Context, s *Session) error {
+	s.CreatedAt = time.Now().UTC()
+	s.ExpiresAt = s.ExpiresAt.UTC()
+	if err := d.with(ctx).Create(s).Error; err != nil {
+		return fmt.Errorf("create session: %w", translate(err))
+	}
+	return nil
+}
+
+// SessionByHash finds a live session.
+func (d *DB) SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error) {
+	var s Session
+	if err := d.with(ctx).Where("token_hash = ? AND expires_at > ?", hash, now.UTC()).Take(&s).Error; err != nil {
+		return nil, fmt.Errorf("session: %w", translate(err))
+	}
+	return &s, nil
+}
+
+// StaffByID reads a staff user.
+func (d *DB) StaffByID(ctx context.Context, id string) (*StaffUser, error) {
+	var u StaffUser
+	if err := d.with(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
+		return nil, fmt.Errorf("staff user: %w", translate(err))
+	}
+	return &u, nil
+}
+
+// RecordLoginFailure counts a failed log-in and locks the account for lock
+// once it reaches maxFailures. It reports whether the account is now locked.
+func (d *DB) RecordLoginFailure(ctx context.Context, userID string, maxFailures int, lock time.Duration, now time.Time) (bool, error) {
+	locked := false
+	err := d.Tx(ctx, func(tx *DB) error {
+		var u StaffUser
+		if err := tx.with(ctx).Where("id = ?", userID).Take(&u).Error; err != nil {
+			return err
+		}
+		set := map[string]any{"failed_logins": u.FailedLogins + 1, "updated_at": now.UTC()}
+		if u.FailedLogins+1 >= maxFailures {
+			set["locked_until"] = now.Add(lock).UTC()
+			set["failed_logins"] = 0
+			locked = true
+		}
+		return tx.with(ctx).Model(&StaffUser{}).Where("id = ?", userID).Updates(set).Error
+	})
+	if err != nil {
+		return false, fmt.Errorf("record failed log-in: %w", err)
+	}
+	return locked, nil
+}
+
+// RecordLoginSuccess clears the failure count.
+func (d *DB) RecordLoginSuccess(ctx context.Context, userID string, now time.Time) error {
+	err := d.with(ctx).Model(&StaffUser{}).Where("id = ?", userID).
+		Updates(map[string]any{"failed_logins": 0, "locked_until": nil, "updated_at": now.UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("record log-in: %w", err)
+	}
+	return nil
+}
+
+// CreateAPIKey stores a key's hash.
+func (d *DB) CreateAPIKey(ctx context.Context, k *APIKey) error {
+	k.ID = NewID()
+	k.CreatedAt = time.Now().UTC()
+	if err := d.with(ctx).Create(k).Error; err != nil {
+		return fmt.Errorf("create API key: %w", translate(err))
+	}
+	return nil
+}
+
+// APIKeyByHash finds a key that is not revoked.
+func (d *DB) APIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
+	var k APIKey
+	if err := d.with(ctx).Where("key_hash = ? AND revoked_at IS NULL", hash).Take(&k).Error; err != nil {
+		return nil, fmt.Errorf("API key: %w", translate(err))
+	}
+	return &k, nil
+}

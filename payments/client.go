@@ -1,0 +1,193 @@
+// Package payments refunds online orders through the payment gateway's HTTP API, with money as
+// integer minor units and an ISO 4217 currency code. Client speaks to the gateway; Simulator is an
+// in-memory gateway with the same semantics (idempotency keys, atomic refundable-amount checks,
+// delayed settlement and signed webhooks) for `rebound gateway` and tests.
+package payments
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Refund statuses. A refund starts pending and settles once to succeeded or failed.
+const (
+	StatusPending   = "pending"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// RefundRequest asks the gateway to return Amount (minor units of Currency) of a payment.
+type RefundRequest struct {
+	PaymentID string `json:"payment_id"`
+	Amount    int64  `json:"amount"`
+	Currency  string `json:"currency"`
+	Reference string `json:"reference"`
+}
+
+// Refund is the gateway's record of a refund.
+type Refund struct {
+	ID          string    `json:"id"`
+	PaymentID   string    `json:"payment_id"`
+	Amount      int64     `json:"amount"`
+	Currency    string    `json:"currency"`
+	Status      string    `json:"status"` // StatusPending, StatusSucceeded or StatusFailed
+	FailureCode string    `json:"failure_code,omitempty"`
+	Reference   string    `json:"reference,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// APIError is an answer of the gateway other than 2xx.
+type APIError struct {
+	Status  int    // HTTP status code
+	Code    string // machine-readable, e.g. "payment_not_found"; may be empty
+	Message string
+}
+
+func (e *APIError) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("gateway answered %d: %s", e.Status, e.Message)
+	}
+	return fmt.Sprintf("gateway answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// Permanent reports whether sending the same request again cannot succeed: any 4xx except 408
+// (timeout), 409 (conflict) and 429 (rate limit). 5xx and other answers are transient.
+func (e *APIError) Permanent() bool {
+	switch e.Status {
+	case http.StatusRequestTimeout, http.StatusConflict, http.StatusTooManyRequests:
+		return false
+	}
+	return e.Status >= 400 && e.Status < 500
+}
+
+// IsPermanent reports whether err, or an error it wraps, says the request must not be retried.
+// Network errors, 5xx answers and unreadable answers are transient.
+func IsPermanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
+}
+
+// invalidRequestError is a request the client refuses to send; sending it again cannot help.
+type invalidRequestError struct{ msg string }
+
+func (e *invalidRequestError) Error() string   { return e.msg }
+func (e *invalidRequestError) Permanent() bool { return true }
+
+// errorBody is the gateway's JSON error answer: {"error":{"code":"...","message":"..."}}.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// maxAnswerBytes bounds how much of a gateway answer is read.
+const maxAnswerBytes = 1 << 20
+
+// Client calls the gateway's refund API.
+type Client struct {
+	BaseURL string // e.g. "https://gateway.example"; paths such as /v1/refunds are appended
+	APIKey  string // sent as a bearer token
+	HTTP    *http.Client
+}
+
+// NewClient returns a client of the gateway at baseURL. A nil hc means a client with a 30-second
+// timeout.
+func NewClient(baseURL, apiKey string, hc *http.Client) *Client {
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), APIKey: apiKey, HTTP: hc}
+}
+
+// CreateRefund asks for a refund. Sending the same idempotencyKey and request again (after a
+// timeout or a transient error) answers the first refund rather than refunding twice. A refund the
+// gateway refuses to pay, such as one above the refundable amount, is not an error: it comes back
+// with StatusFailed and a FailureCode.
+func (c *Client) CreateRefund(ctx context.Context, idempotencyKey string, r RefundRequest) (Refund, error) {
+	if idempotencyKey == "" {
+		return Refund{}, &invalidRequestError{fmt.Sprintf("create refund for payment %s: idempotency key is empty", r.PaymentID)}
+	}
+	body, err := json.Marshal(r)
+	if err != nil {
+		return Refund{}, fmt.Errorf("create refund for payment %s: encode request: %w", r.PaymentID, err)
+	}
+	ref, err := c.do(ctx, http.MethodPost, "/v1/refunds", idempotencyKey, body)
+	if err != nil {
+		return Refund{}, fmt.Errorf("create refund for payment %s: %w", r.PaymentID, err)
+	}
+	return ref, nil
+}
+
+// GetRefund returns the current state of refund id.
+func (c *Client) GetRefund(ctx context.Context, id string) (Refund, error) {
+	if id == "" {
+		return Refund{}, &invalidRequestError{"get refund: refund id is empty"}
+	}
+	ref, err := c.do(ctx, http.MethodGet, "/v1/refunds/"+url.PathEscape(id), "", nil)
+	if err != nil {
+		return Refund{}, fmt.Errorf("get refund %s: %w", id, err)
+	}
+	return ref, nil
+}
+
+func (c *Client) do(ctx context.Context, method, path, idempotencyKey string, body []byte) (Refund, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
+	if err != nil {
+		return Refund{}, &invalidRequestError{fmt.Sprintf("build request: %v", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if idempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", idempotencyKey)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return Refund{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return Refund{}, fmt.Errorf("read answer (%d): %w", resp.StatusCode, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return Refund{}, answerError(resp.StatusCode, data)
+	}
+	var ref Refund
+	if err := json.Unmarshal(data, &ref); err != nil {
+		return Refund{}, fmt.Errorf("decode answer (%d): %w", resp.StatusCode, err)
+	}
+	return ref, nil
+}
+
+// answerError turns a non-2xx answer into an *APIError, keeping the gateway's code and message
+// when the body has them.
+func answerError(status int, data []byte) *APIError {
+	var eb errorBody
+	if json.Unmarshal(data, &eb) == nil && (eb.Error.Code != "" || eb.Error.Message != "") {
+		return &APIError{Status: status, Code: eb.Error.Code, Message: eb.Error.Message}
+	}
+	msg := strings.TrimSpace(string(data))
+	if len(msg) > 200 {
+		msg = strings.ToValidUTF8(msg[:200], "")
+	}
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
+	return &APIError{Status: status, Message: msg}
+}

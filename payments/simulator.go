@@ -1,0 +1,422 @@
+package payments
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Failure codes of refunds the simulator creates but does not pay.
+const (
+	failureExceedsRefundable = "exceeds_refundable"
+	failureCardClosed        = "card_closed"
+)
+
+// failingPaymentPrefix marks simulated payments whose refunds settle failed with card_closed.
+const failingPaymentPrefix = "pay_fail"
+
+const maxIdempotencyKeyLen = 255
+
+// SimulatorConfig configures a Simulator.
+type SimulatorConfig struct {
+	APIKey        string        // required bearer token for /v1/* and /admin/*; "" refuses every request
+	WebhookURL    string        // where refund outcomes are POSTed ("" = no webhooks)
+	WebhookSecret string        // HMAC-SHA256 key for X-Gateway-Signature
+	SettleDelay   time.Duration // pending -> final after this (0 = the create call answers with the final status)
+	Client        *http.Client  // for webhooks; nil means a client with a 10-second timeout
+}
+
+// Payment is a captured payment that refunds draw on.
+type Payment struct {
+	ID       string `json:"id"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// Stats counts what a Simulator has done.
+type Stats struct {
+	Created         int // refunds created, including those failed at once as exceeds_refundable
+	Replayed        int // create calls answered from an earlier call with the same idempotency key
+	Succeeded       int // refunds settled succeeded
+	Failed          int // refunds settled failed
+	WebhooksSent    int // webhook events the receiver answered with 2xx
+	WebhookFailures int // webhook delivery attempts that did not get a 2xx answer
+}
+
+// Simulator is an in-memory payment gateway: an http.Handler serving POST /v1/refunds,
+// GET /v1/refunds/{id} and POST /admin/payments. It is safe for concurrent use.
+type Simulator struct {
+	cfg     SimulatorConfig
+	mux     *http.ServeMux
+	webhook *http.Client
+
+	ctx    context.Context // cancelled by Close; stops settling and webhook delivery
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu          sync.Mutex
+	closed      bool
+	payments    map[string]Payment
+	reserved    map[string]int64 // payment id -> sum of its pending and succeeded refunds
+	refunds     map[string]*Refund
+	order       []string // refund ids in creation order
+	idempotency map[string]idempotentAnswer
+	stats       Stats
+}
+
+// idempotentAnswer is the first answer given to an idempotency key, with the request it answered.
+type idempotentAnswer struct {
+	request RefundRequest
+	status  int
+	body    []byte
+}
+
+// NewSimulator returns a simulator with no payments. Call Close to stop its background work.
+func NewSimulator(cfg SimulatorConfig) *Simulator {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Simulator{
+		cfg:         cfg,
+		mux:         http.NewServeMux(),
+		webhook:     cfg.Client,
+		ctx:         ctx,
+		cancel:      cancel,
+		payments:    map[string]Payment{},
+		reserved:    map[string]int64{},
+		refunds:     map[string]*Refund{},
+		idempotency: map[string]idempotentAnswer{},
+	}
+	if s.webhook == nil {
+		s.webhook = &http.Client{Timeout: 10 * time.Second}
+	}
+	s.mux.Handle("POST /v1/refunds", s.authorized(s.handleCreateRefund))
+	s.mux.Handle("GET /v1/refunds/{id}", s.authorized(s.handleGetRefund))
+	s.mux.Handle("POST /admin/payments", s.authorized(s.handleAddPayment))
+	return s
+}
+
+// ServeHTTP answers the gateway API and the admin endpoint; every route needs the bearer token.
+func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Close stops settling pending refunds and delivering webhooks, and waits for that work to end.
+// Refunds still pending stay pending. Calling Close again does nothing.
+func (s *Simulator) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+}
+
+// AddPayment records a payment that refunds can draw on. Adding the same payment again does
+// nothing; adding another one with the same id fails. Its errors are *APIError, as the admin
+// endpoint answers them.
+func (s *Simulator) AddPayment(p Payment) error {
+	_, err := s.addPayment(p)
+	return err
+}
+
+func (s *Simulator) addPayment(p Payment) (added bool, err error) {
+	switch {
+	case p.ID == "":
+		return false, &APIError{http.StatusBadRequest, "id_required", "payment id is required"}
+	case p.Amount <= 0:
+		return false, &APIError{http.StatusBadRequest, "amount_invalid", "amount must be > 0 minor units"}
+	case !validCurrency(p.Currency):
+		return false, &APIError{http.StatusBadRequest, "currency_invalid", "currency must be 3 upper-case letters (ISO 4217)"}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.payments[p.ID]; ok {
+		if old != p {
+			return false, &APIError{http.StatusConflict, "payment_conflict", fmt.Sprintf("payment %s exists with another amount or currency", p.ID)}
+		}
+		return false, nil
+	}
+	s.payments[p.ID] = p
+	return true, nil
+}
+
+// Refunds returns a copy of every refund, in creation order.
+func (s *Simulator) Refunds() []Refund {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Refund, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, *s.refunds[id])
+	}
+	return out
+}
+
+// Stats returns the counters as they are now.
+func (s *Simulator) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// createRefund applies the gateway's rules to one create call and returns the answer to give. The
+// whole call holds the lock, so the refundable check, the reservation and the idempotency record
+// are one step.
+func (s *Simulator) createRefund(key string, req RefundRequest) (status int, body []byte, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, nil, &APIError{http.StatusServiceUnavailable, "gateway_closed", "the gateway is shutting down"}
+	}
+	if prev, ok := s.idempotency[key]; ok {
+		if prev.request != req {
+			return 0, nil, &APIError{http.StatusUnprocessableEntity, "idempotency_key_reused", "idempotency key was used with another request"}
+		}
+		s.stats.Replayed++
+		return prev.status, prev.body, nil
+	}
+	if err := validateRefund(req); err != nil {
+		return 0, nil, err
+	}
+	p, ok := s.payments[req.PaymentID]
+	if !ok {
+		return 0, nil, &APIError{http.StatusNotFound, "payment_not_found", fmt.Sprintf("payment %s not found", req.PaymentID)}
+	}
+	if req.Currency != p.Currency {
+		return 0, nil, &APIError{http.StatusBadRequest, "currency_mismatch", fmt.Sprintf("payment %s is in %s", p.ID, p.Currency)}
+	}
+
+	ref := &Refund{
+		ID:        newID("re_"),
+		PaymentID: req.PaymentID,
+		Amount:    req.Amount,
+		Currency:  req.Currency,
+		Status:    StatusPending,
+		Reference: req.Reference,
+		CreatedAt: time.Now().UTC(),
+	}
+	s.refunds[ref.ID] = ref
+	s.order = append(s.order, ref.ID)
+	s.stats.Created++
+	switch {
+	case req.Amount > p.Amount-s.reserved[p.ID]:
+		ref.Status, ref.FailureCode = StatusFailed, failureExceedsRefundable
+		s.finishedLocked(ref)
+	case s.cfg.SettleDelay == 0:
+		s.reserved[p.ID] += ref.Amount
+		s.settleLocked(ref)
+	default:
+		s.reserved[p.ID] += ref.Amount
+		s.goLocked(func(ctx context.Context) { s.settleAfter(ctx, ref.ID) })
+	}
+
+	body, err = json.Marshal(ref)
+	if err != nil {
+		return 0, nil, fmt.Errorf("encode refund %s: %w", ref.ID, err)
+	}
+	s.idempotency[key] = idempotentAnswer{request: req, status: http.StatusCreated, body: body}
+	return http.StatusCreated, body, nil
+}
+
+func validateRefund(req RefundRequest) error {
+	switch {
+	case req.PaymentID == "":
+		return &APIError{http.StatusBadRequest, "payment_id_required", "payment_id is required"}
+	case req.Amount <= 0:
+		return &APIError{http.StatusBadRequest, "amount_invalid", "amount must be > 0 minor units"}
+	case !validCurrency(req.Currency):
+		return &APIError{http.StatusBadRequest, "currency_invalid", "currency must be 3 upper-case letters (ISO 4217)"}
+	}
+	return nil
+}
+
+func validCurrency(c string) bool {
+	if len(c) != 3 {
+		return false
+	}
+	for i := 0; i < len(c); i++ {
+		if c[i] < 'A' || c[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// settleAfter settles refund id once the settle delay has passed, unless the simulator closes first.
+func (s *Simulator) settleAfter(ctx context.Context, id string) {
+	t := time.NewTimer(s.cfg.SettleDelay)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.settleLocked(s.refunds[id])
+	}
+}
+
+// settleLocked moves a pending refund to its final status: failed with card_closed for payments
+// whose id starts with "pay_fail", succeeded otherwise.
+func (s *Simulator) settleLocked(ref *Refund) {
+	if ref.Status != StatusPending {
+		return
+	}
+	if strings.HasPrefix(ref.PaymentID, failingPaymentPrefix) {
+		ref.Status, ref.FailureCode = StatusFailed, failureCardClosed
+		s.reserved[ref.PaymentID] -= ref.Amount
+	} else {
+		ref.Status = StatusSucceeded
+	}
+	s.finishedLocked(ref)
+}
+
+// finishedLocked counts a refund that has reached its final status and sends its webhook.
+func (s *Simulator) finishedLocked(ref *Refund) {
+	typ := EventRefundSucceeded
+	if ref.Status == StatusSucceeded {
+		s.stats.Succeeded++
+	} else {
+		s.stats.Failed++
+		typ = EventRefundFailed
+	}
+	if s.cfg.WebhookURL == "" {
+		return
+	}
+	ev := WebhookEvent{ID: newID("evt_"), Type: typ, Refund: *ref}
+	s.goLocked(func(ctx context.Context) { s.deliver(ctx, ev) })
+}
+
+// goLocked runs f in the background until Close; it does nothing once the simulator is closed.
+// Holding the lock orders wg.Add before Close's wg.Wait.
+func (s *Simulator) goLocked(f func(ctx context.Context)) {
+	if s.closed {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f(s.ctx)
+	}()
+}
+
+func (s *Simulator) getRefund(id string) (Refund, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.refunds[id]
+	if !ok {
+		return Refund{}, &APIError{http.StatusNotFound, "refund_not_found", fmt.Sprintf("refund %s not found", id)}
+	}
+	return *ref, nil
+}
+
+// newID is prefix followed by 24 random hex digits.
+func newID(prefix string) string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // never fails; see crypto/rand.Read
+	return prefix + hex.EncodeToString(b)
+}
+
+// HTTP layer: bind, call one function, answer.
+
+const maxRequestBytes = 1 << 20
+
+func (s *Simulator) authorized(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || s.cfg.APIKey == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.APIKey)) != 1 {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			writeError(w, &APIError{http.StatusUnauthorized, "unauthorized", "missing or invalid bearer token"})
+			return
+		}
+		next(w, r)
+	})
+}
+
+func (s *Simulator) handleCreateRefund(w http.ResponseWriter, r *http.Request) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		writeError(w, &APIError{http.StatusBadRequest, "idempotency_key_required", "Idempotency-Key header is required"})
+		return
+	}
+	if len(key) > maxIdempotencyKeyLen {
+		writeError(w, &APIError{http.StatusBadRequest, "idempotency_key_invalid", "Idempotency-Key is longer than 255 bytes"})
+		return
+	}
+	var req RefundRequest
+	if err := decodeBody(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	status, body, err := s.createRefund(key, req)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeBody(w, status, body)
+}
+
+func (s *Simulator) handleGetRefund(w http.ResponseWriter, r *http.Request) {
+	ref, err := s.getRefund(r.PathValue("id"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ref)
+}
+
+func (s *Simulator) handleAddPayment(w http.ResponseWriter, r *http.Request) {
+	var p Payment
+	if err := decodeBody(w, r, &p); err != nil {
+		writeError(w, err)
+		return
+	}
+	added, err := s.addPayment(p)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	status := http.StatusOK
+	if added {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, p)
+}
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes)).Decode(v); err != nil {
+		return &APIError{http.StatusBadRequest, "invalid_json", "request body is not the expected JSON object"}
+	}
+	return nil
+}
+
+// writeError is the one place that turns errors into answers: an *APIError as itself, anything
+// else as 500.
+func writeError(w http.ResponseWriter, err error) {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		ae = &APIError{http.StatusInternalServerError, "internal_error", "internal error"}
+	}
+	var eb errorBody
+	eb.Error.Code, eb.Error.Message = ae.Code, ae.Message
+	writeJSON(w, ae.Status, eb)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":{"code":"internal_error","message":"internal error"}}`)
+	}
+	writeBody(w, status, body)
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

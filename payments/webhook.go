@@ -1,0 +1,114 @@
+package payments
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"time"
+)
+
+// The gateway POSTs a WebhookEvent each time a refund reaches its final status.
+const (
+	EventRefundSucceeded = "refund.succeeded"
+	EventRefundFailed    = "refund.failed"
+
+	// SignatureHeader carries SignWebhook(secret, body) of a webhook request.
+	SignatureHeader = "X-Gateway-Signature"
+)
+
+// WebhookEvent is the body of a webhook: the refund as it settled.
+type WebhookEvent struct {
+	ID     string `json:"id"`   // unique per event; the same on every delivery attempt
+	Type   string `json:"type"` // EventRefundSucceeded or EventRefundFailed
+	Refund Refund `json:"refund"`
+}
+
+// SignWebhook is the hex HMAC-SHA256 of body under secret.
+func SignWebhook(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// VerifyWebhook reports whether signature is SignWebhook(secret, body), comparing in constant time.
+// An empty secret verifies nothing, so a receiver left without one rejects every webhook.
+func VerifyWebhook(secret string, body []byte, signature string) bool {
+	if secret == "" {
+		return false
+	}
+	got, err := hex.DecodeString(signature)
+	if err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return hmac.Equal(mac.Sum(nil), got)
+}
+
+// Delivery tries an event up to webhookMaxTries times, waiting webhookFirstBackoff after the first
+// failure and twice as long after each next one.
+const (
+	webhookMaxTries     = 8
+	webhookFirstBackoff = 100 * time.Millisecond
+)
+
+// deliver posts ev to the webhook URL until an attempt gets a 2xx answer, the tries run out or
+// ctx ends.
+func (s *Simulator) deliver(ctx context.Context, ev WebhookEvent) {
+	body, err := json.Marshal(ev)
+	if err != nil {
+		s.countWebhook(false)
+		return
+	}
+	sig := SignWebhook(s.cfg.WebhookSecret, body)
+	backoff := webhookFirstBackoff
+	for try := 1; ; try++ {
+		ok := s.postWebhook(ctx, body, sig)
+		if ctx.Err() != nil {
+			return
+		}
+		s.countWebhook(ok)
+		if ok || try == webhookMaxTries {
+			return
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff *= 2
+	}
+}
+
+func (s *Simulator) postWebhook(ctx context.Context, body []byte, sig string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.cfg.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, sig)
+	resp, err := s.webhook.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode >= 200 && resp.StatusCode <= 299
+}
+
+func (s *Simulator) countWebhook(ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		s.stats.WebhooksSent++
+	} else {
+		s.stats.WebhookFailures++
+	}
+}

@@ -1,0 +1,287 @@
+package workflows_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/notify"
+	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/returns"
+	"github.com/rebound-returns/rebound/shipping"
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+// The workflow tests run ReturnWorkflow in Temporal's time-skipping test
+// environment with the real activities on a real SQLite database, so each
+// path is checked where a user would notice it: the read model, the
+// timeline, the messages sent and the money.
+
+// outbox records what was sent.
+type outbox struct {
+	mu   sync.Mutex
+	msgs []notify.Message
+}
+
+func (o *outbox) Send(_ context.Context, m notify.Message) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.msgs = append(o.msgs, m)
+	return nil
+}
+
+func (o *outbox) to(recipient string) []notify.Message {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []notify.Message
+	for _, m := range o.msgs {
+		if m.To == recipient {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+type fixture struct {
+	t        *testing.T
+	env      *testsuite.TestWorkflowEnvironment
+	db       *db.DB
+	sent     *outbox
+	gateway  *payments.Simulator
+	merchant *db.Merchant
+	in       workflows.ReturnInput
+}
+
+type options struct {
+	method    string
+	channel   string
+	paymentID string
+	lines     []returns.RequestedLine
+	policy    func(*returns.Policy)
+}
+
+const (
+	shopper    = "ann@example.com"
+	supervisor = "sup@demo.example"
+	finance    = "fin@demo.example"
+)
+
+func newFixture(t *testing.T, o options) *fixture {
+	t.Helper()
+	if o.method == "" {
+		o.method = workflows.MethodShip
+	}
+	if o.channel == "" {
+		o.channel = workflows.ChannelOnline
+	}
+	if o.paymentID == "" {
+		o.paymentID = "pay_123"
+	}
+	if o.lines == nil {
+		o.lines = []returns.RequestedLine{{LineID: "shoes", Quantity: 1, Reason: "too_small"}}
+	}
+	ctx := context.Background()
+	d := dbtest.Open(t, dbtest.Engines(t)[0])
+	policy := returns.DefaultPolicy()
+	policy.AutoApproveLimit = 10000
+	policy.ReviewReasons = []string{"not_as_described"}
+	policy.NonReturnableCategories = []string{"underwear"}
+	if o.policy != nil {
+		o.policy(&policy)
+	}
+	policyJSON, _ := json.Marshal(policy)
+	m := &db.Merchant{Slug: "demo", Name: "Demo Store", Policy: policyJSON}
+	must(t, d.CreateMerchant(ctx, m))
+	must(t, d.CreateStore(ctx, &db.Store{MerchantID: m.ID, Code: "main", Name: "Main", Address: "1 Main Street, Springfield"}))
+	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "sup", Role: "supervisor", Email: supervisor, PasswordHash: "x"}))
+	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "fin", Role: "finance", Email: finance, PasswordHash: "x"}))
+
+	now := time.Now().UTC()
+	delivered := now.Add(-24 * time.Hour)
+	order := returns.Order{
+		Number: "A-1", Currency: "EUR", PlacedAt: now.Add(-72 * time.Hour), DeliveredAt: &delivered,
+		ShippingAmount: 495, Paid: 2900 + 4999 + 1500 + 495,
+		Lines: []returns.OrderLine{
+			{LineID: "socks", Name: "Socks", Category: "apparel", Quantity: 3, UnitPrice: 1000, Discount: 100},
+			{LineID: "shoes", Name: "Shoes", Category: "footwear", Quantity: 1, UnitPrice: 4999},
+			{LineID: "undies", Name: "Underwear", Category: "underwear", Quantity: 1, UnitPrice: 1500},
+		},
+	}
+	dbo := &db.Order{MerchantID: m.ID, OrderNumber: order.Number, Currency: order.Currency, PlacedAt: order.PlacedAt,
+		DeliveredAt: order.DeliveredAt, ShippingAmount: order.ShippingAmount, CustomerName: "Ann", CustomerEmail: shopper, RequestHash: "h",
+		Payment: &db.Payment{Channel: o.channel, Amount: order.Paid, Currency: "EUR", GatewayPaymentID: o.paymentID}}
+	for _, l := range order.Lines {
+		dbo.Lines = append(dbo.Lines, db.OrderLine{LineID: l.LineID, Name: l.Name, Category: l.Category, Quantity: l.Quantity, UnitPrice: l.UnitPrice, Discount: l.Discount})
+	}
+	must(t, d.CreateOrder(ctx, dbo))
+	r := &db.Return{MerchantID: m.ID, OrderID: dbo.ID, Status: string(returns.PendingVerification), Method: o.method,
+		Contact: shopper, ContactKind: "email", Currency: "EUR", Channel: o.channel, Policy: policyJSON}
+	for _, l := range o.lines {
+		r.Lines = append(r.Lines, db.ReturnLine{LineID: l.LineID, Quantity: l.Quantity, Reason: l.Reason})
+	}
+	must(t, d.CreateReturn(ctx, r))
+
+	gw := payments.NewSimulator(payments.SimulatorConfig{APIKey: "gw-key"})
+	t.Cleanup(gw.Close)
+	must(t, gw.AddPayment(payments.Payment{ID: o.paymentID, Amount: order.Paid, Currency: "EUR"}))
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+
+	sent := &outbox{}
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflow(workflows.ReturnWorkflow)
+	env.RegisterWorkflow(workflows.RefundWorkflow)
+	env.RegisterActivity(&activities.Activities{
+		DB: d, Sender: sent, Carrier: shipping.Simulated{}, Gateway: payments.NewClient(srv.URL, "gw-key", nil),
+		OTPSecret: []byte("test secret"), PublicURL: "http://rebound.test", Now: env.Now,
+	})
+	return &fixture{t: t, env: env, db: d, sent: sent, gateway: gw, merchant: m, in: workflows.ReturnInput{
+		ReturnID: r.ID, MerchantID: m.ID, OrderID: dbo.ID, Method: o.method, Channel: o.channel, PaymentID: o.paymentID,
+		ClientIP: "192.0.2.1", Policy: policy, Order: order, Lines: o.lines, FiledAt: now,
+	}}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// at schedules fn at workflow time d after the start.
+func (f *fixture) at(d time.Duration, fn func()) { f.env.RegisterDelayedCallback(fn, d) }
+
+// update sends an update and records its outcome in *res / *rejected.
+func (f *fixture) update(name string, arg any, res *workflows.ActionResult, rejected *error) {
+	f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) {
+			if rejected != nil {
+				*rejected = err
+			} else {
+				f.t.Errorf("%s rejected: %v", name, err)
+			}
+		},
+		OnComplete: func(v any, err error) {
+			if err != nil {
+				f.t.Errorf("%s failed: %v", name, err)
+				return
+			}
+			if res != nil {
+				if r, ok := v.(workflows.ActionResult); ok {
+					*res = r
+				}
+			}
+		},
+	}, arg)
+}
+
+func (f *fixture) run() workflows.ReturnResult {
+	f.t.Helper()
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	if !f.env.IsWorkflowCompleted() {
+		f.t.Fatal("workflow did not complete")
+	}
+	must(f.t, f.env.GetWorkflowError())
+	var res workflows.ReturnResult
+	must(f.t, f.env.GetWorkflowResult(&res))
+	return res
+}
+
+// timeline is the statuses of the return's timeline, in order.
+func (f *fixture) timeline() []string {
+	f.t.Helper()
+	events, err := f.db.Timeline(context.Background(), f.in.ReturnID)
+	must(f.t, err)
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Status)
+	}
+	return out
+}
+
+func (f *fixture) readModel() *db.Return {
+	f.t.Helper()
+	r, err := f.db.ReturnByID(context.Background(), f.in.ReturnID)
+	must(f.t, err)
+	return r
+}
+
+func (f *fixture) status() returns.Status {
+	v, err := f.env.QueryWorkflow(workflows.QueryStatus)
+	must(f.t, err)
+	var sv workflows.StatusView
+	must(f.t, v.Get(&sv))
+	return sv.Status
+}
+
+func (f *fixture) tracking() string {
+	sh, err := shipping.Simulated{}.CreateShipment(context.Background(), shipping.ShipmentRequest{ReturnID: f.in.ReturnID})
+	must(f.t, err)
+	return sh.TrackingNumber
+}
+
+func (f *fixture) carrier(id, event string) {
+	f.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{EventID: id, TrackingNumber: f.tracking(), Event: event, OccurredAt: f.env.Now()})
+}
+
+var (
+	verify = workflows.VerifyRequest{ChallengeID: "checked-by-the-api"}
+	staff  = activities.Actor{Kind: activities.ActorStaff, Name: "sup", Role: "supervisor"}
+	clerk  = activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}
+	allNew = workflows.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{{LineID: "shoes", AcceptedQuantity: 1, Condition: returns.ConditionNew}}}
+	buyer  = activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+)
+
+func statuses(s ...returns.Status) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = string(x)
+	}
+	return out
+}
+
+func equalTimeline(t *testing.T, got []string, want ...returns.Status) {
+	t.Helper()
+	if !slices.Equal(got, statuses(want...)) {
+		t.Fatalf("timeline\n got %v\nwant %v", got, statuses(want...))
+	}
+}
+
+// updateRecorder records a rejection or failure of an update.
+type updateRecorder struct {
+	t                *testing.T
+	rejectedOrFailed *error
+}
+
+func (u *updateRecorder) Accept() {}
+func (u *updateRecorder) Reject(err error) {
+	if u.rejectedOrFailed != nil {
+		*u.rejectedOrFailed = err
+	} else {
+		u.t.Errorf("update rejected: %v", err)
+	}
+}
+func (u *updateRecorder) Complete(_ any, err error) {
+	if err == nil {
+		return
+	}
+	if u.rejectedOrFailed != nil {
+		*u.rejectedOrFailed = err
+	} else {
+		u.t.Errorf("update failed: %v", err)
+	}
+}

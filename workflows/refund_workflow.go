@@ -1,0 +1,72 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/rebound-returns/rebound/activities"
+)
+
+// ErrGatewayRejected is the type of a refund the gateway refused outright
+// (a 4xx): retrying cannot help.
+const ErrGatewayRejected = "gateway_rejected"
+
+// RefundWorkflow pays one refund of a return. For online payments it sends
+// the refund to the payment gateway with the attempt id as Idempotency-Key,
+// so retries after a crash or a lost answer can never pay twice, then waits
+// for the outcome by webhook (signal) or by polling.
+func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+	attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/attempt/1")).String()
+	gctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
+			NonRetryableErrorTypes: []string{ErrGatewayRejected},
+		},
+	})
+	results := workflow.GetSignalChannel(ctx, SignalGatewayResult)
+
+	var r activities.GatewayRefundResult
+	err := workflow.ExecuteActivity(gctx, a.StartGatewayRefund, activities.GatewayRefundInput{
+		RefundID: in.RefundID, AttemptID: attemptID, PaymentID: in.PaymentID, Amount: in.Amount, Currency: in.Currency,
+	}).Get(ctx, &r)
+	var appErr *temporal.ApplicationError
+	switch {
+	case err == nil:
+	case errors.As(err, &appErr) && appErr.Type() == ErrGatewayRejected:
+		r = activities.GatewayRefundResult{Status: activities.RefundFailed, FailureCode: appErr.Message()}
+	default:
+		return RefundResult{}, err
+	}
+
+	poll := time.Minute
+	for r.Status == activities.RefundPending {
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(results, func(c workflow.ReceiveChannel, _ bool) {
+			var g GatewayResult
+			c.Receive(ctx, &g)
+			if g.AttemptID == attemptID && g.Status != activities.RefundPending {
+				r.Status, r.FailureCode = g.Status, g.FailureCode
+			}
+		})
+		timedOut := false
+		sel.AddFuture(workflow.NewTimer(ctx, poll), func(workflow.Future) { timedOut = true })
+		sel.Select(ctx)
+		if timedOut {
+			if err := workflow.ExecuteActivity(gctx, a.CheckGatewayRefund, attemptID).Get(ctx, &r); err != nil {
+				return RefundResult{}, err
+			}
+			poll = min(poll*2, time.Hour)
+		}
+	}
+	if err := workflow.ExecuteActivity(storeCtx(ctx), a.FinishRefund, activities.FinishRefundInput{
+		RefundID: in.RefundID, Status: r.Status, FailureCode: r.FailureCode,
+	}).Get(ctx, nil); err != nil {
+		return RefundResult{}, err
+	}
+	return RefundResult{Status: r.Status, FailureCode: r.FailureCode}, nil
+}

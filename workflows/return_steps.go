@@ -1,0 +1,290 @@
+package workflows
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/returns"
+)
+
+// The human steps of a return: each is an Update whose validator refuses a
+// step that does not fit the return's state before anything is written.
+
+func stateError(msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrInvalidState, nil)
+}
+
+func inputError(msg string) error {
+	return temporal.NewNonRetryableApplicationError(msg, ErrInvalidInput, nil)
+}
+
+func (s *returnState) must(allowed ...returns.Status) error {
+	for _, st := range allowed {
+		if s.status == st {
+			return nil
+		}
+	}
+	return stateError("the return is " + string(s.status))
+}
+
+func (s *returnState) validateVerify(VerifyRequest) error {
+	return s.must(returns.PendingVerification)
+}
+
+// verify runs once the API has checked a code: the return is submitted, the
+// policy decides, and the answer tells where it landed.
+func (s *returnState) verify(ctx workflow.Context, _ VerifyRequest) (ActionResult, error) {
+	err := s.locked(ctx, func() error {
+		if s.status != returns.PendingVerification {
+			return nil // a second verification changes nothing
+		}
+		shopper := activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+		if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: "code verified"}); err != nil {
+			return err
+		}
+		var ev activities.EvaluateResult
+		err := workflow.ExecuteActivity(storeCtx(ctx), a.Evaluate, activities.EvaluateInput{
+			ReturnID: s.in.ReturnID, Policy: s.in.Policy, Order: s.in.Order, Lines: s.in.Lines, FiledAt: s.in.FiledAt,
+		}).Get(ctx, &ev)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(ev.Refusals) > 0:
+			codes := make([]string, len(ev.Refusals))
+			for i, r := range ev.Refusals {
+				codes[i] = r.Code
+			}
+			return s.transition(ctx, step{to: returns.Ineligible, actor: activities.System, refusals: ev.Refusals,
+				note: "refused by the return policy", reason: strings.Join(codes, ", ")})
+		case returns.AutoApprove(s.in.Policy, s.in.Lines, ev.Estimate):
+			if err := s.transition(ctx, step{to: returns.Approved, actor: activities.System, note: "approved automatically"}); err != nil {
+				return err
+			}
+			return s.afterApproval(ctx)
+		default:
+			return s.transition(ctx, step{to: returns.AwaitingReview, actor: activities.System, note: "waiting for review"})
+		}
+	})
+	return s.result(), err
+}
+
+func (s *returnState) validateSendCode(SendCodeRequest) error {
+	if s.status.Terminal() {
+		return stateError("the return is " + string(s.status))
+	}
+	return nil
+}
+
+// sendCode sends a new code: to verify a pending return, or later to let the
+// shopper open the return again on another device.
+func (s *returnState) sendCode(ctx workflow.Context, req SendCodeRequest) (activities.SendCodeResult, error) {
+	var res activities.SendCodeResult
+	err := workflow.ExecuteActivity(codeCtx(ctx), a.SendCode, activities.SendCodeInput{
+		ReturnID: s.in.ReturnID, ClientIP: req.ClientIP,
+	}).Get(ctx, &res)
+	if err != nil {
+		return res, err
+	}
+	if s.status == returns.PendingVerification && res.ExpiresAt.After(s.codeExpires) {
+		s.codeExpires = res.ExpiresAt
+	}
+	return res, nil
+}
+
+func (s *returnState) validateReview(req ReviewRequest) error {
+	if err := s.must(returns.AwaitingReview); err != nil {
+		return err
+	}
+	switch {
+	case req.Decision != DecisionApprove && req.Decision != DecisionDecline:
+		return inputError("decision must be approve or decline")
+	case req.Decision == DecisionDecline && strings.TrimSpace(req.Reason) == "":
+		return inputError("a decline needs a reason: the shopper is told")
+	}
+	return nil
+}
+
+func (s *returnState) review(ctx workflow.Context, req ReviewRequest) (ActionResult, error) {
+	err := s.locked(ctx, func() error {
+		if err := s.validateReview(req); err != nil {
+			return err
+		}
+		if req.Decision == DecisionDecline {
+			return s.transition(ctx, step{to: returns.Declined, actor: req.Actor, note: req.Reason, reason: req.Reason})
+		}
+		if err := s.transition(ctx, step{to: returns.Approved, actor: req.Actor, note: req.Reason}); err != nil {
+			return err
+		}
+		return s.afterApproval(ctx)
+	})
+	return s.result(), err
+}
+
+// afterApproval sends the shopper on their way: a label to ship with, or to
+// the store.
+func (s *returnState) afterApproval(ctx workflow.Context) error {
+	if s.in.Method == MethodInStore {
+		return s.transition(ctx, step{to: returns.AwaitingDropoff, actor: activities.System, note: "bring the goods to the store"})
+	}
+	var sh activities.ShipmentResult
+	if err := workflow.ExecuteActivity(storeCtx(ctx), a.CreateShipment, activities.ShipmentInput{ReturnID: s.in.ReturnID}).Get(ctx, &sh); err != nil {
+		return err
+	}
+	s.tracking = sh.TrackingNumber
+	return s.transition(ctx, step{to: returns.AwaitingShipment, actor: activities.System,
+		note: "label ready: " + sh.Carrier + " " + sh.TrackingNumber, tracking: sh.TrackingNumber, labelURL: sh.LabelURL})
+}
+
+func (s *returnState) validateReceive(ReceiveRequest) error {
+	return s.must(returns.AwaitingShipment, returns.InTransit, returns.AwaitingDropoff)
+}
+
+func (s *returnState) receive(ctx workflow.Context, req ReceiveRequest) (ActionResult, error) {
+	err := s.locked(ctx, func() error {
+		if err := s.validateReceive(req); err != nil {
+			return err
+		}
+		return s.received(ctx, req.Actor, req.Note)
+	})
+	return s.result(), err
+}
+
+func (s *returnState) received(ctx workflow.Context, actor activities.Actor, note string) error {
+	if note == "" {
+		note = "goods received"
+	}
+	if err := s.transition(ctx, step{to: returns.Received, actor: actor, note: note}); err != nil {
+		return err
+	}
+	return s.transition(ctx, step{to: returns.AwaitingInspection, actor: activities.System})
+}
+
+func (s *returnState) validateInspect(req InspectRequest) error {
+	if err := s.must(returns.AwaitingInspection); err != nil {
+		return err
+	}
+	if errs := returns.ValidateInspection(s.in.Lines, req.Lines); len(errs) > 0 {
+		return inputError(errs[0].Error())
+	}
+	return nil
+}
+
+// inspect records the verdict: nothing accepted rejects the return (the
+// shopper is told why); otherwise the refund is created, capped under a lock
+// on the order, and the return waits for it.
+func (s *returnState) inspect(ctx workflow.Context, req InspectRequest) (ActionResult, error) {
+	err := s.locked(ctx, func() error {
+		if err := s.validateInspect(req); err != nil {
+			return err
+		}
+		if !returns.Accepted(req.Lines) {
+			var why []string
+			for _, l := range req.Lines {
+				why = append(why, l.Reason)
+			}
+			return s.transition(ctx, step{to: returns.Rejected, actor: req.Actor, inspection: req.Lines,
+				note: "nothing accepted", reason: strings.Join(why, "; ")})
+		}
+		s.refunds++
+		refundID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(RefundWorkflowID(s.in.ReturnID, s.refunds))).String()
+		var prep activities.PrepareRefundResult
+		err := workflow.ExecuteActivity(storeCtx(ctx), a.PrepareRefund, activities.PrepareRefundInput{
+			ReturnID: s.in.ReturnID, RefundID: refundID, Policy: s.in.Policy, Order: s.in.Order,
+			Lines: s.in.Lines, Inspection: req.Lines,
+		}).Get(ctx, &prep)
+		if err != nil {
+			return err
+		}
+		s.refundID = refundID
+		s.refundAmount = prep.Quote.Total
+		q := prep.Quote
+		return s.transition(ctx, step{to: returns.RefundPending, actor: req.Actor, inspection: req.Lines, quote: &q,
+			note: "inspected: refund of " + returns.Money{Amount: q.Total, Currency: q.Currency}.String()})
+	})
+	return s.result(), err
+}
+
+func (s *returnState) validateCancel(CancelRequest) error {
+	if !s.status.Cancellable() {
+		return stateError("a return that is " + string(s.status) + " cannot be cancelled")
+	}
+	return nil
+}
+
+func (s *returnState) cancel(ctx workflow.Context, req CancelRequest) (ActionResult, error) {
+	err := s.locked(ctx, func() error {
+		if err := s.validateCancel(req); err != nil {
+			return err
+		}
+		return s.transition(ctx, step{to: returns.Cancelled, actor: req.Actor, note: req.Reason, reason: req.Reason})
+	})
+	return s.result(), err
+}
+
+func (s *returnState) result() ActionResult { return ActionResult{Status: s.status, Seq: s.seq} }
+
+// onCarrierEvent moves a shipped return along its tracking events; a repeated
+// event changes nothing.
+func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) error {
+	if s.carrierSeen[ev.EventID] || ev.TrackingNumber != s.tracking {
+		return nil
+	}
+	s.carrierSeen[ev.EventID] = true
+	carrier := activities.Actor{Kind: activities.ActorCarrier, Name: "carrier"}
+	switch ev.Event {
+	case CarrierInTransit:
+		if s.status == returns.AwaitingShipment {
+			return s.transition(ctx, step{to: returns.InTransit, actor: carrier, note: "parcel on its way"})
+		}
+	case CarrierDelivered:
+		if s.status == returns.AwaitingShipment || s.status == returns.InTransit {
+			return s.received(ctx, carrier, "parcel delivered to the merchant")
+		}
+	case CarrierException:
+		if s.status == returns.AwaitingShipment || s.status == returns.InTransit {
+			return s.transition(ctx, step{to: s.status, event: activities.EventCarrierException, actor: carrier,
+				note: "the carrier reported a problem with the parcel"})
+		}
+	}
+	return nil
+}
+
+// refund pays an inspected return. Online payments go through the payment
+// gateway in a child RefundWorkflow that outlives this one if it must; card
+// payments wait here for the POS refund.
+func (s *returnState) refund(ctx workflow.Context) error {
+	if s.in.Channel != ChannelOnline {
+		return workflow.Await(ctx, func() bool { return s.status != returns.RefundPending })
+	}
+	if s.refundAmount <= 0 {
+		return s.locked(ctx, func() error {
+			return s.transition(ctx, step{to: returns.RefundFailed, actor: activities.System,
+				note: "nothing is left to refund on the order", reason: returns.RefusedNothingLeft})
+		})
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        RefundWorkflowID(s.in.ReturnID, s.refunds),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+	})
+	var res RefundResult
+	if err := workflow.ExecuteChildWorkflow(cctx, RefundWorkflow, RefundInput{
+		ReturnID: s.in.ReturnID, RefundID: s.refundID, Channel: s.in.Channel, PaymentID: s.in.PaymentID,
+		Amount: s.refundAmount, Currency: s.in.Order.Currency,
+	}).Get(ctx, &res); err != nil {
+		return err
+	}
+	return s.locked(ctx, func() error {
+		if res.Status == activities.RefundSucceeded {
+			return s.transition(ctx, step{to: returns.Refunded, actor: activities.System,
+				note: "refunded " + returns.Money{Amount: s.refundAmount, Currency: s.in.Order.Currency}.String()})
+		}
+		return s.transition(ctx, step{to: returns.RefundFailed, actor: activities.System,
+			note: "the payment gateway refused the refund", reason: res.FailureCode})
+	})
+}

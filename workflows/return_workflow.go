@@ -1,0 +1,350 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/returns"
+)
+
+// a refers to the activities for ExecuteActivity; its methods are never
+// called on nil, only named.
+var a *activities.Activities
+
+// ReturnWorkflow runs one return from filing to its end: verification,
+// policy, review, shipping or drop-off, inspection, refund and settlement,
+// with every deadline of the merchant's policy.
+func ReturnWorkflow(ctx workflow.Context, in ReturnInput) (ReturnResult, error) {
+	s := &returnState{in: in, status: returns.PendingVerification, enteredAt: workflow.Now(ctx), carrierSeen: map[string]bool{}}
+	if err := s.setup(ctx); err != nil {
+		return ReturnResult{}, err
+	}
+	return s.run(ctx)
+}
+
+type returnState struct {
+	in        ReturnInput
+	status    returns.Status
+	seq       int64
+	enteredAt time.Time
+	mu        workflow.Mutex
+
+	codeExpires  time.Time
+	tracking     string
+	refundAmount int64
+	refundID     string
+	refunds      int
+	attention    string
+	settled      bool
+	carrierSeen  map[string]bool
+	deliveries   int
+}
+
+func (s *returnState) setup(ctx workflow.Context) error {
+	s.mu = workflow.NewMutex(ctx)
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (StatusView, error) {
+		return StatusView{Status: s.status, Seq: s.seq, Attention: s.attention}, nil
+	}); err != nil {
+		return err
+	}
+	updates := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateVerify, s.verify, s.validateVerify},
+		{UpdateSendCode, s.sendCode, s.validateSendCode},
+		{UpdateReview, s.review, s.validateReview},
+		{UpdateReceive, s.receive, s.validateReceive},
+		{UpdateInspect, s.inspect, s.validateInspect},
+		{UpdateCancel, s.cancel, s.validateCancel},
+	}
+	for _, u := range updates {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
+			return err
+		}
+	}
+	carrier := workflow.GetSignalChannel(ctx, SignalCarrierEvent)
+	settled := workflow.GetSignalChannel(ctx, SignalSettled)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var ev CarrierEvent
+			carrier.Receive(ctx, &ev)
+			s.locked(ctx, func() error { return s.onCarrierEvent(ctx, ev) })
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		settled.Receive(ctx, nil)
+		s.settled = true
+	})
+	return nil
+}
+
+func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
+	if err := s.firstCode(ctx); err != nil {
+		return ReturnResult{}, err
+	}
+	p := s.in.Policy
+	for !s.status.Terminal() {
+		var err error
+		switch st := s.status; st {
+		case returns.PendingVerification:
+			err = s.awaitVerification(ctx)
+		case returns.AwaitingReview:
+			err = s.waitIn(ctx, st,
+				milestone{p.ReviewSLA.D() / 2, s.remind("a return is waiting for review")},
+				milestone{p.ReviewSLA.D(), s.escalate(AttentionReviewOverdue, "review is overdue")})
+		case returns.AwaitingShipment:
+			err = s.waitIn(ctx, st, milestone{p.ShipWithin.D(), s.expire("not shipped in time")})
+		case returns.AwaitingDropoff:
+			err = s.waitIn(ctx, st, milestone{p.DropoffWithin.D(), s.expire("not brought to the store in time")})
+		case returns.AwaitingInspection:
+			err = s.waitIn(ctx, st,
+				milestone{p.InspectionSLA.D() / 2, s.remind("a return is waiting for inspection")},
+				milestone{p.InspectionSLA.D(), s.escalate(AttentionInspectionOverdue, "inspection is overdue")})
+		case returns.RefundPending:
+			err = s.refund(ctx)
+		case returns.Refunded:
+			err = s.locked(ctx, func() error {
+				return s.transition(ctx, step{to: returns.AwaitingSettlement, actor: activities.System})
+			})
+		case returns.AwaitingSettlement:
+			err = s.awaitSettlement(ctx)
+		default:
+			// Statuses that people move on from (in transit, refund failed).
+			err = workflow.Await(ctx, func() bool { return s.status != st })
+		}
+		if err != nil {
+			return ReturnResult{}, err
+		}
+	}
+	// Let running updates answer and notifications go out before ending.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && s.deliveries == 0 }); err != nil {
+		return ReturnResult{}, err
+	}
+	return ReturnResult{Status: s.status, RefundAmount: s.refundAmount}, nil
+}
+
+// locked runs fn while holding the return's mutex, so that updates, signals
+// and timers never interleave their steps.
+func (s *returnState) locked(ctx workflow.Context, fn func() error) error {
+	if err := s.mu.Lock(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	return fn()
+}
+
+// milestone runs do once, after the return has been in a status for `after`.
+type milestone struct {
+	after time.Duration
+	do    func(ctx workflow.Context) error
+}
+
+// waitIn waits while the return stays in st, running each milestone in turn
+// when its time comes (and the return is still in st).
+func (s *returnState) waitIn(ctx workflow.Context, st returns.Status, ms ...milestone) error {
+	entered := s.enteredAt
+	for _, m := range ms {
+		if d := entered.Add(m.after).Sub(workflow.Now(ctx)); d > 0 {
+			moved, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return s.status != st })
+			if err != nil || moved {
+				return err
+			}
+		}
+		err := s.locked(ctx, func() error {
+			if s.status != st {
+				return nil
+			}
+			return m.do(ctx)
+		})
+		if err != nil || s.status != st {
+			return err
+		}
+	}
+	return workflow.Await(ctx, func() bool { return s.status != st })
+}
+
+func (s *returnState) remind(note string) func(workflow.Context) error {
+	return func(ctx workflow.Context) error {
+		return s.transition(ctx, step{to: s.status, event: activities.EventReminder, actor: activities.System, note: note})
+	}
+}
+
+func (s *returnState) escalate(flag, note string) func(workflow.Context) error {
+	return func(ctx workflow.Context) error {
+		s.attention = flag
+		return s.transition(ctx, step{to: s.status, event: activities.EventEscalation, actor: activities.System, note: note, attention: flag})
+	}
+}
+
+func (s *returnState) expire(note string) func(workflow.Context) error {
+	return func(ctx workflow.Context) error {
+		return s.transition(ctx, step{to: returns.Expired, actor: activities.System, note: note, reason: note})
+	}
+}
+
+// step is one transition to record.
+type step struct {
+	to         returns.Status
+	event      string
+	actor      activities.Actor
+	note       string
+	reason     string
+	refusals   []returns.Refusal
+	tracking   string
+	labelURL   string
+	inspection []returns.InspectedLine
+	quote      *returns.Quote
+	attention  string
+}
+
+// transition records a step in the read model (with its timeline event and
+// notifications) and only then moves the workflow's own state. Callers hold
+// the mutex.
+func (s *returnState) transition(ctx workflow.Context, st step) error {
+	if st.to != s.status && !s.status.CanBecome(st.to) {
+		return temporal.NewNonRetryableApplicationError("cannot move from "+string(s.status)+" to "+string(st.to), ErrInvalidState, nil)
+	}
+	if st.event == "" {
+		st.event = activities.EventStatus
+	}
+	in := activities.TransitionInput{
+		ReturnID: s.in.ReturnID, Seq: s.seq + 1, Status: st.to, Event: st.event, Actor: st.actor,
+		Note: st.note, At: workflow.Now(ctx), Refusals: st.refusals, StatusReason: st.reason,
+		TrackingNumber: st.tracking, LabelURL: st.labelURL, Inspection: st.inspection, Quote: st.quote,
+		Attention: st.attention, ClearAttention: st.to != s.status && s.attention != "",
+	}
+	var out activities.TransitionResult
+	if err := workflow.ExecuteActivity(storeCtx(ctx), a.RecordTransition, in).Get(ctx, &out); err != nil {
+		return err
+	}
+	s.seq++
+	if st.to != s.status {
+		s.status = st.to
+		s.enteredAt = in.At
+		if st.event == activities.EventStatus {
+			s.attention = ""
+		}
+	}
+	s.deliver(ctx, out.OutboxIDs)
+	return nil
+}
+
+// deliver sends queued notifications in the background: an update answers
+// once its step is recorded, not once the e-mail is out.
+func (s *returnState) deliver(ctx workflow.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	s.deliveries++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { s.deliveries-- }()
+		err := workflow.ExecuteActivity(deliverCtx(ctx), a.Deliver, activities.DeliverInput{OutboxIDs: ids}).Get(ctx, nil)
+		if err != nil {
+			workflow.GetLogger(ctx).Error("notifications not delivered", "return_id", s.in.ReturnID, "error", err)
+		}
+	})
+}
+
+func storeCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{ErrInvalidInput, ErrRateLimited},
+		},
+	})
+}
+
+func deliverCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 5 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute, MaximumAttempts: 20,
+		},
+	})
+}
+
+// codeCtx: a code that cannot be sent after a few tries is better asked
+// for again by the shopper than retried for hours.
+func codeCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3,
+			NonRetryableErrorTypes: []string{ErrRateLimited},
+		},
+	})
+}
+
+func (s *returnState) firstCode(ctx workflow.Context) error {
+	var res activities.SendCodeResult
+	err := workflow.ExecuteActivity(codeCtx(ctx), a.SendCode, activities.SendCodeInput{
+		ReturnID: s.in.ReturnID, ClientIP: s.in.ClientIP, First: true,
+	}).Get(ctx, &res)
+	if err != nil {
+		// The shopper can ask for another code; the return expires if not.
+		workflow.GetLogger(ctx).Warn("first code not sent", "return_id", s.in.ReturnID, "error", err)
+		res.ExpiresAt = workflow.Now(ctx).Add(s.in.Policy.VerifyWithin.D())
+	}
+	s.codeExpires = res.ExpiresAt
+	return nil
+}
+
+// awaitVerification waits for the code until the newest one expires; a new
+// code moves the deadline.
+func (s *returnState) awaitVerification(ctx workflow.Context) error {
+	for s.status == returns.PendingVerification {
+		deadline := s.codeExpires
+		d := deadline.Sub(workflow.Now(ctx))
+		if d > 0 {
+			if _, err := workflow.AwaitWithTimeout(ctx, d, func() bool {
+				return s.status != returns.PendingVerification || !s.codeExpires.Equal(deadline)
+			}); err != nil {
+				return err
+			}
+			continue
+		}
+		err := s.locked(ctx, func() error {
+			if s.status != returns.PendingVerification || workflow.Now(ctx).Before(s.codeExpires) {
+				return nil
+			}
+			return s.transition(ctx, step{to: returns.Expired, actor: activities.System, note: "not verified in time", reason: "not verified in time"})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// awaitSettlement waits for reconciliation to match the refund, flagging it
+// for finance once overdue.
+func (s *returnState) awaitSettlement(ctx workflow.Context) error {
+	overdue := s.enteredAt.Add(s.in.Policy.SettlementOverdue.D())
+	if d := overdue.Sub(workflow.Now(ctx)); d > 0 {
+		if _, err := workflow.AwaitWithTimeout(ctx, d, func() bool { return s.settled }); err != nil {
+			return err
+		}
+	}
+	if !s.settled {
+		err := s.locked(ctx, func() error {
+			s.attention = AttentionSettlementOverdue
+			return s.transition(ctx, step{to: s.status, event: activities.EventSettlementOverdue, actor: activities.System,
+				note: "the refund has not appeared in settlement", attention: AttentionSettlementOverdue})
+		})
+		if err != nil {
+			return err
+		}
+		if err := workflow.Await(ctx, func() bool { return s.settled }); err != nil {
+			return err
+		}
+	}
+	return s.locked(ctx, func() error {
+		return s.transition(ctx, step{to: returns.Closed, actor: activities.System, note: "refund matched in settlement"})
+	})
+}
