@@ -25,7 +25,7 @@ func get(t *testing.T, h http.Handler, path string, header ...string) *httptest.
 	return rec
 }
 
-func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) Problem {
+func readProblem(t *testing.T, rec *httptest.ResponseRecorder) Problem {
 	t.Helper()
 	if ct := rec.Header().Get("Content-Type"); ct != problemContentType {
 		t.Fatalf("Content-Type = %q, want %s; body %s", ct, problemContentType, rec.Body)
@@ -81,7 +81,7 @@ func TestUnknownRoutesAndMethodsAnswerProblems(t *testing.T) {
 	if rec.Code != http.StatusNotFound {
 		t.Fatalf("status = %d", rec.Code)
 	}
-	if p := decodeProblem(t, rec); p.Instance != "/v1/nowhere" {
+	if p := readProblem(t, rec); p.Instance != "/v1/nowhere" {
 		t.Fatalf("instance = %q", p.Instance)
 	}
 	req := httptest.NewRequest(http.MethodDelete, "/healthz", nil)
@@ -90,7 +90,7 @@ func TestUnknownRoutesAndMethodsAnswerProblems(t *testing.T) {
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("DELETE /healthz = %d, want 405", rec.Code)
 	}
-	decodeProblem(t, rec)
+	readProblem(t, rec)
 }
 
 func TestRequestIDIsEchoedOrMade(t *testing.T) {
@@ -133,7 +133,7 @@ func TestPanicsBecomeProblems(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("status = %d", rec.Code)
 	}
-	if p := decodeProblem(t, rec); strings.Contains(p.Detail, "secret") {
+	if p := readProblem(t, rec); strings.Contains(p.Detail, "secret") {
 		t.Fatalf("panic value leaked: %+v", p)
 	}
 }

@@ -65,14 +65,14 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 func NewHandler(deps Deps) http.Handler {
 	s, r := newRouter(deps)
 	s.routesOps(r.Group("", deadline(5*time.Second)))
-	v1 := r.Group("/v1", deadline(deps.RequestTimeout))
+	v1 := r.Group("/v1", deadline(s.deps.RequestTimeout))
 	s.routesIntegration(v1)
 	s.routesShopper(v1)
 	s.routesAuth(v1)
 	s.routesMerchant(v1)
 	s.routesCarrier(v1)
 	s.routesGateway(v1)
-	if deps.Dev {
+	if s.deps.Dev {
 		s.routesDev(v1)
 	}
 	return r

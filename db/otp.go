@@ -29,12 +29,14 @@ type CodeCounts struct {
 // CountCodes counts recent codes for the limits on sending.
 func (d *DB) CountCodes(ctx context.Context, returnID, contact, clientIP string, since time.Time) (CodeCounts, error) {
 	var c CodeCounts
-	var last OTPChallenge
-	err := d.with(ctx).Where("return_id = ?", returnID).Order("created_at DESC").Limit(1).Find(&last).Error
-	if err != nil {
-		return c, fmt.Errorf("count codes: %w", err)
+	if returnID != "" {
+		var last OTPChallenge
+		err := d.with(ctx).Where("return_id = ?", returnID).Order("created_at DESC").Limit(1).Find(&last).Error
+		if err != nil {
+			return c, fmt.Errorf("count codes: %w", err)
+		}
+		c.LastForReturn = last.CreatedAt
 	}
-	c.LastForReturn = last.CreatedAt
 	if err := d.with(ctx).Model(&OTPChallenge{}).Where("contact = ? AND created_at > ?", contact, since.UTC()).Count(&c.ForContact).Error; err != nil {
 		return c, fmt.Errorf("count codes: %w", err)
 	}

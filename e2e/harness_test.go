@@ -1,0 +1,315 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/demo"
+	"github.com/rebound-returns/rebound/devstack"
+	"github.com/rebound-returns/rebound/logging"
+	"github.com/rebound-returns/rebound/notify"
+	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/shipping"
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+// One Temporal server for the package; each stack takes a namespace of its
+// own, so parallel tests never pick up each other's tasks.
+var (
+	temporal   *devstack.Server
+	namespaces = make(chan string, 16)
+)
+
+func TestMain(m *testing.M) {
+	var names []string
+	for i := range cap(namespaces) {
+		names = append(names, fmt.Sprintf("e2e-%d", i))
+	}
+	srv, err := devstack.Start(context.Background(), devstack.Options{Namespaces: names})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for _, n := range names {
+		namespaces <- n
+	}
+	temporal = srv
+	code := m.Run()
+	_ = srv.Stop()
+	os.Exit(code)
+}
+
+const (
+	demoPassword  = "demo-password-for-tests"
+	demoAPIKey    = "rbk_e2e_demo_key_0123456789"
+	carrierSecret = "carrier-secret-for-tests"
+	gatewaySecret = "gateway-secret-for-tests"
+	otpSecret     = "otp-secret-for-tests-0123456789abcdef"
+)
+
+// syncBuffer collects every log line of a stack.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// stack is Rebound as `rebound dev` runs it, on one engine.
+type stack struct {
+	t        *testing.T
+	db       *db.DB
+	url      string
+	temporal client.Client
+	gateway  *payments.Simulator
+	logs     *syncBuffer
+	seed     demo.Summary
+}
+
+func newStack(t *testing.T, e dbtest.Engine) *stack {
+	t.Helper()
+	ns := <-namespaces
+	t.Cleanup(func() { namespaces <- ns })
+	logs := &syncBuffer{}
+	log := logging.New(logs, "json", slog.LevelDebug)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, line := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) {
+					t.Log(line)
+				}
+			}
+		}
+	})
+	d := dbtest.Open(t, e)
+	ctx := context.Background()
+	seed, err := demo.Seed(ctx, d, demo.Options{Password: demoPassword, APIKey: demoAPIKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.Dial(client.Options{HostPort: temporal.HostPort(), Namespace: ns,
+		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+
+	apiSrv := httptest.NewUnstartedServer(nil)
+	url := "http://" + apiSrv.Listener.Addr().String()
+	gw := payments.NewSimulator(payments.SimulatorConfig{APIKey: "gw-key", WebhookURL: url + "/v1/gateway/events",
+		WebhookSecret: gatewaySecret, SettleDelay: 200 * time.Millisecond})
+	t.Cleanup(gw.Close)
+	gwSrv := httptest.NewServer(gw)
+	t.Cleanup(gwSrv.Close)
+	feed := func(o *db.Order) {
+		if o.Payment != nil && o.Payment.Channel == db.ChannelOnline {
+			_ = gw.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: o.Payment.Amount, Currency: o.Payment.Currency})
+		}
+	}
+	for _, o := range seed.Orders {
+		feed(o)
+	}
+	metrics := api.NewMetrics()
+	apiSrv.Config.Handler = api.NewHandler(api.Deps{
+		Logger: log, Metrics: metrics, DB: d, Temporal: c, Dev: true, OTPSecret: []byte(otpSecret),
+		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret,
+		OnOrder: func(_ context.Context, o *db.Order) { feed(o) },
+	})
+	apiSrv.Start()
+	t.Cleanup(apiSrv.Close)
+
+	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+	w.RegisterWorkflow(workflows.ReturnWorkflow)
+	w.RegisterWorkflow(workflows.RefundWorkflow)
+	w.RegisterActivity(&activities.Activities{
+		DB: d, Sender: notify.Router{Email: notify.Discard{}, SMS: notify.Discard{}, Webhook: notify.NewWebhook(nil)},
+		Carrier: shipping.Simulated{}, Gateway: payments.NewClient(gwSrv.URL, "gw-key", nil),
+		OTPSecret: []byte(otpSecret), KeepSensitive: true, PublicURL: url,
+		Metrics: activities.NewMetrics(metrics.Registry), Logger: log,
+	})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return &stack{t: t, db: d, url: url, temporal: c, gateway: gw, logs: logs, seed: seed}
+}
+
+// response is an HTTP answer, decoded.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+func (r response) json() map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(r.Body, &m)
+	return m
+}
+
+// call makes a request; header holds pairs of header names and values.
+func (s *stack) call(method, path string, body any, header ...string) response {
+	s.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, s.url+path, rd)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// must fails the test unless the answer has the status.
+func (s *stack) must(r response, status int) response {
+	s.t.Helper()
+	if r.Status != status {
+		s.t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
+
+func (s *stack) login(user string) string {
+	s.t.Helper()
+	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": user, "password": demoPassword}), 200)
+	return r.json()["token"].(string)
+}
+
+var codeRe = regexp.MustCompile(`code is (\d{6})`)
+
+// code reads the newest code sent to contact from the dev outbox.
+func (s *stack) code(contact string) string {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		r := s.must(s.call("GET", "/v1/dev/outbox?to="+url.QueryEscape(contact), nil), 200)
+		var out struct {
+			Items []struct{ Text string }
+		}
+		_ = json.Unmarshal(r.Body, &out)
+		for _, m := range out.Items {
+			if mm := codeRe.FindStringSubmatch(m.Text); mm != nil {
+				return mm[1]
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("no code reached %s", contact)
+	return ""
+}
+
+// waitStatus polls a return until it reaches status.
+func (s *stack) waitStatus(id, token, status string) map[string]any {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last map[string]any
+	for time.Now().Before(deadline) {
+		last = s.must(s.call("GET", "/v1/returns/"+id, nil, bearer(token)...), 200).json()
+		if last["status"] == status {
+			return last
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("return %s never reached %s: %v", id, status, last["status"])
+	return nil
+}
+
+func sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (s *stack) carrier(eventID, tracking, event string) response {
+	s.t.Helper()
+	body, _ := json.Marshal(map[string]string{"event_id": eventID, "tracking_number": tracking, "event": event,
+		"occurred_at": time.Now().UTC().Format(time.RFC3339)})
+	return s.call("POST", "/v1/carrier/events", body, "X-Rebound-Signature", sign(carrierSecret, body))
+}
+
+// order is an order body as the merchant's systems send it.
+func order(number, channel string) map[string]any {
+	now := time.Now().UTC()
+	payment := map[string]any{"channel": channel, "amount": 2*2500 - 300 + 8000 + 595}
+	if channel == "online" {
+		payment["gateway_payment_id"] = "pay_" + strings.ToLower(number)
+	} else {
+		payment["terminal_id"] = "T0000001"
+		payment["stan"] = "004711"
+		payment["rrn"] = "633000004711"
+		payment["approval_code"] = "X9Y8Z7"
+		payment["masked_pan"] = "541333******4111"
+		payment["card_fingerprint"] = "fp_secret_card_token_42"
+	}
+	return map[string]any{
+		"order_number": number, "currency": "EUR",
+		"placed_at":    now.Add(-48 * time.Hour).Format(time.RFC3339),
+		"delivered_at": now.Add(-24 * time.Hour).Format(time.RFC3339),
+		"shipping_amount": 595,
+		"customer":        map[string]any{"name": "Pat Buyer", "email": "pat@example.com", "phone": "+46 70 111 22 33"},
+		"lines": []map[string]any{
+			{"line_id": "L1", "sku": "SHIRT", "name": "Shirt", "category": "apparel", "quantity": 2, "unit_price": 2500, "discount": 300},
+			{"line_id": "L2", "sku": "BOOTS", "name": "Boots", "category": "footwear", "quantity": 1, "unit_price": 8000, "discount": 0},
+		},
+		"payment": payment,
+	}
+}

@@ -1,0 +1,42 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+
+	"go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+// recordHistory writes a finished return's history to the workflows
+// package's testdata when REBOUND_RECORD_HISTORY names a file, so that its
+// replay test guards later changes to the workflow.
+func recordHistory(t *testing.T, s *stack, returnID string) {
+	path := os.Getenv("REBOUND_RECORD_HISTORY")
+	if path == "" {
+		return
+	}
+	var events []json.RawMessage
+	it := s.temporal.GetWorkflowHistory(context.Background(), workflows.ReturnWorkflowID(returnID), "", false, 0)
+	h := &history.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	_ = events
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("history of %s written to %s", returnID, path)
+}
