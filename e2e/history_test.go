@@ -2,8 +2,8 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"go.temporal.io/api/history/v1"
@@ -12,15 +12,15 @@ import (
 	"github.com/rebound-returns/rebound/workflows"
 )
 
-// recordHistory writes a finished return's history to the workflows
-// package's testdata when REBOUND_RECORD_HISTORY names a file, so that its
-// replay test guards later changes to the workflow.
-func recordHistory(t *testing.T, s *stack, returnID string) {
-	path := os.Getenv("REBOUND_RECORD_HISTORY")
-	if path == "" {
+// recordHistory writes a return's history as name.json into the directory
+// REBOUND_RECORD_HISTORY names (the workflows package's testdata), so that
+// its replay test guards later changes to the workflow.
+func recordHistory(t *testing.T, s *stack, returnID, name string) {
+	dir := os.Getenv("REBOUND_RECORD_HISTORY")
+	if dir == "" {
 		return
 	}
-	var events []json.RawMessage
+	path := filepath.Join(dir, name+".json")
 	it := s.temporal.GetWorkflowHistory(context.Background(), workflows.ReturnWorkflowID(returnID), "", false, 0)
 	h := &history.History{}
 	for it.HasNext() {
@@ -30,7 +30,6 @@ func recordHistory(t *testing.T, s *stack, returnID string) {
 		}
 		h.Events = append(h.Events, ev)
 	}
-	_ = events
 	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
 	if err != nil {
 		t.Fatal(err)

@@ -103,7 +103,7 @@ func TestOnlineOrderFromRegistrationToAwaitingSettlement(t *testing.T) {
 				t.Fatalf("task list %v", task)
 			}
 			s.checkSecrets(id, code, demoPassword, shopper, sup, clerk, demoAPIKey)
-			recordHistory(t, s, id)
+			recordHistory(t, s, id, "return_online_ship_v1")
 		})
 	}
 }
@@ -139,6 +139,7 @@ func TestCardPresentInStoreReturnStopsAtRefundPending(t *testing.T) {
 			// The shopper may not cancel once the goods are in.
 			s.must(s.call("POST", "/v1/returns/"+id+"/cancel", map[string]string{}, bearer(shopper)...), 409)
 			s.checkSecrets(id, code, demoPassword, shopper, clerk, "fp_secret_card_token_42", demoAPIKey)
+			recordHistory(t, s, id, "return_card_in_store_v1")
 			audit, err := s.db.AuditLog(context.Background(), s.merchantID(), 50)
 			if err != nil {
 				t.Fatal(err)
