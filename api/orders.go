@@ -84,6 +84,7 @@ var (
 	reApproval    = regexp.MustCompile(`^[A-Za-z0-9 ]{6}$`)
 	reMaskedPAN   = regexp.MustCompile(`^[0-9]{6}[*Xx]{2,9}[0-9]{4}$`)
 	reToken       = regexp.MustCompile(`^[A-Za-z0-9_.:-]{8,128}$`)
+	rePaymentID   = regexp.MustCompile(`^[A-Za-z0-9_.:-]{3,128}$`)
 	rePhone       = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 )
 
@@ -183,8 +184,8 @@ func (p *paymentJSON) validate() []FieldError {
 			bad("gateway_payment_id", "is for online payments only")
 		}
 	case "online":
-		if !reToken.MatchString(p.GatewayPaymentID) {
-			bad("gateway_payment_id", "is required for online payments (8 to 128 characters)")
+		if !rePaymentID.MatchString(p.GatewayPaymentID) {
+			bad("gateway_payment_id", "is required for online payments (3 to 128 characters)")
 		}
 		if p.TerminalID != "" || p.STAN != "" || p.RRN != "" || p.CardFingerprint != "" {
 			bad("channel", "online payments carry no terminal data")
