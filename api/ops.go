@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"sync"
 	"time"
@@ -34,7 +35,13 @@ func (s *server) routesOps(r gin.IRoutes) {
 	})
 	r.GET("/readyz", s.readyz)
 	r.GET("/metrics", gin.WrapH(s.deps.Metrics.Handler()))
+	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openAPISpec) })
 }
+
+// openAPISpec describes every route; a test holds it to the router.
+//
+//go:embed openapi.yaml
+var openAPISpec []byte
 
 // readyz runs every check at once, each bounded to a few seconds, and
 // answers 503 naming what is down.

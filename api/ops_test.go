@@ -109,7 +109,7 @@ func TestMetricsExposeLatencyByRouteAndRuntime(t *testing.T) {
 	t.Parallel()
 	h := NewHandler(Deps{})
 	get(t, h, "/healthz")
-	get(t, h, "/v1/returns/0190-abc") // unmatched: must not become a label of its own
+	get(t, h, "/nowhere/0190-abc") // unmatched: must not become a label of its own
 	body := get(t, h, "/metrics").Body.String()
 	for _, want := range []string{
 		`rebound_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200"`,

@@ -59,7 +59,7 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 	t.Parallel()
 	f := readCompose(t)
 	known := config.Names()
-	commands := map[string]config.Mode{"api": config.ModeAPI, "worker": config.ModeWorker, "migrate": config.ModeMigrate}
+	commands := map[string]config.Mode{"api": config.ModeAPI, "worker": config.ModeWorker, "migrate": config.ModeMigrate, "gateway": config.ModeGateway}
 
 	var rebound []string
 	for name, s := range f.Services {
@@ -92,7 +92,16 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 		if s.Command[0] == "migrate" {
 			continue
 		}
-		httpPort := port(t, cfg.HTTPAddr)
+		if s.Command[0] == "worker" {
+			checkService(t, f, name, "REBOUND_SMTP_ADDR", cfg.SMTPAddr, "mailpit")
+			checkService(t, f, name, "REBOUND_GATEWAY_URL", strings.TrimPrefix(cfg.GatewayURL, "http://"), "gateway")
+		}
+		listen := cfg.HTTPAddr
+		if s.Command[0] == "gateway" {
+			listen = cfg.GatewayAddr
+			checkService(t, f, name, "REBOUND_GATEWAY_WEBHOOK_URL", strings.TrimSuffix(strings.TrimPrefix(cfg.GatewayWebhookURL, "http://"), "/v1/gateway/events"), "api")
+		}
+		httpPort := port(t, listen)
 		test := strings.Join(s.Healthcheck.Test, " ")
 		if !strings.Contains(test, "/rebound healthcheck") || !strings.Contains(test, "127.0.0.1:"+httpPort+"/") {
 			t.Errorf("%s: health check %q does not probe its own port %s", name, test, httpPort)
@@ -102,7 +111,11 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 				t.Errorf("%s publishes %s, but listens on %s", name, p, httpPort)
 			}
 		}
-		for _, dep := range []string{"migrate", "temporal"} {
+		deps := []string{"migrate", "temporal"}
+		if s.Command[0] == "gateway" {
+			deps = deps[:1]
+		}
+		for _, dep := range deps {
 			want := map[string]string{"migrate": "service_completed_successfully", "temporal": "service_healthy"}[dep]
 			if got := s.DependsOn[dep]["condition"]; got != want {
 				t.Errorf("%s depends on %s with condition %v, want %s", name, dep, got, want)
@@ -110,8 +123,8 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 		}
 	}
 	slices.Sort(rebound)
-	if strings.Join(rebound, ",") != "api,migrate,worker" {
-		t.Errorf("rebound services = %v, want api, migrate, worker", rebound)
+	if strings.Join(rebound, ",") != "api,gateway,migrate,worker" {
+		t.Errorf("rebound services = %v, want api, gateway, migrate, worker", rebound)
 	}
 	if f.Services["migrate"].Build == nil {
 		t.Error("migrate does not build the rebound image")
@@ -151,5 +164,24 @@ func checkTemporal(t *testing.T, f composeFile, name, hostPort string) {
 	}
 	if !slices.Contains(ts.Ports, p+":"+p) || !strings.Contains(strings.Join(ts.Healthcheck.Test, " "), host+":"+p) {
 		t.Errorf("%s: temporal port %s is not the one the %s service serves", name, p, host)
+	}
+}
+
+// checkService: hostPort names the service and a port it listens on.
+func checkService(t *testing.T, f composeFile, name, variable, hostPort, service string) {
+	t.Helper()
+	host, p, err := net.SplitHostPort(hostPort)
+	if err != nil || host != service {
+		t.Errorf("%s: %s=%q does not point at the %s service", name, variable, hostPort, service)
+		return
+	}
+	s := f.Services[service]
+	served := s.Environment["REBOUND_HTTP_ADDR"] + s.Environment["REBOUND_GATEWAY_ADDR"]
+	if strings.HasSuffix(served, ":"+p) {
+		return
+	}
+	known := map[string]string{"mailpit": "1025"} // the image's SMTP port
+	if known[service] != p {
+		t.Errorf("%s: %s port %s is not one %s listens on", name, variable, p, service)
 	}
 }

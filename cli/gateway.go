@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
@@ -26,7 +27,13 @@ func gatewayCommand() *command {
 				return err
 			}
 			log.Info("gateway simulator listening", "addr", l.Addr().String(), "webhooks_to", cfg.GatewayWebhookURL)
-			return serveHTTP(ctx, l, sim, cfg, log, cfg.ShutdownTimeout)
+			mux := http.NewServeMux()
+			mux.Handle("/", sim)
+			mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(`{"status":"ok"}`))
+			})
+			return serveHTTP(ctx, l, mux, cfg, log, cfg.ShutdownTimeout)
 		},
 	}
 }

@@ -109,7 +109,8 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	if mode == ModeDev {
 		defaultDB = "sqlite:" + filepath.ToSlash(filepath.Join(c.DataDir, "rebound.db"))
 	}
-	c.DatabaseURL = r.databaseURL("REBOUND_DATABASE_URL", defaultDB)
+	// The gateway simulator keeps no database.
+	c.DatabaseURL = r.databaseURL("REBOUND_DATABASE_URL", defaultDB, mode != ModeGateway)
 	c.DBMaxOpenConns = r.integer("REBOUND_DB_MAX_OPEN_CONNS", 20, 1, 1000)
 	c.DBMaxIdleConns = r.integer("REBOUND_DB_MAX_IDLE_CONNS", 5, 0, 1000)
 	c.DBConnMaxLifetime = r.duration("REBOUND_DB_CONN_MAX_LIFETIME", 30*time.Minute, time.Second, 24*time.Hour)
@@ -262,10 +263,10 @@ func CheckHostPort(v string) error {
 	return nil
 }
 
-func (r *reader) databaseURL(name, def string) string {
+func (r *reader) databaseURL(name, def string, required bool) string {
 	v, ok := r.raw(name)
 	if !ok {
-		if def == "" {
+		if def == "" && required {
 			r.fail(name, "is required: postgres://user:pass@host:5432/db or sqlite:path/to/file.db")
 		}
 		return def

@@ -302,8 +302,8 @@ func order(number, channel string) map[string]any {
 	}
 	return map[string]any{
 		"order_number": number, "currency": "EUR",
-		"placed_at":    now.Add(-48 * time.Hour).Format(time.RFC3339),
-		"delivered_at": now.Add(-24 * time.Hour).Format(time.RFC3339),
+		"placed_at":       now.Add(-48 * time.Hour).Format(time.RFC3339),
+		"delivered_at":    now.Add(-24 * time.Hour).Format(time.RFC3339),
 		"shipping_amount": 595,
 		"customer":        map[string]any{"name": "Pat Buyer", "email": "pat@example.com", "phone": "+46 70 111 22 33"},
 		"lines": []map[string]any{

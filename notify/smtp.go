@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/smtp"
 	"net/textproto"
+	"os"
 	"time"
 )
 
@@ -62,10 +63,14 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	defer cancel()
 
 	if err := s.deliver(ctx, host, env); err != nil {
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			// The connection was cut because ctx ended; say so rather than
 			// report "use of closed network connection".
 			err = ctx.Err()
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			// The connection's deadline (ctx's) fired a moment before ctx.
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 		}
 		return fmt.Errorf("email %s: %w", m.ID, err)
 	}
