@@ -165,3 +165,10 @@ func TestRouteDeadlineEndsSlowHandlers(t *testing.T) {
 		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
 	}
 }
+
+func TestDevOutboxExistsOnlyInDev(t *testing.T) {
+	t.Parallel()
+	if rec := get(t, NewHandler(Deps{}), "/v1/dev/outbox"); rec.Code != http.StatusNotFound {
+		t.Fatalf("outside dev /v1/dev/outbox answers %d; want 404", rec.Code)
+	}
+}

@@ -294,3 +294,36 @@ func TestApplyTransitionIsOrderedAndIdempotent(t *testing.T) {
 		}
 	})
 }
+
+func TestSentCodesLoseTheirBodyOutsideDev(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		for _, keep := range []bool{false, true} {
+			code := &db.OutboxMessage{Channel: "email", Recipient: "ann@example.com", Subject: "Your return code",
+				BodyText: "code is 123456", BodyHTML: "<p>123456</p>", Sensitive: true}
+			plain := &db.OutboxMessage{Channel: "email", Recipient: "ann@example.com", Subject: "Approved", BodyText: "approved"}
+			for _, m := range []*db.OutboxMessage{code, plain} {
+				if err := d.QueueOutbox(ctx, m); err != nil {
+					t.Fatal(err)
+				}
+				if err := d.MarkOutboxSent(ctx, m.ID, keep); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := d.OutboxByIDs(ctx, []string{code.ID, plain.ID})
+			if err != nil || len(got) != 2 {
+				t.Fatal(err)
+			}
+			for _, m := range got {
+				if m.Status != db.OutboxSent || m.SentAt == nil || m.Attempts != 1 {
+					t.Fatalf("message not recorded as sent: %+v", m)
+				}
+				kept := m.BodyText != ""
+				if want := keep || !m.Sensitive; kept != want {
+					t.Fatalf("keep=%v sensitive=%v: body kept = %v", keep, m.Sensitive, kept)
+				}
+			}
+		}
+	})
+}

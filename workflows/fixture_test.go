@@ -75,6 +75,7 @@ const (
 	shopper    = "ann@example.com"
 	supervisor = "sup@demo.example"
 	finance    = "fin@demo.example"
+	webhookURL = "https://merchant.example/hooks/returns"
 )
 
 func newFixture(t *testing.T, o options) *fixture {
@@ -106,6 +107,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	must(t, d.CreateStore(ctx, &db.Store{MerchantID: m.ID, Code: "main", Name: "Main", Address: "1 Main Street, Springfield"}))
 	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "sup", Role: "supervisor", Email: supervisor, PasswordHash: "x"}))
 	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "fin", Role: "finance", Email: finance, PasswordHash: "x"}))
+	must(t, d.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: webhookURL, Secret: "whsec"}))
 
 	now := time.Now().UTC()
 	delivered := now.Add(-24 * time.Hour)

@@ -52,6 +52,10 @@ func TestShippedOnlineReturnIsApprovedRefundedAndClosed(t *testing.T) {
 	if len(refunds) != 1 || refunds[0].Amount != 4999 || refunds[0].Status != "succeeded" {
 		t.Fatalf("gateway refunds %+v; want one of 4999", refunds)
 	}
+	hooks := f.sent.to(webhookURL)
+	if len(hooks) != 10 || hooks[0].Secret != "whsec" || !strings.Contains(hooks[len(hooks)-1].Text, `"status":"closed"`) {
+		t.Fatalf("merchant webhooks: %d, last %+v; want one signed event per step", len(hooks), hooks[len(hooks)-1])
+	}
 	var subjects []string
 	for _, m := range f.sent.to(shopper) {
 		subjects = append(subjects, m.Subject)
