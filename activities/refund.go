@@ -18,14 +18,7 @@ import (
 // returns can never claim the same units.
 func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateResult, error) {
 	var out EvaluateResult
-	ret, err := a.DB.ReturnByID(ctx, in.ReturnID)
-	if err != nil {
-		return out, err
-	}
-	err = a.DB.Tx(ctx, func(tx *db.DB) error {
-		if err := tx.LockOrder(ctx, ret.OrderID); err != nil {
-			return err
-		}
+	err := a.underOrderLock(ctx, in.ReturnID, func(tx *db.DB, ret *db.Return) error {
 		taken, err := tx.TakenUnits(ctx, ret.OrderID, ret.ID)
 		if err != nil {
 			return err
@@ -40,20 +33,28 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 	return out, err
 }
 
+// underOrderLock runs fn in a transaction holding the lock on the order of
+// the return.
+func (a *Activities) underOrderLock(ctx context.Context, returnID string, fn func(tx *db.DB, ret *db.Return) error) error {
+	ret, err := a.DB.ReturnByID(ctx, returnID)
+	if err != nil {
+		return err
+	}
+	return a.DB.Tx(ctx, func(tx *db.DB) error {
+		if err := tx.LockOrder(ctx, ret.OrderID); err != nil {
+			return err
+		}
+		return fn(tx, ret)
+	})
+}
+
 // PrepareRefund creates the refund of an inspected return: the quote of the
 // domain, over the order's refund history, capped at what is still
 // refundable — computed and written under the order's lock. A retry returns
 // the refund created before.
 func (a *Activities) PrepareRefund(ctx context.Context, in PrepareRefundInput) (PrepareRefundResult, error) {
 	var out PrepareRefundResult
-	ret, err := a.DB.ReturnByID(ctx, in.ReturnID)
-	if err != nil {
-		return out, err
-	}
-	err = a.DB.Tx(ctx, func(tx *db.DB) error {
-		if err := tx.LockOrder(ctx, ret.OrderID); err != nil {
-			return err
-		}
+	err := a.underOrderLock(ctx, in.ReturnID, func(tx *db.DB, ret *db.Return) error {
 		if existing, err := tx.RefundByID(ctx, in.RefundID); err == nil {
 			return json.Unmarshal(existing.Quote, &out.Quote)
 		} else if !errors.Is(err, db.ErrNotFound) {

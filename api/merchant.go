@@ -88,11 +88,6 @@ func staffActor(p *principal) activities.Actor {
 	return activities.Actor{Kind: activities.ActorStaff, Name: p.Username, Role: p.Role}
 }
 
-// merchantReturn reads the path's return if it is the caller's merchant's.
-func (s *server) merchantReturn(c *gin.Context) (*db.Return, error) {
-	return s.visibleReturn(c)
-}
-
 // auditOutcome records a staff step and how it ended.
 func (s *server) auditOutcome(c *gin.Context, p *principal, action, returnID string, err error) {
 	outcome := db.OutcomeSuccess
@@ -163,7 +158,7 @@ func (s *server) inspection(c *gin.Context) error {
 			return Invalid(FieldError{"lines[" + strconv.Itoa(i) + "].condition", "must be new, opened or damaged"})
 		}
 	}
-	r, err := s.merchantReturn(c)
+	r, err := s.visibleReturn(c)
 	if err != nil {
 		return err
 	}
@@ -180,7 +175,7 @@ func (s *server) inspection(c *gin.Context) error {
 // step sends a staff member's update to the path's return, audits it and
 // answers with the return as it now stands.
 func (s *server) step(c *gin.Context, p *principal, action, update string, arg any) error {
-	r, err := s.merchantReturn(c)
+	r, err := s.visibleReturn(c)
 	if err != nil {
 		return err
 	}
@@ -190,10 +185,5 @@ func (s *server) step(c *gin.Context, p *principal, action, update string, arg a
 	if err != nil {
 		return err
 	}
-	view, err := s.returnView(c, r.ID)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, view)
-	return nil
+	return s.respondReturn(c, http.StatusOK, r.ID)
 }

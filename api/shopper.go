@@ -259,12 +259,7 @@ func (s *server) getReturn(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	view, err := s.returnView(c, r.ID)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, view)
-	return nil
+	return s.respondReturn(c, http.StatusOK, r.ID)
 }
 
 func (s *server) getLabel(c *gin.Context) error {
@@ -320,12 +315,7 @@ func (s *server) cancelReturn(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	view, err := s.returnView(c, r.ID)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, view)
-	return nil
+	return s.respondReturn(c, http.StatusOK, r.ID)
 }
 
 func oneOf(v string, options ...string) bool {

@@ -118,6 +118,16 @@ func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
 	return v, nil
 }
 
+// respondReturn answers with the return as it now stands.
+func (s *server) respondReturn(c *gin.Context, status int, id string) error {
+	view, err := s.returnView(c, id)
+	if err != nil {
+		return err
+	}
+	c.JSON(status, view)
+	return nil
+}
+
 func sortFields(errs []FieldError) []FieldError {
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 	return errs

@@ -1,9 +1,6 @@
 package api
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/signature"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
@@ -33,26 +31,12 @@ type carrierEventRequest struct {
 	OccurredAt     string `json:"occurred_at"`
 }
 
-// validSignature checks hex(HMAC-SHA256(secret, body)) in constant time.
-func validSignature(secret string, body []byte, sig string) bool {
-	if secret == "" {
-		return false
-	}
-	want, err := hex.DecodeString(sig)
-	if err != nil {
-		return false
-	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return hmac.Equal(m.Sum(nil), want)
-}
-
 func (s *server) carrierEvent(c *gin.Context) error {
 	body, err := readBody(c)
 	if err != nil {
 		return err
 	}
-	if !validSignature(s.deps.CarrierSecret, body, c.GetHeader("X-Rebound-Signature")) {
+	if !signature.Verify(s.deps.CarrierSecret, body, c.GetHeader("X-Rebound-Signature")) {
 		return NewProblem(http.StatusUnauthorized, "bad-signature", "X-Rebound-Signature is not the HMAC-SHA256 of the body")
 	}
 	var req carrierEventRequest

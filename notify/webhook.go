@@ -2,15 +2,14 @@ package notify
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/rebound-returns/rebound/signature"
 )
 
 // Headers of a webhook request. The signature is over the body alone.
@@ -72,24 +71,8 @@ func (s *WebhookSender) Send(ctx context.Context, m Message) error {
 
 // Sign returns the hex-encoded HMAC-SHA256 of body keyed with secret, the
 // value of the X-Rebound-Signature header.
-func Sign(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hex.EncodeToString(mac.Sum(nil))
-}
+func Sign(secret string, body []byte) string { return signature.Sign(secret, body) }
 
-// Verify reports whether signature is Sign(secret, body), comparing in
-// constant time. Receivers call it with the raw request body. An empty
-// secret verifies nothing.
-func Verify(secret string, body []byte, signature string) bool {
-	if secret == "" {
-		return false
-	}
-	got, err := hex.DecodeString(signature)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hmac.Equal(mac.Sum(nil), got)
-}
+// Verify reports whether sig is Sign(secret, body), in constant time; an
+// empty secret verifies nothing.
+func Verify(secret string, body []byte, sig string) bool { return signature.Verify(secret, body, sig) }

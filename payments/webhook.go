@@ -3,13 +3,12 @@ package payments
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/rebound-returns/rebound/signature"
 )
 
 // The gateway POSTs a WebhookEvent each time a refund reaches its final status.
@@ -29,25 +28,12 @@ type WebhookEvent struct {
 }
 
 // SignWebhook is the hex HMAC-SHA256 of body under secret.
-func SignWebhook(secret string, body []byte) string {
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hex.EncodeToString(mac.Sum(nil))
-}
+func SignWebhook(secret string, body []byte) string { return signature.Sign(secret, body) }
 
-// VerifyWebhook reports whether signature is SignWebhook(secret, body), comparing in constant time.
-// An empty secret verifies nothing, so a receiver left without one rejects every webhook.
-func VerifyWebhook(secret string, body []byte, signature string) bool {
-	if secret == "" {
-		return false
-	}
-	got, err := hex.DecodeString(signature)
-	if err != nil {
-		return false
-	}
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write(body)
-	return hmac.Equal(mac.Sum(nil), got)
+// VerifyWebhook reports whether sig is SignWebhook(secret, body), in
+// constant time; an empty secret verifies nothing.
+func VerifyWebhook(secret string, body []byte, sig string) bool {
+	return signature.Verify(secret, body, sig)
 }
 
 // Delivery tries an event up to webhookMaxTries times, waiting webhookFirstBackoff after the first
