@@ -5,8 +5,12 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/notify"
@@ -37,6 +41,9 @@ type Activities struct {
 	Logger    *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// POS sends card messages to the acquirer; Cutoff is its batch cut-off.
+	POS    Acquirer
+	Cutoff time.Duration
 }
 
 func (a *Activities) now() time.Time {
@@ -51,4 +58,27 @@ func (a *Activities) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return a.Logger
+}
+
+// workflowID is the id of the workflow an activity runs for ("" outside one).
+func workflowID(ctx context.Context) (id string) {
+	defer func() {
+		if recover() != nil {
+			id = ""
+		}
+	}()
+	return activity.GetInfo(ctx).WorkflowExecution.ID
+}
+
+// ErrNotFound is the type of an activity error about a row that is gone;
+// retrying cannot bring it back.
+const ErrNotFound = "not_found"
+
+// returnByID reads a return; a missing one is a non-retryable error.
+func (a *Activities) returnByID(ctx context.Context, id string) (*db.Return, error) {
+	r, err := a.DB.ReturnByID(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, temporal.NewNonRetryableApplicationError("return "+id+" does not exist", ErrNotFound, err)
+	}
+	return r, err
 }

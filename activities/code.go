@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/db"
@@ -18,22 +20,20 @@ const ErrRateLimited = "rate_limited"
 
 // SendCode makes a one-time code, stores its HMAC and sends it to the
 // return's contact, all in this one activity: the code never leaves it
-// except in the message. The workflow learns only the challenge id.
+// except in the message, and the workflow learns only the challenge id.
+// The limits (cooldown, hourly caps per contact and per client address) are
+// checked in the same transaction that stores the code. A retry of the
+// activity finds the challenge it made before and sends that same message,
+// so a shopper's code is never silently replaced by a retry.
 func (a *Activities) SendCode(ctx context.Context, in SendCodeInput) (SendCodeResult, error) {
-	ret, err := a.DB.ReturnByID(ctx, in.ReturnID)
-	if err != nil {
+	chID := challengeID(ctx)
+	if prev, err := a.DB.ChallengeByID(ctx, chID); err == nil {
+		return a.deliverCode(ctx, prev)
+	} else if !errors.Is(err, db.ErrNotFound) {
 		return SendCodeResult{}, err
 	}
-	now := a.now()
-	counts, err := a.DB.CountCodes(ctx, ret.ID, ret.Contact, in.ClientIP, now.Add(-otp.Window))
+	ret, err := a.returnByID(ctx, in.ReturnID)
 	if err != nil {
-		return SendCodeResult{}, err
-	}
-	if err := otp.Allow(otp.Counts(counts), now, !in.First); err != nil && !in.First {
-		var le *otp.LimitError
-		if errors.As(err, &le) {
-			return SendCodeResult{}, temporal.NewNonRetryableApplicationError(le.Error(), ErrRateLimited, nil, le.RetryAfter.Seconds())
-		}
 		return SendCodeResult{}, err
 	}
 	policy, err := returns.ParsePolicy(ret.Policy)
@@ -48,18 +48,32 @@ func (a *Activities) SendCode(ctx context.Context, in SendCodeInput) (SendCodeRe
 	if err != nil {
 		return SendCodeResult{}, err
 	}
-	ch := db.OTPChallenge{
-		ID: db.NewID(), ReturnID: ret.ID, Contact: ret.Contact, ClientIP: in.ClientIP,
-		ExpiresAt: now.Add(policy.VerifyWithin.D()),
-	}
+	now := a.now()
+	ch := db.OTPChallenge{ID: chID, ReturnID: ret.ID, Contact: ret.Contact, ClientIP: in.ClientIP,
+		CreatedAt: now, ExpiresAt: now.Add(policy.VerifyWithin.D())}
 	ch.CodeHMAC = otp.Sum(a.OTPSecret, ch.ID, code)
-	minutes := int(policy.VerifyWithin.D().Minutes())
 	text := fmt.Sprintf("Your %s return code is %s. It expires in %d minutes. Nobody from %s will ever ask you for it.",
-		merchant.Name, code, minutes, merchant.Name)
+		merchant.Name, code, int(policy.VerifyWithin.D().Minutes()), merchant.Name)
 	msg := db.OutboxMessage{ID: db.NewID(), DedupeKey: "code/" + ch.ID, MerchantID: &ret.MerchantID, ReturnID: &ret.ID,
 		Channel: contactChannel(ret.ContactKind), Recipient: ret.Contact, Subject: "Your return code",
 		BodyText: text, BodyHTML: html("Your return code", text), Sensitive: true}
+	var limit *otp.LimitError
 	err = a.DB.Tx(ctx, func(tx *db.DB) error {
+		for _, key := range []string{"otp-contact:" + ret.Contact, "otp-client:" + in.ClientIP} {
+			if err := tx.LockKey(ctx, key); err != nil {
+				return err
+			}
+		}
+		counts, err := tx.CountCodes(ctx, ret.ID, ret.Contact, in.ClientIP, now.Add(-otp.Window))
+		if err != nil {
+			return err
+		}
+		if err := otp.Allow(otp.Counts(counts), now, !in.First); err != nil {
+			if errors.As(err, &limit) {
+				return nil
+			}
+			return err
+		}
 		if err := tx.CreateChallenge(ctx, &ch); err != nil {
 			return err
 		}
@@ -68,9 +82,42 @@ func (a *Activities) SendCode(ctx context.Context, in SendCodeInput) (SendCodeRe
 	if err != nil {
 		return SendCodeResult{}, err
 	}
-	if err := a.send(ctx, msg); err != nil {
-		// This code is lost; a retry makes a new one, which supersedes it.
-		return SendCodeResult{}, fmt.Errorf("send code: %w", err)
+	if limit != nil {
+		return SendCodeResult{}, temporal.NewNonRetryableApplicationError(limit.Error(), ErrRateLimited, nil, limit.RetryAfter.Seconds())
 	}
-	return SendCodeResult{ChallengeID: ch.ID, ExpiresAt: ch.ExpiresAt}, nil
+	return a.deliverCode(ctx, &ch)
+}
+
+// deliverCode sends (or re-sends, on a retry) the message of a challenge.
+func (a *Activities) deliverCode(ctx context.Context, ch *db.OTPChallenge) (SendCodeResult, error) {
+	res := SendCodeResult{ChallengeID: ch.ID, ExpiresAt: ch.ExpiresAt}
+	m, err := a.DB.OutboxByDedupe(ctx, "code/"+ch.ID)
+	if err != nil {
+		return res, err
+	}
+	switch m.Status {
+	case db.OutboxSent:
+		return res, nil
+	case db.OutboxFailed:
+		return res, temporal.NewNonRetryableApplicationError("the code could not be delivered", "undeliverable", nil)
+	}
+	if err := a.send(ctx, *m); err != nil {
+		return res, fmt.Errorf("send code: %w", err)
+	}
+	if m, err := a.DB.OutboxByDedupe(ctx, "code/"+ch.ID); err == nil && m.Status == db.OutboxFailed {
+		return res, temporal.NewNonRetryableApplicationError("the code could not be delivered", "undeliverable", nil)
+	}
+	return res, nil
+}
+
+// challengeID is the same for every retry of one activity, so that a retry
+// finds the code its first try made.
+func challengeID(ctx context.Context) (id string) {
+	defer func() {
+		if recover() != nil {
+			id = db.NewID()
+		}
+	}()
+	info := activity.GetInfo(ctx)
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("code/"+info.WorkflowExecution.RunID+"/"+info.ActivityID)).String()
 }

@@ -36,7 +36,7 @@ func (a *Activities) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateRe
 // underOrderLock runs fn in a transaction holding the lock on the order of
 // the return.
 func (a *Activities) underOrderLock(ctx context.Context, returnID string, fn func(tx *db.DB, ret *db.Return) error) error {
-	ret, err := a.DB.ReturnByID(ctx, returnID)
+	ret, err := a.returnByID(ctx, returnID)
 	if err != nil {
 		return err
 	}
@@ -98,10 +98,13 @@ const (
 func (a *Activities) StartGatewayRefund(ctx context.Context, in GatewayRefundInput) (GatewayRefundResult, error) {
 	att, err := a.DB.AttemptByID(ctx, in.AttemptID)
 	if errors.Is(err, db.ErrNotFound) {
-		att = &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, State: AttemptPrepared}
+		att = &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, N: 1, Kind: db.AttemptOnline, Amount: in.Amount, State: AttemptPrepared}
 		err = a.DB.SaveAttempt(ctx, att)
 	}
 	if err != nil {
+		return GatewayRefundResult{}, err
+	}
+	if err := a.DB.SetRefund(ctx, in.RefundID, map[string]any{"workflow_id": workflowID(ctx)}); err != nil {
 		return GatewayRefundResult{}, err
 	}
 	r, err := a.Gateway.CreateRefund(ctx, in.AttemptID, payments.RefundRequest{
@@ -149,7 +152,9 @@ func (a *Activities) recordGateway(ctx context.Context, att *db.RefundAttempt, r
 	return res, nil
 }
 
-// FinishRefund records a refund's outcome and counts a paid one.
+// FinishRefund records a refund's outcome and counts a paid one. A failed
+// refund becomes a finance work item; an attempt that never left is closed
+// as declined so that it blocks nothing.
 func (a *Activities) FinishRefund(ctx context.Context, in FinishRefundInput) error {
 	ref, err := a.DB.RefundByID(ctx, in.RefundID)
 	if err != nil {
@@ -159,9 +164,40 @@ func (a *Activities) FinishRefund(ctx context.Context, in FinishRefundInput) err
 	if err := a.DB.FinishRefund(ctx, in.RefundID, in.Status, in.FailureCode, now); err != nil {
 		return err
 	}
+	attempts, err := a.DB.AttemptsOfRefund(ctx, in.RefundID)
+	if err != nil {
+		return err
+	}
+	for _, att := range attempts {
+		var err error
+		switch {
+		case att.Kind == db.AttemptOnline:
+			// The gateway's webhook may have decided it: the attempt says so.
+			state := db.AttemptDeclined
+			if in.Status == RefundSucceeded {
+				state = db.AttemptApproved
+			}
+			_, err = a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptPrepared, db.AttemptSent},
+				map[string]any{"state": state, "failure_code": in.FailureCode})
+		case att.State == db.AttemptPrepared:
+			_, err = a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptPrepared},
+				map[string]any{"state": db.AttemptDeclined, "response_code": "not_sent"})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if in.Status == RefundFailed {
+		err := a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "refund-failed/" + ref.ID + "/" + workflowID(ctx), MerchantID: ref.MerchantID,
+			Kind: "refund_failed", ReturnID: &ref.ReturnID, RefundID: &ref.ID,
+			Summary: fmt.Sprintf("refund of %d %s failed (%s): retry, mark refunded or give store credit", ref.Amount, ref.Currency, in.FailureCode)})
+		if err != nil {
+			return err
+		}
+	}
 	if ref.Status == db.RefundPending && in.Status == RefundSucceeded && a.Metrics != nil {
 		a.Metrics.RefundAmounts.WithLabelValues(ref.Currency).Observe(float64(ref.Amount))
-		if ret, err := a.DB.ReturnByID(ctx, ref.ReturnID); err == nil {
+		if ret, err := a.returnByID(ctx, ref.ReturnID); err == nil {
 			a.Metrics.TimeToRefund.Observe(now.Sub(ret.CreatedAt).Seconds())
 		}
 	}
@@ -171,7 +207,7 @@ func (a *Activities) FinishRefund(ctx context.Context, in FinishRefundInput) err
 // CreateShipment books the carrier for a return that is shipped back; the
 // carrier is idempotent on the return id.
 func (a *Activities) CreateShipment(ctx context.Context, in ShipmentInput) (ShipmentResult, error) {
-	ret, err := a.DB.ReturnByID(ctx, in.ReturnID)
+	ret, err := a.returnByID(ctx, in.ReturnID)
 	if err != nil {
 		return ShipmentResult{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
@@ -13,7 +14,7 @@ import (
 // timeline event and the notifications it causes, in one transaction. The
 // step's sequence number makes retries and late writes harmless.
 func (a *Activities) RecordTransition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
-	ret, err := a.DB.ReturnByID(ctx, in.ReturnID)
+	ret, err := a.returnByID(ctx, in.ReturnID)
 	if err != nil {
 		return TransitionResult{}, err
 	}
@@ -179,7 +180,7 @@ func (a *Activities) messages(ctx context.Context, ret *db.Return, in Transition
 		if err != nil {
 			return nil, err
 		}
-		for _, e := range emails {
+		for _, e := range slices.Compact(emails) {
 			out = append(out, db.OutboxMessage{MerchantID: &ret.MerchantID, Channel: "email", Recipient: e,
 				Subject: subject, BodyText: text, BodyHTML: html(subject, text)})
 		}

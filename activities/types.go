@@ -35,6 +35,8 @@ const (
 	EventEscalation        = "escalation"
 	EventCarrierException  = "carrier_exception"
 	EventSettlementOverdue = "settlement_overdue"
+	// EventNote records who did what without a change of status.
+	EventNote = "note"
 )
 
 // TransitionInput is one step of a return: its new status (or the same
@@ -163,4 +165,57 @@ type FinishRefundInput struct {
 	RefundID    string `json:"refund_id"`
 	Status      string `json:"status"` // succeeded or failed
 	FailureCode string `json:"failure_code,omitempty"`
+}
+
+// ResolveRefundInput is finance's resolution of a failed refund.
+type ResolveRefundInput struct {
+	ReturnID string `json:"return_id"`
+	RefundID string `json:"refund_id"`
+	Action   string `json:"action"` // retry, mark_refunded, store_credit
+	Note     string `json:"note,omitempty"`
+	By       string `json:"by"`
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
+}
+
+// ResolveRefundResult names the refund a retry pays (the same, reopened).
+type ResolveRefundResult struct {
+	RefundID string `json:"refund_id,omitempty"`
+	Amount   int64  `json:"amount,omitempty"`
+}
+
+// CardAttemptInput prepares the next attempt of a card refund.
+type CardAttemptInput struct {
+	RefundID     string `json:"refund_id"`
+	AttemptID    string `json:"attempt_id"`
+	AuthorisedBy string `json:"authorised_by,omitempty"`
+}
+
+// CardAttempt is a prepared attempt: its STAN is reserved and stored.
+type CardAttempt struct {
+	AttemptID  string `json:"attempt_id"`
+	Kind       string `json:"kind"` // void or refund
+	TerminalID string `json:"terminal_id"`
+	STAN       string `json:"stan"`
+	Amount     int64  `json:"amount"`
+}
+
+// CardOutcome is where an attempt stands after sending.
+type CardOutcome struct {
+	State        string `json:"state"` // prepared (never left), approved, declined, unknown
+	ResponseCode string `json:"response_code,omitempty"`
+	ApprovalCode string `json:"approval_code,omitempty"`
+	RRN          string `json:"rrn,omitempty"`
+}
+
+// ReversalInput reverses an attempt whose outcome is unknown.
+type ReversalInput struct {
+	AttemptID string `json:"attempt_id"`
+	Repeat    bool   `json:"repeat"`
+}
+
+// ReversalOutcome says whether the acquirer acknowledged the reversal.
+type ReversalOutcome struct {
+	Acknowledged bool   `json:"acknowledged"`
+	ResponseCode string `json:"response_code,omitempty"`
 }

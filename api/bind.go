@@ -155,31 +155,44 @@ func walkForCard(v any, path string) string {
 	return ""
 }
 
-// LooksLikeCardNumber tells whether s holds a run of 13 to 19 digits
-// (optionally separated by single spaces or dashes) that passes Luhn.
+// LooksLikeCardNumber tells whether s holds a card number: 13 to 19
+// digits (single spaces, dashes or dots allowed between them, as people
+// write cards) that start like a card scheme's numbers (2 to 6) and pass
+// the Luhn check. Every such window of a longer run of digits counts, so a
+// card followed by its CVV or expiry is caught too.
 func LooksLikeCardNumber(s string) bool {
-	digits := make([]byte, 0, 32)
-	flush := func() bool {
+	digits := make([]byte, 0, 64)
+	check := func() bool {
 		defer func() { digits = digits[:0] }()
-		return len(digits) >= 13 && len(digits) <= 19 && luhn(digits)
+		for start := 0; start+13 <= len(digits); start++ {
+			if digits[start] < '2' || digits[start] > '6' {
+				continue
+			}
+			for end := start + 13; end <= min(len(digits), start+19); end++ {
+				if luhn(digits[start:end]) {
+					return true
+				}
+			}
+		}
+		return false
 	}
-	prevSep := false
+	sep := false
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
 		switch {
 		case ch >= '0' && ch <= '9':
 			digits = append(digits, ch)
-			prevSep = false
-		case (ch == ' ' || ch == '-') && len(digits) > 0 && !prevSep:
-			prevSep = true
+			sep = false
+		case (ch == ' ' || ch == '-' || ch == '.') && len(digits) > 0 && !sep:
+			sep = true
 		default:
-			if flush() {
+			if check() {
 				return true
 			}
-			prevSep = false
+			sep = false
 		}
 	}
-	return flush()
+	return check()
 }
 
 func luhn(d []byte) bool {

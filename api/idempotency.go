@@ -79,16 +79,30 @@ func (s *server) idempotent(c *gin.Context) {
 	}
 	rw := &recorder{ResponseWriter: c.Writer}
 	c.Writer = rw
-	c.Next()
 	// The answer is stored even if the client went away meanwhile.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if status := rw.Status(); status >= 500 {
-		err = s.deps.DB.ReleaseIdempotencyKey(sctx, scope, key)
-	} else {
-		err = s.deps.DB.FinishIdempotencyKey(sctx, scope, key, status, rw.body.Bytes())
+	store := func(fn func(ctx context.Context) error) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := fn(sctx); err != nil {
+			s.log.Error("idempotency key not recorded", "err", err)
+		}
 	}
-	if err != nil {
-		s.log.Error("idempotency key not recorded", "err", err)
+	defer func() {
+		if rec := recover(); rec != nil {
+			store(func(ctx context.Context) error { return s.deps.DB.ReleaseIdempotencyKey(ctx, scope, key) })
+			panic(rec)
+		}
+	}()
+	c.Next()
+	switch status := rw.Status(); {
+	case status == http.StatusGatewayTimeout || status == 499:
+		// It may still complete: the key stays in flight (409) until it
+		// goes stale, rather than let a retry do it twice.
+	case status >= 500:
+		store(func(ctx context.Context) error { return s.deps.DB.ReleaseIdempotencyKey(ctx, scope, key) })
+	default:
+		store(func(ctx context.Context) error {
+			return s.deps.DB.FinishIdempotencyKey(ctx, scope, key, status, rw.body.Bytes())
+		})
 	}
 }

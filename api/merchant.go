@@ -1,11 +1,13 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
@@ -18,9 +20,9 @@ import (
 func (s *server) routesMerchant(r *gin.RouterGroup) {
 	g := r.Group("/merchant/returns")
 	g.GET("", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.listReturns))
-	g.POST("/:id/review", s.staffOnly("supervisor"), s.handle(s.review))
-	g.POST("/:id/receive", s.staffOnly("clerk", "supervisor"), s.handle(s.receive))
-	g.POST("/:id/inspection", s.staffOnly("clerk", "supervisor"), s.handle(s.inspection))
+	g.POST("/:id/review", s.staffOnly("supervisor"), s.audited("return.review", s.review))
+	g.POST("/:id/receive", s.staffOnly("clerk", "supervisor"), s.audited("return.receive", s.receive))
+	g.POST("/:id/inspection", s.staffOnly("clerk", "supervisor"), s.audited("return.inspect", s.inspection))
 }
 
 type returnSummary struct {
@@ -63,7 +65,7 @@ func (s *server) listReturns(c *gin.Context) error {
 		}
 		f.Limit = n
 	}
-	if f.Before != "" && len(f.Before) != 36 {
+	if _, err := uuid.Parse(f.Before); f.Before != "" && err != nil {
 		return Invalid(FieldError{"cursor", "is not a cursor from this list"})
 	}
 	rs, err := s.deps.DB.ListReturns(c.Request.Context(), f)
@@ -88,15 +90,27 @@ func staffActor(p *principal) activities.Actor {
 	return activities.Actor{Kind: activities.ActorStaff, Name: p.Username, Role: p.Role}
 }
 
+// audited runs a staff member's step and records it in the audit log with
+// its outcome, whatever stopped it: bad input, another merchant's return,
+// a state that does not fit, or success.
+func (s *server) audited(action string, h func(c *gin.Context) error) gin.HandlerFunc {
+	return s.handle(func(c *gin.Context) error {
+		err := h(c)
+		s.auditOutcome(c, principalOf(c), action, c.Param("id"), err)
+		return err
+	})
+}
+
 // auditOutcome records a staff step and how it ended.
 func (s *server) auditOutcome(c *gin.Context, p *principal, action, returnID string, err error) {
 	outcome := db.OutcomeSuccess
 	var detail map[string]any
 	if err != nil {
 		outcome = db.OutcomeFailed
-		if pr, ok := err.(*Problem); ok {
+		var pr *Problem
+		if errors.As(err, &pr) {
 			detail = map[string]any{"status": pr.Status, "detail": pr.Detail}
-			if pr.Status == http.StatusForbidden {
+			if pr.Status == http.StatusForbidden || pr.Status == http.StatusNotFound {
 				outcome = db.OutcomeDenied
 			}
 		}
@@ -123,7 +137,7 @@ func (s *server) review(c *gin.Context) error {
 	case len(req.Reason) > 500:
 		return Invalid(FieldError{"reason", "must be at most 500 characters"})
 	}
-	return s.step(c, p, "return.review", workflows.UpdateReview,
+	return s.step(c, workflows.UpdateReview,
 		workflows.ReviewRequest{Decision: req.Decision, Reason: req.Reason, Actor: staffActor(p)})
 }
 
@@ -140,7 +154,7 @@ func (s *server) receive(c *gin.Context) error {
 	if len(req.Note) > 500 {
 		return Invalid(FieldError{"note", "must be at most 500 characters"})
 	}
-	return s.step(c, p, "return.receive", workflows.UpdateReceive, workflows.ReceiveRequest{Actor: staffActor(p), Note: req.Note})
+	return s.step(c, workflows.UpdateReceive, workflows.ReceiveRequest{Actor: staffActor(p), Note: req.Note})
 }
 
 type inspectionRequest struct {
@@ -169,20 +183,18 @@ func (s *server) inspection(c *gin.Context) error {
 	if errs := returns.ValidateInspection(requested, req.Lines); len(errs) > 0 {
 		return Invalid(fieldErrors(errs, "")...)
 	}
-	return s.step(c, p, "return.inspect", workflows.UpdateInspect, workflows.InspectRequest{Lines: req.Lines, Actor: staffActor(p)})
+	return s.step(c, workflows.UpdateInspect, workflows.InspectRequest{Lines: req.Lines, Actor: staffActor(p)})
 }
 
-// step sends a staff member's update to the path's return, audits it and
-// answers with the return as it now stands.
-func (s *server) step(c *gin.Context, p *principal, action, update string, arg any) error {
+// step sends a staff member's update to the path's return and answers
+// with the return as it now stands.
+func (s *server) step(c *gin.Context, update string, arg any) error {
 	r, err := s.visibleReturn(c)
 	if err != nil {
 		return err
 	}
 	var res workflows.ActionResult
-	err = s.update(c.Request.Context(), r.ID, update, arg, &res)
-	s.auditOutcome(c, p, action, r.ID, err)
-	if err != nil {
+	if err := s.update(c.Request.Context(), r.ID, update, arg, &res); err != nil {
 		return err
 	}
 	return s.respondReturn(c, http.StatusOK, r.ID)

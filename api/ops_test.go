@@ -172,3 +172,27 @@ func TestDevOutboxExistsOnlyInDev(t *testing.T) {
 		t.Fatalf("outside dev /v1/dev/outbox answers %d; want 404", rec.Code)
 	}
 }
+
+func TestLooksLikeCardNumber(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"4111111111111111":          true,
+		"4111 1111 1111 1111":       true,
+		"4111-1111-1111-1111":       true,
+		"4111.1111.1111.1111":       true,
+		"card 5413330089604111 ok":  true,
+		"4111111111111111 123":      true,  // with its CVV
+		"4111 1111 1111 1111 12/25": true,  // with its expiry
+		"378282246310005":           true,  // Amex, 15 digits
+		"4111111111111112":          false, // fails Luhn
+		"411111******1111":          false, // masked
+		"633000000101":              false, // an RRN: 12 digits
+		"+46 70 111 22 33":          false,
+		"2026-11-26T10:00:00Z":      false,
+		"":                          false,
+	} {
+		if got := LooksLikeCardNumber(s); got != want {
+			t.Errorf("LooksLikeCardNumber(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

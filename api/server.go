@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/rebound-returns/rebound/db"
@@ -21,6 +22,7 @@ type Temporal interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
 }
 
 // Deps is what the API needs from the rest of the process.
@@ -41,6 +43,10 @@ type Deps struct {
 	// CarrierSecret signs carrier events; GatewaySecret the gateway's.
 	CarrierSecret string
 	GatewaySecret string
+	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// CardSendTimeout goes into each return's workflow input.
+	CardSendTimeout time.Duration
 	// OnOrder, when set, hears of every new order (dev feeds its simulators).
 	OnOrder func(ctx context.Context, o *db.Order)
 	// Now is the clock (time.Now when nil).
@@ -70,6 +76,8 @@ func NewHandler(deps Deps) http.Handler {
 	s.routesShopper(v1)
 	s.routesAuth(v1)
 	s.routesMerchant(v1)
+	s.routesMerchantAdmin(v1)
+	s.routesCards(r.Group("/v1"))
 	s.routesCarrier(v1)
 	s.routesGateway(v1)
 	if s.deps.Dev {
@@ -101,9 +109,11 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
-	// Rebound sits behind a proxy in production: trust none by default so
-	// that X-Forwarded-For cannot be forged to dodge per-address limits.
-	_ = r.SetTrustedProxies(nil)
+	// Only the configured proxies' X-Forwarded-For is believed, so that it
+	// cannot be forged to dodge per-address limits (none by default).
+	if err := r.SetTrustedProxies(deps.TrustedProxies); err != nil {
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(requestID(), accessLog(s.log), recovery(s.log), observe(deps.Metrics))
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, NewProblem(http.StatusNotFound, "not-found", "no such route"))

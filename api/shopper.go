@@ -1,12 +1,16 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/rebound-returns/rebound/activities"
@@ -35,7 +39,13 @@ func (s *server) routesShopper(r *gin.RouterGroup) {
 	seen := r.Group("/returns/:id", s.staffOrShopper())
 	seen.GET("", s.handle(s.getReturn))
 	seen.GET("/label", s.handle(s.getLabel))
-	seen.POST("/cancel", s.handle(s.cancelReturn))
+	seen.POST("/cancel", s.handle(func(c *gin.Context) error {
+		err := s.cancelReturn(c)
+		if p := principalOf(c); p.Kind == kindStaff {
+			s.auditOutcome(c, p, "return.cancel", c.Param("id"), err)
+		}
+		return err
+	}))
 }
 
 var errNoSuchOrder = NewProblem(http.StatusNotFound, "no-such-order", "no order matches this merchant, order number and contact")
@@ -126,16 +136,9 @@ func (s *server) fileReturn(c *gin.Context) error {
 	in := workflows.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: req.Method, Channel: o.Payment.Channel,
 		PaymentID: o.Payment.GatewayPaymentID, ClientIP: c.ClientIP(), Policy: policy, Order: order,
-		Lines: req.Lines, FiledAt: r.CreatedAt,
+		Lines: req.Lines, FiledAt: r.CreatedAt, CardSendTimeout: s.deps.CardSendTimeout,
 	}
-	_, err = s.deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: workflows.ReturnWorkflowID(r.ID), TaskQueue: workflows.TaskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, workflows.ReturnWorkflow, in)
-	if err != nil {
-		if derr := s.deps.DB.DeleteUnstartedReturn(ctx, r.ID); derr != nil {
-			s.log.Error("return left without a workflow", "return_id", r.ID, "err", derr)
-		}
+	if err := s.startReturn(ctx, in); err != nil {
 		return err
 	}
 	view, err := s.returnView(c, r.ID)
@@ -146,6 +149,33 @@ func (s *server) fileReturn(c *gin.Context) error {
 	c.JSON(http.StatusCreated, gin.H{"return": view, "id": r.ID, "status": r.Status,
 		"verification": gin.H{"sent_to": maskContact(contact, kind), "expires_in_seconds": int(policy.VerifyWithin.D().Seconds())}})
 	return nil
+}
+
+// startReturn starts a filed return's workflow. The start outlives the
+// request (a client that goes away must not leave a row without a
+// workflow), and a failed start removes the row only when the workflow is
+// certainly not there.
+func (s *server) startReturn(ctx context.Context, in workflows.ReturnInput) error {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	id := workflows.ReturnWorkflowID(in.ReturnID)
+	_, err := s.deps.Temporal.ExecuteWorkflow(sctx, client.StartWorkflowOptions{
+		ID: id, TaskQueue: workflows.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, workflows.ReturnWorkflow, in)
+	if err == nil {
+		return nil
+	}
+	if _, derr := s.deps.Temporal.DescribeWorkflowExecution(sctx, id, ""); derr == nil {
+		return nil // it started after all
+	} else if !errors.As(derr, new(*serviceerror.NotFound)) {
+		s.log.Error("return's workflow in doubt; row kept", "return_id", in.ReturnID, "err", derr)
+		return err
+	}
+	if derr := s.deps.DB.DeleteUnstartedReturn(sctx, in.ReturnID); derr != nil {
+		s.log.Error("return left without a workflow", "return_id", in.ReturnID, "err", derr)
+	}
+	return err
 }
 
 // maskContact shows enough of a contact to recognise it.
@@ -178,10 +208,7 @@ func (s *server) verifyCode(c *gin.Context) error {
 		return Invalid(FieldError{"code", "must be the 6 digits we sent"})
 	}
 	ctx := c.Request.Context()
-	r, err := s.deps.DB.ReturnByID(ctx, c.Param("id"))
-	if errors.Is(err, db.ErrNotFound) {
-		return NewProblem(http.StatusNotFound, "not-found", "no such return")
-	}
+	r, err := s.returnOfPath(c)
 	if err != nil {
 		return err
 	}
@@ -229,10 +256,7 @@ func (s *server) resendCode(c *gin.Context) error {
 		return err
 	}
 	ctx := c.Request.Context()
-	r, err := s.deps.DB.ReturnByID(ctx, c.Param("id"))
-	if errors.Is(err, db.ErrNotFound) {
-		return NewProblem(http.StatusNotFound, "not-found", "no such return")
-	}
+	r, err := s.returnOfPath(c)
 	if err != nil {
 		return err
 	}
@@ -247,9 +271,25 @@ func (s *server) resendCode(c *gin.Context) error {
 // visibleReturn reads the return of the path if the caller may see it;
 // anyone else gets the same 404 as for a return that does not exist.
 func (s *server) visibleReturn(c *gin.Context) (*db.Return, error) {
-	r, err := s.deps.DB.ReturnByID(c.Request.Context(), c.Param("id"))
-	if errors.Is(err, db.ErrNotFound) || (err == nil && !principalOf(c).canSee(r.MerchantID, r.ID)) {
-		return nil, NewProblem(http.StatusNotFound, "not-found", "no such return")
+	r, err := s.returnOfPath(c)
+	if err == nil && !principalOf(c).canSee(r.MerchantID, r.ID) {
+		return nil, errNoSuchReturn
+	}
+	return r, err
+}
+
+var errNoSuchReturn = NewProblem(http.StatusNotFound, "not-found", "no such return")
+
+// returnOfPath reads the return the path names; an id that is not one
+// (not even a UUID) is the same 404 as one that does not exist.
+func (s *server) returnOfPath(c *gin.Context) (*db.Return, error) {
+	id := c.Param("id")
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, errNoSuchReturn
+	}
+	r, err := s.deps.DB.ReturnByID(c.Request.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, errNoSuchReturn
 	}
 	return r, err
 }
@@ -308,11 +348,7 @@ func (s *server) cancelReturn(c *gin.Context) error {
 		actor = activities.Actor{Kind: activities.ActorStaff, Name: p.Username, Role: p.Role}
 	}
 	var res workflows.ActionResult
-	err = s.update(c.Request.Context(), r.ID, workflows.UpdateCancel, workflows.CancelRequest{Reason: req.Reason, Actor: actor}, &res)
-	if p.Kind == kindStaff {
-		s.auditOutcome(c, p, "return.cancel", r.ID, err)
-	}
-	if err != nil {
+	if err := s.update(c.Request.Context(), r.ID, workflows.UpdateCancel, workflows.CancelRequest{Reason: req.Reason, Actor: actor}, &res); err != nil {
 		return err
 	}
 	return s.respondReturn(c, http.StatusOK, r.ID)

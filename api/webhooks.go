@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/payments"
@@ -72,21 +74,29 @@ func (s *server) carrierEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if !fresh {
-		c.JSON(http.StatusOK, gin.H{"event_id": req.EventID, "duplicate": true})
-		return nil
-	}
 	if r == nil {
-		c.JSON(http.StatusAccepted, gin.H{"event_id": req.EventID, "matched": false})
+		c.JSON(http.StatusAccepted, gin.H{"event_id": req.EventID, "matched": false, "duplicate": !fresh})
 		return nil
 	}
+	// Signalled every time, repeats included: the workflow drops events it
+	// has seen, and a carrier retrying after a failed signal must get
+	// through.
 	err = s.deps.Temporal.SignalWorkflow(ctx, workflows.ReturnWorkflowID(r.ID), "", workflows.SignalCarrierEvent,
 		workflows.CarrierEvent{EventID: req.EventID, TrackingNumber: req.TrackingNumber, Event: req.Event, OccurredAt: at})
-	if err != nil {
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
 		// The return has ended; the event is kept for the record.
-		s.log.Info("carrier event for an ended return", "return_id", r.ID, "event", req.Event)
+	case err != nil:
+		p := NewProblem(http.StatusServiceUnavailable, "try-again", "the event could not be handed on; send it again")
+		p.retryAfter = 5 * time.Second
+		return p
 	}
-	c.JSON(http.StatusAccepted, gin.H{"event_id": req.EventID, "matched": true})
+	status := http.StatusAccepted
+	if !fresh {
+		status = http.StatusOK
+	}
+	c.JSON(status, gin.H{"event_id": req.EventID, "matched": true, "duplicate": !fresh})
 	return nil
 }
 
@@ -105,6 +115,10 @@ func (s *server) gatewayEvent(c *gin.Context) error {
 		return Invalid(FieldError{"refund.reference", "is required"})
 	}
 	ctx := c.Request.Context()
+	if _, err := uuid.Parse(ev.Refund.Reference); err != nil {
+		c.JSON(http.StatusAccepted, gin.H{"matched": false})
+		return nil
+	}
 	att, err := s.deps.DB.AttemptByID(ctx, ev.Refund.Reference)
 	if errors.Is(err, db.ErrNotFound) {
 		c.JSON(http.StatusAccepted, gin.H{"matched": false})
@@ -117,17 +131,7 @@ func (s *server) gatewayEvent(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	refunds, err := s.deps.DB.RefundsOfReturn(ctx, ref.ReturnID)
-	if err != nil {
-		return err
-	}
-	n := 1
-	for i, r := range refunds {
-		if r.ID == ref.ID {
-			n = i + 1
-		}
-	}
-	err = s.deps.Temporal.SignalWorkflow(ctx, workflows.RefundWorkflowID(ref.ReturnID, n), "", workflows.SignalGatewayResult,
+	err = s.deps.Temporal.SignalWorkflow(ctx, ref.WorkflowID, "", workflows.SignalGatewayResult,
 		workflows.GatewayResult{AttemptID: att.ID, Status: ev.Refund.Status, FailureCode: ev.Refund.FailureCode})
 	if err != nil {
 		s.log.Info("gateway event for a finished refund", "refund_id", ref.ID)

@@ -59,7 +59,7 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 	t.Parallel()
 	f := readCompose(t)
 	known := config.Names()
-	commands := map[string]config.Mode{"api": config.ModeAPI, "worker": config.ModeWorker, "migrate": config.ModeMigrate, "gateway": config.ModeGateway}
+	commands := map[string]config.Mode{"api": config.ModeAPI, "worker": config.ModeWorker, "migrate": config.ModeMigrate, "gateway": config.ModeGateway, "acquirer": config.ModeAcquirer}
 
 	var rebound []string
 	for name, s := range f.Services {
@@ -95,8 +95,12 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 		if s.Command[0] == "worker" {
 			checkService(t, f, name, "REBOUND_SMTP_ADDR", cfg.SMTPAddr, "mailpit")
 			checkService(t, f, name, "REBOUND_GATEWAY_URL", strings.TrimPrefix(cfg.GatewayURL, "http://"), "gateway")
+			checkService(t, f, name, "REBOUND_ACQUIRER_ADDR", cfg.AcquirerAddr, "acquirer")
 		}
 		listen := cfg.HTTPAddr
+		if s.Command[0] == "acquirer" {
+			listen = cfg.AcquirerAdminAddr
+		}
 		if s.Command[0] == "gateway" {
 			listen = cfg.GatewayAddr
 			checkService(t, f, name, "REBOUND_GATEWAY_WEBHOOK_URL", strings.TrimSuffix(strings.TrimPrefix(cfg.GatewayWebhookURL, "http://"), "/v1/gateway/events"), "api")
@@ -112,7 +116,7 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 			}
 		}
 		deps := []string{"migrate", "temporal"}
-		if s.Command[0] == "gateway" {
+		if s.Command[0] == "gateway" || s.Command[0] == "acquirer" {
 			deps = deps[:1]
 		}
 		for _, dep := range deps {
@@ -123,8 +127,8 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 		}
 	}
 	slices.Sort(rebound)
-	if strings.Join(rebound, ",") != "api,gateway,migrate,worker" {
-		t.Errorf("rebound services = %v, want api, gateway, migrate, worker", rebound)
+	if strings.Join(rebound, ",") != "acquirer,api,gateway,migrate,worker" {
+		t.Errorf("rebound services = %v, want acquirer, api, gateway, migrate, worker", rebound)
 	}
 	if f.Services["migrate"].Build == nil {
 		t.Error("migrate does not build the rebound image")
@@ -176,9 +180,11 @@ func checkService(t *testing.T, f composeFile, name, variable, hostPort, service
 		return
 	}
 	s := f.Services[service]
-	served := s.Environment["REBOUND_HTTP_ADDR"] + s.Environment["REBOUND_GATEWAY_ADDR"]
-	if strings.HasSuffix(served, ":"+p) {
-		return
+	served := s.Environment["REBOUND_HTTP_ADDR"] + " " + s.Environment["REBOUND_GATEWAY_ADDR"] + " " + s.Environment["REBOUND_ACQUIRER_ADDR"]
+	for _, addr := range strings.Fields(served) {
+		if strings.HasSuffix(addr, ":"+p) {
+			return
+		}
 	}
 	known := map[string]string{"mailpit": "1025"} // the image's SMTP port
 	if known[service] != p {

@@ -102,22 +102,42 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	}
 	gateway := newGatewaySimulator(&dcfg)
 	defer gateway.Close()
-	for _, o := range seeded.Orders {
+	acquirer, err := startAcquirer(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer acquirer.Close()
+	al, err := listen(cfg.AcquirerAdminAddr)
+	if err != nil {
+		return err
+	}
+	feed := func(ctx context.Context, o *db.Order) {
 		feedGateway(gateway, log, o)
+		feedAcquirer(ctx, acquirer, d, log, o)
+	}
+	for _, o := range seeded.Orders {
+		feed(ctx, o)
 	}
 
-	metrics := api.NewMetrics()
-	deps := apiDeps(&dcfg, d, c, log, metrics)
-	deps.OnOrder = func(_ context.Context, o *db.Order) { feedGateway(gateway, log, o) }
-	handler := api.NewHandler(deps)
-	acts := newActivities(&dcfg, d, log, metrics.Registry)
-
 	g, gctx := errgroup.WithContext(ctx)
+	metrics := api.NewMetrics()
+	acts := newActivities(&dcfg, d, log, metrics.Registry)
+	posClient, err := newAcquirerClient(gctx, g, cfg, acts, log)
+	if err != nil {
+		return err
+	}
+	acts.POS = posClient
+	deps := apiDeps(&dcfg, d, c, log, metrics)
+	deps.Ready = append(deps.Ready, acquirerCheck(posClient))
+	deps.OnOrder = feed
+	handler := api.NewHandler(deps)
+
 	g.Go(func() error {
 		return worker.Run(gctx, c, worker.Deps{Activities: acts, Logger: log, StopTimeout: cfg.WorkerStopTimeout})
 	})
 	g.Go(func() error { return serveHTTP(gctx, l, handler, cfg, log, cfg.ShutdownTimeout) })
 	g.Go(func() error { return serveHTTP(gctx, gl, gateway, cfg, log, cfg.ShutdownTimeout) })
+	g.Go(func() error { return serveHTTP(gctx, al, acquirerAdmin(acquirer), cfg, log, cfg.ShutdownTimeout) })
 
 	fmt.Fprintf(env.Stdout, `
 Rebound dev is running (started in %s)
@@ -126,6 +146,7 @@ Rebound dev is running (started in %s)
   Database   %s   schema version %d
   Worker     polling task queue %q
   Gateway    %s   payment gateway simulator (refunds settle after %s)
+  Acquirer   %s   ISO 8583 acquirer simulator · admin %s (faults, ledger, settlement)
 
 Demo merchant %q: staff %s, password from REBOUND_DEMO_PASSWORD (%s)
   API key (X-API-Key)      %s
@@ -135,7 +156,7 @@ Press Ctrl-C to stop.
 
 `, time.Since(started).Round(time.Millisecond), dcfg.PublicURL, ts.HostPort(), cfg.TemporalNamespace,
 		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue,
-		dcfg.GatewayURL, cfg.GatewaySettleDelay,
+		dcfg.GatewayURL, cfg.GatewaySettleDelay, acquirer.Addr(), httpURL(al.Addr()),
 		seeded.Merchant, strings.Join(seeded.Staff, ", "), passwordHint(cfg.DemoPassword),
 		cfg.DemoAPIKey, cfg.CarrierSecret, orderNumbers(seeded.Orders), demo.ShopperEmail)
 

@@ -155,22 +155,35 @@ func newActivities(cfg *config.Config, d *db.DB, log *slog.Logger, reg prometheu
 		PublicURL:     cfg.PublicURL,
 		Metrics:       activities.NewMetrics(reg),
 		Logger:        log,
+		Cutoff:        cfg.AcquirerCutoff,
 	}
+}
+
+// acquirerCheck reports whether the worker's acquirer connection is up.
+func acquirerCheck(c interface{ Connected() bool }) api.Check {
+	return api.Check{Name: "acquirer", Fn: func(context.Context) error {
+		if !c.Connected() {
+			return errors.New("not connected to the acquirer")
+		}
+		return nil
+	}}
 }
 
 // apiDeps are the API's dependencies in `rebound api` and `rebound dev`.
 func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m *api.Metrics) api.Deps {
 	m.Registry.MustRegister(api.NewReturnsCollector(d))
 	return api.Deps{
-		Logger:         log,
-		Metrics:        m,
-		Ready:          readinessChecks(d, c),
-		RequestTimeout: cfg.HTTPRequestTimeout,
-		DB:             d,
-		Temporal:       c,
-		Dev:            cfg.Mode == config.ModeDev,
-		OTPSecret:      []byte(cfg.OTPSecret),
-		CarrierSecret:  cfg.CarrierSecret,
-		GatewaySecret:  cfg.GatewayWebhookSecret,
+		Logger:          log,
+		Metrics:         m,
+		Ready:           readinessChecks(d, c),
+		RequestTimeout:  cfg.HTTPRequestTimeout,
+		DB:              d,
+		Temporal:        c,
+		Dev:             cfg.Mode == config.ModeDev,
+		OTPSecret:       []byte(cfg.OTPSecret),
+		CarrierSecret:   cfg.CarrierSecret,
+		GatewaySecret:   cfg.GatewayWebhookSecret,
+		CardSendTimeout: cfg.CardSendTimeout,
+		TrustedProxies:  cfg.TrustedProxies,
 	}
 }

@@ -70,9 +70,15 @@ func runWorker(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	metrics := api.NewMetrics()
-	handler := api.NewOpsHandler(api.Deps{Logger: log, Metrics: metrics, Ready: readinessChecks(d, c)})
 	acts := newActivities(cfg, d, log, metrics.Registry)
 	g, gctx := errgroup.WithContext(ctx)
+	posClient, err := newAcquirerClient(gctx, g, cfg, acts, log)
+	if err != nil {
+		return err
+	}
+	acts.POS = posClient
+	ready := append(readinessChecks(d, c), acquirerCheck(posClient))
+	handler := api.NewOpsHandler(api.Deps{Logger: log, Metrics: metrics, Ready: ready})
 	g.Go(func() error {
 		return worker.Run(gctx, c, worker.Deps{Activities: acts, Logger: log, StopTimeout: cfg.WorkerStopTimeout})
 	})

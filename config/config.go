@@ -20,11 +20,12 @@ import (
 type Mode string
 
 const (
-	ModeDev     Mode = "dev"
-	ModeAPI     Mode = "api"
-	ModeWorker  Mode = "worker"
-	ModeMigrate Mode = "migrate"
-	ModeGateway Mode = "gateway"
+	ModeDev      Mode = "dev"
+	ModeAPI      Mode = "api"
+	ModeWorker   Mode = "worker"
+	ModeMigrate  Mode = "migrate"
+	ModeGateway  Mode = "gateway"
+	ModeAcquirer Mode = "acquirer"
 )
 
 // Config is everything Rebound reads from its environment.
@@ -39,6 +40,7 @@ type Config struct {
 	HTTPIdleTimeout       time.Duration
 	HTTPRequestTimeout    time.Duration
 	ShutdownTimeout       time.Duration
+	TrustedProxies        []string
 
 	DatabaseURL       string
 	DBMaxOpenConns    int
@@ -64,6 +66,11 @@ type Config struct {
 	GatewaySettleDelay                              time.Duration
 
 	DemoPassword, DemoAPIKey string
+
+	AcquirerAddr, AcquirerCAFile, AcquirerAdminAddr string
+	AcquirerTLS                                     bool
+	AcquirerTimeout, CardSendTimeout                time.Duration
+	AcquirerCutoff                                  time.Duration
 }
 
 // Dev-only defaults: fine on a laptop, refused nowhere, used nowhere else.
@@ -102,6 +109,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.HTTPReadHeaderTimeout = r.duration("REBOUND_HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Second, 5*time.Minute)
 	c.HTTPIdleTimeout = r.duration("REBOUND_HTTP_IDLE_TIMEOUT", 120*time.Second, time.Second, time.Hour)
 	c.HTTPRequestTimeout = r.duration("REBOUND_HTTP_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
+	c.TrustedProxies = r.proxies("REBOUND_TRUSTED_PROXIES")
 	c.ShutdownTimeout = r.duration("REBOUND_SHUTDOWN_TIMEOUT", 8*time.Second, time.Second, 10*time.Second)
 
 	c.DataDir = r.str("REBOUND_DATA_DIR", ".rebound")
@@ -109,8 +117,8 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	if mode == ModeDev {
 		defaultDB = "sqlite:" + filepath.ToSlash(filepath.Join(c.DataDir, "rebound.db"))
 	}
-	// The gateway simulator keeps no database.
-	c.DatabaseURL = r.databaseURL("REBOUND_DATABASE_URL", defaultDB, mode != ModeGateway)
+	// The simulators keep no database.
+	c.DatabaseURL = r.databaseURL("REBOUND_DATABASE_URL", defaultDB, mode != ModeGateway && mode != ModeAcquirer)
 	c.DBMaxOpenConns = r.integer("REBOUND_DB_MAX_OPEN_CONNS", 20, 1, 1000)
 	c.DBMaxIdleConns = r.integer("REBOUND_DB_MAX_IDLE_CONNS", 5, 0, 1000)
 	c.DBConnMaxLifetime = r.duration("REBOUND_DB_CONN_MAX_LIFETIME", 30*time.Minute, time.Second, 24*time.Hour)
@@ -142,6 +150,16 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.GatewayAddr = r.hostPort("REBOUND_GATEWAY_ADDR", "127.0.0.1:8090")
 	c.GatewayWebhookURL = r.url("REBOUND_GATEWAY_WEBHOOK_URL", "")
 	c.GatewaySettleDelay = r.duration("REBOUND_GATEWAY_SETTLE_DELAY", 2*time.Second, 0, time.Hour)
+	c.AcquirerAddr = r.hostPort("REBOUND_ACQUIRER_ADDR", pick("127.0.0.1:8583"))
+	if mode == ModeAcquirer && c.AcquirerAddr == "" {
+		c.AcquirerAddr = "127.0.0.1:8583"
+	}
+	c.AcquirerTLS = r.boolean("REBOUND_ACQUIRER_TLS", false)
+	c.AcquirerCAFile = r.str("REBOUND_ACQUIRER_CA_FILE", "")
+	c.AcquirerTimeout = r.duration("REBOUND_ACQUIRER_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
+	c.CardSendTimeout = r.duration("REBOUND_CARD_SEND_TIMEOUT", 45*time.Second, time.Second, 10*time.Minute)
+	c.AcquirerCutoff = r.duration("REBOUND_ACQUIRER_CUTOFF", 22*time.Hour, 0, 24*time.Hour-time.Minute)
+	c.AcquirerAdminAddr = r.hostPort("REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584")
 	c.DemoPassword = r.str("REBOUND_DEMO_PASSWORD", "rebound-demo")
 	c.DemoAPIKey = r.str("REBOUND_DEMO_API_KEY", defaultDemoAPIKey)
 
@@ -150,6 +168,9 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	}
 	if err := c.requireFor(mode); err != nil {
 		return nil, err
+	}
+	if c.CardSendTimeout <= c.AcquirerTimeout {
+		return nil, &Error{"REBOUND_CARD_SEND_TIMEOUT", "must be longer than REBOUND_ACQUIRER_TIMEOUT"}
 	}
 	if c.DBMaxIdleConns > c.DBMaxOpenConns {
 		return nil, &Error{"REBOUND_DB_MAX_IDLE_CONNS", "must not exceed REBOUND_DB_MAX_OPEN_CONNS"}
@@ -297,8 +318,9 @@ func (c *Config) requireFor(mode Mode) error {
 		name  string
 		value string
 	}{
-		ModeAPI:     {{"REBOUND_OTP_SECRET", c.OTPSecret}},
-		ModeWorker:  {{"REBOUND_OTP_SECRET", c.OTPSecret}, {"REBOUND_PUBLIC_URL", c.PublicURL}, {"REBOUND_SMTP_ADDR", c.SMTPAddr}, {"REBOUND_GATEWAY_URL", c.GatewayURL}, {"REBOUND_GATEWAY_API_KEY", c.GatewayAPIKey}},
+		ModeAPI: {{"REBOUND_OTP_SECRET", c.OTPSecret}},
+		ModeWorker: {{"REBOUND_OTP_SECRET", c.OTPSecret}, {"REBOUND_PUBLIC_URL", c.PublicURL}, {"REBOUND_SMTP_ADDR", c.SMTPAddr},
+			{"REBOUND_GATEWAY_URL", c.GatewayURL}, {"REBOUND_GATEWAY_API_KEY", c.GatewayAPIKey}, {"REBOUND_ACQUIRER_ADDR", c.AcquirerAddr}},
 		ModeGateway: {{"REBOUND_GATEWAY_API_KEY", c.GatewayAPIKey}},
 	}
 	for _, n := range needs[mode] {
@@ -310,4 +332,34 @@ func (c *Config) requireFor(mode Mode) error {
 		return &Error{"REBOUND_OTP_SECRET", "must be at least 32 characters"}
 	}
 	return nil
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false")
+		return def
+	}
+	return b
+}
+
+func (r *reader) proxies(name string) []string {
+	v, ok := r.raw(name)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			r.fail(name, "must be comma-separated IP addresses or CIDRs")
+			return nil
+		}
+		out = append(out, p)
+	}
+	return out
 }

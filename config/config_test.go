@@ -57,6 +57,7 @@ var production = []string{
 	"REBOUND_SMTP_ADDR", "mail:25",
 	"REBOUND_GATEWAY_URL", "https://gateway.example.com",
 	"REBOUND_GATEWAY_API_KEY", "key",
+	"REBOUND_ACQUIRER_ADDR", "acquirer:8583",
 }
 
 func TestEachCommandNamesWhatItCannotRunWithout(t *testing.T) {
@@ -70,6 +71,7 @@ func TestEachCommandNamesWhatItCannotRunWithout(t *testing.T) {
 		{config.ModeWorker, "REBOUND_SMTP_ADDR", "REBOUND_SMTP_ADDR"},
 		{config.ModeWorker, "REBOUND_GATEWAY_URL", "REBOUND_GATEWAY_URL"},
 		{config.ModeWorker, "REBOUND_PUBLIC_URL", "REBOUND_PUBLIC_URL"},
+		{config.ModeWorker, "REBOUND_ACQUIRER_ADDR", "REBOUND_ACQUIRER_ADDR"},
 	}
 	for _, tc := range tests {
 		var kv []string
@@ -115,6 +117,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{[]string{"REBOUND_TEMPORAL_ADDRESS", "temporal"}, "REBOUND_TEMPORAL_ADDRESS", "host:port"},
 		{[]string{"REBOUND_PUBLIC_URL", "ftp://x"}, "REBOUND_PUBLIC_URL", "http"},
 		{[]string{"REBOUND_GATEWAY_SETTLE_DELAY", "-1s"}, "REBOUND_GATEWAY_SETTLE_DELAY", "between"},
+		{[]string{"REBOUND_TRUSTED_PROXIES", "10.0.0.0/8, proxy"}, "REBOUND_TRUSTED_PROXIES", "CIDR"},
+		{[]string{"REBOUND_ACQUIRER_TLS", "maybe"}, "REBOUND_ACQUIRER_TLS", "true or false"},
+		{[]string{"REBOUND_ACQUIRER_TIMEOUT", "50s"}, "REBOUND_CARD_SEND_TIMEOUT", "longer than"},
 	}
 	for _, tc := range tests {
 		_, err := config.Load(config.ModeDev, env(tc.kv...))

@@ -27,13 +27,27 @@ const (
 	IdemDone     = "done"
 )
 
+// IdempotencyStale is how long a request may stay in flight before a new
+// one with the same key may take it over (its process died, or it timed out).
+const IdempotencyStale = 2 * time.Minute
+
 // ClaimIdempotencyKey records a new request under (scope, key). When the key
-// was used before it returns the earlier record and claimed false.
+// was used before it returns the earlier record and claimed false, unless
+// that one is stale in flight, which this request then takes over.
 func (d *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (rec *IdempotencyKey, claimed bool, err error) {
-	rec = &IdempotencyKey{Scope: scope, Key: key, RequestHash: hash, State: IdemInFlight, CreatedAt: time.Now().UTC()}
+	now := time.Now().UTC()
+	rec = &IdempotencyKey{Scope: scope, Key: key, RequestHash: hash, State: IdemInFlight, CreatedAt: now}
 	err = d.with(ctx).Create(rec).Error
 	if err == nil {
 		return rec, true, nil
+	}
+	if errors.Is(translate(err), ErrConflict) {
+		res := d.with(ctx).Model(&IdempotencyKey{}).
+			Where("scope = ? AND key = ? AND state = ? AND request_hash = ? AND created_at < ?", scope, key, IdemInFlight, hash, now.Add(-IdempotencyStale)).
+			Update("created_at", now)
+		if res.Error == nil && res.RowsAffected == 1 {
+			return rec, true, nil
+		}
 	}
 	if !errors.Is(translate(err), ErrConflict) {
 		return nil, false, fmt.Errorf("idempotency key: %w", err)

@@ -22,6 +22,8 @@ type Refund struct {
 	Status         string
 	FailureCode    string
 	Quote          JSON
+	AuthorisedBy   string
+	WorkflowID     string
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	FinishedAt     *time.Time
@@ -29,15 +31,50 @@ type Refund struct {
 
 func (Refund) TableName() string { return "refunds" }
 
-// RefundAttempt is one try at paying a refund.
+// Attempt states (DESIGN.md, Refunds).
+const (
+	AttemptPrepared        = "prepared"
+	AttemptSent            = "sent"
+	AttemptApproved        = "approved"
+	AttemptDeclined        = "declined"
+	AttemptUnknown         = "unknown"
+	AttemptReversalPending = "reversal_pending"
+	AttemptReversed        = "reversed"
+	AttemptEscalated       = "escalated"
+)
+
+// Attempt kinds.
+const (
+	AttemptOnline = "online"
+	AttemptVoid   = "void"
+	AttemptRefund = "refund"
+)
+
+// RefundAttempt is one try at paying a refund: an online gateway call, or
+// an ISO 8583 void or refund from a store's virtual terminal.
 type RefundAttempt struct {
-	ID              string
-	RefundID        string
-	State           string
-	GatewayRefundID string
-	FailureCode     string
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	ID               string
+	RefundID         string
+	N                int
+	Kind             string
+	Amount           int64
+	State            string
+	GatewayRefundID  string
+	FailureCode      string
+	TerminalID       string
+	STAN             string `gorm:"column:stan"`
+	STANDay          string `gorm:"column:stan_day"`
+	TransmittedAt    *time.Time
+	ResponseCode     string
+	ApprovalCode     string
+	RRN              string `gorm:"column:rrn"`
+	UnknownReason    string
+	ReversalTries    int
+	ReversalCode     string
+	LateResponseCode string
+	LateAt           *time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
 }
 
 func (RefundAttempt) TableName() string { return "refund_attempts" }
@@ -144,3 +181,47 @@ type CarrierEvent struct {
 }
 
 func (CarrierEvent) TableName() string { return "carrier_events" }
+
+// Work item statuses.
+const (
+	WorkOpen     = "open"
+	WorkResolved = "resolved"
+)
+
+// WorkItem is something finance must look at: a failed refund, a reversal
+// never acknowledged, a settlement discrepancy.
+type WorkItem struct {
+	ID         string
+	DedupeKey  string
+	MerchantID string
+	Kind       string
+	ReturnID   *string
+	RefundID   *string
+	AttemptID  *string
+	Summary    string
+	Status     string
+	Resolution string
+	Note       string
+	ResolvedBy string
+	CreatedAt  time.Time
+	ResolvedAt *time.Time
+}
+
+func (WorkItem) TableName() string { return "work_items" }
+
+// StoreCredit is an entry in a customer's store-credit ledger at a merchant.
+type StoreCredit struct {
+	ID         string
+	MerchantID string
+	Customer   string
+	ReturnID   *string
+	Amount     int64
+	Currency   string
+	CodeHash   string
+	CodeLast4  string `gorm:"column:code_last4"`
+	Note       string
+	CreatedBy  string
+	CreatedAt  time.Time
+}
+
+func (StoreCredit) TableName() string { return "store_credits" }

@@ -61,6 +61,9 @@ func (d *DB) CreateTerminal(ctx context.Context, t *Terminal) error {
 		t.ID = NewID()
 	}
 	t.CreatedAt = time.Now().UTC()
+	if t.NextSTAN == 0 {
+		t.NextSTAN = 1
+	}
 	if err := d.with(ctx).Create(t).Error; err != nil {
 		return fmt.Errorf("create terminal %s: %w", t.TerminalID, translate(err))
 	}

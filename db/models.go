@@ -93,6 +93,7 @@ type Terminal struct {
 	StoreID    string
 	TerminalID string
 	Kind       string
+	NextSTAN   int `gorm:"column:next_stan"`
 	CreatedAt  time.Time
 }
 

@@ -203,3 +203,13 @@ func (d *DB) Exec(ctx context.Context, sql string, args ...any) error {
 }
 
 func gormExpr(sql string) any { return gorm.Expr(sql) }
+
+// LockKey serialises transactions on a key until the transaction ends (a
+// Postgres advisory lock; SQLite's transactions are serial already). Take
+// several keys in the same order everywhere.
+func (d *DB) LockKey(ctx context.Context, key string) error {
+	if d.dialect != Postgres {
+		return nil
+	}
+	return d.with(ctx).Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key).Error
+}

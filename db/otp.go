@@ -4,19 +4,39 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm/clause"
 )
 
-// CreateChallenge stores a new one-time code's HMAC.
+// CreateChallenge stores a new one-time code's HMAC; older codes of the
+// return stop working.
 func (d *DB) CreateChallenge(ctx context.Context, c *OTPChallenge) error {
 	if c.ID == "" {
 		c.ID = NewID()
 	}
-	c.CreatedAt = time.Now().UTC()
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = time.Now()
+	}
+	c.CreatedAt = c.CreatedAt.UTC()
 	c.ExpiresAt = c.ExpiresAt.UTC()
+	err := d.with(ctx).Model(&OTPChallenge{}).Where("return_id = ? AND consumed_at IS NULL", c.ReturnID).
+		Update("consumed_at", c.CreatedAt).Error
+	if err != nil {
+		return fmt.Errorf("supersede codes: %w", err)
+	}
 	if err := d.with(ctx).Create(c).Error; err != nil {
 		return fmt.Errorf("store code: %w", err)
 	}
 	return nil
+}
+
+// ChallengeByID reads a challenge.
+func (d *DB) ChallengeByID(ctx context.Context, id string) (*OTPChallenge, error) {
+	var c OTPChallenge
+	if err := d.with(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
+		return nil, fmt.Errorf("challenge %s: %w", id, translate(err))
+	}
+	return &c, nil
 }
 
 // CodeCounts are what the sending limits look at.
@@ -66,8 +86,13 @@ func (d *DB) CheckCode(ctx context.Context, returnID string, now time.Time, maxT
 	var id string
 	err := d.Tx(ctx, func(tx *DB) error {
 		var c OTPChallenge
-		err := tx.with(ctx).Where("return_id = ? AND consumed_at IS NULL", returnID).
-			Order("created_at DESC").Limit(1).Find(&c).Error
+		q := tx.with(ctx).Where("return_id = ? AND consumed_at IS NULL", returnID)
+		if d.dialect == Postgres {
+			// Concurrent checks of one code take turns, so that five wrong
+			// tries mean five, however many arrive at once.
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		err := q.Order("created_at DESC").Limit(1).Find(&c).Error
 		if err != nil {
 			return err
 		}
@@ -81,9 +106,17 @@ func (d *DB) CheckCode(ctx context.Context, returnID string, now time.Time, maxT
 		}
 		id = c.ID
 		if match(c.ID, c.CodeHMAC) {
+			res := tx.with(ctx).Model(&OTPChallenge{}).Where("id = ? AND consumed_at IS NULL", c.ID).
+				Update("consumed_at", now.UTC())
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected != 1 {
+				result = CodeExpired // used by a concurrent check a moment ago
+				return nil
+			}
 			result = CodeOK
-			return tx.with(ctx).Model(&OTPChallenge{}).Where("id = ? AND consumed_at IS NULL", c.ID).
-				Update("consumed_at", now.UTC()).Error
+			return nil
 		}
 		result = CodeWrong
 		if c.Attempts+1 >= maxTries {

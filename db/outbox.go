@@ -55,6 +55,11 @@ func (d *DB) MarkOutboxAttempt(ctx context.Context, id, errText string, permanen
 	set := map[string]any{"last_error": errText, "attempts": gormExpr("attempts + 1")}
 	if permanent {
 		set["status"] = OutboxFailed
+		// A message that will never be sent keeps no sensitive body.
+		if err := d.with(ctx).Model(&OutboxMessage{}).Where("id = ? AND sensitive", id).
+			Updates(map[string]any{"body_text": "", "body_html": ""}).Error; err != nil {
+			return fmt.Errorf("outbox %s: %w", id, err)
+		}
 	}
 	if err := d.with(ctx).Model(&OutboxMessage{}).Where("id = ?", id).Updates(set).Error; err != nil {
 		return fmt.Errorf("outbox %s: %w", id, err)
@@ -80,7 +85,7 @@ func (d *DB) StaffEmails(ctx context.Context, merchantID, role string) ([]string
 	var out []string
 	err := d.with(ctx).Model(&StaffUser{}).
 		Where("merchant_id = ? AND role = ? AND NOT disabled AND email <> ''", merchantID, role).
-		Order("username").Pluck("email", &out).Error
+		Distinct("email").Order("email").Pluck("email", &out).Error
 	if err != nil {
 		return nil, fmt.Errorf("%s staff of %s: %w", role, merchantID, err)
 	}
@@ -114,4 +119,13 @@ func (d *DB) CreateWebhookEndpoint(ctx context.Context, w *WebhookEndpoint) erro
 		return fmt.Errorf("create webhook: %w", translate(err))
 	}
 	return nil
+}
+
+// OutboxByDedupe reads the message queued under a dedupe key.
+func (d *DB) OutboxByDedupe(ctx context.Context, key string) (*OutboxMessage, error) {
+	var m OutboxMessage
+	if err := d.with(ctx).Where("dedupe_key = ?", key).Take(&m).Error; err != nil {
+		return nil, fmt.Errorf("outbox %s: %w", key, translate(err))
+	}
+	return &m, nil
 }

@@ -134,8 +134,9 @@ func (d *DB) SaveAttempt(ctx context.Context, a *RefundAttempt) error {
 	}
 	a.UpdatedAt = now
 	err := d.with(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"state", "gateway_refund_id", "failure_code", "updated_at"}),
+		Columns: []clause.Column{{Name: "id"}},
+		DoUpdates: clause.AssignmentColumns([]string{"state", "gateway_refund_id", "failure_code", "transmitted_at",
+			"response_code", "approval_code", "rrn", "unknown_reason", "reversal_tries", "reversal_code", "updated_at"}),
 	}).Create(a).Error
 	if err != nil {
 		return fmt.Errorf("save attempt %s: %w", a.ID, err)

@@ -100,7 +100,9 @@ func (d *DB) ApplyTransition(ctx context.Context, t Transition, outbox []OutboxM
 		for i := range outbox {
 			m := &outbox[i]
 			m.ID = NewID()
-			m.DedupeKey = outboxPrefix(t.ReturnID, t.Seq) + m.Channel + "/" + m.Recipient
+			// The message's place in the step keeps two messages to one
+			// recipient (two supervisors sharing an address) apart.
+			m.DedupeKey = fmt.Sprintf("%s%d/%s", outboxPrefix(t.ReturnID, t.Seq), i, m.Channel)
 			m.ReturnID = &t.ReturnID
 			m.Status = OutboxPending
 			m.CreatedAt = t.At.UTC()

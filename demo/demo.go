@@ -22,14 +22,20 @@ type Options struct {
 
 // Summary is what was seeded, to print.
 type Summary struct {
-	Merchant string
-	Staff    []string
-	Orders   []*db.Order
-	Created  bool
+	Merchant   string
+	MerchantID string
+	// AcquirerMerchantID is the demo merchant's card acceptor id.
+	AcquirerMerchantID string
+	Staff              []string
+	Orders             []*db.Order
+	Created            bool
 }
 
 // Merchant is the demo merchant's slug.
 const Merchant = "demo"
+
+// VirtualTerminal is the demo store's virtual terminal.
+const VirtualTerminal = "R0000001"
 
 // ShopperEmail is the contact on the demo orders.
 const ShopperEmail = "shopper@example.com"
@@ -51,6 +57,7 @@ func Seed(ctx context.Context, d *db.DB, o Options) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("demo: %w", err)
 	}
+	sum.MerchantID, sum.AcquirerMerchantID = m.ID, m.AcquirerMerchantID
 	for _, n := range []string{"DEMO-1001", "DEMO-1002", "DEMO-1003"} {
 		ord, err := d.OrderByNumber(ctx, m.ID, n)
 		if err != nil {
@@ -79,6 +86,11 @@ func create(ctx context.Context, d *db.DB, o Options) (*db.Merchant, error) {
 		return nil, err
 	}
 	if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}); err != nil {
+		return nil, err
+	}
+	// Rebound's own terminal for the store, so that its STANs never meet
+	// the counter device's.
+	if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: VirtualTerminal, Kind: db.TerminalVirtual}); err != nil {
 		return nil, err
 	}
 	hash, err := auth.HashPassword(o.Password)

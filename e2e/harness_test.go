@@ -33,7 +33,9 @@ import (
 	"github.com/rebound-returns/rebound/logging"
 	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/shipping"
+	"github.com/rebound-returns/rebound/worker"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
@@ -96,11 +98,20 @@ type stack struct {
 	url      string
 	temporal client.Client
 	gateway  *payments.Simulator
+	acquirer *pos.Acquirer
 	logs     *syncBuffer
 	seed     demo.Summary
+	ns       string
 }
 
-func newStack(t *testing.T, e dbtest.Engine) *stack {
+// isoTimeout is the acquirer client's response timeout in these tests.
+const isoTimeout = 500 * time.Millisecond
+
+func newStack(t *testing.T, e dbtest.Engine) *stack { return newStackWith(t, e, false) }
+
+// newStackWith builds a stack; with noWorker the test runs its own worker
+// (the crash test runs it as a process it can kill).
+func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	t.Helper()
 	ns := <-namespaces
 	t.Cleanup(func() { namespaces <- ns })
@@ -135,9 +146,22 @@ func newStack(t *testing.T, e dbtest.Engine) *stack {
 	t.Cleanup(gw.Close)
 	gwSrv := httptest.NewServer(gw)
 	t.Cleanup(gwSrv.Close)
+	acq := pos.NewAcquirer(pos.AcquirerConfig{Logger: log.With("component", "acquirer-simulator")})
+	if err := acq.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = acq.Close() })
+	acq.AddTerminal("T0000001", seed.AcquirerMerchantID)
+	acq.AddTerminal(demo.VirtualTerminal, seed.AcquirerMerchantID)
 	feed := func(o *db.Order) {
-		if o.Payment != nil && o.Payment.Channel == db.ChannelOnline {
-			_ = gw.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: o.Payment.Amount, Currency: o.Payment.Currency})
+		p := o.Payment
+		switch {
+		case p == nil:
+		case p.Channel == db.ChannelOnline:
+			_ = gw.AddPayment(payments.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency})
+		default:
+			_ = acq.AddSale(pos.Sale{TerminalID: p.TerminalID, MerchantID: seed.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
+				ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: o.PlacedAt})
 		}
 	}
 	for _, o := range seed.Orders {
@@ -146,26 +170,40 @@ func newStack(t *testing.T, e dbtest.Engine) *stack {
 	metrics := api.NewMetrics()
 	apiSrv.Config.Handler = api.NewHandler(api.Deps{
 		Logger: log, Metrics: metrics, DB: d, Temporal: c, Dev: true, OTPSecret: []byte(otpSecret),
-		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret,
+		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret, CardSendTimeout: 5 * time.Second,
 		OnOrder: func(_ context.Context, o *db.Order) { feed(o) },
 	})
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)
 
-	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
-	w.RegisterWorkflow(workflows.ReturnWorkflow)
-	w.RegisterWorkflow(workflows.RefundWorkflow)
-	w.RegisterActivity(&activities.Activities{
-		DB: d, Sender: notify.Router{Email: notify.Discard{}, SMS: notify.Discard{}, Webhook: notify.NewWebhook(nil)},
-		Carrier: shipping.Simulated{}, Gateway: payments.NewClient(gwSrv.URL, "gw-key", nil),
-		OTPSecret: []byte(otpSecret), KeepSensitive: true, PublicURL: url,
-		Metrics: activities.NewMetrics(metrics.Registry), Logger: log,
-	})
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
+	s := &stack{t: t, db: d, url: url, temporal: c, gateway: gw, acquirer: acq, logs: logs, seed: seed, ns: ns}
+	if !noWorker {
+		acts := &activities.Activities{
+			DB: d, Sender: notify.Router{Email: notify.Discard{}, SMS: notify.Discard{}, Webhook: notify.NewWebhook(nil)},
+			Carrier: shipping.Simulated{}, Gateway: payments.NewClient(gwSrv.URL, "gw-key", nil),
+			OTPSecret: []byte(otpSecret), KeepSensitive: true, PublicURL: url,
+			Metrics: activities.NewMetrics(metrics.Registry), Logger: log,
+		}
+		pc, err := pos.NewClient(pos.ClientConfig{Addr: acq.Addr(), SendTimeout: isoTimeout,
+			OnLate: activities.LateResponses{DB: d, Logger: log}.Record, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := pc.Connect(cctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = pc.Close() })
+		acts.POS = pc
+		w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
+		worker.Register(w, acts)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
 	}
-	t.Cleanup(w.Stop)
-	return &stack{t: t, db: d, url: url, temporal: c, gateway: gw, logs: logs, seed: seed}
+	return s
 }
 
 // response is an HTTP answer, decoded.

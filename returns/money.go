@@ -1,6 +1,9 @@
 package returns
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // Money is an amount in minor units (cents, pence, öre…) of a currency.
 type Money struct {
@@ -40,7 +43,19 @@ func (m Money) String() string {
 	return fmt.Sprintf("%s%d.%02d %s", sign, a/100, a%100, m.Currency)
 }
 
-// mulDivHalfUp returns round_half_up(a*num/den) for a, num ≥ 0, den > 0.
+// mulDivHalfUp returns round_half_up(a*num/den) for a, num ≥ 0, den > 0,
+// in 128-bit arithmetic so that no product overflows.
 func mulDivHalfUp(a, num, den int64) int64 {
-	return (a*num + den/2) / den
+	hi, lo := bits.Mul64(uint64(a), uint64(num))
+	lo, carry := bits.Add64(lo, uint64(den/2), 0)
+	hi += carry
+	q, _ := bits.Div64(hi, lo, uint64(den))
+	return int64(q)
+}
+
+// mulDiv returns floor(a*num/den) for a, num ≥ 0, den > 0, in 128 bits.
+func mulDiv(a, num, den int64) int64 {
+	hi, lo := bits.Mul64(uint64(a), uint64(num))
+	q, _ := bits.Div64(hi, lo, uint64(den))
+	return int64(q)
 }

@@ -27,7 +27,7 @@ func (l OrderLine) Paid(n int) int64 {
 	if n <= 0 || l.Quantity <= 0 {
 		return 0
 	}
-	return int64(n)*l.UnitPrice - l.Discount*int64(n)/int64(l.Quantity)
+	return int64(n)*l.UnitPrice - mulDiv(l.Discount, int64(n), int64(l.Quantity))
 }
 
 // PaidForUnits is what the customer paid for n units after the first

@@ -99,6 +99,14 @@ func TestPaidSharesTheDiscountPerUnit(t *testing.T) {
 	if (returns.OrderLine{Quantity: 2, UnitPrice: 500}).Paid(0) != 0 {
 		t.Fatal("zero units cost something")
 	}
+	// At the limits the products pass int64 (1e16 × 1e5); the result must not.
+	big := returns.OrderLine{Quantity: returns.MaxQuantity, UnitPrice: returns.MaxAmount, Discount: returns.MaxAmount*returns.MaxQuantity - 1}
+	if got := big.Paid(returns.MaxQuantity); got != 1 {
+		t.Fatalf("a line at the limits: paid %d, want 1", got)
+	}
+	if got := big.PaidForUnits(returns.MaxQuantity-1, 1); got < 0 || got > returns.MaxAmount {
+		t.Fatalf("the last unit at the limits: %d", got)
+	}
 }
 
 func TestValidateOrder(t *testing.T) {

@@ -39,7 +39,7 @@ var next = map[Status][]Status{
 	AwaitingInspection:  {RefundPending, Rejected},
 	RefundPending:       {Refunded, RefundFailed},
 	RefundFailed:        {RefundPending, Refunded, Closed},
-	Refunded:            {AwaitingSettlement},
+	Refunded:            {AwaitingSettlement, Closed},
 	AwaitingSettlement:  {Closed},
 }
 

@@ -31,10 +31,16 @@ func New(c client.Client, deps Deps) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: deps.StopTimeout,
 	})
+	Register(w, deps.Activities)
+	return w
+}
+
+// Register puts every workflow and the activities on a worker.
+func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflow(workflows.ReturnWorkflow)
 	w.RegisterWorkflow(workflows.RefundWorkflow)
-	w.RegisterActivity(deps.Activities)
-	return w
+	w.RegisterWorkflow(workflows.DeliverWorkflow)
+	w.RegisterActivity(acts)
 }
 
 // Run starts the worker, retrying while Temporal is unreachable, and stops

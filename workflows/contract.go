@@ -28,6 +28,10 @@ const (
 	UpdateReceive  = "receive"
 	UpdateInspect  = "inspect"
 	UpdateCancel   = "cancel"
+
+	UpdateCounterRefund    = "counter_refund"
+	UpdateRefundApproval   = "refund_approval"
+	UpdateRefundResolution = "refund_resolution"
 )
 
 // Signals.
@@ -77,7 +81,14 @@ type ReturnInput struct {
 	Order      returns.Order           `json:"order"`
 	Lines      []returns.RequestedLine `json:"lines"`
 	FiledAt    time.Time               `json:"filed_at"`
+	// CardSendTimeout bounds the activity that sends one card message; it
+	// is longer than the ISO response timeout (0: DefaultCardSendTimeout).
+	CardSendTimeout time.Duration `json:"card_send_timeout,omitempty"`
 }
+
+// DefaultCardSendTimeout bounds a card message's activity when the return
+// names none.
+const DefaultCardSendTimeout = 45 * time.Second
 
 // ReturnResult is how a return ended.
 type ReturnResult struct {
@@ -163,6 +174,39 @@ type RefundInput struct {
 	PaymentID string `json:"payment_id"`
 	Amount    int64  `json:"amount"`
 	Currency  string `json:"currency"`
+	// AuthorisedBy is the supervisor (counter, approval) or finance user
+	// (retry) who let a card refund go.
+	AuthorisedBy string        `json:"authorised_by,omitempty"`
+	SendTimeout  time.Duration `json:"send_timeout,omitempty"`
+}
+
+// CounterRefundRequest starts a card refund at the counter once the API has
+// checked the supervisor's password, the voucher and the card.
+type CounterRefundRequest struct {
+	Actor        activities.Actor `json:"actor"`
+	AuthorisedBy string           `json:"authorised_by"`
+	TerminalID   string           `json:"terminal_id"`
+}
+
+// RefundApprovalRequest is a supervisor's word on a card refund without the card.
+type RefundApprovalRequest struct {
+	Decision string           `json:"decision"` // approve or decline
+	Note     string           `json:"note,omitempty"`
+	Actor    activities.Actor `json:"actor"`
+}
+
+// Finance resolutions of a failed refund.
+const (
+	ResolveRetry        = "retry"
+	ResolveMarkRefunded = "mark_refunded"
+	ResolveStoreCredit  = "store_credit"
+)
+
+// RefundResolutionRequest is finance's resolution of a failed refund.
+type RefundResolutionRequest struct {
+	Action string           `json:"action"`
+	Note   string           `json:"note,omitempty"`
+	Actor  activities.Actor `json:"actor"`
 }
 
 // RefundResult is how a refund ended.

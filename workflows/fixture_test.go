@@ -69,7 +69,14 @@ type options struct {
 	paymentID string
 	lines     []returns.RequestedLine
 	policy    func(*returns.Policy)
+	placedAt  time.Time
+	// card sets up the acquirer side of a card-present order.
+	card func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities)
 }
+
+// start is the test environment's clock at the start of every workflow
+// test: a fixed morning, so that batch cut-offs fall where tests expect.
+var start = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 
 const (
 	shopper    = "ann@example.com"
@@ -109,10 +116,13 @@ func newFixture(t *testing.T, o options) *fixture {
 	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "fin", Role: "finance", Email: finance, PasswordHash: "x"}))
 	must(t, d.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: webhookURL, Secret: "whsec"}))
 
-	now := time.Now().UTC()
+	now := start
 	delivered := now.Add(-24 * time.Hour)
+	if o.placedAt.IsZero() {
+		o.placedAt = now.Add(-72 * time.Hour)
+	}
 	order := returns.Order{
-		Number: "A-1", Currency: "EUR", PlacedAt: now.Add(-72 * time.Hour), DeliveredAt: &delivered,
+		Number: "A-1", Currency: "EUR", PlacedAt: o.placedAt, DeliveredAt: &delivered,
 		ShippingAmount: 495, Paid: 2900 + 4999 + 1500 + 495,
 		Lines: []returns.OrderLine{
 			{LineID: "socks", Name: "Socks", Category: "apparel", Quantity: 3, UnitPrice: 1000, Discount: 100},
@@ -123,6 +133,10 @@ func newFixture(t *testing.T, o options) *fixture {
 	dbo := &db.Order{MerchantID: m.ID, OrderNumber: order.Number, Currency: order.Currency, PlacedAt: order.PlacedAt,
 		DeliveredAt: order.DeliveredAt, ShippingAmount: order.ShippingAmount, CustomerName: "Ann", CustomerEmail: shopper, RequestHash: "h",
 		Payment: &db.Payment{Channel: o.channel, Amount: order.Paid, Currency: "EUR", GatewayPaymentID: o.paymentID}}
+	if o.channel == workflows.ChannelCardPresent {
+		dbo.Payment = &db.Payment{Channel: o.channel, Amount: order.Paid, Currency: "EUR", TerminalID: "T0000001", STAN: "000101",
+			RRN: "633000000101", ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", CardFingerprint: "fp_card_1"}
+	}
 	for _, l := range order.Lines {
 		dbo.Lines = append(dbo.Lines, db.OrderLine{LineID: l.LineID, Name: l.Name, Category: l.Category, Quantity: l.Quantity, UnitPrice: l.UnitPrice, Discount: l.Discount})
 	}
@@ -144,12 +158,17 @@ func newFixture(t *testing.T, o options) *fixture {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestWorkflowEnvironment()
+	env.SetStartTime(start)
 	env.RegisterWorkflow(workflows.ReturnWorkflow)
 	env.RegisterWorkflow(workflows.RefundWorkflow)
-	env.RegisterActivity(&activities.Activities{
+	acts := &activities.Activities{
 		DB: d, Sender: sent, Carrier: shipping.Simulated{}, Gateway: payments.NewClient(srv.URL, "gw-key", nil),
 		OTPSecret: []byte("test secret"), PublicURL: "http://rebound.test", Now: env.Now,
-	})
+	}
+	if o.card != nil {
+		o.card(t, d, m, dbo, env, acts)
+	}
+	env.RegisterActivity(acts)
 	return &fixture{t: t, env: env, db: d, sent: sent, gateway: gw, merchant: m, in: workflows.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: dbo.ID, Method: o.method, Channel: o.channel, PaymentID: o.paymentID,
 		ClientIP: "192.0.2.1", Policy: policy, Order: order, Lines: o.lines, FiledAt: now,
@@ -178,6 +197,10 @@ func (f *fixture) update(name string, arg any, res *workflows.ActionResult, reje
 			}
 		},
 		OnComplete: func(v any, err error) {
+			if err != nil && rejected != nil {
+				*rejected = err
+				return
+			}
 			if err != nil {
 				f.t.Errorf("%s failed: %v", name, err)
 				return

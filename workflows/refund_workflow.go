@@ -15,11 +15,19 @@ import (
 // (a 4xx): retrying cannot help.
 const ErrGatewayRejected = "gateway_rejected"
 
-// RefundWorkflow pays one refund of a return. For online payments it sends
-// the refund to the payment gateway with the attempt id as Idempotency-Key,
-// so retries after a crash or a lost answer can never pay twice, then waits
-// for the outcome by webhook (signal) or by polling.
+// RefundWorkflow pays one refund of a return: online through the payment
+// gateway, or on the card through the acquirer.
 func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+	if in.Channel == ChannelCardPresent {
+		return cardRefund(ctx, in)
+	}
+	return onlineRefund(ctx, in)
+}
+
+// onlineRefund sends the refund to the payment gateway with the attempt id
+// as Idempotency-Key, so retries after a crash or a lost answer can never
+// pay twice, then waits for the outcome by webhook (signal) or by polling.
+func onlineRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 	attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/attempt/1")).String()
 	gctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
@@ -69,4 +77,10 @@ func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) 
 		return RefundResult{}, err
 	}
 	return RefundResult{Status: r.Status, FailureCode: r.FailureCode}, nil
+}
+
+// DeliverWorkflow sends messages queued outside a return's steps (an admin
+// told of a locked supervisor), with the retries of the Deliver activity.
+func DeliverWorkflow(ctx workflow.Context, in activities.DeliverInput) error {
+	return workflow.ExecuteActivity(deliverCtx(ctx), a.Deliver, in).Get(ctx, nil)
 }

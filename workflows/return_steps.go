@@ -41,37 +41,44 @@ func (s *returnState) validateVerify(VerifyRequest) error {
 func (s *returnState) verify(ctx workflow.Context, _ VerifyRequest) (ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if s.status != returns.PendingVerification {
-			return nil // a second verification changes nothing
+			// Expired (or verified) between the validator and now.
+			return stateError("the return is " + string(s.status))
 		}
 		shopper := activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
 		if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: "code verified"}); err != nil {
 			return err
 		}
-		var ev activities.EvaluateResult
-		err := workflow.ExecuteActivity(storeCtx(ctx), a.Evaluate, activities.EvaluateInput{
-			ReturnID: s.in.ReturnID, Policy: s.in.Policy, Order: s.in.Order, Lines: s.in.Lines, FiledAt: s.in.FiledAt,
-		}).Get(ctx, &ev)
-		if err != nil {
-			return err
-		}
-		switch {
-		case len(ev.Refusals) > 0:
-			codes := make([]string, len(ev.Refusals))
-			for i, r := range ev.Refusals {
-				codes[i] = r.Code
-			}
-			return s.transition(ctx, step{to: returns.Ineligible, actor: activities.System, refusals: ev.Refusals,
-				note: "refused by the return policy", reason: strings.Join(codes, ", ")})
-		case returns.AutoApprove(s.in.Policy, s.in.Lines, ev.Estimate):
-			if err := s.transition(ctx, step{to: returns.Approved, actor: activities.System, note: "approved automatically"}); err != nil {
-				return err
-			}
-			return s.afterApproval(ctx)
-		default:
-			return s.transition(ctx, step{to: returns.AwaitingReview, actor: activities.System, note: "waiting for review"})
-		}
+		return s.decide(ctx)
 	})
 	return s.result(), err
+}
+
+// decide applies the policy to a submitted return: ineligible, approved at
+// once, or waiting for review. Callers hold the mutex.
+func (s *returnState) decide(ctx workflow.Context) error {
+	var ev activities.EvaluateResult
+	err := workflow.ExecuteActivity(stepCtx(ctx), a.Evaluate, activities.EvaluateInput{
+		ReturnID: s.in.ReturnID, Policy: s.in.Policy, Order: s.in.Order, Lines: s.in.Lines, FiledAt: s.in.FiledAt,
+	}).Get(ctx, &ev)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(ev.Refusals) > 0:
+		codes := make([]string, len(ev.Refusals))
+		for i, r := range ev.Refusals {
+			codes[i] = r.Code
+		}
+		return s.transition(ctx, step{to: returns.Ineligible, actor: activities.System, refusals: ev.Refusals,
+			note: "refused by the return policy", reason: strings.Join(codes, ", ")})
+	case returns.AutoApprove(s.in.Policy, s.in.Lines, ev.Estimate):
+		if err := s.transition(ctx, step{to: returns.Approved, actor: activities.System, note: "approved automatically"}); err != nil {
+			return err
+		}
+		return s.afterApproval(ctx)
+	default:
+		return s.transition(ctx, step{to: returns.AwaitingReview, actor: activities.System, note: "waiting for review"})
+	}
 }
 
 func (s *returnState) validateSendCode(SendCodeRequest) error {
@@ -133,7 +140,7 @@ func (s *returnState) afterApproval(ctx workflow.Context) error {
 		return s.transition(ctx, step{to: returns.AwaitingDropoff, actor: activities.System, note: "bring the goods to the store"})
 	}
 	var sh activities.ShipmentResult
-	if err := workflow.ExecuteActivity(storeCtx(ctx), a.CreateShipment, activities.ShipmentInput{ReturnID: s.in.ReturnID}).Get(ctx, &sh); err != nil {
+	if err := workflow.ExecuteActivity(stepCtx(ctx), a.CreateShipment, activities.ShipmentInput{ReturnID: s.in.ReturnID}).Get(ctx, &sh); err != nil {
 		return err
 	}
 	s.tracking = sh.TrackingNumber
@@ -231,11 +238,16 @@ func (s *returnState) result() ActionResult { return ActionResult{Status: s.stat
 
 // onCarrierEvent moves a shipped return along its tracking events; a repeated
 // event changes nothing.
-func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) error {
+func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) (err error) {
 	if s.carrierSeen[ev.EventID] || ev.TrackingNumber != s.tracking {
 		return nil
 	}
-	s.carrierSeen[ev.EventID] = true
+	defer func() {
+		// Seen only once it is handled: a failed one may come again.
+		if err == nil {
+			s.carrierSeen[ev.EventID] = true
+		}
+	}()
 	carrier := activities.Actor{Kind: activities.ActorCarrier, Name: "carrier"}
 	switch ev.Event {
 	case CarrierInTransit:
@@ -256,35 +268,64 @@ func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) erro
 }
 
 // refund pays an inspected return. Online payments go through the payment
-// gateway in a child RefundWorkflow that outlives this one if it must; card
-// payments wait here for the POS refund.
+// gateway at once; a card refund at the counter waits for the counter
+// procedure, and one without the card (a shipped return) above the
+// merchant's threshold for a supervisor's approval. Each payment runs in a
+// child RefundWorkflow that outlives this one if it must.
 func (s *returnState) refund(ctx workflow.Context) error {
-	if s.in.Channel != ChannelOnline {
-		return workflow.Await(ctx, func() bool { return s.status != returns.RefundPending })
-	}
 	if s.refundAmount <= 0 {
 		return s.locked(ctx, func() error {
 			return s.transition(ctx, step{to: returns.RefundFailed, actor: activities.System,
 				note: "nothing is left to refund on the order", reason: returns.RefusedNothingLeft})
 		})
 	}
+	if s.in.Channel != ChannelOnline {
+		if !s.payNow && s.in.Method == MethodShip && s.refundAmount <= s.in.Policy.RemoteRefundApprovalLimit {
+			s.payNow = true
+		}
+		if err := workflow.Await(ctx, func() bool { return s.status != returns.RefundPending || s.payNow }); err != nil {
+			return err
+		}
+		if s.status != returns.RefundPending {
+			return nil
+		}
+		// Returns filed before card refunds existed waited here for good;
+		// they and every later one take the card path from this point.
+		if workflow.GetVersion(ctx, versionCardRefunds, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+			return workflow.Await(ctx, func() bool { return s.status != returns.RefundPending })
+		}
+	}
+	s.runs++
+	s.payNow = false
+	s.childRunning = true
+	defer func() { s.childRunning = false }()
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        RefundWorkflowID(s.in.ReturnID, s.refunds),
+		WorkflowID:        RefundWorkflowID(s.in.ReturnID, s.runs),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	})
 	var res RefundResult
 	if err := workflow.ExecuteChildWorkflow(cctx, RefundWorkflow, RefundInput{
 		ReturnID: s.in.ReturnID, RefundID: s.refundID, Channel: s.in.Channel, PaymentID: s.in.PaymentID,
-		Amount: s.refundAmount, Currency: s.in.Order.Currency,
+		Amount: s.refundAmount, Currency: s.in.Order.Currency, AuthorisedBy: s.authorisedBy,
+		SendTimeout: s.in.CardSendTimeout,
 	}).Get(ctx, &res); err != nil {
-		return err
+		// The refund's own workflow failed (terminated, a bug): finance
+		// looks at it rather than the return ending in error.
+		workflow.GetLogger(ctx).Error("refund workflow failed", "return_id", s.in.ReturnID, "error", err)
+		res = RefundResult{Status: activities.RefundFailed, FailureCode: "refund_workflow_failed"}
 	}
 	return s.locked(ctx, func() error {
 		if res.Status == activities.RefundSucceeded {
 			return s.transition(ctx, step{to: returns.Refunded, actor: activities.System,
 				note: "refunded " + returns.Money{Amount: s.refundAmount, Currency: s.in.Order.Currency}.String()})
 		}
-		return s.transition(ctx, step{to: returns.RefundFailed, actor: activities.System,
-			note: "the payment gateway refused the refund", reason: res.FailureCode})
+		note := "the payment gateway refused the refund"
+		if s.in.Channel != ChannelOnline {
+			note = "the card refund did not go through: " + res.FailureCode
+		}
+		return s.transition(ctx, step{to: returns.RefundFailed, actor: activities.System, note: note, reason: res.FailureCode})
 	})
 }
+
+// versionCardRefunds marks the change that made card refunds run.
+const versionCardRefunds = "card-refunds"

@@ -37,6 +37,12 @@ type returnState struct {
 	refundAmount int64
 	refundID     string
 	refunds      int
+	// runs counts RefundWorkflow children; payNow lets the next one start;
+	// authorisedBy is who let it.
+	runs         int
+	payNow       bool
+	childRunning bool
+	authorisedBy string
 	attention    string
 	settled      bool
 	carrierSeen  map[string]bool
@@ -61,6 +67,9 @@ func (s *returnState) setup(ctx workflow.Context) error {
 		{UpdateReceive, s.receive, s.validateReceive},
 		{UpdateInspect, s.inspect, s.validateInspect},
 		{UpdateCancel, s.cancel, s.validateCancel},
+		{UpdateCounterRefund, s.counterRefund, s.validateCounterRefund},
+		{UpdateRefundApproval, s.refundApproval, s.validateRefundApproval},
+		{UpdateRefundResolution, s.refundResolution, s.validateRefundResolution},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
@@ -109,10 +118,15 @@ func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
 			err = s.refund(ctx)
 		case returns.Refunded:
 			err = s.locked(ctx, func() error {
+				if s.status != returns.Refunded {
+					return nil // finance closed it meanwhile
+				}
 				return s.transition(ctx, step{to: returns.AwaitingSettlement, actor: activities.System})
 			})
 		case returns.AwaitingSettlement:
 			err = s.awaitSettlement(ctx)
+		case returns.Submitted, returns.Approved, returns.Received:
+			err = s.resume(ctx, st)
 		default:
 			// Statuses that people move on from (in transit, refund failed).
 			err = workflow.Await(ctx, func() bool { return s.status != st })
@@ -126,6 +140,30 @@ func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
 		return ReturnResult{}, err
 	}
 	return ReturnResult{Status: s.status, RefundAmount: s.refundAmount}, nil
+}
+
+// resume finishes a step an update began but could not complete (the
+// carrier or the database unreachable for long): the return never stays in
+// a passing status. A failure waits a minute and tries again.
+func (s *returnState) resume(ctx workflow.Context, st returns.Status) error {
+	err := s.locked(ctx, func() error {
+		if s.status != st {
+			return nil
+		}
+		switch st {
+		case returns.Submitted:
+			return s.decide(ctx)
+		case returns.Approved:
+			return s.afterApproval(ctx)
+		default:
+			return s.transition(ctx, step{to: returns.AwaitingInspection, actor: activities.System})
+		}
+	})
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("step not finished; trying again", "return_id", s.in.ReturnID, "status", st, "error", err)
+		return workflow.Sleep(ctx, time.Minute)
+	}
+	return nil
 }
 
 // locked runs fn while holding the return's mutex, so that updates, signals
@@ -250,12 +288,28 @@ func (s *returnState) deliver(ctx workflow.Context, ids []string) {
 	})
 }
 
+// storeCtx is for the database work of a step: quick, so a worker lost in
+// the middle of it is noticed within seconds, and retried for as long as
+// the database is down.
 func storeCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 			NonRetryableErrorTypes: []string{ErrInvalidInput, ErrRateLimited},
+		},
+	})
+}
+
+// stepCtx is for the work inside a person's step (policy, carrier): an
+// update should not hang for hours on it; the main loop finishes the step
+// later instead.
+func stepCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 6,
+			NonRetryableErrorTypes: []string{ErrInvalidInput},
 		},
 	})
 }
@@ -345,6 +399,9 @@ func (s *returnState) awaitSettlement(ctx workflow.Context) error {
 		}
 	}
 	return s.locked(ctx, func() error {
+		if s.status != returns.AwaitingSettlement {
+			return nil
+		}
 		return s.transition(ctx, step{to: returns.Closed, actor: activities.System, note: "refund matched in settlement"})
 	})
 }

@@ -1,0 +1,256 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/returns"
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+// Card refunds: the counter procedure, a supervisor's approval of refunds
+// without the card, and finance's resolution of failed refunds.
+
+func (s *server) routesCards(r *gin.RouterGroup) {
+	// The counter waits for the acquirer's answer (up to counterWait), so
+	// its route has a longer deadline than others.
+	slow := r.Group("", deadline(counterWait+15*time.Second))
+	slow.POST("/merchant/returns/:id/in-store-refund", s.staffOnly("clerk", "supervisor"), s.idempotent, s.handle(s.inStoreRefund))
+	std := r.Group("", deadline(s.deps.RequestTimeout))
+	std.POST("/merchant/returns/:id/refund-approval", s.staffOnly("supervisor"), s.audited("refund.approval", s.refundApproval))
+	std.POST("/finance/returns/:id/refund-resolution", s.staffOnly("finance", "admin"), s.audited("refund.resolution", s.refundResolution))
+}
+
+// counterWait is how long the counter waits for the acquirer before it
+// answers 202 and lets the refund finish on its own.
+const counterWait = 30 * time.Second
+
+type inStoreRefundRequest struct {
+	TerminalID         string `json:"terminal_id"`
+	SupervisorUsername string `json:"supervisor_username"`
+	SupervisorPassword string `json:"supervisor_password"`
+	VoucherNo          string `json:"voucher_no"`
+	CardFingerprint    string `json:"card_fingerprint"`
+}
+
+// counterCheck is one failed check of the counter procedure: what the
+// audit log and the answer say (never the password).
+type counterCheck struct {
+	check   string
+	problem *Problem
+}
+
+func (s *server) inStoreRefund(c *gin.Context) error {
+	p := principalOf(c)
+	var req inStoreRefundRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	var missing []FieldError
+	for field, v := range map[string]string{"terminal_id": req.TerminalID, "supervisor_username": req.SupervisorUsername,
+		"supervisor_password": req.SupervisorPassword, "voucher_no": req.VoucherNo, "card_fingerprint": req.CardFingerprint} {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, FieldError{field, "is required"})
+		}
+	}
+	if len(missing) > 0 {
+		return Invalid(sortFields(missing)...)
+	}
+	r, err := s.visibleReturn(c)
+	if err != nil {
+		return err
+	}
+	if failed := s.counterChecks(c, r, req); failed != nil {
+		s.audit(c, p, "refund.counter", "return", r.ID, outcomeOf(failed.problem), map[string]any{"check": failed.check})
+		return failed.problem
+	}
+	var res workflows.ActionResult
+	err = s.update(c.Request.Context(), r.ID, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
+		Actor: staffActor(p), AuthorisedBy: strings.ToLower(req.SupervisorUsername), TerminalID: req.TerminalID}, &res)
+	s.auditOutcome(c, p, "refund.counter", r.ID, err)
+	if err != nil {
+		return err
+	}
+	return s.awaitRefund(c, r.ID)
+}
+
+func outcomeOf(p *Problem) string {
+	if p.Status == http.StatusForbidden || p.Status == http.StatusLocked {
+		return db.OutcomeDenied
+	}
+	return db.OutcomeFailed
+}
+
+// counterChecks runs the checks of the counter procedure in order and
+// returns the first that fails.
+func (s *server) counterChecks(c *gin.Context, r *db.Return, req inStoreRefundRequest) *counterCheck {
+	ctx := c.Request.Context()
+	fail := func(check string, p *Problem) *counterCheck { return &counterCheck{check, p} }
+	if r.Method != workflows.MethodInStore || r.Channel != workflows.ChannelCardPresent {
+		return fail("return", NewProblem(http.StatusConflict, "invalid-state", "only an in-store return of a card sale is refunded at the counter"))
+	}
+	if r.Status != string(returns.RefundPending) {
+		return fail("return", NewProblem(http.StatusConflict, "invalid-state", "the return is "+r.Status))
+	}
+	t, err := s.deps.DB.TerminalByID(ctx, req.TerminalID)
+	if err != nil || t.MerchantID != r.MerchantID {
+		return fail("terminal", Invalid(FieldError{"terminal_id", "is not a terminal of this merchant"}))
+	}
+	if pr := s.checkSupervisor(c, r.MerchantID, req.SupervisorUsername, req.SupervisorPassword); pr != nil {
+		return fail("supervisor", pr)
+	}
+	order, err := s.deps.DB.OrderByID(ctx, r.OrderID)
+	if err != nil || order.Payment == nil {
+		return fail("sale", NewProblem(http.StatusConflict, "invalid-state", "the sale's payment is not known"))
+	}
+	if strings.TrimSpace(req.VoucherNo) != order.Payment.STAN {
+		return fail("voucher", Invalid(FieldError{"voucher_no", "does not match the voucher number of the sale"}))
+	}
+	if subtle.ConstantTimeCompare([]byte(req.CardFingerprint), []byte(order.Payment.CardFingerprint)) != 1 {
+		return fail("card", Invalid(FieldError{"card_fingerprint", "is not the card the sale was paid with"}))
+	}
+	return nil
+}
+
+// checkSupervisor checks that a supervisor of the merchant authorises with
+// their password. Failures count towards the same lock-out as log-ins; when
+// it locks, the merchant's admins are told.
+func (s *server) checkSupervisor(c *gin.Context, merchantID, username, password string) *Problem {
+	ctx := c.Request.Context()
+	denied := NewProblem(http.StatusForbidden, "supervisor-denied", "the supervisor's authorisation failed")
+	u, err := s.deps.DB.StaffByUsername(ctx, username)
+	if err != nil || u.MerchantID == nil || *u.MerchantID != merchantID || u.Disabled {
+		auth.BurnTime(password)
+		return denied
+	}
+	if u.Role != "supervisor" {
+		auth.BurnTime(password)
+		return NewProblem(http.StatusForbidden, "not-a-supervisor", u.Username+" is not a supervisor")
+	}
+	now := s.now()
+	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
+		auth.BurnTime(password)
+		return NewProblem(http.StatusLocked, "supervisor-locked", "the supervisor's account is locked after too many failures")
+	}
+	ok, err := auth.CheckPassword(u.PasswordHash, password)
+	if err == nil && ok {
+		if err := s.deps.DB.RecordLoginSuccess(ctx, u.ID, now); err != nil {
+			s.log.Error("supervisor success not recorded", "err", err)
+		}
+		return nil
+	}
+	locked, err := s.deps.DB.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout, now)
+	if err != nil {
+		s.log.Error("supervisor failure not recorded", "err", err)
+	}
+	if locked {
+		s.tellAdmins(ctx, merchantID, "Supervisor account locked",
+			fmt.Sprintf("The account of supervisor %s was locked after %d failed authorisations at the counter.", u.Username, maxLoginFailures))
+	}
+	return denied
+}
+
+// tellAdmins e-mails the merchant's admins through the outbox; a small
+// workflow delivers (and retries) it.
+func (s *server) tellAdmins(ctx context.Context, merchantID, subject, text string) {
+	emails, err := s.deps.DB.StaffEmails(ctx, merchantID, "admin")
+	if err != nil {
+		s.log.Error("admins not found", "err", err)
+		return
+	}
+	var ids []string
+	for _, e := range emails {
+		m := &db.OutboxMessage{MerchantID: &merchantID, Channel: "email", Recipient: e, Subject: subject, BodyText: text}
+		if err := s.deps.DB.QueueOutbox(ctx, m); err != nil {
+			s.log.Error("admin message not queued", "err", err)
+			return
+		}
+		ids = append(ids, m.ID)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	_, err = s.deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "deliver/" + ids[0], TaskQueue: workflows.TaskQueue},
+		workflows.DeliverWorkflow, activities.DeliverInput{OutboxIDs: ids})
+	if err != nil {
+		s.log.Error("admin message not handed to delivery", "err", err)
+	}
+}
+
+// awaitRefund answers 200 with the return once its refund has an outcome,
+// or 202 after counterWait with the refund to follow.
+func (s *server) awaitRefund(c *gin.Context, returnID string) error {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), counterWait)
+	defer cancel()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		refunds, err := s.deps.DB.RefundsOfReturn(ctx, returnID)
+		if err == nil && len(refunds) > 0 && refunds[len(refunds)-1].Status != db.RefundPending {
+			return s.respondReturn(c, http.StatusOK, returnID)
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(c.Request.Context().Err(), context.Canceled) {
+				return c.Request.Context().Err()
+			}
+			return s.respondReturn(c, http.StatusAccepted, returnID)
+		case <-tick.C:
+		}
+	}
+}
+
+type refundApprovalRequest struct {
+	Decision string `json:"decision"`
+	Note     string `json:"note,omitempty"`
+}
+
+func (s *server) refundApproval(c *gin.Context) error {
+	p := principalOf(c)
+	var req refundApprovalRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	switch {
+	case req.Decision != workflows.DecisionApprove && req.Decision != workflows.DecisionDecline:
+		return Invalid(FieldError{"decision", "must be approve or decline"})
+	case req.Decision == workflows.DecisionDecline && strings.TrimSpace(req.Note) == "":
+		return Invalid(FieldError{"note", "is required to decline"})
+	case len(req.Note) > 500:
+		return Invalid(FieldError{"note", "must be at most 500 characters"})
+	}
+	return s.step(c, workflows.UpdateRefundApproval,
+		workflows.RefundApprovalRequest{Decision: req.Decision, Note: req.Note, Actor: staffActor(p)})
+}
+
+type refundResolutionRequest struct {
+	Action string `json:"action"`
+	Note   string `json:"note"`
+}
+
+func (s *server) refundResolution(c *gin.Context) error {
+	p := principalOf(c)
+	var req refundResolutionRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if !oneOf(req.Action, workflows.ResolveRetry, workflows.ResolveMarkRefunded, workflows.ResolveStoreCredit) {
+		return Invalid(FieldError{"action", "must be retry, mark_refunded or store_credit"})
+	}
+	if strings.TrimSpace(req.Note) == "" || len(req.Note) > 500 {
+		return Invalid(FieldError{"note", "is required (at most 500 characters): say why"})
+	}
+	return s.step(c, workflows.UpdateRefundResolution,
+		workflows.RefundResolutionRequest{Action: req.Action, Note: req.Note, Actor: staffActor(p)})
+}

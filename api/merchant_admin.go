@@ -1,0 +1,68 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
+)
+
+// A merchant's admin registers where return events are sent. (Staff,
+// terminals, API keys and policy come with onboarding.)
+
+func (s *server) routesMerchantAdmin(r *gin.RouterGroup) {
+	g := r.Group("/merchant/webhooks", s.staffOnly("admin"))
+	g.GET("", s.handle(s.listWebhooks))
+	g.POST("", s.audited("webhook.create", s.createWebhook))
+}
+
+type webhookView struct {
+	ID        string    `json:"id"`
+	URL       string    `json:"url"`
+	Secret    string    `json:"secret,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type webhookRequest struct {
+	URL string `json:"url"`
+}
+
+// createWebhook registers an endpoint and shows its signing secret once.
+func (s *server) createWebhook(c *gin.Context) error {
+	var req webhookRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(req.URL) > 500 {
+		return Invalid(FieldError{"url", "must be an http(s) URL"})
+	}
+	secret, err := auth.NewToken("whsec_")
+	if err != nil {
+		return err
+	}
+	w := &db.WebhookEndpoint{MerchantID: principalOf(c).MerchantID, URL: req.URL, Secret: secret}
+	if err := s.deps.DB.CreateWebhookEndpoint(c.Request.Context(), w); err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, webhookView{ID: w.ID, URL: w.URL, Secret: secret, CreatedAt: w.CreatedAt})
+	return nil
+}
+
+func (s *server) listWebhooks(c *gin.Context) error {
+	hooks, err := s.deps.DB.WebhookEndpoints(c.Request.Context(), principalOf(c).MerchantID)
+	if err != nil {
+		return err
+	}
+	out := make([]webhookView, 0, len(hooks))
+	for _, h := range hooks {
+		out = append(out, webhookView{ID: h.ID, URL: h.URL, CreatedAt: h.CreatedAt})
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/config"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/pos"
+)
+
+func acquirerCommand() *command {
+	return &command{
+		name:    "acquirer",
+		summary: "run the acquirer host simulator (ISO 8583 on REBOUND_ACQUIRER_ADDR, admin HTTP on REBOUND_ACQUIRER_ADMIN_ADDR); `rebound dev` runs one too",
+		mode:    config.ModeAcquirer,
+		flags: []flagVar{
+			{"addr", "REBOUND_ACQUIRER_ADDR", "ISO 8583 address to listen on"},
+			{"admin-addr", "REBOUND_ACQUIRER_ADMIN_ADDR", "admin HTTP address"},
+		},
+		run: func(ctx context.Context, env *Env, _ []string) error {
+			cfg := env.Config
+			log := newLogger(env)
+			sim, err := startAcquirer(cfg, log)
+			if err != nil {
+				return err
+			}
+			defer sim.Close()
+			l, err := listen(cfg.AcquirerAdminAddr)
+			if err != nil {
+				return err
+			}
+			log.Info("acquirer simulator listening", "iso8583", sim.Addr(), "admin", l.Addr().String())
+			return serveHTTP(ctx, l, acquirerAdmin(sim), cfg, log, cfg.ShutdownTimeout)
+		},
+	}
+}
+
+func startAcquirer(cfg *config.Config, log *slog.Logger) (*pos.Acquirer, error) {
+	sim := pos.NewAcquirer(pos.AcquirerConfig{Cutoff: cfg.AcquirerCutoff, Logger: log.With("component", "acquirer-simulator")})
+	if err := sim.Start(cfg.AcquirerAddr); err != nil {
+		return nil, fmt.Errorf("acquirer simulator on %s: %w", cfg.AcquirerAddr, err)
+	}
+	return sim, nil
+}
+
+// acquirerAdmin is the simulator's admin API with a health route.
+func acquirerAdmin(sim *pos.Acquirer) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/admin/", sim.AdminHandler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	})
+	return mux
+}
+
+// newAcquirerClient connects the worker to the acquirer; late answers are
+// recorded on their attempts. It keeps reconnecting in the background.
+func newAcquirerClient(ctx context.Context, g *errgroup.Group, cfg *config.Config, acts *activities.Activities, log *slog.Logger) (*pos.Client, error) {
+	var tlsConfig *tls.Config
+	if cfg.AcquirerTLS {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if cfg.AcquirerCAFile != "" {
+			pem, err := os.ReadFile(cfg.AcquirerCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("REBOUND_ACQUIRER_CA_FILE: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("REBOUND_ACQUIRER_CA_FILE: no certificate in it")
+			}
+			tlsConfig.RootCAs = pool
+		}
+	}
+	c, err := pos.NewClient(pos.ClientConfig{
+		Addr: cfg.AcquirerAddr, TLS: tlsConfig, SendTimeout: cfg.AcquirerTimeout,
+		OnLate: activities.LateResponses{DB: acts.DB, Logger: log}.Record,
+		Logger: log.With("component", "acquirer-client"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.Go(func() error {
+		if err := c.Connect(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("acquirer not reachable yet; retrying in the background", "err", err)
+		}
+		<-ctx.Done()
+		return c.Close()
+	})
+	return c, nil
+}
+
+// feedAcquirer tells the dev simulator of a card sale and its terminals, as
+// a real acquirer would know them.
+func feedAcquirer(ctx context.Context, sim *pos.Acquirer, d *db.DB, log *slog.Logger, o *db.Order) {
+	if o.Payment == nil || o.Payment.Channel != db.ChannelCardPresent {
+		return
+	}
+	m, err := d.MerchantByID(ctx, o.MerchantID)
+	if err != nil {
+		return
+	}
+	terminals, err := d.Terminals(ctx, m.ID)
+	if err == nil {
+		for _, t := range terminals {
+			sim.AddTerminal(t.TerminalID, m.AcquirerMerchantID)
+		}
+	}
+	p := o.Payment
+	err = sim.AddSale(pos.Sale{TerminalID: p.TerminalID, MerchantID: m.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
+		ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: o.PlacedAt})
+	if err != nil {
+		log.Warn("acquirer simulator did not take the sale", "order", o.OrderNumber, "err", err)
+	}
+}

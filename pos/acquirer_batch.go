@@ -1,0 +1,111 @@
+package pos
+
+import (
+	"fmt"
+	"time"
+)
+
+// A batch is identified by its scheduled close (the cut-off that ends it)
+// and, when CutOff settled part of that window early, its sequence in it:
+// ID "20260115-01" is the first (often only) batch closing on 15 January.
+type batchRef struct {
+	close time.Time
+	n     int
+}
+
+func (b batchRef) id() string { return fmt.Sprintf("%s-%02d", b.close.Format("20060102"), b.n+1) }
+
+// scheduledClose is when the batch holding a transaction at t is settled:
+// that day's cut-off if t is before it, else the next day's.
+func scheduledClose(t time.Time, cutoff time.Duration) time.Time {
+	t = t.UTC()
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	if closes := day.Add(cutoff); t.Before(closes) {
+		return closes
+	}
+	return day.AddDate(0, 0, 1).Add(cutoff)
+}
+
+// cutsIn are the manual cut-offs within the window that closes at close;
+// a.mu is held.
+func (a *Acquirer) cutsIn(close time.Time) []time.Time {
+	open := close.AddDate(0, 0, -1)
+	var in []time.Time
+	for _, c := range a.cuts {
+		if !c.Before(open) && c.Before(close) {
+			in = append(in, c)
+		}
+	}
+	return in
+}
+
+// batchAt is the batch of a transaction at t; a.mu is held.
+func (a *Acquirer) batchAt(t time.Time) batchRef {
+	b := batchRef{close: scheduledClose(t, a.cfg.Cutoff)}
+	for _, c := range a.cutsIn(b.close) {
+		if !c.After(t) {
+			b.n++
+		}
+	}
+	return b
+}
+
+// settledOn tells whether batch b is settled at now, and when; a.mu is held.
+func (a *Acquirer) settledOn(b batchRef, now time.Time) (time.Time, bool) {
+	if cuts := a.cutsIn(b.close); b.n < len(cuts) {
+		return cuts[b.n], true
+	}
+	if !now.Before(b.close) {
+		return b.close, true
+	}
+	return time.Time{}, false
+}
+
+// CutOff settles the open batch now, ahead of its scheduled cut-off; what
+// comes after it goes into a new batch.
+func (a *Acquirer) CutOff() { a.cutOff() }
+
+// cutOff settles the open batch and returns its id.
+func (a *Acquirer) cutOff() string {
+	now := a.now()
+	a.mu.Lock()
+	b := a.batchAt(now)
+	a.cuts = append(a.cuts, now)
+	a.mu.Unlock()
+	a.log.Info("acquirer simulator batch cut off", "batch", b.id())
+	return b.id()
+}
+
+// Settlement is the settlement file of date (UTC): every ledger entry whose
+// batch was settled that day, sales, voids and refunds alike (processing
+// codes 000000, 020000, 200000), reversed entries left out.
+func (a *Acquirer) Settlement(date time.Time) []SettlementItem {
+	date = dateOf(date)
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var items []SettlementItem
+	for _, e := range a.entries {
+		if e.Reversed {
+			continue
+		}
+		b := a.batchOf(e)
+		at, settled := a.settledOn(b, now)
+		if !settled || !dateOf(at).Equal(date) {
+			continue
+		}
+		items = append(items, SettlementItem{
+			SettlementDate: date, TransactionDate: dateOf(e.At),
+			MerchantID: e.MerchantID, TerminalID: e.TerminalID, STAN: e.STAN, RRN: e.RRN,
+			ApprovalCode: e.ApprovalCode, ProcessingCode: e.ProcessingCode, Amount: e.Amount,
+			Currency: e.Currency, MaskedPAN: e.MaskedPAN, Batch: b.id(),
+		})
+	}
+	return items
+}
+
+// dateOf is t's UTC date at midnight.
+func dateOf(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}

@@ -1,0 +1,276 @@
+package pos
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moov-io/iso8583"
+)
+
+// Kind is what a request asks of the acquirer.
+type Kind string
+
+const (
+	// KindVoid cancels (part of) a sale still in its unsettled batch.
+	KindVoid Kind = "void"
+	// KindRefund pays back (part of) a settled sale.
+	KindRefund Kind = "refund"
+)
+
+// Message type indicators.
+const (
+	MTIRequest          = "0200"
+	MTIRequestResponse  = "0210"
+	MTIReversal         = "0400"
+	MTIReversalRepeat   = "0401"
+	MTIReversalResponse = "0410"
+)
+
+// Processing codes (DE3).
+const (
+	ProcessingSale   = "000000"
+	ProcessingVoid   = "020000"
+	ProcessingRefund = "200000"
+)
+
+// Response codes (DE39).
+const (
+	CodeApproved           = "00"
+	CodeInvalidTransaction = "12"
+	CodeInvalidAmount      = "13"
+	CodeOriginalNotFound   = "25"
+	CodeFormatError        = "30"
+	CodeNotPermitted       = "58"
+	CodeDuplicate          = "94"
+)
+
+// MaxAmount is the largest amount DE4 (n12) carries, in minor units.
+const MaxAmount int64 = 999_999_999_999
+
+// processingCode is the DE3 of a kind.
+func (k Kind) processingCode() (string, bool) {
+	switch k {
+	case KindVoid:
+		return ProcessingVoid, true
+	case KindRefund:
+		return ProcessingRefund, true
+	}
+	return "", false
+}
+
+// Original identifies the sale a void or refund refers to.
+type Original struct {
+	// TerminalID is the physical terminal of the sale. DE90 has no slot for
+	// it, so it is not sent; the acquirer finds the sale by STAN and date
+	// (void) or RRN (refund).
+	TerminalID string
+	STAN       string    // 6 digits: the voucher number on the slip
+	RRN        string    // 12 characters; sent in DE37 with refunds
+	At         time.Time // when the sale happened (UTC)
+	// Amount is the sale's amount; when set, a request for more is refused
+	// before it leaves. It is not sent.
+	Amount int64
+}
+
+// Request is one void or refund as Rebound sends it.
+type Request struct {
+	Kind          Kind
+	TerminalID    string    // Rebound's virtual terminal of the store (DE41), 8 characters
+	MerchantID    string    // card acceptor id (DE42), up to 15 characters, space padded
+	STAN          string    // DE11, 6 digits, not 000000
+	TransmittedAt time.Time // DE7 and DE12/DE13 (UTC)
+	Amount        int64     // DE4, minor units
+	Currency      string    // alphabetic ("EUR"); DE49 carries the numeric code
+	// Original is the sale: DE90 holds original MTI 0200, its STAN and its
+	// date/time (MMDDhhmmss), zero-filled; refunds carry its RRN in DE37.
+	Original Original
+}
+
+// Response is the acquirer's answer to a request or a reversal.
+type Response struct {
+	MTI          string // "0210" or "0410"
+	TerminalID   string
+	STAN         string
+	ResponseCode string // DE39: see the Code constants
+	ApprovalCode string // DE38
+	RRN          string // DE37
+}
+
+// Approved tells whether the acquirer approved (or, for a reversal,
+// acknowledged) the message.
+func (r Response) Approved() bool { return r.ResponseCode == CodeApproved }
+
+// Reversal reverses a request whose outcome is unknown: MTI 0400, its
+// repeats 0401, with the request's STAN, terminal, merchant, processing code,
+// amount and currency, and DE90 naming the request (its MTI, STAN and DE7).
+type Reversal struct {
+	Request       Request
+	Repeat        bool
+	TransmittedAt time.Time // DE7 of the reversal itself
+}
+
+// FieldError is a request that cannot be built or parsed, naming the field.
+type FieldError struct {
+	Field  string // e.g. "STAN (DE11)"
+	Reason string
+}
+
+func (e *FieldError) Error() string { return "pos: " + e.Field + ": " + e.Reason }
+
+func fieldErr(name, format string, args ...any) error {
+	return &FieldError{Field: name, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Field names used in errors.
+const (
+	fKind          = "Kind (DE3)"
+	fTerminal      = "TerminalID (DE41)"
+	fMerchant      = "MerchantID (DE42)"
+	fSTAN          = "STAN (DE11)"
+	fTransmitted   = "TransmittedAt (DE7)"
+	fAmount        = "Amount (DE4)"
+	fCurrency      = "Currency (DE49)"
+	fOriginalSTAN  = "Original.STAN (DE90)"
+	fOriginalAt    = "Original.At (DE90)"
+	fOriginalRRN   = "Original.RRN (DE37)"
+	fReversalAt    = "Reversal.TransmittedAt (DE7)"
+	fMTI           = "MTI"
+	fResponseCode  = "ResponseCode (DE39)"
+	fOriginalData  = "original data elements (DE90)"
+	fProcessing    = "processing code (DE3)"
+	dateTimeLayout = "0102150405"
+)
+
+func validSTAN(s string) bool {
+	return len(s) == 6 && allOf(s, isDigit) && s != "000000"
+}
+
+func validTerminal(s string) bool { return len(s) == 8 && allOf(s, isPrintable) }
+
+func validRRN(s string) bool { return len(s) == 12 && allOf(s, isAlphanumeric) }
+
+func allOf(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks a request and returns its DE3, DE42 and DE49.
+func (r Request) validate() (code, merchant, currency string, err error) {
+	code, ok := r.Kind.processingCode()
+	if !ok {
+		return "", "", "", fieldErr(fKind, "must be %q or %q", KindVoid, KindRefund)
+	}
+	if !validTerminal(r.TerminalID) {
+		return "", "", "", fieldErr(fTerminal, "must be 8 printable characters")
+	}
+	merchant = strings.TrimRight(r.MerchantID, " ")
+	if merchant == "" || len(merchant) > 15 || !allOf(merchant, isPrintable) {
+		return "", "", "", fieldErr(fMerchant, "must be 1 to 15 printable characters")
+	}
+	if !validSTAN(r.STAN) {
+		return "", "", "", fieldErr(fSTAN, "must be 6 digits, not 000000")
+	}
+	if r.TransmittedAt.IsZero() {
+		return "", "", "", fieldErr(fTransmitted, "is required")
+	}
+	if r.Amount <= 0 || r.Amount > MaxAmount {
+		return "", "", "", fieldErr(fAmount, "must be between 1 and %d minor units", MaxAmount)
+	}
+	if r.Original.Amount > 0 && r.Amount > r.Original.Amount {
+		return "", "", "", fieldErr(fAmount, "exceeds the original sale's amount")
+	}
+	currency, ok = CurrencyNumeric(r.Currency)
+	if !ok {
+		return "", "", "", fieldErr(fCurrency, "unsupported currency %q", r.Currency)
+	}
+	if !validSTAN(r.Original.STAN) {
+		return "", "", "", fieldErr(fOriginalSTAN, "must be 6 digits, not 000000")
+	}
+	if r.Original.At.IsZero() {
+		return "", "", "", fieldErr(fOriginalAt, "is required")
+	}
+	if r.Kind == KindRefund && !validRRN(r.Original.RRN) {
+		return "", "", "", fieldErr(fOriginalRRN, "a refund needs the sale's 12-character RRN")
+	}
+	return code, merchant, currency, nil
+}
+
+// originalData is DE90: original MTI, STAN and transmission date/time, then
+// the acquiring and forwarding institution ids, zero-filled.
+func originalData(mti, stan string, at time.Time) string {
+	return mti + stan + at.UTC().Format(dateTimeLayout) + strings.Repeat("0", 22)
+}
+
+// BuildRequest builds the 0200 of a void or a refund. Errors are
+// *FieldError naming the field.
+func BuildRequest(r Request) (*iso8583.Message, error) {
+	code, merchant, currency, err := r.validate()
+	if err != nil {
+		return nil, err
+	}
+	fields := map[int]string{
+		90: originalData(MTIRequest, r.Original.STAN, r.Original.At),
+	}
+	if r.Kind == KindRefund {
+		fields[37] = r.Original.RRN
+	}
+	return assemble(MTIRequest, code, r, merchant, currency, r.TransmittedAt, fields)
+}
+
+// BuildReversal builds the 0400 (or, repeated, 0401) reversing rv.Request.
+func BuildReversal(rv Reversal) (*iso8583.Message, error) {
+	code, merchant, currency, err := rv.Request.validate()
+	if err != nil {
+		return nil, err
+	}
+	if rv.TransmittedAt.IsZero() {
+		return nil, fieldErr(fReversalAt, "is required")
+	}
+	mti := MTIReversal
+	if rv.Repeat {
+		mti = MTIReversalRepeat
+	}
+	fields := map[int]string{
+		90: originalData(MTIRequest, rv.Request.STAN, rv.Request.TransmittedAt),
+	}
+	return assemble(mti, code, rv.Request, merchant, currency, rv.TransmittedAt, fields)
+}
+
+func assemble(mti, code string, r Request, merchant, currency string, at time.Time, extra map[int]string) (*iso8583.Message, error) {
+	at = at.UTC()
+	m := iso8583.NewMessage(Spec)
+	m.MTI(mti)
+	fields := map[int]string{
+		3:  code,
+		4:  fmt.Sprintf("%012d", r.Amount),
+		7:  at.Format(dateTimeLayout),
+		11: r.STAN,
+		12: at.Format("150405"),
+		13: at.Format("0102"),
+		41: r.TerminalID,
+		42: merchant,
+		49: currency,
+	}
+	for id, v := range extra {
+		fields[id] = v
+	}
+	for id, v := range fields {
+		if err := m.Field(id, v); err != nil {
+			return nil, fmt.Errorf("pos: set DE%d: %w", id, err)
+		}
+	}
+	return m, nil
+}
+
+func parseAmount(s string) (int64, error) {
+	if len(s) != 12 || !allOf(s, isDigit) {
+		return 0, fieldErr(fAmount, "must be 12 digits")
+	}
+	return strconv.ParseInt(s, 10, 64)
+}

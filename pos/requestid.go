@@ -1,0 +1,37 @@
+package pos
+
+import (
+	"errors"
+
+	"github.com/moov-io/iso8583"
+	connection "github.com/moov-io/iso8583-connection"
+)
+
+// RequestIDGenerator matches answers to requests on terminal (DE41) + STAN
+// (DE11) + message class (the MTI's second digit: "2" financial, "4"
+// reversal), never on the STAN alone: two terminals may use the same STAN,
+// and a request and its reversal share one.
+type RequestIDGenerator struct{}
+
+var _ connection.RequestIDGenerator = RequestIDGenerator{}
+
+// GenerateRequestID returns "<class>/<STAN>/<terminal>" for a request or its
+// answer alike.
+func (RequestIDGenerator) GenerateRequestID(m *iso8583.Message) (string, error) {
+	if m == nil {
+		return "", errors.New("pos: request id: no message")
+	}
+	mti, _ := m.GetString(0)
+	stan, _ := m.GetString(11)
+	terminal, _ := m.GetString(41)
+	if len(mti) != 4 {
+		return "", errors.New("pos: request id: no MTI")
+	}
+	if stan == "" {
+		return "", errors.New("pos: request id: no STAN (DE11)")
+	}
+	if terminal == "" {
+		return "", errors.New("pos: request id: no terminal (DE41)")
+	}
+	return mti[1:2] + "/" + stan + "/" + terminal, nil
+}

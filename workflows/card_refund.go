@@ -1,0 +1,129 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/rebound-returns/rebound/activities"
+)
+
+// Limits of a card refund.
+const (
+	// maxCardAttempts bounds the attempts of one run: each needs every
+	// earlier one declined or reversed first.
+	maxCardAttempts = 3
+	// maxReversals bounds 0400/0401 repeats before finance is called in.
+	maxReversals = 6
+	// notSentFor is how long an attempt waits for the acquirer to be
+	// reachable at all before the refund fails.
+	notSentFor = 30 * time.Minute
+)
+
+// Failure codes of card refunds that did not reach an answer.
+const (
+	FailUnreachable         = "acquirer_unreachable"
+	FailNoAnswer            = "no_answer"
+	FailReversalUnconfirmed = "reversal_unacknowledged"
+)
+
+// cardRefund pays a card refund on the acquirer, exactly once. Each attempt
+// is stored with its STAN before its message leaves, and its send activity
+// runs once (no automatic retry): the attempt row decides what happened. An
+// unknown outcome is reversed (0400, repeated as 0401 with back-off) before
+// any new attempt; a reversal never acknowledged is escalated to finance and
+// stops the refund.
+func cardRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+	sendTimeout := in.SendTimeout
+	if sendTimeout <= 0 {
+		sendTimeout = DefaultCardSendTimeout
+	}
+	once := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: sendTimeout,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+	store := storeCtx(ctx)
+	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
+
+	for n := 1; n <= maxCardAttempts; n++ {
+		var att activities.CardAttempt
+		attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(fmt.Sprintf("%s/%s/%d", in.RefundID, runID, n))).String()
+		if err := workflow.ExecuteActivity(store, a.PrepareCardAttempt, activities.CardAttemptInput{
+			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy,
+		}).Get(ctx, &att); err != nil {
+			return RefundResult{}, err
+		}
+		out, err := sendAttempt(ctx, once, store, att.AttemptID)
+		if err != nil {
+			return RefundResult{}, err
+		}
+		switch out.State {
+		case activities.CardApproved:
+			return finishCard(ctx, in, activities.RefundSucceeded, "")
+		case activities.CardDeclined:
+			return finishCard(ctx, in, activities.RefundFailed, out.ResponseCode)
+		case activities.CardNotSent:
+			return finishCard(ctx, in, activities.RefundFailed, FailUnreachable)
+		}
+		reversed, err := reverse(ctx, once, store, att.AttemptID)
+		if err != nil {
+			return RefundResult{}, err
+		}
+		if !reversed {
+			return finishCard(ctx, in, activities.RefundFailed, FailReversalUnconfirmed)
+		}
+	}
+	return finishCard(ctx, in, activities.RefundFailed, FailNoAnswer)
+}
+
+// sendAttempt sends an attempt, waiting while the acquirer cannot be reached
+// at all (nothing left, so nothing to reverse). If the send activity itself
+// fails (a worker lost mid-send, a timeout), the attempt row says what
+// happened: still prepared means the message never left.
+func sendAttempt(ctx, once, store workflow.Context, attemptID string) (activities.CardOutcome, error) {
+	wait := 5 * time.Second
+	deadline := workflow.Now(ctx).Add(notSentFor)
+	for {
+		var out activities.CardOutcome
+		if err := workflow.ExecuteActivity(once, a.SendCardAttempt, attemptID).Get(ctx, &out); err != nil {
+			if err := workflow.ExecuteActivity(store, a.SettleLostAttempt, attemptID).Get(ctx, &out); err != nil {
+				return out, err
+			}
+		}
+		if out.State != activities.CardNotSent || !workflow.Now(ctx).Before(deadline) {
+			return out, nil
+		}
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return out, err
+		}
+		wait = min(wait*2, 5*time.Minute)
+	}
+}
+
+// reverse reverses an attempt with an unknown outcome until the acquirer
+// acknowledges (true), or escalates it to finance after maxReversals (false).
+func reverse(ctx, once, store workflow.Context, attemptID string) (bool, error) {
+	wait := 5 * time.Second
+	for try := 0; try < maxReversals; try++ {
+		var out activities.ReversalOutcome
+		err := workflow.ExecuteActivity(once, a.ReverseCardAttempt, activities.ReversalInput{AttemptID: attemptID, Repeat: try > 0}).Get(ctx, &out)
+		if err == nil && out.Acknowledged {
+			return true, nil
+		}
+		if err := workflow.Sleep(ctx, wait); err != nil {
+			return false, err
+		}
+		wait = min(wait*2, 5*time.Minute)
+	}
+	return false, workflow.ExecuteActivity(store, a.EscalateAttempt, attemptID).Get(ctx, nil)
+}
+
+func finishCard(ctx workflow.Context, in RefundInput, status, code string) (RefundResult, error) {
+	err := workflow.ExecuteActivity(storeCtx(ctx), a.FinishRefund, activities.FinishRefundInput{
+		RefundID: in.RefundID, Status: status, FailureCode: code,
+	}).Get(ctx, nil)
+	return RefundResult{Status: status, FailureCode: code}, err
+}

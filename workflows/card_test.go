@@ -1,0 +1,458 @@
+package workflows_test
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/pos"
+	"github.com/rebound-returns/rebound/returns"
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+// The card refund tests run against the real acquirer simulator over TCP,
+// with faults scripted per message.
+
+const acquirerMerchant = "DEMO00000000001"
+
+// scripted wraps the acquirer client: before each message it may set the
+// simulator's faults, so a test says "lose the answer to the first send".
+type scripted struct {
+	inner  *pos.Client
+	sim    *pos.Acquirer
+	mu     sync.Mutex
+	calls  int
+	script func(call int, reversal bool) pos.Faults
+}
+
+func (s *scripted) before(reversal bool) {
+	s.mu.Lock()
+	s.calls++
+	n := s.calls
+	s.mu.Unlock()
+	if s.script != nil {
+		s.sim.SetFaults(s.script(n, reversal))
+	}
+}
+
+func (s *scripted) Send(ctx context.Context, r pos.Request) (pos.Response, error) {
+	s.before(false)
+	return s.inner.Send(ctx, r)
+}
+
+func (s *scripted) Reverse(ctx context.Context, rv pos.Reversal) (pos.Response, error) {
+	s.before(true)
+	return s.inner.Reverse(ctx, rv)
+}
+
+// cardSide is what a card test looks at afterwards.
+type cardSide struct {
+	sim *pos.Acquirer
+}
+
+// acquirerSide sets up the acquirer for a card-present order: terminals,
+// the sale (unless noSale), a client with a short ISO timeout.
+func acquirerSide(side *cardSide, script func(call int, reversal bool) pos.Faults, adjust func(sim *pos.Acquirer, sale *pos.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, *activities.Activities) {
+	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities) {
+		ctx := context.Background()
+		must(t, d.Exec(ctx, "UPDATE merchants SET acquirer_merchant_id = ? WHERE id = ?", acquirerMerchant, m.ID))
+		stores, err := d.Stores(ctx, m.ID)
+		must(t, err)
+		must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: stores[0].ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}))
+		must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: stores[0].ID, TerminalID: "R0000001", Kind: db.TerminalVirtual}))
+		sim := pos.NewAcquirer(pos.AcquirerConfig{Now: env.Now, Logger: slog.New(slog.DiscardHandler)})
+		must(t, sim.Start("127.0.0.1:0"))
+		t.Cleanup(func() { _ = sim.Close() })
+		sim.AddTerminal("T0000001", acquirerMerchant)
+		sim.AddTerminal("R0000001", acquirerMerchant)
+		p := o.Payment
+		sale := pos.Sale{TerminalID: p.TerminalID, MerchantID: acquirerMerchant, STAN: p.STAN, RRN: p.RRN, ApprovalCode: p.ApprovalCode,
+			MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: o.PlacedAt}
+		if adjust != nil {
+			adjust(sim, &sale)
+		}
+		if sale.Amount > 0 {
+			must(t, sim.AddSale(sale))
+		}
+		client, err := pos.NewClient(pos.ClientConfig{Addr: sim.Addr(), SendTimeout: 300 * time.Millisecond,
+			OnLate: activities.LateResponses{DB: d}.Record, Logger: slog.New(slog.DiscardHandler)})
+		must(t, err)
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		must(t, client.Connect(cctx))
+		t.Cleanup(func() { _ = client.Close() })
+		acts.POS = &scripted{inner: client, sim: sim, script: script}
+		side.sim = sim
+	}
+}
+
+// cardReturn runs an in-store card return to refund_pending and then the
+// counter procedure; more(f) adds steps after it.
+func cardReturn(t *testing.T, o options, more func(f *fixture)) (*fixture, *cardSide) {
+	t.Helper()
+	side := &cardSide{}
+	if o.method == "" {
+		o.method = workflows.MethodInStore
+	}
+	o.channel = workflows.ChannelCardPresent
+	if o.card == nil {
+		o.card = acquirerSide(side, nil, nil)
+	}
+	f := newFixture(t, o)
+	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
+	if f.in.Method == workflows.MethodInStore {
+		f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
+	} else {
+		f.at(hour, func() { f.carrier("d1", workflows.CarrierDelivered) })
+	}
+	f.at(2*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })
+	if f.in.Method == workflows.MethodInStore {
+		f.at(3*hour, func() {
+			f.update(workflows.UpdateCounterRefund, workflows.CounterRefundRequest{Actor: clerk, AuthorisedBy: "sup", TerminalID: "T0000001"}, nil, nil)
+		})
+	}
+	if more != nil {
+		more(f)
+	}
+	return f, side
+}
+
+// stopAt ends the test at d (the return waits for settlement or finance).
+func (f *fixture) stopAt(d time.Duration) { f.at(d, func() { f.env.CancelWorkflow() }) }
+
+func (f *fixture) attempts() []db.RefundAttempt {
+	f.t.Helper()
+	refunds, err := f.db.RefundsOfReturn(context.Background(), f.in.ReturnID)
+	must(f.t, err)
+	if len(refunds) != 1 {
+		f.t.Fatalf("%d refunds; want 1", len(refunds))
+	}
+	as, err := f.db.AttemptsOfRefund(context.Background(), refunds[0].ID)
+	must(f.t, err)
+	return as
+}
+
+func (f *fixture) refund() db.Refund {
+	f.t.Helper()
+	refunds, err := f.db.RefundsOfReturn(context.Background(), f.in.ReturnID)
+	must(f.t, err)
+	return refunds[0]
+}
+
+// live are the ledger's voids and refunds that stand (not reversed).
+func live(sim *pos.Acquirer) []pos.Entry {
+	var out []pos.Entry
+	for _, e := range sim.Ledger() {
+		if e.Kind != "sale" && !e.Reversed {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestCounterRefundOfASettledSaleIsARefund(t *testing.T) {
+	t.Parallel()
+	f, side := cardReturn(t, options{}, func(f *fixture) { f.at(4*hour, func() { f.env.SignalWorkflow(workflows.SignalSettled, nil) }) })
+	res := f.run()
+	if res.Status != returns.Closed || res.RefundAmount != 4999 {
+		t.Fatalf("result %+v", res)
+	}
+	as := f.attempts()
+	if len(as) != 1 || as[0].Kind != db.AttemptRefund || as[0].State != db.AttemptApproved || as[0].TerminalID != "R0000001" ||
+		as[0].STAN != "000001" || as[0].RRN == "" || as[0].ApprovalCode == "" || as[0].ResponseCode != "00" {
+		t.Fatalf("attempts %+v", as)
+	}
+	if r := f.refund(); r.Status != db.RefundSucceeded || r.AuthorisedBy != "sup" {
+		t.Fatalf("refund %+v", r)
+	}
+	l := live(side.sim)
+	if len(l) != 1 || l[0].Kind != "refund" || l[0].Amount != 4999 || l[0].STAN != "000001" || l[0].RRN != as[0].RRN || l[0].OriginalRRN != "633000000101" {
+		t.Fatalf("ledger %+v", l)
+	}
+}
+
+func TestSaleStillInItsBatchIsVoided(t *testing.T) {
+	t.Parallel()
+	f, side := cardReturn(t, options{placedAt: start.Add(-time.Hour)}, nil)
+	f.stopAt(5 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 1 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v", as)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].Kind != "void" || l[0].OriginalSTAN != "000101" {
+		t.Fatalf("ledger %+v", l)
+	}
+	if s := f.readModel().Status; s != "awaiting_settlement" {
+		t.Fatalf("status %s", s)
+	}
+}
+
+func TestDeclinesKeepTheirCodeAndReachFinance(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		placedAt time.Time
+		adjust   func(sim *pos.Acquirer, sale *pos.Sale)
+		code     string
+	}{
+		{"13 more than is refundable", time.Time{}, func(_ *pos.Acquirer, s *pos.Sale) { s.Amount = 1000 }, "13"},
+		{"25 original unknown", time.Time{}, func(_ *pos.Acquirer, s *pos.Sale) { s.Amount = 0 }, "25"},
+		{"58 terminal not the merchant's", time.Time{}, func(sim *pos.Acquirer, _ *pos.Sale) { sim.AddTerminal("R0000001", "SOMEONEELSE0001") }, "58"},
+		{"12 void of a settled batch", start.Add(-time.Hour), func(sim *pos.Acquirer, s *pos.Sale) {
+			_ = sim.AddSale(*s)
+			s.Amount = 0
+			sim.CutOff()
+		}, "12"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			side := &cardSide{}
+			f, _ := cardReturn(t, options{placedAt: tc.placedAt, card: acquirerSide(side, nil, tc.adjust)}, nil)
+			f.stopAt(5 * hour)
+			f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+			as := f.attempts()
+			if len(as) != 1 || as[0].State != db.AttemptDeclined || as[0].ResponseCode != tc.code {
+				t.Fatalf("attempts %+v; want one declined with %s", as, tc.code)
+			}
+			r := f.readModel()
+			if r.Status != "refund_failed" || r.StatusReason != tc.code {
+				t.Fatalf("return %s (%q)", r.Status, r.StatusReason)
+			}
+			items, err := f.db.WorkItems(context.Background(), f.merchant.ID, true)
+			must(t, err)
+			if len(items) != 1 || items[0].Kind != "refund_failed" {
+				t.Fatalf("work items %+v", items)
+			}
+			if len(live(side.sim)) != 0 {
+				t.Fatal("a declined refund is in the ledger")
+			}
+		})
+	}
+}
+
+func TestUnknownOutcomeIsReversedBeforeANewAttempt(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	lose := func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{ApproveThenLose: 1} // approved at the acquirer, answer lost
+		}
+		return pos.Faults{}
+	}
+	f, _ := cardReturn(t, options{card: acquirerSide(side, lose, nil)}, nil)
+	f.stopAt(5 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalTries != 1 || as[1].State != db.AttemptApproved || as[0].STAN == as[1].STAN {
+		t.Fatalf("attempts %+v; want the first reversed, a second approved with a new STAN", as)
+	}
+	l := live(side.sim)
+	if len(l) != 1 || l[0].STAN != as[1].STAN {
+		t.Fatalf("ledger %+v; want exactly the second attempt", l)
+	}
+	if st := side.sim.Stats(); st.ApprovedThenLost != 1 || st.Reversals != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestReversalIsRepeatedUntilAcknowledged(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	drops := func(call int, reversal bool) pos.Faults {
+		if call <= 3 { // the send and the first two reversals get no answer
+			return pos.Faults{Drop: 1}
+		}
+		return pos.Faults{}
+	}
+	f, _ := cardReturn(t, options{card: acquirerSide(side, drops, nil)}, nil)
+	f.stopAt(5 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalTries != 3 || as[1].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v", as)
+	}
+	if st := side.sim.Stats(); st.Reversals != 3 || st.Dropped != 3 {
+		t.Fatalf("stats %+v; want three reversals (0400, 0401, 0401), three dropped", st)
+	}
+}
+
+func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	var retry error
+	f, _ := cardReturn(t, options{card: acquirerSide(side, func(int, bool) pos.Faults { return pos.Faults{Drop: 1} }, nil)}, func(f *fixture) {
+		f.at(10*hour, func() {
+			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "try again", Actor: staff}, nil, &retry)
+		})
+	})
+	f.stopAt(11 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 1 || as[0].State != db.AttemptEscalated || as[0].ReversalTries != 6 {
+		t.Fatalf("attempts %+v", as)
+	}
+	if r := f.readModel(); r.Status != "refund_failed" || r.StatusReason != workflows.FailReversalUnconfirmed {
+		t.Fatalf("return %s %q", r.Status, r.StatusReason)
+	}
+	items, err := f.db.WorkItems(context.Background(), f.merchant.ID, true)
+	must(t, err)
+	kinds := map[string]bool{}
+	for _, w := range items {
+		kinds[w.Kind] = true
+	}
+	if !kinds["reversal_unacknowledged"] || !kinds["refund_failed"] {
+		t.Fatalf("work items %+v", items)
+	}
+	if !isAppError(retry, workflows.ErrInvalidState) || !strings.Contains(retry.Error(), "escalated") {
+		t.Fatalf("retry while escalated: %v; want refused", retry)
+	}
+}
+
+func TestLateApprovalAfterTheReversalIsOnlyRecorded(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	late := func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{Delay: 1, DelayBy: time.Second} // past the 300ms timeout
+		}
+		return pos.Faults{}
+	}
+	f, _ := cardReturn(t, options{card: acquirerSide(side, late, nil)}, nil)
+	f.stopAt(5 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	deadline := time.Now().Add(5 * time.Second)
+	var as []db.RefundAttempt
+	for time.Now().Before(deadline) {
+		as = f.attempts()
+		if as[0].LateResponseCode != "" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].LateResponseCode != "00" || as[0].LateAt == nil || as[1].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v; want the late approval noted on the reversed first attempt", as)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[1].STAN {
+		t.Fatalf("ledger %+v", l)
+	}
+}
+
+func TestDuplicateAnswerChangesNothing(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	twice := func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{Duplicate: 1}
+		}
+		return pos.Faults{}
+	}
+	f, _ := cardReturn(t, options{card: acquirerSide(side, twice, nil)}, nil)
+	f.stopAt(5 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 1 || as[0].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v", as)
+	}
+	if l := live(side.sim); len(l) != 1 || side.sim.Stats().Duplicated != 1 {
+		t.Fatalf("ledger %+v, stats %+v", l, side.sim.Stats())
+	}
+}
+
+func TestRemoteCardRefundNeedsApprovalAboveTheThreshold(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		limit    int64
+		decision string
+		want     string
+	}{
+		{"under the threshold goes at once", 10000, "", "awaiting_settlement"},
+		{"above it waits and is approved", 1000, workflows.DecisionApprove, "awaiting_settlement"},
+		{"above it and declined", 1000, workflows.DecisionDecline, "refund_failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, side := cardReturn(t, options{method: workflows.MethodShip, policy: func(p *returns.Policy) { p.RemoteRefundApprovalLimit = tc.limit }}, func(f *fixture) {
+				f.at(3*hour, func() {
+					if tc.decision != "" {
+						if f.status() != returns.RefundPending {
+							t.Errorf("status %s before approval", f.status())
+						}
+						f.update(workflows.UpdateRefundApproval, workflows.RefundApprovalRequest{Decision: tc.decision, Note: "checked", Actor: staff}, nil, nil)
+					} else if s := f.readModel().Status; s == "refund_pending" {
+						t.Errorf("under the threshold the refund waited: %s", s)
+					}
+				})
+			})
+			f.stopAt(5 * hour)
+			f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+			if s := f.readModel().Status; s != tc.want {
+				t.Fatalf("status %s; want %s", s, tc.want)
+			}
+			wantLive := 1
+			if tc.want == "refund_failed" {
+				wantLive = 0
+			}
+			if n := len(live(side.sim)); n != wantLive {
+				t.Fatalf("%d live refunds; want %d", n, wantLive)
+			}
+		})
+	}
+}
+
+func TestFinanceResolvesAFailedRefund(t *testing.T) {
+	t.Parallel()
+	for _, action := range []string{workflows.ResolveRetry, workflows.ResolveMarkRefunded, workflows.ResolveStoreCredit} {
+		t.Run(action, func(t *testing.T) {
+			t.Parallel()
+			side := &cardSide{}
+			// The sale is unknown at first (25); a retry finds it.
+			f, _ := cardReturn(t, options{card: acquirerSide(side, nil, func(_ *pos.Acquirer, s *pos.Sale) { s.Amount = 0 })}, func(f *fixture) {
+				f.at(5*hour, func() {
+					if action == workflows.ResolveRetry {
+						p := f.in.Order
+						must(t, side.sim.AddSale(pos.Sale{TerminalID: "T0000001", MerchantID: acquirerMerchant, STAN: "000101", RRN: "633000000101",
+							ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", Currency: "EUR", Amount: p.Paid, At: p.PlacedAt}))
+					}
+					f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: action, Note: "customer called", Actor: staff}, nil, nil)
+				})
+				f.at(6*hour, func() { f.env.SignalWorkflow(workflows.SignalSettled, nil) })
+			})
+			res := f.run()
+			if res.Status != returns.Closed {
+				t.Fatalf("status %s", res.Status)
+			}
+			credit, err := f.db.StoreCreditBalance(context.Background(), f.merchant.ID, shopper)
+			must(t, err)
+			switch action {
+			case workflows.ResolveRetry:
+				as := f.attempts()
+				if len(as) != 2 || as[0].ResponseCode != "25" || as[1].State != db.AttemptApproved || len(live(side.sim)) != 1 {
+					t.Fatalf("attempts %+v", as)
+				}
+			case workflows.ResolveMarkRefunded:
+				if r := f.refund(); r.Status != db.RefundSucceeded || r.FailureCode != "marked_refunded" {
+					t.Fatalf("refund %+v", r)
+				}
+			case workflows.ResolveStoreCredit:
+				msgs := f.sent.to(shopper)
+				last := msgs[len(msgs)-1]
+				if credit != 4999 || !strings.Contains(last.Text, "credit code is SC-") {
+					t.Fatalf("credit %d, last message %q", credit, last.Text)
+				}
+			}
+			if action != workflows.ResolveStoreCredit && credit != 0 {
+				t.Fatalf("store credit %d", credit)
+			}
+		})
+	}
+}
