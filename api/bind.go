@@ -156,36 +156,61 @@ func walkForCard(v any, path string) string {
 }
 
 // LooksLikeCardNumber tells whether s holds a card number: 13 to 19
-// digits (single spaces, dashes or dots allowed between them, as people
-// write cards) that start like a card scheme's numbers (2 to 6) and pass
-// the Luhn check. Every such window of a longer run of digits counts, so a
-// card followed by its CVV or expiry is caught too.
+// digits that start like a card scheme's numbers (2 to 6) and pass the Luhn
+// check, written either as one run of digits or in groups the way cards are
+// printed (groups of 3 to 6 digits between single spaces, dashes or dots,
+// as in 4111 1111 1111 1111 or 3782-822463-10005). Whole groups are tried,
+// so a card followed by its CVV or expiry is caught too, while an id such
+// as a UUID (a group of 8 or 12 digits) is not mistaken for one.
 func LooksLikeCardNumber(s string) bool {
-	digits := make([]byte, 0, 64)
+	var groups []string
+	cur := make([]byte, 0, 32)
+	glued := false // cur touches a letter: part of a word or an id, not a card group
+	endGroup := func() {
+		if len(cur) > 0 && !glued {
+			groups = append(groups, string(cur))
+		}
+		cur, glued = cur[:0], false
+	}
 	check := func() bool {
-		defer func() { digits = digits[:0] }()
-		for start := 0; start+13 <= len(digits); start++ {
-			if digits[start] < '2' || digits[start] > '6' {
-				continue
-			}
-			for end := start + 13; end <= min(len(digits), start+19); end++ {
-				if luhn(digits[start:end]) {
+		endGroup()
+		defer func() { groups = groups[:0] }()
+		for i := range groups {
+			digits := ""
+			for j := i; j < len(groups); j++ {
+				g := groups[j]
+				if j > i && (len(groups[i]) > 6 || len(g) > 6) {
+					break
+				}
+				digits += g
+				if len(digits) > 19 {
+					break
+				}
+				if len(digits) >= 13 && digits[0] >= '2' && digits[0] <= '6' && luhn([]byte(digits)) {
 					return true
 				}
 			}
 		}
 		return false
 	}
+	isLetter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 	sep := false
 	for i := 0; i < len(s); i++ {
 		ch := s[i]
 		switch {
 		case ch >= '0' && ch <= '9':
-			digits = append(digits, ch)
+			if len(cur) == 0 && i > 0 && isLetter(s[i-1]) {
+				glued = true
+			}
+			cur = append(cur, ch)
 			sep = false
-		case (ch == ' ' || ch == '-' || ch == '.') && len(digits) > 0 && !sep:
+		case (ch == ' ' || ch == '-' || ch == '.') && len(cur) > 0 && !sep:
+			endGroup()
 			sep = true
 		default:
+			if isLetter(ch) && len(cur) > 0 {
+				glued = true
+			}
 			if check() {
 				return true
 			}

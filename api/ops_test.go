@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 )
 
 func get(t *testing.T, h http.Handler, path string, header ...string) *httptest.ResponseRecorder {
@@ -193,6 +194,17 @@ func TestLooksLikeCardNumber(t *testing.T) {
 	} {
 		if got := LooksLikeCardNumber(s); got != want {
 			t.Errorf("LooksLikeCardNumber(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
+func TestIDsAreNotMistakenForCards(t *testing.T) {
+	t.Parallel()
+	for i := 0; i < 20000; i++ {
+		for _, id := range []string{uuid.NewString(), uuid.Must(uuid.NewV7()).String()} {
+			if LooksLikeCardNumber(id) {
+				t.Fatalf("the id %s looks like a card number", id)
+			}
 		}
 	}
 }

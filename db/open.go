@@ -213,3 +213,45 @@ func (d *DB) LockKey(ctx context.Context, key string) error {
 	}
 	return d.with(ctx).Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", key).Error
 }
+
+// Tables are every table of Rebound's schema.
+var Tables = []string{"merchants", "stores", "terminals", "staff_users", "orders", "order_lines", "payments", "returns",
+	"return_lines", "timeline_events", "audit_log", "refunds", "refund_attempts", "otp_challenges", "sessions", "api_keys",
+	"webhook_endpoints", "outbox", "idempotency_keys", "carrier_events", "work_items", "store_credits"}
+
+// TextValues returns every value of a table as text, for checks that no
+// table holds what it must not (card numbers, codes).
+func (d *DB) TextValues(ctx context.Context, table string) ([]string, error) {
+	rows, err := d.with(ctx).Table(table).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", table, err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			switch x := v.(type) {
+			case nil:
+			case []byte:
+				out = append(out, string(x))
+			case time.Time:
+				out = append(out, x.Format(time.RFC3339Nano))
+			default:
+				out = append(out, fmt.Sprint(x))
+			}
+		}
+	}
+	return out, rows.Err()
+}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/cli"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/demo"
@@ -46,7 +47,14 @@ var (
 	namespaces = make(chan string, 16)
 )
 
+// asBinary makes the test binary run the rebound command line instead of
+// the tests, so that the crash test can start (and kill) real workers.
+const asBinary = "REBOUND_E2E_RUN_AS_BINARY"
+
 func TestMain(m *testing.M) {
+	if os.Getenv(asBinary) == "1" {
+		os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr, os.LookupEnv))
+	}
 	var names []string
 	for i := range cap(namespaces) {
 		names = append(names, fmt.Sprintf("e2e-%d", i))
@@ -102,6 +110,7 @@ type stack struct {
 	logs     *syncBuffer
 	seed     demo.Summary
 	ns       string
+	dbURL    string
 }
 
 // isoTimeout is the acquirer client's response timeout in these tests.
@@ -126,7 +135,7 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 			}
 		}
 	})
-	d := dbtest.Open(t, e)
+	d, dbURL := dbtest.OpenURL(t, e)
 	ctx := context.Background()
 	seed, err := demo.Seed(ctx, d, demo.Options{Password: demoPassword, APIKey: demoAPIKey})
 	if err != nil {
@@ -176,7 +185,7 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)
 
-	s := &stack{t: t, db: d, url: url, temporal: c, gateway: gw, acquirer: acq, logs: logs, seed: seed, ns: ns}
+	s := &stack{t: t, db: d, dbURL: dbURL, url: url, temporal: c, gateway: gw, acquirer: acq, logs: logs, seed: seed, ns: ns}
 	if !noWorker {
 		acts := &activities.Activities{
 			DB: d, Sender: notify.Router{Email: notify.Discard{}, SMS: notify.Discard{}, Webhook: notify.NewWebhook(nil)},
@@ -350,4 +359,10 @@ func order(number, channel string) map[string]any {
 		},
 		"payment": payment,
 	}
+}
+
+// lastEngine is the engine heavy tests run on: Postgres when there is one.
+func lastEngine(t *testing.T) dbtest.Engine {
+	es := dbtest.Engines(t)
+	return es[len(es)-1]
 }

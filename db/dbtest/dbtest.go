@@ -48,7 +48,16 @@ func Each(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 // Postgres, dropped) when t ends.
 func Open(t testing.TB, e Engine) *db.DB {
 	t.Helper()
-	d, err := db.Open(e.URL(t), db.DefaultPool, nil)
+	d, _ := OpenURL(t, e)
+	return d
+}
+
+// OpenURL is Open that also answers the database's URL, for a process
+// the test starts.
+func OpenURL(t testing.TB, e Engine) (*db.DB, string) {
+	t.Helper()
+	url := e.URL(t)
+	d, err := db.Open(url, db.DefaultPool, nil)
 	if err != nil {
 		t.Fatalf("open %s: %v", e.Name, err)
 	}
@@ -56,7 +65,7 @@ func Open(t testing.TB, e Engine) *db.DB {
 	if _, err := db.Migrate(context.Background(), d, nil); err != nil {
 		t.Fatalf("migrate %s: %v", e.Name, err)
 	}
-	return d
+	return d, url
 }
 
 func sqliteURL(t testing.TB) string {
