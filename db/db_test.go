@@ -366,3 +366,72 @@ func TestConcurrentLoginFailuresAreAllCounted(t *testing.T) {
 		}
 	})
 }
+
+func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := seedMerchant(t, d, "demo")
+		s := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main"}
+		if err := d.CreateStore(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: "R0000001", Kind: db.TerminalVirtual, NextSTAN: 999998}); err != nil {
+			t.Fatal(err)
+		}
+		o := &db.Order{MerchantID: m.ID, OrderNumber: "A-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
+			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100}}}
+		if err := d.CreateOrder(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "refund_pending", Method: "in_store", Contact: "a@b.c", ContactKind: "email", Currency: "EUR",
+			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
+		if err := d.CreateReturn(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: "card_present",
+			Amount: 100, Currency: "EUR", Status: db.RefundPending, Quote: db.JSON("{}")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		day1 := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
+		day2 := day1.Add(2 * time.Hour)
+		alloc := func(at time.Time) *db.RefundAttempt {
+			a, err := d.CreateCardAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: db.AttemptRefund, Amount: 100, TerminalID: "R0000001"}, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		var got []string
+		for range 3 {
+			a := alloc(day1)
+			got = append(got, a.STAN)
+			if _, err := d.MoveAttempt(ctx, a.ID, []string{db.AttemptPrepared}, map[string]any{"state": db.AttemptApproved}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if strings.Join(got, ",") != "999998,999999,000001" {
+			t.Fatalf("STANs %v; want 999998, 999999 and then 000001 (wrapped)", got)
+		}
+		// 000002 yesterday is still unknown (in flight): the next day skips it.
+		second := alloc(day1)
+		if _, err := d.MoveAttempt(ctx, second.ID, []string{db.AttemptPrepared}, map[string]any{"state": db.AttemptUnknown}); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Exec(ctx, "UPDATE terminals SET next_stan = 1 WHERE terminal_id = 'R0000001'"); err != nil {
+			t.Fatal(err)
+		}
+		// On a new day 000001 is free again (its attempt is settled), 000002 is not.
+		first := alloc(day2)
+		next := alloc(day2)
+		if second.STAN != "000002" || first.STAN != "000001" || next.STAN != "000003" || first.STANDay != "2026-11-26" {
+			t.Fatalf("in flight %s; new day %s, %s (%s); want 000002; 000001, 000003", second.STAN, first.STAN, next.STAN, first.STANDay)
+		}
+		// A retried activity gets its attempt back, not a new STAN.
+		again, err := d.CreateCardAttempt(ctx, &db.RefundAttempt{ID: next.ID, RefundID: ref.ID, TerminalID: "R0000001"}, day2)
+		if err != nil || again.STAN != next.STAN {
+			t.Fatalf("retry: %+v, %v", again, err)
+		}
+	})
+}
