@@ -45,8 +45,9 @@ type Deps struct {
 	GatewaySecret string
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
-	// CardSendTimeout goes into each return's workflow input.
+	// CardSendTimeout and CardRetryWait go into each return's workflow input.
 	CardSendTimeout time.Duration
+	CardRetryWait   time.Duration
 	// OnOrder, when set, hears of every new order (dev feeds its simulators).
 	OnOrder func(ctx context.Context, o *db.Order)
 	// Now is the clock (time.Now when nil).

@@ -136,7 +136,7 @@ func (s *server) fileReturn(c *gin.Context) error {
 	in := workflows.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: req.Method, Channel: o.Payment.Channel,
 		PaymentID: o.Payment.GatewayPaymentID, ClientIP: c.ClientIP(), Policy: policy, Order: order,
-		Lines: req.Lines, FiledAt: r.CreatedAt, CardSendTimeout: s.deps.CardSendTimeout,
+		Lines: req.Lines, FiledAt: r.CreatedAt, CardSendTimeout: s.deps.CardSendTimeout, CardRetryWait: s.deps.CardRetryWait,
 	}
 	if err := s.startReturn(ctx, in); err != nil {
 		return err

@@ -184,6 +184,7 @@ func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m 
 		CarrierSecret:   cfg.CarrierSecret,
 		GatewaySecret:   cfg.GatewayWebhookSecret,
 		CardSendTimeout: cfg.CardSendTimeout,
+		CardRetryWait:   cfg.CardRetryWait,
 		TrustedProxies:  cfg.TrustedProxies,
 	}
 }

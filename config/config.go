@@ -69,7 +69,7 @@ type Config struct {
 
 	AcquirerAddr, AcquirerCAFile, AcquirerAdminAddr string
 	AcquirerTLS                                     bool
-	AcquirerTimeout, CardSendTimeout                time.Duration
+	AcquirerTimeout, CardSendTimeout, CardRetryWait time.Duration
 	AcquirerCutoff                                  time.Duration
 }
 
@@ -158,6 +158,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.AcquirerCAFile = r.str("REBOUND_ACQUIRER_CA_FILE", "")
 	c.AcquirerTimeout = r.duration("REBOUND_ACQUIRER_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
 	c.CardSendTimeout = r.duration("REBOUND_CARD_SEND_TIMEOUT", 45*time.Second, time.Second, 10*time.Minute)
+	c.CardRetryWait = r.duration("REBOUND_CARD_RETRY_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute)
 	c.AcquirerCutoff = r.duration("REBOUND_ACQUIRER_CUTOFF", 22*time.Hour, 0, 24*time.Hour-time.Minute)
 	c.AcquirerAdminAddr = r.hostPort("REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584")
 	c.DemoPassword = r.str("REBOUND_DEMO_PASSWORD", "rebound-demo")

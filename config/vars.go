@@ -48,6 +48,7 @@ var Vars = []Var{
 	{"REBOUND_ACQUIRER_CA_FILE", "", "PEM file of the CA that signs the acquirer's certificate (with REBOUND_ACQUIRER_TLS)."},
 	{"REBOUND_ACQUIRER_TIMEOUT", "10s", "ISO response timeout: how long a void, refund or reversal waits for its answer."},
 	{"REBOUND_CARD_SEND_TIMEOUT", "45s", "Timeout of the activity that sends one card message; longer than REBOUND_ACQUIRER_TIMEOUT."},
+	{"REBOUND_CARD_RETRY_WAIT", "5s", "First wait before repeating a reversal (0401) or resending a card message that never left; doubles up to 12 times itself."},
 	{"REBOUND_ACQUIRER_CUTOFF", "22h", "The acquirer's daily batch cut-off (UTC, as a duration from midnight): sales before it are voided the same day, later ones refunded."},
 	{"REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584", "Admin HTTP address of `rebound acquirer` (sales, faults, ledger, settlement files)."},
 	{"REBOUND_DEMO_PASSWORD", "rebound-demo", "Password of the demo staff that `rebound dev` seeds."},

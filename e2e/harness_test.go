@@ -179,7 +179,7 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	metrics := api.NewMetrics()
 	apiSrv.Config.Handler = api.NewHandler(api.Deps{
 		Logger: log, Metrics: metrics, DB: d, Temporal: c, Dev: true, OTPSecret: []byte(otpSecret),
-		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret, CardSendTimeout: 5 * time.Second,
+		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret, CardSendTimeout: 5 * time.Second, CardRetryWait: 200 * time.Millisecond,
 		OnOrder: func(_ context.Context, o *db.Order) { feed(o) },
 	})
 	apiSrv.Start()

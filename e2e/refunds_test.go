@@ -67,7 +67,7 @@ func (s *stack) cardReturns(n int) []cardCase {
 			Channel: workflows.ChannelCardPresent, ClientIP: fmt.Sprintf("198.51.100.%d", i%250), Policy: policy,
 			Order: returns.Order{Number: o.OrderNumber, Currency: "EUR", PlacedAt: placed, Paid: 4000,
 				Lines: []returns.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: 1, UnitPrice: 4000}}},
-			Lines: lines, FiledAt: time.Now().UTC(), CardSendTimeout: 3 * time.Second}
+			Lines: lines, FiledAt: time.Now().UTC(), CardSendTimeout: 3 * time.Second, CardRetryWait: 200 * time.Millisecond}
 		if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReturnWorkflowID(r.ID), TaskQueue: workflows.TaskQueue},
 			workflows.ReturnWorkflow, in); err != nil {
 			s.t.Fatal(err)
@@ -166,7 +166,12 @@ func (s *stack) waitRefundsSettled(cases []cardCase, within time.Duration) map[s
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	s.t.Fatalf("refunds not settled within %s: %v", within, statuses)
+	for _, c := range cases {
+		if st := statuses[c.returnID]; st == string(returns.RefundPending) || st == string(returns.Refunded) {
+			s.t.Logf("return %s stuck in %s: %s", c.returnID, st, s.describeRefund(c.returnID))
+		}
+	}
+	s.t.Fatalf("refunds not settled within %s", within)
 	return nil
 }
 
@@ -312,4 +317,33 @@ func (s *stack) checkNoCardNumbers() {
 			}
 		}
 	}
+}
+
+// describeRefund says where a return's refund stands, for a failing test.
+func (s *stack) describeRefund(returnID string) string {
+	ctx := context.Background()
+	var b strings.Builder
+	refunds, _ := s.db.RefundsOfReturn(ctx, returnID)
+	for _, r := range refunds {
+		fmt.Fprintf(&b, "refund %s %s (%s) workflow %q; ", r.ID, r.Status, r.FailureCode, r.WorkflowID)
+		as, _ := s.db.AttemptsOfRefund(ctx, r.ID)
+		for _, a := range as {
+			fmt.Fprintf(&b, "[%d %s %s/%s %s code=%s rev=%d %q] ", a.N, a.Kind, a.TerminalID, a.STAN, a.State, a.ResponseCode, a.ReversalTries, a.UnknownReason)
+		}
+		if r.WorkflowID != "" {
+			if d, err := s.temporal.DescribeWorkflowExecution(ctx, r.WorkflowID, ""); err == nil {
+				fmt.Fprintf(&b, "child %s, pending activities %d; ", d.GetWorkflowExecutionInfo().GetStatus(), len(d.GetPendingActivities()))
+				for _, pa := range d.GetPendingActivities() {
+					fmt.Fprintf(&b, "{%s attempt %d %s %s} ", pa.GetActivityType().GetName(), pa.GetAttempt(), pa.GetState(), pa.GetLastFailure().GetMessage())
+				}
+			}
+		}
+	}
+	if d, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.ReturnWorkflowID(returnID), ""); err == nil {
+		fmt.Fprintf(&b, "return workflow %s, pending activities %d, children %d", d.GetWorkflowExecutionInfo().GetStatus(), len(d.GetPendingActivities()), len(d.GetPendingChildren()))
+		for _, pa := range d.GetPendingActivities() {
+			fmt.Fprintf(&b, " {%s attempt %d %s}", pa.GetActivityType().GetName(), pa.GetAttempt(), pa.GetLastFailure().GetMessage())
+		}
+	}
+	return b.String()
 }

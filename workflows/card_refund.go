@@ -47,6 +47,10 @@ func cardRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 	})
 	store := storeCtx(ctx)
 	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
+	wait := in.RetryWait
+	if wait <= 0 {
+		wait = DefaultCardRetryWait
+	}
 
 	for n := 1; n <= maxCardAttempts; n++ {
 		var att activities.CardAttempt
@@ -56,7 +60,7 @@ func cardRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 		}).Get(ctx, &att); err != nil {
 			return RefundResult{}, err
 		}
-		out, err := sendAttempt(ctx, once, store, att.AttemptID)
+		out, err := sendAttempt(ctx, once, store, att.AttemptID, wait)
 		if err != nil {
 			return RefundResult{}, err
 		}
@@ -68,7 +72,7 @@ func cardRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 		case activities.CardNotSent:
 			return finishCard(ctx, in, activities.RefundFailed, FailUnreachable)
 		}
-		reversed, err := reverse(ctx, once, store, att.AttemptID)
+		reversed, err := reverse(ctx, once, store, att.AttemptID, wait)
 		if err != nil {
 			return RefundResult{}, err
 		}
@@ -83,8 +87,8 @@ func cardRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 // at all (nothing left, so nothing to reverse). If the send activity itself
 // fails (a worker lost mid-send, a timeout), the attempt row says what
 // happened: still prepared means the message never left.
-func sendAttempt(ctx, once, store workflow.Context, attemptID string) (activities.CardOutcome, error) {
-	wait := 5 * time.Second
+func sendAttempt(ctx, once, store workflow.Context, attemptID string, first time.Duration) (activities.CardOutcome, error) {
+	wait := first
 	deadline := workflow.Now(ctx).Add(notSentFor)
 	for {
 		var out activities.CardOutcome
@@ -99,14 +103,14 @@ func sendAttempt(ctx, once, store workflow.Context, attemptID string) (activitie
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return out, err
 		}
-		wait = min(wait*2, 5*time.Minute)
+		wait = min(wait*2, 12*first)
 	}
 }
 
 // reverse reverses an attempt with an unknown outcome until the acquirer
 // acknowledges (true), or escalates it to finance after maxReversals (false).
-func reverse(ctx, once, store workflow.Context, attemptID string) (bool, error) {
-	wait := 5 * time.Second
+func reverse(ctx, once, store workflow.Context, attemptID string, first time.Duration) (bool, error) {
+	wait := first
 	for try := 0; try < maxReversals; try++ {
 		var out activities.ReversalOutcome
 		err := workflow.ExecuteActivity(once, a.ReverseCardAttempt, activities.ReversalInput{AttemptID: attemptID, Repeat: try > 0}).Get(ctx, &out)
@@ -116,7 +120,7 @@ func reverse(ctx, once, store workflow.Context, attemptID string) (bool, error) 
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return false, err
 		}
-		wait = min(wait*2, 5*time.Minute)
+		wait = min(wait*2, 12*first)
 	}
 	return false, workflow.ExecuteActivity(store, a.EscalateAttempt, attemptID).Get(ctx, nil)
 }

@@ -84,7 +84,14 @@ type ReturnInput struct {
 	// CardSendTimeout bounds the activity that sends one card message; it
 	// is longer than the ISO response timeout (0: DefaultCardSendTimeout).
 	CardSendTimeout time.Duration `json:"card_send_timeout,omitempty"`
+	// CardRetryWait is the first wait before repeating a reversal or
+	// resending a message that never left (0: DefaultCardRetryWait); it
+	// doubles up to 12 times itself.
+	CardRetryWait time.Duration `json:"card_retry_wait,omitempty"`
 }
+
+// DefaultCardRetryWait is the first back-off of card messages.
+const DefaultCardRetryWait = 5 * time.Second
 
 // DefaultCardSendTimeout bounds a card message's activity when the return
 // names none.
@@ -178,6 +185,7 @@ type RefundInput struct {
 	// (retry) who let a card refund go.
 	AuthorisedBy string        `json:"authorised_by,omitempty"`
 	SendTimeout  time.Duration `json:"send_timeout,omitempty"`
+	RetryWait    time.Duration `json:"retry_wait,omitempty"`
 }
 
 // CounterRefundRequest starts a card refund at the counter once the API has

@@ -307,7 +307,7 @@ func (s *returnState) refund(ctx workflow.Context) error {
 	if err := workflow.ExecuteChildWorkflow(cctx, RefundWorkflow, RefundInput{
 		ReturnID: s.in.ReturnID, RefundID: s.refundID, Channel: s.in.Channel, PaymentID: s.in.PaymentID,
 		Amount: s.refundAmount, Currency: s.in.Order.Currency, AuthorisedBy: s.authorisedBy,
-		SendTimeout: s.in.CardSendTimeout,
+		SendTimeout: s.in.CardSendTimeout, RetryWait: s.in.CardRetryWait,
 	}).Get(ctx, &res); err != nil {
 		// The refund's own workflow failed (terminated, a bug): finance
 		// looks at it rather than the return ending in error.
