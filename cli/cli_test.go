@@ -162,20 +162,54 @@ func waitReady(t *testing.T, p *proc, base string, want func(int, readiness) boo
 
 func ready(code int, _ readiness) bool { return code == http.StatusOK }
 
+// started waits until p answers on base, or reports false if it exited
+// because a port was taken.
+func started(p *proc, base string) bool {
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			return !strings.Contains(p.output(), "address already in use")
+		default:
+		}
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return true
+}
+
 const otpSecret = "test-otp-secret-0123456789abcdef0123"
 
 func TestDevRunsEverythingSurvivesRestartAndStopsOnSIGINT(t *testing.T) {
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			dir := t.TempDir()
-			httpAddr, temporalAddr := freeAddr(t), freeAddr(t)
-			vars := map[string]string{"REBOUND_TEMPORAL_ADDRESS": temporalAddr, "REBOUND_GATEWAY_ADDR": freeAddr(t)}
+			dbURL := ""
 			if e.Name != "sqlite" {
-				vars["REBOUND_DATABASE_URL"] = e.URL(t)
+				dbURL = e.URL(t)
 			}
-			args := []string{"dev", "--http-addr", httpAddr, "--data-dir", filepath.Join(dir, "state")}
-
-			first := start(t, dir, vars, args...)
+			// Every port is the test's own; a port taken between choosing it
+			// and binding it (another package's test) means choosing again.
+			var first *proc
+			var httpAddr, temporalAddr string
+			var vars map[string]string
+			var args []string
+			for try := 0; ; try++ {
+				httpAddr, temporalAddr = freeAddr(t), freeAddr(t)
+				vars = map[string]string{"REBOUND_TEMPORAL_ADDRESS": temporalAddr, "REBOUND_GATEWAY_ADDR": freeAddr(t),
+					"REBOUND_ACQUIRER_ADDR": freeAddr(t), "REBOUND_ACQUIRER_ADMIN_ADDR": freeAddr(t)}
+				if dbURL != "" {
+					vars["REBOUND_DATABASE_URL"] = dbURL
+				}
+				args = []string{"dev", "--http-addr", httpAddr, "--data-dir", filepath.Join(dir, "state")}
+				first = start(t, dir, vars, args...)
+				if started(first, "http://"+httpAddr) || try == 2 {
+					break
+				}
+			}
 			waitReady(t, first, "http://"+httpAddr, ready)
 			out := first.output()
 			for _, want := range []string{"http://" + httpAddr, temporalAddr, "schema version"} {
