@@ -9,6 +9,7 @@ import (
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/workflows"
 )
 
 // toCounter brings a card-present in-store return to refund_pending and
@@ -150,6 +151,8 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 		t.Fatalf("%d live refunds, %d requests; want exactly one", live, s.acquirer.Stats().Requests)
 	}
 	s.checkSecrets(id, demoPassword, "fp_secret_card_token_42")
+	recordHistory(t, s, id, "return_card_counter_v2")
+	recordWorkflow(t, s, workflows.RefundWorkflowID(id, 1), "refund_card_v2")
 }
 
 func (s *stack) merchantIDPtr() []string { return []string{s.merchantID()} }

@@ -16,12 +16,17 @@ import (
 // REBOUND_RECORD_HISTORY names (the workflows package's testdata), so that
 // its replay test guards later changes to the workflow.
 func recordHistory(t *testing.T, s *stack, returnID, name string) {
+	recordWorkflow(t, s, workflows.ReturnWorkflowID(returnID), name)
+}
+
+// recordWorkflow writes one workflow's history as name.json.
+func recordWorkflow(t *testing.T, s *stack, workflowID, name string) {
 	dir := os.Getenv("REBOUND_RECORD_HISTORY")
 	if dir == "" {
 		return
 	}
 	path := filepath.Join(dir, name+".json")
-	it := s.temporal.GetWorkflowHistory(context.Background(), workflows.ReturnWorkflowID(returnID), "", false, 0)
+	it := s.temporal.GetWorkflowHistory(context.Background(), workflowID, "", false, 0)
 	h := &history.History{}
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -37,5 +42,5 @@ func recordHistory(t *testing.T, s *stack, returnID, name string) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("history of %s written to %s", returnID, path)
+	t.Logf("history of %s written to %s", workflowID, path)
 }
