@@ -44,6 +44,8 @@ type Activities struct {
 	// POS sends card messages to the acquirer; Cutoff is its batch cut-off.
 	POS    Acquirer
 	Cutoff time.Duration
+	// Signal tells returns they were settled.
+	Signal Signaller
 }
 
 func (a *Activities) now() time.Time {

@@ -219,3 +219,18 @@ type ReversalOutcome struct {
 	Acknowledged bool   `json:"acknowledged"`
 	ResponseCode string `json:"response_code,omitempty"`
 }
+
+// ReconcileResult is what a settlement file's reconciliation found.
+type ReconcileResult struct {
+	Matched        int64 `json:"matched"`
+	Unexpected     int64 `json:"unexpected"`
+	AmountMismatch int64 `json:"amount_mismatch"`
+	Missing        int64 `json:"missing"`
+	Ignored        int64 `json:"ignored"`
+}
+
+// SettlePage asks to signal the returns a file settled, after a return id.
+type SettlePage struct {
+	FileID string `json:"file_id"`
+	After  string `json:"after"`
+}

@@ -31,8 +31,10 @@ type Deps struct {
 	Metrics *Metrics
 	// Ready lists the checks behind /readyz.
 	Ready []Check
-	// RequestTimeout bounds ordinary routes.
+	// RequestTimeout bounds ordinary routes; UploadTimeout the routes that
+	// stream large bodies (settlement files, exports).
 	RequestTimeout time.Duration
+	UploadTimeout  time.Duration
 
 	DB       *db.DB
 	Temporal Temporal
@@ -79,6 +81,7 @@ func NewHandler(deps Deps) http.Handler {
 	s.routesMerchant(v1)
 	s.routesMerchantAdmin(v1)
 	s.routesCards(r.Group("/v1"))
+	s.routesFinance(r.Group("/v1"))
 	s.routesCarrier(v1)
 	s.routesGateway(v1)
 	if s.deps.Dev {
@@ -104,6 +107,9 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	}
 	if deps.RequestTimeout <= 0 {
 		deps.RequestTimeout = 30 * time.Second
+	}
+	if deps.UploadTimeout <= 0 {
+		deps.UploadTimeout = 30 * time.Minute
 	}
 	s := &server{deps: deps, log: deps.Logger}
 

@@ -121,7 +121,7 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	metrics := api.NewMetrics()
-	acts := newActivities(&dcfg, d, log, metrics.Registry)
+	acts := newActivities(&dcfg, d, c, log, metrics.Registry)
 	posClient, err := newAcquirerClient(gctx, g, cfg, acts, log)
 	if err != nil {
 		return err

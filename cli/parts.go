@@ -144,8 +144,9 @@ func newSender(cfg *config.Config) notify.Sender {
 }
 
 // newActivities builds the lifecycle activities.
-func newActivities(cfg *config.Config, d *db.DB, log *slog.Logger, reg prometheus.Registerer) *activities.Activities {
+func newActivities(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, reg prometheus.Registerer) *activities.Activities {
 	return &activities.Activities{
+		Signal:        c,
 		DB:            d,
 		Sender:        newSender(cfg),
 		Carrier:       shipping.Simulated{},

@@ -30,7 +30,7 @@ func TestREADMEDocumentsCommandsAndEveryVariable(t *testing.T) {
 		documented = append(documented, m[1])
 	}
 	if !slices.Equal(documented, config.Names()) {
-		t.Errorf("README's configuration table lists\n%v\nbut Rebound reads\n%v", documented, config.Names())
+		t.Errorf("README's configuration table lists\n%v\nbut Rebound reads\n%v\n(go run ./scripts/configtable prints the table)", documented, config.Names())
 	}
 	ci, err := os.ReadFile("../.ci/run")
 	if err != nil {

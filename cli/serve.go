@@ -70,7 +70,7 @@ func runWorker(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	metrics := api.NewMetrics()
-	acts := newActivities(cfg, d, log, metrics.Registry)
+	acts := newActivities(cfg, d, c, log, metrics.Registry)
 	g, gctx := errgroup.WithContext(ctx)
 	posClient, err := newAcquirerClient(gctx, g, cfg, acts, log)
 	if err != nil {

@@ -39,6 +39,7 @@ type Config struct {
 	HTTPReadHeaderTimeout time.Duration
 	HTTPIdleTimeout       time.Duration
 	HTTPRequestTimeout    time.Duration
+	HTTPUploadTimeout     time.Duration
 	ShutdownTimeout       time.Duration
 	TrustedProxies        []string
 
@@ -109,6 +110,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.HTTPReadHeaderTimeout = r.duration("REBOUND_HTTP_READ_HEADER_TIMEOUT", 5*time.Second, time.Second, 5*time.Minute)
 	c.HTTPIdleTimeout = r.duration("REBOUND_HTTP_IDLE_TIMEOUT", 120*time.Second, time.Second, time.Hour)
 	c.HTTPRequestTimeout = r.duration("REBOUND_HTTP_REQUEST_TIMEOUT", 30*time.Second, time.Second, 10*time.Minute)
+	c.HTTPUploadTimeout = r.duration("REBOUND_HTTP_UPLOAD_TIMEOUT", 30*time.Minute, time.Minute, 24*time.Hour)
 	c.TrustedProxies = r.proxies("REBOUND_TRUSTED_PROXIES")
 	c.ShutdownTimeout = r.duration("REBOUND_SHUTDOWN_TIMEOUT", 8*time.Second, time.Second, 10*time.Second)
 

@@ -17,6 +17,7 @@ var Vars = []Var{
 	{"REBOUND_HTTP_READ_HEADER_TIMEOUT", "5s", "Time allowed to read a request's headers."},
 	{"REBOUND_HTTP_IDLE_TIMEOUT", "120s", "Time a keep-alive connection may stay idle."},
 	{"REBOUND_HTTP_REQUEST_TIMEOUT", "30s", "Deadline of an ordinary API request (upload and export routes set their own)."},
+	{"REBOUND_HTTP_UPLOAD_TIMEOUT", "30m", "Deadline of routes that stream large bodies: settlement uploads, CSV exports."},
 	{"REBOUND_TRUSTED_PROXIES", "", "Comma-separated addresses or CIDRs of the proxies in front of the API, whose X-Forwarded-For is believed (for per-address limits and the audit log's origin)."},
 	{"REBOUND_SHUTDOWN_TIMEOUT", "8s", "Time allowed to drain HTTP requests and stop the worker on SIGINT/SIGTERM (at most 10s)."},
 	{"REBOUND_DATABASE_URL", "sqlite:.rebound/rebound.db in dev, else required", "postgres://user:pass@host:5432/db?sslmode=disable, or sqlite:path/to/file.db."},

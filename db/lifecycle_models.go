@@ -73,6 +73,8 @@ type RefundAttempt struct {
 	ReversalCode     string
 	LateResponseCode string
 	LateAt           *time.Time
+	TransmittedDay   string
+	SettledFileID    *string
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }
@@ -198,6 +200,8 @@ type WorkItem struct {
 	ReturnID   *string
 	RefundID   *string
 	AttemptID  *string
+	FileID     *string
+	ItemLine   *int64
 	Summary    string
 	Status     string
 	Resolution string

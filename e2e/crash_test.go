@@ -39,7 +39,7 @@ func (s *stack) workerEnv(t *testing.T) []string {
 	}
 	return append(env,
 		"REBOUND_DATABASE_URL="+s.dbURL,
-		"REBOUND_TEMPORAL_ADDRESS="+temporal.HostPort(),
+		"REBOUND_TEMPORAL_ADDRESS="+temporalSrv.HostPort(),
 		"REBOUND_TEMPORAL_NAMESPACE="+s.ns,
 		"REBOUND_ACQUIRER_ADDR="+s.acquirer.Addr(),
 		"REBOUND_ACQUIRER_TIMEOUT="+isoTimeout.String(),
@@ -80,11 +80,12 @@ func (w *workerProc) kill() {
 }
 
 func TestCrash50RefundsWhileTheWorkerIsKilled(t *testing.T) {
-	s := newStackWith(t, lastEngine(t), true)
+	e := lastEngine(t)
+	s := newStackWith(t, e, true)
 	w := &workerProc{t: t, env: s.workerEnv(t)}
 	w.start()
 	t.Cleanup(w.kill)
-	cases := s.cardReturns(50)
+	cases := s.cardReturns(heavy(e, 50))
 
 	// Slow answers (still within the ISO timeout) widen the window between
 	// a message leaving and its answer being recorded.

@@ -43,8 +43,8 @@ import (
 // One Temporal server for the package; each stack takes a namespace of its
 // own, so parallel tests never pick up each other's tasks.
 var (
-	temporal   *devstack.Server
-	namespaces = make(chan string, 16)
+	temporalSrv *devstack.Server
+	namespaces  = make(chan string, 16)
 )
 
 // asBinary makes the test binary run the rebound command line instead of
@@ -67,7 +67,7 @@ func TestMain(m *testing.M) {
 	for _, n := range names {
 		namespaces <- n
 	}
-	temporal = srv
+	temporalSrv = srv
 	code := m.Run()
 	_ = srv.Stop()
 	os.Exit(code)
@@ -141,7 +141,7 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.Dial(client.Options{HostPort: temporal.HostPort(), Namespace: ns,
+	c, err := client.Dial(client.Options{HostPort: temporalSrv.HostPort(), Namespace: ns,
 		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +191,7 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 			DB: d, Sender: notify.Router{Email: notify.Discard{}, SMS: notify.Discard{}, Webhook: notify.NewWebhook(nil)},
 			Carrier: shipping.Simulated{}, Gateway: payments.NewClient(gwSrv.URL, "gw-key", nil),
 			OTPSecret: []byte(otpSecret), KeepSensitive: true, PublicURL: url,
-			Metrics: activities.NewMetrics(metrics.Registry), Logger: log,
+			Metrics: activities.NewMetrics(metrics.Registry), Logger: log, Signal: c,
 		}
 		pc, err := pos.NewClient(pos.ClientConfig{Addr: acq.Addr(), SendTimeout: isoTimeout,
 			OnLate: activities.LateResponses{DB: d, Logger: log}.Record, Logger: log})

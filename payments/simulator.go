@@ -1,6 +1,7 @@
 package payments
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
@@ -52,7 +53,8 @@ type Stats struct {
 }
 
 // Simulator is an in-memory payment gateway: an http.Handler serving POST /v1/refunds,
-// GET /v1/refunds/{id} and POST /admin/payments. It is safe for concurrent use.
+// GET /v1/refunds/{id}, POST /admin/payments and GET /admin/report?date=YYYY-MM-DD (the daily
+// report as CSV). It is safe for concurrent use.
 type Simulator struct {
 	cfg     SimulatorConfig
 	mux     *http.ServeMux
@@ -67,7 +69,8 @@ type Simulator struct {
 	payments    map[string]Payment
 	reserved    map[string]int64 // payment id -> sum of its pending and succeeded refunds
 	refunds     map[string]*Refund
-	order       []string // refund ids in creation order
+	settledAt   map[string]time.Time // refund id -> when it reached its final status
+	order       []string             // refund ids in creation order
 	idempotency map[string]idempotentAnswer
 	stats       Stats
 }
@@ -91,6 +94,7 @@ func NewSimulator(cfg SimulatorConfig) *Simulator {
 		payments:    map[string]Payment{},
 		reserved:    map[string]int64{},
 		refunds:     map[string]*Refund{},
+		settledAt:   map[string]time.Time{},
 		idempotency: map[string]idempotentAnswer{},
 	}
 	if s.webhook == nil {
@@ -99,6 +103,7 @@ func NewSimulator(cfg SimulatorConfig) *Simulator {
 	s.mux.Handle("POST /v1/refunds", s.authorized(s.handleCreateRefund))
 	s.mux.Handle("GET /v1/refunds/{id}", s.authorized(s.handleGetRefund))
 	s.mux.Handle("POST /admin/payments", s.authorized(s.handleAddPayment))
+	s.mux.Handle("GET /admin/report", s.authorized(s.handleReport))
 	return s
 }
 
@@ -127,6 +132,8 @@ func (s *Simulator) addPayment(p Payment) (added bool, err error) {
 	switch {
 	case p.ID == "":
 		return false, &APIError{http.StatusBadRequest, "id_required", "payment id is required"}
+	case !validReportID(p.ID):
+		return false, &APIError{http.StatusBadRequest, "id_invalid", "payment id must be up to 255 characters without control characters"}
 	case p.Amount <= 0:
 		return false, &APIError{http.StatusBadRequest, "amount_invalid", "amount must be > 0 minor units"}
 	case !validCurrency(p.Currency):
@@ -153,6 +160,27 @@ func (s *Simulator) Refunds() []Refund {
 		out = append(out, *s.refunds[id])
 	}
 	return out
+}
+
+// Report returns the daily report of the UTC day of date: the refunds that reached their final
+// status (succeeded or failed) that day, in creation order. Pending refunds are not in any report.
+func (s *Simulator) Report(date time.Time) []ReportItem {
+	day := reportDay(date)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var items []ReportItem
+	for _, id := range s.order {
+		at, ok := s.settledAt[id]
+		if !ok || !reportDay(at).Equal(day) {
+			continue
+		}
+		ref := s.refunds[id]
+		items = append(items, ReportItem{
+			Date: day, RefundID: ref.ID, PaymentID: ref.PaymentID, Reference: ref.Reference,
+			Amount: ref.Amount, Currency: ref.Currency, Status: ref.Status, FailureCode: ref.FailureCode,
+		})
+	}
+	return items
 }
 
 // Stats returns the counters as they are now.
@@ -189,6 +217,7 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 		return 0, nil, &APIError{http.StatusBadRequest, "currency_mismatch", fmt.Sprintf("payment %s is in %s", p.ID, p.Currency)}
 	}
 
+	now := time.Now().UTC()
 	ref := &Refund{
 		ID:        newID("re_"),
 		PaymentID: req.PaymentID,
@@ -196,7 +225,7 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 		Currency:  req.Currency,
 		Status:    StatusPending,
 		Reference: req.Reference,
-		CreatedAt: time.Now().UTC(),
+		CreatedAt: now,
 	}
 	s.refunds[ref.ID] = ref
 	s.order = append(s.order, ref.ID)
@@ -204,10 +233,10 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 	switch {
 	case req.Amount > p.Amount-s.reserved[p.ID]:
 		ref.Status, ref.FailureCode = StatusFailed, failureExceedsRefundable
-		s.finishedLocked(ref)
+		s.finishedLocked(ref, now)
 	case s.cfg.SettleDelay == 0:
 		s.reserved[p.ID] += ref.Amount
-		s.settleLocked(ref)
+		s.settleLocked(ref, now)
 	default:
 		s.reserved[p.ID] += ref.Amount
 		s.goLocked(func(ctx context.Context) { s.settleAfter(ctx, ref.ID) })
@@ -229,6 +258,8 @@ func validateRefund(req RefundRequest) error {
 		return &APIError{http.StatusBadRequest, "amount_invalid", "amount must be > 0 minor units"}
 	case !validCurrency(req.Currency):
 		return &APIError{http.StatusBadRequest, "currency_invalid", "currency must be 3 upper-case letters (ISO 4217)"}
+	case !validReference(req.Reference):
+		return &APIError{http.StatusBadRequest, "reference_invalid", "reference must be up to 255 bytes without a carriage return"}
 	}
 	return nil
 }
@@ -257,13 +288,13 @@ func (s *Simulator) settleAfter(ctx context.Context, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.closed {
-		s.settleLocked(s.refunds[id])
+		s.settleLocked(s.refunds[id], time.Now().UTC())
 	}
 }
 
-// settleLocked moves a pending refund to its final status: failed with card_closed for payments
-// whose id starts with "pay_fail", succeeded otherwise.
-func (s *Simulator) settleLocked(ref *Refund) {
+// settleLocked moves a pending refund to its final status at time at: failed with card_closed for
+// payments whose id starts with "pay_fail", succeeded otherwise.
+func (s *Simulator) settleLocked(ref *Refund, at time.Time) {
 	if ref.Status != StatusPending {
 		return
 	}
@@ -273,11 +304,12 @@ func (s *Simulator) settleLocked(ref *Refund) {
 	} else {
 		ref.Status = StatusSucceeded
 	}
-	s.finishedLocked(ref)
+	s.finishedLocked(ref, at)
 }
 
-// finishedLocked counts a refund that has reached its final status and sends its webhook.
-func (s *Simulator) finishedLocked(ref *Refund) {
+// finishedLocked records when a refund reached its final status, counts it and sends its webhook.
+func (s *Simulator) finishedLocked(ref *Refund, at time.Time) {
+	s.settledAt[ref.ID] = at
 	typ := EventRefundSucceeded
 	if ref.Status == StatusSucceeded {
 		s.stats.Succeeded++
@@ -386,6 +418,23 @@ func (s *Simulator) handleAddPayment(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, p)
+}
+
+func (s *Simulator) handleReport(w http.ResponseWriter, r *http.Request) {
+	date, err := time.Parse(time.DateOnly, r.URL.Query().Get("date"))
+	if err != nil {
+		writeError(w, &APIError{http.StatusBadRequest, "date_invalid", "date must be a day YYYY-MM-DD"})
+		return
+	}
+	var buf bytes.Buffer
+	if err := WriteReport(&buf, s.Report(date)); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="gateway-report-%s.csv"`, date.Format(time.DateOnly)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
 }
 
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {

@@ -40,6 +40,7 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflow(workflows.ReturnWorkflow)
 	w.RegisterWorkflow(workflows.RefundWorkflow)
 	w.RegisterWorkflow(workflows.DeliverWorkflow)
+	w.RegisterWorkflow(workflows.ReconciliationWorkflow)
 	w.RegisterActivity(acts)
 }
 

@@ -1,0 +1,120 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/returns"
+)
+
+// Signaller is the part of the Temporal client that tells returns they
+// were settled.
+type Signaller interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// The names the activities share with the workflows' contract, which this
+// package cannot import.
+const (
+	returnWorkflowPrefix = "return/"
+	signalSettled        = "settled"
+)
+
+// MatchSettlement reconciles a file set-wise in the database and counts
+// what it found: matched rows, unexpected ones, amount mismatches, and
+// refunds missing at the acquirer although their overdue window (the
+// merchant's policy) has passed. Running it again changes nothing.
+func (a *Activities) MatchSettlement(ctx context.Context, fileID string) (ReconcileResult, error) {
+	f, err := a.DB.SettlementFileByID(ctx, fileID)
+	if err != nil {
+		return ReconcileResult{}, err
+	}
+	if err := a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"status": db.FileReconciling}); err != nil {
+		return ReconcileResult{}, err
+	}
+	if err := a.DB.MatchSettlementFile(ctx, f); err != nil {
+		return ReconcileResult{}, err
+	}
+	m, err := a.DB.MerchantByID(ctx, f.MerchantID)
+	if err != nil {
+		return ReconcileResult{}, err
+	}
+	policy, err := returns.ParsePolicy(m.Policy)
+	if err != nil {
+		return ReconcileResult{}, err
+	}
+	last, err := time.Parse("2006-01-02", f.LastDay)
+	if err != nil {
+		last = a.now()
+	}
+	if _, err := a.DB.RecordMissing(ctx, f, last.Add(-policy.SettlementOverdue.D()).Format("2006-01-02")); err != nil {
+		return ReconcileResult{}, err
+	}
+	counts, err := a.DB.CountResults(ctx, f.ID)
+	if err != nil {
+		return ReconcileResult{}, err
+	}
+	findings, err := a.DB.Findings(ctx, f.ID)
+	if err != nil {
+		return ReconcileResult{}, err
+	}
+	res := ReconcileResult{Matched: counts[db.ResultMatched], Unexpected: counts[db.ResultUnexpected],
+		AmountMismatch: counts[db.ResultAmountMismatch], Ignored: counts[db.ResultIgnored], Missing: int64(len(findings))}
+	err = a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"matched": res.Matched, "unexpected": res.Unexpected,
+		"amount_mismatch": res.AmountMismatch, "ignored": res.Ignored, "missing": res.Missing})
+	return res, err
+}
+
+// settlePage is how many returns one page signals.
+const settlePage = 500
+
+// SettleReturns signals every return a file settled, page by page. It
+// heartbeats the last return signalled, so a retry after a crash resumes
+// from there; a signal repeated to a return changes nothing.
+func (a *Activities) SettleReturns(ctx context.Context, in SettlePage) (int, error) {
+	after := in.After
+	if activity.HasHeartbeatDetails(ctx) {
+		var last string
+		if err := activity.GetHeartbeatDetails(ctx, &last); err == nil && last > after {
+			after = last
+		}
+	}
+	signalled := 0
+	for {
+		ids, err := a.DB.MatchedReturns(ctx, in.FileID, after, settlePage)
+		if err != nil {
+			return signalled, err
+		}
+		for _, id := range ids {
+			err := a.Signal.SignalWorkflow(ctx, returnWorkflowPrefix+id, "", signalSettled, nil)
+			var nf *serviceerror.NotFound
+			if err != nil && !errors.As(err, &nf) { // an ended return needs nothing
+				return signalled, err
+			}
+			signalled++
+		}
+		if len(ids) == 0 {
+			return signalled, nil
+		}
+		after = ids[len(ids)-1]
+		activity.RecordHeartbeat(ctx, after)
+	}
+}
+
+// FinishReconciliation files work items for the discrepancies and marks
+// the file reconciled.
+func (a *Activities) FinishReconciliation(ctx context.Context, fileID string) error {
+	f, err := a.DB.SettlementFileByID(ctx, fileID)
+	if err != nil {
+		return err
+	}
+	if err := a.DB.OpenSettlementWorkItems(ctx, f); err != nil {
+		return err
+	}
+	return a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"status": db.FileReconciled, "reconciled_at": a.now()})
+}

@@ -1,0 +1,425 @@
+package api
+
+import (
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/rebound-returns/rebound/db"
+)
+
+// Finance follows every refund: lists with CSV export, a summary, each
+// refund with its attempts, and the work items reconciliation opens.
+
+func (s *server) routesFinance(r *gin.RouterGroup) {
+	roles := []string{"finance", "admin", "operator"}
+	g := r.Group("/finance", s.staffOnly(roles...))
+	g.GET("/refunds/summary", deadline(s.deps.RequestTimeout), s.handle(s.refundSummary))
+	g.GET("/refunds/:refund_id", deadline(s.deps.RequestTimeout), s.handle(s.refundDetail))
+	// An export streams for as long as it takes.
+	g.GET("/refunds", deadline(s.deps.UploadTimeout), s.handle(s.listRefunds))
+	g.GET("/work-items", deadline(s.deps.RequestTimeout), s.handle(s.listWorkItems))
+	g.POST("/work-items/:item_id/resolve", deadline(s.deps.RequestTimeout), s.audited("work_item.resolve", s.resolveWorkItem))
+	s.routesSettlement(g, roles)
+}
+
+// financeScope is the merchant whose money the caller may see: their own,
+// or for an operator the ?merchant= named (all when none).
+func (s *server) financeScope(c *gin.Context) (string, error) {
+	p := principalOf(c)
+	if p.Role != "operator" {
+		if slug := c.Query("merchant"); slug != "" {
+			return "", Invalid(FieldError{"merchant", "only operators choose a merchant"})
+		}
+		return p.MerchantID, nil
+	}
+	slug := c.Query("merchant")
+	if slug == "" {
+		return "", nil
+	}
+	m, err := s.deps.DB.MerchantBySlug(c.Request.Context(), slug)
+	if errors.Is(err, db.ErrNotFound) {
+		return "", Invalid(FieldError{"merchant", "no such merchant"})
+	}
+	if err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
+
+type refundListItem struct {
+	ID           string     `json:"id"`
+	ReturnID     string     `json:"return_id"`
+	Merchant     string     `json:"merchant"`
+	OrderNumber  string     `json:"order_number"`
+	Channel      string     `json:"channel"`
+	Amount       int64      `json:"amount"`
+	Shipping     int64      `json:"shipping"`
+	Currency     string     `json:"currency"`
+	Status       string     `json:"status"`
+	FailureCode  string     `json:"failure_code,omitempty"`
+	AuthorisedBy string     `json:"authorised_by,omitempty"`
+	Attempts     int        `json:"attempts"`
+	CreatedAt    time.Time  `json:"created_at"`
+	FinishedAt   *time.Time `json:"finished_at,omitempty"`
+}
+
+func toListItem(r db.RefundRow) refundListItem {
+	return refundListItem{ID: r.ID, ReturnID: r.ReturnID, Merchant: r.MerchantSlug, OrderNumber: r.OrderNumber, Channel: r.Channel,
+		Amount: r.Amount, Shipping: r.ShippingAmount, Currency: r.Currency, Status: r.Status, FailureCode: r.FailureCode,
+		AuthorisedBy: r.AuthorisedBy, Attempts: r.Attempts, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
+}
+
+var refundCSVHeader = []string{"id", "return_id", "merchant", "order_number", "channel", "amount", "shipping", "currency",
+	"status", "failure_code", "authorised_by", "attempts", "created_at", "finished_at"}
+
+func (it refundListItem) record() []string {
+	finished := ""
+	if it.FinishedAt != nil {
+		finished = it.FinishedAt.UTC().Format(time.RFC3339)
+	}
+	return []string{it.ID, it.ReturnID, it.Merchant, it.OrderNumber, it.Channel, strconv.FormatInt(it.Amount, 10),
+		strconv.FormatInt(it.Shipping, 10), it.Currency, it.Status, it.FailureCode, it.AuthorisedBy, strconv.Itoa(it.Attempts),
+		it.CreatedAt.UTC().Format(time.RFC3339), finished}
+}
+
+// refundFilter reads the list's query.
+func (s *server) refundFilter(c *gin.Context) (db.RefundFilter, error) {
+	merchantID, err := s.financeScope(c)
+	if err != nil {
+		return db.RefundFilter{}, err
+	}
+	f := db.RefundFilter{MerchantID: merchantID, Limit: 100, Channel: c.Query("channel"), Sort: db.RefundSort(c.DefaultQuery("sort", string(db.SortNewest)))}
+	var errs []FieldError
+	for _, st := range strings.Split(c.Query("status"), ",") {
+		switch st {
+		case "":
+		case db.RefundPending, db.RefundSucceeded, db.RefundFailed:
+			f.Statuses = append(f.Statuses, st)
+		default:
+			errs = append(errs, FieldError{"status", "must be pending, succeeded or failed"})
+		}
+	}
+	if f.Channel != "" && f.Channel != db.ChannelCardPresent && f.Channel != db.ChannelOnline {
+		errs = append(errs, FieldError{"channel", "must be card_present or online"})
+	}
+	switch f.Sort {
+	case db.SortNewest, db.SortOldest, db.SortAmountAsc, db.SortAmountDesc:
+	default:
+		errs = append(errs, FieldError{"sort", "must be newest, oldest, amount_desc or amount_asc"})
+	}
+	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
+		if v := c.Query(name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				errs = append(errs, FieldError{name, "must be a date such as 2026-11-26"})
+			}
+			*dst = t
+		}
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.Add(24 * time.Hour) // to is inclusive
+	}
+	for name, dst := range map[string]**int64{"min_amount": &f.MinAmount, "max_amount": &f.MaxAmount} {
+		if v := c.Query(name); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				errs = append(errs, FieldError{name, "must be a whole number of minor units"})
+			}
+			*dst = &n
+		}
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			errs = append(errs, FieldError{"limit", "must be from 1 to 1000"})
+		}
+		f.Limit = n
+	}
+	if v := c.Query("cursor"); v != "" {
+		var cur db.RefundCursor
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || json.Unmarshal(b, &cur) != nil || cur.ID == "" {
+			errs = append(errs, FieldError{"cursor", "is not a cursor from this list"})
+		}
+		f.After = &cur
+	}
+	if len(errs) > 0 {
+		return f, Invalid(sortFields(errs)...)
+	}
+	return f, nil
+}
+
+func cursorOf(r db.RefundRow) string {
+	b, _ := json.Marshal(db.RefundCursor{CreatedAt: r.CreatedAt, Amount: r.Amount, ID: r.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// listRefunds answers a page of refunds, or with Accept: text/csv streams
+// every refund the filter selects, however many.
+func (s *server) listRefunds(c *gin.Context) error {
+	f, err := s.refundFilter(c)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(c.GetHeader("Accept"), "text/csv") {
+		return s.exportRefunds(c, f)
+	}
+	rows, err := s.deps.DB.ListRefunds(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	items := make([]refundListItem, 0, len(rows))
+	for _, r := range rows {
+		items = append(items, toListItem(r))
+	}
+	out := gin.H{"items": items, "next_cursor": nil}
+	if len(rows) == f.Limit {
+		out["next_cursor"] = cursorOf(rows[len(rows)-1])
+	}
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+func (s *server) exportRefunds(c *gin.Context, f db.RefundFilter) error {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="refunds.csv"`)
+	c.Status(http.StatusOK)
+	w := csv.NewWriter(c.Writer)
+	if err := w.Write(refundCSVHeader); err != nil {
+		return err
+	}
+	f.Limit = 1000
+	for {
+		rows, err := s.deps.DB.ListRefunds(c.Request.Context(), f)
+		if err != nil {
+			// The header is out: the best left is to end the body short.
+			s.log.Error("refund export cut short", "err", err)
+			c.Abort()
+			return nil
+		}
+		for _, r := range rows {
+			if err := w.Write(toListItem(r).record()); err != nil {
+				return nil // the client went away
+			}
+		}
+		w.Flush()
+		c.Writer.Flush()
+		if len(rows) < f.Limit {
+			return w.Error()
+		}
+		last := rows[len(rows)-1]
+		f.After = &db.RefundCursor{CreatedAt: last.CreatedAt, Amount: last.Amount, ID: last.ID}
+	}
+}
+
+func (s *server) refundSummary(c *gin.Context) error {
+	merchantID, err := s.financeScope(c)
+	if err != nil {
+		return err
+	}
+	var from, to time.Time
+	var errs []FieldError
+	if v := c.Query("from"); v != "" {
+		if from, err = time.Parse("2006-01-02", v); err != nil {
+			errs = append(errs, FieldError{"from", "must be a date such as 2026-11-26"})
+		}
+	}
+	if v := c.Query("to"); v != "" {
+		if to, err = time.Parse("2006-01-02", v); err != nil {
+			errs = append(errs, FieldError{"to", "must be a date such as 2026-11-26"})
+		}
+		to = to.Add(24 * time.Hour)
+	}
+	if len(errs) > 0 {
+		return Invalid(errs...)
+	}
+	rows, err := s.deps.DB.RefundSummary(c.Request.Context(), merchantID, from, to)
+	if err != nil {
+		return err
+	}
+	type total struct {
+		Status   string `json:"status"`
+		Currency string `json:"currency"`
+		Count    int64  `json:"count"`
+		Amount   int64  `json:"amount"`
+	}
+	totals := map[string]*total{}
+	var order []string
+	for _, r := range rows {
+		k := r.Status + "/" + r.Currency
+		if totals[k] == nil {
+			totals[k] = &total{Status: r.Status, Currency: r.Currency}
+			order = append(order, k)
+		}
+		totals[k].Count += r.Count
+		totals[k].Amount += r.Amount
+	}
+	byStatus := make([]total, 0, len(order))
+	for _, k := range order {
+		byStatus = append(byStatus, *totals[k])
+	}
+	if rows == nil {
+		rows = []db.SummaryRow{}
+	}
+	c.JSON(http.StatusOK, gin.H{"rows": rows, "totals": byStatus})
+	return nil
+}
+
+type attemptView struct {
+	N                int        `json:"n"`
+	Kind             string     `json:"kind"`
+	State            string     `json:"state"`
+	Amount           int64      `json:"amount"`
+	TerminalID       string     `json:"terminal_id,omitempty"`
+	STAN             string     `json:"stan,omitempty"`
+	RRN              string     `json:"rrn,omitempty"`
+	ApprovalCode     string     `json:"approval_code,omitempty"`
+	ResponseCode     string     `json:"response_code,omitempty"`
+	GatewayRefundID  string     `json:"gateway_refund_id,omitempty"`
+	UnknownReason    string     `json:"unknown_reason,omitempty"`
+	ReversalTries    int        `json:"reversal_tries,omitempty"`
+	ReversalCode     string     `json:"reversal_code,omitempty"`
+	LateResponseCode string     `json:"late_response_code,omitempty"`
+	TransmittedAt    *time.Time `json:"transmitted_at,omitempty"`
+	Settled          bool       `json:"settled"`
+	CreatedAt        time.Time  `json:"created_at"`
+}
+
+// refundDetail shows a refund with every attempt: STAN, RRN, codes,
+// reversals and who authorised it.
+func (s *server) refundDetail(c *gin.Context) error {
+	id := c.Param("refund_id")
+	notFound := NewProblem(http.StatusNotFound, "not-found", "no such refund")
+	if _, err := uuid.Parse(id); err != nil {
+		return notFound
+	}
+	ctx := c.Request.Context()
+	ref, err := s.deps.DB.RefundByID(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	if p := principalOf(c); p.Role != "operator" && p.MerchantID != ref.MerchantID {
+		return notFound
+	}
+	attempts, err := s.deps.DB.AttemptsOfRefund(ctx, ref.ID)
+	if err != nil {
+		return err
+	}
+	views := make([]attemptView, 0, len(attempts))
+	for _, a := range attempts {
+		views = append(views, attemptView{N: a.N, Kind: a.Kind, State: a.State, Amount: a.Amount, TerminalID: a.TerminalID, STAN: a.STAN,
+			RRN: a.RRN, ApprovalCode: a.ApprovalCode, ResponseCode: a.ResponseCode, GatewayRefundID: a.GatewayRefundID,
+			UnknownReason: a.UnknownReason, ReversalTries: a.ReversalTries, ReversalCode: a.ReversalCode, LateResponseCode: a.LateResponseCode,
+			TransmittedAt: a.TransmittedAt, Settled: a.SettledFileID != nil, CreatedAt: a.CreatedAt})
+	}
+	c.JSON(http.StatusOK, gin.H{"id": ref.ID, "return_id": ref.ReturnID, "channel": ref.Channel, "amount": ref.Amount,
+		"shipping": ref.ShippingAmount, "currency": ref.Currency, "status": ref.Status, "failure_code": ref.FailureCode,
+		"authorised_by": ref.AuthorisedBy, "created_at": ref.CreatedAt, "finished_at": ref.FinishedAt, "attempts": views})
+	return nil
+}
+
+type workItemView struct {
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	Status     string     `json:"status"`
+	Summary    string     `json:"summary"`
+	ReturnID   *string    `json:"return_id,omitempty"`
+	RefundID   *string    `json:"refund_id,omitempty"`
+	FileID     *string    `json:"file_id,omitempty"`
+	Line       *int64     `json:"line,omitempty"`
+	Resolution string     `json:"resolution,omitempty"`
+	Note       string     `json:"note,omitempty"`
+	ResolvedBy string     `json:"resolved_by,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+}
+
+func viewWorkItem(w db.WorkItem) workItemView {
+	return workItemView{ID: w.ID, Kind: w.Kind, Status: w.Status, Summary: w.Summary, ReturnID: w.ReturnID, RefundID: w.RefundID,
+		FileID: w.FileID, Line: w.ItemLine, Resolution: w.Resolution, Note: w.Note, ResolvedBy: w.ResolvedBy,
+		CreatedAt: w.CreatedAt, ResolvedAt: w.ResolvedAt}
+}
+
+func (s *server) listWorkItems(c *gin.Context) error {
+	merchantID, err := s.financeScope(c)
+	if err != nil {
+		return err
+	}
+	if merchantID == "" {
+		return Invalid(FieldError{"merchant", "operators name the merchant"})
+	}
+	status := c.DefaultQuery("status", "open")
+	if status != "open" && status != "all" {
+		return Invalid(FieldError{"status", "must be open or all"})
+	}
+	items, err := s.deps.DB.WorkItems(c.Request.Context(), merchantID, status == "open")
+	if err != nil {
+		return err
+	}
+	out := make([]workItemView, 0, len(items))
+	for _, w := range items {
+		out = append(out, viewWorkItem(w))
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}
+
+// Resolutions finance gives a work item.
+var resolutions = []string{"acquirer_corrected", "refunded_again", "written_off", "not_ours", "other"}
+
+type resolveRequest struct {
+	Resolution string `json:"resolution"`
+	Note       string `json:"note"`
+}
+
+func (s *server) resolveWorkItem(c *gin.Context) error {
+	var req resolveRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if !oneOf(req.Resolution, resolutions...) {
+		return Invalid(FieldError{"resolution", "must be one of " + strings.Join(resolutions, ", ")})
+	}
+	if strings.TrimSpace(req.Note) == "" || len(req.Note) > 500 {
+		return Invalid(FieldError{"note", "is required (at most 500 characters)"})
+	}
+	ctx := c.Request.Context()
+	id := c.Param("item_id")
+	notFound := NewProblem(http.StatusNotFound, "not-found", "no such work item")
+	if _, err := uuid.Parse(id); err != nil {
+		return notFound
+	}
+	w, err := s.deps.DB.WorkItemByID(ctx, id)
+	p := principalOf(c)
+	if errors.Is(err, db.ErrNotFound) || (err == nil && p.Role != "operator" && w.MerchantID != p.MerchantID) {
+		return notFound
+	}
+	if err != nil {
+		return err
+	}
+	ok, err := s.deps.DB.ResolveWorkItem(ctx, id, req.Resolution, req.Note, p.Username)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return NewProblem(http.StatusConflict, "resolved", "the work item is resolved already")
+	}
+	w, err = s.deps.DB.WorkItemByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, viewWorkItem(*w))
+	return nil
+}

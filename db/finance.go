@@ -1,0 +1,168 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// RefundSort orders finance's refund list.
+type RefundSort string
+
+const (
+	SortNewest     RefundSort = "newest"
+	SortOldest     RefundSort = "oldest"
+	SortAmountDesc RefundSort = "amount_desc"
+	SortAmountAsc  RefundSort = "amount_asc"
+)
+
+// RefundCursor is where the previous page ended.
+type RefundCursor struct {
+	CreatedAt time.Time `json:"t,omitempty"`
+	Amount    int64     `json:"a,omitempty"`
+	ID        string    `json:"id"`
+}
+
+// RefundFilter selects refunds for finance.
+type RefundFilter struct {
+	MerchantID string // "" for every merchant (operators)
+	Statuses   []string
+	Channel    string
+	From, To   time.Time // created_at, From inclusive, To exclusive; zero = open
+	MinAmount  *int64
+	MaxAmount  *int64
+	Sort       RefundSort
+	After      *RefundCursor
+	Limit      int
+}
+
+// RefundRow is a refund as finance lists it.
+type RefundRow struct {
+	Refund
+	OrderNumber  string
+	MerchantSlug string
+	Attempts     int
+}
+
+// ListRefunds lists refunds by the filter, a page at a time.
+func (d *DB) ListRefunds(ctx context.Context, f RefundFilter) ([]RefundRow, error) {
+	q := d.with(ctx).Table("refunds AS r").
+		Select("r.*, o.order_number AS order_number, m.slug AS merchant_slug, (SELECT COUNT(*) FROM refund_attempts AS a WHERE a.refund_id = r.id) AS attempts").
+		Joins("JOIN orders AS o ON o.id = r.order_id").
+		Joins("JOIN merchants AS m ON m.id = r.merchant_id")
+	if f.MerchantID != "" {
+		q = q.Where("r.merchant_id = ?", f.MerchantID)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("r.status IN ?", f.Statuses)
+	}
+	if f.Channel != "" {
+		q = q.Where("r.channel = ?", f.Channel)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("r.created_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("r.created_at < ?", f.To.UTC())
+	}
+	if f.MinAmount != nil {
+		q = q.Where("r.amount >= ?", *f.MinAmount)
+	}
+	if f.MaxAmount != nil {
+		q = q.Where("r.amount <= ?", *f.MaxAmount)
+	}
+	switch f.Sort {
+	case SortOldest:
+		if f.After != nil {
+			q = q.Where("(r.created_at, r.id) > (?, ?)", f.After.CreatedAt.UTC(), f.After.ID)
+		}
+		q = q.Order("r.created_at ASC, r.id ASC")
+	case SortAmountDesc:
+		if f.After != nil {
+			q = q.Where("(r.amount, r.id) < (?, ?)", f.After.Amount, f.After.ID)
+		}
+		q = q.Order("r.amount DESC, r.id DESC")
+	case SortAmountAsc:
+		if f.After != nil {
+			q = q.Where("(r.amount, r.id) > (?, ?)", f.After.Amount, f.After.ID)
+		}
+		q = q.Order("r.amount ASC, r.id ASC")
+	default:
+		if f.After != nil {
+			q = q.Where("(r.created_at, r.id) < (?, ?)", f.After.CreatedAt.UTC(), f.After.ID)
+		}
+		q = q.Order("r.created_at DESC, r.id DESC")
+	}
+	var rows []RefundRow
+	if err := q.Limit(f.Limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list refunds: %w", err)
+	}
+	return rows, nil
+}
+
+// SummaryRow counts and sums refunds of one day, status, channel and currency.
+type SummaryRow struct {
+	Day      string `json:"day"`
+	Status   string `json:"status"`
+	Channel  string `json:"channel"`
+	Currency string `json:"currency"`
+	Count    int64  `json:"count"`
+	Amount   int64  `json:"amount"`
+}
+
+// dayOf is the dialect's UTC day (YYYY-MM-DD) of a timestamp column.
+func (d *DB) dayOf(column string) string {
+	if d.dialect == Postgres {
+		return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+	}
+	return "substr(" + column + ", 1, 10)"
+}
+
+// RefundSummary counts and sums refunds by day, status, channel and currency.
+func (d *DB) RefundSummary(ctx context.Context, merchantID string, from, to time.Time) ([]SummaryRow, error) {
+	day := d.dayOf("created_at")
+	q := d.with(ctx).Model(&Refund{}).
+		Select(day + " AS day, status, channel, currency, COUNT(*) AS count, COALESCE(SUM(amount), 0) AS amount")
+	if merchantID != "" {
+		q = q.Where("merchant_id = ?", merchantID)
+	}
+	if !from.IsZero() {
+		q = q.Where("created_at >= ?", from.UTC())
+	}
+	if !to.IsZero() {
+		q = q.Where("created_at < ?", to.UTC())
+	}
+	var rows []SummaryRow
+	if err := q.Group(day + ", status, channel, currency").Order("day, status, channel, currency").Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("refund summary: %w", err)
+	}
+	return rows, nil
+}
+
+// WorkItemByID reads a work item.
+func (d *DB) WorkItemByID(ctx context.Context, id string) (*WorkItem, error) {
+	var w WorkItem
+	if err := d.with(ctx).Where("id = ?", id).Take(&w).Error; err != nil {
+		return nil, fmt.Errorf("work item %s: %w", id, translate(err))
+	}
+	return &w, nil
+}
+
+// ResolveWorkItem closes an open work item once; it reports whether it did.
+func (d *DB) ResolveWorkItem(ctx context.Context, id, resolution, note, by string) (bool, error) {
+	res := d.with(ctx).Model(&WorkItem{}).Where("id = ? AND status = ?", id, WorkOpen).
+		Updates(map[string]any{"status": WorkResolved, "resolution": resolution, "note": note, "resolved_by": by, "resolved_at": time.Now().UTC()})
+	if res.Error != nil {
+		return false, fmt.Errorf("resolve work item %s: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// WorkItemsOfFile lists the work items a settlement file opened.
+func (d *DB) WorkItemsOfFile(ctx context.Context, fileID string) ([]WorkItem, error) {
+	var ws []WorkItem
+	if err := d.with(ctx).Where("file_id = ?", fileID).Order("item_line, created_at").Find(&ws).Error; err != nil {
+		return nil, fmt.Errorf("work items of %s: %w", fileID, err)
+	}
+	return ws, nil
+}

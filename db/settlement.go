@@ -1,0 +1,298 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Settlement file sources and statuses.
+const (
+	SourceAcquirer = "acquirer"
+	SourceGateway  = "gateway"
+
+	FileImporting   = "importing"
+	FileImported    = "imported"
+	FileRefused     = "refused"
+	FileReconciling = "reconciling"
+	FileReconciled  = "reconciled"
+)
+
+// Results of settlement items.
+const (
+	ResultMatched        = "matched"
+	ResultUnexpected     = "unexpected_at_acquirer"
+	ResultAmountMismatch = "amount_mismatch"
+	ResultMissing        = "missing_at_acquirer"
+	ResultIgnored        = "ignored"
+)
+
+// SettlementFile is an imported settlement file and what reconciliation
+// made of it.
+type SettlementFile struct {
+	ID             string
+	MerchantID     string
+	Source         string
+	Filename       string
+	ContentHash    string
+	SizeBytes      int64
+	RowsRead       int64
+	BadRows        int64
+	FirstDay       string
+	LastDay        string
+	Status         string
+	Error          string
+	UploadedBy     string
+	Matched        int64
+	Unexpected     int64
+	AmountMismatch int64
+	Missing        int64
+	Ignored        int64
+	CreatedAt      time.Time
+	ImportedAt     *time.Time
+	ReconciledAt   *time.Time
+}
+
+func (SettlementFile) TableName() string { return "settlement_files" }
+
+// SettlementItem is one staged row of a settlement file.
+type SettlementItem struct {
+	FileID         string
+	Line           int64
+	SettlementDay  string
+	TransactionDay string
+	AcquirerMID    string `gorm:"column:acquirer_mid"`
+	TerminalID     string
+	STAN           string `gorm:"column:stan"`
+	RRN            string `gorm:"column:rrn"`
+	ApprovalCode   string
+	ProcessingCode string
+	GatewayRefund  string
+	Reference      string
+	ItemStatus     string
+	Amount         int64
+	Currency       string
+	MaskedPAN      string `gorm:"column:masked_pan"`
+	Batch          string
+	Result         string
+	MatchKey       string
+	AttemptID      *string
+}
+
+func (SettlementItem) TableName() string { return "settlement_items" }
+
+// SettlementError is a row of a file that could not be read.
+type SettlementError struct {
+	FileID  string `gorm:"primaryKey"`
+	Line    int64  `gorm:"primaryKey"`
+	Message string
+}
+
+func (SettlementError) TableName() string { return "settlement_errors" }
+
+// SettlementFinding is what no row explains: a refund missing at the acquirer.
+type SettlementFinding struct {
+	ID         string
+	FileID     string
+	MerchantID string
+	Kind       string
+	AttemptID  string
+	MatchKey   string
+	Amount     int64
+	CreatedAt  time.Time
+}
+
+func (SettlementFinding) TableName() string { return "settlement_findings" }
+
+// CreateSettlementFile records a file as its import begins.
+func (d *DB) CreateSettlementFile(ctx context.Context, f *SettlementFile) error {
+	f.ID = NewID()
+	f.Status = FileImporting
+	f.CreatedAt = time.Now().UTC()
+	if err := d.with(ctx).Create(f).Error; err != nil {
+		return fmt.Errorf("settlement file: %w", err)
+	}
+	return nil
+}
+
+// SettlementFileByID reads a file.
+func (d *DB) SettlementFileByID(ctx context.Context, id string) (*SettlementFile, error) {
+	var f SettlementFile
+	if err := d.with(ctx).Where("id = ?", id).Take(&f).Error; err != nil {
+		return nil, fmt.Errorf("settlement file %s: %w", id, translate(err))
+	}
+	return &f, nil
+}
+
+// SetSettlementFile changes columns of a file.
+func (d *DB) SetSettlementFile(ctx context.Context, id string, set map[string]any) error {
+	if err := d.with(ctx).Model(&SettlementFile{}).Where("id = ?", id).Updates(set).Error; err != nil {
+		return fmt.Errorf("settlement file %s: %w", id, translate(err))
+	}
+	return nil
+}
+
+// FileWithContent finds an imported file of the merchant with this hash.
+func (d *DB) FileWithContent(ctx context.Context, merchantID, hash string) (*SettlementFile, error) {
+	var f SettlementFile
+	err := d.with(ctx).Where("merchant_id = ? AND content_hash = ? AND status <> ? AND status <> ?", merchantID, hash, FileRefused, FileImporting).
+		Take(&f).Error
+	if err != nil {
+		return nil, fmt.Errorf("settlement file: %w", translate(err))
+	}
+	return &f, nil
+}
+
+// DropStagedItems removes a file's rows (a refused or repeated file).
+func (d *DB) DropStagedItems(ctx context.Context, fileID string) error {
+	if err := d.with(ctx).Where("file_id = ?", fileID).Delete(&SettlementItem{}).Error; err != nil {
+		return fmt.Errorf("drop staged rows: %w", err)
+	}
+	return nil
+}
+
+// AddSettlementErrors records unreadable rows.
+func (d *DB) AddSettlementErrors(ctx context.Context, errs []SettlementError) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	if err := d.with(ctx).CreateInBatches(errs, 500).Error; err != nil {
+		return fmt.Errorf("settlement errors: %w", err)
+	}
+	return nil
+}
+
+// SettlementErrors lists a file's unreadable rows by line.
+func (d *DB) SettlementErrors(ctx context.Context, fileID string, limit int) ([]SettlementError, error) {
+	var es []SettlementError
+	if err := d.with(ctx).Where("file_id = ?", fileID).Order("line").Limit(limit).Find(&es).Error; err != nil {
+		return nil, fmt.Errorf("settlement errors: %w", err)
+	}
+	return es, nil
+}
+
+// ItemSource yields staged rows one at a time; Next answers io.EOF at the end.
+type ItemSource interface {
+	Next() (*SettlementItem, error)
+}
+
+var itemColumns = []string{"file_id", "line", "settlement_day", "transaction_day", "acquirer_mid", "terminal_id", "stan", "rrn",
+	"approval_code", "processing_code", "gateway_refund", "reference", "item_status", "amount", "currency", "masked_pan", "batch"}
+
+func itemValues(it *SettlementItem) []any {
+	return []any{it.FileID, it.Line, it.SettlementDay, it.TransactionDay, it.AcquirerMID, it.TerminalID, it.STAN, it.RRN,
+		it.ApprovalCode, it.ProcessingCode, it.GatewayRefund, it.Reference, it.ItemStatus, it.Amount, it.Currency, it.MaskedPAN, it.Batch}
+}
+
+// StageItems streams rows into the staging table: with COPY on Postgres,
+// in batched inserts on SQLite. Nothing but the current row is held in
+// memory (and, on SQLite, one batch).
+func (d *DB) StageItems(ctx context.Context, src ItemSource) (int64, error) {
+	if d.dialect == Postgres {
+		return d.copyItems(ctx, src)
+	}
+	return d.insertItems(ctx, src)
+}
+
+// copySource adapts an ItemSource to pgx's CopyFromSource.
+type copySource struct {
+	src  ItemSource
+	cur  *SettlementItem
+	err  error
+	rows int64
+}
+
+func (c *copySource) Next() bool {
+	it, err := c.src.Next()
+	if errors.Is(err, io.EOF) {
+		return false
+	}
+	if err != nil {
+		c.err = err
+		return false
+	}
+	c.cur = it
+	c.rows++
+	return true
+}
+
+func (c *copySource) Values() ([]any, error) { return itemValues(c.cur), nil }
+func (c *copySource) Err() error             { return c.err }
+
+func (d *DB) copyItems(ctx context.Context, src ItemSource) (int64, error) {
+	sqlDB, err := d.g.DB()
+	if err != nil {
+		return 0, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	cs := &copySource{src: src}
+	err = conn.Raw(func(driverConn any) error {
+		pc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy: not a pgx connection (%T)", driverConn)
+		}
+		_, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{"settlement_items"}, itemColumns, cs)
+		return err
+	})
+	if cs.err != nil {
+		// The file's own error (a refused file) says more than COPY's.
+		return cs.rows, cs.err
+	}
+	if err != nil {
+		return cs.rows, fmt.Errorf("copy settlement rows: %w", err)
+	}
+	return cs.rows, nil
+}
+
+func (d *DB) insertItems(ctx context.Context, src ItemSource) (int64, error) {
+	const batch = 200
+	placeholder := "(" + strings.TrimSuffix(strings.Repeat("?,", len(itemColumns)), ",") + ")"
+	var n int64
+	err := d.Tx(ctx, func(tx *DB) error {
+		args := make([]any, 0, batch*len(itemColumns))
+		rows := 0
+		flush := func() error {
+			if rows == 0 {
+				return nil
+			}
+			q := "INSERT INTO settlement_items (" + strings.Join(itemColumns, ",") + ") VALUES " +
+				strings.TrimSuffix(strings.Repeat(placeholder+",", rows), ",")
+			if err := tx.g.WithContext(ctx).Exec(q, args...).Error; err != nil {
+				return err
+			}
+			args, rows = args[:0], 0
+			return nil
+		}
+		for {
+			it, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				return flush()
+			}
+			if err != nil {
+				return err
+			}
+			args = append(args, itemValues(it)...)
+			rows++
+			n++
+			if rows == batch {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	})
+	if err != nil {
+		return n, fmt.Errorf("insert settlement rows: %w", err)
+	}
+	return n, nil
+}

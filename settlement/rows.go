@@ -1,0 +1,120 @@
+package settlement
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/pos"
+)
+
+// rows turns a file into staged rows one at a time, setting bad rows
+// aside; it is the db.ItemSource of an import.
+type rows struct {
+	next     func() (*db.SettlementItem, error)
+	rows     int64
+	bad      int64
+	errs     []db.SettlementError
+	firstDay string
+	lastDay  string
+	fileID   string
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+func newRows(source Source, r io.Reader, fileID, acquirerMID string) (*rows, error) {
+	out := &rows{fileID: fileID}
+	switch source {
+	case db.SourceAcquirer:
+		sr, err := pos.NewSettlementReader(r)
+		if err != nil {
+			return nil, &RefusedError{Lines: []db.SettlementError{{FileID: fileID, Line: 1, Message: err.Error()}}}
+		}
+		out.next = func() (*db.SettlementItem, error) {
+			it, err := sr.Next()
+			if err != nil {
+				return nil, err
+			}
+			if acquirerMID != "" && it.MerchantID != acquirerMID {
+				return nil, &pos.RowError{Line: out.line(), Column: "merchant_id", Err: errors.New("is another merchant's")}
+			}
+			return &db.SettlementItem{SettlementDay: day(it.SettlementDate), TransactionDay: day(it.TransactionDate),
+				AcquirerMID: it.MerchantID, TerminalID: it.TerminalID, STAN: it.STAN, RRN: it.RRN, ApprovalCode: it.ApprovalCode,
+				ProcessingCode: it.ProcessingCode, Amount: it.Amount, Currency: it.Currency, MaskedPAN: it.MaskedPAN, Batch: it.Batch}, nil
+		}
+	case db.SourceGateway:
+		rr, err := payments.NewReportReader(r)
+		if err != nil {
+			return nil, &RefusedError{Lines: []db.SettlementError{{FileID: fileID, Line: 1, Message: err.Error()}}}
+		}
+		out.next = func() (*db.SettlementItem, error) {
+			it, err := rr.Next()
+			if err != nil {
+				return nil, err
+			}
+			d := day(it.Date)
+			return &db.SettlementItem{SettlementDay: d, TransactionDay: d, GatewayRefund: it.RefundID, Reference: it.Reference,
+				ItemStatus: it.Status, Amount: it.Amount, Currency: it.Currency}, nil
+		}
+	}
+	return out, nil
+}
+
+// line is the file line of the row being read (the header is line 1).
+func (r *rows) line() int { return int(r.rows+r.bad) + 2 }
+
+// Next implements db.ItemSource: bad rows are recorded and skipped; a file
+// whose first rows are mostly bad is refused.
+func (r *rows) Next() (*db.SettlementItem, error) {
+	for {
+		it, err := r.next()
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		if line, msg, ok := rowError(err); ok {
+			r.bad++
+			if len(r.errs) < keptErrors {
+				r.errs = append(r.errs, db.SettlementError{FileID: r.fileID, Line: int64(line), Message: msg})
+			}
+			if seen := r.rows + r.bad; seen <= probe && r.bad*2 > probe || seen == r.bad && r.bad >= 10 {
+				return nil, &RefusedError{Lines: r.errs}
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.rows++
+		it.FileID, it.Line = r.fileID, int64(r.line()-1)
+		if r.firstDay == "" || it.SettlementDay < r.firstDay {
+			r.firstDay = it.SettlementDay
+		}
+		if it.SettlementDay > r.lastDay {
+			r.lastDay = it.SettlementDay
+		}
+		return it, nil
+	}
+}
+
+// rowError reads the line and message of a bad row of either format.
+func rowError(err error) (int, string, bool) {
+	var pe *pos.RowError
+	if errors.As(err, &pe) {
+		return pe.Line, message(pe.Column, pe.Err), true
+	}
+	var ge *payments.ReportRowError
+	if errors.As(err, &ge) {
+		return ge.Line, message(ge.Column, ge.Err), true
+	}
+	return 0, "", false
+}
+
+func message(column string, err error) string {
+	if column == "" {
+		return err.Error()
+	}
+	return fmt.Sprintf("%s: %v", column, err)
+}
