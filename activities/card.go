@@ -154,7 +154,8 @@ func (a *Activities) SendCardAttempt(ctx context.Context, attemptID string) (Car
 	}
 	now := a.now()
 	att.TransmittedAt = &now
-	moved, err := a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptPrepared}, map[string]any{"state": db.AttemptSent, "transmitted_at": now})
+	moved, err := a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptPrepared},
+		map[string]any{"state": db.AttemptSent, "transmitted_at": now, "transmitted_day": now.Format("2006-01-02")})
 	if err != nil || !moved {
 		if err == nil {
 			return a.SettleLostAttempt(ctx, attemptID)
@@ -164,7 +165,7 @@ func (a *Activities) SendCardAttempt(ctx context.Context, attemptID string) (Car
 	resp, err := a.POS.Send(ctx, c.request(att))
 	switch {
 	case errors.Is(err, pos.ErrNotSent):
-		_, merr := a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptSent}, map[string]any{"state": db.AttemptPrepared, "transmitted_at": nil})
+		_, merr := a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptSent}, map[string]any{"state": db.AttemptPrepared, "transmitted_at": nil, "transmitted_day": ""})
 		return CardOutcome{State: CardNotSent}, merr
 	case err != nil:
 		return a.unknown(ctx, att.ID, "no answer: "+err.Error())

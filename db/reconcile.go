@@ -117,11 +117,14 @@ func (d *DB) CountResults(ctx context.Context, fileID string) (map[string]int64,
 // MatchedReturns pages through the returns a file settled, by return id.
 func (d *DB) MatchedReturns(ctx context.Context, fileID, after string, limit int) ([]string, error) {
 	var ids []string
-	err := d.with(ctx).Table("settlement_items AS i").
+	q := d.with(ctx).Table("settlement_items AS i").
 		Joins("JOIN refund_attempts AS a ON a.id = i.attempt_id").
 		Joins("JOIN refunds AS r ON r.id = a.refund_id").
-		Where("i.file_id = ? AND i.result = ? AND r.return_id > ?", fileID, ResultMatched, after).
-		Distinct("r.return_id").Order("r.return_id").Limit(limit).Pluck("r.return_id", &ids).Error
+		Where("i.file_id = ? AND i.result = ?", fileID, ResultMatched)
+	if after != "" {
+		q = q.Where("r.return_id > ?", after)
+	}
+	err := q.Distinct("r.return_id").Order("r.return_id").Limit(limit).Pluck("r.return_id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("matched returns of %s: %w", fileID, err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
@@ -31,7 +32,12 @@ type cardCase struct {
 // cardReturns makes n in-store returns of card sales of 40.00 each and
 // drives them through their workflows to refund_pending (verification and
 // the staff steps go straight to the workflows).
-func (s *stack) cardReturns(n int) []cardCase {
+func (s *stack) cardReturns(n int) []cardCase { return s.salesReturned(n, db.ChannelCardPresent, "K") }
+
+// salesReturned makes n in-store returns of sales of 40.00 on a channel,
+// numbered with prefix, and drives them to refund_pending (an online one
+// then goes on to its refund by itself).
+func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
 	s.t.Helper()
 	ctx := context.Background()
 	m, err := s.db.MerchantBySlug(ctx, "demo")
@@ -46,28 +52,37 @@ func (s *stack) cardReturns(n int) []cardCase {
 	placed := time.Now().UTC().Add(-72 * time.Hour).Truncate(time.Second)
 	cases := make([]cardCase, n)
 	for i := range n {
-		o := &db.Order{MerchantID: m.ID, OrderNumber: fmt.Sprintf("K-%04d", i), Currency: "EUR", PlacedAt: placed,
-			CustomerName: "Kim", CustomerEmail: fmt.Sprintf("kim%d@example.com", i), RequestHash: "t",
+		o := &db.Order{MerchantID: m.ID, OrderNumber: fmt.Sprintf("%s-%04d", prefix, i), Currency: "EUR", PlacedAt: placed,
+			CustomerName: "Kim", CustomerEmail: fmt.Sprintf("%s%d@example.com", strings.ToLower(prefix), i), RequestHash: "t",
 			Lines: []db.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: 1, UnitPrice: 4000}},
 			Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: "T0000001",
 				STAN: fmt.Sprintf("%06d", 500000+i), RRN: fmt.Sprintf("6339%08d", i), ApprovalCode: "AP0001",
 				MaskedPAN: "411111******1111", CardFingerprint: fmt.Sprintf("fp_card_%04d", i)}}
+		if channel == db.ChannelOnline {
+			o.Payment = &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: fmt.Sprintf("pay_%s_%04d", prefix, i)}
+		}
 		if err := s.db.CreateOrder(ctx, o); err != nil {
 			s.t.Fatal(err)
 		}
-		if err := s.acquirer.AddSale(pos.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
-			RRN: o.Payment.RRN, ApprovalCode: "AP0001", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 4000, At: placed}); err != nil {
+		var err error
+		if channel == db.ChannelOnline {
+			err = s.gateway.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: 4000, Currency: "EUR"})
+		} else {
+			err = s.acquirer.AddSale(pos.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
+				RRN: o.Payment.RRN, ApprovalCode: "AP0001", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 4000, At: placed})
+		}
+		if err != nil {
 			s.t.Fatal(err)
 		}
 		lines := []returns.RequestedLine{{LineID: "1", Quantity: 1, Reason: "changed_mind"}}
 		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: workflows.MethodInStore,
-			Contact: o.CustomerEmail, ContactKind: "email", Currency: "EUR", Channel: db.ChannelCardPresent, Policy: pj,
+			Contact: o.CustomerEmail, ContactKind: "email", Currency: "EUR", Channel: channel, Policy: pj,
 			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "changed_mind"}}}
 		if err := s.db.CreateReturn(ctx, r); err != nil {
 			s.t.Fatal(err)
 		}
 		in := workflows.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: workflows.MethodInStore,
-			Channel: workflows.ChannelCardPresent, ClientIP: fmt.Sprintf("198.51.100.%d", i%250), Policy: policy,
+			Channel: channel, PaymentID: o.Payment.GatewayPaymentID, ClientIP: fmt.Sprintf("198.51.100.%d", i%250), Policy: policy,
 			Order: returns.Order{Number: o.OrderNumber, Currency: "EUR", PlacedAt: placed, Paid: 4000,
 				Lines: []returns.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: 1, UnitPrice: 4000}}},
 			Lines: lines, FiledAt: time.Now().UTC(), CardSendTimeout: 3 * time.Second, CardRetryWait: 200 * time.Millisecond}
