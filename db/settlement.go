@@ -2,14 +2,8 @@ package db
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Settlement file sources and statuses.
@@ -194,105 +188,16 @@ func itemValues(it *SettlementItem) []any {
 // in batched inserts on SQLite. Nothing but the current row is held in
 // memory (and, on SQLite, one batch).
 func (d *DB) StageItems(ctx context.Context, src ItemSource) (int64, error) {
-	if d.dialect == Postgres {
-		return d.copyItems(ctx, src)
-	}
-	return d.insertItems(ctx, src)
-}
-
-// copySource adapts an ItemSource to pgx's CopyFromSource.
-type copySource struct {
-	src  ItemSource
-	cur  *SettlementItem
-	err  error
-	rows int64
-}
-
-func (c *copySource) Next() bool {
-	it, err := c.src.Next()
-	if errors.Is(err, io.EOF) {
-		return false
-	}
-	if err != nil {
-		c.err = err
-		return false
-	}
-	c.cur = it
-	c.rows++
-	return true
-}
-
-func (c *copySource) Values() ([]any, error) { return itemValues(c.cur), nil }
-func (c *copySource) Err() error             { return c.err }
-
-func (d *DB) copyItems(ctx context.Context, src ItemSource) (int64, error) {
-	sqlDB, err := d.g.DB()
-	if err != nil {
-		return 0, err
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close()
-	cs := &copySource{src: src}
-	err = conn.Raw(func(driverConn any) error {
-		pc, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("copy: not a pgx connection (%T)", driverConn)
+	n, err := d.bulkInsert(ctx, "settlement_items", itemColumns, func() ([]any, error) {
+		it, err := src.Next()
+		if err != nil {
+			return nil, err
 		}
-		_, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{"settlement_items"}, itemColumns, cs)
-		return err
-	})
-	if cs.err != nil {
-		// The file's own error (a refused file) says more than COPY's.
-		return cs.rows, cs.err
-	}
-	if err != nil {
-		return cs.rows, fmt.Errorf("copy settlement rows: %w", err)
-	}
-	return cs.rows, nil
-}
-
-func (d *DB) insertItems(ctx context.Context, src ItemSource) (int64, error) {
-	const batch = 200
-	placeholder := "(" + strings.TrimSuffix(strings.Repeat("?,", len(itemColumns)), ",") + ")"
-	var n int64
-	err := d.Tx(ctx, func(tx *DB) error {
-		args := make([]any, 0, batch*len(itemColumns))
-		rows := 0
-		flush := func() error {
-			if rows == 0 {
-				return nil
-			}
-			q := "INSERT INTO settlement_items (" + strings.Join(itemColumns, ",") + ") VALUES " +
-				strings.TrimSuffix(strings.Repeat(placeholder+",", rows), ",")
-			if err := tx.g.WithContext(ctx).Exec(q, args...).Error; err != nil {
-				return err
-			}
-			args, rows = args[:0], 0
-			return nil
-		}
-		for {
-			it, err := src.Next()
-			if errors.Is(err, io.EOF) {
-				return flush()
-			}
-			if err != nil {
-				return err
-			}
-			args = append(args, itemValues(it)...)
-			rows++
-			n++
-			if rows == batch {
-				if err := flush(); err != nil {
-					return err
-				}
-			}
-		}
+		return itemValues(it), nil
 	})
 	if err != nil {
-		return n, fmt.Errorf("insert settlement rows: %w", err)
+		return n, fmt.Errorf("stage settlement rows: %w", err)
 	}
-	return n, nil
+	// The planner must know the new rows to match them set-wise.
+	return n, d.analyze(ctx, "settlement_items")
 }

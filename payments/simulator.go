@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -33,13 +34,35 @@ type SimulatorConfig struct {
 	WebhookSecret string        // HMAC-SHA256 key for X-Gateway-Signature
 	SettleDelay   time.Duration // pending -> final after this (0 = the create call answers with the final status)
 	Client        *http.Client  // for webhooks; nil means a client with a 10-second timeout
+	// ReportDir, when set, is the settlement folder (see package settlement/inbox) the daily
+	// reports are dropped into: after each UTC day ends, one per merchant account with refunds
+	// that reached their final status that day, as <ReportDir>/<account>/<ReportFileName>.
+	ReportDir string
+	Logger    *slog.Logger // nil means slog.Default()
 }
+
+// DefaultAccount is the merchant account of payments that name none.
+const DefaultAccount = "default"
+
+// maxAccountLen bounds an account name, which names a folder and is part of a file name.
+const maxAccountLen = 64
 
 // Payment is a captured payment that refunds draw on.
 type Payment struct {
 	ID       string `json:"id"`
 	Amount   int64  `json:"amount"`
 	Currency string `json:"currency"`
+	// Account is the merchant account the payment belongs to (DefaultAccount when empty): its
+	// refunds are reported under it. Up to 64 characters usable as a folder name.
+	Account string `json:"account,omitempty"`
+}
+
+// account is the merchant account p's refunds are reported under.
+func (p Payment) account() string {
+	if p.Account == "" {
+		return DefaultAccount
+	}
+	return p.Account
 }
 
 // Stats counts what a Simulator has done.
@@ -53,12 +76,15 @@ type Stats struct {
 }
 
 // Simulator is an in-memory payment gateway: an http.Handler serving POST /v1/refunds,
-// GET /v1/refunds/{id}, POST /admin/payments and GET /admin/report?date=YYYY-MM-DD (the daily
-// report as CSV). It is safe for concurrent use.
+// GET /v1/refunds/{id}, POST /admin/payments, GET /admin/report?date=YYYY-MM-DD (the daily
+// report of every account as CSV) and POST /admin/reports?date=YYYY-MM-DD (drop that day's
+// reports into the report folder now; see WriteReports). It is safe for concurrent use.
 type Simulator struct {
 	cfg     SimulatorConfig
 	mux     *http.ServeMux
 	webhook *http.Client
+	log     *slog.Logger
+	now     func() time.Time // the clock refunds are created and settled by
 
 	ctx    context.Context // cancelled by Close; stops settling and webhook delivery
 	cancel context.CancelFunc
@@ -83,12 +109,17 @@ type idempotentAnswer struct {
 }
 
 // NewSimulator returns a simulator with no payments. Call Close to stop its background work.
-func NewSimulator(cfg SimulatorConfig) *Simulator {
+func NewSimulator(cfg SimulatorConfig) *Simulator { return newSimulator(cfg, time.Now) }
+
+// newSimulator is NewSimulator on the clock now.
+func newSimulator(cfg SimulatorConfig, now func() time.Time) *Simulator {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Simulator{
 		cfg:         cfg,
 		mux:         http.NewServeMux(),
 		webhook:     cfg.Client,
+		log:         cfg.Logger,
+		now:         now,
 		ctx:         ctx,
 		cancel:      cancel,
 		payments:    map[string]Payment{},
@@ -100,18 +131,30 @@ func NewSimulator(cfg SimulatorConfig) *Simulator {
 	if s.webhook == nil {
 		s.webhook = &http.Client{Timeout: 10 * time.Second}
 	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	s.mux.Handle("POST /v1/refunds", s.authorized(s.handleCreateRefund))
 	s.mux.Handle("GET /v1/refunds/{id}", s.authorized(s.handleGetRefund))
 	s.mux.Handle("POST /admin/payments", s.authorized(s.handleAddPayment))
 	s.mux.Handle("GET /admin/report", s.authorized(s.handleReport))
+	s.mux.Handle("POST /admin/reports", s.authorized(s.handleWriteReports))
+	if cfg.ReportDir != "" {
+		today := reportDay(s.now())
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.reportAtDayEnds(ctx, today)
+		}()
+	}
 	return s
 }
 
 // ServeHTTP answers the gateway API and the admin endpoint; every route needs the bearer token.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Close stops settling pending refunds and delivering webhooks, and waits for that work to end.
-// Refunds still pending stay pending. Calling Close again does nothing.
+// Close stops settling pending refunds, delivering webhooks and dropping daily reports, and waits
+// for that work to end. Refunds still pending stay pending. Calling Close again does nothing.
 func (s *Simulator) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -138,12 +181,15 @@ func (s *Simulator) addPayment(p Payment) (added bool, err error) {
 		return false, &APIError{http.StatusBadRequest, "amount_invalid", "amount must be > 0 minor units"}
 	case !validCurrency(p.Currency):
 		return false, &APIError{http.StatusBadRequest, "currency_invalid", "currency must be 3 upper-case letters (ISO 4217)"}
+	case p.Account != "" && !validAccount(p.Account):
+		return false, &APIError{http.StatusBadRequest, "account_invalid",
+			"account must be up to 64 characters without control characters, / or \\, not starting with a dot"}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.payments[p.ID]; ok {
 		if old != p {
-			return false, &APIError{http.StatusConflict, "payment_conflict", fmt.Sprintf("payment %s exists with another amount or currency", p.ID)}
+			return false, &APIError{http.StatusConflict, "payment_conflict", fmt.Sprintf("payment %s exists with another amount, currency or account", p.ID)}
 		}
 		return false, nil
 	}
@@ -162,13 +208,18 @@ func (s *Simulator) Refunds() []Refund {
 	return out
 }
 
-// Report returns the daily report of the UTC day of date: the refunds that reached their final
-// status (succeeded or failed) that day, in creation order. Pending refunds are not in any report.
+// Report returns the daily report of the UTC day of date, every account's: the refunds that reached
+// their final status (succeeded or failed) that day, in creation order. Pending refunds are not in
+// any report.
 func (s *Simulator) Report(date time.Time) []ReportItem {
-	day := reportDay(date)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var items []ReportItem
+	items, _ := s.reportLocked(reportDay(date))
+	return items
+}
+
+// reportLocked is the report of day with the account of each item; s.mu is held.
+func (s *Simulator) reportLocked(day time.Time) (items []ReportItem, accounts []string) {
 	for _, id := range s.order {
 		at, ok := s.settledAt[id]
 		if !ok || !reportDay(at).Equal(day) {
@@ -179,8 +230,9 @@ func (s *Simulator) Report(date time.Time) []ReportItem {
 			Date: day, RefundID: ref.ID, PaymentID: ref.PaymentID, Reference: ref.Reference,
 			Amount: ref.Amount, Currency: ref.Currency, Status: ref.Status, FailureCode: ref.FailureCode,
 		})
+		accounts = append(accounts, s.payments[ref.PaymentID].account())
 	}
-	return items
+	return items, accounts
 }
 
 // Stats returns the counters as they are now.
@@ -217,7 +269,7 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 		return 0, nil, &APIError{http.StatusBadRequest, "currency_mismatch", fmt.Sprintf("payment %s is in %s", p.ID, p.Currency)}
 	}
 
-	now := time.Now().UTC()
+	now := s.now().UTC()
 	ref := &Refund{
 		ID:        newID("re_"),
 		PaymentID: req.PaymentID,
@@ -288,7 +340,7 @@ func (s *Simulator) settleAfter(ctx context.Context, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.closed {
-		s.settleLocked(s.refunds[id], time.Now().UTC())
+		s.settleLocked(s.refunds[id], s.now().UTC())
 	}
 }
 
@@ -435,6 +487,30 @@ func (s *Simulator) handleReport(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="gateway-report-%s.csv"`, date.Format(time.DateOnly)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+}
+
+func (s *Simulator) handleWriteReports(w http.ResponseWriter, r *http.Request) {
+	date, err := time.Parse(time.DateOnly, r.URL.Query().Get("date"))
+	if err != nil {
+		writeError(w, &APIError{http.StatusBadRequest, "date_invalid", "date must be a day YYYY-MM-DD"})
+		return
+	}
+	paths, err := s.WriteReports(date)
+	switch {
+	case errors.Is(err, ErrNoReportDir):
+		writeError(w, &APIError{http.StatusConflict, "report_dir_unset", "the simulator has no report folder to drop reports into"})
+		return
+	case err != nil:
+		writeError(w, &APIError{http.StatusInternalServerError, "reports_not_written", err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, writtenReports{Date: date.Format(time.DateOnly), Files: paths})
+}
+
+// writtenReports answers POST /admin/reports.
+type writtenReports struct {
+	Date  string   `json:"date"`
+	Files []string `json:"files"` // paths of the reports dropped, by account
 }
 
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {

@@ -23,6 +23,13 @@ type AcquirerConfig struct {
 	Now    func() time.Time // clock (time.Now when nil)
 	Logger *slog.Logger
 	TLS    *tls.Config // when set, Start listens with TLS
+	// SettlementDir, when set, is the settlement folder (see package
+	// settlement/inbox): at every cut-off, manual or scheduled, the
+	// simulator drops a settlement file per acquirer merchant ID it knows
+	// into <SettlementDir>/<MID>/, holding that merchant's lines of the
+	// batch the cut-off settled. Scheduled cut-offs drop files only while
+	// the simulator is started.
+	SettlementDir string
 }
 
 // Acquirer is the acquirer host simulator: it answers voids, refunds and
@@ -49,6 +56,10 @@ type Acquirer struct {
 	revAnswers  map[msgKey]*answer // first answer to each reversal
 	reversed    map[msgKey]bool    // requests a reversal has named
 	cuts        []time.Time        // manual cut-offs
+	// dropped is the latest scheduled cut-off whose files were dropped: a
+	// message or manual cut-off whose clock was read before it, but that
+	// comes after it, counts as at it (and so in the next batch).
+	dropped time.Time
 }
 
 // NewAcquirer makes a simulator; Start opens its port.
@@ -107,6 +118,10 @@ func (a *Acquirer) Start(addr string) error {
 	a.srv, a.addr = s, ln.Addr().String()
 	s.wg.Add(1)
 	go a.accept(s)
+	if a.cfg.SettlementDir != "" {
+		s.wg.Add(1)
+		go a.dropAtCutoffs(s, a.now())
+	}
 	return nil
 }
 
@@ -117,8 +132,9 @@ func (a *Acquirer) Addr() string {
 	return a.addr
 }
 
-// Close stops listening and drops every connection (answers still delayed
-// are lost). The ledger is kept.
+// Close stops listening, drops every connection (answers still delayed
+// are lost) and stops dropping settlement files at the scheduled cut-offs.
+// The ledger is kept.
 func (a *Acquirer) Close() error {
 	a.netMu.Lock()
 	s := a.srv

@@ -16,7 +16,8 @@ import (
 //	PUT  /admin/faults             the same → 200 with the faults in force
 //	GET  /admin/stats              the counters
 //	GET  /admin/ledger             every entry
-//	POST /admin/cutoff             settle the open batch now → 200 {"batch": id}
+//	POST /admin/cutoff             settle the open batch now → 200 {"batch": id, "files": [path, ...]}
+//	                               (the settlement files dropped; none without a SettlementDir)
 //	GET  /admin/settlement?date=YYYY-MM-DD   the settlement file (text/csv)
 //
 // Errors are {"error": "..."} with 400 (unreadable) or 422 (invalid).
@@ -35,7 +36,8 @@ func (a *Acquirer) AdminHandler() http.Handler {
 		writeJSON(w, http.StatusOK, a.Ledger())
 	})
 	mux.HandleFunc("POST /admin/cutoff", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"batch": a.cutOff()})
+		batch, files := a.cutOff()
+		writeJSON(w, http.StatusOK, cutoffJSON{Batch: batch, Files: files})
 	})
 	mux.HandleFunc("GET /admin/settlement", a.adminSettlement)
 	return mux
@@ -54,6 +56,12 @@ type faultsJSON struct {
 func faultsDTO(f Faults) faultsJSON {
 	return faultsJSON{Drop: f.Drop, Delay: f.Delay, Duplicate: f.Duplicate, Close: f.Close,
 		ApproveThenLose: f.ApproveThenLose, DelayBy: f.DelayBy.String()}
+}
+
+// cutoffJSON is the answer to a manual cut-off.
+type cutoffJSON struct {
+	Batch string   `json:"batch"`
+	Files []string `json:"files"` // paths of the settlement files dropped
 }
 
 type terminalJSON struct {

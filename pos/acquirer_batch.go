@@ -62,18 +62,25 @@ func (a *Acquirer) settledOn(b batchRef, now time.Time) (time.Time, bool) {
 }
 
 // CutOff settles the open batch now, ahead of its scheduled cut-off; what
-// comes after it goes into a new batch.
+// comes after it goes into a new batch. With a SettlementDir, it drops the
+// batch's settlement files.
 func (a *Acquirer) CutOff() { a.cutOff() }
 
-// cutOff settles the open batch and returns its id.
-func (a *Acquirer) cutOff() string {
+// cutOff settles the open batch and returns its id and the paths of the
+// settlement files dropped.
+func (a *Acquirer) cutOff() (string, []string) {
 	now := a.now()
 	a.mu.Lock()
+	now = a.notBeforeDropped(now)
 	b := a.batchAt(now)
 	a.cuts = append(a.cuts, now)
+	var files map[string][]SettlementItem
+	if a.cfg.SettlementDir != "" {
+		files = a.batchFiles(b, now) // after the cut: what the batch holds is final
+	}
 	a.mu.Unlock()
 	a.log.Info("acquirer simulator batch cut off", "batch", b.id())
-	return b.id()
+	return b.id(), a.dropFiles(b.id(), files)
 }
 
 // Settlement is the settlement file of date (UTC): every ledger entry whose
@@ -94,14 +101,19 @@ func (a *Acquirer) Settlement(date time.Time) []SettlementItem {
 		if !settled || !dateOf(at).Equal(date) {
 			continue
 		}
-		items = append(items, SettlementItem{
-			SettlementDate: date, TransactionDate: dateOf(e.At),
-			MerchantID: e.MerchantID, TerminalID: e.TerminalID, STAN: e.STAN, RRN: e.RRN,
-			ApprovalCode: e.ApprovalCode, ProcessingCode: e.ProcessingCode, Amount: e.Amount,
-			Currency: e.Currency, MaskedPAN: e.MaskedPAN, Batch: b.id(),
-		})
+		items = append(items, e.item(date, b.id()))
 	}
 	return items
+}
+
+// item is the settlement line of a ledger entry of batch, settled on date.
+func (e *entry) item(date time.Time, batch string) SettlementItem {
+	return SettlementItem{
+		SettlementDate: date, TransactionDate: dateOf(e.At),
+		MerchantID: e.MerchantID, TerminalID: e.TerminalID, STAN: e.STAN, RRN: e.RRN,
+		ApprovalCode: e.ApprovalCode, ProcessingCode: e.ProcessingCode, Amount: e.Amount,
+		Currency: e.Currency, MaskedPAN: e.MaskedPAN, Batch: batch,
+	}
 }
 
 // dateOf is t's UTC date at midnight.

@@ -29,6 +29,7 @@ type answer struct {
 func (a *Acquirer) process(p parsed, m *iso8583.Message, now time.Time) (fault, []byte, time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	now = a.notBeforeDropped(now)
 	if p.reversal {
 		a.stats.Reversals++
 	} else {

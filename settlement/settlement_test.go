@@ -292,8 +292,9 @@ func importMeasured(t *testing.T, d *db.DB, m *db.Merchant, n int) (grew, size i
 
 // A 200,000-row file streams in: the heap grows no more for it than for a
 // file a quarter of its size, and far less than the file.
+//
+// Not parallel: the heap is the process's, and other tests would move it.
 func TestLargeFileStreamsInFlatMemory(t *testing.T) {
-	t.Parallel()
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			d := dbtest.Open(t, e)
