@@ -64,7 +64,7 @@ func (a *Activities) MatchSettlement(ctx context.Context, fileID string) (Reconc
 		return ReconcileResult{}, err
 	}
 	res := ReconcileResult{Matched: counts[db.ResultMatched], Unexpected: counts[db.ResultUnexpected],
-		AmountMismatch: counts[db.ResultAmountMismatch], Ignored: counts[db.ResultIgnored], Missing: int64(len(findings))}
+		AmountMismatch: counts[db.ResultAmountMismatch], Ignored: f.Ignored, Missing: int64(len(findings))}
 	err = a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"matched": res.Matched, "unexpected": res.Unexpected,
 		"amount_mismatch": res.AmountMismatch, "ignored": res.Ignored, "missing": res.Missing})
 	return res, err

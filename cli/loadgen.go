@@ -157,7 +157,7 @@ func loadgenBench(ctx context.Context, env *Env, args []string) error {
 	var s loadgen.Settlement
 	fs := flag.NewFlagSet("rebound loadgen bench", flag.ContinueOnError)
 	settlementFlags(fs, &s)
-	dbURL := fs.String("database", os.Getenv("REBOUND_DATABASE_URL"), "a Postgres database to run in (default REBOUND_DATABASE_URL)")
+	dbURL := fs.String("database", "", "the Postgres database to run in (postgres://…; it is migrated first)")
 	dir := fs.String("dir", os.TempDir(), "where the generated file is written (and removed after)")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")

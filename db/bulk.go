@@ -8,12 +8,29 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
+// idArg is an id as a bulk insert sends it: on Postgres as the uuid it is,
+// which COPY encodes directly (a string would be tried, refused and parsed
+// again on every row).
+func (d *DB) idArg(id string) any {
+	if d.dialect != Postgres {
+		return id
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return id
+	}
+	return pgtype.UUID{Bytes: u, Valid: true}
+}
+
 // rowFunc yields one row's values at a time, io.EOF at the end; any other
-// error stops the insert and is answered as it is.
+// error stops the insert and is answered as it is. The slice is used up
+// before the next call, which may reuse it.
 type rowFunc func() ([]any, error)
 
 // bulkInsert streams rows into table: with COPY on Postgres, in batched
@@ -168,7 +185,7 @@ func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency st
 			at = a.TransmittedAt.UTC()
 		}
 		day := at.Format("2006-01-02")
-		vals := []any{NewID(), refunds[i/attemptsPerBooking], int(i%attemptsPerBooking) + 1, a.Kind, a.Amount, AttemptApproved,
+		vals := []any{d.idArg(NewID()), d.idArg(refunds[i/attemptsPerBooking]), int(i%attemptsPerBooking) + 1, a.Kind, a.Amount, AttemptApproved,
 			a.TerminalID, a.STAN, day, at, day, "00", a.ApprovalCode, a.RRN, now, now}
 		i++
 		return vals, nil

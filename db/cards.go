@@ -72,6 +72,19 @@ func (d *DB) AttemptsOfRefund(ctx context.Context, refundID string) ([]RefundAtt
 	if err := d.with(ctx).Where("refund_id = ?", refundID).Order("n, created_at").Find(&as).Error; err != nil {
 		return nil, fmt.Errorf("attempts of %s: %w", refundID, err)
 	}
+	var settled []struct{ AttemptID, FileID string }
+	err := d.with(ctx).Table("settlement_results AS i").Select("i.attempt_id, i.file_id").
+		Joins("JOIN refund_attempts AS a ON a.id = i.attempt_id").Where("a.refund_id = ? AND i.result = ?", refundID, ResultMatched).Scan(&settled).Error
+	if err != nil {
+		return nil, fmt.Errorf("attempts of %s: %w", refundID, err)
+	}
+	for i := range as {
+		for _, s := range settled {
+			if s.AttemptID == as[i].ID {
+				as[i].SettledFileID = &s.FileID
+			}
+		}
+	}
 	return as, nil
 }
 

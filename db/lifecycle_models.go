@@ -74,7 +74,9 @@ type RefundAttempt struct {
 	LateResponseCode string
 	LateAt           *time.Time
 	TransmittedDay   string
-	SettledFileID    *string
+	// SettledFileID is the file whose row matched the attempt (read with
+	// the attempts of a refund; no column of its own).
+	SettledFileID *string `gorm:"-"`
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
 }

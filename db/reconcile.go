@@ -20,55 +20,74 @@ func (d *DB) newUUID() string {
 	return "lower(hex(randomblob(16)))"
 }
 
-// MatchSettlementFile gives every row of a file its result, set-wise in SQL:
-// a void or refund row (acquirer) or a succeeded refund (gateway) is matched
-// to an approved attempt of the merchant on the file's key and then its
+// MatchSettlementFile gives every staged row of a file its result in one
+// set-wise statement: a row (the acquirer's refunds and voids, the
+// gateway's succeeded refunds; the import stages no other) is matched to
+// an approved attempt of the merchant on the file's key and then its
 // amount; a key without the amount is an amount mismatch; a row nothing
-// explains (or a second row for one attempt) is unexpected; other rows are
-// ignored. Matched attempts are marked settled. It can run again: it only
-// looks at rows without a result.
+// explains, or a second row for one attempt, is unexpected. A matched row
+// settles its attempt: no row of another file may match it again. The
+// results are written once, all together: running it again changes
+// nothing (and two runs at once cannot both write them: the second breaks
+// the results' key and, retried, finds them written).
 func (d *DB) MatchSettlementFile(ctx context.Context, f *SettlementFile) error {
+	var done int64
+	if err := d.with(ctx).Raw("SELECT COUNT(*) FROM (SELECT 1 FROM settlement_results WHERE file_id = ? LIMIT 1) AS x", f.ID).Scan(&done).Error; err != nil {
+		return fmt.Errorf("match file %s: %w", f.ID, err)
+	}
+	if done > 0 {
+		return nil
+	}
 	join := "a.rrn = i.rrn AND a.stan = i.stan AND a.terminal_id = i.terminal_id AND a.transmitted_day = i.transaction_day"
+	cols := "a.id, a.amount, a.rrn, a.stan, a.terminal_id, a.transmitted_day"
 	kinds := "('void', 'refund')"
 	key := KeyAcquirer
-	ignore := "processing_code NOT IN ('020000', '200000')"
 	if f.Source == SourceGateway {
 		join = "a.gateway_refund_id = i.gateway_refund"
+		cols = "a.id, a.amount, a.gateway_refund_id"
 		kinds = "('online')"
 		key = KeyGateway
-		ignore = "item_status <> 'succeeded'"
 	}
-	attempts := "FROM refund_attempts AS a JOIN refunds AS r ON r.id = a.refund_id"
-	// The set-wise updates below join the file's rows (i) to the attempts.
-	live := "a.state = 'approved' AND a.kind IN " + kinds + " AND r.merchant_id = ? AND (a.settled_file_id IS NULL OR a.settled_file_id = ?)"
-	steps := []struct {
-		sql  string
-		args []any
-	}{
-		{"UPDATE settlement_items SET result = 'ignored' WHERE file_id = ? AND result = '' AND " + ignore, []any{f.ID}},
-		{"UPDATE settlement_items SET result = 'matched', match_key = ?, attempt_id = a.id " + attempts +
-			" WHERE i.file_id = ? AND i.result = '' AND " + live + " AND " + join + " AND a.amount = i.amount",
-			[]any{key, f.ID, f.MerchantID, f.ID}},
-		// One row per attempt: a second row for it is unexpected.
-		{"UPDATE settlement_items SET result = 'unexpected_at_acquirer', match_key = 'duplicate', attempt_id = NULL WHERE file_id = ? AND result = 'matched' AND line NOT IN " +
-			"(SELECT MIN(line) FROM settlement_items WHERE file_id = ? AND result = 'matched' GROUP BY attempt_id)", []any{f.ID, f.ID}},
-		{"UPDATE settlement_items SET result = 'amount_mismatch', match_key = ?, attempt_id = a.id " + attempts +
-			" WHERE i.file_id = ? AND i.result = '' AND " + live + " AND " + join,
-			[]any{key, f.ID, f.MerchantID, f.ID}},
-		{"UPDATE settlement_items SET result = 'unexpected_at_acquirer' WHERE file_id = ? AND result = ''", []any{f.ID}},
-		{"UPDATE refund_attempts SET settled_file_id = ? WHERE settled_file_id IS NULL AND id IN " +
-			"(SELECT attempt_id FROM settlement_items WHERE file_id = ? AND result = 'matched')", []any{f.ID, f.ID}},
-	}
-	for _, st := range steps {
-		q := st.sql
-		if len(q) > 24 && q[:24] == "UPDATE settlement_items " {
-			q = "UPDATE settlement_items AS i " + q[24:]
-		}
-		if err := d.with(ctx).Exec(q, st.args...).Error; err != nil {
-			return fmt.Errorf("match file %s: %w", f.ID, err)
-		}
+	// The attempts a row may match: approved, the merchant's, not settled
+	// by another file.
+	live := "SELECT " + cols + " FROM refund_attempts AS a JOIN refunds AS r ON r.id = a.refund_id " +
+		"WHERE a.state = 'approved' AND a.kind IN " + kinds + " AND r.merchant_id = ? " +
+		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.attempt_id = a.id AND s.result = 'matched' AND s.file_id <> ?)"
+	// m pairs each row with the attempt its key names (if any) and numbers
+	// the rows that pay one attempt its amount: the first is the match.
+	m := "SELECT i.line, a.id AS attempt_id, CASE WHEN a.amount = i.amount THEN 1 ELSE 0 END AS paid, " +
+		"row_number() OVER (PARTITION BY a.id, a.amount = i.amount ORDER BY i.line) AS nth " +
+		"FROM settlement_items AS i LEFT JOIN (" + live + ") AS a ON " + join + " WHERE i.file_id = ?"
+	dup := "m.nth > 1 AND m.paid = 1"
+	q := "INSERT INTO settlement_results (file_id, line, result, match_key, attempt_id) SELECT ?, m.line, " +
+		"CASE WHEN m.attempt_id IS NULL OR " + dup + " THEN '" + ResultUnexpected + "' WHEN m.paid = 1 THEN '" + ResultMatched + "' ELSE '" + ResultAmountMismatch + "' END, " +
+		"CASE WHEN m.attempt_id IS NULL THEN '' WHEN " + dup + " THEN 'duplicate' ELSE ? END, " +
+		"CASE WHEN " + dup + " THEN NULL ELSE m.attempt_id END " +
+		"FROM (" + m + ") AS m"
+	err := d.setWise(ctx, func(tx *DB) error {
+		return tx.with(ctx).Exec(q, f.ID, key, f.MerchantID, f.ID, f.ID).Error
+	})
+	if err != nil {
+		return fmt.Errorf("match file %s: %w", f.ID, err)
 	}
 	return nil
+}
+
+// setWise runs fn in a transaction whose statements join whole files to
+// whole histories: on Postgres they hash (statistics of a table loaded a
+// moment ago would otherwise invite nested loops over it), get the memory
+// to do so, and skip JIT compilation, which costs more than it saves here.
+func (d *DB) setWise(ctx context.Context, fn func(tx *DB) error) error {
+	return d.Tx(ctx, func(tx *DB) error {
+		if d.dialect == Postgres {
+			for _, set := range []string{"SET LOCAL enable_nestloop = off", "SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"} {
+				if err := tx.with(ctx).Exec(set).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return fn(tx)
+	})
 }
 
 // RecordMissing files a finding for every approved attempt of the
@@ -87,14 +106,20 @@ func (d *DB) RecordMissing(ctx context.Context, f *SettlementFile, lastDueDay st
 	q := "INSERT INTO settlement_findings (id, file_id, merchant_id, kind, attempt_id, match_key, amount, created_at) " +
 		"SELECT " + d.newUUID() + ", ?, r.merchant_id, 'missing_at_acquirer', a.id, ?, a.amount, ? " +
 		"FROM refund_attempts AS a JOIN refunds AS r ON r.id = a.refund_id " +
-		"WHERE r.merchant_id = ? AND a.state = 'approved' AND a.kind IN " + kinds + " AND a.settled_file_id IS NULL " +
+		"WHERE r.merchant_id = ? AND a.state = 'approved' AND a.kind IN " + kinds + " " +
+		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.attempt_id = a.id AND s.result = 'matched') " +
 		"AND " + day + " <> '' AND " + day + " <= ? " +
 		"AND NOT EXISTS (SELECT 1 FROM settlement_findings AS s WHERE s.kind = 'missing_at_acquirer' AND s.attempt_id = a.id)"
-	res := d.with(ctx).Exec(q, f.ID, key, time.Now().UTC(), f.MerchantID, lastDueDay)
-	if res.Error != nil {
-		return 0, fmt.Errorf("missing refunds of %s: %w", f.ID, res.Error)
+	var n int64
+	err := d.setWise(ctx, func(tx *DB) error {
+		res := tx.with(ctx).Exec(q, f.ID, key, time.Now().UTC(), f.MerchantID, lastDueDay)
+		n = res.RowsAffected
+		return res.Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("missing refunds of %s: %w", f.ID, err)
 	}
-	return res.RowsAffected, nil
+	return n, nil
 }
 
 // CountResults counts a file's rows by result.
@@ -103,7 +128,7 @@ func (d *DB) CountResults(ctx context.Context, fileID string) (map[string]int64,
 		Result string
 		N      int64
 	}
-	err := d.with(ctx).Model(&SettlementItem{}).Select("result, COUNT(*) AS n").Where("file_id = ?", fileID).Group("result").Scan(&rows).Error
+	err := d.with(ctx).Table("settlement_results").Select("result, COUNT(*) AS n").Where("file_id = ?", fileID).Group("result").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("count results: %w", err)
 	}
@@ -117,7 +142,7 @@ func (d *DB) CountResults(ctx context.Context, fileID string) (map[string]int64,
 // MatchedReturns pages through the returns a file settled, by return id.
 func (d *DB) MatchedReturns(ctx context.Context, fileID, after string, limit int) ([]string, error) {
 	var ids []string
-	q := d.with(ctx).Table("settlement_items AS i").
+	q := d.with(ctx).Table("settlement_results AS i").
 		Joins("JOIN refund_attempts AS a ON a.id = i.attempt_id").
 		Joins("JOIN refunds AS r ON r.id = a.refund_id").
 		Where("i.file_id = ? AND i.result = ?", fileID, ResultMatched)
@@ -136,9 +161,10 @@ func (d *DB) MatchedReturns(ctx context.Context, fileID, after string, limit int
 func (d *DB) OpenSettlementWorkItems(ctx context.Context, f *SettlementFile) error {
 	now := time.Now().UTC()
 	rows := "INSERT INTO work_items (id, dedupe_key, merchant_id, kind, file_id, item_line, attempt_id, summary, status, resolution, note, resolved_by, created_at) " +
-		"SELECT " + d.newUUID() + ", 'settle/' || i.file_id || '/' || CAST(i.line AS TEXT), ?, i.result, i.file_id, i.line, i.attempt_id, " +
-		"i.result || ' on line ' || CAST(i.line AS TEXT) || ': terminal ' || i.terminal_id || ' STAN ' || i.stan || ' RRN ' || i.rrn || i.gateway_refund || ' amount ' || CAST(i.amount AS TEXT) || ' ' || i.currency, " +
-		"'open', '', '', '', ? FROM settlement_items AS i WHERE i.file_id = ? AND i.result IN ('unexpected_at_acquirer', 'amount_mismatch') " +
+		"SELECT " + d.newUUID() + ", 'settle/' || i.file_id || '/' || CAST(i.line AS TEXT), ?, s.result, i.file_id, i.line, s.attempt_id, " +
+		"s.result || ' on line ' || CAST(i.line AS TEXT) || ': terminal ' || i.terminal_id || ' STAN ' || i.stan || ' RRN ' || i.rrn || i.gateway_refund || ' amount ' || CAST(i.amount AS TEXT) || ' ' || i.currency, " +
+		"'open', '', '', '', ? FROM settlement_results AS s JOIN settlement_items AS i ON i.file_id = s.file_id AND i.line = s.line " +
+		"WHERE s.file_id = ? AND s.result IN ('unexpected_at_acquirer', 'amount_mismatch') " +
 		"ON CONFLICT (dedupe_key) DO NOTHING"
 	if err := d.with(ctx).Exec(rows, f.MerchantID, now, f.ID).Error; err != nil {
 		return fmt.Errorf("work items of %s: %w", f.ID, err)
@@ -155,14 +181,16 @@ func (d *DB) OpenSettlementWorkItems(ctx context.Context, f *SettlementFile) err
 }
 
 // SettlementItems pages through a file's rows with a result among results
-// (all when none), by line.
+// (all when none), by line, each with its result.
 func (d *DB) SettlementItems(ctx context.Context, fileID string, results []string, afterLine int64, limit int) ([]SettlementItem, error) {
-	q := d.with(ctx).Where("file_id = ? AND line > ?", fileID, afterLine)
+	q := d.with(ctx).Table("settlement_items AS i").Select("i.*, COALESCE(s.result, '') AS result, COALESCE(s.match_key, '') AS match_key, s.attempt_id").
+		Joins("LEFT JOIN settlement_results AS s ON s.file_id = i.file_id AND s.line = i.line").
+		Where("i.file_id = ? AND i.line > ?", fileID, afterLine)
 	if len(results) > 0 {
-		q = q.Where("result IN ?", results)
+		q = q.Where("s.result IN ?", results)
 	}
 	var items []SettlementItem
-	if err := q.Order("line").Limit(limit).Find(&items).Error; err != nil {
+	if err := q.Order("i.line").Limit(limit).Scan(&items).Error; err != nil {
 		return nil, fmt.Errorf("settlement rows of %s: %w", fileID, err)
 	}
 	return items, nil

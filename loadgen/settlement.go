@@ -16,9 +16,9 @@ import (
 
 // Processing codes of the rows.
 const (
-	codeSale   = "000000"
-	codeRefund = "200000"
-	codeVoid   = "020000"
+	codeSale   = pos.ProcessingSale
+	codeRefund = pos.ProcessingRefund
+	codeVoid   = pos.ProcessingVoid
 )
 
 // Kinds of attempts, as db names them.

@@ -100,7 +100,7 @@ func (im *Importer) Import(ctx context.Context, m *db.Merchant, source Source, f
 		return &Result{File: prev, Duplicate: true}, nil
 	}
 	set := map[string]any{"status": db.FileImported, "content_hash": sum, "size_bytes": counted.n, "rows_read": src.rows,
-		"bad_rows": src.bad, "first_day": src.firstDay, "last_day": src.lastDay, "imported_at": im.now()}
+		"bad_rows": src.bad, "ignored": src.ignored, "first_day": src.firstDay, "last_day": src.lastDay, "imported_at": im.now()}
 	if err := im.DB.SetSettlementFile(ctx, f.ID, set); err != nil {
 		if errors.Is(err, db.ErrConflict) { // imported at the same moment by another request
 			_ = im.DB.DropStagedItems(ctx, f.ID)

@@ -12,11 +12,16 @@ import (
 )
 
 // rows turns a file into staged rows one at a time, setting bad rows
-// aside; it is the db.ItemSource of an import.
+// aside; it is the db.ItemSource of an import. Only the rows
+// reconciliation looks at are staged: the acquirer's refunds and voids,
+// the gateway's succeeded refunds. The others (sales, failed refunds) are
+// read, checked and counted as ignored.
 type rows struct {
 	next     func() (*db.SettlementItem, error)
 	rows     int64
 	bad      int64
+	ignored  int64
+	skip     func(*db.SettlementItem) bool
 	errs     []db.SettlementError
 	firstDay string
 	lastDay  string
@@ -45,6 +50,9 @@ func newRows(source Source, r io.Reader, fileID, acquirerMID string) (*rows, err
 				AcquirerMID: it.MerchantID, TerminalID: it.TerminalID, STAN: it.STAN, RRN: it.RRN, ApprovalCode: it.ApprovalCode,
 				ProcessingCode: it.ProcessingCode, Amount: it.Amount, Currency: it.Currency, MaskedPAN: it.MaskedPAN, Batch: it.Batch}, nil
 		}
+		out.skip = func(it *db.SettlementItem) bool {
+			return it.ProcessingCode != pos.ProcessingRefund && it.ProcessingCode != pos.ProcessingVoid
+		}
 	case db.SourceGateway:
 		rr, err := payments.NewReportReader(r)
 		if err != nil {
@@ -59,6 +67,7 @@ func newRows(source Source, r io.Reader, fileID, acquirerMID string) (*rows, err
 			return &db.SettlementItem{SettlementDay: d, TransactionDay: d, GatewayRefund: it.RefundID, Reference: it.Reference,
 				ItemStatus: it.Status, Amount: it.Amount, Currency: it.Currency}, nil
 		}
+		out.skip = func(it *db.SettlementItem) bool { return it.ItemStatus != payments.StatusSucceeded }
 	}
 	return out, nil
 }
@@ -88,13 +97,17 @@ func (r *rows) Next() (*db.SettlementItem, error) {
 			return nil, err
 		}
 		r.rows++
-		it.FileID, it.Line = r.fileID, int64(r.line()-1)
 		if r.firstDay == "" || it.SettlementDay < r.firstDay {
 			r.firstDay = it.SettlementDay
 		}
 		if it.SettlementDay > r.lastDay {
 			r.lastDay = it.SettlementDay
 		}
+		if r.skip(it) {
+			r.ignored++
+			continue
+		}
+		it.FileID, it.Line = r.fileID, int64(r.line()-1)
 		return it, nil
 	}
 }
