@@ -77,8 +77,8 @@ type RefundAttempt struct {
 	// SettledFileID is the file whose row matched the attempt (read with
 	// the attempts of a refund; no column of its own).
 	SettledFileID *string `gorm:"-"`
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 func (RefundAttempt) TableName() string { return "refund_attempts" }
