@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -434,4 +435,48 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 			t.Fatalf("retry: %+v, %v", again, err)
 		}
 	})
+}
+
+// Staged rows come back as they went in, whatever characters they hold
+// (COPY's text format escapes them on Postgres).
+func TestStagedRowsKeepEveryCharacter(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := &db.Merchant{Slug: "stage", Name: "Stage", Policy: db.JSON("{}"), Status: "active"}
+		if err := d.CreateMerchant(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		f := &db.SettlementFile{MerchantID: m.ID, Source: db.SourceGateway, Filename: "r.csv"}
+		if err := d.CreateSettlementFile(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+		odd := "tab\there, back\\slash, new\nline, \\N, ünïcödé"
+		src := &itemList{items: []db.SettlementItem{
+			{FileID: f.ID, Line: 2, Reference: odd, GatewayRefund: "re_1", Amount: 100, Currency: "EUR"},
+			{FileID: f.ID, Line: 3, Reference: "", GatewayRefund: "re_2", Amount: -5, Currency: "EUR"},
+		}}
+		n, err := d.StageItems(ctx, src)
+		if err != nil || n != 2 {
+			t.Fatalf("staged %d: %v", n, err)
+		}
+		got, err := d.SettlementItems(ctx, f.ID, nil, 0, 10)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("read %d: %v", len(got), err)
+		}
+		if got[0].Reference != odd || got[0].Amount != 100 || got[1].Reference != "" || got[1].Amount != -5 || got[1].GatewayRefund != "re_2" {
+			t.Fatalf("read back %+v", got)
+		}
+	})
+}
+
+type itemList struct{ items []db.SettlementItem }
+
+func (l *itemList) Next() (*db.SettlementItem, error) {
+	if len(l.items) == 0 {
+		return nil, io.EOF
+	}
+	it := l.items[0]
+	l.items = l.items[1:]
+	return &it, nil
 }

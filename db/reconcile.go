@@ -52,20 +52,20 @@ func (d *DB) MatchSettlementFile(ctx context.Context, f *SettlementFile) error {
 	// by another file.
 	live := "SELECT " + cols + " FROM refund_attempts AS a JOIN refunds AS r ON r.id = a.refund_id " +
 		"WHERE a.state = 'approved' AND a.kind IN " + kinds + " AND r.merchant_id = ? " +
-		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.attempt_id = a.id AND s.result = 'matched' AND s.file_id <> ?)"
+		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.merchant_id = r.merchant_id AND s.attempt_id = a.id AND s.result = 'matched' AND s.file_id <> ?)"
 	// m pairs each row with the attempt its key names (if any) and numbers
 	// the rows that pay one attempt its amount: the first is the match.
 	m := "SELECT i.line, a.id AS attempt_id, CASE WHEN a.amount = i.amount THEN 1 ELSE 0 END AS paid, " +
 		"row_number() OVER (PARTITION BY a.id, a.amount = i.amount ORDER BY i.line) AS nth " +
 		"FROM settlement_items AS i LEFT JOIN (" + live + ") AS a ON " + join + " WHERE i.file_id = ?"
 	dup := "m.nth > 1 AND m.paid = 1"
-	q := "INSERT INTO settlement_results (file_id, line, result, match_key, attempt_id) SELECT ?, m.line, " +
+	q := "INSERT INTO settlement_results (file_id, merchant_id, line, result, match_key, attempt_id) SELECT ?, ?, m.line, " +
 		"CASE WHEN m.attempt_id IS NULL OR " + dup + " THEN '" + ResultUnexpected + "' WHEN m.paid = 1 THEN '" + ResultMatched + "' ELSE '" + ResultAmountMismatch + "' END, " +
 		"CASE WHEN m.attempt_id IS NULL THEN '' WHEN " + dup + " THEN 'duplicate' ELSE ? END, " +
 		"CASE WHEN " + dup + " THEN NULL ELSE m.attempt_id END " +
 		"FROM (" + m + ") AS m"
 	err := d.setWise(ctx, func(tx *DB) error {
-		return tx.with(ctx).Exec(q, f.ID, key, f.MerchantID, f.ID, f.ID).Error
+		return tx.with(ctx).Exec(q, f.ID, f.MerchantID, key, f.MerchantID, f.ID, f.ID).Error
 	})
 	if err != nil {
 		return fmt.Errorf("match file %s: %w", f.ID, err)
@@ -80,7 +80,7 @@ func (d *DB) MatchSettlementFile(ctx context.Context, f *SettlementFile) error {
 func (d *DB) setWise(ctx context.Context, fn func(tx *DB) error) error {
 	return d.Tx(ctx, func(tx *DB) error {
 		if d.dialect == Postgres {
-			for _, set := range []string{"SET LOCAL enable_nestloop = off", "SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"} {
+			for _, set := range []string{"SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"} {
 				if err := tx.with(ctx).Exec(set).Error; err != nil {
 					return err
 				}
@@ -107,7 +107,7 @@ func (d *DB) RecordMissing(ctx context.Context, f *SettlementFile, lastDueDay st
 		"SELECT " + d.newUUID() + ", ?, r.merchant_id, 'missing_at_acquirer', a.id, ?, a.amount, ? " +
 		"FROM refund_attempts AS a JOIN refunds AS r ON r.id = a.refund_id " +
 		"WHERE r.merchant_id = ? AND a.state = 'approved' AND a.kind IN " + kinds + " " +
-		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.attempt_id = a.id AND s.result = 'matched') " +
+		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.merchant_id = r.merchant_id AND s.attempt_id = a.id AND s.result = 'matched') " +
 		"AND " + day + " <> '' AND " + day + " <= ? " +
 		"AND NOT EXISTS (SELECT 1 FROM settlement_findings AS s WHERE s.kind = 'missing_at_acquirer' AND s.attempt_id = a.id)"
 	var n int64

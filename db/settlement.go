@@ -175,7 +175,8 @@ func (d *DB) SettlementErrors(ctx context.Context, fileID string, limit int) ([]
 	return es, nil
 }
 
-// ItemSource yields staged rows one at a time; Next answers io.EOF at the end.
+// ItemSource yields staged rows one at a time; Next answers io.EOF at the
+// end. The row answered may be reused by the next call.
 type ItemSource interface {
 	Next() (*SettlementItem, error)
 }
@@ -184,8 +185,8 @@ var itemColumns = []string{"file_id", "line", "settlement_day", "transaction_day
 	"approval_code", "processing_code", "gateway_refund", "reference", "item_status", "amount", "currency", "masked_pan", "batch"}
 
 // itemValues fills vals with a row's values, in itemColumns' order.
-func itemValues(vals []any, fileID any, it *SettlementItem) []any {
-	return append(vals[:0], fileID, it.Line, it.SettlementDay, it.TransactionDay, it.AcquirerMID, it.TerminalID, it.STAN, it.RRN,
+func itemValues(vals []any, it *SettlementItem) []any {
+	return append(vals[:0], it.FileID, it.Line, it.SettlementDay, it.TransactionDay, it.AcquirerMID, it.TerminalID, it.STAN, it.RRN,
 		it.ApprovalCode, it.ProcessingCode, it.GatewayRefund, it.Reference, it.ItemStatus, it.Amount, it.Currency, it.MaskedPAN, it.Batch)
 }
 
@@ -193,26 +194,19 @@ func itemValues(vals []any, fileID any, it *SettlementItem) []any {
 // in batched inserts on SQLite. Nothing but the current row is held in
 // memory (and, on SQLite, one batch).
 func (d *DB) StageItems(ctx context.Context, src ItemSource) (int64, error) {
-	var (
-		fileID  string
-		fileArg any
-		vals    = make([]any, 0, len(itemColumns))
-	)
+	vals := make([]any, 0, len(itemColumns))
 	n, err := d.bulkInsert(ctx, "settlement_items", itemColumns, func() ([]any, error) {
 		it, err := src.Next()
 		if err != nil {
 			return nil, err
 		}
-		if fileID != it.FileID {
-			fileID, fileArg = it.FileID, d.idArg(it.FileID)
-		}
-		vals = itemValues(vals, fileArg, it)
+		vals = itemValues(vals, it)
 		return vals, nil
 	})
 	if err != nil {
 		return n, fmt.Errorf("stage settlement rows: %w", err)
 	}
-	// No ANALYZE: the set-wise statements over these rows hash whatever
-	// the statistics say (see setWise).
-	return n, nil
+	// The planner must know the new rows to join them to the books well;
+	// a small sample tells it enough.
+	return n, d.sampleStats(ctx, "settlement_items")
 }

@@ -104,6 +104,34 @@ func (it SettlementItem) validate() *columnError {
 	return nil
 }
 
+// parseDate reads a YYYY-MM-DD date of the years validDate allows, at
+// UTC midnight (as time.Parse would, at a fraction of its cost: every row
+// has two).
+func parseDate(v string) (time.Time, bool) {
+	if len(v) != 10 || v[4] != '-' || v[7] != '-' {
+		return time.Time{}, false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return -1
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n
+	}
+	y, m, d := num(v[:4]), num(v[5:7]), num(v[8:])
+	if y < 1900 || m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d { // 31 November, 29 February of a common year
+		return time.Time{}, false
+	}
+	return t, true
+}
+
 func validDate(t time.Time) bool {
 	y := t.UTC().Year()
 	return y >= 1900 && y <= 9999 && dateOf(t).Equal(t)
@@ -230,12 +258,12 @@ func parseItem(rec []string) (SettlementItem, *columnError) {
 			return SettlementItem{}, err
 		}
 	}
-	sd, err := time.Parse(time.DateOnly, rec[0])
-	if err != nil || !validDate(sd) {
+	sd, ok := parseDate(rec[0])
+	if !ok {
 		return SettlementItem{}, colErr("settlement_date", "must be a date YYYY-MM-DD")
 	}
-	td, err := time.Parse(time.DateOnly, rec[1])
-	if err != nil || !validDate(td) {
+	td, ok := parseDate(rec[1])
+	if !ok {
 		return SettlementItem{}, colErr("transaction_date", "must be a date YYYY-MM-DD")
 	}
 	amount, _ := strconv.ParseInt(rec[8], 10, 64) // checked above

@@ -22,13 +22,23 @@ type rows struct {
 	bad      int64
 	ignored  int64
 	skip     func(*db.SettlementItem) bool
+	cur      db.SettlementItem // the row Next answers, until it is called again
 	errs     []db.SettlementError
 	firstDay string
 	lastDay  string
 	fileID   string
 }
 
-func day(t time.Time) string { return t.UTC().Format("2006-01-02") }
+// day is t's UTC date, YYYY-MM-DD (by hand: every row has two).
+func day(t time.Time) string {
+	y, m, d := t.UTC().Date()
+	if y < 0 || y > 9999 {
+		return t.UTC().Format(time.DateOnly)
+	}
+	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + d/10), byte('0' + d%10)}
+	return string(b[:])
+}
 
 func newRows(source Source, r io.Reader, fileID, acquirerMID string) (*rows, error) {
 	out := &rows{fileID: fileID}
@@ -46,9 +56,10 @@ func newRows(source Source, r io.Reader, fileID, acquirerMID string) (*rows, err
 			if acquirerMID != "" && it.MerchantID != acquirerMID {
 				return nil, &pos.RowError{Line: out.line(), Column: "merchant_id", Err: errors.New("is another merchant's")}
 			}
-			return &db.SettlementItem{SettlementDay: day(it.SettlementDate), TransactionDay: day(it.TransactionDate),
+			out.cur = db.SettlementItem{SettlementDay: day(it.SettlementDate), TransactionDay: day(it.TransactionDate),
 				AcquirerMID: it.MerchantID, TerminalID: it.TerminalID, STAN: it.STAN, RRN: it.RRN, ApprovalCode: it.ApprovalCode,
-				ProcessingCode: it.ProcessingCode, Amount: it.Amount, Currency: it.Currency, MaskedPAN: it.MaskedPAN, Batch: it.Batch}, nil
+				ProcessingCode: it.ProcessingCode, Amount: it.Amount, Currency: it.Currency, MaskedPAN: it.MaskedPAN, Batch: it.Batch}
+			return &out.cur, nil
 		}
 		out.skip = func(it *db.SettlementItem) bool {
 			return it.ProcessingCode != pos.ProcessingRefund && it.ProcessingCode != pos.ProcessingVoid
@@ -64,8 +75,9 @@ func newRows(source Source, r io.Reader, fileID, acquirerMID string) (*rows, err
 				return nil, err
 			}
 			d := day(it.Date)
-			return &db.SettlementItem{SettlementDay: d, TransactionDay: d, GatewayRefund: it.RefundID, Reference: it.Reference,
-				ItemStatus: it.Status, Amount: it.Amount, Currency: it.Currency}, nil
+			out.cur = db.SettlementItem{SettlementDay: d, TransactionDay: d, GatewayRefund: it.RefundID, Reference: it.Reference,
+				ItemStatus: it.Status, Amount: it.Amount, Currency: it.Currency}
+			return &out.cur, nil
 		}
 		out.skip = func(it *db.SettlementItem) bool { return it.ItemStatus != payments.StatusSucceeded }
 	}

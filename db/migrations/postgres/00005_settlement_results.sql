@@ -6,15 +6,19 @@
 -- marking each attempt were the costliest steps of a large file.)
 CREATE TABLE settlement_results (
     file_id    uuid NOT NULL,
+    merchant_id uuid NOT NULL,
     line       bigint NOT NULL,
     result     text NOT NULL,
     match_key  text NOT NULL DEFAULT '',
     attempt_id uuid,
     PRIMARY KEY (file_id, line)
 );
-CREATE UNIQUE INDEX settlement_results_settled ON settlement_results (attempt_id) WHERE result = 'matched';
-INSERT INTO settlement_results (file_id, line, result, match_key, attempt_id)
-    SELECT file_id, line, result, match_key, attempt_id FROM settlement_items WHERE result NOT IN ('', 'ignored');
+-- By merchant: matching a merchant's file reads only what settled its own
+-- attempts (an attempt is one merchant's, so it stays unique).
+CREATE UNIQUE INDEX settlement_results_settled ON settlement_results (merchant_id, attempt_id) WHERE result = 'matched';
+INSERT INTO settlement_results (file_id, merchant_id, line, result, match_key, attempt_id)
+    SELECT i.file_id, f.merchant_id, i.line, i.result, i.match_key, i.attempt_id
+    FROM settlement_items AS i JOIN settlement_files AS f ON f.id = i.file_id WHERE i.result NOT IN ('', 'ignored');
 ALTER TABLE settlement_items DROP COLUMN result;
 ALTER TABLE settlement_items DROP COLUMN match_key;
 ALTER TABLE settlement_items DROP COLUMN attempt_id;
