@@ -46,6 +46,9 @@ type Activities struct {
 	Cutoff time.Duration
 	// Signal tells returns they were settled.
 	Signal Signaller
+	// SettlementDir is the settlement folder files are picked up from
+	// (see package settlement/inbox); "" picks up nothing.
+	SettlementDir string
 }
 
 func (a *Activities) now() time.Time {

@@ -45,7 +45,8 @@ func acquirerCommand() *command {
 }
 
 func startAcquirer(cfg *config.Config, log *slog.Logger) (*pos.Acquirer, error) {
-	sim := pos.NewAcquirer(pos.AcquirerConfig{Cutoff: cfg.AcquirerCutoff, Logger: log.With("component", "acquirer-simulator")})
+	sim := pos.NewAcquirer(pos.AcquirerConfig{Cutoff: cfg.AcquirerCutoff, SettlementDir: cfg.SettlementDir,
+		Logger: log.With("component", "acquirer-simulator")})
 	if err := sim.Start(cfg.AcquirerAddr); err != nil {
 		return nil, fmt.Errorf("acquirer simulator on %s: %w", cfg.AcquirerAddr, err)
 	}

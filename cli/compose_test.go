@@ -31,6 +31,26 @@ type composeService struct {
 	Healthcheck struct {
 		Test []string `yaml:"test"`
 	} `yaml:"healthcheck"`
+	Volumes []any `yaml:"volumes"` // "source:target[:mode]" or {source, target}
+}
+
+// mounts answers the volume or folder mounted at each path of the service.
+func (s composeService) mounts() map[string]string {
+	out := map[string]string{}
+	for _, v := range s.Volumes {
+		switch v := v.(type) {
+		case string:
+			if source, target, ok := strings.Cut(v, ":"); ok {
+				target, _, _ = strings.Cut(target, ":")
+				out[target] = source
+			}
+		case map[string]any:
+			source, _ := v["source"].(string)
+			target, _ := v["target"].(string)
+			out[target] = source
+		}
+	}
+	return out
 }
 
 func readCompose(t *testing.T) composeFile {
@@ -126,6 +146,7 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 			}
 		}
 	}
+	checkSettlementFolder(t, f)
 	slices.Sort(rebound)
 	if strings.Join(rebound, ",") != "acquirer,api,gateway,migrate,worker" {
 		t.Errorf("rebound services = %v, want acquirer, api, gateway, migrate, worker", rebound)
@@ -189,5 +210,33 @@ func checkService(t *testing.T, f composeFile, name, variable, hostPort, service
 	known := map[string]string{"mailpit": "1025"} // the image's SMTP port
 	if known[service] != p {
 		t.Errorf("%s: %s port %s is not one %s listens on", name, variable, p, service)
+	}
+}
+
+// checkSettlementFolder: the simulators drop settlement files where the
+// worker picks them up, one named volume mounted at the same path in each.
+// (The worker's pickup schedule is validated with the rest of its
+// configuration above.)
+func checkSettlementFolder(t *testing.T, f composeFile) {
+	t.Helper()
+	worker := f.Services["worker"]
+	dir := worker.Environment["REBOUND_SETTLEMENT_DIR"]
+	if dir == "" {
+		t.Error("worker: REBOUND_SETTLEMENT_DIR is not set, so nothing is picked up")
+		return
+	}
+	volume := worker.mounts()[dir]
+	if volume == "" || strings.HasPrefix(volume, ".") || strings.HasPrefix(volume, "/") {
+		t.Errorf("worker: no named volume mounted at REBOUND_SETTLEMENT_DIR %s", dir)
+		return
+	}
+	for _, name := range []string{"acquirer", "gateway"} {
+		s := f.Services[name]
+		if got := s.Environment["REBOUND_SETTLEMENT_DIR"]; got != dir {
+			t.Errorf("%s: REBOUND_SETTLEMENT_DIR=%q, want the worker's %q", name, got, dir)
+		}
+		if got := s.mounts()[dir]; got != volume {
+			t.Errorf("%s: %q mounted at %s, want the worker's volume %q", name, got, dir, volume)
+		}
 	}
 }

@@ -112,7 +112,7 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	feed := func(ctx context.Context, o *db.Order) {
-		feedGateway(gateway, log, o)
+		feedGateway(ctx, gateway, d, log, o)
 		feedAcquirer(ctx, acquirer, d, log, o)
 	}
 	for _, o := range seeded.Orders {
@@ -133,7 +133,7 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	handler := api.NewHandler(deps)
 
 	g.Go(func() error {
-		return worker.Run(gctx, c, worker.Deps{Activities: acts, Logger: log, StopTimeout: cfg.WorkerStopTimeout})
+		return worker.Run(gctx, c, workerDeps(cfg, acts, log))
 	})
 	g.Go(func() error { return serveHTTP(gctx, l, handler, cfg, log, cfg.ShutdownTimeout) })
 	g.Go(func() error { return serveHTTP(gctx, gl, gateway, cfg, log, cfg.ShutdownTimeout) })
@@ -147,6 +147,7 @@ Rebound dev is running (started in %s)
   Worker     polling task queue %q
   Gateway    %s   payment gateway simulator (refunds settle after %s)
   Acquirer   %s   ISO 8583 acquirer simulator · admin %s (faults, ledger, settlement)
+  Settlement %s   files the simulators drop, picked up by the schedule %q (%s)
 
 Demo merchant %q: staff %s, password from REBOUND_DEMO_PASSWORD (%s)
   API key (X-API-Key)      %s
@@ -157,12 +158,24 @@ Press Ctrl-C to stop.
 `, time.Since(started).Round(time.Millisecond), dcfg.PublicURL, ts.HostPort(), cfg.TemporalNamespace,
 		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue,
 		dcfg.GatewayURL, cfg.GatewaySettleDelay, acquirer.Addr(), httpURL(al.Addr()),
+		describeDir(cfg.SettlementDir), workflows.SettlementPickupScheduleID, cfg.SettlementPickup,
 		seeded.Merchant, strings.Join(seeded.Staff, ", "), passwordHint(cfg.DemoPassword),
 		cfg.DemoAPIKey, cfg.CarrierSecret, orderNumbers(seeded.Orders), demo.ShopperEmail)
 
 	err = g.Wait()
 	log.Info("shutting down")
 	return err
+}
+
+// describeDir names a folder absolutely ("none" when unset).
+func describeDir(dir string) string {
+	if dir == "" {
+		return "none"
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }
 
 // passwordHint shows the demo password only when it is the default.

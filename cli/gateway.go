@@ -44,16 +44,24 @@ func newGatewaySimulator(cfg *config.Config) *payments.Simulator {
 		WebhookURL:    cfg.GatewayWebhookURL,
 		WebhookSecret: cfg.GatewayWebhookSecret,
 		SettleDelay:   cfg.GatewaySettleDelay,
+		ReportDir:     cfg.SettlementDir,
 	})
 }
 
 // feedGateway tells the dev simulator of an online sale, as a real gateway
-// would know it.
-func feedGateway(sim *payments.Simulator, log *slog.Logger, o *db.Order) {
+// would know it: under the merchant's slug as its account, so that its
+// daily reports land in the merchant's folder of the settlement folder.
+func feedGateway(ctx context.Context, sim *payments.Simulator, d *db.DB, log *slog.Logger, o *db.Order) {
 	if o.Payment == nil || o.Payment.Channel != db.ChannelOnline {
 		return
 	}
-	err := sim.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: o.Payment.Amount, Currency: o.Payment.Currency})
+	m, err := d.MerchantByID(ctx, o.MerchantID)
+	if err != nil {
+		log.Warn("gateway simulator not told of the payment: merchant unknown", "order", o.OrderNumber, "err", err)
+		return
+	}
+	err = sim.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: o.Payment.Amount, Currency: o.Payment.Currency,
+		Account: m.Slug})
 	var apiErr *payments.APIError
 	if err != nil && !(errors.As(err, &apiErr) && apiErr.Status == 409) {
 		log.Warn("gateway simulator did not take the payment", "order", o.OrderNumber, "err", err)

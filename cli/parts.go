@@ -157,7 +157,14 @@ func newActivities(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logg
 		Metrics:       activities.NewMetrics(reg),
 		Logger:        log,
 		Cutoff:        cfg.AcquirerCutoff,
+		SettlementDir: cfg.SettlementDir,
 	}
+}
+
+// workerDeps are the worker's dependencies in `rebound worker` and
+// `rebound dev`.
+func workerDeps(cfg *config.Config, acts *activities.Activities, log *slog.Logger) worker.Deps {
+	return worker.Deps{Activities: acts, Logger: log, StopTimeout: cfg.WorkerStopTimeout, PickupCron: cfg.SettlementPickup}
 }
 
 // acquirerCheck reports whether the worker's acquirer connection is up.

@@ -80,7 +80,7 @@ func runWorker(ctx context.Context, env *Env, _ []string) error {
 	ready := append(readinessChecks(d, c), acquirerCheck(posClient))
 	handler := api.NewOpsHandler(api.Deps{Logger: log, Metrics: metrics, Ready: ready})
 	g.Go(func() error {
-		return worker.Run(gctx, c, worker.Deps{Activities: acts, Logger: log, StopTimeout: cfg.WorkerStopTimeout})
+		return worker.Run(gctx, c, workerDeps(cfg, acts, log))
 	})
 	g.Go(func() error { return serveHTTP(gctx, l, handler, cfg, log, cfg.ShutdownTimeout) })
 	return g.Wait()

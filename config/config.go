@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/rebound-returns/rebound/db"
 )
 
@@ -72,6 +74,11 @@ type Config struct {
 	AcquirerTLS                                     bool
 	AcquirerTimeout, CardSendTimeout, CardRetryWait time.Duration
 	AcquirerCutoff                                  time.Duration
+
+	// SettlementDir is the settlement folder files are dropped into and
+	// picked up from ("" = none); SettlementPickup is the cron spec of the
+	// daily pickup.
+	SettlementDir, SettlementPickup string
 }
 
 // Dev-only defaults: fine on a laptop, refused nowhere, used nowhere else.
@@ -163,6 +170,8 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.CardRetryWait = r.duration("REBOUND_CARD_RETRY_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute)
 	c.AcquirerCutoff = r.duration("REBOUND_ACQUIRER_CUTOFF", 22*time.Hour, 0, 24*time.Hour-time.Minute)
 	c.AcquirerAdminAddr = r.hostPort("REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584")
+	c.SettlementDir = r.str("REBOUND_SETTLEMENT_DIR", pick(filepath.Join(c.DataDir, "settlements")))
+	c.SettlementPickup = r.cron("REBOUND_SETTLEMENT_PICKUP", DefaultSettlementPickup)
 	c.DemoPassword = r.str("REBOUND_DEMO_PASSWORD", "rebound-demo")
 	c.DemoAPIKey = r.str("REBOUND_DEMO_API_KEY", defaultDemoAPIKey)
 
@@ -335,6 +344,23 @@ func (c *Config) requireFor(mode Mode) error {
 		return &Error{"REBOUND_OTP_SECRET", "must be at least 32 characters"}
 	}
 	return nil
+}
+
+// DefaultSettlementPickup is when the settlement folder is picked up: 07:00 UTC.
+const DefaultSettlementPickup = "0 7 * * *"
+
+// cron accepts a five-field cron spec, a descriptor such as @daily, or
+// either with a CRON_TZ=<zone> prefix: what a Temporal Schedule takes.
+func (r *reader) cron(name, def string) string {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	if _, err := cron.ParseStandard(v); err != nil {
+		r.fail(name, "must be a cron spec such as \"0 7 * * *\" (minute hour day month weekday)")
+		return def
+	}
+	return v
 }
 
 func (r *reader) boolean(name string, def bool) bool {

@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{[]string{"REBOUND_TRUSTED_PROXIES", "10.0.0.0/8, proxy"}, "REBOUND_TRUSTED_PROXIES", "CIDR"},
 		{[]string{"REBOUND_ACQUIRER_TLS", "maybe"}, "REBOUND_ACQUIRER_TLS", "true or false"},
 		{[]string{"REBOUND_ACQUIRER_TIMEOUT", "50s"}, "REBOUND_CARD_SEND_TIMEOUT", "longer than"},
+		{[]string{"REBOUND_SETTLEMENT_PICKUP", "daily at seven"}, "REBOUND_SETTLEMENT_PICKUP", "cron spec"},
+		{[]string{"REBOUND_SETTLEMENT_PICKUP", "0 25 * * *"}, "REBOUND_SETTLEMENT_PICKUP", "cron spec"},
+		{[]string{"REBOUND_SETTLEMENT_PICKUP", "CRON_TZ=Nowhere/Land 0 7 * * *"}, "REBOUND_SETTLEMENT_PICKUP", "cron spec"},
 	}
 	for _, tc := range tests {
 		_, err := config.Load(config.ModeDev, env(tc.kv...))
@@ -158,6 +162,24 @@ func TestEveryVariableIsDocumentedOnce(t *testing.T) {
 	for k := range seen {
 		if !read[k] {
 			t.Errorf("config.Vars documents %s, which Load never reads", k)
+		}
+	}
+}
+
+func TestSettlementPickup(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(config.ModeDev, env("REBOUND_DATA_DIR", "/tmp/x"))
+	if err != nil || c.SettlementDir != filepath.Join("/tmp/x", "settlements") || c.SettlementPickup != "0 7 * * *" {
+		t.Fatalf("dev picks up under its data dir at 07:00: %q %q, %v", c.SettlementDir, c.SettlementPickup, err)
+	}
+	c, err = config.Load(config.ModeWorker, env(production...))
+	if err != nil || c.SettlementDir != "" {
+		t.Fatalf("production picks up nothing unless told: %q, %v", c.SettlementDir, err)
+	}
+	for _, spec := range []string{"30 6 * * 1-5", "@daily", "CRON_TZ=Europe/Stockholm 0 7 * * *"} {
+		c, err = config.Load(config.ModeWorker, env(append([]string{"REBOUND_SETTLEMENT_DIR", "/srv/settlements", "REBOUND_SETTLEMENT_PICKUP", spec}, production...)...))
+		if err != nil || c.SettlementDir != "/srv/settlements" || c.SettlementPickup != spec {
+			t.Errorf("%q: %+v, %v", spec, c, err)
 		}
 	}
 }

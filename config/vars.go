@@ -52,6 +52,8 @@ var Vars = []Var{
 	{"REBOUND_CARD_RETRY_WAIT", "5s", "First wait before repeating a reversal (0401) or resending a card message that never left; doubles up to 12 times itself."},
 	{"REBOUND_ACQUIRER_CUTOFF", "22h", "The acquirer's daily batch cut-off (UTC, as a duration from midnight): sales before it are voided the same day, later ones refunded."},
 	{"REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584", "Admin HTTP address of `rebound acquirer` (sales, faults, ledger, settlement files)."},
+	{"REBOUND_SETTLEMENT_DIR", "<REBOUND_DATA_DIR>/settlements in dev, else none", "Settlement folder: the acquirer and gateway simulators drop their files into `<dir>/<merchant slug or acquirer merchant ID>/`; the worker's daily schedule imports them and moves each to `imported/` or `refused/` beside it. None: no pickup, no files dropped."},
+	{"REBOUND_SETTLEMENT_PICKUP", "0 7 * * *", "When the worker's Temporal Schedule picks up the settlement folder: a cron spec, in UTC unless it starts with `CRON_TZ=<zone>`."},
 	{"REBOUND_DEMO_PASSWORD", "rebound-demo", "Password of the demo staff that `rebound dev` seeds."},
 	{"REBOUND_DEMO_API_KEY", "rbk_demo_key_change_me", "API key of the demo merchant that `rebound dev` seeds."},
 }

@@ -111,6 +111,9 @@ type stack struct {
 	seed     demo.Summary
 	ns       string
 	dbURL    string
+	// settlements is the settlement folder the acquirer drops its files
+	// into at each cut-off and the worker picks them up from.
+	settlements string
 }
 
 // isoTimeout is the acquirer client's response timeout in these tests.
@@ -155,7 +158,8 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	t.Cleanup(gw.Close)
 	gwSrv := httptest.NewServer(gw)
 	t.Cleanup(gwSrv.Close)
-	acq := pos.NewAcquirer(pos.AcquirerConfig{Logger: log.With("component", "acquirer-simulator")})
+	settlements := t.TempDir()
+	acq := pos.NewAcquirer(pos.AcquirerConfig{SettlementDir: settlements, Logger: log.With("component", "acquirer-simulator")})
 	if err := acq.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -185,13 +189,13 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)
 
-	s := &stack{t: t, db: d, dbURL: dbURL, url: url, temporal: c, gateway: gw, acquirer: acq, logs: logs, seed: seed, ns: ns}
+	s := &stack{t: t, db: d, dbURL: dbURL, url: url, temporal: c, gateway: gw, acquirer: acq, logs: logs, seed: seed, ns: ns, settlements: settlements}
 	if !noWorker {
 		acts := &activities.Activities{
 			DB: d, Sender: notify.Router{Email: notify.Discard{}, SMS: notify.Discard{}, Webhook: notify.NewWebhook(nil)},
 			Carrier: shipping.Simulated{}, Gateway: payments.NewClient(gwSrv.URL, "gw-key", nil),
 			OTPSecret: []byte(otpSecret), KeepSensitive: true, PublicURL: url,
-			Metrics: activities.NewMetrics(metrics.Registry), Logger: log, Signal: c,
+			Metrics: activities.NewMetrics(metrics.Registry), Logger: log, Signal: c, SettlementDir: settlements,
 		}
 		pc, err := pos.NewClient(pos.ClientConfig{Addr: acq.Addr(), SendTimeout: isoTimeout,
 			OnLate: activities.LateResponses{DB: d, Logger: log}.Record, Logger: log})

@@ -24,6 +24,10 @@ type Deps struct {
 	Logger     *slog.Logger
 	// StopTimeout is how long running activities get to finish on stop.
 	StopTimeout time.Duration
+	// PickupCron is when the settlement folder is picked up (a cron spec):
+	// with it and the activities' SettlementDir, Run ensures the daily
+	// schedule.
+	PickupCron string
 }
 
 // New builds a worker on workflows.TaskQueue with everything registered.
@@ -41,31 +45,55 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflow(workflows.RefundWorkflow)
 	w.RegisterWorkflow(workflows.DeliverWorkflow)
 	w.RegisterWorkflow(workflows.ReconciliationWorkflow)
+	w.RegisterWorkflow(workflows.SettlementPickupWorkflow)
 	w.RegisterActivity(acts)
 }
 
-// Run starts the worker, retrying while Temporal is unreachable, and stops
-// it when ctx ends.
+// Run starts the worker, retrying while Temporal is unreachable, then
+// ensures the settlement pickup schedule when there is a settlement folder,
+// and stops the worker when ctx ends.
 func Run(ctx context.Context, c client.Client, deps Deps) error {
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	var w sdkworker.Worker
+	retry(ctx, log, "worker could not start", func() error {
+		w = New(c, deps)
+		return w.Start()
+	})
+	if ctx.Err() != nil {
+		return nil
+	}
+	log.Info("worker polling", "task_queue", workflows.TaskQueue)
+	if deps.Activities != nil && deps.Activities.SettlementDir != "" && deps.PickupCron != "" {
+		retry(ctx, log, "settlement pickup schedule not ensured", func() error {
+			return EnsurePickupSchedule(ctx, c, deps.PickupCron)
+		})
+		if ctx.Err() == nil {
+			log.Info("settlement pickup scheduled", "schedule", workflows.SettlementPickupScheduleID,
+				"cron", deps.PickupCron, "folder", deps.Activities.SettlementDir)
+		}
+	}
+	<-ctx.Done()
+	w.Stop()
+	log.Info("worker stopped")
+	return nil
+}
+
+// retry calls fn until it succeeds or ctx ends, backing off from half a
+// second to ten.
+func retry(ctx context.Context, log *slog.Logger, what string, fn func() error) {
 	backoff := 500 * time.Millisecond
 	for {
-		w := New(c, deps)
-		err := w.Start()
+		err := fn()
 		if err == nil {
-			log.Info("worker polling", "task_queue", workflows.TaskQueue)
-			<-ctx.Done()
-			w.Stop()
-			log.Info("worker stopped")
-			return nil
+			return
 		}
-		log.Warn("worker could not start; retrying", "err", err, "in", backoff)
+		log.Warn(what+"; retrying", "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(backoff):
 		}
 		backoff = min(backoff*2, 10*time.Second)
