@@ -6,6 +6,7 @@ package api
 
 import (
 	"context"
+	"go.temporal.io/sdk/converter"
 	"log/slog"
 	"net/http"
 	"time"
@@ -50,6 +51,9 @@ type Deps struct {
 	// CardSendTimeout and CardRetryWait go into each return's workflow input.
 	CardSendTimeout time.Duration
 	CardRetryWait   time.Duration
+	// Codec, when set, opens sealed workflow history for operators (the
+	// Temporal UI's codec endpoint).
+	Codec converter.PayloadCodec
 	// OnOrder, when set, hears of every new order (dev feeds its simulators).
 	OnOrder func(ctx context.Context, o *db.Order)
 	// Now is the clock (time.Now when nil).
@@ -82,6 +86,7 @@ func NewHandler(deps Deps) http.Handler {
 	s.routesMerchantAdmin(v1)
 	s.routesCards(r.Group("/v1"))
 	s.routesFinance(r.Group("/v1"))
+	s.routesCodec(v1)
 	s.routesCarrier(v1)
 	s.routesGateway(v1)
 	if s.deps.Dev {

@@ -11,12 +11,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/historycodec"
 	"github.com/rebound-returns/rebound/logging"
 	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/payments"
@@ -41,15 +43,32 @@ func openDB(cfg *config.Config, log *slog.Logger) (*db.DB, error) {
 // temporalClient returns a client that connects on first use, so that the
 // API and the worker start (and report not ready) while Temporal is down.
 func temporalClient(cfg *config.Config, log *slog.Logger) (client.Client, error) {
-	c, err := client.NewLazyClient(client.Options{
+	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
-	})
+	}
+	if codec, err := historyCodec(cfg); err != nil {
+		return nil, err
+	} else if codec != nil {
+		opts.DataConverter = historycodec.DataConverter(codec)
+		opts.FailureConverter = historycodec.FailureConverter(opts.DataConverter)
+	} else {
+		log.Warn("workflow history is stored in clear: set REBOUND_HISTORY_KEYS to seal it")
+	}
+	c, err := client.NewLazyClient(opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal client: %w", err)
 	}
 	return c, nil
+}
+
+// historyCodec is the codec of the configured history keys; nil when none.
+func historyCodec(cfg *config.Config) (*historycodec.Codec, error) {
+	if len(cfg.HistoryKeys) == 0 {
+		return nil, nil
+	}
+	return historycodec.New(cfg.HistoryKeys)
 }
 
 // readinessChecks are what /readyz asks: the database answers and is
@@ -180,6 +199,10 @@ func acquirerCheck(c interface{ Connected() bool }) api.Check {
 // apiDeps are the API's dependencies in `rebound api` and `rebound dev`.
 func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m *api.Metrics) api.Deps {
 	m.Registry.MustRegister(api.NewReturnsCollector(d))
+	var codec converter.PayloadCodec
+	if hc, err := historyCodec(cfg); err == nil && hc != nil { // its keys were checked with the configuration
+		codec = hc
+	}
 	return api.Deps{
 		Logger:          log,
 		Metrics:         m,
@@ -194,5 +217,6 @@ func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m 
 		CardSendTimeout: cfg.CardSendTimeout,
 		CardRetryWait:   cfg.CardRetryWait,
 		TrustedProxies:  cfg.TrustedProxies,
+		Codec:           codec,
 	}
 }

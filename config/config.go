@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/historycodec"
 )
 
 // Mode is the subcommand being configured; defaults differ between them.
@@ -79,6 +80,10 @@ type Config struct {
 	// picked up from ("" = none); SettlementPickup is the cron spec of the
 	// daily pickup.
 	SettlementDir, SettlementPickup string
+
+	// HistoryKeys seal workflow history (the first seals, all open); none:
+	// history is stored as it is.
+	HistoryKeys []historycodec.Key
 }
 
 // Dev-only defaults: fine on a laptop, refused nowhere, used nowhere else.
@@ -89,6 +94,9 @@ const (
 	devGatewaySecret  = "dev-gateway-secret"
 	defaultSMTPFrom   = "Rebound <no-reply@rebound.local>"
 	defaultDemoAPIKey = "rbk_demo_key_change_me"
+	// devHistoryKey seals dev's history under a key everybody knows: it
+	// shows the codec at work, and protects nothing.
+	devHistoryKey = "dev:ZGV2LW9ubHktaGlzdG9yeS1rZXktMzItYnl0ZXMhISE="
 )
 
 // Error names the variable whose value is wrong. Its message is one line and
@@ -172,6 +180,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.AcquirerAdminAddr = r.hostPort("REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584")
 	c.SettlementDir = r.str("REBOUND_SETTLEMENT_DIR", pick(filepath.Join(c.DataDir, "settlements")))
 	c.SettlementPickup = r.cron("REBOUND_SETTLEMENT_PICKUP", DefaultSettlementPickup)
+	c.HistoryKeys = r.historyKeys("REBOUND_HISTORY_KEYS", pick(devHistoryKey))
 	c.DemoPassword = r.str("REBOUND_DEMO_PASSWORD", "rebound-demo")
 	c.DemoAPIKey = r.str("REBOUND_DEMO_API_KEY", defaultDemoAPIKey)
 
@@ -344,6 +353,23 @@ func (c *Config) requireFor(mode Mode) error {
 		return &Error{"REBOUND_OTP_SECRET", "must be at least 32 characters"}
 	}
 	return nil
+}
+
+// historyKeys reads the keys that seal workflow history.
+func (r *reader) historyKeys(name, def string) []historycodec.Key {
+	v, ok := r.raw(name)
+	if !ok {
+		v = def
+	}
+	if v == "" {
+		return nil
+	}
+	keys, err := historycodec.ParseKeys(v)
+	if err != nil {
+		r.fail(name, err.Error())
+		return nil
+	}
+	return keys
 }
 
 // DefaultSettlementPickup is when the settlement folder is picked up: 07:00 UTC.

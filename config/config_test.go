@@ -124,6 +124,8 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{[]string{"REBOUND_SETTLEMENT_PICKUP", "daily at seven"}, "REBOUND_SETTLEMENT_PICKUP", "cron spec"},
 		{[]string{"REBOUND_SETTLEMENT_PICKUP", "0 25 * * *"}, "REBOUND_SETTLEMENT_PICKUP", "cron spec"},
 		{[]string{"REBOUND_SETTLEMENT_PICKUP", "CRON_TZ=Nowhere/Land 0 7 * * *"}, "REBOUND_SETTLEMENT_PICKUP", "cron spec"},
+		{[]string{"REBOUND_HISTORY_KEYS", "k1:aHVudGVyMg=="}, "REBOUND_HISTORY_KEYS", "32 bytes"}, // "hunter2", too short
+		{[]string{"REBOUND_HISTORY_KEYS", "hunter2"}, "REBOUND_HISTORY_KEYS", "id:base64"},
 	}
 	for _, tc := range tests {
 		_, err := config.Load(config.ModeDev, env(tc.kv...))
@@ -136,7 +138,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, tc.varName+": ") {
 			t.Errorf("%v: message %q is not one line naming the variable", tc.kv, msg)
 		}
-		if strings.Contains(msg, "hunter2") {
+		if strings.Contains(msg, "hunter2") || strings.Contains(msg, "aHVudGVyMg") {
 			t.Errorf("%v: message echoes a password: %q", tc.kv, msg)
 		}
 	}

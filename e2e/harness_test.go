@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
+	"github.com/rebound-returns/rebound/historycodec"
 	"github.com/rebound-returns/rebound/logging"
 	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/payments"
@@ -121,10 +123,24 @@ const isoTimeout = 500 * time.Millisecond
 
 func newStack(t *testing.T, e dbtest.Engine) *stack { return newStackWith(t, e, false) }
 
+// stackOptions change a test stack.
+type stackOptions struct {
+	noWorker bool
+	// codec, when set, seals the history the stack's client writes, as
+	// REBOUND_HISTORY_KEYS does.
+	codec *historycodec.Codec
+}
+
 // newStackWith builds a stack; with noWorker the test runs its own worker
 // (the crash test runs it as a process it can kill).
 func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	t.Helper()
+	return newStackOpts(t, e, stackOptions{noWorker: noWorker})
+}
+
+func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
+	t.Helper()
+	noWorker := opts.noWorker
 	ns := <-namespaces
 	t.Cleanup(func() { namespaces <- ns })
 	logs := &syncBuffer{}
@@ -144,8 +160,15 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.Dial(client.Options{HostPort: temporalSrv.HostPort(), Namespace: ns,
-		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))})
+	copts := client.Options{HostPort: temporalSrv.HostPort(), Namespace: ns,
+		Logger: sdklog.NewStructuredLogger(log.With("component", "temporal-client"))}
+	var codec converter.PayloadCodec
+	if opts.codec != nil {
+		codec = opts.codec
+		copts.DataConverter = historycodec.DataConverter(opts.codec)
+		copts.FailureConverter = historycodec.FailureConverter(copts.DataConverter)
+	}
+	c, err := client.Dial(copts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +207,7 @@ func newStackWith(t *testing.T, e dbtest.Engine, noWorker bool) *stack {
 	apiSrv.Config.Handler = api.NewHandler(api.Deps{
 		Logger: log, Metrics: metrics, DB: d, Temporal: c, Dev: true, OTPSecret: []byte(otpSecret),
 		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret, CardSendTimeout: 5 * time.Second, CardRetryWait: 200 * time.Millisecond,
-		OnOrder: func(_ context.Context, o *db.Order) { feed(o) },
+		OnOrder: func(_ context.Context, o *db.Order) { feed(o) }, Codec: codec,
 	})
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)
