@@ -48,10 +48,8 @@ func temporalClient(cfg *config.Config, log *slog.Logger) (client.Client, error)
 		Namespace: cfg.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
 	}
-	if codec, err := historyCodec(cfg); err != nil {
-		return nil, err
-	} else if codec != nil {
-		opts.DataConverter = historycodec.DataConverter(codec)
+	if cfg.HistoryCodec != nil {
+		opts.DataConverter = historycodec.DataConverter(cfg.HistoryCodec)
 		opts.FailureConverter = historycodec.FailureConverter(opts.DataConverter)
 	} else {
 		log.Warn("workflow history is stored in clear: set REBOUND_HISTORY_KEYS to seal it")
@@ -61,14 +59,6 @@ func temporalClient(cfg *config.Config, log *slog.Logger) (client.Client, error)
 		return nil, fmt.Errorf("temporal client: %w", err)
 	}
 	return c, nil
-}
-
-// historyCodec is the codec of the configured history keys; nil when none.
-func historyCodec(cfg *config.Config) (*historycodec.Codec, error) {
-	if len(cfg.HistoryKeys) == 0 {
-		return nil, nil
-	}
-	return historycodec.New(cfg.HistoryKeys)
 }
 
 // readinessChecks are what /readyz asks: the database answers and is
@@ -199,9 +189,9 @@ func acquirerCheck(c interface{ Connected() bool }) api.Check {
 // apiDeps are the API's dependencies in `rebound api` and `rebound dev`.
 func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m *api.Metrics) api.Deps {
 	m.Registry.MustRegister(api.NewReturnsCollector(d))
-	var codec converter.PayloadCodec
-	if hc, err := historyCodec(cfg); err == nil && hc != nil { // its keys were checked with the configuration
-		codec = hc
+	var codec converter.PayloadCodec // a nil *Codec would not be a nil interface
+	if cfg.HistoryCodec != nil {
+		codec = cfg.HistoryCodec
 	}
 	return api.Deps{
 		Logger:          log,

@@ -81,9 +81,9 @@ type Config struct {
 	// daily pickup.
 	SettlementDir, SettlementPickup string
 
-	// HistoryKeys seal workflow history (the first seals, all open); none:
-	// history is stored as it is.
-	HistoryKeys []historycodec.Key
+	// HistoryCodec seals workflow history under the configured keys (the
+	// first seals, all open); nil: history is stored as it is.
+	HistoryCodec *historycodec.Codec
 }
 
 // Dev-only defaults: fine on a laptop, refused nowhere, used nowhere else.
@@ -180,7 +180,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.AcquirerAdminAddr = r.hostPort("REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584")
 	c.SettlementDir = r.str("REBOUND_SETTLEMENT_DIR", pick(filepath.Join(c.DataDir, "settlements")))
 	c.SettlementPickup = r.cron("REBOUND_SETTLEMENT_PICKUP", DefaultSettlementPickup)
-	c.HistoryKeys = r.historyKeys("REBOUND_HISTORY_KEYS", pick(devHistoryKey))
+	c.HistoryCodec = r.historyCodec("REBOUND_HISTORY_KEYS", pick(devHistoryKey))
 	c.DemoPassword = r.str("REBOUND_DEMO_PASSWORD", "rebound-demo")
 	c.DemoAPIKey = r.str("REBOUND_DEMO_API_KEY", defaultDemoAPIKey)
 
@@ -355,8 +355,8 @@ func (c *Config) requireFor(mode Mode) error {
 	return nil
 }
 
-// historyKeys reads the keys that seal workflow history.
-func (r *reader) historyKeys(name, def string) []historycodec.Key {
+// historyCodec reads the keys that seal workflow history.
+func (r *reader) historyCodec(name, def string) *historycodec.Codec {
 	v, ok := r.raw(name)
 	if !ok {
 		v = def
@@ -365,11 +365,14 @@ func (r *reader) historyKeys(name, def string) []historycodec.Key {
 		return nil
 	}
 	keys, err := historycodec.ParseKeys(v)
-	if err != nil {
-		r.fail(name, err.Error())
-		return nil
+	if err == nil {
+		var c *historycodec.Codec
+		if c, err = historycodec.New(keys); err == nil {
+			return c
+		}
 	}
-	return keys
+	r.fail(name, err.Error())
+	return nil
 }
 
 // DefaultSettlementPickup is when the settlement folder is picked up: 07:00 UTC.

@@ -14,13 +14,6 @@ import (
 	"github.com/rebound-returns/rebound/pos"
 )
 
-// Processing codes of the rows.
-const (
-	codeSale   = pos.ProcessingSale
-	codeRefund = pos.ProcessingRefund
-	codeVoid   = pos.ProcessingVoid
-)
-
 // Kinds of attempts, as db names them.
 const (
 	KindRefund = "refund"
@@ -157,12 +150,12 @@ func (s *Settlement) row(i int64) row {
 	r.approval = string(ap)
 	switch {
 	case unit(mix(h+3)) < s.SalesShare:
-		r.code = codeSale
+		r.code = pos.ProcessingSale
 		return r
 	case unit(mix(h+4)) < s.VoidsShare:
-		r.code = codeVoid
+		r.code = pos.ProcessingVoid
 	default:
-		r.code = codeRefund
+		r.code = pos.ProcessingRefund
 	}
 	u := unit(mix(h + 5))
 	switch {
@@ -236,7 +229,7 @@ func (s Settlement) Write(w io.Writer, progress func(done int64)) (Counts, error
 func (c *Counts) count(r row) {
 	c.Rows++
 	switch {
-	case r.code == codeSale:
+	case r.code == pos.ProcessingSale:
 		c.Sales++
 		return
 	case r.unexpected:
@@ -282,7 +275,7 @@ func (s Settlement) Books() (func() (Attempt, error), error) {
 		for i < s.Rows {
 			r := s.row(i)
 			i++
-			if r.code == codeSale {
+			if r.code == pos.ProcessingSale {
 				continue
 			}
 			refunds++
@@ -301,8 +294,8 @@ func (s Settlement) Books() (func() (Attempt, error), error) {
 		// so their keys meet none of its rows.
 		r := s.row(s.Rows + missing)
 		missing++
-		if r.code == codeSale {
-			r.code = codeRefund
+		if r.code == pos.ProcessingSale {
+			r.code = pos.ProcessingRefund
 		}
 		if r.booked == 0 {
 			r.booked = r.amount
@@ -313,7 +306,7 @@ func (s Settlement) Books() (func() (Attempt, error), error) {
 
 func attemptOf(r row, day time.Time, i int64) Attempt {
 	kind := KindRefund
-	if r.code == codeVoid {
+	if r.code == pos.ProcessingVoid {
 		kind = KindVoid
 	}
 	sec := time.Duration(i%86_000) * time.Second

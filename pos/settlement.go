@@ -65,20 +65,16 @@ func colErr(column, reason string) *columnError {
 // not read back the same (a missing field, a value outside its column's
 // format) is refused, naming the item and column.
 func WriteSettlement(w io.Writer, items []SettlementItem) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(SettlementColumns); err != nil {
+	sw, err := NewSettlementWriter(w)
+	if err != nil {
 		return err
 	}
-	for i, it := range items {
-		if err := it.validate(); err != nil {
-			return fmt.Errorf("pos: settlement item %d: %w", i+1, err)
-		}
-		if err := cw.Write(it.record()); err != nil {
+	for _, it := range items {
+		if err := sw.Write(it); err != nil {
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return sw.Flush()
 }
 
 func (it SettlementItem) record() []string {
