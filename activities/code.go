@@ -90,24 +90,30 @@ func (a *Activities) SendCode(ctx context.Context, in SendCodeInput) (SendCodeRe
 
 // deliverCode sends (or re-sends, on a retry) the message of a challenge.
 func (a *Activities) deliverCode(ctx context.Context, ch *db.OTPChallenge) (SendCodeResult, error) {
-	res := SendCodeResult{ChallengeID: ch.ID, ExpiresAt: ch.ExpiresAt}
-	m, err := a.DB.OutboxByDedupe(ctx, "code/"+ch.ID)
+	return SendCodeResult{ChallengeID: ch.ID, ExpiresAt: ch.ExpiresAt}, a.deliverCodeMessage(ctx, "code/"+ch.ID)
+}
+
+// deliverCodeMessage sends a queued code message unless it went out
+// already; a message that cannot be delivered is final.
+func (a *Activities) deliverCodeMessage(ctx context.Context, dedupe string) error {
+	undeliverable := temporal.NewNonRetryableApplicationError("the code could not be delivered", "undeliverable", nil)
+	m, err := a.DB.OutboxByDedupe(ctx, dedupe)
 	if err != nil {
-		return res, err
+		return err
 	}
 	switch m.Status {
 	case db.OutboxSent:
-		return res, nil
+		return nil
 	case db.OutboxFailed:
-		return res, temporal.NewNonRetryableApplicationError("the code could not be delivered", "undeliverable", nil)
+		return undeliverable
 	}
 	if err := a.send(ctx, *m); err != nil {
-		return res, fmt.Errorf("send code: %w", err)
+		return fmt.Errorf("send code: %w", err)
 	}
-	if m, err := a.DB.OutboxByDedupe(ctx, "code/"+ch.ID); err == nil && m.Status == db.OutboxFailed {
-		return res, temporal.NewNonRetryableApplicationError("the code could not be delivered", "undeliverable", nil)
+	if m, err := a.DB.OutboxByDedupe(ctx, dedupe); err == nil && m.Status == db.OutboxFailed {
+		return undeliverable
 	}
-	return res, nil
+	return nil
 }
 
 // challengeID is the same for every retry of one activity, so that a retry

@@ -185,6 +185,38 @@ type loginRequest struct {
 
 func (s *server) routesAuth(r *gin.RouterGroup) {
 	r.POST("/auth/login", s.handle(s.login))
+	r.GET("/auth/session", s.staffOnly(staffRoles...), s.handle(s.whoAmI))
+	r.POST("/auth/logout", s.staffOnly(staffRoles...), s.handle(s.logout))
+}
+
+// staffRoles are every role a staff member can hold.
+var staffRoles = []string{"clerk", "supervisor", "finance", "admin", "operator"}
+
+// whoAmI describes the caller's session: who, which role, which merchant.
+func (s *server) whoAmI(c *gin.Context) error {
+	p := principalOf(c)
+	out := gin.H{"username": p.Username, "role": p.Role, "merchant": "", "merchant_name": ""}
+	if p.MerchantID != "" {
+		m, err := s.deps.DB.MerchantByID(c.Request.Context(), p.MerchantID)
+		if err != nil {
+			return err
+		}
+		out["merchant"], out["merchant_name"] = m.Slug, m.Name
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// logout ends the caller's session: its token stops working at once.
+func (s *server) logout(c *gin.Context) error {
+	token, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if err := s.deps.DB.DeleteSession(c.Request.Context(), auth.HashToken(token)); err != nil {
+		return err
+	}
+	s.audit(c, principalOf(c), "auth.logout", "staff_user", principalOf(c).UserID, db.OutcomeSuccess, nil)
+	c.Status(http.StatusNoContent)
+	return nil
 }
 
 // login exchanges a user name and password for a bearer token. Unknown

@@ -20,6 +20,7 @@ import (
 func (s *server) routesMerchant(r *gin.RouterGroup) {
 	g := r.Group("/merchant/returns")
 	g.GET("", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.listReturns))
+	g.GET("/queues", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.queueCounts))
 	g.POST("/:id/review", s.staffOnly("supervisor"), s.audited("return.review", s.review))
 	g.POST("/:id/receive", s.staffOnly("clerk", "supervisor"), s.audited("return.receive", s.receive))
 	g.POST("/:id/inspection", s.staffOnly("clerk", "supervisor"), s.audited("return.inspect", s.inspection))
@@ -27,6 +28,7 @@ func (s *server) routesMerchant(r *gin.RouterGroup) {
 
 type returnSummary struct {
 	ID             string `json:"id"`
+	OrderNumber    string `json:"order_number"`
 	Status         string `json:"status"`
 	Method         string `json:"method"`
 	Channel        string `json:"channel"`
@@ -51,6 +53,12 @@ func (s *server) listReturns(c *gin.Context) error {
 			f.Statuses = append(f.Statuses, x)
 		}
 	}
+	if qn := c.Query("queue"); qn != "" {
+		if !oneOf(qn, db.Queues()...) {
+			return Invalid(FieldError{"queue", "must be one of " + strings.Join(db.Queues(), ", ")})
+		}
+		f.Queue = qn
+	}
 	switch c.Query("attention") {
 	case "", "false":
 	case "true":
@@ -72,9 +80,17 @@ func (s *server) listReturns(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	orderIDs := make([]string, 0, len(rs))
+	for _, r := range rs {
+		orderIDs = append(orderIDs, r.OrderID)
+	}
+	numbers, err := s.deps.DB.OrderNumbers(c.Request.Context(), orderIDs)
+	if err != nil {
+		return err
+	}
 	items := make([]returnSummary, 0, len(rs))
 	for _, r := range rs {
-		items = append(items, returnSummary{ID: r.ID, Status: r.Status, Method: r.Method, Channel: r.Channel,
+		items = append(items, returnSummary{ID: r.ID, OrderNumber: numbers[r.OrderID], Status: r.Status, Method: r.Method, Channel: r.Channel,
 			Attention: r.Attention, TrackingNumber: r.TrackingNumber, RefundAmount: r.RefundAmount, Currency: r.Currency,
 			CreatedAt: r.CreatedAt.Format("2006-01-02T15:04:05Z07:00"), UpdatedAt: r.UpdatedAt.Format("2006-01-02T15:04:05Z07:00")})
 	}
@@ -83,6 +99,16 @@ func (s *server) listReturns(c *gin.Context) error {
 		out["next_cursor"] = rs[len(rs)-1].ID
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
+}
+
+// queueCounts counts the returns in each of the console's task lists.
+func (s *server) queueCounts(c *gin.Context) error {
+	counts, err := s.deps.DB.QueueCounts(c.Request.Context(), principalOf(c).MerchantID)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"queues": counts})
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // A merchant's admin registers where return events are sent. (Staff,
@@ -18,6 +19,42 @@ func (s *server) routesMerchantAdmin(r *gin.RouterGroup) {
 	g := r.Group("/merchant/webhooks", s.staffOnly("admin"))
 	g.GET("", s.handle(s.listWebhooks))
 	g.POST("", s.audited("webhook.create", s.createWebhook))
+	r.GET("/merchant/policy", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.getPolicy))
+	r.GET("/merchant/terminals", s.staffOnly("clerk", "supervisor", "admin"), s.handle(s.listTerminals))
+}
+
+// listTerminals lists the merchant's terminals, for the counter's choice.
+func (s *server) listTerminals(c *gin.Context) error {
+	ts, err := s.deps.DB.Terminals(c.Request.Context(), principalOf(c).MerchantID)
+	if err != nil {
+		return err
+	}
+	type terminal struct {
+		ID      string `json:"id"`
+		StoreID string `json:"store_id"`
+		Kind    string `json:"kind"`
+	}
+	out := make([]terminal, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, terminal{ID: t.TerminalID, StoreID: t.StoreID, Kind: t.Kind})
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+	return nil
+}
+
+// getPolicy shows the merchant's return policy as returns filed now get it
+// (defaults filled in). Every role may read it; the counter needs it too.
+func (s *server) getPolicy(c *gin.Context) error {
+	m, err := s.deps.DB.MerchantByID(c.Request.Context(), principalOf(c).MerchantID)
+	if err != nil {
+		return err
+	}
+	p, err := returns.ParsePolicy(m.Policy)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"merchant": m.Slug, "policy": p, "reasons": returns.Reasons})
+	return nil
 }
 
 type webhookView struct {

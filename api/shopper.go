@@ -36,6 +36,7 @@ func (s *server) routesShopper(r *gin.RouterGroup) {
 	r.POST("/returns", s.idempotent, s.handle(s.fileReturn))
 	r.POST("/returns/:id/verify", s.handle(s.verifyCode))
 	r.POST("/returns/:id/otp", s.handle(s.resendCode))
+	s.routesLookup(r)
 	seen := r.Group("/returns/:id", s.staffOrShopper())
 	seen.GET("", s.handle(s.getReturn))
 	seen.GET("/label", s.handle(s.getLabel))
@@ -62,15 +63,26 @@ func contactOf(o *db.Order, typed string) (contact, kind string, ok bool) {
 	return p, "phone", o.CustomerPhone != "" && p == o.CustomerPhone
 }
 
+// fileReturn files a return. A shopper names the order and its contact and
+// gets a code to verify the return with; or, holding the access token of an
+// order lookup they verified (the portal's way), files it verified at once
+// and gets the return's token in the answer.
 func (s *server) fileReturn(c *gin.Context) error {
 	var req fileReturnRequest
 	if err := bind(c, &req); err != nil {
 		return err
 	}
+	ctx := c.Request.Context()
+	lookup, err := s.lookupOfRequest(c)
+	if err != nil {
+		return err
+	}
 	var errs []FieldError
-	for field, v := range map[string]string{"merchant": req.Merchant, "order_number": req.OrderNumber, "contact": req.Contact} {
-		if strings.TrimSpace(v) == "" {
-			errs = append(errs, FieldError{field, "is required"})
+	if lookup == nil {
+		for field, v := range map[string]string{"merchant": req.Merchant, "order_number": req.OrderNumber, "contact": req.Contact} {
+			if strings.TrimSpace(v) == "" {
+				errs = append(errs, FieldError{field, "is required"})
+			}
 		}
 	}
 	if req.Method != workflows.MethodShip && req.Method != workflows.MethodInStore {
@@ -79,43 +91,30 @@ func (s *server) fileReturn(c *gin.Context) error {
 	if len(errs) > 0 {
 		return Invalid(sortFields(errs)...)
 	}
-	ctx := c.Request.Context()
-	m, err := s.deps.DB.MerchantBySlug(ctx, req.Merchant)
-	if errors.Is(err, db.ErrNotFound) {
-		return errNoSuchOrder
-	}
-	if err != nil {
+	var m *db.Merchant
+	var o *db.Order
+	var contact, kind string
+	if lookup != nil {
+		if m, err = s.deps.DB.MerchantByID(ctx, lookup.MerchantID); err != nil {
+			return err
+		}
+		if o, err = s.deps.DB.OrderByID(ctx, lookup.OrderID); err != nil {
+			return err
+		}
+		contact, kind = lookup.Contact, lookup.ContactKind
+	} else if m, o, contact, kind, err = s.findOrder(ctx, req.Merchant, req.OrderNumber, req.Contact); err != nil {
 		return err
-	}
-	o, err := s.deps.DB.OrderByNumber(ctx, m.ID, req.OrderNumber)
-	if errors.Is(err, db.ErrNotFound) {
-		return errNoSuchOrder
-	}
-	if err != nil {
-		return err
-	}
-	contact, kind, ok := contactOf(o, req.Contact)
-	if !ok {
-		return errNoSuchOrder
 	}
 	order := toDomainOrder(o)
 	if errs := returns.ValidateRequest(order, req.Lines); len(errs) > 0 {
 		return Invalid(fieldErrors(errs, "")...)
 	}
-	// The first code's limits are checked here, so that a shopper over them
-	// hears so now instead of waiting for a code that never comes.
-	counts, err := s.deps.DB.CountCodes(ctx, "", contact, c.ClientIP(), s.now().Add(-otp.Window))
-	if err != nil {
-		return err
-	}
-	if err := otp.Allow(otp.Counts(counts), s.now(), false); err != nil {
-		var le *otp.LimitError
-		if errors.As(err, &le) {
-			p := NewProblem(http.StatusTooManyRequests, "rate-limited", le.Error())
-			p.retryAfter = le.RetryAfter
-			return p
+	if lookup == nil {
+		// The first code's limits are checked here, so that a shopper over
+		// them hears so now instead of waiting for a code that never comes.
+		if err := s.allowCode(ctx, contact, c.ClientIP()); err != nil {
+			return err
 		}
-		return err
 	}
 	policy, err := returns.ParsePolicy(m.Policy)
 	if err != nil {
@@ -138,17 +137,109 @@ func (s *server) fileReturn(c *gin.Context) error {
 		PaymentID: o.Payment.GatewayPaymentID, ClientIP: c.ClientIP(), Policy: policy, Order: order,
 		Lines: req.Lines, FiledAt: r.CreatedAt, CardSendTimeout: s.deps.CardSendTimeout, CardRetryWait: s.deps.CardRetryWait,
 	}
+	if lookup != nil {
+		in.VerifiedBy = lookup.ID
+	}
 	if err := s.startReturn(ctx, in); err != nil {
 		return err
+	}
+	c.Header("Location", "/v1/returns/"+r.ID)
+	if lookup != nil {
+		// The workflow submits the return as it starts; the answer waits for
+		// that, so that it shows where the return landed.
+		s.awaitLeaving(ctx, r.ID, returns.PendingVerification, 10*time.Second)
+		token, sess, err := s.shopperSession(ctx, r)
+		if err != nil {
+			return err
+		}
+		view, err := s.returnView(c, r.ID)
+		if err != nil {
+			return err
+		}
+		c.Header("Cache-Control", "no-store")
+		c.JSON(http.StatusCreated, gin.H{"return": view, "id": r.ID, "status": view.Status,
+			"token": token, "token_type": "Bearer", "expires_at": sess.ExpiresAt})
+		return nil
 	}
 	view, err := s.returnView(c, r.ID)
 	if err != nil {
 		return err
 	}
-	c.Header("Location", "/v1/returns/"+r.ID)
 	c.JSON(http.StatusCreated, gin.H{"return": view, "id": r.ID, "status": r.Status,
 		"verification": gin.H{"sent_to": maskContact(contact, kind), "expires_in_seconds": int(policy.VerifyWithin.D().Seconds())}})
 	return nil
+}
+
+// awaitLeaving waits, up to max, for a return's read model to leave a status.
+func (s *server) awaitLeaving(ctx context.Context, id string, st returns.Status, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) {
+		r, err := s.deps.DB.ReturnByID(ctx, id)
+		if err != nil || r.Status != string(st) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// findOrder finds the order a shopper names by its merchant, number and
+// contact; any mismatch is the same 404.
+func (s *server) findOrder(ctx context.Context, merchant, number, typed string) (*db.Merchant, *db.Order, string, string, error) {
+	m, err := s.deps.DB.MerchantBySlug(ctx, merchant)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil, "", "", errNoSuchOrder
+	}
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	o, err := s.deps.DB.OrderByNumber(ctx, m.ID, number)
+	if errors.Is(err, db.ErrNotFound) {
+		return nil, nil, "", "", errNoSuchOrder
+	}
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	contact, kind, ok := contactOf(o, typed)
+	if !ok {
+		return nil, nil, "", "", errNoSuchOrder
+	}
+	return m, o, contact, kind, nil
+}
+
+// allowCode checks the limits on sending a code to a contact from a client.
+func (s *server) allowCode(ctx context.Context, contact, clientIP string) error {
+	counts, err := s.deps.DB.CountCodes(ctx, "", contact, clientIP, s.now().Add(-otp.Window))
+	if err != nil {
+		return err
+	}
+	if err := otp.Allow(otp.Counts(counts), s.now(), false); err != nil {
+		var le *otp.LimitError
+		if errors.As(err, &le) {
+			p := NewProblem(http.StatusTooManyRequests, "rate-limited", le.Error())
+			p.retryAfter = le.RetryAfter
+			return p
+		}
+		return err
+	}
+	return nil
+}
+
+// shopperSession opens a return to the shopper who proved it theirs.
+func (s *server) shopperSession(ctx context.Context, r *db.Return) (string, *db.Session, error) {
+	token, err := auth.NewToken(prefixShopper)
+	if err != nil {
+		return "", nil, err
+	}
+	sess := &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionShopper, ReturnID: &r.ID,
+		MerchantID: &r.MerchantID, ExpiresAt: s.now().Add(shopperSessionLife)}
+	if err := s.deps.DB.CreateSession(ctx, sess); err != nil {
+		return "", nil, err
+	}
+	return token, sess, nil
 }
 
 // startReturn starts a filed return's workflow. The start outlives the
@@ -232,13 +323,8 @@ func (s *server) verifyCode(c *gin.Context) error {
 			return err
 		}
 	}
-	token, err := auth.NewToken(prefixShopper)
+	token, sess, err := s.shopperSession(ctx, r)
 	if err != nil {
-		return err
-	}
-	sess := &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionShopper, ReturnID: &r.ID,
-		MerchantID: &r.MerchantID, ExpiresAt: s.now().Add(shopperSessionLife)}
-	if err := s.deps.DB.CreateSession(ctx, sess); err != nil {
 		return err
 	}
 	view, err := s.returnView(c, r.ID)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/json"
 	"sort"
 	"time"
@@ -62,6 +63,9 @@ type refundView struct {
 	Status      string     `json:"status"`
 	FailureCode string     `json:"failure_code,omitempty"`
 	FinishedAt  *time.Time `json:"finished_at,omitempty"`
+	// Reference is what the shopper's bank or card statement knows the
+	// refund by: the acquirer's RRN, or the gateway's refund id.
+	Reference string `json:"reference,omitempty"`
 }
 
 func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
@@ -112,6 +116,15 @@ func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
 		last := refunds[n-1]
 		v.Refund = &refundView{Amount: last.Amount, Shipping: last.ShippingAmount, Currency: last.Currency,
 			Status: last.Status, FailureCode: last.FailureCode, FinishedAt: last.FinishedAt}
+		attempts, err := s.deps.DB.AttemptsOfRefund(ctx, last.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, at := range attempts {
+			if at.State == db.AttemptApproved && v.Refund.Reference == "" {
+				v.Refund.Reference = cmp.Or(at.RRN, at.GatewayRefundID)
+			}
+		}
 	} else if r.RefundAmount != nil {
 		v.Refund = &refundView{Amount: *r.RefundAmount, Currency: r.Currency, Status: "none"}
 	}

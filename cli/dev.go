@@ -130,7 +130,7 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	deps := apiDeps(&dcfg, d, c, log, metrics)
 	deps.Ready = append(deps.Ready, acquirerCheck(posClient))
 	deps.OnOrder = feed
-	handler := api.NewHandler(deps)
+	handler := withPages(cfg, api.NewHandler(deps), log)
 
 	g.Go(func() error {
 		return worker.Run(gctx, c, workerDeps(cfg, acts, log))
@@ -142,6 +142,7 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	fmt.Fprintf(env.Stdout, `
 Rebound dev is running (started in %s)
   API        %s   health /healthz · readiness /readyz · metrics /metrics · codes sent /v1/dev/outbox
+  Pages      %s/console (staff, finance at /console/finance) · %s/r/%s (shoppers' returns portal)
   Temporal   %s   namespace %s · state in %s
   Database   %s   schema version %d
   Worker     polling task queue %q
@@ -155,7 +156,7 @@ Demo merchant %q: staff %s, password from REBOUND_DEMO_PASSWORD (%s)
   orders                   %s (shopper contact %s)
 Press Ctrl-C to stop.
 
-`, time.Since(started).Round(time.Millisecond), dcfg.PublicURL, ts.HostPort(), cfg.TemporalNamespace,
+`, time.Since(started).Round(time.Millisecond), dcfg.PublicURL, dcfg.PublicURL, dcfg.PublicURL, seeded.Merchant, ts.HostPort(), cfg.TemporalNamespace,
 		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue,
 		dcfg.GatewayURL, cfg.GatewaySettleDelay, acquirer.Addr(), httpURL(al.Addr()),
 		describeDir(cfg.SettlementDir), workflows.SettlementPickupScheduleID, cfg.SettlementPickup,

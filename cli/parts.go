@@ -23,6 +23,7 @@ import (
 	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/shipping"
+	"github.com/rebound-returns/rebound/web"
 	"github.com/rebound-returns/rebound/worker"
 )
 
@@ -209,4 +210,12 @@ func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m 
 		TrustedProxies:  cfg.TrustedProxies,
 		Codec:           codec,
 	}
+}
+
+// withPages puts the portal, the console and the finance dashboard in
+// front of the API: they share its address and call it in process. The
+// CSRF key is derived from the OTP secret, so no new secret is needed.
+func withPages(cfg *config.Config, apiHandler http.Handler, log *slog.Logger) http.Handler {
+	return web.Handler(web.Deps{API: apiHandler, Logger: log.With("component", "web"),
+		Dev: cfg.Mode == config.ModeDev, Secret: []byte(cfg.OTPSecret)})
 }

@@ -37,7 +37,7 @@ func runAPI(ctx context.Context, env *Env, _ []string) error {
 	if err != nil {
 		return err
 	}
-	handler := api.NewHandler(apiDeps(cfg, d, c, log, api.NewMetrics()))
+	handler := withPages(cfg, api.NewHandler(apiDeps(cfg, d, c, log, api.NewMetrics())), log)
 	log.Info("api listening", "addr", l.Addr().String(), "temporal", cfg.TemporalAddress)
 	return serveHTTP(ctx, l, handler, cfg, log, cfg.ShutdownTimeout)
 }

@@ -66,3 +66,19 @@ func (d *DB) OrderByID(ctx context.Context, id string) (*Order, error) {
 	}
 	return &o, nil
 }
+
+// OrderNumbers maps order ids to the numbers shoppers know them by.
+func (d *DB) OrderNumbers(ctx context.Context, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []struct{ ID, OrderNumber string }
+	if err := d.with(ctx).Model(&Order{}).Select("id, order_number").Where("id IN ?", ids).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("order numbers: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.OrderNumber
+	}
+	return out, nil
+}

@@ -57,13 +57,20 @@ func (d *DB) CountCodes(ctx context.Context, returnID, contact, clientIP string,
 		}
 		c.LastForReturn = last.CreatedAt
 	}
-	if err := d.with(ctx).Model(&OTPChallenge{}).Where("contact = ? AND created_at > ?", contact, since.UTC()).Count(&c.ForContact).Error; err != nil {
-		return c, fmt.Errorf("count codes: %w", err)
-	}
-	if clientIP != "" {
-		if err := d.with(ctx).Model(&OTPChallenge{}).Where("client_ip = ? AND created_at > ?", clientIP, since.UTC()).Count(&c.ForClient).Error; err != nil {
+	// Codes of returns and of order lookups count alike.
+	for _, model := range []any{&OTPChallenge{}, &OrderLookup{}} {
+		var n int64
+		if err := d.with(ctx).Model(model).Where("contact = ? AND created_at > ?", contact, since.UTC()).Count(&n).Error; err != nil {
 			return c, fmt.Errorf("count codes: %w", err)
 		}
+		c.ForContact += n
+		if clientIP == "" {
+			continue
+		}
+		if err := d.with(ctx).Model(model).Where("client_ip = ? AND created_at > ?", clientIP, since.UTC()).Count(&n).Error; err != nil {
+			return c, fmt.Errorf("count codes: %w", err)
+		}
+		c.ForClient += n
 	}
 	return c, nil
 }

@@ -81,6 +81,8 @@ type ReturnFilter struct {
 	Statuses   []string
 	// Attention lists only returns flagged for attention.
 	Attention bool
+	// Queue, when set, is one of Queues().
+	Queue string
 	// Before is the cursor: only returns with a smaller id (older).
 	Before string
 	Limit  int
@@ -94,6 +96,9 @@ func (d *DB) ListReturns(ctx context.Context, f ReturnFilter) ([]Return, error) 
 	}
 	if f.Attention {
 		q = q.Where("attention <> ''")
+	}
+	if f.Queue != "" {
+		q = inQueue(q, f.Queue)
 	}
 	if f.Before != "" {
 		q = q.Where("id < ?", f.Before)
@@ -134,4 +139,49 @@ func (d *DB) RecordCarrierEvent(ctx context.Context, e *CarrierEvent) (bool, err
 		return false, fmt.Errorf("carrier event %s: %w", e.EventID, err)
 	}
 	return true, nil
+}
+
+// Queues are the task lists of the console, by name.
+const (
+	QueueReview    = "review"    // waiting for a supervisor's decision
+	QueueReceive   = "receive"   // on their way to the merchant
+	QueueInspect   = "inspect"   // in the merchant's hands, not yet inspected
+	QueueCounter   = "counter"   // card refunds waiting at the store's counter
+	QueueEscalated = "escalated" // flagged for attention
+)
+
+// Queues lists the queue names in the console's order.
+func Queues() []string {
+	return []string{QueueReview, QueueReceive, QueueInspect, QueueCounter, QueueEscalated}
+}
+
+// inQueue narrows q to the returns of a queue.
+func inQueue(q *gorm.DB, queue string) *gorm.DB {
+	switch queue {
+	case QueueReview:
+		return q.Where("status = ?", "awaiting_review")
+	case QueueReceive:
+		return q.Where("status IN ?", []string{"awaiting_shipment", "in_transit", "awaiting_dropoff"})
+	case QueueInspect:
+		return q.Where("status IN ?", []string{"received", "awaiting_inspection"})
+	case QueueCounter:
+		return q.Where("status = ? AND method = ? AND channel = ?", "refund_pending", "in_store", ChannelCardPresent)
+	case QueueEscalated:
+		return q.Where("attention <> ''")
+	}
+	return q.Where("1 = 0")
+}
+
+// QueueCounts counts a merchant's returns in each queue.
+func (d *DB) QueueCounts(ctx context.Context, merchantID string) (map[string]int64, error) {
+	out := make(map[string]int64, len(Queues()))
+	for _, name := range Queues() {
+		var n int64
+		q := d.with(ctx).Model(&Return{}).Where("merchant_id = ?", merchantID)
+		if err := inQueue(q, name).Count(&n).Error; err != nil {
+			return nil, fmt.Errorf("count queue %s: %w", name, err)
+		}
+		out[name] = n
+	}
+	return out, nil
 }

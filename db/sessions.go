@@ -87,3 +87,11 @@ func (d *DB) APIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
 	}
 	return &k, nil
 }
+
+// DeleteSession ends a session (a log-out).
+func (d *DB) DeleteSession(ctx context.Context, hash string) error {
+	if err := d.with(ctx).Where("token_hash = ?", hash).Delete(&Session{}).Error; err != nil {
+		return fmt.Errorf("delete session: %w", err)
+	}
+	return nil
+}

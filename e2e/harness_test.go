@@ -38,6 +38,7 @@ import (
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/shipping"
+	"github.com/rebound-returns/rebound/web"
 	"github.com/rebound-returns/rebound/worker"
 	"github.com/rebound-returns/rebound/workflows"
 )
@@ -204,11 +205,11 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 		feed(o)
 	}
 	metrics := api.NewMetrics()
-	apiSrv.Config.Handler = api.NewHandler(api.Deps{
+	apiSrv.Config.Handler = web.Handler(web.Deps{Logger: log, Dev: true, Secret: []byte(otpSecret), API: api.NewHandler(api.Deps{
 		Logger: log, Metrics: metrics, DB: d, Temporal: c, Dev: true, OTPSecret: []byte(otpSecret),
 		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret, CardSendTimeout: 5 * time.Second, CardRetryWait: 200 * time.Millisecond,
 		OnOrder: func(_ context.Context, o *db.Order) { feed(o) }, Codec: codec,
-	})
+	})})
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)
 

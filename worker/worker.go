@@ -46,6 +46,7 @@ func Register(w sdkworker.Registry, acts *activities.Activities) {
 	w.RegisterWorkflow(workflows.DeliverWorkflow)
 	w.RegisterWorkflow(workflows.ReconciliationWorkflow)
 	w.RegisterWorkflow(workflows.SettlementPickupWorkflow)
+	w.RegisterWorkflow(workflows.OrderLookupWorkflow)
 	w.RegisterActivity(acts)
 }
 

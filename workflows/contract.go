@@ -81,6 +81,9 @@ type ReturnInput struct {
 	Order      returns.Order           `json:"order"`
 	Lines      []returns.RequestedLine `json:"lines"`
 	FiledAt    time.Time               `json:"filed_at"`
+	// VerifiedBy is the order lookup whose code the shopper entered before
+	// filing; such a return is submitted at once, without a code of its own.
+	VerifiedBy string `json:"verified_by,omitempty"`
 	// CardSendTimeout bounds the activity that sends one card message; it
 	// is longer than the ISO response timeout (0: DefaultCardSendTimeout).
 	CardSendTimeout time.Duration `json:"card_send_timeout,omitempty"`

@@ -44,13 +44,19 @@ func (s *returnState) verify(ctx workflow.Context, _ VerifyRequest) (ActionResul
 			// Expired (or verified) between the validator and now.
 			return stateError("the return is " + string(s.status))
 		}
-		shopper := activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
-		if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: "code verified"}); err != nil {
-			return err
-		}
-		return s.decide(ctx)
+		return s.submit(ctx, "code verified")
 	})
 	return s.result(), err
+}
+
+// submit moves a verified return to submitted and lets the policy decide.
+// Callers hold the mutex.
+func (s *returnState) submit(ctx workflow.Context, note string) error {
+	shopper := activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+	if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: note}); err != nil {
+		return err
+	}
+	return s.decide(ctx)
 }
 
 // decide applies the policy to a submitted return: ineligible, approved at

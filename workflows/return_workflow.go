@@ -93,7 +93,14 @@ func (s *returnState) setup(ctx workflow.Context) error {
 }
 
 func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
-	if err := s.firstCode(ctx); err != nil {
+	// A return filed after its order's lookup was verified needs no code.
+	// (Returns started before VerifiedBy existed have it empty, so their
+	// histories replay down the code path as before.)
+	if s.in.VerifiedBy != "" {
+		if err := s.locked(ctx, func() error { return s.submit(ctx, "code verified before filing") }); err != nil {
+			return ReturnResult{}, err
+		}
+	} else if err := s.firstCode(ctx); err != nil {
 		return ReturnResult{}, err
 	}
 	p := s.in.Policy

@@ -1,0 +1,353 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/pos"
+)
+
+// A shopper on a phone finds an order, enters the code, chooses an item and
+// files the return, then follows it.
+func TestBrowserShopperFilesAndVerifiesAReturnOnAPhone(t *testing.T) {
+	s := newStack(t, lastEngine(t))
+	s.must(s.call("POST", "/v1/orders", order("P-2001", "online"), "X-API-Key", demoAPIKey), 201)
+	b := newBrowser(t, s, 375, 740, true)
+
+	b.open("/r/demo")
+	// A wrong contact is told, next to nothing that would confirm the order.
+	b.do(fill(`[name="order_number"]`, "P-2001"), fill(`[name="contact"]`, "someone@example.com"))
+	b.submit(`main button[type="submit"]`, `/r/demo/find$`)
+	b.see("We could not find an order")
+	b.do(fill(`[name="contact"]`, "pat@example.com"))
+	b.submit(`main button[type="submit"]`, `/r/demo/lookups/`)
+	b.see("p**@example.com")
+	b.do(fill(`[name="code"]`, "000000"))
+	b.submit(`main button[type="submit"]`, `/verify$`)
+	b.see("is not the code we sent")
+	b.do(fill(`[name="code"]`, s.code("pat@example.com")))
+	b.submit(`main button[type="submit"]`, `/r/demo/items$`)
+	b.see("Shirt", "Boots", "23.50 EUR each")
+
+	// Nothing chosen, then a quantity without a reason: told beside the field.
+	b.submit(`main button[type="submit"]`, `/r/demo/items$`)
+	b.see("choose at least one item")
+	b.do(chromedp.SetValue(chromedp.CSS(`[name="qty.L1"]`), "1"))
+	b.submit(`main button[type="submit"]`, `/r/demo/items$`)
+	if msg := eval[string](b, `document.getElementById("e-reason.L1").innerText`); !strings.Contains(msg, "why") {
+		t.Fatalf("reason error %q", msg)
+	}
+	b.do(chromedp.SetValue(chromedp.CSS(`[name="reason.L1"]`), "too_small"),
+		fill(`[name="note.L1"]`, "a size up, please"),
+		chromedp.Click(chromedp.CSS(`input[name="method"][value="ship"]`)))
+	b.submit(`main button[type="submit"]`, `/r/demo/returns/[0-9a-f-]+$`)
+	b.see("Your return", "1 × Shirt (Too small)", "code verified before filing")
+
+	// The page fits the phone: nothing scrolls sideways.
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 375 {
+		t.Errorf("the tracking page is %d px wide on a 375 px screen", w)
+	}
+	id := regexp.MustCompile(`[0-9a-f-]{36}$`).FindString(b.location())
+	r, err := s.db.ReturnByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status == "pending_verification" || len(r.Lines) != 1 || r.Lines[0].Quantity != 1 || r.Lines[0].Note != "a size up, please" {
+		t.Fatalf("the return filed: %+v", r)
+	}
+	// Shipped returns get a label once approved; the page shows where it is.
+	sup := s.login("supervisor")
+	if r.Status == "awaiting_review" {
+		s.must(s.call("POST", "/v1/merchant/returns/"+id+"/review", map[string]string{"decision": "approve"}, bearer(sup)...), 200)
+	}
+	b.open("/r/demo/returns/" + id)
+	b.see("Send your parcel", "Download the label")
+	b.screenshot("shopper-tracking")
+}
+
+// A clerk receives a parcel brought to the store and inspects it line by
+// line.
+func TestBrowserClerkReceivesAndInspectsAReturn(t *testing.T) {
+	s := newStack(t, lastEngine(t))
+	s.must(s.call("POST", "/v1/orders", order("C-2002", "card_present"), "X-API-Key", demoAPIKey), 201)
+	id := s.must(s.call("POST", "/v1/returns", map[string]any{
+		"merchant": "demo", "order_number": "C-2002", "contact": "pat@example.com", "method": "in_store",
+		"lines": []map[string]any{{"line_id": "L1", "quantity": 2, "reason": "too_large"}},
+	}), 201).json()["id"].(string)
+	shopper := s.must(s.call("POST", "/v1/returns/"+id+"/verify", map[string]string{"code": s.code("pat@example.com")}), 200).json()["token"].(string)
+	if st := s.waitSettled(id, shopper); st == "awaiting_review" {
+		s.must(s.call("POST", "/v1/merchant/returns/"+id+"/review", map[string]string{"decision": "approve"}, bearer(s.login("supervisor"))...), 200)
+	}
+	s.waitStatus(id, shopper, "awaiting_dropoff")
+
+	b := newBrowser(t, s, 1280, 900, false)
+	b.consoleLogin("clerk")
+	b.see("To receive 1")
+	b.open("/console?queue=receive")
+	b.see("C-2002")
+	b.submit(`a[href="/console/returns/`+id+`"]`, `/console/returns/`+id+`$`)
+	b.see("Receive the goods")
+	b.do(fill(`[name="note"]`, "brought to the counter"))
+	b.submit(`#receive-title ~ form button[type="submit"]`, `done=received`)
+	b.see("The parcel is recorded as received.", "Inspection")
+
+	// Three of two is refused beside the field; then one accepted, one
+	// rejected with the reason the shopper is told.
+	b.do(fill(`[name="accepted.L1"]`, "3"))
+	b.submit(`#inspect-title ~ form button[type="submit"]`, `/inspection$`)
+	if msg := eval[string](b, `document.getElementById("e-accepted.L1").innerText`); !strings.Contains(msg, "from 0 to 2") {
+		t.Fatalf("accepted error %q", msg)
+	}
+	b.do(fill(`[name="accepted.L1"]`, "1"), fill(`[name="rejected.L1"]`, "1"),
+		chromedp.SetValue(chromedp.CSS(`[name="condition.L1"]`), "opened"),
+		fill(`[name="reason.L1"]`, "worn, with a stain"))
+	b.submit(`#inspect-title ~ form button[type="submit"]`, `done=inspected`)
+	b.see("The inspection is recorded.", "1 accepted (opened)", "1 rejected: worn, with a stain")
+	b.screenshot("clerk-inspected")
+	v := s.waitStatus(id, shopper, "refund_pending")
+	if v["lines"].([]any)[0].(map[string]any)["rejected_quantity"].(float64) != 1 {
+		t.Fatalf("after inspection %v", v)
+	}
+}
+
+// waitSettled waits for a verified return to leave submitted.
+func (s *stack) waitSettled(id, token string) string {
+	s.t.Helper()
+	for range 100 {
+		st := s.must(s.call("GET", "/v1/returns/"+id, nil, bearer(token)...), 200).json()["status"].(string)
+		if st != "submitted" && st != "pending_verification" {
+			return st
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("return %s stays submitted", id)
+	return ""
+}
+
+// A supervisor refunds the card at the counter: the voucher number must
+// match the slip; then the card is refunded once.
+func TestBrowserSupervisorCompletesACounterRefund(t *testing.T) {
+	s := newStack(t, lastEngine(t))
+	id := s.toCounter("C-2003")
+	b := newBrowser(t, s, 1280, 900, false)
+	b.consoleLogin("supervisor")
+	b.open("/console?queue=counter")
+	b.see("C-2003")
+	b.open("/console/returns/" + id)
+	b.see("Refund at the counter", "80.00 EUR")
+	counter := func(voucher string) {
+		b.do(chromedp.SetValue(chromedp.CSS(`[name="terminal_id"]`), "T0000001"),
+			fill(`[name="supervisor_username"]`, "supervisor"), fill(`[name="supervisor_password"]`, demoPassword),
+			fill(`[name="voucher_no"]`, voucher), fill(`[name="card_fingerprint"]`, "fp_secret_card_token_42"))
+	}
+	counter("000000")
+	b.submit(`#counter-title ~ form button[type="submit"]`, `/counter-refund$`)
+	if msg := eval[string](b, `document.getElementById("e-voucher_no").innerText`); !strings.Contains(msg, "voucher number of the sale") {
+		t.Fatalf("voucher error %q", msg)
+	}
+	// The password is never sent back into the page.
+	if v := eval[string](b, `document.querySelector('[name="supervisor_password"]').value`); v != "" {
+		t.Fatalf("the password came back in the form")
+	}
+	counter("004711")
+	b.submit(`#counter-title ~ form button[type="submit"]`, `done=refunded`)
+	b.see("The card refund went through.", "Refund", "80.00 EUR")
+	b.screenshot("supervisor-counter-refund")
+	refunds, err := s.db.RefundsOfReturn(context.Background(), id)
+	if err != nil || len(refunds) != 1 || refunds[0].Status != db.RefundSucceeded || refunds[0].AuthorisedBy != "supervisor" {
+		t.Fatalf("refunds %+v, %v", refunds, err)
+	}
+	paid := 0
+	for _, e := range s.acquirer.Ledger() {
+		if e.Kind != "sale" && !e.Reversed && e.OriginalSTAN == "004711" {
+			paid++
+		}
+	}
+	if paid != 1 {
+		t.Fatalf("the acquirer paid the sale back %d times", paid)
+	}
+}
+
+// Finance uploads the acquirer's file through the dashboard, reads the
+// reconciliation and resolves the line nobody expected.
+func TestBrowserFinanceUploadsASettlementAndResolvesAWorkItem(t *testing.T) {
+	s := newStack(t, lastEngine(t))
+	cards := s.cardReturns(2)
+	s.counterRefunds(cards)
+	s.waitRefundsSettled(cards, time.Minute)
+	s.acquirer.CutOff()
+	items := s.acquirer.Settlement(time.Now().UTC().Truncate(24 * time.Hour))
+	extra := items[0]
+	extra.STAN, extra.RRN, extra.ProcessingCode, extra.Amount = "999999", "799999999999", "200000", 1234
+	items = append(items, extra)
+	var file bytes.Buffer
+	if err := pos.WriteSettlement(&file, items); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "settlement-today.csv")
+	if err := os.WriteFile(path, file.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, s, 1280, 1000, false)
+	b.consoleLogin("finance")
+	b.open("/console/finance")
+	b.see("Refunds by day", "2 refunds over 1 days", "Download every refund")
+	b.do(chromedp.SetUploadFiles(chromedp.CSS(`[name="file"]`), []string{path}))
+	b.submit(`#upload-title ~ form button[type="submit"]`, `/console/finance/reconciliations/`)
+	for range 100 {
+		if strings.Contains(b.mainText(), "Reconciled") {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+		b.open(strings.TrimPrefix(b.location(), b.base))
+	}
+	b.see("Reconciled", "Matched\n2", "Unexpected at the acquirer\n1", "12.34 EUR")
+	b.do(chromedp.SetValue(chromedp.CSS(`#work-title ~ .item [name="resolution"]`), "not_ours"))
+	b.submit(`#work-title ~ .item button[type="submit"]`, `/resolve$`)
+	b.see("is required") // a note is needed: told beside it
+	b.do(chromedp.SetValue(chromedp.CSS(`#work-title ~ .item [name="resolution"]`), "not_ours"),
+		fill(`#work-title ~ .item [name="note"]`, "another merchant's terminal"))
+	b.submit(`#work-title ~ .item button[type="submit"]`, `done=resolved`)
+	b.see("The resolution is recorded.", "Resolved: Not ours by finance")
+	b.screenshot("finance-reconciliation")
+}
+
+// No page opens without the right role, and no form is taken without its
+// CSRF token.
+func TestPagesNeedTheRightRoleAndACSRFToken(t *testing.T) {
+	s := newStack(t, lastEngine(t))
+	id := s.toCounter("C-2004")
+	visit := func() *http.Client {
+		jar, _ := cookiejar.New(nil)
+		return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	get := func(c *http.Client, path string) (int, string, string) {
+		resp, err := c.Get(s.url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Location"), b.String()
+	}
+	tokenRe := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	csrf := func(c *http.Client, path string) string {
+		_, _, body := get(c, path)
+		m := tokenRe.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no CSRF token on %s", path)
+		}
+		return m[1]
+	}
+	post := func(c *http.Client, path string, form url.Values) (int, string) {
+		resp, err := c.PostForm(s.url+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	login := func(user string) *http.Client {
+		c := visit()
+		code, loc := post(c, "/console/login", url.Values{"csrf_token": {csrf(c, "/console/login")}, "username": {user}, "password": {demoPassword}})
+		if code != http.StatusSeeOther || loc != "/console" {
+			t.Fatalf("log-in as %s: %d %s", user, code, loc)
+		}
+		return c
+	}
+
+	// Nobody logged in: every console page sends them to log in.
+	anon := visit()
+	for _, p := range []string{"/console", "/console/returns/" + id, "/console/finance", "/console/policy",
+		"/console/finance/refunds.csv", "/console/finance/reconciliations/" + id} {
+		if code, loc, _ := get(anon, p); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/login") {
+			t.Errorf("anonymous %s: %d %s", p, code, loc)
+		}
+	}
+	// A stranger to the return sees no detail of it.
+	if code, _, body := get(anon, "/r/demo/returns/"+id); code != http.StatusOK || strings.Contains(body, "Boots") || !strings.Contains(body, "Open your return") {
+		t.Errorf("a stranger's tracking page: %d", code)
+	}
+	// Roles: the clerk has no finance pages, finance no floor forms.
+	clerk, finance := login("clerk"), login("finance")
+	for _, p := range []string{"/console/finance", "/console/finance/refunds.csv"} {
+		if code, _, _ := get(clerk, p); code != http.StatusForbidden {
+			t.Errorf("clerk on %s: %d", p, code)
+		}
+	}
+	if code, _, _ := get(finance, "/console/finance"); code != http.StatusOK {
+		t.Errorf("finance on its dashboard: %d", code)
+	}
+	ft := csrf(finance, "/console/finance")
+	if code, _ := post(finance, "/console/returns/"+id+"/counter-refund", url.Values{"csrf_token": {ft}, "terminal_id": {"T0000001"}}); code != http.StatusForbidden {
+		t.Errorf("finance posting a counter refund: %d", code)
+	}
+	ct := csrf(clerk, "/console")
+	if code, _ := post(clerk, "/console/finance/work-items/"+id+"/resolve", url.Values{"csrf_token": {ct}, "resolution": {"other"}, "note": {"x"}}); code != http.StatusForbidden {
+		t.Errorf("clerk resolving a work item: %d", code)
+	}
+	if code, _ := post(clerk, "/console/returns/"+id+"/review", url.Values{"csrf_token": {ct}, "decision": {"approve"}}); code != http.StatusForbidden {
+		t.Errorf("clerk reviewing: %d", code)
+	}
+
+	// CSRF: a form without its token, or with another visitor's, is refused
+	// and changes nothing.
+	form := url.Values{"terminal_id": {"T0000001"}, "supervisor_username": {"supervisor"}, "supervisor_password": {demoPassword},
+		"voucher_no": {"004711"}, "card_fingerprint": {"fp_secret_card_token_42"}}
+	if code, _ := post(clerk, "/console/returns/"+id+"/counter-refund", form); code != http.StatusForbidden {
+		t.Errorf("a counter refund without a CSRF token: %d", code)
+	}
+	form.Set("csrf_token", ft) // finance's token, in the clerk's session
+	if code, _ := post(clerk, "/console/returns/"+id+"/counter-refund", form); code != http.StatusForbidden {
+		t.Errorf("a counter refund with another session's token: %d", code)
+	}
+	if code, _ := post(visit(), "/console/login", url.Values{"username": {"clerk"}, "password": {demoPassword}}); code != http.StatusForbidden {
+		t.Errorf("a log-in without a token: %d", code)
+	}
+	if code, _ := post(visit(), "/r/demo/find", url.Values{"order_number": {"C-2004"}, "contact": {"pat@example.com"}}); code != http.StatusForbidden {
+		t.Errorf("a portal form without a token: %d", code)
+	}
+	if st := s.readStatus(id); st != "refund_pending" {
+		t.Fatalf("the refused forms moved the return to %s", st)
+	}
+	refunds, _ := s.db.RefundsOfReturn(context.Background(), id)
+	for _, r := range refunds {
+		if r.Status == db.RefundSucceeded {
+			t.Fatal("a refused form refunded the card")
+		}
+	}
+
+	// Session cookies are HttpOnly and SameSite=Lax (Secure outside dev).
+	resp, err := visit().Get(s.url + "/console/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
+			t.Errorf("cookie %s: HttpOnly %v, SameSite %v", c.Name, c.HttpOnly, c.SameSite)
+		}
+	}
+	// Logging out ends the session at the API too.
+	code, _ := post(clerk, "/console/logout", url.Values{"csrf_token": {ct}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("log-out: %d", code)
+	}
+	if code, loc, _ := get(clerk, "/console"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/login") {
+		t.Errorf("after log-out /console: %d %s", code, loc)
+	}
+}

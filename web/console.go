@@ -1,0 +1,565 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The merchant console: staff log in, work their queues and take each
+// return through review, receipt, inspection and the counter refund.
+
+// staffInfo is the logged-in staff member, as the API describes them.
+type staffInfo struct {
+	Username     string `json:"username"`
+	Role         string `json:"role"`
+	Merchant     string `json:"merchant"`
+	MerchantName string `json:"merchant_name"`
+}
+
+// Can tells whether the member's role is one of roles.
+func (i *staffInfo) Can(roles ...string) bool { return i != nil && slices.Contains(roles, i.Role) }
+
+// Who may open each part of the console; the API checks again.
+var (
+	consoleRoles = []string{"clerk", "supervisor", "finance", "admin"}
+	floorRoles   = []string{"clerk", "supervisor", "admin"}
+	financeRoles = []string{"finance", "admin"}
+)
+
+const staffCookieLife = 12 * time.Hour
+
+func (s *site) routesConsole(mux *http.ServeMux) {
+	mux.HandleFunc("GET /console/login", s.loginPage)
+	mux.HandleFunc("POST /console/login", s.login)
+	mux.HandleFunc("POST /console/logout", s.staffPost(consoleRoles, s.logout))
+	mux.HandleFunc("GET /console", s.staffGet(consoleRoles, s.queues))
+	mux.HandleFunc("GET /console/policy", s.staffGet(consoleRoles, s.policyPage))
+	mux.HandleFunc("GET /console/returns/{id}", s.staffGet(consoleRoles, s.returnPage))
+	mux.HandleFunc("GET /console/returns/{id}/label", s.staffGet(consoleRoles, s.staffLabel))
+	mux.HandleFunc("POST /console/returns/{id}/review", s.staffPost([]string{"supervisor"}, s.review))
+	mux.HandleFunc("POST /console/returns/{id}/receive", s.staffPost(floorRoles, s.receive))
+	mux.HandleFunc("POST /console/returns/{id}/inspection", s.staffPost(floorRoles, s.inspect))
+	mux.HandleFunc("POST /console/returns/{id}/counter-refund", s.staffPost(floorRoles, s.counterRefund))
+	mux.HandleFunc("POST /console/returns/{id}/cancel", s.staffPost(floorRoles, s.staffCancel))
+}
+
+// staffHandler serves a console page for a logged-in member.
+type staffHandler func(w http.ResponseWriter, r *http.Request, sess *staffSession)
+
+type staffSession struct {
+	token string
+	info  *staffInfo
+	csrf  string
+}
+
+// page starts a console page.
+func (ss *staffSession) page(title, area string, data any) *page {
+	return &page{Title: title, Area: area, CSRF: ss.csrf, Staff: ss.info, Data: data, Fields: map[string]string{}, Form: map[string]string{}}
+}
+
+// staffSession resolves the staff cookie through the API. Without a live
+// session the visitor is sent to log in; with the wrong role they get 403.
+func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []string) (*staffSession, bool) {
+	token := cookieValue(r, cookieStaff)
+	var info staffInfo
+	err := errors.New("no session")
+	if token != "" {
+		err = s.call(r, request{method: "GET", path: "/v1/auth/session", token: token}, &info)
+	}
+	var ae *apiError
+	switch {
+	case err == nil:
+	case errors.As(err, &ae) && ae.Status == http.StatusForbidden:
+		// A session of a role with no console (an operator).
+		s.errorPage(w, r, http.StatusForbidden, "Your account has no merchant console. Operators work through the API.")
+		return nil, false
+	case token == "" || (errors.As(err, &ae) && ae.Status == http.StatusUnauthorized):
+		if token != "" {
+			s.setCookie(w, cookieStaff, "", "/", -1)
+		}
+		next := r.URL.Path
+		if r.Method != http.MethodGet {
+			next = "/console"
+		}
+		http.Redirect(w, r, "/console/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+		return nil, false
+	default:
+		s.fail(w, r, err)
+		return nil, false
+	}
+	if info.Merchant == "" {
+		s.errorPage(w, r, http.StatusForbidden, "Your account has no merchant console. Operators work through the API.")
+		return nil, false
+	}
+	if !slices.Contains(roles, info.Role) {
+		s.errorPage(w, r, http.StatusForbidden, "Your role ("+info.Role+") may not open this page. It needs "+strings.Join(roles, " or ")+".")
+		return nil, false
+	}
+	return &staffSession{token: token, info: &info, csrf: s.csrfToken("s:" + token)}, true
+}
+
+func (s *site) staffGet(roles []string, h staffHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ss, ok := s.staffSession(w, r, roles); ok {
+			h(w, r, ss)
+		}
+	}
+}
+
+// staffPost checks a console form's CSRF token before anything else, then
+// the session and the role.
+func (s *site) staffPost(roles []string, h staffHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+		if !s.checkCSRF(r, "s:"+cookieValue(r, cookieStaff)) {
+			s.csrfRefused(w, r)
+			return
+		}
+		if ss, ok := s.staffSession(w, r, roles); ok {
+			h(w, r, ss)
+		}
+	}
+}
+
+func (s *site) csrfRefused(w http.ResponseWriter, r *http.Request) {
+	s.log.WarnContext(r.Context(), "form refused: CSRF token missing or wrong", "path", r.URL.Path)
+	s.errorPage(w, r, http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+}
+
+// fail shows an error the API answered (or any other) as a page.
+func (s *site) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		msg := ae.Detail
+		if ae.Status == http.StatusNotFound {
+			msg = "There is nothing here, or it is not yours to see."
+		}
+		s.errorPage(w, r, ae.Status, msg)
+		return
+	}
+	s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err)
+	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
+}
+
+// formProblem turns an API refusal of a form into what the page shows:
+// field messages beside their fields, anything else at the top.
+func formProblem(p *page, err error, fieldNames map[string]string) bool {
+	var ae *apiError
+	if !errors.As(err, &ae) || ae.Status >= 500 {
+		return false
+	}
+	if p.Fields == nil {
+		p.Fields = map[string]string{}
+	}
+	for apiField, msg := range ae.Fields {
+		name := apiField
+		if f, ok := fieldNames[apiField]; ok {
+			name = f
+		}
+		p.Fields[name] = msg
+	}
+	if len(ae.Fields) == 0 {
+		p.Problem = ae.Error()
+	} else {
+		p.Problem = "Please correct the fields marked below."
+	}
+	return true
+}
+
+func formValues(r *http.Request) map[string]string {
+	out := map[string]string{}
+	for k, v := range r.PostForm {
+		if k != csrfField && !strings.Contains(k, "password") && len(v) > 0 {
+			out[k] = v[0]
+		}
+	}
+	return out
+}
+
+// Log-in and log-out.
+
+type loginData struct{ Next string }
+
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/console") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/console"
+	}
+	return next
+}
+
+func (s *site) loginPage(w http.ResponseWriter, r *http.Request) {
+	p := &page{Title: "Log in", Area: "login", CSRF: s.csrfToken(s.visitor(w, r, "")), Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}}
+	s.render(w, r, http.StatusOK, "login", p)
+}
+
+func (s *site) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if !s.checkCSRF(r, "a:"+cookieValue(r, cookieAnon)) {
+		s.csrfRefused(w, r)
+		return
+	}
+	next := safeNext(r.PostFormValue("next"))
+	var out struct {
+		Token string `json:"token"`
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/auth/login",
+		body: map[string]string{"username": r.PostFormValue("username"), "password": r.PostFormValue("password")}}, &out)
+	if err != nil {
+		p := &page{Title: "Log in", Area: "login", CSRF: s.csrfToken(s.visitor(w, r, "")), Data: loginData{Next: next},
+			Form: map[string]string{"username": r.PostFormValue("username")}, Fields: map[string]string{}}
+		if !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusOK, "login", p)
+		return
+	}
+	s.setCookie(w, cookieStaff, out.Token, "/", staffCookieLife)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *site) logout(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	if err := s.call(r, request{method: "POST", path: "/v1/auth/logout", token: ss.token}, nil); err != nil {
+		s.log.WarnContext(r.Context(), "log-out", "err", err)
+	}
+	s.setCookie(w, cookieStaff, "", "/", -1)
+	http.Redirect(w, r, "/console/login", http.StatusSeeOther)
+}
+
+// The queues.
+
+type queueInfo struct {
+	Name, Title string
+	Count       int64
+}
+
+var queueTitles = map[string]string{"review": "To review", "receive": "To receive", "inspect": "To inspect",
+	"counter": "Refunds at the counter", "escalated": "Escalations"}
+
+type returnSummary struct {
+	ID             string    `json:"id"`
+	OrderNumber    string    `json:"order_number"`
+	Status         string    `json:"status"`
+	Method         string    `json:"method"`
+	Channel        string    `json:"channel"`
+	Attention      string    `json:"attention"`
+	TrackingNumber string    `json:"tracking_number"`
+	RefundAmount   *int64    `json:"refund_amount"`
+	Currency       string    `json:"currency"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+type queuesData struct {
+	Queues  []queueInfo
+	Current string
+	Title   string
+	Items   []returnSummary
+	Next    string
+}
+
+func (s *site) queues(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	var counts struct {
+		Queues map[string]int64 `json:"queues"`
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/returns/queues", token: ss.token}, &counts); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := queuesData{Current: r.URL.Query().Get("queue")}
+	for _, name := range []string{"review", "receive", "inspect", "counter", "escalated"} {
+		d.Queues = append(d.Queues, queueInfo{Name: name, Title: queueTitles[name], Count: counts.Queues[name]})
+		if d.Current == "" && counts.Queues[name] > 0 {
+			d.Current = name
+		}
+	}
+	if d.Current == "" {
+		d.Current = "review"
+	}
+	d.Title = queueTitles[d.Current]
+	if d.Title == "" {
+		s.errorPage(w, r, http.StatusNotFound, "There is no such queue.")
+		return
+	}
+	q := url.Values{"queue": {d.Current}, "limit": {"50"}}
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		q.Set("cursor", c)
+	}
+	var list struct {
+		Items      []returnSummary `json:"items"`
+		NextCursor *string         `json:"next_cursor"`
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/returns?" + q.Encode(), token: ss.token}, &list); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Items = list.Items
+	if list.NextCursor != nil {
+		d.Next = *list.NextCursor
+	}
+	s.render(w, r, http.StatusOK, "queues", ss.page("Queues", "console", d))
+}
+
+// A return's page.
+
+type returnView struct {
+	ID           string `json:"id"`
+	Status       string `json:"status"`
+	Merchant     string `json:"merchant"`
+	OrderNumber  string `json:"order_number"`
+	Method       string `json:"method"`
+	Channel      string `json:"channel"`
+	Currency     string `json:"currency"`
+	StatusReason string `json:"status_reason"`
+	ReasonCodes  []struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"reason_codes"`
+	Attention      string `json:"attention"`
+	TrackingNumber string `json:"tracking_number"`
+	Lines          []struct {
+		LineID           string `json:"line_id"`
+		Name             string `json:"name"`
+		Quantity         int    `json:"quantity"`
+		UnitPrice        int64  `json:"unit_price"`
+		Reason           string `json:"reason"`
+		Note             string `json:"note"`
+		AcceptedQuantity *int   `json:"accepted_quantity"`
+		RejectedQuantity *int   `json:"rejected_quantity"`
+		Condition        string `json:"condition"`
+		RejectReason     string `json:"reject_reason"`
+		RefundAmount     *int64 `json:"refund_amount"`
+	} `json:"lines"`
+	Timeline []struct {
+		Status    string    `json:"status"`
+		At        time.Time `json:"at"`
+		Actor     string    `json:"actor"`
+		ActorRole string    `json:"actor_role"`
+		Note      string    `json:"note"`
+	} `json:"timeline"`
+	Refund *struct {
+		Amount      int64      `json:"amount"`
+		Shipping    int64      `json:"shipping"`
+		Currency    string     `json:"currency"`
+		Status      string     `json:"status"`
+		FailureCode string     `json:"failure_code"`
+		FinishedAt  *time.Time `json:"finished_at"`
+	} `json:"refund"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Is tells whether the return stands in one of the statuses.
+func (v *returnView) Is(statuses ...string) bool { return slices.Contains(statuses, v.Status) }
+
+// AtCounter tells whether the return's refund is made at the counter.
+func (v *returnView) AtCounter() bool { return v.Method == "in_store" && v.Channel == "card_present" }
+
+type returnPageData struct {
+	R         *returnView
+	Terminals []string
+	Open      string // the form to show open: review, receive, inspection, counter
+}
+
+func (s *site) loadReturn(r *http.Request, token string) (*returnView, error) {
+	id := r.PathValue("id")
+	var v returnView
+	if err := s.call(r, request{method: "GET", path: "/v1/returns/" + url.PathEscape(id), token: token}, &v); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+var notices = map[string]string{
+	"reviewed":  "Your decision is recorded; the shopper has been told.",
+	"received":  "The parcel is recorded as received.",
+	"inspected": "The inspection is recorded.",
+	"refunded":  "The card refund went through.",
+	"cancelled": "The return is cancelled.",
+	"resolved":  "The resolution is recorded.",
+}
+
+func (s *site) returnPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	s.showReturn(w, r, ss, http.StatusOK, nil)
+}
+
+// showReturn renders a return's page; p, when set, carries a form that
+// came back with errors.
+func (s *site) showReturn(w http.ResponseWriter, r *http.Request, ss *staffSession, status int, p *page) {
+	v, err := s.loadReturn(r, ss.token)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := &returnPageData{R: v}
+	if v.Is("refund_pending") && v.AtCounter() && ss.info.Can(floorRoles...) {
+		var ts struct {
+			Items []struct {
+				ID   string `json:"id"`
+				Kind string `json:"kind"`
+			} `json:"items"`
+		}
+		if err := s.call(r, request{method: "GET", path: "/v1/merchant/terminals", token: ss.token}, &ts); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, t := range ts.Items {
+			if t.Kind == "physical" {
+				d.Terminals = append(d.Terminals, t.ID)
+			}
+		}
+	}
+	if p == nil {
+		p = ss.page("Return "+v.OrderNumber, "console", nil)
+		p.Notice = notices[r.URL.Query().Get("done")]
+	}
+	p.Title, p.Data = "Return for order "+v.OrderNumber, d
+	s.render(w, r, status, "return", p)
+}
+
+// act posts a console form's step to the API and shows the outcome: back
+// to the return with a notice, or the form again with its errors.
+func (s *site) act(w http.ResponseWriter, r *http.Request, ss *staffSession, path string, body any, done string, fieldNames map[string]string) {
+	q := request{method: "POST", path: path, token: ss.token, body: body}
+	if key := r.PostFormValue("idempotency_key"); key != "" {
+		// A form sent twice (a double click, a reload) is one step.
+		q.header = http.Header{"Idempotency-Key": {key}}
+	}
+	err := s.call(r, q, nil)
+	if err == nil {
+		http.Redirect(w, r, "/console/returns/"+url.PathEscape(r.PathValue("id"))+"?done="+done, http.StatusSeeOther)
+		return
+	}
+	p := ss.page("", "console", nil)
+	p.Form = formValues(r)
+	if !formProblem(p, err, fieldNames) {
+		s.fail(w, r, err)
+		return
+	}
+	s.showReturn(w, r, ss, http.StatusUnprocessableEntity, p)
+}
+
+func returnPath(r *http.Request, step string) string {
+	return "/v1/merchant/returns/" + url.PathEscape(r.PathValue("id")) + "/" + step
+}
+
+func (s *site) review(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	body := map[string]string{"decision": r.PostFormValue("decision")}
+	if reason := strings.TrimSpace(r.PostFormValue("reason")); reason != "" {
+		body["reason"] = reason
+	}
+	s.act(w, r, ss, returnPath(r, "review"), body, "reviewed", nil)
+}
+
+func (s *site) receive(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	body := map[string]string{}
+	if note := strings.TrimSpace(r.PostFormValue("note")); note != "" {
+		body["note"] = note
+	}
+	s.act(w, r, ss, returnPath(r, "receive"), body, "received", nil)
+}
+
+// inspect sends one verdict per line; the form's fields are named
+// accepted.<line>, rejected.<line>, condition.<line> and reason.<line>.
+func (s *site) inspect(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	v, err := s.loadReturn(r, ss.token)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type line struct {
+		LineID           string `json:"line_id"`
+		AcceptedQuantity int    `json:"accepted_quantity"`
+		RejectedQuantity int    `json:"rejected_quantity"`
+		Condition        string `json:"condition,omitempty"`
+		Reason           string `json:"reason,omitempty"`
+	}
+	var lines []line
+	names := map[string]string{}
+	local := map[string]string{}
+	for i, l := range v.Lines {
+		in := line{LineID: l.LineID, Condition: r.PostFormValue("condition." + l.LineID), Reason: strings.TrimSpace(r.PostFormValue("reason." + l.LineID))}
+		for field, dst := range map[string]*int{"accepted": &in.AcceptedQuantity, "rejected": &in.RejectedQuantity} {
+			raw := strings.TrimSpace(r.PostFormValue(field + "." + l.LineID))
+			if raw == "" {
+				raw = "0"
+			}
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < 0 || n > l.Quantity {
+				local[field+"."+l.LineID] = "must be a number from 0 to " + strconv.Itoa(l.Quantity)
+			}
+			*dst = n
+		}
+		if in.AcceptedQuantity == 0 {
+			in.Condition = ""
+		}
+		lines = append(lines, in)
+		prefix := "lines[" + strconv.Itoa(i) + "]."
+		names[prefix+"accepted_quantity"] = "accepted." + l.LineID
+		names[prefix+"rejected_quantity"] = "rejected." + l.LineID
+		names[prefix+"condition"] = "condition." + l.LineID
+		names[prefix+"reason"] = "reason." + l.LineID
+		names[prefix+"quantity"] = "accepted." + l.LineID
+	}
+	if len(local) > 0 {
+		p := ss.page("", "console", nil)
+		p.Form, p.Fields, p.Problem = formValues(r), local, "Please correct the fields marked below."
+		s.showReturn(w, r, ss, http.StatusUnprocessableEntity, p)
+		return
+	}
+	s.act(w, r, ss, returnPath(r, "inspection"), map[string]any{"lines": lines}, "inspected", names)
+}
+
+func (s *site) counterRefund(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	body := map[string]string{}
+	for _, f := range []string{"terminal_id", "supervisor_username", "supervisor_password", "voucher_no", "card_fingerprint"} {
+		body[f] = strings.TrimSpace(r.PostFormValue(f))
+	}
+	s.act(w, r, ss, returnPath(r, "in-store-refund"), body, "refunded", nil)
+}
+
+func (s *site) staffCancel(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	body := map[string]string{}
+	if reason := strings.TrimSpace(r.PostFormValue("cancel_reason")); reason != "" {
+		body["reason"] = reason
+	}
+	s.act(w, r, ss, "/v1/returns/"+url.PathEscape(r.PathValue("id"))+"/cancel", body, "cancelled", map[string]string{"reason": "cancel_reason"})
+}
+
+func (s *site) staffLabel(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	s.proxy(w, r, request{method: "GET", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/label", token: ss.token})
+}
+
+// The policy.
+
+func (s *site) policyPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	var out struct {
+		Policy struct {
+			WindowDays              int      `json:"window_days"`
+			NonReturnableCategories []string `json:"non_returnable_categories"`
+			RestockingFees          struct {
+				New     int64 `json:"new"`
+				Opened  int64 `json:"opened"`
+				Damaged int64 `json:"damaged"`
+			} `json:"restocking_fees"`
+			AutoApproveLimit          int64    `json:"auto_approve_limit"`
+			ReviewReasons             []string `json:"review_reasons"`
+			ShippingRefundReasons     []string `json:"shipping_refund_reasons"`
+			RemoteRefundApprovalLimit int64    `json:"remote_refund_approval_limit"`
+			VerifyWithin              string   `json:"verify_within"`
+			ShipWithin                string   `json:"ship_within"`
+			DropoffWithin             string   `json:"dropoff_within"`
+			ReviewSLA                 string   `json:"review_sla"`
+			InspectionSLA             string   `json:"inspection_sla"`
+			SettlementOverdue         string   `json:"settlement_overdue"`
+		} `json:"policy"`
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/policy", token: ss.token}, &out); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "policy", ss.page("Return policy", "console", out.Policy))
+}

@@ -1,0 +1,368 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The shoppers' portal: find the order by its number and contact, enter
+// the code sent to that contact, choose items, quantities and reasons and
+// how they come back, then follow the return until the money is back.
+
+const (
+	cookieOrder     = "rebound_order"
+	orderCookieLife = 30 * time.Minute
+	returnCookie    = 30 * 24 * time.Hour
+)
+
+func (s *site) routesPortal(mux *http.ServeMux) {
+	mux.HandleFunc("GET /r/{merchant}", s.findPage)
+	mux.HandleFunc("POST /r/{merchant}/find", s.find)
+	mux.HandleFunc("GET /r/{merchant}/lookups/{id}", s.codePage)
+	mux.HandleFunc("POST /r/{merchant}/lookups/{id}/verify", s.verifyLookup)
+	mux.HandleFunc("GET /r/{merchant}/items", s.itemsPage)
+	mux.HandleFunc("POST /r/{merchant}/items", s.fileReturn)
+	mux.HandleFunc("GET /r/{merchant}/returns/{id}", s.trackPage)
+	mux.HandleFunc("GET /r/{merchant}/returns/{id}/label", s.shopperLabel)
+	mux.HandleFunc("POST /r/{merchant}/returns/{id}/code", s.reopenCode)
+	mux.HandleFunc("POST /r/{merchant}/returns/{id}/verify", s.reopen)
+	mux.HandleFunc("POST /r/{merchant}/returns/{id}/cancel", s.shopperCancel)
+}
+
+func portalBase(r *http.Request) string { return "/r/" + url.PathEscape(r.PathValue("merchant")) }
+
+// portalPost checks a portal form's CSRF token, bound to the session it
+// acts in (none, the order's access or the return's).
+func (s *site) portalPost(w http.ResponseWriter, r *http.Request, session string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	visitor := "a:" + cookieValue(r, cookieAnon)
+	if session != "" {
+		visitor = "s:" + session
+	}
+	if !s.checkCSRF(r, visitor) {
+		s.csrfRefused(w, r)
+		return false
+	}
+	return true
+}
+
+type portalData struct {
+	Merchant string
+	Base     string
+	Step     int // 1 find, 2 code, 3 items, 4 done
+	SentTo   string
+	Lookup   string
+	Order    *shopperOrder
+	Return   *returnView
+	Opened   bool // the visitor holds the return's token
+	ReturnID string
+}
+
+func (s *site) portalPage(w http.ResponseWriter, r *http.Request, session string, d *portalData) *page {
+	d.Merchant, d.Base = r.PathValue("merchant"), portalBase(r)
+	return &page{Title: "Return an item", Area: "portal", CSRF: s.csrfToken(s.visitor(w, r, session)), Data: d}
+}
+
+// Step 1: find the order.
+
+func (s *site) findPage(w http.ResponseWriter, r *http.Request) {
+	p := s.portalPage(w, r, "", &portalData{Step: 1})
+	if r.URL.Query().Get("expired") != "" {
+		p.Problem = "Your time to choose items ran out. Find your order again to get a new code."
+	}
+	s.render(w, r, http.StatusOK, "portal_find", p)
+}
+
+func (s *site) find(w http.ResponseWriter, r *http.Request) {
+	if !s.portalPost(w, r, "") {
+		return
+	}
+	var out struct {
+		ID     string `json:"id"`
+		SentTo string `json:"sent_to"`
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/order-lookups", body: map[string]string{
+		"merchant": r.PathValue("merchant"), "order_number": strings.TrimSpace(r.PostFormValue("order_number")),
+		"contact": strings.TrimSpace(r.PostFormValue("contact"))}}, &out)
+	if err != nil {
+		p := s.portalPage(w, r, "", &portalData{Step: 1})
+		p.Form = formValues(r)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			p.Problem = "We could not find an order with this number and e-mail address or phone number. Check both against your receipt or order confirmation."
+		} else if !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusUnprocessableEntity, "portal_find", p)
+		return
+	}
+	q := url.Values{"to": {out.SentTo}}
+	http.Redirect(w, r, portalBase(r)+"/lookups/"+url.PathEscape(out.ID)+"?"+q.Encode(), http.StatusSeeOther)
+}
+
+// Step 2: the code.
+
+func (s *site) codePage(w http.ResponseWriter, r *http.Request) {
+	d := &portalData{Step: 2, Lookup: r.PathValue("id"), SentTo: r.URL.Query().Get("to")}
+	s.render(w, r, http.StatusOK, "portal_code", s.portalPage(w, r, "", d))
+}
+
+func (s *site) verifyLookup(w http.ResponseWriter, r *http.Request) {
+	if !s.portalPost(w, r, "") {
+		return
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/order-lookups/" + url.PathEscape(r.PathValue("id")) + "/verify",
+		body: map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}}, &out)
+	if err != nil {
+		d := &portalData{Step: 2, Lookup: r.PathValue("id"), SentTo: r.PostFormValue("sent_to")}
+		p := s.portalPage(w, r, "", d)
+		if !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		if ae := (*apiError)(nil); errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			p.Problem = "This code request is not known. Find your order again."
+		}
+		s.render(w, r, http.StatusUnprocessableEntity, "portal_code", p)
+		return
+	}
+	s.setCookie(w, cookieOrder, out.Token, "/r/", orderCookieLife)
+	http.Redirect(w, r, portalBase(r)+"/items", http.StatusSeeOther)
+}
+
+// Step 3: the items.
+
+type shopperOrder struct {
+	Merchant     string    `json:"merchant"`
+	MerchantName string    `json:"merchant_name"`
+	OrderNumber  string    `json:"order_number"`
+	Currency     string    `json:"currency"`
+	PlacedAt     time.Time `json:"placed_at"`
+	Channel      string    `json:"channel"`
+	Lines        []struct {
+		LineID     string `json:"line_id"`
+		Name       string `json:"name"`
+		Quantity   int    `json:"quantity"`
+		UnitPaid   int64  `json:"unit_paid"`
+		Returnable int    `json:"returnable"`
+		Why        string `json:"why_not_returnable"`
+	} `json:"lines"`
+	Reasons []string `json:"reasons"`
+}
+
+// order reads the order the visitor's access opens; without one it sends
+// them back to find it.
+func (s *site) order(w http.ResponseWriter, r *http.Request) (*shopperOrder, string, bool) {
+	token := cookieValue(r, cookieOrder)
+	var o shopperOrder
+	err := errors.New("no access")
+	if token != "" {
+		err = s.call(r, request{method: "GET", path: "/v1/shopper/order", token: token}, &o)
+	}
+	var ae *apiError
+	if err != nil && (token == "" || (errors.As(err, &ae) && ae.Status == http.StatusUnauthorized)) {
+		http.Redirect(w, r, portalBase(r)+"?expired=1", http.StatusSeeOther)
+		return nil, "", false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, "", false
+	}
+	if o.Merchant != r.PathValue("merchant") {
+		http.Redirect(w, r, "/r/"+url.PathEscape(o.Merchant)+"/items", http.StatusSeeOther)
+		return nil, "", false
+	}
+	return &o, token, true
+}
+
+func (s *site) itemsPage(w http.ResponseWriter, r *http.Request) {
+	o, token, ok := s.order(w, r)
+	if !ok {
+		return
+	}
+	p := s.portalPage(w, r, token, &portalData{Step: 3, Order: o})
+	p.Form = map[string]string{"method": "ship"}
+	s.render(w, r, http.StatusOK, "portal_items", p)
+}
+
+// fileReturn files the return with the chosen lines. The form names its
+// fields qty.<line>, reason.<line> and note.<line>.
+func (s *site) fileReturn(w http.ResponseWriter, r *http.Request) {
+	if !s.portalPost(w, r, cookieValue(r, cookieOrder)) {
+		return
+	}
+	o, token, ok := s.order(w, r)
+	if !ok {
+		return
+	}
+	type line struct {
+		LineID   string `json:"line_id"`
+		Quantity int    `json:"quantity"`
+		Reason   string `json:"reason"`
+		Note     string `json:"note,omitempty"`
+	}
+	var lines []line
+	names := map[string]string{}
+	local := map[string]string{}
+	for _, l := range o.Lines {
+		raw := strings.TrimSpace(r.PostFormValue("qty." + l.LineID))
+		if raw == "" || raw == "0" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 || n > l.Returnable {
+			local["qty."+l.LineID] = "choose from 0 to " + strconv.Itoa(l.Returnable)
+			continue
+		}
+		reason := r.PostFormValue("reason." + l.LineID)
+		if reason == "" {
+			local["reason."+l.LineID] = "tell us why you are returning it"
+		}
+		prefix := "lines[" + strconv.Itoa(len(lines)) + "]."
+		names[prefix+"quantity"], names[prefix+"reason"], names[prefix+"note"] = "qty."+l.LineID, "reason."+l.LineID, "note."+l.LineID
+		names[prefix+"line_id"] = "qty." + l.LineID
+		lines = append(lines, line{LineID: l.LineID, Quantity: n, Reason: reason, Note: strings.TrimSpace(r.PostFormValue("note." + l.LineID))})
+	}
+	if len(lines) == 0 && len(local) == 0 {
+		local["items"] = "choose at least one item to return"
+	}
+	again := func(fields map[string]string, problem string) {
+		p := s.portalPage(w, r, token, &portalData{Step: 3, Order: o})
+		p.Form, p.Fields, p.Problem = formValues(r), fields, problem
+		s.render(w, r, http.StatusUnprocessableEntity, "portal_items", p)
+	}
+	if len(local) > 0 {
+		again(local, "Please correct the fields marked below.")
+		return
+	}
+	var out struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/returns", token: token,
+		body: map[string]any{"lines": lines, "method": r.PostFormValue("method")}}, &out)
+	if err != nil {
+		p := &page{Fields: map[string]string{}}
+		if !formProblem(p, err, names) {
+			s.fail(w, r, err)
+			return
+		}
+		for k, v := range p.Fields {
+			if strings.HasPrefix(k, "lines") {
+				delete(p.Fields, k)
+				p.Fields["items"] = v
+			}
+		}
+		again(p.Fields, p.Problem)
+		return
+	}
+	s.setCookie(w, cookieShopper, out.Token, "/r/", returnCookie)
+	s.setCookie(w, cookieOrder, "", "/r/", -1)
+	http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(out.ID), http.StatusSeeOther)
+}
+
+// Step 4: following the return.
+
+// trackPage shows the return to whoever holds its token; anyone else may
+// ask for a code to open it on this device.
+func (s *site) trackPage(w http.ResponseWriter, r *http.Request) {
+	s.showTrack(w, r, http.StatusOK, nil)
+}
+
+func (s *site) showTrack(w http.ResponseWriter, r *http.Request, status int, p *page) {
+	token := cookieValue(r, cookieShopper)
+	d := &portalData{Step: 4, ReturnID: r.PathValue("id")}
+	var v returnView
+	err := errors.New("no session")
+	if token != "" {
+		err = s.call(r, request{method: "GET", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")), token: token}, &v)
+	}
+	var ae *apiError
+	switch {
+	case err == nil:
+		d.Return, d.Opened = &v, true
+	case token == "" || errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusUnauthorized):
+		// Not this visitor's return (yet): they may open it with a code.
+		token = ""
+	default:
+		s.fail(w, r, err)
+		return
+	}
+	if p == nil {
+		p = &page{}
+		p.Notice = map[string]string{"sent": "We sent a new code.", "cancelled": "Your return is cancelled."}[r.URL.Query().Get("done")]
+	}
+	np := s.portalPage(w, r, token, d)
+	np.Notice, np.Problem, np.Fields, np.Form = p.Notice, p.Problem, p.Fields, p.Form
+	np.Title = "Your return"
+	s.render(w, r, status, "portal_track", np)
+}
+
+func (s *site) reopenCode(w http.ResponseWriter, r *http.Request) {
+	if !s.portalPost(w, r, "") {
+		return
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/otp", body: map[string]string{}}, nil)
+	if err != nil {
+		p := &page{Fields: map[string]string{}}
+		if !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		s.showTrack(w, r, http.StatusUnprocessableEntity, p)
+		return
+	}
+	http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id"))+"?done=sent", http.StatusSeeOther)
+}
+
+func (s *site) reopen(w http.ResponseWriter, r *http.Request) {
+	if !s.portalPost(w, r, "") {
+		return
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/verify",
+		body: map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}}, &out)
+	if err != nil {
+		p := &page{Fields: map[string]string{}}
+		if !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		s.showTrack(w, r, http.StatusUnprocessableEntity, p)
+		return
+	}
+	s.setCookie(w, cookieShopper, out.Token, "/r/", returnCookie)
+	http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
+}
+
+func (s *site) shopperCancel(w http.ResponseWriter, r *http.Request) {
+	token := cookieValue(r, cookieShopper)
+	if !s.portalPost(w, r, token) {
+		return
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/cancel", token: token, body: map[string]string{}}, nil)
+	if err != nil {
+		p := &page{Fields: map[string]string{}}
+		if !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		s.showTrack(w, r, http.StatusConflict, p)
+		return
+	}
+	http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id"))+"?done=cancelled", http.StatusSeeOther)
+}
+
+func (s *site) shopperLabel(w http.ResponseWriter, r *http.Request) {
+	s.proxy(w, r, request{method: "GET", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/label", token: cookieValue(r, cookieShopper)})
+}

@@ -1,0 +1,194 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// page is what every template gets.
+type page struct {
+	Title string
+	// Area picks the navigation: portal, console or finance.
+	Area string
+	CSRF string
+	// Staff is the logged-in staff member on console pages.
+	Staff *staffInfo
+	// Notice is a confirmation at the top of the page; Problem an error
+	// that belongs to no single field.
+	Notice  string
+	Problem string
+	// Fields holds what is wrong with each field of the form that came
+	// back; Form the values it held, to show them again.
+	Fields map[string]string
+	Form   map[string]string
+	Dev    bool
+	Data   any
+}
+
+// Err is the message for a field, if any.
+func (p *page) Err(field string) string { return p.Fields[field] }
+
+// Val is the value a field held when its form came back.
+func (p *page) Val(field string) string { return p.Form[field] }
+
+type pageTemplate struct{ t *template.Template }
+
+var funcs = template.FuncMap{
+	"money": money,
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2 Jan 2006 15:04 UTC")
+	},
+	"day": func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"dur": humanDuration,
+	"bp":  func(bp int64) string { return fmt.Sprintf("%d.%02d %%", bp/100, bp%100) },
+	"newKey": func() string {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		return hex.EncodeToString(b)
+	},
+	"label": label,
+	"lower": strings.ToLower,
+	"eq1":   func(a, b string) bool { return a == b },
+	"deref": func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+	"sub":   func(a, b int) int { return a - b },
+	"list3": func(a, b, c string) []string { return []string{a, b, c} },
+	"seq": func(n int) []int {
+		out := make([]int, n+1)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	},
+}
+
+func mustParsePages() map[string]*pageTemplate {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*pageTemplate{}
+	for _, n := range names {
+		base := strings.TrimPrefix(n, "templates/")
+		if base == "layout.html" {
+			continue
+		}
+		t := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n))
+		pages[strings.TrimSuffix(base, ".html")] = &pageTemplate{t: t}
+	}
+	return pages
+}
+
+// render writes a page; the whole page is rendered before a byte is sent,
+// so a template error becomes an error page, not half a page.
+func (s *site) render(w http.ResponseWriter, r *http.Request, status int, name string, p *page) {
+	pt, ok := s.pages[name]
+	if !ok {
+		panic("web: no template " + name)
+	}
+	p.Dev = s.deps.Dev
+	if p.Fields == nil {
+		p.Fields = map[string]string{}
+	}
+	if p.Form == nil {
+		p.Form = map[string]string{}
+	}
+	var buf bytes.Buffer
+	if err := pt.t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		_ = s.pages["error"].t.ExecuteTemplate(&buf, "layout.html", &page{Title: "Error", Area: p.Area,
+			Data: errorData{Status: status, Message: "This page could not be shown. Please try again."}})
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+type errorData struct {
+	Status  int
+	Message string
+}
+
+func (s *site) errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	area := "console"
+	if strings.HasPrefix(r.URL.Path, "/r/") {
+		area = "portal"
+	}
+	s.render(w, r, status, "error", &page{Title: http.StatusText(status), Area: area, Data: errorData{Status: status, Message: msg}})
+}
+
+// money shows minor units as an amount with two decimals and its currency.
+func money(amount int64, currency string) string {
+	sign := ""
+	if amount < 0 {
+		sign, amount = "−", -amount
+	}
+	whole := amount / 100
+	s := fmt.Sprint(whole)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return fmt.Sprintf("%s%s.%02d %s", sign, b.String(), amount%100, currency)
+}
+
+// label turns a code such as awaiting_review into "Awaiting review".
+func label(code string) string {
+	if code == "" {
+		return ""
+	}
+	s := strings.ReplaceAll(code, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// humanDuration reads a Go duration ("336h0m0s") as people say it.
+func humanDuration(v string) string {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return v
+	}
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		return plural(int64(d/(24*time.Hour)), "day")
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	case d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute")
+	}
+	return d.String()
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
