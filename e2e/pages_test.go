@@ -204,7 +204,8 @@ func TestBrowserFinanceUploadsASettlementAndResolvesAWorkItem(t *testing.T) {
 	b := newBrowser(t, s, 1280, 1000, false)
 	b.consoleLogin("finance")
 	b.open("/console/finance")
-	b.see("Refunds by day", "2 refunds over 1 days", "Download every refund")
+	b.see("Refunds by day", "2 refunds over 14 days", "Download every refund")
+	b.screenshot("finance-dashboard")
 	b.do(chromedp.SetUploadFiles(chromedp.CSS(`[name="file"]`), []string{path}))
 	b.submit(`#upload-title ~ form button[type="submit"]`, `/console/finance/reconciliations/`)
 	for range 100 {

@@ -45,6 +45,7 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/returns/{id}/receive", s.staffPost(floorRoles, s.receive))
 	mux.HandleFunc("POST /console/returns/{id}/inspection", s.staffPost(floorRoles, s.inspect))
 	mux.HandleFunc("POST /console/returns/{id}/counter-refund", s.staffPost(floorRoles, s.counterRefund))
+	mux.HandleFunc("POST /console/returns/{id}/refund-approval", s.staffPost([]string{"supervisor"}, s.refundApproval))
 	mux.HandleFunc("POST /console/returns/{id}/cancel", s.staffPost(floorRoles, s.staffCancel))
 }
 
@@ -348,6 +349,7 @@ type returnView struct {
 		Status      string     `json:"status"`
 		FailureCode string     `json:"failure_code"`
 		FinishedAt  *time.Time `json:"finished_at"`
+		Reference   string     `json:"reference"`
 	} `json:"refund"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -357,6 +359,13 @@ func (v *returnView) Is(statuses ...string) bool { return slices.Contains(status
 
 // AtCounter tells whether the return's refund is made at the counter.
 func (v *returnView) AtCounter() bool { return v.Method == "in_store" && v.Channel == "card_present" }
+
+// AwaitsApproval tells whether a card refund without the card waits for a
+// supervisor (it was above the merchant's limit, so it has not started).
+func (v *returnView) AwaitsApproval() bool {
+	return v.Status == "refund_pending" && v.Method == "ship" && v.Channel == "card_present" &&
+		(v.Refund == nil || v.Refund.Status == "none")
+}
 
 type returnPageData struct {
 	R         *returnView
@@ -378,6 +387,7 @@ var notices = map[string]string{
 	"received":  "The parcel is recorded as received.",
 	"inspected": "The inspection is recorded.",
 	"refunded":  "The card refund went through.",
+	"approved":  "Your decision on the refund is recorded.",
 	"cancelled": "The return is cancelled.",
 	"resolved":  "The resolution is recorded.",
 }
@@ -439,7 +449,9 @@ func (s *site) act(w http.ResponseWriter, r *http.Request, ss *staffSession, pat
 		s.fail(w, r, err)
 		return
 	}
-	s.showReturn(w, r, ss, http.StatusUnprocessableEntity, p)
+	var ae *apiError
+	errors.As(err, &ae)
+	s.showReturn(w, r, ss, ae.Status, p)
 }
 
 func returnPath(r *http.Request, step string) string {
@@ -519,6 +531,14 @@ func (s *site) counterRefund(w http.ResponseWriter, r *http.Request, ss *staffSe
 		body[f] = strings.TrimSpace(r.PostFormValue(f))
 	}
 	s.act(w, r, ss, returnPath(r, "in-store-refund"), body, "refunded", nil)
+}
+
+func (s *site) refundApproval(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	body := map[string]string{"decision": r.PostFormValue("approval")}
+	if note := strings.TrimSpace(r.PostFormValue("approval_note")); note != "" {
+		body["note"] = note
+	}
+	s.act(w, r, ss, returnPath(r, "refund-approval"), body, "approved", map[string]string{"decision": "approval", "note": "approval_note"})
 }
 
 func (s *site) staffCancel(w http.ResponseWriter, r *http.Request, ss *staffSession) {

@@ -148,7 +148,7 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 		s.fail(w, r, err)
 		return
 	}
-	d.Chart = buildChart(sum.Rows, d.Filter.Status)
+	d.Chart = buildChartOver(sum.Rows, d.Filter.Status, daySpan(d.Filter.From, d.Filter.To, s.now()))
 	d.Totals, d.Refunds, d.Failed, d.Work = sum.Totals, lists.Items, failed.Items, work.Items
 	p.Data = d
 	s.render(w, r, status, "finance", p)
@@ -271,7 +271,7 @@ type reconciliationData struct {
 		TerminalID     string `json:"terminal_id"`
 		STAN           string `json:"stan"`
 		RRN            string `json:"rrn"`
-		GatewayRefund  string `json:"gateway_refund"`
+		GatewayRefund  string `json:"gateway_refund_id"`
 		TransactionDay string `json:"transaction_date"`
 		Amount         int64  `json:"amount"`
 		Currency       string `json:"currency"`
@@ -405,8 +405,15 @@ var chartStatuses = []string{"succeeded", "pending", "failed"}
 
 // buildChart lays out one bar per day, its segments the counts of each
 // status, scaled to the busiest day.
-func buildChart(rows []summaryRow, only string) *chart {
+func buildChart(rows []summaryRow, only string) *chart { return buildChartOver(rows, only, nil) }
+
+// buildChartOver draws the chart over the given days (every day of the
+// period, quiet ones too), or over the days the rows name when none.
+func buildChartOver(rows []summaryRow, only string, span []string) *chart {
 	byDay := map[string]map[string]int64{}
+	for _, d := range span {
+		byDay[d] = map[string]int64{}
+	}
 	for _, r := range rows {
 		if only != "" && r.Status != only {
 			continue
@@ -435,7 +442,7 @@ func buildChart(rows []summaryRow, only string) *chart {
 		total += n
 		c.Days = append(c.Days, chartDay{Day: d, Pending: byDay[d]["pending"], Succeeded: byDay[d]["succeeded"], Failed: byDay[d]["failed"]})
 	}
-	c.Summary = fmt.Sprintf("%d refunds over %d days; the busiest day had %d.", total, len(days), c.Max)
+	c.Summary = fmt.Sprintf("%s over %s; the busiest day had %d.", plural(total, "refund"), plural(int64(len(days)), "day"), c.Max)
 	if len(days) == 0 || c.Max == 0 {
 		c.Summary = "No refunds in this period."
 		return c
@@ -443,19 +450,24 @@ func buildChart(rows []summaryRow, only string) *chart {
 	const left, bottom, top = 40, 24, 8
 	plotH := c.Height - bottom - top
 	slot := (c.Width - left) / len(days)
-	barW := max(slot*2/3, 2)
+	barW := min(max(slot*2/3, 2), 48)
 	for i, d := range days {
 		x := left + i*slot + (slot-barW)/2
-		y := c.Height - bottom
+		base := c.Height - bottom
+		// Segments stack on the running total, so that rounding never
+		// shortens a bar: the busiest day reaches the top exactly.
+		var below int64
+		y := base
 		for _, st := range chartStatuses {
 			n := byDay[d][st]
 			if n == 0 {
 				continue
 			}
-			h := int(n * int64(plotH) / c.Max)
-			h = max(h, 1)
-			y -= h
-			c.Bars = append(c.Bars, chartBar{X: x, Y: y, W: barW, H: h, Class: "c-" + st, Title: fmt.Sprintf("%s: %d %s", d, n, st)})
+			below += n
+			top := base - int(below*int64(plotH)/c.Max)
+			top = min(top, y-1) // at least a pixel for every segment
+			c.Bars = append(c.Bars, chartBar{X: x, Y: top, W: barW, H: y - top, Class: "c-" + st, Title: fmt.Sprintf("%s: %d %s", d, n, st)})
+			y = top
 		}
 		if len(days) <= 14 || i%((len(days)+13)/14) == 0 {
 			c.Ticks = append(c.Ticks, chartTick{X: x + barW/2, Label: d[5:]})
@@ -467,4 +479,24 @@ func buildChart(rows []summaryRow, only string) *chart {
 // checkCSRFValue checks a token read from a multipart body.
 func (s *site) checkCSRFValue(got, visitor string) bool {
 	return got != "" && visitor != "s:" && hmacEqual(got, s.csrfToken(visitor))
+}
+
+// daySpan lists the days from from to to (today when empty), at most 92;
+// nil when from is empty or the span is not a sensible period.
+func daySpan(from, to string, now time.Time) []string {
+	f, err := time.Parse("2006-01-02", from)
+	if err != nil {
+		return nil
+	}
+	t := now.UTC().Truncate(24 * time.Hour)
+	if to != "" {
+		if t, err = time.Parse("2006-01-02", to); err != nil {
+			return nil
+		}
+	}
+	var out []string
+	for d := f; !d.After(t) && len(out) < 92; d = d.AddDate(0, 0, 1) {
+		out = append(out, d.Format("2006-01-02"))
+	}
+	return out
 }
