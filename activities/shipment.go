@@ -32,8 +32,11 @@ func ShipmentAddresses(ctx context.Context, d *db.DB, ret *db.Return) (from, to 
 		return from, to, err
 	}
 	to = shipping.Address{Name: merchant.Name + " Returns"}
-	if len(stores) > 0 {
-		to.Line1 = stores[0].Address
+	for _, st := range stores {
+		if st.Address != "" {
+			to.Line1 = st.Address // the first store, by code, that takes parcels
+			break
+		}
 	}
 	if to.Line1 == "" {
 		return from, to, fmt.Errorf("merchant %s has no store address to return to", merchant.Slug)

@@ -44,6 +44,9 @@ type principal struct {
 	Role       string
 	MerchantID string // "" for a platform operator
 	ReturnID   string // for a shopper: the one return they may see
+	// MustChange: the member logged in with a one-time password and may
+	// only change it.
+	MustChange bool
 }
 
 const principalKey = "principal"
@@ -86,7 +89,7 @@ func (s *server) authenticate(c *gin.Context) (*principal, error) {
 	if u.Disabled {
 		return nil, errUnauthenticated
 	}
-	p.UserID, p.Username, p.Role = u.ID, u.Username, u.Role
+	p.UserID, p.Username, p.Role, p.MustChange = u.ID, u.Username, u.Role, u.MustChangePassword
 	return p, nil
 }
 
@@ -96,6 +99,9 @@ func (s *server) staffOnly(roles ...string) gin.HandlerFunc {
 		p, err := s.authenticate(c)
 		if err == nil && p.Kind != kindStaff {
 			err = NewProblem(http.StatusForbidden, "forbidden", "staff only")
+		}
+		if err == nil && p.MustChange && !slices.Contains(passwordChangeRoutes, c.FullPath()) {
+			err = NewProblem(http.StatusForbidden, "password-change-required", "change your one-time password first (POST /v1/auth/password)")
 		}
 		if err == nil && !slices.Contains(roles, p.Role) {
 			s.audit(c, p, "access", "route", c.FullPath(), "denied", map[string]any{"needs": roles})
@@ -187,6 +193,68 @@ func (s *server) routesAuth(r *gin.RouterGroup) {
 	r.POST("/auth/login", s.handle(s.login))
 	r.GET("/auth/session", s.staffOnly(staffRoles...), s.handle(s.whoAmI))
 	r.POST("/auth/logout", s.staffOnly(staffRoles...), s.handle(s.logout))
+	r.POST("/auth/password", s.staffOnly(staffRoles...), s.handle(s.changePassword))
+}
+
+// passwordChangeRoutes are all a member holding a one-time password may use.
+var passwordChangeRoutes = []string{"/v1/auth/session", "/v1/auth/logout", "/v1/auth/password"}
+
+type passwordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword replaces the caller's password, checking the current one;
+// a one-time password stops being one.
+func (s *server) changePassword(c *gin.Context) error {
+	var req passwordRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	p := principalOf(c)
+	var errs []FieldError
+	if req.CurrentPassword == "" {
+		errs = append(errs, FieldError{"current_password", "is required"})
+	}
+	switch {
+	case len(req.NewPassword) < 12:
+		errs = append(errs, FieldError{"new_password", "must be at least 12 characters"})
+	case len(req.NewPassword) > 256:
+		errs = append(errs, FieldError{"new_password", "must be at most 256 characters"})
+	case req.NewPassword == req.CurrentPassword:
+		errs = append(errs, FieldError{"new_password", "must differ from the current one"})
+	case strings.Contains(strings.ToLower(req.NewPassword), p.Username):
+		errs = append(errs, FieldError{"new_password", "must not contain your user name"})
+	}
+	if len(errs) > 0 {
+		return Invalid(errs...)
+	}
+	ctx := c.Request.Context()
+	u, err := s.deps.DB.StaffByID(ctx, p.UserID)
+	if err != nil {
+		return err
+	}
+	ok, err := auth.CheckPassword(u.PasswordHash, req.CurrentPassword)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if _, err := s.deps.DB.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout, s.now()); err != nil {
+			return err
+		}
+		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"why": "wrong current password"})
+		return Invalid(FieldError{"current_password", "is not your current password"})
+	}
+	hash, err := auth.HashPassword(req.NewPassword)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.DB.SetPassword(ctx, u.ID, hash, false); err != nil {
+		return err
+	}
+	s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeSuccess, nil)
+	c.Status(http.StatusNoContent)
+	return nil
 }
 
 // staffRoles are every role a staff member can hold.
@@ -195,7 +263,7 @@ var staffRoles = []string{"clerk", "supervisor", "finance", "admin", "operator"}
 // whoAmI describes the caller's session: who, which role, which merchant.
 func (s *server) whoAmI(c *gin.Context) error {
 	p := principalOf(c)
-	out := gin.H{"username": p.Username, "role": p.Role, "merchant": "", "merchant_name": ""}
+	out := gin.H{"username": p.Username, "role": p.Role, "merchant": "", "merchant_name": "", "password_change_required": p.MustChange}
 	if p.MerchantID != "" {
 		m, err := s.deps.DB.MerchantByID(c.Request.Context(), p.MerchantID)
 		if err != nil {
@@ -290,7 +358,7 @@ func (s *server) login(c *gin.Context) error {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, gin.H{"token": token, "token_type": "Bearer", "role": u.Role, "merchant": merchant,
-		"username": u.Username, "expires_at": sess.ExpiresAt})
+		"username": u.Username, "expires_at": sess.ExpiresAt, "password_change_required": u.MustChangePassword})
 	return nil
 }
 

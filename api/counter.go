@@ -10,9 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
@@ -181,9 +179,7 @@ func (s *server) tellAdmins(ctx context.Context, merchantID, subject, text strin
 	if len(ids) == 0 {
 		return
 	}
-	_, err = s.deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "deliver/" + ids[0], TaskQueue: workflows.TaskQueue},
-		workflows.DeliverWorkflow, activities.DeliverInput{OutboxIDs: ids})
-	if err != nil {
+	if _, err := s.deliver(ctx, ids); err != nil {
 		s.log.Error("admin message not handed to delivery", "err", err)
 	}
 }

@@ -127,8 +127,14 @@ func (s *server) audited(action string, h func(c *gin.Context) error) gin.Handle
 	})
 }
 
-// auditOutcome records a staff step and how it ended.
+// auditOutcome records a staff step on a return and how it ended.
 func (s *server) auditOutcome(c *gin.Context, p *principal, action, returnID string, err error) {
+	s.auditResult(c, p, action, "return", returnID, err)
+}
+
+// auditResult records a staff step and how it ended: success, denied (the
+// resource is not theirs or their role may not) or failed.
+func (s *server) auditResult(c *gin.Context, p *principal, action, resourceType, id string, err error) {
 	outcome := db.OutcomeSuccess
 	var detail map[string]any
 	if err != nil {
@@ -141,7 +147,7 @@ func (s *server) auditOutcome(c *gin.Context, p *principal, action, returnID str
 			}
 		}
 	}
-	s.audit(c, p, action, "return", returnID, outcome, detail)
+	s.audit(c, p, action, resourceType, id, outcome, detail)
 }
 
 type reviewRequest struct {

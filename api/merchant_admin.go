@@ -16,11 +16,23 @@ import (
 // terminals, API keys and policy come with onboarding.)
 
 func (s *server) routesMerchantAdmin(r *gin.RouterGroup) {
-	g := r.Group("/merchant/webhooks", s.staffOnly("admin"))
+	admin := s.staffOnly("admin")
+	g := r.Group("/merchant/webhooks", admin)
 	g.GET("", s.handle(s.listWebhooks))
 	g.POST("", s.audited("webhook.create", s.createWebhook))
+	g.POST("/:id/test", s.auditedAs("webhook.test", "webhook", s.testWebhook))
 	r.GET("/merchant/policy", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.getPolicy))
+	r.PUT("/merchant/policy", admin, s.auditedAs("policy.update", "merchant", s.putPolicy))
 	r.GET("/merchant/terminals", s.staffOnly("clerk", "supervisor", "admin"), s.handle(s.listTerminals))
+	r.POST("/merchant/terminals", admin, s.auditedAs("terminal.create", "terminal", s.createTerminal))
+	st := r.Group("/merchant/staff", admin)
+	st.GET("", s.handle(s.listStaff))
+	st.POST("", s.auditedAs("staff.invite", "staff_user", s.inviteStaff))
+	st.PATCH("/:id", s.auditedAs("staff.change", "staff_user", s.changeStaff))
+	k := r.Group("/merchant/api-keys", admin)
+	k.GET("", s.handle(s.listAPIKeys))
+	k.POST("", s.auditedAs("api_key.create", "api_key", s.createAPIKey))
+	k.DELETE("/:id", s.auditedAs("api_key.revoke", "api_key", s.revokeAPIKey))
 }
 
 // listTerminals lists the merchant's terminals, for the counter's choice.

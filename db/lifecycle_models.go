@@ -126,6 +126,7 @@ type APIKey struct {
 	Name       string
 	Prefix     string
 	KeyHash    string
+	CreatedBy  string
 	CreatedAt  time.Time
 	RevokedAt  *time.Time
 }

@@ -15,6 +15,12 @@ func (d *DB) CreateMerchant(ctx context.Context, m *Merchant) error {
 	if m.Status == "" {
 		m.Status = "active"
 	}
+	if m.Currency == "" {
+		m.Currency = "EUR"
+	}
+	if m.TimeZone == "" {
+		m.TimeZone = "UTC"
+	}
 	if len(m.Policy) == 0 {
 		m.Policy = JSON("{}")
 	}
@@ -86,4 +92,35 @@ func (d *DB) Stores(ctx context.Context, merchantID string) ([]Store, error) {
 		return nil, fmt.Errorf("stores of %s: %w", merchantID, err)
 	}
 	return ss, nil
+}
+
+// Merchants lists every merchant by slug (for operators).
+func (d *DB) Merchants(ctx context.Context) ([]Merchant, error) {
+	var ms []Merchant
+	if err := d.with(ctx).Order("slug").Find(&ms).Error; err != nil {
+		return nil, fmt.Errorf("list merchants: %w", err)
+	}
+	return ms, nil
+}
+
+// SetPolicy replaces a merchant's policy; returns filed afterwards get it.
+func (d *DB) SetPolicy(ctx context.Context, merchantID string, policy JSON) error {
+	res := d.with(ctx).Model(&Merchant{}).Where("id = ?", merchantID).
+		Updates(map[string]any{"policy": policy, "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("set policy of %s: %w", merchantID, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("set policy of %s: %w", merchantID, ErrNotFound)
+	}
+	return nil
+}
+
+// StoreByCode finds a merchant's store.
+func (d *DB) StoreByCode(ctx context.Context, merchantID, code string) (*Store, error) {
+	var s Store
+	if err := d.with(ctx).Where("merchant_id = ? AND code = ?", merchantID, code).Take(&s).Error; err != nil {
+		return nil, fmt.Errorf("store %s: %w", code, translate(err))
+	}
+	return &s, nil
 }

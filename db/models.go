@@ -59,6 +59,8 @@ type Merchant struct {
 	Slug               string
 	Name               string
 	AcquirerMerchantID string
+	Currency           string
+	TimeZone           string
 	Policy             JSON
 	Status             string
 	CreatedAt          time.Time
@@ -111,8 +113,11 @@ type StaffUser struct {
 	FailedLogins int
 	LockedUntil  *time.Time
 	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// MustChangePassword holds a one-time password: the member may do
+	// nothing but change it.
+	MustChangePassword bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 func (StaffUser) TableName() string { return "staff_users" }

@@ -19,6 +19,8 @@ type staffInfo struct {
 	Role         string `json:"role"`
 	Merchant     string `json:"merchant"`
 	MerchantName string `json:"merchant_name"`
+	// MustChange: logged in with a one-time password, to change first.
+	MustChange bool `json:"password_change_required"`
 }
 
 // Can tells whether the member's role is one of roles.
@@ -29,6 +31,7 @@ var (
 	consoleRoles = []string{"clerk", "supervisor", "finance", "admin"}
 	floorRoles   = []string{"clerk", "supervisor", "admin"}
 	financeRoles = []string{"finance", "admin"}
+	allRoles     = []string{"clerk", "supervisor", "finance", "admin", "operator"}
 )
 
 const staffCookieLife = 12 * time.Hour
@@ -39,6 +42,8 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/logout", s.staffPost(consoleRoles, s.logout))
 	mux.HandleFunc("GET /console", s.staffGet(consoleRoles, s.queues))
 	mux.HandleFunc("GET /console/policy", s.staffGet(consoleRoles, s.policyPage))
+	mux.HandleFunc("GET /console/password", s.staffGet(allRoles, s.passwordPage))
+	mux.HandleFunc("POST /console/password", s.staffPost(allRoles, s.changePassword))
 	mux.HandleFunc("GET /console/returns/{id}", s.staffGet(consoleRoles, s.returnPage))
 	mux.HandleFunc("GET /console/returns/{id}/label", s.staffGet(consoleRoles, s.staffLabel))
 	mux.HandleFunc("POST /console/returns/{id}/review", s.staffPost([]string{"supervisor"}, s.review))
@@ -93,7 +98,11 @@ func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []stri
 		s.fail(w, r, err)
 		return nil, false
 	}
-	if info.Merchant == "" {
+	if info.MustChange && r.URL.Path != "/console/password" {
+		http.Redirect(w, r, "/console/password", http.StatusSeeOther)
+		return nil, false
+	}
+	if info.Merchant == "" && r.URL.Path != "/console/password" {
 		s.errorPage(w, r, http.StatusForbidden, "Your account has no merchant console. Operators work through the API.")
 		return nil, false
 	}
@@ -302,7 +311,11 @@ func (s *site) queues(w http.ResponseWriter, r *http.Request, ss *staffSession) 
 	if list.NextCursor != nil {
 		d.Next = *list.NextCursor
 	}
-	s.render(w, r, http.StatusOK, "queues", ss.page("Queues", "console", d))
+	p := ss.page("Queues", "console", d)
+	if r.URL.Query().Get("done") == "password" {
+		p.Notice = "Your password is changed."
+	}
+	s.render(w, r, http.StatusOK, "queues", p)
 }
 
 // A return's page.
@@ -582,4 +595,35 @@ func (s *site) policyPage(w http.ResponseWriter, r *http.Request, ss *staffSessi
 		return
 	}
 	s.render(w, r, http.StatusOK, "policy", ss.page("Return policy", "console", out.Policy))
+}
+
+// The password.
+
+func (s *site) passwordPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	p := ss.page("Change your password", "console", nil)
+	if ss.info.MustChange {
+		p.Notice = "Choose your own password to go on: the one you were given works only once."
+	}
+	s.render(w, r, http.StatusOK, "password", p)
+}
+
+func (s *site) changePassword(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	p := ss.page("Change your password", "console", nil)
+	if r.PostFormValue("new_password") != r.PostFormValue("repeat_password") {
+		p.Fields["repeat_password"] = "does not match the new password"
+		p.Problem = "Please correct the fields marked below."
+		s.render(w, r, http.StatusUnprocessableEntity, "password", p)
+		return
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/auth/password", token: ss.token, body: map[string]string{
+		"current_password": r.PostFormValue("current_password"), "new_password": r.PostFormValue("new_password")}}, nil)
+	if err != nil {
+		if !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusUnprocessableEntity, "password", p)
+		return
+	}
+	http.Redirect(w, r, "/console?done=password", http.StatusSeeOther)
 }

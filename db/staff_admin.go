@@ -1,0 +1,91 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// StaffOf lists a merchant's staff by user name.
+func (d *DB) StaffOf(ctx context.Context, merchantID string) ([]StaffUser, error) {
+	var us []StaffUser
+	if err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("username").Find(&us).Error; err != nil {
+		return nil, fmt.Errorf("staff of %s: %w", merchantID, err)
+	}
+	return us, nil
+}
+
+// StaffChange is what a merchant's admin changes about a member; nil
+// fields stay as they are.
+type StaffChange struct {
+	Role     *string
+	Disabled *bool
+}
+
+// ChangeStaff changes a member of the merchant's staff; a member of
+// another merchant is ErrNotFound. Disabling ends their sessions at once.
+func (d *DB) ChangeStaff(ctx context.Context, merchantID, userID string, ch StaffChange) (*StaffUser, error) {
+	var u StaffUser
+	err := d.Tx(ctx, func(tx *DB) error {
+		set := map[string]any{"updated_at": time.Now().UTC()}
+		if ch.Role != nil {
+			set["role"] = *ch.Role
+		}
+		if ch.Disabled != nil {
+			set["disabled"] = *ch.Disabled
+		}
+		res := tx.with(ctx).Model(&StaffUser{}).Where("id = ? AND merchant_id = ?", userID, merchantID).Updates(set)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if (ch.Disabled != nil && *ch.Disabled) || ch.Role != nil {
+			// A new role or a disabled account starts from a new log-in.
+			if err := tx.with(ctx).Where("staff_user_id = ?", userID).Delete(&Session{}).Error; err != nil {
+				return err
+			}
+		}
+		return tx.with(ctx).Where("id = ?", userID).Take(&u).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("change staff %s: %w", userID, translate(err))
+	}
+	return &u, nil
+}
+
+// SetPassword stores a member's new password hash; mustChange marks it a
+// one-time password. The failure count and lock are cleared.
+func (d *DB) SetPassword(ctx context.Context, userID, hash string, mustChange bool) error {
+	err := d.with(ctx).Model(&StaffUser{}).Where("id = ?", userID).Updates(map[string]any{
+		"password_hash": hash, "must_change_password": mustChange, "failed_logins": 0, "locked_until": nil,
+		"updated_at": time.Now().UTC()}).Error
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", userID, err)
+	}
+	return nil
+}
+
+// APIKeysOf lists a merchant's API keys, newest first, revoked ones too.
+func (d *DB) APIKeysOf(ctx context.Context, merchantID string) ([]APIKey, error) {
+	var ks []APIKey
+	if err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("created_at DESC").Find(&ks).Error; err != nil {
+		return nil, fmt.Errorf("API keys of %s: %w", merchantID, err)
+	}
+	return ks, nil
+}
+
+// RevokeAPIKey stops a merchant's key from working; a key of another
+// merchant, or one already revoked, is ErrNotFound.
+func (d *DB) RevokeAPIKey(ctx context.Context, merchantID, id string, at time.Time) error {
+	res := d.with(ctx).Model(&APIKey{}).Where("id = ? AND merchant_id = ? AND revoked_at IS NULL", id, merchantID).
+		Update("revoked_at", at.UTC())
+	if res.Error != nil {
+		return fmt.Errorf("revoke API key %s: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("revoke API key %s: %w", id, ErrNotFound)
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+// Package onboard brings merchants and their people onto Rebound: a new
+// merchant with its first admin and API key, operators, staff invitations
+// and API keys. The API's operator and admin routes and `rebound admin`
+// both call it, so each is done one way, with the same checks.
+package onboard
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+	_ "time/tzdata" // time zones on machines without a zoneinfo database
+
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/returns"
+)
+
+// FieldError names a bad field of an input and what is wrong with it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// InvalidError is an input refused field by field.
+type InvalidError struct{ Fields []FieldError }
+
+func (e *InvalidError) Error() string {
+	var parts []string
+	for _, f := range e.Fields {
+		parts = append(parts, f.Field+": "+f.Message)
+	}
+	return "invalid: " + strings.Join(parts, "; ")
+}
+
+func invalid(fields ...FieldError) error { return &InvalidError{Fields: fields} }
+
+// Roles a merchant's staff may hold; operators belong to no merchant.
+var Roles = []string{"clerk", "supervisor", "finance", "admin"}
+
+var (
+	slugRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
+	usernameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
+	midRe      = regexp.MustCompile(`^[A-Za-z0-9 ]{1,15}$`)
+)
+
+// MerchantInput is a new merchant and its first admin.
+type MerchantInput struct {
+	Slug               string
+	Name               string
+	Currency           string
+	TimeZone           string
+	AcquirerMerchantID string // the card acceptor id (ISO 8583 DE42); empty without card sales
+	// ReturnAddress is where shipped returns go: the merchant's first
+	// store, "main", is made with it.
+	ReturnAddress string
+	AdminUsername string
+	AdminEmail    string
+}
+
+// Onboarded is what a new merchant starts with. The password and the key
+// are shown this once; only their hashes are kept.
+type Onboarded struct {
+	Merchant        *db.Merchant
+	Admin           *db.StaffUser
+	OneTimePassword string
+	APIKey          *db.APIKey
+	APIKeySecret    string
+}
+
+func (in *MerchantInput) check() error {
+	in.Slug, in.Name = strings.TrimSpace(in.Slug), strings.TrimSpace(in.Name)
+	in.Currency, in.TimeZone = strings.ToUpper(strings.TrimSpace(in.Currency)), strings.TrimSpace(in.TimeZone)
+	in.AdminUsername = strings.ToLower(strings.TrimSpace(in.AdminUsername))
+	var errs []FieldError
+	bad := func(f, m string) { errs = append(errs, FieldError{f, m}) }
+	if !slugRe.MatchString(in.Slug) {
+		bad("slug", "must be 2 to 63 lower-case letters, digits or dashes, starting with a letter or digit")
+	}
+	if in.Name == "" || len(in.Name) > 200 {
+		bad("name", "is required (at most 200 characters)")
+	}
+	if !returns.ValidCurrency(in.Currency) {
+		bad("currency", "must be an ISO 4217 code such as EUR")
+	}
+	if in.TimeZone == "" {
+		in.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(in.TimeZone); err != nil || in.TimeZone == "Local" {
+		bad("time_zone", "must be an IANA time zone such as Europe/Stockholm")
+	}
+	in.ReturnAddress = strings.TrimSpace(in.ReturnAddress)
+	if in.ReturnAddress == "" || len(in.ReturnAddress) > 300 {
+		bad("return_address", "is required: where shipped returns go (at most 300 characters)")
+	}
+	if in.AcquirerMerchantID != "" && !midRe.MatchString(in.AcquirerMerchantID) {
+		bad("acquirer_merchant_id", "must be up to 15 letters or digits (the acquirer's card acceptor id)")
+	}
+	errs = append(errs, checkPerson("admin_username", "admin_email", in.AdminUsername, in.AdminEmail)...)
+	if len(errs) > 0 {
+		return invalid(errs...)
+	}
+	return nil
+}
+
+func checkPerson(userField, emailField, username, email string) []FieldError {
+	var errs []FieldError
+	if !usernameRe.MatchString(username) {
+		errs = append(errs, FieldError{userField, "must be 3 to 64 lower-case letters, digits, dots, dashes or underscores"})
+	}
+	if email != "" {
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email {
+			errs = append(errs, FieldError{emailField, "must be an e-mail address"})
+		}
+	}
+	return errs
+}
+
+// CreateMerchant onboards a merchant: the merchant with the default policy,
+// its first admin with a one-time password to change at the first log-in,
+// and an API key for its systems, in one transaction. by names who did it.
+func CreateMerchant(ctx context.Context, d *db.DB, in MerchantInput, by string) (*Onboarded, error) {
+	if err := in.check(); err != nil {
+		return nil, err
+	}
+	policy, err := db.ToJSON(returns.DefaultPolicy())
+	if err != nil {
+		return nil, err
+	}
+	out := &Onboarded{Merchant: &db.Merchant{Slug: in.Slug, Name: in.Name, Currency: in.Currency, TimeZone: in.TimeZone,
+		AcquirerMerchantID: in.AcquirerMerchantID, Policy: policy}}
+	err = d.Tx(ctx, func(tx *db.DB) error {
+		if _, err := tx.MerchantBySlug(ctx, in.Slug); err == nil {
+			return invalid(FieldError{"slug", "is taken"})
+		}
+		if err := tx.CreateMerchant(ctx, out.Merchant); err != nil {
+			return conflictAs(err, "slug")
+		}
+		if err := tx.CreateStore(ctx, &db.Store{MerchantID: out.Merchant.ID, Code: "main", Name: in.Name, Address: in.ReturnAddress}); err != nil {
+			return err
+		}
+		var err error
+		out.Admin, out.OneTimePassword, err = createStaff(ctx, tx, &out.Merchant.ID, StaffInput{Username: in.AdminUsername,
+			Email: in.AdminEmail, Role: "admin", DisplayName: in.Name + " admin"}, "admin_username")
+		if err != nil {
+			return err
+		}
+		out.APIKey, out.APIKeySecret, err = NewAPIKey(ctx, tx, out.Merchant.ID, "first key", by)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// StaffInput is a person invited to a merchant's staff.
+type StaffInput struct {
+	Username    string
+	DisplayName string
+	Email       string
+	Role        string
+}
+
+// InviteStaff adds a member to a merchant's staff with a one-time password,
+// shown this once, that they change at their first log-in.
+func InviteStaff(ctx context.Context, d *db.DB, merchantID string, in StaffInput) (*db.StaffUser, string, error) {
+	var errs []FieldError
+	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
+	if !validRole(in.Role) {
+		errs = append(errs, FieldError{"role", "must be one of " + strings.Join(Roles, ", ")})
+	}
+	if len(in.DisplayName) > 200 {
+		errs = append(errs, FieldError{"display_name", "must be at most 200 characters"})
+	}
+	errs = append(errs, checkPerson("username", "email", in.Username, in.Email)...)
+	if len(errs) > 0 {
+		return nil, "", invalid(errs...)
+	}
+	return createStaff(ctx, d, &merchantID, in, "username")
+}
+
+// CreateOperator makes a platform operator, who onboards merchants and
+// sees across them; the one-time password is shown this once.
+func CreateOperator(ctx context.Context, d *db.DB, username, email string) (*db.StaffUser, string, error) {
+	username = strings.ToLower(strings.TrimSpace(username))
+	if errs := checkPerson("username", "email", username, email); len(errs) > 0 {
+		return nil, "", invalid(errs...)
+	}
+	return createStaff(ctx, d, nil, StaffInput{Username: username, Email: email, Role: "operator", DisplayName: "operator"}, "username")
+}
+
+func createStaff(ctx context.Context, d *db.DB, merchantID *string, in StaffInput, usernameField string) (*db.StaffUser, string, error) {
+	if _, err := d.StaffByUsername(ctx, in.Username); err == nil {
+		return nil, "", invalid(FieldError{usernameField, "is taken"})
+	}
+	password, err := OneTimePassword()
+	if err != nil {
+		return nil, "", err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, "", err
+	}
+	u := &db.StaffUser{MerchantID: merchantID, Username: in.Username, DisplayName: in.DisplayName, Email: in.Email,
+		Role: in.Role, PasswordHash: hash, MustChangePassword: true}
+	if err := d.CreateStaff(ctx, u); err != nil {
+		return nil, "", conflictAs(err, usernameField)
+	}
+	return u, password, nil
+}
+
+func validRole(r string) bool {
+	for _, x := range Roles {
+		if r == x {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckRole refuses a role a merchant's staff may not hold.
+func CheckRole(r string) error {
+	if !validRole(r) {
+		return invalid(FieldError{"role", "must be one of " + strings.Join(Roles, ", ")})
+	}
+	return nil
+}
+
+// NewAPIKey makes an API key for a merchant's systems; the key is shown
+// this once, only its hash is kept.
+func NewAPIKey(ctx context.Context, d *db.DB, merchantID, name, by string) (*db.APIKey, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return nil, "", invalid(FieldError{"name", "is required (at most 100 characters)"})
+	}
+	secret, err := auth.NewToken("rbk_")
+	if err != nil {
+		return nil, "", err
+	}
+	k := &db.APIKey{MerchantID: merchantID, Name: name, Prefix: secret[:10], KeyHash: auth.HashToken(secret), CreatedBy: by}
+	if err := d.CreateAPIKey(ctx, k); err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
+
+// OneTimePassword makes a password to hand over once: 20 characters from
+// an alphabet without look-alikes, in groups of five.
+func OneTimePassword() (string, error) {
+	const alphabet = "acdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY3479"
+	var sb strings.Builder
+	buf := make([]byte, 1)
+	for n := 0; n < 20; {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		if int(buf[0]) >= 256-256%len(alphabet) {
+			continue // no bias towards the alphabet's first letters
+		}
+		if n > 0 && n%5 == 0 {
+			sb.WriteByte('-')
+		}
+		sb.WriteByte(alphabet[int(buf[0])%len(alphabet)])
+		n++
+	}
+	return sb.String(), nil
+}
+
+// conflictAs turns a unique-constraint conflict into a field error.
+func conflictAs(err error, field string) error {
+	if errors.Is(err, db.ErrConflict) {
+		return invalid(FieldError{field, "is taken"})
+	}
+	return fmt.Errorf("onboard: %w", err)
+}

@@ -1,0 +1,119 @@
+package onboard_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/onboard"
+)
+
+func fieldsOf(t *testing.T, err error) []string {
+	t.Helper()
+	var inv *onboard.InvalidError
+	if !errors.As(err, &inv) {
+		t.Fatalf("want an InvalidError, got %v", err)
+	}
+	var out []string
+	for _, f := range inv.Fields {
+		out = append(out, f.Field)
+	}
+	return out
+}
+
+func TestCreateMerchantOnEveryEngine(t *testing.T) {
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			d := dbtest.Open(t, e)
+			ctx := context.Background()
+			in := onboard.MerchantInput{Slug: "acme", Name: "Acme", Currency: "sek", TimeZone: "Europe/Stockholm",
+				AcquirerMerchantID: "ACME0000000001", ReturnAddress: "Hamngatan 1, Stockholm", AdminUsername: "Acme-Admin", AdminEmail: "a@acme.example"}
+			out, err := onboard.CreateMerchant(ctx, d, in, "tester")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.Merchant.Currency != "SEK" || out.Merchant.TimeZone != "Europe/Stockholm" || out.Admin.Username != "acme-admin" ||
+				out.Admin.Role != "admin" || !out.Admin.MustChangePassword || *out.Admin.MerchantID != out.Merchant.ID {
+				t.Fatalf("onboarded %+v %+v", out.Merchant, out.Admin)
+			}
+			// The password and the key are kept only as hashes, and work.
+			if ok, _ := auth.CheckPassword(out.Admin.PasswordHash, out.OneTimePassword); !ok || out.Admin.PasswordHash == out.OneTimePassword {
+				t.Fatal("the one-time password does not check out against its hash")
+			}
+			k, err := d.APIKeyByHash(ctx, auth.HashToken(out.APIKeySecret))
+			if err != nil || k.MerchantID != out.Merchant.ID || k.CreatedBy != "tester" {
+				t.Fatalf("API key %+v %v", k, err)
+			}
+			stores, err := d.Stores(ctx, out.Merchant.ID)
+			if err != nil || len(stores) != 1 || stores[0].Address != "Hamngatan 1, Stockholm" {
+				t.Fatalf("stores %+v %v", stores, err)
+			}
+			// Taken slug or user name: refused, nothing half made.
+			in2 := in
+			in2.AdminUsername = "other-admin"
+			if got := fieldsOf(t, mustFail(onboard.CreateMerchant(ctx, d, in2, "tester"))); !slices.Equal(got, []string{"slug"}) {
+				t.Fatalf("taken slug: %v", got)
+			}
+			in3 := in
+			in3.Slug = "acme-two"
+			if got := fieldsOf(t, mustFail(onboard.CreateMerchant(ctx, d, in3, "tester"))); !slices.Equal(got, []string{"admin_username"}) {
+				t.Fatalf("taken user name: %v", got)
+			}
+			if _, err := d.MerchantBySlug(ctx, "acme-two"); !errors.Is(err, db.ErrNotFound) {
+				t.Fatalf("a refused onboarding left a merchant behind: %v", err)
+			}
+			// Staff and operators.
+			u, pw, err := onboard.InviteStaff(ctx, d, out.Merchant.ID, onboard.StaffInput{Username: "clerk-1", Role: "clerk"})
+			if err != nil || pw == "" || !u.MustChangePassword || u.Role != "clerk" {
+				t.Fatalf("invite %+v %v", u, err)
+			}
+			if _, _, err := onboard.InviteStaff(ctx, d, out.Merchant.ID, onboard.StaffInput{Username: "x", Role: "operator", Email: "nope"}); !slices.Equal(fieldsOf(t, err), []string{"role", "username", "email"}) {
+				t.Fatalf("bad invite: %v", err)
+			}
+			op, _, err := onboard.CreateOperator(ctx, d, "root-op", "")
+			if err != nil || op.MerchantID != nil || op.Role != "operator" {
+				t.Fatalf("operator %+v %v", op, err)
+			}
+		})
+	}
+}
+
+func mustFail(_ any, err error) error { return err }
+
+func TestMerchantInputIsCheckedFieldByField(t *testing.T) {
+	t.Parallel()
+	_, err := onboard.CreateMerchant(context.Background(), nil, onboard.MerchantInput{Slug: "-x", Currency: "EURO",
+		TimeZone: "Mars/Olympus", AcquirerMerchantID: "far-too-long-for-de42", AdminUsername: "ab", AdminEmail: "not an address"}, "t")
+	want := []string{"slug", "name", "currency", "time_zone", "return_address", "acquirer_merchant_id", "admin_username", "admin_email"}
+	if got := fieldsOf(t, err); !slices.Equal(got, want) {
+		t.Fatalf("fields %v, want %v", got, want)
+	}
+	if _, err := onboard.CreateMerchant(context.Background(), nil, onboard.MerchantInput{Slug: "ok", Name: "Ok", Currency: "EUR",
+		TimeZone: "Local", ReturnAddress: "x", AdminUsername: "okay"}, "t"); !slices.Equal(fieldsOf(t, err), []string{"time_zone"}) {
+		t.Fatalf("Local is the server's zone, not the merchant's: %v", err)
+	}
+}
+
+func TestOneTimePasswordsAreLongAndReadable(t *testing.T) {
+	t.Parallel()
+	re := regexp.MustCompile(`^([a-zA-Z0-9]{5}-){3}[a-zA-Z0-9]{5}$`)
+	seen := map[string]bool{}
+	for range 200 {
+		p, err := onboard.OneTimePassword()
+		if err != nil || !re.MatchString(p) || seen[p] {
+			t.Fatalf("password %q (%v), seen before: %v", p, err, seen[p])
+		}
+		for _, look := range "0O1lIi5S8B2Z6b" {
+			if slices.Contains([]rune(p), look) {
+				t.Fatalf("%q holds the look-alike %q", p, look)
+			}
+		}
+		seen[p] = true
+	}
+}
