@@ -85,6 +85,7 @@ func NewHandler(deps Deps) http.Handler {
 	s.routesMerchant(v1)
 	s.routesMerchantAdmin(v1)
 	s.routesAdmin(v1)
+	s.routesFreezes(v1)
 	s.routesCards(r.Group("/v1"))
 	s.routesFinance(r.Group("/v1"))
 	s.routesCodec(v1)

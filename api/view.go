@@ -66,6 +66,8 @@ type refundView struct {
 	// Reference is what the shopper's bank or card statement knows the
 	// refund by: the acquirer's RRN, or the gateway's refund id.
 	Reference string `json:"reference,omitempty"`
+	// Frozen: the refund waits on an emergency freeze.
+	Frozen bool `json:"frozen,omitempty"`
 }
 
 func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
@@ -115,7 +117,8 @@ func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
 	if n := len(refunds); n > 0 {
 		last := refunds[n-1]
 		v.Refund = &refundView{Amount: last.Amount, Shipping: last.ShippingAmount, Currency: last.Currency,
-			Status: last.Status, FailureCode: last.FailureCode, FinishedAt: last.FinishedAt}
+			Status: last.Status, FailureCode: last.FailureCode, FinishedAt: last.FinishedAt,
+			Frozen: last.FrozenBy != nil && last.Status == db.RefundPending}
 		attempts, err := s.deps.DB.AttemptsOfRefund(ctx, last.ID)
 		if err != nil {
 			return nil, err

@@ -24,9 +24,11 @@ type Refund struct {
 	Quote          JSON
 	AuthorisedBy   string
 	WorkflowID     string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	FinishedAt     *time.Time
+	// FrozenBy is the freeze a waiting refund is held by.
+	FrozenBy   *string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	FinishedAt *time.Time
 }
 
 func (Refund) TableName() string { return "refunds" }

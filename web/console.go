@@ -58,14 +58,25 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 type staffHandler func(w http.ResponseWriter, r *http.Request, sess *staffSession)
 
 type staffSession struct {
-	token string
-	info  *staffInfo
-	csrf  string
+	token   string
+	info    *staffInfo
+	csrf    string
+	freezes []freezeInfo
+}
+
+// freezeInfo is a refund freeze in force, shown on every console page.
+type freezeInfo struct {
+	Scope      string `json:"scope"`
+	StoreCode  string `json:"store_code"`
+	TerminalID string `json:"terminal_id"`
+	Reason     string `json:"reason"`
+	CreatedBy  string `json:"created_by"`
 }
 
 // page starts a console page.
 func (ss *staffSession) page(title, area string, data any) *page {
-	return &page{Title: title, Area: area, CSRF: ss.csrf, Staff: ss.info, Data: data, Fields: map[string]string{}, Form: map[string]string{}}
+	return &page{Title: title, Area: area, CSRF: ss.csrf, Staff: ss.info, Data: data, Freezes: ss.freezes,
+		Fields: map[string]string{}, Form: map[string]string{}}
 }
 
 // staffSession resolves the staff cookie through the API. Without a live
@@ -110,7 +121,17 @@ func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []stri
 		s.errorPage(w, r, http.StatusForbidden, "Your role ("+info.Role+") may not open this page. It needs "+strings.Join(roles, " or ")+".")
 		return nil, false
 	}
-	return &staffSession{token: token, info: &info, csrf: s.csrfToken("s:" + token)}, true
+	ss := &staffSession{token: token, info: &info, csrf: s.csrfToken("s:" + token)}
+	if info.Merchant != "" && !info.MustChange {
+		var fs struct {
+			Items []freezeInfo `json:"items"`
+		}
+		if err := s.call(r, request{method: "GET", path: "/v1/merchant/freezes?active=true", token: token}, &fs); err != nil {
+			s.log.WarnContext(r.Context(), "freezes not shown", "err", err)
+		}
+		ss.freezes = fs.Items
+	}
+	return ss, true
 }
 
 func (s *site) staffGet(roles []string, h staffHandler) http.HandlerFunc {
@@ -363,6 +384,7 @@ type returnView struct {
 		FailureCode string     `json:"failure_code"`
 		FinishedAt  *time.Time `json:"finished_at"`
 		Reference   string     `json:"reference"`
+		Frozen      bool       `json:"frozen"`
 	} `json:"refund"`
 	CreatedAt time.Time `json:"created_at"`
 }

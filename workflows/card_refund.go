@@ -36,7 +36,7 @@ const (
 // unknown outcome is reversed (0400, repeated as 0401 with back-off) before
 // any new attempt; a reversal never acknowledged is escalated to finance and
 // stops the refund.
-func cardRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResult, error) {
 	sendTimeout := in.SendTimeout
 	if sendTimeout <= 0 {
 		sendTimeout = DefaultCardSendTimeout
@@ -55,6 +55,11 @@ func cardRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 	for n := 1; n <= maxCardAttempts; n++ {
 		var att activities.CardAttempt
 		attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(fmt.Sprintf("%s/%s/%d", in.RefundID, runID, n))).String()
+		if freezes {
+			if err := awaitUnfrozen(ctx, in); err != nil {
+				return RefundResult{}, err
+			}
+		}
 		if err := workflow.ExecuteActivity(store, a.PrepareCardAttempt, activities.CardAttemptInput{
 			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy,
 		}).Get(ctx, &att); err != nil {

@@ -42,6 +42,8 @@ const (
 	SignalSettled = "settled"
 	// SignalGatewayResult carries a GatewayResult to a refund.
 	SignalGatewayResult = "gateway_result"
+	// SignalFreezeLifted wakes a refund waiting on a freeze that was lifted.
+	SignalFreezeLifted = "freeze_lifted"
 )
 
 // QueryStatus answers a StatusView.
@@ -189,7 +191,20 @@ type RefundInput struct {
 	AuthorisedBy string        `json:"authorised_by,omitempty"`
 	SendTimeout  time.Duration `json:"send_timeout,omitempty"`
 	RetryWait    time.Duration `json:"retry_wait,omitempty"`
+	// FreezeRecheck is how often a refund held by a freeze looks again
+	// (0: DefaultFreezeRecheck); lifting the freeze also wakes it.
+	FreezeRecheck time.Duration `json:"freeze_recheck,omitempty"`
 }
+
+// DefaultFreezeRecheck is how often a frozen refund looks again.
+const DefaultFreezeRecheck = time.Minute
+
+// Change ids of released workflows (workflow.GetVersion).
+const (
+	// VersionRefundFreeze: refunds check for a freeze before each new
+	// attempt.
+	VersionRefundFreeze = "refund-freeze"
+)
 
 // CounterRefundRequest starts a card refund at the counter once the API has
 // checked the supervisor's password, the voucher and the card.

@@ -18,16 +18,49 @@ const ErrGatewayRejected = "gateway_rejected"
 // RefundWorkflow pays one refund of a return: online through the payment
 // gateway, or on the card through the acquirer.
 func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+	// Refunds started before freezes existed replay without the checks.
+	freezes := workflow.GetVersion(ctx, VersionRefundFreeze, workflow.DefaultVersion, 1) >= 1
 	if in.Channel == ChannelCardPresent {
-		return cardRefund(ctx, in)
+		return cardRefund(ctx, in, freezes)
 	}
-	return onlineRefund(ctx, in)
+	return onlineRefund(ctx, in, freezes)
+}
+
+// awaitUnfrozen holds a refund before a new attempt while a freeze covers
+// it, looking again when the freeze is lifted (a signal) or every
+// FreezeRecheck. An attempt already out is never held: it finishes, and its
+// reversal too.
+func awaitUnfrozen(ctx workflow.Context, in RefundInput) error {
+	recheck := in.FreezeRecheck
+	if recheck <= 0 {
+		recheck = DefaultFreezeRecheck
+	}
+	lifted := workflow.GetSignalChannel(ctx, SignalFreezeLifted)
+	for {
+		var st activities.FreezeStatus
+		if err := workflow.ExecuteActivity(storeCtx(ctx), a.CheckFreeze, activities.FreezeQuery{RefundID: in.RefundID}).Get(ctx, &st); err != nil {
+			return err
+		}
+		if !st.Frozen {
+			return nil
+		}
+		workflow.GetLogger(ctx).Info("refund held by a freeze", "refund_id", in.RefundID, "freeze_id", st.FreezeID)
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(lifted, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.AddFuture(workflow.NewTimer(ctx, recheck), func(workflow.Future) {})
+		sel.Select(ctx)
+	}
 }
 
 // onlineRefund sends the refund to the payment gateway with the attempt id
 // as Idempotency-Key, so retries after a crash or a lost answer can never
 // pay twice, then waits for the outcome by webhook (signal) or by polling.
-func onlineRefund(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+func onlineRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResult, error) {
+	if freezes {
+		if err := awaitUnfrozen(ctx, in); err != nil {
+			return RefundResult{}, err
+		}
+	}
 	attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/attempt/1")).String()
 	gctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,

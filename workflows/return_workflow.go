@@ -97,8 +97,17 @@ func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
 	// (Returns started before VerifiedBy existed have it empty, so their
 	// histories replay down the code path as before.)
 	if s.in.VerifiedBy != "" {
-		if err := s.locked(ctx, func() error { return s.submit(ctx, "code verified before filing") }); err != nil {
-			return ReturnResult{}, err
+		// What fails after the return is submitted (the policy's decision, a
+		// label) is taken up again by the main loop, as after a verify.
+		for s.status == returns.PendingVerification {
+			err := s.locked(ctx, func() error { return s.submit(ctx, "code verified before filing") })
+			if err == nil || s.status != returns.PendingVerification {
+				break
+			}
+			workflow.GetLogger(ctx).Warn("verified return not submitted yet", "return_id", s.in.ReturnID, "error", err)
+			if err := workflow.Sleep(ctx, time.Minute); err != nil {
+				return ReturnResult{}, err
+			}
 		}
 	} else if err := s.firstCode(ctx); err != nil {
 		return ReturnResult{}, err
