@@ -5,10 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/rebound-returns/rebound/auth"
 )
 
 // recorder keeps a copy of what a handler writes.
@@ -51,6 +55,11 @@ func (s *server) idempotent(c *gin.Context) {
 	if p := principalOf(c); p != nil && p.MerchantID != "" {
 		scope = "merchant:" + p.MerchantID
 	}
+	lookup := false
+	if token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "+prefixOrderAccess); ok {
+		// A return filed with an order's access: only its holder replays.
+		scope, lookup = "lookup:"+auth.HashToken(prefixOrderAccess+token), true
+	}
 	scope += " " + c.Request.Method + " " + c.FullPath()
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
@@ -72,7 +81,15 @@ func (s *server) idempotent(c *gin.Context) {
 			if rec.ResponseStatus >= 400 {
 				ct = problemContentType
 			}
-			c.Data(rec.ResponseStatus, ct, []byte(rec.ResponseBody))
+			out := []byte(rec.ResponseBody)
+			if lookup && rec.ResponseStatus < 300 {
+				// The stored answer holds no token: the holder gets a new one.
+				if out, err = s.reissueShopperToken(ctx, out); err != nil {
+					fail(c, s.log, err)
+					return
+				}
+			}
+			c.Data(rec.ResponseStatus, ct, out)
 			c.Abort()
 		}
 		return
@@ -102,7 +119,46 @@ func (s *server) idempotent(c *gin.Context) {
 		store(func(ctx context.Context) error { return s.deps.DB.ReleaseIdempotencyKey(ctx, scope, key) })
 	default:
 		store(func(ctx context.Context) error {
-			return s.deps.DB.FinishIdempotencyKey(ctx, scope, key, status, rw.body.Bytes())
+			return s.deps.DB.FinishIdempotencyKey(ctx, scope, key, status, withoutToken(rw.body.Bytes()))
 		})
 	}
+}
+
+// withoutToken blanks a bearer token in an answer before it is stored:
+// tokens are kept only as hashes, in sessions.
+func withoutToken(body []byte) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	if _, ok := m["token"]; !ok {
+		return body
+	}
+	delete(m, "token")
+	delete(m, "expires_at")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// reissueShopperToken answers a replayed filing with a new token for the
+// return it filed.
+func (s *server) reissueShopperToken(ctx context.Context, body []byte) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, err
+	}
+	id, _ := m["id"].(string)
+	r, err := s.deps.DB.ReturnByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	token, sess, err := s.shopperSession(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	m["token"], m["expires_at"] = token, sess.ExpiresAt
+	return json.Marshal(m)
 }

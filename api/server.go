@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -54,6 +55,9 @@ type Deps struct {
 	// Codec, when set, opens sealed workflow history for operators (the
 	// Temporal UI's codec endpoint).
 	Codec converter.PayloadCodec
+	// Tracer, when set, opens a span for each request (the Temporal
+	// client's interceptor carries it into workflows and activities).
+	Tracer trace.TracerProvider
 	// OnOrder, when set, hears of every new order (dev feeds its simulators).
 	OnOrder func(ctx context.Context, o *db.Order)
 	// Now is the clock (time.Now when nil).
@@ -127,6 +131,9 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	// cannot be forged to dodge per-address limits (none by default).
 	if err := r.SetTrustedProxies(deps.TrustedProxies); err != nil {
 		_ = r.SetTrustedProxies(nil)
+	}
+	if deps.Tracer != nil {
+		r.Use(traceRequests(deps.Tracer))
 	}
 	r.Use(requestID(), accessLog(s.log), recovery(s.log), observe(deps.Metrics))
 	r.NoRoute(func(c *gin.Context) {

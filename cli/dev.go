@@ -75,7 +75,12 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 
-	c, err := temporalClient(withAddress(cfg, ts.HostPort()), log)
+	tr, stopTracing, err := startTracing(ctx, cfg, "rebound-dev", log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	c, err := temporalClient(withAddress(cfg, ts.HostPort()), log, tr)
 	if err != nil {
 		return err
 	}
@@ -130,6 +135,7 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	deps := apiDeps(&dcfg, d, c, log, metrics)
 	deps.Ready = append(deps.Ready, acquirerCheck(posClient))
 	deps.OnOrder = feed
+	deps.Tracer = tr.Provider
 	handler := withPages(cfg, api.NewHandler(deps), log)
 
 	g.Go(func() error {

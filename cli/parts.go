@@ -23,6 +23,7 @@ import (
 	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/shipping"
+	"github.com/rebound-returns/rebound/tracing"
 	"github.com/rebound-returns/rebound/web"
 	"github.com/rebound-returns/rebound/worker"
 )
@@ -30,7 +31,27 @@ import (
 // This file builds the parts every long-running subcommand shares.
 
 func newLogger(env *Env) *slog.Logger {
-	return logging.New(env.Stderr, env.Config.LogFormat, env.Config.LogLevel)
+	l := logging.New(env.Stderr, env.Config.LogFormat, env.Config.LogLevel)
+	return slog.New(tracing.LogHandler(l.Handler())) // trace ids on lines logged in a span
+}
+
+// startTracing exports the process's spans when REBOUND_OTLP_ENDPOINT is
+// set; stop sends what is left.
+func startTracing(ctx context.Context, cfg *config.Config, service string, log *slog.Logger) (*tracing.Tracing, func(), error) {
+	tr, err := tracing.New(ctx, cfg.OTLPEndpoint, service)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cfg.OTLPEndpoint != "" {
+		log.Info("tracing", "otlp_endpoint", cfg.OTLPEndpoint, "service", service)
+	}
+	return tr, func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := tr.Shutdown(sctx); err != nil {
+			log.Warn("tracing: spans not all sent", "err", err)
+		}
+	}, nil
 }
 
 func openDB(cfg *config.Config, log *slog.Logger) (*db.DB, error) {
@@ -43,11 +64,20 @@ func openDB(cfg *config.Config, log *slog.Logger) (*db.DB, error) {
 
 // temporalClient returns a client that connects on first use, so that the
 // API and the worker start (and report not ready) while Temporal is down.
-func temporalClient(cfg *config.Config, log *slog.Logger) (client.Client, error) {
+func temporalClient(cfg *config.Config, log *slog.Logger, tr *tracing.Tracing) (client.Client, error) {
 	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-client")),
+	}
+	if cfg.OTLPEndpoint != "" {
+		// Spans go from the client call into workflow tasks and activities
+		// (the worker uses this client too).
+		ti, err := tr.TemporalInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		opts.Interceptors = append(opts.Interceptors, ti)
 	}
 	if cfg.HistoryCodec != nil {
 		opts.DataConverter = historycodec.DataConverter(cfg.HistoryCodec)

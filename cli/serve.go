@@ -28,7 +28,12 @@ func runAPI(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	defer d.Close()
-	c, err := temporalClient(cfg, log)
+	tr, stop, err := startTracing(ctx, cfg, "rebound-api", log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	c, err := temporalClient(cfg, log, tr)
 	if err != nil {
 		return err
 	}
@@ -37,7 +42,9 @@ func runAPI(ctx context.Context, env *Env, _ []string) error {
 	if err != nil {
 		return err
 	}
-	handler := withPages(cfg, api.NewHandler(apiDeps(cfg, d, c, log, api.NewMetrics())), log)
+	deps := apiDeps(cfg, d, c, log, api.NewMetrics())
+	deps.Tracer = tr.Provider
+	handler := withPages(cfg, api.NewHandler(deps), log)
 	log.Info("api listening", "addr", l.Addr().String(), "temporal", cfg.TemporalAddress)
 	return serveHTTP(ctx, l, handler, cfg, log, cfg.ShutdownTimeout)
 }
@@ -60,7 +67,12 @@ func runWorker(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	defer d.Close()
-	c, err := temporalClient(cfg, log)
+	tr, stop, err := startTracing(ctx, cfg, "rebound-worker", log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	c, err := temporalClient(cfg, log, tr)
 	if err != nil {
 		return err
 	}

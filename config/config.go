@@ -84,6 +84,9 @@ type Config struct {
 	// HistoryCodec seals workflow history under the configured keys (the
 	// first seals, all open); nil: history is stored as it is.
 	HistoryCodec *historycodec.Codec
+
+	// OTLPEndpoint receives the spans over OTLP/HTTP ("" = no tracing).
+	OTLPEndpoint string
 }
 
 // Dev-only defaults: fine on a laptop, refused nowhere, used nowhere else.
@@ -181,6 +184,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.SettlementDir = r.str("REBOUND_SETTLEMENT_DIR", pick(filepath.Join(c.DataDir, "settlements")))
 	c.SettlementPickup = r.cron("REBOUND_SETTLEMENT_PICKUP", DefaultSettlementPickup)
 	c.HistoryCodec = r.historyCodec("REBOUND_HISTORY_KEYS", pick(devHistoryKey))
+	c.OTLPEndpoint = r.url("REBOUND_OTLP_ENDPOINT", "")
 	c.DemoPassword = r.str("REBOUND_DEMO_PASSWORD", "rebound-demo")
 	c.DemoAPIKey = r.str("REBOUND_DEMO_API_KEY", defaultDemoAPIKey)
 

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
@@ -38,6 +39,7 @@ import (
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/shipping"
+	"github.com/rebound-returns/rebound/tracing"
 	"github.com/rebound-returns/rebound/web"
 	"github.com/rebound-returns/rebound/worker"
 	"github.com/rebound-returns/rebound/workflows"
@@ -130,6 +132,9 @@ type stackOptions struct {
 	// codec, when set, seals the history the stack's client writes, as
 	// REBOUND_HISTORY_KEYS does.
 	codec *historycodec.Codec
+	// tracing, when set, traces the API and the Temporal client (and so
+	// the worker) into it, as REBOUND_OTLP_ENDPOINT does.
+	tracing *tracing.Tracing
 }
 
 // newStackWith builds a stack; with noWorker the test runs its own worker
@@ -145,7 +150,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 	ns := <-namespaces
 	t.Cleanup(func() { namespaces <- ns })
 	logs := &syncBuffer{}
-	log := logging.New(logs, "json", slog.LevelDebug)
+	log := slog.New(tracing.LogHandler(logging.New(logs, "json", slog.LevelDebug).Handler()))
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, line := range strings.Split(logs.String(), "\n") {
@@ -168,6 +173,15 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 		codec = opts.codec
 		copts.DataConverter = historycodec.DataConverter(opts.codec)
 		copts.FailureConverter = historycodec.FailureConverter(copts.DataConverter)
+	}
+	var tracer trace.TracerProvider
+	if opts.tracing != nil {
+		ti, err := opts.tracing.TemporalInterceptor()
+		if err != nil {
+			t.Fatal(err)
+		}
+		copts.Interceptors = append(copts.Interceptors, ti)
+		tracer = opts.tracing.Provider
 	}
 	c, err := client.Dial(copts)
 	if err != nil {
@@ -208,7 +222,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 	apiSrv.Config.Handler = web.Handler(web.Deps{Logger: log, Dev: true, Secret: []byte(otpSecret), API: api.NewHandler(api.Deps{
 		Logger: log, Metrics: metrics, DB: d, Temporal: c, Dev: true, OTPSecret: []byte(otpSecret),
 		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret, CardSendTimeout: 5 * time.Second, CardRetryWait: 200 * time.Millisecond,
-		OnOrder: func(_ context.Context, o *db.Order) { feed(o) }, Codec: codec,
+		OnOrder: func(_ context.Context, o *db.Order) { feed(o) }, Codec: codec, Tracer: tracer,
 	})})
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)
