@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 
 	"golang.org/x/sync/errgroup"
 
@@ -69,17 +67,11 @@ func acquirerAdmin(sim *pos.Acquirer) http.Handler {
 func newAcquirerClient(ctx context.Context, g *errgroup.Group, cfg *config.Config, acts *activities.Activities, log *slog.Logger) (*pos.Client, error) {
 	var tlsConfig *tls.Config
 	if cfg.AcquirerTLS {
-		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
-		if cfg.AcquirerCAFile != "" {
-			pem, err := os.ReadFile(cfg.AcquirerCAFile)
-			if err != nil {
-				return nil, fmt.Errorf("REBOUND_ACQUIRER_CA_FILE: %w", err)
-			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("REBOUND_ACQUIRER_CA_FILE: no certificate in it")
-			}
-			tlsConfig.RootCAs = pool
+		var err error
+		tlsConfig, err = pos.TLSFiles{CA: cfg.AcquirerCAFile, Cert: cfg.AcquirerCertFile, Key: cfg.AcquirerKeyFile,
+			ServerName: cfg.AcquirerServerName}.ClientTLS()
+		if err != nil {
+			return nil, err
 		}
 	}
 	c, err := pos.NewClient(pos.ClientConfig{

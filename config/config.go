@@ -72,6 +72,9 @@ type Config struct {
 	DemoPassword, DemoAPIKey string
 
 	AcquirerAddr, AcquirerCAFile, AcquirerAdminAddr string
+	// AcquirerCertFile and AcquirerKeyFile are Rebound's client certificate
+	// for mutual TLS; AcquirerServerName the name the acquirer's carries.
+	AcquirerCertFile, AcquirerKeyFile, AcquirerServerName string
 	AcquirerTLS                                     bool
 	AcquirerTimeout, CardSendTimeout, CardRetryWait time.Duration
 	AcquirerCutoff                                  time.Duration
@@ -176,6 +179,15 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	}
 	c.AcquirerTLS = r.boolean("REBOUND_ACQUIRER_TLS", false)
 	c.AcquirerCAFile = r.str("REBOUND_ACQUIRER_CA_FILE", "")
+	c.AcquirerCertFile = r.str("REBOUND_ACQUIRER_CERT_FILE", "")
+	c.AcquirerKeyFile = r.str("REBOUND_ACQUIRER_KEY_FILE", "")
+	c.AcquirerServerName = r.str("REBOUND_ACQUIRER_SERVER_NAME", "")
+	if (c.AcquirerCertFile != "" || c.AcquirerKeyFile != "" || c.AcquirerCAFile != "") && !c.AcquirerTLS {
+		r.fail("REBOUND_ACQUIRER_TLS", "must be true when a CA, certificate or key file for the acquirer is set")
+	}
+	if (c.AcquirerCertFile == "") != (c.AcquirerKeyFile == "") {
+		r.fail("REBOUND_ACQUIRER_KEY_FILE", "set both REBOUND_ACQUIRER_CERT_FILE and REBOUND_ACQUIRER_KEY_FILE, or neither")
+	}
 	c.AcquirerTimeout = r.duration("REBOUND_ACQUIRER_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
 	c.CardSendTimeout = r.duration("REBOUND_CARD_SEND_TIMEOUT", 45*time.Second, time.Second, 10*time.Minute)
 	c.CardRetryWait = r.duration("REBOUND_CARD_RETRY_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute)

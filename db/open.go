@@ -202,6 +202,12 @@ func (d *DB) Exec(ctx context.Context, sql string, args ...any) error {
 	return d.with(ctx).Exec(sql, args...).Error
 }
 
+// Raw runs one query and scans its row into dest, for administration and
+// tests.
+func (d *DB) Raw(ctx context.Context, sql string, dest any, args ...any) error {
+	return d.with(ctx).Raw(sql, args...).Scan(dest).Error
+}
+
 func gormExpr(sql string) any { return gorm.Expr(sql) }
 
 // LockKey serialises transactions on a key until the transaction ends (a

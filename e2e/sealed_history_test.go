@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	commonpb "go.temporal.io/api/common/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -19,12 +20,14 @@ import (
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/historycodec"
+	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
 // What a return's history must not show in clear: the customer, the order's
 // goods and money, and any JSON at all.
-var inClear = []string{"pat@example.com", "Pat Buyer", "+46 70", "Boots", "SHIRT", "13295", `"unit_price"`, `"return_id"`}
+var inClear = []string{"pat@example.com", "Pat Buyer", "+46 70", "Boots", "SHIRT", "13295", `"unit_price"`, `"return_id"`,
+	"541333******4111", "633000004711", "fp_secret_card_token_42"}
 
 func testKey(id string, b byte) string {
 	return id + ":" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))
@@ -212,4 +215,36 @@ func operator(t *testing.T, s *stack) string {
 	}
 	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": "op", "password": "operator-pass"}), 200)
 	return r.json()["token"].(string)
+}
+
+// A card return refunded at the counter and closed by the acquirer's
+// settlement file leaves no customer, goods, card or amount in clear in the
+// history of the return or of its refund.
+func TestAFinishedCardReturnsHistoryIsSealed(t *testing.T) {
+	t.Parallel()
+	s := newStackOpts(t, lastEngine(t), stackOptions{codec: codecOf(t, testKey("k1", 1))})
+	id := s.toCounter("W-7101")
+	s.must(s.call("POST", "/v1/merchant/returns/"+id+"/in-store-refund", map[string]string{"terminal_id": "T0000001",
+		"supervisor_username": "supervisor", "supervisor_password": demoPassword, "voucher_no": "004711",
+		"card_fingerprint": "fp_secret_card_token_42"}, bearer(s.login("clerk"))...), 200)
+	s.acquirer.CutOff()
+	var file bytes.Buffer
+	if err := pos.WriteSettlement(&file, s.acquirer.Settlement(time.Now().UTC().Truncate(24*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	finance := s.login("finance")
+	up := s.must(s.upload(finance, "acquirer", "settlement.csv", file.Bytes()), 202).json()
+	s.reconciled(finance, up["file"].(map[string]any)["id"].(string))
+	deadline := time.Now().Add(30 * time.Second)
+	for s.readStatus(id) != "closed" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the return ended %s, not closed", s.readStatus(id))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for _, wf := range []string{workflows.ReturnWorkflowID(id), workflows.RefundWorkflowID(id, 1)} {
+		if found := clearIn(rawHistory(t, s, wf)); len(found) > 0 {
+			t.Errorf("the history of %s shows %q in clear", wf, found)
+		}
+	}
 }
