@@ -75,9 +75,9 @@ type Config struct {
 	// AcquirerCertFile and AcquirerKeyFile are Rebound's client certificate
 	// for mutual TLS; AcquirerServerName the name the acquirer's carries.
 	AcquirerCertFile, AcquirerKeyFile, AcquirerServerName string
-	AcquirerTLS                                     bool
-	AcquirerTimeout, CardSendTimeout, CardRetryWait time.Duration
-	AcquirerCutoff                                  time.Duration
+	AcquirerTLS                                           bool
+	AcquirerTimeout, CardSendTimeout, CardRetryWait       time.Duration
+	AcquirerCutoff                                        time.Duration
 
 	// SettlementDir is the settlement folder files are dropped into and
 	// picked up from ("" = none); SettlementPickup is the cron spec of the
