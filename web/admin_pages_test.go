@@ -1,0 +1,54 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// A freeze in force shows on every console page, in words a clerk reads.
+func TestConsolePagesShowARefundFreeze(t *testing.T) {
+	api := returnAPI("refund_pending", nil)
+	api.HandleFunc("GET /v1/merchant/freezes", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("active") != "true" {
+			t.Errorf("freezes asked without active=true: %s", r.URL.RawQuery)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": []map[string]string{
+			{"scope": "terminal", "terminal_id": "T0000001", "reason": "terminal reported stolen", "created_by": "ops"}}})
+	})
+	h := newHandler(t, api, true)
+	w := do(h, "GET", "/console/returns/R1", nil, staffCookie(tokClerk))
+	wantStatus(t, w, http.StatusOK)
+	mustContain(t, w.Body.String(), "Refunds are frozen", "terminal T0000001", "terminal reported stolen")
+}
+
+// A member holding a one-time password is sent to change it, and nowhere
+// else; a new password that does not match its repetition is refused
+// before the API is asked.
+func TestAOneTimePasswordLeadsToThePasswordPage(t *testing.T) {
+	api := newFakeAPI()
+	api.HandleFunc("GET /v1/auth/session", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"username": "new.admin", "role": "admin", "merchant": "acme",
+			"merchant_name": "Acme", "password_change_required": true})
+	})
+	api.HandleFunc("POST /v1/auth/password", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	h := newHandler(t, api, true)
+	wantRedirect(t, do(h, "GET", "/console", nil, staffCookie(tokAdmin)), http.StatusSeeOther, "/console/password")
+	wantRedirect(t, do(h, "GET", "/console/finance", nil, staffCookie(tokAdmin)), http.StatusSeeOther, "/console/password")
+	page := do(h, "GET", "/console/password", nil, staffCookie(tokAdmin))
+	wantStatus(t, page, http.StatusOK)
+	csrf := csrfOf(t, page)
+	w := do(h, "POST", "/console/password", url.Values{"csrf_token": {csrf}, "current_password": {"one-time"},
+		"new_password": {"a long new password"}, "repeat_password": {"another one"}}, staffCookie(tokAdmin))
+	wantStatus(t, w, http.StatusUnprocessableEntity)
+	mustContain(t, w.Body.String(), `id="e-repeat_password"`, "does not match")
+	if n := len(api.callsTo("POST", "/v1/auth/password")); n != 0 {
+		t.Fatalf("the API was asked %d times", n)
+	}
+	w = do(h, "POST", "/console/password", url.Values{"csrf_token": {csrf}, "current_password": {"one-time"},
+		"new_password": {"a long new password"}, "repeat_password": {"a long new password"}}, staffCookie(tokAdmin))
+	wantRedirect(t, w, http.StatusSeeOther, "/console?done=password")
+	if n := len(api.callsTo("POST", "/v1/auth/password")); n != 1 {
+		t.Fatalf("the API was asked %d times", n)
+	}
+}
