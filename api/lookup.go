@@ -36,6 +36,21 @@ func (s *server) routesLookup(r *gin.RouterGroup) {
 	r.POST("/order-lookups", s.handle(s.startLookup))
 	r.POST("/order-lookups/:id/verify", s.handle(s.verifyLookup))
 	r.GET("/shopper/order", s.handle(s.lookupOrder))
+	r.GET("/merchants/:slug", s.handle(s.publicMerchant))
+}
+
+// publicMerchant tells a shopper whose returns portal they are on: the
+// name only, nothing a merchant keeps to itself.
+func (s *server) publicMerchant(c *gin.Context) error {
+	m, err := s.deps.DB.MerchantBySlug(c.Request.Context(), c.Param("slug"))
+	if errors.Is(err, db.ErrNotFound) || (err == nil && m.Status != "active") {
+		return NewProblem(http.StatusNotFound, "not-found", "no such merchant")
+	}
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"slug": m.Slug, "name": m.Name})
+	return nil
 }
 
 type lookupRequest struct {

@@ -52,3 +52,12 @@ func TestAOneTimePasswordLeadsToThePasswordPage(t *testing.T) {
 		t.Fatalf("the API was asked %d times", n)
 	}
 }
+
+// The portal names the shop, and an address that is no shop says so.
+func TestPortalNamesTheShop(t *testing.T) {
+	h := newHandler(t, newFakeAPI(), true)
+	w := do(h, "GET", "/r/acme", nil)
+	wantStatus(t, w, http.StatusOK)
+	mustContain(t, w.Body.String(), "Shop acme · Returns")
+	wantStatus(t, do(h, "GET", "/r/nowhere", nil), http.StatusNotFound)
+}

@@ -33,7 +33,16 @@ type fakeAPI struct {
 }
 
 func newFakeAPI() *fakeAPI {
-	return &fakeAPI{ServeMux: http.NewServeMux()}
+	f := &fakeAPI{ServeMux: http.NewServeMux()}
+	// Every shop exists but "nowhere".
+	f.HandleFunc("GET /v1/merchants/{slug}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("slug") == "nowhere" {
+			problem(w, http.StatusNotFound, "not-found", "Not Found", "no such merchant", nil)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"slug": r.PathValue("slug"), "name": "Shop " + r.PathValue("slug")})
+	})
+	return f
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {

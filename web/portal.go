@@ -64,13 +64,24 @@ type portalData struct {
 
 func (s *site) portalPage(w http.ResponseWriter, r *http.Request, session string, d *portalData) *page {
 	d.Merchant, d.Base = r.PathValue("merchant"), portalBase(r)
-	return &page{Title: "Return an item", Area: "portal", CSRF: s.csrfToken(s.visitor(w, r, session)), Data: d}
+	p := &page{Title: "Return an item", Area: "portal", CSRF: s.csrfToken(s.visitor(w, r, session)), Data: d}
+	var m struct {
+		Name string `json:"name"`
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/merchants/" + url.PathEscape(d.Merchant)}, &m); err == nil {
+		p.Shop = m.Name
+	}
+	return p
 }
 
 // Step 1: find the order.
 
 func (s *site) findPage(w http.ResponseWriter, r *http.Request) {
 	p := s.portalPage(w, r, "", &portalData{Step: 1})
+	if p.Shop == "" {
+		s.errorPage(w, r, http.StatusNotFound, "There is no shop here. Check the address you were given for returns.")
+		return
+	}
 	if r.URL.Query().Get("expired") != "" {
 		p.Problem = "Your time to choose items ran out. Find your order again to get a new code."
 	}

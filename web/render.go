@@ -20,6 +20,8 @@ type page struct {
 	CSRF string
 	// Staff is the logged-in staff member on console pages.
 	Staff *staffInfo
+	// Shop is the merchant's name on portal pages.
+	Shop string
 	// Freezes are the refund freezes in force at the member's merchant.
 	Freezes []freezeInfo
 	// Notice is a confirmation at the top of the page; Problem an error
