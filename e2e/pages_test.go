@@ -352,3 +352,39 @@ func TestPagesNeedTheRightRoleAndACSRFToken(t *testing.T) {
 		t.Errorf("after log-out /console: %d %s", code, loc)
 	}
 }
+
+// An admin freezes refunds from the console in an emergency, every page
+// then says so, and lifts the freeze.
+func TestBrowserAdminFreezesAndLiftsRefunds(t *testing.T) {
+	s := newStack(t, lastEngine(t))
+	b := newBrowser(t, s, 1280, 900, false)
+	b.consoleLogin("admin")
+	b.open("/console/freezes")
+	b.see("No refund has ever been frozen.")
+	// A reason is required: told beside the field.
+	b.do(chromedp.Click(chromedp.CSS(`input[name="scope"][value="terminal"]`)), fill(`[name="terminal_id"]`, "T0000001"))
+	confirmYes := `window.confirm = () => true; true` // the admin answers the confirmation with yes
+	eval[bool](b, confirmYes)
+	b.submit(`#freeze-title ~ form button[type="submit"]`, `/console/freezes$`)
+	if msg := eval[string](b, `document.getElementById("e-reason").innerText`); !strings.Contains(msg, "required") {
+		t.Fatalf("reason error %q", msg)
+	}
+	b.do(fill(`[name="reason"]`, "terminal reported stolen"))
+	eval[bool](b, confirmYes)
+	b.submit(`#freeze-title ~ form button[type="submit"]`, `done=frozen`)
+	b.see("Refunds are frozen for terminal T0000001: terminal reported stolen", "In force")
+	b.open("/console")
+	b.see("Refunds are frozen for terminal T0000001")
+	b.screenshot("admin-freeze")
+	b.open("/console/freezes")
+	eval[bool](b, confirmYes)
+	b.submit(`#list-title ~ .scroll form button[type="submit"]`, `done=lifted`)
+	b.see("The freeze is lifted", "Lifted")
+	if strings.Contains(b.mainText(), "Refunds are frozen for") {
+		t.Fatal("the banner stays after the lift")
+	}
+	fs, err := s.db.Freezes(context.Background(), s.merchantID(), true)
+	if err != nil || len(fs) != 0 {
+		t.Fatalf("freezes in force after the lift: %v %v", fs, err)
+	}
+}

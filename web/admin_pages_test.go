@@ -1,6 +1,7 @@
 package web
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -60,4 +61,25 @@ func TestPortalNamesTheShop(t *testing.T) {
 	wantStatus(t, w, http.StatusOK)
 	mustContain(t, w.Body.String(), "Shop acme · Returns")
 	wantStatus(t, do(h, "GET", "/r/nowhere", nil), http.StatusNotFound)
+}
+
+// A call without a body still hands the API a readable one, as a server's
+// request always has (the API reads it through http.MaxBytesReader; a nil
+// body made it panic).
+func TestCallsWithoutABodyGiveTheAPIAnEmptyOne(t *testing.T) {
+	api := newFakeAPI().withSessions()
+	api.HandleFunc("GET /v1/merchant/freezes", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"items": []any{}})
+	})
+	api.HandleFunc("POST /v1/merchant/freezes/{id}/lift", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<10))
+		if err != nil || len(b) != 0 {
+			t.Errorf("body %q, %v", b, err)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"refunds_released": 0})
+	})
+	h := newHandler(t, api, true)
+	csrf := staffCSRF(t, h, tokAdmin, "/console/freezes")
+	w := do(h, "POST", "/console/freezes/F1/lift", url.Values{"csrf_token": {csrf}}, staffCookie(tokAdmin))
+	wantRedirect(t, w, http.StatusSeeOther, "/console/freezes?done=lifted")
 }

@@ -40,7 +40,7 @@ type request struct {
 // API's limits and audit log see the real origin. An answer of 4xx or 5xx
 // is an *apiError.
 func (s *site) call(r *http.Request, q request, out any) error {
-	var body io.Reader
+	var body io.Reader = http.NoBody // as a server's request always has one
 	ct := q.contentType
 	switch b := q.body.(type) {
 	case nil:
@@ -88,7 +88,7 @@ func (s *site) call(r *http.Request, q request, out any) error {
 
 // proxy streams an API answer (a CSV export, a label) to the visitor as is.
 func (s *site) proxy(w http.ResponseWriter, r *http.Request, q request) {
-	req, err := http.NewRequestWithContext(r.Context(), q.method, q.path, nil)
+	req, err := http.NewRequestWithContext(r.Context(), q.method, q.path, http.NoBody)
 	if err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "That link is not valid.")
 		return

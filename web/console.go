@@ -42,6 +42,9 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/logout", s.staffPost(consoleRoles, s.logout))
 	mux.HandleFunc("GET /console", s.staffGet(consoleRoles, s.queues))
 	mux.HandleFunc("GET /console/policy", s.staffGet(consoleRoles, s.policyPage))
+	mux.HandleFunc("GET /console/freezes", s.staffGet(consoleRoles, s.freezesPage))
+	mux.HandleFunc("POST /console/freezes", s.staffPost([]string{"admin"}, s.freeze))
+	mux.HandleFunc("POST /console/freezes/{id}/lift", s.staffPost([]string{"admin"}, s.liftFreeze))
 	mux.HandleFunc("GET /console/password", s.staffGet(allRoles, s.passwordPage))
 	mux.HandleFunc("POST /console/password", s.staffPost(allRoles, s.changePassword))
 	mux.HandleFunc("GET /console/returns/{id}", s.staffGet(consoleRoles, s.returnPage))
@@ -648,4 +651,74 @@ func (s *site) changePassword(w http.ResponseWriter, r *http.Request, ss *staffS
 		return
 	}
 	http.Redirect(w, r, "/console?done=password", http.StatusSeeOther)
+}
+
+// Refund freezes: every role sees them, admins freeze and lift.
+
+type freezeRow struct {
+	ID         string     `json:"id"`
+	Scope      string     `json:"scope"`
+	StoreCode  string     `json:"store_code"`
+	TerminalID string     `json:"terminal_id"`
+	Reason     string     `json:"reason"`
+	CreatedBy  string     `json:"created_by"`
+	CreatedAt  time.Time  `json:"created_at"`
+	Active     bool       `json:"active"`
+	LiftedAt   *time.Time `json:"lifted_at"`
+	LiftedBy   string     `json:"lifted_by"`
+}
+
+func (s *site) freezesPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	p := ss.page("Refund freezes", "console", nil)
+	p.Notice = map[string]string{"frozen": "Refunds are frozen; the admins have been told.",
+		"lifted": "The freeze is lifted; the refunds it held go on."}[r.URL.Query().Get("done")]
+	s.showFreezes(w, r, ss, http.StatusOK, p)
+}
+
+func (s *site) showFreezes(w http.ResponseWriter, r *http.Request, ss *staffSession, status int, p *page) {
+	var out struct {
+		Items []freezeRow `json:"items"`
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/freezes", token: ss.token}, &out); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p.Data = out.Items
+	// The banner was read before this page's change: read it again.
+	p.Freezes = nil
+	for _, f := range out.Items {
+		if f.Active {
+			p.Freezes = append(p.Freezes, freezeInfo{Scope: f.Scope, StoreCode: f.StoreCode, TerminalID: f.TerminalID, Reason: f.Reason, CreatedBy: f.CreatedBy})
+		}
+	}
+	s.render(w, r, status, "freezes", p)
+}
+
+func (s *site) freeze(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	body := map[string]string{"reason": strings.TrimSpace(r.PostFormValue("reason"))}
+	switch r.PostFormValue("scope") {
+	case "store":
+		body["store_code"] = strings.TrimSpace(r.PostFormValue("store_code"))
+	case "terminal":
+		body["terminal_id"] = strings.TrimSpace(r.PostFormValue("terminal_id"))
+	}
+	if err := s.call(r, request{method: "POST", path: "/v1/merchant/freezes", token: ss.token, body: body}, nil); err != nil {
+		p := ss.page("Refund freezes", "console", nil)
+		p.Form = formValues(r)
+		if !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		s.showFreezes(w, r, ss, http.StatusUnprocessableEntity, p)
+		return
+	}
+	http.Redirect(w, r, "/console/freezes?done=frozen", http.StatusSeeOther)
+}
+
+func (s *site) liftFreeze(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	if err := s.call(r, request{method: "POST", path: "/v1/merchant/freezes/" + url.PathEscape(r.PathValue("id")) + "/lift", token: ss.token}, nil); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/console/freezes?done=lifted", http.StatusSeeOther)
 }
