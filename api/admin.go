@@ -17,7 +17,9 @@ import (
 func (s *server) routesAdmin(r *gin.RouterGroup) {
 	g := r.Group("/admin/merchants", s.staffOnly("operator"))
 	g.GET("", s.handle(s.listMerchants))
-	g.POST("", s.idempotent, s.auditedAs("merchant.onboard", "merchant", s.onboardMerchant))
+	// Not behind Idempotency-Key: the answer holds a password and a key that
+	// must not be stored; a retry finds the slug taken (409).
+	g.POST("", s.auditedAs("merchant.onboard", "merchant", s.onboardMerchant))
 }
 
 type merchantView struct {

@@ -101,7 +101,7 @@ func (s *server) staffOnly(roles ...string) gin.HandlerFunc {
 			err = NewProblem(http.StatusForbidden, "forbidden", "staff only")
 		}
 		if err == nil && p.MustChange && !slices.Contains(passwordChangeRoutes, c.FullPath()) {
-			err = NewProblem(http.StatusForbidden, "password-change-required", "change your one-time password first (POST /v1/auth/password)")
+			err = errPasswordChange
 		}
 		if err == nil && !slices.Contains(roles, p.Role) {
 			s.audit(c, p, "access", "route", c.FullPath(), "denied", map[string]any{"needs": roles})
@@ -121,6 +121,9 @@ func (s *server) staffOnly(roles ...string) gin.HandlerFunc {
 func (s *server) staffOrShopper() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, err := s.authenticate(c)
+		if err == nil && p.Kind == kindStaff && p.MustChange {
+			err = errPasswordChange
+		}
 		if err != nil {
 			fail(c, s.log, err)
 			return
@@ -129,6 +132,8 @@ func (s *server) staffOrShopper() gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+var errPasswordChange = NewProblem(http.StatusForbidden, "password-change-required", "change your one-time password first (POST /v1/auth/password)")
 
 // apiKeyOnly admits a merchant's systems by X-API-Key.
 func (s *server) apiKeyOnly() gin.HandlerFunc {
@@ -250,6 +255,11 @@ func (s *server) changePassword(c *gin.Context) error {
 		return err
 	}
 	if err := s.deps.DB.SetPassword(ctx, u.ID, hash, false); err != nil {
+		return err
+	}
+	// Whoever else logged in with the old password is out.
+	token, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if err := s.deps.DB.EndOtherSessions(ctx, u.ID, auth.HashToken(token)); err != nil {
 		return err
 	}
 	s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeSuccess, nil)

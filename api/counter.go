@@ -132,6 +132,11 @@ func (s *server) checkSupervisor(c *gin.Context, merchantID, username, password 
 		auth.BurnTime(password)
 		return denied
 	}
+	if u.MustChangePassword {
+		// A one-time password was handed over: it authorises nothing.
+		auth.BurnTime(password)
+		return NewProblem(http.StatusForbidden, "supervisor-denied", u.Username+" has not yet chosen their own password")
+	}
 	if u.Role != "supervisor" {
 		auth.BurnTime(password)
 		return NewProblem(http.StatusForbidden, "not-a-supervisor", u.Username+" is not a supervisor")

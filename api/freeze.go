@@ -30,13 +30,15 @@ func (s *server) routesFreezes(r *gin.RouterGroup) {
 }
 
 type freezeView struct {
-	ID         string     `json:"id"`
-	Merchant   string     `json:"merchant"`
-	Scope      string     `json:"scope"`
-	StoreCode  string     `json:"store_code,omitempty"`
-	TerminalID string     `json:"terminal_id,omitempty"`
-	Reason     string     `json:"reason"`
-	CreatedBy  string     `json:"created_by"`
+	ID         string `json:"id"`
+	Merchant   string `json:"merchant"`
+	Scope      string `json:"scope"`
+	StoreCode  string `json:"store_code,omitempty"`
+	TerminalID string `json:"terminal_id,omitempty"`
+	Reason     string `json:"reason"`
+	CreatedBy  string `json:"created_by"`
+	// ByOperator: the platform froze it; only an operator lifts it.
+	ByOperator bool       `json:"by_operator"`
 	CreatedAt  time.Time  `json:"created_at"`
 	Active     bool       `json:"active"`
 	LiftedAt   *time.Time `json:"lifted_at,omitempty"`
@@ -130,7 +132,7 @@ func (s *server) liftFreeze(c *gin.Context) (string, error) {
 		return "", err
 	}
 	id := c.Param("id")
-	notFound := NewProblem(http.StatusNotFound, "not-found", "no such freeze in force")
+	notFound := NewProblem(http.StatusNotFound, "not-found", "no such freeze in force that you may lift (an operator's freeze is lifted by an operator)")
 	if _, err := uuid.Parse(id); err != nil {
 		return "", notFound
 	}
@@ -200,7 +202,8 @@ func (s *server) listFreezes(c *gin.Context) error {
 
 func (s *server) viewFreeze(c *gin.Context, f *db.Freeze, m *db.Merchant) (freezeView, error) {
 	v := freezeView{ID: f.ID, Merchant: m.Slug, Scope: "merchant", Reason: f.Reason, CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt,
-		Active: f.LiftedAt == nil, LiftedAt: f.LiftedAt, LiftedBy: f.LiftedBy}
+		ByOperator: f.CreatedRole == "operator",
+		Active:     f.LiftedAt == nil, LiftedAt: f.LiftedAt, LiftedBy: f.LiftedBy}
 	switch {
 	case f.TerminalID != nil:
 		v.Scope, v.TerminalID = "terminal", *f.TerminalID

@@ -83,7 +83,12 @@ func (s *server) idempotent(c *gin.Context) {
 			}
 			out := []byte(rec.ResponseBody)
 			if lookup && rec.ResponseStatus < 300 {
-				// The stored answer holds no token: the holder gets a new one.
+				// The stored answer holds no token: the holder of a live
+				// order access gets a new one.
+				if _, err := s.lookupOfRequest(c); err != nil {
+					fail(c, s.log, err)
+					return
+				}
 				if out, err = s.reissueShopperToken(ctx, out); err != nil {
 					fail(c, s.log, err)
 					return

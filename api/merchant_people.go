@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -105,6 +106,9 @@ func (s *server) changeStaff(c *gin.Context) (string, error) {
 	u, err := s.deps.DB.ChangeStaff(c.Request.Context(), p.MerchantID, id, db.StaffChange{Role: req.Role, Disabled: req.Disabled})
 	if errors.Is(err, db.ErrNotFound) {
 		return "", NewProblem(http.StatusNotFound, "not-found", "no such staff member")
+	}
+	if errors.Is(err, db.ErrLastAdmin) {
+		return "", NewProblem(http.StatusConflict, "last-admin", "the merchant would have no active admin left")
 	}
 	if err != nil {
 		return "", err
@@ -291,8 +295,11 @@ func (s *server) testWebhook(c *gin.Context) (string, error) {
 	defer cancel()
 	_ = run.Get(wctx, nil) // the outbox row tells the outcome
 	sent, err := s.deps.DB.OutboxByIDs(ctx, []string{m.ID})
-	if err != nil || len(sent) != 1 {
+	if err != nil {
 		return "", err
+	}
+	if len(sent) != 1 {
+		return "", fmt.Errorf("webhook test: outbox message %s not found", m.ID)
 	}
 	out := gin.H{"delivered": sent[0].Status == db.OutboxSent, "status": sent[0].Status, "attempts": sent[0].Attempts}
 	if sent[0].LastError != "" {

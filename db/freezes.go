@@ -95,12 +95,14 @@ func (d *DB) FreezeCovering(ctx context.Context, merchantID string, storeIDs, te
 // merchantID is empty, for operators) or one lifted already is ErrNotFound.
 // It answers the workflows of the refunds it was holding, to wake them.
 func (d *DB) LiftFreeze(ctx context.Context, merchantID, id, by string, at time.Time) (*Freeze, []string, error) {
+	// A merchant's admin lifts the merchant's own freezes, not an
+	// operator's (the admin may be what is suspected).
 	var f Freeze
 	var workflows []string
 	err := d.Tx(ctx, func(tx *DB) error {
 		q := tx.with(ctx).Model(&Freeze{}).Where("id = ? AND lifted_at IS NULL", id)
 		if merchantID != "" {
-			q = q.Where("merchant_id = ?", merchantID)
+			q = q.Where("merchant_id = ? AND created_role <> 'operator'", merchantID)
 		}
 		res := q.Updates(map[string]any{"lifted_at": at.UTC(), "lifted_by": by})
 		if res.Error != nil {

@@ -88,6 +88,15 @@ func (d *DB) APIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
 	return &k, nil
 }
 
+// EndOtherSessions ends every session of a staff member but the one whose
+// token hash is kept.
+func (d *DB) EndOtherSessions(ctx context.Context, userID, keepHash string) error {
+	if err := d.with(ctx).Where("staff_user_id = ? AND token_hash <> ?", userID, keepHash).Delete(&Session{}).Error; err != nil {
+		return fmt.Errorf("end sessions of %s: %w", userID, err)
+	}
+	return nil
+}
+
 // DeleteSession ends a session (a log-out).
 func (d *DB) DeleteSession(ctx context.Context, hash string) error {
 	if err := d.with(ctx).Where("token_hash = ?", hash).Delete(&Session{}).Error; err != nil {

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -22,11 +23,20 @@ type StaffChange struct {
 	Disabled *bool
 }
 
+// ErrLastAdmin refuses a change that would leave a merchant without an
+// active admin.
+var ErrLastAdmin = errors.New("the merchant would have no admin left")
+
 // ChangeStaff changes a member of the merchant's staff; a member of
 // another merchant is ErrNotFound. Disabling ends their sessions at once.
+// Changes of one merchant's staff take turns, and none may leave it
+// without an active admin.
 func (d *DB) ChangeStaff(ctx context.Context, merchantID, userID string, ch StaffChange) (*StaffUser, error) {
 	var u StaffUser
 	err := d.Tx(ctx, func(tx *DB) error {
+		if err := tx.LockKey(ctx, "staff:"+merchantID); err != nil {
+			return err
+		}
 		set := map[string]any{"updated_at": time.Now().UTC()}
 		if ch.Role != nil {
 			set["role"] = *ch.Role
@@ -41,6 +51,14 @@ func (d *DB) ChangeStaff(ctx context.Context, merchantID, userID string, ch Staf
 		if res.RowsAffected == 0 {
 			return ErrNotFound
 		}
+		var admins int64
+		if err := tx.with(ctx).Model(&StaffUser{}).Where("merchant_id = ? AND role = 'admin' AND NOT disabled", merchantID).
+			Count(&admins).Error; err != nil {
+			return err
+		}
+		if admins == 0 {
+			return ErrLastAdmin
+		}
 		if (ch.Disabled != nil && *ch.Disabled) || ch.Role != nil {
 			// A new role or a disabled account starts from a new log-in.
 			if err := tx.with(ctx).Where("staff_user_id = ?", userID).Delete(&Session{}).Error; err != nil {
@@ -49,6 +67,9 @@ func (d *DB) ChangeStaff(ctx context.Context, merchantID, userID string, ch Staf
 		}
 		return tx.with(ctx).Where("id = ?", userID).Take(&u).Error
 	})
+	if errors.Is(err, ErrLastAdmin) {
+		return nil, ErrLastAdmin
+	}
 	if err != nil {
 		return nil, fmt.Errorf("change staff %s: %w", userID, translate(err))
 	}

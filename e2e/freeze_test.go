@@ -153,6 +153,8 @@ func TestAReversalUnderWayWhenAFreezeStartsStillCompletes(t *testing.T) {
 		t.Fatalf("freeze %v", f)
 	}
 	s.acquirer.SetFaults(pos.Faults{})
+	// The merchant's admin cannot lift what the platform froze.
+	s.problem(s.call("POST", "/v1/merchant/freezes/"+f["id"].(string)+"/lift", nil, bearer(s.login("admin"))...), 404, "")
 
 	// The reversal goes through despite the freeze; the next attempt waits.
 	for {

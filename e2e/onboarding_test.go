@@ -37,6 +37,8 @@ func (s *stack) firstLogin(username, oneTime string) string {
 		s.t.Fatalf("log-in with a one-time password: %v", r)
 	}
 	token := r["token"].(string)
+	// Someone else who saw the one-time password logged in too.
+	other := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": username, "password": oneTime}), 200).json()["token"].(string)
 	// Nothing but the password change is open until then.
 	s.problem(s.call("GET", "/v1/merchant/staff", nil, bearer(token)...), 403, "")
 	s.problem(s.call("GET", "/v1/admin/merchants", nil, bearer(token)...), 403, "")
@@ -44,6 +46,9 @@ func (s *stack) firstLogin(username, oneTime string) string {
 	s.problem(s.call("POST", "/v1/auth/password", map[string]string{"current_password": "wrong-password", "new_password": "a long new password 1"}, bearer(token)...), 422, "current_password")
 	s.must(s.call("POST", "/v1/auth/password", map[string]string{"current_password": oneTime, "new_password": "a long new password 1"}, bearer(token)...), 204)
 	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"username": username, "password": oneTime}), 401, "")
+	// The change ends every other session opened with the old password.
+	s.problem(s.call("GET", "/v1/auth/session", nil, bearer(other)...), 401, "")
+	s.must(s.call("GET", "/v1/auth/session", nil, bearer(token)...), 200)
 	return token
 }
 
@@ -96,6 +101,18 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 		t.Fatalf("onboarded %v", created)
 	}
 	apiKey := created["api_key"].(map[string]any)["key"].(string)
+	// Neither the password nor the key is kept anywhere in clear.
+	for _, table := range []string{"idempotency_keys", "audit_log", "staff_users", "api_keys"} {
+		vals, err := s.db.TextValues(ctx, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vals {
+			if strings.Contains(v, apiKey) || strings.Contains(v, created["admin"].(map[string]any)["one_time_password"].(string)) {
+				t.Fatalf("%s holds a secret of the onboarding in clear", table)
+			}
+		}
+	}
 	keyID := created["api_key"].(map[string]any)["id"].(string)
 	adminPassword := created["admin"].(map[string]any)["one_time_password"].(string)
 	list := s.must(s.call("GET", "/v1/admin/merchants", nil, bearer(op)...), 200).json()["items"].([]any)
@@ -120,7 +137,7 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 	// against each.
 	s.must(s.call("POST", "/v1/orders", orderFor("N-1", "n1@example.com"), "X-API-Key", apiKey), 201)
 	s.must(s.call("POST", "/v1/orders", orderFor("H-1", "h1@example.com"), "X-API-Key", shellKey), 201)
-	s.fileAndVerify("nordic", "N-1", "n1@example.com")
+	ret0 := s.fileAndVerify("nordic", "N-1", "n1@example.com")["id"].(string)
 	s.fileAndVerify("harbour", "H-1", "h1@example.com")
 	// The shell's admin logs in as the API's does.
 	harbourAdmin := s.firstLogin("harbour-admin", shellAdmin)
@@ -136,6 +153,9 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 	s.problem(s.call("POST", "/v1/merchant/staff", map[string]string{"username": "nordic-clerk", "role": "clerk"}, bearer(admin)...), 409, "username")
 	s.problemNaming(s.call("POST", "/v1/merchant/staff", map[string]string{"username": "x", "role": "boss"}, bearer(admin)...), 422, "role", "username")
 	clerkID := inv["staff"].(map[string]any)["id"].(string)
+	// A one-time password opens no return either.
+	otp := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": "nordic-clerk", "password": inv["one_time_password"].(string)}), 200).json()["token"].(string)
+	s.problem(s.call("GET", "/v1/returns/"+ret0, nil, bearer(otp)...), 403, "password-change-required")
 	clerk := s.firstLogin("nordic-clerk", inv["one_time_password"].(string))
 	s.must(s.call("GET", "/v1/merchant/returns", nil, bearer(clerk)...), 200)
 	s.must(s.call("PATCH", "/v1/merchant/staff/"+clerkID, map[string]any{"role": "supervisor"}, bearer(admin)...), 200)

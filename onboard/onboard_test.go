@@ -68,6 +68,16 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			if _, err := d.MerchantBySlug(ctx, "acme-two"); !errors.Is(err, db.ErrNotFound) {
 				t.Fatalf("a refused onboarding left a merchant behind: %v", err)
 			}
+			// The only admin cannot be demoted or disabled: nobody would run
+			// the merchant.
+			role := "clerk"
+			if _, err := d.ChangeStaff(ctx, out.Merchant.ID, out.Admin.ID, db.StaffChange{Role: &role}); !errors.Is(err, db.ErrLastAdmin) {
+				t.Fatalf("demoting the last admin: %v", err)
+			}
+			off := true
+			if _, err := d.ChangeStaff(ctx, out.Merchant.ID, out.Admin.ID, db.StaffChange{Disabled: &off}); !errors.Is(err, db.ErrLastAdmin) {
+				t.Fatalf("disabling the last admin: %v", err)
+			}
 			// Staff and operators.
 			u, pw, err := onboard.InviteStaff(ctx, d, out.Merchant.ID, onboard.StaffInput{Username: "clerk-1", Role: "clerk"})
 			if err != nil || pw == "" || !u.MustChangePassword || u.Role != "clerk" {

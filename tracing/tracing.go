@@ -21,8 +21,10 @@ import (
 	"go.temporal.io/sdk/interceptor"
 )
 
-// Propagator carries the trace between processes in W3C headers.
-var Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+// Propagator carries the trace between processes in W3C traceparent
+// headers. Baggage is not carried: a client's baggage would otherwise ride
+// into workflow headers, which the history codec does not seal.
+var Propagator propagation.TextMapPropagator = propagation.TraceContext{}
 
 // Tracing is a process's tracer provider and how to stop it.
 type Tracing struct {

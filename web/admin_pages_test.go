@@ -83,3 +83,45 @@ func TestCallsWithoutABodyGiveTheAPIAnEmptyOne(t *testing.T) {
 	w := do(h, "POST", "/console/freezes/F1/lift", url.Values{"csrf_token": {csrf}}, staffCookie(tokAdmin))
 	wantRedirect(t, w, http.StatusSeeOther, "/console/freezes?done=lifted")
 }
+
+// The counter says how the refund ended, never "went through" when it did
+// not.
+func TestCounterRefundNoticeFollowsTheRefund(t *testing.T) {
+	for status, done := range map[string]string{"succeeded": "refunded", "failed": "refund-failed", "pending": "refund-pending"} {
+		api := returnAPI("refund_pending", func(w http.ResponseWriter, r *http.Request) {
+			v := returnJSON("R1", "refund_pending")
+			v["refund"] = map[string]any{"amount": 8000, "currency": "EUR", "status": status}
+			code := http.StatusOK
+			if status == "pending" {
+				code = http.StatusAccepted
+			}
+			writeJSON(w, code, v)
+		})
+		h := newHandler(t, api, true)
+		csrf := staffCSRF(t, h, tokSupervisor, "/console/returns/R1")
+		w := do(h, "POST", "/console/returns/R1/counter-refund", url.Values{"csrf_token": {csrf}, "terminal_id": {"T0000001"}},
+			staffCookie(tokSupervisor))
+		wantRedirect(t, w, http.StatusSeeOther, "/console/returns/R1?done="+done)
+	}
+}
+
+// A freeze of one store or one terminal names it; left empty, the form
+// does not freeze the whole shop instead.
+func TestFreezeFormNeedsTheStoreOrTerminalItNames(t *testing.T) {
+	api := newFakeAPI().withSessions()
+	api.HandleFunc("GET /v1/merchant/freezes", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"items": []any{}})
+	})
+	api.HandleFunc("POST /v1/merchant/freezes", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusCreated, map[string]any{"id": "F1"})
+	})
+	h := newHandler(t, api, true)
+	csrf := staffCSRF(t, h, tokAdmin, "/console/freezes")
+	w := do(h, "POST", "/console/freezes", url.Values{"csrf_token": {csrf}, "scope": {"terminal"}, "terminal_id": {" "},
+		"reason": {"stolen"}}, staffCookie(tokAdmin))
+	wantStatus(t, w, http.StatusUnprocessableEntity)
+	mustContain(t, w.Body.String(), `id="e-terminal_id"`)
+	if n := len(api.callsTo("POST", "/v1/merchant/freezes")); n != 0 {
+		t.Fatalf("the API was asked to freeze %d times", n)
+	}
+}

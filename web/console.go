@@ -421,13 +421,15 @@ func (s *site) loadReturn(r *http.Request, token string) (*returnView, error) {
 }
 
 var notices = map[string]string{
-	"reviewed":  "Your decision is recorded; the shopper has been told.",
-	"received":  "The parcel is recorded as received.",
-	"inspected": "The inspection is recorded.",
-	"refunded":  "The card refund went through.",
-	"approved":  "Your decision on the refund is recorded.",
-	"cancelled": "The return is cancelled.",
-	"resolved":  "The resolution is recorded.",
+	"reviewed":       "Your decision is recorded; the shopper has been told.",
+	"received":       "The parcel is recorded as received.",
+	"inspected":      "The inspection is recorded.",
+	"refunded":       "The card refund went through.",
+	"refund-failed":  "The acquirer declined the refund: the shopper has not been paid. Finance resolves it.",
+	"refund-pending": "The refund is on its way but has no answer yet (a slow acquirer, or refunds are frozen). This page shows when it ends.",
+	"approved":       "Your decision on the refund is recorded.",
+	"cancelled":      "The return is cancelled.",
+	"resolved":       "The resolution is recorded.",
 }
 
 func (s *site) returnPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
@@ -471,14 +473,20 @@ func (s *site) showReturn(w http.ResponseWriter, r *http.Request, ss *staffSessi
 // act posts a console form's step to the API and shows the outcome: back
 // to the return with a notice, or the form again with its errors.
 func (s *site) act(w http.ResponseWriter, r *http.Request, ss *staffSession, path string, body any, done string, fieldNames map[string]string) {
+	s.actThen(w, r, ss, path, body, fieldNames, func(*returnView) string { return done })
+}
+
+// actThen is act with the notice chosen from the return the API answers.
+func (s *site) actThen(w http.ResponseWriter, r *http.Request, ss *staffSession, path string, body any, fieldNames map[string]string, done func(*returnView) string) {
 	q := request{method: "POST", path: path, token: ss.token, body: body}
 	if key := r.PostFormValue("idempotency_key"); key != "" {
 		// A form sent twice (a double click, a reload) is one step.
 		q.header = http.Header{"Idempotency-Key": {key}}
 	}
-	err := s.call(r, q, nil)
+	var v returnView
+	err := s.call(r, q, &v)
 	if err == nil {
-		http.Redirect(w, r, "/console/returns/"+url.PathEscape(r.PathValue("id"))+"?done="+done, http.StatusSeeOther)
+		http.Redirect(w, r, "/console/returns/"+url.PathEscape(r.PathValue("id"))+"?done="+done(&v), http.StatusSeeOther)
 		return
 	}
 	p := ss.page("", "console", nil)
@@ -563,12 +571,22 @@ func (s *site) inspect(w http.ResponseWriter, r *http.Request, ss *staffSession)
 	s.act(w, r, ss, returnPath(r, "inspection"), map[string]any{"lines": lines}, "inspected", names)
 }
 
+// counterRefund sends the counter's refund and says how it ended: paid,
+// declined, or still on its way (a slow acquirer, a freeze).
 func (s *site) counterRefund(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	body := map[string]string{}
 	for _, f := range []string{"terminal_id", "supervisor_username", "supervisor_password", "voucher_no", "card_fingerprint"} {
 		body[f] = strings.TrimSpace(r.PostFormValue(f))
 	}
-	s.act(w, r, ss, returnPath(r, "in-store-refund"), body, "refunded", nil)
+	s.actThen(w, r, ss, returnPath(r, "in-store-refund"), body, nil, func(v *returnView) string {
+		switch {
+		case v.Refund != nil && v.Refund.Status == "succeeded":
+			return "refunded"
+		case v.Refund != nil && v.Refund.Status == "failed":
+			return "refund-failed"
+		}
+		return "refund-pending"
+	})
 }
 
 func (s *site) refundApproval(w http.ResponseWriter, r *http.Request, ss *staffSession) {
@@ -662,6 +680,7 @@ type freezeRow struct {
 	TerminalID string     `json:"terminal_id"`
 	Reason     string     `json:"reason"`
 	CreatedBy  string     `json:"created_by"`
+	ByOperator bool       `json:"by_operator"`
 	CreatedAt  time.Time  `json:"created_at"`
 	Active     bool       `json:"active"`
 	LiftedAt   *time.Time `json:"lifted_at"`
@@ -696,11 +715,16 @@ func (s *site) showFreezes(w http.ResponseWriter, r *http.Request, ss *staffSess
 
 func (s *site) freeze(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	body := map[string]string{"reason": strings.TrimSpace(r.PostFormValue("reason"))}
-	switch r.PostFormValue("scope") {
-	case "store":
-		body["store_code"] = strings.TrimSpace(r.PostFormValue("store_code"))
-	case "terminal":
-		body["terminal_id"] = strings.TrimSpace(r.PostFormValue("terminal_id"))
+	scope := r.PostFormValue("scope")
+	if field := map[string]string{"store": "store_code", "terminal": "terminal_id"}[scope]; field != "" {
+		body[field] = strings.TrimSpace(r.PostFormValue(field))
+		if body[field] == "" {
+			// Not the whole shop by mistake.
+			p := ss.page("Refund freezes", "console", nil)
+			p.Form, p.Fields, p.Problem = formValues(r), map[string]string{field: "is required to freeze one " + scope}, "Please correct the fields marked below."
+			s.showFreezes(w, r, ss, http.StatusUnprocessableEntity, p)
+			return
+		}
 	}
 	if err := s.call(r, request{method: "POST", path: "/v1/merchant/freezes", token: ss.token, body: body}, nil); err != nil {
 		p := ss.page("Refund freezes", "console", nil)

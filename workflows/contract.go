@@ -196,7 +196,8 @@ type RefundInput struct {
 	FreezeRecheck time.Duration `json:"freeze_recheck,omitempty"`
 }
 
-// DefaultFreezeRecheck is how often a frozen refund looks again.
+// DefaultFreezeRecheck is how soon a frozen refund first looks again (then
+// less and less often).
 const DefaultFreezeRecheck = time.Minute
 
 // Change ids of released workflows (workflow.GetVersion).

@@ -49,8 +49,15 @@ func awaitUnfrozen(ctx workflow.Context, in RefundInput) error {
 		sel.AddReceive(lifted, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		sel.AddFuture(workflow.NewTimer(ctx, recheck), func(workflow.Future) {})
 		sel.Select(ctx)
+		// A long freeze must not grow the history without end: the lift's
+		// signal wakes the refund at once, the timer is only the fallback.
+		recheck = min(recheck*2, maxFreezeRecheck)
 	}
 }
+
+// maxFreezeRecheck bounds the back-off of a frozen refund's checks: about
+// 11 history events every half hour, some 500 a day.
+const maxFreezeRecheck = 30 * time.Minute
 
 // onlineRefund sends the refund to the payment gateway with the attempt id
 // as Idempotency-Key, so retries after a crash or a lost answer can never
