@@ -388,3 +388,43 @@ func TestBrowserAdminFreezesAndLiftsRefunds(t *testing.T) {
 		t.Fatalf("freezes in force after the lift: %v %v", fs, err)
 	}
 }
+
+// An admin invites a member and makes a key from the console, each shown
+// once; the key works until the admin revokes it there.
+func TestBrowserAdminRunsStaffAndKeys(t *testing.T) {
+	s := newStack(t, lastEngine(t))
+	b := newBrowser(t, s, 1280, 900, false)
+	b.consoleLogin("admin")
+	b.open("/console/staff")
+	b.see("clerk", "supervisor", "your account")
+	b.do(fill(`[name="username"]`, "x"))
+	b.submit(`#staff-title ~ form[action="/console/staff"] button[type="submit"]`, `/console/staff$`)
+	if msg := eval[string](b, `document.getElementById("e-username").innerText`); !strings.Contains(msg, "3 to 64") {
+		t.Fatalf("username error %q", msg)
+	}
+	b.do(fill(`[name="username"]`, "new-clerk"), fill(`[name="email"]`, "new@demo.example"))
+	b.submit(`#staff-title ~ form[action="/console/staff"] button[type="submit"]`, `/console/staff$`)
+	b.see("new-clerk is invited", "Invited (one-time password)")
+	password := eval[string](b, `document.querySelector(".secret-value").textContent`)
+	s.firstLogin("new-clerk", password)
+
+	b.do(fill(`[name="name"]`, "warehouse"))
+	b.submit(`#keys-title ~ form button[type="submit"]`, `/console/api-keys$`)
+	b.see("The key warehouse is made")
+	key := eval[string](b, `document.querySelector(".secret-value").textContent`)
+	s.must(s.call("POST", "/v1/orders", orderFor("K-9", "k9@example.com"), "X-API-Key", key), 201)
+	b.screenshot("admin-staff-keys")
+	b.open("/console/staff")
+	if strings.Contains(b.mainText(), key) {
+		t.Fatal("the key is shown again")
+	}
+	eval[bool](b, `window.confirm = () => true; true`)
+	// The newest key, warehouse, comes first in the list.
+	if name := eval[string](b, `document.querySelector("#keys-title ~ .scroll tbody tr td").textContent`); name != "warehouse" {
+		t.Fatalf("first key %q", name)
+	}
+	b.submit(`#keys-title ~ .scroll tbody tr:first-child form button[type="submit"]`, `done=revoked`)
+	b.see("The key is revoked")
+	s.problem(s.call("POST", "/v1/orders", orderFor("K-10", "k10@example.com"), "X-API-Key", key), 401, "")
+	s.must(s.call("POST", "/v1/orders", orderFor("K-11", "k11@example.com"), "X-API-Key", demoAPIKey), 201)
+}

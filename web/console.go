@@ -32,6 +32,7 @@ var (
 	floorRoles   = []string{"clerk", "supervisor", "admin"}
 	financeRoles = []string{"finance", "admin"}
 	allRoles     = []string{"clerk", "supervisor", "finance", "admin", "operator"}
+	adminRoles   = []string{"admin"}
 )
 
 const staffCookieLife = 12 * time.Hour
@@ -45,6 +46,11 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/freezes", s.staffGet(consoleRoles, s.freezesPage))
 	mux.HandleFunc("POST /console/freezes", s.staffPost([]string{"admin"}, s.freeze))
 	mux.HandleFunc("POST /console/freezes/{id}/lift", s.staffPost([]string{"admin"}, s.liftFreeze))
+	mux.HandleFunc("GET /console/staff", s.staffGet(adminRoles, s.staffPage))
+	mux.HandleFunc("POST /console/staff", s.staffPost(adminRoles, s.inviteStaff))
+	mux.HandleFunc("POST /console/staff/{id}", s.staffPost(adminRoles, s.changeStaff))
+	mux.HandleFunc("POST /console/api-keys", s.staffPost(adminRoles, s.createKey))
+	mux.HandleFunc("POST /console/api-keys/{id}/revoke", s.staffPost(adminRoles, s.revokeKey))
 	mux.HandleFunc("GET /console/password", s.staffGet(allRoles, s.passwordPage))
 	mux.HandleFunc("POST /console/password", s.staffPost(allRoles, s.changePassword))
 	mux.HandleFunc("GET /console/returns/{id}", s.staffGet(consoleRoles, s.returnPage))

@@ -1,0 +1,138 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// The merchant's people and keys, for its admins: invite staff (the
+// one-time password is shown once), change a role, disable or enable an
+// account; create API keys (shown once) and revoke them.
+
+type staffRow struct {
+	ID                 string `json:"id"`
+	Username           string `json:"username"`
+	DisplayName        string `json:"display_name"`
+	Email              string `json:"email"`
+	Role               string `json:"role"`
+	Disabled           bool   `json:"disabled"`
+	MustChangePassword bool   `json:"must_change_password"`
+}
+
+type keyRow struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Prefix    string     `json:"prefix"`
+	CreatedBy string     `json:"created_by"`
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at"`
+}
+
+type peopleData struct {
+	Staff []staffRow
+	Keys  []keyRow
+	Roles []string
+	// Shown once: a new member's one-time password or a new key.
+	NewPassword, NewPasswordFor, NewKey string
+}
+
+func (s *site) staffPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	p := ss.page("Staff and API keys", "console", nil)
+	p.Notice = map[string]string{"changed": "The account is changed; its sessions ended.", "revoked": "The key is revoked: it fails from now on."}[r.URL.Query().Get("done")]
+	s.showPeople(w, r, ss, http.StatusOK, p, &peopleData{})
+}
+
+func (s *site) showPeople(w http.ResponseWriter, r *http.Request, ss *staffSession, status int, p *page, d *peopleData) {
+	var st struct {
+		Items []staffRow `json:"items"`
+	}
+	var ks struct {
+		Items []keyRow `json:"items"`
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/staff", token: ss.token}, &st); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/api-keys", token: ss.token}, &ks); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Staff, d.Keys, d.Roles = st.Items, ks.Items, []string{"clerk", "supervisor", "finance", "admin"}
+	p.Data = d
+	// A page that shows a password or a key once is not kept by the browser.
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, status, "people", p)
+}
+
+// peopleProblem shows the page again with an API refusal beside its field.
+func (s *site) peopleProblem(w http.ResponseWriter, r *http.Request, ss *staffSession, err error) {
+	p := ss.page("Staff and API keys", "console", nil)
+	p.Form = formValues(r)
+	if !formProblem(p, err, nil) {
+		s.fail(w, r, err)
+		return
+	}
+	s.showPeople(w, r, ss, http.StatusUnprocessableEntity, p, &peopleData{})
+}
+
+func (s *site) inviteStaff(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	var out struct {
+		Staff           staffRow `json:"staff"`
+		OneTimePassword string   `json:"one_time_password"`
+	}
+	body := map[string]string{}
+	for _, f := range []string{"username", "display_name", "email", "role"} {
+		body[f] = strings.TrimSpace(r.PostFormValue(f))
+	}
+	if err := s.call(r, request{method: "POST", path: "/v1/merchant/staff", token: ss.token, body: body}, &out); err != nil {
+		s.peopleProblem(w, r, ss, err)
+		return
+	}
+	// Rendered, not redirected: the password is shown this once.
+	p := ss.page("Staff and API keys", "console", nil)
+	p.Notice = out.Staff.Username + " is invited. Hand them the one-time password below; they choose their own at the first log-in."
+	s.showPeople(w, r, ss, http.StatusOK, p, &peopleData{NewPassword: out.OneTimePassword, NewPasswordFor: out.Staff.Username})
+}
+
+func (s *site) changeStaff(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	body := map[string]any{}
+	if role := r.PostFormValue("role"); role != "" {
+		body["role"] = role
+	}
+	switch r.PostFormValue("disabled") {
+	case "true":
+		body["disabled"] = true
+	case "false":
+		body["disabled"] = false
+	}
+	if err := s.call(r, request{method: "PATCH", path: "/v1/merchant/staff/" + url.PathEscape(r.PathValue("id")), token: ss.token, body: body}, nil); err != nil {
+		s.peopleProblem(w, r, ss, err)
+		return
+	}
+	http.Redirect(w, r, "/console/staff?done=changed", http.StatusSeeOther)
+}
+
+func (s *site) createKey(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	var out struct {
+		Name string `json:"name"`
+		Key  string `json:"key"`
+	}
+	if err := s.call(r, request{method: "POST", path: "/v1/merchant/api-keys", token: ss.token,
+		body: map[string]string{"name": strings.TrimSpace(r.PostFormValue("name"))}}, &out); err != nil {
+		s.peopleProblem(w, r, ss, err)
+		return
+	}
+	p := ss.page("Staff and API keys", "console", nil)
+	p.Notice = "The key " + out.Name + " is made. Copy it now: it is not shown again."
+	s.showPeople(w, r, ss, http.StatusOK, p, &peopleData{NewKey: out.Key})
+}
+
+func (s *site) revokeKey(w http.ResponseWriter, r *http.Request, ss *staffSession) {
+	if err := s.call(r, request{method: "DELETE", path: "/v1/merchant/api-keys/" + url.PathEscape(r.PathValue("id")), token: ss.token}, nil); err != nil {
+		s.peopleProblem(w, r, ss, err)
+		return
+	}
+	http.Redirect(w, r, "/console/staff?done=revoked", http.StatusSeeOther)
+}
