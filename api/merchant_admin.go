@@ -19,7 +19,7 @@ func (s *server) routesMerchantAdmin(r *gin.RouterGroup) {
 	admin := s.staffOnly("admin")
 	g := r.Group("/merchant/webhooks", admin)
 	g.GET("", s.handle(s.listWebhooks))
-	g.POST("", s.audited("webhook.create", s.createWebhook))
+	g.POST("", s.auditedAs("webhook.create", "webhook", s.createWebhook))
 	g.POST("/:id/test", s.auditedAs("webhook.test", "webhook", s.testWebhook))
 	r.GET("/merchant/policy", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.getPolicy))
 	r.PUT("/merchant/policy", admin, s.auditedAs("policy.update", "merchant", s.putPolicy))
@@ -81,26 +81,26 @@ type webhookRequest struct {
 }
 
 // createWebhook registers an endpoint and shows its signing secret once.
-func (s *server) createWebhook(c *gin.Context) error {
+func (s *server) createWebhook(c *gin.Context) (string, error) {
 	var req webhookRequest
 	if err := bind(c, &req); err != nil {
-		return err
+		return "", err
 	}
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(req.URL) > 500 {
-		return Invalid(FieldError{"url", "must be an http(s) URL"})
+		return "", Invalid(FieldError{"url", "must be an http(s) URL"})
 	}
 	secret, err := auth.NewToken("whsec_")
 	if err != nil {
-		return err
+		return "", err
 	}
 	w := &db.WebhookEndpoint{MerchantID: principalOf(c).MerchantID, URL: req.URL, Secret: secret}
 	if err := s.deps.DB.CreateWebhookEndpoint(c.Request.Context(), w); err != nil {
-		return err
+		return "", err
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, webhookView{ID: w.ID, URL: w.URL, Secret: secret, CreatedAt: w.CreatedAt})
-	return nil
+	return w.ID, nil
 }
 
 func (s *server) listWebhooks(c *gin.Context) error {

@@ -238,7 +238,8 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 		seen[e.Action+"/"+e.Outcome] = true
 	}
 	for _, want := range []string{"merchant.onboard/success", "staff.invite/success", "staff.change/success", "terminal.create/success",
-		"policy.update/success", "api_key.create/success", "api_key.revoke/success", "auth.password/success"} {
+		"policy.update/success", "api_key.create/success", "api_key.revoke/success", "auth.password/success", "webhook.create/success",
+		"webhook.test/success"} {
 		if !seen[want] {
 			t.Errorf("no %s in the audit log: %v", want, seen)
 		}
