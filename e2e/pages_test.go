@@ -26,7 +26,15 @@ func TestBrowserShopperFilesAndVerifiesAReturnOnAPhone(t *testing.T) {
 	s.must(s.call("POST", "/v1/orders", order("P-2001", "online"), "X-API-Key", demoAPIKey), 201)
 	b := newBrowser(t, s, 375, 740, true)
 
+	// Every step fits the phone: nothing scrolls sideways.
+	fits := func() {
+		t.Helper()
+		if w := eval[int](b, `document.documentElement.scrollWidth`); w > 375 {
+			t.Errorf("%s is %d px wide on a 375 px screen", b.location(), w)
+		}
+	}
 	b.open("/r/demo")
+	fits()
 	// A wrong contact is told, next to nothing that would confirm the order.
 	b.do(fill(`[name="order_number"]`, "P-2001"), fill(`[name="contact"]`, "someone@example.com"))
 	b.submit(`main button[type="submit"]`, `/r/demo/find$`)
@@ -34,12 +42,14 @@ func TestBrowserShopperFilesAndVerifiesAReturnOnAPhone(t *testing.T) {
 	b.do(fill(`[name="contact"]`, "pat@example.com"))
 	b.submit(`main button[type="submit"]`, `/r/demo/lookups/`)
 	b.see("p**@example.com")
+	fits()
 	b.do(fill(`[name="code"]`, "000000"))
 	b.submit(`main button[type="submit"]`, `/verify$`)
 	b.see("is not the code we sent")
 	b.do(fill(`[name="code"]`, s.code("pat@example.com")))
 	b.submit(`main button[type="submit"]`, `/r/demo/items$`)
 	b.see("Shirt", "Boots", "23.50 EUR each")
+	fits()
 
 	// Nothing chosen, then a quantity without a reason: told beside the field.
 	b.submit(`main button[type="submit"]`, `/r/demo/items$`)
@@ -55,10 +65,7 @@ func TestBrowserShopperFilesAndVerifiesAReturnOnAPhone(t *testing.T) {
 	b.submit(`main button[type="submit"]`, `/r/demo/returns/[0-9a-f-]+$`)
 	b.see("Your return", "1 × Shirt (Too small)", "code verified before filing")
 
-	// The page fits the phone: nothing scrolls sideways.
-	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 375 {
-		t.Errorf("the tracking page is %d px wide on a 375 px screen", w)
-	}
+	fits()
 	id := regexp.MustCompile(`[0-9a-f-]{36}$`).FindString(b.location())
 	r, err := s.db.ReturnByID(context.Background(), id)
 	if err != nil {
