@@ -30,8 +30,23 @@ type returnView struct {
 	Lines          []lineView        `json:"lines"`
 	Timeline       []eventView       `json:"timeline"`
 	Refund         *refundView       `json:"refund"`
+	Order          orderSummary      `json:"order"`
 	CreatedAt      time.Time         `json:"created_at"`
 	UpdatedAt      time.Time         `json:"updated_at"`
+}
+
+// orderSummary is the order a return is of, as far as the return's page
+// needs it: when it was bought, by whom, for how much and how it was paid
+// (a card by its last four digits only).
+type orderSummary struct {
+	PlacedAt     time.Time  `json:"placed_at"`
+	DeliveredAt  *time.Time `json:"delivered_at,omitempty"`
+	CustomerName string     `json:"customer_name,omitempty"`
+	Paid         int64      `json:"paid"`
+	Shipping     int64      `json:"shipping"`
+	Channel      string     `json:"channel"`
+	CardLast4    string     `json:"card_last4,omitempty"`
+	TerminalID   string     `json:"terminal_id,omitempty"`
 }
 
 type lineView struct {
@@ -95,7 +110,14 @@ func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
 	v := &returnView{ID: r.ID, Status: r.Status, Merchant: m.Slug, OrderNumber: o.OrderNumber, Method: r.Method,
 		Channel: r.Channel, Currency: r.Currency, StatusReason: r.StatusReason, Attention: r.Attention,
 		TrackingNumber: r.TrackingNumber, LabelURL: r.LabelURL, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-		Lines: []lineView{}, Timeline: []eventView{}}
+		Lines: []lineView{}, Timeline: []eventView{},
+		Order: orderSummary{PlacedAt: o.PlacedAt, DeliveredAt: o.DeliveredAt, CustomerName: o.CustomerName, Shipping: o.ShippingAmount}}
+	if pay := o.Payment; pay != nil {
+		v.Order.Paid, v.Order.Channel, v.Order.TerminalID = pay.Amount, pay.Channel, pay.TerminalID
+		if n := len(pay.MaskedPAN); n >= 4 {
+			v.Order.CardLast4 = pay.MaskedPAN[n-4:]
+		}
+	}
 	_ = json.Unmarshal(r.ReasonCodes, &v.ReasonCodes)
 	byID := map[string]db.OrderLine{}
 	for _, l := range o.Lines {

@@ -105,7 +105,7 @@ func TestBrowserClerkReceivesAndInspectsAReturn(t *testing.T) {
 	b.open("/console?queue=receive")
 	b.see("C-2002")
 	b.submit(`a[href="/console/returns/`+id+`"]`, `/console/returns/`+id+`$`)
-	b.see("Receive the goods")
+	b.see("Receive the goods", "Pat Buyer", "card ending 4111 at terminal T0000001")
 	b.do(fill(`[name="note"]`, "brought to the counter"))
 	b.submit(`#receive-title ~ form button[type="submit"]`, `done=received`)
 	b.see("The parcel is recorded as received.", "Inspection")

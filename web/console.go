@@ -395,6 +395,16 @@ type returnView struct {
 		Reference   string     `json:"reference"`
 		Frozen      bool       `json:"frozen"`
 	} `json:"refund"`
+	Order struct {
+		PlacedAt     time.Time  `json:"placed_at"`
+		DeliveredAt  *time.Time `json:"delivered_at"`
+		CustomerName string     `json:"customer_name"`
+		Paid         int64      `json:"paid"`
+		Shipping     int64      `json:"shipping"`
+		Channel      string     `json:"channel"`
+		CardLast4    string     `json:"card_last4"`
+		TerminalID   string     `json:"terminal_id"`
+	} `json:"order"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
