@@ -65,7 +65,7 @@ func (s *server) getPolicy(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"merchant": m.Slug, "policy": p, "reasons": returns.Reasons})
+	c.JSON(http.StatusOK, gin.H{"merchant": m.Slug, "currency": m.Currency, "policy": p, "reasons": returns.Reasons})
 	return nil
 }
 

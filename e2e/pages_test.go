@@ -435,3 +435,32 @@ func TestBrowserAdminRunsStaffAndKeys(t *testing.T) {
 	s.problem(s.call("POST", "/v1/orders", orderFor("K-10", "k10@example.com"), "X-API-Key", key), 401, "")
 	s.must(s.call("POST", "/v1/orders", orderFor("K-11", "k11@example.com"), "X-API-Key", demoAPIKey), 201)
 }
+
+// An admin changes the policy from the console; a bad amount is told beside
+// its field; the API then holds the new rules and the deadlines it had.
+func TestBrowserAdminChangesThePolicy(t *testing.T) {
+	s := newStack(t, lastEngine(t))
+	b := newBrowser(t, s, 1280, 900, false)
+	b.consoleLogin("admin")
+	b.open("/console/policy")
+	b.see("Return window", "Change the rules")
+	b.do(fill(`[name="window_days"]`, "30"), fill(`[name="auto_approve_limit"]`, "12,50"))
+	b.submit(`#edit-title ~ form button[type="submit"]`, `/console/policy$`)
+	if msg := eval[string](b, `document.getElementById("e-auto_approve_limit").innerText`); !strings.Contains(msg, "amount") {
+		t.Fatalf("amount error %q", msg)
+	}
+	b.do(fill(`[name="auto_approve_limit"]`, "80.00"), fill(`[name="restocking_fees.opened"]`, "12.5"),
+		chromedp.Click(chromedp.CSS(`input[name="review_reasons"][value="defective"]`)))
+	b.submit(`#edit-title ~ form button[type="submit"]`, `done=saved`)
+	b.see("The policy is saved", "30 days from delivery", "returns worth up to 80.00 EUR", "opened 12.50 %")
+	pol := s.must(s.call("GET", "/v1/merchant/policy", nil, bearer(s.login("clerk"))...), 200).json()["policy"].(map[string]any)
+	if pol["window_days"].(float64) != 30 || pol["auto_approve_limit"].(float64) != 8000 ||
+		pol["restocking_fees"].(map[string]any)["opened"].(float64) != 1250 || pol["ship_within"] != "336h0m0s" {
+		t.Fatalf("the policy after the save: %v", pol)
+	}
+	reviewed := pol["review_reasons"].([]any)
+	if len(reviewed) != 2 { // the demo's not_as_described, and defective
+		t.Fatalf("review reasons %v", reviewed)
+	}
+	b.screenshot("admin-policy")
+}

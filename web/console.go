@@ -43,6 +43,7 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/logout", s.staffPost(consoleRoles, s.logout))
 	mux.HandleFunc("GET /console", s.staffGet(consoleRoles, s.queues))
 	mux.HandleFunc("GET /console/policy", s.staffGet(consoleRoles, s.policyPage))
+	mux.HandleFunc("POST /console/policy", s.staffPost(adminRoles, s.savePolicy))
 	mux.HandleFunc("GET /console/freezes", s.staffGet(consoleRoles, s.freezesPage))
 	mux.HandleFunc("POST /console/freezes", s.staffPost([]string{"admin"}, s.freeze))
 	mux.HandleFunc("POST /console/freezes/{id}/lift", s.staffPost([]string{"admin"}, s.liftFreeze))
@@ -623,37 +624,6 @@ func (s *site) staffCancel(w http.ResponseWriter, r *http.Request, ss *staffSess
 
 func (s *site) staffLabel(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	s.proxy(w, r, request{method: "GET", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/label", token: ss.token})
-}
-
-// The policy.
-
-func (s *site) policyPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
-	var out struct {
-		Policy struct {
-			WindowDays              int      `json:"window_days"`
-			NonReturnableCategories []string `json:"non_returnable_categories"`
-			RestockingFees          struct {
-				New     int64 `json:"new"`
-				Opened  int64 `json:"opened"`
-				Damaged int64 `json:"damaged"`
-			} `json:"restocking_fees"`
-			AutoApproveLimit          int64    `json:"auto_approve_limit"`
-			ReviewReasons             []string `json:"review_reasons"`
-			ShippingRefundReasons     []string `json:"shipping_refund_reasons"`
-			RemoteRefundApprovalLimit int64    `json:"remote_refund_approval_limit"`
-			VerifyWithin              string   `json:"verify_within"`
-			ShipWithin                string   `json:"ship_within"`
-			DropoffWithin             string   `json:"dropoff_within"`
-			ReviewSLA                 string   `json:"review_sla"`
-			InspectionSLA             string   `json:"inspection_sla"`
-			SettlementOverdue         string   `json:"settlement_overdue"`
-		} `json:"policy"`
-	}
-	if err := s.call(r, request{method: "GET", path: "/v1/merchant/policy", token: ss.token}, &out); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, http.StatusOK, "policy", ss.page("Return policy", "console", out.Policy))
 }
 
 // The password.

@@ -52,9 +52,11 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006 15:04 UTC")
 	},
-	"day": func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
-	"dur": humanDuration,
-	"bp":  func(bp int64) string { return fmt.Sprintf("%d.%02d %%", bp/100, bp%100) },
+	"day":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
+	"dur":  humanDuration,
+	"dec":  hundredthsText,
+	"join": strings.Join,
+	"bp":   func(bp int64) string { return fmt.Sprintf("%d.%02d %%", bp/100, bp%100) },
 	"newKey": func() string {
 		b := make([]byte, 16)
 		_, _ = rand.Read(b)
