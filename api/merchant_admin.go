@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -90,6 +92,13 @@ func (s *server) createWebhook(c *gin.Context) (string, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(req.URL) > 500 {
 		return "", Invalid(FieldError{"url", "must be an http(s) URL"})
 	}
+	if !s.deps.Dev {
+		// Outside dev, events go over TLS to the internet only: an endpoint
+		// must not turn Rebound into a probe of its own network.
+		if msg := publicEndpoint(c.Request.Context(), u, net.DefaultResolver); msg != "" {
+			return "", Invalid(FieldError{"url", msg})
+		}
+	}
 	secret, err := auth.NewToken("whsec_")
 	if err != nil {
 		return "", err
@@ -114,4 +123,27 @@ func (s *server) listWebhooks(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, gin.H{"items": out})
 	return nil
+}
+
+// publicEndpoint tells what keeps u from being a webhook endpoint outside
+// dev ("" when nothing): it must be https, and its host must resolve only
+// to public addresses.
+func publicEndpoint(ctx context.Context, u *url.URL, r interface {
+	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
+}) string {
+	if u.Scheme != "https" {
+		return "must be an https URL"
+	}
+	ips, err := r.LookupIPAddr(ctx, u.Hostname())
+	if err != nil || len(ips) == 0 {
+		return "names a host that does not resolve"
+	}
+	for _, ip := range ips {
+		a := ip.IP
+		if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() ||
+			a.IsInterfaceLocalMulticast() || a.IsMulticast() {
+			return "must reach a public address, not " + a.String()
+		}
+	}
+	return ""
 }
