@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/activity"
@@ -57,35 +58,55 @@ func (a *Activities) SendCode(ctx context.Context, in SendCodeInput) (SendCodeRe
 	msg := db.OutboxMessage{ID: db.NewID(), DedupeKey: "code/" + ch.ID, MerchantID: &ret.MerchantID, ReturnID: &ret.ID,
 		Channel: contactChannel(ret.ContactKind), Recipient: ret.Contact, Subject: "Your return code",
 		BodyText: text, BodyHTML: html("Your return code", text), Sensitive: true}
+	err = a.storeCode(ctx, codeLimits{returnID: ret.ID, contact: ret.Contact, clientIP: in.ClientIP, resend: !in.First, now: now},
+		func(tx *db.DB) error { return tx.CreateChallenge(ctx, &ch) }, &msg)
+	if err != nil {
+		return SendCodeResult{}, err
+	}
+	return a.deliverCode(ctx, &ch)
+}
+
+// codeLimits is what the sending limits of a code look at.
+type codeLimits struct {
+	returnID, contact, clientIP string // returnID "" for an order lookup
+	resend                      bool
+	now                         time.Time
+}
+
+// storeCode stores a new code (store) and its message in one transaction,
+// within the limits on sending: cooldown, hourly caps per contact and per
+// client address. A code over the limits is a non-retryable
+// ErrRateLimited, with the wait in its details.
+func (a *Activities) storeCode(ctx context.Context, l codeLimits, store func(tx *db.DB) error, msg *db.OutboxMessage) error {
 	var limit *otp.LimitError
-	err = a.DB.Tx(ctx, func(tx *db.DB) error {
-		for _, key := range []string{"otp-contact:" + ret.Contact, "otp-client:" + in.ClientIP} {
+	err := a.DB.Tx(ctx, func(tx *db.DB) error {
+		for _, key := range []string{"otp-contact:" + l.contact, "otp-client:" + l.clientIP} {
 			if err := tx.LockKey(ctx, key); err != nil {
 				return err
 			}
 		}
-		counts, err := tx.CountCodes(ctx, ret.ID, ret.Contact, in.ClientIP, now.Add(-otp.Window))
+		counts, err := tx.CountCodes(ctx, l.returnID, l.contact, l.clientIP, l.now.Add(-otp.Window))
 		if err != nil {
 			return err
 		}
-		if err := otp.Allow(otp.Counts(counts), now, !in.First); err != nil {
+		if err := otp.Allow(otp.Counts(counts), l.now, l.resend); err != nil {
 			if errors.As(err, &limit) {
 				return nil
 			}
 			return err
 		}
-		if err := tx.CreateChallenge(ctx, &ch); err != nil {
+		if err := store(tx); err != nil {
 			return err
 		}
-		return tx.QueueOutbox(ctx, &msg)
+		return tx.QueueOutbox(ctx, msg)
 	})
 	if err != nil {
-		return SendCodeResult{}, err
+		return err
 	}
 	if limit != nil {
-		return SendCodeResult{}, temporal.NewNonRetryableApplicationError(limit.Error(), ErrRateLimited, nil, limit.RetryAfter.Seconds())
+		return temporal.NewNonRetryableApplicationError(limit.Error(), ErrRateLimited, nil, limit.RetryAfter.Seconds())
 	}
-	return a.deliverCode(ctx, &ch)
+	return nil
 }
 
 // deliverCode sends (or re-sends, on a retry) the message of a challenge.

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/otp"
 )
@@ -60,33 +58,10 @@ func (a *Activities) SendLookupCode(ctx context.Context, in LookupCodeInput) (Lo
 	msg := db.OutboxMessage{ID: db.NewID(), DedupeKey: dedupe, MerchantID: &in.MerchantID,
 		Channel: contactChannel(in.ContactKind), Recipient: in.Contact, Subject: "Your return code",
 		BodyText: text, BodyHTML: html("Your return code", text), Sensitive: true}
-	var limit *otp.LimitError
-	err = a.DB.Tx(ctx, func(tx *db.DB) error {
-		for _, key := range []string{"otp-contact:" + in.Contact, "otp-client:" + in.ClientIP} {
-			if err := tx.LockKey(ctx, key); err != nil {
-				return err
-			}
-		}
-		counts, err := tx.CountCodes(ctx, "", in.Contact, in.ClientIP, now.Add(-otp.Window))
-		if err != nil {
-			return err
-		}
-		if err := otp.Allow(otp.Counts(counts), now, false); err != nil {
-			if errors.As(err, &limit) {
-				return nil
-			}
-			return err
-		}
-		if err := tx.CreateLookup(ctx, &l); err != nil {
-			return err
-		}
-		return tx.QueueOutbox(ctx, &msg)
-	})
+	err = a.storeCode(ctx, codeLimits{contact: in.Contact, clientIP: in.ClientIP, now: now},
+		func(tx *db.DB) error { return tx.CreateLookup(ctx, &l) }, &msg)
 	if err != nil {
 		return LookupCodeResult{}, err
-	}
-	if limit != nil {
-		return LookupCodeResult{}, temporal.NewNonRetryableApplicationError(limit.Error(), ErrRateLimited, nil, limit.RetryAfter.Seconds())
 	}
 	return a.deliverLookup(ctx, &l, dedupe)
 }

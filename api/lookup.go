@@ -137,13 +137,8 @@ func (s *server) verifyLookup(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	switch result {
-	case db.CodeWrong:
-		return Invalid(FieldError{"code", "is not the code we sent"})
-	case db.CodeLocked:
-		return NewProblem(http.StatusTooManyRequests, "code-locked", "too many wrong codes: start again to get a new one")
-	case db.CodeExpired:
-		return Invalid(FieldError{"code", "has expired or was used: start again to get a new one"})
+	if err := codeProblem(result, "start again to get a new one"); err != nil {
+		return err
 	}
 	l, err := s.deps.DB.LookupByID(ctx, id)
 	if err != nil {

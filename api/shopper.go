@@ -148,18 +148,7 @@ func (s *server) fileReturn(c *gin.Context) error {
 		// The workflow submits the return as it starts; the answer waits for
 		// that, so that it shows where the return landed.
 		s.awaitLeaving(ctx, r.ID, returns.PendingVerification, 10*time.Second)
-		token, sess, err := s.shopperSession(ctx, r)
-		if err != nil {
-			return err
-		}
-		view, err := s.returnView(c, r.ID)
-		if err != nil {
-			return err
-		}
-		c.Header("Cache-Control", "no-store")
-		c.JSON(http.StatusCreated, gin.H{"return": view, "id": r.ID, "status": view.Status,
-			"token": token, "token_type": "Bearer", "expires_at": sess.ExpiresAt})
-		return nil
+		return s.respondOpened(c, http.StatusCreated, r)
 	}
 	view, err := s.returnView(c, r.ID)
 	if err != nil {
@@ -309,13 +298,8 @@ func (s *server) verifyCode(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	switch result {
-	case db.CodeWrong:
-		return Invalid(FieldError{"code", "is not the code we sent"})
-	case db.CodeLocked:
-		return NewProblem(http.StatusTooManyRequests, "code-locked", "too many wrong codes: ask for a new one")
-	case db.CodeExpired:
-		return Invalid(FieldError{"code", "has expired or was used: ask for a new one"})
+	if err := codeProblem(result, "ask for a new one"); err != nil {
+		return err
 	}
 	if r.Status == string(returns.PendingVerification) {
 		var res workflows.ActionResult
@@ -323,7 +307,26 @@ func (s *server) verifyCode(c *gin.Context) error {
 			return err
 		}
 	}
-	token, sess, err := s.shopperSession(ctx, r)
+	return s.respondOpened(c, http.StatusOK, r)
+}
+
+// codeProblem answers a code that did not check out; again says how to get
+// another.
+func codeProblem(result db.CodeCheck, again string) error {
+	switch result {
+	case db.CodeWrong:
+		return Invalid(FieldError{"code", "is not the code we sent"})
+	case db.CodeLocked:
+		return NewProblem(http.StatusTooManyRequests, "code-locked", "too many wrong codes: "+again)
+	case db.CodeExpired:
+		return Invalid(FieldError{"code", "has expired or was used: " + again})
+	}
+	return nil
+}
+
+// respondOpened answers a return with a new shopper token that opens it.
+func (s *server) respondOpened(c *gin.Context, status int, r *db.Return) error {
+	token, sess, err := s.shopperSession(c.Request.Context(), r)
 	if err != nil {
 		return err
 	}
@@ -332,7 +335,8 @@ func (s *server) verifyCode(c *gin.Context) error {
 		return err
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"token": token, "token_type": "Bearer", "expires_at": sess.ExpiresAt, "return": view})
+	c.JSON(status, gin.H{"id": r.ID, "status": view.Status, "token": token, "token_type": "Bearer",
+		"expires_at": sess.ExpiresAt, "return": view})
 	return nil
 }
 

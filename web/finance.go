@@ -476,11 +476,6 @@ func buildChartOver(rows []summaryRow, only string, span []string) *chart {
 	return c
 }
 
-// checkCSRFValue checks a token read from a multipart body.
-func (s *site) checkCSRFValue(got, visitor string) bool {
-	return got != "" && visitor != "s:" && hmacEqual(got, s.csrfToken(visitor))
-}
-
 // daySpan lists the days from from to to (today when empty), at most 92;
 // nil when from is empty or the span is not a sensible period.
 func daySpan(from, to string, now time.Time) []string {

@@ -7,33 +7,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // The merchant's return policy: every role reads it, admins change it.
 // Returns filed afterwards get the new one; running returns keep theirs.
 
-type policyView struct {
-	WindowDays              int      `json:"window_days"`
-	NonReturnableCategories []string `json:"non_returnable_categories"`
-	RestockingFees          struct {
-		New     int64 `json:"new"`
-		Opened  int64 `json:"opened"`
-		Damaged int64 `json:"damaged"`
-	} `json:"restocking_fees"`
-	AutoApproveLimit          int64    `json:"auto_approve_limit"`
-	ReviewReasons             []string `json:"review_reasons"`
-	ShippingRefundReasons     []string `json:"shipping_refund_reasons"`
-	RemoteRefundApprovalLimit int64    `json:"remote_refund_approval_limit"`
-	VerifyWithin              string   `json:"verify_within"`
-	ShipWithin                string   `json:"ship_within"`
-	DropoffWithin             string   `json:"dropoff_within"`
-	ReviewSLA                 string   `json:"review_sla"`
-	InspectionSLA             string   `json:"inspection_sla"`
-	SettlementOverdue         string   `json:"settlement_overdue"`
-}
-
 type policyData struct {
-	P        policyView
+	P        returns.Policy
 	Reasons  []string
 	Currency string
 }
@@ -46,9 +28,9 @@ func (d policyData) ShipsBack(reason string) bool {
 }
 
 type policyAnswer struct {
-	Policy   policyView `json:"policy"`
-	Reasons  []string   `json:"reasons"`
-	Currency string     `json:"currency"`
+	Policy   returns.Policy `json:"policy"`
+	Reasons  []string       `json:"reasons"`
+	Currency string         `json:"currency"`
 }
 
 // loadPolicy reads the policy as the page shows it and as a map, so that

@@ -317,21 +317,35 @@ func (s *site) showTrack(w http.ResponseWriter, r *http.Request, status int, p *
 	s.render(w, r, status, "portal_track", np)
 }
 
+// trackCall makes one of the tracking page's steps; a refusal shows the
+// page again with it (beside the code field when it names it).
+func (s *site) trackCall(w http.ResponseWriter, r *http.Request, q request, out any) bool {
+	err := s.call(r, q, out)
+	if err == nil {
+		return true
+	}
+	p := &page{}
+	if !formProblem(p, err, nil) {
+		s.fail(w, r, err)
+		return false
+	}
+	var ae *apiError
+	errors.As(err, &ae)
+	s.showTrack(w, r, ae.Status, p)
+	return false
+}
+
+func returnAPIPath(r *http.Request, step string) string {
+	return "/v1/returns/" + url.PathEscape(r.PathValue("id")) + step
+}
+
 func (s *site) reopenCode(w http.ResponseWriter, r *http.Request) {
 	if !s.portalPost(w, r, "") {
 		return
 	}
-	err := s.call(r, request{method: "POST", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/otp", body: map[string]string{}}, nil)
-	if err != nil {
-		p := &page{Fields: map[string]string{}}
-		if !formProblem(p, err, nil) {
-			s.fail(w, r, err)
-			return
-		}
-		s.showTrack(w, r, http.StatusUnprocessableEntity, p)
-		return
+	if s.trackCall(w, r, request{method: "POST", path: returnAPIPath(r, "/otp"), body: map[string]string{}}, nil) {
+		http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id"))+"?done=sent", http.StatusSeeOther)
 	}
-	http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id"))+"?done=sent", http.StatusSeeOther)
 }
 
 func (s *site) reopen(w http.ResponseWriter, r *http.Request) {
@@ -341,19 +355,11 @@ func (s *site) reopen(w http.ResponseWriter, r *http.Request) {
 	var out struct {
 		Token string `json:"token"`
 	}
-	err := s.call(r, request{method: "POST", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/verify",
-		body: map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}}, &out)
-	if err != nil {
-		p := &page{Fields: map[string]string{}}
-		if !formProblem(p, err, nil) {
-			s.fail(w, r, err)
-			return
-		}
-		s.showTrack(w, r, http.StatusUnprocessableEntity, p)
-		return
+	if s.trackCall(w, r, request{method: "POST", path: returnAPIPath(r, "/verify"),
+		body: map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}}, &out) {
+		s.setCookie(w, cookieShopper, out.Token, "/r/", returnCookie)
+		http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
 	}
-	s.setCookie(w, cookieShopper, out.Token, "/r/", returnCookie)
-	http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
 }
 
 func (s *site) shopperCancel(w http.ResponseWriter, r *http.Request) {
@@ -361,19 +367,11 @@ func (s *site) shopperCancel(w http.ResponseWriter, r *http.Request) {
 	if !s.portalPost(w, r, token) {
 		return
 	}
-	err := s.call(r, request{method: "POST", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/cancel", token: token, body: map[string]string{}}, nil)
-	if err != nil {
-		p := &page{Fields: map[string]string{}}
-		if !formProblem(p, err, nil) {
-			s.fail(w, r, err)
-			return
-		}
-		s.showTrack(w, r, http.StatusConflict, p)
-		return
+	if s.trackCall(w, r, request{method: "POST", path: returnAPIPath(r, "/cancel"), token: token, body: map[string]string{}}, nil) {
+		http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id"))+"?done=cancelled", http.StatusSeeOther)
 	}
-	http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id"))+"?done=cancelled", http.StatusSeeOther)
 }
 
 func (s *site) shopperLabel(w http.ResponseWriter, r *http.Request) {
-	s.proxy(w, r, request{method: "GET", path: "/v1/returns/" + url.PathEscape(r.PathValue("id")) + "/label", token: cookieValue(r, cookieShopper)})
+	s.proxy(w, r, request{method: "GET", path: returnAPIPath(r, "/label"), token: cookieValue(r, cookieShopper)})
 }

@@ -63,8 +63,6 @@ var funcs = template.FuncMap{
 		return hex.EncodeToString(b)
 	},
 	"label": label,
-	"lower": strings.ToLower,
-	"eq1":   func(a, b string) bool { return a == b },
 	"deref": func(p *int) int {
 		if p == nil {
 			return 0

@@ -69,11 +69,15 @@ func (s *site) csrfToken(visitor string) string {
 
 // checkCSRF tells whether a posted form carries its visitor's token.
 func (s *site) checkCSRF(r *http.Request, visitor string) bool {
-	got := r.PostFormValue(csrfField)
+	return s.checkCSRFValue(r.PostFormValue(csrfField), visitor)
+}
+
+// checkCSRFValue checks a token read from a form (or from a multipart
+// body's first part) against its visitor, who must be someone: a session
+// or a pre-session cookie.
+func (s *site) checkCSRFValue(got, visitor string) bool {
 	if got == "" || visitor == "a:" || visitor == "s:" {
 		return false
 	}
-	return hmacEqual(got, s.csrfToken(visitor))
+	return hmac.Equal([]byte(got), []byte(s.csrfToken(visitor)))
 }
-
-func hmacEqual(a, b string) bool { return hmac.Equal([]byte(a), []byte(b)) }
