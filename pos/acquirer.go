@@ -30,6 +30,10 @@ type AcquirerConfig struct {
 	// batch the cut-off settled. Scheduled cut-offs drop files only while
 	// the simulator is started.
 	SettlementDir string
+	// VoidAnyTerminal accepts voids sent from a terminal other than the
+	// sale's (same merchant). Real hosts mostly refuse them; so does the
+	// simulator unless this is set.
+	VoidAnyTerminal bool
 }
 
 // Acquirer is the acquirer host simulator: it answers voids, refunds and

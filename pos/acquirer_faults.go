@@ -16,6 +16,18 @@ type Faults struct {
 	Close           float64       // connection closed, not processed
 	ApproveThenLose float64       // processed, answer lost
 	DelayBy         time.Duration // default 15s
+
+	// Strict-host misbehaviours.
+	IssuerUnavailable float64 // answered 91, not processed
+	SystemMalfunction float64 // answered 96, not processed
+	LateResponse      float64 // processed (approved if it may be), answered 68
+	// ApproveAfterReversal holds a request back for DelayBy: a reversal of
+	// it arriving meanwhile is answered 25 (original not found); then the
+	// request is processed as if it had just arrived and its 0210 sent.
+	ApproveAfterReversal float64
+	// ExtraFields makes every answer carry fields Rebound does not use
+	// (DE15, DE32, DE44, DE63) and a secondary bitmap.
+	ExtraFields bool
 }
 
 // DefaultDelayBy is how late a delayed answer comes when DelayBy is unset.

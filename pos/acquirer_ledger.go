@@ -19,7 +19,10 @@ type Sale struct {
 	MaskedPAN    string    `json:"masked_pan"`
 	Currency     string    `json:"currency"`
 	Amount       int64     `json:"amount"`
-	At           time.Time `json:"at"`
+	// At is the sale's transmission date and time (its DE7).
+	At time.Time `json:"at"`
+	// Batch is the sale's batch number, 6 digits ("" when not told).
+	Batch string `json:"batch,omitempty"`
 }
 
 // Entry is one line of the simulator's ledger: a sale, or an approved void

@@ -1,6 +1,8 @@
 package pos
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"strings"
@@ -43,7 +45,17 @@ const (
 	CodeOriginalNotFound   = "25"
 	CodeFormatError        = "30"
 	CodeNotPermitted       = "58"
+	CodeLateResponse       = "68" // response received too late: the outcome is not known
+	CodeIssuerUnavailable  = "91" // issuer or switch inoperative: not processed
 	CodeDuplicate          = "94"
+	CodeSystemMalfunction  = "96" // not processed
+)
+
+// Reversal reasons (DE39 of a 0400/0401).
+const (
+	ReasonNoAnswer   = "68" // no answer in time, or the connection was lost waiting
+	ReasonUnreadable = "96" // the answer could not be read
+	ReasonLost       = "06" // Rebound lost track of the message (a worker stopped while sending)
 )
 
 // MaxAmount is the largest amount DE4 (n12) carries, in minor units.
@@ -60,15 +72,21 @@ func (k Kind) processingCode() (string, bool) {
 	return "", false
 }
 
-// Original identifies the sale a void or refund refers to.
+// Original identifies the sale a void or refund refers to. Its fields go
+// into the original data elements: DE90 (the sale's MTI, STAN and DE7) and
+// DE61 (batch, STAN, date, terminal, RRN and approval code); see PROFILE.md.
 type Original struct {
-	// TerminalID is the physical terminal of the sale. DE90 has no slot for
-	// it, so it is not sent; the acquirer finds the sale by STAN and date
-	// (void) or RRN (refund).
+	// TerminalID is the terminal of the sale (DE61.4).
 	TerminalID string
-	STAN       string    // 6 digits: the voucher number on the slip
-	RRN        string    // 12 characters; sent in DE37 with refunds
-	At         time.Time // when the sale happened (UTC)
+	STAN       string // 6 digits: the voucher number on the slip (DE90, DE61.2)
+	RRN        string // the sale's 12-character RRN (DE61.5)
+	// ApprovalCode is the sale's approval code (DE61.6), up to 6 characters.
+	ApprovalCode string
+	// At is the sale's own transmission date and time, its DE7 (UTC), as
+	// registered with the order: DE90 and DE61.3 carry it.
+	At time.Time
+	// Batch is the sale's batch number (DE61.1), 6 digits; "" when unknown.
+	Batch string
 	// Amount is the sale's amount; when set, a request for more is refused
 	// before it leaves. It is not sent.
 	Amount int64
@@ -76,26 +94,37 @@ type Original struct {
 
 // Request is one void or refund as Rebound sends it.
 type Request struct {
-	Kind          Kind
-	TerminalID    string    // Rebound's virtual terminal of the store (DE41), 8 characters
+	Kind Kind
+	// TerminalID is the terminal the message is sent from (DE41), 8
+	// characters: the store's virtual terminal, or for a void the sale's
+	// own terminal when the profile requires it.
+	TerminalID    string
 	MerchantID    string    // card acceptor id (DE42), up to 15 characters, space padded
 	STAN          string    // DE11, 6 digits, not 000000
-	TransmittedAt time.Time // DE7 and DE12/DE13 (UTC)
-	Amount        int64     // DE4, minor units
-	Currency      string    // alphabetic ("EUR"); DE49 carries the numeric code
-	// Original is the sale: DE90 holds original MTI 0200, its STAN and its
-	// date/time (MMDDhhmmss), zero-filled; refunds carry its RRN in DE37.
+	RRN           string    // DE37: this message's own RRN (see NewRRN), 12 characters
+	TransmittedAt time.Time // DE7 (UTC)
+	// Local is the terminal's time zone: DE12/DE13 carry TransmittedAt in
+	// it (nil: UTC).
+	Local    *time.Location
+	Amount   int64  // DE4, minor units
+	Currency string // alphabetic ("EUR"); DE49 carries the numeric code
+	// Original is the sale the void or refund refers to.
 	Original Original
 }
 
 // Response is the acquirer's answer to a request or a reversal.
 type Response struct {
 	MTI          string // "0210" or "0410"
-	TerminalID   string
+	TerminalID   string // DE41; "" when the answer did not carry it
 	STAN         string
 	ResponseCode string // DE39: see the Code constants
 	ApprovalCode string // DE38
 	RRN          string // DE37
+	// Fields are the answer's other fields, which Rebound reads but does not
+	// use (DE15 settlement date, DE32, DE44, DE63...), by field number, kept
+	// for finance. Card data (DE2, DE14, DE35, DE36, DE45, DE52, DE55) is
+	// never kept.
+	Fields map[int]string
 }
 
 // Approved tells whether the acquirer approved (or, for a reversal,
@@ -103,12 +132,18 @@ type Response struct {
 func (r Response) Approved() bool { return r.ResponseCode == CodeApproved }
 
 // Reversal reverses a request whose outcome is unknown: MTI 0400, its
-// repeats 0401, with the request's STAN, terminal, merchant, processing code,
-// amount and currency, and DE90 naming the request (its MTI, STAN and DE7).
+// repeats 0401, with its own STAN, the request's terminal, merchant,
+// processing code, amount and currency, DE90 naming the request (its MTI,
+// STAN and DE7) and a reason code.
 type Reversal struct {
-	Request       Request
+	Request Request // the request reversed, exactly as it was sent
+	// STAN is the reversal's own STAN (DE11); repeats keep it.
+	STAN          string
 	Repeat        bool
 	TransmittedAt time.Time // DE7 of the reversal itself
+	// Reason is why the request is reversed (DE39 of the 0400): see the
+	// Reason constants.
+	Reason string
 }
 
 // FieldError is a request that cannot be built or parsed, naming the field.
@@ -273,4 +308,21 @@ func parseAmount(s string) (int64, error) {
 		return 0, fieldErr(fAmount, "must be 12 digits")
 	}
 	return strconv.ParseInt(s, 10, 64)
+}
+
+// NewRRN is the retrieval reference number Rebound gives a message it sends
+// (DE37): the last digit of the year and the day of the year of at (4
+// digits), then 8 characters derived from seed (the attempt's id), so that
+// preparing the same attempt again gives the same RRN.
+func NewRRN(at time.Time, seed string) string {
+	at = at.UTC()
+	sum := sha256.Sum256([]byte(seed))
+	const chars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	b := []byte(fmt.Sprintf("%d%03d", at.Year()%10, at.YearDay()))
+	n := binary.BigEndian.Uint64(sum[:8])
+	for range 8 {
+		b = append(b, chars[n%36])
+		n /= 36
+	}
+	return string(b)
 }
