@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/faultpoint"
 	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/shipping"
@@ -41,9 +42,13 @@ type Activities struct {
 	Logger    *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// POS sends card messages to the acquirer; Cutoff is its batch cut-off.
+	// POS sends card messages to the acquirer; Cutoff is its batch cut-off;
+	// Card the worker's settings for card messages.
 	POS    Acquirer
 	Cutoff time.Duration
+	Card   CardSettings
+	// Faults are the fault points a test armed (nil: none).
+	Faults *faultpoint.Points
 	// Signal tells returns they were settled.
 	Signal Signaller
 	// SettlementDir is the settlement folder files are picked up from

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/pos"
@@ -29,6 +30,15 @@ const (
 // none is configured.
 const DefaultCutoff = 22 * time.Hour
 
+// Defaults of the card settings the worker gives its refunds.
+const (
+	DefaultCardSendTimeout  = 45 * time.Second
+	DefaultCardRetryWait    = 5 * time.Second
+	DefaultReversalPatience = 6 * time.Hour
+	DefaultFateWait         = time.Minute
+	DefaultMaxReversals     = 6
+)
+
 // batchClosesAt is when the batch holding a sale made at `at` is settled.
 func batchClosesAt(at time.Time, cutoff time.Duration) time.Time {
 	day := at.UTC().Truncate(24 * time.Hour)
@@ -38,14 +48,39 @@ func batchClosesAt(at time.Time, cutoff time.Duration) time.Time {
 	return day.Add(24*time.Hour + cutoff)
 }
 
+// CardSettings are how this worker sends card messages: the workflow asks
+// for them once, so that they are the worker's (its configuration), not
+// carried in every return's input.
+func (a *Activities) CardSettings(context.Context) (CardSettings, error) {
+	s := a.Card
+	if s.SendTimeout <= 0 {
+		s.SendTimeout = DefaultCardSendTimeout
+	}
+	if s.RetryWait <= 0 {
+		s.RetryWait = DefaultCardRetryWait
+	}
+	if s.ReversalPatience <= 0 {
+		s.ReversalPatience = DefaultReversalPatience
+	}
+	if s.FateWait <= 0 {
+		s.FateWait = DefaultFateWait
+	}
+	if s.MaxReversals <= 0 {
+		s.MaxReversals = DefaultMaxReversals
+	}
+	return s, nil
+}
+
 // cardContext is what a card message is built from: the sale, the store's
-// virtual terminal and the merchant's acquirer id.
+// virtual terminal, the sale's own terminal and the merchant.
 type cardContext struct {
 	refund   *db.Refund
 	payment  *db.Payment
 	order    *db.Order
 	virtual  *db.Terminal
+	sale     *db.Terminal
 	merchant *db.Merchant
+	local    *time.Location
 }
 
 func (a *Activities) cardContext(ctx context.Context, refundID string) (*cardContext, error) {
@@ -72,7 +107,20 @@ func (a *Activities) cardContext(ctx context.Context, refundID string) (*cardCon
 	if err != nil {
 		return nil, err
 	}
-	return &cardContext{refund: ref, payment: order.Payment, order: order, virtual: virtual, merchant: m}, nil
+	local, err := time.LoadLocation(m.TimeZone)
+	if err != nil || m.TimeZone == "" {
+		local = time.UTC
+	}
+	return &cardContext{refund: ref, payment: order.Payment, order: order, virtual: virtual, sale: sale, merchant: m, local: local}, nil
+}
+
+// saleAt is the sale's own transmission time (its DE7) as registered,
+// else when the order was placed (orders registered before it was asked).
+func (c *cardContext) saleAt() time.Time {
+	if c.payment.SaleAt != nil {
+		return c.payment.SaleAt.UTC()
+	}
+	return c.order.PlacedAt.UTC()
 }
 
 // request is the ISO 8583 message of an attempt.
@@ -86,32 +134,43 @@ func (c *cardContext) request(att *db.RefundAttempt) pos.Request {
 		at = *att.TransmittedAt
 	}
 	return pos.Request{
-		Kind: kind, TerminalID: att.TerminalID, MerchantID: c.merchant.AcquirerMerchantID, STAN: att.STAN,
-		TransmittedAt: at, Amount: att.Amount, Currency: c.refund.Currency,
+		Kind: kind, TerminalID: att.TerminalID, MerchantID: c.merchant.AcquirerMerchantID, STAN: att.STAN, RRN: att.RRN,
+		TransmittedAt: at, Local: c.local, Amount: att.Amount, Currency: c.refund.Currency,
 		Original: pos.Original{TerminalID: c.payment.TerminalID, STAN: c.payment.STAN, RRN: c.payment.RRN,
-			At: c.order.PlacedAt, Amount: c.payment.Amount},
+			ApprovalCode: c.payment.ApprovalCode, At: c.saleAt(), Batch: c.payment.Batch, Amount: c.payment.Amount},
 	}
 }
 
-// PrepareCardAttempt stores the next attempt of a card refund with a fresh
-// STAN from the store's virtual terminal, before anything is sent. A sale
-// still in its unsettled batch is voided, a settled one refunded.
+// voidable tells whether a refund may still be a void at now: the whole
+// sale, while its batch is open (by the sale's own time, not the order's).
+func (a *Activities) voidable(c *cardContext, now time.Time) bool {
+	return c.refund.Amount == c.payment.Amount && now.Before(batchClosesAt(c.saleAt(), a.cutoff()))
+}
+
+// PrepareCardAttempt stores the next attempt of a card refund, with a STAN
+// of its terminal and its own RRN, before anything is sent; the money rules
+// (db.CreateAttempt) decide whether it may go at all. The whole of a sale
+// still in its open batch is voided, from the sale's own terminal when the
+// acquirer requires it; anything else, and a void the acquirer refused, is
+// refunded from the store's virtual terminal.
 func (a *Activities) PrepareCardAttempt(ctx context.Context, in CardAttemptInput) (CardAttempt, error) {
 	c, err := a.cardContext(ctx, in.RefundID)
 	if err != nil {
 		return CardAttempt{}, err
 	}
 	now := a.now()
-	kind := db.AttemptRefund
-	if now.Before(batchClosesAt(c.order.PlacedAt, a.cutoff())) {
+	kind, terminal := db.AttemptRefund, c.virtual.TerminalID
+	if !in.AsRefund && a.voidable(c, now) {
 		kind = db.AttemptVoid
+		if a.Card.VoidFromSaleTerminal {
+			terminal = c.sale.TerminalID
+		}
 	}
-	existing, err := a.DB.AttemptsOfRefund(ctx, in.RefundID)
-	if err != nil {
-		return CardAttempt{}, err
+	att, err := a.DB.CreateAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID,
+		Kind: kind, Amount: c.refund.Amount, TerminalID: terminal, RRN: pos.NewRRN(now, in.AttemptID)}, now)
+	if errors.Is(err, db.ErrAttemptBlocked) || errors.Is(err, db.ErrExceedsPayment) {
+		return CardAttempt{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrRefused, nil)
 	}
-	att, err := a.DB.CreateCardAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, N: len(existing) + 1,
-		Kind: kind, Amount: c.refund.Amount, TerminalID: c.virtual.TerminalID}, now)
 	if err != nil {
 		return CardAttempt{}, err
 	}
@@ -124,6 +183,10 @@ func (a *Activities) PrepareCardAttempt(ctx context.Context, in CardAttemptInput
 	}
 	return CardAttempt{AttemptID: att.ID, Kind: att.Kind, TerminalID: att.TerminalID, STAN: att.STAN, Amount: att.Amount}, nil
 }
+
+// ErrRefused is the type of an activity error the money rules answered: a
+// new attempt may not go.
+const ErrRefused = "refused_by_rules"
 
 func (a *Activities) cutoff() time.Duration {
 	if a.Cutoff > 0 {
@@ -139,7 +202,9 @@ func recorded(att *db.RefundAttempt) CardOutcome {
 
 // SendCardAttempt sends a prepared attempt once. The row moves to sent
 // before the message leaves, so a crash after it can only ever be read as an
-// unknown outcome (and reversed), never as "not sent" (and sent again).
+// unknown outcome (and reversed), never as "not sent" (and sent again). A
+// void whose batch has closed meanwhile is not sent at all: it becomes a
+// refund.
 func (a *Activities) SendCardAttempt(ctx context.Context, attemptID string) (CardOutcome, error) {
 	att, err := a.DB.AttemptByID(ctx, attemptID)
 	if err != nil {
@@ -153,36 +218,78 @@ func (a *Activities) SendCardAttempt(ctx context.Context, attemptID string) (Car
 		return CardOutcome{}, err
 	}
 	now := a.now()
+	if att.Kind == db.AttemptVoid && !now.Before(batchClosesAt(c.saleAt(), a.cutoff())) {
+		_, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"response_code": NotSentCutoff})
+		return CardOutcome{State: CardDeclined, ResponseCode: NotSentCutoff, AsRefund: true}, err
+	}
 	att.TransmittedAt = &now
-	moved, err := a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptPrepared},
-		map[string]any{"state": db.AttemptSent, "transmitted_at": now, "transmitted_day": now.Format("2006-01-02")})
-	if err != nil || !moved {
-		if err == nil {
-			return a.SettleLostAttempt(ctx, attemptID)
-		}
+	moved, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptSent,
+		map[string]any{"transmitted_at": now, "transmitted_day": now.Format("2006-01-02")})
+	if err != nil {
 		return CardOutcome{}, err
 	}
+	if !moved {
+		return a.SettleLostAttempt(ctx, attemptID)
+	}
 	resp, err := a.POS.Send(ctx, c.request(att))
+	if ferr := a.Faults.Hit(ctx, FaultAfterSend); ferr != nil {
+		return CardOutcome{}, ferr // a crash here: the message left, its answer is not recorded
+	}
 	switch {
 	case errors.Is(err, pos.ErrNotSent):
-		_, merr := a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptSent}, map[string]any{"state": db.AttemptPrepared, "transmitted_at": nil, "transmitted_day": ""})
+		_, merr := a.DB.MoveAttempt(ctx, att.ID, db.AttemptPrepared, map[string]any{"transmitted_at": nil, "transmitted_day": ""})
 		return CardOutcome{State: CardNotSent}, merr
 	case err != nil:
-		return a.unknown(ctx, att.ID, "no answer: "+err.Error())
-	case resp.ResponseCode == "94":
-		return a.unknown(ctx, att.ID, "acquirer answered 94 (duplicate)")
+		return a.unknown(ctx, att.ID, "no answer: "+err.Error(), pos.ReasonNoAnswer)
 	}
-	state := db.AttemptDeclined
-	if resp.Approved() {
-		state = db.AttemptApproved
-	}
-	_, err = a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptSent}, map[string]any{"state": state,
-		"response_code": resp.ResponseCode, "approval_code": resp.ApprovalCode, "rrn": resp.RRN})
-	return CardOutcome{State: state, ResponseCode: resp.ResponseCode, ApprovalCode: resp.ApprovalCode, RRN: resp.RRN}, err
+	return a.answered(ctx, att, resp)
 }
 
-func (a *Activities) unknown(ctx context.Context, attemptID, reason string) (CardOutcome, error) {
-	_, err := a.DB.MoveAttempt(ctx, attemptID, []string{db.AttemptSent}, map[string]any{"state": db.AttemptUnknown, "unknown_reason": reason})
+// Fault points of the card refunds (package faultpoint).
+const (
+	// FaultAfterSend is between a card message's answer and its record.
+	FaultAfterSend = "card.after-send"
+	// FaultFinishRefund is when a refund's outcome is about to be recorded.
+	FaultFinishRefund = "refund.finish"
+)
+
+// NotSentCutoff is the response code Rebound records on a void it did not
+// send because its batch had closed.
+const NotSentCutoff = "cutoff"
+
+// answered records the acquirer's answer to an attempt.
+func (a *Activities) answered(ctx context.Context, att *db.RefundAttempt, resp pos.Response) (CardOutcome, error) {
+	fields, err := db.ToJSON(resp.Fields)
+	if err != nil || len(resp.Fields) == 0 {
+		fields = nil
+	}
+	out := CardOutcome{State: CardDeclined, ResponseCode: resp.ResponseCode, ApprovalCode: resp.ApprovalCode, RRN: resp.RRN}
+	switch resp.ResponseCode {
+	case pos.CodeApproved:
+		out.State = CardApproved
+	case pos.CodeDuplicate, pos.CodeLateResponse:
+		// 94: the STAN met another message; 68: the host answered too late
+		// for itself. Either may have paid: reverse.
+		return a.unknown(ctx, att.ID, "acquirer answered "+resp.ResponseCode, pos.ReasonNoAnswer)
+	case pos.CodeIssuerUnavailable, pos.CodeSystemMalfunction:
+		out.Retry = true // not processed: another attempt may go later
+	default:
+		// A refused void is paid as a refund instead (its batch closed, it
+		// was partial, or the host wants it from another terminal).
+		out.AsRefund = att.Kind == db.AttemptVoid
+	}
+	set := map[string]any{"response_code": resp.ResponseCode, "approval_code": resp.ApprovalCode, "answer_fields": fields}
+	if resp.RRN != "" {
+		set["rrn"] = resp.RRN // the host's word wins over the RRN Rebound sent
+	}
+	if _, err := a.DB.MoveAttempt(ctx, att.ID, out.State, set); err != nil {
+		return CardOutcome{}, err
+	}
+	return out, nil
+}
+
+func (a *Activities) unknown(ctx context.Context, attemptID, why, reason string) (CardOutcome, error) {
+	_, err := a.DB.MoveAttempt(ctx, attemptID, db.AttemptUnknown, map[string]any{"unknown_reason": why, "reversal_reason": reason})
 	return CardOutcome{State: CardUnknown}, err
 }
 
@@ -193,90 +300,201 @@ func (a *Activities) SettleLostAttempt(ctx context.Context, attemptID string) (C
 	if err != nil {
 		return CardOutcome{}, err
 	}
-	if att.State == db.AttemptSent {
-		return a.unknown(ctx, att.ID, "lost while sending (worker stopped or timed out)")
-	}
-	if att.State == db.AttemptReversalPending || att.State == db.AttemptReversed || att.State == db.AttemptEscalated {
+	switch {
+	case att.State == db.AttemptSent:
+		return a.unknown(ctx, att.ID, "lost while sending (worker stopped or timed out)", pos.ReasonLost)
+	case db.AttemptInDoubt(att.State) && att.State != db.AttemptPrepared:
 		return CardOutcome{State: CardUnknown}, nil
+	case att.State == db.AttemptConfirmedApproved:
+		return CardOutcome{State: CardApproved}, nil
+	case att.State == db.AttemptReversed || att.State == db.AttemptConfirmedReversed || att.State == db.AttemptConfirmedNotReceived:
+		return CardOutcome{State: CardDeclined, ResponseCode: att.State}, nil
 	}
 	return recorded(att), nil
 }
 
+// Reversal outcomes, as the workflow sees them.
+const (
+	// ReversalCleared: the attempt certainly paid nothing (reversed and
+	// acknowledged, or settled so by evidence).
+	ReversalCleared = "cleared"
+	// ReversalPaid: evidence shows the attempt paid (finance, or the
+	// settlement file): it is the refund.
+	ReversalPaid = "paid"
+	// ReversalNotSent: the reversal never left (the acquirer unreachable);
+	// not a try.
+	ReversalNotSent = "not_sent"
+	// ReversalNotFound: the acquirer answered 25, it knows no such
+	// message — yet. The original may still arrive: wait, then repeat.
+	ReversalNotFound = "not_found"
+	// ReversalUnanswered: it left but no acknowledgement came.
+	ReversalUnanswered = "unanswered"
+	// ReversalRefused: the acquirer will not reverse it (the batch of a
+	// void settled): only the settlement file can tell.
+	ReversalRefused = "refused"
+)
+
 // ReverseCardAttempt sends the reversal of an attempt whose outcome is
-// unknown: 0400 the first time, 0401 after. Answers "00" and "25" (nothing
-// to reverse) acknowledge it.
+// unknown: 0400 the first time it leaves, 0401 after, with a STAN of its
+// own. "00" acknowledges it; "25" (nothing to reverse) does only once the
+// original's fate is known (in.AfterFateWait: the workflow waited for the
+// original to arrive, if it was going to). Only a reversal that left counts
+// as a try; one that could not leave opens a finance work item (once),
+// logs a warning and counts in a metric. An attempt settled meanwhile by
+// evidence says so.
 func (a *Activities) ReverseCardAttempt(ctx context.Context, in ReversalInput) (ReversalOutcome, error) {
 	att, err := a.DB.AttemptByID(ctx, in.AttemptID)
 	if err != nil {
 		return ReversalOutcome{}, err
 	}
-	if att.State == db.AttemptReversed {
-		return ReversalOutcome{Acknowledged: true, ResponseCode: att.ReversalCode}, nil
-	}
-	moved, err := a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptUnknown, db.AttemptReversalPending},
-		map[string]any{"state": db.AttemptReversalPending, "reversal_tries": att.ReversalTries + 1})
-	if err != nil {
-		return ReversalOutcome{}, err
-	}
-	if !moved {
-		return ReversalOutcome{}, fmt.Errorf("attempt %s is %s: nothing to reverse", att.ID, att.State)
+	switch {
+	case att.State == db.AttemptReversed:
+		return ReversalOutcome{State: ReversalCleared, Acknowledged: true, ResponseCode: att.ReversalCode}, nil
+	case db.AttemptPays(att.State):
+		return ReversalOutcome{State: ReversalPaid}, nil
+	case db.AttemptClears(att.State):
+		return ReversalOutcome{State: ReversalCleared, Acknowledged: true}, nil
+	case att.State != db.AttemptUnknown && att.State != db.AttemptReversalPending:
+		return ReversalOutcome{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("attempt %s is %s: nothing to reverse", att.ID, att.State), ErrInvalidState, nil)
 	}
 	c, err := a.cardContext(ctx, att.RefundID)
 	if err != nil {
 		return ReversalOutcome{}, err
 	}
-	resp, err := a.POS.Reverse(ctx, pos.Reversal{Request: c.request(att), Repeat: in.Repeat, TransmittedAt: a.now()})
+	now := a.now()
+	if att.Kind == db.AttemptVoid && !now.Before(batchClosesAt(*att.TransmittedAt, a.cutoff())) {
+		// The void's batch has settled: hosts refuse its reversal.
+		return ReversalOutcome{State: ReversalRefused}, nil
+	}
+	if att, err = a.DB.ReversalSTAN(ctx, att.ID, now); err != nil {
+		return ReversalOutcome{}, err
+	}
+	if _, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptReversalPending, nil); err != nil {
+		return ReversalOutcome{}, err
+	}
+	reason := att.ReversalReason
+	if reason == "" {
+		reason = pos.ReasonNoAnswer
+	}
+	resp, err := a.POS.Reverse(ctx, pos.Reversal{Request: c.request(att), STAN: att.ReversalSTAN, Repeat: att.ReversalTries > 0,
+		TransmittedAt: now, Reason: reason})
+	if errors.Is(err, pos.ErrNotSent) {
+		return ReversalOutcome{State: ReversalNotSent}, a.unreachable(ctx, c, att, now)
+	}
+	if err := a.reached(ctx, att); err != nil {
+		return ReversalOutcome{}, err
+	}
 	if err != nil {
-		// Unanswered: the workflow repeats it as 0401.
-		return ReversalOutcome{}, nil
+		return ReversalOutcome{State: ReversalUnanswered}, nil
 	}
-	if resp.ResponseCode != "00" && resp.ResponseCode != "25" {
-		return ReversalOutcome{ResponseCode: resp.ResponseCode}, nil
+	out := ReversalOutcome{State: ReversalUnanswered, ResponseCode: resp.ResponseCode}
+	set := map[string]any{"reversal_code": resp.ResponseCode}
+	switch resp.ResponseCode {
+	case pos.CodeApproved:
+		out.State, out.Acknowledged = ReversalCleared, true
+	case pos.CodeOriginalNotFound:
+		if !in.AfterFateWait {
+			return ReversalOutcome{State: ReversalNotFound, ResponseCode: resp.ResponseCode}, a.DB.SetAttempt(ctx, att.ID, set)
+		}
+		// Still unknown after the original had every chance to arrive:
+		// the acquirer never processed it.
+		out.State, out.Acknowledged = ReversalCleared, true
+	case pos.CodeInvalidTransaction:
+		out.State = ReversalRefused
+		return out, a.DB.SetAttempt(ctx, att.ID, set)
+	default:
+		return out, a.DB.SetAttempt(ctx, att.ID, set)
 	}
-	_, err = a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptReversalPending},
-		map[string]any{"state": db.AttemptReversed, "reversal_code": resp.ResponseCode})
-	return ReversalOutcome{Acknowledged: true, ResponseCode: resp.ResponseCode}, err
+	_, err = a.DB.MoveAttempt(ctx, att.ID, db.AttemptReversed, set)
+	return out, err
 }
 
-// EscalateAttempt gives up on reversing an attempt and hands it to finance.
-func (a *Activities) EscalateAttempt(ctx context.Context, attemptID string) error {
-	att, err := a.DB.AttemptByID(ctx, attemptID)
-	if err != nil {
+// reached counts a reversal that left and, when the acquirer had been
+// unreachable, closes that episode's work item.
+func (a *Activities) reached(ctx context.Context, att *db.RefundAttempt) error {
+	if err := a.DB.SetAttempt(ctx, att.ID, map[string]any{"reversal_tries": att.ReversalTries + 1, "unreachable_since": nil}); err != nil {
 		return err
 	}
-	if _, err := a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptReversalPending, db.AttemptUnknown},
-		map[string]any{"state": db.AttemptEscalated}); err != nil {
+	if att.UnreachableSince == nil {
+		return nil
+	}
+	_, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, "reached", "the reversal reached the acquirer again", "rebound")
+	return err
+}
+
+// Work item kinds the card refunds open.
+const (
+	kindUnreachable  = "acquirer_unreachable"
+	kindEscalated    = "reversal_unacknowledged"
+	kindLateApproval = "late_approval"
+	kindConflicting  = "conflicting_answer"
+)
+
+// unreachable notes that a reversal could not leave: since when (the first
+// time), a warning, the metric and a finance work item from the first
+// failure on, while the workflow keeps trying.
+func (a *Activities) unreachable(ctx context.Context, c *cardContext, att *db.RefundAttempt, now time.Time) error {
+	a.log().Warn("reversal not sent: the acquirer is unreachable", "attempt_id", att.ID, "terminal", att.TerminalID,
+		"stan", att.STAN, "reversal_stan", att.ReversalSTAN)
+	if a.Metrics != nil {
+		a.Metrics.ReversalsNotSent.Inc()
+	}
+	if att.UnreachableSince != nil {
+		return nil
+	}
+	if err := a.DB.SetAttempt(ctx, att.ID, map[string]any{"unreachable_since": now}); err != nil {
 		return err
+	}
+	return a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: kindUnreachable + "/" + att.ID + "/" + now.Format(time.RFC3339Nano),
+		MerchantID: c.refund.MerchantID, Kind: kindUnreachable, ReturnID: &c.refund.ReturnID, RefundID: &c.refund.ID, AttemptID: &att.ID,
+		Summary: fmt.Sprintf("terminal %s STAN %s: the outcome is unknown and its reversal cannot reach the acquirer; Rebound keeps trying", att.TerminalID, att.STAN)})
+}
+
+// EscalateAttempt gives up on reversing an attempt and hands it to finance,
+// who end it with evidence (or the settlement file does). It answers where
+// the attempt stands: escalated, or paid or cleared when evidence came first.
+func (a *Activities) EscalateAttempt(ctx context.Context, attemptID string) (ReversalOutcome, error) {
+	att, err := a.DB.AttemptByID(ctx, attemptID)
+	if err != nil {
+		return ReversalOutcome{}, err
+	}
+	moved, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptEscalated, nil)
+	if err != nil {
+		return ReversalOutcome{}, err
+	}
+	if !moved {
+		if att, err = a.DB.AttemptByID(ctx, attemptID); err != nil {
+			return ReversalOutcome{}, err
+		}
+		switch {
+		case db.AttemptPays(att.State):
+			return ReversalOutcome{State: ReversalPaid}, nil
+		case db.AttemptClears(att.State):
+			return ReversalOutcome{State: ReversalCleared, Acknowledged: true}, nil
+		}
+		return ReversalOutcome{State: Escalated}, nil
 	}
 	ref, err := a.DB.RefundByID(ctx, att.RefundID)
 	if err != nil {
-		return err
+		return ReversalOutcome{}, err
 	}
-	return a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "reversal/" + att.ID, MerchantID: ref.MerchantID, Kind: "reversal_unacknowledged",
+	why := fmt.Sprintf("its reversal was never acknowledged (%d sent)", att.ReversalTries)
+	switch {
+	case att.ReversalCode == pos.CodeInvalidTransaction || att.Kind == db.AttemptVoid && att.ReversalTries == 0:
+		why = "its batch settled before it could be reversed"
+	case att.UnreachableSince != nil:
+		why = "the acquirer could not be reached to reverse it since " + att.UnreachableSince.UTC().Format(time.RFC3339)
+	}
+	if _, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, "escalated", "handed to finance", "rebound"); err != nil {
+		return ReversalOutcome{}, err
+	}
+	err = a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "reversal/" + att.ID, MerchantID: ref.MerchantID, Kind: kindEscalated,
 		ReturnID: &ref.ReturnID, RefundID: &ref.ID, AttemptID: &att.ID,
-		Summary: fmt.Sprintf("terminal %s STAN %s: outcome unknown and the reversal was never acknowledged; check with the acquirer", att.TerminalID, att.STAN)})
+		Summary: fmt.Sprintf("terminal %s STAN %s RRN %s: outcome unknown and %s; confirm with the acquirer (reversed, approved or never received) — the settlement file settles it too",
+			att.TerminalID, att.STAN, att.RRN, why)})
+	return ReversalOutcome{State: Escalated}, err
 }
 
-// LateResponses records answers that came after their attempt stopped
-// waiting (the acquirer client's OnLate). It is not an activity: the client
-// calls it as answers arrive.
-type LateResponses struct {
-	DB     *db.DB
-	Logger *slog.Logger
-}
-
-// Record notes a late answer on its attempt; it never changes the
-// attempt's state, so a late approval never reopens a reversed attempt.
-func (l LateResponses) Record(r pos.Response) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	log := l.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	if _, err := l.DB.RecordLateResponse(ctx, r.TerminalID, r.STAN, r.ResponseCode, time.Now()); err != nil {
-		log.Warn("late acquirer response not recorded", "terminal", r.TerminalID, "stan", r.STAN, "err", err)
-		return
-	}
-	log.Info("late acquirer response recorded", "terminal", r.TerminalID, "stan", r.STAN, "mti", r.MTI, "code", r.ResponseCode)
-}
+// Escalated is the reversal outcome of an attempt handed to finance.
+const Escalated = "escalated"

@@ -84,25 +84,27 @@ func (a *Activities) PrepareRefund(ctx context.Context, in PrepareRefundInput) (
 	return out, err
 }
 
-// Attempt states of an online refund.
-const (
-	AttemptPrepared = "prepared"
-	AttemptSent     = "sent"
-	AttemptApproved = "approved"
-	AttemptDeclined = "declined"
-)
-
-// StartGatewayRefund sends an online refund to the payment gateway. The
-// attempt id is the Idempotency-Key, so however often this runs the gateway
-// pays once; the attempt row records each answer.
+// StartGatewayRefund sends an online refund attempt to the payment gateway.
+// The attempt is stored first under the money rules (db.CreateAttempt), and
+// marked sent before the call; its id is the Idempotency-Key, so however
+// often this runs the gateway pays once. The attempt row records each
+// answer.
 func (a *Activities) StartGatewayRefund(ctx context.Context, in GatewayRefundInput) (GatewayRefundResult, error) {
-	att, err := a.DB.AttemptByID(ctx, in.AttemptID)
-	if errors.Is(err, db.ErrNotFound) {
-		att = &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, N: 1, Kind: db.AttemptOnline, Amount: in.Amount, State: AttemptPrepared}
-		err = a.DB.SaveAttempt(ctx, att)
+	now := a.now()
+	att, err := a.DB.CreateAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, Kind: db.AttemptOnline, Amount: in.Amount}, now)
+	if errors.Is(err, db.ErrAttemptBlocked) || errors.Is(err, db.ErrExceedsPayment) {
+		return GatewayRefundResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrRefused, nil)
 	}
 	if err != nil {
 		return GatewayRefundResult{}, err
+	}
+	switch {
+	case att.State == db.AttemptPrepared:
+		if _, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptSent, map[string]any{"transmitted_at": now}); err != nil {
+			return GatewayRefundResult{}, err
+		}
+	case att.State != db.AttemptSent:
+		return gatewayResult(att), nil // decided before this retry
 	}
 	if err := a.DB.SetRefund(ctx, in.RefundID, map[string]any{"workflow_id": workflowID(ctx)}); err != nil {
 		return GatewayRefundResult{}, err
@@ -113,8 +115,7 @@ func (a *Activities) StartGatewayRefund(ctx context.Context, in GatewayRefundInp
 	if err != nil {
 		var apiErr *payments.APIError
 		if payments.IsPermanent(err) && errors.As(err, &apiErr) {
-			att.State, att.FailureCode = AttemptDeclined, apiErr.Code
-			if serr := a.DB.SaveAttempt(ctx, att); serr != nil {
+			if _, serr := a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"failure_code": apiErr.Code}); serr != nil {
 				return GatewayRefundResult{}, serr
 			}
 			return GatewayRefundResult{}, temporal.NewNonRetryableApplicationError(apiErr.Code, "gateway_rejected", nil)
@@ -124,11 +125,26 @@ func (a *Activities) StartGatewayRefund(ctx context.Context, in GatewayRefundInp
 	return a.recordGateway(ctx, att, r)
 }
 
+// gatewayResult is an online attempt's outcome as its row tells it.
+func gatewayResult(att *db.RefundAttempt) GatewayRefundResult {
+	res := GatewayRefundResult{Status: RefundPending, GatewayRefundID: att.GatewayRefundID, FailureCode: att.FailureCode}
+	switch att.State {
+	case db.AttemptApproved:
+		res.Status = RefundSucceeded
+	case db.AttemptDeclined:
+		res.Status = RefundFailed
+	}
+	return res
+}
+
 // CheckGatewayRefund asks the gateway where an attempt stands.
 func (a *Activities) CheckGatewayRefund(ctx context.Context, attemptID string) (GatewayRefundResult, error) {
 	att, err := a.DB.AttemptByID(ctx, attemptID)
 	if err != nil {
 		return GatewayRefundResult{}, err
+	}
+	if att.State != db.AttemptSent {
+		return gatewayResult(att), nil
 	}
 	r, err := a.Gateway.GetRefund(ctx, att.GatewayRefundID)
 	if err != nil {
@@ -137,25 +153,37 @@ func (a *Activities) CheckGatewayRefund(ctx context.Context, attemptID string) (
 	return a.recordGateway(ctx, att, r)
 }
 
+// recordGateway records the gateway's word on a sent attempt.
 func (a *Activities) recordGateway(ctx context.Context, att *db.RefundAttempt, r payments.Refund) (GatewayRefundResult, error) {
-	res := GatewayRefundResult{Status: RefundPending, GatewayRefundID: r.ID, FailureCode: r.FailureCode}
-	att.GatewayRefundID, att.FailureCode, att.State = r.ID, r.FailureCode, AttemptSent
+	to := db.AttemptSent
 	switch r.Status {
 	case payments.StatusSucceeded:
-		res.Status, att.State = RefundSucceeded, AttemptApproved
+		to = db.AttemptApproved
 	case payments.StatusFailed:
-		res.Status, att.State = RefundFailed, AttemptDeclined
+		to = db.AttemptDeclined
 	}
-	if err := a.DB.SaveAttempt(ctx, att); err != nil {
+	moved, err := a.DB.MoveAttempt(ctx, att.ID, to, map[string]any{"gateway_refund_id": r.ID, "failure_code": r.FailureCode})
+	if err != nil {
 		return GatewayRefundResult{}, err
 	}
-	return res, nil
+	if !moved {
+		// Decided meanwhile (the webhook came first): the row says how.
+		if att, err = a.DB.AttemptByID(ctx, att.ID); err != nil {
+			return GatewayRefundResult{}, err
+		}
+		return gatewayResult(att), nil
+	}
+	att.State, att.GatewayRefundID, att.FailureCode = to, r.ID, r.FailureCode
+	return gatewayResult(att), nil
 }
 
 // FinishRefund records a refund's outcome and counts a paid one. A failed
 // refund becomes a finance work item; an attempt that never left is closed
 // as declined so that it blocks nothing.
 func (a *Activities) FinishRefund(ctx context.Context, in FinishRefundInput) error {
+	if err := a.Faults.Hit(ctx, FaultFinishRefund); err != nil {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "fault_injected", err)
+	}
 	ref, err := a.DB.RefundByID(ctx, in.RefundID)
 	if err != nil {
 		return err
@@ -171,17 +199,18 @@ func (a *Activities) FinishRefund(ctx context.Context, in FinishRefundInput) err
 	for _, att := range attempts {
 		var err error
 		switch {
-		case att.Kind == db.AttemptOnline:
+		case att.Kind == db.AttemptOnline && (att.State == db.AttemptPrepared || att.State == db.AttemptSent):
 			// The gateway's webhook may have decided it: the attempt says so.
-			state := db.AttemptDeclined
+			to := db.AttemptDeclined
 			if in.Status == RefundSucceeded {
-				state = db.AttemptApproved
+				to = db.AttemptApproved
 			}
-			_, err = a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptPrepared, db.AttemptSent},
-				map[string]any{"state": state, "failure_code": in.FailureCode})
+			if att.State == db.AttemptPrepared && to == db.AttemptApproved {
+				break // never sent: it paid nothing
+			}
+			_, err = a.DB.MoveAttempt(ctx, att.ID, to, map[string]any{"failure_code": in.FailureCode})
 		case att.State == db.AttemptPrepared:
-			_, err = a.DB.MoveAttempt(ctx, att.ID, []string{db.AttemptPrepared},
-				map[string]any{"state": db.AttemptDeclined, "response_code": "not_sent"})
+			_, err = a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"response_code": "not_sent"})
 		}
 		if err != nil {
 			return err
@@ -190,7 +219,8 @@ func (a *Activities) FinishRefund(ctx context.Context, in FinishRefundInput) err
 	if in.Status == RefundFailed {
 		err := a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "refund-failed/" + ref.ID + "/" + workflowID(ctx), MerchantID: ref.MerchantID,
 			Kind: "refund_failed", ReturnID: &ref.ReturnID, RefundID: &ref.ID,
-			Summary: fmt.Sprintf("refund of %d %s failed (%s): retry, mark refunded or give store credit", ref.Amount, ref.Currency, in.FailureCode)})
+			Summary: fmt.Sprintf("refund of %s failed (%s): retry, mark refunded or give store credit",
+				returns.Money{Amount: ref.Amount, Currency: ref.Currency}, in.FailureCode)})
 		if err != nil {
 			return err
 		}

@@ -19,66 +19,31 @@ import (
 // (the same name as the workflows' contract).
 const ErrInvalidState = "invalid_state"
 
-// unsettled attempt states: their money may still move.
-var unsettled = []string{db.AttemptPrepared, db.AttemptSent, db.AttemptUnknown, db.AttemptReversalPending, db.AttemptEscalated}
-
-// ResolveRefund carries out finance's resolution of a failed refund: retry
-// (the refund is reopened, capped again under the order's lock), mark it
-// refunded (paid outside Rebound), or give store credit (booked in the
-// customer's ledger, its code sent to the shopper). None is allowed while an
-// attempt's outcome is still unknown or its reversal unconfirmed.
+// ResolveRefund carries out finance's resolution of a failed refund under
+// the money rules (db.ResolveFailedRefund): nothing while an attempt is in
+// doubt; a retry or "mark refunded" over an attempt that paid records that
+// attempt as the refund and sends nothing; otherwise a retry reopens the
+// refund (capped again under the order's lock), "mark refunded" records it
+// paid outside Rebound, and store credit is booked in the customer's ledger
+// with its code sent to the shopper.
 func (a *Activities) ResolveRefund(ctx context.Context, in ResolveRefundInput) (ResolveRefundResult, error) {
-	attempts, err := a.DB.AttemptsOfRefund(ctx, in.RefundID)
+	res, err := a.DB.ResolveFailedRefund(ctx, in.RefundID, in.Action, in.By, a.now())
+	var rule *db.RuleError
+	if errors.As(err, &rule) {
+		return ResolveRefundResult{}, temporal.NewNonRetryableApplicationError(rule.Error(), ErrInvalidState, nil)
+	}
 	if err != nil {
 		return ResolveRefundResult{}, err
 	}
-	for _, att := range attempts {
-		for _, st := range unsettled {
-			if att.State == st {
-				return ResolveRefundResult{}, temporal.NewNonRetryableApplicationError(
-					fmt.Sprintf("attempt %d (STAN %s) is %s: resolve it with the acquirer first", att.N, att.STAN, att.State), ErrInvalidState, nil)
-			}
-		}
+	out := ResolveRefundResult{RefundID: res.Refund.ID, Amount: res.Refund.Amount}
+	if res.PaidBy != nil {
+		out.PaidBy = res.PaidBy.ID
+		return out, nil
 	}
-	switch in.Action {
-	case "retry":
-		return a.reopenRefund(ctx, in)
-	case "mark_refunded":
-		return ResolveRefundResult{}, a.DB.SetRefund(ctx, in.RefundID, map[string]any{"status": db.RefundSucceeded,
-			"failure_code": "marked_refunded", "authorised_by": in.By, "finished_at": a.now()})
-	case "store_credit":
-		return ResolveRefundResult{}, a.storeCredit(ctx, in)
+	if in.Action == db.ResolveStoreCredit {
+		return out, a.storeCredit(ctx, in)
 	}
-	return ResolveRefundResult{}, temporal.NewNonRetryableApplicationError("unknown action "+in.Action, "invalid_input", nil)
-}
-
-// reopenRefund sets a failed refund pending again if what is still
-// refundable on the order allows it.
-func (a *Activities) reopenRefund(ctx context.Context, in ResolveRefundInput) (ResolveRefundResult, error) {
-	var out ResolveRefundResult
-	err := a.underOrderLock(ctx, in.ReturnID, func(tx *db.DB, ret *db.Return) error {
-		ref, err := tx.RefundByID(ctx, in.RefundID)
-		if err != nil {
-			return err
-		}
-		out = ResolveRefundResult{RefundID: ref.ID, Amount: ref.Amount}
-		if ref.Status == db.RefundPending {
-			return nil
-		}
-		h, err := tx.RefundHistoryOf(ctx, ret.OrderID, ret.ID)
-		if err != nil {
-			return err
-		}
-		order, err := tx.OrderByID(ctx, ret.OrderID)
-		if err != nil {
-			return err
-		}
-		if h.Refunded+ref.Amount > order.Payment.Amount {
-			return temporal.NewNonRetryableApplicationError("the order has been refunded in the meantime", ErrInvalidState, nil)
-		}
-		return tx.SetRefund(ctx, ref.ID, map[string]any{"status": db.RefundPending, "failure_code": "", "finished_at": nil, "authorised_by": in.By})
-	})
-	return out, err
+	return out, nil
 }
 
 const creditAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

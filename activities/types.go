@@ -182,6 +182,9 @@ type ResolveRefundInput struct {
 type ResolveRefundResult struct {
 	RefundID string `json:"refund_id,omitempty"`
 	Amount   int64  `json:"amount,omitempty"`
+	// PaidBy is the attempt that had paid the refund: a retry or "mark
+	// refunded" recorded it as the refund and sent nothing.
+	PaidBy string `json:"paid_by,omitempty"`
 }
 
 // CardAttemptInput prepares the next attempt of a card refund.
@@ -189,6 +192,31 @@ type CardAttemptInput struct {
 	RefundID     string `json:"refund_id"`
 	AttemptID    string `json:"attempt_id"`
 	AuthorisedBy string `json:"authorised_by,omitempty"`
+	// AsRefund: a void was refused (or its batch closed before it left):
+	// this attempt is a refund whatever the sale's batch.
+	AsRefund bool `json:"as_refund,omitempty"`
+}
+
+// CardSettings are the worker's settings for card messages.
+type CardSettings struct {
+	// SendTimeout bounds the activity that sends one card message; it is
+	// longer than the ISO response timeout.
+	SendTimeout time.Duration `json:"send_timeout"`
+	// RetryWait is the first wait before repeating a reversal or resending
+	// a message that never left; it doubles up to 12 times itself.
+	RetryWait time.Duration `json:"retry_wait"`
+	// ReversalPatience is how long a reversal is repeated while the
+	// acquirer cannot be reached at all before finance is called in.
+	ReversalPatience time.Duration `json:"reversal_patience"`
+	// FateWait is how long, after a reversal answered 25 (no such
+	// message), the original is given to arrive before the reversal is
+	// repeated and a 25 believed.
+	FateWait time.Duration `json:"fate_wait"`
+	// MaxReversals bounds the reversals that left unacknowledged.
+	MaxReversals int `json:"max_reversals"`
+	// VoidFromSaleTerminal sends voids from the sale's own terminal (the
+	// acquirer requires it), not the store's virtual one.
+	VoidFromSaleTerminal bool `json:"void_from_sale_terminal"`
 }
 
 // CardAttempt is a prepared attempt: its STAN is reserved and stored.
@@ -206,16 +234,29 @@ type CardOutcome struct {
 	ResponseCode string `json:"response_code,omitempty"`
 	ApprovalCode string `json:"approval_code,omitempty"`
 	RRN          string `json:"rrn,omitempty"`
+	// AsRefund: a void was refused or not sent before its batch closed;
+	// the refund goes on as a refund.
+	AsRefund bool `json:"as_refund,omitempty"`
+	// Retry: refused for a reason that may pass (91, 96): a new attempt
+	// may go after a wait.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // ReversalInput reverses an attempt whose outcome is unknown.
 type ReversalInput struct {
 	AttemptID string `json:"attempt_id"`
-	Repeat    bool   `json:"repeat"`
+	// Repeat is read by refunds started before reversals counted their own
+	// sends; the activity now tells a repeat from the attempt's row.
+	Repeat bool `json:"repeat"`
+	// AfterFateWait: a 25 came before and the original has had its time to
+	// arrive: a 25 now is believed.
+	AfterFateWait bool `json:"after_fate_wait,omitempty"`
 }
 
-// ReversalOutcome says whether the acquirer acknowledged the reversal.
+// ReversalOutcome says where a reversal stands (State, one of the
+// Reversal constants) and whether the acquirer acknowledged it.
 type ReversalOutcome struct {
+	State        string `json:"state,omitempty"`
 	Acknowledged bool   `json:"acknowledged"`
 	ResponseCode string `json:"response_code,omitempty"`
 }

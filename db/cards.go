@@ -2,69 +2,14 @@ package db
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm/clause"
 )
 
-// MaxSTAN is the largest system trace audit number; allocation wraps to 1.
+// MaxSTAN is the largest system trace audit number; allocation wraps.
 const MaxSTAN = 999999
-
-// inFlight are attempt states whose STAN may still meet an answer.
-var inFlight = []string{AttemptPrepared, AttemptSent, AttemptUnknown, AttemptReversalPending}
-
-// CreateCardAttempt allocates the next STAN of terminalID and stores the
-// attempt with it, in one transaction under the terminal's row lock, before
-// any message leaves. A STAN is unique per terminal per UTC day; allocation
-// wraps at MaxSTAN and skips any STAN still in flight on that terminal. An
-// attempt that exists already (a retried activity) is returned unchanged.
-func (d *DB) CreateCardAttempt(ctx context.Context, a *RefundAttempt, now time.Time) (*RefundAttempt, error) {
-	if existing, err := d.AttemptByID(ctx, a.ID); err == nil {
-		return existing, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
-	day := now.UTC().Format("2006-01-02")
-	err := d.Tx(ctx, func(tx *DB) error {
-		var t Terminal
-		q := tx.with(ctx).Where("terminal_id = ?", a.TerminalID)
-		if d.dialect == Postgres {
-			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
-		}
-		if err := q.Take(&t).Error; err != nil {
-			return fmt.Errorf("terminal %s: %w", a.TerminalID, translate(err))
-		}
-		stan := t.NextSTAN
-		for tries := 0; ; tries++ {
-			if tries == MaxSTAN {
-				return fmt.Errorf("terminal %s: no free STAN", a.TerminalID)
-			}
-			var n int64
-			err := tx.with(ctx).Model(&RefundAttempt{}).
-				Where("terminal_id = ? AND stan = ? AND (stan_day = ? OR state IN ?)", a.TerminalID, fmt.Sprintf("%06d", stan), day, inFlight).
-				Count(&n).Error
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				break
-			}
-			stan = stan%MaxSTAN + 1
-		}
-		if err := tx.with(ctx).Model(&Terminal{}).Where("id = ?", t.ID).Update("next_stan", stan%MaxSTAN+1).Error; err != nil {
-			return err
-		}
-		a.STAN, a.STANDay, a.State = fmt.Sprintf("%06d", stan), day, AttemptPrepared
-		a.CreatedAt, a.UpdatedAt = now.UTC(), now.UTC()
-		return tx.with(ctx).Create(a).Error
-	})
-	if err != nil {
-		return nil, fmt.Errorf("prepare attempt %s: %w", a.ID, translate(err))
-	}
-	return a, nil
-}
 
 // AttemptsOfRefund lists a refund's attempts in order.
 func (d *DB) AttemptsOfRefund(ctx context.Context, refundID string) ([]RefundAttempt, error) {
@@ -88,33 +33,30 @@ func (d *DB) AttemptsOfRefund(ctx context.Context, refundID string) ([]RefundAtt
 	return as, nil
 }
 
-// MoveAttempt changes an attempt's state only from one of the states from,
-// so that a late or repeated write can never reopen a settled attempt. It
-// reports whether it moved.
-func (d *DB) MoveAttempt(ctx context.Context, id string, from []string, set map[string]any) (bool, error) {
-	set["updated_at"] = time.Now().UTC()
-	res := d.with(ctx).Model(&RefundAttempt{}).Where("id = ? AND state IN ?", id, from).Updates(set)
-	if res.Error != nil {
-		return false, fmt.Errorf("attempt %s: %w", id, res.Error)
-	}
-	return res.RowsAffected == 1, nil
-}
-
-// RecordLateResponse notes an answer that came after its attempt gave up
-// waiting: on the newest attempt with that terminal and STAN. The state is
-// left alone: a late answer never reopens an attempt.
-func (d *DB) RecordLateResponse(ctx context.Context, terminalID, stan, code string, at time.Time) (bool, error) {
+// RecordLateResponse notes an answer that came after its message gave up
+// waiting: on the newest attempt whose request (a 0210) or reversal (a
+// 0410) went with that terminal and STAN. The state is left alone: a late
+// answer never reopens an attempt. It answers the attempt as it was.
+func (d *DB) RecordLateResponse(ctx context.Context, mti, terminalID, stan, code string, at time.Time) (*RefundAttempt, error) {
 	var a RefundAttempt
-	err := d.with(ctx).Where("terminal_id = ? AND stan = ?", terminalID, stan).Order("created_at DESC").Limit(1).Take(&a).Error
+	column := "stan"
+	if len(mti) == 4 && mti[1] == '4' {
+		column = "reversal_stan"
+	}
+	q := d.with(ctx).Where(column+" = ?", stan)
+	if terminalID != "" {
+		q = q.Where("terminal_id = ?", terminalID)
+	}
+	err := q.Order("created_at DESC").Limit(1).Take(&a).Error
 	if err != nil {
-		return false, fmt.Errorf("late response %s/%s: %w", terminalID, stan, translate(err))
+		return nil, fmt.Errorf("late response %s/%s: %w", terminalID, stan, translate(err))
 	}
 	err = d.with(ctx).Model(&RefundAttempt{}).Where("id = ?", a.ID).
-		Updates(map[string]any{"late_response_code": code, "late_at": at.UTC(), "updated_at": time.Now().UTC()}).Error
+		Updates(map[string]any{"late_mti": mti, "late_response_code": code, "late_at": at.UTC(), "updated_at": time.Now().UTC()}).Error
 	if err != nil {
-		return false, fmt.Errorf("late response %s: %w", a.ID, err)
+		return nil, fmt.Errorf("late response %s: %w", a.ID, err)
 	}
-	return true, nil
+	return &a, nil
 }
 
 // OpenWorkItem files a work item once (by its dedupe key).
@@ -127,6 +69,20 @@ func (d *DB) OpenWorkItem(ctx context.Context, w *WorkItem) error {
 		return fmt.Errorf("work item %s: %w", w.Kind, err)
 	}
 	return nil
+}
+
+// ResolveWorkItemsOf closes the open work items of an attempt of a kind
+// ("" every kind), saying how, and answers how many it closed.
+func (d *DB) ResolveWorkItemsOf(ctx context.Context, attemptID, kind, resolution, note, by string) (int64, error) {
+	q := d.with(ctx).Model(&WorkItem{}).Where("attempt_id = ? AND status = ?", attemptID, WorkOpen)
+	if kind != "" {
+		q = q.Where("kind = ?", kind)
+	}
+	res := q.Updates(map[string]any{"status": WorkResolved, "resolution": resolution, "note": note, "resolved_by": by, "resolved_at": time.Now().UTC()})
+	if res.Error != nil {
+		return 0, fmt.Errorf("work items of attempt %s: %w", attemptID, res.Error)
+	}
+	return res.RowsAffected, nil
 }
 
 // WorkItems lists a merchant's work items, open first then newest.

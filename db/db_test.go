@@ -165,6 +165,9 @@ func TestOrdersKeepLinesPaymentAndTimes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := seedMerchant(t, d, "demo")
+		st := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main"}
+		must(t, d.CreateStore(ctx, st))
+		must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}))
 		placed := time.Date(2026, 11, 20, 15, 4, 5, 0, time.FixedZone("CET", 3600))
 		delivered := placed.Add(48 * time.Hour)
 		o := &db.Order{
@@ -381,7 +384,8 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 			t.Fatal(err)
 		}
 		o := &db.Order{MerchantID: m.ID, OrderNumber: "A-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
-			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100}}}
+			Lines:   []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100000}},
+			Payment: &db.Payment{Channel: db.ChannelOnline, Amount: 100000, Currency: "EUR", GatewayPaymentID: "pay_stan_test"}}
 		if err := d.CreateOrder(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -390,36 +394,41 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 		if err := d.CreateReturn(ctx, r); err != nil {
 			t.Fatal(err)
 		}
-		ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: "card_present",
-			Amount: 100, Currency: "EUR", Status: db.RefundPending, Quote: db.JSON("{}")})
-		if err != nil {
-			t.Fatal(err)
-		}
 		day1 := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
 		day2 := day1.Add(2 * time.Hour)
+		// Each attempt on a refund of its own: a refund's next attempt waits
+		// for its last one to clear.
 		alloc := func(at time.Time) *db.RefundAttempt {
-			a, err := d.CreateCardAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: db.AttemptRefund, Amount: 100, TerminalID: "R0000001"}, at)
+			ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: "card_present",
+				Amount: 100, Currency: "EUR", Status: db.RefundPending, Quote: db.JSON("{}")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: db.AttemptRefund, Amount: 100, TerminalID: "R0000001"}, at)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return a
 		}
+		move := func(a *db.RefundAttempt, states ...string) {
+			for _, st := range states {
+				if moved, err := d.MoveAttempt(ctx, a.ID, st, nil); err != nil || !moved {
+					t.Fatalf("move %s to %s: %v, %v", a.STAN, st, moved, err)
+				}
+			}
+		}
 		var got []string
 		for range 3 {
 			a := alloc(day1)
 			got = append(got, a.STAN)
-			if _, err := d.MoveAttempt(ctx, a.ID, []string{db.AttemptPrepared}, map[string]any{"state": db.AttemptApproved}); err != nil {
-				t.Fatal(err)
-			}
+			move(a, db.AttemptSent, db.AttemptApproved)
 		}
 		if strings.Join(got, ",") != "999998,999999,000001" {
 			t.Fatalf("STANs %v; want 999998, 999999 and then 000001 (wrapped)", got)
 		}
 		// 000002 yesterday is still unknown (in flight): the next day skips it.
 		second := alloc(day1)
-		if _, err := d.MoveAttempt(ctx, second.ID, []string{db.AttemptPrepared}, map[string]any{"state": db.AttemptUnknown}); err != nil {
-			t.Fatal(err)
-		}
+		move(second, db.AttemptSent, db.AttemptUnknown)
 		if err := d.Exec(ctx, "UPDATE terminals SET next_stan = 1 WHERE terminal_id = 'R0000001'"); err != nil {
 			t.Fatal(err)
 		}
@@ -430,7 +439,7 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 			t.Fatalf("in flight %s; new day %s, %s (%s); want 000002; 000001, 000003", second.STAN, first.STAN, next.STAN, first.STANDay)
 		}
 		// A retried activity gets its attempt back, not a new STAN.
-		again, err := d.CreateCardAttempt(ctx, &db.RefundAttempt{ID: next.ID, RefundID: ref.ID, TerminalID: "R0000001"}, day2)
+		again, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: next.ID, RefundID: next.RefundID, TerminalID: "R0000001"}, day2)
 		if err != nil || again.STAN != next.STAN {
 			t.Fatalf("retry: %+v, %v", again, err)
 		}

@@ -74,8 +74,26 @@ type RefundAttempt struct {
 	ReversalTries    int
 	ReversalCode     string
 	LateResponseCode string
+	LateMTI          string `gorm:"column:late_mti"`
 	LateAt           *time.Time
 	TransmittedDay   string
+	// ReversalSTAN is the reversal's own STAN (with the UTC day it was
+	// allocated on); ReversalAt the DE7 of its first 0400.
+	ReversalSTAN    string `gorm:"column:reversal_stan"`
+	ReversalSTANDay string `gorm:"column:reversal_stan_day"`
+	ReversalReason  string
+	ReversalAt      *time.Time
+	// AnswerFields are the fields of the acquirer's answer Rebound does not
+	// use, kept for finance.
+	AnswerFields JSON
+	// UnreachableSince is when a reversal first could not be sent.
+	UnreachableSince *time.Time
+	// Resolution, with its note, author and time, is how an attempt in
+	// doubt was settled with evidence (finance or a settlement file).
+	Resolution     string
+	ResolutionNote string
+	ResolvedBy     string
+	ResolvedAt     *time.Time
 	// SettledFileID is the file whose row matched the attempt (read with
 	// the attempts of a refund; no column of its own).
 	SettledFileID *string `gorm:"-"`

@@ -59,12 +59,15 @@ type Merchant struct {
 	Slug               string
 	Name               string
 	AcquirerMerchantID string
-	Currency           string
-	TimeZone           string
-	Policy             JSON
-	Status             string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// GatewayAccount is the merchant's account at the payment gateway (""
+	// = its slug); every gateway refund names it.
+	GatewayAccount string
+	Currency       string
+	TimeZone       string
+	Policy         JSON
+	Status         string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 func (Merchant) TableName() string { return "merchants" }
@@ -178,7 +181,13 @@ type Payment struct {
 	MaskedPAN        string `gorm:"column:masked_pan"`
 	CardFingerprint  string
 	GatewayPaymentID string
-	CreatedAt        time.Time
+	// SaleAt is the card sale's own transmission time (its DE7) and Batch
+	// its batch number, as registered; SaleDay the UTC day of the sale
+	// (SaleAt, else the order's placed_at), part of the sale's identity.
+	SaleAt    *time.Time
+	Batch     string
+	SaleDay   string
+	CreatedAt time.Time
 }
 
 func (Payment) TableName() string { return "payments" }

@@ -2,14 +2,28 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"gorm.io/gorm"
 )
 
+// Errors of a payment that is not the registering merchant's to register.
+var (
+	// ErrPaymentTaken: the payment reference (a gateway payment id, a card
+	// sale's RRN or its terminal, STAN and day) belongs to another order.
+	ErrPaymentTaken = errors.New("the payment is registered with another order")
+	// ErrForeignTerminal: a card sale's terminal is not one of the
+	// merchant's.
+	ErrForeignTerminal = errors.New("the sale's terminal is not one of the merchant's")
+)
+
 // CreateOrder inserts o with its lines and payment in one transaction.
-// A second order with the same merchant and order number is ErrConflict.
+// A second order with the same merchant and order number is ErrConflict. A
+// payment belongs to one merchant: a card sale's terminal must be one of
+// the merchant's (ErrForeignTerminal), and a payment reference another
+// order holds, of any merchant, is ErrPaymentTaken.
 func (d *DB) CreateOrder(ctx context.Context, o *Order) error {
 	if o.ID == "" {
 		o.ID = NewID()
@@ -24,18 +38,75 @@ func (d *DB) CreateOrder(ctx context.Context, o *Order) error {
 		o.Lines[i].OrderID = o.ID
 		o.Lines[i].Position = i
 	}
-	if o.Payment != nil {
-		if o.Payment.ID == "" {
-			o.Payment.ID = NewID()
+	if p := o.Payment; p != nil {
+		if p.ID == "" {
+			p.ID = NewID()
 		}
-		o.Payment.OrderID = o.ID
-		o.Payment.CreatedAt = o.CreatedAt
+		p.OrderID = o.ID
+		p.CreatedAt = o.CreatedAt
+		if p.Channel == ChannelCardPresent {
+			saleAt := o.PlacedAt
+			if p.SaleAt != nil {
+				t := p.SaleAt.UTC()
+				p.SaleAt, saleAt = &t, t
+			}
+			p.SaleDay = saleAt.Format("2006-01-02")
+		}
 	}
-	err := d.with(ctx).Transaction(func(tx *gorm.DB) error {
-		return tx.Create(o).Error
+	err := d.Tx(ctx, func(tx *DB) error {
+		var n int64
+		if err := tx.with(ctx).Model(&Order{}).Where("merchant_id = ? AND order_number = ?", o.MerchantID, o.OrderNumber).Count(&n).Error; err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrConflict
+		}
+		if err := tx.paymentFree(ctx, o); err != nil {
+			return err
+		}
+		return tx.with(ctx).Create(o).Error
 	})
+	if errors.Is(translate(err), ErrConflict) && !errors.Is(err, ErrConflict) {
+		// A race another order won: tell whether it took the payment.
+		if perr := d.paymentFree(ctx, o); perr != nil {
+			err = perr
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("create order %s: %w", o.OrderNumber, translate(err))
+	}
+	return nil
+}
+
+// paymentFree checks that o's payment may be registered by o's merchant.
+func (d *DB) paymentFree(ctx context.Context, o *Order) error {
+	p := o.Payment
+	if p == nil {
+		return nil
+	}
+	q := d.with(ctx).Model(&Payment{})
+	switch p.Channel {
+	case ChannelCardPresent:
+		var mine int64
+		if err := d.with(ctx).Model(&Terminal{}).Where("terminal_id = ? AND merchant_id = ?", p.TerminalID, o.MerchantID).Count(&mine).Error; err != nil {
+			return err
+		}
+		if mine == 0 {
+			return ErrForeignTerminal
+		}
+		q = q.Where("(terminal_id = ? AND stan = ? AND sale_day = ? AND channel = ?) OR (rrn <> '' AND rrn = ?)",
+			p.TerminalID, p.STAN, p.SaleDay, ChannelCardPresent, p.RRN)
+	case ChannelOnline:
+		q = q.Where("gateway_payment_id <> '' AND gateway_payment_id = ?", p.GatewayPaymentID)
+	default:
+		return nil
+	}
+	var taken int64
+	if err := q.Count(&taken).Error; err != nil {
+		return err
+	}
+	if taken > 0 {
+		return ErrPaymentTaken
 	}
 	return nil
 }

@@ -126,24 +126,6 @@ func (d *DB) CreateRefund(ctx context.Context, r *Refund) (*Refund, error) {
 	return r, nil
 }
 
-// SaveAttempt inserts or updates a refund attempt.
-func (d *DB) SaveAttempt(ctx context.Context, a *RefundAttempt) error {
-	now := time.Now().UTC()
-	if a.CreatedAt.IsZero() {
-		a.CreatedAt = now
-	}
-	a.UpdatedAt = now
-	err := d.with(ctx).Clauses(clause.OnConflict{
-		Columns: []clause.Column{{Name: "id"}},
-		DoUpdates: clause.AssignmentColumns([]string{"state", "gateway_refund_id", "failure_code", "transmitted_at",
-			"response_code", "approval_code", "rrn", "unknown_reason", "reversal_tries", "reversal_code", "updated_at"}),
-	}).Create(a).Error
-	if err != nil {
-		return fmt.Errorf("save attempt %s: %w", a.ID, err)
-	}
-	return nil
-}
-
 // AttemptByID reads an attempt.
 func (d *DB) AttemptByID(ctx context.Context, id string) (*RefundAttempt, error) {
 	var a RefundAttempt

@@ -53,10 +53,12 @@ func books(t *testing.T, d *db.DB, attempts []attempt) *db.Merchant {
 			Amount: a.amount, Currency: "EUR", Status: db.RefundSucceeded, Quote: db.JSON("{}")})
 		must(t, err)
 		at := a.day.Add(10 * time.Hour)
-		must(t, d.SaveAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, N: 1, Kind: a.kind, Amount: a.amount,
-			State: db.AttemptApproved, TerminalID: "R0000001", STAN: a.stan, STANDay: a.day.Format("2006-01-02"), RRN: a.rrn,
-			GatewayRefundID: a.gatewayID, TransmittedAt: &at}))
-		must(t, d.Exec(ctx, "UPDATE refund_attempts SET transmitted_day = ? WHERE refund_id = ?", a.day.Format("2006-01-02"), ref.ID))
+		// The books as they stand after the refunds were paid: approved
+		// attempts with their keys, written as they are.
+		must(t, d.Exec(ctx, "INSERT INTO refund_attempts (id, refund_id, n, kind, amount, state, terminal_id, stan, stan_day, rrn, "+
+			"gateway_refund_id, transmitted_at, transmitted_day, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?, 'R0000001', ?, ?, ?, ?, ?, ?, ?, ?)",
+			db.NewID(), ref.ID, a.kind, a.amount, db.AttemptApproved, a.stan, a.day.Format("2006-01-02"), a.rrn, a.gatewayID, at.UTC(),
+			a.day.Format("2006-01-02"), at.UTC(), at.UTC()))
 	}
 	return m
 }

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -30,70 +31,101 @@ const (
 	FailReversalUnconfirmed = "reversal_unacknowledged"
 )
 
+// FailRefused is the failure code of a refund the money rules stopped: an
+// earlier attempt is in doubt or the payment has nothing left.
+const FailRefused = "refused_by_rules"
+
 // cardRefund pays a card refund on the acquirer, exactly once. Each attempt
-// is stored with its STAN before its message leaves, and its send activity
-// runs once (no automatic retry): the attempt row decides what happened. An
-// unknown outcome is reversed (0400, repeated as 0401 with back-off) before
-// any new attempt; a reversal never acknowledged is escalated to finance and
-// stops the refund.
+// is stored with its STAN and RRN before its message leaves, under the
+// money rules (an earlier attempt must have cleared, the payment must have
+// the amount left); its send activity runs once (no automatic retry): the
+// attempt row decides what happened. A refused void goes on as a refund; a
+// decline that may pass (91, 96) is tried again after a wait; an unknown
+// outcome is reversed (0400, repeated as 0401 with its own STAN) before any
+// new attempt. Only reversals that left count as tries; while the acquirer
+// cannot be reached at all they are repeated with back-off for the worker's
+// patience (hours); a 25 is believed only once the original has had its
+// time to arrive. A reversal never acknowledged is escalated to finance,
+// who end it with evidence, as the settlement file does.
 func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResult, error) {
-	sendTimeout := in.SendTimeout
-	if sendTimeout <= 0 {
-		sendTimeout = DefaultCardSendTimeout
+	store := storeCtx(ctx)
+	var set activities.CardSettings
+	if err := workflow.ExecuteActivity(store, a.CardSettings).Get(ctx, &set); err != nil {
+		return RefundResult{}, err
 	}
 	once := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: sendTimeout,
+		StartToCloseTimeout: set.SendTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
-	store := storeCtx(ctx)
 	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
-	wait := in.RetryWait
-	if wait <= 0 {
-		wait = DefaultCardRetryWait
-	}
-
-	for n := 1; n <= maxCardAttempts; n++ {
-		var att activities.CardAttempt
+	asRefund, cleared := false, 0
+	for n := 1; ; n++ {
 		attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(fmt.Sprintf("%s/%s/%d", in.RefundID, runID, n))).String()
 		if freezes {
 			if err := awaitUnfrozen(ctx, in); err != nil {
 				return RefundResult{}, err
 			}
 		}
-		if err := workflow.ExecuteActivity(store, a.PrepareCardAttempt, activities.CardAttemptInput{
-			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy,
-		}).Get(ctx, &att); err != nil {
+		var att activities.CardAttempt
+		err := workflow.ExecuteActivity(store, a.PrepareCardAttempt, activities.CardAttemptInput{
+			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy, AsRefund: asRefund,
+		}).Get(ctx, &att)
+		if isRefused(err) {
+			return finishCard(ctx, in, activities.RefundFailed, FailRefused)
+		}
+		if err != nil {
 			return RefundResult{}, err
 		}
-		out, err := sendAttempt(ctx, once, store, att.AttemptID, wait)
+		out, err := sendAttempt(ctx, once, store, in, att.AttemptID, set, freezes)
 		if err != nil {
 			return RefundResult{}, err
 		}
 		switch out.State {
 		case activities.CardApproved:
 			return finishCard(ctx, in, activities.RefundSucceeded, "")
-		case activities.CardDeclined:
-			return finishCard(ctx, in, activities.RefundFailed, out.ResponseCode)
 		case activities.CardNotSent:
 			return finishCard(ctx, in, activities.RefundFailed, FailUnreachable)
+		case activities.CardDeclined:
+			switch {
+			case out.AsRefund && !asRefund:
+				asRefund = true // the void refused: pay it as a refund
+				continue
+			case out.Retry && cleared+1 < maxCardAttempts:
+				cleared++
+				if err := workflow.Sleep(ctx, set.RetryWait); err != nil {
+					return RefundResult{}, err
+				}
+				continue
+			}
+			return finishCard(ctx, in, activities.RefundFailed, out.ResponseCode)
 		}
-		reversed, err := reverse(ctx, once, store, att.AttemptID, wait)
-		if err != nil {
+		switch outcome, err := reverse(ctx, once, store, att.AttemptID, set); {
+		case err != nil:
 			return RefundResult{}, err
-		}
-		if !reversed {
+		case outcome == activities.ReversalPaid:
+			return finishCard(ctx, in, activities.RefundSucceeded, "")
+		case outcome != activities.ReversalCleared:
 			return finishCard(ctx, in, activities.RefundFailed, FailReversalUnconfirmed)
 		}
+		if cleared++; cleared >= maxCardAttempts {
+			return finishCard(ctx, in, activities.RefundFailed, FailNoAnswer)
+		}
 	}
-	return finishCard(ctx, in, activities.RefundFailed, FailNoAnswer)
+}
+
+// isRefused tells an activity error of the money rules.
+func isRefused(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.Type() == activities.ErrRefused
 }
 
 // sendAttempt sends an attempt, waiting while the acquirer cannot be reached
-// at all (nothing left, so nothing to reverse). If the send activity itself
-// fails (a worker lost mid-send, a timeout), the attempt row says what
-// happened: still prepared means the message never left.
-func sendAttempt(ctx, once, store workflow.Context, attemptID string, first time.Duration) (activities.CardOutcome, error) {
-	wait := first
+// at all (nothing left, so nothing to reverse); a freeze that began
+// meanwhile holds the next send. If the send activity itself fails (a
+// worker lost mid-send, a timeout), the attempt row says what happened:
+// still prepared means the message never left.
+func sendAttempt(ctx, once, store workflow.Context, in RefundInput, attemptID string, set activities.CardSettings, freezes bool) (activities.CardOutcome, error) {
+	wait := set.RetryWait
 	deadline := workflow.Now(ctx).Add(notSentFor)
 	for {
 		var out activities.CardOutcome
@@ -108,26 +140,70 @@ func sendAttempt(ctx, once, store workflow.Context, attemptID string, first time
 		if err := workflow.Sleep(ctx, wait); err != nil {
 			return out, err
 		}
-		wait = min(wait*2, 12*first)
+		wait = min(wait*2, 12*set.RetryWait)
+		if freezes {
+			if err := awaitUnfrozen(ctx, in); err != nil {
+				return out, err
+			}
+		}
 	}
 }
 
-// reverse reverses an attempt with an unknown outcome until the acquirer
-// acknowledges (true), or escalates it to finance after maxReversals (false).
-func reverse(ctx, once, store workflow.Context, attemptID string, first time.Duration) (bool, error) {
-	wait := first
-	for try := 0; try < maxReversals; try++ {
+// reverse reverses an attempt with an unknown outcome until it is cleared
+// (acknowledged, or settled so by evidence) or known to have paid, or
+// escalates it to finance: after set.MaxReversals reversals that left
+// unacknowledged, after set.ReversalPatience without reaching the acquirer
+// at all, or at once when the acquirer will not reverse it. It answers
+// ReversalCleared, ReversalPaid or Escalated.
+func reverse(ctx, once, store workflow.Context, attemptID string, set activities.CardSettings) (string, error) {
+	wait := set.RetryWait
+	tries, afterFate := 0, false
+	var unreachableSince time.Time
+	for {
 		var out activities.ReversalOutcome
-		err := workflow.ExecuteActivity(once, a.ReverseCardAttempt, activities.ReversalInput{AttemptID: attemptID, Repeat: try > 0}).Get(ctx, &out)
-		if err == nil && out.Acknowledged {
-			return true, nil
+		if err := workflow.ExecuteActivity(once, a.ReverseCardAttempt,
+			activities.ReversalInput{AttemptID: attemptID, AfterFateWait: afterFate}).Get(ctx, &out); err != nil {
+			out.State = activities.ReversalUnanswered // it may have left: a try
+		}
+		escalate := false
+		switch out.State {
+		case activities.ReversalCleared, activities.ReversalPaid:
+			return out.State, nil
+		case activities.ReversalRefused:
+			escalate = true
+		case activities.ReversalNotFound:
+			// The original may still be on its way: give it its time,
+			// then ask again; a 25 then is believed.
+			afterFate = true
+			if err := workflow.Sleep(ctx, set.FateWait); err != nil {
+				return "", err
+			}
+			continue
+		case activities.ReversalNotSent:
+			if unreachableSince.IsZero() {
+				unreachableSince = workflow.Now(ctx)
+			}
+			escalate = workflow.Now(ctx).Sub(unreachableSince) >= set.ReversalPatience
+		default:
+			unreachableSince = time.Time{}
+			tries++
+			escalate = tries >= set.MaxReversals
+		}
+		if escalate {
+			var after activities.ReversalOutcome
+			if err := workflow.ExecuteActivity(store, a.EscalateAttempt, attemptID).Get(ctx, &after); err != nil {
+				return "", err
+			}
+			if after.State == activities.ReversalPaid || after.State == activities.ReversalCleared {
+				return after.State, nil // evidence came first
+			}
+			return activities.Escalated, nil
 		}
 		if err := workflow.Sleep(ctx, wait); err != nil {
-			return false, err
+			return "", err
 		}
-		wait = min(wait*2, 12*first)
+		wait = min(wait*2, 12*set.RetryWait)
 	}
-	return false, workflow.ExecuteActivity(store, a.EscalateAttempt, attemptID).Get(ctx, nil)
 }
 
 func finishCard(ctx workflow.Context, in RefundInput, status, code string) (RefundResult, error) {

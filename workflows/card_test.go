@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -63,10 +64,6 @@ func acquirerSide(side *cardSide, script func(call int, reversal bool) pos.Fault
 	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities) {
 		ctx := context.Background()
 		must(t, d.Exec(ctx, "UPDATE merchants SET acquirer_merchant_id = ? WHERE id = ?", acquirerMerchant, m.ID))
-		stores, err := d.Stores(ctx, m.ID)
-		must(t, err)
-		must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: stores[0].ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}))
-		must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: stores[0].ID, TerminalID: "R0000001", Kind: db.TerminalVirtual}))
 		sim := pos.NewAcquirer(pos.AcquirerConfig{Now: env.Now, Logger: slog.New(slog.DiscardHandler)})
 		must(t, sim.Start("127.0.0.1:0"))
 		t.Cleanup(func() { _ = sim.Close() })
@@ -180,18 +177,81 @@ func TestCounterRefundOfASettledSaleIsARefund(t *testing.T) {
 
 func TestSaleStillInItsBatchIsVoided(t *testing.T) {
 	t.Parallel()
-	f, side := cardReturn(t, options{placedAt: start.Add(-time.Hour)}, nil)
+	// The shoes were the whole sale: returning them voids it, from the
+	// sale's own terminal.
+	side := &cardSide{}
+	f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: voidsFromTheSaleTerminal(side, nil)}, nil)
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 1 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptApproved {
+	if len(as) != 1 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptApproved || as[0].TerminalID != "T0000001" ||
+		as[0].STAN < fmt.Sprint(db.PhysicalSTANFrom) {
 		t.Fatalf("attempts %+v", as)
 	}
-	if l := live(side.sim); len(l) != 1 || l[0].Kind != "void" || l[0].OriginalSTAN != "000101" {
+	if l := live(side.sim); len(l) != 1 || l[0].Kind != "void" || l[0].OriginalSTAN != "000101" || l[0].TerminalID != "T0000001" {
 		t.Fatalf("ledger %+v", l)
 	}
 	if s := f.readModel().Status; s != "awaiting_settlement" {
 		t.Fatalf("status %s", s)
+	}
+}
+
+// voidsFromTheSaleTerminal is acquirerSide for a host that takes voids
+// only from the sale's own terminal (the strict default), with Rebound
+// configured so.
+func voidsFromTheSaleTerminal(side *cardSide, adjust func(sim *pos.Acquirer, sale *pos.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, *activities.Activities) {
+	inner := acquirerSide(side, nil, adjust)
+	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities) {
+		inner(t, d, m, o, env, acts)
+		acts.Card.VoidFromSaleTerminal = true
+	}
+}
+
+// A part of a sale is refunded, even while its batch is open: hosts void
+// only whole sales.
+func TestPartOfASaleInItsBatchIsRefunded(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), card: acquirerSide(side, nil, nil)}, nil)
+	f.stopAt(5 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 1 || as[0].Kind != db.AttemptRefund || as[0].State != db.AttemptApproved || as[0].TerminalID != "R0000001" {
+		t.Fatalf("attempts %+v", as)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].Kind != "refund" || l[0].OriginalSTAN != "000101" {
+		t.Fatalf("ledger %+v", l)
+	}
+}
+
+// A void the acquirer refuses because the sale's batch has closed is paid
+// as a refund at once, without finance.
+func TestAVoidRefusedBecauseItsBatchClosedIsPaidAsARefund(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	closeTheBatch := func(sim *pos.Acquirer, s *pos.Sale) {
+		_ = sim.AddSale(*s)
+		s.Amount = 0
+		sim.CutOff()
+	}
+	f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: acquirerSide(side, nil, closeTheBatch)}, nil)
+	f.stopAt(5 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 2 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptDeclined || as[0].ResponseCode != "12" ||
+		as[1].Kind != db.AttemptRefund || as[1].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v; want the void declined 12, then a refund approved", as)
+	}
+	if s := f.readModel().Status; s != "awaiting_settlement" {
+		t.Fatalf("status %s", s)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].Kind != "refund" || l[0].Amount != 4999 {
+		t.Fatalf("ledger %+v", l)
+	}
+	items, err := f.db.WorkItems(context.Background(), f.merchant.ID, true)
+	must(t, err)
+	if len(items) != 0 {
+		t.Fatalf("work items %+v; want none", items)
 	}
 }
 
@@ -206,11 +266,6 @@ func TestDeclinesKeepTheirCodeAndReachFinance(t *testing.T) {
 		{"13 more than is refundable", time.Time{}, func(_ *pos.Acquirer, s *pos.Sale) { s.Amount = 1000 }, "13"},
 		{"25 original unknown", time.Time{}, func(_ *pos.Acquirer, s *pos.Sale) { s.Amount = 0 }, "25"},
 		{"58 terminal not the merchant's", time.Time{}, func(sim *pos.Acquirer, _ *pos.Sale) { sim.AddTerminal("R0000001", "SOMEONEELSE0001") }, "58"},
-		{"12 void of a settled batch", start.Add(-time.Hour), func(sim *pos.Acquirer, s *pos.Sale) {
-			_ = sim.AddSale(*s)
-			s.Amount = 0
-			sim.CutOff()
-		}, "12"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

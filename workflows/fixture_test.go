@@ -70,6 +70,9 @@ type options struct {
 	lines     []returns.RequestedLine
 	policy    func(*returns.Policy)
 	placedAt  time.Time
+	// paid, when set, is what the sale came to (the shoes alone, say), so
+	// that returning them is the whole sale.
+	paid int64
 	// card sets up the acquirer side of a card-present order.
 	card func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities)
 }
@@ -111,7 +114,11 @@ func newFixture(t *testing.T, o options) *fixture {
 	policyJSON, _ := json.Marshal(policy)
 	m := &db.Merchant{Slug: "demo", Name: "Demo Store", Policy: policyJSON}
 	must(t, d.CreateMerchant(ctx, m))
-	must(t, d.CreateStore(ctx, &db.Store{MerchantID: m.ID, Code: "main", Name: "Main", Address: "1 Main Street, Springfield"}))
+	store := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main", Address: "1 Main Street, Springfield"}
+	must(t, d.CreateStore(ctx, store))
+	// The store's card terminal (the sales') and its virtual one (Rebound's).
+	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}))
+	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "R0000001", Kind: db.TerminalVirtual}))
 	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "sup", Role: "supervisor", Email: supervisor, PasswordHash: "x"}))
 	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "fin", Role: "finance", Email: finance, PasswordHash: "x"}))
 	must(t, d.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: webhookURL, Secret: "whsec"}))
@@ -121,9 +128,13 @@ func newFixture(t *testing.T, o options) *fixture {
 	if o.placedAt.IsZero() {
 		o.placedAt = now.Add(-72 * time.Hour)
 	}
+	paid := int64(2900 + 4999 + 1500 + 495)
+	if o.paid > 0 {
+		paid = o.paid
+	}
 	order := returns.Order{
 		Number: "A-1", Currency: "EUR", PlacedAt: o.placedAt, DeliveredAt: &delivered,
-		ShippingAmount: 495, Paid: 2900 + 4999 + 1500 + 495,
+		ShippingAmount: 495, Paid: paid,
 		Lines: []returns.OrderLine{
 			{LineID: "socks", Name: "Socks", Category: "apparel", Quantity: 3, UnitPrice: 1000, Discount: 100},
 			{LineID: "shoes", Name: "Shoes", Category: "footwear", Quantity: 1, UnitPrice: 4999},

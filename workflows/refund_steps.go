@@ -103,12 +103,17 @@ func (s *returnState) refundResolution(ctx workflow.Context, req RefundResolutio
 			s.refundID, s.refundAmount = out.RefundID, out.Amount
 		}
 		note := strings.TrimSpace(req.Note)
-		switch req.Action {
-		case ResolveRetry:
+		switch {
+		case out.PaidBy != "":
+			// An attempt had paid it (its workflow failed after): that is
+			// the refund; nothing is sent again, the settlement file closes it.
+			return s.transition(ctx, step{to: returns.Refunded, actor: req.Actor,
+				note: "the refund had been paid by an earlier attempt; nothing sent again: " + note})
+		case req.Action == ResolveRetry:
 			s.authorisedBy = req.Actor.Name
 			s.payNow = true
 			return s.transition(ctx, step{to: returns.RefundPending, actor: req.Actor, note: "retry: " + note})
-		case ResolveMarkRefunded:
+		case req.Action == ResolveMarkRefunded:
 			if err := s.transition(ctx, step{to: returns.Refunded, actor: req.Actor, note: "marked refunded: " + note}); err != nil {
 				return err
 			}

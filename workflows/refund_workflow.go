@@ -20,10 +20,15 @@ const ErrGatewayRejected = "gateway_rejected"
 func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) {
 	// Refunds started before freezes existed replay without the checks.
 	freezes := workflow.GetVersion(ctx, VersionRefundFreeze, workflow.DefaultVersion, 1) >= 1
+	// Refunds started before the money rules replay their old steps.
+	rules := workflow.GetVersion(ctx, VersionRefundRules, workflow.DefaultVersion, 1) >= 1
 	if in.Channel == ChannelCardPresent {
+		if !rules {
+			return cardRefundV1(ctx, in, freezes)
+		}
 		return cardRefund(ctx, in, freezes)
 	}
-	return onlineRefund(ctx, in, freezes)
+	return onlineRefund(ctx, in, freezes, rules)
 }
 
 // awaitUnfrozen holds a refund before a new attempt while a freeze covers
@@ -62,18 +67,24 @@ const maxFreezeRecheck = 30 * time.Minute
 // onlineRefund sends the refund to the payment gateway with the attempt id
 // as Idempotency-Key, so retries after a crash or a lost answer can never
 // pay twice, then waits for the outcome by webhook (signal) or by polling.
-func onlineRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResult, error) {
+func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (RefundResult, error) {
 	if freezes {
 		if err := awaitUnfrozen(ctx, in); err != nil {
 			return RefundResult{}, err
 		}
 	}
 	attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/attempt/1")).String()
+	if rules {
+		// Each run (a finance retry starts another) is an attempt of its
+		// own, with its own Idempotency-Key: the gateway refunds again only
+		// after the money rules let it.
+		attemptID = uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/"+workflow.GetInfo(ctx).WorkflowExecution.ID+"/1")).String()
+	}
 	gctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
-			NonRetryableErrorTypes: []string{ErrGatewayRejected},
+			NonRetryableErrorTypes: []string{ErrGatewayRejected, activities.ErrRefused},
 		},
 	})
 	results := workflow.GetSignalChannel(ctx, SignalGatewayResult)
@@ -87,6 +98,8 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundRes
 	case err == nil:
 	case errors.As(err, &appErr) && appErr.Type() == ErrGatewayRejected:
 		r = activities.GatewayRefundResult{Status: activities.RefundFailed, FailureCode: appErr.Message()}
+	case isRefused(err):
+		r = activities.GatewayRefundResult{Status: activities.RefundFailed, FailureCode: FailRefused}
 	default:
 		return RefundResult{}, err
 	}

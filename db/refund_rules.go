@@ -1,0 +1,419 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// The money rules of refunds. Every path that pays (the card refund on the
+// acquirer, the online refund on the gateway, finance's resolutions,
+// reconciliation) changes attempts and refunds through the functions of
+// this file, which hold these rules where the state changes:
+//
+//  1. An attempt moves only along attemptMoves: a settled attempt (declined,
+//     reversed, approved, confirmed_*) never moves again, so a late or
+//     repeated write cannot reopen it (MoveAttempt).
+//  2. At most one attempt of a refund pays (approved or confirmed_approved):
+//     a unique index over the paying states of a refund's attempts.
+//  3. A new attempt only when every earlier attempt of its refund is
+//     declined, reversed and acknowledged, confirmed reversed or confirmed
+//     never received (CreateAttempt, under the order's lock).
+//  4. What the attempts of every refund of a payment pay or may still pay
+//     never exceeds the payment (CreateAttempt, under the order's lock).
+//  5. Finance's resolution of a failed refund never sends money while an
+//     attempt may have paid: with an attempt in doubt it is refused; with a
+//     paying attempt a retry or "mark refunded" records that attempt as the
+//     refund and store credit is refused (ResolveFailedRefund).
+
+// Attempt states finance (or reconciliation) ends an attempt in, with the
+// evidence of what the acquirer holds.
+const (
+	AttemptConfirmedReversed    = "confirmed_reversed"
+	AttemptConfirmedApproved    = "confirmed_approved"
+	AttemptConfirmedNotReceived = "confirmed_not_received"
+)
+
+// attemptMoves are the states an attempt may move to from each state. A
+// state missing here is final.
+var attemptMoves = map[string][]string{
+	// prepared: stored with its STAN, nothing left yet.
+	AttemptPrepared: {AttemptSent, AttemptDeclined},
+	// sent: the message may have left. Back to prepared only when it
+	// certainly did not; sent again to record a pending gateway answer.
+	AttemptSent: {AttemptPrepared, AttemptSent, AttemptApproved, AttemptDeclined, AttemptUnknown},
+	AttemptUnknown: {AttemptReversalPending, AttemptEscalated,
+		AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
+	AttemptReversalPending: {AttemptReversalPending, AttemptReversed, AttemptEscalated,
+		AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
+	AttemptEscalated: {AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
+}
+
+// AttemptMayMove tells whether an attempt in state from may move to to.
+func AttemptMayMove(from, to string) bool { return slices.Contains(attemptMoves[from], to) }
+
+// paying states: the attempt's money went to the shopper.
+var paying = []string{AttemptApproved, AttemptConfirmedApproved}
+
+// clearing states: the attempt's money certainly did not move, so another
+// attempt may go.
+var clearing = []string{AttemptDeclined, AttemptReversed, AttemptConfirmedReversed, AttemptConfirmedNotReceived}
+
+// AttemptPays tells whether an attempt in state pays its refund.
+func AttemptPays(state string) bool { return slices.Contains(paying, state) }
+
+// AttemptClears tells whether an attempt in state certainly moved no money.
+func AttemptClears(state string) bool { return slices.Contains(clearing, state) }
+
+// AttemptInDoubt tells whether an attempt's money may still move: neither
+// paying nor clearing.
+func AttemptInDoubt(state string) bool { return !AttemptPays(state) && !AttemptClears(state) }
+
+// Errors of the money rules.
+var (
+	// ErrAttemptBlocked: an earlier attempt of the refund pays, or may
+	// still pay.
+	ErrAttemptBlocked = errors.New("an earlier attempt of the refund is not settled")
+	// ErrExceedsPayment: the payment has not that much left to refund.
+	ErrExceedsPayment = errors.New("the payment has not that much left to refund")
+	// ErrAlreadyPaid: the refund has a paying attempt.
+	ErrAlreadyPaid = errors.New("the refund was paid by one of its attempts")
+)
+
+// RuleError says which rule refused a change, and why, for people.
+type RuleError struct {
+	Err    error // one of the rule errors above
+	Detail string
+}
+
+func (e *RuleError) Error() string { return e.Err.Error() + ": " + e.Detail }
+func (e *RuleError) Unwrap() error { return e.Err }
+
+// MoveAttempt moves an attempt to state to, setting the other columns in
+// set, if attemptMoves allows it from the state the attempt is in. It
+// reports whether it moved: false when the attempt is in a state from which
+// to is not allowed (a late or repeated write, a settled attempt).
+func (d *DB) MoveAttempt(ctx context.Context, id, to string, set map[string]any) (bool, error) {
+	var from []string
+	for f, tos := range attemptMoves {
+		if slices.Contains(tos, to) {
+			from = append(from, f)
+		}
+	}
+	if len(from) == 0 {
+		return false, fmt.Errorf("attempt %s: no state moves to %s", id, to)
+	}
+	slices.Sort(from)
+	if set == nil {
+		set = map[string]any{}
+	}
+	set["state"] = to
+	set["updated_at"] = time.Now().UTC()
+	res := d.with(ctx).Model(&RefundAttempt{}).Where("id = ? AND state IN ?", id, from).Updates(set)
+	if res.Error != nil {
+		if errors.Is(translate(res.Error), ErrConflict) && AttemptPays(to) {
+			return false, &RuleError{ErrAlreadyPaid, "attempt " + id + " would be the refund's second paying attempt"}
+		}
+		return false, fmt.Errorf("attempt %s: %w", id, res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// SetAttempt changes columns of an attempt other than its state.
+func (d *DB) SetAttempt(ctx context.Context, id string, set map[string]any) error {
+	if _, ok := set["state"]; ok {
+		return fmt.Errorf("attempt %s: the state moves only through MoveAttempt", id)
+	}
+	set["updated_at"] = time.Now().UTC()
+	if err := d.with(ctx).Model(&RefundAttempt{}).Where("id = ?", id).Updates(set).Error; err != nil {
+		return fmt.Errorf("attempt %s: %w", id, err)
+	}
+	return nil
+}
+
+// CreateAttempt stores a new attempt of a refund, prepared, before anything
+// is sent: an online one, or a card one with the next STAN of its terminal.
+// Under the lock of the refund's order it holds rules 3 and 4: every earlier
+// attempt of the refund has cleared, and what the attempts of every refund
+// of the order's payment pay or may pay, with this one, is within the
+// payment. An attempt that exists already (a retried activity) is returned
+// unchanged.
+func (d *DB) CreateAttempt(ctx context.Context, a *RefundAttempt, now time.Time) (*RefundAttempt, error) {
+	if existing, err := d.AttemptByID(ctx, a.ID); err == nil {
+		return existing, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	err := d.Tx(ctx, func(tx *DB) error {
+		ref, err := tx.RefundByID(ctx, a.RefundID)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockOrder(ctx, ref.OrderID); err != nil {
+			return err
+		}
+		if err := tx.mayAttempt(ctx, ref, a.Amount); err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.with(ctx).Model(&RefundAttempt{}).Where("refund_id = ?", a.RefundID).Count(&n).Error; err != nil {
+			return err
+		}
+		a.N = int(n) + 1
+		if a.Kind != AttemptOnline {
+			day := now.UTC().Format("2006-01-02")
+			stan, err := tx.nextSTAN(ctx, a.TerminalID, day)
+			if err != nil {
+				return err
+			}
+			a.STAN, a.STANDay = stan, day
+		}
+		a.State = AttemptPrepared
+		a.CreatedAt, a.UpdatedAt = now.UTC(), now.UTC()
+		return tx.with(ctx).Create(a).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("prepare attempt %s: %w", a.ID, translate(err))
+	}
+	return a, nil
+}
+
+// mayAttempt holds rules 3 and 4 for a new attempt of amount on ref; the
+// order's lock is held.
+func (d *DB) mayAttempt(ctx context.Context, ref *Refund, amount int64) error {
+	var rows []struct {
+		RefundID string
+		N        int
+		State    string
+		STAN     string
+		Amount   int64
+	}
+	err := d.with(ctx).Table("refund_attempts AS a").Select("a.refund_id, a.n, a.state, a.stan, a.amount").
+		Joins("JOIN refunds AS r ON r.id = a.refund_id").Where("r.order_id = ?", ref.OrderID).Scan(&rows).Error
+	if err != nil {
+		return err
+	}
+	var committed int64
+	for _, r := range rows {
+		if r.RefundID == ref.ID && !AttemptClears(r.State) {
+			return &RuleError{ErrAttemptBlocked, fmt.Sprintf("attempt %d (STAN %s) is %s", r.N, r.STAN, r.State)}
+		}
+		if !AttemptClears(r.State) {
+			committed += r.Amount
+		}
+	}
+	var paid struct{ Amount int64 }
+	if err := d.with(ctx).Model(&Payment{}).Select("amount").Where("order_id = ?", ref.OrderID).Take(&paid).Error; err != nil {
+		return fmt.Errorf("payment of order %s: %w", ref.OrderID, translate(err))
+	}
+	if amount <= 0 || committed+amount > paid.Amount {
+		return &RuleError{ErrExceedsPayment, fmt.Sprintf("%d asked, %d of %d paid or under way", amount, committed, paid.Amount)}
+	}
+	return nil
+}
+
+// inFlight are attempt states whose STANs may still meet an answer.
+var inFlight = []string{AttemptPrepared, AttemptSent, AttemptUnknown, AttemptReversalPending, AttemptEscalated}
+
+// nextSTAN allocates the next free STAN of a terminal on day, under the
+// terminal's row lock (the caller's transaction): unique per terminal per
+// UTC day, wrapping within the terminal's range, skipping any STAN (of a
+// message or of its reversal) still in flight.
+func (d *DB) nextSTAN(ctx context.Context, terminalID, day string) (string, error) {
+	var t Terminal
+	q := d.with(ctx).Where("terminal_id = ?", terminalID)
+	if d.dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	if err := q.Take(&t).Error; err != nil {
+		return "", fmt.Errorf("terminal %s: %w", terminalID, translate(err))
+	}
+	low := 1
+	if t.Kind == TerminalPhysical {
+		low = PhysicalSTANFrom
+	}
+	stan := max(t.NextSTAN, low)
+	for tries := 0; ; tries++ {
+		if tries > MaxSTAN-low {
+			return "", fmt.Errorf("terminal %s: no free STAN", terminalID)
+		}
+		s := fmt.Sprintf("%06d", stan)
+		var n int64
+		err := d.with(ctx).Model(&RefundAttempt{}).
+			Where("terminal_id = ? AND ((stan = ? AND (stan_day = ? OR state IN ?)) OR (reversal_stan = ? AND (reversal_stan_day = ? OR state IN ?)))",
+				terminalID, s, day, inFlight, s, day, inFlight).
+			Count(&n).Error
+		if err != nil {
+			return "", err
+		}
+		if n == 0 {
+			break
+		}
+		stan = wrapSTAN(stan, low)
+	}
+	if err := d.with(ctx).Model(&Terminal{}).Where("id = ?", t.ID).Update("next_stan", wrapSTAN(stan, low)).Error; err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%06d", stan), nil
+}
+
+func wrapSTAN(stan, low int) int {
+	if stan >= MaxSTAN {
+		return low
+	}
+	return stan + 1
+}
+
+// PhysicalSTANFrom is where Rebound's STANs start on a physical terminal
+// (voids sent from the sale's own terminal), apart from the device's own.
+const PhysicalSTANFrom = 900000
+
+// ReversalSTAN gives an attempt the STAN its reversal goes with, allocated
+// once (repeats keep it) on the attempt's terminal, with the reversal's
+// first transmission time.
+func (d *DB) ReversalSTAN(ctx context.Context, attemptID string, now time.Time) (*RefundAttempt, error) {
+	att, err := d.AttemptByID(ctx, attemptID)
+	if err != nil || att.ReversalSTAN != "" {
+		return att, err
+	}
+	err = d.Tx(ctx, func(tx *DB) error {
+		day := now.UTC().Format("2006-01-02")
+		stan, err := tx.nextSTAN(ctx, att.TerminalID, day)
+		if err != nil {
+			return err
+		}
+		res := tx.with(ctx).Model(&RefundAttempt{}).Where("id = ? AND reversal_stan = ''", att.ID).
+			Updates(map[string]any{"reversal_stan": stan, "reversal_stan_day": day, "reversal_at": now.UTC(), "updated_at": now.UTC()})
+		return res.Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reversal STAN of %s: %w", attemptID, translate(err))
+	}
+	return d.AttemptByID(ctx, attemptID)
+}
+
+// Finance's resolutions of a failed refund.
+const (
+	ResolveRetry        = "retry"
+	ResolveMarkRefunded = "mark_refunded"
+	ResolveStoreCredit  = "store_credit"
+)
+
+// Resolution is what ResolveFailedRefund did.
+type Resolution struct {
+	// PaidBy is the attempt that paid the refund, when one did: a retry or
+	// "mark refunded" recorded it as the refund, nothing was sent.
+	PaidBy *RefundAttempt
+	// Refund is the refund as it now stands.
+	Refund *Refund
+}
+
+// ResolveFailedRefund carries out rule 5 for finance's action on a failed
+// refund, under the order's lock: refused while an attempt is in doubt; with
+// a paying attempt, a retry or "mark refunded" makes the refund succeeded
+// by that attempt (nothing sent again) and store credit is refused; else a
+// retry reopens the refund if the order still has its amount refundable,
+// "mark refunded" records it paid outside Rebound, and store credit leaves
+// it failed (the credit is booked by the caller).
+func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by string, now time.Time) (Resolution, error) {
+	var out Resolution
+	err := d.Tx(ctx, func(tx *DB) error {
+		ref, err := tx.RefundByID(ctx, refundID)
+		if err != nil {
+			return err
+		}
+		if err := tx.LockOrder(ctx, ref.OrderID); err != nil {
+			return err
+		}
+		attempts, err := tx.AttemptsOfRefund(ctx, refundID)
+		if err != nil {
+			return err
+		}
+		for i, att := range attempts {
+			switch {
+			case AttemptPays(att.State):
+				out.PaidBy = &attempts[i]
+			case AttemptInDoubt(att.State):
+				return &RuleError{ErrAttemptBlocked, fmt.Sprintf("attempt %d (STAN %s) is %s: resolve it with the acquirer first", att.N, att.STAN, att.State)}
+			}
+		}
+		set := map[string]any{"authorised_by": by, "updated_at": now.UTC()}
+		switch {
+		case out.PaidBy != nil && action == ResolveStoreCredit:
+			return &RuleError{ErrAlreadyPaid, fmt.Sprintf("attempt %d (STAN %s) paid it; store credit would pay twice", out.PaidBy.N, out.PaidBy.STAN)}
+		case out.PaidBy != nil:
+			set["status"], set["failure_code"], set["finished_at"] = RefundSucceeded, "", now.UTC()
+		case action == ResolveRetry:
+			if ref.Status == RefundPending {
+				break
+			}
+			h, err := tx.RefundHistoryOf(ctx, ref.OrderID, ref.ReturnID)
+			if err != nil {
+				return err
+			}
+			var paid struct{ Amount int64 }
+			if err := tx.with(ctx).Model(&Payment{}).Select("amount").Where("order_id = ?", ref.OrderID).Take(&paid).Error; err != nil {
+				return translate(err)
+			}
+			if h.Refunded+ref.Amount > paid.Amount {
+				return &RuleError{ErrExceedsPayment, "the order has been refunded in the meantime"}
+			}
+			set["status"], set["failure_code"], set["finished_at"] = RefundPending, "", nil
+		case action == ResolveMarkRefunded:
+			set["status"], set["failure_code"], set["finished_at"] = RefundSucceeded, "marked_refunded", now.UTC()
+		case action == ResolveStoreCredit:
+		default:
+			return fmt.Errorf("unknown resolution %q", action)
+		}
+		if err := tx.with(ctx).Model(&Refund{}).Where("id = ?", ref.ID).Updates(set).Error; err != nil {
+			return err
+		}
+		out.Refund, err = tx.RefundByID(ctx, ref.ID)
+		return err
+	})
+	if err != nil {
+		return Resolution{}, fmt.Errorf("resolve refund %s: %w", refundID, err)
+	}
+	return out, nil
+}
+
+// Evidence is what finance (or a settlement file) knows of an attempt in
+// doubt.
+type Evidence struct {
+	// State is the attempt's final state: AttemptConfirmedReversed,
+	// AttemptConfirmedApproved or AttemptConfirmedNotReceived.
+	State string
+	By    string // who resolved it ("reconciliation" for a settlement file)
+	Note  string // what the evidence is
+	At    time.Time
+}
+
+// ResolveAttempt ends an attempt in doubt (unknown, being reversed or
+// escalated) with evidence of what the acquirer holds. It reports whether it
+// moved the attempt: false when the attempt has settled meanwhile.
+func (d *DB) ResolveAttempt(ctx context.Context, attemptID string, ev Evidence) (bool, error) {
+	switch ev.State {
+	case AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived:
+	default:
+		return false, fmt.Errorf("attempt %s: %q is not a resolution", attemptID, ev.State)
+	}
+	return d.MoveAttempt(ctx, attemptID, ev.State, map[string]any{"resolution": ev.State, "resolution_note": ev.Note,
+		"resolved_by": ev.By, "resolved_at": ev.At.UTC()})
+}
+
+// PayingAttempt is the attempt that paid a refund, or nil.
+func (d *DB) PayingAttempt(ctx context.Context, refundID string) (*RefundAttempt, error) {
+	var a RefundAttempt
+	err := d.with(ctx).Where("refund_id = ? AND state IN ?", refundID, paying).Take(&a).Error
+	if errors.Is(translate(err), ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("paying attempt of %s: %w", refundID, err)
+	}
+	return &a, nil
+}

@@ -1,0 +1,313 @@
+package db_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/db/dbtest"
+)
+
+// sale is a card sale of 4000 with the refunds of its returns.
+type sale struct {
+	t     *testing.T
+	d     *db.DB
+	m     *db.Merchant
+	order *db.Order
+	n     int
+}
+
+func newSale(t *testing.T, d *db.DB, slug string) *sale {
+	t.Helper()
+	ctx := context.Background()
+	m := seedMerchant(t, d, slug)
+	st := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main"}
+	must(t, d.CreateStore(ctx, st))
+	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: slug[:1] + "V000001", Kind: db.TerminalVirtual}))
+	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: slug[:1] + "P000001", Kind: db.TerminalPhysical}))
+	o := &db.Order{MerchantID: m.ID, OrderNumber: "S-1", Currency: "EUR", PlacedAt: time.Now().Add(-48 * time.Hour), RequestHash: "h",
+		Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 4, UnitPrice: 1000}},
+		Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: slug[:1] + "P000001",
+			STAN: "000042", RRN: slug[:1] + "00000000042", ApprovalCode: "AP0001", MaskedPAN: "411111******1111", CardFingerprint: "fp_0000001"}}
+	must(t, d.CreateOrder(ctx, o))
+	return &sale{t: t, d: d, m: m, order: o}
+}
+
+// refund makes a return of the sale and its refund of amount.
+func (s *sale) refund(amount int64) *db.Refund {
+	s.t.Helper()
+	ctx := context.Background()
+	s.n++
+	r := &db.Return{MerchantID: s.m.ID, OrderID: s.order.ID, Status: "refund_pending", Method: "in_store", Contact: "a@b.c",
+		ContactKind: "email", Currency: "EUR", Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
+	must(s.t, s.d.CreateReturn(ctx, r))
+	ref, err := s.d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
+		Channel: db.ChannelCardPresent, Amount: amount, Currency: "EUR", Status: db.RefundPending, Quote: db.JSON("{}")})
+	must(s.t, err)
+	return ref
+}
+
+func (s *sale) attempt(ref *db.Refund, amount int64) (*db.RefundAttempt, error) {
+	return s.d.CreateAttempt(context.Background(), &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: db.AttemptRefund,
+		Amount: amount, TerminalID: s.m.Slug[:1] + "V000001"}, time.Now())
+}
+
+func (s *sale) mustAttempt(ref *db.Refund, amount int64, states ...string) *db.RefundAttempt {
+	s.t.Helper()
+	a, err := s.attempt(ref, amount)
+	must(s.t, err)
+	s.move(a, states...)
+	a, err = s.d.AttemptByID(context.Background(), a.ID)
+	must(s.t, err)
+	return a
+}
+
+func (s *sale) move(a *db.RefundAttempt, states ...string) {
+	s.t.Helper()
+	for _, st := range states {
+		moved, err := s.d.MoveAttempt(context.Background(), a.ID, st, nil)
+		if err != nil || !moved {
+			s.t.Fatalf("move attempt %d to %s: moved %v, %v", a.N, st, moved, err)
+		}
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// paths brings an attempt to each state by allowed moves.
+var paths = map[string][]string{
+	db.AttemptPrepared:             nil,
+	db.AttemptSent:                 {db.AttemptSent},
+	db.AttemptApproved:             {db.AttemptSent, db.AttemptApproved},
+	db.AttemptDeclined:             {db.AttemptSent, db.AttemptDeclined},
+	db.AttemptUnknown:              {db.AttemptSent, db.AttemptUnknown},
+	db.AttemptReversalPending:      {db.AttemptSent, db.AttemptUnknown, db.AttemptReversalPending},
+	db.AttemptReversed:             {db.AttemptSent, db.AttemptUnknown, db.AttemptReversalPending, db.AttemptReversed},
+	db.AttemptEscalated:            {db.AttemptSent, db.AttemptUnknown, db.AttemptReversalPending, db.AttemptEscalated},
+	db.AttemptConfirmedReversed:    {db.AttemptSent, db.AttemptUnknown, db.AttemptEscalated, db.AttemptConfirmedReversed},
+	db.AttemptConfirmedApproved:    {db.AttemptSent, db.AttemptUnknown, db.AttemptEscalated, db.AttemptConfirmedApproved},
+	db.AttemptConfirmedNotReceived: {db.AttemptSent, db.AttemptUnknown, db.AttemptEscalated, db.AttemptConfirmedNotReceived},
+}
+
+// Rule 1: a settled attempt never moves again; a late answer cannot turn a
+// reversed or declined attempt into a paying one.
+func TestRuleSettledAttemptsNeverMove(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newSale(t, d, "rules")
+		for state, path := range paths {
+			a := s.mustAttempt(s.refund(10), 10, path...)
+			if a.State != state {
+				t.Fatalf("reached %s, want %s", a.State, state)
+			}
+			for _, to := range []string{db.AttemptApproved, db.AttemptConfirmedApproved, db.AttemptSent, db.AttemptReversed} {
+				moved, err := d.MoveAttempt(ctx, a.ID, to, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if moved != db.AttemptMayMove(state, to) {
+					t.Errorf("%s → %s moved %v; the rules say %v", state, to, moved, db.AttemptMayMove(state, to))
+				}
+				if moved {
+					break
+				}
+			}
+		}
+		for _, final := range []string{db.AttemptApproved, db.AttemptDeclined, db.AttemptReversed, db.AttemptConfirmedApproved,
+			db.AttemptConfirmedReversed, db.AttemptConfirmedNotReceived} {
+			for _, to := range []string{db.AttemptPrepared, db.AttemptSent, db.AttemptApproved, db.AttemptDeclined, db.AttemptUnknown,
+				db.AttemptReversalPending, db.AttemptReversed, db.AttemptEscalated, db.AttemptConfirmedApproved} {
+				if db.AttemptMayMove(final, to) {
+					t.Errorf("%s is settled but may move to %s", final, to)
+				}
+			}
+		}
+	})
+}
+
+// Rule 2: at most one attempt of a refund pays, whatever writes the rows.
+func TestRuleOnePayingAttemptPerRefund(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newSale(t, d, "paid")
+		ref := s.refund(1000)
+		first := s.mustAttempt(ref, 1000, db.AttemptSent, db.AttemptApproved)
+		// A second attempt slipped in past the other rules (a bug, a hand
+		// edit) cannot pay too.
+		second := db.NewID()
+		must(t, d.Exec(ctx, "INSERT INTO refund_attempts (id, refund_id, n, kind, amount, state, terminal_id, stan, stan_day, created_at, updated_at) "+
+			"VALUES (?, ?, 2, 'refund', 1000, 'sent', 'pV000001', '000777', '2026-01-01', ?, ?)", second, ref.ID, time.Now().UTC(), time.Now().UTC()))
+		moved, err := d.MoveAttempt(ctx, second, db.AttemptApproved, nil)
+		if moved || !errors.Is(err, db.ErrAlreadyPaid) {
+			t.Fatalf("a second paying attempt: moved %v, %v; want ErrAlreadyPaid", moved, err)
+		}
+		if paid, err := d.PayingAttempt(ctx, ref.ID); err != nil || paid == nil || paid.ID != first.ID {
+			t.Fatalf("paying attempt %+v, %v; want the first", paid, err)
+		}
+	})
+}
+
+// Rule 3: a new attempt only when every earlier one of the refund cleared.
+func TestRuleNewAttemptOnlyWhenEveryEarlierOneCleared(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newSale(t, d, "next")
+		for state, path := range paths {
+			ref := s.refund(10)
+			s.mustAttempt(ref, 10, path...)
+			_, err := s.attempt(ref, 10)
+			if db.AttemptClears(state) {
+				if err != nil {
+					t.Errorf("after a %s attempt: %v; want a new attempt", state, err)
+				}
+				continue
+			}
+			var rule *db.RuleError
+			if !errors.Is(err, db.ErrAttemptBlocked) || !errors.As(err, &rule) {
+				t.Errorf("after a %s attempt: %v; want ErrAttemptBlocked", state, err)
+			}
+		}
+	})
+}
+
+// Rule 4: what every refund of a payment pays or may pay stays within it,
+// across returns.
+func TestRuleAttemptsNeverExceedThePayment(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newSale(t, d, "cap")
+		a, b, c := s.refund(2500), s.refund(1500), s.refund(100)
+		inFlight := s.mustAttempt(a, 2500, db.AttemptSent, db.AttemptUnknown)
+		s.mustAttempt(b, 1500, db.AttemptSent, db.AttemptApproved)
+		if _, err := s.attempt(c, 100); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("4000 paid or in doubt of 4000, 100 more: %v; want ErrExceedsPayment", err)
+		}
+		// The attempt in doubt is reversed: its 2500 are free again.
+		s.move(inFlight, db.AttemptReversalPending, db.AttemptReversed)
+		s.mustAttempt(c, 100, db.AttemptSent, db.AttemptApproved)
+		if _, err := s.attempt(a, 2401); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("1600 paid of 4000, 2401 more: %v; want ErrExceedsPayment", err)
+		}
+		if _, err := s.attempt(a, 2400); err != nil {
+			t.Fatalf("1600 paid of 4000, 2400 more: %v", err)
+		}
+	})
+}
+
+// Rule 5: finance's resolutions never send money an attempt may have paid.
+func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newSale(t, d, "fin")
+		now := time.Now()
+		fail := func(ref *db.Refund) {
+			must(t, d.FinishRefund(ctx, ref.ID, db.RefundFailed, "refund_workflow_failed", now))
+		}
+		// An approved attempt whose workflow then failed: a retry records
+		// it as the refund (nothing new is sent); store credit is refused.
+		paid := s.refund(1000)
+		approved := s.mustAttempt(paid, 1000, db.AttemptSent, db.AttemptApproved)
+		fail(paid)
+		if _, err := d.ResolveFailedRefund(ctx, paid.ID, db.ResolveStoreCredit, "fin", now); !errors.Is(err, db.ErrAlreadyPaid) {
+			t.Fatalf("store credit over a paying attempt: %v; want ErrAlreadyPaid", err)
+		}
+		res, err := d.ResolveFailedRefund(ctx, paid.ID, db.ResolveRetry, "fin", now)
+		if err != nil || res.PaidBy == nil || res.PaidBy.ID != approved.ID || res.Refund.Status != db.RefundSucceeded {
+			t.Fatalf("retry over a paying attempt: %+v, %v; want it paid by attempt %d", res, err, approved.N)
+		}
+		if _, err := s.attempt(paid, 1000); !errors.Is(err, db.ErrAttemptBlocked) {
+			t.Fatalf("a new attempt after the paying one: %v", err)
+		}
+		// An attempt in doubt blocks every resolution.
+		doubt := s.refund(1000)
+		escalated := s.mustAttempt(doubt, 1000, db.AttemptSent, db.AttemptUnknown, db.AttemptEscalated)
+		fail(doubt)
+		for _, action := range []string{db.ResolveRetry, db.ResolveMarkRefunded, db.ResolveStoreCredit} {
+			if _, err := d.ResolveFailedRefund(ctx, doubt.ID, action, "fin", now); !errors.Is(err, db.ErrAttemptBlocked) {
+				t.Fatalf("%s with an escalated attempt: %v; want ErrAttemptBlocked", action, err)
+			}
+		}
+		// Finance's evidence settles it: never received, so a retry may send.
+		moved, err := d.ResolveAttempt(ctx, escalated.ID, db.Evidence{State: db.AttemptConfirmedNotReceived, By: "fin",
+			Note: "acquirer's report of 2 Dec shows no such STAN", At: now})
+		if err != nil || !moved {
+			t.Fatalf("resolve the escalated attempt: %v, %v", moved, err)
+		}
+		res, err = d.ResolveFailedRefund(ctx, doubt.ID, db.ResolveRetry, "fin", now)
+		if err != nil || res.PaidBy != nil || res.Refund.Status != db.RefundPending {
+			t.Fatalf("retry after the evidence: %+v, %v", res, err)
+		}
+		s.mustAttempt(doubt, 1000, db.AttemptSent, db.AttemptApproved)
+		// Only 2000 of 4000 are left: a failed refund of 2500 cannot reopen.
+		big := s.refund(2500)
+		fail(big)
+		if _, err := d.ResolveFailedRefund(ctx, big.ID, db.ResolveRetry, "fin", now); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("retry beyond what is left: %v; want ErrExceedsPayment", err)
+		}
+		got, err := d.AttemptByID(ctx, escalated.ID)
+		if err != nil || got.Resolution != db.AttemptConfirmedNotReceived || got.ResolvedBy != "fin" || got.ResolutionNote == "" {
+			t.Fatalf("the resolution is not on the attempt: %+v, %v", got, err)
+		}
+	})
+}
+
+// A payment belongs to one merchant: its references cannot be registered by
+// another, nor a sale on another merchant's terminal.
+func TestPaymentsBelongToOneMerchant(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a := newSale(t, d, "alpha")
+		b := newSale(t, d, "beta")
+		order := func(number string, p *db.Payment) *db.Order {
+			return &db.Order{MerchantID: b.m.ID, OrderNumber: number, Currency: "EUR", PlacedAt: a.order.PlacedAt, RequestHash: number,
+				Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}}, Payment: p}
+		}
+		card := func(terminal, stan, rrn string) *db.Payment {
+			return &db.Payment{Channel: db.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: terminal, STAN: stan, RRN: rrn,
+				ApprovalCode: "AP0001", MaskedPAN: "411111******1111", CardFingerprint: "fp_0000001"}
+		}
+		ap := a.order.Payment
+		for i, c := range []struct {
+			name string
+			p    *db.Payment
+			want error
+		}{
+			{"alpha's terminal", card(ap.TerminalID, "000099", "b00000000099"), db.ErrForeignTerminal},
+			{"alpha's RRN", card("bP000001", "000099", ap.RRN), db.ErrPaymentTaken},
+			{"no such terminal", card("ZZ000001", "000099", "b00000000098"), db.ErrForeignTerminal},
+			{"beta's own sale", card("bP000001", "000099", "b00000000099"), nil},
+			{"the same sale again", card("bP000001", "000099", "b00000000097"), db.ErrPaymentTaken},
+		} {
+			err := d.CreateOrder(ctx, order(fmt.Sprintf("X-%d", i), c.p))
+			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Errorf("%s: %v; want %v", c.name, err, c.want)
+			}
+		}
+		online := &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}
+		must(t, d.CreateOrder(ctx, &db.Order{MerchantID: a.m.ID, OrderNumber: "W-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "w",
+			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}}, Payment: online}))
+		stolen := &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}
+		if err := d.CreateOrder(ctx, order("W-2", stolen)); !errors.Is(err, db.ErrPaymentTaken) {
+			t.Fatalf("beta registers alpha's gateway payment: %v; want ErrPaymentTaken", err)
+		}
+		// Registering one's own order again is still a plain conflict.
+		again := &db.Order{MerchantID: a.m.ID, OrderNumber: "W-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "w",
+			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}},
+			Payment: &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}}
+		if err := d.CreateOrder(ctx, again); !errors.Is(err, db.ErrConflict) || errors.Is(err, db.ErrPaymentTaken) {
+			t.Fatalf("the same order again: %v; want ErrConflict", err)
+		}
+	})
+}
