@@ -3,26 +3,31 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
 )
 
 // Signaller is the part of the Temporal client that tells returns they
-// were settled.
+// were settled, or that a refund waiting on finance was paid after all.
 type Signaller interface {
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 }
 
 // The names the activities share with the workflows' contract, which this
 // package cannot import.
 const (
-	returnWorkflowPrefix = "return/"
-	signalSettled        = "settled"
+	returnWorkflowPrefix   = "return/"
+	signalSettled          = "settled"
+	updateRefundResolution = "refund_resolution"
+	resolveRetry           = "retry"
 )
 
 // MatchSettlement reconciles a file set-wise in the database and counts
@@ -52,7 +57,11 @@ func (a *Activities) MatchSettlement(ctx context.Context, fileID string) (Reconc
 	if err != nil {
 		last = a.now()
 	}
-	if _, err := a.DB.RecordMissing(ctx, f, last.Add(-policy.SettlementOverdue.D()).Format("2006-01-02")); err != nil {
+	lastDue := last.Add(-policy.SettlementOverdue.D()).Format("2006-01-02")
+	if _, err := a.DB.RecordMissing(ctx, f, lastDue); err != nil {
+		return ReconcileResult{}, err
+	}
+	if err := a.settleDoubts(ctx, f, lastDue); err != nil {
 		return ReconcileResult{}, err
 	}
 	counts, err := a.DB.CountResults(ctx, f.ID)
@@ -68,6 +77,41 @@ func (a *Activities) MatchSettlement(ctx context.Context, fileID string) (Reconc
 	err = a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"matched": res.Matched, "unexpected": res.Unexpected,
 		"amount_mismatch": res.AmountMismatch, "ignored": res.Ignored, "missing": res.Missing})
 	return res, err
+}
+
+// settleDoubts ends the attempts in doubt the file has evidence of (paid:
+// it holds them; never received: an escalated one it does not hold past
+// the overdue window), closes their work items, and tells a return waiting
+// on finance whose refund the file shows paid that it was: the return
+// records that attempt as its refund and goes on to settlement.
+func (a *Activities) settleDoubts(ctx context.Context, f *db.SettlementFile, lastDue string) error {
+	moved, err := a.DB.SettleDoubts(ctx, f, lastDue, a.now())
+	if err != nil {
+		return err
+	}
+	for _, att := range moved {
+		if _, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, "", "settled_by_file", "the settlement file "+f.Filename+" settled it", "reconciliation"); err != nil {
+			return err
+		}
+	}
+	ids, err := a.DB.PaidButFailed(ctx, f.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		h, err := a.Signal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: returnWorkflowPrefix + id,
+			UpdateName: updateRefundResolution, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{map[string]any{"action": resolveRetry, "note": "the settlement file " + f.Filename + " shows the refund paid",
+				"actor": Actor{Kind: ActorSystem, Name: "reconciliation"}}}})
+		if err == nil {
+			err = h.Get(ctx, nil)
+		}
+		var nf *serviceerror.NotFound
+		if err != nil && !errors.As(err, &nf) {
+			return fmt.Errorf("return %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // settlePage is how many returns one page signals.

@@ -190,7 +190,8 @@ func (s *server) tellAdmins(ctx context.Context, merchantID, subject, text strin
 }
 
 // awaitRefund answers 200 with the return once its refund has an outcome,
-// or 202 after counterWait with the refund to follow.
+// 202 at once when a freeze holds it (with the freeze's reason), or 202
+// after counterWait with the refund to follow.
 func (s *server) awaitRefund(c *gin.Context, returnID string) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), counterWait)
 	defer cancel()
@@ -198,8 +199,13 @@ func (s *server) awaitRefund(c *gin.Context, returnID string) error {
 	defer tick.Stop()
 	for {
 		refunds, err := s.deps.DB.RefundsOfReturn(ctx, returnID)
-		if err == nil && len(refunds) > 0 && refunds[len(refunds)-1].Status != db.RefundPending {
-			return s.respondReturn(c, http.StatusOK, returnID)
+		if err == nil && len(refunds) > 0 {
+			switch last := refunds[len(refunds)-1]; {
+			case last.Status != db.RefundPending:
+				return s.respondReturn(c, http.StatusOK, returnID)
+			case last.FrozenBy != nil:
+				return s.respondReturn(c, http.StatusAccepted, returnID)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,8 @@ func (s *server) routesFinance(r *gin.RouterGroup) {
 	g.GET("/refunds", deadline(s.deps.UploadTimeout), s.handle(s.listRefunds))
 	g.GET("/work-items", deadline(s.deps.RequestTimeout), s.handle(s.listWorkItems))
 	g.POST("/work-items/:item_id/resolve", deadline(s.deps.RequestTimeout), s.audited("work_item.resolve", s.resolveWorkItem))
+	g.POST("/attempts/:attempt_id/resolution", deadline(s.deps.RequestTimeout),
+		s.auditedAs("attempt.resolution", "refund_attempt", func(c *gin.Context) (string, error) { return c.Param("attempt_id"), s.resolveAttempt(c) }))
 	s.routesSettlement(g, roles)
 }
 
@@ -275,35 +278,44 @@ func (s *server) refundSummary(c *gin.Context) error {
 }
 
 type attemptView struct {
-	N                int        `json:"n"`
-	Kind             string     `json:"kind"`
-	State            string     `json:"state"`
-	Amount           int64      `json:"amount"`
-	TerminalID       string     `json:"terminal_id,omitempty"`
-	STAN             string     `json:"stan,omitempty"`
-	RRN              string     `json:"rrn,omitempty"`
-	ApprovalCode     string     `json:"approval_code,omitempty"`
-	ResponseCode     string     `json:"response_code,omitempty"`
-	GatewayRefundID  string     `json:"gateway_refund_id,omitempty"`
-	UnknownReason    string     `json:"unknown_reason,omitempty"`
-	ReversalTries    int        `json:"reversal_tries,omitempty"`
-	ReversalCode     string     `json:"reversal_code,omitempty"`
-	LateResponseCode string     `json:"late_response_code,omitempty"`
-	TransmittedAt    *time.Time `json:"transmitted_at,omitempty"`
-	Settled          bool       `json:"settled"`
-	CreatedAt        time.Time  `json:"created_at"`
+	ID               string `json:"id"`
+	N                int    `json:"n"`
+	Kind             string `json:"kind"`
+	State            string `json:"state"`
+	Amount           int64  `json:"amount"`
+	TerminalID       string `json:"terminal_id,omitempty"`
+	STAN             string `json:"stan,omitempty"`
+	RRN              string `json:"rrn,omitempty"`
+	ApprovalCode     string `json:"approval_code,omitempty"`
+	ResponseCode     string `json:"response_code,omitempty"`
+	GatewayRefundID  string `json:"gateway_refund_id,omitempty"`
+	UnknownReason    string `json:"unknown_reason,omitempty"`
+	ReversalTries    int    `json:"reversal_tries,omitempty"`
+	ReversalSTAN     string `json:"reversal_stan,omitempty"`
+	ReversalCode     string `json:"reversal_code,omitempty"`
+	LateResponseCode string `json:"late_response_code,omitempty"`
+	LateMTI          string `json:"late_mti,omitempty"`
+	// AnswerFields are the acquirer's answer's fields Rebound does not use.
+	AnswerFields   db.JSON    `json:"answer_fields,omitempty"`
+	Resolution     string     `json:"resolution,omitempty"`
+	ResolutionNote string     `json:"resolution_note,omitempty"`
+	ResolvedBy     string     `json:"resolved_by,omitempty"`
+	ResolvedAt     *time.Time `json:"resolved_at,omitempty"`
+	TransmittedAt  *time.Time `json:"transmitted_at,omitempty"`
+	Settled        bool       `json:"settled"`
+	CreatedAt      time.Time  `json:"created_at"`
 }
 
 // refundDetail shows a refund with every attempt: STAN, RRN, codes,
-// reversals and who authorised it.
+// reversals, the answer's other fields, finance's resolution and who
+// authorised it.
 func (s *server) refundDetail(c *gin.Context) error {
 	id := c.Param("refund_id")
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such refund")
 	if _, err := uuid.Parse(id); err != nil {
 		return notFound
 	}
-	ctx := c.Request.Context()
-	ref, err := s.deps.DB.RefundByID(ctx, id)
+	ref, err := s.deps.DB.RefundByID(c.Request.Context(), id)
 	if errors.Is(err, db.ErrNotFound) {
 		return notFound
 	}
@@ -313,15 +325,35 @@ func (s *server) refundDetail(c *gin.Context) error {
 	if p := principalOf(c); p.Role != "operator" && p.MerchantID != ref.MerchantID {
 		return notFound
 	}
+	return s.showRefund(c, ref.ID)
+}
+
+// answerFields shows an attempt's unused answer fields, or nothing.
+func answerFields(j db.JSON) db.JSON {
+	if s := strings.TrimSpace(string(j)); s == "" || s == "null" || s == "{}" {
+		return nil
+	}
+	return j
+}
+
+// showRefund answers a refund with its attempts.
+func (s *server) showRefund(c *gin.Context, id string) error {
+	ctx := c.Request.Context()
+	ref, err := s.deps.DB.RefundByID(ctx, id)
+	if err != nil {
+		return err
+	}
 	attempts, err := s.deps.DB.AttemptsOfRefund(ctx, ref.ID)
 	if err != nil {
 		return err
 	}
 	views := make([]attemptView, 0, len(attempts))
 	for _, a := range attempts {
-		views = append(views, attemptView{N: a.N, Kind: a.Kind, State: a.State, Amount: a.Amount, TerminalID: a.TerminalID, STAN: a.STAN,
+		views = append(views, attemptView{ID: a.ID, N: a.N, Kind: a.Kind, State: a.State, Amount: a.Amount, TerminalID: a.TerminalID, STAN: a.STAN,
 			RRN: a.RRN, ApprovalCode: a.ApprovalCode, ResponseCode: a.ResponseCode, GatewayRefundID: a.GatewayRefundID,
-			UnknownReason: a.UnknownReason, ReversalTries: a.ReversalTries, ReversalCode: a.ReversalCode, LateResponseCode: a.LateResponseCode,
+			UnknownReason: a.UnknownReason, ReversalSTAN: a.ReversalSTAN, ReversalTries: a.ReversalTries, ReversalCode: a.ReversalCode,
+			LateResponseCode: a.LateResponseCode, LateMTI: a.LateMTI, AnswerFields: answerFields(a.AnswerFields), Resolution: a.Resolution,
+			ResolutionNote: a.ResolutionNote, ResolvedBy: a.ResolvedBy, ResolvedAt: a.ResolvedAt,
 			TransmittedAt: a.TransmittedAt, Settled: a.SettledFileID != nil, CreatedAt: a.CreatedAt})
 	}
 	c.JSON(http.StatusOK, gin.H{"id": ref.ID, "return_id": ref.ReturnID, "channel": ref.Channel, "amount": ref.Amount,
@@ -376,7 +408,8 @@ func (s *server) listWorkItems(c *gin.Context) error {
 	return nil
 }
 
-// Resolutions finance gives a work item.
+// Resolutions finance gives a work item; an item about an attempt in doubt
+// also takes the attempt's evidence (evidenceStates), which settles it.
 var resolutions = []string{"acquirer_corrected", "refunded_again", "written_off", "not_ours", "other"}
 
 type resolveRequest struct {
@@ -389,8 +422,8 @@ func (s *server) resolveWorkItem(c *gin.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if !oneOf(req.Resolution, resolutions...) {
-		return Invalid(FieldError{"resolution", "must be one of " + strings.Join(resolutions, ", ")})
+	if !oneOf(req.Resolution, resolutions...) && !oneOf(req.Resolution, evidenceStates...) {
+		return Invalid(FieldError{"resolution", "must be one of " + strings.Join(append(slices.Clone(resolutions), evidenceStates...), ", ")})
 	}
 	if strings.TrimSpace(req.Note) == "" || len(req.Note) > 500 {
 		return Invalid(FieldError{"note", "is required (at most 500 characters)"})
@@ -409,11 +442,28 @@ func (s *server) resolveWorkItem(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if oneOf(req.Resolution, evidenceStates...) {
+		// The evidence settles the item's attempt (and so its work items).
+		if w.AttemptID == nil {
+			return Invalid(FieldError{"resolution", "is for work items about a refund attempt"})
+		}
+		att, err := s.deps.DB.AttemptByID(ctx, *w.AttemptID)
+		if err != nil {
+			return err
+		}
+		ref, err := s.deps.DB.RefundByID(ctx, att.RefundID)
+		if err != nil {
+			return err
+		}
+		if err := s.settleAttempt(ctx, p, att, ref, attemptResolutionRequest(req)); err != nil {
+			return err
+		}
+	}
 	ok, err := s.deps.DB.ResolveWorkItem(ctx, id, req.Resolution, req.Note, p.Username)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if !ok && !oneOf(req.Resolution, evidenceStates...) {
 		return NewProblem(http.StatusConflict, "resolved", "the work item is resolved already")
 	}
 	w, err = s.deps.DB.WorkItemByID(ctx, id)

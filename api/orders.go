@@ -56,6 +56,12 @@ type paymentJSON struct {
 	MaskedPAN        string `json:"masked_pan,omitempty"`
 	CardFingerprint  string `json:"card_fingerprint,omitempty"`
 	GatewayPaymentID string `json:"gateway_payment_id,omitempty"`
+	// TransmittedAt is the card sale's own transmission time (its DE7, as
+	// on the acquirer's records), Batch its batch number: a void or refund
+	// is decided and referenced from them. Without them, placed_at stands
+	// for the time and the batch is unknown.
+	TransmittedAt string `json:"transmitted_at,omitempty"`
+	Batch         string `json:"batch,omitempty"`
 }
 
 type orderView struct {
@@ -86,6 +92,7 @@ var (
 	reToken       = regexp.MustCompile(`^[A-Za-z0-9_.:-]{8,128}$`)
 	rePaymentID   = regexp.MustCompile(`^[A-Za-z0-9_.:-]{3,128}$`)
 	rePhone       = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+	reBatch       = regexp.MustCompile(`^[0-9]{6}$`)
 )
 
 // normalizePhone keeps the digits of a phone number after its '+'.
@@ -150,7 +157,11 @@ func (req *orderRequest) toOrder(merchantID string) (*db.Order, []FieldError) {
 		errs = append(errs, p.validate()...)
 		o.Payment = &db.Payment{Channel: p.Channel, Amount: p.Amount, Currency: req.Currency, TerminalID: p.TerminalID,
 			STAN: p.STAN, RRN: p.RRN, ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN,
-			CardFingerprint: p.CardFingerprint, GatewayPaymentID: p.GatewayPaymentID}
+			CardFingerprint: p.CardFingerprint, GatewayPaymentID: p.GatewayPaymentID, Batch: p.Batch}
+		if p.TransmittedAt != "" {
+			at := parseTime("payment.transmitted_at", p.TransmittedAt, &errs)
+			o.Payment.SaleAt = &at
+		}
 	}
 	dom := toDomainOrder(o)
 	errs = append(errs, fieldErrors(dom.Validate(), "")...)
@@ -183,11 +194,14 @@ func (p *paymentJSON) validate() []FieldError {
 		if p.GatewayPaymentID != "" {
 			bad("gateway_payment_id", "is for online payments only")
 		}
+		if p.Batch != "" && !reBatch.MatchString(p.Batch) {
+			bad("batch", "must be the sale's 6-digit batch number")
+		}
 	case "online":
 		if !rePaymentID.MatchString(p.GatewayPaymentID) {
 			bad("gateway_payment_id", "is required for online payments (3 to 128 characters)")
 		}
-		if p.TerminalID != "" || p.STAN != "" || p.RRN != "" || p.CardFingerprint != "" {
+		if p.TerminalID != "" || p.STAN != "" || p.RRN != "" || p.CardFingerprint != "" || p.TransmittedAt != "" || p.Batch != "" {
 			bad("channel", "online payments carry no terminal data")
 		}
 	default:
@@ -224,6 +238,13 @@ func (s *server) createOrder(c *gin.Context) error {
 	o.RequestHash = hex.EncodeToString(sum[:])
 	ctx := c.Request.Context()
 	err := s.deps.DB.CreateOrder(ctx, o)
+	switch {
+	case errors.Is(err, db.ErrForeignTerminal):
+		return Invalid(FieldError{"payment.terminal_id", "is not one of your terminals"})
+	case errors.Is(err, db.ErrPaymentTaken):
+		// Whose it is stays unsaid.
+		return NewProblem(http.StatusConflict, "payment-registered", "this payment is registered with another order")
+	}
 	if errors.Is(err, db.ErrConflict) {
 		existing, gerr := s.deps.DB.OrderByNumber(ctx, p.MerchantID, o.OrderNumber)
 		if gerr != nil {
@@ -269,7 +290,10 @@ func viewOrder(o *db.Order) orderView {
 	}
 	if p := o.Payment; p != nil {
 		v.Payment = &paymentJSON{Channel: p.Channel, Amount: p.Amount, TerminalID: p.TerminalID, STAN: p.STAN, RRN: p.RRN,
-			ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, GatewayPaymentID: p.GatewayPaymentID}
+			ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, GatewayPaymentID: p.GatewayPaymentID, Batch: p.Batch}
+		if p.SaleAt != nil {
+			v.Payment.TransmittedAt = p.SaleAt.UTC().Format(time.RFC3339)
+		}
 	}
 	return v
 }

@@ -81,8 +81,10 @@ type refundView struct {
 	// Reference is what the shopper's bank or card statement knows the
 	// refund by: the acquirer's RRN, or the gateway's refund id.
 	Reference string `json:"reference,omitempty"`
-	// Frozen: the refund waits on an emergency freeze.
-	Frozen bool `json:"frozen,omitempty"`
+	// Frozen: the refund waits on an emergency freeze; staff see its
+	// reason.
+	Frozen       bool   `json:"frozen,omitempty"`
+	FrozenReason string `json:"frozen_reason,omitempty"`
 }
 
 func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
@@ -141,12 +143,17 @@ func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
 		v.Refund = &refundView{Amount: last.Amount, Shipping: last.ShippingAmount, Currency: last.Currency,
 			Status: last.Status, FailureCode: last.FailureCode, FinishedAt: last.FinishedAt,
 			Frozen: last.FrozenBy != nil && last.Status == db.RefundPending}
+		if p := principalOf(c); v.Refund.Frozen && p != nil && p.Kind == kindStaff {
+			if f, err := s.deps.DB.FreezeByID(ctx, *last.FrozenBy); err == nil {
+				v.Refund.FrozenReason = f.Reason
+			}
+		}
 		attempts, err := s.deps.DB.AttemptsOfRefund(ctx, last.ID)
 		if err != nil {
 			return nil, err
 		}
 		for _, at := range attempts {
-			if at.State == db.AttemptApproved && v.Refund.Reference == "" {
+			if db.AttemptPays(at.State) && v.Refund.Reference == "" {
 				v.Refund.Reference = cmp.Or(at.RRN, at.GatewayRefundID)
 			}
 		}

@@ -48,10 +48,10 @@ func (d *DB) MatchSettlementFile(ctx context.Context, f *SettlementFile) error {
 		kinds = "('online')"
 		key = KeyGateway
 	}
-	// The attempts a row may match: approved, the merchant's, not settled
-	// by another file.
+	// The attempts a row may match: approved, or in doubt (a row is then
+	// the evidence it paid), the merchant's, not settled by another file.
 	live := "SELECT " + cols + " FROM refund_attempts AS a JOIN refunds AS r ON r.id = a.refund_id " +
-		"WHERE a.state = 'approved' AND a.kind IN " + kinds + " AND r.merchant_id = ? " +
+		"WHERE a.state IN " + matchable + " AND a.kind IN " + kinds + " AND r.merchant_id = ? " +
 		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.merchant_id = r.merchant_id AND s.attempt_id = a.id AND s.result = 'matched' AND s.file_id <> ?)"
 	// m pairs each row with the attempt its key names (if any) and numbers
 	// the rows that pay one attempt its amount: the first is the match.
@@ -72,6 +72,81 @@ func (d *DB) MatchSettlementFile(ctx context.Context, f *SettlementFile) error {
 	}
 	return nil
 }
+
+// matchable are the states of attempts a settlement row may match: those
+// that paid, and those in doubt, whose row is the evidence that they did.
+const matchable = "('approved', 'confirmed_approved', 'unknown', 'reversal_pending', 'escalated')"
+
+// SettleDoubts ends with a file's evidence the merchant's card attempts in
+// doubt: one a row of the file matched paid (confirmed_approved); an
+// escalated one sent on or before lastDueDay that no file matched never
+// reached the acquirer or was reversed (confirmed_not_received). It answers
+// the attempts it moved, as they were before.
+func (d *DB) SettleDoubts(ctx context.Context, f *SettlementFile, lastDueDay string, at time.Time) ([]RefundAttempt, error) {
+	if f.Source != SourceAcquirer {
+		return nil, nil
+	}
+	var matched []struct {
+		RefundAttempt
+		Line int64
+	}
+	err := d.with(ctx).Table("settlement_results AS s").Select("a.*, s.line").
+		Joins("JOIN refund_attempts AS a ON a.id = s.attempt_id").
+		Where("s.file_id = ? AND s.result = ? AND a.state IN ?", f.ID, ResultMatched, doubt).Scan(&matched).Error
+	if err != nil {
+		return nil, fmt.Errorf("doubts settled by %s: %w", f.ID, err)
+	}
+	var moved []RefundAttempt
+	for _, m := range matched {
+		ok, err := d.ResolveAttempt(ctx, m.ID, Evidence{State: AttemptConfirmedApproved, By: "reconciliation",
+			Note: fmt.Sprintf("settled by the acquirer: %s, line %d", f.Filename, m.Line), At: at})
+		if err != nil {
+			return moved, err
+		}
+		if ok {
+			moved = append(moved, m.RefundAttempt)
+		}
+	}
+	var absent []RefundAttempt
+	err = d.with(ctx).Table("refund_attempts AS a").Select("a.*").Joins("JOIN refunds AS r ON r.id = a.refund_id").
+		Where("r.merchant_id = ? AND a.state = ? AND a.kind IN ? AND a.transmitted_day <> '' AND a.transmitted_day <= ?",
+			f.MerchantID, AttemptEscalated, []string{AttemptVoid, AttemptRefund}, lastDueDay).
+		Where("NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.attempt_id = a.id AND s.result = ?)", ResultMatched).
+		Scan(&absent).Error
+	if err != nil {
+		return moved, fmt.Errorf("doubts settled by %s: %w", f.ID, err)
+	}
+	for _, a := range absent {
+		ok, err := d.ResolveAttempt(ctx, a.ID, Evidence{State: AttemptConfirmedNotReceived, By: "reconciliation",
+			Note: fmt.Sprintf("in no settlement file of the acquirer up to %s (%s)", lastDueDay, f.Filename), At: at})
+		if err != nil {
+			return moved, err
+		}
+		if ok {
+			moved = append(moved, a)
+		}
+	}
+	return moved, nil
+}
+
+// PaidButFailed lists the returns still waiting on finance (refund_failed)
+// whose refund a file shows paid by one of its attempts.
+func (d *DB) PaidButFailed(ctx context.Context, fileID string) ([]string, error) {
+	var ids []string
+	err := d.with(ctx).Table("settlement_results AS s").
+		Joins("JOIN refund_attempts AS a ON a.id = s.attempt_id").
+		Joins("JOIN refunds AS r ON r.id = a.refund_id").
+		Joins("JOIN returns AS t ON t.id = r.return_id").
+		Where("s.file_id = ? AND s.result = ? AND a.state IN ? AND t.status = 'refund_failed'", fileID, ResultMatched, paying).
+		Distinct("r.return_id").Order("r.return_id").Pluck("r.return_id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("paid refunds of %s waiting on finance: %w", fileID, err)
+	}
+	return ids, nil
+}
+
+// doubt are the states of attempts whose outcome is not known.
+var doubt = []string{AttemptUnknown, AttemptReversalPending, AttemptEscalated}
 
 // setWise runs fn in a transaction whose statements join whole files to
 // whole histories: on Postgres they hash (statistics of a table loaded a
@@ -106,7 +181,7 @@ func (d *DB) RecordMissing(ctx context.Context, f *SettlementFile, lastDueDay st
 	q := "INSERT INTO settlement_findings (id, file_id, merchant_id, kind, attempt_id, match_key, amount, created_at) " +
 		"SELECT " + d.newUUID() + ", ?, r.merchant_id, 'missing_at_acquirer', a.id, ?, a.amount, ? " +
 		"FROM refund_attempts AS a JOIN refunds AS r ON r.id = a.refund_id " +
-		"WHERE r.merchant_id = ? AND a.state = 'approved' AND a.kind IN " + kinds + " " +
+		"WHERE r.merchant_id = ? AND a.state IN ('approved', 'confirmed_approved') AND a.kind IN " + kinds + " " +
 		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.merchant_id = r.merchant_id AND s.attempt_id = a.id AND s.result = 'matched') " +
 		"AND " + day + " <> '' AND " + day + " <= ? " +
 		"AND NOT EXISTS (SELECT 1 FROM settlement_findings AS s WHERE s.kind = 'missing_at_acquirer' AND s.attempt_id = a.id)"
