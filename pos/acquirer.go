@@ -57,8 +57,7 @@ type Acquirer struct {
 	salesBySTAN map[string][]*entry
 	rrns        map[string]bool    // every RRN the ledger holds
 	answers     map[msgKey]*answer // first answer to each 0200
-	revAnswers  map[msgKey]*answer // first answer to each reversal
-	reversed    map[msgKey]bool    // requests a reversal has named
+	reversed    map[msgKey]bool    // 0200s a reversal was acknowledged for (00)
 	cuts        []time.Time        // manual cut-offs
 	// dropped is the latest scheduled cut-off whose files were dropped: a
 	// message or manual cut-off whose clock was read before it, but that
@@ -87,7 +86,6 @@ func NewAcquirer(cfg AcquirerConfig) *Acquirer {
 		salesBySTAN: map[string][]*entry{},
 		rrns:        map[string]bool{},
 		answers:     map[msgKey]*answer{},
-		revAnswers:  map[msgKey]*answer{},
 		reversed:    map[msgKey]bool{},
 	}
 }
@@ -237,11 +235,7 @@ func (a *Acquirer) handle(s *listener, w *wire, m *iso8583.Message) {
 	p, err := parseMessage(m, now)
 	if err != nil {
 		a.log.Warn("acquirer simulator: message refused", "err", err)
-		if resp, rerr := respond(m, CodeFormatError, "", ""); rerr == nil {
-			if b, ferr := frame(resp); ferr == nil {
-				w.write(b)
-			}
-		}
+		w.write(a.refuse(m))
 		return
 	}
 	f, out, delay := a.process(p, m, now)
@@ -250,7 +244,7 @@ func (a *Acquirer) handle(s *listener, w *wire, m *iso8583.Message) {
 		w.write(out)
 	case faultClose:
 		_ = w.nc.Close()
-	case faultDelay:
+	case faultDelay, faultHold:
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -258,6 +252,9 @@ func (a *Acquirer) handle(s *listener, w *wire, m *iso8583.Message) {
 			defer t.Stop()
 			select {
 			case <-t.C:
+				if f == faultHold {
+					out = a.processHeld(p, m)
+				}
 				w.write(out)
 			case <-s.done:
 			}

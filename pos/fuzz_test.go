@@ -29,8 +29,8 @@ func unpackSeeds(f *testing.F) [][]byte {
 	void, refund := voidOf("000001", 4000), refundOf("000002", 2500)
 	pack(pos.BuildRequest(void))
 	pack(pos.BuildRequest(refund))
-	pack(pos.BuildReversal(pos.Reversal{Request: void, TransmittedAt: t0}))
-	pack(pos.BuildReversal(pos.Reversal{Request: refund, Repeat: true, TransmittedAt: t0}))
+	pack(pos.BuildReversal(reversalOf(void, "000101", false)))
+	pack(pos.BuildReversal(reversalOf(refund, "000102", true)))
 	resp := iso8583.NewMessage(pos.Spec)
 	resp.MTI("0210")
 	for id, v := range map[int]string{3: "200000", 4: "000000002500", 11: "000002", 37: "606912345678", 38: "AB12CD", 39: "00", 41: virtual, 42: merchant, 49: "978"} {

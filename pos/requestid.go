@@ -35,3 +35,25 @@ func (RequestIDGenerator) GenerateRequestID(m *iso8583.Message) (string, error) 
 	}
 	return mti[1:2] + "/" + stan + "/" + terminal, nil
 }
+
+// answerIDs is the request id generator the client's connection uses. The
+// connection asks it for the id of every answer before handing the answer
+// to the client, and drops the answer if it fails; the client matches
+// answers itself (an answer without DE41 included), so this one never
+// fails on an answer: it falls back to "<class>/<STAN>/" or "unmatched".
+type answerIDs struct{}
+
+func (answerIDs) GenerateRequestID(m *iso8583.Message) (string, error) {
+	if id, err := (RequestIDGenerator{}).GenerateRequestID(m); err == nil {
+		return id, nil
+	}
+	if m == nil {
+		return "", errors.New("pos: request id: no message")
+	}
+	mti, _ := m.GetString(0)
+	stan, _ := m.GetString(11)
+	if len(mti) == 4 && stan != "" {
+		return mti[1:2] + "/" + stan + "/", nil
+	}
+	return "unmatched", nil
+}
