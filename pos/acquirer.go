@@ -240,7 +240,7 @@ func (a *Acquirer) handle(s *listener, w *wire, m *iso8583.Message) {
 	}
 	f, out, delay := a.process(p, m, now)
 	switch f {
-	case faultNone:
+	case faultNone, faultLate:
 		w.write(out)
 	case faultClose:
 		_ = w.nc.Close()

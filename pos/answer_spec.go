@@ -83,7 +83,7 @@ func answerSpec() *iso8583.MessageSpec {
 			Length:      8,
 			Description: fmt.Sprintf("DE%d", id),
 			Enc:         encoding.BytesToASCIIHex,
-			Pref:        prefix.Hex.Fixed,
+			Pref:        prefix.Binary.Fixed, // no prefix; Length counts bytes, as packed
 		})
 	}
 	for id := 2; id <= 128; id++ {

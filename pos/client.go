@@ -389,8 +389,9 @@ func (c *Client) deliver(class, stan, terminal string, a arrival) bool {
 	id := class + "/" + stan + "/" + terminal
 	p := c.pending[id]
 	if p == nil && terminal == "" {
+		prefix := id
 		for pid, q := range c.pending {
-			if strings.HasPrefix(pid, id) {
+			if strings.HasPrefix(pid, prefix) {
 				if p != nil {
 					return false // two candidates: nobody's
 				}

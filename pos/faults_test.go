@@ -150,6 +150,135 @@ func TestFaultApproveThenLose(t *testing.T) {
 	}
 }
 
+// TestFaultsNotProcessed: 91 and 96 leave nothing behind, so the same
+// message sent again is processed; a reversal answered 96 is repeated.
+func TestFaultsNotProcessed(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		faults pos.Faults
+		code   string
+		count  func(pos.Stats) int
+	}{
+		{pos.Faults{IssuerUnavailable: 1}, "91", func(s pos.Stats) int { return s.IssuerUnavailable }},
+		{pos.Faults{SystemMalfunction: 1}, "96", func(s pos.Stats) int { return s.SystemMalfunction }},
+	} {
+		a, _ := newAcquirer(t)
+		c1, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+		a.SetFaults(c.faults)
+		refund := refundOf("000001", 1000)
+		if r := send(t, c1, refund); r.ResponseCode != c.code || r.ApprovalCode != "" {
+			t.Errorf("%s: %+v", c.code, r)
+		}
+		if n := len(entries(a, "refund")); n != 0 {
+			t.Errorf("%s: %d refunds written", c.code, n)
+		}
+		a.SetFaults(pos.Faults{})
+		if r := send(t, c1, refund); !r.Approved() {
+			t.Errorf("%s: sent again without the fault: %q, want 00", c.code, r.ResponseCode)
+		}
+		a.SetFaults(c.faults)
+		rv, err := c1.Reverse(context.Background(), reversalOf(refund, "000101", false))
+		if err != nil || rv.ResponseCode != c.code {
+			t.Errorf("%s: reversal %+v, %v", c.code, rv, err)
+		}
+		if refunds := entries(a, "refund"); len(refunds) != 1 || refunds[0].Reversed {
+			t.Errorf("%s: a reversal answered %s reversed: %+v", c.code, c.code, refunds)
+		}
+		a.SetFaults(pos.Faults{})
+		if rv, err := c1.Reverse(context.Background(), reversalOf(refund, "000101", true)); err != nil || !rv.Approved() {
+			t.Errorf("%s: repeat %+v, %v", c.code, rv, err)
+		}
+		if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+			t.Errorf("%s: after the repeat: %+v", c.code, refunds)
+		}
+		if st := a.Stats(); c.count(st) != 2 || st.Approved != 1 || st.Declined != 0 {
+			t.Errorf("%s: stats %+v", c.code, st)
+		}
+	}
+}
+
+// TestFaultLateResponse: processed, answered 68; the caller reverses.
+func TestFaultLateResponse(t *testing.T) {
+	t.Parallel()
+	a, _ := newAcquirer(t)
+	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+	a.SetFaults(pos.Faults{LateResponse: 1})
+	refund := refundOf("000001", 1000)
+	r := send(t, c, refund)
+	if r.ResponseCode != "68" || r.Approved() || r.ApprovalCode != "" {
+		t.Fatalf("late response: %+v", r)
+	}
+	refunds := entries(a, "refund")
+	if len(refunds) != 1 || refunds[0].Reversed {
+		t.Fatalf("the refund was approved at the host, yet: %+v", refunds)
+	}
+	a.SetFaults(pos.Faults{})
+	// Its repeat is answered what was decided.
+	if again := send(t, c, refund); !again.Approved() || again.ApprovalCode != refunds[0].ApprovalCode {
+		t.Errorf("repeat after 68: %+v", again)
+	}
+	if rv, err := c.Reverse(context.Background(), reversalOf(refund, "000101", false)); err != nil || !rv.Approved() {
+		t.Fatalf("reversal: %+v, %v", rv, err)
+	}
+	if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+		t.Errorf("after the reversal: %+v", refunds)
+	}
+	// A reversal answered 68 was done: its repeat is acknowledged.
+	refund2 := refundOf("000002", 1000)
+	send(t, c, refund2)
+	a.SetFaults(pos.Faults{LateResponse: 1})
+	if rv, err := c.Reverse(context.Background(), reversalOf(refund2, "000102", false)); err != nil || rv.ResponseCode != "68" {
+		t.Fatalf("reversal answered late: %+v, %v", rv, err)
+	}
+	a.SetFaults(pos.Faults{})
+	if rv, err := c.Reverse(context.Background(), reversalOf(refund2, "000102", true)); err != nil || !rv.Approved() {
+		t.Fatalf("its repeat: %+v, %v", rv, err)
+	}
+	if st := a.Stats(); st.LateResponses != 2 || st.Approved != 2 || st.Repeats != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestFaultApproveAfterReversal, end to end through the client: the 0200
+// is held, times out, its reversal is answered 25; then the 0200 is
+// approved and its 0210 reaches OnLate; a repeat of the reversal reverses it.
+func TestFaultApproveAfterReversal(t *testing.T) {
+	t.Parallel()
+	a, _ := newAcquirer(t)
+	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
+	a.SetFaults(pos.Faults{ApproveAfterReversal: 1, DelayBy: 700 * time.Millisecond})
+	refund := refundOf("000001", 1000)
+	if _, err := c.Send(context.Background(), refund); !errors.Is(err, pos.ErrUnknown) {
+		t.Fatalf("held: %v, want ErrUnknown", err)
+	}
+	// The fault stays on: a reversal never draws it.
+	rv, err := c.Reverse(context.Background(), reversalOf(refund, "000101", false))
+	if err != nil || rv.ResponseCode != "25" {
+		t.Fatalf("reversal while the 0200 is held: %+v, %v; want 25", rv, err)
+	}
+	if n := len(entries(a, "refund")); n != 0 {
+		t.Fatalf("%d refunds before the hold ends", n)
+	}
+	late := lt.wait(t, 1)
+	if !late.Approved() || late.MTI != "0210" || late.STAN != "000001" || late.RRN != refund.RRN {
+		t.Fatalf("the late 0210: %+v", late)
+	}
+	refunds := entries(a, "refund")
+	if len(refunds) != 1 || refunds[0].Reversed || refunds[0].ApprovalCode != late.ApprovalCode {
+		t.Fatalf("after the hold: %+v", refunds)
+	}
+	rep, err := c.Reverse(context.Background(), reversalOf(refund, "000101", true))
+	if err != nil || !rep.Approved() {
+		t.Fatalf("0401: %+v, %v", rep, err)
+	}
+	if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+		t.Errorf("after the 0401: %+v", refunds)
+	}
+	if st := a.Stats(); st.ApprovedAfterReversal != 1 || st.Approved != 1 || st.Reversals != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
 // TestChaos sends refunds through every fault at once, strict-host ones
 // included, and answers with fields Rebound does not use. It does what
 // PROFILE.md asks of the caller: 91 and 96 are retried as a new attempt, 68
