@@ -32,13 +32,14 @@ type AcquirerConfig struct {
 	SettlementDir string
 	// VoidAnyTerminal accepts voids sent from a terminal other than the
 	// sale's (same merchant). Real hosts mostly refuse them; so does the
-	// simulator unless this is set.
+	// simulator (58) unless this is set.
 	VoidAnyTerminal bool
 }
 
-// Acquirer is the acquirer host simulator: it answers voids, refunds and
-// reversals over ISO 8583 from its own ledger of sales, injects faults on
-// demand and writes the daily settlement file. All its state is in memory.
+// Acquirer is the acquirer host simulator: a strict host that answers
+// voids, refunds and reversals over ISO 8583 from its own ledger of sales
+// by the rules of PROFILE.md, injects faults on demand and writes the
+// daily settlement file. All its state is in memory.
 type Acquirer struct {
 	cfg AcquirerConfig
 	log *slog.Logger

@@ -21,7 +21,10 @@ type Sale struct {
 	Amount       int64  `json:"amount"`
 	// At is the sale's transmission date and time (its DE7).
 	At time.Time `json:"at"`
-	// Batch is the sale's batch number, 6 digits ("" when not told).
+	// Batch is the sale's batch number as its terminal numbers them, 6
+	// digits ("" when not told). A void or refund naming another batch in
+	// DE61 does not find the sale (25). The simulator's own batches, by
+	// cut-off, are Entry.Batch.
 	Batch string `json:"batch,omitempty"`
 }
 
@@ -32,7 +35,7 @@ type Entry struct {
 	TerminalID     string    `json:"terminal_id"`
 	MerchantID     string    `json:"merchant_id"`
 	STAN           string    `json:"stan"`
-	RRN            string    `json:"rrn"`
+	RRN            string    `json:"rrn"` // a void's or refund's: its own DE37
 	ApprovalCode   string    `json:"approval_code"`
 	ProcessingCode string    `json:"processing_code"`
 	Currency       string    `json:"currency"`

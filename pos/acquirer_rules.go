@@ -99,8 +99,11 @@ func (a *Acquirer) processHeld(p parsed, m *iso8583.Message) []byte {
 }
 
 // refuse is the answer 30 (format error) to a message that does not
-// follow the profile.
+// follow the profile; none to one that is no request or reversal.
 func (a *Acquirer) refuse(m *iso8583.Message) []byte {
+	if mti, _ := m.GetString(0); mti != MTIRequest && mti != MTIReversal && mti != MTIReversalRepeat {
+		return nil
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.frameOf(m, CodeFormatError, "")

@@ -224,7 +224,8 @@ func (c *Client) Send(ctx context.Context, r Request) (Response, error) {
 }
 
 // Reverse sends a reversal (0400, or 0401 when rv.Repeat) and waits for its
-// 0410.
+// 0410, matched on the terminal and the reversal's own STAN. Outcomes are
+// as for Send; what each code asks of the caller is in PROFILE.md.
 func (c *Client) Reverse(ctx context.Context, rv Reversal) (Response, error) {
 	m, err := BuildReversal(rv)
 	if err != nil {

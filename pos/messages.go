@@ -112,36 +112,39 @@ type Request struct {
 	Original Original
 }
 
-// Response is the acquirer's answer to a request or a reversal.
+// Response is the acquirer's answer to a request or a reversal. It holds
+// no card data.
 type Response struct {
 	MTI          string // "0210" or "0410"
 	TerminalID   string // DE41; "" when the answer did not carry it
-	STAN         string
+	STAN         string // DE11: the request's, or the reversal's own
 	ResponseCode string // DE39: see the Code constants
 	ApprovalCode string // DE38
-	RRN          string // DE37
+	RRN          string // DE37: the message's own RRN, echoed (a host may give its own)
 	// Fields are the answer's other fields, which Rebound reads but does not
-	// use (DE15 settlement date, DE32, DE44, DE63...), by field number, kept
-	// for finance. Card data (DE2, DE14, DE35, DE36, DE45, DE52, DE55) is
-	// never kept.
+	// use (DE15 settlement date, DE32, DE44, DE63..., and the request's
+	// fields echoed), by field number, kept for finance; nil when there are
+	// none. Card data (DE2, DE14, DE34, DE35, DE36, DE45, DE52, DE55) is
+	// never kept. Binary fields (DE64, DE96, DE128) are in hexadecimal.
 	Fields map[int]string
 }
 
 // Approved tells whether the acquirer approved (or, for a reversal,
-// acknowledged) the message.
+// acknowledged) the message. Every other code is explained in PROFILE.md:
+// some are declines, some (68) leave the outcome unknown.
 func (r Response) Approved() bool { return r.ResponseCode == CodeApproved }
 
 // Reversal reverses a request whose outcome is unknown: MTI 0400, its
-// repeats 0401, with its own STAN, the request's terminal, merchant,
-// processing code, amount and currency, DE90 naming the request (its MTI,
-// STAN and DE7) and a reason code.
+// repeats 0401, with its own STAN, DE7 and local time, the request's
+// terminal, merchant, processing code, amount, currency and RRN, DE90
+// naming the request (its MTI, STAN and DE7) and a reason code in DE39.
 type Reversal struct {
 	Request Request // the request reversed, exactly as it was sent
 	// STAN is the reversal's own STAN (DE11); repeats keep it.
 	STAN          string
 	Repeat        bool
 	TransmittedAt time.Time // DE7 of the reversal itself
-	// Reason is why the request is reversed (DE39 of the 0400): see the
+	// Reason is why the request is reversed (DE39 of the 0400): one of the
 	// Reason constants.
 	Reason string
 }

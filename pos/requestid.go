@@ -10,7 +10,10 @@ import (
 // RequestIDGenerator matches answers to requests on terminal (DE41) + STAN
 // (DE11) + message class (the MTI's second digit: "2" financial, "4"
 // reversal), never on the STAN alone: two terminals may use the same STAN,
-// and a request and its reversal share one.
+// and STANs wrap. A reversal's DE11 is its own STAN, kept by its repeats,
+// so a 0410 is matched to the 0400 or 0401 that asked for it. (The client
+// also matches an answer without DE41, on class and STAN, when exactly one
+// waiting message has them.)
 type RequestIDGenerator struct{}
 
 var _ connection.RequestIDGenerator = RequestIDGenerator{}
