@@ -32,13 +32,14 @@ type AcquirerConfig struct {
 	SettlementDir string
 	// VoidAnyTerminal accepts voids sent from a terminal other than the
 	// sale's (same merchant). Real hosts mostly refuse them; so does the
-	// simulator unless this is set.
+	// simulator (58) unless this is set.
 	VoidAnyTerminal bool
 }
 
-// Acquirer is the acquirer host simulator: it answers voids, refunds and
-// reversals over ISO 8583 from its own ledger of sales, injects faults on
-// demand and writes the daily settlement file. All its state is in memory.
+// Acquirer is the acquirer host simulator: a strict host that answers
+// voids, refunds and reversals over ISO 8583 from its own ledger of sales
+// by the rules of PROFILE.md, injects faults on demand and writes the
+// daily settlement file. All its state is in memory.
 type Acquirer struct {
 	cfg AcquirerConfig
 	log *slog.Logger
@@ -57,8 +58,7 @@ type Acquirer struct {
 	salesBySTAN map[string][]*entry
 	rrns        map[string]bool    // every RRN the ledger holds
 	answers     map[msgKey]*answer // first answer to each 0200
-	revAnswers  map[msgKey]*answer // first answer to each reversal
-	reversed    map[msgKey]bool    // requests a reversal has named
+	reversed    map[msgKey]bool    // 0200s a reversal was acknowledged for (00)
 	cuts        []time.Time        // manual cut-offs
 	// dropped is the latest scheduled cut-off whose files were dropped: a
 	// message or manual cut-off whose clock was read before it, but that
@@ -87,7 +87,6 @@ func NewAcquirer(cfg AcquirerConfig) *Acquirer {
 		salesBySTAN: map[string][]*entry{},
 		rrns:        map[string]bool{},
 		answers:     map[msgKey]*answer{},
-		revAnswers:  map[msgKey]*answer{},
 		reversed:    map[msgKey]bool{},
 	}
 }
@@ -237,20 +236,16 @@ func (a *Acquirer) handle(s *listener, w *wire, m *iso8583.Message) {
 	p, err := parseMessage(m, now)
 	if err != nil {
 		a.log.Warn("acquirer simulator: message refused", "err", err)
-		if resp, rerr := respond(m, CodeFormatError, "", ""); rerr == nil {
-			if b, ferr := frame(resp); ferr == nil {
-				w.write(b)
-			}
-		}
+		w.write(a.refuse(m))
 		return
 	}
 	f, out, delay := a.process(p, m, now)
 	switch f {
-	case faultNone:
+	case faultNone, faultLate:
 		w.write(out)
 	case faultClose:
 		_ = w.nc.Close()
-	case faultDelay:
+	case faultDelay, faultHold:
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -258,6 +253,9 @@ func (a *Acquirer) handle(s *listener, w *wire, m *iso8583.Message) {
 			defer t.Stop()
 			select {
 			case <-t.C:
+				if f == faultHold {
+					out = a.processHeld(p, m)
+				}
 				w.write(out)
 			case <-s.done:
 			}

@@ -8,7 +8,8 @@ import (
 // Faults are the simulator's misbehaviours, each a probability (0..1)
 // drawn per incoming request or reversal. At most one applies to a message;
 // they are tried in the order Drop, Close, Delay, Duplicate,
-// ApproveThenLose, so their sum should not exceed 1.
+// ApproveThenLose, IssuerUnavailable, SystemMalfunction, LateResponse,
+// ApproveAfterReversal, so their sum must not exceed 1.
 type Faults struct {
 	Drop            float64       // not processed, no answer
 	Delay           float64       // processed, answered after DelayBy
@@ -20,30 +21,58 @@ type Faults struct {
 	// Strict-host misbehaviours.
 	IssuerUnavailable float64 // answered 91, not processed
 	SystemMalfunction float64 // answered 96, not processed
-	LateResponse      float64 // processed (approved if it may be), answered 68
-	// ApproveAfterReversal holds a request back for DelayBy: a reversal of
-	// it arriving meanwhile is answered 25 (original not found); then the
-	// request is processed as if it had just arrived and its 0210 sent.
+	// LateResponse: processed (approved if it may be, and a reversal
+	// reverses), but answered 68; a repeat of the message is answered
+	// what it was decided.
+	LateResponse float64
+	// ApproveAfterReversal holds a 0200 back for DelayBy without answering
+	// it: a reversal of it arriving meanwhile is answered 25 (original not
+	// found) and forgotten; then the 0200 is processed as if it had just
+	// arrived and its 0210 sent on the connection it came on. The entry it
+	// writes stands unless a later reversal (a 0401 repeat) reverses it. A
+	// reversal that draws it is answered as usual; a held 0200 is lost if
+	// the simulator closes first.
 	ApproveAfterReversal float64
-	// ExtraFields makes every answer carry fields Rebound does not use
-	// (DE15, DE32, DE44, DE63) and a secondary bitmap.
+	// ExtraFields makes every answer carry fields Rebound does not use:
+	// DE15 (settlement date), DE32 (acquiring institution), DE44 and DE63,
+	// DE90 not echoed and a secondary bitmap with no field in it.
 	ExtraFields bool
 }
 
 // DefaultDelayBy is how late a delayed answer comes when DelayBy is unset.
 const DefaultDelayBy = 15 * time.Second
 
+// probabilities are the faults' probabilities by their admin API names,
+// in the order they are drawn.
+func (f *Faults) probabilities() []struct {
+	name  string
+	p     *float64
+	fault fault
+} {
+	return []struct {
+		name  string
+		p     *float64
+		fault fault
+	}{
+		{"drop", &f.Drop, faultDrop},
+		{"close", &f.Close, faultClose},
+		{"delay", &f.Delay, faultDelay},
+		{"duplicate", &f.Duplicate, faultDuplicate},
+		{"approve_then_lose", &f.ApproveThenLose, faultLose},
+		{"issuer_unavailable", &f.IssuerUnavailable, faultIssuer},
+		{"system_malfunction", &f.SystemMalfunction, faultMalfunction},
+		{"late_response", &f.LateResponse, faultLate},
+		{"approve_after_reversal", &f.ApproveAfterReversal, faultHold},
+	}
+}
+
 func (f Faults) validate() error {
-	probs := []struct {
-		name string
-		p    float64
-	}{{"drop", f.Drop}, {"delay", f.Delay}, {"duplicate", f.Duplicate}, {"close", f.Close}, {"approve_then_lose", f.ApproveThenLose}}
 	sum := 0.0
-	for _, p := range probs {
-		if !(p.p >= 0 && p.p <= 1) {
+	for _, p := range f.probabilities() {
+		if !(*p.p >= 0 && *p.p <= 1) {
 			return fmt.Errorf("%s must be a probability between 0 and 1", p.name)
 		}
-		sum += p.p
+		sum += *p.p
 	}
 	if sum > 1+1e-9 {
 		return fmt.Errorf("the probabilities add up to %.3f, more than 1", sum)
@@ -58,18 +87,24 @@ func (f Faults) validate() error {
 // count every message received (repeats and faulted ones included);
 // Approved and Declined count answers decided for the first time (repeats
 // are answered from memory and counted in Repeats; reversals are not
-// counted there); the rest count injected faults.
+// counted there); the rest count injected faults (ExtraFields: answers
+// that carried the extra fields).
 type Stats struct {
-	Requests         int `json:"requests"`
-	Reversals        int `json:"reversals"`
-	Approved         int `json:"approved"`
-	Declined         int `json:"declined"`
-	Repeats          int `json:"repeats"`
-	Dropped          int `json:"dropped"`
-	Delayed          int `json:"delayed"`
-	Duplicated       int `json:"duplicated"`
-	Closed           int `json:"closed"`
-	ApprovedThenLost int `json:"approved_then_lost"`
+	Requests              int `json:"requests"`
+	Reversals             int `json:"reversals"`
+	Approved              int `json:"approved"`
+	Declined              int `json:"declined"`
+	Repeats               int `json:"repeats"`
+	Dropped               int `json:"dropped"`
+	Delayed               int `json:"delayed"`
+	Duplicated            int `json:"duplicated"`
+	Closed                int `json:"closed"`
+	ApprovedThenLost      int `json:"approved_then_lost"`
+	IssuerUnavailable     int `json:"issuer_unavailable"`
+	SystemMalfunction     int `json:"system_malfunction"`
+	LateResponses         int `json:"late_responses"`
+	ApprovedAfterReversal int `json:"approved_after_reversal"` // 0200s held back
+	ExtraFields           int `json:"extra_fields"`
 }
 
 type fault int
@@ -81,25 +116,27 @@ const (
 	faultDelay
 	faultDuplicate
 	faultLose
+	faultIssuer
+	faultMalfunction
+	faultLate
+	faultHold
 )
 
 func (f fault) String() string {
-	return [...]string{"none", "drop", "close", "delay", "duplicate", "approve_then_lose"}[f]
+	return [...]string{"none", "drop", "close", "delay", "duplicate", "approve_then_lose",
+		"issuer_unavailable", "system_malfunction", "late_response", "approve_after_reversal"}[f]
 }
 
 // SetFaults switches faults at run time. Invalid probabilities are clamped
 // into 0..1.
 func (a *Acquirer) SetFaults(f Faults) {
-	clamp := func(p *float64) {
-		if !(*p >= 0) {
-			*p = 0
+	for _, p := range f.probabilities() {
+		if !(*p.p >= 0) {
+			*p.p = 0
 		}
-		if *p > 1 {
-			*p = 1
+		if *p.p > 1 {
+			*p.p = 1
 		}
-	}
-	for _, p := range []*float64{&f.Drop, &f.Delay, &f.Duplicate, &f.Close, &f.ApproveThenLose} {
-		clamp(p)
 	}
 	if f.DelayBy < 0 {
 		f.DelayBy = 0
@@ -107,8 +144,11 @@ func (a *Acquirer) SetFaults(f Faults) {
 	a.mu.Lock()
 	a.faults = f
 	a.mu.Unlock()
-	a.log.Info("acquirer simulator faults set", "drop", f.Drop, "delay", f.Delay, "duplicate", f.Duplicate,
-		"close", f.Close, "approve_then_lose", f.ApproveThenLose, "delay_by", f.DelayBy)
+	attrs := []any{"delay_by", f.DelayBy, "extra_fields", f.ExtraFields}
+	for _, p := range f.probabilities() {
+		attrs = append(attrs, p.name, *p.p)
+	}
+	a.log.Info("acquirer simulator faults set", attrs...)
 }
 
 // Faults are the faults in force.
@@ -125,21 +165,27 @@ func (a *Acquirer) Stats() Stats {
 	return a.stats
 }
 
-// drawFault picks the fault for one message; a.mu is held.
-func (a *Acquirer) drawFault() fault {
+// drawFault picks the fault for one message; a.mu is held. A reversal
+// never draws ApproveAfterReversal (its share goes to no fault).
+func (a *Acquirer) drawFault(reversal bool) fault {
 	f := a.faults
-	if f.Drop+f.Close+f.Delay+f.Duplicate+f.ApproveThenLose <= 0 {
+	probs := f.probabilities()
+	total := 0.0
+	for _, p := range probs {
+		total += *p.p
+	}
+	if total <= 0 {
 		return faultNone
 	}
 	u := a.rng.Float64()
-	for _, c := range []struct {
-		p float64
-		f fault
-	}{{f.Drop, faultDrop}, {f.Close, faultClose}, {f.Delay, faultDelay}, {f.Duplicate, faultDuplicate}, {f.ApproveThenLose, faultLose}} {
-		if u < c.p {
-			return c.f
+	for _, p := range probs {
+		if u < *p.p {
+			if reversal && p.fault == faultHold {
+				return faultNone
+			}
+			return p.fault
 		}
-		u -= c.p
+		u -= *p.p
 	}
 	return faultNone
 }

@@ -11,17 +11,20 @@ import (
 // ingested orders in dev). MaskedPAN shows the first 6 and last 4 digits
 // only; a full card number is refused.
 type Sale struct {
-	TerminalID   string    `json:"terminal_id"`
-	MerchantID   string    `json:"merchant_id"`
-	STAN         string    `json:"stan"`
-	RRN          string    `json:"rrn"`
-	ApprovalCode string    `json:"approval_code"`
-	MaskedPAN    string    `json:"masked_pan"`
-	Currency     string    `json:"currency"`
-	Amount       int64     `json:"amount"`
+	TerminalID   string `json:"terminal_id"`
+	MerchantID   string `json:"merchant_id"`
+	STAN         string `json:"stan"`
+	RRN          string `json:"rrn"`
+	ApprovalCode string `json:"approval_code"`
+	MaskedPAN    string `json:"masked_pan"`
+	Currency     string `json:"currency"`
+	Amount       int64  `json:"amount"`
 	// At is the sale's transmission date and time (its DE7).
 	At time.Time `json:"at"`
-	// Batch is the sale's batch number, 6 digits ("" when not told).
+	// Batch is the sale's batch number as its terminal numbers them, 6
+	// digits ("" when not told). A void or refund naming another batch in
+	// DE61 does not find the sale (25). The simulator's own batches, by
+	// cut-off, are Entry.Batch.
 	Batch string `json:"batch,omitempty"`
 }
 
@@ -32,7 +35,7 @@ type Entry struct {
 	TerminalID     string    `json:"terminal_id"`
 	MerchantID     string    `json:"merchant_id"`
 	STAN           string    `json:"stan"`
-	RRN            string    `json:"rrn"`
+	RRN            string    `json:"rrn"` // a void's or refund's: its own DE37
 	ApprovalCode   string    `json:"approval_code"`
 	ProcessingCode string    `json:"processing_code"`
 	Currency       string    `json:"currency"`
@@ -54,6 +57,9 @@ type entry struct {
 	// processed just before a CutOff is in the batch cut off, even on a
 	// clock that has not moved); a sale's follows from its time.
 	batch *batchRef
+	// saleBatch is a sale's batch number as its terminal told it
+	// (Sale.Batch), "" when not told.
+	saleBatch string
 }
 
 // batchOf is the batch of a ledger entry; a.mu is held.
@@ -86,8 +92,10 @@ func (s Sale) validate() error {
 		return errors.New("stan: must be 6 digits, not 000000")
 	case !validRRN(s.RRN):
 		return errors.New("rrn: must be 12 letters or digits")
-	case len(s.ApprovalCode) > 6 || !allOf(s.ApprovalCode, isAlphanumeric):
+	case !validApprovalCode(s.ApprovalCode):
 		return errors.New("approval_code: up to 6 letters or digits")
+	case s.Batch != "" && !validBatch(s.Batch):
+		return errors.New("batch: 6 digits, not 000000")
 	case !ValidMaskedPAN(s.MaskedPAN):
 		return errors.New("masked_pan: must show only the first 6 and last 4 digits")
 	case s.Amount <= 0 || s.Amount > MaxAmount:
@@ -125,7 +133,7 @@ func (a *Acquirer) AddSale(s Sale) error {
 	}
 	e := &entry{Entry: Entry{Kind: "sale", TerminalID: s.TerminalID, MerchantID: s.MerchantID, STAN: s.STAN, RRN: s.RRN,
 		ApprovalCode: s.ApprovalCode, ProcessingCode: ProcessingSale, Currency: s.Currency, MaskedPAN: s.MaskedPAN,
-		Amount: s.Amount, At: s.At}}
+		Amount: s.Amount, At: s.At}, saleBatch: s.Batch}
 	a.terminals[s.TerminalID] = s.MerchantID
 	a.entries = append(a.entries, e)
 	a.sales[s.RRN] = e

@@ -1,31 +1,40 @@
 package pos
 
 import (
-	"fmt"
+	"encoding/binary"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/moov-io/iso8583"
 )
 
-// The simulator's rules: a void (020000) names a sale of the open batch by
-// STAN and date, a refund (200000) names any sale by RRN; an approval
-// writes a ledger entry with a fresh approval code and RRN. A repeated
-// message gets its first answer and is never processed twice; a reversal
-// undoes what its request did, or makes sure it never will.
+// The simulator's rules, those of a strict host (PROFILE.md lists them
+// with their codes): a void (020000) cancels in full a sale of the open
+// batch, named by its STAN and DE7, from the sale's own terminal; a refund
+// (200000) pays back up to what remains of any sale, named by its RRN. An
+// approval writes a ledger entry under the message's own RRN (DE37) with a
+// fresh approval code. A repeated message gets its first answer and is
+// never processed twice. A reversal undoes what the 0200 it names did, if
+// that 0200 was received with the same amount and time; otherwise it is
+// answered 25 and forgotten.
 
-// msgKey identifies a request: terminal, STAN and the MMDD of its DE7.
+// msgKey identifies a 0200: terminal, STAN and the MMDD of its DE7.
 type msgKey struct{ terminal, stan, date string }
 
-// answer is the first answer to a message, kept to answer its repeats.
+// answer is the first answer to a 0200, kept to answer its repeats and to
+// check its reversals against.
 type answer struct {
 	frame       []byte
 	fingerprint string
-	entry       *entry // the entry it created, if approved
+	entry       *entry    // the entry it created, if approved
+	at          time.Time // the 0200's DE7
+	amount      int64
+	rrn         string
 }
 
 // process counts a message, draws its fault and, unless the fault keeps it
-// from being processed, decides its answer.
+// from being processed now, decides its answer.
 func (a *Acquirer) process(p parsed, m *iso8583.Message, now time.Time) (fault, []byte, time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -35,9 +44,13 @@ func (a *Acquirer) process(p parsed, m *iso8583.Message, now time.Time) (fault, 
 	} else {
 		a.stats.Requests++
 	}
-	f := a.drawFault()
+	f := a.drawFault(p.reversal)
 	if f != faultNone {
-		a.log.Info("acquirer simulator fault injected", "fault", f.String(), "mti", p.mti, "terminal", p.req.TerminalID, "stan", p.req.STAN)
+		a.log.Info("acquirer simulator fault injected", "fault", f.String(), "mti", p.mti, "terminal", p.req.TerminalID, "stan", p.stan)
+	}
+	delay := a.faults.DelayBy
+	if delay <= 0 {
+		delay = DefaultDelayBy
 	}
 	switch f {
 	case faultDrop:
@@ -46,26 +59,54 @@ func (a *Acquirer) process(p parsed, m *iso8583.Message, now time.Time) (fault, 
 	case faultClose:
 		a.stats.Closed++
 		return f, nil, 0
+	case faultIssuer:
+		a.stats.IssuerUnavailable++
+		return faultNone, a.frameOf(m, CodeIssuerUnavailable, ""), 0
+	case faultMalfunction:
+		a.stats.SystemMalfunction++
+		return faultNone, a.frameOf(m, CodeSystemMalfunction, ""), 0
+	case faultHold:
+		a.stats.ApprovedAfterReversal++
+		return f, nil, delay
 	}
 	var out []byte
 	if p.reversal {
-		out = a.reverse(p, m)
+		out = a.reverse(p, m, now)
 	} else {
 		out = a.request(p, m, now)
 	}
-	delay := a.faults.DelayBy
 	switch f {
 	case faultDelay:
 		a.stats.Delayed++
-		if delay <= 0 {
-			delay = DefaultDelayBy
-		}
 	case faultDuplicate:
 		a.stats.Duplicated++
 	case faultLose:
 		a.stats.ApprovedThenLost++
+	case faultLate:
+		a.stats.LateResponses++
+		out = a.frameOf(m, CodeLateResponse, "")
 	}
 	return f, out, delay
+}
+
+// processHeld processes a 0200 held back by ApproveAfterReversal, as if it
+// had just arrived.
+func (a *Acquirer) processHeld(p parsed, m *iso8583.Message) []byte {
+	now := a.now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.request(p, m, a.notBeforeDropped(now))
+}
+
+// refuse is the answer 30 (format error) to a message that does not
+// follow the profile; none to one that is no request or reversal.
+func (a *Acquirer) refuse(m *iso8583.Message) []byte {
+	if mti, _ := m.GetString(0); mti != MTIRequest && mti != MTIReversal && mti != MTIReversalRepeat {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.frameOf(m, CodeFormatError, "")
 }
 
 func keyOf(terminal, stan string, at time.Time) msgKey {
@@ -75,7 +116,7 @@ func keyOf(terminal, stan string, at time.Time) msgKey {
 // fingerprint tells a repeat from another message reusing terminal and STAN.
 func fingerprint(m *iso8583.Message) string {
 	var b strings.Builder
-	for _, id := range []int{3, 4, 37, 42, 49, 90} {
+	for _, id := range []int{3, 4, 37, 42, 49, 61, 90} {
 		v, _ := m.GetString(id)
 		b.WriteString(v)
 		b.WriteByte('|')
@@ -85,7 +126,8 @@ func fingerprint(m *iso8583.Message) string {
 
 // request answers a 0200; a.mu is held.
 func (a *Acquirer) request(p parsed, m *iso8583.Message, now time.Time) []byte {
-	k := keyOf(p.req.TerminalID, p.req.STAN, p.req.TransmittedAt)
+	r := p.req
+	k := keyOf(r.TerminalID, r.STAN, r.TransmittedAt)
 	fp := fingerprint(m)
 	if first, ok := a.answers[k]; ok {
 		if first.fingerprint == fp {
@@ -94,56 +136,112 @@ func (a *Acquirer) request(p parsed, m *iso8583.Message, now time.Time) []byte {
 		}
 		// Same terminal, STAN and day, different content: not a repeat.
 		a.stats.Declined++
-		return a.frameOf(m, CodeDuplicate, "", "")
+		return a.frameOf(m, CodeDuplicate, "")
 	}
 	var code string
 	var e *entry
-	if a.reversed[k] {
-		code = CodeInvalidTransaction // its reversal came first: never processed
+	if a.rrns[r.RRN] {
+		code = CodeDuplicate // another entry has this RRN
 	} else {
-		code, e = a.decide(p.req, now)
+		code, e = a.decide(r, now)
 	}
-	ans := &answer{fingerprint: fp, entry: e}
+	ans := &answer{fingerprint: fp, entry: e, at: r.TransmittedAt, amount: r.Amount, rrn: r.RRN}
 	if e != nil {
 		a.stats.Approved++
-		ans.frame = a.frameOf(m, code, e.ApprovalCode, e.RRN)
+		ans.frame = a.frameOf(m, code, e.ApprovalCode)
 	} else {
 		a.stats.Declined++
-		ans.frame = a.frameOf(m, code, "", "")
+		ans.frame = a.frameOf(m, code, "")
 	}
 	a.answers[k] = ans
-	a.log.Info("acquirer simulator answered", "kind", p.req.Kind, "terminal", p.req.TerminalID, "stan", p.req.STAN, "code", code)
+	a.log.Info("acquirer simulator answered", "kind", r.Kind, "terminal", r.TerminalID, "stan", r.STAN, "code", code)
 	return ans.frame
 }
 
-// reverse answers a 0400 or 0401: it undoes what the named request did, if
-// anything, and acknowledges; a.mu is held.
-func (a *Acquirer) reverse(p parsed, m *iso8583.Message) []byte {
-	k := keyOf(p.req.TerminalID, p.req.STAN, p.req.TransmittedAt)
-	if first, ok := a.revAnswers[k]; ok {
+// reverse answers a 0400 or 0401; a.mu is held. It finds the 0200 named
+// by DE41 and DE90, checks that amount, DE7 and RRN agree, and undoes its
+// entry, if any, unless its batch is settled.
+func (a *Acquirer) reverse(p parsed, m *iso8583.Message, now time.Time) []byte {
+	r := p.req
+	k := keyOf(r.TerminalID, r.STAN, r.TransmittedAt)
+	if a.reversed[k] {
 		a.stats.Repeats++
-		return first.frame
+		return a.frameOf(m, CodeApproved, "")
+	}
+	first, ok := a.answers[k]
+	if !ok || !first.at.Equal(r.TransmittedAt) || first.amount != r.Amount || first.rrn != r.RRN {
+		a.log.Info("acquirer simulator: reversal of an unknown original", "terminal", r.TerminalID, "stan", p.stan, "code", CodeOriginalNotFound)
+		return a.frameOf(m, CodeOriginalNotFound, "")
+	}
+	if e := first.entry; e != nil {
+		if _, settled := a.settledOn(a.batchOf(e), now); settled {
+			a.log.Info("acquirer simulator: reversal after settlement", "terminal", r.TerminalID, "stan", p.stan, "code", CodeInvalidTransaction)
+			return a.frameOf(m, CodeInvalidTransaction, "")
+		}
+		e.Reversed = true
 	}
 	a.reversed[k] = true
-	if first, ok := a.answers[k]; ok && first.entry != nil {
-		first.entry.Reversed = true
-	}
-	ans := &answer{frame: a.frameOf(m, CodeApproved, "", "")}
-	a.revAnswers[k] = ans
-	a.log.Info("acquirer simulator reversed", "terminal", p.req.TerminalID, "stan", p.req.STAN)
-	return ans.frame
+	a.log.Info("acquirer simulator reversed", "terminal", r.TerminalID, "stan", p.stan, "original_stan", r.STAN)
+	return a.frameOf(m, CodeApproved, "")
 }
 
-func (a *Acquirer) frameOf(m *iso8583.Message, code, approval, rrn string) []byte {
-	resp, err := respond(m, code, approval, rrn)
-	if err == nil {
-		var b []byte
-		if b, err = frame(resp); err == nil {
-			return b
+// frameOf is the framed answer to m; a.mu is held.
+func (a *Acquirer) frameOf(m *iso8583.Message, code, approval string) []byte {
+	var extra map[int]string
+	if a.faults.ExtraFields {
+		a.stats.ExtraFields++
+		extra = map[int]string{
+			15: a.batchAt(a.notBeforeDropped(a.now())).close.Format("0102"),
+			32: "00000012345",
+			44: "SIMULATED HOST",
+			63: "REBOUND ACQUIRER SIMULATOR: FIELDS FOR NOBODY",
 		}
 	}
-	a.log.Error("acquirer simulator could not build its answer", "err", err)
-	return nil
+	b, err := answerFrame(m, code, approval, extra)
+	if err != nil {
+		a.log.Error("acquirer simulator could not build its answer", "err", err)
+		return nil
+	}
+	return b
+}
+
+// answerFrame builds the answer to m, packs it (with extra fields, behind
+// a secondary bitmap with no field in it) and frames it.
+func answerFrame(m *iso8583.Message, code, approval string, extra map[int]string) ([]byte, error) {
+	resp, err := respond(m, code, approval, extra)
+	if err != nil {
+		return nil, err
+	}
+	packed, err := resp.Pack()
+	if err != nil {
+		return nil, err
+	}
+	if extra != nil {
+		packed = withSecondaryBitmap(packed)
+	}
+	if len(packed) > MaxMessageLength {
+		return nil, errFormat("answer too long for the length header")
+	}
+	out := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(packed)), uint16(len(packed)))
+	return append(out, packed...), nil
+}
+
+// withSecondaryBitmap adds an empty secondary bitmap to a packed message
+// that has none: bit 1 set, 16 hexadecimal zeros after the primary bitmap.
+func withSecondaryBitmap(packed []byte) []byte {
+	if len(packed) < 20 {
+		return packed
+	}
+	first, err := strconv.ParseUint(string(packed[4:5]), 16, 8)
+	if err != nil || first&0x8 != 0 {
+		return packed // not hex, or a secondary bitmap already
+	}
+	out := make([]byte, 0, len(packed)+16)
+	out = append(out, packed[:4]...)
+	out = append(out, "0123456789ABCDEF"[first|0x8])
+	out = append(out, packed[5:20]...)
+	out = append(out, strings.Repeat("0", 16)...)
+	return append(out, packed[20:]...)
 }
 
 // decide applies the acquirer's rules to a fresh void or refund and, when it
@@ -164,8 +262,17 @@ func (a *Acquirer) decide(r Request, now time.Time) (string, *entry) {
 		return CodeInvalidTransaction, nil
 	}
 	if r.Kind == KindVoid {
+		if r.TerminalID != sale.TerminalID && !a.cfg.VoidAnyTerminal {
+			return CodeNotPermitted, nil // a void comes from the sale's own terminal
+		}
 		if _, settled := a.settledOn(a.batchOf(sale), now); settled {
-			return CodeInvalidTransaction, nil
+			return CodeInvalidTransaction, nil // too late to void: refund
+		}
+		if live(sale.children) {
+			return CodeInvalidTransaction, nil // voided or refunded already: refund what remains
+		}
+		if r.Amount != sale.Amount {
+			return CodeInvalidAmount, nil // a void cancels the whole sale: refund a part
 		}
 	}
 	if r.Amount > remaining(sale) {
@@ -173,7 +280,7 @@ func (a *Acquirer) decide(r Request, now time.Time) (string, *entry) {
 	}
 	code, _ := r.Kind.processingCode()
 	e := &entry{Entry: Entry{Kind: string(r.Kind), TerminalID: r.TerminalID, MerchantID: r.MerchantID, STAN: r.STAN,
-		RRN: a.newRRN(), ApprovalCode: a.newApprovalCode(), ProcessingCode: code, Currency: r.Currency,
+		RRN: r.RRN, ApprovalCode: a.newApprovalCode(), ProcessingCode: code, Currency: r.Currency,
 		MaskedPAN: sale.MaskedPAN, Amount: r.Amount, At: r.TransmittedAt.UTC(), OriginalSTAN: sale.STAN, OriginalRRN: sale.RRN},
 		sale: sale}
 	b := a.batchAt(now)
@@ -184,28 +291,37 @@ func (a *Acquirer) decide(r Request, now time.Time) (string, *entry) {
 	return CodeApproved, e
 }
 
-// findSale finds a refund's sale by RRN (and STAN), a void's by STAN and
-// date, preferring the merchant of the sending terminal and the exact time.
+// findSale finds a refund's sale by RRN and STAN on the date of DE90, a
+// void's by STAN and exact DE7; either way, what DE61 tells of the sale
+// (terminal, batch, RRN, approval code) must agree with the ledger where
+// both know it. Among several, the sale of the sending terminal, then of
+// its merchant, wins.
 func (a *Acquirer) findSale(r Request, merchant string) *entry {
+	o := r.Original
+	agrees := func(s *entry) bool {
+		return (o.RRN == "" || s.RRN == o.RRN) &&
+			(o.TerminalID == "" || s.TerminalID == o.TerminalID) &&
+			(o.Batch == "" || s.saleBatch == "" || s.saleBatch == o.Batch) &&
+			(o.ApprovalCode == "" || s.ApprovalCode == "" || s.ApprovalCode == o.ApprovalCode)
+	}
 	if r.Kind == KindRefund {
-		s := a.sales[r.Original.RRN]
-		if s == nil || s.STAN != r.Original.STAN {
+		s := a.sales[o.RRN]
+		if s == nil || s.STAN != o.STAN || s.At.Format("0102") != o.At.UTC().Format("0102") || !agrees(s) {
 			return nil
 		}
 		return s
 	}
 	var best *entry
 	score := -1
-	day := r.Original.At.UTC().Format(time.DateOnly)
-	for _, s := range a.salesBySTAN[r.Original.STAN] {
-		if s.At.Format(time.DateOnly) != day || r.Original.RRN != "" && s.RRN != r.Original.RRN {
+	for _, s := range a.salesBySTAN[o.STAN] {
+		if !s.At.Truncate(time.Second).Equal(o.At.Truncate(time.Second)) || !agrees(s) {
 			continue
 		}
 		sc := 0
-		if s.MerchantID == merchant {
+		if s.TerminalID == r.TerminalID {
 			sc += 2
 		}
-		if s.At.Equal(r.Original.At) {
+		if s.MerchantID == merchant {
 			sc++
 		}
 		if sc > score {
@@ -213,6 +329,16 @@ func (a *Acquirer) findSale(r Request, merchant string) *entry {
 		}
 	}
 	return best
+}
+
+// live tells whether any of entries stands (is not reversed).
+func live(entries []*entry) bool {
+	for _, e := range entries {
+		if !e.Reversed {
+			return true
+		}
+	}
+	return false
 }
 
 // remaining is what can still be voided or refunded of a sale.
@@ -234,13 +360,4 @@ func (a *Acquirer) newApprovalCode() string {
 		b[i] = approvalChars[a.rng.IntN(len(approvalChars))]
 	}
 	return string(b)
-}
-
-func (a *Acquirer) newRRN() string {
-	for {
-		rrn := fmt.Sprintf("%012d", a.rng.Int64N(1_000_000_000_000))
-		if !a.rrns[rrn] {
-			return rrn
-		}
-	}
 }

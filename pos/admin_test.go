@@ -66,7 +66,9 @@ func TestAdminAPI(t *testing.T) {
 	if f := a.Faults(); f.Drop != 0.2 || f.Delay != 0.1 || f.DelayBy != 12*time.Second {
 		t.Errorf("faults %+v", f)
 	}
-	for _, bad := range []string{`{"drop":1.5}`, `{"drop":0.7,"close":0.7}`, `{"delay_by":"soon"}`, `{"dropp":0.1}`} {
+	for _, bad := range []string{`{"drop":1.5}`, `{"drop":0.7,"close":0.7}`, `{"delay_by":"soon"}`, `{"dropp":0.1}`,
+		`{"late_response":-0.1}`, `{"issuer_unavailable":2}`, `{"drop":0.5,"approve_after_reversal":0.3,"system_malfunction":0.3}`,
+		`{"extra_fields":"yes"}`} {
 		if code, _ := call(t, srv, "PUT", "/admin/faults", bad); code < 400 || code > 499 {
 			t.Errorf("PUT faults %s: %d", bad, code)
 		}
@@ -75,6 +77,20 @@ func TestAdminAPI(t *testing.T) {
 	var f map[string]any
 	if err := json.Unmarshal([]byte(body), &f); err != nil || f["drop"] != 0.2 || f["delay_by"] != "12s" {
 		t.Errorf("GET faults: %s", body)
+	}
+	strict := `{"issuer_unavailable":0.1,"system_malfunction":0.05,"late_response":0.2,"approve_after_reversal":0.15,"extra_fields":true}`
+	if code, body := call(t, srv, "PUT", "/admin/faults", strict); code != http.StatusOK {
+		t.Fatalf("PUT strict-host faults: %d %s", code, body)
+	}
+	if f := a.Faults(); f.IssuerUnavailable != 0.1 || f.SystemMalfunction != 0.05 || f.LateResponse != 0.2 ||
+		f.ApproveAfterReversal != 0.15 || !f.ExtraFields || f.Drop != 0 {
+		t.Errorf("strict-host faults %+v", f)
+	}
+	_, body = call(t, srv, "GET", "/admin/faults", "")
+	f = nil
+	if err := json.Unmarshal([]byte(body), &f); err != nil || f["issuer_unavailable"] != 0.1 || f["system_malfunction"] != 0.05 ||
+		f["late_response"] != 0.2 || f["approve_after_reversal"] != 0.15 || f["extra_fields"] != true {
+		t.Errorf("GET strict-host faults: %s", body)
 	}
 	a.SetFaults(pos.Faults{})
 
@@ -94,6 +110,11 @@ func TestAdminAPI(t *testing.T) {
 	var st pos.Stats
 	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Requests != 1 || st.Approved != 1 {
 		t.Errorf("GET stats: %s", body)
+	}
+	for _, name := range []string{"issuer_unavailable", "system_malfunction", "late_responses", "approved_after_reversal", "extra_fields"} {
+		if !strings.Contains(body, `"`+name+`":0`) {
+			t.Errorf("GET stats lacks %s: %s", name, body)
+		}
 	}
 	_, body = call(t, srv, "GET", "/admin/ledger", "")
 	var ledger []pos.Entry

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,8 +23,13 @@ var (
 	// packing failed). There is nothing to reverse.
 	ErrNotSent = errors.New("pos: message not sent")
 	// ErrUnknown: the message may have reached the acquirer (no answer in
-	// time, connection lost while waiting, caller gave up). Reverse it.
+	// time, connection lost while waiting, caller gave up, an unreadable
+	// answer). Reverse it.
 	ErrUnknown = errors.New("pos: outcome unknown")
+	// ErrUnreadable comes with ErrUnknown when the acquirer answered but the
+	// answer could not be read: reverse with ReasonUnreadable (otherwise
+	// ReasonNoAnswer).
+	ErrUnreadable = errors.New("pos: unreadable answer")
 )
 
 // ClientConfig configures the acquirer client.
@@ -35,9 +41,18 @@ type ClientConfig struct {
 	ReconnectWait    time.Duration // first back-off after a lost connection (default 500ms)
 	MaxReconnectWait time.Duration // back-off ceiling (default 30s)
 	// OnLate is called from a goroutine with each response that arrives
-	// after its Send or Reverse gave up, and with any unmatched response.
+	// after its Send or Reverse gave up, and with any unmatched response
+	// (one without DE41 that more than one waiting message could own
+	// included).
 	OnLate func(Response)
-	Logger *slog.Logger
+	// OnUnreadable is called with the MTI and STAN (digits only, "" when
+	// they cannot be made out) of each message from the acquirer that
+	// cannot be read: one that is not well-formed ISO 8583:1987, has bytes
+	// after its last field, or is an answer without a valid DE11 or DE39.
+	// It may be called from the connection's reader: keep it quick (count a
+	// metric). Nil: not called. Such messages are also logged at WARN.
+	OnUnreadable func(mti, stan string)
+	Logger       *slog.Logger
 }
 
 // Client is the acquirer client: one connection, kept up in the background,
@@ -55,8 +70,15 @@ type Client struct {
 
 // pending is one message waiting for its answer.
 type pending struct {
-	reply   chan *iso8583.Message // capacity 1: at most one delivery
-	written bool                  // bytes may have left; guarded by Client.mu
+	reply   chan arrival // capacity 1: at most one delivery
+	written bool         // bytes may have left; guarded by Client.mu
+}
+
+// arrival is what came back for a pending message: an answer, or word that
+// an answer which could not be read was meant for it.
+type arrival struct {
+	msg        *iso8583.Message
+	unreadable error
 }
 
 // NewClient checks the configuration; Connect opens the connection.
@@ -140,9 +162,9 @@ func (c *Client) newConnection(addr string) (*connection.Connection, error) {
 	opts := []connection.Option{
 		connection.SendTimeout(c.cfg.SendTimeout),
 		connection.ConnectTimeout(c.cfg.ConnectTimeout),
-		connection.SetRequestIDGenerator(RequestIDGenerator{}),
+		connection.SetRequestIDGenerator(answerIDs{}),
 		connection.InboundMessageHandler(c.inbound),
-		connection.SetMessageReader(messageReader{}),
+		connection.SetMessageReader(messageReader{c}),
 		connection.SetMessageWriter(messageWriter{c}),
 		connection.ErrorHandler(func(err error) {
 			// Library errors name fields, never their content.
@@ -158,7 +180,7 @@ func (c *Client) newConnection(addr string) (*connection.Connection, error) {
 			return nil
 		})
 	}
-	return connection.New(addr, Spec, ReadLength, WriteLength, opts...)
+	return connection.New(addr, AnswerSpec, ReadLength, WriteLength, opts...)
 }
 
 // Connected tells whether a connection to the acquirer is up.
@@ -187,10 +209,12 @@ func (c *Client) Close() error {
 }
 
 // Send sends a void or refund (0200) and waits for its 0210. A declined
-// request is a Response, not an error, and so is "94". An invalid request,
+// request is a Response, not an error, and so are "94" and "68" (see
+// PROFILE.md for what each code asks of the caller). An invalid request,
 // no connection or a ctx already done is ErrNotSent; no answer within
 // SendTimeout, a lost connection or ctx ending while waiting is ErrUnknown
-// (an answer that comes later goes to OnLate).
+// (an answer that comes later goes to OnLate), and so is an answer that
+// cannot be read (with ErrUnreadable).
 func (c *Client) Send(ctx context.Context, r Request) (Response, error) {
 	m, err := BuildRequest(r)
 	if err != nil {
@@ -200,7 +224,8 @@ func (c *Client) Send(ctx context.Context, r Request) (Response, error) {
 }
 
 // Reverse sends a reversal (0400, or 0401 when rv.Repeat) and waits for its
-// 0410.
+// 0410, matched on the terminal and the reversal's own STAN. Outcomes are
+// as for Send; what each code asks of the caller is in PROFILE.md.
 func (c *Client) Reverse(ctx context.Context, rv Reversal) (Response, error) {
 	m, err := BuildReversal(rv)
 	if err != nil {
@@ -233,7 +258,7 @@ func (c *Client) exchange(ctx context.Context, m *iso8583.Message) (Response, er
 		return Response{}, fmt.Errorf("%w: not connected to the acquirer: %w", ErrNotSent, err)
 	}
 
-	p := &pending{reply: make(chan *iso8583.Message, 1)}
+	p := &pending{reply: make(chan arrival, 1)}
 	c.mu.Lock()
 	if _, busy := c.pending[id]; busy {
 		c.mu.Unlock()
@@ -303,45 +328,47 @@ func (c *Client) written(p *pending) bool {
 
 // giveUp stops waiting for id. If the answer was delivered meanwhile, it is
 // returned; otherwise a later answer goes to OnLate.
-func (c *Client) giveUp(id string, p *pending) (*iso8583.Message, bool) {
+func (c *Client) giveUp(id string, p *pending) (arrival, bool) {
 	c.mu.Lock()
 	if c.pending[id] == p {
 		delete(c.pending, id)
 		c.mu.Unlock()
-		return nil, false
+		return arrival{}, false
 	}
 	c.mu.Unlock()
 	return <-p.reply, true
 }
 
-func (c *Client) parse(m *iso8583.Message) (Response, error) {
-	resp, err := ParseResponse(m)
+func (c *Client) parse(a arrival) (Response, error) {
+	if a.unreadable != nil {
+		return Response{}, fmt.Errorf("%w: %w: %w", ErrUnknown, ErrUnreadable, a.unreadable)
+	}
+	resp, err := ParseResponse(a.msg)
 	if err != nil {
 		// The acquirer answered, but not legibly: nobody knows what it did.
-		return Response{}, fmt.Errorf("%w: unreadable answer: %w", ErrUnknown, err)
+		c.unreadable(digitsOf(a.msg, 0), digitsOf(a.msg, 11), fieldOf(err))
+		return Response{}, fmt.Errorf("%w: %w: %w", ErrUnknown, ErrUnreadable, err)
 	}
 	return resp, nil
 }
 
-// inbound receives every message from the acquirer.
+// inbound receives every message from the acquirer that could be read.
 func (c *Client) inbound(_ *connection.Connection, m *iso8583.Message) {
 	mti, _ := m.GetString(0)
-	id, err := RequestIDGenerator{}.GenerateRequestID(m)
-	if err == nil && (mti == MTIRequestResponse || mti == MTIReversalResponse) {
-		c.mu.Lock()
-		p := c.pending[id]
-		if p != nil {
-			delete(c.pending, id)
-			p.reply <- m
-		}
-		c.mu.Unlock()
-		if p != nil {
-			return
-		}
+	if mti != MTIRequestResponse && mti != MTIReversalResponse {
+		// A well-formed message that is no answer (a network management
+		// request, say): not ours to answer.
+		c.log.Warn("message from the acquirer that is no answer ignored", "mti", digitsOf(m, 0))
+		return
+	}
+	stan, _ := m.GetString(11)
+	terminal, _ := m.GetString(41)
+	if c.deliver(mti[1:2], stan, terminal, arrival{msg: m}) {
+		return
 	}
 	resp, err := ParseResponse(m)
 	if err != nil {
-		c.log.Warn("unreadable message from the acquirer ignored", "err", err)
+		c.unreadable(digitsOf(m, 0), digitsOf(m, 11), fieldOf(err))
 		return
 	}
 	c.log.Info("late or unmatched acquirer response", "mti", resp.MTI, "terminal", resp.TerminalID,
@@ -349,6 +376,82 @@ func (c *Client) inbound(_ *connection.Connection, m *iso8583.Message) {
 	if c.cfg.OnLate != nil {
 		c.cfg.OnLate(resp)
 	}
+}
+
+// deliver hands a to the message waiting for it: the one with this class,
+// STAN and terminal or, when the answer has no terminal, the only one with
+// this class and STAN. It tells whether one was waiting.
+func (c *Client) deliver(class, stan, terminal string, a arrival) bool {
+	if stan == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := class + "/" + stan + "/" + terminal
+	p := c.pending[id]
+	if p == nil && terminal == "" {
+		prefix := id
+		for pid, q := range c.pending {
+			if strings.HasPrefix(pid, prefix) {
+				if p != nil {
+					return false // two candidates: nobody's
+				}
+				id, p = pid, q
+			}
+		}
+	}
+	if p == nil {
+		return false
+	}
+	delete(c.pending, id)
+	p.reply <- a
+	return true
+}
+
+// unreadable logs and counts a message from the acquirer that could not be
+// read: its MTI and STAN, digits only, and the field at fault; never any
+// other content.
+func (c *Client) unreadable(mti, stan, field string) {
+	c.log.Warn("unreadable message from the acquirer", "mti", mti, "stan", stan, "field", field)
+	if c.cfg.OnUnreadable != nil {
+		c.cfg.OnUnreadable(mti, stan)
+	}
+}
+
+// unreadableRaw handles bytes that did not unpack: logged, counted and,
+// when they can be told to answer a waiting message, the end of its wait.
+func (c *Client) unreadableRaw(b []byte, err error) {
+	mti, stan, terminal := rawIDs(b)
+	c.unreadable(mti, stan, fieldOf(err))
+	if len(mti) == 4 && (mti[2] == '1') {
+		c.deliver(mti[1:2], stan, terminal, arrival{unreadable: errors.New("pos: the answer does not unpack")})
+	}
+}
+
+// digitsOf is field id of m if it is all digits, else "".
+func digitsOf(m *iso8583.Message, id int) string {
+	if m == nil {
+		return ""
+	}
+	s, _ := m.GetString(id)
+	if !allOf(s, isDigit) {
+		return ""
+	}
+	return s
+}
+
+// fieldOf names the field an unpack or parse error is about ("DE39",
+// "MTI"), never its content.
+func fieldOf(err error) string {
+	var ue *isoerrors.UnpackError
+	if errors.As(err, &ue) && ue.FieldID != "" {
+		return "DE" + ue.FieldID
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return ""
 }
 
 // markWritten notes that m's bytes are about to leave.
@@ -379,11 +482,12 @@ func (w messageWriter) WriteMessage(dst io.Writer, m *iso8583.Message) error {
 	return err
 }
 
-// messageReader reads one framed message with Unpack (which refuses fields
-// outside the spec and never panics). A zero length is skipped.
-type messageReader struct{}
+// messageReader reads one framed answer with UnpackAnswer (tolerant: any
+// 1987 field; never panics). A zero length is skipped, and so is an answer
+// that does not unpack, once logged, counted and matched if it can be.
+type messageReader struct{ c *Client }
 
-func (messageReader) ReadMessage(r io.Reader) (*iso8583.Message, error) {
+func (mr messageReader) ReadMessage(r io.Reader) (*iso8583.Message, error) {
 	n, err := ReadLength(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading length header: %w", err)
@@ -395,5 +499,10 @@ func (messageReader) ReadMessage(r io.Reader) (*iso8583.Message, error) {
 	if _, err := io.ReadFull(r, b); err != nil {
 		return nil, fmt.Errorf("reading message: %w", err)
 	}
-	return Unpack(b)
+	m, err := UnpackAnswer(b)
+	if err != nil {
+		mr.c.unreadableRaw(b, err)
+		return nil, nil
+	}
+	return m, nil
 }

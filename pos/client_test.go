@@ -52,7 +52,7 @@ func TestSendWhileTheAcquirerIsDown(t *testing.T) {
 	if _, err := c.Send(context.Background(), refundOf("000001", 100)); !errors.Is(err, pos.ErrNotSent) || errors.Is(err, pos.ErrUnknown) {
 		t.Errorf("Send while down: %v, want ErrNotSent", err)
 	}
-	if _, err := c.Reverse(context.Background(), pos.Reversal{Request: refundOf("000001", 100), TransmittedAt: t0}); !errors.Is(err, pos.ErrNotSent) {
+	if _, err := c.Reverse(context.Background(), reversalOf(refundOf("000001", 100), "000101", false)); !errors.Is(err, pos.ErrNotSent) {
 		t.Errorf("Reverse while down: %v, want ErrNotSent", err)
 	}
 }
@@ -180,6 +180,7 @@ func TestSameSTANOnTwoTerminals(t *testing.T) {
 			defer wg.Done()
 			r := refundOf("000001", 100)
 			r.TerminalID = term
+			r.RRN = pos.NewRRN(t0, term) // each message has its own
 			resp, err := c.Send(context.Background(), r)
 			if err != nil || resp.TerminalID != term || !resp.Approved() {
 				t.Errorf("%s: %+v, %v", term, resp, err)

@@ -27,9 +27,10 @@ func TestFaultDrop(t *testing.T) {
 		t.Errorf("a dropped request was processed: %d refunds", n)
 	}
 	a.SetFaults(pos.Faults{})
-	rv, err := c.Reverse(context.Background(), pos.Reversal{Request: refundOf("000001", 1000), TransmittedAt: t0.Add(time.Minute)})
-	if err != nil || !rv.Approved() {
-		t.Fatalf("reversal of the dropped request: %+v, %v", rv, err)
+	// The host never saw it: "original not found".
+	rv, err := c.Reverse(context.Background(), reversalOf(refundOf("000001", 1000), "000101", false))
+	if err != nil || rv.ResponseCode != "25" {
+		t.Fatalf("reversal of the dropped request: %+v, %v; want 25", rv, err)
 	}
 	if st := a.Stats(); st.Dropped != 1 || st.Requests != 1 || st.Reversals != 1 || st.Approved != 0 {
 		t.Errorf("stats %+v", st)
@@ -100,11 +101,11 @@ func TestFaultDuplicate(t *testing.T) {
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{})
 	a.SetFaults(pos.Faults{Duplicate: 1})
 
-	resp := send(t, c, voidOf("000001", 1000))
+	resp := send(t, c, voidOf("000001", openSale.Amount))
 	if !resp.Approved() {
 		t.Fatalf("void: %+v", resp)
 	}
-	if extra := lt.wait(t, 1); extra != resp {
+	if extra := lt.wait(t, 1); !sameResponse(extra, resp) {
 		t.Errorf("the duplicate %+v differs from the answer %+v", extra, resp)
 	}
 	if n := len(entries(a, "void")); n != 1 {
@@ -131,7 +132,7 @@ func TestFaultApproveThenLose(t *testing.T) {
 		t.Fatalf("the acquirer approved it, yet its ledger: %+v", voids)
 	}
 	a.SetFaults(pos.Faults{})
-	rv, err := c.Reverse(context.Background(), pos.Reversal{Request: void, TransmittedAt: t0.Add(time.Minute)})
+	rv, err := c.Reverse(context.Background(), reversalOf(void, "000101", false))
 	if err != nil || !rv.Approved() {
 		t.Fatalf("reversal: %+v, %v", rv, err)
 	}
@@ -149,60 +150,223 @@ func TestFaultApproveThenLose(t *testing.T) {
 	}
 }
 
-// TestChaos sends refunds through every fault at once, reversing each
-// unknown outcome until acknowledged: the ledger then holds exactly the
-// approved refunds, each once, and everything else reversed.
+// TestFaultsNotProcessed: 91 and 96 leave nothing behind, so the same
+// message sent again is processed; a reversal answered 96 is repeated.
+func TestFaultsNotProcessed(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		faults pos.Faults
+		code   string
+		count  func(pos.Stats) int
+	}{
+		{pos.Faults{IssuerUnavailable: 1}, "91", func(s pos.Stats) int { return s.IssuerUnavailable }},
+		{pos.Faults{SystemMalfunction: 1}, "96", func(s pos.Stats) int { return s.SystemMalfunction }},
+	} {
+		a, _ := newAcquirer(t)
+		c1, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+		a.SetFaults(c.faults)
+		refund := refundOf("000001", 1000)
+		if r := send(t, c1, refund); r.ResponseCode != c.code || r.ApprovalCode != "" {
+			t.Errorf("%s: %+v", c.code, r)
+		}
+		if n := len(entries(a, "refund")); n != 0 {
+			t.Errorf("%s: %d refunds written", c.code, n)
+		}
+		a.SetFaults(pos.Faults{})
+		if r := send(t, c1, refund); !r.Approved() {
+			t.Errorf("%s: sent again without the fault: %q, want 00", c.code, r.ResponseCode)
+		}
+		a.SetFaults(c.faults)
+		rv, err := c1.Reverse(context.Background(), reversalOf(refund, "000101", false))
+		if err != nil || rv.ResponseCode != c.code {
+			t.Errorf("%s: reversal %+v, %v", c.code, rv, err)
+		}
+		if refunds := entries(a, "refund"); len(refunds) != 1 || refunds[0].Reversed {
+			t.Errorf("%s: a reversal answered %s reversed: %+v", c.code, c.code, refunds)
+		}
+		a.SetFaults(pos.Faults{})
+		if rv, err := c1.Reverse(context.Background(), reversalOf(refund, "000101", true)); err != nil || !rv.Approved() {
+			t.Errorf("%s: repeat %+v, %v", c.code, rv, err)
+		}
+		if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+			t.Errorf("%s: after the repeat: %+v", c.code, refunds)
+		}
+		if st := a.Stats(); c.count(st) != 2 || st.Approved != 1 || st.Declined != 0 {
+			t.Errorf("%s: stats %+v", c.code, st)
+		}
+	}
+}
+
+// TestFaultLateResponse: processed, answered 68; the caller reverses.
+func TestFaultLateResponse(t *testing.T) {
+	t.Parallel()
+	a, _ := newAcquirer(t)
+	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+	a.SetFaults(pos.Faults{LateResponse: 1})
+	refund := refundOf("000001", 1000)
+	r := send(t, c, refund)
+	if r.ResponseCode != "68" || r.Approved() || r.ApprovalCode != "" {
+		t.Fatalf("late response: %+v", r)
+	}
+	refunds := entries(a, "refund")
+	if len(refunds) != 1 || refunds[0].Reversed {
+		t.Fatalf("the refund was approved at the host, yet: %+v", refunds)
+	}
+	a.SetFaults(pos.Faults{})
+	// Its repeat is answered what was decided.
+	if again := send(t, c, refund); !again.Approved() || again.ApprovalCode != refunds[0].ApprovalCode {
+		t.Errorf("repeat after 68: %+v", again)
+	}
+	if rv, err := c.Reverse(context.Background(), reversalOf(refund, "000101", false)); err != nil || !rv.Approved() {
+		t.Fatalf("reversal: %+v, %v", rv, err)
+	}
+	if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+		t.Errorf("after the reversal: %+v", refunds)
+	}
+	// A reversal answered 68 was done: its repeat is acknowledged.
+	refund2 := refundOf("000002", 1000)
+	send(t, c, refund2)
+	a.SetFaults(pos.Faults{LateResponse: 1})
+	if rv, err := c.Reverse(context.Background(), reversalOf(refund2, "000102", false)); err != nil || rv.ResponseCode != "68" {
+		t.Fatalf("reversal answered late: %+v, %v", rv, err)
+	}
+	a.SetFaults(pos.Faults{})
+	if rv, err := c.Reverse(context.Background(), reversalOf(refund2, "000102", true)); err != nil || !rv.Approved() {
+		t.Fatalf("its repeat: %+v, %v", rv, err)
+	}
+	if st := a.Stats(); st.LateResponses != 2 || st.Approved != 2 || st.Repeats != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestFaultApproveAfterReversal, end to end through the client: the 0200
+// is held, times out, its reversal is answered 25; then the 0200 is
+// approved and its 0210 reaches OnLate; a repeat of the reversal reverses it.
+func TestFaultApproveAfterReversal(t *testing.T) {
+	t.Parallel()
+	a, _ := newAcquirer(t)
+	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
+	a.SetFaults(pos.Faults{ApproveAfterReversal: 1, DelayBy: 700 * time.Millisecond})
+	refund := refundOf("000001", 1000)
+	if _, err := c.Send(context.Background(), refund); !errors.Is(err, pos.ErrUnknown) {
+		t.Fatalf("held: %v, want ErrUnknown", err)
+	}
+	// The fault stays on: a reversal never draws it.
+	rv, err := c.Reverse(context.Background(), reversalOf(refund, "000101", false))
+	if err != nil || rv.ResponseCode != "25" {
+		t.Fatalf("reversal while the 0200 is held: %+v, %v; want 25", rv, err)
+	}
+	if n := len(entries(a, "refund")); n != 0 {
+		t.Fatalf("%d refunds before the hold ends", n)
+	}
+	late := lt.wait(t, 1)
+	if !late.Approved() || late.MTI != "0210" || late.STAN != "000001" || late.RRN != refund.RRN {
+		t.Fatalf("the late 0210: %+v", late)
+	}
+	refunds := entries(a, "refund")
+	if len(refunds) != 1 || refunds[0].Reversed || refunds[0].ApprovalCode != late.ApprovalCode {
+		t.Fatalf("after the hold: %+v", refunds)
+	}
+	rep, err := c.Reverse(context.Background(), reversalOf(refund, "000101", true))
+	if err != nil || !rep.Approved() {
+		t.Fatalf("0401: %+v, %v", rep, err)
+	}
+	if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+		t.Errorf("after the 0401: %+v", refunds)
+	}
+	if st := a.Stats(); st.ApprovedAfterReversal != 1 || st.Approved != 1 || st.Reversals != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestChaos sends refunds through every fault at once, strict-host ones
+// included, and answers with fields Rebound does not use. It does what
+// PROFILE.md asks of the caller: 91 and 96 are retried as a new attempt, 68
+// and unknown outcomes are reversed, and a reversal is repeated until
+// acknowledged, or until the host has kept answering 25 for longer than it
+// could hold the request. The ledger then holds exactly the approved
+// refunds, each once, and everything else reversed or never processed.
 func TestChaos(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
-	a.SetFaults(pos.Faults{Drop: 0.2, Delay: 0.1, Duplicate: 0.1, ApproveThenLose: 0.1, Close: 0.05, DelayBy: 400 * time.Millisecond})
+	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
+	const delayBy = 400 * time.Millisecond
+	a.SetFaults(pos.Faults{Drop: 0.1, Delay: 0.1, Duplicate: 0.1, ApproveThenLose: 0.1, Close: 0.05,
+		IssuerUnavailable: 0.05, SystemMalfunction: 0.05, LateResponse: 0.1, ApproveAfterReversal: 0.1,
+		ExtraFields: true, DelayBy: delayBy})
 
 	const n = 30
 	var (
 		mu       sync.Mutex
 		approved = map[string]bool{} // RRNs
 		unknown  int
+		notFound int // reversals given up on: the host never had the request
 		wg       sync.WaitGroup
 	)
+	// sendOnce sends until the message leaves (reconnecting after a Close
+	// fault).
+	sendOnce := func(req pos.Request) (pos.Response, error) {
+		for {
+			resp, err := c.Send(context.Background(), req)
+			if !errors.Is(err, pos.ErrNotSent) {
+				return resp, err
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	reverse := func(req pos.Request, stan, reason string, sent time.Time) {
+		for try := 0; ; try++ {
+			if try == 200 {
+				t.Errorf("reversal of %s never acknowledged", req.STAN)
+				return
+			}
+			rv := pos.Reversal{Request: req, STAN: stan, Repeat: try > 0, TransmittedAt: t0.Add(time.Minute), Reason: reason}
+			resp, err := c.Reverse(context.Background(), rv)
+			if err == nil && resp.Approved() {
+				return
+			}
+			if err == nil && resp.ResponseCode == pos.CodeOriginalNotFound && time.Since(sent) > 3*delayBy {
+				mu.Lock()
+				notFound++
+				mu.Unlock()
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req := refundOf(fmt.Sprintf("%06d", i+1), 100)
-			var resp pos.Response
-			var err error
-			for {
-				resp, err = c.Send(context.Background(), req)
-				if !errors.Is(err, pos.ErrNotSent) {
-					break
-				}
-				time.Sleep(20 * time.Millisecond) // reconnecting after a Close fault
-			}
-			if err == nil {
-				if !resp.Approved() {
+			for attempt := 0; attempt < 10; attempt++ {
+				req := refundOf(fmt.Sprintf("%06d", i*10+attempt+1), 100)
+				sent := time.Now()
+				resp, err := sendOnce(req)
+				reason := pos.ReasonNoAnswer
+				switch {
+				case err == nil && resp.Approved():
+					if resp.Fields[44] == "" || resp.Fields[63] == "" {
+						t.Errorf("refund %s: the extra fields were not read: %v", req.STAN, resp.Fields)
+					}
+					mu.Lock()
+					approved[resp.RRN] = true
+					mu.Unlock()
+					return
+				case err == nil && (resp.ResponseCode == pos.CodeIssuerUnavailable || resp.ResponseCode == pos.CodeSystemMalfunction):
+					continue // not processed: a new attempt
+				case err == nil && resp.ResponseCode != pos.CodeLateResponse:
 					t.Errorf("refund %s declined %s", req.STAN, resp.ResponseCode)
 					return
+				case errors.Is(err, pos.ErrUnreadable):
+					reason = pos.ReasonUnreadable
 				}
 				mu.Lock()
-				approved[resp.RRN] = true
+				unknown++
 				mu.Unlock()
+				reverse(req, fmt.Sprintf("%06d", 500000+i*10+attempt), reason, sent)
 				return
 			}
-			mu.Lock()
-			unknown++
-			mu.Unlock()
-			for try := 0; ; try++ {
-				if try == 50 {
-					t.Errorf("reversal of %s never acknowledged", req.STAN)
-					return
-				}
-				rv, err := c.Reverse(context.Background(), pos.Reversal{Request: req, Repeat: try > 0, TransmittedAt: t0.Add(time.Minute)})
-				if err == nil && rv.Approved() {
-					return
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			t.Errorf("refund %d: ten attempts not processed", i)
 		}()
 	}
 	wg.Wait()
@@ -224,8 +388,10 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	st := a.Stats()
-	if st.Dropped+st.Delayed+st.Duplicated+st.ApprovedThenLost+st.Closed == 0 || unknown == 0 {
+	if st.Dropped+st.Delayed+st.Duplicated+st.ApprovedThenLost+st.Closed+st.IssuerUnavailable+st.SystemMalfunction+
+		st.LateResponses+st.ApprovedAfterReversal == 0 || unknown == 0 || st.ExtraFields == 0 {
 		t.Errorf("no fault was injected: %+v", st)
 	}
-	t.Logf("approved %d, reversed %d, stats %+v", len(approved), unknown, st)
+	t.Logf("approved %d, reversed %d (of which never received %d), late answers %d, stats %+v",
+		len(approved), unknown, notFound, lt.count(), st)
 }

@@ -29,8 +29,8 @@ func unpackSeeds(f *testing.F) [][]byte {
 	void, refund := voidOf("000001", 4000), refundOf("000002", 2500)
 	pack(pos.BuildRequest(void))
 	pack(pos.BuildRequest(refund))
-	pack(pos.BuildReversal(pos.Reversal{Request: void, TransmittedAt: t0}))
-	pack(pos.BuildReversal(pos.Reversal{Request: refund, Repeat: true, TransmittedAt: t0}))
+	pack(pos.BuildReversal(reversalOf(void, "000101", false)))
+	pack(pos.BuildReversal(reversalOf(refund, "000102", true)))
 	resp := iso8583.NewMessage(pos.Spec)
 	resp.MTI("0210")
 	for id, v := range map[int]string{3: "200000", 4: "000000002500", 11: "000002", 37: "606912345678", 38: "AB12CD", 39: "00", 41: virtual, 42: merchant, 49: "978"} {
@@ -96,6 +96,56 @@ func FuzzUnpack(f *testing.F) {
 		_, _ = pos.ParseReversal(m)
 		_, _ = pos.ParseResponse(m)
 		_, _ = pos.RequestIDGenerator{}.GenerateRequestID(m)
+	})
+}
+
+// FuzzUnpackAnswer: no input panics; what unpacks is exactly its bytes'
+// worth of fields, and what parses as a response keeps no card data.
+func FuzzUnpackAnswer(f *testing.F) {
+	for _, s := range unpackSeeds(f) {
+		f.Add(s)
+	}
+	extra := iso8583.NewMessage(pos.AnswerSpec)
+	extra.MTI("0210")
+	for id, v := range map[int]string{2: "4111111111111111", 11: "000001", 15: "0311", 32: "123456", 35: "4111111111111111=2512",
+		39: "00", 44: "X", 55: "9F2608", 63: "PRIVATE", 90: strings.Repeat("0", 42), 100: "99", 127: "Z"} {
+		if err := extra.Field(id, v); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := extra.BinaryField(52, []byte("\x01\x02\x03\x04\x05\x06\x07\x08")); err != nil {
+		f.Fatal(err)
+	}
+	b, err := extra.Pack()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add([]byte("0210" + bitmapHex(11, 39) + "00000100"))
+	f.Add([]byte("0210" + bitmapHex(11, 39, 65) + "00000100"))
+	f.Add([]byte("0410" + "8" + bitmapHex(11, 39)[1:] + "0000000000000000" + "00000100"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := pos.UnpackAnswer(data)
+		if err != nil {
+			if m != nil {
+				t.Fatal("UnpackAnswer returned a message with its error")
+			}
+			return
+		}
+		r, err := pos.ParseResponse(m)
+		if err != nil {
+			return
+		}
+		for _, id := range []int{2, 14, 34, 35, 36, 45, 52, 55} {
+			if _, kept := r.Fields[id]; kept {
+				t.Fatalf("card data DE%d kept", id)
+			}
+		}
+		for _, id := range []int{0, 1, 11, 37, 38, 39, 41} {
+			if _, kept := r.Fields[id]; kept {
+				t.Fatalf("DE%d both named and in Fields", id)
+			}
+		}
 	})
 }
 

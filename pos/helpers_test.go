@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -26,7 +27,8 @@ const (
 // openSale is in today's open batch; settledSale was settled days ago.
 var (
 	openSale = pos.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000123", RRN: "606910000123",
-		ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 10000, At: t0.Add(-2 * time.Hour)}
+		ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 10000, At: t0.Add(-2 * time.Hour),
+		Batch: "000042"}
 	settledSale = pos.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000077", RRN: "606610000077",
 		ApprovalCode: "Z9Y8X7", MaskedPAN: "550000******0004", Currency: "EUR", Amount: 5000, At: t0.AddDate(0, 0, -3)}
 )
@@ -129,18 +131,32 @@ func newClient(t *testing.T, addr string, cfg pos.ClientConfig) (*pos.Client, *l
 	return c, lt
 }
 
-// voidOf is a void of openSale from the virtual terminal.
+// voidOf is a void of openSale from the sale's own terminal, as the
+// profile wants it, with the sale's own data.
 func voidOf(stan string, amount int64) pos.Request {
-	return pos.Request{Kind: pos.KindVoid, TerminalID: virtual, MerchantID: merchant, STAN: stan,
-		TransmittedAt: t0, Amount: amount, Currency: "EUR",
-		Original: pos.Original{TerminalID: saleTerminal, STAN: openSale.STAN, RRN: openSale.RRN, At: openSale.At, Amount: openSale.Amount}}
+	return pos.Request{Kind: pos.KindVoid, TerminalID: saleTerminal, MerchantID: merchant, STAN: stan,
+		RRN: pos.NewRRN(t0, "void/"+stan), TransmittedAt: t0, Amount: amount, Currency: "EUR",
+		Original: pos.Original{TerminalID: saleTerminal, STAN: openSale.STAN, RRN: openSale.RRN,
+			ApprovalCode: openSale.ApprovalCode, At: openSale.At, Batch: openSale.Batch, Amount: openSale.Amount}}
 }
 
 // refundOf is a refund of settledSale from the virtual terminal.
 func refundOf(stan string, amount int64) pos.Request {
 	return pos.Request{Kind: pos.KindRefund, TerminalID: virtual, MerchantID: merchant, STAN: stan,
-		TransmittedAt: t0, Amount: amount, Currency: "EUR",
-		Original: pos.Original{TerminalID: saleTerminal, STAN: settledSale.STAN, RRN: settledSale.RRN, At: settledSale.At, Amount: settledSale.Amount}}
+		RRN: pos.NewRRN(t0, "refund/"+stan), TransmittedAt: t0, Amount: amount, Currency: "EUR",
+		Original: pos.Original{TerminalID: saleTerminal, STAN: settledSale.STAN, RRN: settledSale.RRN,
+			ApprovalCode: settledSale.ApprovalCode, At: settledSale.At, Amount: settledSale.Amount}}
+}
+
+// reversalOf reverses r with reversal STAN stan, for reason "no answer".
+func reversalOf(r pos.Request, stan string, repeat bool) pos.Reversal {
+	return pos.Reversal{Request: r, STAN: stan, Repeat: repeat, TransmittedAt: t0.Add(time.Minute), Reason: pos.ReasonNoAnswer}
+}
+
+// sameResponse compares two responses, Fields included.
+func sameResponse(a, b pos.Response) bool {
+	return a.MTI == b.MTI && a.TerminalID == b.TerminalID && a.STAN == b.STAN && a.ResponseCode == b.ResponseCode &&
+		a.ApprovalCode == b.ApprovalCode && a.RRN == b.RRN && maps.Equal(a.Fields, b.Fields)
 }
 
 func send(t *testing.T, c *pos.Client, r pos.Request) pos.Response {

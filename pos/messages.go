@@ -112,36 +112,39 @@ type Request struct {
 	Original Original
 }
 
-// Response is the acquirer's answer to a request or a reversal.
+// Response is the acquirer's answer to a request or a reversal. It holds
+// no card data.
 type Response struct {
 	MTI          string // "0210" or "0410"
 	TerminalID   string // DE41; "" when the answer did not carry it
-	STAN         string
+	STAN         string // DE11: the request's, or the reversal's own
 	ResponseCode string // DE39: see the Code constants
 	ApprovalCode string // DE38
-	RRN          string // DE37
+	RRN          string // DE37: the message's own RRN, echoed (a host may give its own)
 	// Fields are the answer's other fields, which Rebound reads but does not
-	// use (DE15 settlement date, DE32, DE44, DE63...), by field number, kept
-	// for finance. Card data (DE2, DE14, DE35, DE36, DE45, DE52, DE55) is
-	// never kept.
+	// use (DE15 settlement date, DE32, DE44, DE63..., and the request's
+	// fields echoed), by field number, kept for finance; nil when there are
+	// none. Card data (DE2, DE14, DE34, DE35, DE36, DE45, DE52, DE55) is
+	// never kept. Binary fields (DE64, DE96, DE128) are in hexadecimal.
 	Fields map[int]string
 }
 
 // Approved tells whether the acquirer approved (or, for a reversal,
-// acknowledged) the message.
+// acknowledged) the message. Every other code is explained in PROFILE.md:
+// some are declines, some (68) leave the outcome unknown.
 func (r Response) Approved() bool { return r.ResponseCode == CodeApproved }
 
 // Reversal reverses a request whose outcome is unknown: MTI 0400, its
-// repeats 0401, with its own STAN, the request's terminal, merchant,
-// processing code, amount and currency, DE90 naming the request (its MTI,
-// STAN and DE7) and a reason code.
+// repeats 0401, with its own STAN, DE7 and local time, the request's
+// terminal, merchant, processing code, amount, currency and RRN, DE90
+// naming the request (its MTI, STAN and DE7) and a reason code in DE39.
 type Reversal struct {
 	Request Request // the request reversed, exactly as it was sent
 	// STAN is the reversal's own STAN (DE11); repeats keep it.
 	STAN          string
 	Repeat        bool
 	TransmittedAt time.Time // DE7 of the reversal itself
-	// Reason is why the request is reversed (DE39 of the 0400): see the
+	// Reason is why the request is reversed (DE39 of the 0400): one of the
 	// Reason constants.
 	Reason string
 }
@@ -160,22 +163,30 @@ func fieldErr(name, format string, args ...any) error {
 
 // Field names used in errors.
 const (
-	fKind          = "Kind (DE3)"
-	fTerminal      = "TerminalID (DE41)"
-	fMerchant      = "MerchantID (DE42)"
-	fSTAN          = "STAN (DE11)"
-	fTransmitted   = "TransmittedAt (DE7)"
-	fAmount        = "Amount (DE4)"
-	fCurrency      = "Currency (DE49)"
-	fOriginalSTAN  = "Original.STAN (DE90)"
-	fOriginalAt    = "Original.At (DE90)"
-	fOriginalRRN   = "Original.RRN (DE37)"
-	fReversalAt    = "Reversal.TransmittedAt (DE7)"
-	fMTI           = "MTI"
-	fResponseCode  = "ResponseCode (DE39)"
-	fOriginalData  = "original data elements (DE90)"
-	fProcessing    = "processing code (DE3)"
-	dateTimeLayout = "0102150405"
+	fKind             = "Kind (DE3)"
+	fTerminal         = "TerminalID (DE41)"
+	fMerchant         = "MerchantID (DE42)"
+	fSTAN             = "STAN (DE11)"
+	fRRN              = "RRN (DE37)"
+	fTransmitted      = "TransmittedAt (DE7)"
+	fLocal            = "local time and date (DE12, DE13)"
+	fAmount           = "Amount (DE4)"
+	fCurrency         = "Currency (DE49)"
+	fOriginalSTAN     = "Original.STAN (DE90)"
+	fOriginalAt       = "Original.At (DE90)"
+	fOriginalRRN      = "Original.RRN (DE61)"
+	fOriginalTerminal = "Original.TerminalID (DE61)"
+	fOriginalBatch    = "Original.Batch (DE61)"
+	fOriginalApproval = "Original.ApprovalCode (DE61)"
+	fOriginalSale     = "original sale data (DE61)"
+	fReversalSTAN     = "Reversal.STAN (DE11)"
+	fReversalAt       = "Reversal.TransmittedAt (DE7)"
+	fReason           = "Reversal.Reason (DE39)"
+	fMTI              = "MTI"
+	fResponseCode     = "ResponseCode (DE39)"
+	fOriginalData     = "original data elements (DE90)"
+	fProcessing       = "processing code (DE3)"
+	dateTimeLayout    = "0102150405"
 )
 
 func validSTAN(s string) bool {
@@ -186,6 +197,14 @@ func validTerminal(s string) bool { return len(s) == 8 && allOf(s, isPrintable) 
 
 func validRRN(s string) bool { return len(s) == 12 && allOf(s, isAlphanumeric) }
 
+func validBatch(s string) bool { return len(s) == 6 && allOf(s, isDigit) && s != "000000" }
+
+func validApprovalCode(s string) bool { return len(s) <= 6 && allOf(s, isAlphanumeric) }
+
+func validReason(s string) bool {
+	return s == ReasonNoAnswer || s == ReasonUnreadable || s == ReasonLost
+}
+
 func allOf(s string, ok func(byte) bool) bool {
 	for i := 0; i < len(s); i++ {
 		if !ok(s[i]) {
@@ -195,7 +214,8 @@ func allOf(s string, ok func(byte) bool) bool {
 	return true
 }
 
-// validate checks a request and returns its DE3, DE42 and DE49.
+// validate checks a request against the profile and returns its DE3, DE42
+// and DE49.
 func (r Request) validate() (code, merchant, currency string, err error) {
 	code, ok := r.Kind.processingCode()
 	if !ok {
@@ -211,6 +231,9 @@ func (r Request) validate() (code, merchant, currency string, err error) {
 	if !validSTAN(r.STAN) {
 		return "", "", "", fieldErr(fSTAN, "must be 6 digits, not 000000")
 	}
+	if !validRRN(r.RRN) {
+		return "", "", "", fieldErr(fRRN, "this message's own RRN is required: 12 letters or digits (see NewRRN)")
+	}
 	if r.TransmittedAt.IsZero() {
 		return "", "", "", fieldErr(fTransmitted, "is required")
 	}
@@ -224,16 +247,32 @@ func (r Request) validate() (code, merchant, currency string, err error) {
 	if !ok {
 		return "", "", "", fieldErr(fCurrency, "unsupported currency %q", r.Currency)
 	}
-	if !validSTAN(r.Original.STAN) {
-		return "", "", "", fieldErr(fOriginalSTAN, "must be 6 digits, not 000000")
-	}
-	if r.Original.At.IsZero() {
-		return "", "", "", fieldErr(fOriginalAt, "is required")
-	}
-	if r.Kind == KindRefund && !validRRN(r.Original.RRN) {
-		return "", "", "", fieldErr(fOriginalRRN, "a refund needs the sale's 12-character RRN")
+	if err := r.Original.validate(r.Kind); err != nil {
+		return "", "", "", err
 	}
 	return code, merchant, currency, nil
+}
+
+// validate checks what a void or refund says of its sale: a void needs the
+// sale's STAN and DE7, a refund its RRN as well; the rest is optional.
+func (o Original) validate(kind Kind) error {
+	switch {
+	case !validSTAN(o.STAN):
+		return fieldErr(fOriginalSTAN, "must be 6 digits, not 000000")
+	case o.At.IsZero():
+		return fieldErr(fOriginalAt, "is required: the sale's own DE7")
+	case kind == KindRefund && o.RRN == "":
+		return fieldErr(fOriginalRRN, "a refund needs the sale's 12-character RRN")
+	case o.RRN != "" && !validRRN(o.RRN):
+		return fieldErr(fOriginalRRN, "must be 12 letters or digits")
+	case o.TerminalID != "" && !validTerminal(o.TerminalID):
+		return fieldErr(fOriginalTerminal, "must be 8 printable characters")
+	case o.Batch != "" && !validBatch(o.Batch):
+		return fieldErr(fOriginalBatch, "must be 6 digits, not 000000")
+	case !validApprovalCode(o.ApprovalCode):
+		return fieldErr(fOriginalApproval, "up to 6 letters or digits")
+	}
+	return nil
 }
 
 // originalData is DE90: original MTI, STAN and transmission date/time, then
@@ -242,59 +281,131 @@ func originalData(mti, stan string, at time.Time) string {
 	return mti + stan + at.UTC().Format(dateTimeLayout) + strings.Repeat("0", 22)
 }
 
-// BuildRequest builds the 0200 of a void or a refund. Errors are
-// *FieldError naming the field.
+// DE61, the original sale data: a private field of this profile, 42
+// characters (see PROFILE.md).
+//
+//	pos  len  content
+//	 1    6   batch, n6: the sale's batch number; 000000 when unknown
+//	 7    6   STAN, n6: the sale's STAN (as in DE90)
+//	13    4   date, n4: MMDD of the sale's DE7, UTC (as in DE90)
+//	17    8   terminal, ans8: the sale's terminal; spaces when unknown
+//	25   12   RRN, an12: the sale's RRN; spaces when unknown
+//	37    6   approval code, ans6: the sale's, left-aligned, space-filled;
+//	          spaces when unknown
+const originalSaleLength = 42
+
+func originalSale(o Original) string {
+	batch := o.Batch
+	if batch == "" {
+		batch = "000000"
+	}
+	return batch + o.STAN + o.At.UTC().Format("0102") + fmt.Sprintf("%-8s%-12s%-6s", o.TerminalID, o.RRN, o.ApprovalCode)
+}
+
+// parseOriginalSale reads DE61 into o, whose STAN and At come from DE90
+// and must agree with it.
+func parseOriginalSale(s string, o *Original) error {
+	if len(s) != originalSaleLength {
+		return fieldErr(fOriginalSale, "is required: %d characters", originalSaleLength)
+	}
+	batch, stan, date := s[0:6], s[6:12], s[12:16]
+	terminal, rrn := s[16:24], strings.TrimRight(s[24:36], " ")
+	approval := strings.TrimRight(s[36:42], " ")
+	switch {
+	case !allOf(batch, isDigit):
+		return fieldErr(fOriginalBatch, "must be 6 digits")
+	case stan != o.STAN:
+		return fieldErr(fOriginalSale, "the sale's STAN differs from DE90's")
+	case date != o.At.UTC().Format("0102"):
+		return fieldErr(fOriginalSale, "the sale's date differs from DE90's")
+	case rrn != "" && !validRRN(rrn):
+		return fieldErr(fOriginalRRN, "must be 12 letters or digits, or spaces")
+	case !validApprovalCode(approval):
+		return fieldErr(fOriginalApproval, "up to 6 letters or digits, then spaces")
+	}
+	if batch != "000000" {
+		o.Batch = batch
+	}
+	if strings.TrimSpace(terminal) != "" {
+		o.TerminalID = terminal
+	}
+	o.RRN, o.ApprovalCode = rrn, approval
+	return nil
+}
+
+// localIn is t in loc, UTC when loc is nil.
+func localIn(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		return t.UTC()
+	}
+	return t.In(loc)
+}
+
+// BuildRequest builds the 0200 of a void or a refund, as PROFILE.md
+// describes it. Errors are *FieldError naming the field.
 func BuildRequest(r Request) (*iso8583.Message, error) {
 	code, merchant, currency, err := r.validate()
 	if err != nil {
 		return nil, err
 	}
-	fields := map[int]string{
+	local := localIn(r.TransmittedAt, r.Local)
+	return assemble(MTIRequest, map[int]string{
+		3:  code,
+		4:  fmt.Sprintf("%012d", r.Amount),
+		7:  r.TransmittedAt.UTC().Format(dateTimeLayout),
+		11: r.STAN,
+		12: local.Format("150405"),
+		13: local.Format("0102"),
+		37: r.RRN,
+		41: r.TerminalID,
+		42: merchant,
+		49: currency,
+		61: originalSale(r.Original),
 		90: originalData(MTIRequest, r.Original.STAN, r.Original.At),
-	}
-	if r.Kind == KindRefund {
-		fields[37] = r.Original.RRN
-	}
-	return assemble(MTIRequest, code, r, merchant, currency, r.TransmittedAt, fields)
+	})
 }
 
-// BuildReversal builds the 0400 (or, repeated, 0401) reversing rv.Request.
+// BuildReversal builds the 0400 (or, repeated, 0401) reversing rv.Request,
+// as PROFILE.md describes it. Errors are *FieldError naming the field.
 func BuildReversal(rv Reversal) (*iso8583.Message, error) {
 	code, merchant, currency, err := rv.Request.validate()
 	if err != nil {
 		return nil, err
 	}
+	if !validSTAN(rv.STAN) {
+		return nil, fieldErr(fReversalSTAN, "the reversal's own STAN is required: 6 digits, not 000000")
+	}
 	if rv.TransmittedAt.IsZero() {
 		return nil, fieldErr(fReversalAt, "is required")
+	}
+	if !validReason(rv.Reason) {
+		return nil, fieldErr(fReason, "must be %s (no answer), %s (unreadable answer) or %s (lost by Rebound)",
+			ReasonNoAnswer, ReasonUnreadable, ReasonLost)
 	}
 	mti := MTIReversal
 	if rv.Repeat {
 		mti = MTIReversalRepeat
 	}
-	fields := map[int]string{
-		90: originalData(MTIRequest, rv.Request.STAN, rv.Request.TransmittedAt),
-	}
-	return assemble(mti, code, rv.Request, merchant, currency, rv.TransmittedAt, fields)
-}
-
-func assemble(mti, code string, r Request, merchant, currency string, at time.Time, extra map[int]string) (*iso8583.Message, error) {
-	at = at.UTC()
-	m := iso8583.NewMessage(Spec)
-	m.MTI(mti)
-	fields := map[int]string{
+	local := localIn(rv.TransmittedAt, rv.Request.Local)
+	return assemble(mti, map[int]string{
 		3:  code,
-		4:  fmt.Sprintf("%012d", r.Amount),
-		7:  at.Format(dateTimeLayout),
-		11: r.STAN,
-		12: at.Format("150405"),
-		13: at.Format("0102"),
-		41: r.TerminalID,
+		4:  fmt.Sprintf("%012d", rv.Request.Amount),
+		7:  rv.TransmittedAt.UTC().Format(dateTimeLayout),
+		11: rv.STAN,
+		12: local.Format("150405"),
+		13: local.Format("0102"),
+		37: rv.Request.RRN,
+		39: rv.Reason,
+		41: rv.Request.TerminalID,
 		42: merchant,
 		49: currency,
-	}
-	for id, v := range extra {
-		fields[id] = v
-	}
+		90: originalData(MTIRequest, rv.Request.STAN, rv.Request.TransmittedAt),
+	})
+}
+
+func assemble(mti string, fields map[int]string) (*iso8583.Message, error) {
+	m := iso8583.NewMessage(Spec)
+	m.MTI(mti)
 	for id, v := range fields {
 		if err := m.Field(id, v); err != nil {
 			return nil, fmt.Errorf("pos: set DE%d: %w", id, err)

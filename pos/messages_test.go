@@ -38,19 +38,25 @@ func recent(r pos.Request) pos.Request {
 	return r
 }
 
-// wire strips what a request does not send: the sale's terminal and amount.
+// wire strips what a request does not send (the sale's amount) or what
+// the acquirer cannot know (the terminal's time zone).
 func wire(r pos.Request) pos.Request {
-	r.Original.TerminalID, r.Original.Amount = "", 0
-	if r.Kind == pos.KindVoid {
-		r.Original.RRN = ""
-	}
+	r.Original.Amount, r.Local = 0, nil
 	return r
 }
 
 func TestRequestRoundTrip(t *testing.T) {
 	t.Parallel()
-	for _, r := range []pos.Request{recent(voidOf("000001", 4000)), recent(refundOf("000002", 5000))} {
-		t.Run(string(r.Kind), func(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sparse := recent(voidOf("000003", openSale.Amount)) // what a void must have, no more
+	sparse.Original = pos.Original{STAN: sparse.Original.STAN, At: sparse.Original.At}
+	local := recent(refundOf("000004", 100))
+	local.Local = paris
+	for _, r := range []pos.Request{recent(voidOf("000001", 4000)), recent(refundOf("000002", 5000)), sparse, local} {
+		t.Run(string(r.Kind)+r.STAN, func(t *testing.T) {
 			t.Parallel()
 			m, err := pos.BuildRequest(r)
 			if err != nil {
@@ -78,7 +84,8 @@ func TestReversalRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, repeat := range []bool{false, true} {
 		req := recent(refundOf("000003", 2500))
-		rv := pos.Reversal{Request: req, Repeat: repeat, TransmittedAt: req.TransmittedAt.Add(30 * time.Second)}
+		rv := pos.Reversal{Request: req, STAN: "000103", Repeat: repeat, TransmittedAt: req.TransmittedAt.Add(30 * time.Second),
+			Reason: pos.ReasonUnreadable}
 		m, err := pos.BuildReversal(rv)
 		if err != nil {
 			t.Fatalf("BuildReversal: %v", err)
@@ -103,92 +110,156 @@ func TestReversalRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("ParseReversal: %v", err)
 		}
-		if !parsed.TransmittedAt.Equal(rv.TransmittedAt) || parsed.Repeat != repeat || parsed.Request != want {
+		if !parsed.TransmittedAt.Equal(rv.TransmittedAt) || parsed.Repeat != repeat || parsed.Request != want ||
+			parsed.STAN != rv.STAN || parsed.Reason != rv.Reason {
 			t.Errorf("ParseReversal = %+v", parsed)
+		}
+	}
+}
+
+// fieldsOf is every field of m but the MTI and bitmap, by number.
+func fieldsOf(t *testing.T, m *iso8583.Message) map[int]string {
+	t.Helper()
+	out := map[int]string{}
+	for id := range m.GetFields() {
+		if id > 1 {
+			out[id] = field(t, m, id)
+		}
+	}
+	return out
+}
+
+// checkFields fails unless m carries exactly want.
+func checkFields(t *testing.T, name string, m *iso8583.Message, want map[int]string) {
+	t.Helper()
+	got := fieldsOf(t, m)
+	for id, w := range want {
+		if g, ok := got[id]; !ok || g != w {
+			t.Errorf("%s DE%d = %q (set %v), want %q", name, id, g, ok, w)
+		}
+	}
+	for id, g := range got {
+		if _, ok := want[id]; !ok {
+			t.Errorf("%s carries DE%d = %q, which the profile does not", name, id, g)
 		}
 	}
 }
 
 func TestRequestFields(t *testing.T) {
 	t.Parallel()
-	void, err := pos.BuildRequest(voidOf("000010", 4000))
+	// 12:00 UTC on 10 March is 08:00 on 10 March in New York (EDT from 8
+	// March), and 21:00 in Tokyo.
+	newYork, err := time.LoadLocation("America/New_York")
 	if err != nil {
 		t.Fatal(err)
 	}
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := voidOf("000010", openSale.Amount)
+	v.Local = newYork
+	void, err := pos.BuildRequest(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := field(t, void, 0); m != "0200" {
+		t.Errorf("void MTI %q", m)
+	}
+	saleAt := openSale.At.Format("0102150405")
+	checkFields(t, "void", void, map[int]string{
+		3:  "020000",
+		4:  "000000010000",
+		7:  "0310120000",
+		11: "000010",
+		12: "080000", // the terminal's local time
+		13: "0310",
+		37: v.RRN, // the void's own RRN
+		41: saleTerminal,
+		42: merchant,
+		49: "978",
+		// batch, STAN, MMDD, terminal, RRN, approval code of the sale
+		61: "000042" + openSale.STAN + "0310" + saleTerminal + openSale.RRN + openSale.ApprovalCode,
+		90: "0200" + openSale.STAN + saleAt + strings.Repeat("0", 22), // the sale's own DE7
+	})
+
 	big := refundOf("000011", 123456)
 	big.Original.Amount = 0 // unknown: not checked
+	big.Original.ApprovalCode = "AB1"
+	big.Original.TerminalID = ""
+	big.Local = tokyo
+	big.TransmittedAt = time.Date(2026, 3, 10, 20, 30, 0, 0, time.UTC) // 05:30 on the 11th in Tokyo
 	refund, err := pos.BuildRequest(big)
 	if err != nil {
 		t.Fatal(err)
 	}
-	saleAt := openSale.At.Format("0102150405")
-	checks := []struct {
-		m    *iso8583.Message
-		id   int
-		want string
-	}{
-		{void, 0, "0200"},
-		{void, 3, "020000"},
-		{void, 4, "000000004000"},
-		{void, 7, "0310120000"},
-		{void, 11, "000010"},
-		{void, 12, "120000"},
-		{void, 13, "0310"},
-		{void, 37, ""}, // a void names the sale by STAN and date
-		{void, 41, virtual},
-		{void, 42, merchant},
-		{void, 49, "978"},
-		{void, 90, "0200" + openSale.STAN + saleAt + strings.Repeat("0", 22)},
-		{refund, 0, "0200"},
-		{refund, 3, "200000"},
-		{refund, 4, "000000123456"},
-		{refund, 37, settledSale.RRN},
-		{refund, 90, "0200" + settledSale.STAN + settledSale.At.Format("0102150405") + strings.Repeat("0", 22)},
-	}
-	for _, c := range checks {
-		if got := field(t, c.m, c.id); got != c.want {
-			mti := field(t, c.m, 3)
-			t.Errorf("DE%d of %s = %q, want %q", c.id, mti, got, c.want)
-		}
+	checkFields(t, "refund", refund, map[int]string{
+		3:  "200000",
+		4:  "000000123456",
+		7:  "0310203000",
+		11: "000011",
+		12: "053000",
+		13: "0311",
+		37: big.RRN,
+		41: virtual,
+		42: merchant,
+		49: "978",
+		// no batch, no terminal; the approval code space-filled
+		61: "000000" + settledSale.STAN + settledSale.At.Format("0102") + "        " + settledSale.RRN + "AB1   ",
+		90: "0200" + settledSale.STAN + settledSale.At.Format("0102150405") + strings.Repeat("0", 22),
+	})
+	if big.RRN == settledSale.RRN {
+		t.Error("the refund's DE37 is the sale's RRN")
 	}
 	if got := len(field(t, void, 90)); got != 42 {
 		t.Errorf("DE90 is %d long, want 42", got)
 	}
-	// DE42 is space padded to 15 on the wire.
-	if packed := string(mustPack(t, void)); !strings.Contains(packed, merchant+" ") {
+	// DE42 is space padded to 15 on the wire, DE61 is LLLVAR.
+	packed := string(mustPack(t, void))
+	if !strings.Contains(packed, merchant+" ") {
 		t.Errorf("packed void lacks the space-padded merchant id")
+	}
+	if !strings.Contains(packed, "042000042"+openSale.STAN) {
+		t.Errorf("packed void lacks DE61 with its length 042")
 	}
 }
 
 func TestReversalFields(t *testing.T) {
 	t.Parallel()
-	req := voidOf("000020", 4000)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := refundOf("000020", 4000)
 	req.TransmittedAt = t0.Add(5 * time.Second)
+	req.Local = berlin
 	at := t0.Add(time.Minute)
 	for _, c := range []struct {
 		repeat bool
 		mti    string
-	}{{false, "0400"}, {true, "0401"}} {
-		m, err := pos.BuildReversal(pos.Reversal{Request: req, Repeat: c.repeat, TransmittedAt: at})
+		reason string
+	}{{false, "0400", pos.ReasonNoAnswer}, {true, "0401", pos.ReasonNoAnswer}, {false, "0400", pos.ReasonUnreadable}, {false, "0400", pos.ReasonLost}} {
+		m, err := pos.BuildReversal(pos.Reversal{Request: req, STAN: "000021", Repeat: c.repeat, TransmittedAt: at, Reason: c.reason})
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[int]string{
-			0:  c.mti,
-			3:  "020000",
+		if got := field(t, m, 0); got != c.mti {
+			t.Errorf("MTI %q, want %s", got, c.mti)
+		}
+		checkFields(t, c.mti, m, map[int]string{
+			3:  "200000",
 			4:  "000000004000",
 			7:  "0310120100", // the reversal's own time
-			11: "000020",     // the reversed request's STAN
+			11: "000021",     // the reversal's own STAN, repeats too
+			12: "130100",     // Berlin
+			13: "0310",
+			37: req.RRN,  // the reversed request's RRN
+			39: c.reason, // why
 			41: virtual,
 			42: merchant,
 			49: "978",
-			90: "0200" + "000020" + "0310120005" + strings.Repeat("0", 22),
-		}
-		for id, w := range want {
-			if got := field(t, m, id); got != w {
-				t.Errorf("%s DE%d = %q, want %q", c.mti, id, got, w)
-			}
-		}
+			90: "0200" + "000020" + "0310120005" + strings.Repeat("0", 22), // the reversed request
+		})
 	}
 }
 
@@ -235,6 +306,12 @@ func TestBuildErrorsNameTheField(t *testing.T) {
 		{"original stan", func(r *pos.Request) { r.Original.STAN = "12" }, "Original.STAN"},
 		{"original time", func(r *pos.Request) { r.Original.At = time.Time{} }, "Original.At"},
 		{"refund rrn", func(r *pos.Request) { r.Original.RRN = "" }, "Original.RRN"},
+		{"original rrn", func(r *pos.Request) { r.Original.RRN = "SHORT" }, "Original.RRN"},
+		{"no rrn", func(r *pos.Request) { r.RRN = "" }, "RRN"},
+		{"rrn punctuation", func(r *pos.Request) { r.RRN = "6069-0000001" }, "RRN"},
+		{"original batch", func(r *pos.Request) { r.Original.Batch = "42" }, "Original.Batch"},
+		{"original terminal", func(r *pos.Request) { r.Original.TerminalID = "POS1" }, "Original.TerminalID"},
+		{"original approval", func(r *pos.Request) { r.Original.ApprovalCode = "ABCDEFG" }, "Original.ApprovalCode"},
 	}
 	for _, c := range cases {
 		r := refundOf("000040", 100)
@@ -249,10 +326,22 @@ func TestBuildErrorsNameTheField(t *testing.T) {
 			t.Errorf("%s: error %q names %q, want %q", c.name, err, fe.Field, c.field)
 		}
 	}
-	_, err := pos.BuildReversal(pos.Reversal{Request: refundOf("000041", 100)})
-	var fe *pos.FieldError
-	if !errors.As(err, &fe) || !strings.Contains(fe.Field, "TransmittedAt") {
-		t.Errorf("reversal without its time: %v", err)
+	for field, change := range map[string]func(*pos.Reversal){
+		"TransmittedAt":   func(rv *pos.Reversal) { rv.TransmittedAt = time.Time{} },
+		"Reversal.STAN":   func(rv *pos.Reversal) { rv.STAN = "" },
+		"Reversal.Reason": func(rv *pos.Reversal) { rv.Reason = "" },
+		"RRN":             func(rv *pos.Reversal) { rv.Request.RRN = "" },
+	} {
+		rv := reversalOf(refundOf("000041", 100), "000042", false)
+		change(&rv)
+		_, err := pos.BuildReversal(rv)
+		var fe *pos.FieldError
+		if !errors.As(err, &fe) || !strings.Contains(fe.Field, field) {
+			t.Errorf("reversal without %s: %v", field, err)
+		}
+	}
+	if _, err := pos.BuildReversal(pos.Reversal{Request: refundOf("000041", 100), STAN: "000042", TransmittedAt: t0, Reason: "17"}); err == nil {
+		t.Error("a reason outside the profile was accepted")
 	}
 }
 
@@ -316,7 +405,23 @@ func TestParseResponseRefusesWhatIsNotAnAnswer(t *testing.T) {
 	}
 	_ = m.Field(39, "13")
 	r, err := pos.ParseResponse(m)
-	if err != nil || r.Approved() || r.ResponseCode != "13" || r.STAN != "000050" || r.TerminalID != virtual {
+	if err != nil || r.Approved() || r.ResponseCode != "13" || r.STAN != "000050" || r.TerminalID != virtual || r.Fields != nil {
 		t.Errorf("ParseResponse = %+v, %v", r, err)
+	}
+	// Without DE41 it is still an answer.
+	noTerminal := iso8583.NewMessage(pos.Spec)
+	noTerminal.MTI("0410")
+	_ = noTerminal.Field(11, "000050")
+	_ = noTerminal.Field(39, "00")
+	if r, err := pos.ParseResponse(noTerminal); err != nil || !r.Approved() || r.TerminalID != "" {
+		t.Errorf("ParseResponse without DE41 = %+v, %v", r, err)
+	}
+	// Without DE11 it is not.
+	noSTAN := iso8583.NewMessage(pos.Spec)
+	noSTAN.MTI("0210")
+	_ = noSTAN.Field(39, "00")
+	_ = noSTAN.Field(41, virtual)
+	if _, err := pos.ParseResponse(noSTAN); err == nil {
+		t.Error("a 0210 without DE11 parsed")
 	}
 }

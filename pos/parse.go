@@ -7,11 +7,14 @@ import (
 	"github.com/moov-io/iso8583"
 )
 
-// ParseRequest reads a 0200, 0400 or 0401 as the acquirer receives it. For
-// a reversal, the Request is the one being reversed (its STAN, its DE7 from
-// DE90, and DE3/4/41/42/49), without Original; the reversal's own DE7 is in
-// ParseReversal. Years, which DE7 and DE90 do not carry, are taken nearest
-// to now (an original sale: the latest not after the request).
+// ParseRequest reads a 0200, 0400 or 0401 as the acquirer receives it,
+// strictly: a field the profile makes mandatory that is missing or
+// malformed is a *FieldError (the simulator answers 30). For a reversal,
+// the Request is the one being reversed (its STAN and DE7 from DE90, its
+// RRN from DE37, and DE3/4/41/42/49), without Original; the reversal's own
+// STAN, DE7 and reason are in ParseReversal. Years, which DE7 and DE90 do
+// not carry, are taken nearest to now (an original sale: the latest not
+// after the request). Local is not recovered: it stays nil.
 func ParseRequest(m *iso8583.Message) (Request, bool, bool, error) {
 	p, err := parseMessage(m, time.Now())
 	if err != nil {
@@ -29,7 +32,7 @@ func ParseReversal(m *iso8583.Message) (Reversal, error) {
 	if !p.reversal {
 		return Reversal{}, fieldErr(fMTI, "%s is not a reversal", p.mti)
 	}
-	return Reversal{Request: p.req, Repeat: p.repeat, TransmittedAt: p.at}, nil
+	return Reversal{Request: p.req, STAN: p.stan, Repeat: p.repeat, TransmittedAt: p.at, Reason: p.reason}, nil
 }
 
 // parsed is an incoming request or reversal.
@@ -37,8 +40,9 @@ type parsed struct {
 	mti              string
 	req              Request
 	reversal, repeat bool
+	stan             string    // the message's own DE11 (a reversal's own STAN)
 	at               time.Time // the message's own DE7
-	origMTI          string    // from DE90
+	reason           string    // DE39 of a reversal
 }
 
 func parseMessage(m *iso8583.Message, now time.Time) (parsed, error) {
@@ -73,9 +77,15 @@ func parseMessage(m *iso8583.Message, now time.Time) (parsed, error) {
 	if p.at, err = resolveDateTime(get(7), now, false); err != nil {
 		return parsed{}, fieldErr(fTransmitted, "%v", err)
 	}
-	r.STAN, r.TerminalID, r.MerchantID = get(11), get(41), strings.TrimRight(get(42), " ")
-	if !validSTAN(r.STAN) {
+	if err := checkLocal(get(12), get(13), p.at); err != nil {
+		return parsed{}, err
+	}
+	p.stan, r.TerminalID, r.MerchantID = get(11), get(41), strings.TrimRight(get(42), " ")
+	if !validSTAN(p.stan) {
 		return parsed{}, fieldErr(fSTAN, "must be 6 digits, not 000000")
+	}
+	if r.RRN = get(37); !validRRN(r.RRN) {
+		return parsed{}, fieldErr(fRRN, "is required: 12 letters or digits")
 	}
 	if !validTerminal(r.TerminalID) {
 		return parsed{}, fieldErr(fTerminal, "must be 8 printable characters")
@@ -91,36 +101,59 @@ func parseMessage(m *iso8583.Message, now time.Time) (parsed, error) {
 	if len(de90) != 42 {
 		return parsed{}, fieldErr(fOriginalData, "is required")
 	}
-	p.origMTI = de90[:4]
-	origSTAN, origAt := de90[4:10], de90[10:20]
-	if p.origMTI != MTIRequest {
+	origMTI, origSTAN, origAt := de90[:4], de90[4:10], de90[10:20]
+	if origMTI != MTIRequest {
 		return parsed{}, fieldErr(fOriginalData, "original MTI must be %s", MTIRequest)
 	}
+	if !validSTAN(origSTAN) {
+		return parsed{}, fieldErr(fOriginalSTAN, "must be 6 digits, not 000000")
+	}
 	if p.reversal {
-		if origSTAN != r.STAN {
-			return parsed{}, fieldErr(fOriginalData, "a reversal carries the STAN of the request it reverses")
+		if p.reason = get(39); len(p.reason) != 2 {
+			return parsed{}, fieldErr(fReason, "a reversal needs its reason code")
 		}
+		r.STAN = origSTAN
 		if r.TransmittedAt, err = resolveDateTime(origAt, p.at, true); err != nil {
 			return parsed{}, fieldErr(fOriginalData, "original date/time: %v", err)
 		}
 		return p, nil
 	}
-	r.TransmittedAt = p.at
-	if !validSTAN(origSTAN) {
-		return parsed{}, fieldErr(fOriginalSTAN, "must be 6 digits, not 000000")
-	}
+	r.STAN, r.TransmittedAt = p.stan, p.at
 	r.Original.STAN = origSTAN
 	if r.Original.At, err = resolveDateTime(origAt, p.at, true); err != nil {
 		return parsed{}, fieldErr(fOriginalAt, "%v", err)
 	}
-	r.Original.RRN = get(37)
-	if r.Kind == KindRefund && !validRRN(r.Original.RRN) {
+	if err := parseOriginalSale(get(61), &r.Original); err != nil {
+		return parsed{}, err
+	}
+	if r.Kind == KindRefund && r.Original.RRN == "" {
 		return parsed{}, fieldErr(fOriginalRRN, "a refund needs the sale's 12-character RRN")
 	}
 	return p, nil
 }
 
-// ParseResponse reads a 0210 or 0410.
+// checkLocal checks DE12 (hhmmss) and DE13 (MMDD), the terminal's local
+// time and date: both required, and within 14 hours of DE7.
+func checkLocal(de12, de13 string, at time.Time) error {
+	if len(de12) != 6 || len(de13) != 4 {
+		return fieldErr(fLocal, "are required")
+	}
+	local, err := resolveDateTime(de13+de12, at, false)
+	if err != nil {
+		return fieldErr(fLocal, "%v", err)
+	}
+	if absDuration(local.Sub(at)) > 14*time.Hour {
+		return fieldErr(fLocal, "is more than 14 hours from DE7")
+	}
+	return nil
+}
+
+// responseFields are the fields of an answer that Response names.
+var responseFields = map[int]bool{0: true, 1: true, 11: true, 37: true, 38: true, 39: true, 41: true}
+
+// ParseResponse reads a 0210 or 0410. It needs DE11 and DE39, and DE41 to
+// be a terminal id when present; every other field is optional and goes
+// to Fields, card data excepted (it is dropped).
 func ParseResponse(m *iso8583.Message) (Response, error) {
 	if m == nil {
 		return Response{}, fieldErr(fMTI, "no message")
@@ -130,14 +163,27 @@ func ParseResponse(m *iso8583.Message) (Response, error) {
 	if r.MTI != MTIRequestResponse && r.MTI != MTIReversalResponse {
 		return Response{}, fieldErr(fMTI, "%q is not a response", r.MTI)
 	}
-	if len(r.ResponseCode) != 2 {
-		return Response{}, fieldErr(fResponseCode, "is required")
+	if len(r.ResponseCode) != 2 || !allOf(r.ResponseCode, isAlphanumeric) {
+		return Response{}, fieldErr(fResponseCode, "is required: 2 letters or digits")
 	}
 	if !validSTAN(r.STAN) {
 		return Response{}, fieldErr(fSTAN, "must be 6 digits, not 000000")
 	}
-	if !validTerminal(r.TerminalID) {
+	if r.TerminalID != "" && !validTerminal(r.TerminalID) {
 		return Response{}, fieldErr(fTerminal, "must be 8 printable characters")
+	}
+	for id := range m.GetFields() {
+		if responseFields[id] || isCardData(id) {
+			continue
+		}
+		v, err := m.GetString(id)
+		if err != nil {
+			continue
+		}
+		if r.Fields == nil {
+			r.Fields = map[int]string{}
+		}
+		r.Fields[id] = v
 	}
 	return r, nil
 }
@@ -189,8 +235,10 @@ func absDuration(d time.Duration) time.Duration {
 }
 
 // respond builds the acquirer's answer to req: MTI xx1x, the request's
-// identifying fields echoed, DE39 and, when approved, DE37 and DE38.
-func respond(req *iso8583.Message, code, approval, rrn string) (*iso8583.Message, error) {
+// identifying fields echoed (DE90 too unless extra), DE39 and, when
+// approved, DE38. With extra, it adds DE15 (settlement date), DE32, DE44
+// and DE63, fields Rebound does not use.
+func respond(req *iso8583.Message, code, approval string, extra map[int]string) (*iso8583.Message, error) {
 	mti, _ := req.GetString(0)
 	switch mti {
 	case MTIRequest:
@@ -200,16 +248,22 @@ func respond(req *iso8583.Message, code, approval, rrn string) (*iso8583.Message
 	default:
 		return nil, fieldErr(fMTI, "%q has no response", mti)
 	}
-	m := iso8583.NewMessage(Spec)
+	m := iso8583.NewMessage(AnswerSpec)
 	m.MTI(mti)
-	for _, id := range []int{3, 4, 7, 11, 12, 13, 41, 42, 49, 90} {
+	for _, id := range []int{3, 4, 7, 11, 12, 13, 37, 41, 42, 49, 90} {
+		if id == 90 && extra != nil {
+			continue
+		}
 		if v, _ := req.GetString(id); v != "" {
 			if err := m.Field(id, v); err != nil {
 				return nil, err
 			}
 		}
 	}
-	set := map[int]string{39: code, 38: approval, 37: rrn}
+	set := map[int]string{39: code, 38: approval}
+	for id, v := range extra {
+		set[id] = v
+	}
 	for id, v := range set {
 		if v == "" {
 			continue

@@ -10,7 +10,10 @@ import (
 // RequestIDGenerator matches answers to requests on terminal (DE41) + STAN
 // (DE11) + message class (the MTI's second digit: "2" financial, "4"
 // reversal), never on the STAN alone: two terminals may use the same STAN,
-// and a request and its reversal share one.
+// and STANs wrap. A reversal's DE11 is its own STAN, kept by its repeats,
+// so a 0410 is matched to the 0400 or 0401 that asked for it. (The client
+// also matches an answer without DE41, on class and STAN, when exactly one
+// waiting message has them.)
 type RequestIDGenerator struct{}
 
 var _ connection.RequestIDGenerator = RequestIDGenerator{}
@@ -34,4 +37,26 @@ func (RequestIDGenerator) GenerateRequestID(m *iso8583.Message) (string, error) 
 		return "", errors.New("pos: request id: no terminal (DE41)")
 	}
 	return mti[1:2] + "/" + stan + "/" + terminal, nil
+}
+
+// answerIDs is the request id generator the client's connection uses. The
+// connection asks it for the id of every answer before handing the answer
+// to the client, and drops the answer if it fails; the client matches
+// answers itself (an answer without DE41 included), so this one never
+// fails on an answer: it falls back to "<class>/<STAN>/" or "unmatched".
+type answerIDs struct{}
+
+func (answerIDs) GenerateRequestID(m *iso8583.Message) (string, error) {
+	if id, err := (RequestIDGenerator{}).GenerateRequestID(m); err == nil {
+		return id, nil
+	}
+	if m == nil {
+		return "", errors.New("pos: request id: no message")
+	}
+	mti, _ := m.GetString(0)
+	stan, _ := m.GetString(11)
+	if len(mti) == 4 && stan != "" {
+		return mti[1:2] + "/" + stan + "/", nil
+	}
+	return "unmatched", nil
 }

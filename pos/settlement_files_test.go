@@ -87,13 +87,13 @@ func TestCutOffDropsTheBatchPerMerchant(t *testing.T) {
 	a, clk, dir := newFilingAcquirer(t)
 	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
 
-	void := send(t, c, voidOf("000001", 4000))
+	void := send(t, c, voidOf("000001", openSale.Amount))
 	refund := send(t, c, refundOf("000002", 300))
 	reversed := refundOf("000003", 200)
 	if r := send(t, c, reversed); !void.Approved() || !refund.Approved() || !r.Approved() {
 		t.Fatalf("void %q, refund %q, refund to reverse %q", void.ResponseCode, refund.ResponseCode, r.ResponseCode)
 	}
-	if rv, err := c.Reverse(context.Background(), pos.Reversal{Request: reversed, TransmittedAt: t0.Add(time.Minute)}); err != nil || !rv.Approved() {
+	if rv, err := c.Reverse(context.Background(), reversalOf(reversed, "000103", false)); err != nil || !rv.Approved() {
 		t.Fatalf("reversal: %+v, %v", rv, err)
 	}
 
@@ -118,7 +118,7 @@ func TestCutOffDropsTheBatchPerMerchant(t *testing.T) {
 		if it.RRN == refund.RRN && (it.ProcessingCode != "200000" || it.Amount != 300 || it.STAN != "000002") {
 			t.Errorf("refund line %+v", it)
 		}
-		if it.RRN == void.RRN && (it.ProcessingCode != "020000" || it.Amount != 4000) {
+		if it.RRN == void.RRN && (it.ProcessingCode != "020000" || it.Amount != openSale.Amount) {
 			t.Errorf("void line %+v", it)
 		}
 	}

@@ -164,7 +164,7 @@ func TestAcquirerSettlement(t *testing.T) {
 	t.Parallel()
 	a, clk := newAcquirer(t)
 	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	void := send(t, c, voidOf("000001", 1500))
+	void := send(t, c, voidOf("000001", openSale.Amount))
 	refund := send(t, c, refundOf("000002", 700))
 	if !void.Approved() || !refund.Approved() {
 		t.Fatalf("void %+v refund %+v", void, refund)
@@ -187,7 +187,7 @@ func TestAcquirerSettlement(t *testing.T) {
 		t.Errorf("settlement items %+v, want the open sale, the void and the refund", items)
 	}
 	v, ok := byRRN[void.RRN]
-	if !ok || v.ProcessingCode != "020000" || v.Amount != 1500 || v.STAN != "000001" || v.TerminalID != virtual ||
+	if !ok || v.ProcessingCode != "020000" || v.Amount != openSale.Amount || v.STAN != "000001" || v.TerminalID != saleTerminal ||
 		v.MerchantID != merchant || v.ApprovalCode != void.ApprovalCode || v.MaskedPAN != openSale.MaskedPAN ||
 		v.Currency != "EUR" || !v.SettlementDate.Equal(day) || !v.TransactionDate.Equal(day) || v.Batch != "20260310-01" {
 		t.Errorf("void item %+v", v)
@@ -195,12 +195,22 @@ func TestAcquirerSettlement(t *testing.T) {
 	if r, ok := byRRN[refund.RRN]; !ok || r.ProcessingCode != "200000" || r.Amount != 700 {
 		t.Errorf("refund item %+v", r)
 	}
-	// Now the sale is settled: a void is refused, a refund is not.
-	if r := send(t, c, voidOf("000003", 100)); r.ResponseCode != "12" {
+	// Now the day's sales are settled: a void is refused, a refund is not.
+	if r := send(t, c, voidOf("000003", openSale.Amount)); r.ResponseCode != "12" {
 		t.Errorf("void after the cut-off: %q, want 12", r.ResponseCode)
 	}
+	other := pos.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000124", RRN: "606910000124",
+		MaskedPAN: "411111******1111", Currency: "EUR", Amount: 3000, At: t0.Add(-time.Hour)}
+	if err := a.AddSale(other); err != nil {
+		t.Fatal(err)
+	}
+	late := voidOf("000005", other.Amount)
+	late.Original = pos.Original{STAN: other.STAN, At: other.At}
+	if r := send(t, c, late); r.ResponseCode != "12" {
+		t.Errorf("void of an untouched sale after the cut-off: %q, want 12", r.ResponseCode)
+	}
 	r := refundOf("000004", 100)
-	r.Original = pos.Original{STAN: openSale.STAN, RRN: openSale.RRN, At: openSale.At}
+	r.Original = pos.Original{STAN: other.STAN, RRN: other.RRN, At: other.At}
 	if resp := send(t, c, r); !resp.Approved() {
 		t.Errorf("refund after the cut-off: %q", resp.ResponseCode)
 	}
@@ -216,7 +226,7 @@ func TestManualCutOff(t *testing.T) {
 	t.Parallel()
 	a, clk := newAcquirer(t)
 	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	if r := send(t, c, voidOf("000001", 100)); !r.Approved() {
+	if r := send(t, c, voidOf("000001", openSale.Amount)); !r.Approved() {
 		t.Fatalf("void before the cut-off: %+v", r)
 	}
 	clk.Set(t0.Add(time.Hour))
@@ -225,7 +235,7 @@ func TestManualCutOff(t *testing.T) {
 	if len(items) != 2 {
 		t.Fatalf("after CutOff: %+v, want the sale and its void", items)
 	}
-	if r := send(t, c, voidOf("000002", 100)); r.ResponseCode != "12" {
+	if r := send(t, c, voidOf("000002", openSale.Amount)); r.ResponseCode != "12" {
 		t.Errorf("void of a sale cut off: %q, want 12", r.ResponseCode)
 	}
 	clk.Set(t0.Add(2 * time.Hour))

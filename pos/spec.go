@@ -14,10 +14,12 @@ import (
 	"github.com/moov-io/iso8583/prefix"
 )
 
-// Spec is ISO 8583:1987 in ASCII with only the fields a void, a refund and
-// a reversal need. Fields 2 (PAN), 35 (track 2), 52 (PIN block) and any CVV
-// field are deliberately absent: a message carrying one fails to unpack and
-// cannot be packed.
+// Spec is ISO 8583:1987 in ASCII with only the fields of Rebound's profile
+// (PROFILE.md): what Rebound writes, and what the simulator reads. Fields 2
+// (PAN), 14 (expiry), 35 and 36 (tracks 2 and 3), 45 (track 1), 52 (PIN
+// block), 55 (chip data) and any CVV field are deliberately absent: a
+// message carrying one fails to unpack and cannot be packed. Answers from
+// the acquirer are read with AnswerSpec instead.
 var Spec = &iso8583.MessageSpec{
 	Name: "Rebound ISO 8583:1987 ASCII (void, refund, reversal)",
 	Fields: map[int]field.Field{
@@ -46,6 +48,12 @@ var Spec = &iso8583.MessageSpec{
 			Pad:         padding.Right(' '),
 		}),
 		49: fixed(3, "Transaction Currency Code", numericChars),
+		61: field.NewString(&field.Spec{
+			Length:      999,
+			Description: "Original Sale Data (private)",
+			Enc:         printableChars,
+			Pref:        prefix.ASCII.LLL,
+		}),
 		90: fixed(42, "Original Data Elements", numericChars),
 	},
 }

@@ -34,7 +34,7 @@ func bitmapHex(bits ...int) string {
 
 func TestSpecHasNoCardDataFields(t *testing.T) {
 	t.Parallel()
-	want := []int{0, 1, 3, 4, 7, 11, 12, 13, 37, 38, 39, 41, 42, 49, 90}
+	want := []int{0, 1, 3, 4, 7, 11, 12, 13, 37, 38, 39, 41, 42, 49, 61, 90}
 	var got []int
 	for id := range pos.Spec.Fields {
 		got = append(got, id)
@@ -44,7 +44,7 @@ func TestSpecHasNoCardDataFields(t *testing.T) {
 		t.Fatalf("spec fields %v, want exactly %v", got, want)
 	}
 	m := iso8583.NewMessage(pos.Spec)
-	for _, id := range []int{2, 35, 36, 45, 52} {
+	for _, id := range []int{2, 14, 35, 36, 45, 52, 55} {
 		if err := m.Field(id, "4111111111111111"); err == nil {
 			t.Errorf("field %d can be set", id)
 		}
@@ -61,7 +61,7 @@ func TestPackedMessagesCarryNoCardData(t *testing.T) {
 		}
 		msgs = append(msgs, mustPack(t, m))
 		for _, repeat := range []bool{false, true} {
-			rv, err := pos.BuildReversal(pos.Reversal{Request: r, Repeat: repeat, TransmittedAt: t0})
+			rv, err := pos.BuildReversal(reversalOf(r, "000101", repeat))
 			if err != nil {
 				t.Fatal(err)
 			}
