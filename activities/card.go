@@ -231,7 +231,8 @@ func (a *Activities) SendCardAttempt(ctx context.Context, attemptID string) (Car
 	if !moved {
 		return a.SettleLostAttempt(ctx, attemptID)
 	}
-	resp, err := a.POS.Send(ctx, c.request(att))
+	req := c.request(att)
+	resp, err := a.POS.Send(ctx, req)
 	if ferr := a.Faults.Hit(ctx, FaultAfterSend); ferr != nil {
 		return CardOutcome{}, ferr // a crash here: the message left, its answer is not recorded
 	}
@@ -239,10 +240,12 @@ func (a *Activities) SendCardAttempt(ctx context.Context, attemptID string) (Car
 	case errors.Is(err, pos.ErrNotSent):
 		_, merr := a.DB.MoveAttempt(ctx, att.ID, db.AttemptPrepared, map[string]any{"transmitted_at": nil, "transmitted_day": ""})
 		return CardOutcome{State: CardNotSent}, merr
+	case errors.Is(err, pos.ErrUnreadable):
+		return a.unknown(ctx, att.ID, "unreadable answer: "+err.Error(), pos.ReasonUnreadable)
 	case err != nil:
 		return a.unknown(ctx, att.ID, "no answer: "+err.Error(), pos.ReasonNoAnswer)
 	}
-	return a.answered(ctx, att, resp)
+	return a.answered(ctx, att, resp, req)
 }
 
 // Fault points of the card refunds (package faultpoint).
@@ -257,11 +260,12 @@ const (
 // send because its batch had closed.
 const NotSentCutoff = "cutoff"
 
-// answered records the acquirer's answer to an attempt.
-func (a *Activities) answered(ctx context.Context, att *db.RefundAttempt, resp pos.Response) (CardOutcome, error) {
-	fields, err := db.ToJSON(resp.Fields)
-	if err != nil || len(resp.Fields) == 0 {
-		fields = nil
+// answered records the acquirer's answer to an attempt, with the fields of
+// it Rebound does not use but that say something (not echoes of req).
+func (a *Activities) answered(ctx context.Context, att *db.RefundAttempt, resp pos.Response, req pos.Request) (CardOutcome, error) {
+	var fields db.JSON
+	if kept := newFields(resp.Fields, req); len(kept) > 0 {
+		fields, _ = db.ToJSON(kept)
 	}
 	out := CardOutcome{State: CardDeclined, ResponseCode: resp.ResponseCode, ApprovalCode: resp.ApprovalCode, RRN: resp.RRN}
 	switch resp.ResponseCode {
@@ -286,6 +290,21 @@ func (a *Activities) answered(ctx context.Context, att *db.RefundAttempt, resp p
 		return CardOutcome{}, err
 	}
 	return out, nil
+}
+
+// newFields are the answer's fields that do not merely echo the request.
+func newFields(fields map[int]string, req pos.Request) map[int]string {
+	sent, err := pos.BuildRequest(req)
+	kept := map[int]string{}
+	for id, v := range fields {
+		if err == nil {
+			if was, gerr := sent.GetString(id); gerr == nil && was == v {
+				continue
+			}
+		}
+		kept[id] = v
+	}
+	return kept
 }
 
 func (a *Activities) unknown(ctx context.Context, attemptID, why, reason string) (CardOutcome, error) {

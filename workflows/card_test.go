@@ -13,6 +13,7 @@ import (
 
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/faultpoint"
 	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
@@ -234,7 +235,7 @@ func TestAVoidRefusedBecauseItsBatchClosedIsPaidAsARefund(t *testing.T) {
 		s.Amount = 0
 		sim.CutOff()
 	}
-	f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: acquirerSide(side, nil, closeTheBatch)}, nil)
+	f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: voidsFromTheSaleTerminal(side, closeTheBatch)}, nil)
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
@@ -322,21 +323,54 @@ func TestUnknownOutcomeIsReversedBeforeANewAttempt(t *testing.T) {
 func TestReversalIsRepeatedUntilAcknowledged(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
-	drops := func(call int, reversal bool) pos.Faults {
-		if call <= 3 { // the send and the first two reversals get no answer
+	faults := func(call int, reversal bool) pos.Faults {
+		switch {
+		case call == 1: // approved at the acquirer, the answer lost
+			return pos.Faults{ApproveThenLose: 1}
+		case call <= 3: // the first two reversals get no answer
 			return pos.Faults{Drop: 1}
 		}
 		return pos.Faults{}
 	}
-	f, _ := cardReturn(t, options{card: acquirerSide(side, drops, nil)}, nil)
+	f, _ := cardReturn(t, options{card: acquirerSide(side, faults, nil)}, nil)
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalTries != 3 || as[1].State != db.AttemptApproved {
+	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalTries != 3 || as[0].ReversalCode != "00" ||
+		as[0].ReversalSTAN == "" || as[0].ReversalSTAN == as[0].STAN || as[1].State != db.AttemptApproved {
 		t.Fatalf("attempts %+v", as)
 	}
-	if st := side.sim.Stats(); st.Reversals != 3 || st.Dropped != 3 {
-		t.Fatalf("stats %+v; want three reversals (0400, 0401, 0401), three dropped", st)
+	if st := side.sim.Stats(); st.Reversals != 3 || st.Dropped != 2 {
+		t.Fatalf("stats %+v; want three reversals (0400, 0401, 0401) with their own STAN, two dropped", st)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[1].STAN {
+		t.Fatalf("ledger %+v; want exactly the second attempt", l)
+	}
+}
+
+// A 25 to a reversal (no such message) is believed only once the original
+// has had its time to arrive; only then may a new attempt go.
+func TestAReversalAnswered25WaitsForTheOriginalsFate(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	dropFirst := func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{Drop: 1} // the send never reached the host
+		}
+		return pos.Faults{}
+	}
+	f, _ := cardReturn(t, options{card: acquirerSide(side, dropFirst, nil)}, nil)
+	f.stopAt(5 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalCode != "25" || as[0].ReversalTries != 2 || as[1].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v; want the first reversed after two 25s, a second approved", as)
+	}
+	if waited := as[1].CreatedAt.Sub(*as[0].ReversalAt); waited < activities.DefaultFateWait {
+		t.Fatalf("the second attempt went %s after the first 25; want at least %s", waited, activities.DefaultFateWait)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[1].STAN {
+		t.Fatalf("ledger %+v", l)
 	}
 }
 
@@ -509,5 +543,165 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 				t.Fatalf("store credit %d", credit)
 			}
 		})
+	}
+}
+
+// While the acquirer cannot be reached at all, the reversal is repeated
+// with back-off for the worker's patience (hours, not minutes): reversals
+// that never left are no tries. An outage shorter than that ends with the
+// attempt reversed and the refund paid by a new attempt.
+func TestAnAcquirerOutageDoesNotEscalateAReversal(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	var mu sync.Mutex
+	outage := 0
+	faults := func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{ApproveThenLose: 1}
+		}
+		return pos.Faults{}
+	}
+	f, _ := cardReturn(t, options{card: acquirerSide(side, faults, nil)}, nil)
+	acts := f.acts
+	inner := acts.POS
+	acts.POS = outageFor(inner, func() bool {
+		// The first 20 reversals find the acquirer unreachable.
+		mu.Lock()
+		defer mu.Unlock()
+		outage++
+		return outage <= 20
+	})
+	f.stopAt(12 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	as := f.attempts()
+	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalTries != 1 || as[1].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v; want the first reversed once it left, then a second approved", as)
+	}
+	items, err := f.db.WorkItems(context.Background(), f.merchant.ID, false)
+	must(t, err)
+	if len(items) != 1 || items[0].Kind != "acquirer_unreachable" || items[0].Status != db.WorkResolved {
+		t.Fatalf("work items %+v; want one about the outage, resolved when the reversal went through", items)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[1].STAN {
+		t.Fatalf("ledger %+v", l)
+	}
+}
+
+// An outage longer than the patience escalates the attempt to finance; the
+// refund is blocked until finance ends it with evidence. Confirmed
+// approved, the attempt is the refund: the return goes on to settlement and
+// nothing is sent again.
+func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	faults := func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{ApproveThenLose: 1}
+		}
+		return pos.Faults{}
+	}
+	var blocked, retried error
+	var escalated db.RefundAttempt
+	f, _ := cardReturn(t, options{card: acquirerSide(side, faults, nil)}, func(f *fixture) {
+		f.at(10*hour, func() {
+			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "again", Actor: staff}, nil, &blocked)
+		})
+		f.at(11*hour, func() {
+			escalated = f.attempts()[0]
+			moved, err := f.db.ResolveAttempt(context.Background(), escalated.ID, db.Evidence{State: db.AttemptConfirmedApproved, By: "fin",
+				Note: "the acquirer's portal shows it approved", At: f.env.Now()})
+			if err != nil || !moved {
+				t.Errorf("resolve: %v, %v", moved, err)
+			}
+			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "confirmed", Actor: staff}, nil, &retried)
+		})
+	})
+	f.acts.POS = outageFor(f.acts.POS, func() bool { return true })
+	f.stopAt(12 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	if escalated.State != db.AttemptEscalated || escalated.ReversalTries != 0 || escalated.UnreachableSince == nil {
+		t.Fatalf("before finance: %+v; want escalated after the patience, no reversal sent", escalated)
+	}
+	if !isAppError(blocked, workflows.ErrInvalidState) {
+		t.Fatalf("retry while escalated: %v; want refused", blocked)
+	}
+	if retried != nil {
+		t.Fatalf("retry after the evidence: %v", retried)
+	}
+	as := f.attempts()
+	if len(as) != 1 || as[0].State != db.AttemptConfirmedApproved {
+		t.Fatalf("attempts %+v; want the one attempt, confirmed approved, and no other", as)
+	}
+	if r := f.readModel(); r.Status != "awaiting_settlement" {
+		t.Fatalf("return %s", r.Status)
+	}
+	if ref := f.refund(); ref.Status != db.RefundSucceeded {
+		t.Fatalf("refund %+v", ref)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[0].STAN {
+		t.Fatalf("ledger %+v", l)
+	}
+}
+
+// outageFor makes reversals fail as if the acquirer were unreachable while
+// down() says so (the message never leaves); sends go through.
+func outageFor(inner activities.Acquirer, down func() bool) activities.Acquirer {
+	return &outage{inner: inner, down: down}
+}
+
+type outage struct {
+	inner activities.Acquirer
+	down  func() bool
+}
+
+func (o *outage) Send(ctx context.Context, r pos.Request) (pos.Response, error) { return o.inner.Send(ctx, r) }
+
+func (o *outage) Reverse(ctx context.Context, rv pos.Reversal) (pos.Response, error) {
+	if o.down() {
+		return pos.Response{}, fmt.Errorf("%w: not connected to the acquirer", pos.ErrNotSent)
+	}
+	return o.inner.Reverse(ctx, rv)
+}
+
+// Issue 12, sequence 1: an attempt approved, then the refund's workflow
+// fails before it records the outcome; finance's retry must not pay again.
+// It records the approved attempt as the refund.
+func TestFinanceRetryAfterTheRefundWorkflowFailedNeverPaysTwice(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	var retried error
+	f, _ := cardReturn(t, options{card: acquirerSide(side, nil, nil)}, func(f *fixture) {
+		f.at(5*hour, func() {
+			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "try again", Actor: staff}, nil, &retried)
+		})
+	})
+	pts := &faultpoint.Points{}
+	pts.Arm(activities.FaultFinishRefund, 1, func(context.Context) error {
+		pts.Disarm(activities.FaultFinishRefund)
+		return faultpoint.ErrInjected
+	})
+	f.acts.Faults = pts
+	var failed string
+	f.at(4*hour, func() { failed = f.readModel().Status })
+	f.stopAt(6 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	if failed != "refund_failed" {
+		t.Fatalf("after the refund's workflow failed the return was %s; want refund_failed", failed)
+	}
+	if retried != nil {
+		t.Fatalf("retry: %v", retried)
+	}
+	as := f.attempts()
+	if len(as) != 1 || as[0].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v; want the one approved attempt and no new one", as)
+	}
+	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[0].STAN {
+		t.Fatalf("ledger %+v; want exactly one live refund", l)
+	}
+	if r := f.readModel(); r.Status != "awaiting_settlement" {
+		t.Fatalf("return %s", r.Status)
+	}
+	if ref := f.refund(); ref.Status != db.RefundSucceeded {
+		t.Fatalf("refund %+v", ref)
 	}
 }

@@ -60,6 +60,7 @@ type fixture struct {
 	sent     *outbox
 	gateway  *payments.Simulator
 	merchant *db.Merchant
+	acts     *activities.Activities
 	in       workflows.ReturnInput
 }
 
@@ -180,7 +181,7 @@ func newFixture(t *testing.T, o options) *fixture {
 		o.card(t, d, m, dbo, env, acts)
 	}
 	env.RegisterActivity(acts)
-	return &fixture{t: t, env: env, db: d, sent: sent, gateway: gw, merchant: m, in: workflows.ReturnInput{
+	return &fixture{t: t, env: env, db: d, sent: sent, gateway: gw, merchant: m, acts: acts, in: workflows.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: dbo.ID, Method: o.method, Channel: o.channel, PaymentID: o.paymentID,
 		ClientIP: "192.0.2.1", Policy: policy, Order: order, Lines: o.lines, FiledAt: now,
 	}}
