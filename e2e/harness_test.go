@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
@@ -33,6 +34,7 @@ import (
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
+	"github.com/rebound-returns/rebound/faultpoint"
 	"github.com/rebound-returns/rebound/historycodec"
 	"github.com/rebound-returns/rebound/logging"
 	"github.com/rebound-returns/rebound/notify"
@@ -124,6 +126,14 @@ type stack struct {
 // isoTimeout is the acquirer client's response timeout in these tests.
 const isoTimeout = 500 * time.Millisecond
 
+// cardSettings are the test workers' card settings: quick, and a strict
+// host's (voids from the sale's own terminal). A 25 to a reversal is
+// believed after fateWait, longer than any answer the simulator holds back.
+var cardSettings = activities.CardSettings{SendTimeout: 5 * time.Second, RetryWait: 200 * time.Millisecond,
+	FateWait: fateWait, MaxReversals: 6, ReversalPatience: time.Hour, VoidFromSaleTerminal: true}
+
+const fateWait = 3 * time.Second
+
 func newStack(t *testing.T, e dbtest.Engine) *stack { return newStackWith(t, e, false) }
 
 // stackOptions change a test stack.
@@ -135,6 +145,8 @@ type stackOptions struct {
 	// tracing, when set, traces the API and the Temporal client (and so
 	// the worker) into it, as REBOUND_OTLP_ENDPOINT does.
 	tracing *tracing.Tracing
+	// faults are fault points armed in the stack's worker.
+	faults *faultpoint.Points
 }
 
 // newStackWith builds a stack; with noWorker the test runs its own worker
@@ -211,8 +223,12 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 		case p.Channel == db.ChannelOnline:
 			_ = gw.AddPayment(payments.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency})
 		default:
+			at := o.PlacedAt
+			if p.SaleAt != nil {
+				at = *p.SaleAt
+			}
 			_ = acq.AddSale(pos.Sale{TerminalID: p.TerminalID, MerchantID: seed.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
-				ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: o.PlacedAt})
+				ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: at, Batch: p.Batch})
 		}
 	}
 	for _, o := range seed.Orders {
@@ -234,9 +250,10 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 			Carrier: shipping.Simulated{}, Gateway: payments.NewClient(gwSrv.URL, "gw-key", nil),
 			OTPSecret: []byte(otpSecret), KeepSensitive: true, PublicURL: url,
 			Metrics: activities.NewMetrics(metrics.Registry), Logger: log, Signal: c, SettlementDir: settlements,
+			Card: cardSettings, Faults: opts.faults,
 		}
 		pc, err := pos.NewClient(pos.ClientConfig{Addr: acq.Addr(), SendTimeout: isoTimeout,
-			OnLate: activities.LateResponses{DB: d, Logger: log}.Record, Logger: log})
+			OnLate: activities.LateResponses{DB: d, Logger: log, Metrics: acts.Metrics}.Record, Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -382,9 +399,13 @@ func order(number, channel string) map[string]any {
 	if channel == "online" {
 		payment["gateway_payment_id"] = "pay_" + strings.ToLower(number)
 	} else {
+		// Each order its own sale: a sale's references belong to one order.
+		h := fnv.New32a()
+		h.Write([]byte(number))
+		n := h.Sum32()
 		payment["terminal_id"] = "T0000001"
-		payment["stan"] = "004711"
-		payment["rrn"] = "633000004711"
+		payment["stan"] = fmt.Sprintf("%06d", 100000+n%400000)
+		payment["rrn"] = fmt.Sprintf("64%010d", n)
 		payment["approval_code"] = "X9Y8Z7"
 		payment["masked_pan"] = "541333******4111"
 		payment["card_fingerprint"] = "fp_secret_card_token_42"

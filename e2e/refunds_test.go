@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,12 +52,16 @@ func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
 	pj, _ := db.ToJSON(policy)
 	placed := time.Now().UTC().Add(-72 * time.Hour).Truncate(time.Second)
 	cases := make([]cardCase, n)
+	// Each sale its own STAN and RRN, whatever the prefix.
+	h := fnv.New32a()
+	h.Write([]byte(prefix))
+	base := int(h.Sum32() % 300)
 	for i := range n {
 		o := &db.Order{MerchantID: m.ID, OrderNumber: fmt.Sprintf("%s-%04d", prefix, i), Currency: "EUR", PlacedAt: placed,
 			CustomerName: "Kim", CustomerEmail: fmt.Sprintf("%s%d@example.com", strings.ToLower(prefix), i), RequestHash: "t",
 			Lines: []db.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: 1, UnitPrice: 4000}},
 			Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: "T0000001",
-				STAN: fmt.Sprintf("%06d", 500000+i), RRN: fmt.Sprintf("6339%08d", i), ApprovalCode: "AP0001",
+				STAN: fmt.Sprintf("%06d", 500000+base*1000+i), RRN: fmt.Sprintf("6339%03d%05d", base, i), ApprovalCode: "AP0001",
 				MaskedPAN: "411111******1111", CardFingerprint: fmt.Sprintf("fp_card_%04d", i)}}
 		if channel == db.ChannelOnline {
 			o.Payment = &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: fmt.Sprintf("pay_%s_%04d", prefix, i)}
