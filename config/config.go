@@ -82,6 +82,9 @@ type Config struct {
 	AcquirerTLS                                           bool
 	AcquirerTimeout, CardSendTimeout, CardRetryWait       time.Duration
 	AcquirerCutoff                                        time.Duration
+	// AcquirerExternal: `rebound dev` connects to the acquirer at
+	// AcquirerAddr and starts no simulator of its own.
+	AcquirerExternal bool
 
 	// SettlementDir is the settlement folder files are dropped into and
 	// picked up from ("" = none); SettlementPickup is the cron spec of the
@@ -185,6 +188,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	if mode == ModeAcquirer && c.AcquirerAddr == "" {
 		c.AcquirerAddr = "127.0.0.1:8583"
 	}
+	c.AcquirerExternal = r.boolean("REBOUND_ACQUIRER_EXTERNAL", false)
 	c.AcquirerTLS = r.boolean("REBOUND_ACQUIRER_TLS", false)
 	c.AcquirerCAFile = r.str("REBOUND_ACQUIRER_CA_FILE", "")
 	c.AcquirerCertFile = r.str("REBOUND_ACQUIRER_CERT_FILE", "")

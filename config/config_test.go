@@ -131,6 +131,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{[]string{"REBOUND_GATEWAY_KEYS", "=hunter2"}, "REBOUND_GATEWAY_KEYS", "pair 1 must be account=key"},
 		{[]string{"REBOUND_GATEWAY_KEYS", "acme=hunter2,acme=hunter3"}, "REBOUND_GATEWAY_KEYS", "pair 2 names an account a second time"},
 		{[]string{"REBOUND_GATEWAY_KEYS", "../acme=hunter2"}, "REBOUND_GATEWAY_KEYS", "without spaces or slashes"},
+		{[]string{"REBOUND_ACQUIRER_EXTERNAL", "maybe"}, "REBOUND_ACQUIRER_EXTERNAL", "true or false"},
 	}
 	for _, tc := range tests {
 		_, err := config.Load(config.ModeDev, env(tc.kv...))
@@ -205,5 +206,18 @@ func TestGatewayKeysByAccount(t *testing.T) {
 	c, err = config.Load(config.ModeWorker, env(append([]string{"REBOUND_GATEWAY_KEYS", " acme=sk_live_1, shoes = sk_live_2=x "}, production...)...))
 	if err != nil || len(c.GatewayKeys) != 2 || c.GatewayKeys["acme"] != "sk_live_1" || c.GatewayKeys["shoes"] != "sk_live_2=x" {
 		t.Fatalf("keys %v, %v", c.GatewayKeys, err)
+	}
+}
+
+// `rebound dev` reaches an external acquirer only when told to.
+func TestAcquirerExternal(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(config.ModeDev, env())
+	if err != nil || c.AcquirerExternal || c.AcquirerAddr != "127.0.0.1:8583" {
+		t.Fatalf("dev starts its simulator by default: %v %q, %v", c.AcquirerExternal, c.AcquirerAddr, err)
+	}
+	c, err = config.Load(config.ModeDev, env("REBOUND_ACQUIRER_EXTERNAL", "true", "REBOUND_ACQUIRER_ADDR", "acquirer.test:9583"))
+	if err != nil || !c.AcquirerExternal || c.AcquirerAddr != "acquirer.test:9583" {
+		t.Fatalf("external acquirer: %v %q, %v", c.AcquirerExternal, c.AcquirerAddr, err)
 	}
 }
