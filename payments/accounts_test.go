@@ -165,14 +165,25 @@ func TestARefundNeedsTheKeyOfTheAccountItNames(t *testing.T) {
 			t.Errorf("look-up for demo with %s: %+v, want 401", name, e)
 		}
 	}
+	// A key must come as a bearer token.
+	if status, code := post(t, g.url+"/v1/refunds", map[string]string{"Authorization": demoKey, "Idempotency-Key": "att-4"},
+		`{"account":"demo","payment_id":"pay_demo","amount":100,"currency":"EUR"}`); status != http.StatusUnauthorized || code != "unauthorized" {
+		t.Errorf("demo's key without \"Bearer \": %d %s, want 401", status, code)
+	}
 	// The default account, and accounts without a key of their own, take the admin key.
 	c := payments.NewClient(g.url, acmeKey, nil)
 	_, err = c.CreateRefund(ctx, "att-3", payments.RefundRequest{PaymentID: "pay_default", Amount: 100, Currency: "EUR"})
 	if e := apiError(t, err); e.Status != http.StatusUnauthorized {
 		t.Errorf("default account with acme's key: %+v, want 401", e)
 	}
-	if n := len(g.sim.Refunds()); n != 1 {
-		t.Errorf("the ledger holds %d refunds, want 1", n)
+	if err := g.sim.AddPayment(payments.Payment{ID: "pay_z", Amount: 1000, Currency: "EUR", Account: "shop-z"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.client.CreateRefund(ctx, "att-5", payments.RefundRequest{Account: "shop-z", PaymentID: "pay_z", Amount: 100, Currency: "EUR"}); err != nil {
+		t.Errorf("an account without a key of its own, with the admin key: %v", err)
+	}
+	if n := len(g.sim.Refunds()); n != 2 {
+		t.Errorf("the ledger holds %d refunds, want 2", n)
 	}
 }
 

@@ -464,8 +464,10 @@ func (s *Simulator) knownKey(token string) bool {
 
 // bearer is the request's bearer token ("" when it has none).
 func bearer(r *http.Request) string {
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return token
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return token
+	}
+	return ""
 }
 
 // sameKey compares a token with a key in constant time; an empty key admits nobody.
