@@ -33,9 +33,11 @@ func (r *recorder) WriteString(s string) (int, error) {
 
 // idempotent gives a POST the semantics of an Idempotency-Key: the same key
 // and body replay the first answer; another body under the key is a 422; a
-// request still in flight is a 409. Keys are scoped by who calls (the
-// merchant for integrations, "public" for shoppers). Server errors release
-// the key so that the client can retry.
+// request still in flight is a 409. A key is the caller's own and names one
+// request: it is scoped to the principal, the method and the concrete path
+// (see idempotencyScope), so the same key on another return does that
+// return's work. Only successful answers are kept: a 4xx or a server error
+// releases the key, so that the client can correct the request or retry.
 func (s *server) idempotent(c *gin.Context) {
 	key := c.GetHeader("Idempotency-Key")
 	if key == "" {
@@ -51,16 +53,7 @@ func (s *server) idempotent(c *gin.Context) {
 		fail(c, s.log, err)
 		return
 	}
-	scope := "public"
-	if p := principalOf(c); p != nil && p.MerchantID != "" {
-		scope = "merchant:" + p.MerchantID
-	}
-	lookup := false
-	if token, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "+prefixOrderAccess); ok {
-		// A return filed with an order's access: only its holder replays.
-		scope, lookup = "lookup:"+auth.HashToken(prefixOrderAccess+token), true
-	}
-	scope += " " + c.Request.Method + " " + c.FullPath()
+	scope, lookup := idempotencyScope(c)
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
 	ctx := c.Request.Context()
@@ -120,7 +113,10 @@ func (s *server) idempotent(c *gin.Context) {
 	case status == http.StatusGatewayTimeout || status == 499:
 		// It may still complete: the key stays in flight (409) until it
 		// goes stale, rather than let a retry do it twice.
-	case status >= 500:
+	case status >= 400:
+		// Refused (4xx: a conflict, a bad field) or failed (5xx): nothing
+		// was done that a retry could repeat, and the answer may not hold
+		// next time, so it is not kept.
 		store(func(ctx context.Context) error { return s.deps.DB.ReleaseIdempotencyKey(ctx, scope, key) })
 	default:
 		store(func(ctx context.Context) error {
@@ -128,6 +124,39 @@ func (s *server) idempotent(c *gin.Context) {
 		})
 	}
 }
+
+// idempotencyScope is whose key it is and what it names: the principal, the
+// method and the concrete path (/v1/merchant/returns/R1/in-store-refund, not
+// the route's pattern). The principal is the authenticated caller — a staff
+// member, an API key (by its hash), a shopper's session — else the holder of
+// an order's access token (lookup: replays hand that holder a new shopper
+// token), else, for anonymous callers, the client's address.
+func idempotencyScope(c *gin.Context) (scope string, lookup bool) {
+	bearer, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	var who string
+	switch p := principalOf(c); {
+	case p != nil && p.Kind == kindStaff:
+		who = "staff:" + p.MerchantID + "/" + p.UserID
+	case p != nil && p.Kind == kindIntegration:
+		who = "api-key:" + p.MerchantID + "/" + auth.HashToken(c.GetHeader("X-API-Key"))
+	case p != nil && p.Kind == kindShopper:
+		who = "shopper:" + auth.HashToken(bearer)
+	case strings.HasPrefix(bearer, prefixOrderAccess):
+		who, lookup = "lookup:"+auth.HashToken(bearer), true
+	default:
+		who = "ip:" + c.ClientIP()
+	}
+	path := c.Request.URL.Path
+	if len(path) > maxScopedPath {
+		sum := sha256.Sum256([]byte(path))
+		path = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return who + " " + c.Request.Method + " " + path, lookup
+}
+
+// maxScopedPath is the longest path kept as it is in a scope; a longer one
+// is kept as its hash, so that a scope stays a short key.
+const maxScopedPath = 200
 
 // withoutToken blanks a bearer token in an answer before it is stored:
 // tokens are kept only as hashes, in sessions.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,6 +19,7 @@ import (
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
+	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/worker"
 	"github.com/rebound-returns/rebound/workflows"
 )
@@ -33,6 +35,7 @@ func devCommand() *command {
 			{"data-dir", "REBOUND_DATA_DIR", "directory of the Temporal state and the default SQLite database"},
 			{"database-url", "REBOUND_DATABASE_URL", "database URL (default: SQLite file in the data dir)"},
 			{"gateway-addr", "REBOUND_GATEWAY_ADDR", "address of the payment gateway simulator"},
+			{"acquirer-addr", "REBOUND_ACQUIRER_ADDR", "host:port of an external acquirer to connect to instead of starting the acquirer simulator (implies REBOUND_ACQUIRER_EXTERNAL=true)"},
 		},
 		run: runDev,
 	}
@@ -107,18 +110,27 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	}
 	gateway := newGatewaySimulator(&dcfg)
 	defer gateway.Close()
-	acquirer, err := startAcquirer(cfg, log)
-	if err != nil {
-		return err
-	}
-	defer acquirer.Close()
-	al, err := listen(cfg.AcquirerAdminAddr)
-	if err != nil {
-		return err
+	// An external acquirer is only connected to: no simulator, no admin,
+	// and the demo's card sales are its business.
+	external := cfg.AcquirerExternal || flagGiven(env, "acquirer-addr")
+	var acquirer *pos.Acquirer
+	var al net.Listener
+	acquirerLine := fmt.Sprintf("%s   external acquirer (dev starts no simulator and tells it of no sale)", cfg.AcquirerAddr)
+	if !external {
+		if acquirer, err = startAcquirer(cfg, log); err != nil {
+			return fmt.Errorf("%w (to use an acquirer already listening there: rebound dev --acquirer-addr %s)", err, cfg.AcquirerAddr)
+		}
+		defer acquirer.Close()
+		if al, err = listen(cfg.AcquirerAdminAddr); err != nil {
+			return err
+		}
+		acquirerLine = fmt.Sprintf("%s   ISO 8583 acquirer simulator · admin %s (faults, ledger, settlement)", acquirer.Addr(), httpURL(al.Addr()))
 	}
 	feed := func(ctx context.Context, o *db.Order) {
 		feedGateway(ctx, gateway, d, log, o)
-		feedAcquirer(ctx, acquirer, d, log, o)
+		if acquirer != nil {
+			feedAcquirer(ctx, acquirer, d, log, o)
+		}
 	}
 	for _, o := range seeded.Orders {
 		feed(ctx, o)
@@ -143,7 +155,9 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	})
 	g.Go(func() error { return serveHTTP(gctx, l, handler, cfg, log, cfg.ShutdownTimeout) })
 	g.Go(func() error { return serveHTTP(gctx, gl, gateway, cfg, log, cfg.ShutdownTimeout) })
-	g.Go(func() error { return serveHTTP(gctx, al, acquirerAdmin(acquirer), cfg, log, cfg.ShutdownTimeout) })
+	if acquirer != nil {
+		g.Go(func() error { return serveHTTP(gctx, al, acquirerAdmin(acquirer), cfg, log, cfg.ShutdownTimeout) })
+	}
 
 	fmt.Fprintf(env.Stdout, `
 Rebound dev is running (started in %s)
@@ -153,7 +167,7 @@ Rebound dev is running (started in %s)
   Database   %s   schema version %d
   Worker     polling task queue %q
   Gateway    %s   payment gateway simulator (refunds settle after %s)
-  Acquirer   %s   ISO 8583 acquirer simulator · admin %s (faults, ledger, settlement)
+  Acquirer   %s
   Settlement %s   files the simulators drop, picked up by the schedule %q (%s)
 
 Demo merchant %q: staff %s, password from REBOUND_DEMO_PASSWORD (%s)
@@ -164,7 +178,7 @@ Press Ctrl-C to stop.
 
 `, time.Since(started).Round(time.Millisecond), dcfg.PublicURL, dcfg.PublicURL, dcfg.PublicURL, seeded.Merchant, ts.HostPort(), cfg.TemporalNamespace,
 		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue,
-		dcfg.GatewayURL, cfg.GatewaySettleDelay, acquirer.Addr(), httpURL(al.Addr()),
+		dcfg.GatewayURL, cfg.GatewaySettleDelay, acquirerLine,
 		describeDir(cfg.SettlementDir), workflows.SettlementPickupScheduleID, cfg.SettlementPickup,
 		seeded.Merchant, strings.Join(seeded.Staff, ", "), passwordHint(cfg.DemoPassword),
 		cfg.DemoAPIKey, cfg.CarrierSecret, orderNumbers(seeded.Orders), demo.ShopperEmail)
@@ -172,6 +186,15 @@ Press Ctrl-C to stop.
 	err = g.Wait()
 	log.Info("shutting down")
 	return err
+}
+
+// flagGiven reports whether the command line set the flag name.
+func flagGiven(env *Env, name string) bool {
+	given := false
+	if env.flags != nil {
+		env.flags.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	}
+	return given
 }
 
 // describeDir names a folder absolutely ("none" when unset).

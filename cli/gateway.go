@@ -41,6 +41,7 @@ func gatewayCommand() *command {
 func newGatewaySimulator(cfg *config.Config) *payments.Simulator {
 	return payments.NewSimulator(payments.SimulatorConfig{
 		APIKey:        cfg.GatewayAPIKey,
+		AccountKeys:   cfg.GatewayKeys,
 		WebhookURL:    cfg.GatewayWebhookURL,
 		WebhookSecret: cfg.GatewayWebhookSecret,
 		SettleDelay:   cfg.GatewaySettleDelay,

@@ -68,6 +68,10 @@ type Config struct {
 	GatewayURL, GatewayAPIKey, GatewayWebhookSecret string
 	GatewayAddr, GatewayWebhookURL                  string
 	GatewaySettleDelay                              time.Duration
+	// GatewayKeys holds the gateway API key of each merchant account, by
+	// account name (a merchant's slug); GatewayAPIKey is the key of the
+	// accounts it does not name. The keys are secrets: never logged.
+	GatewayKeys map[string]string
 
 	DemoPassword, DemoAPIKey string
 
@@ -78,6 +82,9 @@ type Config struct {
 	AcquirerTLS                                           bool
 	AcquirerTimeout, CardSendTimeout, CardRetryWait       time.Duration
 	AcquirerCutoff                                        time.Duration
+	// AcquirerExternal: `rebound dev` connects to the acquirer at
+	// AcquirerAddr and starts no simulator of its own.
+	AcquirerExternal bool
 
 	// SettlementDir is the settlement folder files are dropped into and
 	// picked up from ("" = none); SettlementPickup is the cron spec of the
@@ -94,9 +101,12 @@ type Config struct {
 
 // Dev-only defaults: fine on a laptop, refused nowhere, used nowhere else.
 const (
-	devOTPSecret      = "dev-only-otp-secret-never-use-in-production"
-	devCarrierSecret  = "dev-carrier-secret"
-	devGatewayKey     = "dev-gateway-key"
+	devOTPSecret     = "dev-only-otp-secret-never-use-in-production"
+	devCarrierSecret = "dev-carrier-secret"
+	devGatewayKey    = "dev-gateway-key"
+	// devGatewayKeys: the dev simulator knows the demo merchant's account
+	// (named by its slug) and its key.
+	devGatewayKeys    = "demo=dev-gateway-key-demo"
 	devGatewaySecret  = "dev-gateway-secret"
 	defaultSMTPFrom   = "Rebound <no-reply@rebound.local>"
 	defaultDemoAPIKey = "rbk_demo_key_change_me"
@@ -169,6 +179,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.SMSToken = r.str("REBOUND_SMS_TOKEN", "")
 	c.GatewayURL = r.url("REBOUND_GATEWAY_URL", "")
 	c.GatewayAPIKey = r.str("REBOUND_GATEWAY_API_KEY", pick(devGatewayKey))
+	c.GatewayKeys = r.accountKeys("REBOUND_GATEWAY_KEYS", pick(devGatewayKeys))
 	c.GatewayWebhookSecret = r.str("REBOUND_GATEWAY_WEBHOOK_SECRET", pick(devGatewaySecret))
 	c.GatewayAddr = r.hostPort("REBOUND_GATEWAY_ADDR", "127.0.0.1:8090")
 	c.GatewayWebhookURL = r.url("REBOUND_GATEWAY_WEBHOOK_URL", "")
@@ -177,6 +188,7 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	if mode == ModeAcquirer && c.AcquirerAddr == "" {
 		c.AcquirerAddr = "127.0.0.1:8583"
 	}
+	c.AcquirerExternal = r.boolean("REBOUND_ACQUIRER_EXTERNAL", false)
 	c.AcquirerTLS = r.boolean("REBOUND_ACQUIRER_TLS", false)
 	c.AcquirerCAFile = r.str("REBOUND_ACQUIRER_CA_FILE", "")
 	c.AcquirerCertFile = r.str("REBOUND_ACQUIRER_CERT_FILE", "")
@@ -419,6 +431,39 @@ func (r *reader) boolean(name string, def bool) bool {
 		return def
 	}
 	return b
+}
+
+// maxAccountLen bounds a gateway account name, as the gateway does.
+const maxAccountLen = 64
+
+// accountKeys reads comma-separated account=key pairs. Problems name the
+// pair by its position, never by its content: the keys are secrets.
+func (r *reader) accountKeys(name, def string) map[string]string {
+	v, ok := r.raw(name)
+	if !ok {
+		v = def
+	}
+	if v == "" {
+		return nil
+	}
+	keys := map[string]string{}
+	for i, pair := range strings.Split(v, ",") {
+		account, key, found := strings.Cut(pair, "=")
+		account, key = strings.TrimSpace(account), strings.TrimSpace(key)
+		switch {
+		case !found || account == "" || key == "":
+			r.fail(name, fmt.Sprintf("pair %d must be account=key, e.g. acme=sk_live_…, comma-separated", i+1))
+			return nil
+		case len(account) > maxAccountLen || strings.ContainsAny(account, " \t/\\"):
+			r.fail(name, fmt.Sprintf("the account of pair %d must be up to %d characters without spaces or slashes", i+1, maxAccountLen))
+			return nil
+		case keys[account] != "":
+			r.fail(name, fmt.Sprintf("pair %d names an account a second time", i+1))
+			return nil
+		}
+		keys[account] = key
+	}
+	return keys
 }
 
 func (r *reader) proxies(name string) []string {

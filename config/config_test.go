@@ -126,6 +126,12 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		{[]string{"REBOUND_SETTLEMENT_PICKUP", "CRON_TZ=Nowhere/Land 0 7 * * *"}, "REBOUND_SETTLEMENT_PICKUP", "cron spec"},
 		{[]string{"REBOUND_HISTORY_KEYS", "k1:aHVudGVyMg=="}, "REBOUND_HISTORY_KEYS", "32 bytes"}, // "hunter2", too short
 		{[]string{"REBOUND_HISTORY_KEYS", "hunter2"}, "REBOUND_HISTORY_KEYS", "id:base64"},
+		{[]string{"REBOUND_GATEWAY_KEYS", "acme:hunter2"}, "REBOUND_GATEWAY_KEYS", "pair 1 must be account=key"},
+		{[]string{"REBOUND_GATEWAY_KEYS", "acme=hunter2,shoes="}, "REBOUND_GATEWAY_KEYS", "pair 2 must be account=key"},
+		{[]string{"REBOUND_GATEWAY_KEYS", "=hunter2"}, "REBOUND_GATEWAY_KEYS", "pair 1 must be account=key"},
+		{[]string{"REBOUND_GATEWAY_KEYS", "acme=hunter2,acme=hunter3"}, "REBOUND_GATEWAY_KEYS", "pair 2 names an account a second time"},
+		{[]string{"REBOUND_GATEWAY_KEYS", "../acme=hunter2"}, "REBOUND_GATEWAY_KEYS", "without spaces or slashes"},
+		{[]string{"REBOUND_ACQUIRER_EXTERNAL", "maybe"}, "REBOUND_ACQUIRER_EXTERNAL", "true or false"},
 	}
 	for _, tc := range tests {
 		_, err := config.Load(config.ModeDev, env(tc.kv...))
@@ -183,5 +189,35 @@ func TestSettlementPickup(t *testing.T) {
 		if err != nil || c.SettlementDir != "/srv/settlements" || c.SettlementPickup != spec {
 			t.Errorf("%q: %+v, %v", spec, c, err)
 		}
+	}
+}
+
+// Each merchant has its own gateway account and key; dev knows the demo's.
+func TestGatewayKeysByAccount(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(config.ModeDev, env())
+	if err != nil || len(c.GatewayKeys) != 1 || c.GatewayKeys["demo"] == "" || c.GatewayKeys["demo"] == c.GatewayAPIKey {
+		t.Fatalf("dev knows the demo merchant's account and its own key: %v, %v", c.GatewayKeys, err)
+	}
+	c, err = config.Load(config.ModeWorker, env(production...))
+	if err != nil || c.GatewayKeys != nil {
+		t.Fatalf("production knows no account unless told: %v, %v", c.GatewayKeys, err)
+	}
+	c, err = config.Load(config.ModeWorker, env(append([]string{"REBOUND_GATEWAY_KEYS", " acme=sk_live_1, shoes = sk_live_2=x "}, production...)...))
+	if err != nil || len(c.GatewayKeys) != 2 || c.GatewayKeys["acme"] != "sk_live_1" || c.GatewayKeys["shoes"] != "sk_live_2=x" {
+		t.Fatalf("keys %v, %v", c.GatewayKeys, err)
+	}
+}
+
+// `rebound dev` reaches an external acquirer only when told to.
+func TestAcquirerExternal(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(config.ModeDev, env())
+	if err != nil || c.AcquirerExternal || c.AcquirerAddr != "127.0.0.1:8583" {
+		t.Fatalf("dev starts its simulator by default: %v %q, %v", c.AcquirerExternal, c.AcquirerAddr, err)
+	}
+	c, err = config.Load(config.ModeDev, env("REBOUND_ACQUIRER_EXTERNAL", "true", "REBOUND_ACQUIRER_ADDR", "acquirer.test:9583"))
+	if err != nil || !c.AcquirerExternal || c.AcquirerAddr != "acquirer.test:9583" {
+		t.Fatalf("external acquirer: %v %q, %v", c.AcquirerExternal, c.AcquirerAddr, err)
 	}
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // IdempotencyKey remembers a request made with an Idempotency-Key and, once
-// answered, its answer.
+// answered with success, its answer. Scope says whose key it is and what it
+// names (the API scopes a key to the caller, the method and the path).
 type IdempotencyKey struct {
 	Scope          string `gorm:"primaryKey"`
 	Key            string `gorm:"primaryKey"`
@@ -33,7 +34,9 @@ const IdempotencyStale = 2 * time.Minute
 
 // ClaimIdempotencyKey records a new request under (scope, key). When the key
 // was used before it returns the earlier record and claimed false, unless
-// that one is stale in flight, which this request then takes over.
+// that one is stale in flight with the same request, or was refused (an
+// answer of 400 or more, kept before such answers were released): this
+// request then takes it over.
 func (d *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (rec *IdempotencyKey, claimed bool, err error) {
 	now := time.Now().UTC()
 	rec = &IdempotencyKey{Scope: scope, Key: key, RequestHash: hash, State: IdemInFlight, CreatedAt: now}
@@ -43,8 +46,9 @@ func (d *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (
 	}
 	if errors.Is(translate(err), ErrConflict) {
 		res := d.with(ctx).Model(&IdempotencyKey{}).
-			Where("scope = ? AND key = ? AND state = ? AND request_hash = ? AND created_at < ?", scope, key, IdemInFlight, hash, now.Add(-IdempotencyStale)).
-			Update("created_at", now)
+			Where("scope = ? AND key = ? AND ((state = ? AND request_hash = ? AND created_at < ?) OR (state = ? AND response_status >= 400))",
+				scope, key, IdemInFlight, hash, now.Add(-IdempotencyStale), IdemDone).
+			Updates(map[string]any{"state": IdemInFlight, "request_hash": hash, "created_at": now, "response_status": 0, "response_body": ""})
 		if res.Error == nil && res.RowsAffected == 1 {
 			return rec, true, nil
 		}
@@ -59,7 +63,8 @@ func (d *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (
 	return &prev, false, nil
 }
 
-// FinishIdempotencyKey stores the answer to replay.
+// FinishIdempotencyKey stores the answer to replay: a successful one (the API
+// releases the key of any other).
 func (d *DB) FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error {
 	err := d.with(ctx).Model(&IdempotencyKey{}).Where("scope = ? AND key = ?", scope, key).
 		Updates(map[string]any{"state": IdemDone, "response_status": status, "response_body": string(body)}).Error
@@ -69,8 +74,9 @@ func (d *DB) FinishIdempotencyKey(ctx context.Context, scope, key string, status
 	return nil
 }
 
-// ReleaseIdempotencyKey forgets a request that failed on the server's side,
-// so that the client may try again with the same key.
+// ReleaseIdempotencyKey forgets a request in flight that was refused or
+// failed (any answer of 400 or more but a timeout), so that the client may
+// correct it or try again with the same key.
 func (d *DB) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
 	if err := d.with(ctx).Where("scope = ? AND key = ? AND state = ?", scope, key, IdemInFlight).Delete(&IdempotencyKey{}).Error; err != nil {
 		return fmt.Errorf("idempotency key: %w", err)

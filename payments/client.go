@@ -26,6 +26,9 @@ const (
 
 // RefundRequest asks the gateway to return Amount (minor units of Currency) of a payment.
 type RefundRequest struct {
+	// Account is the merchant's gateway account the payment belongs to; the request is
+	// authenticated with that account's key. "" names DefaultAccount.
+	Account   string `json:"account"`
 	PaymentID string `json:"payment_id"`
 	Amount    int64  `json:"amount"`
 	Currency  string `json:"currency"`
@@ -35,6 +38,7 @@ type RefundRequest struct {
 // Refund is the gateway's record of a refund.
 type Refund struct {
 	ID          string    `json:"id"`
+	Account     string    `json:"account,omitempty"` // the merchant account of the payment
 	PaymentID   string    `json:"payment_id"`
 	Amount      int64     `json:"amount"`
 	Currency    string    `json:"currency"`
@@ -92,11 +96,16 @@ type errorBody struct {
 // maxAnswerBytes bounds how much of a gateway answer is read.
 const maxAnswerBytes = 1 << 20
 
-// Client calls the gateway's refund API.
+// Client calls the gateway's refund API. Each merchant has its own gateway account: every
+// request names the account (a refund in its body, a look-up as ?account=) and carries that
+// account's key as a bearer token.
 type Client struct {
 	BaseURL string // e.g. "https://gateway.example"; paths such as /v1/refunds are appended
-	APIKey  string // sent as a bearer token
-	HTTP    *http.Client
+	// Keys holds the API key of each account by its name; APIKey is the key of DefaultAccount
+	// and of every account Keys does not name.
+	Keys   map[string]string
+	APIKey string
+	HTTP   *http.Client
 }
 
 // NewClient returns a client of the gateway at baseURL. A nil hc means a client with a 30-second
@@ -108,7 +117,23 @@ func NewClient(baseURL, apiKey string, hc *http.Client) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), APIKey: apiKey, HTTP: hc}
 }
 
-// CreateRefund asks for a refund. Sending the same idempotencyKey and request again (after a
+// keyOf is the bearer key of account ("" is DefaultAccount).
+func (c *Client) keyOf(account string) string {
+	if k, ok := c.Keys[accountOrDefault(account)]; ok {
+		return k
+	}
+	return c.APIKey
+}
+
+// accountOrDefault is account, or DefaultAccount when it is "".
+func accountOrDefault(account string) string {
+	if account == "" {
+		return DefaultAccount
+	}
+	return account
+}
+
+// CreateRefund asks for a refund of a payment of r.Account, with that account's key. Sending the same idempotencyKey and request again (after a
 // timeout or a transient error) answers the first refund rather than refunding twice. A refund the
 // gateway refuses to pay, such as one above the refundable amount, is not an error: it comes back
 // with StatusFailed and a FailureCode.
@@ -116,30 +141,40 @@ func (c *Client) CreateRefund(ctx context.Context, idempotencyKey string, r Refu
 	if idempotencyKey == "" {
 		return Refund{}, &invalidRequestError{fmt.Sprintf("create refund for payment %s: idempotency key is empty", r.PaymentID)}
 	}
+	r.Account = accountOrDefault(r.Account)
 	body, err := json.Marshal(r)
 	if err != nil {
 		return Refund{}, fmt.Errorf("create refund for payment %s: encode request: %w", r.PaymentID, err)
 	}
-	ref, err := c.do(ctx, http.MethodPost, "/v1/refunds", idempotencyKey, body)
+	ref, err := c.do(ctx, http.MethodPost, "/v1/refunds", c.keyOf(r.Account), idempotencyKey, body)
 	if err != nil {
 		return Refund{}, fmt.Errorf("create refund for payment %s: %w", r.PaymentID, err)
 	}
 	return ref, nil
 }
 
-// GetRefund returns the current state of refund id.
-func (c *Client) GetRefund(ctx context.Context, id string) (Refund, error) {
+// GetAccountRefund returns the current state of refund id of account ("" is DefaultAccount):
+// GET /v1/refunds/{id}?account=<account> with that account's key. A refund of another account
+// is not found.
+func (c *Client) GetAccountRefund(ctx context.Context, account, id string) (Refund, error) {
 	if id == "" {
 		return Refund{}, &invalidRequestError{"get refund: refund id is empty"}
 	}
-	ref, err := c.do(ctx, http.MethodGet, "/v1/refunds/"+url.PathEscape(id), "", nil)
+	account = accountOrDefault(account)
+	path := "/v1/refunds/" + url.PathEscape(id) + "?" + url.Values{"account": {account}}.Encode()
+	ref, err := c.do(ctx, http.MethodGet, path, c.keyOf(account), "", nil)
 	if err != nil {
-		return Refund{}, fmt.Errorf("get refund %s: %w", id, err)
+		return Refund{}, fmt.Errorf("get refund %s of account %s: %w", id, account, err)
 	}
 	return ref, nil
 }
 
-func (c *Client) do(ctx context.Context, method, path, idempotencyKey string, body []byte) (Refund, error) {
+// GetRefund returns the current state of refund id of DefaultAccount; see GetAccountRefund.
+func (c *Client) GetRefund(ctx context.Context, id string) (Refund, error) {
+	return c.GetAccountRefund(ctx, DefaultAccount, id)
+}
+
+func (c *Client) do(ctx context.Context, method, path, apiKey, idempotencyKey string, body []byte) (Refund, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -148,7 +183,7 @@ func (c *Client) do(ctx context.Context, method, path, idempotencyKey string, bo
 	if err != nil {
 		return Refund{}, &invalidRequestError{fmt.Sprintf("build request: %v", err)}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.APIKey)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -40,8 +40,8 @@ func TestReportsAreDroppedWhenTheDayEnds(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for key, p := range map[string]string{"att-a": "pay_a", "att-b": "pay_b"} {
-		if _, _, err := s.createRefund(key, RefundRequest{PaymentID: p, Amount: 100, Currency: "EUR", Reference: key}); err != nil {
+	for key, p := range map[string]Payment{"att-a": {ID: "pay_a", Account: "shop-a"}, "att-b": {ID: "pay_b"}} {
+		if _, _, err := s.createRefund(key, RefundRequest{Account: p.Account, PaymentID: p.ID, Amount: 100, Currency: "EUR", Reference: key}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -73,9 +73,9 @@ func TestWriteReportsDropsOneReportPerAccount(t *testing.T) {
 		payments.Payment{ID: "pay_fail_a2", Amount: 500, Currency: "EUR", Account: "shop-a"},
 		payments.Payment{ID: "pay_b1", Amount: 1000, Currency: "EUR", Account: "shop-b"},
 		payments.Payment{ID: "pay_d1", Amount: 1000, Currency: "EUR"})
-	a1 := g.refund(t, "att-a1", "pay_a1", 600)
-	a2 := g.refund(t, "att-a2", "pay_fail_a2", 500)
-	b1 := g.refund(t, "att-b1", "pay_b1", 300)
+	a1 := g.refundOf(t, "shop-a", "att-a1", "pay_a1", 600)
+	a2 := g.refundOf(t, "shop-a", "att-a2", "pay_fail_a2", 500)
+	b1 := g.refundOf(t, "shop-b", "att-b1", "pay_b1", 300)
 	d1 := g.refund(t, "att-d1", "pay_d1", 100)
 	day := dayOf(a1.CreatedAt)
 	if !dayOf(d1.CreatedAt).Equal(day) {
@@ -123,7 +123,7 @@ func TestAdminWritesReports(t *testing.T) {
 	dir := t.TempDir()
 	g := newGateway(t, payments.SimulatorConfig{ReportDir: dir},
 		payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR", Account: "shop-a"})
-	ref := g.refund(t, "att-1", "pay_1", 250)
+	ref := g.refundOf(t, "shop-a", "att-1", "pay_1", 250)
 	day := dayOf(ref.CreatedAt)
 	url := g.url + "/admin/reports?date=" + day.Format(time.DateOnly)
 
@@ -158,7 +158,7 @@ func TestAdminWritesReports(t *testing.T) {
 func TestWithoutReportDirNothingIsWritten(t *testing.T) {
 	t.Chdir(t.TempDir()) // a relative path would land here
 	g := newGateway(t, payments.SimulatorConfig{}, payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR", Account: "shop-a"})
-	ref := g.refund(t, "att-1", "pay_1", 250)
+	ref := g.refundOf(t, "shop-a", "att-1", "pay_1", 250)
 	day := dayOf(ref.CreatedAt)
 
 	if paths, err := g.sim.WriteReports(day); !errors.Is(err, payments.ErrNoReportDir) || len(paths) != 0 {

@@ -29,7 +29,12 @@ const maxIdempotencyKeyLen = 255
 
 // SimulatorConfig configures a Simulator.
 type SimulatorConfig struct {
-	APIKey        string        // required bearer token for /v1/* and /admin/*; "" refuses every request
+	// APIKey is the bearer token of /admin/* and the key of DefaultAccount and of every
+	// account AccountKeys does not name; "" refuses those requests.
+	APIKey string
+	// AccountKeys holds the API key of each merchant account by its name: a refund request, or
+	// a look-up, that names the account must carry its key.
+	AccountKeys   map[string]string
 	WebhookURL    string        // where refund outcomes are POSTed ("" = no webhooks)
 	WebhookSecret string        // HMAC-SHA256 key for X-Gateway-Signature
 	SettleDelay   time.Duration // pending -> final after this (0 = the create call answers with the final status)
@@ -76,9 +81,15 @@ type Stats struct {
 }
 
 // Simulator is an in-memory payment gateway: an http.Handler serving POST /v1/refunds,
-// GET /v1/refunds/{id}, POST /admin/payments, GET /admin/report?date=YYYY-MM-DD (the daily
-// report of every account as CSV) and POST /admin/reports?date=YYYY-MM-DD (drop that day's
-// reports into the report folder now; see WriteReports). It is safe for concurrent use.
+// GET /v1/refunds/{id}?account=<account>, POST /admin/payments, GET /admin/report?date=YYYY-MM-DD
+// (the daily report of every account as CSV) and POST /admin/reports?date=YYYY-MM-DD (drop that
+// day's reports into the report folder now; see WriteReports). It is safe for concurrent use.
+//
+// Each merchant has an account. A refund request names its account in the body ("account";
+// none is DefaultAccount) and carries that account's key (see SimulatorConfig.AccountKeys); a
+// refund of a payment of another account is refused as an unknown payment, a look-up of a
+// refund of another account finds nothing, and idempotency keys are the account's own. The
+// admin routes take APIKey.
 type Simulator struct {
 	cfg     SimulatorConfig
 	mux     *http.ServeMux
@@ -97,9 +108,12 @@ type Simulator struct {
 	refunds     map[string]*Refund
 	settledAt   map[string]time.Time // refund id -> when it reached its final status
 	order       []string             // refund ids in creation order
-	idempotency map[string]idempotentAnswer
+	idempotency map[idempotencyScope]idempotentAnswer
 	stats       Stats
 }
+
+// idempotencyScope is an idempotency key as one account used it.
+type idempotencyScope struct{ account, key string }
 
 // idempotentAnswer is the first answer given to an idempotency key, with the request it answered.
 type idempotentAnswer struct {
@@ -126,7 +140,7 @@ func newSimulator(cfg SimulatorConfig, now func() time.Time) *Simulator {
 		reserved:    map[string]int64{},
 		refunds:     map[string]*Refund{},
 		settledAt:   map[string]time.Time{},
-		idempotency: map[string]idempotentAnswer{},
+		idempotency: map[idempotencyScope]idempotentAnswer{},
 	}
 	if s.webhook == nil {
 		s.webhook = &http.Client{Timeout: 10 * time.Second}
@@ -134,8 +148,8 @@ func newSimulator(cfg SimulatorConfig, now func() time.Time) *Simulator {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.mux.Handle("POST /v1/refunds", s.authorized(s.handleCreateRefund))
-	s.mux.Handle("GET /v1/refunds/{id}", s.authorized(s.handleGetRefund))
+	s.mux.HandleFunc("POST /v1/refunds", s.handleCreateRefund) // authorized per account
+	s.mux.HandleFunc("GET /v1/refunds/{id}", s.handleGetRefund)
 	s.mux.Handle("POST /admin/payments", s.authorized(s.handleAddPayment))
 	s.mux.Handle("GET /admin/report", s.authorized(s.handleReport))
 	s.mux.Handle("POST /admin/reports", s.authorized(s.handleWriteReports))
@@ -150,7 +164,8 @@ func newSimulator(cfg SimulatorConfig, now func() time.Time) *Simulator {
 	return s
 }
 
-// ServeHTTP answers the gateway API and the admin endpoint; every route needs the bearer token.
+// ServeHTTP answers the gateway API and the admin endpoints; every route needs a bearer token:
+// the named account's on /v1/refunds, APIKey on /admin.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
 // Close stops settling pending refunds, delivering webhooks and dropping daily reports, and waits
@@ -242,16 +257,18 @@ func (s *Simulator) Stats() Stats {
 	return s.stats
 }
 
-// createRefund applies the gateway's rules to one create call and returns the answer to give. The
-// whole call holds the lock, so the refundable check, the reservation and the idempotency record
-// are one step.
+// createRefund applies the gateway's rules to one create call of req.Account (already
+// authenticated; "" is DefaultAccount) and returns the answer to give. The whole call holds the
+// lock, so the refundable check, the reservation and the idempotency record are one step.
 func (s *Simulator) createRefund(key string, req RefundRequest) (status int, body []byte, err error) {
+	req.Account = accountOrDefault(req.Account)
+	scope := idempotencyScope{req.Account, key}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, nil, &APIError{http.StatusServiceUnavailable, "gateway_closed", "the gateway is shutting down"}
 	}
-	if prev, ok := s.idempotency[key]; ok {
+	if prev, ok := s.idempotency[scope]; ok {
 		if prev.request != req {
 			return 0, nil, &APIError{http.StatusUnprocessableEntity, "idempotency_key_reused", "idempotency key was used with another request"}
 		}
@@ -262,7 +279,8 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 		return 0, nil, err
 	}
 	p, ok := s.payments[req.PaymentID]
-	if !ok {
+	if !ok || p.account() != req.Account {
+		// Another account's payment is as unknown as one that does not exist.
 		return 0, nil, &APIError{http.StatusNotFound, "payment_not_found", fmt.Sprintf("payment %s not found", req.PaymentID)}
 	}
 	if req.Currency != p.Currency {
@@ -272,6 +290,7 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 	now := s.now().UTC()
 	ref := &Refund{
 		ID:        newID("re_"),
+		Account:   req.Account,
 		PaymentID: req.PaymentID,
 		Amount:    req.Amount,
 		Currency:  req.Currency,
@@ -298,12 +317,15 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 	if err != nil {
 		return 0, nil, fmt.Errorf("encode refund %s: %w", ref.ID, err)
 	}
-	s.idempotency[key] = idempotentAnswer{request: req, status: http.StatusCreated, body: body}
+	s.idempotency[scope] = idempotentAnswer{request: req, status: http.StatusCreated, body: body}
 	return http.StatusCreated, body, nil
 }
 
 func validateRefund(req RefundRequest) error {
 	switch {
+	case !validAccount(req.Account):
+		return &APIError{http.StatusBadRequest, "account_invalid",
+			"account must be up to 64 characters without control characters, / or \\, not starting with a dot"}
 	case req.PaymentID == "":
 		return &APIError{http.StatusBadRequest, "payment_id_required", "payment_id is required"}
 	case req.Amount <= 0:
@@ -389,11 +411,12 @@ func (s *Simulator) goLocked(f func(ctx context.Context)) {
 	}()
 }
 
-func (s *Simulator) getRefund(id string) (Refund, error) {
+// getRefund is refund id of account; another account's refund is not found.
+func (s *Simulator) getRefund(account, id string) (Refund, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ref, ok := s.refunds[id]
-	if !ok {
+	if !ok || ref.Account != account {
 		return Refund{}, &APIError{http.StatusNotFound, "refund_not_found", fmt.Sprintf("refund %s not found", id)}
 	}
 	return *ref, nil
@@ -410,19 +433,59 @@ func newID(prefix string) string {
 
 const maxRequestBytes = 1 << 20
 
+// authorized admits requests bearing APIKey (the admin routes).
 func (s *Simulator) authorized(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || s.cfg.APIKey == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.APIKey)) != 1 {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			writeError(w, &APIError{http.StatusUnauthorized, "unauthorized", "missing or invalid bearer token"})
+		if !sameKey(bearer(r), s.cfg.APIKey) {
+			unauthorized(w)
 			return
 		}
 		next(w, r)
 	})
 }
 
+// keyOf is the key requests of account must carry: its own, else APIKey.
+func (s *Simulator) keyOf(account string) string {
+	if k, ok := s.cfg.AccountKeys[account]; ok {
+		return k
+	}
+	return s.cfg.APIKey
+}
+
+// knownKey reports whether token is the key of some account, so that a stranger is turned
+// away before the request is read.
+func (s *Simulator) knownKey(token string) bool {
+	known := sameKey(token, s.cfg.APIKey)
+	for _, k := range s.cfg.AccountKeys {
+		known = sameKey(token, k) || known
+	}
+	return known
+}
+
+// bearer is the request's bearer token ("" when it has none).
+func bearer(r *http.Request) string {
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return token
+	}
+	return ""
+}
+
+// sameKey compares a token with a key in constant time; an empty key admits nobody.
+func sameKey(token, key string) bool {
+	return key != "" && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(key)) == 1
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", "Bearer")
+	writeError(w, &APIError{http.StatusUnauthorized, "unauthorized", "missing or invalid bearer token"})
+}
+
 func (s *Simulator) handleCreateRefund(w http.ResponseWriter, r *http.Request) {
+	token := bearer(r)
+	if !s.knownKey(token) {
+		unauthorized(w)
+		return
+	}
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
 		writeError(w, &APIError{http.StatusBadRequest, "idempotency_key_required", "Idempotency-Key header is required"})
@@ -437,6 +500,10 @@ func (s *Simulator) handleCreateRefund(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if !sameKey(token, s.keyOf(accountOrDefault(req.Account))) {
+		unauthorized(w) // the key of another account
+		return
+	}
 	status, body, err := s.createRefund(key, req)
 	if err != nil {
 		writeError(w, err)
@@ -446,7 +513,12 @@ func (s *Simulator) handleCreateRefund(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) handleGetRefund(w http.ResponseWriter, r *http.Request) {
-	ref, err := s.getRefund(r.PathValue("id"))
+	account := accountOrDefault(r.URL.Query().Get("account"))
+	if !sameKey(bearer(r), s.keyOf(account)) {
+		unauthorized(w)
+		return
+	}
+	ref, err := s.getRefund(account, r.PathValue("id"))
 	if err != nil {
 		writeError(w, err)
 		return

@@ -42,8 +42,14 @@ func newGateway(t *testing.T, cfg payments.SimulatorConfig, pays ...payments.Pay
 
 func (g *gateway) refund(t *testing.T, key, paymentID string, amount int64) payments.Refund {
 	t.Helper()
+	return g.refundOf(t, "", key, paymentID, amount)
+}
+
+// refundOf refunds a payment of account ("" is the default account).
+func (g *gateway) refundOf(t *testing.T, account, key, paymentID string, amount int64) payments.Refund {
+	t.Helper()
 	ref, err := g.client.CreateRefund(context.Background(), key, payments.RefundRequest{
-		PaymentID: paymentID, Amount: amount, Currency: "EUR", Reference: key,
+		Account: account, PaymentID: paymentID, Amount: amount, Currency: "EUR", Reference: key,
 	})
 	if err != nil {
 		t.Fatalf("CreateRefund(%s, %d): %v", paymentID, amount, err)

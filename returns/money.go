@@ -32,15 +32,10 @@ func (m Money) Add(o Money) (Money, error) {
 	return Money{Amount: m.Amount + o.Amount, Currency: m.Currency}, nil
 }
 
-// String formats the amount with two decimals, for messages to people.
-// (Currencies with other exponents still read sensibly.)
+// String formats the amount with its currency's decimal places (see CurrencyExponent), for
+// messages to people: "12.34 EUR", "1234 JPY", "1.234 KWD".
 func (m Money) String() string {
-	sign := ""
-	a := m.Amount
-	if a < 0 {
-		sign, a = "-", -a
-	}
-	return fmt.Sprintf("%s%d.%02d %s", sign, a/100, a%100, m.Currency)
+	return FormatAmount(m.Amount, m.Currency) + " " + m.Currency
 }
 
 // mulDivHalfUp returns round_half_up(a*num/den) for a, num ≥ 0, den > 0,

@@ -126,18 +126,18 @@ func TestFreezeFormNeedsTheStoreOrTerminalItNames(t *testing.T) {
 	}
 }
 
-func TestParseHundredthsReadsAmountsWithoutFloats(t *testing.T) {
+func TestParseBasisPointsReadsPercentagesWithoutFloats(t *testing.T) {
 	for in, want := range map[string]int64{"50": 5000, "50.5": 5050, "50.05": 5005, " 0 ": 0, "1234.56": 123456, "2.5": 250} {
-		if got, err := parseHundredths(in); err != nil || got != want {
+		if got, err := parseBasisPoints(in); err != nil || got != want {
 			t.Errorf("%q: %d, %v; want %d", in, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "abc", "1.234", "-5", "5.", ".5", "1,5", "1e3"} {
-		if got, err := parseHundredths(bad); err == nil {
+		if got, err := parseBasisPoints(bad); err == nil {
 			t.Errorf("%q read as %d", bad, got)
 		}
 	}
-	if hundredthsText(5005) != "50.05" || hundredthsText(0) != "0.00" || hundredthsText(123456) != "1234.56" {
-		t.Error("hundredthsText")
+	if percentText(5005) != "50.05" || percentText(0) != "0.00" || percentText(123456) != "1234.56" {
+		t.Error("percentText")
 	}
 }

@@ -73,7 +73,7 @@ func (s *site) showPolicy(w http.ResponseWriter, r *http.Request, ss *staffSessi
 // savePolicy changes the rules the form holds and keeps the rest (the
 // deadlines) as they are.
 func (s *site) savePolicy(w http.ResponseWriter, r *http.Request, ss *staffSession) {
-	_, policy, err := s.loadPolicy(r, ss)
+	current, policy, err := s.loadPolicy(r, ss)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -87,20 +87,26 @@ func (s *site) savePolicy(w http.ResponseWriter, r *http.Request, ss *staffSessi
 		}
 		policy[field] = n
 	}
-	hundredths := func(field, dst string, into map[string]any, what string) {
-		n, err := parseHundredths(r.PostFormValue(field))
+	// Limits are amounts of the merchant's currency, with its decimal places.
+	amount := func(field string, example int64) {
+		n, err := returns.ParseAmount(r.PostFormValue(field), current.Currency)
 		if err != nil {
-			local[field] = "must be " + what
+			local[field] = "must be an amount such as " + returns.FormatAmount(example*pow10(returns.CurrencyExponent(current.Currency)), current.Currency)
 			return
 		}
-		into[dst] = n
+		policy[field] = n
 	}
 	whole("window_days")
-	hundredths("auto_approve_limit", "auto_approve_limit", policy, "an amount such as 50.00")
-	hundredths("remote_refund_approval_limit", "remote_refund_approval_limit", policy, "an amount such as 200.00")
+	amount("auto_approve_limit", 50)
+	amount("remote_refund_approval_limit", 200)
 	fees := map[string]any{}
 	for _, c := range []string{"new", "opened", "damaged"} {
-		hundredths("restocking_fees."+c, c, fees, "a percentage such as 10 or 2.5")
+		n, err := parseBasisPoints(r.PostFormValue("restocking_fees." + c))
+		if err != nil {
+			local["restocking_fees."+c] = "must be a percentage such as 10 or 2.5"
+			continue
+		}
+		fees[c] = n
 	}
 	policy["restocking_fees"] = fees
 	var cats []string
@@ -130,9 +136,18 @@ func (s *site) savePolicy(w http.ResponseWriter, r *http.Request, ss *staffSessi
 	http.Redirect(w, r, "/console/policy?done=saved", http.StatusSeeOther)
 }
 
-// parseHundredths reads a decimal with at most two places ("50", "50.5",
-// "50.00") as hundredths, without floating point: 5000 for "50".
-func parseHundredths(v string) (int64, error) {
+// pow10 is 10^e for the small exponents of currencies.
+func pow10(e int) int64 {
+	n := int64(1)
+	for range e {
+		n *= 10
+	}
+	return n
+}
+
+// parseBasisPoints reads a percentage with at most two places ("10",
+// "2.5", "12.50") as basis points, without floating point: 250 for "2.5".
+func parseBasisPoints(v string) (int64, error) {
 	v = strings.TrimSpace(v)
 	whole, frac, dotted := strings.Cut(v, ".")
 	if whole == "" || len(frac) > 2 || (dotted && frac == "") {
@@ -152,7 +167,7 @@ func parseHundredths(v string) (int64, error) {
 	return w*100 + f, nil
 }
 
-// hundredthsText prints hundredths as a decimal: "50.00".
-func hundredthsText(n int64) string {
+// percentText prints basis points as a percentage for the form: "2.50".
+func percentText(n int64) string {
 	return strconv.FormatInt(n/100, 10) + "." + strconv.FormatInt(n%100/10, 10) + strconv.FormatInt(n%10, 10)
 }

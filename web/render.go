@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // page is what every template gets.
@@ -46,6 +48,9 @@ type pageTemplate struct{ t *template.Template }
 
 var funcs = template.FuncMap{
 	"money": money,
+	// amount is an amount as a form field holds it: "50.00", "5000" for
+	// JPY, "50.000" for KWD.
+	"amount": returns.FormatAmount,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -54,7 +59,7 @@ var funcs = template.FuncMap{
 	},
 	"day":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	"dur":  humanDuration,
-	"dec":  hundredthsText,
+	"pct":  percentText,
 	"join": strings.Join,
 	"bp":   func(bp int64) string { return fmt.Sprintf("%d.%02d %%", bp/100, bp%100) },
 	"newKey": func() string {
@@ -146,22 +151,26 @@ func (s *site) errorPage(w http.ResponseWriter, r *http.Request, status int, msg
 	s.render(w, r, status, "error", &page{Title: http.StatusText(status), Area: area, Data: errorData{Status: status, Message: msg}})
 }
 
-// money shows minor units as an amount with two decimals and its currency.
+// money shows minor units as an amount with its currency's decimal places
+// (ISO 4217: none for JPY, three for KWD), thousands grouped, and the code.
 func money(amount int64, currency string) string {
+	text := returns.FormatAmount(amount, currency)
 	sign := ""
-	if amount < 0 {
-		sign, amount = "−", -amount
+	if t, ok := strings.CutPrefix(text, "-"); ok {
+		sign, text = "−", t
 	}
-	whole := amount / 100
-	s := fmt.Sprint(whole)
+	whole, frac, dotted := strings.Cut(text, ".")
 	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(c)
 	}
-	return fmt.Sprintf("%s%s.%02d %s", sign, b.String(), amount%100, currency)
+	if dotted {
+		b.WriteString("." + frac)
+	}
+	return sign + b.String() + " " + currency
 }
 
 // label turns a code such as awaiting_review into "Awaiting review".

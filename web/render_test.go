@@ -26,6 +26,13 @@ func TestMoney(t *testing.T) {
 		{100000, "EUR", "1,000.00 EUR"},
 		{123456789012, "USD", "1,234,567,890.12 USD"},
 		{-100000000, "EUR", "−1,000,000.00 EUR"},
+		{500000, "JPY", "500,000 JPY"},
+		{5000, "JPY", "5,000 JPY"},
+		{999, "JPY", "999 JPY"},
+		{-1234, "KRW", "−1,234 KRW"},
+		{1234567, "KWD", "1,234.567 KWD"},
+		{5, "KWD", "0.005 KWD"},
+		{-50000, "BHD", "−50.000 BHD"},
 	} {
 		if got := money(tc.amount, tc.currency); got != tc.want {
 			t.Errorf("money(%d, %q) = %q, want %q", tc.amount, tc.currency, got, tc.want)
