@@ -19,10 +19,11 @@ import (
 	"github.com/rebound-returns/rebound/shipping"
 )
 
-// Gateway is the part of the payment gateway client the refunds use.
+// Gateway is the part of the payment gateway client the refunds use. Every
+// call names the merchant's gateway account.
 type Gateway interface {
 	CreateRefund(ctx context.Context, idempotencyKey string, r payments.RefundRequest) (payments.Refund, error)
-	GetRefund(ctx context.Context, id string) (payments.Refund, error)
+	GetAccountRefund(ctx context.Context, account, id string) (payments.Refund, error)
 }
 
 // Activities are the lifecycle activities and what they need.

@@ -109,7 +109,11 @@ func (a *Activities) StartGatewayRefund(ctx context.Context, in GatewayRefundInp
 	if err := a.DB.SetRefund(ctx, in.RefundID, map[string]any{"workflow_id": workflowID(ctx)}); err != nil {
 		return GatewayRefundResult{}, err
 	}
-	r, err := a.Gateway.CreateRefund(ctx, in.AttemptID, payments.RefundRequest{
+	account, err := a.gatewayAccount(ctx, in.RefundID)
+	if err != nil {
+		return GatewayRefundResult{}, err
+	}
+	r, err := a.Gateway.CreateRefund(ctx, in.AttemptID, payments.RefundRequest{Account: account,
 		PaymentID: in.PaymentID, Amount: in.Amount, Currency: in.Currency, Reference: in.AttemptID,
 	})
 	if err != nil {
@@ -123,6 +127,20 @@ func (a *Activities) StartGatewayRefund(ctx context.Context, in GatewayRefundInp
 		return GatewayRefundResult{}, fmt.Errorf("gateway refund: %w", err)
 	}
 	return a.recordGateway(ctx, att, r)
+}
+
+// gatewayAccount is the gateway account of the merchant a refund is of: its
+// own, or its slug.
+func (a *Activities) gatewayAccount(ctx context.Context, refundID string) (string, error) {
+	ref, err := a.DB.RefundByID(ctx, refundID)
+	if err != nil {
+		return "", err
+	}
+	m, err := a.DB.MerchantByID(ctx, ref.MerchantID)
+	if err != nil {
+		return "", err
+	}
+	return m.GatewayAccountName(), nil
 }
 
 // gatewayResult is an online attempt's outcome as its row tells it.
@@ -146,7 +164,11 @@ func (a *Activities) CheckGatewayRefund(ctx context.Context, attemptID string) (
 	if att.State != db.AttemptSent {
 		return gatewayResult(att), nil
 	}
-	r, err := a.Gateway.GetRefund(ctx, att.GatewayRefundID)
+	account, err := a.gatewayAccount(ctx, att.RefundID)
+	if err != nil {
+		return GatewayRefundResult{}, err
+	}
+	r, err := a.Gateway.GetAccountRefund(ctx, account, att.GatewayRefundID)
 	if err != nil {
 		return GatewayRefundResult{}, fmt.Errorf("gateway refund %s: %w", att.GatewayRefundID, err)
 	}

@@ -74,10 +74,15 @@ func newAcquirerClient(ctx context.Context, g *errgroup.Group, cfg *config.Confi
 			return nil, err
 		}
 	}
+	onUnreadable := func(string, string) {}
+	if acts.Metrics != nil {
+		onUnreadable = func(string, string) { acts.Metrics.UnreadableAnswers.Inc() }
+	}
 	c, err := pos.NewClient(pos.ClientConfig{
 		Addr: cfg.AcquirerAddr, TLS: tlsConfig, SendTimeout: cfg.AcquirerTimeout,
-		OnLate: activities.LateResponses{DB: acts.DB, Logger: log}.Record,
-		Logger: log.With("component", "acquirer-client"),
+		OnLate:       activities.LateResponses{DB: acts.DB, Logger: log, Metrics: acts.Metrics}.Record,
+		OnUnreadable: onUnreadable,
+		Logger:       log.With("component", "acquirer-client"),
 	})
 	if err != nil {
 		return nil, err
@@ -109,8 +114,12 @@ func feedAcquirer(ctx context.Context, sim *pos.Acquirer, d *db.DB, log *slog.Lo
 		}
 	}
 	p := o.Payment
+	at := o.PlacedAt
+	if p.SaleAt != nil {
+		at = *p.SaleAt // the sale's own DE7, as the acquirer has it
+	}
 	err = sim.AddSale(pos.Sale{TerminalID: p.TerminalID, MerchantID: m.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
-		ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: o.PlacedAt})
+		ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: at, Batch: p.Batch})
 	if err != nil {
 		log.Warn("acquirer simulator did not take the sale", "order", o.OrderNumber, "err", err)
 	}

@@ -62,7 +62,7 @@ func feedGateway(ctx context.Context, sim *payments.Simulator, d *db.DB, log *sl
 		return
 	}
 	err = sim.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: o.Payment.Amount, Currency: o.Payment.Currency,
-		Account: m.Slug})
+		Account: m.GatewayAccountName()})
 	var apiErr *payments.APIError
 	if err != nil && !(errors.As(err, &apiErr) && apiErr.Status == 409) {
 		log.Warn("gateway simulator did not take the payment", "order", o.OrderNumber, "err", err)

@@ -190,15 +190,27 @@ func newActivities(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logg
 		DB:            d,
 		Sender:        newSender(cfg),
 		Carrier:       shipping.Simulated{},
-		Gateway:       payments.NewClient(cfg.GatewayURL, cfg.GatewayAPIKey, nil),
+		Gateway:       gatewayClient(cfg),
 		OTPSecret:     []byte(cfg.OTPSecret),
 		KeepSensitive: cfg.Mode == config.ModeDev,
 		PublicURL:     cfg.PublicURL,
 		Metrics:       activities.NewMetrics(reg),
 		Logger:        log,
 		Cutoff:        cfg.AcquirerCutoff,
+		Card: activities.CardSettings{SendTimeout: cfg.CardSendTimeout, RetryWait: cfg.CardRetryWait,
+			ReversalPatience: cfg.ReversalPatience, FateWait: cfg.ReversalFateWait, MaxReversals: cfg.ReversalMaxTries,
+			VoidFromSaleTerminal: cfg.VoidFromSaleTerminal},
+		Faults:        cfg.Faults,
 		SettlementDir: cfg.SettlementDir,
 	}
+}
+
+// gatewayClient speaks to the payment gateway with each merchant
+// account's key.
+func gatewayClient(cfg *config.Config) *payments.Client {
+	c := payments.NewClient(cfg.GatewayURL, cfg.GatewayAPIKey, nil)
+	c.Keys = cfg.GatewayKeys
+	return c
 }
 
 // workerDeps are the worker's dependencies in `rebound worker` and

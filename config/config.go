@@ -4,6 +4,8 @@
 package config
 
 import (
+	"github.com/rebound-returns/rebound/faultpoint"
+
 	"fmt"
 	"log/slog"
 	"net"
@@ -81,7 +83,15 @@ type Config struct {
 	AcquirerCertFile, AcquirerKeyFile, AcquirerServerName string
 	AcquirerTLS                                           bool
 	AcquirerTimeout, CardSendTimeout, CardRetryWait       time.Duration
-	AcquirerCutoff                                        time.Duration
+	// ReversalPatience, ReversalMaxTries and ReversalFateWait are how card
+	// reversals end (see activities.CardSettings); VoidFromSaleTerminal
+	// sends voids from the sale's own terminal.
+	ReversalPatience, ReversalFateWait time.Duration
+	ReversalMaxTries                   int
+	VoidFromSaleTerminal               bool
+	// Faults are the fault points a test armed in this process (nil: none).
+	Faults         *faultpoint.Points
+	AcquirerCutoff time.Duration
 	// AcquirerExternal: `rebound dev` connects to the acquirer at
 	// AcquirerAddr and starts no simulator of its own.
 	AcquirerExternal bool
@@ -203,6 +213,16 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.AcquirerTimeout = r.duration("REBOUND_ACQUIRER_TIMEOUT", 10*time.Second, 100*time.Millisecond, 5*time.Minute)
 	c.CardSendTimeout = r.duration("REBOUND_CARD_SEND_TIMEOUT", 45*time.Second, time.Second, 10*time.Minute)
 	c.CardRetryWait = r.duration("REBOUND_CARD_RETRY_WAIT", 5*time.Second, 10*time.Millisecond, time.Minute)
+	c.ReversalPatience = r.duration("REBOUND_REVERSAL_PATIENCE", 6*time.Hour, time.Second, 7*24*time.Hour)
+	c.ReversalMaxTries = r.integer("REBOUND_REVERSAL_MAX_TRIES", 6, 1, 100)
+	c.ReversalFateWait = r.duration("REBOUND_REVERSAL_FATE_WAIT", time.Minute, 100*time.Millisecond, time.Hour)
+	c.VoidFromSaleTerminal = r.boolean("REBOUND_ACQUIRER_VOID_FROM_SALE_TERMINAL", true)
+	if spec, ok := r.raw("REBOUND_FAULTPOINTS"); ok {
+		var err error
+		if c.Faults, err = faultpoint.Parse(spec); err != nil {
+			r.fail("REBOUND_FAULTPOINTS", err.Error())
+		}
+	}
 	c.AcquirerCutoff = r.duration("REBOUND_ACQUIRER_CUTOFF", 22*time.Hour, 0, 24*time.Hour-time.Minute)
 	c.AcquirerAdminAddr = r.hostPort("REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584")
 	c.SettlementDir = r.str("REBOUND_SETTLEMENT_DIR", pick(filepath.Join(c.DataDir, "settlements")))

@@ -72,6 +72,15 @@ type Merchant struct {
 
 func (Merchant) TableName() string { return "merchants" }
 
+// GatewayAccountName is the merchant's account at the payment gateway: its
+// own when set, else its slug.
+func (m *Merchant) GatewayAccountName() string {
+	if m.GatewayAccount != "" {
+		return m.GatewayAccount
+	}
+	return m.Slug
+}
+
 // Store is one of a merchant's shops.
 type Store struct {
 	ID         string

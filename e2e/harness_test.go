@@ -221,7 +221,12 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 		switch {
 		case p == nil:
 		case p.Channel == db.ChannelOnline:
-			_ = gw.AddPayment(payments.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency})
+			// The payment is in the account of the merchant that took it.
+			account := payments.DefaultAccount
+			if m, err := d.MerchantByID(context.Background(), o.MerchantID); err == nil {
+				account = m.GatewayAccountName()
+			}
+			_ = gw.AddPayment(payments.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency, Account: account})
 		default:
 			at := o.PlacedAt
 			if p.SaleAt != nil {

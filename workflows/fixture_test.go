@@ -162,7 +162,7 @@ func newFixture(t *testing.T, o options) *fixture {
 
 	gw := payments.NewSimulator(payments.SimulatorConfig{APIKey: "gw-key"})
 	t.Cleanup(gw.Close)
-	must(t, gw.AddPayment(payments.Payment{ID: o.paymentID, Amount: order.Paid, Currency: "EUR"}))
+	must(t, gw.AddPayment(payments.Payment{ID: o.paymentID, Amount: order.Paid, Currency: "EUR", Account: m.Slug}))
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 
