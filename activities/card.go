@@ -383,8 +383,9 @@ func (a *Activities) ReverseCardAttempt(ctx context.Context, in ReversalInput) (
 	}
 	now := a.now()
 	if att.Kind == db.AttemptVoid && !now.Before(batchClosesAt(*att.TransmittedAt, a.cutoff())) {
-		// The void's batch has settled: hosts refuse its reversal.
-		return ReversalOutcome{State: ReversalRefused}, nil
+		// The void's batch has settled: hosts refuse its reversal, and
+		// only the settlement file can tell whether it paid.
+		return ReversalOutcome{State: ReversalRefused}, a.DB.SetAttempt(ctx, att.ID, map[string]any{"reversal_code": NotSentCutoff})
 	}
 	if att, err = a.DB.ReversalSTAN(ctx, att.ID, now); err != nil {
 		return ReversalOutcome{}, err
@@ -500,7 +501,7 @@ func (a *Activities) EscalateAttempt(ctx context.Context, attemptID string) (Rev
 	}
 	why := fmt.Sprintf("its reversal was never acknowledged (%d sent)", att.ReversalTries)
 	switch {
-	case att.ReversalCode == pos.CodeInvalidTransaction || att.Kind == db.AttemptVoid && att.ReversalTries == 0:
+	case att.ReversalCode == pos.CodeInvalidTransaction || att.ReversalCode == NotSentCutoff:
 		why = "its batch settled before it could be reversed"
 	case att.UnreachableSince != nil:
 		why = "the acquirer could not be reached to reverse it since " + att.UnreachableSince.UTC().Format(time.RFC3339)

@@ -12,6 +12,14 @@ import (
 	"github.com/rebound-returns/rebound/workflows"
 )
 
+// wrongSTAN is a voucher number that is not stan.
+func wrongSTAN(stan string) string {
+	if stan == "004712" {
+		return "004713"
+	}
+	return "004712"
+}
+
 // toCounter brings a card-present in-store return to refund_pending and
 // answers its id.
 func (s *stack) toCounter(number string) string {
@@ -39,7 +47,7 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 	id := s.toCounter("C-3001")
 	clerk := s.login("clerk")
 	good := map[string]string{"terminal_id": "T0000001", "supervisor_username": "supervisor", "supervisor_password": demoPassword,
-		"voucher_no": "004711", "card_fingerprint": "fp_secret_card_token_42"}
+		"voucher_no": saleSTAN("C-3001"), "card_fingerprint": "fp_secret_card_token_42"}
 	with := func(k, v string) map[string]string {
 		m := map[string]string{}
 		for a, b := range good {
@@ -78,7 +86,7 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 		{"wrong password", with("supervisor_password", "wrong-password"), 403, "authorisation failed"},
 		{"a clerk instead of a supervisor", with("supervisor_username", "clerk"), 403, "not a supervisor"},
 		{"another merchant's supervisor", with("supervisor_username", "other-sup"), 403, "authorisation failed"},
-		{"wrong voucher", with("voucher_no", "004712"), 422, "voucher_no"},
+		{"wrong voucher", with("voucher_no", wrongSTAN(saleSTAN("C-3001"))), 422, "voucher_no"},
 		{"another card", with("card_fingerprint", "fp_someone_elses_card"), 422, "card_fingerprint"},
 		{"another merchant's terminal", with("terminal_id", "X0000001"), 422, "terminal_id"},
 		{"a terminal that does not exist", with("terminal_id", "Z9999999"), 422, "terminal_id"},
@@ -124,7 +132,7 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 		s.problem(s.call("POST", path, wrongSup2, bearer(clerk)...), 403, "")
 	}
 	s.problem(s.call("POST", path, map[string]string{"terminal_id": "T0000001", "supervisor_username": "sup2", "supervisor_password": demoPassword,
-		"voucher_no": "004711", "card_fingerprint": "fp_secret_card_token_42"}, bearer(clerk)...), 423, "locked")
+		"voucher_no": saleSTAN("C-3001"), "card_fingerprint": "fp_secret_card_token_42"}, bearer(clerk)...), 423, "locked")
 	admin, err := s.db.OutboxTo(ctx, "admin@demo.example", 10)
 	if err != nil || len(admin) == 0 || !strings.Contains(admin[0].Subject, "locked") {
 		t.Fatalf("the admin was not told: %+v, %v", admin, err)

@@ -404,13 +404,9 @@ func order(number, channel string) map[string]any {
 	if channel == "online" {
 		payment["gateway_payment_id"] = "pay_" + strings.ToLower(number)
 	} else {
-		// Each order its own sale: a sale's references belong to one order.
-		h := fnv.New32a()
-		h.Write([]byte(number))
-		n := h.Sum32()
 		payment["terminal_id"] = "T0000001"
-		payment["stan"] = fmt.Sprintf("%06d", 100000+n%400000)
-		payment["rrn"] = fmt.Sprintf("64%010d", n)
+		payment["stan"] = saleSTAN(number)
+		payment["rrn"] = saleRRN(number)
 		payment["approval_code"] = "X9Y8Z7"
 		payment["masked_pan"] = "541333******4111"
 		payment["card_fingerprint"] = "fp_secret_card_token_42"
@@ -427,6 +423,18 @@ func order(number, channel string) map[string]any {
 		},
 		"payment": payment,
 	}
+}
+
+// saleSTAN and saleRRN are the card sale of the order numbered number (as
+// order builds it): each order its own sale, for a sale's references belong
+// to one order. The STAN is the voucher number on its slip.
+func saleSTAN(number string) string { return fmt.Sprintf("%06d", 100000+saleHash(number)%400000) }
+func saleRRN(number string) string  { return fmt.Sprintf("64%010d", saleHash(number)) }
+
+func saleHash(number string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(number))
+	return h.Sum32()
 }
 
 // lastEngine is the engine heavy tests run on: Postgres when there is one.

@@ -168,7 +168,7 @@ func TestBrowserSupervisorCompletesACounterRefund(t *testing.T) {
 	if v := eval[string](b, `document.querySelector('[name="supervisor_password"]').value`); v != "" {
 		t.Fatalf("the password came back in the form")
 	}
-	counter("004711")
+	counter(saleSTAN("C-2003"))
 	b.submit(`#counter-title ~ form button[type="submit"]`, `done=refunded`)
 	b.see("The card refund went through.", "Refund", "80.00 EUR")
 	b.screenshot("supervisor-counter-refund")
@@ -178,7 +178,7 @@ func TestBrowserSupervisorCompletesACounterRefund(t *testing.T) {
 	}
 	paid := 0
 	for _, e := range s.acquirer.Ledger() {
-		if e.Kind != "sale" && !e.Reversed && e.OriginalSTAN == "004711" {
+		if e.Kind != "sale" && !e.Reversed && e.OriginalSTAN == saleSTAN("C-2003") {
 			paid++
 		}
 	}
@@ -315,7 +315,7 @@ func TestPagesNeedTheRightRoleAndACSRFToken(t *testing.T) {
 	// CSRF: a form without its token, or with another visitor's, is refused
 	// and changes nothing.
 	form := url.Values{"terminal_id": {"T0000001"}, "supervisor_username": {"supervisor"}, "supervisor_password": {demoPassword},
-		"voucher_no": {"004711"}, "card_fingerprint": {"fp_secret_card_token_42"}}
+		"voucher_no": {saleSTAN("C-2004")}, "card_fingerprint": {"fp_secret_card_token_42"}}
 	if code, _ := post(clerk, "/console/returns/"+id+"/counter-refund", form); code != http.StatusForbidden {
 		t.Errorf("a counter refund without a CSRF token: %d", code)
 	}

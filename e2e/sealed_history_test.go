@@ -27,7 +27,7 @@ import (
 // What a return's history must not show in clear: the customer, the order's
 // goods and money, and any JSON at all.
 var inClear = []string{"pat@example.com", "Pat Buyer", "+46 70", "Boots", "SHIRT", "13295", `"unit_price"`, `"return_id"`,
-	"541333******4111", "633000004711", "fp_secret_card_token_42"}
+	"541333******4111", saleRRN("W-7101"), "fp_secret_card_token_42"}
 
 func testKey(id string, b byte) string {
 	return id + ":" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, 32))
@@ -225,7 +225,7 @@ func TestAFinishedCardReturnsHistoryIsSealed(t *testing.T) {
 	s := newStackOpts(t, lastEngine(t), stackOptions{codec: codecOf(t, testKey("k1", 1))})
 	id := s.toCounter("W-7101")
 	s.must(s.call("POST", "/v1/merchant/returns/"+id+"/in-store-refund", map[string]string{"terminal_id": "T0000001",
-		"supervisor_username": "supervisor", "supervisor_password": demoPassword, "voucher_no": "004711",
+		"supervisor_username": "supervisor", "supervisor_password": demoPassword, "voucher_no": saleSTAN("W-7101"),
 		"card_fingerprint": "fp_secret_card_token_42"}, bearer(s.login("clerk"))...), 200)
 	s.acquirer.CutOff()
 	var file bytes.Buffer

@@ -646,15 +646,25 @@ func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 // outageFor makes reversals fail as if the acquirer were unreachable while
 // down() says so (the message never leaves); sends go through.
 func outageFor(inner activities.Acquirer, down func() bool) activities.Acquirer {
-	return &outage{inner: inner, down: down}
+	return &outage{inner: inner, down: down, sendDown: func() bool { return false }}
+}
+
+// sendOutageFor does the same to sends.
+func sendOutageFor(inner activities.Acquirer, down func() bool) activities.Acquirer {
+	return &outage{inner: inner, down: func() bool { return false }, sendDown: down}
 }
 
 type outage struct {
-	inner activities.Acquirer
-	down  func() bool
+	inner          activities.Acquirer
+	down, sendDown func() bool
 }
 
-func (o *outage) Send(ctx context.Context, r pos.Request) (pos.Response, error) { return o.inner.Send(ctx, r) }
+func (o *outage) Send(ctx context.Context, r pos.Request) (pos.Response, error) {
+	if o.sendDown() {
+		return pos.Response{}, fmt.Errorf("%w: not connected to the acquirer", pos.ErrNotSent)
+	}
+	return o.inner.Send(ctx, r)
+}
 
 func (o *outage) Reverse(ctx context.Context, rv pos.Reversal) (pos.Response, error) {
 	if o.down() {
@@ -703,5 +713,97 @@ func TestFinanceRetryAfterTheRefundWorkflowFailedNeverPaysTwice(t *testing.T) {
 	}
 	if ref := f.refund(); ref.Status != db.RefundSucceeded {
 		t.Fatalf("refund %+v", ref)
+	}
+}
+
+// Issue 12, sequence 6: a void is decided from the sale's own time, is
+// never sent after its batch's cut-off (one that could not leave before
+// becomes a refund), and its reversal is not sent after the cut-off either:
+// hosts refuse it, only the settlement file can tell.
+func TestAVoidIsNeverSentOrReversedAfterItsCutoff(t *testing.T) {
+	t.Parallel()
+	t.Run("not sent before the cut-off: a refund", func(t *testing.T) {
+		t.Parallel()
+		side := &cardSide{}
+		f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: voidsFromTheSaleTerminal(side, nil)}, nil)
+		cutoff := start.Add(3*hour + 2*minute) // the counter refund is at 3h
+		f.acts.Cutoff = cutoff.Sub(start.Truncate(24 * time.Hour))
+		f.acts.POS = sendOutageFor(f.acts.POS, func() bool { return f.env.Now().Before(cutoff) })
+		f.stopAt(5 * hour)
+		f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+		as := f.attempts()
+		if len(as) != 2 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptDeclined || as[0].ResponseCode != activities.NotSentCutoff ||
+			as[1].Kind != db.AttemptRefund || as[1].State != db.AttemptApproved {
+			t.Fatalf("attempts %+v; want the void never sent after the cut-off, then a refund", as)
+		}
+		if l := live(side.sim); len(l) != 1 || l[0].Kind != "refund" {
+			t.Fatalf("ledger %+v", l)
+		}
+	})
+	t.Run("answer lost, cut-off passed: escalated to the file", func(t *testing.T) {
+		t.Parallel()
+		side := &cardSide{}
+		faults := func(call int, reversal bool) pos.Faults {
+			switch call {
+			case 1:
+				return pos.Faults{ApproveThenLose: 1}
+			case 2:
+				return pos.Faults{Drop: 1}
+			}
+			return pos.Faults{}
+		}
+		f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: voidsFromTheSaleTerminal(side, nil)}, nil)
+		f.acts.POS.(*scripted).script = faults
+		f.acts.Cutoff = 3*hour + 3*time.Second + start.Sub(start.Truncate(24*time.Hour))
+		f.stopAt(5 * hour)
+		f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+		as := f.attempts()
+		if len(as) != 1 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptEscalated || as[0].ReversalTries != 1 || as[0].ReversalCode != activities.NotSentCutoff {
+			t.Fatalf("attempts %+v; want the void escalated, its one reversal before the cut-off", as)
+		}
+		if st := side.sim.Stats(); st.Reversals != 1 {
+			t.Fatalf("stats %+v: a reversal left after the cut-off", st)
+		}
+		items, err := f.db.WorkItems(context.Background(), f.merchant.ID, true)
+		must(t, err)
+		found := false
+		for _, w := range items {
+			found = found || w.Kind == "reversal_unacknowledged" && strings.Contains(w.Summary, "batch settled before it could be reversed")
+		}
+		if !found {
+			t.Fatalf("work items %+v", items)
+		}
+	})
+}
+
+// Issue 12, sequence 7: a freeze holds the re-sends of an attempt prepared
+// before it (one that could not leave), not only new attempts.
+func TestAFreezeHoldsTheResendOfAnAttemptThatNeverLeft(t *testing.T) {
+	t.Parallel()
+	side := &cardSide{}
+	f, _ := cardReturn(t, options{card: acquirerSide(side, nil, nil)}, nil)
+	down := true
+	f.acts.POS = sendOutageFor(f.acts.POS, func() bool { return down })
+	var freezeID string
+	f.at(3*hour+time.Minute, func() {
+		fr := &db.Freeze{MerchantID: f.merchant.ID, Reason: "fraud check", CreatedBy: "op", CreatedRole: "operator"}
+		must(t, f.db.CreateFreeze(context.Background(), fr))
+		freezeID = fr.ID
+		down = false // the acquirer is back, but the freeze holds the re-send
+	})
+	var held []db.RefundAttempt
+	f.at(4*hour, func() {
+		held = f.attempts()
+		_, _, err := f.db.LiftFreeze(context.Background(), "", freezeID, "op", f.env.Now()) // as the operator who froze it
+		must(t, err)
+	})
+	f.stopAt(6 * hour)
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	if len(held) != 1 || held[0].State != db.AttemptPrepared || held[0].TransmittedAt != nil {
+		t.Fatalf("during the freeze: %+v; want the attempt prepared, not sent", held)
+	}
+	as := f.attempts()
+	if len(as) != 1 || as[0].State != db.AttemptApproved || !as[0].TransmittedAt.After(start.Add(4*hour)) {
+		t.Fatalf("attempts %+v; want it sent only after the lift", as)
 	}
 }
