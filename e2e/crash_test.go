@@ -1,27 +1,35 @@
 package e2e_test
 
 import (
-	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/pos"
 )
 
 // workerProc is `rebound worker` as a separate process the test can kill.
+// A worker that dies on its own (a fault point armed in it) is started
+// again at once, as a supervisor would.
 type workerProc struct {
-	t    *testing.T
-	env  []string
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	logs bytes.Buffer
+	t       *testing.T
+	env     []string
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when cmd has exited
+	stopped bool
+	logs    syncBuffer
+	// selfExits counts the times the worker died on its own.
+	selfExits atomic.Int32
 }
 
 func (s *stack) workerEnv(t *testing.T) []string {
@@ -44,6 +52,8 @@ func (s *stack) workerEnv(t *testing.T) []string {
 		"REBOUND_ACQUIRER_ADDR="+s.acquirer.Addr(),
 		"REBOUND_ACQUIRER_TIMEOUT="+isoTimeout.String(),
 		"REBOUND_CARD_SEND_TIMEOUT=3s",
+		"REBOUND_CARD_RETRY_WAIT=200ms",
+		"REBOUND_REVERSAL_FATE_WAIT="+fateWait.String(),
 		"REBOUND_OTP_SECRET="+otpSecret,
 		"REBOUND_PUBLIC_URL="+s.url,
 		"REBOUND_SMTP_ADDR=127.0.0.1:1",
@@ -58,42 +68,83 @@ func (s *stack) workerEnv(t *testing.T) []string {
 func (w *workerProc) start() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.startLocked()
+}
+
+func (w *workerProc) startLocked() {
 	cmd := exec.Command(os.Args[0], "worker")
 	cmd.Env = w.env
 	cmd.Stdout, cmd.Stderr = &w.logs, &w.logs
 	if err := cmd.Start(); err != nil {
-		w.t.Fatal(err)
+		w.t.Error(err)
+		return
 	}
-	w.cmd = cmd
+	done := make(chan struct{})
+	w.cmd, w.done = cmd, done
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.cmd == cmd { // not killed by the test: it died on its own
+			w.selfExits.Add(1)
+			w.cmd = nil
+			if !w.stopped {
+				w.startLocked()
+			}
+		}
+	}()
 }
 
 // kill ends the worker with SIGKILL, as a crash would.
 func (w *workerProc) kill() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cmd == nil {
+	cmd, done := w.cmd, w.done
+	w.cmd = nil
+	w.mu.Unlock()
+	if cmd == nil {
 		return
 	}
-	_ = w.cmd.Process.Signal(syscall.SIGKILL)
-	_ = w.cmd.Wait()
-	w.cmd = nil
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+}
+
+// stop kills the worker for good.
+func (w *workerProc) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	w.kill()
 }
 
 func TestCrash50RefundsWhileTheWorkerIsKilled(t *testing.T) {
 	e := lastEngine(t)
 	s := newStackWith(t, e, true)
-	w := &workerProc{t: t, env: s.workerEnv(t)}
+	n := heavy(e, 50)
+	// A fault point kills the worker between a card answer and its record
+	// at every few sends of its life: the window the test is about is hit
+	// for certain, not by luck.
+	every := max(3, n/10)
+	w := &workerProc{t: t, env: append(s.workerEnv(t), fmt.Sprintf("REBOUND_FAULTPOINTS=%s=kill@%d", activities.FaultAfterSend, every))}
 	w.start()
-	t.Cleanup(w.kill)
-	cases := s.cardReturns(heavy(e, 50))
+	t.Cleanup(w.stop)
+	cases := s.cardReturns(n)
 
 	// Slow answers (still within the ISO timeout) widen the window between
-	// a message leaving and its answer being recorded.
+	// a message leaving and its answer being recorded for the random kills.
 	s.acquirer.SetFaults(pos.Faults{Delay: 1, DelayBy: isoTimeout * 6 / 10})
 	done := make(chan struct{})
 	kills := 0
 	var wg sync.WaitGroup
 	wg.Go(func() {
+		// First the fault point's kill, then random ones beside it.
+		for w.selfExits.Load() == 0 {
+			select {
+			case <-done:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 		for kills < 15 {
 			select {
 			case <-done:
@@ -122,9 +173,10 @@ func TestCrash50RefundsWhileTheWorkerIsKilled(t *testing.T) {
 	for _, st := range statuses {
 		counts[st]++
 	}
-	t.Logf("%d kills; %d attempts, %d caught between send and record (all reversed); returns %v", kills, len(attempts), lost, counts)
-	if kills == 0 || lost == 0 {
-		t.Fatalf("no kill landed between a send and its record (%d kills)", kills)
+	t.Logf("%d random kills, %d at the fault point; %d attempts, %d caught between send and record (all reversed); returns %v",
+		kills, w.selfExits.Load(), len(attempts), lost, counts)
+	if w.selfExits.Load() == 0 || lost == 0 {
+		t.Fatalf("no kill landed between a send and its record (%d at the fault point)", w.selfExits.Load())
 	}
 	for id, st := range statuses {
 		if st != "awaiting_settlement" && st != "refund_failed" {

@@ -30,6 +30,9 @@ type AcquirerConfig struct {
 	// batch the cut-off settled. Scheduled cut-offs drop files only while
 	// the simulator is started.
 	SettlementDir string
+	// Seed makes the simulator's draws (faults, approval codes, RRNs it
+	// makes up) repeat from one run to the next; 0 seeds from the clock.
+	Seed uint64
 	// VoidAnyTerminal accepts voids sent from a terminal other than the
 	// sale's (same merchant). Real hosts mostly refuse them; so does the
 	// simulator (58) unless this is set.
@@ -78,7 +81,10 @@ func NewAcquirer(cfg AcquirerConfig) *Acquirer {
 	if log == nil {
 		log = slog.Default()
 	}
-	seed := uint64(time.Now().UnixNano())
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
 	return &Acquirer{
 		cfg: cfg, log: log,
 		rng:         rand.New(rand.NewPCG(seed, seed>>32|1)),
