@@ -332,6 +332,37 @@ func (a *Activities) SettleLostAttempt(ctx context.Context, attemptID string) (C
 	return recorded(att), nil
 }
 
+// RecoverAttempts takes up what an earlier run of a refund left (its
+// workflow failed or was terminated mid-way): a card attempt that never
+// left is declined; one that may have left is unknown, to be reversed
+// before anything new goes; an online one is resumed with its own
+// Idempotency-Key, so the gateway answers for it rather than pay again.
+func (a *Activities) RecoverAttempts(ctx context.Context, refundID string) (Recovery, error) {
+	attempts, err := a.DB.AttemptsOfRefund(ctx, refundID)
+	if err != nil {
+		return Recovery{}, err
+	}
+	var out Recovery
+	for _, att := range attempts {
+		switch {
+		case att.Kind == db.AttemptOnline && (att.State == db.AttemptPrepared || att.State == db.AttemptSent):
+			out.Resume = att.ID
+		case att.State == db.AttemptPrepared:
+			if _, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"response_code": "not_sent"}); err != nil {
+				return Recovery{}, err
+			}
+		case att.State == db.AttemptSent:
+			if _, err := a.unknown(ctx, att.ID, "left by a run that ended (workflow failed or terminated)", pos.ReasonLost); err != nil {
+				return Recovery{}, err
+			}
+			out.Reverse = append(out.Reverse, att.ID)
+		case att.State == db.AttemptUnknown || att.State == db.AttemptReversalPending:
+			out.Reverse = append(out.Reverse, att.ID)
+		}
+	}
+	return out, nil
+}
+
 // Reversal outcomes, as the workflow sees them.
 const (
 	// ReversalCleared: the attempt certainly paid nothing (reversed and

@@ -197,6 +197,14 @@ type CardAttemptInput struct {
 	AsRefund bool `json:"as_refund,omitempty"`
 }
 
+// Recovery is what a refund's new run takes up from an earlier one.
+type Recovery struct {
+	// Reverse are card attempts whose outcome is unknown.
+	Reverse []string `json:"reverse,omitempty"`
+	// Resume is an online attempt whose answer is not known.
+	Resume string `json:"resume,omitempty"`
+}
+
 // CardSettings are the worker's settings for card messages.
 type CardSettings struct {
 	// SendTimeout bounds the activity that sends one card message; it is

@@ -26,9 +26,12 @@ import (
 //  4. What the attempts of every refund of a payment pay or may still pay
 //     never exceeds the payment (CreateAttempt, under the order's lock).
 //  5. Finance's resolution of a failed refund never sends money while an
-//     attempt may have paid: with an attempt in doubt it is refused; with a
-//     paying attempt a retry or "mark refunded" records that attempt as the
-//     refund and store credit is refused (ResolveFailedRefund).
+//     attempt may have paid: with a paying attempt a retry or "mark
+//     refunded" records that attempt as the refund and store credit is
+//     refused; an escalated attempt needs finance's evidence first; other
+//     attempts in doubt (left by a run that failed or was terminated) let a
+//     retry through, whose run takes them up (reverses them) before any new
+//     attempt, but nothing else (ResolveFailedRefund).
 
 // Attempt states finance (or reconciliation) ends an attempt in, with the
 // evidence of what the acquirer holds.
@@ -42,10 +45,11 @@ const (
 // state missing here is final.
 var attemptMoves = map[string][]string{
 	// prepared: stored with its STAN, nothing left yet.
-	AttemptPrepared: {AttemptSent, AttemptDeclined},
+	AttemptPrepared: {AttemptSent, AttemptDeclined, AttemptConfirmedNotReceived},
 	// sent: the message may have left. Back to prepared only when it
 	// certainly did not; sent again to record a pending gateway answer.
-	AttemptSent: {AttemptPrepared, AttemptSent, AttemptApproved, AttemptDeclined, AttemptUnknown},
+	AttemptSent: {AttemptPrepared, AttemptSent, AttemptApproved, AttemptDeclined, AttemptUnknown,
+		AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
 	AttemptUnknown: {AttemptReversalPending, AttemptEscalated,
 		AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
 	AttemptReversalPending: {AttemptReversalPending, AttemptReversed, AttemptEscalated,
@@ -337,7 +341,7 @@ func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by strin
 			switch {
 			case AttemptPays(att.State):
 				out.PaidBy = &attempts[i]
-			case AttemptInDoubt(att.State):
+			case att.State == AttemptEscalated || AttemptInDoubt(att.State) && action != ResolveRetry:
 				return &RuleError{ErrAttemptBlocked, fmt.Sprintf("attempt %d (STAN %s) is %s: resolve it with the acquirer first", att.N, att.STAN, att.State)}
 			}
 		}

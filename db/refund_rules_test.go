@@ -249,7 +249,23 @@ func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 			t.Fatalf("retry after the evidence: %+v, %v", res, err)
 		}
 		s.mustAttempt(doubt, 1000, db.AttemptSent, db.AttemptApproved)
-		// Only 2000 of 4000 are left: a failed refund of 2500 cannot reopen.
+		// An attempt a terminated run left in doubt lets a retry through (its
+		// run reverses it before anything new) but nothing else.
+		orphan := s.refund(500)
+		s.mustAttempt(orphan, 500, db.AttemptSent, db.AttemptUnknown)
+		fail(orphan)
+		for _, action := range []string{db.ResolveMarkRefunded, db.ResolveStoreCredit} {
+			if _, err := d.ResolveFailedRefund(ctx, orphan.ID, action, "fin", now); !errors.Is(err, db.ErrAttemptBlocked) {
+				t.Fatalf("%s with an attempt in doubt: %v; want ErrAttemptBlocked", action, err)
+			}
+		}
+		if res, err := d.ResolveFailedRefund(ctx, orphan.ID, db.ResolveRetry, "fin", now); err != nil || res.Refund.Status != db.RefundPending {
+			t.Fatalf("retry over an orphan in doubt: %+v, %v", res, err)
+		}
+		if _, err := s.attempt(orphan, 500); !errors.Is(err, db.ErrAttemptBlocked) {
+			t.Fatalf("a new attempt beside the orphan in doubt: %v; want ErrAttemptBlocked", err)
+		}
+		// Only 1500 of 4000 are left: a failed refund of 2500 cannot reopen.
 		big := s.refund(2500)
 		fail(big)
 		if _, err := d.ResolveFailedRefund(ctx, big.ID, db.ResolveRetry, "fin", now); !errors.Is(err, db.ErrExceedsPayment) {

@@ -57,6 +57,22 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 		StartToCloseTimeout: set.SendTimeout,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
+	// What an earlier run left (it failed or was terminated) is settled
+	// before anything new goes.
+	var rec activities.Recovery
+	if err := workflow.ExecuteActivity(store, a.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
+		return RefundResult{}, err
+	}
+	for _, id := range rec.Reverse {
+		switch outcome, err := reverse(ctx, once, store, id, set); {
+		case err != nil:
+			return RefundResult{}, err
+		case outcome == activities.ReversalPaid:
+			return finishCard(ctx, in, activities.RefundSucceeded, "")
+		case outcome != activities.ReversalCleared:
+			return finishCard(ctx, in, activities.RefundFailed, FailReversalUnconfirmed)
+		}
+	}
 	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	asRefund, cleared := false, 0
 	for n := 1; ; n++ {

@@ -77,8 +77,16 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 	if rules {
 		// Each run (a finance retry starts another) is an attempt of its
 		// own, with its own Idempotency-Key: the gateway refunds again only
-		// after the money rules let it.
+		// after the money rules let it. An attempt an earlier run left
+		// unanswered is resumed with its key instead.
 		attemptID = uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/"+workflow.GetInfo(ctx).WorkflowExecution.ID+"/1")).String()
+		var rec activities.Recovery
+		if err := workflow.ExecuteActivity(storeCtx(ctx), a.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
+			return RefundResult{}, err
+		}
+		if rec.Resume != "" {
+			attemptID = rec.Resume
+		}
 	}
 	gctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
