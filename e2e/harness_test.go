@@ -147,6 +147,14 @@ type stackOptions struct {
 	tracing *tracing.Tracing
 	// faults are fault points armed in the stack's worker.
 	faults *faultpoint.Points
+	// card, when set, are the worker's card settings instead of
+	// cardSettings.
+	card *activities.CardSettings
+	// acquirer wraps the worker's acquirer client (a test scripts faults
+	// per message through it).
+	acquirer func(sim *pos.Acquirer, c activities.Acquirer) activities.Acquirer
+	// seed seeds the acquirer simulator's draws.
+	seed uint64
 }
 
 // newStackWith builds a stack; with noWorker the test runs its own worker
@@ -209,7 +217,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 	gwSrv := httptest.NewServer(gw)
 	t.Cleanup(gwSrv.Close)
 	settlements := t.TempDir()
-	acq := pos.NewAcquirer(pos.AcquirerConfig{SettlementDir: settlements, Logger: log.With("component", "acquirer-simulator")})
+	acq := pos.NewAcquirer(pos.AcquirerConfig{SettlementDir: settlements, Seed: opts.seed, Logger: log.With("component", "acquirer-simulator")})
 	if err := acq.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -269,6 +277,12 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 		}
 		t.Cleanup(func() { _ = pc.Close() })
 		acts.POS = pc
+		if opts.card != nil {
+			acts.Card = *opts.card
+		}
+		if opts.acquirer != nil {
+			acts.POS = opts.acquirer(acq, pc)
+		}
 		w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
 		worker.Register(w, acts)
 		if err := w.Start(); err != nil {

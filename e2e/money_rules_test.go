@@ -1,0 +1,445 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/faultpoint"
+	"github.com/rebound-returns/rebound/pos"
+	"github.com/rebound-returns/rebound/workflows"
+)
+
+// Issue 12's sequences, each through the real stack: the API, a Temporal
+// server, the database and the strict acquirer simulator.
+
+// scriptedPOS sets the simulator's faults before each message of a sale
+// (by its STAN) from a script: "lose the answer to the first send, drop
+// every reversal".
+type scriptedPOS struct {
+	inner  activities.Acquirer
+	sim    *pos.Acquirer
+	mu     sync.Mutex
+	calls  map[string]int
+	script map[string]func(call int, reversal bool) pos.Faults
+}
+
+func newScriptedPOS(sim *pos.Acquirer, inner activities.Acquirer) *scriptedPOS {
+	return &scriptedPOS{inner: inner, sim: sim, calls: map[string]int{}, script: map[string]func(int, bool) pos.Faults{}}
+}
+
+// on scripts the messages of the sale with this STAN.
+func (p *scriptedPOS) on(saleSTAN string, script func(call int, reversal bool) pos.Faults) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.script[saleSTAN] = script
+}
+
+func (p *scriptedPOS) before(r pos.Request, reversal bool) func() {
+	p.mu.Lock()
+	p.calls[r.Original.STAN]++
+	n, script := p.calls[r.Original.STAN], p.script[r.Original.STAN]
+	if script == nil {
+		p.mu.Unlock()
+		return func() {}
+	}
+	// The simulator's faults are global: one scripted message at a time.
+	p.sim.SetFaults(script(n, reversal))
+	return func() {
+		p.sim.SetFaults(pos.Faults{})
+		p.mu.Unlock()
+	}
+}
+
+func (p *scriptedPOS) Send(ctx context.Context, r pos.Request) (pos.Response, error) {
+	defer p.before(r, false)()
+	return p.inner.Send(ctx, r)
+}
+
+func (p *scriptedPOS) Reverse(ctx context.Context, rv pos.Reversal) (pos.Response, error) {
+	defer p.before(rv.Request, true)()
+	return p.inner.Reverse(ctx, rv)
+}
+
+// scriptedStack is a stack whose worker's acquirer client is scripted.
+func scriptedStack(t *testing.T, opts stackOptions) (*stack, *scriptedPOS) {
+	var sp *scriptedPOS
+	opts.acquirer = func(sim *pos.Acquirer, c activities.Acquirer) activities.Acquirer {
+		sp = newScriptedPOS(sim, c)
+		return sp
+	}
+	s := newStackOpts(t, lastEngine(t), opts)
+	return s, sp
+}
+
+// counterUpdate authorises a case's refund at the counter (the checks of
+// the procedure are the counter test's).
+func (s *stack) counterUpdate(c cardCase) {
+	s.t.Helper()
+	if err := s.updateReturn(c.returnID, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
+		Actor: activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// waitFor polls cond until it holds.
+func (s *stack) waitFor(what string, within time.Duration, cond func() bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("%s: not within %s", what, within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitWorkflow waits until a return's workflow (not only its read model,
+// written a moment before) is in status.
+func (s *stack) waitWorkflow(returnID, status string) {
+	s.t.Helper()
+	s.waitFor("workflow in "+status, 90*time.Second, func() bool {
+		v, err := s.temporal.QueryWorkflow(context.Background(), workflows.ReturnWorkflowID(returnID), "", workflows.QueryStatus)
+		var st workflows.StatusView
+		return err == nil && v.Get(&st) == nil && string(st.Status) == status
+	})
+}
+
+// live are the ledger's voids and refunds of a sale that stand.
+func (s *stack) liveFor(saleSTAN string) []pos.Entry {
+	var out []pos.Entry
+	for _, e := range s.acquirer.Ledger() {
+		if e.Kind != "sale" && !e.Reversed && e.OriginalSTAN == saleSTAN {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Sequence 1: an attempt approved, then the refund's workflow fails (a
+// non-retryable error recording it) or an operator terminates it. The
+// return waits on finance; finance's retry records the approved attempt as
+// the refund and sends nothing.
+func TestSequence1FinanceRetryAfterAnApprovedAttemptPaysOnce(t *testing.T) {
+	t.Parallel()
+	pts := &faultpoint.Points{}
+	s := newStackOpts(t, lastEngine(t), stackOptions{faults: pts})
+	cases := s.cardReturns(2)
+	fin := s.login("finance")
+	for i, how := range []string{"failed", "terminated"} {
+		c := cases[i]
+		if how == "failed" {
+			pts.Arm(activities.FaultFinishRefund, 1, faultpoint.Fail)
+		} else {
+			pts.Arm(activities.FaultFinishRefund, 1, faultpoint.Block)
+		}
+		s.counterUpdate(c)
+		s.waitFor("attempt approved", 30*time.Second, func() bool {
+			as := s.attemptsOf(c.returnID)
+			return len(as) == 1 && as[0].State == db.AttemptApproved
+		})
+		if how == "terminated" {
+			if err := s.temporal.TerminateWorkflow(context.Background(), workflows.RefundWorkflowID(c.returnID, 1), "", "an operator's terminate"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.waitWorkflow(c.returnID, "refund_failed")
+		pts.Disarm(activities.FaultFinishRefund)
+		r := s.must(s.call("POST", "/v1/finance/returns/"+c.returnID+"/refund-resolution",
+			map[string]string{"action": "retry", "note": "the customer called"}, bearer(fin)...), 200).json()
+		if r["status"] != "refunded" && r["status"] != "awaiting_settlement" {
+			t.Fatalf("%s: after the retry the return is %v", how, r["status"])
+		}
+		s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(c.returnID) == "awaiting_settlement" })
+		as := s.attemptsOf(c.returnID)
+		if len(as) != 1 || as[0].State != db.AttemptApproved {
+			t.Fatalf("%s: attempts %+v; want the one approved attempt and no other", how, as)
+		}
+		if l := s.liveFor(c.order.Payment.STAN); len(l) != 1 {
+			t.Fatalf("%s: the acquirer holds %d live refunds of the sale; want 1", how, len(l))
+		}
+		// Store credit on top would pay twice: refused.
+		s.problem(s.call("POST", "/v1/finance/returns/"+c.returnID+"/refund-resolution",
+			map[string]string{"action": "store_credit", "note": "and credit too"}, bearer(fin)...), 409, "")
+	}
+}
+
+// Sequence 2: one merchant cannot register another's payment: not its
+// gateway payment ID, not its card sale (RRN, or terminal and STAN of the
+// day), not a sale on its terminal. The refusal does not say whose it is.
+func TestSequence2APaymentBelongsToOneMerchant(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, lastEngine(t))
+	ctx := context.Background()
+	s.must(s.call("POST", "/v1/orders", order("A-1", "online"), "X-API-Key", demoAPIKey), 201)
+	s.must(s.call("POST", "/v1/orders", order("A-2", "card_present"), "X-API-Key", demoAPIKey), 201)
+	// Merchant B, with a store and a terminal of its own, and an API key.
+	b := &db.Merchant{Slug: "beta", Name: "Beta", Currency: "EUR", AcquirerMerchantID: "BETA00000000001", Policy: db.JSON("{}")}
+	if err := s.db.CreateMerchant(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	st := &db.Store{MerchantID: b.ID, Code: "main", Name: "Beta Main"}
+	if err := s.db.CreateStore(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.CreateTerminal(ctx, &db.Terminal{MerchantID: b.ID, StoreID: st.ID, TerminalID: "B0000001", Kind: db.TerminalPhysical}); err != nil {
+		t.Fatal(err)
+	}
+	bKey := "rbk_e2e_beta_key_0123456789"
+	if err := s.db.CreateAPIKey(ctx, &db.APIKey{MerchantID: b.ID, Name: "beta", Prefix: bKey[:10], KeyHash: auth.HashToken(bKey)}); err != nil {
+		t.Fatal(err)
+	}
+	theirs := func(number string, pay func(p map[string]any)) map[string]any {
+		o := order(number, "card_present")
+		pay(o["payment"].(map[string]any))
+		return o
+	}
+	online := order("B-1", "online")
+	online["payment"].(map[string]any)["gateway_payment_id"] = "pay_a-1"
+	for _, c := range []struct {
+		name   string
+		body   map[string]any
+		status int
+		field  string
+	}{
+		{"A's gateway payment", online, 409, ""},
+		{"A's card sale by RRN", theirs("B-2", func(p map[string]any) { p["terminal_id"], p["rrn"] = "B0000001", saleRRN("A-2") }), 409, ""},
+		{"A's card sale by terminal and STAN", theirs("B-3", func(p map[string]any) { p["stan"] = saleSTAN("A-2") }), 422, "payment.terminal_id"},
+		{"a sale on A's terminal", theirs("B-4", func(p map[string]any) {}), 422, "payment.terminal_id"},
+	} {
+		r := s.call("POST", "/v1/orders", c.body, "X-API-Key", bKey)
+		s.problem(r, c.status, c.field)
+		for _, secret := range []string{"demo", "A-1", "A-2", "Demo"} {
+			if strings.Contains(string(r.Body), secret) {
+				t.Errorf("%s: the refusal names the other merchant's %q: %s", c.name, secret, r.Body)
+			}
+		}
+	}
+	// Its own sale is B's to register.
+	s.must(s.call("POST", "/v1/orders", theirs("B-5", func(p map[string]any) { p["terminal_id"] = "B0000001" }), "X-API-Key", bKey), 201)
+}
+
+// Sequence 3: an attempt whose reversal is never acknowledged is escalated,
+// and the refund is blocked — until finance ends it with evidence, through
+// the work item or the attempt: confirmed approved makes it the refund
+// (nothing sent again); confirmed never received lets the retry pay.
+func TestSequence3FinanceEndsAnEscalatedAttemptWithEvidence(t *testing.T) {
+	t.Parallel()
+	s, sp := scriptedStack(t, stackOptions{})
+	cases := s.cardReturns(2)
+	fin := s.login("finance")
+	// The first sale's refund is approved but its answer lost; the second's
+	// never reaches the host; no reversal of either is ever answered.
+	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{ApproveThenLose: 1}
+		}
+		return pos.Faults{Drop: 1}
+	})
+	sp.on(cases[1].order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{Drop: 1} })
+	for _, c := range cases {
+		s.counterUpdate(c)
+	}
+	for _, c := range cases {
+		s.waitWorkflow(c.returnID, "refund_failed")
+		as := s.attemptsOf(c.returnID)
+		if len(as) != 1 || as[0].State != db.AttemptEscalated || as[0].ReversalTries != cardSettings.MaxReversals {
+			t.Fatalf("attempts %+v; want one escalated after %d reversals", as, cardSettings.MaxReversals)
+		}
+		// Every resolution of the refund is blocked while it is in doubt.
+		for _, action := range []string{"retry", "mark_refunded", "store_credit"} {
+			s.problem(s.call("POST", "/v1/finance/returns/"+c.returnID+"/refund-resolution",
+				map[string]string{"action": action, "note": "x"}, bearer(fin)...), 409, "escalated")
+		}
+	}
+	// Through the work item: the acquirer's portal shows the first approved.
+	items := s.must(s.call("GET", "/v1/finance/work-items", nil, bearer(fin)...), 200).json()["items"].([]any)
+	first := s.attemptsOf(cases[0].returnID)[0]
+	var itemID string
+	for _, it := range items {
+		m := it.(map[string]any)
+		if m["kind"] == "reversal_unacknowledged" && m["return_id"] == cases[0].returnID {
+			itemID = m["id"].(string)
+		}
+	}
+	if itemID == "" {
+		t.Fatalf("no reversal_unacknowledged work item for the first return: %v", items)
+	}
+	s.must(s.call("POST", "/v1/finance/work-items/"+itemID+"/resolve",
+		map[string]string{"resolution": "confirmed_approved", "note": "acquirer portal: approved, RRN " + first.RRN}, bearer(fin)...), 200)
+	s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(cases[0].returnID) == "awaiting_settlement" })
+	if as := s.attemptsOf(cases[0].returnID); len(as) != 1 || as[0].State != db.AttemptConfirmedApproved || as[0].ResolvedBy != "finance" {
+		t.Fatalf("attempts %+v; want the one attempt confirmed approved by finance, no other", as)
+	}
+	// Through the attempt: the second never reached the host.
+	second := s.attemptsOf(cases[1].returnID)[0]
+	sp.on(cases[1].order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{} })
+	r := s.must(s.call("POST", "/v1/finance/attempts/"+second.ID+"/resolution",
+		map[string]string{"resolution": "confirmed_not_received", "note": "not in the acquirer's report of the day"}, bearer(fin)...), 200).json()
+	if atts := r["attempts"].([]any); atts[0].(map[string]any)["state"] != "confirmed_not_received" {
+		t.Fatalf("after the resolution: %v", r)
+	}
+	s.problem(s.call("POST", "/v1/finance/attempts/"+second.ID+"/resolution",
+		map[string]string{"resolution": "confirmed_approved", "note": "changed my mind"}, bearer(fin)...), 409, "")
+	s.must(s.call("POST", "/v1/finance/returns/"+cases[1].returnID+"/refund-resolution",
+		map[string]string{"action": "retry", "note": "never received: pay it"}, bearer(fin)...), 200)
+	s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(cases[1].returnID) == "awaiting_settlement" })
+	for _, c := range cases {
+		if l := s.liveFor(c.order.Payment.STAN); len(l) != 1 {
+			t.Fatalf("return %s: %d live refunds at the acquirer; want 1", c.returnID, len(l))
+		}
+	}
+	var audited int64
+	if err := s.db.Raw(context.Background(), "SELECT COUNT(*) FROM audit_log WHERE action = 'attempt.resolution' AND outcome = 'success'", &audited); err != nil || audited != 1 {
+		t.Fatalf("audited attempt resolutions: %d, %v", audited, err)
+	}
+}
+
+// Sequence 4: answers carrying fields Rebound does not use, with a
+// secondary bitmap, are read: the refund is paid, the fields are kept for
+// finance.
+func TestSequence4AnswersWithUnusedFieldsAreRead(t *testing.T) {
+	t.Parallel()
+	s, sp := scriptedStack(t, stackOptions{})
+	c := s.cardReturns(1)[0]
+	sp.on(c.order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{ExtraFields: true} })
+	s.counterUpdate(c)
+	s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(c.returnID) == "awaiting_settlement" })
+	as := s.attemptsOf(c.returnID)
+	if len(as) != 1 || as[0].State != db.AttemptApproved {
+		t.Fatalf("attempts %+v", as)
+	}
+	var fields map[string]string
+	if err := json.Unmarshal(as[0].AnswerFields, &fields); err != nil || fields["15"] == "" || fields["63"] == "" {
+		t.Fatalf("answer fields %s (%v); want DE15 and DE63 kept", as[0].AnswerFields, err)
+	}
+	refunds, _ := s.db.RefundsOfReturn(context.Background(), c.returnID)
+	detail := s.must(s.call("GET", "/v1/finance/refunds/"+refunds[0].ID, nil, bearer(s.login("finance"))...), 200).json()
+	if af := detail["attempts"].([]any)[0].(map[string]any)["answer_fields"]; af == nil {
+		t.Fatalf("finance does not see the answer's fields: %v", detail)
+	}
+}
+
+// Sequence 5: late and conflicting answers. A reversal answered 25 before
+// its original was processed waits for the original's fate: the host's
+// late approval is then reversed by the repeat, finance is told, and only
+// then does the next attempt go: one live refund. A late approval after an
+// acknowledged reversal is a work item too.
+func TestSequence5LateApprovalsBecomeWorkItems(t *testing.T) {
+	t.Parallel()
+	s, sp := scriptedStack(t, stackOptions{})
+	cases := s.cardReturns(2)
+	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{ApproveAfterReversal: 1, DelayBy: fateWait / 2}
+		}
+		return pos.Faults{}
+	})
+	sp.on(cases[1].order.Payment.STAN, func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{Delay: 1, DelayBy: 3 * isoTimeout}
+		}
+		return pos.Faults{}
+	})
+	for _, c := range cases {
+		s.counterUpdate(c)
+	}
+	for _, c := range cases {
+		s.waitFor("awaiting_settlement", 60*time.Second, func() bool { return s.readStatus(c.returnID) == "awaiting_settlement" })
+		if l := s.liveFor(c.order.Payment.STAN); len(l) != 1 {
+			t.Fatalf("return %s: %d live refunds; want 1: %+v", c.returnID, len(l), s.acquirer.Ledger())
+		}
+	}
+	first := s.attemptsOf(cases[0].returnID)
+	if len(first) != 2 || first[0].State != db.AttemptReversed || first[0].ReversalCode != "00" || first[0].LateResponseCode != "00" {
+		t.Fatalf("attempts %+v; want the first reversed (a 25, then 00 once the late approval came), a second paid", first)
+	}
+	if gap := first[1].CreatedAt.Sub(*first[0].ReversalAt); gap < fateWait {
+		t.Fatalf("the next attempt went %s after the 25; want after the original's time (%s)", gap, fateWait)
+	}
+	s.waitFor("late approvals as work items", 10*time.Second, func() bool {
+		var n int64
+		_ = s.db.Raw(context.Background(), "SELECT COUNT(*) FROM work_items WHERE kind = 'late_approval'", &n)
+		return n == 2
+	})
+}
+
+// Sequence 6: a sale is voided or refunded from its own data: registered
+// with its own transmission time (today, in the open batch) although the
+// order was placed days ago, the whole sale is voided, from its own
+// terminal.
+func TestSequence6TheSalesOwnTimeDecidesTheVoid(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, lastEngine(t))
+	o := order("V-1", "card_present")
+	o["placed_at"] = time.Now().UTC().Add(-72 * time.Hour).Format(time.RFC3339)
+	o["shipping_amount"] = 0 // so that both lines are the whole sale
+	o["payment"].(map[string]any)["amount"] = 2*2500 - 300 + 8000
+	sale := time.Now().UTC().Add(-10 * time.Minute)
+	if sale.Hour() >= 21 {
+		t.Skip("too close to the acquirer's 22:00 cut-off for a sale in the open batch")
+	}
+	p := o["payment"].(map[string]any)
+	p["transmitted_at"], p["batch"] = sale.Format(time.RFC3339), "000042"
+	s.must(s.call("POST", "/v1/orders", o, "X-API-Key", demoAPIKey), 201)
+	got := s.must(s.call("GET", "/v1/orders/V-1", nil, "X-API-Key", demoAPIKey), 200).json()["payment"].(map[string]any)
+	if got["transmitted_at"] != sale.Truncate(time.Second).Format(time.RFC3339) || got["batch"] != "000042" {
+		t.Fatalf("payment as registered: %v", got)
+	}
+	id := s.fileInStore("V-1", []map[string]any{{"line_id": "L1", "quantity": 2, "reason": "too_large"}, {"line_id": "L2", "quantity": 1, "reason": "too_large"}})
+	s.must(s.call("POST", "/v1/merchant/returns/"+id+"/in-store-refund", map[string]string{"terminal_id": "T0000001",
+		"supervisor_username": "supervisor", "supervisor_password": demoPassword, "voucher_no": saleSTAN("V-1"),
+		"card_fingerprint": "fp_secret_card_token_42"}, bearer(s.login("clerk"))...), 200)
+	as := s.attemptsOf(id)
+	if len(as) != 1 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptApproved || as[0].TerminalID != "T0000001" {
+		t.Fatalf("attempts %+v; want one void, from the sale's own terminal", as)
+	}
+}
+
+// Sequence 7: a counter refund under a freeze answers at once, 202 with
+// the freeze's reason, not after the counter's 30 s.
+func TestSequence7ACounterRefundUnderAFreezeAnswersAtOnce(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, lastEngine(t))
+	id := s.toCounter("F-1")
+	admin := s.login("admin")
+	s.must(s.call("POST", "/v1/merchant/freezes", map[string]string{"reason": "terminal tampering suspected"}, bearer(admin)...), 201)
+	start := time.Now()
+	r := s.must(s.call("POST", "/v1/merchant/returns/"+id+"/in-store-refund", map[string]string{"terminal_id": "T0000001",
+		"supervisor_username": "supervisor", "supervisor_password": demoPassword, "voucher_no": saleSTAN("F-1"),
+		"card_fingerprint": "fp_secret_card_token_42"}, bearer(s.login("clerk"))...), 202).json()
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("the counter waited %s", took)
+	}
+	ref := r["refund"].(map[string]any)
+	if ref["frozen"] != true || ref["frozen_reason"] != "terminal tampering suspected" {
+		t.Fatalf("refund %v; want frozen with the reason", ref)
+	}
+}
+
+// fileInStore files and verifies an in-store return of a demo order's
+// lines and brings it to refund_pending (reviewed, received, inspected).
+func (s *stack) fileInStore(number string, lines []map[string]any) string {
+	s.t.Helper()
+	id := s.must(s.call("POST", "/v1/returns", map[string]any{"merchant": "demo", "order_number": number, "contact": "pat@example.com",
+		"method": "in_store", "lines": lines}), 201).json()["id"].(string)
+	s.must(s.call("POST", "/v1/returns/"+id+"/verify", map[string]string{"code": s.code("pat@example.com")}), 200)
+	sup, clerk := s.login("supervisor"), s.login("clerk")
+	if s.readStatus(id) == "awaiting_review" {
+		s.must(s.call("POST", "/v1/merchant/returns/"+id+"/review", map[string]string{"decision": "approve"}, bearer(sup)...), 200)
+	}
+	s.must(s.call("POST", "/v1/merchant/returns/"+id+"/receive", map[string]string{}, bearer(clerk)...), 200)
+	var inspected []map[string]any
+	for _, l := range lines {
+		inspected = append(inspected, map[string]any{"line_id": l["line_id"], "accepted_quantity": l["quantity"], "condition": "new"})
+	}
+	s.must(s.call("POST", "/v1/merchant/returns/"+id+"/inspection", map[string]any{"lines": inspected}, bearer(clerk)...), 200)
+	s.waitFor("refund_pending", 10*time.Second, func() bool { return s.readStatus(id) == "refund_pending" })
+	return id
+}
