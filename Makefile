@@ -1,7 +1,7 @@
 GO ?= go
 export GOTOOLCHAIN := local
 
-.PHONY: build dev test lint fmt clean
+.PHONY: build dev test property lint fmt clean
 
 ## build: the rebound binary in bin/
 build:
@@ -14,6 +14,10 @@ dev:
 ## test: every test; the race detector over all packages that do not link the embedded Temporal server
 test:
 	scripts/test
+
+## property: the money rules' property test over more seeds (REBOUND_PROPERTY_SEEDS, default 30)
+property:
+	REBOUND_PROPERTY_SEEDS=$${REBOUND_PROPERTY_SEEDS:-30} $(GO) test -count=1 -timeout 90m -run 'TestPropertyNoRefundIsPaidTwiceOrLost' -v ./e2e/
 
 ## lint: gofmt and go vet
 lint:

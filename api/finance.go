@@ -369,6 +369,7 @@ type workItemView struct {
 	Summary    string     `json:"summary"`
 	ReturnID   *string    `json:"return_id,omitempty"`
 	RefundID   *string    `json:"refund_id,omitempty"`
+	AttemptID  *string    `json:"attempt_id,omitempty"`
 	FileID     *string    `json:"file_id,omitempty"`
 	Line       *int64     `json:"line,omitempty"`
 	Resolution string     `json:"resolution,omitempty"`
@@ -380,7 +381,7 @@ type workItemView struct {
 
 func viewWorkItem(w db.WorkItem) workItemView {
 	return workItemView{ID: w.ID, Kind: w.Kind, Status: w.Status, Summary: w.Summary, ReturnID: w.ReturnID, RefundID: w.RefundID,
-		FileID: w.FileID, Line: w.ItemLine, Resolution: w.Resolution, Note: w.Note, ResolvedBy: w.ResolvedBy,
+		AttemptID: w.AttemptID, FileID: w.FileID, Line: w.ItemLine, Resolution: w.Resolution, Note: w.Note, ResolvedBy: w.ResolvedBy,
 		CreatedAt: w.CreatedAt, ResolvedAt: w.ResolvedAt}
 }
 

@@ -60,7 +60,7 @@ var Vars = []Var{
 	{"REBOUND_REVERSAL_PATIENCE", "6h", "How long the worker keeps repeating a reversal while the acquirer cannot be reached at all (reversals that never left are no tries) before it hands the attempt to finance; a finance work item is opened from the first failure."},
 	{"REBOUND_REVERSAL_MAX_TRIES", "6", "Reversals that reach the acquirer unacknowledged before the attempt is handed to finance."},
 	{"REBOUND_REVERSAL_FATE_WAIT", "1m", "After a reversal is answered 25 (no such message), how long the original is given to arrive before the reversal is repeated and a 25 believed; no new attempt goes before."},
-	{"REBOUND_FAULTPOINTS", "", "Tests only: fault points armed in the worker, `name=kill|fail|block[@every]`, comma-separated (e.g. `card.after-send=kill@3` kills the worker between the third card answer and its record). Never set it in production."},
+	{"REBOUND_FAULTPOINTS", "", "Tests only: fault points armed in the worker, `name=action[@every]` (action: kill, fail or block), comma-separated (e.g. `card.after-send=kill@3` kills the worker between the third card answer and its record). Never set it in production."},
 	{"REBOUND_ACQUIRER_VOID_FROM_SALE_TERMINAL", "true", "Send voids from the sale's own terminal (most hosts require it; STANs 900000-999999 there are Rebound's); false: from the store's virtual terminal."},
 	{"REBOUND_ACQUIRER_CUTOFF", "22h", "The acquirer's daily batch cut-off (UTC, as a duration from midnight): sales before it are voided the same day, later ones refunded."},
 	{"REBOUND_ACQUIRER_ADMIN_ADDR", "127.0.0.1:8584", "Admin HTTP address of `rebound acquirer` (sales, faults, ledger, settlement files)."},

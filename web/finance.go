@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -45,6 +46,7 @@ type workItem struct {
 	Status     string     `json:"status"`
 	Summary    string     `json:"summary"`
 	ReturnID   *string    `json:"return_id"`
+	AttemptID  *string    `json:"attempt_id"`
 	FileID     *string    `json:"file_id"`
 	Line       *int64     `json:"line"`
 	Resolution string     `json:"resolution"`
@@ -58,7 +60,19 @@ type workItem struct {
 var (
 	workResolutions   = []string{"acquirer_corrected", "refunded_again", "written_off", "not_ours", "other"}
 	refundResolutions = []string{"retry", "mark_refunded", "store_credit"}
+	// evidenceResolutions end the attempt an item is about with what the
+	// acquirer holds.
+	evidenceResolutions = []string{"confirmed_approved", "confirmed_reversed", "confirmed_not_received"}
 )
+
+// Resolutions are what finance may answer the item with: the evidence
+// first when it is about a refund attempt.
+func (w workItem) Resolutions() []string {
+	if w.AttemptID == nil {
+		return workResolutions
+	}
+	return append(slices.Clone(evidenceResolutions), workResolutions...)
+}
 
 type filterForm struct {
 	Status, Channel, From, To string
@@ -82,7 +96,6 @@ type dashboardData struct {
 	Refunds     []refundItem
 	Failed      []refundItem
 	Work        []workItem
-	Resolutions []string
 	RefundFixes []string
 }
 
@@ -102,7 +115,7 @@ func (s *site) dashboard(w http.ResponseWriter, r *http.Request, ss *staffSessio
 func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSession, status int, p *page) {
 	q := r.URL.Query()
 	d := &dashboardData{Filter: filterForm{Status: q.Get("status"), Channel: q.Get("channel"), From: q.Get("from"), To: q.Get("to")},
-		Resolutions: workResolutions, RefundFixes: refundResolutions}
+		RefundFixes: refundResolutions}
 	if d.Filter.From == "" && d.Filter.To == "" {
 		d.Filter.From = s.now().UTC().AddDate(0, 0, -13).Format("2006-01-02")
 	}
@@ -286,7 +299,6 @@ type reconciliationData struct {
 		Field   string `json:"field"`
 		Message string `json:"message"`
 	} `json:"bad_rows"`
-	Resolutions []string `json:"-"`
 }
 
 // Done tells whether the file's reconciliation has finished.
@@ -300,7 +312,6 @@ func (s *site) reconciliationPage(w http.ResponseWriter, r *http.Request, ss *st
 		s.fail(w, r, err)
 		return
 	}
-	d.Resolutions = workResolutions
 	p := ss.page("Reconciliation of "+d.File.Filename, "finance", &d)
 	switch r.URL.Query().Get("done") {
 	case "duplicate":
@@ -344,7 +355,6 @@ func (s *site) financeAct(w http.ResponseWriter, r *http.Request, ss *staffSessi
 			s.fail(w, r, err)
 			return
 		}
-		d.Resolutions = workResolutions
 		p.Data = &d
 		s.render(w, r, http.StatusUnprocessableEntity, "reconciliation", p)
 		return
