@@ -320,7 +320,7 @@ func TestPaymentsBelongToOneMerchant(t *testing.T) {
 		}
 		// Registering one's own order again is still a plain conflict.
 		again := &db.Order{MerchantID: a.m.ID, OrderNumber: "W-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "w",
-			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}},
+			Lines:   []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}},
 			Payment: &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}}
 		if err := d.CreateOrder(ctx, again); !errors.Is(err, db.ErrConflict) || errors.Is(err, db.ErrPaymentTaken) {
 			t.Fatalf("the same order again: %v; want ErrConflict", err)

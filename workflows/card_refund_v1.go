@@ -113,4 +113,3 @@ func reverseV1(ctx, once, store workflow.Context, attemptID string, first time.D
 	}
 	return false, workflow.ExecuteActivity(store, a.EscalateAttempt, attemptID).Get(ctx, nil)
 }
-
