@@ -145,7 +145,7 @@ func (a *Activities) gatewayAccount(ctx context.Context, refundID string) (strin
 
 // gatewayResult is an online attempt's outcome as its row tells it.
 func gatewayResult(att *db.RefundAttempt) GatewayRefundResult {
-	res := GatewayRefundResult{Status: RefundPending, GatewayRefundID: att.GatewayRefundID, FailureCode: att.FailureCode}
+	res := GatewayRefundResult{AttemptID: att.ID, Status: RefundPending, GatewayRefundID: att.GatewayRefundID, FailureCode: att.FailureCode}
 	switch att.State {
 	case db.AttemptApproved:
 		res.Status = RefundSucceeded

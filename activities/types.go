@@ -155,6 +155,8 @@ type GatewayRefundInput struct {
 
 // GatewayRefundResult is where the attempt stands at the gateway.
 type GatewayRefundResult struct {
+	// AttemptID is the attempt the gateway was asked about.
+	AttemptID       string `json:"attempt_id,omitempty"`
 	Status          string `json:"status"` // pending, succeeded, failed
 	GatewayRefundID string `json:"gateway_refund_id,omitempty"`
 	FailureCode     string `json:"failure_code,omitempty"`

@@ -104,6 +104,7 @@ func TestOnlineOrderFromRegistrationToAwaitingSettlement(t *testing.T) {
 			}
 			s.checkSecrets(id, code, demoPassword, shopper, sup, clerk, demoAPIKey)
 			recordHistory(t, s, id, "return_online_ship_v1")
+			recordWorkflow(t, s, workflows.RefundWorkflowID(id, 1), "refund_online_v4")
 		})
 	}
 }

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -299,6 +300,10 @@ func TestSequence3FinanceEndsAnEscalatedAttemptWithEvidence(t *testing.T) {
 	if err := s.db.Raw(context.Background(), "SELECT COUNT(*) FROM audit_log WHERE action = 'attempt.resolution' AND outcome = 'success'", &audited); err != nil || audited != 1 {
 		t.Fatalf("audited attempt resolutions: %d, %v", audited, err)
 	}
+	// The histories of the money rules' version guard it from now on.
+	recordHistory(t, s, cases[0].returnID, "return_card_escalated_evidence_v4")
+	recordWorkflow(t, s, workflows.RefundWorkflowID(cases[0].returnID, 1), "refund_card_escalated_v4")
+	recordWorkflow(t, s, workflows.RefundWorkflowID(cases[1].returnID, 2), "refund_card_after_evidence_v4")
 }
 
 // Sequence 4: answers carrying fields Rebound does not use, with a
@@ -363,6 +368,7 @@ func TestSequence5LateApprovalsBecomeWorkItems(t *testing.T) {
 	if gap := first[1].CreatedAt.Sub(*first[0].ReversalAt); gap < fateWait {
 		t.Fatalf("the next attempt went %s after the 25; want after the original's time (%s)", gap, fateWait)
 	}
+	recordWorkflow(t, s, workflows.RefundWorkflowID(cases[0].returnID, 1), "refund_card_fate_wait_v4")
 	s.waitFor("late approvals as work items", 10*time.Second, func() bool {
 		var n int64
 		_ = s.db.Raw(context.Background(), "SELECT COUNT(*) FROM work_items WHERE kind = 'late_approval'", &n)
@@ -442,4 +448,65 @@ func (s *stack) fileInStore(number string, lines []map[string]any) string {
 	s.must(s.call("POST", "/v1/merchant/returns/"+id+"/inspection", map[string]any{"lines": inspected}, bearer(clerk)...), 200)
 	s.waitFor("refund_pending", 10*time.Second, func() bool { return s.readStatus(id) == "refund_pending" })
 	return id
+}
+
+// The settlement file ends escalated attempts too: one it holds was paid
+// (the return waiting on finance goes on to settlement and closes with the
+// file); one it does not hold past the overdue window never reached the
+// acquirer (finance may then retry).
+func TestReconciliationEndsEscalatedAttempts(t *testing.T) {
+	t.Parallel()
+	s, sp := scriptedStack(t, stackOptions{})
+	ctx := context.Background()
+	cases := s.cardReturns(2)
+	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) pos.Faults {
+		if call == 1 {
+			return pos.Faults{ApproveThenLose: 1}
+		}
+		return pos.Faults{Drop: 1}
+	})
+	sp.on(cases[1].order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{Drop: 1} })
+	for _, c := range cases {
+		s.counterUpdate(c)
+	}
+	for _, c := range cases {
+		s.waitWorkflow(c.returnID, "refund_failed")
+	}
+	// The second was sent ten days ago: past the overdue window, a file
+	// without it is evidence it never arrived.
+	never := s.attemptsOf(cases[1].returnID)[0]
+	old := time.Now().UTC().AddDate(0, 0, -10).Format("2006-01-02")
+	if err := s.db.Exec(ctx, "UPDATE refund_attempts SET transmitted_day = ? WHERE id = ?", old, never.ID); err != nil {
+		t.Fatal(err)
+	}
+	fin := s.login("finance")
+	s.acquirer.CutOff()
+	var file bytes.Buffer
+	if err := pos.WriteSettlement(&file, s.acquirer.Settlement(time.Now().UTC().Truncate(24*time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	up := s.must(s.upload(fin, "acquirer", "settlement.csv", file.Bytes()), 202).json()
+	s.reconciled(fin, up["file"].(map[string]any)["id"].(string))
+
+	paid := s.attemptsOf(cases[0].returnID)
+	if len(paid) != 1 || paid[0].State != db.AttemptConfirmedApproved || paid[0].ResolvedBy != "reconciliation" {
+		t.Fatalf("the attempt the file holds: %+v; want confirmed approved by reconciliation", paid)
+	}
+	s.waitFor("closed by the file", 30*time.Second, func() bool { return s.readStatus(cases[0].returnID) == "closed" })
+	if got := s.attemptsOf(cases[1].returnID); got[0].State != db.AttemptConfirmedNotReceived || got[0].ResolvedBy != "reconciliation" {
+		t.Fatalf("the attempt the file does not hold: %+v; want confirmed never received", got)
+	}
+	var open int64
+	if err := s.db.Raw(ctx, "SELECT COUNT(*) FROM work_items WHERE kind = 'reversal_unacknowledged' AND status = 'open'", &open); err != nil || open != 0 {
+		t.Fatalf("escalations still open: %d, %v", open, err)
+	}
+	sp.on(cases[1].order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{} }) // the host answers again
+	s.must(s.call("POST", "/v1/finance/returns/"+cases[1].returnID+"/refund-resolution",
+		map[string]string{"action": "retry", "note": "the file shows it never arrived"}, bearer(fin)...), 200)
+	s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(cases[1].returnID) == "awaiting_settlement" })
+	for _, c := range cases {
+		if l := s.liveFor(c.order.Payment.STAN); len(l) != 1 {
+			t.Fatalf("return %s: %d live refunds; want 1", c.returnID, len(l))
+		}
+	}
 }

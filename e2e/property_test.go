@@ -106,14 +106,22 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 	for _, sl := range sales {
 		all = append(all, sl.returns...)
 	}
-	var cases []cardCase
+	// The counter refunds come one by one over the first seconds, so that
+	// kills and terminations meet refunds under way.
+	chaosUntil := time.Now().Add(15 * time.Second)
+	var counterWG sync.WaitGroup
 	for _, id := range all {
-		cases = append(cases, cardCase{returnID: id})
+		after := time.Duration(rng.IntN(8000)) * time.Millisecond
+		counterWG.Go(func() {
+			time.Sleep(after)
+			if err := s.updateReturn(id, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
+				Actor: activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
+				t.Errorf("counter refund of %s: %v", id, err)
+			}
+		})
 	}
-	s.counterRefunds(cases)
 
 	// Chaos for a while: kills and terminated refund workflows.
-	chaosUntil := time.Now().Add(12 * time.Second)
 	var chaosWG sync.WaitGroup
 	var chaosMu sync.Mutex
 	chaosRNG := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
@@ -122,7 +130,7 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 		for time.Now().Before(chaosUntil) {
 			chaosMu.Lock()
 			d := time.Duration(300+chaosRNG.IntN(900)) * time.Millisecond
-			act := chaosRNG.IntN(4)
+			act := chaosRNG.IntN(3)
 			pick := chaosRNG.IntN(len(all))
 			chaosMu.Unlock()
 			time.Sleep(d)
@@ -131,9 +139,13 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 				kills++
 				w.kill()
 				w.start()
-			case act == 1 && terminated < 2:
-				if s.terminateRunningRefund(all[pick]) {
-					terminated++
+			case act == 1 && terminated < 3:
+				// The first refund under way from a random place.
+				for i := range all {
+					if s.terminateRunningRefund(all[(pick+i)%len(all)]) {
+						terminated++
+						break
+					}
 				}
 			}
 		}
@@ -147,6 +159,7 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 	calm := false
 	for {
 		if !calm && time.Now().After(chaosUntil) {
+			counterWG.Wait()
 			chaosWG.Wait()
 			calm = true
 			s.acquirer.SetFaults(pos.Faults{})

@@ -112,6 +112,11 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 		return RefundResult{}, err
 	}
 
+	if r.AttemptID != "" {
+		// The attempt the gateway was asked about, as the activity recorded
+		// it (a replay outside the run's own workflow ID derives another).
+		attemptID = r.AttemptID
+	}
 	poll := time.Minute
 	for r.Status == activities.RefundPending {
 		sel := workflow.NewSelector(ctx)
