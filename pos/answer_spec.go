@@ -1,12 +1,10 @@
 package pos
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/moov-io/iso8583"
 	"github.com/moov-io/iso8583/encoding"
-	isoerrors "github.com/moov-io/iso8583/errors"
 	"github.com/moov-io/iso8583/field"
 	"github.com/moov-io/iso8583/padding"
 	"github.com/moov-io/iso8583/prefix"
@@ -109,28 +107,8 @@ func variable(id, max int, pref prefix.Prefixer) *field.String {
 // the last field, and never panics. Errors are *errors.UnpackError without
 // the raw bytes. The message may hold card data: read it with
 // ParseResponse, which drops it.
-func UnpackAnswer(b []byte) (m *iso8583.Message, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			m, err = nil, &isoerrors.UnpackError{Err: errors.New("pos: malformed answer")}
-		}
-	}()
-	m = iso8583.NewMessage(AnswerSpec)
-	if err := m.Unpack(b); err != nil {
-		var ue *isoerrors.UnpackError
-		if errors.As(err, &ue) {
-			return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: unpack answer: %w", ue.Err), FieldID: ue.FieldID}
-		}
-		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: unpack answer: %w", err)}
-	}
-	n, err := consumed(m)
-	if err != nil {
-		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: unpack answer: %w", err)}
-	}
-	if n != len(b) {
-		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: unpack answer: %d of %d bytes are not part of a field", len(b)-n, len(b))}
-	}
-	return m, nil
+func UnpackAnswer(b []byte) (*iso8583.Message, error) {
+	return unpackWith(AnswerSpec, "unpack answer", b, consumed)
 }
 
 // consumed is how many bytes m was read from: its MTI, its bitmaps as

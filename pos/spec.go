@@ -152,29 +152,42 @@ func frame(m *iso8583.Message) ([]byte, error) {
 // characters outside a field's class and trailing bytes, and never panics.
 // Errors are *errors.UnpackError without the raw bytes, so logging one never
 // leaks message content.
-func Unpack(b []byte) (m *iso8583.Message, err error) {
+func Unpack(b []byte) (*iso8583.Message, error) {
+	return unpackWith(Spec, "unpack", b, func(m *iso8583.Message) (int, error) {
+		// The library stops at the last field in the bitmap; whatever
+		// follows is not ours to ignore. Every field is fixed-length, so a
+		// faithful message re-packs to exactly its own length.
+		repacked, err := m.Pack()
+		if err != nil {
+			return 0, fmt.Errorf("message does not re-pack: %w", err)
+		}
+		return len(repacked), nil
+	})
+}
+
+// unpackWith parses b against spec, never panicking, and refuses bytes
+// left over: read says how many bytes the parsed message took. Errors are
+// *errors.UnpackError without the raw bytes, prefixed "pos: <what>".
+func unpackWith(spec *iso8583.MessageSpec, what string, b []byte, read func(*iso8583.Message) (int, error)) (m *iso8583.Message, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			m, err = nil, &isoerrors.UnpackError{Err: errors.New("pos: malformed message")}
+			m, err = nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: %s: malformed message", what)}
 		}
 	}()
-	m = iso8583.NewMessage(Spec)
+	m = iso8583.NewMessage(spec)
 	if err := m.Unpack(b); err != nil {
 		var ue *isoerrors.UnpackError
 		if errors.As(err, &ue) {
-			return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: unpack: %w", ue.Err), FieldID: ue.FieldID}
+			return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: %s: %w", what, ue.Err), FieldID: ue.FieldID}
 		}
-		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: unpack: %w", err)}
+		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: %s: %w", what, err)}
 	}
-	// The library stops at the last field in the bitmap; whatever follows
-	// is not ours to ignore. Every field is fixed-length, so a faithful
-	// message re-packs to exactly its own length.
-	repacked, err := m.Pack()
+	n, err := read(m)
 	if err != nil {
-		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: unpack: message does not re-pack: %w", err)}
+		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: %s: %w", what, err)}
 	}
-	if len(repacked) != len(b) {
-		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: unpack: %d of %d bytes are not part of a field", len(b)-len(repacked), len(b))}
+	if n != len(b) {
+		return nil, &isoerrors.UnpackError{Err: fmt.Errorf("pos: %s: %d of %d bytes are not part of a field", what, len(b)-n, len(b))}
 	}
 	return m, nil
 }
