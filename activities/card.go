@@ -413,7 +413,7 @@ func (a *Activities) ReverseCardAttempt(ctx context.Context, in ReversalInput) (
 		return ReversalOutcome{}, err
 	}
 	now := a.now()
-	if att.Kind == db.AttemptVoid && !now.Before(batchClosesAt(*att.TransmittedAt, a.cutoff())) {
+	if att.Kind == db.AttemptVoid && att.TransmittedAt != nil && !now.Before(batchClosesAt(*att.TransmittedAt, a.cutoff())) {
 		// The void's batch has settled: hosts refuse its reversal, and
 		// only the settlement file can tell whether it paid.
 		return ReversalOutcome{State: ReversalRefused}, a.DB.SetAttempt(ctx, att.ID, map[string]any{"reversal_code": NotSentCutoff})

@@ -171,66 +171,79 @@ func (d *DB) insertRows(ctx context.Context, table string, columns []string, nex
 	return n, err
 }
 
-// attemptsPerBooking is how many booked attempts share one refund.
+// attemptsPerBooking is how many booked refunds share one order and return.
 const attemptsPerBooking = 1000
 
-var bookedColumns = []string{"id", "refund_id", "n", "kind", "amount", "state", "terminal_id", "stan", "stan_day", "transmitted_at",
-	"transmitted_day", "response_code", "approval_code", "rrn", "created_at", "updated_at"}
+var (
+	bookedRefundColumns = []string{"id", "return_id", "order_id", "merchant_id", "channel", "amount", "currency", "status",
+		"created_at", "updated_at", "finished_at"}
+	bookedColumns = []string{"id", "refund_id", "n", "kind", "amount", "state", "terminal_id", "stan", "stan_day", "transmitted_at",
+		"transmitted_day", "response_code", "approval_code", "rrn", "created_at", "updated_at"}
+)
 
 // BookAttempts records n approved card refund attempts of merchant m in
 // bulk, streamed as next yields them (kind, amount, terminal, STAN, RRN,
-// approval code and transmission time are read from each). Every thousand
-// hang on one order, return (awaiting settlement) and refund in currency,
-// as a history brought over from another system would. It is for the load
+// approval code and transmission time are read from each), each the one
+// paying attempt of a refund of its own (the money rules allow no more).
+// Every thousand hang on one order and return (awaiting settlement), as a
+// history brought over from another system would. It is for the load
 // generator and benchmarks: the lifecycle records attempts one at a time.
 func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency string, next func() (*RefundAttempt, error)) (int64, error) {
 	now := time.Now().UTC()
-	refunds := make([]string, 0, (n+attemptsPerBooking-1)/attemptsPerBooking)
-	for i := int64(0); i < n; i += attemptsPerBooking {
+	var booked int64
+	batch := make([]*RefundAttempt, 0, attemptsPerBooking)
+	refunds := make([]string, 0, attemptsPerBooking)
+	for booked < n {
 		o := &Order{MerchantID: m.ID, OrderNumber: "BOOKED-" + NewID(), Currency: currency, PlacedAt: now, RequestHash: "booked",
 			Lines: []OrderLine{{LineID: "1", Name: "booked refunds", Quantity: 1, UnitPrice: 0}}}
 		if err := d.CreateOrder(ctx, o); err != nil {
-			return 0, err
+			return booked, err
 		}
 		r := &Return{MerchantID: m.ID, OrderID: o.ID, Status: "awaiting_settlement", Method: "in_store", Contact: "booked@rebound.invalid",
 			ContactKind: "email", Currency: currency, Channel: ChannelCardPresent, Lines: []ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
 		if err := d.CreateReturn(ctx, r); err != nil {
-			return 0, err
+			return booked, err
 		}
-		ref, err := d.CreateRefund(ctx, &Refund{ID: NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: ChannelCardPresent,
-			Currency: currency, Status: RefundSucceeded, Quote: JSON("{}"), FinishedAt: &now})
+		batch, refunds = batch[:0], refunds[:0]
+		for int64(len(batch)) < min(attemptsPerBooking, n-booked) {
+			a, err := next()
+			if err != nil {
+				return booked, fmt.Errorf("book attempts: %w", err)
+			}
+			batch = append(batch, a)
+			refunds = append(refunds, NewID())
+		}
+		i := 0
+		if _, err := d.bulkInsert(ctx, "refunds", bookedRefundColumns, func() ([]any, error) {
+			if i == len(batch) {
+				return nil, io.EOF
+			}
+			vals := []any{refunds[i], r.ID, o.ID, m.ID, ChannelCardPresent, batch[i].Amount, currency, RefundSucceeded, now, now, now}
+			i++
+			return vals, nil
+		}); err != nil {
+			return booked, fmt.Errorf("book refunds: %w", err)
+		}
+		i = 0
+		k, err := d.bulkInsert(ctx, "refund_attempts", bookedColumns, func() ([]any, error) {
+			if i == len(batch) {
+				return nil, io.EOF
+			}
+			a := batch[i]
+			var at time.Time
+			if a.TransmittedAt != nil {
+				at = a.TransmittedAt.UTC()
+			}
+			day := at.Format("2006-01-02")
+			vals := []any{NewID(), refunds[i], 1, a.Kind, a.Amount, AttemptApproved, a.TerminalID, a.STAN, day, at, day, "00",
+				a.ApprovalCode, a.RRN, now, now}
+			i++
+			return vals, nil
+		})
+		booked += k
 		if err != nil {
-			return 0, err
+			return booked, fmt.Errorf("book attempts: %w", err)
 		}
-		refunds = append(refunds, ref.ID)
-	}
-	var i int64
-	booked, err := d.bulkInsert(ctx, "refund_attempts", bookedColumns, func() ([]any, error) {
-		if i == n {
-			return nil, io.EOF
-		}
-		a, err := next()
-		if err != nil {
-			return nil, err
-		}
-		var at time.Time
-		if a.TransmittedAt != nil {
-			at = a.TransmittedAt.UTC()
-		}
-		day := at.Format("2006-01-02")
-		vals := []any{NewID(), refunds[i/attemptsPerBooking], int(i%attemptsPerBooking) + 1, a.Kind, a.Amount, AttemptApproved,
-			a.TerminalID, a.STAN, day, at, day, "00", a.ApprovalCode, a.RRN, now, now}
-		i++
-		return vals, nil
-	})
-	if err != nil {
-		return booked, fmt.Errorf("book attempts: %w", err)
-	}
-	// Each refund is what its attempts paid.
-	err = d.with(ctx).Exec("UPDATE refunds SET amount = (SELECT COALESCE(SUM(amount), 0) FROM refund_attempts AS a WHERE a.refund_id = refunds.id) "+
-		"WHERE id IN ?", refunds).Error
-	if err != nil {
-		return booked, fmt.Errorf("book attempts: %w", err)
 	}
 	return booked, d.analyze(ctx, "refund_attempts", "refunds", "returns", "orders")
 }
