@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
@@ -49,7 +48,7 @@ func (s *server) resolveAttempt(c *gin.Context) error {
 	ctx := c.Request.Context()
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such attempt")
 	id := c.Param("attempt_id")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return notFound
 	}
 	att, err := s.deps.DB.AttemptByID(ctx, id)

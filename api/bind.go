@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -38,8 +37,9 @@ func readBody(c *gin.Context) ([]byte, error) {
 const rawBodyKey = "raw_body"
 
 // bind decodes a JSON body strictly into v: one object, no unknown fields,
-// the right types, and nothing that looks like a card number anywhere. Its
-// problems name the field.
+// the right types, every string (keys too) valid UTF-8 without NUL, and
+// nothing that looks like a card number anywhere. Its problems name the
+// field.
 func bind(c *gin.Context, v any) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -48,8 +48,8 @@ func bind(c *gin.Context, v any) error {
 	if ct := c.ContentType(); ct != "application/json" {
 		return NewProblem(http.StatusUnsupportedMediaType, "media-type", "send application/json")
 	}
-	if field := findCardNumber(body); field != "" {
-		return Invalid(FieldError{Field: field, Message: "looks like a full card number; Rebound never accepts one"})
+	if fe := checkJSONText(body); fe != nil {
+		return Invalid(*fe)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -110,114 +110,6 @@ func fieldErrors(errs []returns.FieldError, prefix string) []FieldError {
 		out[i] = FieldError{Field: prefix + e.Field, Message: e.Message}
 	}
 	return out
-}
-
-// findCardNumber returns the JSON path of the first string or number in
-// body that looks like a full card number (13 to 19 digits, spaces or
-// dashes allowed between them, passing the Luhn check), or "".
-func findCardNumber(body []byte) string {
-	var doc any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil {
-		return ""
-	}
-	return walkForCard(doc, "")
-}
-
-func walkForCard(v any, path string) string {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			if f := walkForCard(val, p); f != "" {
-				return f
-			}
-		}
-	case []any:
-		for i, val := range x {
-			if f := walkForCard(val, fmt.Sprintf("%s[%d]", path, i)); f != "" {
-				return f
-			}
-		}
-	case string:
-		if LooksLikeCardNumber(x) {
-			return path
-		}
-	case json.Number:
-		if LooksLikeCardNumber(x.String()) {
-			return path
-		}
-	}
-	return ""
-}
-
-// LooksLikeCardNumber tells whether s holds a card number: 13 to 19
-// digits that start like a card scheme's numbers (2 to 6) and pass the Luhn
-// check, written either as one run of digits or in groups the way cards are
-// printed (groups of 3 to 6 digits between single spaces, dashes or dots,
-// as in 4111 1111 1111 1111 or 3782-822463-10005). Whole groups are tried,
-// so a card followed by its CVV or expiry is caught too, while an id such
-// as a UUID (a group of 8 or 12 digits) is not mistaken for one.
-func LooksLikeCardNumber(s string) bool {
-	var groups []string
-	cur := make([]byte, 0, 32)
-	glued := false // cur touches a letter: part of a word or an id, not a card group
-	endGroup := func() {
-		if len(cur) > 0 && !glued {
-			groups = append(groups, string(cur))
-		}
-		cur, glued = cur[:0], false
-	}
-	check := func() bool {
-		endGroup()
-		defer func() { groups = groups[:0] }()
-		for i := range groups {
-			digits := ""
-			for j := i; j < len(groups); j++ {
-				g := groups[j]
-				if j > i && (len(groups[i]) > 6 || len(g) > 6) {
-					break
-				}
-				digits += g
-				if len(digits) > 19 {
-					break
-				}
-				if len(digits) >= 13 && digits[0] >= '2' && digits[0] <= '6' && luhn([]byte(digits)) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	isLetter := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-	sep := false
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch >= '0' && ch <= '9':
-			if len(cur) == 0 && i > 0 && isLetter(s[i-1]) {
-				glued = true
-			}
-			cur = append(cur, ch)
-			sep = false
-		case (ch == ' ' || ch == '-' || ch == '.') && len(cur) > 0 && !sep:
-			endGroup()
-			sep = true
-		default:
-			if isLetter(ch) && len(cur) > 0 {
-				glued = true
-			}
-			if check() {
-				return true
-			}
-			sep = false
-		}
-	}
-	return check()
 }
 
 func luhn(d []byte) bool {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/rebound-returns/rebound/db"
 )
@@ -150,7 +149,7 @@ func (s *server) refundFilter(c *gin.Context) (db.RefundFilter, error) {
 	if v := c.Query("cursor"); v != "" {
 		var cur db.RefundCursor
 		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || json.Unmarshal(b, &cur) != nil || cur.ID == "" {
+		if err != nil || json.Unmarshal(b, &cur) != nil || !validID(cur.ID) {
 			errs = append(errs, FieldError{"cursor", "is not a cursor from this list"})
 		}
 		f.After = &cur
@@ -312,7 +311,7 @@ type attemptView struct {
 func (s *server) refundDetail(c *gin.Context) error {
 	id := c.Param("refund_id")
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such refund")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return notFound
 	}
 	ref, err := s.deps.DB.RefundByID(c.Request.Context(), id)
@@ -432,7 +431,7 @@ func (s *server) resolveWorkItem(c *gin.Context) error {
 	ctx := c.Request.Context()
 	id := c.Param("item_id")
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such work item")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return notFound
 	}
 	w, err := s.deps.DB.WorkItemByID(ctx, id)

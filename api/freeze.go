@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/workflows"
@@ -133,7 +132,7 @@ func (s *server) liftFreeze(c *gin.Context) (string, error) {
 	}
 	id := c.Param("id")
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such freeze in force that you may lift (an operator's freeze is lifted by an operator)")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return "", notFound
 	}
 	p := principalOf(c)

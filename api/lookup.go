@@ -122,7 +122,7 @@ func (s *server) verifyLookup(c *gin.Context) error {
 	}
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such lookup")
 	id := c.Param("id")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return notFound
 	}
 	ctx := c.Request.Context()

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
@@ -73,7 +72,7 @@ func (s *server) listReturns(c *gin.Context) error {
 		}
 		f.Limit = n
 	}
-	if _, err := uuid.Parse(f.Before); f.Before != "" && err != nil {
+	if f.Before != "" && !validID(f.Before) {
 		return Invalid(FieldError{"cursor", "is not a cursor from this list"})
 	}
 	rs, err := s.deps.DB.ListReturns(c.Request.Context(), f)

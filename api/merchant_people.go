@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 
 	"github.com/rebound-returns/rebound/activities"
@@ -100,7 +99,7 @@ func (s *server) changeStaff(c *gin.Context) (string, error) {
 		// merchant with nobody to run it.
 		return "", NewProblem(http.StatusConflict, "own-account", "ask another admin to change your own account")
 	}
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return "", NewProblem(http.StatusNotFound, "not-found", "no such staff member")
 	}
 	u, err := s.deps.DB.ChangeStaff(c.Request.Context(), p.MerchantID, id, db.StaffChange{Role: req.Role, Disabled: req.Disabled})
@@ -230,7 +229,7 @@ func (s *server) createAPIKey(c *gin.Context) (string, error) {
 func (s *server) revokeAPIKey(c *gin.Context) (string, error) {
 	id := c.Param("id")
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such API key, or revoked already")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return "", notFound
 	}
 	err := s.deps.DB.RevokeAPIKey(c.Request.Context(), principalOf(c).MerchantID, id, s.now())
@@ -270,7 +269,7 @@ func (s *server) putPolicy(c *gin.Context) (string, error) {
 func (s *server) testWebhook(c *gin.Context) (string, error) {
 	id := c.Param("id")
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such webhook endpoint")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return "", notFound
 	}
 	ctx := c.Request.Context()

@@ -34,8 +34,11 @@ func requestID() gin.HandlerFunc {
 	}
 }
 
+// validRequestID accepts a short token of letters, digits, '-', '_' and '.';
+// one that looks like a card number is never adopted (inputHygiene then
+// refuses the request), so it cannot reach the logs.
 func validRequestID(id string) bool {
-	if id == "" || len(id) > 64 {
+	if id == "" || len(id) > 64 || LooksLikeCardNumber(id) {
 		return false
 	}
 	for _, r := range id {
@@ -55,6 +58,15 @@ func routeLabel(c *gin.Context) string {
 	return "unmatched"
 }
 
+// shownPath is the request's path for logs and problems: the route pattern
+// instead when the path holds a card number, which is never repeated.
+func shownPath(c *gin.Context) string {
+	if p := c.Request.URL.Path; !LooksLikeCardNumber(p) {
+		return p
+	}
+	return routeLabel(c)
+}
+
 // accessLog writes one line per request. It logs the path but never the
 // query string or the body.
 func accessLog(log *slog.Logger) gin.HandlerFunc {
@@ -70,7 +82,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.String("request_id", c.GetString(requestIDKey)),
 			slog.String("method", c.Request.Method),
 			slog.String("route", routeLabel(c)),
-			slog.String("path", c.Request.URL.Path),
+			slog.String("path", shownPath(c)),
 			slog.Int("status", status),
 			slog.Int("bytes", c.Writer.Size()),
 			slog.Duration("duration", time.Since(start)),

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/rebound-returns/rebound/db"
 )
 
 // Problem is an RFC 9457 problem detail. Every error the API answers is one.
@@ -69,7 +71,7 @@ func writeProblem(c *gin.Context, p *Problem) {
 	out := *p
 	out.RequestID = c.GetString(requestIDKey)
 	if out.Instance == "" {
-		out.Instance = c.Request.URL.Path
+		out.Instance = shownPath(c)
 	}
 	if p.retryAfter > 0 {
 		c.Header("Retry-After", retryAfter(p.retryAfter))
@@ -91,6 +93,11 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 		writeProblem(c, NewProblem(http.StatusGatewayTimeout, "timeout", "the request took too long; it may still complete"))
 	case errors.Is(err, context.Canceled):
 		writeProblem(c, NewProblem(499, "canceled", "the client went away"))
+	case db.IsBadInput(err):
+		// The database refused a value the edge should have: a 422, logged
+		// without the driver's message, which quotes the value.
+		log.WarnContext(c.Request.Context(), "the database refused a value", "request_id", c.GetString(requestIDKey), "route", c.FullPath())
+		writeProblem(c, Invalid(FieldError{Field: "request", Message: "holds a value the store cannot keep"}))
 	default:
 		log.ErrorContext(c.Request.Context(), "request failed", "request_id", c.GetString(requestIDKey), "route", c.FullPath(), "err", err)
 		writeProblem(c, NewProblem(http.StatusInternalServerError, "internal", "an internal error occurred; quote the request id when reporting it"))

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
@@ -156,7 +155,7 @@ type itemView struct {
 func (s *server) reconciliation(c *gin.Context) error {
 	id := c.Param("file_id")
 	notFound := NewProblem(http.StatusNotFound, "not-found", "no such reconciliation")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return notFound
 	}
 	ctx := c.Request.Context()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
@@ -374,7 +373,7 @@ var errNoSuchReturn = NewProblem(http.StatusNotFound, "not-found", "no such retu
 // (not even a UUID) is the same 404 as one that does not exist.
 func (s *server) returnOfPath(c *gin.Context) (*db.Return, error) {
 	id := c.Param("id")
-	if _, err := uuid.Parse(id); err != nil {
+	if !validID(id) {
 		return nil, errNoSuchReturn
 	}
 	r, err := s.deps.DB.ReturnByID(c.Request.Context(), id)

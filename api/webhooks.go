@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/rebound-returns/rebound/db"
@@ -115,7 +114,7 @@ func (s *server) gatewayEvent(c *gin.Context) error {
 		return Invalid(FieldError{"refund.reference", "is required"})
 	}
 	ctx := c.Request.Context()
-	if _, err := uuid.Parse(ev.Refund.Reference); err != nil {
+	if !validID(ev.Refund.Reference) {
 		c.JSON(http.StatusAccepted, gin.H{"matched": false})
 		return nil
 	}
