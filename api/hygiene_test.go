@@ -201,3 +201,59 @@ func TestIDsAreCanonicalOnly(t *testing.T) {
 		}
 	})
 }
+
+// Issue 13, finding 5: a card number in Idempotency-Key was stored, in
+// X-Request-ID it reached the audit and access logs, and as a JSON key it
+// was echoed in the 422. Each is refused now, and neither the answer nor
+// the log repeats it.
+func TestCardNumbersAreRefusedWithoutEcho(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		r := newHygieneRig(t, d)
+		const pan = "4111111111111111"
+		written := map[string]string{ // how each case writes the number
+			"Idempotency-Key": pan, "X-Request-ID": "4111-1111-1111-1111", "key": "4111/1111/1111/1111",
+			"query": "4111_1111_1111_1111", "query name": "41111111 11111111", "path": "x4111111111111111",
+			"value": "４１１１１１１１１１１１１１１１",
+		}
+		order := `{"order_number":"C-1","currency":"EUR","placed_at":"2026-11-01T10:00:00Z","shipping_amount":0,` +
+			`"customer":{"name":"Pat","email":"pat@example.com"%s},` +
+			`"lines":[{"line_id":"L1","name":"Shirt","quantity":1,"unit_price":1000}],` +
+			`"payment":{"channel":"online","amount":1000,"gateway_payment_id":"pay_c1"}}`
+		cases := []badRequest{
+			{name: "Idempotency-Key", method: "POST", target: "/v1/orders", as: "key", body: strings.Replace(order, "%s", "", 1),
+				header: []string{"Idempotency-Key", written["Idempotency-Key"]}, want: 422, field: "Idempotency-Key"},
+			{name: "X-Request-ID", method: "GET", target: "/v1/merchant/returns", as: "clerk",
+				header: []string{"X-Request-Id", written["X-Request-ID"]}, want: 422, field: "X-Request-ID"},
+			{name: "key", method: "POST", target: "/v1/orders", as: "key",
+				body: strings.Replace(order, "%s", `,"`+written["key"]+`":"x"`, 1), want: 422, field: "customer"},
+			{name: "query", method: "GET", target: "/v1/merchant/returns?q=" + url.QueryEscape(written["query"]), as: "clerk", want: 422, field: "q"},
+			{name: "query name", method: "GET", target: "/v1/merchant/returns?" + url.QueryEscape(written["query name"]) + "=1", as: "clerk", want: 422, field: "query"},
+			{name: "path", method: "GET", target: "/v1/orders/" + written["path"], as: "key", want: 422, field: "order_number"},
+			{name: "value", method: "POST", target: "/v1/orders", as: "key",
+				body: strings.Replace(order, "%s", `,"phone":"`+written["value"]+`"`, 1), want: 422, field: "customer.phone"},
+		}
+		r.expect(cases)
+		for _, tc := range cases {
+			rec := r.do(tc.method, tc.target, tc.body, tc.as, tc.header...)
+			answer := rec.Body.String() + strings.Join(rec.Header().Values("X-Request-ID"), " ")
+			for _, w := range []string{written[tc.name], pan, url.QueryEscape(written[tc.name])} {
+				if strings.Contains(answer, w) {
+					t.Errorf("%s: the answer repeats the card number: %s", tc.name, answer)
+				}
+			}
+		}
+		for _, w := range written {
+			if strings.Contains(r.log.String(), w) || strings.Contains(r.log.String(), pan) {
+				t.Errorf("the log holds the card number %q:\n%s", w, r.log)
+			}
+		}
+		var keys int64
+		if err := d.Raw(context.Background(), "SELECT count(*) FROM idempotency_keys", &keys); err != nil {
+			t.Fatal(err)
+		}
+		if keys != 0 {
+			t.Errorf("%d idempotency keys stored; want none", keys)
+		}
+	})
+}
