@@ -135,7 +135,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	if deps.Tracer != nil {
 		r.Use(traceRequests(deps.Tracer))
 	}
-	r.Use(requestID(), accessLog(s.log), recovery(s.log), observe(deps.Metrics), inputHygiene())
+	r.Use(requestID(), accessLog(s.log), recovery(s.log), observe(deps.Metrics), securityHeaders(), inputHygiene())
 	r.NoRoute(func(c *gin.Context) {
 		writeProblem(c, NewProblem(http.StatusNotFound, "not-found", "no such route"))
 	})
