@@ -243,9 +243,22 @@ func (s *server) revokeAPIKey(c *gin.Context) (string, error) {
 	return id, nil
 }
 
+// maxPolicyBody bounds a policy: it is copied into every return filed under
+// it and into its workflow's input.
+const maxPolicyBody = 16 << 10
+
 // putPolicy replaces the merchant's policy after checking it; returns filed
 // afterwards get it, running ones keep the one they were filed under.
 func (s *server) putPolicy(c *gin.Context) (string, error) {
+	body, err := readBody(c)
+	if err != nil {
+		return "", err
+	}
+	if len(body) > maxPolicyBody {
+		p := NewProblem(http.StatusRequestEntityTooLarge, "too-large", "a policy is at most 16 KiB of JSON")
+		p.Errors = []FieldError{{Field: "body", Message: "must be at most 16 KiB"}}
+		return "", p
+	}
 	p := returns.DefaultPolicy() // what the body leaves out keeps its default
 	if err := bind(c, &p); err != nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -119,6 +120,13 @@ func ParsePolicy(b []byte) (Policy, error) {
 	return p, nil
 }
 
+// Bounds of a policy's lists: it is copied into every return filed under
+// it.
+const (
+	MaxPolicyCategories = 100
+	MaxCategoryLength   = 64
+)
+
 // Validate checks a policy a merchant wants to save.
 func (p Policy) Validate() []FieldError {
 	var errs []FieldError
@@ -137,14 +145,28 @@ func (p Policy) Validate() []FieldError {
 	if p.RemoteRefundApprovalLimit < 0 {
 		bad("remote_refund_approval_limit", "must not be negative")
 	}
-	for i, r := range p.ReviewReasons {
-		if !slices.Contains(Reasons, r) {
-			bad(fmt.Sprintf("review_reasons[%d]", i), "is not a known reason")
+	for _, list := range []struct {
+		name    string
+		reasons []string
+	}{{"review_reasons", p.ReviewReasons}, {"shipping_refund_reasons", p.ShippingRefundReasons}} {
+		for i, r := range list.reasons {
+			switch {
+			case !slices.Contains(Reasons, r):
+				bad(fmt.Sprintf("%s[%d]", list.name, i), "is not a known reason")
+			case slices.Index(list.reasons, r) < i:
+				bad(fmt.Sprintf("%s[%d]", list.name, i), "is listed twice")
+			}
 		}
 	}
-	for i, r := range p.ShippingRefundReasons {
-		if !slices.Contains(Reasons, r) {
-			bad(fmt.Sprintf("shipping_refund_reasons[%d]", i), "is not a known reason")
+	// The policy is copied into every return filed under it (and its
+	// workflow's input), so what a merchant may write is bounded.
+	if len(p.NonReturnableCategories) > MaxPolicyCategories {
+		bad("non_returnable_categories", fmt.Sprintf("must list at most %d categories", MaxPolicyCategories))
+	} else {
+		for i, cat := range p.NonReturnableCategories {
+			if strings.TrimSpace(cat) == "" || len(cat) > MaxCategoryLength {
+				bad(fmt.Sprintf("non_returnable_categories[%d]", i), fmt.Sprintf("must be 1 to %d characters", MaxCategoryLength))
+			}
 		}
 	}
 	for _, d := range []struct {
