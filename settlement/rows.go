@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/payments"
@@ -95,7 +97,13 @@ func (r *rows) Next() (*db.SettlementItem, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, io.EOF
 		}
-		if line, msg, ok := rowError(err); ok {
+		line, msg, ok := rowError(err)
+		if err == nil {
+			if column := badText(it); column != "" {
+				line, msg, ok = r.line(), column+": must be valid UTF-8 without NUL", true
+			}
+		}
+		if ok {
 			r.bad++
 			if len(r.errs) < keptErrors {
 				r.errs = append(r.errs, db.SettlementError{FileID: r.fileID, Line: int64(line), Message: msg})
@@ -142,4 +150,21 @@ func message(column string, err error) string {
 		return err.Error()
 	}
 	return fmt.Sprintf("%s: %v", column, err)
+}
+
+// badText names the first text column of a row that the store cannot keep
+// (invalid UTF-8, NUL), or "". Such a row is a bad row: it would otherwise
+// make PostgreSQL refuse the whole file.
+func badText(it *db.SettlementItem) string {
+	for _, f := range []struct{ column, v string }{
+		{"merchant_id", it.AcquirerMID}, {"terminal_id", it.TerminalID}, {"stan", it.STAN}, {"rrn", it.RRN},
+		{"approval_code", it.ApprovalCode}, {"processing_code", it.ProcessingCode}, {"currency", it.Currency},
+		{"masked_pan", it.MaskedPAN}, {"batch", it.Batch}, {"refund_id", it.GatewayRefund}, {"reference", it.Reference},
+		{"status", it.ItemStatus},
+	} {
+		if !utf8.ValidString(f.v) || strings.IndexByte(f.v, 0) >= 0 {
+			return f.column
+		}
+	}
+	return ""
 }
