@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rebound-returns/rebound/cardnumber"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -112,19 +113,6 @@ func fieldErrors(errs []returns.FieldError, prefix string) []FieldError {
 	return out
 }
 
-func luhn(d []byte) bool {
-	sum := 0
-	double := false
-	for i := len(d) - 1; i >= 0; i-- {
-		n := int(d[i] - '0')
-		if double {
-			n *= 2
-			if n > 9 {
-				n -= 9
-			}
-		}
-		sum += n
-		double = !double
-	}
-	return sum%10 == 0
-}
+// LooksLikeCardNumber tells whether s holds a full card number, however
+// written (see cardnumber.In).
+func LooksLikeCardNumber(s string) bool { return cardnumber.In(s) }

@@ -15,6 +15,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/rebound-returns/rebound/cardnumber"
 )
 
 //go:embed templates/*.html
@@ -91,12 +93,12 @@ func (s *site) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request)
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 	defer func() {
 		if v := recover(); v != nil {
-			s.log.ErrorContext(r.Context(), "page panicked", "path", r.URL.Path, "panic", v)
+			s.log.ErrorContext(r.Context(), "page panicked", "path", loggedPath(r), "panic", v)
 			if !sw.wrote {
 				s.errorPage(sw, r, http.StatusInternalServerError, "Something went wrong on our side. Please try again.")
 			}
 		}
-		s.log.InfoContext(r.Context(), "page", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+		s.log.InfoContext(r.Context(), "page", "method", r.Method, "path", loggedPath(r), "status", sw.status,
 			"duration_ms", time.Since(start).Milliseconds())
 	}()
 	if r.URL.Path == "/" {
@@ -104,6 +106,15 @@ func (s *site) serve(mux *http.ServeMux, w http.ResponseWriter, r *http.Request)
 		return
 	}
 	mux.ServeHTTP(sw, r)
+}
+
+// loggedPath is the page's path for the log, unless it holds a card number,
+// which is never written down.
+func loggedPath(r *http.Request) string {
+	if cardnumber.In(r.URL.Path) {
+		return "(a path holding a card number)"
+	}
+	return r.URL.Path
 }
 
 func (s *site) now() time.Time {

@@ -1,11 +1,15 @@
-package api
+// Package cardnumber finds full card numbers (PANs) in text, however they
+// are written, so that Rebound can refuse them wherever they arrive: request
+// bodies, query strings, paths and the headers it stores or logs. Rebound
+// never accepts or keeps a full card number.
+package cardnumber
 
 import (
 	"regexp"
 	"unicode"
 )
 
-// LooksLikeCardNumber tells whether s holds a card number: 13 to 19 digits
+// In tells whether s holds a card number: 13 to 19 digits
 // that start like a card scheme's numbers (2 to 6) and pass the Luhn check,
 // however they are written. Digits are read in any script (full-width,
 // Arabic-Indic, …); between them may stand any run of one or two characters
@@ -16,7 +20,7 @@ import (
 // hex ids are not read as one; UUIDs, ISO dates and times, and phone numbers
 // written with their '+' country code are left out, since they are
 // everywhere and none is a card.
-func LooksLikeCardNumber(s string) bool {
+func In(s string) bool {
 	if len(s) < 13 {
 		return false
 	}
@@ -110,4 +114,21 @@ func digitValue(r rune) (byte, bool) {
 		}
 	}
 	return 0, false
+}
+
+func luhn(d []byte) bool {
+	sum := 0
+	double := false
+	for i := len(d) - 1; i >= 0; i-- {
+		n := int(d[i] - '0')
+		if double {
+			n *= 2
+			if n > 9 {
+				n -= 9
+			}
+		}
+		sum += n
+		double = !double
+	}
+	return sum%10 == 0
 }
