@@ -1,0 +1,164 @@
+package e2e_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rebound-returns/rebound/db/dbtest"
+)
+
+// Issue 13, finding 3: before a code is verified a shopper learns nothing
+// of an order but that what they typed matches it, and cannot try without
+// limit.
+
+// withoutRequestID is a problem's answer without what differs per request.
+func withoutRequestID(b []byte) string {
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return string(b)
+	}
+	delete(m, "request_id")
+	out, _ := json.Marshal(m)
+	return string(out)
+}
+
+func filing(number string, mut func(line map[string]any)) map[string]any {
+	line := map[string]any{"line_id": "L1", "quantity": 1, "reason": "too_small"}
+	if mut != nil {
+		mut(line)
+	}
+	return map[string]any{"merchant": "demo", "order_number": number, "contact": "pat@example.com", "method": "ship",
+		"lines": []map[string]any{line}}
+}
+
+func TestUnverifiedFilingsTellNothingOfTheOrder(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := newStack(t, e)
+			s.must(s.call("POST", "/v1/orders", order("S-1", "card_present"), "X-API-Key", demoAPIKey), 201)
+
+			// No such order, a wrong contact, a line the order has not, more
+			// than was bought: one status, one body, one time.
+			cases := map[string]map[string]any{
+				"unknown order": filing("S-404", nil),
+				"wrong contact": func() map[string]any {
+					f := filing("S-1", nil)
+					f["contact"] = "mallory@example.com"
+					return f
+				}(),
+				"wrong line":     filing("S-1", func(l map[string]any) { l["line_id"] = "L9" }),
+				"wrong quantity": filing("S-1", func(l map[string]any) { l["quantity"] = 5 }),
+			}
+			var first string
+			took := map[string]time.Duration{}
+			for _, name := range []string{"unknown order", "wrong contact", "wrong line", "wrong quantity"} {
+				for range 2 {
+					start := time.Now()
+					r := s.call("POST", "/v1/returns", cases[name])
+					d := time.Since(start)
+					if old, ok := took[name]; !ok || d < old {
+						took[name] = d
+					}
+					s.problem(r, 404, "no-such-order")
+					body := withoutRequestID(r.Body)
+					if first == "" {
+						first = body
+					} else if body != first {
+						t.Errorf("%s answers %s; an unknown order answers %s", name, body, first)
+					}
+				}
+			}
+			var fastest, slowest time.Duration = time.Hour, 0
+			for _, d := range took {
+				fastest, slowest = min(fastest, d), max(slowest, d)
+			}
+			t.Logf("quickest answer per mismatch: %v", took)
+			if fastest < 140*time.Millisecond || slowest-fastest > 100*time.Millisecond {
+				t.Errorf("mismatches answer in %v; want each after the same least time", took)
+			}
+
+			// A filing that matches but is not verified shows nothing of the
+			// order or the customer, in the filing's answer or after it.
+			filed := s.must(s.call("POST", "/v1/returns", filing("S-1", nil)), 201)
+			placed := order("S-1", "card_present")["placed_at"].(string)[:10]
+			for _, secret := range []string{"Pat", "Buyer", "4111", "541333", "T0000001", "Shirt", "2500", "2200", placed, saleRRN("S-1"), "fp_secret"} {
+				if bytes.Contains(filed.Body, []byte(secret)) {
+					t.Errorf("an unverified filing answers %q: %s", secret, filed.Body)
+				}
+			}
+			id, _ := filed.json()["id"].(string)
+			if id == "" || filed.json()["status"] != "pending_verification" {
+				t.Fatalf("filed: %s", filed.Body)
+			}
+			for _, r := range []response{
+				s.call("GET", "/v1/returns/"+id, nil),
+				s.call("POST", "/v1/returns/"+id+"/otp", map[string]string{}),
+			} {
+				for _, secret := range []string{"Pat", "4111", "T0000001", "Shirt", placed} {
+					if bytes.Contains(r.Body, []byte(secret)) {
+						t.Errorf("an unverified return's answer holds %q: %s", secret, r.Body)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestShopperTriesAreCappedPerAddressAndOrder(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := newStack(t, e)
+			s.must(s.call("POST", "/v1/orders", order("S-2", "online"), "X-API-Key", demoAPIKey), 201)
+
+			// One order tried again and again: capped per order.
+			statuses := []int{}
+			for range 12 {
+				statuses = append(statuses, s.call("POST", "/v1/returns", filing("S-2", func(l map[string]any) { l["line_id"] = "L9" })).Status)
+			}
+			if !slices.Equal(statuses[:10], slices.Repeat([]int{404}, 10)) || statuses[10] != 429 || statuses[11] != 429 {
+				t.Fatalf("statuses of 12 tries on one order: %v; want 10×404 then 429", statuses)
+			}
+			// The right filing of that order is refused too now: the cap
+			// does not tell a right try from a wrong one.
+			r := s.call("POST", "/v1/returns", filing("S-2", nil))
+			s.problem(r, 429, "rate-limited")
+			if r.Header.Get("Retry-After") == "" {
+				t.Fatalf("429 without Retry-After: %v", r.Header)
+			}
+
+			// 300 tries from one address, each on another order, filings
+			// and lookups alike: capped per address.
+			counts := map[int]int{}
+			firstRefused := -1
+			for i := range 300 {
+				var r response
+				if i%2 == 0 {
+					r = s.call("POST", "/v1/returns", filing(fmt.Sprintf("X-%d", i), nil))
+				} else {
+					r = s.call("POST", "/v1/order-lookups", map[string]any{"merchant": "demo", "order_number": fmt.Sprintf("X-%d", i), "contact": "pat@example.com"})
+				}
+				counts[r.Status]++
+				if r.Status == 429 && firstRefused < 0 {
+					firstRefused = i
+					if r.Header.Get("Retry-After") == "" || r.Header.Get("Content-Type") != "application/problem+json" {
+						t.Fatalf("429 without Retry-After or problem+json: %v", r.Header)
+					}
+				}
+				if firstRefused >= 0 && r.Status != 429 {
+					t.Fatalf("try %d answered %d after the cap", i, r.Status)
+				}
+			}
+			t.Logf("300 tries from one address: %v, first refused at try %d", counts, firstRefused)
+			// 13 tries came before from this address; the cap is 30 an hour.
+			if firstRefused != 30-13 || counts[429] != 300-firstRefused {
+				t.Fatalf("300 tries: %v, first 429 at %d; want 429 from the 31st try of the hour", counts, firstRefused)
+			}
+		})
+	}
+}
