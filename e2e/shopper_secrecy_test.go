@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,6 +159,48 @@ func TestShopperTriesAreCappedPerAddressAndOrder(t *testing.T) {
 			// 13 tries came before from this address; the cap is 30 an hour.
 			if firstRefused != 30-13 || counts[429] != 300-firstRefused {
 				t.Fatalf("300 tries: %v, first 429 at %d; want 429 from the 31st try of the hour", counts, firstRefused)
+			}
+		})
+	}
+}
+
+// Issue 13, finding 9: one order access token filed unlimited returns (50
+// in parallel made 50 workflows). It files at most 5 now.
+func TestOneOrderAccessTokenFilesAFewReturnsAtMost(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := newStack(t, e)
+			o := order("S-3", "online")
+			o["lines"].([]map[string]any)[0]["quantity"] = 100
+			o["payment"].(map[string]any)["amount"] = 100*2500 - 300 + 8000 + 595
+			s.must(s.call("POST", "/v1/orders", o, "X-API-Key", demoAPIKey), 201)
+			lk := s.must(s.call("POST", "/v1/order-lookups", map[string]any{"merchant": "demo", "order_number": "S-3", "contact": "pat@example.com"}), 202).json()
+			lookupID, _ := lk["id"].(string)
+			token, _ := s.must(s.call("POST", "/v1/order-lookups/"+lookupID+"/verify", map[string]string{"code": s.code("pat@example.com")}), 200).json()["token"].(string)
+			before := s.count("returns")
+
+			statuses := make([]int, 50)
+			var wg sync.WaitGroup
+			for i := range statuses {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses[i] = s.call("POST", "/v1/returns", map[string]any{"method": "ship",
+						"lines": []map[string]any{{"line_id": "L1", "quantity": 1, "reason": "too_small"}}}, bearer(token)...).Status
+				}()
+			}
+			wg.Wait()
+			counts := map[int]int{}
+			for _, st := range statuses {
+				counts[st]++
+			}
+			t.Logf("50 parallel filings with one token: %v", counts)
+			if counts[201] != 5 || counts[429] != 45 {
+				t.Fatalf("50 parallel filings with one token answered %v; want 5×201 and 45×429", counts)
+			}
+			if n := s.count("returns") - before; n != 5 {
+				t.Fatalf("50 parallel filings with one token made %d returns; want 5", n)
 			}
 		})
 	}
