@@ -2,13 +2,18 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 )
 
@@ -201,6 +206,75 @@ func TestOneOrderAccessTokenFilesAFewReturnsAtMost(t *testing.T) {
 			}
 			if n := s.count("returns") - before; n != 5 {
 				t.Fatalf("50 parallel filings with one token made %d returns; want 5", n)
+			}
+		})
+	}
+}
+
+// Issue 13, finding 9: a return's page under another merchant's address
+// showed it under that merchant's brand; the shopper's timeline named
+// staff by their user names.
+func TestShoppersSeeTheirReturnUnderItsOwnBrandAndStaffByRole(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := newStack(t, e)
+			ctx := context.Background()
+			s.otherMerchantSupervisor() // the merchant "other", "Other Shop"
+			hash, err := auth.HashPassword(demoPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mid := s.merchantID()
+			if err := s.db.CreateStaff(ctx, &db.StaffUser{MerchantID: &mid, Username: "jane.doe", DisplayName: "Jane Doe",
+				Email: "jane@demo.example", Role: "supervisor", PasswordHash: hash}); err != nil {
+				t.Fatal(err)
+			}
+			s.must(s.call("POST", "/v1/orders", order("S-4", "online"), "X-API-Key", demoAPIKey), 201)
+			lk := s.must(s.call("POST", "/v1/order-lookups", map[string]any{"merchant": "demo", "order_number": "S-4", "contact": "pat@example.com"}), 202).json()
+			lookupID, _ := lk["id"].(string)
+			access, _ := s.must(s.call("POST", "/v1/order-lookups/"+lookupID+"/verify", map[string]string{"code": s.code("pat@example.com")}), 200).json()["token"].(string)
+			filed := s.must(s.call("POST", "/v1/returns", map[string]any{"method": "ship",
+				"lines": []map[string]any{{"line_id": "L1", "quantity": 1, "reason": "too_small"}}}, bearer(access)...), 201).json()
+			id, _ := filed["id"].(string)
+			shopper, _ := filed["token"].(string)
+			jane := s.login("jane.doe")
+			s.must(s.call("POST", "/v1/returns/"+id+"/cancel", map[string]string{"reason": "asked by phone"}, bearer(jane)...), 200)
+
+			// The shopper's timeline says "staff"; staff still see the name.
+			mine := s.must(s.call("GET", "/v1/returns/"+id, nil, bearer(shopper)...), 200)
+			if bytes.Contains(mine.Body, []byte("jane.doe")) {
+				t.Fatalf("the shopper's view names the staff member: %s", mine.Body)
+			}
+			var actors []string
+			for _, ev := range mine.json()["timeline"].([]any) {
+				actors = append(actors, ev.(map[string]any)["actor"].(string))
+			}
+			if !slices.Contains(actors, "staff") {
+				t.Fatalf("the shopper's timeline actors %v; want the cancel by \"staff\"", actors)
+			}
+			if staffView := s.must(s.call("GET", "/v1/returns/"+id, nil, bearer(jane)...), 200); !bytes.Contains(staffView.Body, []byte("jane.doe")) {
+				t.Fatalf("the staff view lost the name: %s", staffView.Body)
+			}
+
+			// The portal shows the return under its own merchant only.
+			page := func(merchant string) response {
+				req, _ := http.NewRequest("GET", s.url+"/r/"+merchant+"/returns/"+id, nil)
+				req.AddCookie(&http.Cookie{Name: "rebound_return", Value: shopper})
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+			}
+			if own := page("demo"); own.Status != 200 || !bytes.Contains(own.Body, []byte("S-4")) || bytes.Contains(own.Body, []byte("jane.doe")) {
+				t.Fatalf("own merchant's page: %d %s", own.Status, own.Body)
+			}
+			other := page("other")
+			if other.Status != 404 || bytes.Contains(other.Body, []byte("Other Shop")) || bytes.Contains(other.Body, []byte("S-4")) {
+				t.Fatalf("another merchant's address shows the return: %d %s", other.Status, other.Body)
 			}
 		})
 	}

@@ -303,6 +303,8 @@ func (s *site) fileReturn(w http.ResponseWriter, r *http.Request) {
 
 // Step 4: following the return.
 
+const notThisShopsReturn = "There is no such return at this shop. Use the link in the messages we sent you."
+
 // trackPage shows the return to whoever holds its token; anyone else may
 // ask for a code to open it on this device.
 func (s *site) trackPage(w http.ResponseWriter, r *http.Request) {
@@ -319,6 +321,10 @@ func (s *site) showTrack(w http.ResponseWriter, r *http.Request, status int, p *
 	}
 	var ae *apiError
 	switch {
+	case err == nil && v.Merchant != r.PathValue("merchant"):
+		// Another merchant's return is never shown under this one's brand.
+		s.errorPage(w, r, http.StatusNotFound, notThisShopsReturn)
+		return
 	case err == nil:
 		d.Return, d.Opened = &v, true
 	case token == "" || errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusUnauthorized):
@@ -374,10 +380,17 @@ func (s *site) reopen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out struct {
-		Token string `json:"token"`
+		Token  string `json:"token"`
+		Return struct {
+			Merchant string `json:"merchant"`
+		} `json:"return"`
 	}
 	if s.trackCall(w, r, request{method: "POST", path: returnAPIPath(r, "/verify"),
 		body: map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}}, &out) {
+		if out.Return.Merchant != r.PathValue("merchant") {
+			s.errorPage(w, r, http.StatusNotFound, notThisShopsReturn)
+			return
+		}
 		s.setCookie(w, cookieShopper, out.Token, "/r/", returnCookie)
 		http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
 	}
