@@ -369,6 +369,9 @@ func (s *server) resendCode(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.allowCodeTry(c, r); err != nil {
+		return err
+	}
 	var res activities.SendCodeResult
 	if err := s.update(ctx, r.ID, workflows.UpdateSendCode, workflows.SendCodeRequest{ClientIP: c.ClientIP()}, &res); err != nil {
 		return err

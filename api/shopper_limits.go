@@ -37,6 +37,21 @@ func (s *server) allowTry(c *gin.Context, action, merchant, orderNumber string) 
 	return limitProblem(otp.AllowTry(otp.TryCounts(counts)))
 }
 
+// allowCodeTry counts a request for a new code of a return as a try on
+// its order, under the same caps as filings and lookups.
+func (s *server) allowCodeTry(c *gin.Context, r *db.Return) error {
+	ctx := c.Request.Context()
+	m, err := s.deps.DB.MerchantByID(ctx, r.MerchantID)
+	if err != nil {
+		return err
+	}
+	o, err := s.deps.DB.OrderByID(ctx, r.OrderID)
+	if err != nil {
+		return err
+	}
+	return s.allowTry(c, db.TryCode, m.Slug, o.OrderNumber)
+}
+
 // limitProblem turns a limit of the otp rules into a 429 with Retry-After.
 func limitProblem(err error) error {
 	var le *otp.LimitError

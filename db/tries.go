@@ -13,7 +13,8 @@ import (
 // an order up) is recorded whatever its outcome, so that the limits on it
 // count failures and successes alike and cannot tell one from the other.
 
-// ShopperTry is one filing or lookup made without a verified code.
+// ShopperTry is one filing or lookup made without a verified code, or
+// one request for a new code.
 type ShopperTry struct {
 	ID       string
 	Action   string
@@ -29,6 +30,8 @@ func (ShopperTry) TableName() string { return "shopper_tries" }
 const (
 	TryFiling = "filing"
 	TryLookup = "lookup"
+	// TryCode is a request for a new code of a return.
+	TryCode = "code"
 )
 
 // OrderKey is what the tries on an order are counted under: a hash of the

@@ -279,3 +279,33 @@ func TestShoppersSeeTheirReturnUnderItsOwnBrandAndStaffByRole(t *testing.T) {
 		})
 	}
 }
+
+// Asking for new codes counts as trying the order, under the same caps.
+func TestCodeRequestsCountAsTriesOnTheOrder(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			s := newStack(t, e)
+			s.must(s.call("POST", "/v1/orders", order("S-5", "online"), "X-API-Key", demoAPIKey), 201)
+			id, _ := s.must(s.call("POST", "/v1/returns", filing("S-5", nil)), 201).json()["id"].(string)
+			// The filing and nine requests for a code: ten tries on the
+			// order (the codes themselves wait for their cooldown).
+			for i := range 9 {
+				r := s.call("POST", "/v1/returns/"+id+"/otp", map[string]string{})
+				if r.Status == 429 && bytes.Contains(r.Body, []byte("for this order")) {
+					t.Fatalf("code request %d refused for the order's tries: %s", i+1, r.Body)
+				}
+			}
+			for _, r := range []response{
+				s.call("POST", "/v1/returns/"+id+"/otp", map[string]string{}),
+				s.call("POST", "/v1/returns", filing("S-5", nil)),
+				s.call("POST", "/v1/order-lookups", map[string]any{"merchant": "demo", "order_number": "S-5", "contact": "pat@example.com"}),
+			} {
+				s.problem(r, 429, "too many tries for this order")
+				if r.Header.Get("Retry-After") == "" {
+					t.Fatalf("429 without Retry-After: %v", r.Header)
+				}
+			}
+		})
+	}
+}

@@ -102,8 +102,9 @@ func Allow(c Counts, now time.Time, checkCooldown bool) error {
 }
 
 // What a client may try before any code is verified (filing a return,
-// looking an order up), whatever the outcome, counted in the same hourly
-// Window as codes: per client address and per order named.
+// looking an order up, asking for a new code), whatever the outcome,
+// counted in the same hourly Window as codes: per client address and per
+// order named.
 const (
 	TriesPerClient = 30
 	TriesPerOrder  = 10

@@ -1,9 +1,9 @@
 -- +goose Up
 -- What a shopper may try before a code is verified (issue 13): every filing
--- and order lookup made without a verified code is a try, whatever its
--- outcome, counted per client address and per order named (a hash of the
--- merchant and order number, so an unknown order counts too). The hourly
--- caps of one-time codes look at these rows the same way.
+-- and order lookup made without a verified code, and every request for a
+-- new code, is a try, whatever its outcome. Tries are counted per client
+-- address and per order named (a hash of the merchant and order number, so
+-- an unknown order counts too), in the hourly window of the code caps.
 CREATE TABLE shopper_tries (
     id         TEXT PRIMARY KEY,
     action     TEXT NOT NULL,
