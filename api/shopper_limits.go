@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -29,7 +30,7 @@ const filingsPerLookup = 5
 // checks the caps on such tries.
 func (s *server) allowTry(c *gin.Context, action, merchant, orderNumber string) error {
 	ctx := c.Request.Context()
-	counts, err := s.deps.DB.RecordTry(ctx, &db.ShopperTry{Action: action, ClientIP: c.ClientIP(),
+	counts, err := s.deps.DB.RecordTry(ctx, &db.ShopperTry{Action: action, ClientIP: clientKey(c.ClientIP()),
 		OrderKey: db.OrderKey(merchant, orderNumber), CreatedAt: s.now()}, s.now().Add(-otp.Window))
 	if err != nil {
 		return err
@@ -50,6 +51,24 @@ func (s *server) allowCodeTry(c *gin.Context, r *db.Return) error {
 		return err
 	}
 	return s.allowTry(c, db.TryCode, m.Slug, o.OrderNumber)
+}
+
+// clientKey is the address tries are counted under: an IPv4 address, or
+// the /64 network of an IPv6 one (one host usually holds a whole /64).
+func clientKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }
 
 // limitProblem turns a limit of the otp rules into a 429 with Retry-After.

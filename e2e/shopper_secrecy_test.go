@@ -88,6 +88,28 @@ func TestUnverifiedFilingsTellNothingOfTheOrder(t *testing.T) {
 				t.Errorf("mismatches answer in %v; want each after the same least time", took)
 			}
 
+			// Lookups: an unknown order and a wrong contact, alike.
+			lookups := map[string]map[string]any{
+				"unknown order": {"merchant": "demo", "order_number": "S-404", "contact": "pat@example.com"},
+				"wrong contact": {"merchant": "demo", "order_number": "S-1", "contact": "mallory@example.com"},
+				"unknown shop":  {"merchant": "no-such-shop", "order_number": "S-1", "contact": "pat@example.com"},
+			}
+			var firstLookup string
+			for name, body := range lookups {
+				start := time.Now()
+				r := s.call("POST", "/v1/order-lookups", body)
+				d := time.Since(start)
+				s.problem(r, 404, "no-such-order")
+				if b := withoutRequestID(r.Body); firstLookup == "" {
+					firstLookup = b
+				} else if b != firstLookup {
+					t.Errorf("lookup with %s answers %s; another mismatch %s", name, b, firstLookup)
+				}
+				if d < 140*time.Millisecond {
+					t.Errorf("lookup with %s answered in %v; want the same least time as any mismatch", name, d)
+				}
+			}
+
 			// A filing that matches but is not verified shows nothing of the
 			// order or the customer, in the filing's answer or after it.
 			filed := s.must(s.call("POST", "/v1/returns", filing("S-1", nil)), 201)
