@@ -74,8 +74,13 @@ func (s *server) startLookup(c *gin.Context) error {
 		return Invalid(errs...)
 	}
 	ctx := c.Request.Context()
+	start := time.Now()
+	if err := s.allowTry(c, db.TryLookup, req.Merchant, req.OrderNumber); err != nil {
+		return err
+	}
 	m, o, contact, kind, err := s.findOrder(ctx, strings.TrimSpace(req.Merchant), strings.TrimSpace(req.OrderNumber), req.Contact)
 	if err != nil {
+		atLeast(ctx, start, shopperFloor)
 		return err
 	}
 	if err := s.allowCode(ctx, contact, c.ClientIP()); err != nil {

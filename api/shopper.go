@@ -48,6 +48,8 @@ func (s *server) routesShopper(r *gin.RouterGroup) {
 	}))
 }
 
+// errNoSuchOrder is the one answer to every mismatch before a code is
+// verified: merchant, order number, contact, or (filing) the lines.
 var errNoSuchOrder = NewProblem(http.StatusNotFound, "no-such-order", "no order matches this merchant, order number and contact")
 
 // contactOf matches what the shopper typed with the order's e-mail or
@@ -90,9 +92,14 @@ func (s *server) fileReturn(c *gin.Context) error {
 	if len(errs) > 0 {
 		return Invalid(sortFields(errs)...)
 	}
+	// What is wrong whatever the order is may be said at once.
+	if errs := returns.ValidateShape(req.Lines); len(errs) > 0 {
+		return Invalid(fieldErrors(errs, "")...)
+	}
 	var m *db.Merchant
 	var o *db.Order
 	var contact, kind string
+	var order returns.Order
 	if lookup != nil {
 		if m, err = s.deps.DB.MerchantByID(ctx, lookup.MerchantID); err != nil {
 			return err
@@ -101,14 +108,18 @@ func (s *server) fileReturn(c *gin.Context) error {
 			return err
 		}
 		contact, kind = lookup.Contact, lookup.ContactKind
-	} else if m, o, contact, kind, err = s.findOrder(ctx, req.Merchant, req.OrderNumber, req.Contact); err != nil {
-		return err
-	}
-	order := toDomainOrder(o)
-	if errs := returns.ValidateRequest(order, req.Lines); len(errs) > 0 {
-		return Invalid(fieldErrors(errs, "")...)
-	}
-	if lookup == nil {
+		order = toDomainOrder(o)
+		if errs := returns.ValidateRequest(order, req.Lines); len(errs) > 0 {
+			return Invalid(fieldErrors(errs, "")...)
+		}
+		if err := s.claimLookupFiling(ctx, lookup); err != nil {
+			return err
+		}
+	} else {
+		if m, o, contact, kind, err = s.findOrderToFile(c, req); err != nil {
+			return err
+		}
+		order = toDomainOrder(o)
 		// The first code's limits are checked here, so that a shopper over
 		// them hears so now instead of waiting for a code that never comes.
 		if err := s.allowCode(ctx, contact, c.ClientIP()); err != nil {
@@ -149,11 +160,8 @@ func (s *server) fileReturn(c *gin.Context) error {
 		s.awaitLeaving(ctx, r.ID, returns.PendingVerification, 10*time.Second)
 		return s.respondOpened(c, http.StatusCreated, r)
 	}
-	view, err := s.returnView(c, r.ID)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusCreated, gin.H{"return": view, "id": r.ID, "status": r.Status,
+	// Until the code is verified the answer says nothing of the order.
+	c.JSON(http.StatusCreated, gin.H{"id": r.ID, "status": r.Status,
 		"verification": gin.H{"sent_to": maskContact(contact, kind), "expires_in_seconds": int(policy.VerifyWithin.D().Seconds())}})
 	return nil
 }
@@ -172,6 +180,26 @@ func (s *server) awaitLeaving(ctx context.Context, id string, st returns.Status,
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// findOrderToFile finds the order an unverified filing names. The try is
+// counted first; then no such order, a wrong contact and lines that do not
+// fit the order are one answer, given after the same least time.
+func (s *server) findOrderToFile(c *gin.Context, req fileReturnRequest) (*db.Merchant, *db.Order, string, string, error) {
+	start := time.Now()
+	if err := s.allowTry(c, db.TryFiling, req.Merchant, req.OrderNumber); err != nil {
+		return nil, nil, "", "", err
+	}
+	ctx := c.Request.Context()
+	m, o, contact, kind, err := s.findOrder(ctx, strings.TrimSpace(req.Merchant), strings.TrimSpace(req.OrderNumber), req.Contact)
+	if err == nil && len(returns.ValidateRequest(toDomainOrder(o), req.Lines)) > 0 {
+		err = errNoSuchOrder
+	}
+	if err != nil {
+		atLeast(ctx, start, shopperFloor)
+		return nil, nil, "", "", err
+	}
+	return m, o, contact, kind, nil
 }
 
 // findOrder finds the order a shopper names by its merchant, number and
@@ -204,16 +232,7 @@ func (s *server) allowCode(ctx context.Context, contact, clientIP string) error 
 	if err != nil {
 		return err
 	}
-	if err := otp.Allow(otp.Counts(counts), s.now(), false); err != nil {
-		var le *otp.LimitError
-		if errors.As(err, &le) {
-			p := NewProblem(http.StatusTooManyRequests, "rate-limited", le.Error())
-			p.retryAfter = le.RetryAfter
-			return p
-		}
-		return err
-	}
-	return nil
+	return limitProblem(otp.Allow(otp.Counts(counts), s.now(), false))
 }
 
 // shopperSession opens a return to the shopper who proved it theirs.
@@ -347,6 +366,9 @@ func (s *server) resendCode(c *gin.Context) error {
 	ctx := c.Request.Context()
 	r, err := s.returnOfPath(c)
 	if err != nil {
+		return err
+	}
+	if err := s.allowCodeTry(c, r); err != nil {
 		return err
 	}
 	var res activities.SendCodeResult

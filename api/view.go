@@ -135,8 +135,13 @@ func (s *server) returnView(c *gin.Context, id string) (*returnView, error) {
 		v.Lines = append(v.Lines, lv)
 	}
 	sort.Slice(v.Lines, func(i, j int) bool { return v.Lines[i].LineID < v.Lines[j].LineID })
+	staff := principalOf(c) != nil && principalOf(c).Kind == kindStaff
 	for _, e := range events {
-		v.Timeline = append(v.Timeline, eventView{Status: e.Status, At: e.At, Actor: e.Actor, ActorRole: e.ActorRole, Note: e.Note})
+		ev := eventView{Status: e.Status, At: e.At, Actor: e.Actor, ActorRole: e.ActorRole, Note: e.Note}
+		if !staff {
+			ev.Actor = shopperFacingActor(e.Actor, e.ActorRole)
+		}
+		v.Timeline = append(v.Timeline, ev)
 	}
 	if n := len(refunds); n > 0 {
 		last := refunds[n-1]

@@ -24,7 +24,9 @@ type OrderLookup struct {
 	VerifiedAt     *time.Time
 	TokenHash      *string
 	TokenExpiresAt *time.Time
-	CreatedAt      time.Time
+	// Filings counts the returns filed with the access token.
+	Filings   int
+	CreatedAt time.Time
 }
 
 func (OrderLookup) TableName() string { return "order_lookups" }

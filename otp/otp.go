@@ -100,3 +100,30 @@ func Allow(c Counts, now time.Time, checkCooldown bool) error {
 	}
 	return nil
 }
+
+// What a client may try before any code is verified (filing a return,
+// looking an order up, asking for a new code), whatever the outcome,
+// counted in the same hourly Window as codes: per client address and per
+// order named.
+const (
+	TriesPerClient = 30
+	TriesPerOrder  = 10
+)
+
+// TryCounts are the recent tries the limits look at, the current one
+// included.
+type TryCounts struct {
+	ForClient int64
+	ForOrder  int64
+}
+
+// AllowTry checks the caps on tries; the current try is counted in c.
+func AllowTry(c TryCounts) error {
+	if c.ForClient > TriesPerClient {
+		return &LimitError{Reason: "too many tries from this address", RetryAfter: Window}
+	}
+	if c.ForOrder > TriesPerOrder {
+		return &LimitError{Reason: "too many tries for this order", RetryAfter: Window}
+	}
+	return nil
+}

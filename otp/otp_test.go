@@ -78,3 +78,23 @@ func TestLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestAllowTryCountsTheCurrentTry(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		c       otp.TryCounts
+		limited bool
+	}{
+		{"first try", otp.TryCounts{ForClient: 1, ForOrder: 1}, false},
+		{"last try of the client", otp.TryCounts{ForClient: otp.TriesPerClient, ForOrder: 1}, false},
+		{"one past the client's", otp.TryCounts{ForClient: otp.TriesPerClient + 1, ForOrder: 1}, true},
+		{"last try of the order", otp.TryCounts{ForClient: 1, ForOrder: otp.TriesPerOrder}, false},
+		{"one past the order's", otp.TryCounts{ForClient: 1, ForOrder: otp.TriesPerOrder + 1}, true},
+	} {
+		err := otp.AllowTry(tc.c)
+		var le *otp.LimitError
+		if got := errors.As(err, &le); got != tc.limited || (got && le.RetryAfter != otp.Window) {
+			t.Errorf("%s: %v; want limited %v, retry after the window", tc.name, err, tc.limited)
+		}
+	}
+}

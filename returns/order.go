@@ -75,6 +75,18 @@ type RequestedLine struct {
 // ValidateRequest checks a return request against the order it names.
 // What it refuses is bad input (a 4xx), not a policy decision.
 func ValidateRequest(o Order, lines []RequestedLine) []FieldError {
+	return validateRequest(&o, lines)
+}
+
+// ValidateShape checks what of a request does not depend on the order
+// (lines named, quantities positive, reasons known, notes short), so that
+// it can be answered before the shopper has shown the order is theirs.
+func ValidateShape(lines []RequestedLine) []FieldError {
+	return validateRequest(nil, lines)
+}
+
+// validateRequest checks lines against o, or only their shape when o is nil.
+func validateRequest(o *Order, lines []RequestedLine) []FieldError {
 	var errs []FieldError
 	if len(lines) == 0 {
 		return []FieldError{{Field: "lines", Message: "must name at least one line"}}
@@ -82,7 +94,11 @@ func ValidateRequest(o Order, lines []RequestedLine) []FieldError {
 	seen := map[string]bool{}
 	for i, rl := range lines {
 		f := func(name string) string { return fmt.Sprintf("lines[%d].%s", i, name) }
-		ol, ok := o.Line(rl.LineID)
+		var ol OrderLine
+		ok := o == nil
+		if o != nil {
+			ol, ok = o.Line(rl.LineID)
+		}
 		switch {
 		case rl.LineID == "":
 			errs = append(errs, FieldError{f("line_id"), "is required"})
@@ -95,7 +111,7 @@ func ValidateRequest(o Order, lines []RequestedLine) []FieldError {
 		switch {
 		case rl.Quantity <= 0:
 			errs = append(errs, FieldError{f("quantity"), "must be at least 1"})
-		case ok && rl.Quantity > ol.Quantity:
+		case o != nil && ok && rl.Quantity > ol.Quantity:
 			errs = append(errs, FieldError{f("quantity"), fmt.Sprintf("exceeds the %d ordered", ol.Quantity)})
 		}
 		if !slices.Contains(Reasons, rl.Reason) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -112,14 +113,34 @@ func (s *site) find(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "portal_find", p)
 		return
 	}
-	q := url.Values{"to": {out.SentTo}}
-	http.Redirect(w, r, portalBase(r)+"/lookups/"+url.PathEscape(out.ID)+"?"+q.Encode(), http.StatusSeeOther)
+	// Where the code went is the API's own (masked) answer, kept in a
+	// cookie of this lookup's pages: nothing a link can carry is printed.
+	lookupPath := portalBase(r) + "/lookups/" + url.PathEscape(out.ID)
+	s.setCookie(w, cookieSentTo, url.QueryEscape(out.SentTo), lookupPath, orderCookieLife)
+	http.Redirect(w, r, lookupPath, http.StatusSeeOther)
 }
 
 // Step 2: the code.
 
+// cookieSentTo holds the masked contact a lookup's code went to.
+const cookieSentTo = "rebound_sent_to"
+
+// maskedContact matches what the API answers as sent_to: a contact with
+// stars in it, and nothing else.
+var maskedContact = regexp.MustCompile(`^[A-Za-z0-9.+_@-]{0,3}\*+[A-Za-z0-9.+_@-]{0,254}$`)
+
+// sentTo is the masked contact of the visitor's lookup, or "" when there
+// is none that looks like one.
+func sentTo(r *http.Request) string {
+	v, err := url.QueryUnescape(cookieValue(r, cookieSentTo))
+	if err != nil || !maskedContact.MatchString(v) {
+		return ""
+	}
+	return v
+}
+
 func (s *site) codePage(w http.ResponseWriter, r *http.Request) {
-	d := &portalData{Step: 2, Lookup: r.PathValue("id"), SentTo: r.URL.Query().Get("to")}
+	d := &portalData{Step: 2, Lookup: r.PathValue("id"), SentTo: sentTo(r)}
 	s.render(w, r, http.StatusOK, "portal_code", s.portalPage(w, r, "", d))
 }
 
@@ -133,7 +154,7 @@ func (s *site) verifyLookup(w http.ResponseWriter, r *http.Request) {
 	err := s.call(r, request{method: "POST", path: "/v1/order-lookups/" + url.PathEscape(r.PathValue("id")) + "/verify",
 		body: map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}}, &out)
 	if err != nil {
-		d := &portalData{Step: 2, Lookup: r.PathValue("id"), SentTo: r.PostFormValue("sent_to")}
+		d := &portalData{Step: 2, Lookup: r.PathValue("id"), SentTo: sentTo(r)}
 		p := s.portalPage(w, r, "", d)
 		if !formProblem(p, err, nil) {
 			s.fail(w, r, err)
@@ -282,6 +303,8 @@ func (s *site) fileReturn(w http.ResponseWriter, r *http.Request) {
 
 // Step 4: following the return.
 
+const notThisShopsReturn = "There is no such return at this shop. Use the link in the messages we sent you."
+
 // trackPage shows the return to whoever holds its token; anyone else may
 // ask for a code to open it on this device.
 func (s *site) trackPage(w http.ResponseWriter, r *http.Request) {
@@ -298,6 +321,10 @@ func (s *site) showTrack(w http.ResponseWriter, r *http.Request, status int, p *
 	}
 	var ae *apiError
 	switch {
+	case err == nil && v.Merchant != r.PathValue("merchant"):
+		// Another merchant's return is never shown under this one's brand.
+		s.errorPage(w, r, http.StatusNotFound, notThisShopsReturn)
+		return
 	case err == nil:
 		d.Return, d.Opened = &v, true
 	case token == "" || errors.As(err, &ae) && (ae.Status == http.StatusNotFound || ae.Status == http.StatusUnauthorized):
@@ -353,10 +380,17 @@ func (s *site) reopen(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var out struct {
-		Token string `json:"token"`
+		Token  string `json:"token"`
+		Return struct {
+			Merchant string `json:"merchant"`
+		} `json:"return"`
 	}
 	if s.trackCall(w, r, request{method: "POST", path: returnAPIPath(r, "/verify"),
 		body: map[string]string{"code": strings.TrimSpace(r.PostFormValue("code"))}}, &out) {
+		if out.Return.Merchant != r.PathValue("merchant") {
+			s.errorPage(w, r, http.StatusNotFound, notThisShopsReturn)
+			return
+		}
 		s.setCookie(w, cookieShopper, out.Token, "/r/", returnCookie)
 		http.Redirect(w, r, portalBase(r)+"/returns/"+url.PathEscape(r.PathValue("id")), http.StatusSeeOther)
 	}

@@ -59,16 +59,20 @@ func TestPortalFindRedirectsToTheCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if loc.Path != "/r/acme/lookups/LK-1" || loc.Query().Get("to") != "a***@example.com" || len(loc.Query()) != 1 {
+	if loc.Path != "/r/acme/lookups/LK-1" || len(loc.Query()) != 0 {
 		t.Errorf("Location = %q", w.Header().Get("Location"))
+	}
+	sent := cookieNamed(w, cookieSentTo)
+	if sent == nil || sent.Path != "/r/acme/lookups/LK-1" || !sent.HttpOnly {
+		t.Fatalf("sent-to cookie %+v; want one for the lookup's pages", sent)
 	}
 	calls := api.callsTo("POST", "/v1/order-lookups")
 	if len(calls) != 1 {
 		t.Fatalf("lookup calls %d", len(calls))
 	}
-	var sent map[string]string
-	_ = json.Unmarshal(calls[0].Body, &sent)
-	if sent["merchant"] != "acme" || sent["order_number"] != "A-1001" || sent["contact"] != "ann@example.com" {
+	var body map[string]string
+	_ = json.Unmarshal(calls[0].Body, &body)
+	if body["merchant"] != "acme" || body["order_number"] != "A-1001" || body["contact"] != "ann@example.com" {
 		t.Errorf("lookup body %s", calls[0].Body)
 	}
 	if calls[0].Header.Get("Authorization") != "" {
@@ -76,9 +80,28 @@ func TestPortalFindRedirectsToTheCode(t *testing.T) {
 	}
 
 	// The code page says where the code went.
-	w = do(h, "GET", loc.String(), nil, visit)
+	w = do(h, "GET", loc.String(), nil, visit, sent)
 	wantStatus(t, w, http.StatusOK)
 	mustContain(t, w.Body.String(), "<strong>a***@example.com</strong>", `action="/r/acme/lookups/LK-1/verify"`)
+}
+
+// Issue 13: a code page printed whatever a link's ?to= said ("We sent a
+// code to <your bank's helpline>"). It prints only the API's masked
+// contact, or a fixed text.
+func TestPortalCodePagePrintsNoTextFromTheLink(t *testing.T) {
+	h := newHandler(t, newFakeAPI(), true)
+	for _, target := range []string{
+		"/r/acme/lookups/LK-1?to=" + url.QueryEscape("call +1 555 0100 to confirm"),
+		"/r/acme/lookups/LK-1?to=" + url.QueryEscape("<b>evil</b>"),
+	} {
+		w := do(h, "GET", target, nil)
+		wantStatus(t, w, http.StatusOK)
+		mustNotContain(t, w.Body.String(), "555 0100", "evil", "<strong>")
+		mustContain(t, w.Body.String(), "We sent a 6-digit code.")
+	}
+	// Nor free text planted in the cookie.
+	w := do(h, "GET", "/r/acme/lookups/LK-1", nil, &http.Cookie{Name: cookieSentTo, Value: url.QueryEscape("call us on 555 0100")})
+	mustNotContain(t, w.Body.String(), "555 0100")
 }
 
 func TestPortalFindWithoutCSRFIsRefused(t *testing.T) {
