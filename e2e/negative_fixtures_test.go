@@ -212,7 +212,32 @@ func negFixtures(t *testing.T, s *stack) (a, b *tenantFixture, op *principal) {
 
 	s.freeze(a)
 	s.freeze(b)
+	for _, f := range []*tenantFixture{a, b} {
+		s.controls(f)
+	}
 	return a, b, op
+}
+
+// controls check that each merchant's credentials open its own resources,
+// so that the refusals the negative test sees on another's are not those of
+// broken credentials.
+func (s *stack) controls(f *tenantFixture) {
+	s.t.Helper()
+	s.must(s.call("GET", "/v1/orders/"+f.res["order"], nil, "X-API-Key", f.apiKey), 200)
+	s.must(s.call("GET", "/v1/returns/"+f.res["return"], nil, f.shopper.header...), 200)
+	s.must(s.call("GET", "/v1/returns/"+f.res["return"], nil, f.staff["clerk"].header...), 200)
+	s.must(s.call("GET", "/v1/shopper/order", nil, f.order.header...), 200)
+	for _, role := range []string{"clerk", "supervisor", "finance", "admin"} {
+		s.must(s.call("GET", "/v1/merchant/freezes", nil, f.staff[role].header...), 200)
+	}
+	if staff := string(s.must(s.call("GET", "/v1/merchant/staff", nil, f.staff["admin"].header...), 200).Body); !strings.Contains(staff, f.res["staff"]) {
+		s.t.Fatalf("merchant %s's admin does not see its member %s: %s", f.name, f.res["staff"], staff)
+	}
+	for _, kind := range []string{"return", "lookup", "staff", "key", "webhook", "freeze", "order"} {
+		if f.res[kind] == "" {
+			s.t.Fatalf("merchant %s has no %s", f.name, kind)
+		}
+	}
 }
 
 // resourceKind is the kind of resource a path parameter names: by its name,

@@ -326,6 +326,18 @@ func (r *negRun) variants(o specOp, inner *principal) {
 			}
 		}
 	}
+	// Query parameters naming A's merchant and resources, asked by B.
+	for _, p := range o.Params {
+		if p.In != "query" || len(o.Security) == 0 {
+			continue
+		}
+		for _, who := range []*principal{r.b.staff["admin"], r.b.staff["finance"], r.b.staff["supervisor"]} {
+			for _, v := range []string{r.a.slug, r.a.res["return"], r.a.res["refund"], "all"} {
+				reqs = append(reqs, negRequest{op: o, label: "query " + p.Name + ": A's " + v, who: who,
+					path: path + "?" + url.QueryEscape(p.Name) + "=" + url.QueryEscape(v), body: body, ctype: ctype, hasBody: body != nil})
+			}
+		}
+	}
 	// An undocumented query parameter and odd query strings.
 	for _, q := range []string{"neg%00=1", "%ff=%fe", "a=" + strings.Repeat("B", 20_000), "status=%00&cursor=%ff&limit=-1&merchant=negb"} {
 		reqs = append(reqs, req("query "+q[:min(len(q), 20)], path+"?"+q, nil, body, ctype))
