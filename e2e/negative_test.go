@@ -594,7 +594,10 @@ func (r *negRun) report(took time.Duration) {
 	for _, w := range whys {
 		ex := r.findings[w]
 		sort.Strings(ex)
-		shown := ex[:min(len(ex), 5)]
+		shown := ex
+		if os.Getenv("REBOUND_NEGATIVE_VERBOSE") == "" {
+			shown = ex[:min(len(ex), 5)]
+		}
 		r.t.Errorf("%s (%d requests), e.g.:\n\t%s", w, len(ex), strings.Join(shown, "\n\t"))
 	}
 }
