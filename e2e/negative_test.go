@@ -54,6 +54,7 @@ type negRun struct {
 	base     string
 	client   *http.Client
 	sent     atomic.Int64
+	uniq     atomic.Int64
 	mu       sync.Mutex
 	findings map[string][]string // why → examples
 	statuses map[int]int
@@ -179,11 +180,45 @@ func (r *negRun) fill(o specOp, owner *tenantFixture, over, value string) (path,
 func template(o specOp) ([]byte, string) {
 	switch o.BodyKind {
 	case "json":
+		if b, ok := validBodies()[o.String()]; ok {
+			return encode(b, nil), "application/json"
+		}
 		return encode(sample(o.Body), nil), "application/json"
 	case "multipart":
 		return multipartBody(o.Body, "", "", "")
 	}
 	return nil, ""
+}
+
+// uniq is replaced, in every body sent, by a number of seven digits of
+// the request's own, so that a body that must be new (an order number, a
+// terminal, a carrier's event) is.
+const uniq = "NEGUNIQ"
+
+// validBodies are plausible bodies the schemas alone cannot give (a paid
+// order that adds up, a filing that names an order, a terminal of the right
+// shape), so that bad input in one field gets past the others to where it
+// is used. A merchant's own staff and names stay out: no failure here may
+// lock a real account.
+func validBodies() map[string]any {
+	o := order(uniq, "online")
+	o["order_number"] = "NEG-" + uniq
+	o["payment"].(map[string]any)["gateway_payment_id"] = "pay_neg_" + uniq
+	return map[string]any{
+		"POST /v1/orders": o,
+		"POST /v1/returns": map[string]any{"merchant": "demo", "order_number": "NEGA-4", "contact": "nega4@example.com", "method": "ship",
+			"lines": []any{map[string]any{"line_id": "L1", "quantity": 1, "reason": "too_small", "note": "neg"}}},
+		"POST /v1/order-lookups": map[string]any{"merchant": "demo", "order_number": "NEGA-4", "contact": "nega4@example.com"},
+		"POST /v1/merchant/terminals": map[string]any{"store_code": "NEG-" + uniq, "store_name": "Neg", "store_address": "1 Neg St",
+			"terminal_id": "T" + uniq, "kind": "physical"},
+		"POST /v1/carrier/events": map[string]any{"event_id": "ev-" + uniq, "tracking_number": "RB" + uniq, "event": "in_transit",
+			"occurred_at": time.Now().UTC().Format(time.RFC3339)},
+		"POST /v1/merchant/returns/{id}/inspection": map[string]any{"lines": []any{map[string]any{"line_id": "L1", "accepted_quantity": 1,
+			"rejected_quantity": 0, "condition": "new", "reason": "neg", "note": "neg"}}},
+		"POST /v1/merchant/returns/{id}/in-store-refund": map[string]any{"terminal_id": "T0000001", "supervisor_username": "neg-nobody",
+			"supervisor_password": "neg", "voucher_no": "000000", "card_fingerprint": "fp_neg"},
+		"POST /v1/admin/freezes": map[string]any{"merchant": "negb", "reason": "neg", "store_code": "NEG", "terminal_id": "NEG00001"},
+	}
 }
 
 // multipartBody is a form with a sample of every field of schema s; field
@@ -360,7 +395,7 @@ func (r *negRun) variants(o specOp, inner *principal) {
 	// Bodies.
 	switch o.BodyKind {
 	case "json":
-		for _, v := range bodyVariants(o.Body) {
+		for _, v := range bodyVariants(o.Body, validBodies()[o.String()]) {
 			reqs = append(reqs, req("body "+v.Label, path, nil, v.Body, "application/json"))
 		}
 		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "\xff/\xfe", "multipart/form-data"} {
@@ -431,6 +466,9 @@ func (r *negRun) sendAll(reqs []negRequest) {
 // connection, for Go's client refuses them.
 func (r *negRun) send(q negRequest) negResult {
 	r.sent.Add(1)
+	if bytes.Contains(q.body, []byte(uniq)) {
+		q.body = bytes.ReplaceAll(q.body, []byte(uniq), fmt.Appendf(nil, "%07d", r.uniq.Add(1)))
+	}
 	header := append(append([]string{}, q.who.header...), q.header...)
 	if q.who.name == "signed" {
 		header = append(header, "X-Rebound-Signature", sign(carrierSecret, q.body), "X-Gateway-Signature", sign(gatewaySecret, q.body))

@@ -321,11 +321,13 @@ func oddStrings() []struct{ label, raw string } {
 }
 
 // bodyVariants lists the bad bodies for schema s, built around a plausible
-// one: for every field, left out (when required), each wrong type and, for
+// body: for every field, left out (when required), each wrong type and, for
 // strings, each odd value; for every object, odd keys; and bodies wrong as a
-// whole.
-func bodyVariants(s map[string]any) []bodyVariant {
-	base := sample(s)
+// whole; base, when not nil, is that body.
+func bodyVariants(s map[string]any, base any) []bodyVariant {
+	if base == nil {
+		base = sample(s)
+	}
 	var out []bodyVariant
 	add := func(label string, doc any, raws map[string]string) {
 		out = append(out, bodyVariant{Label: label, Body: encode(doc, raws)})
