@@ -328,6 +328,11 @@ func bodyVariants(s map[string]any, base any) []bodyVariant {
 	if base == nil {
 		base = sample(s)
 	}
+	// As plain JSON values ([]any, map[string]any), whatever Go types
+	// built it.
+	if err := json.Unmarshal(encode(base, nil), &base); err != nil {
+		panic(err)
+	}
 	var out []bodyVariant
 	add := func(label string, doc any, raws map[string]string) {
 		out = append(out, bodyVariant{Label: label, Body: encode(doc, raws)})
