@@ -44,6 +44,8 @@ type negResult struct {
 	err    error
 	// transport: refused by Go's HTTP server before Rebound saw it.
 	transport bool
+	// retryAfter is the answer's Retry-After, if any.
+	retryAfter time.Duration
 }
 
 // negRun sends the requests and judges every answer.
@@ -483,6 +485,19 @@ func (r *negRun) send(q negRequest) negResult {
 	if method == "" {
 		method = "GET"
 	}
+	res := r.sendOnce(method, q, header)
+	// A 503 that asks to come back (a busy pool of password hashing) is
+	// tried again after the wait, up to three times: it is the caller's
+	// cue, not a failure. One that still answers 503 is judged.
+	for try := 0; res.retryAfter > 0 && res.status == 503 && try < 3; try++ {
+		time.Sleep(min(res.retryAfter, 3*time.Second))
+		res = r.sendOnce(method, q, header)
+	}
+	return res
+}
+
+// sendOnce sends the request once.
+func (r *negRun) sendOnce(method string, q negRequest, header []string) negResult {
 	raw := false
 	for _, h := range header {
 		if strings.ContainsAny(h, "\x00\r\n") {
@@ -510,12 +525,9 @@ func (r *negRun) send(q negRequest) negResult {
 		b, _ := io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
 		res = negResult{status: resp.StatusCode, ctype: resp.Header.Get("Content-Type"), body: b}
-	}
-	// A 503 that asks to come back is tried once more after the wait.
-	if res.status == 503 && !raw && method != "" && q.label != "retried" {
-		time.Sleep(time.Second)
-		q.label = "retried"
-		return r.send(q)
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			res.retryAfter = time.Duration(max(secs, 1)) * time.Second
+		}
 	}
 	return res
 }
