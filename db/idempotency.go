@@ -37,7 +37,21 @@ const IdempotencyStale = 2 * time.Minute
 // that one is stale in flight with the same request, or was refused (an
 // answer of 400 or more, kept before such answers were released): this
 // request then takes it over.
+//
+// A key released between this request's insert and its read (the request
+// holding it was refused) is claimed again rather than answered as an
+// error (tries are bounded: each is lost only to another request winning).
 func (d *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (rec *IdempotencyKey, claimed bool, err error) {
+	for range 20 {
+		rec, claimed, err = d.claimIdempotencyKey(ctx, scope, key, hash)
+		if !errors.Is(err, ErrNotFound) {
+			return rec, claimed, err
+		}
+	}
+	return rec, claimed, err
+}
+
+func (d *DB) claimIdempotencyKey(ctx context.Context, scope, key, hash string) (rec *IdempotencyKey, claimed bool, err error) {
 	now := time.Now().UTC()
 	rec = &IdempotencyKey{Scope: scope, Key: key, RequestHash: hash, State: IdemInFlight, CreatedAt: now}
 	err = d.with(ctx).Create(rec).Error
