@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -193,13 +194,19 @@ func (s *server) reconciliation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	work, err := s.deps.DB.WorkItemsOfFile(ctx, f.ID)
+	// The first page of the file's work items; the rest are at work_items_next.
+	work, err := s.deps.DB.WorkItems(ctx, db.WorkItemFilter{MerchantID: f.MerchantID, FileID: f.ID, Limit: pageDefault})
 	if err != nil {
 		return err
 	}
-	wv := make([]workItemView, 0, len(work))
-	for _, w := range work {
+	wv := make([]workItemView, 0, len(work.Items))
+	for _, w := range work.Items {
 		wv = append(wv, viewWorkItem(w))
+	}
+	var workNext *string
+	if work.More {
+		next := "/v1/finance/work-items?" + url.Values{"status": {"all"}, "file": {f.ID}}.Encode()
+		workNext = &next
 	}
 	errs, err := s.deps.DB.SettlementErrors(ctx, f.ID, 100)
 	if err != nil {
@@ -219,6 +226,6 @@ func (s *server) reconciliation(c *gin.Context) error {
 		ms = append(ms, missing{AttemptID: fd.AttemptID, MatchKey: fd.MatchKey, Amount: fd.Amount})
 	}
 	c.JSON(http.StatusOK, gin.H{"id": f.ID, "file": viewFile(f), "discrepancies": views, "missing_at_acquirer": ms,
-		"work_items": wv, "bad_rows": bad})
+		"work_items": wv, "work_items_total": min(work.Total, db.CountCap), "work_items_next": workNext, "bad_rows": bad})
 	return nil
 }

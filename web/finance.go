@@ -97,6 +97,11 @@ type dashboardData struct {
 	Failed      []refundItem
 	Work        []workItem
 	RefundFixes []string
+	// How many failed refunds and open work items there are (counted up
+	// to the API's cap), and whether more follow the first page shown.
+	FailedTotal, WorkTotal   int64
+	FailedCapped, WorkCapped bool
+	FailedMore, WorkMore     bool
 }
 
 type summaryTotal struct {
@@ -135,9 +140,11 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 		Items []refundItem `json:"items"`
 	}
 	var failed struct {
+		pageInfo
 		Items []refundItem `json:"items"`
 	}
 	var work struct {
+		pageInfo
 		Items []workItem `json:"items"`
 	}
 	lq := fq
@@ -145,8 +152,8 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 	err := errors.Join(
 		s.call(r, request{method: "GET", path: "/v1/finance/refunds/summary?" + sq.Encode(), token: ss.token}, &sum),
 		s.call(r, request{method: "GET", path: "/v1/finance/refunds?" + lq.Encode(), token: ss.token}, &lists),
-		s.call(r, request{method: "GET", path: "/v1/finance/refunds?status=failed&limit=50", token: ss.token}, &failed),
-		s.call(r, request{method: "GET", path: "/v1/finance/work-items?status=open", token: ss.token}, &work),
+		s.call(r, request{method: "GET", path: "/v1/finance/refunds?status=failed&limit=" + dashboardPage, token: ss.token}, &failed),
+		s.call(r, request{method: "GET", path: "/v1/finance/work-items?status=open&limit=" + dashboardPage, token: ss.token}, &work),
 	)
 	if err != nil {
 		var ae *apiError
@@ -163,6 +170,8 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 	}
 	d.Chart = buildChartOver(sum.Rows, d.Filter.Status, daySpan(d.Filter.From, d.Filter.To, s.now()))
 	d.Totals, d.Refunds, d.Failed, d.Work = sum.Totals, lists.Items, failed.Items, work.Items
+	d.FailedTotal, d.FailedCapped, d.FailedMore = failed.Total, failed.TotalCapped, failed.NextCursor != nil
+	d.WorkTotal, d.WorkCapped, d.WorkMore = work.Total, work.TotalCapped, work.NextCursor != nil
 	p.Data = d
 	s.render(w, r, status, "finance", p)
 }
