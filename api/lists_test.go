@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -108,4 +109,94 @@ func TestWorkItemsArePagedAtScale(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Every list answers a page: at most limit items, a next link that goes on
+// where the page ended, a total; limit past 200 and foreign cursors are 422.
+func TestEveryListIsPaged(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := &db.Merchant{Slug: "acme", Name: "Acme"}
+		if err := d.CreateMerchant(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		for _, slug := range []string{"bravo", "charlie"} {
+			if err := d.CreateMerchant(ctx, &db.Merchant{Slug: slug, Name: slug}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		admin := dbtest.StaffToken(t, d, m.ID, "adm", "admin")
+		operator := dbtest.StaffToken(t, d, "", "op", "operator")
+		for _, u := range []string{"s1", "s2"} {
+			dbtest.StaffToken(t, d, m.ID, u, "clerk")
+		}
+		for i := range 3 {
+			must(t, d.CreateAPIKey(ctx, &db.APIKey{MerchantID: m.ID, Name: "k" + strconv.Itoa(i), Prefix: "rbk_" + strconv.Itoa(i), KeyHash: "h" + strconv.Itoa(i), CreatedBy: "adm"}))
+			must(t, d.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: "https://hooks.example.com/" + strconv.Itoa(i), Secret: "s"}))
+			must(t, d.CreateFreeze(ctx, &db.Freeze{MerchantID: m.ID, Reason: "r" + strconv.Itoa(i), CreatedBy: "op", CreatedRole: "operator"}))
+		}
+		h := NewHandler(Deps{DB: d})
+		get := func(tok, path string) (int, workItemsPage) {
+			req := httptest.NewRequest("GET", path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			var p workItemsPage
+			_ = json.Unmarshal(w.Body.Bytes(), &p)
+			return w.Code, p
+		}
+		for _, tc := range []struct {
+			tok, path string
+			total     int64
+		}{
+			{admin, "/v1/merchant/staff", 3},
+			{admin, "/v1/merchant/api-keys", 3},
+			{admin, "/v1/merchant/webhooks", 3},
+			{admin, "/v1/merchant/freezes", 3},
+			{operator, "/v1/admin/merchants", 3},
+			{operator, "/v1/admin/freezes", 3},
+			{admin, "/v1/finance/refunds", 0},
+			{admin, "/v1/finance/work-items", 0},
+			{admin, "/v1/merchant/returns", 0},
+		} {
+			t.Run(tc.path, func(t *testing.T) {
+				seen := map[string]bool{}
+				next := tc.path + "?limit=2"
+				for pages := 0; next != ""; pages++ {
+					code, p := get(tc.tok, next)
+					if code != http.StatusOK || len(p.Items) > 2 || p.Total != tc.total || p.TotalCapped {
+						t.Fatalf("%s: %d, %d items, total %d", next, code, len(p.Items), p.Total)
+					}
+					for _, it := range p.Items {
+						if seen[it.ID] {
+							t.Fatalf("%s repeats %s", next, it.ID)
+						}
+						seen[it.ID] = true
+					}
+					next = ""
+					if p.Next != nil {
+						next = *p.Next
+					}
+					if pages > 3 {
+						t.Fatal("the pages do not end")
+					}
+				}
+				if int64(len(seen)) != tc.total {
+					t.Fatalf("the pages held %d items; want %d", len(seen), tc.total)
+				}
+				for _, q := range []string{"?limit=201", "?limit=0", "?cursor=bm9wZQ", "?cursor=eyJvIjotMX0", "?cursor=eyJpZCI6IjEyMyJ9"} {
+					if code, _ := get(tc.tok, tc.path+q); code != http.StatusUnprocessableEntity {
+						t.Errorf("%s%s: %d; want 422", tc.path, q, code)
+					}
+				}
+			})
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

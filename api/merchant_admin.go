@@ -113,15 +113,17 @@ func (s *server) createWebhook(c *gin.Context) (string, error) {
 }
 
 func (s *server) listWebhooks(c *gin.Context) error {
-	hooks, err := s.deps.DB.WebhookEndpoints(c.Request.Context(), principalOf(c).MerchantID)
+	p, err := readOffsetPage(c)
 	if err != nil {
 		return err
 	}
-	out := make([]webhookView, 0, len(hooks))
-	for _, h := range hooks {
-		out = append(out, webhookView{ID: h.ID, URL: h.URL, CreatedAt: h.CreatedAt})
+	hooks, err := s.deps.DB.WebhookEndpointsPage(c.Request.Context(), principalOf(c).MerchantID, p)
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, offsetPage(c, p, hooks, func(h *db.WebhookEndpoint) webhookView {
+		return webhookView{ID: h.ID, URL: h.URL, CreatedAt: h.CreatedAt}
+	}))
 	return nil
 }
 

@@ -69,6 +69,13 @@ func encodeCursor(cur cursor) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// idCursor is the position in a list ordered by id alone.
+type idCursor struct {
+	ID string `json:"id"`
+}
+
+func (c *idCursor) valid() bool { return canonicalID(c.ID) }
+
 // canonicalID tells whether id is a UUID in its canonical form, the only
 // form a cursor may carry to the database.
 func canonicalID(id string) bool {
@@ -91,4 +98,33 @@ func newPage[T any](c *gin.Context, items []T, more bool, last cursor, total int
 		p.NextCursor, p.Next = &cur, &next
 	}
 	return p
+}
+
+// offsetCursor is the position in a short list paged by position (staff,
+// keys, webhooks, freezes, merchants): how many rows came before.
+type offsetCursor struct {
+	Offset int `json:"o"`
+}
+
+func (o *offsetCursor) valid() bool { return o.Offset > 0 && o.Offset <= db.CountCap }
+
+// readOffsetPage reads ?limit= and ?cursor= of a list paged by position.
+func readOffsetPage(c *gin.Context) (db.Page, error) {
+	var cur offsetCursor
+	limit, _, err := readPage(c, &cur)
+	return db.Page{Offset: cur.Offset, Limit: limit}, err
+}
+
+// offsetPage answers page p of a list paged by position; a list goes no
+// further than db.CountCap rows.
+func offsetPage[T, R any](c *gin.Context, p db.Page, rows *db.Paged[R], view func(*R) T) listPage[T] {
+	items := make([]T, 0, len(rows.Items))
+	for i := range rows.Items {
+		items = append(items, view(&rows.Items[i]))
+	}
+	var next cursor
+	if end := p.Offset + p.Limit; rows.More && end <= db.CountCap {
+		next = &offsetCursor{Offset: end}
+	}
+	return newPage(c, items, next != nil, next, rows.Total)
 }

@@ -94,13 +94,13 @@ func (d *DB) Stores(ctx context.Context, merchantID string) ([]Store, error) {
 	return ss, nil
 }
 
-// Merchants lists every merchant by slug (for operators).
-func (d *DB) Merchants(ctx context.Context) ([]Merchant, error) {
-	var ms []Merchant
-	if err := d.with(ctx).Order("slug").Find(&ms).Error; err != nil {
+// Merchants lists every merchant by slug (for operators), a page at a time.
+func (d *DB) Merchants(ctx context.Context, p Page) (*Paged[Merchant], error) {
+	out, err := pageOf[Merchant](ctx, d, d.with(ctx).Model(&Merchant{}), "slug", p)
+	if err != nil {
 		return nil, fmt.Errorf("list merchants: %w", err)
 	}
-	return ms, nil
+	return out, nil
 }
 
 // SetPolicy replaces a merchant's policy; returns filed afterwards get it.

@@ -21,3 +21,35 @@ func (d *DB) countCapped(ctx context.Context, q *gorm.DB) (int64, error) {
 	}
 	return n, nil
 }
+
+// Page asks for one page of a list ordered by position: Limit rows after
+// the first Offset (at most CountCap, so no page costs more than reading
+// CountCap rows past).
+type Page struct {
+	Offset, Limit int
+}
+
+// Paged is a page of rows, whether more follow, and how many the list
+// holds (counted up to CountCap+1).
+type Paged[T any] struct {
+	Items []T
+	More  bool
+	Total int64
+}
+
+// pageOf reads page p of the rows q selects, in order.
+func pageOf[T any](ctx context.Context, d *DB, q *gorm.DB, order string, p Page) (*Paged[T], error) {
+	total, err := d.countCapped(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	var rows []T
+	if err := q.Order(order).Offset(min(p.Offset, CountCap)).Limit(p.Limit + 1).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := &Paged[T]{Items: rows, Total: total}
+	if len(rows) > p.Limit {
+		out.Items, out.More = rows[:p.Limit], true
+	}
+	return out, nil
+}

@@ -91,3 +91,22 @@ func (s *site) workItemsPage(w http.ResponseWriter, r *http.Request, ss *staffSe
 		Next: nextLink("/console/finance/work-items", out.pageInfo), Back: "/console/finance/work-items"}
 	s.render(w, r, http.StatusOK, "financelist", p)
 }
+
+// cursorQuery is the API query of the page whose cursor the visitor's URL
+// carries under name (the first page when none).
+func cursorQuery(r *http.Request, name string) string {
+	q := url.Values{}
+	if c := r.URL.Query().Get(name); c != "" {
+		q.Set("cursor", c)
+	}
+	return q.Encode()
+}
+
+// pageLink links path's next page, the API's cursor under name; "" when
+// there is none.
+func pageLink(path, name string, next *string) string {
+	if next == nil {
+		return ""
+	}
+	return path + "?" + url.Values{name: {*next}}.Encode()
+}

@@ -9,12 +9,16 @@ import (
 	"github.com/rebound-returns/rebound/db"
 )
 
-// StaffToken makes a merchant member of role and a session for them, and
-// answers the bearer token.
+// StaffToken makes a merchant member of role (a platform operator when
+// merchantID is "") and a session for them, and answers the bearer token.
 func StaffToken(t testing.TB, d *db.DB, merchantID, username, role string) string {
 	t.Helper()
 	ctx := context.Background()
-	u := &db.StaffUser{MerchantID: &merchantID, Username: username, DisplayName: username, Email: username + "@example.test", Role: role, PasswordHash: "x"}
+	var mid *string
+	if merchantID != "" {
+		mid = &merchantID
+	}
+	u := &db.StaffUser{MerchantID: mid, Username: username, DisplayName: username, Email: username + "@example.test", Role: role, PasswordHash: "x"}
 	if err := d.CreateStaff(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +28,7 @@ func StaffToken(t testing.TB, d *db.DB, merchantID, username, role string) strin
 	}
 	now := time.Now().UTC()
 	if err := d.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(tok), Kind: db.SessionStaff, StaffUserID: &u.ID,
-		MerchantID: &merchantID, Role: role, ExpiresAt: now.Add(time.Hour), CreatedAt: now}); err != nil {
+		MerchantID: mid, Role: role, ExpiresAt: now.Add(time.Hour), CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
 	return tok
