@@ -303,11 +303,26 @@ type reconciliationData struct {
 		MatchKey  string `json:"match_key"`
 		Amount    int64  `json:"amount"`
 	} `json:"missing_at_acquirer"`
-	Work    []workItem `json:"work_items"`
-	BadRows []struct {
+	Work []workItem `json:"work_items"`
+	// DiscrepanciesNext is set when more discrepancies follow those shown;
+	// WorkTotal counts the file's work items, WorkNext when more follow.
+	DiscrepanciesNext *string `json:"discrepancies_next"`
+	WorkTotal         int64   `json:"work_items_total"`
+	WorkNext          *string `json:"work_items_next"`
+	BadRows           []struct {
 		Field   string `json:"field"`
 		Message string `json:"message"`
 	} `json:"bad_rows"`
+}
+
+// MoreDiscrepancies links the page of the discrepancies after the last one
+// shown ("" when none follow).
+func (d *reconciliationData) MoreDiscrepancies() string {
+	if d.DiscrepanciesNext == nil || len(d.Discrepancies) == 0 {
+		return ""
+	}
+	last := d.Discrepancies[len(d.Discrepancies)-1].Line
+	return "/console/finance/reconciliations/" + url.PathEscape(d.File.ID) + "?after_line=" + itoa(last)
 }
 
 // Done tells whether the file's reconciliation has finished.
@@ -317,7 +332,11 @@ func (d *reconciliationData) Done() bool {
 
 func (s *site) reconciliationPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	var d reconciliationData
-	if err := s.call(r, request{method: "GET", path: "/v1/finance/reconciliations/" + url.PathEscape(r.PathValue("id")), token: ss.token}, &d); err != nil {
+	q := url.Values{}
+	if a := r.URL.Query().Get("after_line"); a != "" {
+		q.Set("after_line", a)
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/finance/reconciliations/" + url.PathEscape(r.PathValue("id")) + "?" + q.Encode(), token: ss.token}, &d); err != nil {
 		s.fail(w, r, err)
 		return
 	}
