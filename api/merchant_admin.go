@@ -11,6 +11,7 @@ import (
 
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -129,23 +130,12 @@ func (s *server) listWebhooks(c *gin.Context) error {
 
 // publicEndpoint tells what keeps u from being a webhook endpoint outside
 // dev ("" when nothing): it must be https, and its host must resolve only
-// to public addresses.
+// to global unicast addresses (the check delivery repeats as it dials).
 func publicEndpoint(ctx context.Context, u *url.URL, r interface {
 	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
 }) string {
 	if u.Scheme != "https" {
 		return "must be an https URL"
 	}
-	ips, err := r.LookupIPAddr(ctx, u.Hostname())
-	if err != nil || len(ips) == 0 {
-		return "names a host that does not resolve"
-	}
-	for _, ip := range ips {
-		a := ip.IP
-		if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() ||
-			a.IsInterfaceLocalMulticast() || a.IsMulticast() {
-			return "must reach a public address, not " + a.String()
-		}
-	}
-	return ""
+	return notify.CheckPublicHost(ctx, u.Hostname(), r)
 }
