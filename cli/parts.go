@@ -250,6 +250,7 @@ func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m 
 		DB:              d,
 		Temporal:        c,
 		Dev:             cfg.Mode == config.ModeDev,
+		MetricsToken:    cfg.MetricsToken,
 		OTPSecret:       []byte(cfg.OTPSecret),
 		CarrierSecret:   cfg.CarrierSecret,
 		GatewaySecret:   cfg.GatewayWebhookSecret,
