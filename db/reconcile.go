@@ -286,11 +286,11 @@ func (d *DB) FirstFindings(ctx context.Context, fileID string, limit int) ([]Set
 	return fs, total, nil
 }
 
-// Findings lists every finding a file made (for reconciliation itself).
-func (d *DB) Findings(ctx context.Context, fileID string) ([]SettlementFinding, error) {
-	var fs []SettlementFinding
-	if err := d.with(ctx).Where("file_id = ?", fileID).Order("created_at, id").Find(&fs).Error; err != nil {
-		return nil, fmt.Errorf("findings of %s: %w", fileID, err)
+// CountFindings counts the findings a file made.
+func (d *DB) CountFindings(ctx context.Context, fileID string) (int64, error) {
+	var n int64
+	if err := d.with(ctx).Model(&SettlementFinding{}).Where("file_id = ?", fileID).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("findings of %s: %w", fileID, err)
 	}
-	return fs, nil
+	return n, nil
 }
