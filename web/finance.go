@@ -102,6 +102,11 @@ type dashboardData struct {
 	FailedTotal, WorkTotal   int64
 	FailedCapped, WorkCapped bool
 	FailedMore, WorkMore     bool
+	// RefundsTotal counts the filter's refunds (up to the API's cap);
+	// RefundsNext links the next page of them ("" on the last).
+	RefundsTotal  int64
+	RefundsCapped bool
+	RefundsNext   string
 }
 
 type summaryTotal struct {
@@ -137,6 +142,7 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 		}
 	}
 	var lists struct {
+		pageInfo
 		Items []refundItem `json:"items"`
 	}
 	var failed struct {
@@ -147,8 +153,14 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 		pageInfo
 		Items []workItem `json:"items"`
 	}
-	lq := fq
-	lq.Set("limit", "50")
+	lq := url.Values{}
+	for k, v := range fq {
+		lq[k] = v
+	}
+	lq.Set("limit", listPage)
+	if c := q.Get("cursor"); c != "" {
+		lq.Set("cursor", c)
+	}
 	err := errors.Join(
 		s.call(r, request{method: "GET", path: "/v1/finance/refunds/summary?" + sq.Encode(), token: ss.token}, &sum),
 		s.call(r, request{method: "GET", path: "/v1/finance/refunds?" + lq.Encode(), token: ss.token}, &lists),
@@ -170,6 +182,15 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 	}
 	d.Chart = buildChartOver(sum.Rows, d.Filter.Status, daySpan(d.Filter.From, d.Filter.To, s.now()))
 	d.Totals, d.Refunds, d.Failed, d.Work = sum.Totals, lists.Items, failed.Items, work.Items
+	d.RefundsTotal, d.RefundsCapped = lists.Total, lists.TotalCapped
+	if lists.NextCursor != nil {
+		nq := url.Values{}
+		for k, v := range fq {
+			nq[k] = v
+		}
+		nq.Set("cursor", *lists.NextCursor)
+		d.RefundsNext = "/console/finance?" + nq.Encode()
+	}
 	d.FailedTotal, d.FailedCapped, d.FailedMore = failed.Total, failed.TotalCapped, failed.NextCursor != nil
 	d.WorkTotal, d.WorkCapped, d.WorkMore = work.Total, work.TotalCapped, work.NextCursor != nil
 	p.Data = d
