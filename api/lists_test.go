@@ -102,6 +102,10 @@ func TestWorkItemsArePagedAtScale(t *testing.T) {
 			t.Fatalf("second page does not follow the first: %s then %s", p.Items[49].ID, p2.Items[0].ID)
 		}
 
+		// A file named other than by its canonical id is a 422, never a 500.
+		if w := get("/v1/finance/work-items?file=urn:uuid:00000000-0000-7000-8000-000000000001"); w.Code != http.StatusUnprocessableEntity {
+			t.Errorf("file=urn:uuid:…: %d %s", w.Code, w.Body)
+		}
 		// A cursor the list did not make is a 422, never a 500.
 		for _, bad := range []string{"x", "e30", "eyJ0IjoiMjAyNi0xMS0yMFQwNjowMDowMFoiLCJpZCI6InVybjp1dWlkOjAwMDAwMDAwLTAwMDAtNzAwMC04MDAwLTAwMDAwMDAwMDAwMSJ9"} {
 			if w := get("/v1/finance/work-items?cursor=" + bad); w.Code != http.StatusUnprocessableEntity {

@@ -36,9 +36,9 @@ type financeListData struct {
 	RefundFixes []string
 	Total       int64
 	TotalCapped bool
-	// Next is the link to the next page ("" on the last one); Back the
-	// page forms return to.
-	Next, Back string
+	// Next is the link to the next page ("" on the last one), First to
+	// the first; Back the page forms return to.
+	Next, First, Back string
 }
 
 // pageQuery is the API query of one page: the page's size and the cursor
@@ -71,7 +71,8 @@ func (s *site) failedRefundsPage(w http.ResponseWriter, r *http.Request, ss *sta
 	p := ss.page("Failed refunds", "finance", nil)
 	p.Notice = notices[r.URL.Query().Get("done")]
 	p.Data = &financeListData{Kind: "failed", Refunds: out.Items, RefundFixes: refundResolutions, Total: out.Total,
-		TotalCapped: out.TotalCapped, Next: nextLink("/console/finance/failed", out.pageInfo), Back: "/console/finance/failed"}
+		TotalCapped: out.TotalCapped, Next: nextLink("/console/finance/failed", out.pageInfo), First: "/console/finance/failed",
+		Back: "/console/finance/failed"}
 	s.render(w, r, http.StatusOK, "financelist", p)
 }
 
@@ -81,14 +82,28 @@ func (s *site) workItemsPage(w http.ResponseWriter, r *http.Request, ss *staffSe
 		Items []workItem `json:"items"`
 	}
 	q := pageQuery(r, url.Values{"status": {"open"}})
+	// ?file= keeps the items one settlement file opened (the API checks it).
+	here := "/console/finance/work-items"
+	if f := r.URL.Query().Get("file"); f != "" {
+		q.Set("file", f)
+		here += "?" + url.Values{"file": {f}}.Encode()
+	}
 	if err := s.call(r, request{method: "GET", path: "/v1/finance/work-items?" + q.Encode(), token: ss.token}, &out); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	p := ss.page("Work items", "finance", nil)
 	p.Notice = notices[r.URL.Query().Get("done")]
-	p.Data = &financeListData{Kind: "work", Work: out.Items, Total: out.Total, TotalCapped: out.TotalCapped,
-		Next: nextLink("/console/finance/work-items", out.pageInfo), Back: "/console/finance/work-items"}
+	d := &financeListData{Kind: "work", Work: out.Items, Total: out.Total, TotalCapped: out.TotalCapped, Back: "/console/finance/work-items"}
+	if out.NextCursor != nil {
+		nq := url.Values{"cursor": {*out.NextCursor}}
+		if f := q.Get("file"); f != "" {
+			nq.Set("file", f)
+		}
+		d.Next = "/console/finance/work-items?" + nq.Encode()
+	}
+	d.First = here
+	p.Data = d
 	s.render(w, r, http.StatusOK, "financelist", p)
 }
 

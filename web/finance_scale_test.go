@@ -79,6 +79,9 @@ func TestFinanceDashboardStaysSmallWithHundredThousandWorkItems(t *testing.T) {
 		if w2.Code != http.StatusOK || strings.Count(w2.Body.String(), `/resolve"`) != 50 || w2.Body.String() == w.Body.String() {
 			t.Fatalf("next page: %d", w2.Code)
 		}
+		if w := get("/console/finance/work-items?file=urn:uuid:00000000-0000-7000-8000-000000000001"); w.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("work items of an odd file id: %d", w.Code)
+		}
 		if w := get("/console/finance/failed"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "No failed refunds") {
 			t.Fatalf("failed refunds page: %d", w.Code)
 		}
