@@ -139,6 +139,11 @@ func TestEveryListIsPaged(t *testing.T) {
 			must(t, d.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: "https://hooks.example.com/" + strconv.Itoa(i), Secret: "s"}))
 			must(t, d.CreateFreeze(ctx, &db.Freeze{MerchantID: m.ID, Reason: "r" + strconv.Itoa(i), CreatedBy: "op", CreatedRole: "operator"}))
 		}
+		st := &db.Store{MerchantID: m.ID, Code: "S1", Name: "Store"}
+		must(t, d.CreateStore(ctx, st))
+		for _, id := range []string{"T0000001", "T0000002", "T0000003"} {
+			must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: id, Kind: db.TerminalPhysical}))
+		}
 		h := NewHandler(Deps{DB: d})
 		get := func(tok, path string) (int, workItemsPage) {
 			req := httptest.NewRequest("GET", path, nil)
@@ -156,6 +161,7 @@ func TestEveryListIsPaged(t *testing.T) {
 			{admin, "/v1/merchant/staff", 3},
 			{admin, "/v1/merchant/api-keys", 3},
 			{admin, "/v1/merchant/webhooks", 3},
+			{admin, "/v1/merchant/terminals", 3},
 			{admin, "/v1/merchant/freezes", 3},
 			{operator, "/v1/admin/merchants", 3},
 			{operator, "/v1/admin/freezes", 3},

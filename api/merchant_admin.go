@@ -38,22 +38,26 @@ func (s *server) routesMerchantAdmin(r *gin.RouterGroup) {
 	k.DELETE("/:id", s.auditedAs("api_key.revoke", "api_key", s.revokeAPIKey))
 }
 
-// listTerminals lists the merchant's terminals, for the counter's choice.
+type terminalView struct {
+	ID      string `json:"id"`
+	StoreID string `json:"store_id"`
+	Kind    string `json:"kind"`
+}
+
+// listTerminals lists the merchant's terminals, for the counter's choice,
+// a page at a time.
 func (s *server) listTerminals(c *gin.Context) error {
-	ts, err := s.deps.DB.Terminals(c.Request.Context(), principalOf(c).MerchantID)
+	p, err := readOffsetPage(c)
 	if err != nil {
 		return err
 	}
-	type terminal struct {
-		ID      string `json:"id"`
-		StoreID string `json:"store_id"`
-		Kind    string `json:"kind"`
+	ts, err := s.deps.DB.TerminalsPage(c.Request.Context(), principalOf(c).MerchantID, p)
+	if err != nil {
+		return err
 	}
-	out := make([]terminal, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, terminal{ID: t.TerminalID, StoreID: t.StoreID, Kind: t.Kind})
-	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, offsetPage(c, p, ts, func(t *db.Terminal) terminalView {
+		return terminalView{ID: t.TerminalID, StoreID: t.StoreID, Kind: t.Kind}
+	}))
 	return nil
 }
 

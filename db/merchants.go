@@ -85,6 +85,16 @@ func (d *DB) Terminals(ctx context.Context, merchantID string) ([]Terminal, erro
 	return ts, nil
 }
 
+// TerminalsPage lists a merchant's terminals by terminal id, a page at a
+// time.
+func (d *DB) TerminalsPage(ctx context.Context, merchantID string, p Page) (*Paged[Terminal], error) {
+	out, err := pageOf[Terminal](ctx, d, d.with(ctx).Model(&Terminal{}).Where("merchant_id = ?", merchantID), "terminal_id", p)
+	if err != nil {
+		return nil, fmt.Errorf("terminals of %s: %w", merchantID, err)
+	}
+	return out, nil
+}
+
 // Stores lists a merchant's stores by code.
 func (d *DB) Stores(ctx context.Context, merchantID string) ([]Store, error) {
 	var ss []Store

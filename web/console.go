@@ -469,7 +469,7 @@ func (s *site) showReturn(w http.ResponseWriter, r *http.Request, ss *staffSessi
 				Kind string `json:"kind"`
 			} `json:"items"`
 		}
-		if err := s.call(r, request{method: "GET", path: "/v1/merchant/terminals", token: ss.token}, &ts); err != nil {
+		if err := s.call(r, request{method: "GET", path: "/v1/merchant/terminals?limit=200", token: ss.token}, &ts); err != nil {
 			s.fail(w, r, err)
 			return
 		}
