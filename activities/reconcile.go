@@ -68,12 +68,12 @@ func (a *Activities) MatchSettlement(ctx context.Context, fileID string) (Reconc
 	if err != nil {
 		return ReconcileResult{}, err
 	}
-	findings, err := a.DB.Findings(ctx, f.ID)
+	missing, err := a.DB.CountFindings(ctx, f.ID)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
 	res := ReconcileResult{Matched: counts[db.ResultMatched], Unexpected: counts[db.ResultUnexpected],
-		AmountMismatch: counts[db.ResultAmountMismatch], Ignored: f.Ignored, Missing: int64(len(findings))}
+		AmountMismatch: counts[db.ResultAmountMismatch], Ignored: f.Ignored, Missing: missing}
 	err = a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"matched": res.Matched, "unexpected": res.Unexpected,
 		"amount_mismatch": res.AmountMismatch, "ignored": res.Ignored, "missing": res.Missing})
 	return res, err

@@ -69,15 +69,15 @@ func (s *server) onboardMerchant(c *gin.Context) (string, error) {
 }
 
 func (s *server) listMerchants(c *gin.Context) error {
-	ms, err := s.deps.DB.Merchants(c.Request.Context())
+	p, err := readOffsetPage(c)
 	if err != nil {
 		return err
 	}
-	out := make([]merchantView, 0, len(ms))
-	for i := range ms {
-		out = append(out, viewMerchant(&ms[i]))
+	ms, err := s.deps.DB.Merchants(c.Request.Context(), p)
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, offsetPage(c, p, ms, viewMerchant))
 	return nil
 }
 

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"encoding/base64"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -99,7 +97,7 @@ func (s *server) refundFilter(c *gin.Context) (db.RefundFilter, error) {
 	if err != nil {
 		return db.RefundFilter{}, err
 	}
-	f := db.RefundFilter{MerchantID: merchantID, Limit: 100, Channel: c.Query("channel"), Sort: db.RefundSort(c.DefaultQuery("sort", string(db.SortNewest)))}
+	f := db.RefundFilter{MerchantID: merchantID, Channel: c.Query("channel"), Sort: db.RefundSort(c.DefaultQuery("sort", string(db.SortNewest)))}
 	var errs []FieldError
 	for _, st := range strings.Split(c.Query("status"), ",") {
 		switch st {
@@ -139,20 +137,18 @@ func (s *server) refundFilter(c *gin.Context) (db.RefundFilter, error) {
 			*dst = &n
 		}
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			errs = append(errs, FieldError{"limit", "must be from 1 to 1000"})
+	var cur refundCursor
+	limit, hasCursor, err := readPage(c, &cur)
+	if err != nil {
+		var p *Problem
+		if !errors.As(err, &p) {
+			return f, err
 		}
-		f.Limit = n
+		errs = append(errs, p.Errors...)
 	}
-	if v := c.Query("cursor"); v != "" {
-		var cur db.RefundCursor
-		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || json.Unmarshal(b, &cur) != nil || !validID(cur.ID) {
-			errs = append(errs, FieldError{"cursor", "is not a cursor from this list"})
-		}
-		f.After = &cur
+	f.Limit = limit
+	if hasCursor {
+		f.After = (*db.RefundCursor)(&cur)
 	}
 	if len(errs) > 0 {
 		return f, Invalid(sortFields(errs)...)
@@ -160,10 +156,9 @@ func (s *server) refundFilter(c *gin.Context) (db.RefundFilter, error) {
 	return f, nil
 }
 
-func cursorOf(r db.RefundRow) string {
-	b, _ := json.Marshal(db.RefundCursor{CreatedAt: r.CreatedAt, Amount: r.Amount, ID: r.ID})
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+type refundCursor db.RefundCursor
+
+func (r *refundCursor) valid() bool { return validID(r.ID) }
 
 // listRefunds answers a page of refunds, or with Accept: text/csv streams
 // every refund the filter selects, however many.
@@ -175,19 +170,30 @@ func (s *server) listRefunds(c *gin.Context) error {
 	if strings.Contains(c.GetHeader("Accept"), "text/csv") {
 		return s.exportRefunds(c, f)
 	}
-	rows, err := s.deps.DB.ListRefunds(c.Request.Context(), f)
+	ctx := c.Request.Context()
+	total, err := s.deps.DB.CountRefunds(ctx, f)
 	if err != nil {
 		return err
+	}
+	limit := f.Limit
+	f.Limit++ // one more tells whether a next page exists
+	rows, err := s.deps.DB.ListRefunds(ctx, f)
+	if err != nil {
+		return err
+	}
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
 	}
 	items := make([]refundListItem, 0, len(rows))
 	for _, r := range rows {
 		items = append(items, toListItem(r))
 	}
-	out := gin.H{"items": items, "next_cursor": nil}
-	if len(rows) == f.Limit {
-		out["next_cursor"] = cursorOf(rows[len(rows)-1])
+	var last cursor
+	if n := len(rows); n > 0 {
+		last = &refundCursor{CreatedAt: rows[n-1].CreatedAt, Amount: rows[n-1].Amount, ID: rows[n-1].ID}
 	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, newPage(c, items, more, last, total))
 	return nil
 }
 
@@ -384,6 +390,13 @@ func viewWorkItem(w db.WorkItem) workItemView {
 		CreatedAt: w.CreatedAt, ResolvedAt: w.ResolvedAt}
 }
 
+type workItemCursor db.WorkItemCursor
+
+func (w *workItemCursor) valid() bool { return validID(w.ID) && !w.CreatedAt.IsZero() }
+
+// listWorkItems answers a page of the merchant's work items, newest first:
+// open ones by default, ?status=all for every one, ?file= for those one
+// settlement file opened.
 func (s *server) listWorkItems(c *gin.Context) error {
 	merchantID, err := s.financeScope(c)
 	if err != nil {
@@ -396,15 +409,32 @@ func (s *server) listWorkItems(c *gin.Context) error {
 	if status != "open" && status != "all" {
 		return Invalid(FieldError{"status", "must be open or all"})
 	}
-	items, err := s.deps.DB.WorkItems(c.Request.Context(), merchantID, status == "open")
+	f := db.WorkItemFilter{MerchantID: merchantID, OnlyOpen: status == "open", FileID: c.Query("file")}
+	if f.FileID != "" && !validID(f.FileID) {
+		return Invalid(FieldError{"file", "must be a settlement file id"})
+	}
+	var cur workItemCursor
+	limit, hasCursor, err := readPage(c, &cur)
 	if err != nil {
 		return err
 	}
-	out := make([]workItemView, 0, len(items))
-	for _, w := range items {
+	f.Limit = limit
+	if hasCursor {
+		f.After = (*db.WorkItemCursor)(&cur)
+	}
+	page, err := s.deps.DB.WorkItems(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]workItemView, 0, len(page.Items))
+	for _, w := range page.Items {
 		out = append(out, viewWorkItem(w))
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	var last cursor
+	if n := len(page.Items); n > 0 {
+		last = &workItemCursor{CreatedAt: page.Items[n-1].CreatedAt, ID: page.Items[n-1].ID}
+	}
+	c.JSON(http.StatusOK, newPage(c, out, page.More, last, page.Total))
 	return nil
 }
 

@@ -179,23 +179,28 @@ func (s *server) listFreezes(c *gin.Context) error {
 		}
 		merchantID = m.ID
 	}
-	fs, err := s.deps.DB.Freezes(ctx, merchantID, c.Query("active") == "true")
+	page, err := readOffsetPage(c)
 	if err != nil {
 		return err
 	}
-	out := make([]freezeView, 0, len(fs))
-	for i := range fs {
-		m, err := s.deps.DB.MerchantByID(ctx, fs[i].MerchantID)
-		if err != nil {
-			return err
-		}
-		v, err := s.viewFreeze(c, &fs[i], m)
-		if err != nil {
-			return err
-		}
-		out = append(out, v)
+	fs, err := s.deps.DB.Freezes(ctx, merchantID, c.Query("active") == "true", page)
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	views := make([]freezeView, 0, len(fs.Items))
+	for i := range fs.Items {
+		m, err := s.deps.DB.MerchantByID(ctx, fs.Items[i].MerchantID)
+		if err != nil {
+			return err
+		}
+		v, err := s.viewFreeze(c, &fs.Items[i], m)
+		if err != nil {
+			return err
+		}
+		views = append(views, v)
+	}
+	c.JSON(http.StatusOK, offsetPage(c, page, &db.Paged[freezeView]{Items: views, More: fs.More, Total: fs.Total},
+		func(v *freezeView) freezeView { return *v }))
 	return nil
 }
 

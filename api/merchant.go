@@ -43,7 +43,7 @@ type returnSummary struct {
 // separated) or by attention, paged by an opaque cursor.
 func (s *server) listReturns(c *gin.Context) error {
 	p := principalOf(c)
-	f := db.ReturnFilter{MerchantID: p.MerchantID, Limit: 50, Before: c.Query("cursor")}
+	f := db.ReturnFilter{MerchantID: p.MerchantID}
 	if st := c.Query("status"); st != "" {
 		for _, x := range strings.Split(st, ",") {
 			if !returns.Status(x).Valid() {
@@ -65,25 +65,33 @@ func (s *server) listReturns(c *gin.Context) error {
 	default:
 		return Invalid(FieldError{"attention", "must be true or false"})
 	}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 200 {
-			return Invalid(FieldError{"limit", "must be from 1 to 200"})
-		}
-		f.Limit = n
-	}
-	if f.Before != "" && !validID(f.Before) {
-		return Invalid(FieldError{"cursor", "is not a cursor from this list"})
-	}
-	rs, err := s.deps.DB.ListReturns(c.Request.Context(), f)
+	var cur idCursor
+	limit, hasCursor, err := readPage(c, &cur)
 	if err != nil {
 		return err
+	}
+	if hasCursor {
+		f.Before = cur.ID
+	}
+	ctx := c.Request.Context()
+	total, err := s.deps.DB.CountReturns(ctx, f)
+	if err != nil {
+		return err
+	}
+	f.Limit = limit + 1 // one more tells whether a next page exists
+	rs, err := s.deps.DB.ListReturns(ctx, f)
+	if err != nil {
+		return err
+	}
+	more := len(rs) > limit
+	if more {
+		rs = rs[:limit]
 	}
 	orderIDs := make([]string, 0, len(rs))
 	for _, r := range rs {
 		orderIDs = append(orderIDs, r.OrderID)
 	}
-	numbers, err := s.deps.DB.OrderNumbers(c.Request.Context(), orderIDs)
+	numbers, err := s.deps.DB.OrderNumbers(ctx, orderIDs)
 	if err != nil {
 		return err
 	}
@@ -93,11 +101,11 @@ func (s *server) listReturns(c *gin.Context) error {
 			Attention: r.Attention, TrackingNumber: r.TrackingNumber, RefundAmount: r.RefundAmount, Currency: r.Currency,
 			CreatedAt: r.CreatedAt.Format("2006-01-02T15:04:05Z07:00"), UpdatedAt: r.UpdatedAt.Format("2006-01-02T15:04:05Z07:00")})
 	}
-	out := gin.H{"items": items, "next_cursor": nil}
-	if len(rs) == f.Limit {
-		out["next_cursor"] = rs[len(rs)-1].ID
+	var last cursor
+	if n := len(rs); n > 0 {
+		last = &idCursor{ID: rs[n-1].ID}
 	}
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, newPage(c, items, more, last, total))
 	return nil
 }
 

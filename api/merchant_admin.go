@@ -11,6 +11,7 @@ import (
 
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -37,22 +38,26 @@ func (s *server) routesMerchantAdmin(r *gin.RouterGroup) {
 	k.DELETE("/:id", s.auditedAs("api_key.revoke", "api_key", s.revokeAPIKey))
 }
 
-// listTerminals lists the merchant's terminals, for the counter's choice.
+type terminalView struct {
+	ID      string `json:"id"`
+	StoreID string `json:"store_id"`
+	Kind    string `json:"kind"`
+}
+
+// listTerminals lists the merchant's terminals, for the counter's choice,
+// a page at a time.
 func (s *server) listTerminals(c *gin.Context) error {
-	ts, err := s.deps.DB.Terminals(c.Request.Context(), principalOf(c).MerchantID)
+	p, err := readOffsetPage(c)
 	if err != nil {
 		return err
 	}
-	type terminal struct {
-		ID      string `json:"id"`
-		StoreID string `json:"store_id"`
-		Kind    string `json:"kind"`
+	ts, err := s.deps.DB.TerminalsPage(c.Request.Context(), principalOf(c).MerchantID, p)
+	if err != nil {
+		return err
 	}
-	out := make([]terminal, 0, len(ts))
-	for _, t := range ts {
-		out = append(out, terminal{ID: t.TerminalID, StoreID: t.StoreID, Kind: t.Kind})
-	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, offsetPage(c, p, ts, func(t *db.Terminal) terminalView {
+		return terminalView{ID: t.TerminalID, StoreID: t.StoreID, Kind: t.Kind}
+	}))
 	return nil
 }
 
@@ -113,37 +118,28 @@ func (s *server) createWebhook(c *gin.Context) (string, error) {
 }
 
 func (s *server) listWebhooks(c *gin.Context) error {
-	hooks, err := s.deps.DB.WebhookEndpoints(c.Request.Context(), principalOf(c).MerchantID)
+	p, err := readOffsetPage(c)
 	if err != nil {
 		return err
 	}
-	out := make([]webhookView, 0, len(hooks))
-	for _, h := range hooks {
-		out = append(out, webhookView{ID: h.ID, URL: h.URL, CreatedAt: h.CreatedAt})
+	hooks, err := s.deps.DB.WebhookEndpointsPage(c.Request.Context(), principalOf(c).MerchantID, p)
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, offsetPage(c, p, hooks, func(h *db.WebhookEndpoint) webhookView {
+		return webhookView{ID: h.ID, URL: h.URL, CreatedAt: h.CreatedAt}
+	}))
 	return nil
 }
 
 // publicEndpoint tells what keeps u from being a webhook endpoint outside
 // dev ("" when nothing): it must be https, and its host must resolve only
-// to public addresses.
+// to global unicast addresses (the check delivery repeats as it dials).
 func publicEndpoint(ctx context.Context, u *url.URL, r interface {
 	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
 }) string {
 	if u.Scheme != "https" {
 		return "must be an https URL"
 	}
-	ips, err := r.LookupIPAddr(ctx, u.Hostname())
-	if err != nil || len(ips) == 0 {
-		return "names a host that does not resolve"
-	}
-	for _, ip := range ips {
-		a := ip.IP
-		if a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() ||
-			a.IsInterfaceLocalMulticast() || a.IsMulticast() {
-			return "must reach a public address, not " + a.String()
-		}
-	}
-	return ""
+	return notify.CheckPublicHost(ctx, u.Hostname(), r)
 }

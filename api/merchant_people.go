@@ -41,15 +41,15 @@ func viewStaff(u *db.StaffUser) staffView {
 }
 
 func (s *server) listStaff(c *gin.Context) error {
-	us, err := s.deps.DB.StaffOf(c.Request.Context(), principalOf(c).MerchantID)
+	p, err := readOffsetPage(c)
 	if err != nil {
 		return err
 	}
-	out := make([]staffView, 0, len(us))
-	for i := range us {
-		out = append(out, viewStaff(&us[i]))
+	us, err := s.deps.DB.StaffOf(c.Request.Context(), principalOf(c).MerchantID, p)
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, offsetPage(c, p, us, viewStaff))
 	return nil
 }
 
@@ -192,15 +192,15 @@ func viewKey(k *db.APIKey) apiKeyView {
 }
 
 func (s *server) listAPIKeys(c *gin.Context) error {
-	ks, err := s.deps.DB.APIKeysOf(c.Request.Context(), principalOf(c).MerchantID)
+	p, err := readOffsetPage(c)
 	if err != nil {
 		return err
 	}
-	out := make([]apiKeyView, 0, len(ks))
-	for i := range ks {
-		out = append(out, viewKey(&ks[i]))
+	ks, err := s.deps.DB.APIKeysOf(c.Request.Context(), principalOf(c).MerchantID, p)
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	c.JSON(http.StatusOK, offsetPage(c, p, ks, viewKey))
 	return nil
 }
 

@@ -34,7 +34,7 @@ func (s *server) routesOps(r gin.IRoutes) {
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
 	r.GET("/readyz", s.readyz)
-	r.GET("/metrics", gin.WrapH(s.deps.Metrics.Handler()))
+	r.GET("/metrics", s.metricsGuard, gin.WrapH(s.deps.Metrics.Handler()))
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", openAPISpec) })
 }
 

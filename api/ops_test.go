@@ -108,10 +108,10 @@ func TestRequestIDIsEchoedOrMade(t *testing.T) {
 
 func TestMetricsExposeLatencyByRouteAndRuntime(t *testing.T) {
 	t.Parallel()
-	h := NewHandler(Deps{})
+	h := NewHandler(Deps{MetricsToken: testMetricsToken})
 	get(t, h, "/healthz")
 	get(t, h, "/nowhere/0190-abc") // unmatched: must not become a label of its own
-	body := get(t, h, "/metrics").Body.String()
+	body := get(t, h, "/metrics", "Authorization", "Bearer "+testMetricsToken).Body.String()
 	for _, want := range []string{
 		`rebound_http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200"`,
 		`route="unmatched",status="404"`,

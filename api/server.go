@@ -42,6 +42,9 @@ type Deps struct {
 	Temporal Temporal
 	// Dev enables the dev outbox (GET /v1/dev/outbox).
 	Dev bool
+	// MetricsToken is the bearer token GET /metrics asks for; when empty
+	// the metrics are open in dev and off (404) elsewhere.
+	MetricsToken string
 	// OTPSecret keys the HMAC of one-time codes.
 	OTPSecret []byte
 	// CarrierSecret signs carrier events; GatewaySecret the gateway's.

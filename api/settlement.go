@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -175,30 +176,54 @@ func (s *server) reconciliation(c *gin.Context) error {
 		}
 		after = n
 	}
+	limit := pageDefault
+	if v := c.Query("limit"); v != "" {
+		n, err := parseInt(v)
+		if err != nil || n < 1 || n > pageMax {
+			return Invalid(FieldError{"limit", "must be from 1 to " + itoa(pageMax)})
+		}
+		limit = int(n)
+	}
 	results := []string{db.ResultUnexpected, db.ResultAmountMismatch}
 	if c.Query("all") == "true" {
 		results = nil
 	}
-	items, err := s.deps.DB.SettlementItems(ctx, f.ID, results, after, 500)
+	items, err := s.deps.DB.SettlementItems(ctx, f.ID, results, after, limit+1)
 	if err != nil {
 		return err
+	}
+	// The discrepancies go on from the last line shown.
+	var discNext *string
+	if len(items) > limit {
+		items = items[:limit]
+		q := c.Request.URL.Query()
+		q.Set("after_line", itoa(items[limit-1].Line))
+		next := c.Request.URL.Path + "?" + q.Encode()
+		discNext = &next
 	}
 	views := make([]itemView, 0, len(items))
 	for _, it := range items {
 		views = append(views, itemView{Line: it.Line, Result: it.Result, MatchKey: it.MatchKey, TerminalID: it.TerminalID, STAN: it.STAN,
 			RRN: it.RRN, GatewayRefund: it.GatewayRefund, TransactionDay: it.TransactionDay, Amount: it.Amount, Currency: it.Currency, AttemptID: it.AttemptID})
 	}
-	findings, err := s.deps.DB.Findings(ctx, f.ID)
+	// The file's counts say how many are missing; the answer shows the first.
+	findings, missingTotal, err := s.deps.DB.FirstFindings(ctx, f.ID, pageMax)
 	if err != nil {
 		return err
 	}
-	work, err := s.deps.DB.WorkItemsOfFile(ctx, f.ID)
+	// The first page of the file's work items; the rest are at work_items_next.
+	work, err := s.deps.DB.WorkItems(ctx, db.WorkItemFilter{MerchantID: f.MerchantID, FileID: f.ID, Limit: pageDefault})
 	if err != nil {
 		return err
 	}
-	wv := make([]workItemView, 0, len(work))
-	for _, w := range work {
+	wv := make([]workItemView, 0, len(work.Items))
+	for _, w := range work.Items {
 		wv = append(wv, viewWorkItem(w))
+	}
+	var workNext *string
+	if work.More {
+		next := "/v1/finance/work-items?" + url.Values{"status": {"all"}, "file": {f.ID}}.Encode()
+		workNext = &next
 	}
 	errs, err := s.deps.DB.SettlementErrors(ctx, f.ID, 100)
 	if err != nil {
@@ -217,7 +242,8 @@ func (s *server) reconciliation(c *gin.Context) error {
 	for _, fd := range findings {
 		ms = append(ms, missing{AttemptID: fd.AttemptID, MatchKey: fd.MatchKey, Amount: fd.Amount})
 	}
-	c.JSON(http.StatusOK, gin.H{"id": f.ID, "file": viewFile(f), "discrepancies": views, "missing_at_acquirer": ms,
-		"work_items": wv, "bad_rows": bad})
+	c.JSON(http.StatusOK, gin.H{"id": f.ID, "file": viewFile(f), "discrepancies": views, "discrepancies_next": discNext,
+		"missing_at_acquirer": ms, "missing_at_acquirer_total": min(missingTotal, db.CountCap),
+		"work_items": wv, "work_items_total": min(work.Total, db.CountCap), "work_items_next": workNext, "bad_rows": bad})
 	return nil
 }

@@ -135,14 +135,19 @@ func adminListMerchants(ctx context.Context, env *Env, d *db.DB, args []string) 
 	if ok, err := parseSub(env, fs, args); !ok || err != nil {
 		return err
 	}
-	ms, err := d.Merchants(ctx)
-	if err != nil {
-		return err
-	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLUG\tNAME\tCURRENCY\tTIME ZONE\tACQUIRER MID\tSTATUS\tID")
-	for _, m := range ms {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Slug, m.Name, m.Currency, m.TimeZone, m.AcquirerMerchantID, m.Status, m.ID)
+	for p := (db.Page{Limit: 200}); ; p.Offset += p.Limit {
+		ms, err := d.Merchants(ctx, p)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms.Items {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Slug, m.Name, m.Currency, m.TimeZone, m.AcquirerMerchantID, m.Status, m.ID)
+		}
+		if !ms.More || p.Offset+p.Limit >= db.CountCap {
+			break
+		}
 	}
 	return tw.Flush()
 }

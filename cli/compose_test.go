@@ -125,6 +125,9 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 			listen = cfg.GatewayAddr
 			checkService(t, f, name, "REBOUND_GATEWAY_WEBHOOK_URL", strings.TrimSuffix(strings.TrimPrefix(cfg.GatewayWebhookURL, "http://"), "/v1/gateway/events"), "api")
 		}
+		if (s.Command[0] == "api" || s.Command[0] == "worker") && cfg.MetricsToken == "" {
+			t.Errorf("%s sets no REBOUND_METRICS_TOKEN: its /metrics would answer 404", name)
+		}
 		httpPort := port(t, listen)
 		test := strings.Join(s.Healthcheck.Test, " ")
 		if !strings.Contains(test, "/rebound healthcheck") || !strings.Contains(test, "127.0.0.1:"+httpPort+"/") {

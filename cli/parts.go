@@ -169,7 +169,13 @@ func httpURL(addr net.Addr) string {
 // newSender routes messages to SMTP, the SMS provider and webhooks. In dev,
 // without SMTP or an SMS provider, messages are only kept in the outbox.
 func newSender(cfg *config.Config) notify.Sender {
-	r := notify.Router{Webhook: notify.NewWebhook(&http.Client{Timeout: 10 * time.Second})}
+	// Outside dev a webhook reaches global unicast addresses only, checked
+	// as it dials; dev keeps posting to the laptop's own servers.
+	hooks := notify.PublicClient(10 * time.Second)
+	if cfg.Mode == config.ModeDev {
+		hooks = &http.Client{Timeout: 10 * time.Second}
+	}
+	r := notify.Router{Webhook: notify.NewWebhook(hooks)}
 	if cfg.SMTPAddr != "" {
 		r.Email = notify.NewSMTP(notify.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword})
 	} else if cfg.Mode == config.ModeDev {
@@ -244,6 +250,7 @@ func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m 
 		DB:              d,
 		Temporal:        c,
 		Dev:             cfg.Mode == config.ModeDev,
+		MetricsToken:    cfg.MetricsToken,
 		OTPSecret:       []byte(cfg.OTPSecret),
 		CarrierSecret:   cfg.CarrierSecret,
 		GatewaySecret:   cfg.GatewayWebhookSecret,

@@ -90,7 +90,7 @@ func runWorker(ctx context.Context, env *Env, _ []string) error {
 	}
 	acts.POS = posClient
 	ready := append(readinessChecks(d, c), acquirerCheck(posClient))
-	handler := api.NewOpsHandler(api.Deps{Logger: log, Metrics: metrics, Ready: ready})
+	handler := api.NewOpsHandler(api.Deps{Logger: log, Metrics: metrics, Ready: ready, MetricsToken: cfg.MetricsToken})
 	g.Go(func() error {
 		return worker.Run(gctx, c, workerDeps(cfg, acts, log))
 	})

@@ -63,6 +63,9 @@ type Config struct {
 	PublicURL     string
 	OTPSecret     string
 	CarrierSecret string
+	// MetricsToken is the bearer token GET /metrics asks for; empty: the
+	// metrics are open in dev and off elsewhere. A secret: never logged.
+	MetricsToken string
 
 	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
 	SMSURL, SMSToken                               string
@@ -181,6 +184,10 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.PublicURL = r.url("REBOUND_PUBLIC_URL", "")
 	c.OTPSecret = r.str("REBOUND_OTP_SECRET", pick(devOTPSecret))
 	c.CarrierSecret = r.str("REBOUND_CARRIER_WEBHOOK_SECRET", pick(devCarrierSecret))
+	c.MetricsToken = r.str("REBOUND_METRICS_TOKEN", "")
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		r.fail("REBOUND_METRICS_TOKEN", "must be at least 16 characters")
+	}
 	c.SMTPAddr = r.hostPort("REBOUND_SMTP_ADDR", "")
 	c.SMTPFrom = r.str("REBOUND_SMTP_FROM", defaultSMTPFrom)
 	c.SMTPUsername = r.str("REBOUND_SMTP_USERNAME", "")

@@ -85,19 +85,6 @@ func (d *DB) ResolveWorkItemsOf(ctx context.Context, attemptID, kind, resolution
 	return res.RowsAffected, nil
 }
 
-// WorkItems lists a merchant's work items, open first then newest.
-func (d *DB) WorkItems(ctx context.Context, merchantID string, onlyOpen bool) ([]WorkItem, error) {
-	q := d.with(ctx).Where("merchant_id = ?", merchantID)
-	if onlyOpen {
-		q = q.Where("status = ?", WorkOpen)
-	}
-	var ws []WorkItem
-	if err := q.Order("created_at DESC").Find(&ws).Error; err != nil {
-		return nil, fmt.Errorf("work items: %w", err)
-	}
-	return ws, nil
-}
-
 // SetRefund changes columns of a refund.
 func (d *DB) SetRefund(ctx context.Context, id string, set map[string]any) error {
 	set["updated_at"] = time.Now().UTC()

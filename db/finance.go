@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // RefundSort orders finance's refund list.
@@ -44,33 +46,23 @@ type RefundRow struct {
 	Attempts     int
 }
 
+// CountRefunds counts the refunds the filter selects (its cursor aside), up
+// to CountCap+1.
+func (d *DB) CountRefunds(ctx context.Context, f RefundFilter) (int64, error) {
+	n, err := d.countCapped(ctx, d.refundsWhere(d.with(ctx).Table("refunds AS r"), f))
+	if err != nil {
+		return 0, fmt.Errorf("count refunds: %w", err)
+	}
+	return n, nil
+}
+
 // ListRefunds lists refunds by the filter, a page at a time.
 func (d *DB) ListRefunds(ctx context.Context, f RefundFilter) ([]RefundRow, error) {
 	q := d.with(ctx).Table("refunds AS r").
 		Select("r.*, o.order_number AS order_number, m.slug AS merchant_slug, (SELECT COUNT(*) FROM refund_attempts AS a WHERE a.refund_id = r.id) AS attempts").
 		Joins("JOIN orders AS o ON o.id = r.order_id").
 		Joins("JOIN merchants AS m ON m.id = r.merchant_id")
-	if f.MerchantID != "" {
-		q = q.Where("r.merchant_id = ?", f.MerchantID)
-	}
-	if len(f.Statuses) > 0 {
-		q = q.Where("r.status IN ?", f.Statuses)
-	}
-	if f.Channel != "" {
-		q = q.Where("r.channel = ?", f.Channel)
-	}
-	if !f.From.IsZero() {
-		q = q.Where("r.created_at >= ?", f.From.UTC())
-	}
-	if !f.To.IsZero() {
-		q = q.Where("r.created_at < ?", f.To.UTC())
-	}
-	if f.MinAmount != nil {
-		q = q.Where("r.amount >= ?", *f.MinAmount)
-	}
-	if f.MaxAmount != nil {
-		q = q.Where("r.amount <= ?", *f.MaxAmount)
-	}
+	q = d.refundsWhere(q, f)
 	switch f.Sort {
 	case SortOldest:
 		if f.After != nil {
@@ -98,6 +90,32 @@ func (d *DB) ListRefunds(ctx context.Context, f RefundFilter) ([]RefundRow, erro
 		return nil, fmt.Errorf("list refunds: %w", err)
 	}
 	return rows, nil
+}
+
+// refundsWhere narrows q (over refunds AS r) to the filter, its cursor aside.
+func (d *DB) refundsWhere(q *gorm.DB, f RefundFilter) *gorm.DB {
+	if f.MerchantID != "" {
+		q = q.Where("r.merchant_id = ?", f.MerchantID)
+	}
+	if len(f.Statuses) > 0 {
+		q = q.Where("r.status IN ?", f.Statuses)
+	}
+	if f.Channel != "" {
+		q = q.Where("r.channel = ?", f.Channel)
+	}
+	if !f.From.IsZero() {
+		q = q.Where("r.created_at >= ?", f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		q = q.Where("r.created_at < ?", f.To.UTC())
+	}
+	if f.MinAmount != nil {
+		q = q.Where("r.amount >= ?", *f.MinAmount)
+	}
+	if f.MaxAmount != nil {
+		q = q.Where("r.amount <= ?", *f.MaxAmount)
+	}
+	return q
 }
 
 // SummaryRow counts and sums refunds of one day, status, channel and currency.
@@ -156,13 +174,4 @@ func (d *DB) ResolveWorkItem(ctx context.Context, id, resolution, note, by strin
 		return false, fmt.Errorf("resolve work item %s: %w", id, res.Error)
 	}
 	return res.RowsAffected == 1, nil
-}
-
-// WorkItemsOfFile lists the work items a settlement file opened.
-func (d *DB) WorkItemsOfFile(ctx context.Context, fileID string) ([]WorkItem, error) {
-	var ws []WorkItem
-	if err := d.with(ctx).Where("file_id = ?", fileID).Order("item_line, created_at").Find(&ws).Error; err != nil {
-		return nil, fmt.Errorf("work items of %s: %w", fileID, err)
-	}
-	return ws, nil
 }

@@ -55,7 +55,7 @@ func (d *DB) FreezeByID(ctx context.Context, id string) (*Freeze, error) {
 
 // Freezes lists a merchant's freezes (every merchant's when merchantID is
 // empty), the ones in force first, newest first.
-func (d *DB) Freezes(ctx context.Context, merchantID string, activeOnly bool) ([]Freeze, error) {
+func (d *DB) Freezes(ctx context.Context, merchantID string, activeOnly bool, p Page) (*Paged[Freeze], error) {
 	q := d.with(ctx).Model(&Freeze{})
 	if merchantID != "" {
 		q = q.Where("merchant_id = ?", merchantID)
@@ -63,11 +63,11 @@ func (d *DB) Freezes(ctx context.Context, merchantID string, activeOnly bool) ([
 	if activeOnly {
 		q = q.Where("lifted_at IS NULL")
 	}
-	var fs []Freeze
-	if err := q.Order("lifted_at IS NOT NULL, created_at DESC").Limit(200).Find(&fs).Error; err != nil {
+	out, err := pageOf[Freeze](ctx, d, q, "lifted_at IS NOT NULL, created_at DESC, id DESC", p)
+	if err != nil {
 		return nil, fmt.Errorf("freezes: %w", err)
 	}
-	return fs, nil
+	return out, nil
 }
 
 // FreezeCovering finds a freeze in force over a refund of the merchant

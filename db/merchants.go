@@ -85,6 +85,16 @@ func (d *DB) Terminals(ctx context.Context, merchantID string) ([]Terminal, erro
 	return ts, nil
 }
 
+// TerminalsPage lists a merchant's terminals by terminal id, a page at a
+// time.
+func (d *DB) TerminalsPage(ctx context.Context, merchantID string, p Page) (*Paged[Terminal], error) {
+	out, err := pageOf[Terminal](ctx, d, d.with(ctx).Model(&Terminal{}).Where("merchant_id = ?", merchantID), "terminal_id", p)
+	if err != nil {
+		return nil, fmt.Errorf("terminals of %s: %w", merchantID, err)
+	}
+	return out, nil
+}
+
 // Stores lists a merchant's stores by code.
 func (d *DB) Stores(ctx context.Context, merchantID string) ([]Store, error) {
 	var ss []Store
@@ -94,13 +104,13 @@ func (d *DB) Stores(ctx context.Context, merchantID string) ([]Store, error) {
 	return ss, nil
 }
 
-// Merchants lists every merchant by slug (for operators).
-func (d *DB) Merchants(ctx context.Context) ([]Merchant, error) {
-	var ms []Merchant
-	if err := d.with(ctx).Order("slug").Find(&ms).Error; err != nil {
+// Merchants lists every merchant by slug (for operators), a page at a time.
+func (d *DB) Merchants(ctx context.Context, p Page) (*Paged[Merchant], error) {
+	out, err := pageOf[Merchant](ctx, d, d.with(ctx).Model(&Merchant{}), "slug", p)
+	if err != nil {
 		return nil, fmt.Errorf("list merchants: %w", err)
 	}
-	return ms, nil
+	return out, nil
 }
 
 // SetPolicy replaces a merchant's policy; returns filed afterwards get it.

@@ -102,6 +102,17 @@ func (d *DB) WebhookEndpoints(ctx context.Context, merchantID string) ([]Webhook
 	return out, nil
 }
 
+// WebhookEndpointsPage lists a merchant's enabled webhook endpoints a page
+// at a time, for its admin.
+func (d *DB) WebhookEndpointsPage(ctx context.Context, merchantID string, p Page) (*Paged[WebhookEndpoint], error) {
+	q := d.with(ctx).Model(&WebhookEndpoint{}).Where("merchant_id = ? AND NOT disabled", merchantID)
+	out, err := pageOf[WebhookEndpoint](ctx, d, q, "id", p)
+	if err != nil {
+		return nil, fmt.Errorf("webhooks of %s: %w", merchantID, err)
+	}
+	return out, nil
+}
+
 // WebhookEndpoint reads one endpoint.
 func (d *DB) WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error) {
 	var w WebhookEndpoint

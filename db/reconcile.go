@@ -271,11 +271,26 @@ func (d *DB) SettlementItems(ctx context.Context, fileID string, results []strin
 	return items, nil
 }
 
-// Findings lists the findings a file made.
-func (d *DB) Findings(ctx context.Context, fileID string) ([]SettlementFinding, error) {
-	var fs []SettlementFinding
-	if err := d.with(ctx).Where("file_id = ?", fileID).Order("created_at, id").Find(&fs).Error; err != nil {
-		return nil, fmt.Errorf("findings of %s: %w", fileID, err)
+// FirstFindings lists the first limit findings a file made and how many it
+// made (counted up to CountCap+1).
+func (d *DB) FirstFindings(ctx context.Context, fileID string, limit int) ([]SettlementFinding, int64, error) {
+	q := d.with(ctx).Model(&SettlementFinding{}).Where("file_id = ?", fileID)
+	total, err := d.countCapped(ctx, q)
+	if err != nil {
+		return nil, 0, fmt.Errorf("findings of %s: %w", fileID, err)
 	}
-	return fs, nil
+	var fs []SettlementFinding
+	if err := q.Order("created_at, id").Limit(limit).Find(&fs).Error; err != nil {
+		return nil, 0, fmt.Errorf("findings of %s: %w", fileID, err)
+	}
+	return fs, total, nil
+}
+
+// CountFindings counts the findings a file made.
+func (d *DB) CountFindings(ctx context.Context, fileID string) (int64, error) {
+	var n int64
+	if err := d.with(ctx).Model(&SettlementFinding{}).Where("file_id = ?", fileID).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("findings of %s: %w", fileID, err)
+	}
+	return n, nil
 }

@@ -88,9 +88,9 @@ type ReturnFilter struct {
 	Limit  int
 }
 
-// ListReturns lists returns newest first (ids are time-ordered).
-func (d *DB) ListReturns(ctx context.Context, f ReturnFilter) ([]Return, error) {
-	q := d.with(ctx).Where("merchant_id = ?", f.MerchantID)
+// returnsWhere selects the filter's returns, its cursor aside.
+func (d *DB) returnsWhere(ctx context.Context, f ReturnFilter) *gorm.DB {
+	q := d.with(ctx).Model(&Return{}).Where("merchant_id = ?", f.MerchantID)
 	if len(f.Statuses) > 0 {
 		q = q.Where("status IN ?", f.Statuses)
 	}
@@ -100,6 +100,22 @@ func (d *DB) ListReturns(ctx context.Context, f ReturnFilter) ([]Return, error) 
 	if f.Queue != "" {
 		q = inQueue(q, f.Queue)
 	}
+	return q
+}
+
+// CountReturns counts the filter's returns (its cursor aside), up to
+// CountCap+1.
+func (d *DB) CountReturns(ctx context.Context, f ReturnFilter) (int64, error) {
+	n, err := d.countCapped(ctx, d.returnsWhere(ctx, f))
+	if err != nil {
+		return 0, fmt.Errorf("count returns: %w", err)
+	}
+	return n, nil
+}
+
+// ListReturns lists returns newest first (ids are time-ordered).
+func (d *DB) ListReturns(ctx context.Context, f ReturnFilter) ([]Return, error) {
+	q := d.returnsWhere(ctx, f)
 	if f.Before != "" {
 		q = q.Where("id < ?", f.Before)
 	}

@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// StaffOf lists a merchant's staff by user name.
-func (d *DB) StaffOf(ctx context.Context, merchantID string) ([]StaffUser, error) {
-	var us []StaffUser
-	if err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("username").Find(&us).Error; err != nil {
+// StaffOf lists a merchant's staff by user name, a page at a time.
+func (d *DB) StaffOf(ctx context.Context, merchantID string, p Page) (*Paged[StaffUser], error) {
+	out, err := pageOf[StaffUser](ctx, d, d.with(ctx).Model(&StaffUser{}).Where("merchant_id = ?", merchantID), "username, id", p)
+	if err != nil {
 		return nil, fmt.Errorf("staff of %s: %w", merchantID, err)
 	}
-	return us, nil
+	return out, nil
 }
 
 // StaffChange is what a merchant's admin changes about a member; nil
@@ -88,13 +88,14 @@ func (d *DB) SetPassword(ctx context.Context, userID, hash string, mustChange bo
 	return nil
 }
 
-// APIKeysOf lists a merchant's API keys, newest first, revoked ones too.
-func (d *DB) APIKeysOf(ctx context.Context, merchantID string) ([]APIKey, error) {
-	var ks []APIKey
-	if err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("created_at DESC").Find(&ks).Error; err != nil {
+// APIKeysOf lists a merchant's API keys, newest first, revoked ones too, a
+// page at a time.
+func (d *DB) APIKeysOf(ctx context.Context, merchantID string, p Page) (*Paged[APIKey], error) {
+	out, err := pageOf[APIKey](ctx, d, d.with(ctx).Model(&APIKey{}).Where("merchant_id = ?", merchantID), "created_at DESC, id DESC", p)
+	if err != nil {
 		return nil, fmt.Errorf("API keys of %s: %w", merchantID, err)
 	}
-	return ks, nil
+	return out, nil
 }
 
 // RevokeAPIKey stops a merchant's key from working; a key of another

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -60,6 +61,10 @@ func (s *WebhookSender) Send(ctx context.Context, m Message) error {
 	header.Set(HeaderSignature, Sign(m.Secret, body))
 
 	status, _, err := post(ctx, s.Client, target, header, body)
+	if errors.Is(err, ErrRefusedAddress) {
+		// The endpoint resolves into a network webhooks may not reach.
+		return Permanent(fmt.Errorf("webhook %s: %w", m.ID, err))
+	}
 	if err != nil {
 		return fmt.Errorf("webhook %s: %w", m.ID, err)
 	}

@@ -469,7 +469,7 @@ func (s *site) showReturn(w http.ResponseWriter, r *http.Request, ss *staffSessi
 				Kind string `json:"kind"`
 			} `json:"items"`
 		}
-		if err := s.call(r, request{method: "GET", path: "/v1/merchant/terminals", token: ss.token}, &ts); err != nil {
+		if err := s.call(r, request{method: "GET", path: "/v1/merchant/terminals?limit=200", token: ss.token}, &ts); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -680,15 +680,22 @@ func (s *site) freezesPage(w http.ResponseWriter, r *http.Request, ss *staffSess
 	s.showFreezes(w, r, ss, http.StatusOK, p)
 }
 
+// freezesData is a page of the merchant's freezes and the link to the next.
+type freezesData struct {
+	Items []freezeRow
+	Next  string
+}
+
 func (s *site) showFreezes(w http.ResponseWriter, r *http.Request, ss *staffSession, status int, p *page) {
 	var out struct {
+		pageInfo
 		Items []freezeRow `json:"items"`
 	}
-	if err := s.call(r, request{method: "GET", path: "/v1/merchant/freezes", token: ss.token}, &out); err != nil {
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/freezes?" + cursorQuery(r, "cursor"), token: ss.token}, &out); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	p.Data = out.Items
+	p.Data = freezesData{Items: out.Items, Next: pageLink("/console/freezes", "cursor", out.NextCursor)}
 	// The banner was read before this page's change: read it again.
 	p.Freezes = nil
 	for _, f := range out.Items {

@@ -97,6 +97,16 @@ type dashboardData struct {
 	Failed      []refundItem
 	Work        []workItem
 	RefundFixes []string
+	// How many failed refunds and open work items there are (counted up
+	// to the API's cap), and whether more follow the first page shown.
+	FailedTotal, WorkTotal   int64
+	FailedCapped, WorkCapped bool
+	FailedMore, WorkMore     bool
+	// RefundsTotal counts the filter's refunds (up to the API's cap);
+	// RefundsNext links the next page of them ("" on the last).
+	RefundsTotal  int64
+	RefundsCapped bool
+	RefundsNext   string
 }
 
 type summaryTotal struct {
@@ -132,21 +142,30 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 		}
 	}
 	var lists struct {
+		pageInfo
 		Items []refundItem `json:"items"`
 	}
 	var failed struct {
+		pageInfo
 		Items []refundItem `json:"items"`
 	}
 	var work struct {
+		pageInfo
 		Items []workItem `json:"items"`
 	}
-	lq := fq
-	lq.Set("limit", "50")
+	lq := url.Values{}
+	for k, v := range fq {
+		lq[k] = v
+	}
+	lq.Set("limit", listPage)
+	if c := q.Get("cursor"); c != "" {
+		lq.Set("cursor", c)
+	}
 	err := errors.Join(
 		s.call(r, request{method: "GET", path: "/v1/finance/refunds/summary?" + sq.Encode(), token: ss.token}, &sum),
 		s.call(r, request{method: "GET", path: "/v1/finance/refunds?" + lq.Encode(), token: ss.token}, &lists),
-		s.call(r, request{method: "GET", path: "/v1/finance/refunds?status=failed&limit=50", token: ss.token}, &failed),
-		s.call(r, request{method: "GET", path: "/v1/finance/work-items?status=open", token: ss.token}, &work),
+		s.call(r, request{method: "GET", path: "/v1/finance/refunds?status=failed&limit=" + dashboardPage, token: ss.token}, &failed),
+		s.call(r, request{method: "GET", path: "/v1/finance/work-items?status=open&limit=" + dashboardPage, token: ss.token}, &work),
 	)
 	if err != nil {
 		var ae *apiError
@@ -163,6 +182,17 @@ func (s *site) showDashboard(w http.ResponseWriter, r *http.Request, ss *staffSe
 	}
 	d.Chart = buildChartOver(sum.Rows, d.Filter.Status, daySpan(d.Filter.From, d.Filter.To, s.now()))
 	d.Totals, d.Refunds, d.Failed, d.Work = sum.Totals, lists.Items, failed.Items, work.Items
+	d.RefundsTotal, d.RefundsCapped = lists.Total, lists.TotalCapped
+	if lists.NextCursor != nil {
+		nq := url.Values{}
+		for k, v := range fq {
+			nq[k] = v
+		}
+		nq.Set("cursor", *lists.NextCursor)
+		d.RefundsNext = "/console/finance?" + nq.Encode()
+	}
+	d.FailedTotal, d.FailedCapped, d.FailedMore = failed.Total, failed.TotalCapped, failed.NextCursor != nil
+	d.WorkTotal, d.WorkCapped, d.WorkMore = work.Total, work.TotalCapped, work.NextCursor != nil
 	p.Data = d
 	s.render(w, r, status, "finance", p)
 }
@@ -294,11 +324,26 @@ type reconciliationData struct {
 		MatchKey  string `json:"match_key"`
 		Amount    int64  `json:"amount"`
 	} `json:"missing_at_acquirer"`
-	Work    []workItem `json:"work_items"`
-	BadRows []struct {
+	Work []workItem `json:"work_items"`
+	// DiscrepanciesNext is set when more discrepancies follow those shown;
+	// WorkTotal counts the file's work items, WorkNext when more follow.
+	DiscrepanciesNext *string `json:"discrepancies_next"`
+	WorkTotal         int64   `json:"work_items_total"`
+	WorkNext          *string `json:"work_items_next"`
+	BadRows           []struct {
 		Field   string `json:"field"`
 		Message string `json:"message"`
 	} `json:"bad_rows"`
+}
+
+// MoreDiscrepancies links the page of the discrepancies after the last one
+// shown ("" when none follow).
+func (d *reconciliationData) MoreDiscrepancies() string {
+	if d.DiscrepanciesNext == nil || len(d.Discrepancies) == 0 {
+		return ""
+	}
+	last := d.Discrepancies[len(d.Discrepancies)-1].Line
+	return "/console/finance/reconciliations/" + url.PathEscape(d.File.ID) + "?after_line=" + itoa(last)
 }
 
 // Done tells whether the file's reconciliation has finished.
@@ -308,7 +353,11 @@ func (d *reconciliationData) Done() bool {
 
 func (s *site) reconciliationPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	var d reconciliationData
-	if err := s.call(r, request{method: "GET", path: "/v1/finance/reconciliations/" + url.PathEscape(r.PathValue("id")), token: ss.token}, &d); err != nil {
+	q := url.Values{}
+	if a := r.URL.Query().Get("after_line"); a != "" {
+		q.Set("after_line", a)
+	}
+	if err := s.call(r, request{method: "GET", path: "/v1/finance/reconciliations/" + url.PathEscape(r.PathValue("id")) + "?" + q.Encode(), token: ss.token}, &d); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -34,6 +34,8 @@ type peopleData struct {
 	Staff []staffRow
 	Keys  []keyRow
 	Roles []string
+	// The links to the next page of staff and of keys ("" on the last).
+	StaffNext, KeysNext string
 	// Shown once: a new member's one-time password or a new key.
 	NewPassword, NewPasswordFor, NewKey string
 }
@@ -46,20 +48,23 @@ func (s *site) staffPage(w http.ResponseWriter, r *http.Request, ss *staffSessio
 
 func (s *site) showPeople(w http.ResponseWriter, r *http.Request, ss *staffSession, status int, p *page, d *peopleData) {
 	var st struct {
+		pageInfo
 		Items []staffRow `json:"items"`
 	}
 	var ks struct {
+		pageInfo
 		Items []keyRow `json:"items"`
 	}
-	if err := s.call(r, request{method: "GET", path: "/v1/merchant/staff", token: ss.token}, &st); err != nil {
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/staff?" + cursorQuery(r, "staff"), token: ss.token}, &st); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.call(r, request{method: "GET", path: "/v1/merchant/api-keys", token: ss.token}, &ks); err != nil {
+	if err := s.call(r, request{method: "GET", path: "/v1/merchant/api-keys?" + cursorQuery(r, "keys"), token: ss.token}, &ks); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	d.Staff, d.Keys, d.Roles = st.Items, ks.Items, []string{"clerk", "supervisor", "finance", "admin"}
+	d.StaffNext, d.KeysNext = pageLink("/console/staff", "staff", st.NextCursor), pageLink("/console/staff", "keys", ks.NextCursor)
 	p.Data = d
 	// A page that shows a password or a key once is not kept by the browser.
 	w.Header().Set("Cache-Control", "no-store")

@@ -61,6 +61,7 @@ func Handler(d Deps) http.Handler {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(24*time.Hour, http.FileServerFS(static))))
 	s.routesConsole(mux)
 	s.routesFinance(mux)
+	s.routesFinanceLists(mux)
 	s.routesPortal(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isPage(r.URL.Path) {
