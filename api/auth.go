@@ -29,6 +29,18 @@ const (
 	loginLockout       = 30 * time.Minute
 )
 
+// passwordLockout limits the guesses of a member's password, wherever it is
+// checked: log-in, a supervisor's authorisation at the counter, a password
+// change. Each try is claimed before the password is hashed.
+var passwordLockout = db.Lockout{Limit: maxLoginFailures, For: loginLockout}
+
+// accountLocked is the answer to a try refused by a member's lock.
+func (s *server) accountLocked(try db.Try) *Problem {
+	p := NewProblem(http.StatusLocked, "account-locked", "too many failed log-ins; try again later")
+	p.retryAfter = try.LockedUntil.Sub(s.now())
+	return p
+}
+
 // Principal kinds.
 const (
 	kindStaff       = "staff"
@@ -239,18 +251,25 @@ func (s *server) changePassword(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok, err := auth.CheckPassword(u.PasswordHash, req.CurrentPassword)
+	// Guesses of the current password count towards the log-in lock-out.
+	try, err := s.deps.DB.ClaimPasswordTry(ctx, u.ID, passwordLockout, s.now())
+	if err != nil {
+		return err
+	}
+	if !try.Claimed {
+		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
+		return s.accountLocked(try)
+	}
+	ok, err := s.deps.Passwords.Check(ctx, u.PasswordHash, req.CurrentPassword)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if _, err := s.deps.DB.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout, s.now()); err != nil {
-			return err
-		}
-		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"why": "wrong current password"})
+		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"why": "wrong current password", "locked": try.Locks})
 		return Invalid(FieldError{"current_password", "is not your current password"})
 	}
-	hash, err := auth.HashPassword(req.NewPassword)
+	// Setting the password clears the failures.
+	hash, err := s.deps.Passwords.Hash(ctx, req.NewPassword)
 	if err != nil {
 		return err
 	}
@@ -299,7 +318,8 @@ func (s *server) logout(c *gin.Context) error {
 
 // login exchanges a user name and password for a bearer token. Unknown
 // names and wrong passwords get the same answer in the same time; ten
-// failures lock the account for half an hour.
+// failures lock the account for half an hour (tries are counted before the
+// password is checked, so guesses sent at once cannot race past the limit).
 func (s *server) login(c *gin.Context) error {
 	var req loginRequest
 	if err := bind(c, &req); err != nil {
@@ -320,7 +340,10 @@ func (s *server) login(c *gin.Context) error {
 	wrong := NewProblem(http.StatusUnauthorized, "bad-credentials", "wrong user name or password")
 	u, err := s.deps.DB.StaffByUsername(ctx, req.Username)
 	if errors.Is(err, db.ErrNotFound) {
-		auth.BurnTime(req.Password)
+		// An unknown name costs a hash too, in the same pool.
+		if err := s.deps.Passwords.Burn(ctx, req.Password); err != nil {
+			return err
+		}
 		s.audit(c, &principal{Username: strings.ToLower(req.Username)}, "auth.login", "staff_user", "", db.OutcomeFailed, map[string]any{"why": "unknown user"})
 		return wrong
 	}
@@ -328,26 +351,23 @@ func (s *server) login(c *gin.Context) error {
 		return err
 	}
 	who := &principal{Username: u.Username, Role: u.Role, MerchantID: deref(u.MerchantID)}
-	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
-		auth.BurnTime(req.Password)
-		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
-		p := NewProblem(http.StatusLocked, "account-locked", "too many failed log-ins; try again later")
-		c.Header("Retry-After", retryAfter(u.LockedUntil.Sub(now)))
-		return p
+	try, err := s.deps.DB.ClaimPasswordTry(ctx, u.ID, passwordLockout, now)
+	if err != nil {
+		return err
 	}
-	ok, err := auth.CheckPassword(u.PasswordHash, req.Password)
+	if !try.Claimed {
+		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
+		return s.accountLocked(try)
+	}
+	ok, err := s.deps.Passwords.Check(ctx, u.PasswordHash, req.Password)
 	if err != nil {
 		return err
 	}
 	if !ok || u.Disabled {
-		locked, err := s.deps.DB.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout, now)
-		if err != nil {
-			return err
-		}
-		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"locked": locked})
+		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"locked": try.Locks})
 		return wrong
 	}
-	if err := s.deps.DB.RecordLoginSuccess(ctx, u.ID, now); err != nil {
+	if err := s.deps.DB.PasswordSucceeded(ctx, u.ID, try); err != nil {
 		return err
 	}
 	token, err := auth.NewToken(prefixStaff)
