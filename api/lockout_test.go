@@ -248,3 +248,37 @@ func TestCounterVoucherGuessesLockTheSale(t *testing.T) {
 		}
 	})
 }
+
+// Issue 13, finding 7: password hashing is bounded. With one slot and a
+// short wait, log-ins sent at once beyond what the slot serves in that wait
+// are answered 503 problem+json with Retry-After, and unknown user names
+// cost a hash through the same pool (no timing oracle, no way around it).
+func TestPasswordHashingIsBoundedAndBusyAnswers503(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newShop(t, d, "demo", auth.NewPool(1, 50*time.Millisecond))
+		var mu sync.Mutex
+		var busy []*httptest.ResponseRecorder
+		got := parallel(12, func() *httptest.ResponseRecorder {
+			rec := s.post("/v1/auth/login", map[string]string{"username": "nobody", "password": "guess"})
+			if rec.Code == http.StatusServiceUnavailable {
+				mu.Lock()
+				busy = append(busy, rec)
+				mu.Unlock()
+			}
+			return rec
+		})
+		if got[401]+got[503] != 12 || got[503] == 0 || got[401] == 0 || int64(got[401]) != s.pool.Hashes() {
+			t.Fatalf("answers %v after %d hashes; want some 401 (each one hash) and some 503", got, s.pool.Hashes())
+		}
+		for _, rec := range busy {
+			if p := readProblem(t, rec); p.Type != "urn:rebound:problem:busy" || rec.Header().Get("Retry-After") == "" {
+				t.Fatalf("busy answer %+v, Retry-After %q", p, rec.Header().Get("Retry-After"))
+			}
+		}
+		// Once the crowd has gone, a log-in goes through.
+		if rec := s.post("/v1/auth/login", map[string]string{"username": "sup", "password": rightPassword}); rec.Code != http.StatusOK {
+			t.Fatalf("log-in after the crowd: %d %s", rec.Code, rec.Body)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"net"
 	neturl "net/url"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +64,11 @@ type Config struct {
 	PublicURL     string
 	OTPSecret     string
 	CarrierSecret string
+
+	// PasswordHashConcurrency bounds the password hashes computed at once;
+	// a request waits at most PasswordHashWait for a slot.
+	PasswordHashConcurrency int
+	PasswordHashWait        time.Duration
 
 	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
 	SMSURL, SMSToken                               string
@@ -180,6 +186,8 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	}
 	c.PublicURL = r.url("REBOUND_PUBLIC_URL", "")
 	c.OTPSecret = r.str("REBOUND_OTP_SECRET", pick(devOTPSecret))
+	c.PasswordHashConcurrency = r.integer("REBOUND_PASSWORD_HASH_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024)
+	c.PasswordHashWait = r.duration("REBOUND_PASSWORD_HASH_WAIT", 2*time.Second, 10*time.Millisecond, time.Minute)
 	c.CarrierSecret = r.str("REBOUND_CARRIER_WEBHOOK_SECRET", pick(devCarrierSecret))
 	c.SMTPAddr = r.hostPort("REBOUND_SMTP_ADDR", "")
 	c.SMTPFrom = r.str("REBOUND_SMTP_FROM", defaultSMTPFrom)

@@ -33,6 +33,8 @@ var Vars = []Var{
 	{"REBOUND_HISTORY_KEYS", "a fixed dev key in dev, else none", "Keys that seal workflow history in Temporal's store (AES-256-GCM): `id:base64-of-32-bytes`, comma-separated; the first seals, all open, so a new key goes first and an old one stays until its history is gone. None: history is stored in clear (a warning at start)."},
 	{"REBOUND_OTLP_ENDPOINT", "", "OTLP/HTTP endpoint spans are exported to, e.g. `http://otel-collector:4318`: one trace follows a request through the API, the workflow task and each activity. Empty: no tracing."},
 	{"REBOUND_OTP_SECRET", "a fixed dev secret in dev, else required", "Server secret (at least 32 characters) under which one-time codes are stored as HMACs."},
+	{"REBOUND_PASSWORD_HASH_CONCURRENCY", "2 × the CPUs", "Password hashes (argon2id, 64 MiB each) the API computes at once: log-ins, the counter's supervisor checks, password changes."},
+	{"REBOUND_PASSWORD_HASH_WAIT", "2s", "How long a request waits for a free password-hashing slot before it is answered 503 with Retry-After."},
 	{"REBOUND_CARRIER_WEBHOOK_SECRET", "dev-carrier-secret in dev", "HMAC-SHA256 key carriers sign POST /v1/carrier/events with; empty refuses every event."},
 	{"REBOUND_SMTP_ADDR", "none in dev (messages stay in the dev outbox), else required by the worker", "SMTP server host:port for e-mail."},
 	{"REBOUND_SMTP_FROM", "Rebound <no-reply@rebound.local>", "Sender of e-mail."},
