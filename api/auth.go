@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -201,7 +202,10 @@ func (s *server) audit(c *gin.Context, p *principal, action, resourceType, resou
 	}
 }
 
+// loginRequest names the merchant (its slug) the member belongs to: user
+// names are unique per merchant. A platform operator names none.
 type loginRequest struct {
+	Merchant string `json:"merchant"`
 	Username string `json:"username"`
 	Password string `json:"password"`
 }
@@ -338,7 +342,7 @@ func (s *server) login(c *gin.Context) error {
 	ctx := c.Request.Context()
 	now := s.now()
 	wrong := NewProblem(http.StatusUnauthorized, "bad-credentials", "wrong user name or password")
-	u, err := s.deps.DB.StaffByUsername(ctx, req.Username)
+	u, err := s.staffOfLogin(ctx, req.Merchant, req.Username)
 	if errors.Is(err, db.ErrNotFound) {
 		// An unknown name costs a hash too, in the same pool.
 		if err := s.deps.Passwords.Burn(ctx, req.Password); err != nil {
@@ -390,6 +394,21 @@ func (s *server) login(c *gin.Context) error {
 	c.JSON(http.StatusOK, gin.H{"token": token, "token_type": "Bearer", "role": u.Role, "merchant": merchant,
 		"username": u.Username, "expires_at": sess.ExpiresAt, "password_change_required": u.MustChangePassword})
 	return nil
+}
+
+// staffOfLogin finds the member a log-in names: by user name within the
+// merchant of the slug, or among platform operators when there is none. An
+// unknown merchant is no different from an unknown user.
+func (s *server) staffOfLogin(ctx context.Context, merchantSlug, username string) (*db.StaffUser, error) {
+	merchantID := ""
+	if slug := strings.TrimSpace(merchantSlug); slug != "" {
+		m, err := s.deps.DB.MerchantBySlug(ctx, strings.ToLower(slug))
+		if err != nil {
+			return nil, err
+		}
+		merchantID = m.ID
+	}
+	return s.deps.DB.StaffByUsername(ctx, merchantID, username)
 }
 
 func deref(s *string) string {

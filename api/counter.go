@@ -176,7 +176,9 @@ func (s *server) checkSupervisor(c *gin.Context, merchantID, username, password 
 		}
 		return p
 	}
-	u, err := s.deps.DB.StaffByUsername(ctx, username)
+	// Only the merchant's own members are looked up: another merchant's
+	// member of the same name is neither found nor counted against.
+	u, err := s.deps.DB.StaffByUsername(ctx, merchantID, username)
 	if err != nil || u.MerchantID == nil || *u.MerchantID != merchantID || u.Disabled {
 		return refuse(denied)
 	}

@@ -135,7 +135,7 @@ func TestConcurrentWrongPasswordsAreCheckedAtMostTheLimit(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := newShop(t, d, "demo", auth.NewPool(8, time.Minute))
 		login := func(pw string) *httptest.ResponseRecorder {
-			return s.post("/v1/auth/login", map[string]string{"username": "sup", "password": pw})
+			return s.post("/v1/auth/login", map[string]string{"merchant": "demo", "username": "sup", "password": pw})
 		}
 		got := parallel(50, func() *httptest.ResponseRecorder { return login("guess") })
 		if got[401] != maxLoginFailures || got[423] != 50-maxLoginFailures || s.pool.Hashes() != maxLoginFailures {
@@ -203,7 +203,7 @@ func TestPasswordChangeGuessesAreLimited(t *testing.T) {
 		if err != nil || u.LockedUntil == nil || u.PasswordHash != rightHash {
 			t.Fatalf("the lock was lifted or the password changed: %+v, %v", u, err)
 		}
-		if rec := s.post("/v1/auth/login", map[string]string{"username": "sup", "password": rightPassword}); rec.Code != http.StatusLocked {
+		if rec := s.post("/v1/auth/login", map[string]string{"merchant": "demo", "username": "sup", "password": rightPassword}); rec.Code != http.StatusLocked {
 			t.Fatalf("log-in after the guesses: %d", rec.Code)
 		}
 	})
@@ -260,7 +260,7 @@ func TestPasswordHashingIsBoundedAndBusyAnswers503(t *testing.T) {
 		var mu sync.Mutex
 		var busy []*httptest.ResponseRecorder
 		got := parallel(12, func() *httptest.ResponseRecorder {
-			rec := s.post("/v1/auth/login", map[string]string{"username": "nobody", "password": "guess"})
+			rec := s.post("/v1/auth/login", map[string]string{"merchant": "demo", "username": "nobody", "password": "guess"})
 			if rec.Code == http.StatusServiceUnavailable {
 				mu.Lock()
 				busy = append(busy, rec)
@@ -277,8 +277,56 @@ func TestPasswordHashingIsBoundedAndBusyAnswers503(t *testing.T) {
 			}
 		}
 		// Once the crowd has gone, a log-in goes through.
-		if rec := s.post("/v1/auth/login", map[string]string{"username": "sup", "password": rightPassword}); rec.Code != http.StatusOK {
+		if rec := s.post("/v1/auth/login", map[string]string{"merchant": "demo", "username": "sup", "password": rightPassword}); rec.Code != http.StatusOK {
 			t.Fatalf("log-in after the crowd: %d %s", rec.Code, rec.Body)
+		}
+	})
+}
+
+// Issue 13, finding 9: user names are unique per merchant and log-in names
+// the merchant. Merchant B's admin can create a member named like one of
+// A's (learning nothing about A), and B's failures — log-ins and counter
+// authorisations naming "sup" — never lock A's supervisor.
+func TestAnotherMerchantCanNeitherLearnNorLockOurStaff(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		pool := auth.NewPool(8, time.Minute)
+		a := newShop(t, d, "alpha", pool)
+		b := newShop(t, d, "beta", pool) // beta has its own "sup" and "clerk"
+		ctx := context.Background()
+		admin := b.staff("admin", "admin")
+		token := "rbs_beta_admin"
+		must(t, d.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionStaff, StaffUserID: &admin.ID,
+			MerchantID: &b.merchant.ID, Role: "admin", ExpiresAt: time.Now().Add(time.Hour)}))
+		a.staff("finance", "finance")
+		rec := b.post("/v1/merchant/staff", map[string]string{"username": "finance", "email": "fin@beta.example", "role": "finance"},
+			"Authorization", "Bearer "+token)
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("beta's admin naming a member like alpha's: %d %s", rec.Code, rec.Body)
+		}
+		// Beta guesses "sup" twenty times at log-in and at its counter.
+		for range 20 {
+			b.post("/v1/auth/login", map[string]string{"merchant": "beta", "username": "sup", "password": "guess"})
+			b.counter("guess", "000042")
+		}
+		if rec := b.post("/v1/auth/login", map[string]string{"merchant": "beta", "username": "sup", "password": rightPassword}); rec.Code != http.StatusLocked {
+			t.Fatalf("beta's own sup after forty failures: %d", rec.Code)
+		}
+		if u, _ := d.StaffByID(ctx, a.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
+			t.Fatalf("alpha's sup counted beta's failures: %d, locked until %v", u.FailedLogins, u.LockedUntil)
+		}
+		var out struct{ Merchant, Role string }
+		rec = a.post("/v1/auth/login", map[string]string{"merchant": "alpha", "username": "sup", "password": rightPassword})
+		if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &out) != nil || out.Merchant != "alpha" || out.Role != "supervisor" {
+			t.Fatalf("alpha's sup logs in: %d %s", rec.Code, rec.Body)
+		}
+		// Without the merchant, only platform operators are found; an
+		// unknown merchant is an unknown user.
+		for _, m := range []string{"", "gamma"} {
+			rec := a.post("/v1/auth/login", map[string]string{"merchant": m, "username": "sup", "password": rightPassword})
+			if p := readProblem(t, rec); rec.Code != http.StatusUnauthorized || p.Detail != "wrong user name or password" {
+				t.Fatalf("merchant %q: %d %+v", m, rec.Code, p)
+			}
 		}
 	})
 }

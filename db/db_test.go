@@ -145,7 +145,7 @@ func TestStaffUsernamesAreUniqueInAnyCase(t *testing.T) {
 		if err := d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "CLERK", Role: "clerk", PasswordHash: "y"}); !errors.Is(err, db.ErrConflict) {
 			t.Fatalf("same name in other case: err = %v, want ErrConflict", err)
 		}
-		got, err := d.StaffByUsername(ctx, "cLeRk")
+		got, err := d.StaffByUsername(ctx, m.ID, "cLeRk")
 		if err != nil || got.ID != u.ID || got.Role != "clerk" || got.LockedUntil != nil {
 			t.Fatalf("StaffByUsername = %+v, %v", got, err)
 		}
@@ -155,6 +155,40 @@ func TestStaffUsernamesAreUniqueInAnyCase(t *testing.T) {
 		}
 		if err := d.CreateStaff(ctx, &db.StaffUser{Username: "orphan", Role: "clerk", PasswordHash: "z"}); err == nil {
 			t.Fatal("a clerk without a merchant was stored")
+		}
+		if err := d.CreateStaff(ctx, &db.StaffUser{Username: "OPS", Role: "operator", PasswordHash: "z"}); !errors.Is(err, db.ErrConflict) {
+			t.Fatalf("a second operator of the same name: err = %v, want ErrConflict", err)
+		}
+	})
+}
+
+// Issue 13, finding 9: user names are unique per merchant, not across the
+// platform, so a merchant learns nothing of another's staff by naming them;
+// a member is found only under their own merchant.
+func TestStaffUsernamesAreUniquePerMerchant(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, b := seedMerchant(t, d, "alpha"), seedMerchant(t, d, "beta")
+		ua := &db.StaffUser{MerchantID: &a.ID, Username: "sup", Role: "supervisor", PasswordHash: "x"}
+		must(t, d.CreateStaff(ctx, ua))
+		ub := &db.StaffUser{MerchantID: &b.ID, Username: "SUP", Role: "clerk", PasswordHash: "y"}
+		if err := d.CreateStaff(ctx, ub); err != nil {
+			t.Fatalf("beta's sup: %v", err)
+		}
+		// An operator may share a merchant member's name too.
+		must(t, d.CreateStaff(ctx, &db.StaffUser{Username: "sup", Role: "operator", PasswordHash: "z"}))
+		for _, c := range []struct{ merchant, want string }{{a.ID, ua.ID}, {b.ID, ub.ID}} {
+			got, err := d.StaffByUsername(ctx, c.merchant, "Sup")
+			if err != nil || got.ID != c.want {
+				t.Fatalf("sup of %s: %+v, %v", c.merchant, got, err)
+			}
+		}
+		if got, err := d.StaffByUsername(ctx, "", "sup"); err != nil || got.Role != "operator" {
+			t.Fatalf("the operator sup: %+v, %v", got, err)
+		}
+		if _, err := d.StaffByUsername(ctx, seedMerchant(t, d, "gamma").ID, "sup"); !errors.Is(err, db.ErrNotFound) {
+			t.Fatalf("gamma has no sup: %v", err)
 		}
 	})
 }

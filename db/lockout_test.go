@@ -135,3 +135,59 @@ func TestASuccessResetsTheCountButNotALaterLock(t *testing.T) {
 		}
 	})
 }
+
+// Migration 00010 rebuilds staff_users on SQLite: members, their sessions
+// and the sessions' reference to them come through it, down and up again.
+func TestStaffKeepTheirSessionsThroughMigration10(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			d, err := db.Open(e.URL(t), db.DefaultPool, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			m, err := db.NewMigrator(d, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Up(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.DownTo(ctx, 9); err != nil {
+				t.Fatal(err)
+			}
+			// Written at version 9, by hand: the models know version 10.
+			mc := seedMerchant(t, d, "demo")
+			must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &mc.ID, Username: "ann", Role: "clerk", PasswordHash: "x"}))
+			u, err := d.StaffByUsername(ctx, mc.ID, "ann")
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(t, d.CreateSession(ctx, &db.Session{TokenHash: "h1", Kind: db.SessionStaff, StaffUserID: &u.ID, MerchantID: &mc.ID,
+				Role: "clerk", ExpiresAt: time.Now().Add(time.Hour)}))
+			for _, step := range []func() error{
+				func() error { _, err := m.Up(ctx); return err },
+				func() error { _, err := m.DownTo(ctx, 9); return err },
+				func() error { _, err := m.Up(ctx); return err },
+			} {
+				must(t, step())
+			}
+			s, err := d.SessionByHash(ctx, "h1", time.Now())
+			if err != nil || *s.StaffUserID != u.ID {
+				t.Fatalf("the session after the rebuild: %+v, %v", s, err)
+			}
+			if got, err := d.StaffByID(ctx, u.ID); err != nil || got.Username != "ann" {
+				t.Fatalf("the member after the rebuild: %+v, %v", got, err)
+			}
+			// The sessions still reference the members.
+			stranger := db.NewID()
+			err = d.CreateSession(ctx, &db.Session{TokenHash: "h2", Kind: db.SessionStaff, StaffUserID: &stranger, MerchantID: &mc.ID,
+				Role: "clerk", ExpiresAt: time.Now().Add(time.Hour)})
+			if err == nil {
+				t.Fatal("a session of nobody was stored")
+			}
+		})
+	}
+}
