@@ -35,6 +35,35 @@ const (
 // change. Each try is claimed before the password is hashed.
 var passwordLockout = db.Lockout{Limit: maxLoginFailures, For: loginLockout}
 
+// tryPassword checks a member's password under the lock-out; log-in, the
+// counter's supervisor check and the password change all go through it. It
+// first waits for a hashing slot (auth.ErrBusy when none frees up: no try is
+// spent), then claims a try (try.Claimed false: the member is locked, the
+// password is not looked at), then hashes. The caller that lets the member
+// in resets the failures (PasswordSucceeded).
+func (s *server) tryPassword(ctx context.Context, u *db.StaffUser, password string) (ok bool, try db.Try, err error) {
+	if u.LockedUntil != nil && s.now().Before(*u.LockedUntil) {
+		// Known locked when read: answered without waiting for a slot (the
+		// claim below stays the rule for everything read before the lock).
+		return false, db.Try{LockedUntil: *u.LockedUntil}, nil
+	}
+	slot, err := s.deps.Passwords.Hold(ctx)
+	if err != nil {
+		return false, try, err
+	}
+	defer slot.Release()
+	try, err = s.deps.DB.ClaimPasswordTry(ctx, u.ID, passwordLockout, s.now())
+	if err != nil || !try.Claimed {
+		return false, try, err
+	}
+	ok, err = slot.Check(u.PasswordHash, password)
+	slot.Release()
+	if err != nil || !ok {
+		return false, try, err
+	}
+	return true, try, nil
+}
+
 // accountLocked is the answer to a try refused by a member's lock.
 func (s *server) accountLocked(try db.Try) *Problem {
 	p := NewProblem(http.StatusLocked, "account-locked", "too many failed log-ins; try again later")
@@ -256,17 +285,13 @@ func (s *server) changePassword(c *gin.Context) error {
 		return err
 	}
 	// Guesses of the current password count towards the log-in lock-out.
-	try, err := s.deps.DB.ClaimPasswordTry(ctx, u.ID, passwordLockout, s.now())
+	ok, try, err := s.tryPassword(ctx, u, req.CurrentPassword)
 	if err != nil {
 		return err
 	}
 	if !try.Claimed {
 		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
 		return s.accountLocked(try)
-	}
-	ok, err := s.deps.Passwords.Check(ctx, u.PasswordHash, req.CurrentPassword)
-	if err != nil {
-		return err
 	}
 	if !ok {
 		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"why": "wrong current password", "locked": try.Locks})
@@ -355,17 +380,13 @@ func (s *server) login(c *gin.Context) error {
 		return err
 	}
 	who := &principal{Username: u.Username, Role: u.Role, MerchantID: deref(u.MerchantID)}
-	try, err := s.deps.DB.ClaimPasswordTry(ctx, u.ID, passwordLockout, now)
+	ok, try, err := s.tryPassword(ctx, u, req.Password)
 	if err != nil {
 		return err
 	}
 	if !try.Claimed {
 		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
 		return s.accountLocked(try)
-	}
-	ok, err := s.deps.Passwords.Check(ctx, u.PasswordHash, req.Password)
-	if err != nil {
-		return err
 	}
 	if !ok || u.Disabled {
 		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"locked": try.Locks})

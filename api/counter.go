@@ -189,9 +189,12 @@ func (s *server) checkSupervisor(c *gin.Context, merchantID, username, password 
 	if u.Role != "supervisor" {
 		return refuse(NewProblem(http.StatusForbidden, "not-a-supervisor", u.Username+" is not a supervisor"))
 	}
-	try, err := s.deps.DB.ClaimPasswordTry(ctx, u.ID, passwordLockout, s.now())
+	ok, try, err := s.tryPassword(ctx, u, password)
+	if errors.Is(err, auth.ErrBusy) {
+		return errBusy()
+	}
 	if err != nil {
-		s.log.Error("supervisor try not claimed", "err", err)
+		s.log.Error("supervisor password not checked", "err", err)
 		return denied
 	}
 	if !try.Claimed {
@@ -199,11 +202,7 @@ func (s *server) checkSupervisor(c *gin.Context, merchantID, username, password 
 		p.retryAfter = try.LockedUntil.Sub(s.now())
 		return p
 	}
-	ok, err := s.deps.Passwords.Check(ctx, u.PasswordHash, password)
-	if errors.Is(err, auth.ErrBusy) {
-		return errBusy()
-	}
-	if err == nil && ok {
+	if ok {
 		if err := s.deps.DB.PasswordSucceeded(ctx, u.ID, try); err != nil {
 			s.log.Error("supervisor success not recorded", "err", err)
 		}

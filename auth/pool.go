@@ -38,17 +38,46 @@ func (p *Pool) Wait() time.Duration { return p.wait }
 // Hashes is the number of hashes the pool has run.
 func (p *Pool) Hashes() int64 { return p.checks.Load() }
 
-func (p *Pool) run(ctx context.Context, fn func()) error {
+// Slot is a held place in the pool: its holder may hash until Release.
+type Slot struct {
+	p        *Pool
+	released bool
+}
+
+// Hold waits up to the pool's wait for a slot; ErrBusy when none frees up.
+func (p *Pool) Hold(ctx context.Context) (*Slot, error) {
 	t := time.NewTimer(p.wait)
 	defer t.Stop()
 	select {
 	case p.slots <- struct{}{}:
+		return &Slot{p: p}, nil
 	case <-t.C:
-		return ErrBusy
+		return nil, ErrBusy
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
-	defer func() { <-p.slots }()
+}
+
+// Release gives the slot back; releasing twice is harmless.
+func (s *Slot) Release() {
+	if !s.released {
+		s.released = true
+		<-s.p.slots
+	}
+}
+
+// Check is CheckPassword in the held slot.
+func (s *Slot) Check(stored, password string) (bool, error) {
+	s.p.checks.Add(1)
+	return CheckPassword(stored, password)
+}
+
+func (p *Pool) run(ctx context.Context, fn func()) error {
+	s, err := p.Hold(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Release()
 	p.checks.Add(1)
 	fn()
 	return nil

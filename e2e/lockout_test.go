@@ -16,22 +16,33 @@ func TestFiftyParallelWrongPasswordsLockAfterTheLimit(t *testing.T) {
 	for _, e := range dbtest.Engines(t) {
 		t.Run(e.Name, func(t *testing.T) {
 			s := newStackWith(t, e, true)
-			var mu sync.Mutex
-			got := map[int]int{}
-			var wg sync.WaitGroup
-			for range 50 {
-				wg.Go(func() {
-					r := s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "supervisor", "password": "guess"})
-					mu.Lock()
-					got[r.Status]++
-					mu.Unlock()
-				})
+			total := map[int]int{}
+			// A guess that finds every hashing slot busy past the wait is
+			// answered 503 and spends no try: on a loaded machine another
+			// round may be needed to reach the limit.
+			for round := 0; total[401] < 10 && round < 5; round++ {
+				var mu sync.Mutex
+				got := map[int]int{}
+				var wg sync.WaitGroup
+				for range 50 {
+					wg.Go(func() {
+						r := s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "supervisor", "password": "guess"})
+						mu.Lock()
+						got[r.Status]++
+						mu.Unlock()
+					})
+				}
+				wg.Wait()
+				t.Logf("round %d, 50 wrong passwords at once: %v", round+1, got)
+				for k, v := range got {
+					total[k] += v
+				}
+				if got[401]+got[503]+got[423] != 50 || got[401] > 10 {
+					t.Fatalf("answers %v; want at most 10×401, the rest 423 or 503", got)
+				}
 			}
-			wg.Wait()
-			t.Logf("50 wrong passwords at once: %v", got)
-			// 503: a try that found every hashing slot busy (it counts, unchecked).
-			if got[401]+got[503] > 10 || got[401]+got[503]+got[423] != 50 || got[423] < 40 {
-				t.Fatalf("answers %v; want at most 10 checked (401), the rest 423", got)
+			if total[401] != 10 {
+				t.Fatalf("answers %v; want exactly 10 checked (401), the rest 423 (or 503)", total)
 			}
 			s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "supervisor", "password": demoPassword}), 423, "locked")
 			entries, err := s.db.AuditLog(context.Background(), s.merchantID(), 200)
@@ -44,8 +55,8 @@ func TestFiftyParallelWrongPasswordsLockAfterTheLimit(t *testing.T) {
 					failed++
 				}
 			}
-			if failed != got[401] {
-				t.Fatalf("%d failed log-ins audited, %d answered 401", failed, got[401])
+			if failed != total[401] {
+				t.Fatalf("%d failed log-ins audited, %d answered 401", failed, total[401])
 			}
 		})
 	}
