@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -28,6 +29,47 @@ const (
 	maxLoginFailures   = 10
 	loginLockout       = 30 * time.Minute
 )
+
+// passwordLockout limits the guesses of a member's password, wherever it is
+// checked: log-in, a supervisor's authorisation at the counter, a password
+// change. Each try is claimed before the password is hashed.
+var passwordLockout = db.Lockout{Limit: maxLoginFailures, For: loginLockout}
+
+// tryPassword checks a member's password under the lock-out; log-in, the
+// counter's supervisor check and the password change all go through it. It
+// first waits for a hashing slot (auth.ErrBusy when none frees up: no try is
+// spent), then claims a try (try.Claimed false: the member is locked, the
+// password is not looked at), then hashes. The caller that lets the member
+// in resets the failures (PasswordSucceeded).
+func (s *server) tryPassword(ctx context.Context, u *db.StaffUser, password string) (ok bool, try db.Try, err error) {
+	if u.LockedUntil != nil && s.now().Before(*u.LockedUntil) {
+		// Known locked when read: answered without waiting for a slot (the
+		// claim below stays the rule for everything read before the lock).
+		return false, db.Try{LockedUntil: *u.LockedUntil}, nil
+	}
+	slot, err := s.deps.Passwords.Hold(ctx)
+	if err != nil {
+		return false, try, err
+	}
+	defer slot.Release()
+	try, err = s.deps.DB.ClaimPasswordTry(ctx, u.ID, passwordLockout, s.now())
+	if err != nil || !try.Claimed {
+		return false, try, err
+	}
+	ok, err = slot.Check(u.PasswordHash, password)
+	slot.Release()
+	if err != nil || !ok {
+		return false, try, err
+	}
+	return true, try, nil
+}
+
+// accountLocked is the answer to a try refused by a member's lock.
+func (s *server) accountLocked(try db.Try) *Problem {
+	p := NewProblem(http.StatusLocked, "account-locked", "too many failed log-ins; try again later")
+	p.retryAfter = try.LockedUntil.Sub(s.now())
+	return p
+}
 
 // Principal kinds.
 const (
@@ -189,7 +231,10 @@ func (s *server) audit(c *gin.Context, p *principal, action, resourceType, resou
 	}
 }
 
+// loginRequest names the merchant (its slug) the member belongs to: user
+// names are unique per merchant. A platform operator names none.
 type loginRequest struct {
+	Merchant string `json:"merchant"`
 	Username string `json:"username"`
 	Password string `json:"password"`
 }
@@ -239,18 +284,21 @@ func (s *server) changePassword(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ok, err := auth.CheckPassword(u.PasswordHash, req.CurrentPassword)
+	// Guesses of the current password count towards the log-in lock-out.
+	ok, try, err := s.tryPassword(ctx, u, req.CurrentPassword)
 	if err != nil {
 		return err
 	}
+	if !try.Claimed {
+		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
+		return s.accountLocked(try)
+	}
 	if !ok {
-		if _, err := s.deps.DB.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout, s.now()); err != nil {
-			return err
-		}
-		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"why": "wrong current password"})
+		s.audit(c, p, "auth.password", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"why": "wrong current password", "locked": try.Locks})
 		return Invalid(FieldError{"current_password", "is not your current password"})
 	}
-	hash, err := auth.HashPassword(req.NewPassword)
+	// Setting the password clears the failures.
+	hash, err := s.deps.Passwords.Hash(ctx, req.NewPassword)
 	if err != nil {
 		return err
 	}
@@ -299,7 +347,8 @@ func (s *server) logout(c *gin.Context) error {
 
 // login exchanges a user name and password for a bearer token. Unknown
 // names and wrong passwords get the same answer in the same time; ten
-// failures lock the account for half an hour.
+// failures lock the account for half an hour (tries are counted before the
+// password is checked, so guesses sent at once cannot race past the limit).
 func (s *server) login(c *gin.Context) error {
 	var req loginRequest
 	if err := bind(c, &req); err != nil {
@@ -318,9 +367,12 @@ func (s *server) login(c *gin.Context) error {
 	ctx := c.Request.Context()
 	now := s.now()
 	wrong := NewProblem(http.StatusUnauthorized, "bad-credentials", "wrong user name or password")
-	u, err := s.deps.DB.StaffByUsername(ctx, req.Username)
+	u, err := s.staffOfLogin(ctx, req.Merchant, req.Username)
 	if errors.Is(err, db.ErrNotFound) {
-		auth.BurnTime(req.Password)
+		// An unknown name costs a hash too, in the same pool.
+		if err := s.deps.Passwords.Burn(ctx, req.Password); err != nil {
+			return err
+		}
 		s.audit(c, &principal{Username: strings.ToLower(req.Username)}, "auth.login", "staff_user", "", db.OutcomeFailed, map[string]any{"why": "unknown user"})
 		return wrong
 	}
@@ -328,26 +380,19 @@ func (s *server) login(c *gin.Context) error {
 		return err
 	}
 	who := &principal{Username: u.Username, Role: u.Role, MerchantID: deref(u.MerchantID)}
-	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
-		auth.BurnTime(req.Password)
-		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
-		p := NewProblem(http.StatusLocked, "account-locked", "too many failed log-ins; try again later")
-		c.Header("Retry-After", retryAfter(u.LockedUntil.Sub(now)))
-		return p
-	}
-	ok, err := auth.CheckPassword(u.PasswordHash, req.Password)
+	ok, try, err := s.tryPassword(ctx, u, req.Password)
 	if err != nil {
 		return err
 	}
+	if !try.Claimed {
+		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeDenied, map[string]any{"why": "locked"})
+		return s.accountLocked(try)
+	}
 	if !ok || u.Disabled {
-		locked, err := s.deps.DB.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout, now)
-		if err != nil {
-			return err
-		}
-		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"locked": locked})
+		s.audit(c, who, "auth.login", "staff_user", u.ID, db.OutcomeFailed, map[string]any{"locked": try.Locks})
 		return wrong
 	}
-	if err := s.deps.DB.RecordLoginSuccess(ctx, u.ID, now); err != nil {
+	if err := s.deps.DB.PasswordSucceeded(ctx, u.ID, try); err != nil {
 		return err
 	}
 	token, err := auth.NewToken(prefixStaff)
@@ -370,6 +415,21 @@ func (s *server) login(c *gin.Context) error {
 	c.JSON(http.StatusOK, gin.H{"token": token, "token_type": "Bearer", "role": u.Role, "merchant": merchant,
 		"username": u.Username, "expires_at": sess.ExpiresAt, "password_change_required": u.MustChangePassword})
 	return nil
+}
+
+// staffOfLogin finds the member a log-in names: by user name within the
+// merchant of the slug, or among platform operators when there is none. An
+// unknown merchant is no different from an unknown user.
+func (s *server) staffOfLogin(ctx context.Context, merchantSlug, username string) (*db.StaffUser, error) {
+	merchantID := ""
+	if slug := strings.TrimSpace(merchantSlug); slug != "" {
+		m, err := s.deps.DB.MerchantBySlug(ctx, strings.ToLower(slug))
+		if err != nil {
+			return nil, err
+		}
+		merchantID = m.ID
+	}
+	return s.deps.DB.StaffByUsername(ctx, merchantID, username)
 }
 
 func deref(s *string) string {

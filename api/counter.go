@@ -112,52 +112,103 @@ func (s *server) counterChecks(c *gin.Context, r *db.Return, req inStoreRefundRe
 	if err != nil || order.Payment == nil {
 		return fail("sale", NewProblem(http.StatusConflict, "invalid-state", "the sale's payment is not known"))
 	}
-	if strings.TrimSpace(req.VoucherNo) != order.Payment.STAN {
-		return fail("voucher", Invalid(FieldError{"voucher_no", "does not match the voucher number of the sale"}))
+	return s.checkSale(c, r, order, req)
+}
+
+// Counter tries of a sale's voucher number and card: they are counted on
+// the sale, whose secrets they guess, whichever return, terminal or clerk
+// sends them.
+const (
+	maxCounterFailures = 5
+	counterLockoutFor  = 30 * time.Minute
+)
+
+var counterLockout = db.Lockout{Limit: maxCounterFailures, For: counterLockoutFor}
+
+// checkSale checks the voucher number from the sale's slip and the card's
+// fingerprint, after claiming a try on the sale.
+func (s *server) checkSale(c *gin.Context, r *db.Return, order *db.Order, req inStoreRefundRequest) *counterCheck {
+	ctx := c.Request.Context()
+	sale := order.Payment
+	fail := func(check string, p *Problem) *counterCheck { return &counterCheck{check, p} }
+	try, err := s.deps.DB.ClaimCounterTry(ctx, sale.ID, counterLockout, s.now())
+	if err != nil {
+		s.log.Error("counter try not claimed", "err", err)
+		return fail("sale", NewProblem(http.StatusServiceUnavailable, "unavailable", "the sale's checks could not be counted; try again"))
 	}
-	if subtle.ConstantTimeCompare([]byte(req.CardFingerprint), []byte(order.Payment.CardFingerprint)) != 1 {
-		return fail("card", Invalid(FieldError{"card_fingerprint", "is not the card the sale was paid with"}))
+	if !try.Claimed {
+		p := NewProblem(http.StatusLocked, "sale-locked", "too many wrong voucher numbers or cards for this sale; try again later")
+		p.retryAfter = try.LockedUntil.Sub(s.now())
+		return fail("sale", p)
 	}
-	return nil
+	var failed *counterCheck
+	switch {
+	case strings.TrimSpace(req.VoucherNo) != sale.STAN:
+		failed = fail("voucher", Invalid(FieldError{"voucher_no", "does not match the voucher number of the sale"}))
+	case subtle.ConstantTimeCompare([]byte(req.CardFingerprint), []byte(sale.CardFingerprint)) != 1:
+		failed = fail("card", Invalid(FieldError{"card_fingerprint", "is not the card the sale was paid with"}))
+	}
+	if failed == nil {
+		if err := s.deps.DB.CounterSucceeded(ctx, sale.ID, try); err != nil {
+			s.log.Error("counter success not recorded", "err", err)
+		}
+		return nil
+	}
+	if try.Locks {
+		s.tellAdmins(ctx, r.MerchantID, "Counter refund locked",
+			fmt.Sprintf("Counter refunds of order %s were locked for %s after %d wrong voucher numbers or cards.",
+				order.OrderNumber, counterLockoutFor, maxCounterFailures))
+	}
+	return failed
 }
 
 // checkSupervisor checks that a supervisor of the merchant authorises with
-// their password. Failures count towards the same lock-out as log-ins; when
-// it locks, the merchant's admins are told.
+// their password. Tries count towards the same lock-out as log-ins, claimed
+// before the password is hashed; when it locks, the merchant's admins are
+// told.
 func (s *server) checkSupervisor(c *gin.Context, merchantID, username, password string) *Problem {
 	ctx := c.Request.Context()
 	denied := NewProblem(http.StatusForbidden, "supervisor-denied", "the supervisor's authorisation failed")
-	u, err := s.deps.DB.StaffByUsername(ctx, username)
+	refuse := func(p *Problem) *Problem {
+		// Every refusal costs the time of a check, in the same pool.
+		if err := s.deps.Passwords.Burn(ctx, password); errors.Is(err, auth.ErrBusy) {
+			return errBusy()
+		}
+		return p
+	}
+	// Only the merchant's own members are looked up: another merchant's
+	// member of the same name is neither found nor counted against.
+	u, err := s.deps.DB.StaffByUsername(ctx, merchantID, username)
 	if err != nil || u.MerchantID == nil || *u.MerchantID != merchantID || u.Disabled {
-		auth.BurnTime(password)
-		return denied
+		return refuse(denied)
 	}
 	if u.MustChangePassword {
 		// A one-time password was handed over: it authorises nothing.
-		auth.BurnTime(password)
-		return NewProblem(http.StatusForbidden, "supervisor-denied", u.Username+" has not yet chosen their own password")
+		return refuse(NewProblem(http.StatusForbidden, "supervisor-denied", u.Username+" has not yet chosen their own password"))
 	}
 	if u.Role != "supervisor" {
-		auth.BurnTime(password)
-		return NewProblem(http.StatusForbidden, "not-a-supervisor", u.Username+" is not a supervisor")
+		return refuse(NewProblem(http.StatusForbidden, "not-a-supervisor", u.Username+" is not a supervisor"))
 	}
-	now := s.now()
-	if u.LockedUntil != nil && now.Before(*u.LockedUntil) {
-		auth.BurnTime(password)
-		return NewProblem(http.StatusLocked, "supervisor-locked", "the supervisor's account is locked after too many failures")
+	ok, try, err := s.tryPassword(ctx, u, password)
+	if errors.Is(err, auth.ErrBusy) {
+		return errBusy()
 	}
-	ok, err := auth.CheckPassword(u.PasswordHash, password)
-	if err == nil && ok {
-		if err := s.deps.DB.RecordLoginSuccess(ctx, u.ID, now); err != nil {
+	if err != nil {
+		s.log.Error("supervisor password not checked", "err", err)
+		return denied
+	}
+	if !try.Claimed {
+		p := NewProblem(http.StatusLocked, "supervisor-locked", "the supervisor's account is locked after too many failures")
+		p.retryAfter = try.LockedUntil.Sub(s.now())
+		return p
+	}
+	if ok {
+		if err := s.deps.DB.PasswordSucceeded(ctx, u.ID, try); err != nil {
 			s.log.Error("supervisor success not recorded", "err", err)
 		}
 		return nil
 	}
-	locked, err := s.deps.DB.RecordLoginFailure(ctx, u.ID, maxLoginFailures, loginLockout, now)
-	if err != nil {
-		s.log.Error("supervisor failure not recorded", "err", err)
-	}
-	if locked {
+	if try.Locks {
 		s.tellAdmins(ctx, merchantID, "Supervisor account locked",
 			fmt.Sprintf("The account of supervisor %s was locked after %d failed authorisations at the counter.", u.Username, maxLoginFailures))
 	}

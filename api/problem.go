@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 )
 
@@ -81,6 +82,13 @@ func writeProblem(c *gin.Context, p *Problem) {
 	c.AbortWithStatusJSON(out.Status, out)
 }
 
+// errBusy answers a request that found every password-hashing slot taken.
+func errBusy() *Problem {
+	p := NewProblem(http.StatusServiceUnavailable, "busy", "too many password checks at once; try again shortly")
+	p.retryAfter = time.Second
+	return p
+}
+
 // fail turns err into the answer: the one place where errors become status
 // codes. Errors that are not problems are logged and answered as 500 without
 // their text, which may hold internal detail.
@@ -89,6 +97,8 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 	switch {
 	case errors.As(err, &p):
 		writeProblem(c, p)
+	case errors.Is(err, auth.ErrBusy):
+		writeProblem(c, errBusy())
 	case errors.Is(err, context.DeadlineExceeded):
 		writeProblem(c, NewProblem(http.StatusGatewayTimeout, "timeout", "the request took too long; it may still complete"))
 	case errors.Is(err, context.Canceled):

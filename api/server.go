@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,6 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 )
 
@@ -65,7 +67,14 @@ type Deps struct {
 	OnOrder func(ctx context.Context, o *db.Order)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Passwords runs every password hash the API computes, a bounded number
+	// at once (nil: DefaultPasswordPool).
+	Passwords *auth.Pool
 }
+
+// DefaultPasswordPool is the password-hashing pool of a Deps that names
+// none: twice as many slots as CPUs, callers waiting up to two seconds.
+func DefaultPasswordPool() *auth.Pool { return auth.NewPool(2*runtime.NumCPU(), 2*time.Second) }
 
 type server struct {
 	deps Deps
@@ -124,6 +133,9 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	}
 	if deps.UploadTimeout <= 0 {
 		deps.UploadTimeout = 30 * time.Minute
+	}
+	if deps.Passwords == nil {
+		deps.Passwords = DefaultPasswordPool()
 	}
 	s := &server{deps: deps, log: deps.Logger}
 

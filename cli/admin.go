@@ -104,11 +104,11 @@ func adminCreateMerchant(ctx context.Context, env *Env, d *db.DB, args []string)
 	}
 	fmt.Fprintf(env.Stdout, `Merchant %s (%s) onboarded: id %s, %s, %s.
   Admin       %s, one-time password %s
-              (to change at the first log-in; shown only now)
+              (to change at the first log-in, naming the merchant %s; shown only now)
   API key     %s
               (for X-API-Key; shown only now, stored hashed)
 `, out.Merchant.Slug, out.Merchant.Name, out.Merchant.ID, out.Merchant.Currency, out.Merchant.TimeZone,
-		out.Admin.Username, out.OneTimePassword, out.APIKeySecret)
+		out.Admin.Username, out.OneTimePassword, out.Merchant.Slug, out.APIKeySecret)
 	return nil
 }
 

@@ -171,6 +171,7 @@ Rebound dev is running (started in %s)
   Settlement %s   files the simulators drop, picked up by the schedule %q (%s)
 
 Demo merchant %q: staff %s, password from REBOUND_DEMO_PASSWORD (%s)
+  log-in merchant          %s (user names are unique per merchant)
   API key (X-API-Key)      %s
   carrier webhook secret   %s
   orders                   %s (shopper contact %s)
@@ -180,7 +181,7 @@ Press Ctrl-C to stop.
 		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue,
 		dcfg.GatewayURL, cfg.GatewaySettleDelay, acquirerLine,
 		describeDir(cfg.SettlementDir), workflows.SettlementPickupScheduleID, cfg.SettlementPickup,
-		seeded.Merchant, strings.Join(seeded.Staff, ", "), passwordHint(cfg.DemoPassword),
+		seeded.Merchant, strings.Join(seeded.Staff, ", "), passwordHint(cfg.DemoPassword), seeded.Merchant,
 		cfg.DemoAPIKey, cfg.CarrierSecret, orderNumbers(seeded.Orders), demo.ShopperEmail)
 
 	err = g.Wait()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/historycodec"
@@ -258,6 +259,7 @@ func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m 
 		CardRetryWait:   cfg.CardRetryWait,
 		TrustedProxies:  cfg.TrustedProxies,
 		Codec:           codec,
+		Passwords:       auth.NewPool(cfg.PasswordHashConcurrency, cfg.PasswordHashWait),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	neturl "net/url"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +67,11 @@ type Config struct {
 	// MetricsToken is the bearer token GET /metrics asks for; empty: the
 	// metrics are open in dev and off elsewhere. A secret: never logged.
 	MetricsToken string
+
+	// PasswordHashConcurrency bounds the password hashes computed at once;
+	// a request waits at most PasswordHashWait for a slot.
+	PasswordHashConcurrency int
+	PasswordHashWait        time.Duration
 
 	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
 	SMSURL, SMSToken                               string
@@ -183,6 +189,8 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	}
 	c.PublicURL = r.url("REBOUND_PUBLIC_URL", "")
 	c.OTPSecret = r.str("REBOUND_OTP_SECRET", pick(devOTPSecret))
+	c.PasswordHashConcurrency = r.integer("REBOUND_PASSWORD_HASH_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024)
+	c.PasswordHashWait = r.duration("REBOUND_PASSWORD_HASH_WAIT", 2*time.Second, 10*time.Millisecond, time.Minute)
 	c.CarrierSecret = r.str("REBOUND_CARRIER_WEBHOOK_SECRET", pick(devCarrierSecret))
 	c.MetricsToken = r.str("REBOUND_METRICS_TOKEN", "")
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {

@@ -34,6 +34,8 @@ var Vars = []Var{
 	{"REBOUND_OTLP_ENDPOINT", "", "OTLP/HTTP endpoint spans are exported to, e.g. `http://otel-collector:4318`: one trace follows a request through the API, the workflow task and each activity. Empty: no tracing."},
 	{"REBOUND_OTP_SECRET", "a fixed dev secret in dev, else required", "Server secret (at least 32 characters) under which one-time codes are stored as HMACs."},
 	{"REBOUND_METRICS_TOKEN", "", "Bearer token (at least 16 characters) that GET /metrics of the API and of the worker asks for: `Authorization: Bearer <token>`. Empty: /metrics is open in dev and answers 404 elsewhere."},
+	{"REBOUND_PASSWORD_HASH_CONCURRENCY", "2 × the CPUs", "Password hashes (argon2id, 64 MiB each) the API computes at once: log-ins, the counter's supervisor checks, password changes."},
+	{"REBOUND_PASSWORD_HASH_WAIT", "2s", "How long a request waits for a free password-hashing slot before it is answered 503 with Retry-After."},
 	{"REBOUND_CARRIER_WEBHOOK_SECRET", "dev-carrier-secret in dev", "HMAC-SHA256 key carriers sign POST /v1/carrier/events with; empty refuses every event."},
 	{"REBOUND_SMTP_ADDR", "none in dev (messages stay in the dev outbox), else required by the worker", "SMTP server host:port for e-mail."},
 	{"REBOUND_SMTP_FROM", "Rebound <no-reply@rebound.local>", "Sender of e-mail."},

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"gorm.io/gorm/clause"
 )
 
 // CreateSession stores a session under its token's hash.
@@ -34,39 +32,6 @@ func (d *DB) StaffByID(ctx context.Context, id string) (*StaffUser, error) {
 		return nil, fmt.Errorf("staff user: %w", translate(err))
 	}
 	return &u, nil
-}
-
-// RecordLoginFailure counts a failed log-in and locks the account for lock
-// once it reaches maxFailures. The count is incremented in the database, so
-// failures arriving at once are all counted. It reports whether this
-// failure locked the account.
-func (d *DB) RecordLoginFailure(ctx context.Context, userID string, maxFailures int, lock time.Duration, now time.Time) (bool, error) {
-	var rows []StaffUser
-	err := d.with(ctx).Model(&rows).Clauses(clause.Returning{Columns: []clause.Column{{Name: "failed_logins"}}}).
-		Where("id = ?", userID).
-		Updates(map[string]any{"failed_logins": gormExpr("failed_logins + 1"), "updated_at": now.UTC()}).Error
-	if err != nil || len(rows) != 1 {
-		return false, fmt.Errorf("record failed log-in: %w", err)
-	}
-	// Every maxFailures-th failure in a row locks the account (again).
-	if rows[0].FailedLogins%maxFailures != 0 {
-		return false, nil
-	}
-	err = d.with(ctx).Model(&StaffUser{}).Where("id = ?", userID).Update("locked_until", now.Add(lock).UTC()).Error
-	if err != nil {
-		return false, fmt.Errorf("lock account: %w", err)
-	}
-	return true, nil
-}
-
-// RecordLoginSuccess clears the failure count.
-func (d *DB) RecordLoginSuccess(ctx context.Context, userID string, now time.Time) error {
-	err := d.with(ctx).Model(&StaffUser{}).Where("id = ?", userID).
-		Updates(map[string]any{"failed_logins": 0, "locked_until": nil, "updated_at": now.UTC()}).Error
-	if err != nil {
-		return fmt.Errorf("record log-in: %w", err)
-	}
-	return nil
 }
 
 // CreateAPIKey stores a key's hash.

@@ -8,7 +8,8 @@ import (
 )
 
 // CreateStaff inserts u; user names are kept in lower case and are unique
-// across the platform.
+// within the merchant (among platform operators for an operator): another
+// merchant may have a member of the same name.
 func (d *DB) CreateStaff(ctx context.Context, u *StaffUser) error {
 	now := time.Now().UTC()
 	if u.ID == "" {
@@ -22,10 +23,17 @@ func (d *DB) CreateStaff(ctx context.Context, u *StaffUser) error {
 	return nil
 }
 
-// StaffByUsername finds a staff user by user name, in any case.
-func (d *DB) StaffByUsername(ctx context.Context, username string) (*StaffUser, error) {
+// StaffByUsername finds a member of the merchant by user name, in any case;
+// merchantID "" finds a platform operator (who belongs to no merchant).
+func (d *DB) StaffByUsername(ctx context.Context, merchantID, username string) (*StaffUser, error) {
 	var u StaffUser
-	if err := d.with(ctx).Where("username = ?", strings.ToLower(username)).Take(&u).Error; err != nil {
+	q := d.with(ctx).Where("username = ?", strings.ToLower(username))
+	if merchantID == "" {
+		q = q.Where("merchant_id IS NULL")
+	} else {
+		q = q.Where("merchant_id = ?", merchantID)
+	}
+	if err := q.Take(&u).Error; err != nil {
 		return nil, fmt.Errorf("staff user: %w", translate(err))
 	}
 	return &u, nil

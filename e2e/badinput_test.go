@@ -134,11 +134,11 @@ func TestBadInputGetsProblemsAndChangesNothing(t *testing.T) {
 
 	// Log-in: the same answer for an unknown user and a wrong password;
 	// ten failures lock the account, and each is audited.
-	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"username": "nobody", "password": "x"}), 401, "wrong user name or password")
+	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "nobody", "password": "x"}), 401, "wrong user name or password")
 	for i := 0; i < 10; i++ {
-		s.problem(s.call("POST", "/v1/auth/login", map[string]string{"username": "admin", "password": "guess"}), 401, "wrong user name or password")
+		s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "admin", "password": "guess"}), 401, "wrong user name or password")
 	}
-	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"username": "admin", "password": demoPassword}), 423, "locked")
+	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "admin", "password": demoPassword}), 423, "locked")
 	entries, err := s.db.AuditLog(context.Background(), s.merchantID(), 100)
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +179,7 @@ func (s *stack) otherMerchantSupervisor() string {
 	if err := s.db.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "other-sup", Role: "supervisor", PasswordHash: hash}); err != nil {
 		s.t.Fatal(err)
 	}
-	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": "other-sup", "password": demoPassword}), 200)
+	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "other", "username": "other-sup", "password": demoPassword}), 200)
 	var out struct{ Token string }
 	_ = json.Unmarshal(r.Body, &out)
 	return out.Token

@@ -192,10 +192,11 @@ func fill(sel, value string) chromedp.Action[chromedp.Void] {
 	return chromedp.SetValue(chromedp.CSS(sel), value)
 }
 
-// consoleLogin logs a staff member in through the log-in page.
+// consoleLogin logs a member of the demo merchant in through the log-in
+// page.
 func (b *browser) consoleLogin(user string) {
 	b.t.Helper()
 	b.open("/console/login")
-	b.do(fill(`[name="username"]`, user), fill(`[name="password"]`, demoPassword))
+	b.do(fill(`[name="merchant"]`, "demo"), fill(`[name="username"]`, user), fill(`[name="password"]`, demoPassword))
 	b.submit(`main button[type="submit"]`, `/console(\?|$)`)
 }

@@ -237,5 +237,5 @@ func (s *stack) otherMerchantFinance() string {
 	if err := s.db.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "other-fin", Role: "finance", PasswordHash: hash}); err != nil {
 		s.t.Fatal(err)
 	}
-	return s.login("other-fin")
+	return s.loginAt("other-shop", "other-fin")
 }

@@ -129,7 +129,7 @@ func TestAReversalUnderWayWhenAFreezeStartsStillCompletes(t *testing.T) {
 	if code := cli.Main([]string{"admin", "create-operator", "--username", "ops-freeze"}, &out, &errOut, env); code != 0 {
 		t.Fatalf("create-operator: %s", errOut.String())
 	}
-	op := s.firstLogin("ops-freeze", regexp.MustCompile(`one-time password (\S+)`).FindStringSubmatch(out.String())[1])
+	op := s.firstLogin("", "ops-freeze", regexp.MustCompile(`one-time password (\S+)`).FindStringSubmatch(out.String())[1])
 
 	cards := s.cardReturns(1)
 	// The acquirer approves the refund and the answer is lost: Rebound does

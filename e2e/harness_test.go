@@ -353,9 +353,17 @@ func (s *stack) must(r response, status int) response {
 
 func bearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
 
+// login logs a member of the demo merchant in.
 func (s *stack) login(user string) string {
 	s.t.Helper()
-	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": user, "password": demoPassword}), 200)
+	return s.loginAt("demo", user)
+}
+
+// loginAt logs a member of the merchant of the slug in ("" for a platform
+// operator): user names are unique per merchant.
+func (s *stack) loginAt(merchant, user string) string {
+	s.t.Helper()
+	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"merchant": merchant, "username": user, "password": demoPassword}), 200)
 	return r.json()["token"].(string)
 }
 

@@ -30,22 +30,22 @@ func orderFor(number, contact string) map[string]any {
 
 // firstLogin logs in with a one-time password, is held to changing it, and
 // answers a token that works once it is changed.
-func (s *stack) firstLogin(username, oneTime string) string {
+func (s *stack) firstLogin(merchant, username, oneTime string) string {
 	s.t.Helper()
-	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": username, "password": oneTime}), 200).json()
+	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"merchant": merchant, "username": username, "password": oneTime}), 200).json()
 	if r["password_change_required"] != true {
 		s.t.Fatalf("log-in with a one-time password: %v", r)
 	}
 	token := r["token"].(string)
 	// Someone else who saw the one-time password logged in too.
-	other := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": username, "password": oneTime}), 200).json()["token"].(string)
+	other := s.must(s.call("POST", "/v1/auth/login", map[string]string{"merchant": merchant, "username": username, "password": oneTime}), 200).json()["token"].(string)
 	// Nothing but the password change is open until then.
 	s.problem(s.call("GET", "/v1/merchant/staff", nil, bearer(token)...), 403, "")
 	s.problem(s.call("GET", "/v1/admin/merchants", nil, bearer(token)...), 403, "")
 	s.problem(s.call("POST", "/v1/auth/password", map[string]string{"current_password": oneTime, "new_password": "short"}, bearer(token)...), 422, "new_password")
 	s.problem(s.call("POST", "/v1/auth/password", map[string]string{"current_password": "wrong-password", "new_password": "a long new password 1"}, bearer(token)...), 422, "current_password")
 	s.must(s.call("POST", "/v1/auth/password", map[string]string{"current_password": oneTime, "new_password": "a long new password 1"}, bearer(token)...), 204)
-	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"username": username, "password": oneTime}), 401, "")
+	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": merchant, "username": username, "password": oneTime}), 401, "")
 	// The change ends every other session opened with the old password.
 	s.problem(s.call("GET", "/v1/auth/session", nil, bearer(other)...), 401, "")
 	s.must(s.call("GET", "/v1/auth/session", nil, bearer(token)...), 200)
@@ -84,7 +84,7 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 		t.Fatalf("create-operator: %d %s", code, errOut.String())
 	}
 	opPassword := regexp.MustCompile(`one-time password (\S+)`).FindStringSubmatch(out.String())[1]
-	op := s.firstLogin("ops-one", opPassword)
+	op := s.firstLogin("", "ops-one", opPassword)
 
 	// Through the API: bad input is named field by field, then a merchant.
 	s.problemNaming(s.call("POST", "/v1/admin/merchants", map[string]string{"slug": "X!", "name": "", "currency": "euro",
@@ -140,7 +140,7 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 	ret0 := s.fileAndVerify("nordic", "N-1", "n1@example.com")["id"].(string)
 	s.fileAndVerify("harbour", "H-1", "h1@example.com")
 	// The shell's admin logs in as the API's does.
-	harbourAdmin := s.firstLogin("harbour-admin", shellAdmin)
+	harbourAdmin := s.firstLogin("harbour", "harbour-admin", shellAdmin)
 	if staff := s.must(s.call("GET", "/v1/merchant/staff", nil, bearer(harbourAdmin)...), 200).json()["items"].([]any); len(staff) != 1 {
 		t.Fatalf("harbour's staff %v", staff)
 	}
@@ -148,21 +148,21 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 	s.problem(s.call("GET", "/v1/orders/H-1", nil, "X-API-Key", apiKey), 404, "")
 
 	// The new admin runs the merchant: staff, a terminal, keys, policy.
-	admin := s.firstLogin("nordic-admin", adminPassword)
+	admin := s.firstLogin("nordic", "nordic-admin", adminPassword)
 	inv := s.must(s.call("POST", "/v1/merchant/staff", map[string]string{"username": "nordic-clerk", "role": "clerk", "email": "clerk@nordic.example"}, bearer(admin)...), 201).json()
 	s.problem(s.call("POST", "/v1/merchant/staff", map[string]string{"username": "nordic-clerk", "role": "clerk"}, bearer(admin)...), 409, "username")
 	s.problemNaming(s.call("POST", "/v1/merchant/staff", map[string]string{"username": "x", "role": "boss"}, bearer(admin)...), 422, "role", "username")
 	clerkID := inv["staff"].(map[string]any)["id"].(string)
 	// A one-time password opens no return either.
-	otp := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": "nordic-clerk", "password": inv["one_time_password"].(string)}), 200).json()["token"].(string)
+	otp := s.must(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "nordic", "username": "nordic-clerk", "password": inv["one_time_password"].(string)}), 200).json()["token"].(string)
 	s.problem(s.call("GET", "/v1/returns/"+ret0, nil, bearer(otp)...), 403, "password-change-required")
-	clerk := s.firstLogin("nordic-clerk", inv["one_time_password"].(string))
+	clerk := s.firstLogin("nordic", "nordic-clerk", inv["one_time_password"].(string))
 	s.must(s.call("GET", "/v1/merchant/returns", nil, bearer(clerk)...), 200)
 	s.must(s.call("PATCH", "/v1/merchant/staff/"+clerkID, map[string]any{"role": "supervisor"}, bearer(admin)...), 200)
 	// A new role means a new log-in.
 	s.problem(s.call("GET", "/v1/merchant/returns", nil, bearer(clerk)...), 401, "")
 	s.must(s.call("PATCH", "/v1/merchant/staff/"+clerkID, map[string]any{"disabled": true}, bearer(admin)...), 200)
-	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"username": "nordic-clerk", "password": "a long new password 1"}), 401, "")
+	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "nordic", "username": "nordic-clerk", "password": "a long new password 1"}), 401, "")
 	// Another merchant's admin cannot touch nordic's staff.
 	s.problem(s.call("PATCH", "/v1/merchant/staff/"+clerkID, map[string]any{"disabled": false}, bearer(s.login("admin"))...), 404, "")
 

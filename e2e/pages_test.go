@@ -271,7 +271,7 @@ func TestPagesNeedTheRightRoleAndACSRFToken(t *testing.T) {
 	}
 	login := func(user string) *http.Client {
 		c := visit()
-		code, loc := post(c, "/console/login", url.Values{"csrf_token": {csrf(c, "/console/login")}, "username": {user}, "password": {demoPassword}})
+		code, loc := post(c, "/console/login", url.Values{"csrf_token": {csrf(c, "/console/login")}, "merchant": {"demo"}, "username": {user}, "password": {demoPassword}})
 		if code != http.StatusSeeOther || loc != "/console" {
 			t.Fatalf("log-in as %s: %d %s", user, code, loc)
 		}
@@ -413,7 +413,7 @@ func TestBrowserAdminRunsStaffAndKeys(t *testing.T) {
 	b.submit(`#staff-title ~ form[action="/console/staff"] button[type="submit"]`, `/console/staff$`)
 	b.see("new-clerk is invited", "Invited (one-time password)")
 	password := eval[string](b, `document.querySelector(".secret-value").textContent`)
-	s.firstLogin("new-clerk", password)
+	s.firstLogin("demo", "new-clerk", password)
 
 	b.do(fill(`[name="name"]`, "warehouse"))
 	b.submit(`#keys-title ~ form button[type="submit"]`, `/console/api-keys$`)

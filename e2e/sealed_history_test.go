@@ -213,7 +213,7 @@ func operator(t *testing.T, s *stack) string {
 	if err := s.db.CreateStaff(context.Background(), &db.StaffUser{Username: "op", Role: "operator", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
-	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"username": "op", "password": "operator-pass"}), 200)
+	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "", "username": "op", "password": "operator-pass"}), 200)
 	return r.json()["token"].(string)
 }
 

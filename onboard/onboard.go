@@ -195,7 +195,11 @@ func CreateOperator(ctx context.Context, d *db.DB, username, email string) (*db.
 }
 
 func createStaff(ctx context.Context, d *db.DB, merchantID *string, in StaffInput, usernameField string) (*db.StaffUser, string, error) {
-	if _, err := d.StaffByUsername(ctx, in.Username); err == nil {
+	merchant := ""
+	if merchantID != nil {
+		merchant = *merchantID
+	}
+	if _, err := d.StaffByUsername(ctx, merchant, in.Username); err == nil {
 		return nil, "", invalid(FieldError{usernameField, "is taken"})
 	}
 	password, err := OneTimePassword()

@@ -249,10 +249,10 @@ func (s *site) login(w http.ResponseWriter, r *http.Request) {
 		Token string `json:"token"`
 	}
 	err := s.call(r, request{method: "POST", path: "/v1/auth/login",
-		body: map[string]string{"username": r.PostFormValue("username"), "password": r.PostFormValue("password")}}, &out)
+		body: map[string]string{"merchant": r.PostFormValue("merchant"), "username": r.PostFormValue("username"), "password": r.PostFormValue("password")}}, &out)
 	if err != nil {
 		p := &page{Title: "Log in", Area: "login", CSRF: s.csrfToken(s.visitor(w, r, "")), Data: loginData{Next: next},
-			Form: map[string]string{"username": r.PostFormValue("username")}, Fields: map[string]string{}}
+			Form: map[string]string{"merchant": r.PostFormValue("merchant"), "username": r.PostFormValue("username")}, Fields: map[string]string{}}
 		if !formProblem(p, err, nil) {
 			s.fail(w, r, err)
 			return

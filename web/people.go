@@ -97,7 +97,7 @@ func (s *site) inviteStaff(w http.ResponseWriter, r *http.Request, ss *staffSess
 	}
 	// Rendered, not redirected: the password is shown this once.
 	p := ss.page("Staff and API keys", "console", nil)
-	p.Notice = out.Staff.Username + " is invited. Hand them the one-time password below; they choose their own at the first log-in."
+	p.Notice = out.Staff.Username + " is invited. Hand them the one-time password below; they choose their own at the first log-in, naming the merchant " + ss.info.Merchant + "."
 	s.showPeople(w, r, ss, http.StatusOK, p, &peopleData{NewPassword: out.OneTimePassword, NewPasswordFor: out.Staff.Username})
 }
 

@@ -272,7 +272,7 @@ func TestLoginWithTokenSetsSessionAndRedirects(t *testing.T) {
 		visit, token := cookieNamed(w, cookieAnon), csrfOf(t, w)
 		mustContain(t, w.Body.String(), `name="next" value="/console/returns/R1"`)
 
-		w = do(h, "POST", "/console/login", url.Values{"username": {"ann"}, "password": {"s3cret"}, "csrf_token": {token},
+		w = do(h, "POST", "/console/login", url.Values{"merchant": {"shop"}, "username": {"ann"}, "password": {"s3cret"}, "csrf_token": {token},
 			"next": {"/console/returns/R1"}}, visit)
 		wantRedirect(t, w, http.StatusSeeOther, "/console/returns/R1")
 		c := cookieNamed(w, cookieStaff)
@@ -286,7 +286,7 @@ func TestLoginWithTokenSetsSessionAndRedirects(t *testing.T) {
 		if len(calls) != 1 {
 			t.Fatalf("login calls = %d", len(calls))
 		}
-		if got := string(calls[0].Body); got != `{"password":"s3cret","username":"ann"}` {
+		if got := string(calls[0].Body); got != `{"merchant":"shop","password":"s3cret","username":"ann"}` {
 			t.Errorf("login body = %s", got)
 		}
 		if ct := calls[0].Header.Get("Content-Type"); ct != "application/json" {
@@ -302,10 +302,10 @@ func TestLoginRefusedByTheAPIShowsTheForm(t *testing.T) {
 	})
 	h := newHandler(t, api, true)
 	visit, token := loginForm(t, h)
-	w := do(h, "POST", "/console/login", url.Values{"username": {"ann"}, "password": {"nope"}, "csrf_token": {token}}, visit)
+	w := do(h, "POST", "/console/login", url.Values{"merchant": {"shop"}, "username": {"ann"}, "password": {"nope"}, "csrf_token": {token}}, visit)
 	wantStatus(t, w, http.StatusOK)
 	body := w.Body.String()
-	mustContain(t, body, `class="problem"`, "wrong user name or password", `value="ann"`)
+	mustContain(t, body, `class="problem"`, "wrong user name or password", `value="ann"`, `value="shop"`)
 	mustNotContain(t, body, "nope") // the password is never shown again
 	if cookieNamed(w, cookieStaff) != nil {
 		t.Error("a staff cookie was set after a refused log-in")
