@@ -33,7 +33,7 @@ type Refund struct {
 
 func (Refund) TableName() string { return "refunds" }
 
-// Attempt states (DESIGN.md, Refunds).
+// Attempt states (README, "Refunds: paid once, against real hosts and people"; the moves between them are db/refund_rules.go).
 const (
 	AttemptPrepared        = "prepared"
 	AttemptSent            = "sent"

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// Rules of DESIGN.md.
+// The rules of one-time codes (README, "Security: what is guarded and how").
 const (
 	Digits   = 6
 	MaxTries = 5

@@ -3,7 +3,7 @@ package returns
 // Status is where a return stands in its lifecycle.
 type Status string
 
-// The statuses of DESIGN.md.
+// The statuses of a return's lifecycle (README, "The life of a return").
 const (
 	PendingVerification Status = "pending_verification"
 	Submitted           Status = "submitted"
