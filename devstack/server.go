@@ -15,12 +15,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/metrics"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/schema/sqlite"
@@ -114,21 +116,27 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 
 	quiet := new(atomic.Bool)
-	srv, err := temporal.NewServer(
-		temporal.WithConfig(cfg),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithLogger(newServerLogger(opts.Logger, opts.LogLevel, quiet)),
-		temporal.WithCustomMetricsHandler(metrics.NoopMetricsHandler),
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			// Tests register search attributes and read them back at once.
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("temporal: new server: %w", err)
-	}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("temporal: start: %w", err)
+	// A free port can still be taken by another process between the check
+	// and the server's bind: the server then panics, and a new set of ports
+	// is tried (the frontend's too unless it was asked for).
+	var srv temporal.Server
+	for try := 1; ; try++ {
+		srv, err = startServer(cfg, newServerLogger(opts.Logger, opts.LogLevel, quiet))
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, errPortTaken) || try == startTries {
+			return nil, err
+		}
+		opts.Logger.Warn("temporal: a port was taken as the server started; trying other ports", "try", try)
+		if opts.Port == 0 {
+			if frontendPort, err = freePort(opts.Host); err != nil {
+				return nil, err
+			}
+		}
+		if cfg, err = serverConfig(opts.Host, frontendPort, store); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{srv: srv, quiet: quiet, hostPort: net.JoinHostPort(opts.Host, strconv.Itoa(frontendPort)), dbFile: dbFile}
 	if err := waitListening(ctx, s.hostPort); err != nil {
@@ -223,7 +231,64 @@ func serverConfig(host string, frontendPort int, store *config.SQL) (*config.Con
 	}, nil
 }
 
+// startTries is how many sets of ports Start tries.
+const startTries = 3
+
+// errPortTaken is a port the server was to listen on taken by then.
+var errPortTaken = errors.New("temporal: a port the server was to listen on was taken")
+
+// startServer creates and starts a server. The server reports a port it
+// cannot bind through its logger's Fatal, which panics; that panic is
+// turned into errPortTaken.
+func startServer(cfg *config.Config, logger log.Logger) (srv temporal.Server, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if msg, ok := r.(string); ok && strings.Contains(msg, "listener") {
+				err = fmt.Errorf("%w (%s)", errPortTaken, msg)
+				return
+			}
+			panic(r)
+		}
+	}()
+	srv, err = temporal.NewServer(
+		temporal.WithConfig(cfg),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(logger),
+		temporal.WithCustomMetricsHandler(metrics.NoopMetricsHandler),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			// Tests register search attributes and read them back at once.
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("temporal: new server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("temporal: start: %w", err)
+	}
+	return srv, nil
+}
+
+// Ports are picked below the kernel's ephemeral range (32768 and up on
+// Linux, 49152 and up elsewhere): a port from that range, free when checked,
+// is soon the local end of some outgoing connection of this process or
+// another, and the server's bind then fails.
+const (
+	portLow  = 20000
+	portHigh = 32000
+)
+
+// freePort picks a port that is free now on host.
 func freePort(host string) (int, error) {
+	for range 100 {
+		p := portLow + rand.IntN(portHigh-portLow)
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p, nil
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		return 0, fmt.Errorf("temporal: find a free port: %w", err)
