@@ -8,7 +8,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/rebound-returns/rebound/settlement/inbox"
+	"github.com/rebound-returns/rebound/dropfolder"
 )
 
 // The simulator as the gateway sending its daily reports: when a UTC day
@@ -36,7 +36,7 @@ func ReportFileName(account string, date time.Time) string {
 // validAccount reports whether s can name an account: its folder and a
 // part of its reports' names.
 func validAccount(s string) bool {
-	return len(s) <= maxAccountLen && validReportID(s) && inbox.ValidName(s)
+	return len(s) <= maxAccountLen && validReportID(s) && dropfolder.ValidName(s)
 }
 
 // WriteReports drops the daily reports of the UTC day of date into the
@@ -67,7 +67,7 @@ func (s *Simulator) WriteReports(date time.Time) ([]string, error) {
 	paths := []string{}
 	var errs []error
 	for _, name := range names {
-		path, err := inbox.Write(s.cfg.ReportDir, name, ReportFileName(name, day), func(w io.Writer) error {
+		path, err := dropfolder.Write(s.cfg.ReportDir, name, ReportFileName(name, day), func(w io.Writer) error {
 			return WriteReport(w, byAccount[name])
 		})
 		if err != nil {

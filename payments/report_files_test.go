@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/dropfolder"
 	"github.com/rebound-returns/rebound/payments"
-	"github.com/rebound-returns/rebound/settlement/inbox"
 )
 
 // readReportFile reads a dropped report, which must be well formed.
@@ -105,7 +105,7 @@ func TestWriteReportsDropsOneReportPerAccount(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", paths[i], got, want)
 		}
 	}
-	if files, err := inbox.List(dir); err != nil || len(files) != 3 {
+	if files, err := dropfolder.List(dir); err != nil || len(files) != 3 {
 		t.Errorf("inbox holds %+v (%v), want the 3 reports", files, err)
 	}
 
@@ -113,7 +113,7 @@ func TestWriteReportsDropsOneReportPerAccount(t *testing.T) {
 	if paths, err := g.sim.WriteReports(day.AddDate(0, 0, -1)); err != nil || len(paths) != 0 {
 		t.Errorf("the day before: %v, %v; want nothing", paths, err)
 	}
-	if files, _ := inbox.List(dir); len(files) != 3 {
+	if files, _ := dropfolder.List(dir); len(files) != 3 {
 		t.Errorf("inbox holds %d files, want 3", len(files))
 	}
 }

@@ -39,7 +39,7 @@ type SimulatorConfig struct {
 	WebhookSecret string        // HMAC-SHA256 key for X-Gateway-Signature
 	SettleDelay   time.Duration // pending -> final after this (0 = the create call answers with the final status)
 	Client        *http.Client  // for webhooks; nil means a client with a 10-second timeout
-	// ReportDir, when set, is the settlement folder (see package settlement/inbox) the daily
+	// ReportDir, when set, is the settlement folder (see package dropfolder) the daily
 	// reports are dropped into: after each UTC day ends, one per merchant account with refunds
 	// that reached their final status that day, as <ReportDir>/<account>/<ReportFileName>.
 	ReportDir string

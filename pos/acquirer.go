@@ -24,7 +24,7 @@ type AcquirerConfig struct {
 	Logger *slog.Logger
 	TLS    *tls.Config // when set, Start listens with TLS
 	// SettlementDir, when set, is the settlement folder (see package
-	// settlement/inbox): at every cut-off, manual or scheduled, the
+	// dropfolder): at every cut-off, manual or scheduled, the
 	// simulator drops a settlement file per acquirer merchant ID it knows
 	// into <SettlementDir>/<MID>/, holding that merchant's lines of the
 	// batch the cut-off settled. Scheduled cut-offs drop files only while

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/rebound-returns/rebound/settlement/inbox"
+	"github.com/rebound-returns/rebound/dropfolder"
 )
 
 // The simulator as the acquirer sending its settlement files: at every
@@ -63,7 +63,7 @@ func (a *Acquirer) dropFiles(batch string, files map[string][]SettlementItem) []
 	slices.Sort(mids)
 	for _, mid := range mids {
 		items := files[mid]
-		path, err := inbox.Write(a.cfg.SettlementDir, mid, SettlementFileName(mid, batch), func(w io.Writer) error {
+		path, err := dropfolder.Write(a.cfg.SettlementDir, mid, SettlementFileName(mid, batch), func(w io.Writer) error {
 			return WriteSettlement(w, items)
 		})
 		if err != nil {

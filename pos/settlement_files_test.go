@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/dropfolder"
 	"github.com/rebound-returns/rebound/pos"
-	"github.com/rebound-returns/rebound/settlement/inbox"
 )
 
 // newFilingAcquirer is newAcquirer dropping its settlement files into a
@@ -55,7 +55,7 @@ func readFile(t *testing.T, path string) []pos.SettlementItem {
 // waiting are the names of the files waiting in dir, as folder/name.
 func waiting(t *testing.T, dir string) []string {
 	t.Helper()
-	files, err := inbox.List(dir)
+	files, err := dropfolder.List(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
