@@ -18,6 +18,7 @@ import (
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/dropfolder"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/pos"
 )
@@ -101,7 +102,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 		dir := t.TempDir()
 		a := &activities.Activities{DB: d, SettlementDir: dir}
 		settlementName := pos.SettlementFileName(mid, "20261126-01")
-		reportName := payments.ReportFileName(slug, settled)
+		reportName := gatewaysim.ReportFileName(slug, settled)
 		batch := drop(t, dir, mid, settlementName, acquirerFile(t))
 		copied := drop(t, dir, mid, "resent-"+settlementName, acquirerFile(t))
 		report := drop(t, dir, slug, reportName, gatewayReport(t))

@@ -35,6 +35,7 @@ import (
 	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
 	"github.com/rebound-returns/rebound/faultpoint"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/historycodec"
 	"github.com/rebound-returns/rebound/logging"
 	"github.com/rebound-returns/rebound/notify"
@@ -112,7 +113,7 @@ type stack struct {
 	db       *db.DB
 	url      string
 	temporal client.Client
-	gateway  *payments.Simulator
+	gateway  *gatewaysim.Simulator
 	acquirer *pos.Acquirer
 	logs     *syncBuffer
 	seed     demo.Summary
@@ -211,7 +212,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 
 	apiSrv := httptest.NewUnstartedServer(nil)
 	url := "http://" + apiSrv.Listener.Addr().String()
-	gw := payments.NewSimulator(payments.SimulatorConfig{APIKey: "gw-key", WebhookURL: url + "/v1/gateway/events",
+	gw := gatewaysim.New(gatewaysim.Config{APIKey: "gw-key", WebhookURL: url + "/v1/gateway/events",
 		WebhookSecret: gatewaySecret, SettleDelay: 200 * time.Millisecond})
 	t.Cleanup(gw.Close)
 	gwSrv := httptest.NewServer(gw)
@@ -234,7 +235,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 			if m, err := d.MerchantByID(context.Background(), o.MerchantID); err == nil {
 				account = m.GatewayAccountName()
 			}
-			_ = gw.AddPayment(payments.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency, Account: account})
+			_ = gw.AddPayment(gatewaysim.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency, Account: account})
 		default:
 			at := o.PlacedAt
 			if p.SaleAt != nil {

@@ -18,7 +18,7 @@ import (
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
-	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
@@ -71,7 +71,7 @@ func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
 		}
 		var err error
 		if channel == db.ChannelOnline {
-			err = s.gateway.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: 4000, Currency: "EUR", Account: m.Slug})
+			err = s.gateway.AddPayment(gatewaysim.Payment{ID: o.Payment.GatewayPaymentID, Amount: 4000, Currency: "EUR", Account: m.Slug})
 		} else {
 			err = s.acquirer.AddSale(pos.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
 				RRN: o.Payment.RRN, ApprovalCode: "AP0001", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 4000, At: placed})
