@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
@@ -101,7 +102,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 		}
 		dir := t.TempDir()
 		a := &activities.Activities{DB: d, SettlementDir: dir}
-		settlementName := pos.SettlementFileName(mid, "20261126-01")
+		settlementName := acquirersim.SettlementFileName(mid, "20261126-01")
 		reportName := gatewaysim.ReportFileName(slug, settled)
 		batch := drop(t, dir, mid, settlementName, acquirerFile(t))
 		copied := drop(t, dir, mid, "resent-"+settlementName, acquirerFile(t))

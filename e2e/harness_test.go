@@ -27,6 +27,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/cli"
@@ -114,7 +115,7 @@ type stack struct {
 	url      string
 	temporal client.Client
 	gateway  *gatewaysim.Simulator
-	acquirer *pos.Acquirer
+	acquirer *acquirersim.Acquirer
 	logs     *syncBuffer
 	seed     demo.Summary
 	ns       string
@@ -153,7 +154,7 @@ type stackOptions struct {
 	card *activities.CardSettings
 	// acquirer wraps the worker's acquirer client (a test scripts faults
 	// per message through it).
-	acquirer func(sim *pos.Acquirer, c activities.Acquirer) activities.Acquirer
+	acquirer func(sim *acquirersim.Acquirer, c activities.Acquirer) activities.Acquirer
 	// seed seeds the acquirer simulator's draws.
 	seed uint64
 }
@@ -218,7 +219,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 	gwSrv := httptest.NewServer(gw)
 	t.Cleanup(gwSrv.Close)
 	settlements := t.TempDir()
-	acq := pos.NewAcquirer(pos.AcquirerConfig{SettlementDir: settlements, Seed: opts.seed, Logger: log.With("component", "acquirer-simulator")})
+	acq := acquirersim.New(acquirersim.Config{SettlementDir: settlements, Seed: opts.seed, Logger: log.With("component", "acquirer-simulator")})
 	if err := acq.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +242,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 			if p.SaleAt != nil {
 				at = *p.SaleAt
 			}
-			_ = acq.AddSale(pos.Sale{TerminalID: p.TerminalID, MerchantID: seed.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
+			_ = acq.AddSale(acquirersim.Sale{TerminalID: p.TerminalID, MerchantID: seed.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
 				ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: at, Batch: p.Batch})
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -199,7 +200,7 @@ func TestAcquirerSettlement(t *testing.T) {
 	if r := send(t, c, voidOf("000003", openSale.Amount)); r.ResponseCode != "12" {
 		t.Errorf("void after the cut-off: %q, want 12", r.ResponseCode)
 	}
-	other := pos.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000124", RRN: "606910000124",
+	other := acquirersim.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000124", RRN: "606910000124",
 		MaskedPAN: "411111******1111", Currency: "EUR", Amount: 3000, At: t0.Add(-time.Hour)}
 	if err := a.AddSale(other); err != nil {
 		t.Fatal(err)

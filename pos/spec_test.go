@@ -12,6 +12,7 @@ import (
 	"github.com/moov-io/iso8583"
 	isoerrors "github.com/moov-io/iso8583/errors"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -187,7 +188,7 @@ func TestMaskedPAN(t *testing.T) {
 			t.Errorf("ValidMaskedPAN(%q) = %v, want %v", pan, got, ok)
 		}
 	}
-	a := pos.NewAcquirer(pos.AcquirerConfig{Logger: quiet()})
+	a := acquirersim.New(acquirersim.Config{Logger: quiet()})
 	s := openSale
 	s.MaskedPAN = "4111111111111111"
 	if err := a.AddSale(s); err == nil || !strings.Contains(err.Error(), "masked_pan") {
