@@ -17,6 +17,9 @@ import (
 // the batch cut-off at 22:00.
 var t0 = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
+// shortTimeout is how long a test waits for what should not come.
+const shortTimeout = 500 * time.Millisecond
+
 const (
 	merchant      = "MERCHANT000001"
 	otherMerchant = "MERCHANT000002"
@@ -41,7 +44,6 @@ type clock struct {
 }
 
 func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 

@@ -1,4 +1,4 @@
-package pos_test
+package acquirersim_test
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
-
-const shortTimeout = 500 * time.Millisecond
 
 func TestFaultDrop(t *testing.T) {
 	t.Parallel()

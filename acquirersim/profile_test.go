@@ -1,4 +1,4 @@
-package pos_test
+package acquirersim_test
 
 import (
 	"bufio"
