@@ -280,7 +280,7 @@ func TestFaultApproveAfterReversal(t *testing.T) {
 
 // TestChaos sends refunds through every fault at once, strict-host ones
 // included, and answers with fields Rebound does not use. It does what
-// PROFILE.md asks of the caller: 91 and 96 are retried as a new attempt, 68
+// pos/PROFILE.md asks of the caller: 91 and 96 are retried as a new attempt, 68
 // and unknown outcomes are reversed, and a reversal is repeated until
 // acknowledged, or until the host has kept answering 25 for longer than it
 // could hold the request. The ledger then holds exactly the approved
