@@ -53,7 +53,7 @@ type Activities struct {
 	// Signal tells returns they were settled.
 	Signal Signaller
 	// SettlementDir is the settlement folder files are picked up from
-	// (see package settlement/inbox); "" picks up nothing.
+	// (see package dropfolder); "" picks up nothing.
 	SettlementDir string
 }
 

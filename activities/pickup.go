@@ -17,14 +17,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/dropfolder"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/settlement"
-	"github.com/rebound-returns/rebound/settlement/inbox"
 )
 
 // The settlement pickup: files the acquirer and the gateway drop into the
-// settlement folder (Activities.SettlementDir, laid out as package inbox
+// settlement folder (Activities.SettlementDir, laid out as package dropfolder
 // says) are imported as if finance had uploaded them, then moved out of
 // the way, so that the next pickup sees only new ones.
 
@@ -66,7 +66,7 @@ func (a *Activities) ListDroppedFiles(ctx context.Context) ([]DroppedFile, error
 		a.log().Warn("settlement pickup ran, but no settlement folder is configured (REBOUND_SETTLEMENT_DIR)")
 		return nil, nil
 	}
-	files, err := inbox.List(a.SettlementDir)
+	files, err := dropfolder.List(a.SettlementDir)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (a *Activities) ImportDroppedFile(ctx context.Context, f DroppedFile) (Pick
 	if a.SettlementDir == "" {
 		return PickedFile{}, temporal.NewNonRetryableApplicationError("no settlement folder is configured", ErrFileGone, nil)
 	}
-	path, sub, err := inbox.Locate(a.SettlementDir, f.Folder, f.Name)
+	path, sub, err := dropfolder.Locate(a.SettlementDir, f.Folder, f.Name)
 	if errors.Is(err, os.ErrNotExist) {
 		return PickedFile{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("settlement file %s/%s is no longer in the settlement folder", f.Folder, f.Name), ErrFileGone, err)
@@ -96,7 +96,7 @@ func (a *Activities) ImportDroppedFile(ctx context.Context, f DroppedFile) (Pick
 	if err != nil {
 		return PickedFile{}, err
 	}
-	if sub == inbox.Refused { // refused by an earlier try
+	if sub == dropfolder.Refused { // refused by an earlier try
 		return PickedFile{Refused: true, Why: readWhy(path)}, nil
 	}
 	m, err := a.merchantOfFolder(ctx, f.Folder)
@@ -119,7 +119,7 @@ func (a *Activities) ImportDroppedFile(ctx context.Context, f DroppedFile) (Pick
 		return PickedFile{}, fmt.Errorf("import %s/%s: %w", f.Folder, f.Name, err)
 	}
 	if sub == "" {
-		if _, err := inbox.Move(a.SettlementDir, f.Folder, f.Name, inbox.Imported, ""); err != nil {
+		if _, err := dropfolder.Move(a.SettlementDir, f.Folder, f.Name, dropfolder.Imported, ""); err != nil {
 			return PickedFile{}, fmt.Errorf("settlement file %s/%s imported as %s, not moved: %w", f.Folder, f.Name, res.File.ID, err)
 		}
 	}
@@ -192,7 +192,7 @@ func sourceOf(r *bufio.Reader) (settlement.Source, error) {
 // elsewhere already stays where it is.
 func (a *Activities) refuse(f DroppedFile, sub, why string) (PickedFile, error) {
 	if sub == "" {
-		if _, err := inbox.Move(a.SettlementDir, f.Folder, f.Name, inbox.Refused, why); err != nil {
+		if _, err := dropfolder.Move(a.SettlementDir, f.Folder, f.Name, dropfolder.Refused, why); err != nil {
 			return PickedFile{}, fmt.Errorf("refuse settlement file %s/%s: %w", f.Folder, f.Name, err)
 		}
 	}

@@ -14,12 +14,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/dropfolder"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/pos"
-	"github.com/rebound-returns/rebound/settlement/inbox"
 )
 
 // The pickup on a real settlement folder and a real database: what is in
@@ -62,7 +64,7 @@ func gatewayReport(t *testing.T) []byte {
 
 func drop(t *testing.T, dir, folder, name string, content []byte) activities.DroppedFile {
 	t.Helper()
-	if _, err := inbox.Write(dir, folder, name, func(w io.Writer) error { _, err := w.Write(content); return err }); err != nil {
+	if _, err := dropfolder.Write(dir, folder, name, func(w io.Writer) error { _, err := w.Write(content); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return activities.DroppedFile{Folder: folder, Name: name}
@@ -100,8 +102,8 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 		}
 		dir := t.TempDir()
 		a := &activities.Activities{DB: d, SettlementDir: dir}
-		settlementName := pos.SettlementFileName(mid, "20261126-01")
-		reportName := payments.ReportFileName(slug, settled)
+		settlementName := acquirersim.SettlementFileName(mid, "20261126-01")
+		reportName := gatewaysim.ReportFileName(slug, settled)
 		batch := drop(t, dir, mid, settlementName, acquirerFile(t))
 		copied := drop(t, dir, mid, "resent-"+settlementName, acquirerFile(t))
 		report := drop(t, dir, slug, reportName, gatewayReport(t))
@@ -137,7 +139,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 			f.RowsRead != 2 || f.Ignored != 1 || f.Filename != settlementName {
 			t.Fatalf("acquirer file in the database: %+v, %v", f, err)
 		}
-		exists(t, dir, mid, inbox.Imported, settlementName)
+		exists(t, dir, mid, dropfolder.Imported, settlementName)
 		batchID := got.FileID
 
 		// The same content again, under another name: nothing changes, but
@@ -146,7 +148,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 		if err != nil || got.FileID != batchID || !got.Duplicate || got.Refused {
 			t.Fatalf("the same content again: %+v, %v; want duplicate of %s", got, err, batchID)
 		}
-		exists(t, dir, mid, inbox.Imported, "resent-"+settlementName)
+		exists(t, dir, mid, dropfolder.Imported, "resent-"+settlementName)
 
 		// The gateway's report, in the folder named by the merchant's slug.
 		got, err = pickup(t, a, report)
@@ -157,7 +159,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 		if err != nil || f.MerchantID != m.ID || f.Source != db.SourceGateway || f.RowsRead != 2 || f.Ignored != 1 {
 			t.Fatalf("gateway report in the database: %+v, %v", f, err)
 		}
-		exists(t, dir, slug, inbox.Imported, reportName)
+		exists(t, dir, slug, dropfolder.Imported, reportName)
 
 		// A settlement file whose rows are all wrong, a file that is neither
 		// format, and a file in nobody's folder: refused, with the reason.
@@ -174,15 +176,15 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 				t.Errorf("%s: %+v, %v; want refused saying %q", tc.file.Name, got, err, tc.why)
 				continue
 			}
-			exists(t, dir, tc.file.Folder, inbox.Refused, tc.file.Name)
-			why, err := os.ReadFile(filepath.Join(dir, tc.file.Folder, inbox.Refused, tc.file.Name+".why.txt"))
+			exists(t, dir, tc.file.Folder, dropfolder.Refused, tc.file.Name)
+			why, err := os.ReadFile(filepath.Join(dir, tc.file.Folder, dropfolder.Refused, tc.file.Name+".why.txt"))
 			if err != nil || !strings.Contains(string(why), tc.why) {
 				t.Errorf("%s: reason beside it %q, %v", tc.file.Name, why, err)
 			}
 		}
 
 		// Nothing is left waiting.
-		if left, err := inbox.List(dir); err != nil || len(left) != 0 {
+		if left, err := dropfolder.List(dir); err != nil || len(left) != 0 {
 			t.Errorf("still waiting: %v, %v", left, err)
 		}
 

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
@@ -42,8 +43,8 @@ func acquirerCommand() *command {
 	}
 }
 
-func startAcquirer(cfg *config.Config, log *slog.Logger) (*pos.Acquirer, error) {
-	sim := pos.NewAcquirer(pos.AcquirerConfig{Cutoff: cfg.AcquirerCutoff, SettlementDir: cfg.SettlementDir,
+func startAcquirer(cfg *config.Config, log *slog.Logger) (*acquirersim.Acquirer, error) {
+	sim := acquirersim.New(acquirersim.Config{Cutoff: cfg.AcquirerCutoff, SettlementDir: cfg.SettlementDir,
 		Logger: log.With("component", "acquirer-simulator")})
 	if err := sim.Start(cfg.AcquirerAddr); err != nil {
 		return nil, fmt.Errorf("acquirer simulator on %s: %w", cfg.AcquirerAddr, err)
@@ -52,7 +53,7 @@ func startAcquirer(cfg *config.Config, log *slog.Logger) (*pos.Acquirer, error) 
 }
 
 // acquirerAdmin is the simulator's admin API with a health route.
-func acquirerAdmin(sim *pos.Acquirer) http.Handler {
+func acquirerAdmin(sim *acquirersim.Acquirer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/admin/", sim.AdminHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -99,7 +100,7 @@ func newAcquirerClient(ctx context.Context, g *errgroup.Group, cfg *config.Confi
 
 // feedAcquirer tells the dev simulator of a card sale and its terminals, as
 // a real acquirer would know them.
-func feedAcquirer(ctx context.Context, sim *pos.Acquirer, d *db.DB, log *slog.Logger, o *db.Order) {
+func feedAcquirer(ctx context.Context, sim *acquirersim.Acquirer, d *db.DB, log *slog.Logger, o *db.Order) {
 	if o.Payment == nil || o.Payment.Channel != db.ChannelCardPresent {
 		return
 	}
@@ -118,7 +119,7 @@ func feedAcquirer(ctx context.Context, sim *pos.Acquirer, d *db.DB, log *slog.Lo
 	if p.SaleAt != nil {
 		at = *p.SaleAt // the sale's own DE7, as the acquirer has it
 	}
-	err = sim.AddSale(pos.Sale{TerminalID: p.TerminalID, MerchantID: m.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
+	err = sim.AddSale(acquirersim.Sale{TerminalID: p.TerminalID, MerchantID: m.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
 		ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: at, Batch: p.Batch})
 	if err != nil {
 		log.Warn("acquirer simulator did not take the sale", "order", o.OrderNumber, "err", err)

@@ -14,12 +14,12 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
-	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/worker"
 	"github.com/rebound-returns/rebound/workflows"
 )
@@ -113,7 +113,7 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	// An external acquirer is only connected to: no simulator, no admin,
 	// and the demo's card sales are its business.
 	external := cfg.AcquirerExternal || flagGiven(env, "acquirer-addr")
-	var acquirer *pos.Acquirer
+	var acquirer *acquirersim.Acquirer
 	var al net.Listener
 	acquirerLine := fmt.Sprintf("%s   external acquirer (dev starts no simulator and tells it of no sale)", cfg.AcquirerAddr)
 	if !external {

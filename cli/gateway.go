@@ -8,6 +8,7 @@ import (
 
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/payments"
 )
 
@@ -38,8 +39,8 @@ func gatewayCommand() *command {
 	}
 }
 
-func newGatewaySimulator(cfg *config.Config) *payments.Simulator {
-	return payments.NewSimulator(payments.SimulatorConfig{
+func newGatewaySimulator(cfg *config.Config) *gatewaysim.Simulator {
+	return gatewaysim.New(gatewaysim.Config{
 		APIKey:        cfg.GatewayAPIKey,
 		AccountKeys:   cfg.GatewayKeys,
 		WebhookURL:    cfg.GatewayWebhookURL,
@@ -52,7 +53,7 @@ func newGatewaySimulator(cfg *config.Config) *payments.Simulator {
 // feedGateway tells the dev simulator of an online sale, as a real gateway
 // would know it: under the merchant's slug as its account, so that its
 // daily reports land in the merchant's folder of the settlement folder.
-func feedGateway(ctx context.Context, sim *payments.Simulator, d *db.DB, log *slog.Logger, o *db.Order) {
+func feedGateway(ctx context.Context, sim *gatewaysim.Simulator, d *db.DB, log *slog.Logger, o *db.Order) {
 	if o.Payment == nil || o.Payment.Channel != db.ChannelOnline {
 		return
 	}
@@ -61,7 +62,7 @@ func feedGateway(ctx context.Context, sim *payments.Simulator, d *db.DB, log *sl
 		log.Warn("gateway simulator not told of the payment: merchant unknown", "order", o.OrderNumber, "err", err)
 		return
 	}
-	err = sim.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: o.Payment.Amount, Currency: o.Payment.Currency,
+	err = sim.AddPayment(gatewaysim.Payment{ID: o.Payment.GatewayPaymentID, Amount: o.Payment.Amount, Currency: o.Payment.Currency,
 		Account: m.GatewayAccountName()})
 	var apiErr *payments.APIError
 	if err != nil && !(errors.As(err, &apiErr) && apiErr.Status == 409) {

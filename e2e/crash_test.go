@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
-	"github.com/rebound-returns/rebound/pos"
 )
 
 // workerProc is `rebound worker` as a separate process the test can kill.
@@ -132,7 +132,7 @@ func TestCrash50RefundsWhileTheWorkerIsKilled(t *testing.T) {
 
 	// Slow answers (still within the ISO timeout) widen the window between
 	// a message leaving and its answer being recorded for the random kills.
-	s.acquirer.SetFaults(pos.Faults{Delay: 1, DelayBy: isoTimeout * 6 / 10})
+	s.acquirer.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: isoTimeout * 6 / 10})
 	done := make(chan struct{})
 	kills := 0
 	var wg sync.WaitGroup
@@ -160,7 +160,7 @@ func TestCrash50RefundsWhileTheWorkerIsKilled(t *testing.T) {
 	statuses := s.waitRefundsSettled(cases, 5*time.Minute)
 	close(done)
 	wg.Wait()
-	s.acquirer.SetFaults(pos.Faults{})
+	s.acquirer.SetFaults(acquirersim.Faults{})
 
 	attempts := s.reconcileWithLedger(cases)
 	lost := 0

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/cli"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
@@ -134,7 +134,7 @@ func TestAReversalUnderWayWhenAFreezeStartsStillCompletes(t *testing.T) {
 	cards := s.cardReturns(1)
 	// The acquirer approves the refund and the answer is lost: Rebound does
 	// not know, so it reverses.
-	s.acquirer.SetFaults(pos.Faults{ApproveThenLose: 1})
+	s.acquirer.SetFaults(acquirersim.Faults{ApproveThenLose: 1})
 	s.counterRefunds(cards)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -152,7 +152,7 @@ func TestAReversalUnderWayWhenAFreezeStartsStillCompletes(t *testing.T) {
 	if f["scope"] != "terminal" || f["terminal_id"] != "T0000001" {
 		t.Fatalf("freeze %v", f)
 	}
-	s.acquirer.SetFaults(pos.Faults{})
+	s.acquirer.SetFaults(acquirersim.Faults{})
 	// The merchant's admin cannot lift what the platform froze.
 	s.problem(s.call("POST", "/v1/merchant/freezes/"+f["id"].(string)+"/lift", nil, bearer(s.login("admin"))...), 404, "")
 

@@ -27,6 +27,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/cli"
@@ -35,6 +36,7 @@ import (
 	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
 	"github.com/rebound-returns/rebound/faultpoint"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/historycodec"
 	"github.com/rebound-returns/rebound/logging"
 	"github.com/rebound-returns/rebound/notify"
@@ -112,8 +114,8 @@ type stack struct {
 	db       *db.DB
 	url      string
 	temporal client.Client
-	gateway  *payments.Simulator
-	acquirer *pos.Acquirer
+	gateway  *gatewaysim.Simulator
+	acquirer *acquirersim.Acquirer
 	logs     *syncBuffer
 	seed     demo.Summary
 	ns       string
@@ -152,7 +154,7 @@ type stackOptions struct {
 	card *activities.CardSettings
 	// acquirer wraps the worker's acquirer client (a test scripts faults
 	// per message through it).
-	acquirer func(sim *pos.Acquirer, c activities.Acquirer) activities.Acquirer
+	acquirer func(sim *acquirersim.Acquirer, c activities.Acquirer) activities.Acquirer
 	// seed seeds the acquirer simulator's draws.
 	seed uint64
 }
@@ -211,13 +213,13 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 
 	apiSrv := httptest.NewUnstartedServer(nil)
 	url := "http://" + apiSrv.Listener.Addr().String()
-	gw := payments.NewSimulator(payments.SimulatorConfig{APIKey: "gw-key", WebhookURL: url + "/v1/gateway/events",
+	gw := gatewaysim.New(gatewaysim.Config{APIKey: "gw-key", WebhookURL: url + "/v1/gateway/events",
 		WebhookSecret: gatewaySecret, SettleDelay: 200 * time.Millisecond})
 	t.Cleanup(gw.Close)
 	gwSrv := httptest.NewServer(gw)
 	t.Cleanup(gwSrv.Close)
 	settlements := t.TempDir()
-	acq := pos.NewAcquirer(pos.AcquirerConfig{SettlementDir: settlements, Seed: opts.seed, Logger: log.With("component", "acquirer-simulator")})
+	acq := acquirersim.New(acquirersim.Config{SettlementDir: settlements, Seed: opts.seed, Logger: log.With("component", "acquirer-simulator")})
 	if err := acq.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -234,13 +236,13 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 			if m, err := d.MerchantByID(context.Background(), o.MerchantID); err == nil {
 				account = m.GatewayAccountName()
 			}
-			_ = gw.AddPayment(payments.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency, Account: account})
+			_ = gw.AddPayment(gatewaysim.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency, Account: account})
 		default:
 			at := o.PlacedAt
 			if p.SaleAt != nil {
 				at = *p.SaleAt
 			}
-			_ = acq.AddSale(pos.Sale{TerminalID: p.TerminalID, MerchantID: seed.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
+			_ = acq.AddSale(acquirersim.Sale{TerminalID: p.TerminalID, MerchantID: seed.AcquirerMerchantID, STAN: p.STAN, RRN: p.RRN,
 				ApprovalCode: p.ApprovalCode, MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: at, Batch: p.Batch})
 		}
 	}

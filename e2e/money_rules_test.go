@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
@@ -25,18 +26,18 @@ import (
 // every reversal".
 type scriptedPOS struct {
 	inner  activities.Acquirer
-	sim    *pos.Acquirer
+	sim    *acquirersim.Acquirer
 	mu     sync.Mutex
 	calls  map[string]int
-	script map[string]func(call int, reversal bool) pos.Faults
+	script map[string]func(call int, reversal bool) acquirersim.Faults
 }
 
-func newScriptedPOS(sim *pos.Acquirer, inner activities.Acquirer) *scriptedPOS {
-	return &scriptedPOS{inner: inner, sim: sim, calls: map[string]int{}, script: map[string]func(int, bool) pos.Faults{}}
+func newScriptedPOS(sim *acquirersim.Acquirer, inner activities.Acquirer) *scriptedPOS {
+	return &scriptedPOS{inner: inner, sim: sim, calls: map[string]int{}, script: map[string]func(int, bool) acquirersim.Faults{}}
 }
 
 // on scripts the messages of the sale with this STAN.
-func (p *scriptedPOS) on(saleSTAN string, script func(call int, reversal bool) pos.Faults) {
+func (p *scriptedPOS) on(saleSTAN string, script func(call int, reversal bool) acquirersim.Faults) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.script[saleSTAN] = script
@@ -53,7 +54,7 @@ func (p *scriptedPOS) before(r pos.Request, reversal bool) func() {
 	// The simulator's faults are global: one scripted message at a time.
 	p.sim.SetFaults(script(n, reversal))
 	return func() {
-		p.sim.SetFaults(pos.Faults{})
+		p.sim.SetFaults(acquirersim.Faults{})
 		p.mu.Unlock()
 	}
 }
@@ -71,7 +72,7 @@ func (p *scriptedPOS) Reverse(ctx context.Context, rv pos.Reversal) (pos.Respons
 // scriptedStack is a stack whose worker's acquirer client is scripted.
 func scriptedStack(t *testing.T, opts stackOptions) (*stack, *scriptedPOS) {
 	var sp *scriptedPOS
-	opts.acquirer = func(sim *pos.Acquirer, c activities.Acquirer) activities.Acquirer {
+	opts.acquirer = func(sim *acquirersim.Acquirer, c activities.Acquirer) activities.Acquirer {
 		sp = newScriptedPOS(sim, c)
 		return sp
 	}
@@ -113,8 +114,8 @@ func (s *stack) waitWorkflow(returnID, status string) {
 }
 
 // live are the ledger's voids and refunds of a sale that stand.
-func (s *stack) liveFor(saleSTAN string) []pos.Entry {
-	var out []pos.Entry
+func (s *stack) liveFor(saleSTAN string) []acquirersim.Entry {
+	var out []acquirersim.Entry
 	for _, e := range s.acquirer.Ledger() {
 		if e.Kind != "sale" && !e.Reversed && e.OriginalSTAN == saleSTAN {
 			out = append(out, e)
@@ -237,13 +238,13 @@ func TestSequence3FinanceEndsAnEscalatedAttemptWithEvidence(t *testing.T) {
 	fin := s.login("finance")
 	// The first sale's refund is approved but its answer lost; the second's
 	// never reaches the host; no reversal of either is ever answered.
-	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) pos.Faults {
+	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{ApproveThenLose: 1}
+			return acquirersim.Faults{ApproveThenLose: 1}
 		}
-		return pos.Faults{Drop: 1}
+		return acquirersim.Faults{Drop: 1}
 	})
-	sp.on(cases[1].order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{Drop: 1} })
+	sp.on(cases[1].order.Payment.STAN, func(int, bool) acquirersim.Faults { return acquirersim.Faults{Drop: 1} })
 	for _, c := range cases {
 		s.counterUpdate(c)
 	}
@@ -280,7 +281,7 @@ func TestSequence3FinanceEndsAnEscalatedAttemptWithEvidence(t *testing.T) {
 	}
 	// Through the attempt: the second never reached the host.
 	second := s.attemptsOf(cases[1].returnID)[0]
-	sp.on(cases[1].order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{} })
+	sp.on(cases[1].order.Payment.STAN, func(int, bool) acquirersim.Faults { return acquirersim.Faults{} })
 	r := s.must(s.call("POST", "/v1/finance/attempts/"+second.ID+"/resolution",
 		map[string]string{"resolution": "confirmed_not_received", "note": "not in the acquirer's report of the day"}, bearer(fin)...), 200).json()
 	if atts := r["attempts"].([]any); atts[0].(map[string]any)["state"] != "confirmed_not_received" {
@@ -313,7 +314,7 @@ func TestSequence4AnswersWithUnusedFieldsAreRead(t *testing.T) {
 	t.Parallel()
 	s, sp := scriptedStack(t, stackOptions{})
 	c := s.cardReturns(1)[0]
-	sp.on(c.order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{ExtraFields: true} })
+	sp.on(c.order.Payment.STAN, func(int, bool) acquirersim.Faults { return acquirersim.Faults{ExtraFields: true} })
 	s.counterUpdate(c)
 	s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(c.returnID) == "awaiting_settlement" })
 	as := s.attemptsOf(c.returnID)
@@ -340,17 +341,17 @@ func TestSequence5LateApprovalsBecomeWorkItems(t *testing.T) {
 	t.Parallel()
 	s, sp := scriptedStack(t, stackOptions{})
 	cases := s.cardReturns(2)
-	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) pos.Faults {
+	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{ApproveAfterReversal: 1, DelayBy: fateWait / 2}
+			return acquirersim.Faults{ApproveAfterReversal: 1, DelayBy: fateWait / 2}
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	})
-	sp.on(cases[1].order.Payment.STAN, func(call int, reversal bool) pos.Faults {
+	sp.on(cases[1].order.Payment.STAN, func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{Delay: 1, DelayBy: 3 * isoTimeout}
+			return acquirersim.Faults{Delay: 1, DelayBy: 3 * isoTimeout}
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	})
 	for _, c := range cases {
 		s.counterUpdate(c)
@@ -459,13 +460,13 @@ func TestReconciliationEndsEscalatedAttempts(t *testing.T) {
 	s, sp := scriptedStack(t, stackOptions{})
 	ctx := context.Background()
 	cases := s.cardReturns(2)
-	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) pos.Faults {
+	sp.on(cases[0].order.Payment.STAN, func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{ApproveThenLose: 1}
+			return acquirersim.Faults{ApproveThenLose: 1}
 		}
-		return pos.Faults{Drop: 1}
+		return acquirersim.Faults{Drop: 1}
 	})
-	sp.on(cases[1].order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{Drop: 1} })
+	sp.on(cases[1].order.Payment.STAN, func(int, bool) acquirersim.Faults { return acquirersim.Faults{Drop: 1} })
 	for _, c := range cases {
 		s.counterUpdate(c)
 	}
@@ -500,7 +501,7 @@ func TestReconciliationEndsEscalatedAttempts(t *testing.T) {
 	if err := s.db.Raw(ctx, "SELECT COUNT(*) FROM work_items WHERE kind = 'reversal_unacknowledged' AND status = 'open'", &open); err != nil || open != 0 {
 		t.Fatalf("escalations still open: %d, %v", open, err)
 	}
-	sp.on(cases[1].order.Payment.STAN, func(int, bool) pos.Faults { return pos.Faults{} }) // the host answers again
+	sp.on(cases[1].order.Payment.STAN, func(int, bool) acquirersim.Faults { return acquirersim.Faults{} }) // the host answers again
 	s.must(s.call("POST", "/v1/finance/returns/"+cases[1].returnID+"/refund-resolution",
 		map[string]string{"action": "retry", "note": "the file shows it never arrived"}, bearer(fin)...), 200)
 	s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(cases[1].returnID) == "awaiting_settlement" })

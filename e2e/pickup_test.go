@@ -13,7 +13,7 @@ import (
 
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/settlement/inbox"
+	"github.com/rebound-returns/rebound/dropfolder"
 	"github.com/rebound-returns/rebound/worker"
 	"github.com/rebound-returns/rebound/workflows"
 )
@@ -112,7 +112,7 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	s.waitRefundsSettled(cards, 2*time.Minute)
 	s.acquirer.CutOff()
 	mid := s.seed.AcquirerMerchantID
-	waiting, err := inbox.List(s.settlements)
+	waiting, err := dropfolder.List(s.settlements)
 	if err != nil || len(waiting) != 1 || waiting[0].Folder != mid {
 		t.Fatalf("the acquirer dropped %v, %v; want one file in folder %s", waiting, err, mid)
 	}
@@ -136,7 +136,7 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	if err != nil || f.Status != db.FileReconciled || f.Source != db.SourceAcquirer || f.Filename != dropped.Name {
 		t.Fatalf("file %+v, %v", f, err)
 	}
-	imported := filepath.Join(s.settlements, mid, inbox.Imported, dropped.Name)
+	imported := filepath.Join(s.settlements, mid, dropfolder.Imported, dropped.Name)
 	if _, err := os.Stat(imported); err != nil {
 		t.Fatalf("not moved to imported/: %v", err)
 	}
@@ -162,14 +162,14 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inbox.Write(s.settlements, mid, "resent.csv", func(w io.Writer) error { _, err := w.Write(content); return err }); err != nil {
+	if _, err := dropfolder.Write(s.settlements, mid, "resent.csv", func(w io.Writer) error { _, err := w.Write(content); return err }); err != nil {
 		t.Fatal(err)
 	}
 	again := s.pickupNow(h)
 	if again.Imported != 0 || again.Duplicates != 1 || again.Refused != 0 || len(again.Reconciling) != 0 {
 		t.Fatalf("second pickup: %+v, want one duplicate and nothing started", again)
 	}
-	if left, err := inbox.List(s.settlements); err != nil || len(left) != 0 {
+	if left, err := dropfolder.List(s.settlements); err != nil || len(left) != 0 {
 		t.Fatalf("still waiting: %v, %v", left, err)
 	}
 	if f2, err := s.db.SettlementFileByID(ctx, fileID); err != nil || f2.Matched != 2 || f2.Status != db.FileReconciled {

@@ -14,10 +14,10 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
-	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
 )
@@ -95,7 +95,7 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 	t.Cleanup(w.stop)
 
 	sales := s.propertySales(rng, 4+rng.IntN(3))
-	faults := pos.Faults{Drop: 0.12 * rng.Float64(), Delay: 0.1 * rng.Float64(), Duplicate: 0.05 * rng.Float64(),
+	faults := acquirersim.Faults{Drop: 0.12 * rng.Float64(), Delay: 0.1 * rng.Float64(), Duplicate: 0.05 * rng.Float64(),
 		ApproveThenLose: 0.1 * rng.Float64(), IssuerUnavailable: 0.05 * rng.Float64(), SystemMalfunction: 0.05 * rng.Float64(),
 		LateResponse: 0.05 * rng.Float64(), ApproveAfterReversal: 0.05 * rng.Float64(), ExtraFields: rng.IntN(2) == 0,
 		DelayBy: 3 * isoTimeout}
@@ -162,7 +162,7 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 			counterWG.Wait()
 			chaosWG.Wait()
 			calm = true
-			s.acquirer.SetFaults(pos.Faults{})
+			s.acquirer.SetFaults(acquirersim.Faults{})
 			w.mu.Lock()
 			w.env = env // no fault points from now on
 			w.mu.Unlock()
@@ -231,7 +231,7 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 		if err := s.db.CreateOrder(ctx, o); err != nil {
 			s.t.Fatal(err)
 		}
-		if err := s.acquirer.AddSale(pos.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
+		if err := s.acquirer.AddSale(acquirersim.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
 			RRN: o.Payment.RRN, ApprovalCode: "AP0001", MaskedPAN: "411111******1111", Currency: "EUR", Amount: o.Payment.Amount, At: placed}); err != nil {
 			s.t.Fatal(err)
 		}
@@ -367,7 +367,7 @@ func (s *stack) evidence(a db.RefundAttempt) string {
 func (s *stack) checkMoneyRules(t *testing.T, seed uint64, sales []propSale) {
 	ctx := context.Background()
 	type key struct{ terminal, stan, day string }
-	live := map[key]pos.Entry{}
+	live := map[key]acquirersim.Entry{}
 	bySale := map[string]int64{}
 	for _, e := range s.acquirer.Ledger() {
 		if e.Kind == "sale" || e.Reversed {

@@ -14,12 +14,12 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
-	"github.com/rebound-returns/rebound/payments"
-	"github.com/rebound-returns/rebound/pos"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
 )
@@ -71,9 +71,9 @@ func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
 		}
 		var err error
 		if channel == db.ChannelOnline {
-			err = s.gateway.AddPayment(payments.Payment{ID: o.Payment.GatewayPaymentID, Amount: 4000, Currency: "EUR", Account: m.Slug})
+			err = s.gateway.AddPayment(gatewaysim.Payment{ID: o.Payment.GatewayPaymentID, Amount: 4000, Currency: "EUR", Account: m.Slug})
 		} else {
-			err = s.acquirer.AddSale(pos.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
+			err = s.acquirer.AddSale(acquirersim.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
 				RRN: o.Payment.RRN, ApprovalCode: "AP0001", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 4000, At: placed})
 		}
 		if err != nil {
@@ -209,7 +209,7 @@ func (s *stack) waitRefundsSettled(cases []cardCase, within time.Duration) map[s
 func (s *stack) reconcileWithLedger(cases []cardCase) (attempts []db.RefundAttempt) {
 	s.t.Helper()
 	ctx := context.Background()
-	live := map[string]pos.Entry{}
+	live := map[string]acquirersim.Entry{}
 	for _, e := range s.acquirer.Ledger() {
 		if e.Kind == "sale" || e.Reversed {
 			continue
@@ -290,13 +290,13 @@ func TestChaos200RefundsAgreeWithTheLedger(t *testing.T) {
 	// A strict host misbehaving: answers lost and late, duplicated, 91, 96
 	// and 68, approvals sent after their reversal, fields Rebound does not
 	// use in every answer.
-	s.acquirer.SetFaults(pos.Faults{Drop: 0.15, Delay: 0.1, Duplicate: 0.03, IssuerUnavailable: 0.03, SystemMalfunction: 0.03,
+	s.acquirer.SetFaults(acquirersim.Faults{Drop: 0.15, Delay: 0.1, Duplicate: 0.03, IssuerUnavailable: 0.03, SystemMalfunction: 0.03,
 		LateResponse: 0.03, ApproveAfterReversal: 0.03, ExtraFields: true, DelayBy: 3 * isoTimeout})
 	start := time.Now()
 	s.counterRefunds(cases)
 	statuses := s.waitRefundsSettled(cases, 4*time.Minute)
 	t.Logf("%d refunds settled in %s", n, time.Since(start).Round(time.Millisecond))
-	s.acquirer.SetFaults(pos.Faults{})
+	s.acquirer.SetFaults(acquirersim.Faults{})
 	st := s.acquirer.Stats()
 	if st.Dropped == 0 || st.Delayed == 0 || st.Reversals == 0 {
 		t.Fatalf("faults not injected: %+v", st)

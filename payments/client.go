@@ -1,7 +1,7 @@
 // Package payments refunds online orders through the payment gateway's HTTP API, with money as
-// integer minor units and an ISO 4217 currency code. Client speaks to the gateway; Simulator is an
-// in-memory gateway with the same semantics (idempotency keys, atomic refundable-amount checks,
-// delayed settlement and signed webhooks) for `rebound gateway` and tests.
+// integer minor units and an ISO 4217 currency code: Client speaks to the gateway, the report
+// reader reads its daily report, and the webhook types and signature check read what it posts.
+// The in-memory gateway that `rebound gateway`, `rebound dev` and tests run is package gatewaysim.
 package payments
 
 import (
@@ -23,6 +23,9 @@ const (
 	StatusSucceeded = "succeeded"
 	StatusFailed    = "failed"
 )
+
+// DefaultAccount is the merchant account of payments that name none.
+const DefaultAccount = "default"
 
 // RefundRequest asks the gateway to return Amount (minor units of Currency) of a payment.
 type RefundRequest struct {

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // ReportItem is one line of the gateway's daily report: a refund that reached its final status
@@ -116,19 +118,19 @@ func (it ReportItem) validate() *reportColumnError {
 	if !validReportDate(it.Date) {
 		return reportColErr(colDate, "must be a UTC day at midnight, years 1900 to 9999")
 	}
-	if !strings.HasPrefix(it.RefundID, "re_") || !validReportID(it.RefundID) {
+	if !strings.HasPrefix(it.RefundID, "re_") || !ValidReportID(it.RefundID) {
 		return reportColErr(colRefundID, "must be the gateway's re_… id, up to 255 characters without control characters")
 	}
-	if !validReportID(it.PaymentID) {
+	if !ValidReportID(it.PaymentID) {
 		return reportColErr(colPaymentID, "must be 1 to 255 characters without control characters")
 	}
-	if !validReference(it.Reference) {
+	if !ValidReference(it.Reference) {
 		return reportColErr(colReference, "must be up to 255 bytes without a carriage return")
 	}
 	if it.Amount <= 0 {
 		return reportColErr(colAmount, "must be a whole number of minor units above 0")
 	}
-	if !validCurrency(it.Currency) {
+	if !returns.ValidCurrency(it.Currency) {
 		return reportColErr(colCurrency, "must be 3 upper-case letters (ISO 4217)")
 	}
 	switch it.Status {
@@ -146,19 +148,19 @@ func (it ReportItem) validate() *reportColumnError {
 	return nil
 }
 
-// reportDay is the UTC day of t, at midnight UTC.
-func reportDay(t time.Time) time.Time {
+// ReportDay is the UTC day of t, at midnight UTC.
+func ReportDay(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 func validReportDate(t time.Time) bool {
 	y := t.UTC().Year()
-	return y >= 1900 && y <= 9999 && reportDay(t).Equal(t)
+	return y >= 1900 && y <= 9999 && ReportDay(t).Equal(t)
 }
 
-// validReportID reports whether s is 1 to maxReportText bytes without ASCII control characters.
-func validReportID(s string) bool {
+// ValidReportID reports whether s is 1 to maxReportText bytes without ASCII control characters.
+func ValidReportID(s string) bool {
 	if s == "" || len(s) > maxReportText {
 		return false
 	}
@@ -170,9 +172,9 @@ func validReportID(s string) bool {
 	return true
 }
 
-// validReference reports whether s fits the reference column: encoding/csv turns a quoted "\r\n"
+// ValidReference reports whether s fits the reference column: encoding/csv turns a quoted "\r\n"
 // into "\n", so a carriage return would not read back.
-func validReference(s string) bool {
+func ValidReference(s string) bool {
 	return len(s) <= maxReportText && !strings.ContainsRune(s, '\r')
 }
 

@@ -153,7 +153,7 @@ func rawIDs(b []byte) (mti, stan, terminal string) {
 	if s, _ := m.GetString(11); len(s) == 6 && allOf(s, isDigit) {
 		stan = s
 	}
-	if s, _ := m.GetString(41); validTerminal(s) {
+	if s, _ := m.GetString(41); ValidTerminalID(s) {
 		terminal = s
 	}
 	return mti, stan, terminal

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -110,7 +111,7 @@ func TestCallerGivesUpWhileWaiting(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 5 * time.Second})
-	a.SetFaults(pos.Faults{Delay: 1, DelayBy: 500 * time.Millisecond})
+	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 500 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.Send(ctx, refundOf("000001", 100))
@@ -194,7 +195,7 @@ func TestTLS(t *testing.T) {
 	t.Parallel()
 	cert, pool := selfSigned(t)
 	clk := &clock{t: t0}
-	a := pos.NewAcquirer(pos.AcquirerConfig{Now: clk.Now, Logger: quiet(),
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(),
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
 	if err := a.AddSale(settledSale); err != nil {
 		t.Fatal(err)
@@ -256,8 +257,8 @@ func TestLogsHoldNoCardDataOrMessages(t *testing.T) {
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := &clock{t: t0}
-	a := pos.NewAcquirer(pos.AcquirerConfig{Now: clk.Now, Logger: log})
-	for _, s := range []pos.Sale{openSale, settledSale} {
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: log})
+	for _, s := range []acquirersim.Sale{openSale, settledSale} {
 		if err := a.AddSale(s); err != nil {
 			t.Fatal(err)
 		}
@@ -270,7 +271,7 @@ func TestLogsHoldNoCardDataOrMessages(t *testing.T) {
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{Logger: log, SendTimeout: shortTimeout})
 	send(t, c, voidOf("000001", 4321))
 	send(t, c, refundOf("000002", 1234))
-	a.SetFaults(pos.Faults{Delay: 1, DelayBy: 2 * shortTimeout})
+	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 2 * shortTimeout})
 	_, _ = c.Send(context.Background(), refundOf("000003", 1111))
 	lt.wait(t, 1)
 	// A message the acquirer refuses, and junk on the wire.

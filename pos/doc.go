@@ -2,15 +2,15 @@
 // card-present refunds: it builds voids, refunds and reversals by one
 // documented profile (PROFILE.md, beside this file), sends them over TCP
 // (or TLS) with answers matched on terminal, STAN and message class, and
-// reads and writes the acquirer's daily settlement file. It also holds the
-// acquirer host simulator, a strict host with its ledger, batch cut-off and
-// fault injection, that `rebound acquirer`, `rebound dev` and tests run.
+// reads and writes the acquirer's daily settlement file. The acquirer host
+// simulator that `rebound acquirer`, `rebound dev` and tests run is package
+// acquirersim, which builds on this one.
 //
 // Strict writing, tolerant reading: what Rebound sends is checked against
-// the profile before it leaves (Spec, BuildRequest, BuildReversal), and the
-// simulator reads requests just as strictly; answers from the acquirer are
-// read with every 1987 field (AnswerSpec, UnpackAnswer), fields Rebound
-// does not use kept in Response.Fields.
+// the profile before it leaves (Spec, BuildRequest, BuildReversal), and
+// the simulator reads requests just as strictly (ParseIncoming); answers
+// from the acquirer are read with every 1987 field (AnswerSpec,
+// UnpackAnswer), fields Rebound does not use kept in Response.Fields.
 //
 // Card data never passes through here: Spec has no field for a card
 // number, track data, PIN or chip data, so Rebound cannot send one and the

@@ -9,12 +9,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
 
 // t0 is "now" for the simulator in tests: 10 March 2026, 12:00 UTC, with
 // the batch cut-off at 22:00.
 var t0 = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+
+// shortTimeout is how long a test waits for what should not come.
+const shortTimeout = 500 * time.Millisecond
 
 const (
 	merchant      = "MERCHANT000001"
@@ -26,10 +30,10 @@ const (
 
 // openSale is in today's open batch; settledSale was settled days ago.
 var (
-	openSale = pos.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000123", RRN: "606910000123",
+	openSale = acquirersim.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000123", RRN: "606910000123",
 		ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 10000, At: t0.Add(-2 * time.Hour),
 		Batch: "000042"}
-	settledSale = pos.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000077", RRN: "606610000077",
+	settledSale = acquirersim.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000077", RRN: "606610000077",
 		ApprovalCode: "Z9Y8X7", MaskedPAN: "550000******0004", Currency: "EUR", Amount: 5000, At: t0.AddDate(0, 0, -3)}
 )
 
@@ -39,18 +43,17 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // newAcquirer starts a simulator on 127.0.0.1:0 that knows openSale,
 // settledSale and the terminals of both merchants.
-func newAcquirer(t *testing.T) (*pos.Acquirer, *clock) {
+func newAcquirer(t *testing.T) (*acquirersim.Acquirer, *clock) {
 	t.Helper()
 	clk := &clock{t: t0}
-	a := pos.NewAcquirer(pos.AcquirerConfig{Now: clk.Now, Logger: quiet()})
-	for _, s := range []pos.Sale{openSale, settledSale} {
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet()})
+	for _, s := range []acquirersim.Sale{openSale, settledSale} {
 		if err := a.AddSale(s); err != nil {
 			t.Fatalf("AddSale: %v", err)
 		}
@@ -169,8 +172,8 @@ func send(t *testing.T, c *pos.Client, r pos.Request) pos.Response {
 }
 
 // entries are the ledger entries of kind, from terminal (any when empty).
-func entries(a *pos.Acquirer, kind string) []pos.Entry {
-	var out []pos.Entry
+func entries(a *acquirersim.Acquirer, kind string) []acquirersim.Entry {
+	var out []acquirersim.Entry
 	for _, e := range a.Ledger() {
 		if e.Kind == kind {
 			out = append(out, e)

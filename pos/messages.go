@@ -61,8 +61,8 @@ const (
 // MaxAmount is the largest amount DE4 (n12) carries, in minor units.
 const MaxAmount int64 = 999_999_999_999
 
-// processingCode is the DE3 of a kind.
-func (k Kind) processingCode() (string, bool) {
+// ProcessingCode is the DE3 of a kind; false for a kind the profile does not have.
+func (k Kind) ProcessingCode() (string, bool) {
 	switch k {
 	case KindVoid:
 		return ProcessingVoid, true
@@ -189,17 +189,29 @@ const (
 	dateTimeLayout    = "0102150405"
 )
 
-func validSTAN(s string) bool {
+// ValidSTAN accepts a systems trace audit number (DE11): 6 digits, not
+// 000000.
+func ValidSTAN(s string) bool {
 	return len(s) == 6 && allOf(s, isDigit) && s != "000000"
 }
 
-func validTerminal(s string) bool { return len(s) == 8 && allOf(s, isPrintable) }
+// ValidTerminalID accepts a terminal ID (DE41): 8 printable characters.
+func ValidTerminalID(s string) bool { return len(s) == 8 && allOf(s, isPrintable) }
 
-func validRRN(s string) bool { return len(s) == 12 && allOf(s, isAlphanumeric) }
+// ValidRRN accepts a retrieval reference number (DE37): 12 letters or
+// digits.
+func ValidRRN(s string) bool { return len(s) == 12 && allOf(s, isAlphanumeric) }
 
-func validBatch(s string) bool { return len(s) == 6 && allOf(s, isDigit) && s != "000000" }
+// ValidBatch accepts a batch number: 6 digits, not 000000.
+func ValidBatch(s string) bool { return len(s) == 6 && allOf(s, isDigit) && s != "000000" }
 
-func validApprovalCode(s string) bool { return len(s) <= 6 && allOf(s, isAlphanumeric) }
+// ValidApprovalCode accepts an approval code (DE38): up to 6 letters or
+// digits.
+func ValidApprovalCode(s string) bool { return len(s) <= 6 && allOf(s, isAlphanumeric) }
+
+// ValidMerchantID accepts a card acceptor ID (DE42) without its padding: 1
+// to 15 printable characters.
+func ValidMerchantID(s string) bool { return s != "" && len(s) <= 15 && allOf(s, isPrintable) }
 
 func validReason(s string) bool {
 	return s == ReasonNoAnswer || s == ReasonUnreadable || s == ReasonLost
@@ -217,21 +229,21 @@ func allOf(s string, ok func(byte) bool) bool {
 // validate checks a request against the profile and returns its DE3, DE42
 // and DE49.
 func (r Request) validate() (code, merchant, currency string, err error) {
-	code, ok := r.Kind.processingCode()
+	code, ok := r.Kind.ProcessingCode()
 	if !ok {
 		return "", "", "", fieldErr(fKind, "must be %q or %q", KindVoid, KindRefund)
 	}
-	if !validTerminal(r.TerminalID) {
+	if !ValidTerminalID(r.TerminalID) {
 		return "", "", "", fieldErr(fTerminal, "must be 8 printable characters")
 	}
 	merchant = strings.TrimRight(r.MerchantID, " ")
-	if merchant == "" || len(merchant) > 15 || !allOf(merchant, isPrintable) {
+	if !ValidMerchantID(merchant) {
 		return "", "", "", fieldErr(fMerchant, "must be 1 to 15 printable characters")
 	}
-	if !validSTAN(r.STAN) {
+	if !ValidSTAN(r.STAN) {
 		return "", "", "", fieldErr(fSTAN, "must be 6 digits, not 000000")
 	}
-	if !validRRN(r.RRN) {
+	if !ValidRRN(r.RRN) {
 		return "", "", "", fieldErr(fRRN, "this message's own RRN is required: 12 letters or digits (see NewRRN)")
 	}
 	if r.TransmittedAt.IsZero() {
@@ -257,19 +269,19 @@ func (r Request) validate() (code, merchant, currency string, err error) {
 // sale's STAN and DE7, a refund its RRN as well; the rest is optional.
 func (o Original) validate(kind Kind) error {
 	switch {
-	case !validSTAN(o.STAN):
+	case !ValidSTAN(o.STAN):
 		return fieldErr(fOriginalSTAN, "must be 6 digits, not 000000")
 	case o.At.IsZero():
 		return fieldErr(fOriginalAt, "is required: the sale's own DE7")
 	case kind == KindRefund && o.RRN == "":
 		return fieldErr(fOriginalRRN, "a refund needs the sale's 12-character RRN")
-	case o.RRN != "" && !validRRN(o.RRN):
+	case o.RRN != "" && !ValidRRN(o.RRN):
 		return fieldErr(fOriginalRRN, "must be 12 letters or digits")
-	case o.TerminalID != "" && !validTerminal(o.TerminalID):
+	case o.TerminalID != "" && !ValidTerminalID(o.TerminalID):
 		return fieldErr(fOriginalTerminal, "must be 8 printable characters")
-	case o.Batch != "" && !validBatch(o.Batch):
+	case o.Batch != "" && !ValidBatch(o.Batch):
 		return fieldErr(fOriginalBatch, "must be 6 digits, not 000000")
-	case !validApprovalCode(o.ApprovalCode):
+	case !ValidApprovalCode(o.ApprovalCode):
 		return fieldErr(fOriginalApproval, "up to 6 letters or digits")
 	}
 	return nil
@@ -318,9 +330,9 @@ func parseOriginalSale(s string, o *Original) error {
 		return fieldErr(fOriginalSale, "the sale's STAN differs from DE90's")
 	case date != o.At.UTC().Format("0102"):
 		return fieldErr(fOriginalSale, "the sale's date differs from DE90's")
-	case rrn != "" && !validRRN(rrn):
+	case rrn != "" && !ValidRRN(rrn):
 		return fieldErr(fOriginalRRN, "must be 12 letters or digits, or spaces")
-	case !validApprovalCode(approval):
+	case !ValidApprovalCode(approval):
 		return fieldErr(fOriginalApproval, "up to 6 letters or digits, then spaces")
 	}
 	if batch != "000000" {
@@ -372,7 +384,7 @@ func BuildReversal(rv Reversal) (*iso8583.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !validSTAN(rv.STAN) {
+	if !ValidSTAN(rv.STAN) {
 		return nil, fieldErr(fReversalSTAN, "the reversal's own STAN is required: 6 digits, not 000000")
 	}
 	if rv.TransmittedAt.IsZero() {
@@ -436,4 +448,16 @@ func NewRRN(at time.Time, seed string) string {
 		n /= 36
 	}
 	return string(b)
+}
+
+// ValidMaskedPAN accepts a masked card number: 12 to 19 characters, the
+// first 6 and the last 4 digits, and only mask characters (* or X) between.
+func ValidMaskedPAN(s string) bool {
+	if len(s) < 12 || len(s) > 19 {
+		return false
+	}
+	if !allOf(s[:6], isDigit) || !allOf(s[len(s)-4:], isDigit) {
+		return false
+	}
+	return allOf(s[6:len(s)-4], func(c byte) bool { return c == '*' || c == 'X' || c == 'x' })
 }

@@ -16,118 +16,122 @@ import (
 // not carry, are taken nearest to now (an original sale: the latest not
 // after the request). Local is not recovered: it stays nil.
 func ParseRequest(m *iso8583.Message) (Request, bool, bool, error) {
-	p, err := parseMessage(m, time.Now())
+	p, err := ParseIncoming(m, time.Now())
 	if err != nil {
 		return Request{}, false, false, err
 	}
-	return p.req, p.reversal, p.repeat, nil
+	return p.Request, p.Reversal, p.Repeat, nil
 }
 
 // ParseReversal reads a 0400 or 0401.
 func ParseReversal(m *iso8583.Message) (Reversal, error) {
-	p, err := parseMessage(m, time.Now())
+	p, err := ParseIncoming(m, time.Now())
 	if err != nil {
 		return Reversal{}, err
 	}
-	if !p.reversal {
-		return Reversal{}, fieldErr(fMTI, "%s is not a reversal", p.mti)
+	if !p.Reversal {
+		return Reversal{}, fieldErr(fMTI, "%s is not a reversal", p.MTI)
 	}
-	return Reversal{Request: p.req, STAN: p.stan, Repeat: p.repeat, TransmittedAt: p.at, Reason: p.reason}, nil
+	return Reversal{Request: p.Request, STAN: p.STAN, Repeat: p.Repeat, TransmittedAt: p.At, Reason: p.Reason}, nil
 }
 
-// parsed is an incoming request or reversal.
-type parsed struct {
-	mti              string
-	req              Request
-	reversal, repeat bool
-	stan             string    // the message's own DE11 (a reversal's own STAN)
-	at               time.Time // the message's own DE7
-	reason           string    // DE39 of a reversal
+// Incoming is a request or reversal as the acquirer reads it (see
+// ParseIncoming).
+type Incoming struct {
+	MTI      string
+	Request  Request   // for a reversal, the request being reversed
+	Reversal bool      // a 0400 or 0401
+	Repeat   bool      // a 0401
+	STAN     string    // the message's own DE11 (a reversal's own STAN)
+	At       time.Time // the message's own DE7
+	Reason   string    // DE39 of a reversal
 }
 
-func parseMessage(m *iso8583.Message, now time.Time) (parsed, error) {
+// ParseIncoming reads a 0200, 0400 or 0401 as ParseRequest does, with
+// years taken nearest to now, and answers all it holds.
+func ParseIncoming(m *iso8583.Message, now time.Time) (Incoming, error) {
 	if m == nil {
-		return parsed{}, fieldErr(fMTI, "no message")
+		return Incoming{}, fieldErr(fMTI, "no message")
 	}
-	var p parsed
+	var p Incoming
 	get := func(id int) string { s, _ := m.GetString(id); return s }
-	p.mti = get(0)
-	switch p.mti {
+	p.MTI = get(0)
+	switch p.MTI {
 	case MTIRequest:
 	case MTIReversal:
-		p.reversal = true
+		p.Reversal = true
 	case MTIReversalRepeat:
-		p.reversal, p.repeat = true, true
+		p.Reversal, p.Repeat = true, true
 	default:
-		return parsed{}, fieldErr(fMTI, "%q is not a request or reversal", p.mti)
+		return Incoming{}, fieldErr(fMTI, "%q is not a request or reversal", p.MTI)
 	}
-	r := &p.req
+	r := &p.Request
 	switch get(3) {
 	case ProcessingVoid:
 		r.Kind = KindVoid
 	case ProcessingRefund:
 		r.Kind = KindRefund
 	default:
-		return parsed{}, fieldErr(fProcessing, "must be %s (void) or %s (refund)", ProcessingVoid, ProcessingRefund)
+		return Incoming{}, fieldErr(fProcessing, "must be %s (void) or %s (refund)", ProcessingVoid, ProcessingRefund)
 	}
 	var err error
 	if r.Amount, err = parseAmount(get(4)); err != nil {
-		return parsed{}, err
+		return Incoming{}, err
 	}
-	if p.at, err = resolveDateTime(get(7), now, false); err != nil {
-		return parsed{}, fieldErr(fTransmitted, "%v", err)
+	if p.At, err = resolveDateTime(get(7), now, false); err != nil {
+		return Incoming{}, fieldErr(fTransmitted, "%v", err)
 	}
-	if err := checkLocal(get(12), get(13), p.at); err != nil {
-		return parsed{}, err
+	if err := checkLocal(get(12), get(13), p.At); err != nil {
+		return Incoming{}, err
 	}
-	p.stan, r.TerminalID, r.MerchantID = get(11), get(41), strings.TrimRight(get(42), " ")
-	if !validSTAN(p.stan) {
-		return parsed{}, fieldErr(fSTAN, "must be 6 digits, not 000000")
+	p.STAN, r.TerminalID, r.MerchantID = get(11), get(41), strings.TrimRight(get(42), " ")
+	if !ValidSTAN(p.STAN) {
+		return Incoming{}, fieldErr(fSTAN, "must be 6 digits, not 000000")
 	}
-	if r.RRN = get(37); !validRRN(r.RRN) {
-		return parsed{}, fieldErr(fRRN, "is required: 12 letters or digits")
+	if r.RRN = get(37); !ValidRRN(r.RRN) {
+		return Incoming{}, fieldErr(fRRN, "is required: 12 letters or digits")
 	}
-	if !validTerminal(r.TerminalID) {
-		return parsed{}, fieldErr(fTerminal, "must be 8 printable characters")
+	if !ValidTerminalID(r.TerminalID) {
+		return Incoming{}, fieldErr(fTerminal, "must be 8 printable characters")
 	}
 	if r.MerchantID == "" {
-		return parsed{}, fieldErr(fMerchant, "is required")
+		return Incoming{}, fieldErr(fMerchant, "is required")
 	}
 	var ok bool
 	if r.Currency, ok = CurrencyAlpha(get(49)); !ok {
-		return parsed{}, fieldErr(fCurrency, "unsupported or missing currency code")
+		return Incoming{}, fieldErr(fCurrency, "unsupported or missing currency code")
 	}
 	de90 := get(90)
 	if len(de90) != 42 {
-		return parsed{}, fieldErr(fOriginalData, "is required")
+		return Incoming{}, fieldErr(fOriginalData, "is required")
 	}
 	origMTI, origSTAN, origAt := de90[:4], de90[4:10], de90[10:20]
 	if origMTI != MTIRequest {
-		return parsed{}, fieldErr(fOriginalData, "original MTI must be %s", MTIRequest)
+		return Incoming{}, fieldErr(fOriginalData, "original MTI must be %s", MTIRequest)
 	}
-	if !validSTAN(origSTAN) {
-		return parsed{}, fieldErr(fOriginalSTAN, "must be 6 digits, not 000000")
+	if !ValidSTAN(origSTAN) {
+		return Incoming{}, fieldErr(fOriginalSTAN, "must be 6 digits, not 000000")
 	}
-	if p.reversal {
-		if p.reason = get(39); len(p.reason) != 2 {
-			return parsed{}, fieldErr(fReason, "a reversal needs its reason code")
+	if p.Reversal {
+		if p.Reason = get(39); len(p.Reason) != 2 {
+			return Incoming{}, fieldErr(fReason, "a reversal needs its reason code")
 		}
 		r.STAN = origSTAN
-		if r.TransmittedAt, err = resolveDateTime(origAt, p.at, true); err != nil {
-			return parsed{}, fieldErr(fOriginalData, "original date/time: %v", err)
+		if r.TransmittedAt, err = resolveDateTime(origAt, p.At, true); err != nil {
+			return Incoming{}, fieldErr(fOriginalData, "original date/time: %v", err)
 		}
 		return p, nil
 	}
-	r.STAN, r.TransmittedAt = p.stan, p.at
+	r.STAN, r.TransmittedAt = p.STAN, p.At
 	r.Original.STAN = origSTAN
-	if r.Original.At, err = resolveDateTime(origAt, p.at, true); err != nil {
-		return parsed{}, fieldErr(fOriginalAt, "%v", err)
+	if r.Original.At, err = resolveDateTime(origAt, p.At, true); err != nil {
+		return Incoming{}, fieldErr(fOriginalAt, "%v", err)
 	}
 	if err := parseOriginalSale(get(61), &r.Original); err != nil {
-		return parsed{}, err
+		return Incoming{}, err
 	}
 	if r.Kind == KindRefund && r.Original.RRN == "" {
-		return parsed{}, fieldErr(fOriginalRRN, "a refund needs the sale's 12-character RRN")
+		return Incoming{}, fieldErr(fOriginalRRN, "a refund needs the sale's 12-character RRN")
 	}
 	return p, nil
 }
@@ -166,10 +170,10 @@ func ParseResponse(m *iso8583.Message) (Response, error) {
 	if len(r.ResponseCode) != 2 || !allOf(r.ResponseCode, isAlphanumeric) {
 		return Response{}, fieldErr(fResponseCode, "is required: 2 letters or digits")
 	}
-	if !validSTAN(r.STAN) {
+	if !ValidSTAN(r.STAN) {
 		return Response{}, fieldErr(fSTAN, "must be 6 digits, not 000000")
 	}
-	if r.TerminalID != "" && !validTerminal(r.TerminalID) {
+	if r.TerminalID != "" && !ValidTerminalID(r.TerminalID) {
 		return Response{}, fieldErr(fTerminal, "must be 8 printable characters")
 	}
 	for id := range m.GetFields() {
@@ -234,11 +238,11 @@ func absDuration(d time.Duration) time.Duration {
 	return d
 }
 
-// respond builds the acquirer's answer to req: MTI xx1x, the request's
+// BuildAnswer builds the acquirer's answer to req: MTI xx1x, the request's
 // identifying fields echoed (DE90 too unless extra), DE39 and, when
 // approved, DE38. With extra, it adds DE15 (settlement date), DE32, DE44
 // and DE63, fields Rebound does not use.
-func respond(req *iso8583.Message, code, approval string, extra map[int]string) (*iso8583.Message, error) {
+func BuildAnswer(req *iso8583.Message, code, approval string, extra map[int]string) (*iso8583.Message, error) {
 	mti, _ := req.GetString(0)
 	switch mti {
 	case MTIRequest:

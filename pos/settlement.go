@@ -130,7 +130,7 @@ func parseDate(v string) (time.Time, bool) {
 
 func validDate(t time.Time) bool {
 	y := t.UTC().Year()
-	return y >= 1900 && y <= 9999 && dateOf(t).Equal(t)
+	return y >= 1900 && y <= 9999 && SettlementDate(t).Equal(t)
 }
 
 // checkColumn checks one text value of a row.
@@ -141,15 +141,15 @@ func checkColumn(column, v string) *columnError {
 			return colErr(column, "must be 1 to 15 printable characters")
 		}
 	case "terminal_id":
-		if !validTerminal(v) || strings.TrimSpace(v) != v {
+		if !ValidTerminalID(v) || strings.TrimSpace(v) != v {
 			return colErr(column, "must be 8 printable characters")
 		}
 	case "stan":
-		if !validSTAN(v) {
+		if !ValidSTAN(v) {
 			return colErr(column, "must be 6 digits, not 000000")
 		}
 	case "rrn":
-		if !validRRN(v) {
+		if !ValidRRN(v) {
 			return colErr(column, "must be 12 letters or digits")
 		}
 	case "approval_code":
@@ -267,4 +267,10 @@ func parseItem(rec []string) (SettlementItem, *columnError) {
 		SettlementDate: sd, TransactionDate: td, MerchantID: rec[2], TerminalID: rec[3], STAN: rec[4], RRN: rec[5],
 		ApprovalCode: rec[6], ProcessingCode: rec[7], Amount: amount, Currency: rec[9], MaskedPAN: rec[10], Batch: rec[11],
 	}, nil
+}
+
+// SettlementDate is t's UTC date at midnight.
+func SettlementDate(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }

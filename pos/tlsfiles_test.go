@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -58,7 +59,7 @@ func TestMutualTLSToTheAcquirer(t *testing.T) {
 	issue(t, dir, "rebound", &ca, x509.ExtKeyUsageClientAuth)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Leaf)
-	a := pos.NewAcquirer(pos.AcquirerConfig{Now: (&clock{t: t0}).Now, Logger: quiet(), TLS: &tls.Config{MinVersion: tls.VersionTLS12,
+	a := acquirersim.New(acquirersim.Config{Now: (&clock{t: t0}).Now, Logger: quiet(), TLS: &tls.Config{MinVersion: tls.VersionTLS12,
 		Certificates: []tls.Certificate{server}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}})
 	if err := a.AddSale(settledSale); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/faultpoint"
@@ -28,10 +29,10 @@ const acquirerMerchant = "DEMO00000000001"
 // simulator's faults, so a test says "lose the answer to the first send".
 type scripted struct {
 	inner  *pos.Client
-	sim    *pos.Acquirer
+	sim    *acquirersim.Acquirer
 	mu     sync.Mutex
 	calls  int
-	script func(call int, reversal bool) pos.Faults
+	script func(call int, reversal bool) acquirersim.Faults
 }
 
 func (s *scripted) before(reversal bool) {
@@ -56,22 +57,22 @@ func (s *scripted) Reverse(ctx context.Context, rv pos.Reversal) (pos.Response, 
 
 // cardSide is what a card test looks at afterwards.
 type cardSide struct {
-	sim *pos.Acquirer
+	sim *acquirersim.Acquirer
 }
 
 // acquirerSide sets up the acquirer for a card-present order: terminals,
 // the sale (unless noSale), a client with a short ISO timeout.
-func acquirerSide(side *cardSide, script func(call int, reversal bool) pos.Faults, adjust func(sim *pos.Acquirer, sale *pos.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, *activities.Activities) {
+func acquirerSide(side *cardSide, script func(call int, reversal bool) acquirersim.Faults, adjust func(sim *acquirersim.Acquirer, sale *acquirersim.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, *activities.Activities) {
 	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities) {
 		ctx := context.Background()
 		must(t, d.Exec(ctx, "UPDATE merchants SET acquirer_merchant_id = ? WHERE id = ?", acquirerMerchant, m.ID))
-		sim := pos.NewAcquirer(pos.AcquirerConfig{Now: env.Now, Logger: slog.New(slog.DiscardHandler)})
+		sim := acquirersim.New(acquirersim.Config{Now: env.Now, Logger: slog.New(slog.DiscardHandler)})
 		must(t, sim.Start("127.0.0.1:0"))
 		t.Cleanup(func() { _ = sim.Close() })
 		sim.AddTerminal("T0000001", acquirerMerchant)
 		sim.AddTerminal("R0000001", acquirerMerchant)
 		p := o.Payment
-		sale := pos.Sale{TerminalID: p.TerminalID, MerchantID: acquirerMerchant, STAN: p.STAN, RRN: p.RRN, ApprovalCode: p.ApprovalCode,
+		sale := acquirersim.Sale{TerminalID: p.TerminalID, MerchantID: acquirerMerchant, STAN: p.STAN, RRN: p.RRN, ApprovalCode: p.ApprovalCode,
 			MaskedPAN: p.MaskedPAN, Currency: p.Currency, Amount: p.Amount, At: o.PlacedAt}
 		if adjust != nil {
 			adjust(sim, &sale)
@@ -145,8 +146,8 @@ func (f *fixture) refund() db.Refund {
 }
 
 // live are the ledger's voids and refunds that stand (not reversed).
-func live(sim *pos.Acquirer) []pos.Entry {
-	var out []pos.Entry
+func live(sim *acquirersim.Acquirer) []acquirersim.Entry {
+	var out []acquirersim.Entry
 	for _, e := range sim.Ledger() {
 		if e.Kind != "sale" && !e.Reversed {
 			out = append(out, e)
@@ -200,7 +201,7 @@ func TestSaleStillInItsBatchIsVoided(t *testing.T) {
 // voidsFromTheSaleTerminal is acquirerSide for a host that takes voids
 // only from the sale's own terminal (the strict default), with Rebound
 // configured so.
-func voidsFromTheSaleTerminal(side *cardSide, adjust func(sim *pos.Acquirer, sale *pos.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, *activities.Activities) {
+func voidsFromTheSaleTerminal(side *cardSide, adjust func(sim *acquirersim.Acquirer, sale *acquirersim.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, *activities.Activities) {
 	inner := acquirerSide(side, nil, adjust)
 	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities) {
 		inner(t, d, m, o, env, acts)
@@ -230,7 +231,7 @@ func TestPartOfASaleInItsBatchIsRefunded(t *testing.T) {
 func TestAVoidRefusedBecauseItsBatchClosedIsPaidAsARefund(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
-	closeTheBatch := func(sim *pos.Acquirer, s *pos.Sale) {
+	closeTheBatch := func(sim *acquirersim.Acquirer, s *acquirersim.Sale) {
 		_ = sim.AddSale(*s)
 		s.Amount = 0
 		sim.CutOff()
@@ -261,12 +262,12 @@ func TestDeclinesKeepTheirCodeAndReachFinance(t *testing.T) {
 	cases := []struct {
 		name     string
 		placedAt time.Time
-		adjust   func(sim *pos.Acquirer, sale *pos.Sale)
+		adjust   func(sim *acquirersim.Acquirer, sale *acquirersim.Sale)
 		code     string
 	}{
-		{"13 more than is refundable", time.Time{}, func(_ *pos.Acquirer, s *pos.Sale) { s.Amount = 1000 }, "13"},
-		{"25 original unknown", time.Time{}, func(_ *pos.Acquirer, s *pos.Sale) { s.Amount = 0 }, "25"},
-		{"58 terminal not the merchant's", time.Time{}, func(sim *pos.Acquirer, _ *pos.Sale) { sim.AddTerminal("R0000001", "SOMEONEELSE0001") }, "58"},
+		{"13 more than is refundable", time.Time{}, func(_ *acquirersim.Acquirer, s *acquirersim.Sale) { s.Amount = 1000 }, "13"},
+		{"25 original unknown", time.Time{}, func(_ *acquirersim.Acquirer, s *acquirersim.Sale) { s.Amount = 0 }, "25"},
+		{"58 terminal not the merchant's", time.Time{}, func(sim *acquirersim.Acquirer, _ *acquirersim.Sale) { sim.AddTerminal("R0000001", "SOMEONEELSE0001") }, "58"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -298,11 +299,11 @@ func TestDeclinesKeepTheirCodeAndReachFinance(t *testing.T) {
 func TestUnknownOutcomeIsReversedBeforeANewAttempt(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
-	lose := func(call int, reversal bool) pos.Faults {
+	lose := func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{ApproveThenLose: 1} // approved at the acquirer, answer lost
+			return acquirersim.Faults{ApproveThenLose: 1} // approved at the acquirer, answer lost
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, lose, nil)}, nil)
 	f.stopAt(5 * hour)
@@ -323,14 +324,14 @@ func TestUnknownOutcomeIsReversedBeforeANewAttempt(t *testing.T) {
 func TestReversalIsRepeatedUntilAcknowledged(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
-	faults := func(call int, reversal bool) pos.Faults {
+	faults := func(call int, reversal bool) acquirersim.Faults {
 		switch {
 		case call == 1: // approved at the acquirer, the answer lost
-			return pos.Faults{ApproveThenLose: 1}
+			return acquirersim.Faults{ApproveThenLose: 1}
 		case call <= 3: // the first two reversals get no answer
-			return pos.Faults{Drop: 1}
+			return acquirersim.Faults{Drop: 1}
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, faults, nil)}, nil)
 	f.stopAt(5 * hour)
@@ -353,11 +354,11 @@ func TestReversalIsRepeatedUntilAcknowledged(t *testing.T) {
 func TestAReversalAnswered25WaitsForTheOriginalsFate(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
-	dropFirst := func(call int, reversal bool) pos.Faults {
+	dropFirst := func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{Drop: 1} // the send never reached the host
+			return acquirersim.Faults{Drop: 1} // the send never reached the host
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, dropFirst, nil)}, nil)
 	f.stopAt(5 * hour)
@@ -378,7 +379,7 @@ func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
 	var retry error
-	f, _ := cardReturn(t, options{card: acquirerSide(side, func(int, bool) pos.Faults { return pos.Faults{Drop: 1} }, nil)}, func(f *fixture) {
+	f, _ := cardReturn(t, options{card: acquirerSide(side, func(int, bool) acquirersim.Faults { return acquirersim.Faults{Drop: 1} }, nil)}, func(f *fixture) {
 		f.at(10*hour, func() {
 			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "try again", Actor: staff}, nil, &retry)
 		})
@@ -409,11 +410,11 @@ func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
 func TestLateApprovalAfterTheReversalIsOnlyRecorded(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
-	late := func(call int, reversal bool) pos.Faults {
+	late := func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{Delay: 1, DelayBy: time.Second} // past the 300ms timeout
+			return acquirersim.Faults{Delay: 1, DelayBy: time.Second} // past the 300ms timeout
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, late, nil)}, nil)
 	f.stopAt(5 * hour)
@@ -438,11 +439,11 @@ func TestLateApprovalAfterTheReversalIsOnlyRecorded(t *testing.T) {
 func TestDuplicateAnswerChangesNothing(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
-	twice := func(call int, reversal bool) pos.Faults {
+	twice := func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{Duplicate: 1}
+			return acquirersim.Faults{Duplicate: 1}
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, twice, nil)}, nil)
 	f.stopAt(5 * hour)
@@ -505,11 +506,11 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 			t.Parallel()
 			side := &cardSide{}
 			// The sale is unknown at first (25); a retry finds it.
-			f, _ := cardReturn(t, options{card: acquirerSide(side, nil, func(_ *pos.Acquirer, s *pos.Sale) { s.Amount = 0 })}, func(f *fixture) {
+			f, _ := cardReturn(t, options{card: acquirerSide(side, nil, func(_ *acquirersim.Acquirer, s *acquirersim.Sale) { s.Amount = 0 })}, func(f *fixture) {
 				f.at(5*hour, func() {
 					if action == workflows.ResolveRetry {
 						p := f.in.Order
-						must(t, side.sim.AddSale(pos.Sale{TerminalID: "T0000001", MerchantID: acquirerMerchant, STAN: "000101", RRN: "633000000101",
+						must(t, side.sim.AddSale(acquirersim.Sale{TerminalID: "T0000001", MerchantID: acquirerMerchant, STAN: "000101", RRN: "633000000101",
 							ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", Currency: "EUR", Amount: p.Paid, At: p.PlacedAt}))
 					}
 					f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: action, Note: "customer called", Actor: staff}, nil, nil)
@@ -555,11 +556,11 @@ func TestAnAcquirerOutageDoesNotEscalateAReversal(t *testing.T) {
 	side := &cardSide{}
 	var mu sync.Mutex
 	outage := 0
-	faults := func(call int, reversal bool) pos.Faults {
+	faults := func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{ApproveThenLose: 1}
+			return acquirersim.Faults{ApproveThenLose: 1}
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, faults, nil)}, nil)
 	acts := f.acts
@@ -594,11 +595,11 @@ func TestAnAcquirerOutageDoesNotEscalateAReversal(t *testing.T) {
 func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
-	faults := func(call int, reversal bool) pos.Faults {
+	faults := func(call int, reversal bool) acquirersim.Faults {
 		if call == 1 {
-			return pos.Faults{ApproveThenLose: 1}
+			return acquirersim.Faults{ApproveThenLose: 1}
 		}
-		return pos.Faults{}
+		return acquirersim.Faults{}
 	}
 	var blocked, retried error
 	var escalated db.RefundAttempt
@@ -743,14 +744,14 @@ func TestAVoidIsNeverSentOrReversedAfterItsCutoff(t *testing.T) {
 	t.Run("answer lost, cut-off passed: escalated to the file", func(t *testing.T) {
 		t.Parallel()
 		side := &cardSide{}
-		faults := func(call int, reversal bool) pos.Faults {
+		faults := func(call int, reversal bool) acquirersim.Faults {
 			switch call {
 			case 1:
-				return pos.Faults{ApproveThenLose: 1}
+				return acquirersim.Faults{ApproveThenLose: 1}
 			case 2:
-				return pos.Faults{Drop: 1}
+				return acquirersim.Faults{Drop: 1}
 			}
-			return pos.Faults{}
+			return acquirersim.Faults{}
 		}
 		f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: voidsFromTheSaleTerminal(side, nil)}, nil)
 		f.acts.POS.(*scripted).script = faults

@@ -16,6 +16,7 @@ import (
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/notify"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/returns"
@@ -58,7 +59,7 @@ type fixture struct {
 	env      *testsuite.TestWorkflowEnvironment
 	db       *db.DB
 	sent     *outbox
-	gateway  *payments.Simulator
+	gateway  *gatewaysim.Simulator
 	merchant *db.Merchant
 	acts     *activities.Activities
 	in       workflows.ReturnInput
@@ -160,9 +161,9 @@ func newFixture(t *testing.T, o options) *fixture {
 	}
 	must(t, d.CreateReturn(ctx, r))
 
-	gw := payments.NewSimulator(payments.SimulatorConfig{APIKey: "gw-key"})
+	gw := gatewaysim.New(gatewaysim.Config{APIKey: "gw-key"})
 	t.Cleanup(gw.Close)
-	must(t, gw.AddPayment(payments.Payment{ID: o.paymentID, Amount: order.Paid, Currency: "EUR", Account: m.Slug}))
+	must(t, gw.AddPayment(gatewaysim.Payment{ID: o.paymentID, Amount: order.Paid, Currency: "EUR", Account: m.Slug}))
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)
 

@@ -1,4 +1,4 @@
-package payments_test
+package gatewaysim_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/payments"
 )
 
@@ -23,13 +24,13 @@ var accountKeys = map[string]string{"acme": acmeKey, "demo": demoKey}
 
 // newAccountsGateway serves a simulator that knows the keys of acme and demo and holds a payment
 // of each, with a client holding both keys.
-func newAccountsGateway(t *testing.T, cfg payments.SimulatorConfig) *gateway {
+func newAccountsGateway(t *testing.T, cfg gatewaysim.Config) *gateway {
 	t.Helper()
 	cfg.AccountKeys = accountKeys
 	g := newGateway(t, cfg,
-		payments.Payment{ID: "pay_acme", Amount: 1000, Currency: "EUR", Account: "acme"},
-		payments.Payment{ID: "pay_demo", Amount: 1000, Currency: "EUR", Account: "demo"},
-		payments.Payment{ID: "pay_default", Amount: 1000, Currency: "EUR"})
+		gatewaysim.Payment{ID: "pay_acme", Amount: 1000, Currency: "EUR", Account: "acme"},
+		gatewaysim.Payment{ID: "pay_demo", Amount: 1000, Currency: "EUR", Account: "demo"},
+		gatewaysim.Payment{ID: "pay_default", Amount: 1000, Currency: "EUR"})
 	g.client.Keys = accountKeys
 	return g
 }
@@ -102,7 +103,7 @@ func TestClientNamesTheAccountAndSendsItsKey(t *testing.T) {
 func TestAnotherAccountsPaymentIsRefusedAsUnknown(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, "whsec_test", 0)
-	g := newAccountsGateway(t, payments.SimulatorConfig{WebhookURL: rc.url, WebhookSecret: "whsec_test"})
+	g := newAccountsGateway(t, gatewaysim.Config{WebhookURL: rc.url, WebhookSecret: "whsec_test"})
 	ctx := context.Background()
 	refund := func(account, paymentID string) (payments.Refund, error) {
 		return g.client.CreateRefund(ctx, "att-"+account+"-"+paymentID,
@@ -146,7 +147,7 @@ func TestAnotherAccountsPaymentIsRefusedAsUnknown(t *testing.T) {
 
 func TestARefundNeedsTheKeyOfTheAccountItNames(t *testing.T) {
 	t.Parallel()
-	g := newAccountsGateway(t, payments.SimulatorConfig{})
+	g := newAccountsGateway(t, gatewaysim.Config{})
 	ctx := context.Background()
 	ref, err := g.client.CreateRefund(ctx, "att-1", payments.RefundRequest{Account: "demo", PaymentID: "pay_demo", Amount: 100, Currency: "EUR"})
 	if err != nil {
@@ -176,7 +177,7 @@ func TestARefundNeedsTheKeyOfTheAccountItNames(t *testing.T) {
 	if e := apiError(t, err); e.Status != http.StatusUnauthorized {
 		t.Errorf("default account with acme's key: %+v, want 401", e)
 	}
-	if err := g.sim.AddPayment(payments.Payment{ID: "pay_z", Amount: 1000, Currency: "EUR", Account: "shop-z"}); err != nil {
+	if err := g.sim.AddPayment(gatewaysim.Payment{ID: "pay_z", Amount: 1000, Currency: "EUR", Account: "shop-z"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := g.client.CreateRefund(ctx, "att-5", payments.RefundRequest{Account: "shop-z", PaymentID: "pay_z", Amount: 100, Currency: "EUR"}); err != nil {
@@ -189,7 +190,7 @@ func TestARefundNeedsTheKeyOfTheAccountItNames(t *testing.T) {
 
 func TestIdempotencyKeysAreEachAccountsOwn(t *testing.T) {
 	t.Parallel()
-	g := newAccountsGateway(t, payments.SimulatorConfig{})
+	g := newAccountsGateway(t, gatewaysim.Config{})
 	ctx := context.Background()
 	acme := payments.RefundRequest{Account: "acme", PaymentID: "pay_acme", Amount: 600, Currency: "EUR", Reference: "att-1"}
 	demo := payments.RefundRequest{Account: "demo", PaymentID: "pay_demo", Amount: 300, Currency: "EUR", Reference: "att-1"}

@@ -1,4 +1,8 @@
-package payments
+// Package gatewaysim is an in-memory payment gateway with the semantics of the real one
+// (idempotency keys, atomic refundable-amount checks, delayed settlement, signed webhooks and
+// daily reports dropped into the settlement folder), for `rebound gateway`, `rebound dev`,
+// devstack and tests. It speaks the wire format package payments defines and reads.
+package gatewaysim
 
 import (
 	"bytes"
@@ -14,6 +18,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // Failure codes of refunds the simulator creates but does not pay.
@@ -27,9 +34,9 @@ const failingPaymentPrefix = "pay_fail"
 
 const maxIdempotencyKeyLen = 255
 
-// SimulatorConfig configures a Simulator.
-type SimulatorConfig struct {
-	// APIKey is the bearer token of /admin/* and the key of DefaultAccount and of every
+// Config configures a Simulator.
+type Config struct {
+	// APIKey is the bearer token of /admin/* and the key of payments.DefaultAccount and of every
 	// account AccountKeys does not name; "" refuses those requests.
 	APIKey string
 	// AccountKeys holds the API key of each merchant account by its name: a refund request, or
@@ -39,15 +46,12 @@ type SimulatorConfig struct {
 	WebhookSecret string        // HMAC-SHA256 key for X-Gateway-Signature
 	SettleDelay   time.Duration // pending -> final after this (0 = the create call answers with the final status)
 	Client        *http.Client  // for webhooks; nil means a client with a 10-second timeout
-	// ReportDir, when set, is the settlement folder (see package settlement/inbox) the daily
+	// ReportDir, when set, is the settlement folder (see package dropfolder) the daily
 	// reports are dropped into: after each UTC day ends, one per merchant account with refunds
 	// that reached their final status that day, as <ReportDir>/<account>/<ReportFileName>.
 	ReportDir string
 	Logger    *slog.Logger // nil means slog.Default()
 }
-
-// DefaultAccount is the merchant account of payments that name none.
-const DefaultAccount = "default"
 
 // maxAccountLen bounds an account name, which names a folder and is part of a file name.
 const maxAccountLen = 64
@@ -57,7 +61,7 @@ type Payment struct {
 	ID       string `json:"id"`
 	Amount   int64  `json:"amount"`
 	Currency string `json:"currency"`
-	// Account is the merchant account the payment belongs to (DefaultAccount when empty): its
+	// Account is the merchant account the payment belongs to (payments.DefaultAccount when empty): its
 	// refunds are reported under it. Up to 64 characters usable as a folder name.
 	Account string `json:"account,omitempty"`
 }
@@ -65,9 +69,17 @@ type Payment struct {
 // account is the merchant account p's refunds are reported under.
 func (p Payment) account() string {
 	if p.Account == "" {
-		return DefaultAccount
+		return payments.DefaultAccount
 	}
 	return p.Account
+}
+
+// accountOrDefault is account, or payments.DefaultAccount when it is "".
+func accountOrDefault(account string) string {
+	if account == "" {
+		return payments.DefaultAccount
+	}
+	return account
 }
 
 // Stats counts what a Simulator has done.
@@ -86,12 +98,12 @@ type Stats struct {
 // day's reports into the report folder now; see WriteReports). It is safe for concurrent use.
 //
 // Each merchant has an account. A refund request names its account in the body ("account";
-// none is DefaultAccount) and carries that account's key (see SimulatorConfig.AccountKeys); a
+// none is payments.DefaultAccount) and carries that account's key (see Config.AccountKeys); a
 // refund of a payment of another account is refused as an unknown payment, a look-up of a
 // refund of another account finds nothing, and idempotency keys are the account's own. The
 // admin routes take APIKey.
 type Simulator struct {
-	cfg     SimulatorConfig
+	cfg     Config
 	mux     *http.ServeMux
 	webhook *http.Client
 	log     *slog.Logger
@@ -105,7 +117,7 @@ type Simulator struct {
 	closed      bool
 	payments    map[string]Payment
 	reserved    map[string]int64 // payment id -> sum of its pending and succeeded refunds
-	refunds     map[string]*Refund
+	refunds     map[string]*payments.Refund
 	settledAt   map[string]time.Time // refund id -> when it reached its final status
 	order       []string             // refund ids in creation order
 	idempotency map[idempotencyScope]idempotentAnswer
@@ -117,16 +129,16 @@ type idempotencyScope struct{ account, key string }
 
 // idempotentAnswer is the first answer given to an idempotency key, with the request it answered.
 type idempotentAnswer struct {
-	request RefundRequest
+	request payments.RefundRequest
 	status  int
 	body    []byte
 }
 
-// NewSimulator returns a simulator with no payments. Call Close to stop its background work.
-func NewSimulator(cfg SimulatorConfig) *Simulator { return newSimulator(cfg, time.Now) }
+// New returns a simulator with no payments. Call Close to stop its background work.
+func New(cfg Config) *Simulator { return newSimulator(cfg, time.Now) }
 
-// newSimulator is NewSimulator on the clock now.
-func newSimulator(cfg SimulatorConfig, now func() time.Time) *Simulator {
+// newSimulator is New on the clock now.
+func newSimulator(cfg Config, now func() time.Time) *Simulator {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Simulator{
 		cfg:         cfg,
@@ -138,7 +150,7 @@ func newSimulator(cfg SimulatorConfig, now func() time.Time) *Simulator {
 		cancel:      cancel,
 		payments:    map[string]Payment{},
 		reserved:    map[string]int64{},
-		refunds:     map[string]*Refund{},
+		refunds:     map[string]*payments.Refund{},
 		settledAt:   map[string]time.Time{},
 		idempotency: map[idempotencyScope]idempotentAnswer{},
 	}
@@ -154,7 +166,7 @@ func newSimulator(cfg SimulatorConfig, now func() time.Time) *Simulator {
 	s.mux.Handle("GET /admin/report", s.authorized(s.handleReport))
 	s.mux.Handle("POST /admin/reports", s.authorized(s.handleWriteReports))
 	if cfg.ReportDir != "" {
-		today := reportDay(s.now())
+		today := payments.ReportDay(s.now())
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -179,7 +191,7 @@ func (s *Simulator) Close() {
 }
 
 // AddPayment records a payment that refunds can draw on. Adding the same payment again does
-// nothing; adding another one with the same id fails. Its errors are *APIError, as the admin
+// nothing; adding another one with the same id fails. Its errors are *payments.APIError, as the admin
 // endpoint answers them.
 func (s *Simulator) AddPayment(p Payment) error {
 	_, err := s.addPayment(p)
@@ -189,22 +201,22 @@ func (s *Simulator) AddPayment(p Payment) error {
 func (s *Simulator) addPayment(p Payment) (added bool, err error) {
 	switch {
 	case p.ID == "":
-		return false, &APIError{http.StatusBadRequest, "id_required", "payment id is required"}
-	case !validReportID(p.ID):
-		return false, &APIError{http.StatusBadRequest, "id_invalid", "payment id must be up to 255 characters without control characters"}
+		return false, &payments.APIError{Status: http.StatusBadRequest, Code: "id_required", Message: "payment id is required"}
+	case !payments.ValidReportID(p.ID):
+		return false, &payments.APIError{Status: http.StatusBadRequest, Code: "id_invalid", Message: "payment id must be up to 255 characters without control characters"}
 	case p.Amount <= 0:
-		return false, &APIError{http.StatusBadRequest, "amount_invalid", "amount must be > 0 minor units"}
-	case !validCurrency(p.Currency):
-		return false, &APIError{http.StatusBadRequest, "currency_invalid", "currency must be 3 upper-case letters (ISO 4217)"}
+		return false, &payments.APIError{Status: http.StatusBadRequest, Code: "amount_invalid", Message: "amount must be > 0 minor units"}
+	case !returns.ValidCurrency(p.Currency):
+		return false, &payments.APIError{Status: http.StatusBadRequest, Code: "currency_invalid", Message: "currency must be 3 upper-case letters (ISO 4217)"}
 	case p.Account != "" && !validAccount(p.Account):
-		return false, &APIError{http.StatusBadRequest, "account_invalid",
-			"account must be up to 64 characters without control characters, / or \\, not starting with a dot"}
+		return false, &payments.APIError{Status: http.StatusBadRequest, Code: "account_invalid",
+			Message: "account must be up to 64 characters without control characters, / or \\, not starting with a dot"}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.payments[p.ID]; ok {
 		if old != p {
-			return false, &APIError{http.StatusConflict, "payment_conflict", fmt.Sprintf("payment %s exists with another amount, currency or account", p.ID)}
+			return false, &payments.APIError{Status: http.StatusConflict, Code: "payment_conflict", Message: fmt.Sprintf("payment %s exists with another amount, currency or account", p.ID)}
 		}
 		return false, nil
 	}
@@ -213,10 +225,10 @@ func (s *Simulator) addPayment(p Payment) (added bool, err error) {
 }
 
 // Refunds returns a copy of every refund, in creation order.
-func (s *Simulator) Refunds() []Refund {
+func (s *Simulator) Refunds() []payments.Refund {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Refund, 0, len(s.order))
+	out := make([]payments.Refund, 0, len(s.order))
 	for _, id := range s.order {
 		out = append(out, *s.refunds[id])
 	}
@@ -226,22 +238,22 @@ func (s *Simulator) Refunds() []Refund {
 // Report returns the daily report of the UTC day of date, every account's: the refunds that reached
 // their final status (succeeded or failed) that day, in creation order. Pending refunds are not in
 // any report.
-func (s *Simulator) Report(date time.Time) []ReportItem {
+func (s *Simulator) Report(date time.Time) []payments.ReportItem {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	items, _ := s.reportLocked(reportDay(date))
+	items, _ := s.reportLocked(payments.ReportDay(date))
 	return items
 }
 
 // reportLocked is the report of day with the account of each item; s.mu is held.
-func (s *Simulator) reportLocked(day time.Time) (items []ReportItem, accounts []string) {
+func (s *Simulator) reportLocked(day time.Time) (items []payments.ReportItem, accounts []string) {
 	for _, id := range s.order {
 		at, ok := s.settledAt[id]
-		if !ok || !reportDay(at).Equal(day) {
+		if !ok || !payments.ReportDay(at).Equal(day) {
 			continue
 		}
 		ref := s.refunds[id]
-		items = append(items, ReportItem{
+		items = append(items, payments.ReportItem{
 			Date: day, RefundID: ref.ID, PaymentID: ref.PaymentID, Reference: ref.Reference,
 			Amount: ref.Amount, Currency: ref.Currency, Status: ref.Status, FailureCode: ref.FailureCode,
 		})
@@ -258,19 +270,19 @@ func (s *Simulator) Stats() Stats {
 }
 
 // createRefund applies the gateway's rules to one create call of req.Account (already
-// authenticated; "" is DefaultAccount) and returns the answer to give. The whole call holds the
+// authenticated; "" is payments.DefaultAccount) and returns the answer to give. The whole call holds the
 // lock, so the refundable check, the reservation and the idempotency record are one step.
-func (s *Simulator) createRefund(key string, req RefundRequest) (status int, body []byte, err error) {
+func (s *Simulator) createRefund(key string, req payments.RefundRequest) (status int, body []byte, err error) {
 	req.Account = accountOrDefault(req.Account)
 	scope := idempotencyScope{req.Account, key}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return 0, nil, &APIError{http.StatusServiceUnavailable, "gateway_closed", "the gateway is shutting down"}
+		return 0, nil, &payments.APIError{Status: http.StatusServiceUnavailable, Code: "gateway_closed", Message: "the gateway is shutting down"}
 	}
 	if prev, ok := s.idempotency[scope]; ok {
 		if prev.request != req {
-			return 0, nil, &APIError{http.StatusUnprocessableEntity, "idempotency_key_reused", "idempotency key was used with another request"}
+			return 0, nil, &payments.APIError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Message: "idempotency key was used with another request"}
 		}
 		s.stats.Replayed++
 		return prev.status, prev.body, nil
@@ -281,20 +293,20 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 	p, ok := s.payments[req.PaymentID]
 	if !ok || p.account() != req.Account {
 		// Another account's payment is as unknown as one that does not exist.
-		return 0, nil, &APIError{http.StatusNotFound, "payment_not_found", fmt.Sprintf("payment %s not found", req.PaymentID)}
+		return 0, nil, &payments.APIError{Status: http.StatusNotFound, Code: "payment_not_found", Message: fmt.Sprintf("payment %s not found", req.PaymentID)}
 	}
 	if req.Currency != p.Currency {
-		return 0, nil, &APIError{http.StatusBadRequest, "currency_mismatch", fmt.Sprintf("payment %s is in %s", p.ID, p.Currency)}
+		return 0, nil, &payments.APIError{Status: http.StatusBadRequest, Code: "currency_mismatch", Message: fmt.Sprintf("payment %s is in %s", p.ID, p.Currency)}
 	}
 
 	now := s.now().UTC()
-	ref := &Refund{
+	ref := &payments.Refund{
 		ID:        newID("re_"),
 		Account:   req.Account,
 		PaymentID: req.PaymentID,
 		Amount:    req.Amount,
 		Currency:  req.Currency,
-		Status:    StatusPending,
+		Status:    payments.StatusPending,
 		Reference: req.Reference,
 		CreatedAt: now,
 	}
@@ -303,7 +315,7 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 	s.stats.Created++
 	switch {
 	case req.Amount > p.Amount-s.reserved[p.ID]:
-		ref.Status, ref.FailureCode = StatusFailed, failureExceedsRefundable
+		ref.Status, ref.FailureCode = payments.StatusFailed, failureExceedsRefundable
 		s.finishedLocked(ref, now)
 	case s.cfg.SettleDelay == 0:
 		s.reserved[p.ID] += ref.Amount
@@ -321,33 +333,21 @@ func (s *Simulator) createRefund(key string, req RefundRequest) (status int, bod
 	return http.StatusCreated, body, nil
 }
 
-func validateRefund(req RefundRequest) error {
+func validateRefund(req payments.RefundRequest) error {
 	switch {
 	case !validAccount(req.Account):
-		return &APIError{http.StatusBadRequest, "account_invalid",
-			"account must be up to 64 characters without control characters, / or \\, not starting with a dot"}
+		return &payments.APIError{Status: http.StatusBadRequest, Code: "account_invalid",
+			Message: "account must be up to 64 characters without control characters, / or \\, not starting with a dot"}
 	case req.PaymentID == "":
-		return &APIError{http.StatusBadRequest, "payment_id_required", "payment_id is required"}
+		return &payments.APIError{Status: http.StatusBadRequest, Code: "payment_id_required", Message: "payment_id is required"}
 	case req.Amount <= 0:
-		return &APIError{http.StatusBadRequest, "amount_invalid", "amount must be > 0 minor units"}
-	case !validCurrency(req.Currency):
-		return &APIError{http.StatusBadRequest, "currency_invalid", "currency must be 3 upper-case letters (ISO 4217)"}
-	case !validReference(req.Reference):
-		return &APIError{http.StatusBadRequest, "reference_invalid", "reference must be up to 255 bytes without a carriage return"}
+		return &payments.APIError{Status: http.StatusBadRequest, Code: "amount_invalid", Message: "amount must be > 0 minor units"}
+	case !returns.ValidCurrency(req.Currency):
+		return &payments.APIError{Status: http.StatusBadRequest, Code: "currency_invalid", Message: "currency must be 3 upper-case letters (ISO 4217)"}
+	case !payments.ValidReference(req.Reference):
+		return &payments.APIError{Status: http.StatusBadRequest, Code: "reference_invalid", Message: "reference must be up to 255 bytes without a carriage return"}
 	}
 	return nil
-}
-
-func validCurrency(c string) bool {
-	if len(c) != 3 {
-		return false
-	}
-	for i := 0; i < len(c); i++ {
-		if c[i] < 'A' || c[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }
 
 // settleAfter settles refund id once the settle delay has passed, unless the simulator closes first.
@@ -368,33 +368,33 @@ func (s *Simulator) settleAfter(ctx context.Context, id string) {
 
 // settleLocked moves a pending refund to its final status at time at: failed with card_closed for
 // payments whose id starts with "pay_fail", succeeded otherwise.
-func (s *Simulator) settleLocked(ref *Refund, at time.Time) {
-	if ref.Status != StatusPending {
+func (s *Simulator) settleLocked(ref *payments.Refund, at time.Time) {
+	if ref.Status != payments.StatusPending {
 		return
 	}
 	if strings.HasPrefix(ref.PaymentID, failingPaymentPrefix) {
-		ref.Status, ref.FailureCode = StatusFailed, failureCardClosed
+		ref.Status, ref.FailureCode = payments.StatusFailed, failureCardClosed
 		s.reserved[ref.PaymentID] -= ref.Amount
 	} else {
-		ref.Status = StatusSucceeded
+		ref.Status = payments.StatusSucceeded
 	}
 	s.finishedLocked(ref, at)
 }
 
 // finishedLocked records when a refund reached its final status, counts it and sends its webhook.
-func (s *Simulator) finishedLocked(ref *Refund, at time.Time) {
+func (s *Simulator) finishedLocked(ref *payments.Refund, at time.Time) {
 	s.settledAt[ref.ID] = at
-	typ := EventRefundSucceeded
-	if ref.Status == StatusSucceeded {
+	typ := payments.EventRefundSucceeded
+	if ref.Status == payments.StatusSucceeded {
 		s.stats.Succeeded++
 	} else {
 		s.stats.Failed++
-		typ = EventRefundFailed
+		typ = payments.EventRefundFailed
 	}
 	if s.cfg.WebhookURL == "" {
 		return
 	}
-	ev := WebhookEvent{ID: newID("evt_"), Type: typ, Refund: *ref}
+	ev := payments.WebhookEvent{ID: newID("evt_"), Type: typ, Refund: *ref}
 	s.goLocked(func(ctx context.Context) { s.deliver(ctx, ev) })
 }
 
@@ -412,12 +412,12 @@ func (s *Simulator) goLocked(f func(ctx context.Context)) {
 }
 
 // getRefund is refund id of account; another account's refund is not found.
-func (s *Simulator) getRefund(account, id string) (Refund, error) {
+func (s *Simulator) getRefund(account, id string) (payments.Refund, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ref, ok := s.refunds[id]
 	if !ok || ref.Account != account {
-		return Refund{}, &APIError{http.StatusNotFound, "refund_not_found", fmt.Sprintf("refund %s not found", id)}
+		return payments.Refund{}, &payments.APIError{Status: http.StatusNotFound, Code: "refund_not_found", Message: fmt.Sprintf("refund %s not found", id)}
 	}
 	return *ref, nil
 }
@@ -477,7 +477,7 @@ func sameKey(token, key string) bool {
 
 func unauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", "Bearer")
-	writeError(w, &APIError{http.StatusUnauthorized, "unauthorized", "missing or invalid bearer token"})
+	writeError(w, &payments.APIError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "missing or invalid bearer token"})
 }
 
 func (s *Simulator) handleCreateRefund(w http.ResponseWriter, r *http.Request) {
@@ -488,14 +488,14 @@ func (s *Simulator) handleCreateRefund(w http.ResponseWriter, r *http.Request) {
 	}
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" {
-		writeError(w, &APIError{http.StatusBadRequest, "idempotency_key_required", "Idempotency-Key header is required"})
+		writeError(w, &payments.APIError{Status: http.StatusBadRequest, Code: "idempotency_key_required", Message: "Idempotency-Key header is required"})
 		return
 	}
 	if len(key) > maxIdempotencyKeyLen {
-		writeError(w, &APIError{http.StatusBadRequest, "idempotency_key_invalid", "Idempotency-Key is longer than 255 bytes"})
+		writeError(w, &payments.APIError{Status: http.StatusBadRequest, Code: "idempotency_key_invalid", Message: "Idempotency-Key is longer than 255 bytes"})
 		return
 	}
-	var req RefundRequest
+	var req payments.RefundRequest
 	if err := decodeBody(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -547,11 +547,11 @@ func (s *Simulator) handleAddPayment(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) handleReport(w http.ResponseWriter, r *http.Request) {
 	date, err := time.Parse(time.DateOnly, r.URL.Query().Get("date"))
 	if err != nil {
-		writeError(w, &APIError{http.StatusBadRequest, "date_invalid", "date must be a day YYYY-MM-DD"})
+		writeError(w, &payments.APIError{Status: http.StatusBadRequest, Code: "date_invalid", Message: "date must be a day YYYY-MM-DD"})
 		return
 	}
 	var buf bytes.Buffer
-	if err := WriteReport(&buf, s.Report(date)); err != nil {
+	if err := payments.WriteReport(&buf, s.Report(date)); err != nil {
 		writeError(w, err)
 		return
 	}
@@ -564,16 +564,16 @@ func (s *Simulator) handleReport(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) handleWriteReports(w http.ResponseWriter, r *http.Request) {
 	date, err := time.Parse(time.DateOnly, r.URL.Query().Get("date"))
 	if err != nil {
-		writeError(w, &APIError{http.StatusBadRequest, "date_invalid", "date must be a day YYYY-MM-DD"})
+		writeError(w, &payments.APIError{Status: http.StatusBadRequest, Code: "date_invalid", Message: "date must be a day YYYY-MM-DD"})
 		return
 	}
 	paths, err := s.WriteReports(date)
 	switch {
 	case errors.Is(err, ErrNoReportDir):
-		writeError(w, &APIError{http.StatusConflict, "report_dir_unset", "the simulator has no report folder to drop reports into"})
+		writeError(w, &payments.APIError{Status: http.StatusConflict, Code: "report_dir_unset", Message: "the simulator has no report folder to drop reports into"})
 		return
 	case err != nil:
-		writeError(w, &APIError{http.StatusInternalServerError, "reports_not_written", err.Error()})
+		writeError(w, &payments.APIError{Status: http.StatusInternalServerError, Code: "reports_not_written", Message: err.Error()})
 		return
 	}
 	writeJSON(w, http.StatusOK, writtenReports{Date: date.Format(time.DateOnly), Files: paths})
@@ -587,17 +587,26 @@ type writtenReports struct {
 
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBytes)).Decode(v); err != nil {
-		return &APIError{http.StatusBadRequest, "invalid_json", "request body is not the expected JSON object"}
+		return &payments.APIError{Status: http.StatusBadRequest, Code: "invalid_json", Message: "request body is not the expected JSON object"}
 	}
 	return nil
 }
 
-// writeError is the one place that turns errors into answers: an *APIError as itself, anything
+// errorBody is the gateway's JSON error answer: {"error":{"code":"...","message":"..."}}, as
+// payments.Client reads it.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// writeError is the one place that turns errors into answers: an *payments.APIError as itself, anything
 // else as 500.
 func writeError(w http.ResponseWriter, err error) {
-	var ae *APIError
+	var ae *payments.APIError
 	if !errors.As(err, &ae) {
-		ae = &APIError{http.StatusInternalServerError, "internal_error", "internal error"}
+		ae = &payments.APIError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "internal error"}
 	}
 	var eb errorBody
 	eb.Error.Code, eb.Error.Message = ae.Code, ae.Message

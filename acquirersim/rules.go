@@ -1,15 +1,17 @@
-package pos
+package acquirersim
 
 import (
 	"encoding/binary"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/moov-io/iso8583"
+	"github.com/rebound-returns/rebound/pos"
 )
 
-// The simulator's rules, those of a strict host (PROFILE.md lists them
+// The simulator's rules, those of a strict host (pos/PROFILE.md lists them
 // with their codes): a void (020000) cancels in full a sale of the open
 // batch, named by its STAN and DE7, from the sale's own terminal; a refund
 // (200000) pays back up to what remains of any sale, named by its RRN. An
@@ -35,18 +37,18 @@ type answer struct {
 
 // process counts a message, draws its fault and, unless the fault keeps it
 // from being processed now, decides its answer.
-func (a *Acquirer) process(p parsed, m *iso8583.Message, now time.Time) (fault, []byte, time.Duration) {
+func (a *Acquirer) process(p pos.Incoming, m *iso8583.Message, now time.Time) (fault, []byte, time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now = a.notBeforeDropped(now)
-	if p.reversal {
+	if p.Reversal {
 		a.stats.Reversals++
 	} else {
 		a.stats.Requests++
 	}
-	f := a.drawFault(p.reversal)
+	f := a.drawFault(p.Reversal)
 	if f != faultNone {
-		a.log.Info("acquirer simulator fault injected", "fault", f.String(), "mti", p.mti, "terminal", p.req.TerminalID, "stan", p.stan)
+		a.log.Info("acquirer simulator fault injected", "fault", f.String(), "mti", p.MTI, "terminal", p.Request.TerminalID, "stan", p.STAN)
 	}
 	delay := a.faults.DelayBy
 	if delay <= 0 {
@@ -61,16 +63,16 @@ func (a *Acquirer) process(p parsed, m *iso8583.Message, now time.Time) (fault, 
 		return f, nil, 0
 	case faultIssuer:
 		a.stats.IssuerUnavailable++
-		return faultNone, a.frameOf(m, CodeIssuerUnavailable, ""), 0
+		return faultNone, a.frameOf(m, pos.CodeIssuerUnavailable, ""), 0
 	case faultMalfunction:
 		a.stats.SystemMalfunction++
-		return faultNone, a.frameOf(m, CodeSystemMalfunction, ""), 0
+		return faultNone, a.frameOf(m, pos.CodeSystemMalfunction, ""), 0
 	case faultHold:
 		a.stats.ApprovedAfterReversal++
 		return f, nil, delay
 	}
 	var out []byte
-	if p.reversal {
+	if p.Reversal {
 		out = a.reverse(p, m, now)
 	} else {
 		out = a.request(p, m, now)
@@ -84,14 +86,14 @@ func (a *Acquirer) process(p parsed, m *iso8583.Message, now time.Time) (fault, 
 		a.stats.ApprovedThenLost++
 	case faultLate:
 		a.stats.LateResponses++
-		out = a.frameOf(m, CodeLateResponse, "")
+		out = a.frameOf(m, pos.CodeLateResponse, "")
 	}
 	return f, out, delay
 }
 
 // processHeld processes a 0200 held back by ApproveAfterReversal, as if it
 // had just arrived.
-func (a *Acquirer) processHeld(p parsed, m *iso8583.Message) []byte {
+func (a *Acquirer) processHeld(p pos.Incoming, m *iso8583.Message) []byte {
 	now := a.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -101,12 +103,12 @@ func (a *Acquirer) processHeld(p parsed, m *iso8583.Message) []byte {
 // refuse is the answer 30 (format error) to a message that does not
 // follow the profile; none to one that is no request or reversal.
 func (a *Acquirer) refuse(m *iso8583.Message) []byte {
-	if mti, _ := m.GetString(0); mti != MTIRequest && mti != MTIReversal && mti != MTIReversalRepeat {
+	if mti, _ := m.GetString(0); mti != pos.MTIRequest && mti != pos.MTIReversal && mti != pos.MTIReversalRepeat {
 		return nil
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.frameOf(m, CodeFormatError, "")
+	return a.frameOf(m, pos.CodeFormatError, "")
 }
 
 func keyOf(terminal, stan string, at time.Time) msgKey {
@@ -125,8 +127,8 @@ func fingerprint(m *iso8583.Message) string {
 }
 
 // request answers a 0200; a.mu is held.
-func (a *Acquirer) request(p parsed, m *iso8583.Message, now time.Time) []byte {
-	r := p.req
+func (a *Acquirer) request(p pos.Incoming, m *iso8583.Message, now time.Time) []byte {
+	r := p.Request
 	k := keyOf(r.TerminalID, r.STAN, r.TransmittedAt)
 	fp := fingerprint(m)
 	if first, ok := a.answers[k]; ok {
@@ -136,12 +138,12 @@ func (a *Acquirer) request(p parsed, m *iso8583.Message, now time.Time) []byte {
 		}
 		// Same terminal, STAN and day, different content: not a repeat.
 		a.stats.Declined++
-		return a.frameOf(m, CodeDuplicate, "")
+		return a.frameOf(m, pos.CodeDuplicate, "")
 	}
 	var code string
 	var e *entry
 	if a.rrns[r.RRN] {
-		code = CodeDuplicate // another entry has this RRN
+		code = pos.CodeDuplicate // another entry has this RRN
 	} else {
 		code, e = a.decide(r, now)
 	}
@@ -161,28 +163,28 @@ func (a *Acquirer) request(p parsed, m *iso8583.Message, now time.Time) []byte {
 // reverse answers a 0400 or 0401; a.mu is held. It finds the 0200 named
 // by DE41 and DE90, checks that amount, DE7 and RRN agree, and undoes its
 // entry, if any, unless its batch is settled.
-func (a *Acquirer) reverse(p parsed, m *iso8583.Message, now time.Time) []byte {
-	r := p.req
+func (a *Acquirer) reverse(p pos.Incoming, m *iso8583.Message, now time.Time) []byte {
+	r := p.Request
 	k := keyOf(r.TerminalID, r.STAN, r.TransmittedAt)
 	if a.reversed[k] {
 		a.stats.Repeats++
-		return a.frameOf(m, CodeApproved, "")
+		return a.frameOf(m, pos.CodeApproved, "")
 	}
 	first, ok := a.answers[k]
 	if !ok || !first.at.Equal(r.TransmittedAt) || first.amount != r.Amount || first.rrn != r.RRN {
-		a.log.Info("acquirer simulator: reversal of an unknown original", "terminal", r.TerminalID, "stan", p.stan, "code", CodeOriginalNotFound)
-		return a.frameOf(m, CodeOriginalNotFound, "")
+		a.log.Info("acquirer simulator: reversal of an unknown original", "terminal", r.TerminalID, "stan", p.STAN, "code", pos.CodeOriginalNotFound)
+		return a.frameOf(m, pos.CodeOriginalNotFound, "")
 	}
 	if e := first.entry; e != nil {
 		if _, settled := a.settledOn(a.batchOf(e), now); settled {
-			a.log.Info("acquirer simulator: reversal after settlement", "terminal", r.TerminalID, "stan", p.stan, "code", CodeInvalidTransaction)
-			return a.frameOf(m, CodeInvalidTransaction, "")
+			a.log.Info("acquirer simulator: reversal after settlement", "terminal", r.TerminalID, "stan", p.STAN, "code", pos.CodeInvalidTransaction)
+			return a.frameOf(m, pos.CodeInvalidTransaction, "")
 		}
 		e.Reversed = true
 	}
 	a.reversed[k] = true
-	a.log.Info("acquirer simulator reversed", "terminal", r.TerminalID, "stan", p.stan, "original_stan", r.STAN)
-	return a.frameOf(m, CodeApproved, "")
+	a.log.Info("acquirer simulator reversed", "terminal", r.TerminalID, "stan", p.STAN, "original_stan", r.STAN)
+	return a.frameOf(m, pos.CodeApproved, "")
 }
 
 // frameOf is the framed answer to m; a.mu is held.
@@ -208,7 +210,7 @@ func (a *Acquirer) frameOf(m *iso8583.Message, code, approval string) []byte {
 // answerFrame builds the answer to m, packs it (with extra fields, behind
 // a secondary bitmap with no field in it) and frames it.
 func answerFrame(m *iso8583.Message, code, approval string, extra map[int]string) ([]byte, error) {
-	resp, err := respond(m, code, approval, extra)
+	resp, err := pos.BuildAnswer(m, code, approval, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -219,8 +221,8 @@ func answerFrame(m *iso8583.Message, code, approval string, extra map[int]string
 	if extra != nil {
 		packed = withSecondaryBitmap(packed)
 	}
-	if len(packed) > MaxMessageLength {
-		return nil, errFormat("answer too long for the length header")
+	if len(packed) > pos.MaxMessageLength {
+		return nil, errors.New("answer too long for the length header")
 	}
 	out := binary.BigEndian.AppendUint16(make([]byte, 0, 2+len(packed)), uint16(len(packed)))
 	return append(out, packed...), nil
@@ -246,39 +248,39 @@ func withSecondaryBitmap(packed []byte) []byte {
 
 // decide applies the acquirer's rules to a fresh void or refund and, when it
 // approves, writes the ledger entry; a.mu is held.
-func (a *Acquirer) decide(r Request, now time.Time) (string, *entry) {
+func (a *Acquirer) decide(r pos.Request, now time.Time) (string, *entry) {
 	merchant, known := a.terminals[r.TerminalID]
 	if !known {
-		return CodeNotPermitted, nil
+		return pos.CodeNotPermitted, nil
 	}
 	sale := a.findSale(r, merchant)
 	if sale == nil {
-		return CodeOriginalNotFound, nil
+		return pos.CodeOriginalNotFound, nil
 	}
 	if sale.MerchantID != merchant || sale.MerchantID != r.MerchantID {
-		return CodeNotPermitted, nil
+		return pos.CodeNotPermitted, nil
 	}
 	if sale.Currency != r.Currency {
-		return CodeInvalidTransaction, nil
+		return pos.CodeInvalidTransaction, nil
 	}
-	if r.Kind == KindVoid {
+	if r.Kind == pos.KindVoid {
 		if r.TerminalID != sale.TerminalID && !a.cfg.VoidAnyTerminal {
-			return CodeNotPermitted, nil // a void comes from the sale's own terminal
+			return pos.CodeNotPermitted, nil // a void comes from the sale's own terminal
 		}
 		if _, settled := a.settledOn(a.batchOf(sale), now); settled {
-			return CodeInvalidTransaction, nil // too late to void: refund
+			return pos.CodeInvalidTransaction, nil // too late to void: refund
 		}
 		if live(sale.children) {
-			return CodeInvalidTransaction, nil // voided or refunded already: refund what remains
+			return pos.CodeInvalidTransaction, nil // voided or refunded already: refund what remains
 		}
 		if r.Amount != sale.Amount {
-			return CodeInvalidAmount, nil // a void cancels the whole sale: refund a part
+			return pos.CodeInvalidAmount, nil // a void cancels the whole sale: refund a part
 		}
 	}
 	if r.Amount > remaining(sale) {
-		return CodeInvalidAmount, nil
+		return pos.CodeInvalidAmount, nil
 	}
-	code, _ := r.Kind.processingCode()
+	code, _ := r.Kind.ProcessingCode()
 	e := &entry{Entry: Entry{Kind: string(r.Kind), TerminalID: r.TerminalID, MerchantID: r.MerchantID, STAN: r.STAN,
 		RRN: r.RRN, ApprovalCode: a.newApprovalCode(), ProcessingCode: code, Currency: r.Currency,
 		MaskedPAN: sale.MaskedPAN, Amount: r.Amount, At: r.TransmittedAt.UTC(), OriginalSTAN: sale.STAN, OriginalRRN: sale.RRN},
@@ -288,7 +290,7 @@ func (a *Acquirer) decide(r Request, now time.Time) (string, *entry) {
 	sale.children = append(sale.children, e)
 	a.entries = append(a.entries, e)
 	a.rrns[e.RRN] = true
-	return CodeApproved, e
+	return pos.CodeApproved, e
 }
 
 // findSale finds a refund's sale by RRN and STAN on the date of DE90, a
@@ -296,7 +298,7 @@ func (a *Acquirer) decide(r Request, now time.Time) (string, *entry) {
 // (terminal, batch, RRN, approval code) must agree with the ledger where
 // both know it. Among several, the sale of the sending terminal, then of
 // its merchant, wins.
-func (a *Acquirer) findSale(r Request, merchant string) *entry {
+func (a *Acquirer) findSale(r pos.Request, merchant string) *entry {
 	o := r.Original
 	agrees := func(s *entry) bool {
 		return (o.RRN == "" || s.RRN == o.RRN) &&
@@ -304,7 +306,7 @@ func (a *Acquirer) findSale(r Request, merchant string) *entry {
 			(o.Batch == "" || s.saleBatch == "" || s.saleBatch == o.Batch) &&
 			(o.ApprovalCode == "" || s.ApprovalCode == "" || s.ApprovalCode == o.ApprovalCode)
 	}
-	if r.Kind == KindRefund {
+	if r.Kind == pos.KindRefund {
 		s := a.sales[o.RRN]
 		if s == nil || s.STAN != o.STAN || s.At.Format("0102") != o.At.UTC().Format("0102") || !agrees(s) {
 			return nil

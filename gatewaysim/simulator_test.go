@@ -1,4 +1,4 @@
-package payments_test
+package gatewaysim_test
 
 import (
 	"context"
@@ -13,22 +13,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/payments"
 )
 
 const testAPIKey = "sk_test_rebound"
 
 type gateway struct {
-	sim    *payments.Simulator
+	sim    *gatewaysim.Simulator
 	url    string
 	client *payments.Client
 }
 
 // newGateway serves a simulator holding pays and returns it with a client of it.
-func newGateway(t *testing.T, cfg payments.SimulatorConfig, pays ...payments.Payment) *gateway {
+func newGateway(t *testing.T, cfg gatewaysim.Config, pays ...gatewaysim.Payment) *gateway {
 	t.Helper()
 	cfg.APIKey = testAPIKey
-	sim := payments.NewSimulator(cfg)
+	sim := gatewaysim.New(cfg)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	t.Cleanup(sim.Close) // runs first: background work stops before the server goes
@@ -141,8 +142,8 @@ func (rc *receiver) next(t *testing.T) payments.WebhookEvent {
 func TestRefundSettlesFromPendingToSucceededWithSignedWebhook(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, "whsec_test", 0)
-	g := newGateway(t, payments.SimulatorConfig{WebhookURL: rc.url, WebhookSecret: "whsec_test", SettleDelay: 50 * time.Millisecond},
-		payments.Payment{ID: "pay_1", Amount: 2500, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{WebhookURL: rc.url, WebhookSecret: "whsec_test", SettleDelay: 50 * time.Millisecond},
+		gatewaysim.Payment{ID: "pay_1", Amount: 2500, Currency: "EUR"})
 
 	created := g.refund(t, "rma-1", "pay_1", 1000)
 	if created.Status != payments.StatusPending || !strings.HasPrefix(created.ID, "re_") ||
@@ -174,7 +175,7 @@ func TestRefundSettlesFromPendingToSucceededWithSignedWebhook(t *testing.T) {
 
 func TestIdempotentReplayReturnsTheSameRefundAndReservesOnce(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, payments.SimulatorConfig{}, payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{}, gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
 
 	const callers = 10
 	ids := make([]string, callers)
@@ -220,7 +221,7 @@ func TestIdempotentReplayReturnsTheSameRefundAndReservesOnce(t *testing.T) {
 
 func TestRefundAboveTheRemainderFailsAsExceedsRefundable(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, payments.SimulatorConfig{}, payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{}, gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
 
 	steps := []struct {
 		amount      int64
@@ -243,8 +244,8 @@ func TestRefundAboveTheRemainderFailsAsExceedsRefundable(t *testing.T) {
 func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	t.Parallel()
 	// With a settle delay the winners are still pending while the others check what remains.
-	g := newGateway(t, payments.SimulatorConfig{SettleDelay: 20 * time.Millisecond},
-		payments.Payment{ID: "pay_1", Amount: 10_000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{SettleDelay: 20 * time.Millisecond},
+		gatewaysim.Payment{ID: "pay_1", Amount: 10_000, Currency: "EUR"})
 
 	const callers, each = 50, 300
 	var wg sync.WaitGroup
@@ -291,8 +292,8 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 func TestPayFailRefundSettlesFailedWithCardClosed(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, "whsec_test", 0)
-	g := newGateway(t, payments.SimulatorConfig{WebhookURL: rc.url, WebhookSecret: "whsec_test", SettleDelay: 20 * time.Millisecond},
-		payments.Payment{ID: "pay_fail_1", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{WebhookURL: rc.url, WebhookSecret: "whsec_test", SettleDelay: 20 * time.Millisecond},
+		gatewaysim.Payment{ID: "pay_fail_1", Amount: 1000, Currency: "EUR"})
 
 	first := g.refund(t, "rma-1", "pay_fail_1", 1000)
 	if first.Status != payments.StatusPending {
@@ -314,9 +315,9 @@ func TestPayFailRefundSettlesFailedWithCardClosed(t *testing.T) {
 
 func TestSettleDelayZeroAnswersTheFinalStatus(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, payments.SimulatorConfig{},
-		payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"},
-		payments.Payment{ID: "pay_fail_2", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{},
+		gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"},
+		gatewaysim.Payment{ID: "pay_fail_2", Amount: 1000, Currency: "EUR"})
 
 	if ref := g.refund(t, "rma-1", "pay_1", 1000); ref.Status != payments.StatusSucceeded {
 		t.Errorf("refund on pay_1 = %+v, want succeeded at once", ref)
@@ -331,7 +332,7 @@ func TestSettleDelayZeroAnswersTheFinalStatus(t *testing.T) {
 
 func TestGatewayRefusesBadRequests(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, payments.SimulatorConfig{}, payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{}, gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
 	ok := payments.RefundRequest{PaymentID: "pay_1", Amount: 100, Currency: "EUR"}
 
 	cases := []struct {
@@ -398,7 +399,7 @@ func post(t *testing.T, url string, header map[string]string, body string) (int,
 
 func TestRawRequestsNeedBearerAndIdempotencyKey(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, payments.SimulatorConfig{}, payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{}, gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
 	body := `{"payment_id":"pay_1","amount":100,"currency":"EUR"}`
 	bearer := "Bearer " + testAPIKey
 
@@ -418,7 +419,7 @@ func TestRawRequestsNeedBearerAndIdempotencyKey(t *testing.T) {
 
 func TestAdminAddsPaymentsOnce(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, payments.SimulatorConfig{})
+	g := newGateway(t, gatewaysim.Config{})
 	auth := map[string]string{"Authorization": "Bearer " + testAPIKey}
 
 	steps := []struct {
@@ -437,7 +438,7 @@ func TestAdminAddsPaymentsOnce(t *testing.T) {
 			t.Errorf("step %d %s: %d %s, want %d", i, s.body, status, code, s.status)
 		}
 	}
-	if err := g.sim.AddPayment(payments.Payment{ID: "pay_9", Amount: 5000, Currency: "EUR"}); err == nil {
+	if err := g.sim.AddPayment(gatewaysim.Payment{ID: "pay_9", Amount: 5000, Currency: "EUR"}); err == nil {
 		t.Error("AddPayment with another currency for pay_9 succeeded, want an error")
 	}
 	_, err := g.client.CreateRefund(context.Background(), "k", payments.RefundRequest{PaymentID: "pay_9", Amount: 5000, Currency: "GBP"})
@@ -449,8 +450,8 @@ func TestAdminAddsPaymentsOnce(t *testing.T) {
 func TestWebhookIsRetriedUntilTheReceiverAccepts(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, "whsec_test", 2)
-	g := newGateway(t, payments.SimulatorConfig{WebhookURL: rc.url, WebhookSecret: "whsec_test"},
-		payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{WebhookURL: rc.url, WebhookSecret: "whsec_test"},
+		gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
 
 	ref := g.refund(t, "rma-1", "pay_1", 250)
 	ev := rc.next(t)
@@ -471,7 +472,7 @@ func TestWebhookIsRetriedUntilTheReceiverAccepts(t *testing.T) {
 
 func TestCloseStopsSettlingAndIsSafeTwice(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, payments.SimulatorConfig{SettleDelay: time.Hour}, payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{SettleDelay: time.Hour}, gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR"})
 	ref := g.refund(t, "rma-1", "pay_1", 100)
 
 	done := make(chan struct{})

@@ -1,4 +1,4 @@
-package pos_test
+package acquirersim_test
 
 import (
 	"context"
@@ -8,16 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
-
-const shortTimeout = 500 * time.Millisecond
 
 func TestFaultDrop(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: shortTimeout})
-	a.SetFaults(pos.Faults{Drop: 1})
+	a.SetFaults(acquirersim.Faults{Drop: 1})
 
 	_, err := c.Send(context.Background(), refundOf("000001", 1000))
 	if !errors.Is(err, pos.ErrUnknown) || errors.Is(err, pos.ErrNotSent) {
@@ -26,7 +25,7 @@ func TestFaultDrop(t *testing.T) {
 	if n := len(entries(a, "refund")); n != 0 {
 		t.Errorf("a dropped request was processed: %d refunds", n)
 	}
-	a.SetFaults(pos.Faults{})
+	a.SetFaults(acquirersim.Faults{})
 	// The host never saw it: "original not found".
 	rv, err := c.Reverse(context.Background(), reversalOf(refundOf("000001", 1000), "000101", false))
 	if err != nil || rv.ResponseCode != "25" {
@@ -44,7 +43,7 @@ func TestFaultClose(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
 	c, _ := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 5 * time.Second})
-	a.SetFaults(pos.Faults{Close: 1})
+	a.SetFaults(acquirersim.Faults{Close: 1})
 
 	start := time.Now()
 	_, err := c.Send(context.Background(), refundOf("000001", 1000))
@@ -57,7 +56,7 @@ func TestFaultClose(t *testing.T) {
 	if n := len(entries(a, "refund")); n != 0 {
 		t.Errorf("a request met by a closed connection was processed")
 	}
-	a.SetFaults(pos.Faults{})
+	a.SetFaults(acquirersim.Faults{})
 	eventually(t, "the client to reconnect", c.Connected)
 	var resp pos.Response
 	eventually(t, "a send after reconnecting", func() bool {
@@ -76,7 +75,7 @@ func TestFaultDelay(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: shortTimeout})
-	a.SetFaults(pos.Faults{Delay: 1, DelayBy: 3 * shortTimeout})
+	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 3 * shortTimeout})
 
 	_, err := c.Send(context.Background(), refundOf("000001", 1000))
 	if !errors.Is(err, pos.ErrUnknown) {
@@ -99,7 +98,7 @@ func TestFaultDuplicate(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{})
-	a.SetFaults(pos.Faults{Duplicate: 1})
+	a.SetFaults(acquirersim.Faults{Duplicate: 1})
 
 	resp := send(t, c, voidOf("000001", openSale.Amount))
 	if !resp.Approved() {
@@ -120,7 +119,7 @@ func TestFaultApproveThenLose(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: shortTimeout})
-	a.SetFaults(pos.Faults{ApproveThenLose: 1})
+	a.SetFaults(acquirersim.Faults{ApproveThenLose: 1})
 
 	void := voidOf("000001", openSale.Amount)
 	_, err := c.Send(context.Background(), void)
@@ -131,7 +130,7 @@ func TestFaultApproveThenLose(t *testing.T) {
 	if len(voids) != 1 || voids[0].Reversed {
 		t.Fatalf("the acquirer approved it, yet its ledger: %+v", voids)
 	}
-	a.SetFaults(pos.Faults{})
+	a.SetFaults(acquirersim.Faults{})
 	rv, err := c.Reverse(context.Background(), reversalOf(void, "000101", false))
 	if err != nil || !rv.Approved() {
 		t.Fatalf("reversal: %+v, %v", rv, err)
@@ -155,12 +154,12 @@ func TestFaultApproveThenLose(t *testing.T) {
 func TestFaultsNotProcessed(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
-		faults pos.Faults
+		faults acquirersim.Faults
 		code   string
-		count  func(pos.Stats) int
+		count  func(acquirersim.Stats) int
 	}{
-		{pos.Faults{IssuerUnavailable: 1}, "91", func(s pos.Stats) int { return s.IssuerUnavailable }},
-		{pos.Faults{SystemMalfunction: 1}, "96", func(s pos.Stats) int { return s.SystemMalfunction }},
+		{acquirersim.Faults{IssuerUnavailable: 1}, "91", func(s acquirersim.Stats) int { return s.IssuerUnavailable }},
+		{acquirersim.Faults{SystemMalfunction: 1}, "96", func(s acquirersim.Stats) int { return s.SystemMalfunction }},
 	} {
 		a, _ := newAcquirer(t)
 		c1, _ := newClient(t, a.Addr(), pos.ClientConfig{})
@@ -172,7 +171,7 @@ func TestFaultsNotProcessed(t *testing.T) {
 		if n := len(entries(a, "refund")); n != 0 {
 			t.Errorf("%s: %d refunds written", c.code, n)
 		}
-		a.SetFaults(pos.Faults{})
+		a.SetFaults(acquirersim.Faults{})
 		if r := send(t, c1, refund); !r.Approved() {
 			t.Errorf("%s: sent again without the fault: %q, want 00", c.code, r.ResponseCode)
 		}
@@ -184,7 +183,7 @@ func TestFaultsNotProcessed(t *testing.T) {
 		if refunds := entries(a, "refund"); len(refunds) != 1 || refunds[0].Reversed {
 			t.Errorf("%s: a reversal answered %s reversed: %+v", c.code, c.code, refunds)
 		}
-		a.SetFaults(pos.Faults{})
+		a.SetFaults(acquirersim.Faults{})
 		if rv, err := c1.Reverse(context.Background(), reversalOf(refund, "000101", true)); err != nil || !rv.Approved() {
 			t.Errorf("%s: repeat %+v, %v", c.code, rv, err)
 		}
@@ -202,7 +201,7 @@ func TestFaultLateResponse(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
 	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	a.SetFaults(pos.Faults{LateResponse: 1})
+	a.SetFaults(acquirersim.Faults{LateResponse: 1})
 	refund := refundOf("000001", 1000)
 	r := send(t, c, refund)
 	if r.ResponseCode != "68" || r.Approved() || r.ApprovalCode != "" {
@@ -212,7 +211,7 @@ func TestFaultLateResponse(t *testing.T) {
 	if len(refunds) != 1 || refunds[0].Reversed {
 		t.Fatalf("the refund was approved at the host, yet: %+v", refunds)
 	}
-	a.SetFaults(pos.Faults{})
+	a.SetFaults(acquirersim.Faults{})
 	// Its repeat is answered what was decided.
 	if again := send(t, c, refund); !again.Approved() || again.ApprovalCode != refunds[0].ApprovalCode {
 		t.Errorf("repeat after 68: %+v", again)
@@ -226,11 +225,11 @@ func TestFaultLateResponse(t *testing.T) {
 	// A reversal answered 68 was done: its repeat is acknowledged.
 	refund2 := refundOf("000002", 1000)
 	send(t, c, refund2)
-	a.SetFaults(pos.Faults{LateResponse: 1})
+	a.SetFaults(acquirersim.Faults{LateResponse: 1})
 	if rv, err := c.Reverse(context.Background(), reversalOf(refund2, "000102", false)); err != nil || rv.ResponseCode != "68" {
 		t.Fatalf("reversal answered late: %+v, %v", rv, err)
 	}
-	a.SetFaults(pos.Faults{})
+	a.SetFaults(acquirersim.Faults{})
 	if rv, err := c.Reverse(context.Background(), reversalOf(refund2, "000102", true)); err != nil || !rv.Approved() {
 		t.Fatalf("its repeat: %+v, %v", rv, err)
 	}
@@ -246,7 +245,7 @@ func TestFaultApproveAfterReversal(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
-	a.SetFaults(pos.Faults{ApproveAfterReversal: 1, DelayBy: 700 * time.Millisecond})
+	a.SetFaults(acquirersim.Faults{ApproveAfterReversal: 1, DelayBy: 700 * time.Millisecond})
 	refund := refundOf("000001", 1000)
 	if _, err := c.Send(context.Background(), refund); !errors.Is(err, pos.ErrUnknown) {
 		t.Fatalf("held: %v, want ErrUnknown", err)
@@ -281,7 +280,7 @@ func TestFaultApproveAfterReversal(t *testing.T) {
 
 // TestChaos sends refunds through every fault at once, strict-host ones
 // included, and answers with fields Rebound does not use. It does what
-// PROFILE.md asks of the caller: 91 and 96 are retried as a new attempt, 68
+// pos/PROFILE.md asks of the caller: 91 and 96 are retried as a new attempt, 68
 // and unknown outcomes are reversed, and a reversal is repeated until
 // acknowledged, or until the host has kept answering 25 for longer than it
 // could hold the request. The ledger then holds exactly the approved
@@ -291,7 +290,7 @@ func TestChaos(t *testing.T) {
 	a, _ := newAcquirer(t)
 	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
 	const delayBy = 400 * time.Millisecond
-	a.SetFaults(pos.Faults{Drop: 0.1, Delay: 0.1, Duplicate: 0.1, ApproveThenLose: 0.1, Close: 0.05,
+	a.SetFaults(acquirersim.Faults{Drop: 0.1, Delay: 0.1, Duplicate: 0.1, ApproveThenLose: 0.1, Close: 0.05,
 		IssuerUnavailable: 0.05, SystemMalfunction: 0.05, LateResponse: 0.1, ApproveAfterReversal: 0.1,
 		ExtraFields: true, DelayBy: delayBy})
 

@@ -1,11 +1,12 @@
-package pos
+package acquirersim
 
 import (
 	"io"
 	"slices"
 	"time"
 
-	"github.com/rebound-returns/rebound/settlement/inbox"
+	"github.com/rebound-returns/rebound/dropfolder"
+	"github.com/rebound-returns/rebound/pos"
 )
 
 // The simulator as the acquirer sending its settlement files: at every
@@ -35,12 +36,12 @@ func (b batchRef) same(o batchRef) bool { return b.n == o.n && b.close.Equal(o.c
 // at at, by merchant ID: every merchant the simulator knows (by its
 // terminals or its ledger entries) with its non-reversed entries of b, if
 // any; a.mu is held.
-func (a *Acquirer) batchFiles(b batchRef, at time.Time) map[string][]SettlementItem {
-	files := map[string][]SettlementItem{}
+func (a *Acquirer) batchFiles(b batchRef, at time.Time) map[string][]pos.SettlementItem {
+	files := map[string][]pos.SettlementItem{}
 	for _, mid := range a.terminals {
 		files[mid] = nil
 	}
-	date, id := dateOf(at), b.id()
+	date, id := pos.SettlementDate(at), b.id()
 	for _, e := range a.entries {
 		lines := files[e.MerchantID]
 		if !e.Reversed && a.batchOf(e).same(b) {
@@ -54,7 +55,7 @@ func (a *Acquirer) batchFiles(b batchRef, at time.Time) map[string][]SettlementI
 // dropFiles writes the settlement files of batch into the settlement
 // folder, by merchant ID in order, and returns the paths written. A file
 // that cannot be written is logged and skipped.
-func (a *Acquirer) dropFiles(batch string, files map[string][]SettlementItem) []string {
+func (a *Acquirer) dropFiles(batch string, files map[string][]pos.SettlementItem) []string {
 	paths := []string{}
 	mids := make([]string, 0, len(files))
 	for mid := range files {
@@ -63,8 +64,8 @@ func (a *Acquirer) dropFiles(batch string, files map[string][]SettlementItem) []
 	slices.Sort(mids)
 	for _, mid := range mids {
 		items := files[mid]
-		path, err := inbox.Write(a.cfg.SettlementDir, mid, SettlementFileName(mid, batch), func(w io.Writer) error {
-			return WriteSettlement(w, items)
+		path, err := dropfolder.Write(a.cfg.SettlementDir, mid, SettlementFileName(mid, batch), func(w io.Writer) error {
+			return pos.WriteSettlement(w, items)
 		})
 		if err != nil {
 			a.log.Error("acquirer simulator could not drop a settlement file", "merchant_id", mid, "batch", batch, "err", err)

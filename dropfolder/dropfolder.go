@@ -1,10 +1,10 @@
-// Package inbox is the settlement folder that Rebound picks files up from:
+// Package dropfolder is the settlement folder that Rebound picks files up from:
 // every merchant has a folder of its own in it (named by the merchant's slug
 // or its acquirer merchant ID), where the acquirer and the payment gateway
 // drop their files. Writers drop a file whole (written under a hidden
 // name, then renamed); once a file is dealt with it moves to the folder's
 // imported/ or refused/ subfolder.
-package inbox
+package dropfolder
 
 import (
 	"errors"
@@ -46,31 +46,31 @@ func ValidName(s string) bool {
 // A file of that name already there is replaced. It answers the file's path.
 func Write(dir, folder, name string, write func(io.Writer) error) (string, error) {
 	if !ValidName(folder) || !ValidName(name) {
-		return "", fmt.Errorf("inbox: %q/%q is not a folder and file name", folder, name)
+		return "", fmt.Errorf("dropfolder: %q/%q is not a folder and file name", folder, name)
 	}
 	into := filepath.Join(dir, folder)
 	if err := os.MkdirAll(into, 0o750); err != nil {
-		return "", fmt.Errorf("inbox: %w", err)
+		return "", fmt.Errorf("dropfolder: %w", err)
 	}
 	tmp, err := os.CreateTemp(into, "."+name+".*"+partSuffix)
 	if err != nil {
-		return "", fmt.Errorf("inbox: %w", err)
+		return "", fmt.Errorf("dropfolder: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // after the rename there is nothing to remove
 	if err := write(tmp); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("inbox: write %s: %w", name, err)
+		return "", fmt.Errorf("dropfolder: write %s: %w", name, err)
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("inbox: %w", err)
+		return "", fmt.Errorf("dropfolder: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("inbox: %w", err)
+		return "", fmt.Errorf("dropfolder: %w", err)
 	}
 	path := filepath.Join(into, name)
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("inbox: %w", err)
+		return "", fmt.Errorf("dropfolder: %w", err)
 	}
 	return path, nil
 }
@@ -84,7 +84,7 @@ func List(dir string) ([]File, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("inbox: %w", err)
+		return nil, fmt.Errorf("dropfolder: %w", err)
 	}
 	var out []File
 	for _, fo := range folders {
@@ -93,7 +93,7 @@ func List(dir string) ([]File, error) {
 		}
 		entries, err := os.ReadDir(filepath.Join(dir, fo.Name()))
 		if err != nil {
-			return nil, fmt.Errorf("inbox: %w", err)
+			return nil, fmt.Errorf("dropfolder: %w", err)
 		}
 		for _, e := range entries {
 			if !e.Type().IsRegular() || !ValidName(e.Name()) || strings.HasSuffix(e.Name(), partSuffix) {
@@ -121,7 +121,7 @@ func List(dir string) ([]File, error) {
 // It answers the path and the subfolder ("" when waiting).
 func Locate(dir, folder, name string) (path, sub string, err error) {
 	if !ValidName(folder) || !ValidName(name) {
-		return "", "", fmt.Errorf("inbox: %q/%q is not a folder and file name", folder, name)
+		return "", "", fmt.Errorf("dropfolder: %q/%q is not a folder and file name", folder, name)
 	}
 	for _, sub := range []string{"", Imported, Refused} {
 		p := filepath.Join(dir, folder, sub, name)
@@ -129,7 +129,7 @@ func Locate(dir, folder, name string) (path, sub string, err error) {
 			return p, sub, nil
 		}
 	}
-	return "", "", fmt.Errorf("inbox: %s/%s: %w", folder, name, os.ErrNotExist)
+	return "", "", fmt.Errorf("dropfolder: %s/%s: %w", folder, name, os.ErrNotExist)
 }
 
 // Move moves a waiting file of folder into its subfolder sub (Imported or
@@ -137,14 +137,14 @@ func Locate(dir, folder, name string) (path, sub string, err error) {
 // one gets a suffix. For a refused file, why is written beside it.
 func Move(dir, folder, name, sub, why string) (string, error) {
 	if sub != Imported && sub != Refused {
-		return "", fmt.Errorf("inbox: no subfolder %q", sub)
+		return "", fmt.Errorf("dropfolder: no subfolder %q", sub)
 	}
 	if !ValidName(folder) || !ValidName(name) {
-		return "", fmt.Errorf("inbox: %q/%q is not a folder and file name", folder, name)
+		return "", fmt.Errorf("dropfolder: %q/%q is not a folder and file name", folder, name)
 	}
 	into := filepath.Join(dir, folder, sub)
 	if err := os.MkdirAll(into, 0o750); err != nil {
-		return "", fmt.Errorf("inbox: %w", err)
+		return "", fmt.Errorf("dropfolder: %w", err)
 	}
 	to := filepath.Join(into, name)
 	for n := 2; ; n++ {
@@ -155,11 +155,11 @@ func Move(dir, folder, name, sub, why string) (string, error) {
 		to = filepath.Join(into, fmt.Sprintf("%s.%d%s", strings.TrimSuffix(name, ext), n, ext))
 	}
 	if err := os.Rename(filepath.Join(dir, folder, name), to); err != nil {
-		return "", fmt.Errorf("inbox: %w", err)
+		return "", fmt.Errorf("dropfolder: %w", err)
 	}
 	if sub == Refused && why != "" {
 		if err := os.WriteFile(to+".why.txt", []byte(why+"\n"), 0o640); err != nil {
-			return to, fmt.Errorf("inbox: %w", err)
+			return to, fmt.Errorf("dropfolder: %w", err)
 		}
 	}
 	return to, nil

@@ -1,4 +1,4 @@
-package pos_test
+package acquirersim_test
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -31,7 +32,7 @@ func call(t *testing.T, srv *httptest.Server, method, path, body string) (int, s
 func TestAdminAPI(t *testing.T) {
 	t.Parallel()
 	clk := &clock{t: t0}
-	a := pos.NewAcquirer(pos.AcquirerConfig{Now: clk.Now, Logger: quiet()})
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet()})
 	srv := httptest.NewServer(a.AdminHandler())
 	defer srv.Close()
 
@@ -92,7 +93,7 @@ func TestAdminAPI(t *testing.T) {
 		f["late_response"] != 0.2 || f["approve_after_reversal"] != 0.15 || f["extra_fields"] != true {
 		t.Errorf("GET strict-host faults: %s", body)
 	}
-	a.SetFaults(pos.Faults{})
+	a.SetFaults(acquirersim.Faults{})
 
 	// A refund through the wire, then the read side of the API.
 	if err := a.Start("127.0.0.1:0"); err != nil {
@@ -107,7 +108,7 @@ func TestAdminAPI(t *testing.T) {
 	}
 
 	_, body = call(t, srv, "GET", "/admin/stats", "")
-	var st pos.Stats
+	var st acquirersim.Stats
 	if err := json.Unmarshal([]byte(body), &st); err != nil || st.Requests != 1 || st.Approved != 1 {
 		t.Errorf("GET stats: %s", body)
 	}
@@ -117,7 +118,7 @@ func TestAdminAPI(t *testing.T) {
 		}
 	}
 	_, body = call(t, srv, "GET", "/admin/ledger", "")
-	var ledger []pos.Entry
+	var ledger []acquirersim.Entry
 	if err := json.Unmarshal([]byte(body), &ledger); err != nil || len(ledger) != 3 || ledger[2].Kind != "refund" || ledger[2].Batch != "20260310-01" {
 		t.Errorf("GET ledger: %s", body)
 	}

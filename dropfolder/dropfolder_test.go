@@ -1,4 +1,4 @@
-package inbox
+package dropfolder
 
 import (
 	"errors"

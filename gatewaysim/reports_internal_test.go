@@ -1,4 +1,4 @@
-package payments
+package gatewaysim
 
 import (
 	"io"
@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rebound-returns/rebound/payments"
 )
 
 // runningClock stands still at at until Run, then moves on with real time.
@@ -33,7 +35,7 @@ func TestReportsAreDroppedWhenTheDayEnds(t *testing.T) {
 	dir := t.TempDir()
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	clk := &runningClock{at: day.Add(24*time.Hour - 300*time.Millisecond)} // just before midnight
-	s := newSimulator(SimulatorConfig{ReportDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, clk.Now)
+	s := newSimulator(Config{ReportDir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, clk.Now)
 	t.Cleanup(s.Close)
 	for _, p := range []Payment{{ID: "pay_a", Amount: 1000, Currency: "EUR", Account: "shop-a"}, {ID: "pay_b", Amount: 1000, Currency: "EUR"}} {
 		if err := s.AddPayment(p); err != nil {
@@ -41,13 +43,13 @@ func TestReportsAreDroppedWhenTheDayEnds(t *testing.T) {
 		}
 	}
 	for key, p := range map[string]Payment{"att-a": {ID: "pay_a", Account: "shop-a"}, "att-b": {ID: "pay_b"}} {
-		if _, _, err := s.createRefund(key, RefundRequest{Account: p.Account, PaymentID: p.ID, Amount: 100, Currency: "EUR", Reference: key}); err != nil {
+		if _, _, err := s.createRefund(key, payments.RefundRequest{Account: p.Account, PaymentID: p.ID, Amount: 100, Currency: "EUR", Reference: key}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	clk.Run()
 
-	paths := []string{filepath.Join(dir, "shop-a", ReportFileName("shop-a", day)), filepath.Join(dir, DefaultAccount, ReportFileName(DefaultAccount, day))}
+	paths := []string{filepath.Join(dir, "shop-a", ReportFileName("shop-a", day)), filepath.Join(dir, payments.DefaultAccount, ReportFileName(payments.DefaultAccount, day))}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, path := range paths {
 		for {
@@ -63,7 +65,7 @@ func TestReportsAreDroppedWhenTheDayEnds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rr, err := NewReportReader(f)
+		rr, err := payments.NewReportReader(f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package pos
+package acquirersim
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/rebound-returns/rebound/pos"
 )
 
 // AdminHandler is the simulator's admin API (JSON):
@@ -131,10 +133,10 @@ func (a *Acquirer) adminTerminals(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, t := range terminals {
 		switch {
-		case !validTerminal(t.TerminalID):
+		case !pos.ValidTerminalID(t.TerminalID):
 			writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("terminal %d: terminal_id: must be 8 printable characters", i+1))
 			return
-		case t.MerchantID == "" || len(t.MerchantID) > 15 || !allOf(t.MerchantID, isPrintable):
+		case !pos.ValidMerchantID(t.MerchantID):
 			writeError(w, http.StatusUnprocessableEntity, fmt.Sprintf("terminal %d: merchant_id: must be 1 to 15 printable characters", i+1))
 			return
 		}
@@ -177,7 +179,7 @@ func (a *Acquirer) adminSettlement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := WriteSettlement(&buf, a.Settlement(date)); err != nil {
+	if err := pos.WriteSettlement(&buf, a.Settlement(date)); err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}

@@ -1,4 +1,4 @@
-package pos_test
+package acquirersim_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -70,7 +71,7 @@ func TestVoidOfARefundedSale(t *testing.T) {
 func TestVoidAnyTerminal(t *testing.T) {
 	t.Parallel()
 	clk := &clock{t: t0}
-	a := pos.NewAcquirer(pos.AcquirerConfig{Now: clk.Now, Logger: quiet(), VoidAnyTerminal: true})
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(), VoidAnyTerminal: true})
 	if err := a.AddSale(openSale); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package pos
+package acquirersim
 
 import (
 	"bufio"
@@ -12,10 +12,11 @@ import (
 	"time"
 
 	"github.com/moov-io/iso8583"
+	"github.com/rebound-returns/rebound/pos"
 )
 
-// AcquirerConfig configures the acquirer host simulator.
-type AcquirerConfig struct {
+// Config configures the acquirer host simulator.
+type Config struct {
 	// Cutoff is the batch cut-off as a time of day, UTC (default 22h): a
 	// transaction before it is in that day's batch, one after it in the
 	// next day's; at the cut-off the batch is settled.
@@ -24,7 +25,7 @@ type AcquirerConfig struct {
 	Logger *slog.Logger
 	TLS    *tls.Config // when set, Start listens with TLS
 	// SettlementDir, when set, is the settlement folder (see package
-	// settlement/inbox): at every cut-off, manual or scheduled, the
+	// dropfolder): at every cut-off, manual or scheduled, the
 	// simulator drops a settlement file per acquirer merchant ID it knows
 	// into <SettlementDir>/<MID>/, holding that merchant's lines of the
 	// batch the cut-off settled. Scheduled cut-offs drop files only while
@@ -41,10 +42,10 @@ type AcquirerConfig struct {
 
 // Acquirer is the acquirer host simulator: a strict host that answers
 // voids, refunds and reversals over ISO 8583 from its own ledger of sales
-// by the rules of PROFILE.md, injects faults on demand and writes the
+// by the rules of pos/PROFILE.md, injects faults on demand and writes the
 // daily settlement file. All its state is in memory.
 type Acquirer struct {
-	cfg AcquirerConfig
+	cfg Config
 	log *slog.Logger
 
 	netMu sync.Mutex // guards srv and addr
@@ -69,8 +70,8 @@ type Acquirer struct {
 	dropped time.Time
 }
 
-// NewAcquirer makes a simulator; Start opens its port.
-func NewAcquirer(cfg AcquirerConfig) *Acquirer {
+// New makes a simulator; Start opens its port.
+func New(cfg Config) *Acquirer {
 	if cfg.Cutoff <= 0 || cfg.Cutoff >= 24*time.Hour {
 		cfg.Cutoff = 22 * time.Hour
 	}
@@ -217,7 +218,7 @@ func (a *Acquirer) serve(s *listener, nc net.Conn) {
 	w := &wire{nc: nc}
 	r := bufio.NewReader(nc)
 	for {
-		n, err := ReadLength(r)
+		n, err := pos.ReadLength(r)
 		if err != nil {
 			return
 		}
@@ -228,7 +229,7 @@ func (a *Acquirer) serve(s *listener, nc net.Conn) {
 		if _, err := io.ReadFull(r, b); err != nil {
 			return
 		}
-		m, err := Unpack(b)
+		m, err := pos.Unpack(b)
 		if err != nil {
 			a.log.Warn("acquirer simulator: unreadable message ignored", "err", err)
 			continue
@@ -239,7 +240,7 @@ func (a *Acquirer) serve(s *listener, nc net.Conn) {
 
 func (a *Acquirer) handle(s *listener, w *wire, m *iso8583.Message) {
 	now := a.now()
-	p, err := parseMessage(m, now)
+	p, err := pos.ParseIncoming(m, now)
 	if err != nil {
 		a.log.Warn("acquirer simulator: message refused", "err", err)
 		w.write(a.refuse(m))

@@ -1,10 +1,12 @@
-package pos
+package acquirersim
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rebound-returns/rebound/pos"
 )
 
 // Sale is a card sale the simulator's ledger learns (from Rebound's
@@ -70,40 +72,28 @@ func (a *Acquirer) batchOf(e *entry) batchRef {
 	return a.batchAt(e.At)
 }
 
-// ValidMaskedPAN accepts a masked card number: 12 to 19 characters, the
-// first 6 and the last 4 digits, and only mask characters (* or X) between.
-func ValidMaskedPAN(s string) bool {
-	if len(s) < 12 || len(s) > 19 {
-		return false
-	}
-	if !allOf(s[:6], isDigit) || !allOf(s[len(s)-4:], isDigit) {
-		return false
-	}
-	return allOf(s[6:len(s)-4], func(c byte) bool { return c == '*' || c == 'X' || c == 'x' })
-}
-
 func (s Sale) validate() error {
 	switch {
-	case !validTerminal(s.TerminalID):
+	case !pos.ValidTerminalID(s.TerminalID):
 		return errors.New("terminal_id: must be 8 printable characters")
-	case s.MerchantID == "" || len(s.MerchantID) > 15 || !allOf(s.MerchantID, isPrintable) || strings.TrimSpace(s.MerchantID) != s.MerchantID:
+	case !pos.ValidMerchantID(s.MerchantID) || strings.TrimSpace(s.MerchantID) != s.MerchantID:
 		return errors.New("merchant_id: must be 1 to 15 printable characters")
-	case !validSTAN(s.STAN):
+	case !pos.ValidSTAN(s.STAN):
 		return errors.New("stan: must be 6 digits, not 000000")
-	case !validRRN(s.RRN):
+	case !pos.ValidRRN(s.RRN):
 		return errors.New("rrn: must be 12 letters or digits")
-	case !validApprovalCode(s.ApprovalCode):
+	case !pos.ValidApprovalCode(s.ApprovalCode):
 		return errors.New("approval_code: up to 6 letters or digits")
-	case s.Batch != "" && !validBatch(s.Batch):
+	case s.Batch != "" && !pos.ValidBatch(s.Batch):
 		return errors.New("batch: 6 digits, not 000000")
-	case !ValidMaskedPAN(s.MaskedPAN):
+	case !pos.ValidMaskedPAN(s.MaskedPAN):
 		return errors.New("masked_pan: must show only the first 6 and last 4 digits")
-	case s.Amount <= 0 || s.Amount > MaxAmount:
+	case s.Amount <= 0 || s.Amount > pos.MaxAmount:
 		return errors.New("amount: must be positive minor units")
 	case s.At.IsZero():
 		return errors.New("at: is required")
 	}
-	if _, ok := CurrencyNumeric(s.Currency); !ok {
+	if _, ok := pos.CurrencyNumeric(s.Currency); !ok {
 		return fmt.Errorf("currency: unsupported %q", s.Currency)
 	}
 	return nil
@@ -132,7 +122,7 @@ func (a *Acquirer) AddSale(s Sale) error {
 		return errors.New("pos: sale: rrn: a void or refund has this RRN")
 	}
 	e := &entry{Entry: Entry{Kind: "sale", TerminalID: s.TerminalID, MerchantID: s.MerchantID, STAN: s.STAN, RRN: s.RRN,
-		ApprovalCode: s.ApprovalCode, ProcessingCode: ProcessingSale, Currency: s.Currency, MaskedPAN: s.MaskedPAN,
+		ApprovalCode: s.ApprovalCode, ProcessingCode: pos.ProcessingSale, Currency: s.Currency, MaskedPAN: s.MaskedPAN,
 		Amount: s.Amount, At: s.At}, saleBatch: s.Batch}
 	a.terminals[s.TerminalID] = s.MerchantID
 	a.entries = append(a.entries, e)

@@ -1,4 +1,4 @@
-package payments
+package gatewaysim
 
 import (
 	"context"
@@ -8,7 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/rebound-returns/rebound/settlement/inbox"
+	"github.com/rebound-returns/rebound/dropfolder"
+	"github.com/rebound-returns/rebound/payments"
 )
 
 // The simulator as the gateway sending its daily reports: when a UTC day
@@ -16,7 +17,7 @@ import (
 // that day gets that day's report in its folder of the settlement folder.
 
 // ErrNoReportDir is WriteReports' answer when the simulator has no ReportDir.
-var ErrNoReportDir = errors.New("payments: the simulator has no report folder (ReportDir)")
+var ErrNoReportDir = errors.New("gatewaysim: the simulator has no report folder (ReportDir)")
 
 // Bounds of the wait for the end of the day. The wait is computed from the
 // simulator's clock, which is looked at again at least every maxDayEndWait
@@ -30,13 +31,13 @@ const (
 // ReportFileName is the name of account's daily report of the UTC day of
 // date: "gateway-report-<account>-<YYYY-MM-DD>.csv".
 func ReportFileName(account string, date time.Time) string {
-	return "gateway-report-" + account + "-" + reportDay(date).Format(time.DateOnly) + ".csv"
+	return "gateway-report-" + account + "-" + payments.ReportDay(date).Format(time.DateOnly) + ".csv"
 }
 
 // validAccount reports whether s can name an account: its folder and a
 // part of its reports' names.
 func validAccount(s string) bool {
-	return len(s) <= maxAccountLen && validReportID(s) && inbox.ValidName(s)
+	return len(s) <= maxAccountLen && payments.ValidReportID(s) && dropfolder.ValidName(s)
 }
 
 // WriteReports drops the daily reports of the UTC day of date into the
@@ -51,11 +52,11 @@ func (s *Simulator) WriteReports(date time.Time) ([]string, error) {
 	if s.cfg.ReportDir == "" {
 		return nil, ErrNoReportDir
 	}
-	day := reportDay(date)
+	day := payments.ReportDay(date)
 	s.mu.Lock()
 	items, accounts := s.reportLocked(day)
 	s.mu.Unlock()
-	byAccount := map[string][]ReportItem{}
+	byAccount := map[string][]payments.ReportItem{}
 	for i, it := range items {
 		byAccount[accounts[i]] = append(byAccount[accounts[i]], it)
 	}
@@ -67,11 +68,11 @@ func (s *Simulator) WriteReports(date time.Time) ([]string, error) {
 	paths := []string{}
 	var errs []error
 	for _, name := range names {
-		path, err := inbox.Write(s.cfg.ReportDir, name, ReportFileName(name, day), func(w io.Writer) error {
-			return WriteReport(w, byAccount[name])
+		path, err := dropfolder.Write(s.cfg.ReportDir, name, ReportFileName(name, day), func(w io.Writer) error {
+			return payments.WriteReport(w, byAccount[name])
 		})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("payments: report of account %s: %w", name, err))
+			errs = append(errs, fmt.Errorf("gatewaysim: report of account %s: %w", name, err))
 			continue
 		}
 		paths = append(paths, path)

@@ -1,8 +1,10 @@
-package pos
+package acquirersim
 
 import (
 	"fmt"
 	"time"
+
+	"github.com/rebound-returns/rebound/pos"
 )
 
 // A batch is identified by its scheduled close (the cut-off that ends it)
@@ -74,7 +76,7 @@ func (a *Acquirer) cutOff() (string, []string) {
 	now = a.notBeforeDropped(now)
 	b := a.batchAt(now)
 	a.cuts = append(a.cuts, now)
-	var files map[string][]SettlementItem
+	var files map[string][]pos.SettlementItem
 	if a.cfg.SettlementDir != "" {
 		files = a.batchFiles(b, now) // after the cut: what the batch holds is final
 	}
@@ -86,19 +88,19 @@ func (a *Acquirer) cutOff() (string, []string) {
 // Settlement is the settlement file of date (UTC): every ledger entry whose
 // batch was settled that day, sales, voids and refunds alike (processing
 // codes 000000, 020000, 200000), reversed entries left out.
-func (a *Acquirer) Settlement(date time.Time) []SettlementItem {
-	date = dateOf(date)
+func (a *Acquirer) Settlement(date time.Time) []pos.SettlementItem {
+	date = pos.SettlementDate(date)
 	now := a.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	var items []SettlementItem
+	var items []pos.SettlementItem
 	for _, e := range a.entries {
 		if e.Reversed {
 			continue
 		}
 		b := a.batchOf(e)
 		at, settled := a.settledOn(b, now)
-		if !settled || !dateOf(at).Equal(date) {
+		if !settled || !pos.SettlementDate(at).Equal(date) {
 			continue
 		}
 		items = append(items, e.item(date, b.id()))
@@ -107,17 +109,11 @@ func (a *Acquirer) Settlement(date time.Time) []SettlementItem {
 }
 
 // item is the settlement line of a ledger entry of batch, settled on date.
-func (e *entry) item(date time.Time, batch string) SettlementItem {
-	return SettlementItem{
-		SettlementDate: date, TransactionDate: dateOf(e.At),
+func (e *entry) item(date time.Time, batch string) pos.SettlementItem {
+	return pos.SettlementItem{
+		SettlementDate: date, TransactionDate: pos.SettlementDate(e.At),
 		MerchantID: e.MerchantID, TerminalID: e.TerminalID, STAN: e.STAN, RRN: e.RRN,
 		ApprovalCode: e.ApprovalCode, ProcessingCode: e.ProcessingCode, Amount: e.Amount,
 		Currency: e.Currency, MaskedPAN: e.MaskedPAN, Batch: batch,
 	}
-}
-
-// dateOf is t's UTC date at midnight.
-func dateOf(t time.Time) time.Time {
-	t = t.UTC()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }

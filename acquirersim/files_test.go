@@ -1,4 +1,4 @@
-package pos_test
+package acquirersim_test
 
 import (
 	"context"
@@ -12,18 +12,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim"
+	"github.com/rebound-returns/rebound/dropfolder"
 	"github.com/rebound-returns/rebound/pos"
-	"github.com/rebound-returns/rebound/settlement/inbox"
 )
 
 // newFilingAcquirer is newAcquirer dropping its settlement files into a
 // fresh folder, which it returns.
-func newFilingAcquirer(t *testing.T) (*pos.Acquirer, *clock, string) {
+func newFilingAcquirer(t *testing.T) (*acquirersim.Acquirer, *clock, string) {
 	t.Helper()
 	dir := t.TempDir()
 	clk := &clock{t: t0}
-	a := pos.NewAcquirer(pos.AcquirerConfig{Now: clk.Now, Logger: quiet(), SettlementDir: dir})
-	for _, s := range []pos.Sale{openSale, settledSale} {
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(), SettlementDir: dir})
+	for _, s := range []acquirersim.Sale{openSale, settledSale} {
 		if err := a.AddSale(s); err != nil {
 			t.Fatalf("AddSale: %v", err)
 		}
@@ -55,7 +56,7 @@ func readFile(t *testing.T, path string) []pos.SettlementItem {
 // waiting are the names of the files waiting in dir, as folder/name.
 func waiting(t *testing.T, dir string) []string {
 	t.Helper()
-	files, err := inbox.List(dir)
+	files, err := dropfolder.List(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func waiting(t *testing.T, dir string) []string {
 
 // fileOf is the path of merchant mid's file of batch in dir.
 func fileOf(dir, mid, batch string) string {
-	return filepath.Join(dir, mid, pos.SettlementFileName(mid, batch))
+	return filepath.Join(dir, mid, acquirersim.SettlementFileName(mid, batch))
 }
 
 func rrnsOf(items []pos.SettlementItem) []string {
@@ -100,8 +101,8 @@ func TestCutOffDropsTheBatchPerMerchant(t *testing.T) {
 	a.CutOff()
 	first := fileOf(dir, merchant, "20260310-01")
 	if got, want := waiting(t, dir), []string{
-		merchant + "/" + pos.SettlementFileName(merchant, "20260310-01"),
-		otherMerchant + "/" + pos.SettlementFileName(otherMerchant, "20260310-01"),
+		merchant + "/" + acquirersim.SettlementFileName(merchant, "20260310-01"),
+		otherMerchant + "/" + acquirersim.SettlementFileName(otherMerchant, "20260310-01"),
 	}; !slices.Equal(got, want) {
 		t.Fatalf("files %v, want %v", got, want)
 	}
@@ -198,9 +199,9 @@ func TestScheduledCutOffDropsWhatIsLeftOfTheBatch(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	clk := &runningClock{at: t0.Add(9 * time.Hour)} // 21:00, an hour before the cut-off
-	a := pos.NewAcquirer(pos.AcquirerConfig{Now: clk.Now, Logger: quiet(), SettlementDir: dir})
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(), SettlementDir: dir})
 	early := openSale
-	late := pos.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000124", RRN: "606910000124",
+	late := acquirersim.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000124", RRN: "606910000124",
 		ApprovalCode: "D4E5F6", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 2500, At: t0.Add(9*time.Hour + 30*time.Minute)}
 	if err := a.AddSale(early); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package pos_test
+package acquirersim_test
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/moov-io/iso8583"
 
+	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -151,7 +152,7 @@ func TestSimulatorAnswersEcho(t *testing.T) {
 func TestFaultExtraFields(t *testing.T) {
 	t.Parallel()
 	a, _ := newAcquirer(t)
-	a.SetFaults(pos.Faults{ExtraFields: true})
+	a.SetFaults(acquirersim.Faults{ExtraFields: true})
 	m, err := pos.BuildRequest(refundOf("000001", 100))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package payments_test
+package gatewaysim_test
 
 import (
 	"encoding/json"
@@ -12,8 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/dropfolder"
+	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/payments"
-	"github.com/rebound-returns/rebound/settlement/inbox"
 )
 
 // readReportFile reads a dropped report, which must be well formed.
@@ -62,17 +63,17 @@ func errorCode(body string) string {
 }
 
 func reportPath(dir, account string, day time.Time) string {
-	return filepath.Join(dir, account, payments.ReportFileName(account, day))
+	return filepath.Join(dir, account, gatewaysim.ReportFileName(account, day))
 }
 
 func TestWriteReportsDropsOneReportPerAccount(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	g := newGateway(t, payments.SimulatorConfig{ReportDir: dir},
-		payments.Payment{ID: "pay_a1", Amount: 1000, Currency: "EUR", Account: "shop-a"},
-		payments.Payment{ID: "pay_fail_a2", Amount: 500, Currency: "EUR", Account: "shop-a"},
-		payments.Payment{ID: "pay_b1", Amount: 1000, Currency: "EUR", Account: "shop-b"},
-		payments.Payment{ID: "pay_d1", Amount: 1000, Currency: "EUR"})
+	g := newGateway(t, gatewaysim.Config{ReportDir: dir},
+		gatewaysim.Payment{ID: "pay_a1", Amount: 1000, Currency: "EUR", Account: "shop-a"},
+		gatewaysim.Payment{ID: "pay_fail_a2", Amount: 500, Currency: "EUR", Account: "shop-a"},
+		gatewaysim.Payment{ID: "pay_b1", Amount: 1000, Currency: "EUR", Account: "shop-b"},
+		gatewaysim.Payment{ID: "pay_d1", Amount: 1000, Currency: "EUR"})
 	a1 := g.refundOf(t, "shop-a", "att-a1", "pay_a1", 600)
 	a2 := g.refundOf(t, "shop-a", "att-a2", "pay_fail_a2", 500)
 	b1 := g.refundOf(t, "shop-b", "att-b1", "pay_b1", 300)
@@ -105,7 +106,7 @@ func TestWriteReportsDropsOneReportPerAccount(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", paths[i], got, want)
 		}
 	}
-	if files, err := inbox.List(dir); err != nil || len(files) != 3 {
+	if files, err := dropfolder.List(dir); err != nil || len(files) != 3 {
 		t.Errorf("inbox holds %+v (%v), want the 3 reports", files, err)
 	}
 
@@ -113,7 +114,7 @@ func TestWriteReportsDropsOneReportPerAccount(t *testing.T) {
 	if paths, err := g.sim.WriteReports(day.AddDate(0, 0, -1)); err != nil || len(paths) != 0 {
 		t.Errorf("the day before: %v, %v; want nothing", paths, err)
 	}
-	if files, _ := inbox.List(dir); len(files) != 3 {
+	if files, _ := dropfolder.List(dir); len(files) != 3 {
 		t.Errorf("inbox holds %d files, want 3", len(files))
 	}
 }
@@ -121,8 +122,8 @@ func TestWriteReportsDropsOneReportPerAccount(t *testing.T) {
 func TestAdminWritesReports(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	g := newGateway(t, payments.SimulatorConfig{ReportDir: dir},
-		payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR", Account: "shop-a"})
+	g := newGateway(t, gatewaysim.Config{ReportDir: dir},
+		gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR", Account: "shop-a"})
 	ref := g.refundOf(t, "shop-a", "att-1", "pay_1", 250)
 	day := dayOf(ref.CreatedAt)
 	url := g.url + "/admin/reports?date=" + day.Format(time.DateOnly)
@@ -157,11 +158,11 @@ func TestAdminWritesReports(t *testing.T) {
 
 func TestWithoutReportDirNothingIsWritten(t *testing.T) {
 	t.Chdir(t.TempDir()) // a relative path would land here
-	g := newGateway(t, payments.SimulatorConfig{}, payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR", Account: "shop-a"})
+	g := newGateway(t, gatewaysim.Config{}, gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR", Account: "shop-a"})
 	ref := g.refundOf(t, "shop-a", "att-1", "pay_1", 250)
 	day := dayOf(ref.CreatedAt)
 
-	if paths, err := g.sim.WriteReports(day); !errors.Is(err, payments.ErrNoReportDir) || len(paths) != 0 {
+	if paths, err := g.sim.WriteReports(day); !errors.Is(err, gatewaysim.ErrNoReportDir) || len(paths) != 0 {
 		t.Errorf("WriteReports = %v, %v; want ErrNoReportDir", paths, err)
 	}
 	if status, body := postAdmin(t, g.url+"/admin/reports?date="+day.Format(time.DateOnly), true); status != http.StatusConflict || errorCode(body) != "report_dir_unset" {
@@ -177,10 +178,10 @@ func TestWithoutReportDirNothingIsWritten(t *testing.T) {
 
 func TestPaymentAccountMustNameAFolder(t *testing.T) {
 	t.Parallel()
-	g := newGateway(t, payments.SimulatorConfig{}, payments.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR", Account: "shop-a"})
+	g := newGateway(t, gatewaysim.Config{}, gatewaysim.Payment{ID: "pay_1", Amount: 1000, Currency: "EUR", Account: "shop-a"})
 	auth := map[string]string{"Authorization": "Bearer " + testAPIKey}
 	for _, acc := range []string{"../up", ".hidden", `a\b`, "tab\there", strings.Repeat("x", 65)} {
-		body, _ := json.Marshal(payments.Payment{ID: "pay_2", Amount: 100, Currency: "EUR", Account: acc})
+		body, _ := json.Marshal(gatewaysim.Payment{ID: "pay_2", Amount: 100, Currency: "EUR", Account: acc})
 		if status, code := post(t, g.url+"/admin/payments", auth, string(body)); status != 400 || code != "account_invalid" {
 			t.Errorf("account %q: %d %s, want 400 account_invalid", acc, status, code)
 		}
