@@ -17,7 +17,7 @@ import (
 // mix), and letters glued on either side do not hide them. Whole groups are
 // tried, so a card followed by its CVV or expiry, or preceded by other
 // digits, is caught too. Letters between digits end a number, so words and
-// hex ids are not read as one; UUIDs, ISO dates and times, and phone numbers
+// hex ids are not read as one; UUIDs, hashes, ISO dates and times, and phone numbers
 // written with their '+' country code are left out, since they are
 // everywhere and none is a card.
 func In(s string) bool {
@@ -67,8 +67,11 @@ func In(s string) bool {
 }
 
 // notCards are the shapes of text that hold many digits but never a card:
-// UUIDs, and ISO dates with their time of day.
+// UUIDs, hashes and other hex strings of 32 characters or more (an HMAC's
+// digits hold a Luhn-valid run of 13 now and then), and ISO dates with their
+// time of day.
 var notCards = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|` +
+	`[0-9a-fA-F]{32,}|` +
 	`\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?`)
 
 // cardIn tries every run of whole consecutive groups of 13 to 19 digits.
