@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rebound-returns/rebound/app/counter"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 )
@@ -79,6 +80,8 @@ func DefaultPasswordPool() *auth.Pool { return auth.NewPool(2*runtime.NumCPU(), 
 type server struct {
 	deps Deps
 	log  *slog.Logger
+	// The use cases (app/…) the handlers call.
+	counter *counter.Service
 }
 
 func (s *server) now() time.Time {
@@ -138,6 +141,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 		deps.Passwords = DefaultPasswordPool()
 	}
 	s := &server{deps: deps, log: deps.Logger}
+	s.counter = s.counterService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
