@@ -81,7 +81,12 @@ type server struct {
 	deps Deps
 	log  *slog.Logger
 	// The use cases (app/…) the handlers call.
-	counter *counter.Service
+	counter counterProcedure
+}
+
+// counterProcedure is the counter refund (*counter.Service).
+type counterProcedure interface {
+	Refund(ctx context.Context, req counter.Request) (counter.Result, error)
 }
 
 func (s *server) now() time.Time {
