@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -105,6 +104,16 @@ func (u returnUpdates) CounterRefund(ctx context.Context, returnID string, req w
 	return u.s.update(ctx, returnID, workflows.UpdateCounterRefund, req, &res)
 }
 
+func (u returnUpdates) RefundApproval(ctx context.Context, returnID string, req workflows.RefundApprovalRequest) error {
+	var res workflows.ActionResult
+	return u.s.update(ctx, returnID, workflows.UpdateRefundApproval, req, &res)
+}
+
+func (u returnUpdates) RefundResolution(ctx context.Context, returnID string, req workflows.RefundResolutionRequest) error {
+	var res workflows.ActionResult
+	return u.s.update(ctx, returnID, workflows.UpdateRefundResolution, req, &res)
+}
+
 // adminMail tells a merchant's admins through the outbox.
 type adminMail struct{ s *server }
 
@@ -148,16 +157,12 @@ func (s *server) refundApproval(c *gin.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	switch {
-	case req.Decision != workflows.DecisionApprove && req.Decision != workflows.DecisionDecline:
-		return Invalid(FieldError{"decision", "must be approve or decline"})
-	case req.Decision == workflows.DecisionDecline && strings.TrimSpace(req.Note) == "":
-		return Invalid(FieldError{"note", "is required to decline"})
-	case len(req.Note) > 500:
-		return Invalid(FieldError{"note", "must be at most 500 characters"})
+	res, err := s.counter.Approve(c.Request.Context(), counter.ApprovalRequest{ReturnID: c.Param("id"), MerchantID: p.MerchantID,
+		Supervisor: staffActor(p), Decision: req.Decision, Note: req.Note})
+	if err != nil {
+		return err
 	}
-	return s.step(c, workflows.UpdateRefundApproval,
-		workflows.RefundApprovalRequest{Decision: req.Decision, Note: req.Note, Actor: staffActor(p)})
+	return s.respondReturn(c, http.StatusOK, res.ReturnID)
 }
 
 type refundResolutionRequest struct {
@@ -171,12 +176,10 @@ func (s *server) refundResolution(c *gin.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if !oneOf(req.Action, workflows.ResolveRetry, workflows.ResolveMarkRefunded, workflows.ResolveStoreCredit) {
-		return Invalid(FieldError{"action", "must be retry, mark_refunded or store_credit"})
+	res, err := s.counter.Resolve(c.Request.Context(), counter.ResolutionRequest{ReturnID: c.Param("id"), MerchantID: p.MerchantID,
+		Actor: staffActor(p), Action: req.Action, Note: req.Note})
+	if err != nil {
+		return err
 	}
-	if strings.TrimSpace(req.Note) == "" || len(req.Note) > 500 {
-		return Invalid(FieldError{"note", "is required (at most 500 characters): say why"})
-	}
-	return s.step(c, workflows.UpdateRefundResolution,
-		workflows.RefundResolutionRequest{Action: req.Action, Note: req.Note, Actor: staffActor(p)})
+	return s.respondReturn(c, http.StatusOK, res.ReturnID)
 }

@@ -19,13 +19,25 @@ import (
 // fakeCounter answers every counter refund with res and err, and keeps the
 // request it was given.
 type fakeCounter struct {
-	res counter.Result
-	err error
-	got counter.Request
+	res        counter.Result
+	err        error
+	got        counter.Request
+	approval   counter.ApprovalRequest
+	resolution counter.ResolutionRequest
 }
 
 func (f *fakeCounter) Refund(_ context.Context, req counter.Request) (counter.Result, error) {
 	f.got = req
+	return f.res, f.err
+}
+
+func (f *fakeCounter) Approve(_ context.Context, req counter.ApprovalRequest) (counter.Result, error) {
+	f.approval = req
+	return f.res, f.err
+}
+
+func (f *fakeCounter) Resolve(_ context.Context, req counter.ResolutionRequest) (counter.Result, error) {
+	f.resolution = req
 	return f.res, f.err
 }
 
@@ -171,4 +183,59 @@ func TestDomainProblemIgnoresOtherErrors(t *testing.T) {
 			t.Errorf("%v: %+v", err, p)
 		}
 	}
+}
+
+// A supervisor's approval and finance's resolution: the fields reach the
+// procedure as sent, its errors are answered from the table, and the audit
+// log records each step as before (a return not theirs: denied, 404).
+func TestRefundStepsOverTheProcedure(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := newShop(t, d, "demo", auth.NewPool(2, time.Second))
+		sup := dbtest.StaffToken(t, d, s.merchant.ID, "sup2", "supervisor")
+		fin := dbtest.StaffToken(t, d, s.merchant.ID, "fin", "finance")
+		for _, tc := range []struct {
+			path, token, action string
+			body                map[string]string
+			err                 error
+			status              int
+			field, outcome      string
+			auditStatus         float64
+		}{
+			{"refund-approval", sup, "refund.approval", map[string]string{"decision": "approve"}, nil, 200, "", "success", 0},
+			{"refund-approval", sup, "refund.approval", map[string]string{"decision": "maybe"},
+				&counter.InvalidError{Field: "decision", Reason: "must be approve or decline"}, 422, "decision", "failed", 422},
+			{"refund-approval", sup, "refund.approval", map[string]string{"decision": "approve"}, counter.ErrNotFound, 404, "", "denied", 404},
+			{"refund-resolution", fin, "refund.resolution", map[string]string{"action": "retry", "note": "why"}, nil, 200, "", "success", 0},
+			{"refund-resolution", fin, "refund.resolution", map[string]string{"action": "retry", "note": "why"},
+				&counter.SendError{Err: NewProblem(http.StatusConflict, "invalid-state", "no failed refund")}, 409, "", "failed", 409},
+		} {
+			f := &fakeCounter{res: counter.Result{ReturnID: s.returnID, Sent: tc.err == nil}, err: tc.err}
+			s.h = counterOver(s, f)
+			prefix := "/v1/merchant/returns/"
+			if tc.path == "refund-resolution" {
+				prefix = "/v1/finance/returns/"
+			}
+			rec := s.post(prefix+s.returnID+"/"+tc.path, tc.body, "Authorization", "Bearer "+tc.token)
+			if rec.Code != tc.status || tc.field != "" && !strings.Contains(rec.Body.String(), `"field":"`+tc.field+`"`) {
+				t.Fatalf("%s %v: %d %s", tc.path, tc.err, rec.Code, rec.Body)
+			}
+			wantApproval := counter.ApprovalRequest{ReturnID: s.returnID, MerchantID: s.merchant.ID,
+				Supervisor: activities.Actor{Kind: activities.ActorStaff, Name: "sup2", Role: "supervisor"}, Decision: tc.body["decision"]}
+			wantResolution := counter.ResolutionRequest{ReturnID: s.returnID, MerchantID: s.merchant.ID,
+				Actor: activities.Actor{Kind: activities.ActorStaff, Name: "fin", Role: "finance"}, Action: tc.body["action"], Note: tc.body["note"]}
+			if tc.path == "refund-approval" && f.approval != wantApproval || tc.path == "refund-resolution" && f.resolution != wantResolution {
+				t.Fatalf("the procedure was given %+v / %+v", f.approval, f.resolution)
+			}
+			log, err := d.AuditLog(context.Background(), s.merchant.ID, 1)
+			if err != nil || len(log) != 1 || log[0].Action != tc.action || log[0].Outcome != tc.outcome || log[0].ResourceID != s.returnID {
+				t.Fatalf("%s %v: audit %+v, %v", tc.path, tc.err, log, err)
+			}
+			var detail map[string]any
+			_ = json.Unmarshal(log[0].Detail, &detail)
+			if tc.auditStatus != 0 && detail["status"] != tc.auditStatus {
+				t.Fatalf("%s %v: audit detail %s", tc.path, tc.err, log[0].Detail)
+			}
+		}
+	})
 }

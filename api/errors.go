@@ -25,6 +25,11 @@ var domainProblems = []struct {
 		}
 		return Invalid(fields...)
 	}},
+	{counter.ErrInvalid, func(err error) *Problem {
+		var e *counter.InvalidError
+		errors.As(err, &e)
+		return Invalid(FieldError{e.Field, e.Reason})
+	}},
 	{counter.ErrNotAtCounter, conflict("only an in-store return of a card sale is refunded at the counter")},
 	{counter.ErrWrongState, func(err error) *Problem {
 		var e *counter.StateError

@@ -84,9 +84,12 @@ type server struct {
 	counter counterProcedure
 }
 
-// counterProcedure is the counter refund (*counter.Service).
+// counterProcedure is the counter refund and the steps of card refunds
+// that went otherwise (*counter.Service).
 type counterProcedure interface {
 	Refund(ctx context.Context, req counter.Request) (counter.Result, error)
+	Approve(ctx context.Context, req counter.ApprovalRequest) (counter.Result, error)
+	Resolve(ctx context.Context, req counter.ResolutionRequest) (counter.Result, error)
 }
 
 func (s *server) now() time.Time {

@@ -10,6 +10,9 @@ import (
 var (
 	// ErrNotFound: no such return, or not one of the caller's merchant.
 	ErrNotFound = errors.New("no such return")
+	// ErrInvalid is what an *InvalidError is: a field with a value the
+	// step does not take.
+	ErrInvalid = errors.New("invalid field")
 	// ErrMissing is what a *MissingError is: required fields left empty.
 	ErrMissing = errors.New("required fields are missing")
 	// ErrNotAtCounter: only an in-store return of a card sale is refunded
@@ -51,6 +54,12 @@ type MissingError struct{ Fields []string }
 
 func (e *MissingError) Error() string { return ErrMissing.Error() }
 func (e *MissingError) Unwrap() error { return ErrMissing }
+
+// InvalidError names a field (its JSON name) and what is wrong with it.
+type InvalidError struct{ Field, Reason string }
+
+func (e *InvalidError) Error() string { return e.Field + " " + e.Reason }
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 // StateError says which status the return is in instead of refund_pending.
 type StateError struct{ Status string }

@@ -158,6 +158,9 @@ type fakeWorkflow struct {
 	err    error
 	sent   []workflows.CounterRefundRequest
 	settle func()
+	// approvals and resolutions are the other steps sent (even refused).
+	approvals   []workflows.RefundApprovalRequest
+	resolutions []workflows.RefundResolutionRequest
 }
 
 func (w *fakeWorkflow) CounterRefund(_ context.Context, _ string, req workflows.CounterRefundRequest) error {
@@ -171,6 +174,20 @@ func (w *fakeWorkflow) CounterRefund(_ context.Context, _ string, req workflows.
 		w.settle()
 	}
 	return nil
+}
+
+func (w *fakeWorkflow) RefundApproval(_ context.Context, _ string, req workflows.RefundApprovalRequest) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.approvals = append(w.approvals, req)
+	return w.err
+}
+
+func (w *fakeWorkflow) RefundResolution(_ context.Context, _ string, req workflows.RefundResolutionRequest) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.resolutions = append(w.resolutions, req)
+	return w.err
 }
 
 // fakeAdmins records what the admins are told.

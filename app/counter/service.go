@@ -3,7 +3,9 @@
 // the card it was paid with, once the terminal, a supervisor's password, the
 // voucher number from the sale's slip and the card itself are checked. It
 // speaks plain Go (Request, Result, domain errors) and depends only on the
-// small interfaces below; the API binds, calls Refund and renders.
+// small interfaces below; the API binds, calls Refund and renders. The two
+// steps of a card refund that went otherwise (a supervisor's approval
+// without the card, finance's resolution of a failed refund) are here too.
 package counter
 
 import (
@@ -40,10 +42,13 @@ type Passwords interface {
 	Burn(ctx context.Context, password string) error
 }
 
-// Workflow sends the counter refund to the return's workflow and waits until
-// the step is recorded (workflows.UpdateCounterRefund).
+// Workflow sends the steps to the return's workflow and waits until each is
+// recorded (workflows.UpdateCounterRefund, UpdateRefundApproval,
+// UpdateRefundResolution).
 type Workflow interface {
 	CounterRefund(ctx context.Context, returnID string, req workflows.CounterRefundRequest) error
+	RefundApproval(ctx context.Context, returnID string, req workflows.RefundApprovalRequest) error
+	RefundResolution(ctx context.Context, returnID string, req workflows.RefundResolutionRequest) error
 }
 
 // Admins tells a merchant's admins of a lock-out; failures are the
@@ -148,7 +153,7 @@ func (s *Service) Refund(ctx context.Context, req Request) (Result, error) {
 	if err := req.validate(); err != nil {
 		return Result{}, err
 	}
-	r, err := s.returnOf(ctx, req)
+	r, err := s.returnOf(ctx, req.ReturnID, req.MerchantID)
 	if err != nil {
 		return Result{}, err
 	}
@@ -179,19 +184,19 @@ func (req Request) validate() error {
 	return nil
 }
 
-// returnOf reads the return if it is one of the clerk's merchant.
-func (s *Service) returnOf(ctx context.Context, req Request) (*db.Return, error) {
-	if !ids.Valid(req.ReturnID) {
+// returnOf reads the return if it is one of the caller's merchant.
+func (s *Service) returnOf(ctx context.Context, returnID, merchantID string) (*db.Return, error) {
+	if !ids.Valid(returnID) {
 		return nil, ErrNotFound
 	}
-	r, err := s.d.Store.ReturnByID(ctx, req.ReturnID)
+	r, err := s.d.Store.ReturnByID(ctx, returnID)
 	if err != nil {
 		if errors.Is(err, db.ErrNotFound) {
 			return nil, ErrNotFound
 		}
 		return nil, err
 	}
-	if req.MerchantID == "" || r.MerchantID != req.MerchantID {
+	if merchantID == "" || r.MerchantID != merchantID {
 		return nil, ErrNotFound
 	}
 	return r, nil
