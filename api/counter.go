@@ -10,7 +10,6 @@ import (
 
 	"github.com/rebound-returns/rebound/app/counter"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Card refunds: the counter procedure, a supervisor's approval of refunds
@@ -75,50 +74,6 @@ func (s *server) auditCounter(c *gin.Context, p *principal, res counter.Result, 
 	case res.Sent:
 		s.auditOutcome(c, p, "refund.counter", res.ReturnID, nil)
 	}
-}
-
-// counterService builds the counter procedure over the API's store,
-// password pool and Temporal client.
-func (s *server) counterService() *counter.Service {
-	return counter.New(counter.Deps{Store: s.deps.DB, Passwords: staffPasswords{s}, Workflow: returnUpdates{s}, Admins: adminMail{s},
-		Log: s.log, Now: s.now, PasswordLimit: maxLoginFailures})
-}
-
-// staffPasswords checks staff passwords for the use cases through the
-// API's lock-out and hashing pool.
-type staffPasswords struct{ s *server }
-
-func (p staffPasswords) Try(ctx context.Context, u *db.StaffUser, password string) (bool, db.Try, error) {
-	return p.s.tryPassword(ctx, u, password)
-}
-
-func (p staffPasswords) Burn(ctx context.Context, password string) error {
-	return p.s.deps.Passwords.Burn(ctx, password)
-}
-
-// returnUpdates sends the use cases' updates to a return's workflow.
-type returnUpdates struct{ s *server }
-
-func (u returnUpdates) CounterRefund(ctx context.Context, returnID string, req workflows.CounterRefundRequest) error {
-	var res workflows.ActionResult
-	return u.s.update(ctx, returnID, workflows.UpdateCounterRefund, req, &res)
-}
-
-func (u returnUpdates) RefundApproval(ctx context.Context, returnID string, req workflows.RefundApprovalRequest) error {
-	var res workflows.ActionResult
-	return u.s.update(ctx, returnID, workflows.UpdateRefundApproval, req, &res)
-}
-
-func (u returnUpdates) RefundResolution(ctx context.Context, returnID string, req workflows.RefundResolutionRequest) error {
-	var res workflows.ActionResult
-	return u.s.update(ctx, returnID, workflows.UpdateRefundResolution, req, &res)
-}
-
-// adminMail tells a merchant's admins through the outbox.
-type adminMail struct{ s *server }
-
-func (a adminMail) Tell(ctx context.Context, merchantID, subject, text string) {
-	a.s.tellAdmins(ctx, merchantID, subject, text)
 }
 
 // tellAdmins e-mails the merchant's admins through the outbox; a small
