@@ -78,7 +78,7 @@ func (e *PersonError) Error() string { return e.Username + ": " + e.Err.Error() 
 func (e *PersonError) Unwrap() error { return e.Err }
 
 // LockedError is a lock-out (ErrSupervisorLocked, ErrSaleLocked): Until is
-// when it ends, RetryAfter how long that was from the check.
+// when it ends, Wait how long that was from the check (RetryAfter).
 type LockedError struct {
 	Err   error
 	Until time.Time
