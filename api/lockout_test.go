@@ -15,6 +15,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/rebound-returns/rebound/app/counter"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
@@ -216,8 +217,8 @@ func TestCounterVoucherGuessesLockTheSale(t *testing.T) {
 		for i := range 12 {
 			got[s.counter(rightPassword, fmt.Sprintf("9000%02d", i)).Code]++
 		}
-		if got[422] != maxCounterFailures || got[423] != 12-maxCounterFailures {
-			t.Fatalf("answers %v; want %d×422, the rest 423", got, maxCounterFailures)
+		if got[422] != counter.MaxFailures || got[423] != 12-counter.MaxFailures {
+			t.Fatalf("answers %v; want %d×422, the rest 423", got, counter.MaxFailures)
 		}
 		rec := s.counter(rightPassword, "000042")
 		if rec.Code != http.StatusLocked || !strings.Contains(rec.Body.String(), "sale-locked") || rec.Header().Get("Retry-After") == "" {
@@ -232,7 +233,7 @@ func TestCounterVoucherGuessesLockTheSale(t *testing.T) {
 			t.Fatalf("the admin was told %d times: %v", len(msgs), err)
 		}
 		// A wrong card counts as well, once the lock has ended.
-		s.later(counterLockoutFor + time.Minute)
+		s.later(counter.LockoutFor + time.Minute)
 		rec = s.post("/v1/merchant/returns/"+s.returnID+"/in-store-refund", map[string]string{
 			"terminal_id": "dP000001", "supervisor_username": "sup", "supervisor_password": rightPassword,
 			"voucher_no": "000042", "card_fingerprint": "fp_someone_else"}, "Authorization", "Bearer "+s.clerk)

@@ -146,8 +146,8 @@ func (s *server) auditResult(c *gin.Context, p *principal, action, resourceType,
 	var detail map[string]any
 	if err != nil {
 		outcome = db.OutcomeFailed
-		var pr *Problem
-		if errors.As(err, &pr) {
+		pr := domainProblem(err)
+		if pr != nil || errors.As(err, &pr) {
 			detail = map[string]any{"status": pr.Status, "detail": pr.Detail}
 			if pr.Status == http.StatusForbidden || pr.Status == http.StatusNotFound {
 				outcome = db.OutcomeDenied

@@ -90,9 +90,13 @@ func errBusy() *Problem {
 }
 
 // fail turns err into the answer: the one place where errors become status
-// codes. Errors that are not problems are logged and answered as 500 without
+// codes, the use cases' domain errors through one table (domainProblem). Errors that are not problems are logged and answered as 500 without
 // their text, which may hold internal detail.
 func fail(c *gin.Context, log *slog.Logger, err error) {
+	if dp := domainProblem(err); dp != nil {
+		writeProblem(c, dp)
+		return
+	}
 	var p *Problem
 	switch {
 	case errors.As(err, &p):

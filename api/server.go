@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rebound-returns/rebound/app/counter"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 )
@@ -79,6 +80,16 @@ func DefaultPasswordPool() *auth.Pool { return auth.NewPool(2*runtime.NumCPU(), 
 type server struct {
 	deps Deps
 	log  *slog.Logger
+	// The use cases (app/…) the handlers call.
+	counter counterProcedure
+}
+
+// counterProcedure is the counter refund and the steps of card refunds
+// that went otherwise (*counter.Service).
+type counterProcedure interface {
+	Refund(ctx context.Context, req counter.Request) (counter.Result, error)
+	Approve(ctx context.Context, req counter.ApprovalRequest) (counter.Result, error)
+	Resolve(ctx context.Context, req counter.ResolutionRequest) (counter.Result, error)
 }
 
 func (s *server) now() time.Time {
@@ -138,6 +149,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 		deps.Passwords = DefaultPasswordPool()
 	}
 	s := &server{deps: deps, log: deps.Logger}
+	s.counter = s.counterService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

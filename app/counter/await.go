@@ -1,0 +1,38 @@
+package counter
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rebound-returns/rebound/db"
+)
+
+// await waits for the refund the counter sent: Settled once it has an
+// outcome, Frozen at once when a freeze holds it, Pending after Deps.Wait.
+// A caller that goes away gets context.Canceled.
+func (s *Service) await(parent context.Context, returnID string) (Outcome, error) {
+	ctx, cancel := context.WithTimeout(parent, s.d.Wait)
+	defer cancel()
+	tick := time.NewTicker(s.d.Tick)
+	defer tick.Stop()
+	for {
+		refunds, err := s.d.Store.RefundsOfReturn(ctx, returnID)
+		if err == nil && len(refunds) > 0 {
+			switch last := refunds[len(refunds)-1]; {
+			case last.Status != db.RefundPending:
+				return Settled, nil
+			case last.FrozenBy != nil:
+				return Frozen, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(parent.Err(), context.Canceled) {
+				return Pending, parent.Err()
+			}
+			return Pending, nil
+		case <-tick.C:
+		}
+	}
+}
