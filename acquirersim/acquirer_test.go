@@ -70,7 +70,7 @@ func TestVoidOfARefundedSale(t *testing.T) {
 
 func TestVoidAnyTerminal(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: t0}
+	clk := newClock(t0)
 	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(), VoidAnyTerminal: true})
 	if err := a.AddSale(openSale); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func call(t *testing.T, srv *httptest.Server, method, path, body string) (int, s
 
 func TestAdminAPI(t *testing.T) {
 	t.Parallel()
-	clk := &clock{t: t0}
+	clk := newClock(t0)
 	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet()})
 	srv := httptest.NewServer(a.AdminHandler())
 	defer srv.Close()

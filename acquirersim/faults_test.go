@@ -34,8 +34,8 @@ func TestFaultDrop(t *testing.T) {
 	if st := a.Stats(); st.Dropped != 1 || st.Requests != 1 || st.Reversals != 1 || st.Approved != 0 {
 		t.Errorf("stats %+v", st)
 	}
-	if lt.count() != 0 {
-		t.Errorf("late responses for a dropped request: %d", lt.count())
+	if lt.Count() != 0 {
+		t.Errorf("late responses for a dropped request: %d", lt.Count())
 	}
 }
 
@@ -81,7 +81,7 @@ func TestFaultDelay(t *testing.T) {
 	if !errors.Is(err, pos.ErrUnknown) {
 		t.Fatalf("delayed past the timeout: %v, want ErrUnknown", err)
 	}
-	got := lt.wait(t, 1)
+	got := lt.Wait(t, 1)
 	refunds := entries(a, "refund")
 	if len(refunds) != 1 {
 		t.Fatalf("ledger: %d refunds, want 1", len(refunds))
@@ -104,7 +104,7 @@ func TestFaultDuplicate(t *testing.T) {
 	if !resp.Approved() {
 		t.Fatalf("void: %+v", resp)
 	}
-	if extra := lt.wait(t, 1); !sameResponse(extra, resp) {
+	if extra := lt.Wait(t, 1); !sameResponse(extra, resp) {
 		t.Errorf("the duplicate %+v differs from the answer %+v", extra, resp)
 	}
 	if n := len(entries(a, "void")); n != 1 {
@@ -144,7 +144,7 @@ func TestFaultApproveThenLose(t *testing.T) {
 	if st := a.Stats(); st.ApprovedThenLost != 1 || st.Approved != 2 {
 		t.Errorf("stats %+v", st)
 	}
-	if lt.count() != 0 {
+	if lt.Count() != 0 {
 		t.Errorf("a lost answer reached OnLate")
 	}
 }
@@ -258,7 +258,7 @@ func TestFaultApproveAfterReversal(t *testing.T) {
 	if n := len(entries(a, "refund")); n != 0 {
 		t.Fatalf("%d refunds before the hold ends", n)
 	}
-	late := lt.wait(t, 1)
+	late := lt.Wait(t, 1)
 	if !late.Approved() || late.MTI != "0210" || late.STAN != "000001" || late.RRN != refund.RRN {
 		t.Fatalf("the late 0210: %+v", late)
 	}
@@ -392,5 +392,5 @@ func TestChaos(t *testing.T) {
 		t.Errorf("no fault was injected: %+v", st)
 	}
 	t.Logf("approved %d, reversed %d (of which never received %d), late answers %d, stats %+v",
-		len(approved), unknown, notFound, lt.count(), st)
+		len(approved), unknown, notFound, lt.Count(), st)
 }

@@ -13,16 +13,17 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/acquirersim"
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/dropfolder"
 	"github.com/rebound-returns/rebound/pos"
 )
 
 // newFilingAcquirer is newAcquirer dropping its settlement files into a
 // fresh folder, which it returns.
-func newFilingAcquirer(t *testing.T) (*acquirersim.Acquirer, *clock, string) {
+func newFilingAcquirer(t *testing.T) (*acquirersim.Acquirer, *simtest.Clock, string) {
 	t.Helper()
 	dir := t.TempDir()
-	clk := &clock{t: t0}
+	clk := newClock(t0)
 	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(), SettlementDir: dir})
 	for _, s := range []acquirersim.Sale{openSale, settledSale} {
 		if err := a.AddSale(s); err != nil {

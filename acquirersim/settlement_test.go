@@ -1,8 +1,6 @@
 package acquirersim_test
 
 import (
-	"errors"
-	"io"
 	"testing"
 	"time"
 
@@ -12,31 +10,6 @@ import (
 
 // day is the settlement date of the tests.
 var day = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
-
-func readAll(t *testing.T, r io.Reader) ([]pos.SettlementItem, []*pos.RowError) {
-	t.Helper()
-	sr, err := pos.NewSettlementReader(r)
-	if err != nil {
-		t.Fatalf("NewSettlementReader: %v", err)
-	}
-	var items []pos.SettlementItem
-	var bad []*pos.RowError
-	for {
-		it, err := sr.Next()
-		if err == io.EOF {
-			return items, bad
-		}
-		var re *pos.RowError
-		if errors.As(err, &re) {
-			bad = append(bad, re)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		items = append(items, it)
-	}
-}
 
 func TestAcquirerSettlement(t *testing.T) {
 	t.Parallel()

@@ -189,11 +189,11 @@ func TestClientReadsAnswersWithUnusedFields(t *testing.T) {
 		t.Fatalf("0410 without DE41: %+v, %v", rv, err)
 	}
 	// The second answer to the 0200 went to OnLate, without card data.
-	if again := lt.wait(t, 1); !sameResponse(again, resp) {
+	if again := lt.Wait(t, 1); !sameResponse(again, resp) {
 		t.Errorf("late answer %+v, want %+v", again, resp)
 	}
-	if lt.count() != 1 {
-		t.Errorf("%d answers went to OnLate, want 1", lt.count())
+	if lt.Count() != 1 {
+		t.Errorf("%d answers went to OnLate, want 1", lt.Count())
 	}
 	if out := logs.String(); strings.Contains(out, "411111") || strings.Contains(out, "0123456789ABCDEF") {
 		t.Errorf("logs hold card data:\n%s", out)
@@ -232,7 +232,7 @@ func TestAnswerWithoutTerminalTwoCandidates(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if r := lt.wait(t, 1); r.STAN != "000101" || r.TerminalID != "" {
+	if r := lt.Wait(t, 1); r.STAN != "000101" || r.TerminalID != "" {
 		t.Errorf("unmatched answer: %+v", r)
 	}
 }

@@ -118,7 +118,7 @@ func TestCallerGivesUpWhileWaiting(t *testing.T) {
 	if !errors.Is(err, pos.ErrUnknown) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("deadline while waiting: %v, want ErrUnknown and DeadlineExceeded", err)
 	}
-	if r := lt.wait(t, 1); !r.Approved() || r.STAN != "000001" {
+	if r := lt.Wait(t, 1); !r.Approved() || r.STAN != "000001" {
 		t.Errorf("late: %+v", r)
 	}
 }
@@ -194,7 +194,7 @@ func TestSameSTANOnTwoTerminals(t *testing.T) {
 func TestTLS(t *testing.T) {
 	t.Parallel()
 	cert, pool := selfSigned(t)
-	clk := &clock{t: t0}
+	clk := newClock(t0)
 	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(),
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
 	if err := a.AddSale(settledSale); err != nil {
@@ -256,7 +256,7 @@ func TestLogsHoldNoCardDataOrMessages(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clk := &clock{t: t0}
+	clk := newClock(t0)
 	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: log})
 	for _, s := range []acquirersim.Sale{openSale, settledSale} {
 		if err := a.AddSale(s); err != nil {
@@ -273,7 +273,7 @@ func TestLogsHoldNoCardDataOrMessages(t *testing.T) {
 	send(t, c, refundOf("000002", 1234))
 	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 2 * shortTimeout})
 	_, _ = c.Send(context.Background(), refundOf("000003", 1111))
-	lt.wait(t, 1)
+	lt.Wait(t, 1)
 	// A message the acquirer refuses, and junk on the wire.
 	nc, err := net.Dial("tcp", a.Addr())
 	if err != nil {

@@ -2,7 +2,6 @@ package pos_test
 
 import (
 	"bytes"
-	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -21,31 +20,6 @@ func sampleItems() []pos.SettlementItem {
 		{SettlementDate: day, TransactionDate: day, MerchantID: "SHOP, \"QUOTED\"", TerminalID: "VRT 0002", STAN: "999999",
 			RRN: "ABCDEF123456", ApprovalCode: "", ProcessingCode: "020000", Amount: 0, Currency: "JPY",
 			MaskedPAN: "", Batch: "B-2"},
-	}
-}
-
-func readAll(t *testing.T, r io.Reader) ([]pos.SettlementItem, []*pos.RowError) {
-	t.Helper()
-	sr, err := pos.NewSettlementReader(r)
-	if err != nil {
-		t.Fatalf("NewSettlementReader: %v", err)
-	}
-	var items []pos.SettlementItem
-	var bad []*pos.RowError
-	for {
-		it, err := sr.Next()
-		if err == io.EOF {
-			return items, bad
-		}
-		var re *pos.RowError
-		if errors.As(err, &re) {
-			bad = append(bad, re)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		items = append(items, it)
 	}
 }
 

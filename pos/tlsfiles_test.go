@@ -59,7 +59,7 @@ func TestMutualTLSToTheAcquirer(t *testing.T) {
 	issue(t, dir, "rebound", &ca, x509.ExtKeyUsageClientAuth)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Leaf)
-	a := acquirersim.New(acquirersim.Config{Now: (&clock{t: t0}).Now, Logger: quiet(), TLS: &tls.Config{MinVersion: tls.VersionTLS12,
+	a := acquirersim.New(acquirersim.Config{Now: newClock(t0).Now, Logger: quiet(), TLS: &tls.Config{MinVersion: tls.VersionTLS12,
 		Certificates: []tls.Certificate{server}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}})
 	if err := a.AddSale(settledSale); err != nil {
 		t.Fatal(err)
