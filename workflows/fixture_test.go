@@ -230,6 +230,12 @@ func (f *fixture) update(name string, arg any, res *workflows.ActionResult, reje
 func (f *fixture) run() workflows.ReturnResult {
 	f.t.Helper()
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	return f.result()
+}
+
+// result is how the workflow ended; it must have completed.
+func (f *fixture) result() workflows.ReturnResult {
+	f.t.Helper()
 	if !f.env.IsWorkflowCompleted() {
 		f.t.Fatal("workflow did not complete")
 	}

@@ -23,9 +23,12 @@ func inputError(msg string) error {
 	return temporal.NewNonRetryableApplicationError(msg, ErrInvalidInput, nil)
 }
 
+// must refuses a step unless the return is in one of the allowed statuses,
+// or is being moved into one (see returnState.moving). Handlers call it again
+// under the mutex, where no transition is in flight.
 func (s *returnState) must(allowed ...returns.Status) error {
 	for _, st := range allowed {
-		if s.status == st {
+		if s.status == st || (s.moving != "" && s.moving == st) {
 			return nil
 		}
 	}

@@ -31,6 +31,12 @@ type returnState struct {
 	seq       int64
 	enteredAt time.Time
 	mu        workflow.Mutex
+	// moving is the status a transition is recording right now. The read
+	// model shows it as soon as the write commits, before this workflow
+	// hears back, so a validator judges an update against it as well: a
+	// clerk who sees "awaiting inspection" is not refused for "received".
+	// The handler then waits for the mutex and checks the settled status.
+	moving returns.Status
 
 	codeExpires  time.Time
 	tracking     string
@@ -273,7 +279,10 @@ func (s *returnState) transition(ctx workflow.Context, st step) error {
 		Attention: st.attention, ClearAttention: st.to != s.status && s.attention != "",
 	}
 	var out activities.TransitionResult
-	if err := workflow.ExecuteActivity(storeCtx(ctx), a.RecordTransition, in).Get(ctx, &out); err != nil {
+	s.moving = st.to
+	err := workflow.ExecuteActivity(storeCtx(ctx), a.RecordTransition, in).Get(ctx, &out)
+	s.moving = ""
+	if err != nil {
 		return err
 	}
 	s.seq++

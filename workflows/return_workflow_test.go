@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/rebound-returns/rebound/activities"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
@@ -407,4 +410,45 @@ func TestCarrierExceptionIsNotedAndBadInspectionRefused(t *testing.T) {
 func isAppError(err error, kind string) bool {
 	var ae *temporal.ApplicationError
 	return errors.As(err, &ae) && ae.Type() == kind
+}
+
+// TestInspectionSentAsTheReadModelShowsAwaitingInspection is the race CI
+// found: the parcel's delivery writes "received" then "awaiting
+// inspection"; a clerk who sees the second in the read model and inspects
+// before the workflow has heard that the write committed was refused with
+// "the return is received". The update now lands in that gap on purpose.
+func TestInspectionSentAsTheReadModelShowsAwaitingInspection(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, options{})
+	var inspected workflows.ActionResult
+	var refused error
+	sent := false
+	f.env.OnActivity(f.acts.RecordTransition, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.TransitionInput) (activities.TransitionResult, error) {
+			out, err := f.acts.RecordTransition(ctx, in)
+			if err == nil && in.Status == returns.AwaitingInspection && !sent {
+				sent = true
+				if got := f.readModel().Status; got != string(returns.AwaitingInspection) {
+					t.Errorf("read model %s before the workflow heard back", got)
+				}
+				f.update(workflows.UpdateInspect, allNew, &inspected, &refused)
+			}
+			return out, err
+		})
+	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
+	f.at(hour, func() { f.carrier("ev1", workflows.CarrierDelivered) })
+	f.at(2*hour, func() { f.env.SignalWorkflow(workflows.SignalSettled, nil) })
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	if !sent {
+		t.Fatal("the inspection was never sent")
+	}
+	if refused != nil {
+		t.Fatalf("the inspection was refused: %v", refused)
+	}
+	res := f.result()
+	if inspected.Status != returns.RefundPending || res.Status != returns.Closed {
+		t.Fatalf("inspection answered %s, return ended %s", inspected.Status, res.Status)
+	}
+	equalTimeline(t, f.timeline(), returns.Submitted, returns.Approved, returns.AwaitingShipment,
+		returns.Received, returns.AwaitingInspection, returns.RefundPending, returns.Refunded, returns.AwaitingSettlement, returns.Closed)
 }
