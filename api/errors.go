@@ -3,18 +3,73 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/counter"
 )
 
 // domainProblems is the one table from the use cases' domain errors (app/…)
 // to answers: the first row whose error the failure is (errors.Is) builds
-// the problem. fail() consults it before anything else.
-var domainProblems = []struct {
+// the problem. fail() consults it before anything else. Each use case with
+// sentinels of its own adds its rows as one slice here; the generic
+// refusals of app/apperr come last.
+var domainProblems = slices.Concat(counterProblems, apperrProblems)
+
+type domainRow struct {
 	err     error
 	problem func(err error) *Problem
-}{
+}
+
+// apperrProblems answers app/apperr's kinds: the kind gives the status and
+// the default type, the refusal its code, sentence and fields.
+var apperrProblems = []domainRow{
+	{apperr.ErrNotFound, byKind(http.StatusNotFound, "not-found")},
+	{apperr.ErrInvalid, byKind(http.StatusUnprocessableEntity, "validation")},
+	{apperr.ErrState, byKind(http.StatusConflict, "invalid-state")},
+	{apperr.ErrConflict, byKind(http.StatusConflict, "conflict")},
+	{apperr.ErrUnauthenticated, byKind(http.StatusUnauthorized, "unauthenticated")},
+	{apperr.ErrForbidden, byKind(http.StatusForbidden, "forbidden")},
+	{apperr.ErrLocked, byKind(http.StatusLocked, "locked")},
+	{apperr.ErrLimited, byKind(http.StatusTooManyRequests, "rate-limited")},
+	{apperr.ErrUnavailable, byKind(http.StatusServiceUnavailable, "unavailable")},
+}
+
+func byKind(status int, kind string) func(error) *Problem {
+	return func(err error) *Problem {
+		e := apperr.As(err)
+		if e == nil { // a bare sentinel
+			return NewProblem(status, kind, err.Error())
+		}
+		if len(e.Fields) > 0 {
+			fields := make([]FieldError, len(e.Fields))
+			for i, f := range e.Fields {
+				fields[i] = FieldError{f.Name, f.Reason}
+			}
+			p := Invalid(fields...)
+			p.Status, p.Title = status, http.StatusText(status)
+			if e.Code != "" {
+				p.Type = NewProblem(status, e.Code, "").Type
+			}
+			if e.Detail != "" {
+				p.Detail = e.Detail
+			}
+			return p
+		}
+		code, detail := kind, e.Detail
+		if e.Code != "" {
+			code = e.Code
+		}
+		if detail == "" {
+			detail = e.Kind.Error()
+		}
+		return NewProblem(status, code, detail)
+	}
+}
+
+// counterProblems answers app/counter's refusals.
+var counterProblems = []domainRow{
 	{counter.ErrNotFound, func(error) *Problem { p := *errNoSuchReturn; return &p }},
 	{counter.ErrMissing, func(err error) *Problem {
 		var e *counter.MissingError

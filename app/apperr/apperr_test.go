@@ -1,0 +1,63 @@
+package apperr_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/rebound-returns/rebound/app/apperr"
+)
+
+func TestEachRefusalIsItsKindThroughWrapping(t *testing.T) {
+	cases := []struct {
+		err  error
+		kind error
+		text string
+	}{
+		{apperr.NotFound("no-such-order", "no such order"), apperr.ErrNotFound, "no such order"},
+		{apperr.Invalid("currency", "is not an ISO 4217 code"), apperr.ErrInvalid, "currency is not an ISO 4217 code"},
+		{apperr.Missing("email", "name"), apperr.ErrInvalid, "email is required; name is required"},
+		{apperr.State("the return is closed"), apperr.ErrState, "the return is closed"},
+		{apperr.Conflict("last-admin", "a merchant keeps one admin"), apperr.ErrConflict, "a merchant keeps one admin"},
+		{apperr.Unauthenticated("bad-credentials", "wrong name or password"), apperr.ErrUnauthenticated, "wrong name or password"},
+		{apperr.Forbidden("", "only admins"), apperr.ErrForbidden, "only admins"},
+		{apperr.Locked("account-locked", "", time.Minute), apperr.ErrLocked, "locked"},
+		{apperr.Limited("rate-limited", "slow down", time.Second), apperr.ErrLimited, "slow down"},
+		{apperr.Unavailable("", "try again"), apperr.ErrUnavailable, "try again"},
+	}
+	for _, c := range cases {
+		wrapped := fmt.Errorf("handling: %w", c.err)
+		if !errors.Is(wrapped, c.kind) {
+			t.Errorf("%v is not %v", c.err, c.kind)
+		}
+		for _, other := range []error{apperr.ErrNotFound, apperr.ErrInvalid, apperr.ErrState, apperr.ErrConflict} {
+			if other != c.kind && errors.Is(c.err, other) {
+				t.Errorf("%v is also %v", c.err, other)
+			}
+		}
+		if c.err.Error() != c.text {
+			t.Errorf("text %q, want %q", c.err.Error(), c.text)
+		}
+		if apperr.As(wrapped) == nil {
+			t.Errorf("As lost %v", c.err)
+		}
+	}
+}
+
+func TestRetryAfterAndFields(t *testing.T) {
+	e := apperr.As(apperr.Locked("account-locked", "locked", 90*time.Second))
+	if e.RetryAfter() != 90*time.Second || e.Code != "account-locked" {
+		t.Fatalf("%+v", e)
+	}
+	if apperr.InvalidFields() != nil {
+		t.Fatal("no fields is no error")
+	}
+	f := apperr.As(apperr.Missing("a", "b")).Fields
+	if len(f) != 2 || f[1] != (apperr.Field{Name: "b", Reason: "is required"}) {
+		t.Fatalf("fields %+v", f)
+	}
+	if apperr.As(errors.New("plain")) != nil {
+		t.Fatal("a plain error is not a refusal")
+	}
+}
