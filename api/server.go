@@ -55,9 +55,6 @@ type Deps struct {
 	GatewaySecret string
 	// TrustedProxies are the proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
-	// CardSendTimeout and CardRetryWait go into each return's workflow input.
-	CardSendTimeout time.Duration
-	CardRetryWait   time.Duration
 	// Codec, when set, opens sealed workflow history for operators (the
 	// Temporal UI's codec endpoint).
 	Codec converter.PayloadCodec

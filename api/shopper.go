@@ -145,7 +145,7 @@ func (s *server) fileReturn(c *gin.Context) error {
 	in := workflows.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: req.Method, Channel: o.Payment.Channel,
 		PaymentID: o.Payment.GatewayPaymentID, ClientIP: c.ClientIP(), Policy: policy, Order: order,
-		Lines: req.Lines, FiledAt: r.CreatedAt, CardSendTimeout: s.deps.CardSendTimeout, CardRetryWait: s.deps.CardRetryWait,
+		Lines: req.Lines, FiledAt: r.CreatedAt,
 	}
 	if lookup != nil {
 		in.VerifiedBy = lookup.ID

@@ -244,22 +244,20 @@ func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m 
 		codec = cfg.HistoryCodec
 	}
 	return api.Deps{
-		Logger:          log,
-		Metrics:         m,
-		Ready:           readinessChecks(d, c),
-		RequestTimeout:  cfg.HTTPRequestTimeout,
-		DB:              d,
-		Temporal:        c,
-		Dev:             cfg.Mode == config.ModeDev,
-		MetricsToken:    cfg.MetricsToken,
-		OTPSecret:       []byte(cfg.OTPSecret),
-		CarrierSecret:   cfg.CarrierSecret,
-		GatewaySecret:   cfg.GatewayWebhookSecret,
-		CardSendTimeout: cfg.CardSendTimeout,
-		CardRetryWait:   cfg.CardRetryWait,
-		TrustedProxies:  cfg.TrustedProxies,
-		Codec:           codec,
-		Passwords:       auth.NewPool(cfg.PasswordHashConcurrency, cfg.PasswordHashWait),
+		Logger:         log,
+		Metrics:        m,
+		Ready:          readinessChecks(d, c),
+		RequestTimeout: cfg.HTTPRequestTimeout,
+		DB:             d,
+		Temporal:       c,
+		Dev:            cfg.Mode == config.ModeDev,
+		MetricsToken:   cfg.MetricsToken,
+		OTPSecret:      []byte(cfg.OTPSecret),
+		CarrierSecret:  cfg.CarrierSecret,
+		GatewaySecret:  cfg.GatewayWebhookSecret,
+		TrustedProxies: cfg.TrustedProxies,
+		Codec:          codec,
+		Passwords:      auth.NewPool(cfg.PasswordHashConcurrency, cfg.PasswordHashWait),
 	}
 }
 

@@ -252,7 +252,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 	metrics := api.NewMetrics()
 	apiSrv.Config.Handler = web.Handler(web.Deps{Logger: log, Dev: true, Secret: []byte(otpSecret), API: api.NewHandler(api.Deps{
 		Logger: log, Metrics: metrics, DB: d, Temporal: c, Dev: true, OTPSecret: []byte(otpSecret),
-		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret, CardSendTimeout: 5 * time.Second, CardRetryWait: 200 * time.Millisecond,
+		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret,
 		OnOrder: func(_ context.Context, o *db.Order) { feed(o) }, Codec: codec, Tracer: tracer,
 	})})
 	apiSrv.Start()

@@ -86,13 +86,13 @@ type ReturnInput struct {
 	// VerifiedBy is the order lookup whose code the shopper entered before
 	// filing; such a return is submitted at once, without a code of its own.
 	VerifiedBy string `json:"verified_by,omitempty"`
-	// CardSendTimeout bounds the activity that sends one card message; it
-	// is longer than the ISO response timeout (0: DefaultCardSendTimeout).
+	// CardSendTimeout and CardRetryWait were the worker's card settings,
+	// carried in every return until card refunds read them from the worker
+	// (the CardSettings activity). Only refunds started before the money
+	// rules (cardRefundV1, kept for their histories) still read them; they
+	// are kept readable for those and no longer filled.
 	CardSendTimeout time.Duration `json:"card_send_timeout,omitempty"`
-	// CardRetryWait is the first wait before repeating a reversal or
-	// resending a message that never left (0: DefaultCardRetryWait); it
-	// doubles up to 12 times itself.
-	CardRetryWait time.Duration `json:"card_retry_wait,omitempty"`
+	CardRetryWait   time.Duration `json:"card_retry_wait,omitempty"`
 }
 
 // DefaultCardRetryWait is the first back-off of card messages.
