@@ -1,0 +1,102 @@
+package returns
+
+// The words of the trade, typed once: how a sale was paid, how goods come
+// back, where a refund and a card attempt stand, who acts and in which
+// role. Their string values are what the API, the database and workflow
+// histories hold, so a value here never changes.
+
+// Channel is how the sale was paid: online through the payment gateway, or
+// with a card at a store's terminal.
+type Channel string
+
+const (
+	ChannelOnline      Channel = "online"
+	ChannelCardPresent Channel = "card_present"
+)
+
+// Valid reports whether c is a known channel.
+func (c Channel) Valid() bool { return c == ChannelOnline || c == ChannelCardPresent }
+
+// Method is how the goods come back: shipped, or brought to a store.
+type Method string
+
+const (
+	MethodShip    Method = "ship"
+	MethodInStore Method = "in_store"
+)
+
+// Valid reports whether m is a known method.
+func (m Method) Valid() bool { return m == MethodShip || m == MethodInStore }
+
+// RefundStatus is where a refund's money stands.
+type RefundStatus string
+
+const (
+	RefundStatusPending   RefundStatus = "pending"
+	RefundStatusSucceeded RefundStatus = "succeeded"
+	RefundStatusFailed    RefundStatus = "failed"
+)
+
+// AttemptState is where one try to pay a refund stands (a card message, a
+// gateway call); the money rules (db/refund_rules.go) say which moves are
+// allowed.
+type AttemptState string
+
+const (
+	AttemptPrepared        AttemptState = "prepared"
+	AttemptSent            AttemptState = "sent"
+	AttemptApproved        AttemptState = "approved"
+	AttemptDeclined        AttemptState = "declined"
+	AttemptUnknown         AttemptState = "unknown"
+	AttemptReversalPending AttemptState = "reversal_pending"
+	AttemptReversed        AttemptState = "reversed"
+	AttemptEscalated       AttemptState = "escalated"
+)
+
+// AttemptKind is what an attempt sends: a gateway refund, a card void
+// (same day, same terminal) or a card refund.
+type AttemptKind string
+
+const (
+	AttemptOnline AttemptKind = "online"
+	AttemptVoid   AttemptKind = "void"
+	AttemptRefund AttemptKind = "refund"
+)
+
+// ActorKind is who took a step in a return's timeline.
+type ActorKind string
+
+const (
+	ActorShopper ActorKind = "shopper"
+	ActorStaff   ActorKind = "staff"
+	ActorCarrier ActorKind = "carrier"
+	ActorSystem  ActorKind = "system"
+)
+
+// Role is what a member of staff may do: clerks receive and inspect,
+// supervisors also review and authorise counter refunds, finance follows
+// the money, admins run the merchant's settings and people, operators run
+// the platform.
+type Role string
+
+const (
+	RoleClerk      Role = "clerk"
+	RoleSupervisor Role = "supervisor"
+	RoleFinance    Role = "finance"
+	RoleAdmin      Role = "admin"
+	RoleOperator   Role = "operator"
+)
+
+// MerchantRoles are the roles a merchant's staff can hold, in the order
+// pages list them.
+var MerchantRoles = []Role{RoleClerk, RoleSupervisor, RoleFinance, RoleAdmin}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool {
+	for _, k := range MerchantRoles {
+		if r == k {
+			return true
+		}
+	}
+	return r == RoleOperator
+}
