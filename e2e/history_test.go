@@ -21,7 +21,10 @@ func recordHistory(t *testing.T, s *stack, returnID, name string) {
 }
 
 // recording is the directory REBOUND_RECORD_HISTORY names; empty (the
-// default) records nothing.
+// default) records nothing. Record into an empty directory and copy only
+// the new files into workflows/testdata: the histories there of older
+// versions are what the replay test holds the code to, and a run would
+// overwrite them with the current version's.
 func recording() string { return os.Getenv("REBOUND_RECORD_HISTORY") }
 
 // recordDelivery writes the history of the DeliverWorkflow that sent the
