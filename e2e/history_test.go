@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/rebound-returns/rebound/workflows"
@@ -19,9 +20,43 @@ func recordHistory(t *testing.T, s *stack, returnID, name string) {
 	recordWorkflow(t, s, workflows.ReturnWorkflowID(returnID), name)
 }
 
+// recording is the directory REBOUND_RECORD_HISTORY names; empty (the
+// default) records nothing. Record into an empty directory and copy only
+// the new files into workflows/testdata: the histories there of older
+// versions are what the replay test holds the code to, and a run would
+// overwrite them with the current version's.
+func recording() string { return os.Getenv("REBOUND_RECORD_HISTORY") }
+
+// recordDelivery writes the history of the DeliverWorkflow that sent the
+// newest outbox message to recipient (the API starts it as deliver/<first
+// message id> and does not answer the id).
+func recordDelivery(t *testing.T, s *stack, recipient, name string) {
+	if recording() == "" {
+		return
+	}
+	ms, err := s.db.OutboxTo(context.Background(), recipient, 1)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("no outbox message to %s to record the delivery of: %v", recipient, err)
+	}
+	recordWorkflow(t, s, "deliver/"+ms[0].ID, name)
+}
+
+// recordLastScheduled writes the history of the run the schedule started
+// last (the schedule appends the time to the workflow id).
+func recordLastScheduled(t *testing.T, s *stack, h client.ScheduleHandle, name string) {
+	if recording() == "" {
+		return
+	}
+	d, err := h.Describe(context.Background())
+	if err != nil || len(d.Info.RecentActions) == 0 {
+		t.Fatalf("no run of schedule %s to record: %v", h.GetID(), err)
+	}
+	recordWorkflow(t, s, d.Info.RecentActions[len(d.Info.RecentActions)-1].StartWorkflowResult.WorkflowID, name)
+}
+
 // recordWorkflow writes one workflow's history as name.json.
 func recordWorkflow(t *testing.T, s *stack, workflowID, name string) {
-	dir := os.Getenv("REBOUND_RECORD_HISTORY")
+	dir := recording()
 	if dir == "" {
 		return
 	}

@@ -270,6 +270,7 @@ func TestOrderLookupOpensTheOrderAndFilesAVerifiedReturn(t *testing.T) {
 		}
 	}
 	s.checkSecrets(id, code, token, shopperToken)
+	recordWorkflow(t, s, lookupWF, "order_lookup_v4")
 	// Nor is either stored in clear.
 	for _, table := range []string{"order_lookups", "sessions"} {
 		vals, err := s.db.TextValues(ctx, table)

@@ -198,6 +198,7 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 	if d := <-got; !strings.Contains(d, "webhook.test") || len(strings.Fields(d)[0]) != 64 {
 		t.Fatalf("the endpoint got %q", d)
 	}
+	recordDelivery(t, s, hook.URL, "deliver_webhook_test_v4")
 	s.problem(s.call("POST", "/v1/merchant/webhooks/"+wh["id"].(string)+"/test", nil, bearer(s.login("admin"))...), 404, "")
 
 	// A key works once created and fails once revoked.

@@ -129,6 +129,8 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	if err := s.temporal.GetWorkflow(rctx, workflows.ReconcileWorkflowID(fileID), "").Get(rctx, &rec); err != nil {
 		t.Fatalf("reconciliation of %s: %v", fileID, err)
 	}
+	recordLastScheduled(t, s, h, "settlement_pickup_v4")
+	recordWorkflow(t, s, workflows.ReconcileWorkflowID(fileID), "reconcile_picked_up_v4")
 	if rec.Matched != 2 || rec.Unexpected != 0 || rec.AmountMismatch != 0 {
 		t.Fatalf("reconciliation %+v, want both refunds matched", rec)
 	}
