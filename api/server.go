@@ -79,6 +79,9 @@ type server struct {
 	log  *slog.Logger
 	// The use cases (app/…) the handlers call.
 	counter counterProcedure
+	staff   staffDesk
+	orders  orderBook
+	events  eventIntake
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -147,6 +150,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	}
 	s := &server{deps: deps, log: deps.Logger}
 	s.counter = s.counterService()
+	s.staff, s.orders, s.events = s.staffService(), s.ordersService(), s.eventsService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

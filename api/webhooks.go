@@ -1,21 +1,28 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
 
-	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/app/events"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/signature"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
-// Carriers and the payment gateway call in with signed events.
+// Carriers and the payment gateway call in with signed events: the
+// signature is checked here, at the edge; matching an event to its return
+// or refund and signalling the workflow is app/events'.
+
+// eventIntake takes in the carriers' and the gateway's events
+// (*events.Service).
+type eventIntake interface {
+	Carrier(ctx context.Context, ev events.CarrierEvent) (events.CarrierResult, error)
+	Gateway(ctx context.Context, ev payments.WebhookEvent) (matched bool, err error)
+}
 
 func (s *server) routesCarrier(r *gin.RouterGroup) {
 	r.POST("/carrier/events", s.handle(s.carrierEvent))
@@ -32,6 +39,8 @@ type carrierEventRequest struct {
 	OccurredAt     string `json:"occurred_at"`
 }
 
+// carrierEvent answers 202 for an event first heard, 200 for a repeat of
+// one matched to a return.
 func (s *server) carrierEvent(c *gin.Context) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -44,58 +53,15 @@ func (s *server) carrierEvent(c *gin.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	var errs []FieldError
-	if req.EventID == "" || len(req.EventID) > 128 {
-		errs = append(errs, FieldError{"event_id", "is required (at most 128 characters)"})
-	}
-	if req.TrackingNumber == "" || len(req.TrackingNumber) > 64 {
-		errs = append(errs, FieldError{"tracking_number", "is required"})
-	}
-	if !oneOf(req.Event, workflows.CarrierInTransit, workflows.CarrierDelivered, workflows.CarrierException) {
-		errs = append(errs, FieldError{"event", "must be in_transit, delivered or exception"})
-	}
-	at := parseTime("occurred_at", req.OccurredAt, &errs)
-	if len(errs) > 0 {
-		return Invalid(errs...)
-	}
-	ctx := c.Request.Context()
-	ev := &db.CarrierEvent{EventID: req.EventID, TrackingNumber: req.TrackingNumber, Event: req.Event, OccurredAt: at}
-	r, err := s.deps.DB.ReturnByTracking(ctx, req.TrackingNumber)
-	switch {
-	case errors.Is(err, db.ErrNotFound):
-		r = nil
-	case err != nil:
-		return err
-	default:
-		ev.ReturnID = &r.ID
-	}
-	fresh, err := s.deps.DB.RecordCarrierEvent(ctx, ev)
+	res, err := s.events.Carrier(c.Request.Context(), events.CarrierEvent(req))
 	if err != nil {
 		return err
 	}
-	if r == nil {
-		c.JSON(http.StatusAccepted, gin.H{"event_id": req.EventID, "matched": false, "duplicate": !fresh})
-		return nil
-	}
-	// Signalled every time, repeats included: the workflow drops events it
-	// has seen, and a carrier retrying after a failed signal must get
-	// through.
-	err = s.deps.Temporal.SignalWorkflow(ctx, workflows.ReturnWorkflowID(r.ID), "", workflows.SignalCarrierEvent,
-		workflows.CarrierEvent{EventID: req.EventID, TrackingNumber: req.TrackingNumber, Event: req.Event, OccurredAt: at})
-	var nf *serviceerror.NotFound
-	switch {
-	case errors.As(err, &nf):
-		// The return has ended; the event is kept for the record.
-	case err != nil:
-		p := NewProblem(http.StatusServiceUnavailable, "try-again", "the event could not be handed on; send it again")
-		p.retryAfter = 5 * time.Second
-		return p
-	}
 	status := http.StatusAccepted
-	if !fresh {
+	if res.Matched && res.Duplicate {
 		status = http.StatusOK
 	}
-	c.JSON(status, gin.H{"event_id": req.EventID, "matched": true, "duplicate": !fresh})
+	c.JSON(status, gin.H{"event_id": req.EventID, "matched": res.Matched, "duplicate": res.Duplicate})
 	return nil
 }
 
@@ -110,30 +76,16 @@ func (s *server) gatewayEvent(c *gin.Context) error {
 		return NewProblem(http.StatusUnauthorized, "bad-signature", payments.SignatureHeader+" does not verify")
 	}
 	var ev payments.WebhookEvent
-	if err := json.Unmarshal(body, &ev); err != nil || ev.Refund.Reference == "" {
-		return Invalid(FieldError{"refund.reference", "is required"})
+	if err := json.Unmarshal(body, &ev); err != nil {
+		ev = payments.WebhookEvent{} // a body that does not parse names no refund: refused as such
 	}
-	ctx := c.Request.Context()
-	if !validID(ev.Refund.Reference) {
-		c.JSON(http.StatusAccepted, gin.H{"matched": false})
-		return nil
-	}
-	att, err := s.deps.DB.AttemptByID(ctx, ev.Refund.Reference)
-	if errors.Is(err, db.ErrNotFound) {
-		c.JSON(http.StatusAccepted, gin.H{"matched": false})
-		return nil
-	}
+	matched, err := s.events.Gateway(c.Request.Context(), ev)
 	if err != nil {
 		return err
 	}
-	ref, err := s.deps.DB.RefundByID(ctx, att.RefundID)
-	if err != nil {
-		return err
-	}
-	err = s.deps.Temporal.SignalWorkflow(ctx, ref.WorkflowID, "", workflows.SignalGatewayResult,
-		workflows.GatewayResult{AttemptID: att.ID, Status: ev.Refund.Status, FailureCode: ev.Refund.FailureCode})
-	if err != nil {
-		s.log.Info("gateway event for a finished refund", "refund_id", ref.ID)
+	if !matched {
+		c.JSON(http.StatusAccepted, gin.H{"matched": false})
+		return nil
 	}
 	c.JSON(http.StatusOK, gin.H{"matched": true})
 	return nil
