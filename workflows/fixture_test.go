@@ -184,6 +184,9 @@ func newFixture(t *testing.T, o options) *fixture {
 	for _, part := range acts.Parts() {
 		env.RegisterActivity(part)
 	}
+	// The card messages run only where the card worker polls: a workflow
+	// that scheduled them on the returns queue would find no activity.
+	env.SetActivityTaskQueue(workflows.CardTaskQueue, acts.Cards.SendCardAttempt, acts.Cards.ReverseCardAttempt)
 	return &fixture{t: t, env: env, db: d, sent: sent, gateway: gw, merchant: m, acts: acts, in: workflows.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: dbo.ID, Method: o.method, Channel: o.channel, PaymentID: o.paymentID,
 		ClientIP: "192.0.2.1", Policy: policy, Order: order, Lines: o.lines, FiledAt: now,
