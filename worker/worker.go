@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -77,10 +78,13 @@ func (w *Workers) Start() error {
 	return nil
 }
 
-// Stop stops both workers, the card activities first.
+// Stop stops both workers at once, so that running activities get the
+// stop timeout once, not once per worker.
 func (w *Workers) Stop() {
-	w.Cards.Stop()
+	var wg sync.WaitGroup
+	wg.Go(w.Cards.Stop)
 	w.Returns.Stop()
+	wg.Wait()
 }
 
 // Register puts every workflow and every activity on a worker. The card
