@@ -1,6 +1,10 @@
-// Package activities holds the Temporal activities of the return lifecycle:
-// methods on structs that carry their dependencies. Every activity is
-// idempotent, so a retry after a crash never repeats a side effect.
+// Package activities holds the Temporal activities of the return lifecycle,
+// by part: codes and messages, shipping, card refunds, gateway refunds,
+// settlement (pick-up and reconciliation) and the store (steps, refunds
+// and the read model). Each part is a struct that carries only its own
+// dependencies; Set gathers them for a worker that runs them all. Every
+// activity is idempotent, so a retry after a crash never repeats a side
+// effect.
 package activities
 
 import (
@@ -13,62 +17,31 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/faultpoint"
-	"github.com/rebound-returns/rebound/notify"
-	"github.com/rebound-returns/rebound/payments"
-	"github.com/rebound-returns/rebound/shipping"
 )
 
-// Gateway is the part of the payment gateway client the refunds use. Every
-// call names the merchant's gateway account.
-type Gateway interface {
-	CreateRefund(ctx context.Context, idempotencyKey string, r payments.RefundRequest) (payments.Refund, error)
-	GetAccountRefund(ctx context.Context, account, id string) (payments.Refund, error)
-}
-
-// Activities are the lifecycle activities and what they need.
-type Activities struct {
-	DB      *db.DB
-	Sender  notify.Sender
-	Carrier shipping.Carrier
-	Gateway Gateway
-	// OTPSecret keys the HMAC under which codes are stored.
-	OTPSecret []byte
-	// KeepSensitive keeps a sent code's message body (dev only, where the
-	// outbox is how people read their codes).
-	KeepSensitive bool
-	// PublicURL is the API's address as shoppers reach it, for links.
-	PublicURL string
-	Metrics   *Metrics
-	Logger    *slog.Logger
+// Base is what every part shares: the database, the logger and the clock.
+// Its methods are unexported, so embedding it adds no activity to a part
+// (Temporal registers a struct's exported methods, and two parts may not
+// both have one of the same name).
+type Base struct {
+	DB     *db.DB
+	Logger *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
-	// POS sends card messages to the acquirer; Cutoff is its batch cut-off;
-	// Card the worker's settings for card messages.
-	POS    Acquirer
-	Cutoff time.Duration
-	Card   CardSettings
-	// Faults are the fault points a test armed (nil: none).
-	Faults *faultpoint.Points
-	// Signal tells returns they were settled.
-	Signal Signaller
-	// SettlementDir is the settlement folder files are picked up from
-	// (see package dropfolder); "" picks up nothing.
-	SettlementDir string
 }
 
-func (a *Activities) now() time.Time {
-	if a.Now != nil {
-		return a.Now().UTC()
+func (b *Base) now() time.Time {
+	if b.Now != nil {
+		return b.Now().UTC()
 	}
 	return time.Now().UTC()
 }
 
-func (a *Activities) log() *slog.Logger {
-	if a.Logger == nil {
+func (b *Base) log() *slog.Logger {
+	if b.Logger == nil {
 		return slog.New(slog.DiscardHandler)
 	}
-	return a.Logger
+	return b.Logger
 }
 
 // workflowID is the id of the workflow an activity runs for ("" outside one).
@@ -86,10 +59,18 @@ func workflowID(ctx context.Context) (id string) {
 const ErrNotFound = "not_found"
 
 // returnByID reads a return; a missing one is a non-retryable error.
-func (a *Activities) returnByID(ctx context.Context, id string) (*db.Return, error) {
-	r, err := a.DB.ReturnByID(ctx, id)
+func (b *Base) returnByID(ctx context.Context, id string) (*db.Return, error) {
+	r, err := b.DB.ReturnByID(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, temporal.NewNonRetryableApplicationError("return "+id+" does not exist", ErrNotFound, err)
 	}
 	return r, err
+}
+
+// unknown records that an attempt's outcome is unknown: it is to be
+// reversed before anything new goes (card refunds, and the recovery of
+// what an ended run left).
+func (b *Base) unknown(ctx context.Context, attemptID, why, reason string) (CardOutcome, error) {
+	_, err := b.DB.MoveAttempt(ctx, attemptID, db.AttemptUnknown, map[string]any{"unknown_reason": why, "reversal_reason": reason})
+	return CardOutcome{State: CardUnknown}, err
 }

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/faultpoint"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -16,6 +17,23 @@ import (
 type Acquirer interface {
 	Send(ctx context.Context, r pos.Request) (pos.Response, error)
 	Reverse(ctx context.Context, rv pos.Reversal) (pos.Response, error)
+}
+
+// Cards are the activities of card refunds: they prepare attempts, send
+// them to the acquirer and reverse them (the ones that talk to it run on
+// their own task queue, see workflows.CardTaskQueue), and escalate what
+// the acquirer never acknowledged.
+type Cards struct {
+	Base
+	// POS sends card messages to the acquirer; Cutoff is its batch cut-off;
+	// Card the worker's settings for card messages.
+	POS    Acquirer
+	Cutoff time.Duration
+	Card   CardSettings
+	// Faults are the fault points a test armed (nil: none).
+	Faults *faultpoint.Points
+	// Metrics count reversals that could not leave (nil: none).
+	Metrics *Metrics
 }
 
 // Card outcomes, as the workflow sees them.
@@ -51,7 +69,7 @@ func batchClosesAt(at time.Time, cutoff time.Duration) time.Time {
 // CardSettings are how this worker sends card messages: the workflow asks
 // for them once, so that they are the worker's (its configuration), not
 // carried in every return's input.
-func (a *Activities) CardSettings(context.Context) (CardSettings, error) {
+func (a *Cards) CardSettings(context.Context) (CardSettings, error) {
 	s := a.Card
 	if s.SendTimeout <= 0 {
 		s.SendTimeout = DefaultCardSendTimeout
@@ -83,7 +101,7 @@ type cardContext struct {
 	local    *time.Location
 }
 
-func (a *Activities) cardContext(ctx context.Context, refundID string) (*cardContext, error) {
+func (a *Base) cardContext(ctx context.Context, refundID string) (*cardContext, error) {
 	ref, err := a.DB.RefundByID(ctx, refundID)
 	if err != nil {
 		return nil, err
@@ -143,7 +161,7 @@ func (c *cardContext) request(att *db.RefundAttempt) pos.Request {
 
 // voidable tells whether a refund may still be a void at now: the whole
 // sale, while its batch is open (by the sale's own time, not the order's).
-func (a *Activities) voidable(c *cardContext, now time.Time) bool {
+func (a *Cards) voidable(c *cardContext, now time.Time) bool {
 	return c.refund.Amount == c.payment.Amount && now.Before(batchClosesAt(c.saleAt(), a.cutoff()))
 }
 
@@ -153,7 +171,7 @@ func (a *Activities) voidable(c *cardContext, now time.Time) bool {
 // still in its open batch is voided, from the sale's own terminal when the
 // acquirer requires it; anything else, and a void the acquirer refused, is
 // refunded from the store's virtual terminal.
-func (a *Activities) PrepareCardAttempt(ctx context.Context, in CardAttemptInput) (CardAttempt, error) {
+func (a *Cards) PrepareCardAttempt(ctx context.Context, in CardAttemptInput) (CardAttempt, error) {
 	c, err := a.cardContext(ctx, in.RefundID)
 	if err != nil {
 		return CardAttempt{}, err
@@ -188,7 +206,7 @@ func (a *Activities) PrepareCardAttempt(ctx context.Context, in CardAttemptInput
 // new attempt may not go.
 const ErrRefused = "refused_by_rules"
 
-func (a *Activities) cutoff() time.Duration {
+func (a *Cards) cutoff() time.Duration {
 	if a.Cutoff > 0 {
 		return a.Cutoff
 	}
@@ -205,7 +223,7 @@ func recorded(att *db.RefundAttempt) CardOutcome {
 // unknown outcome (and reversed), never as "not sent" (and sent again). A
 // void whose batch has closed meanwhile is not sent at all: it becomes a
 // refund.
-func (a *Activities) SendCardAttempt(ctx context.Context, attemptID string) (CardOutcome, error) {
+func (a *Cards) SendCardAttempt(ctx context.Context, attemptID string) (CardOutcome, error) {
 	att, err := a.DB.AttemptByID(ctx, attemptID)
 	if err != nil {
 		return CardOutcome{}, err
@@ -262,7 +280,7 @@ const NotSentCutoff = "cutoff"
 
 // answered records the acquirer's answer to an attempt, with the fields of
 // it Rebound does not use but that say something (not echoes of req).
-func (a *Activities) answered(ctx context.Context, att *db.RefundAttempt, resp pos.Response, req pos.Request) (CardOutcome, error) {
+func (a *Cards) answered(ctx context.Context, att *db.RefundAttempt, resp pos.Response, req pos.Request) (CardOutcome, error) {
 	var fields db.JSON
 	if kept := newFields(resp.Fields, req); len(kept) > 0 {
 		fields, _ = db.ToJSON(kept)
@@ -307,14 +325,9 @@ func newFields(fields map[int]string, req pos.Request) map[int]string {
 	return kept
 }
 
-func (a *Activities) unknown(ctx context.Context, attemptID, why, reason string) (CardOutcome, error) {
-	_, err := a.DB.MoveAttempt(ctx, attemptID, db.AttemptUnknown, map[string]any{"unknown_reason": why, "reversal_reason": reason})
-	return CardOutcome{State: CardUnknown}, err
-}
-
 // SettleLostAttempt reads an attempt whose send activity did not report
 // back: prepared never left; sent may have, so it is unknown.
-func (a *Activities) SettleLostAttempt(ctx context.Context, attemptID string) (CardOutcome, error) {
+func (a *Cards) SettleLostAttempt(ctx context.Context, attemptID string) (CardOutcome, error) {
 	att, err := a.DB.AttemptByID(ctx, attemptID)
 	if err != nil {
 		return CardOutcome{}, err
@@ -330,37 +343,6 @@ func (a *Activities) SettleLostAttempt(ctx context.Context, attemptID string) (C
 		return CardOutcome{State: CardDeclined, ResponseCode: att.State}, nil
 	}
 	return recorded(att), nil
-}
-
-// RecoverAttempts takes up what an earlier run of a refund left (its
-// workflow failed or was terminated mid-way): a card attempt that never
-// left is declined; one that may have left is unknown, to be reversed
-// before anything new goes; an online one is resumed with its own
-// Idempotency-Key, so the gateway answers for it rather than pay again.
-func (a *Activities) RecoverAttempts(ctx context.Context, refundID string) (Recovery, error) {
-	attempts, err := a.DB.AttemptsOfRefund(ctx, refundID)
-	if err != nil {
-		return Recovery{}, err
-	}
-	var out Recovery
-	for _, att := range attempts {
-		switch {
-		case att.Kind == db.AttemptOnline && (att.State == db.AttemptPrepared || att.State == db.AttemptSent):
-			out.Resume = att.ID
-		case att.State == db.AttemptPrepared:
-			if _, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"response_code": "not_sent"}); err != nil {
-				return Recovery{}, err
-			}
-		case att.State == db.AttemptSent:
-			if _, err := a.unknown(ctx, att.ID, "left by a run that ended (workflow failed or terminated)", pos.ReasonLost); err != nil {
-				return Recovery{}, err
-			}
-			out.Reverse = append(out.Reverse, att.ID)
-		case att.State == db.AttemptUnknown || att.State == db.AttemptReversalPending:
-			out.Reverse = append(out.Reverse, att.ID)
-		}
-	}
-	return out, nil
 }
 
 // Reversal outcomes, as the workflow sees them.
@@ -392,7 +374,7 @@ const (
 // as a try; one that could not leave opens a finance work item (once),
 // logs a warning and counts in a metric. An attempt settled meanwhile by
 // evidence says so.
-func (a *Activities) ReverseCardAttempt(ctx context.Context, in ReversalInput) (ReversalOutcome, error) {
+func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (ReversalOutcome, error) {
 	att, err := a.DB.AttemptByID(ctx, in.AttemptID)
 	if err != nil {
 		return ReversalOutcome{}, err
@@ -463,7 +445,7 @@ func (a *Activities) ReverseCardAttempt(ctx context.Context, in ReversalInput) (
 
 // reached counts a reversal that left and, when the acquirer had been
 // unreachable, closes that episode's work item.
-func (a *Activities) reached(ctx context.Context, att *db.RefundAttempt) error {
+func (a *Cards) reached(ctx context.Context, att *db.RefundAttempt) error {
 	if err := a.DB.SetAttempt(ctx, att.ID, map[string]any{"reversal_tries": att.ReversalTries + 1, "unreachable_since": nil}); err != nil {
 		return err
 	}
@@ -485,7 +467,7 @@ const (
 // unreachable notes that a reversal could not leave: since when (the first
 // time), a warning, the metric and a finance work item from the first
 // failure on, while the workflow keeps trying.
-func (a *Activities) unreachable(ctx context.Context, c *cardContext, att *db.RefundAttempt, now time.Time) error {
+func (a *Cards) unreachable(ctx context.Context, c *cardContext, att *db.RefundAttempt, now time.Time) error {
 	a.log().Warn("reversal not sent: the acquirer is unreachable", "attempt_id", att.ID, "terminal", att.TerminalID,
 		"stan", att.STAN, "reversal_stan", att.ReversalSTAN)
 	if a.Metrics != nil {
@@ -505,7 +487,7 @@ func (a *Activities) unreachable(ctx context.Context, c *cardContext, att *db.Re
 // EscalateAttempt gives up on reversing an attempt and hands it to finance,
 // who end it with evidence (or the settlement file does). It answers where
 // the attempt stands: escalated, or paid or cleared when evidence came first.
-func (a *Activities) EscalateAttempt(ctx context.Context, attemptID string) (ReversalOutcome, error) {
+func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (ReversalOutcome, error) {
 	att, err := a.DB.AttemptByID(ctx, attemptID)
 	if err != nil {
 		return ReversalOutcome{}, err

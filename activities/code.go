@@ -26,7 +26,7 @@ const ErrRateLimited = "rate_limited"
 // checked in the same transaction that stores the code. A retry of the
 // activity finds the challenge it made before and sends that same message,
 // so a shopper's code is never silently replaced by a retry.
-func (a *Activities) SendCode(ctx context.Context, in SendCodeInput) (SendCodeResult, error) {
+func (a *Messages) SendCode(ctx context.Context, in SendCodeInput) (SendCodeResult, error) {
 	chID := challengeID(ctx)
 	if prev, err := a.DB.ChallengeByID(ctx, chID); err == nil {
 		return a.deliverCode(ctx, prev)
@@ -77,7 +77,7 @@ type codeLimits struct {
 // within the limits on sending: cooldown, hourly caps per contact and per
 // client address. A code over the limits is a non-retryable
 // ErrRateLimited, with the wait in its details.
-func (a *Activities) storeCode(ctx context.Context, l codeLimits, store func(tx *db.DB) error, msg *db.OutboxMessage) error {
+func (a *Messages) storeCode(ctx context.Context, l codeLimits, store func(tx *db.DB) error, msg *db.OutboxMessage) error {
 	var limit *otp.LimitError
 	err := a.DB.Tx(ctx, func(tx *db.DB) error {
 		for _, key := range []string{"otp-contact:" + l.contact, "otp-client:" + l.clientIP} {
@@ -110,13 +110,13 @@ func (a *Activities) storeCode(ctx context.Context, l codeLimits, store func(tx 
 }
 
 // deliverCode sends (or re-sends, on a retry) the message of a challenge.
-func (a *Activities) deliverCode(ctx context.Context, ch *db.OTPChallenge) (SendCodeResult, error) {
+func (a *Messages) deliverCode(ctx context.Context, ch *db.OTPChallenge) (SendCodeResult, error) {
 	return SendCodeResult{ChallengeID: ch.ID, ExpiresAt: ch.ExpiresAt}, a.deliverCodeMessage(ctx, "code/"+ch.ID)
 }
 
 // deliverCodeMessage sends a queued code message unless it went out
 // already; a message that cannot be delivered is final.
-func (a *Activities) deliverCodeMessage(ctx context.Context, dedupe string) error {
+func (a *Messages) deliverCodeMessage(ctx context.Context, dedupe string) error {
 	undeliverable := temporal.NewNonRetryableApplicationError("the code could not be delivered", "undeliverable", nil)
 	m, err := a.DB.OutboxByDedupe(ctx, dedupe)
 	if err != nil {

@@ -24,10 +24,22 @@ func html(subject, text string) string {
 	return b.String()
 }
 
+// Messages are the activities that send: one-time codes (a return's, an
+// order lookup's) and the notifications queued in the outbox.
+type Messages struct {
+	Base
+	Sender notify.Sender
+	// OTPSecret keys the HMAC under which codes are stored.
+	OTPSecret []byte
+	// KeepSensitive keeps a sent code's message body (dev only, where the
+	// outbox is how people read their codes).
+	KeepSensitive bool
+}
+
 // Deliver sends queued notifications. Messages already sent are skipped, so
 // a retry sends only what is left; a message the provider refuses for good
 // is marked failed and not retried.
-func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
+func (a *Messages) Deliver(ctx context.Context, in DeliverInput) error {
 	msgs, err := a.DB.OutboxByIDs(ctx, in.OutboxIDs)
 	if err != nil {
 		return err
@@ -46,7 +58,7 @@ func (a *Activities) Deliver(ctx context.Context, in DeliverInput) error {
 
 // send delivers one message and records the outcome; its error is nil when
 // there is nothing left to retry.
-func (a *Activities) send(ctx context.Context, m db.OutboxMessage) error {
+func (a *Messages) send(ctx context.Context, m db.OutboxMessage) error {
 	msg := notify.Message{ID: m.ID, Channel: notify.Channel(m.Channel), To: m.Recipient,
 		Subject: m.Subject, Text: m.BodyText, HTML: m.BodyHTML}
 	if m.WebhookID != nil {

@@ -24,7 +24,7 @@ type FreezeStatus struct {
 // from). It records on the refund which freeze holds it, so that lifting
 // the freeze can wake its workflow. The reason is not passed on: the
 // workflow's history needs only the freeze's id.
-func (a *Activities) CheckFreeze(ctx context.Context, q FreezeQuery) (FreezeStatus, error) {
+func (a *Store) CheckFreeze(ctx context.Context, q FreezeQuery) (FreezeStatus, error) {
 	ref, err := a.DB.RefundByID(ctx, q.RefundID)
 	if err != nil {
 		return FreezeStatus{}, err

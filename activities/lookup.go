@@ -34,7 +34,7 @@ type LookupCodeResult struct {
 // it, within the same limits as a return's codes (checked in the
 // transaction that stores it). A retry finds the lookup it stored and
 // sends that same message again.
-func (a *Activities) SendLookupCode(ctx context.Context, in LookupCodeInput) (LookupCodeResult, error) {
+func (a *Messages) SendLookupCode(ctx context.Context, in LookupCodeInput) (LookupCodeResult, error) {
 	dedupe := "lookup/" + in.LookupID
 	if prev, err := a.DB.LookupByID(ctx, in.LookupID); err == nil {
 		return a.deliverLookup(ctx, prev, dedupe)
@@ -66,6 +66,6 @@ func (a *Activities) SendLookupCode(ctx context.Context, in LookupCodeInput) (Lo
 	return a.deliverLookup(ctx, &l, dedupe)
 }
 
-func (a *Activities) deliverLookup(ctx context.Context, l *db.OrderLookup, dedupe string) (LookupCodeResult, error) {
+func (a *Messages) deliverLookup(ctx context.Context, l *db.OrderLookup, dedupe string) (LookupCodeResult, error) {
 	return LookupCodeResult{LookupID: l.ID, ExpiresAt: l.ExpiresAt}, a.deliverCodeMessage(ctx, dedupe)
 }

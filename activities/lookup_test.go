@@ -54,7 +54,7 @@ var lookupSixDigits = regexp.MustCompile(`\b(\d{6})\b`)
 
 type lookupFixture struct {
 	d      *db.DB
-	acts   *activities.Activities
+	acts   *activities.Messages
 	sender *lookupSender
 	m      *db.Merchant
 	o      *db.Order
@@ -77,7 +77,7 @@ func newLookupFixture(t *testing.T, d *db.DB) *lookupFixture {
 	f := &lookupFixture{d: d, sender: &lookupSender{}, m: m, o: o,
 		// Whole seconds: no digits in the stored times to mistake for a code.
 		now: time.Now().UTC().Truncate(time.Second)}
-	f.acts = &activities.Activities{DB: d, Sender: f.sender, OTPSecret: lookupSecret, Now: func() time.Time { return f.now }}
+	f.acts = &activities.Messages{Base: activities.Base{DB: d, Now: func() time.Time { return f.now }}, Sender: f.sender, OTPSecret: lookupSecret}
 	return f
 }
 

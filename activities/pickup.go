@@ -24,7 +24,7 @@ import (
 )
 
 // The settlement pickup: files the acquirer and the gateway drop into the
-// settlement folder (Activities.SettlementDir, laid out as package dropfolder
+// settlement folder (Settlement.SettlementDir, laid out as package dropfolder
 // says) are imported as if finance had uploaded them, then moved out of
 // the way, so that the next pickup sees only new ones.
 
@@ -61,7 +61,7 @@ const heartbeatEvery = 5 * time.Second
 
 // ListDroppedFiles lists the files waiting in the settlement folder, by
 // folder and name. Without a settlement folder there are none.
-func (a *Activities) ListDroppedFiles(ctx context.Context) ([]DroppedFile, error) {
+func (a *Settlement) ListDroppedFiles(ctx context.Context) ([]DroppedFile, error) {
 	if a.SettlementDir == "" {
 		a.log().Warn("settlement pickup ran, but no settlement folder is configured (REBOUND_SETTLEMENT_DIR)")
 		return nil, nil
@@ -84,7 +84,7 @@ func (a *Activities) ListDroppedFiles(ctx context.Context) ([]DroppedFile, error
 // to refused/ with the reason. Tried again after a crash that left the
 // file moved already, it answers the same: an imported file is read again
 // from imported/, which finds the file ID by content.
-func (a *Activities) ImportDroppedFile(ctx context.Context, f DroppedFile) (PickedFile, error) {
+func (a *Settlement) ImportDroppedFile(ctx context.Context, f DroppedFile) (PickedFile, error) {
 	if a.SettlementDir == "" {
 		return PickedFile{}, temporal.NewNonRetryableApplicationError("no settlement folder is configured", ErrFileGone, nil)
 	}
@@ -130,7 +130,7 @@ func (a *Activities) ImportDroppedFile(ctx context.Context, f DroppedFile) (Pick
 
 // merchantOfFolder is the merchant whose slug, else whose acquirer
 // merchant ID, names folder.
-func (a *Activities) merchantOfFolder(ctx context.Context, folder string) (*db.Merchant, error) {
+func (a *Settlement) merchantOfFolder(ctx context.Context, folder string) (*db.Merchant, error) {
 	m, err := a.DB.MerchantBySlug(ctx, folder)
 	if !errors.Is(err, db.ErrNotFound) {
 		return m, err
@@ -140,7 +140,7 @@ func (a *Activities) merchantOfFolder(ctx context.Context, folder string) (*db.M
 
 // importFrom streams the file at path into the staging table, telling its
 // source by its header and heartbeating as it reads.
-func (a *Activities) importFrom(ctx context.Context, m *db.Merchant, path string, f DroppedFile) (*settlement.Result, error) {
+func (a *Settlement) importFrom(ctx context.Context, m *db.Merchant, path string, f DroppedFile) (*settlement.Result, error) {
 	file, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -190,7 +190,7 @@ func sourceOf(r *bufio.Reader) (settlement.Source, error) {
 
 // refuse moves a waiting file to refused/ with why beside it; a file found
 // elsewhere already stays where it is.
-func (a *Activities) refuse(f DroppedFile, sub, why string) (PickedFile, error) {
+func (a *Settlement) refuse(f DroppedFile, sub, why string) (PickedFile, error) {
 	if sub == "" {
 		if _, err := dropfolder.Move(a.SettlementDir, f.Folder, f.Name, dropfolder.Refused, why); err != nil {
 			return PickedFile{}, fmt.Errorf("refuse settlement file %s/%s: %w", f.Folder, f.Name, err)

@@ -79,7 +79,7 @@ func exists(t *testing.T, dir string, path ...string) {
 }
 
 // pickup runs ImportDroppedFile as Temporal runs it.
-func pickup(t *testing.T, a *activities.Activities, f activities.DroppedFile) (activities.PickedFile, error) {
+func pickup(t *testing.T, a *activities.Settlement, f activities.DroppedFile) (activities.PickedFile, error) {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
@@ -101,7 +101,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
-		a := &activities.Activities{DB: d, SettlementDir: dir}
+		a := &activities.Settlement{Base: activities.Base{DB: d}, SettlementDir: dir}
 		settlementName := acquirersim.SettlementFileName(mid, "20261126-01")
 		reportName := gatewaysim.ReportFileName(slug, settled)
 		batch := drop(t, dir, mid, settlementName, acquirerFile(t))
@@ -221,7 +221,7 @@ func TestPickupWithoutAFolderFindsNothing(t *testing.T) {
 	t.Parallel()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	a := &activities.Activities{}
+	a := &activities.Settlement{}
 	env.RegisterActivity(a)
 	val, err := env.ExecuteActivity(a.ListDroppedFiles)
 	var listed []activities.DroppedFile
@@ -241,7 +241,7 @@ func TestMerchantOfFolderIsAmbiguousWhenTwoShareAMID(t *testing.T) {
 		}
 		dir := t.TempDir()
 		f := drop(t, dir, "SHARED000000001", "s.csv", acquirerFile(t))
-		got, err := pickup(t, &activities.Activities{DB: d, SettlementDir: dir}, f)
+		got, err := pickup(t, &activities.Settlement{Base: activities.Base{DB: d}, SettlementDir: dir}, f)
 		if err != nil || !got.Refused || !strings.Contains(got.Why, "no single merchant") {
 			t.Fatalf("a MID two merchants share: %+v, %v", got, err)
 		}

@@ -21,6 +21,18 @@ type Signaller interface {
 	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
 }
 
+// Settlement are the activities of settlement files: picking them up from
+// the settlement folder, reconciling them, and telling the returns they
+// settled.
+type Settlement struct {
+	Base
+	// Signal tells returns they were settled.
+	Signal Signaller
+	// SettlementDir is the settlement folder files are picked up from
+	// (see package dropfolder); "" picks up nothing.
+	SettlementDir string
+}
+
 // The names the activities share with the workflows' contract, which this
 // package cannot import.
 const (
@@ -34,7 +46,7 @@ const (
 // what it found: matched rows, unexpected ones, amount mismatches, and
 // refunds missing at the acquirer although their overdue window (the
 // merchant's policy) has passed. Running it again changes nothing.
-func (a *Activities) MatchSettlement(ctx context.Context, fileID string) (ReconcileResult, error) {
+func (a *Settlement) MatchSettlement(ctx context.Context, fileID string) (ReconcileResult, error) {
 	f, err := a.DB.SettlementFileByID(ctx, fileID)
 	if err != nil {
 		return ReconcileResult{}, err
@@ -84,7 +96,7 @@ func (a *Activities) MatchSettlement(ctx context.Context, fileID string) (Reconc
 // the overdue window), closes their work items, and tells a return waiting
 // on finance whose refund the file shows paid that it was: the return
 // records that attempt as its refund and goes on to settlement.
-func (a *Activities) settleDoubts(ctx context.Context, f *db.SettlementFile, lastDue string) error {
+func (a *Settlement) settleDoubts(ctx context.Context, f *db.SettlementFile, lastDue string) error {
 	moved, err := a.DB.SettleDoubts(ctx, f, lastDue, a.now())
 	if err != nil {
 		return err
@@ -120,7 +132,7 @@ const settlePage = 500
 // SettleReturns signals every return a file settled, page by page. It
 // heartbeats the last return signalled, so a retry after a crash resumes
 // from there; a signal repeated to a return changes nothing.
-func (a *Activities) SettleReturns(ctx context.Context, in SettlePage) (int, error) {
+func (a *Settlement) SettleReturns(ctx context.Context, in SettlePage) (int, error) {
 	after := in.After
 	if activity.HasHeartbeatDetails(ctx) {
 		var last string
@@ -152,7 +164,7 @@ func (a *Activities) SettleReturns(ctx context.Context, in SettlePage) (int, err
 
 // FinishReconciliation files work items for the discrepancies and marks
 // the file reconciled.
-func (a *Activities) FinishReconciliation(ctx context.Context, fileID string) error {
+func (a *Settlement) FinishReconciliation(ctx context.Context, fileID string) error {
 	f, err := a.DB.SettlementFileByID(ctx, fileID)
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@ const ErrInvalidState = "invalid_state"
 // refund (capped again under the order's lock), "mark refunded" records it
 // paid outside Rebound, and store credit is booked in the customer's ledger
 // with its code sent to the shopper.
-func (a *Activities) ResolveRefund(ctx context.Context, in ResolveRefundInput) (ResolveRefundResult, error) {
+func (a *Store) ResolveRefund(ctx context.Context, in ResolveRefundInput) (ResolveRefundResult, error) {
 	res, err := a.DB.ResolveFailedRefund(ctx, in.RefundID, in.Action, in.By, a.now())
 	var rule *db.RuleError
 	if errors.As(err, &rule) {
@@ -66,7 +66,7 @@ func newCreditCode() (string, error) {
 
 // storeCredit books the credit and sends its code, in this one activity:
 // the code is kept only as a hash and in the message until it is sent.
-func (a *Activities) storeCredit(ctx context.Context, in ResolveRefundInput) error {
+func (a *Store) storeCredit(ctx context.Context, in ResolveRefundInput) error {
 	ret, err := a.returnByID(ctx, in.ReturnID)
 	if err != nil {
 		return err
@@ -106,5 +106,8 @@ func (a *Activities) storeCredit(ctx context.Context, in ResolveRefundInput) err
 	if err != nil || pending.Status != db.OutboxPending {
 		return err
 	}
-	return a.send(ctx, *pending)
+	if a.Messages == nil {
+		return errors.New("store credit booked, but no sender for its code")
+	}
+	return a.Messages.send(ctx, *pending)
 }

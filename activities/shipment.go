@@ -8,7 +8,35 @@ import (
 	"github.com/rebound-returns/rebound/shipping"
 )
 
-func (a *Activities) shipmentRequest(ctx context.Context, ret *db.Return) (shipping.ShipmentRequest, error) {
+// Shipping books the carrier for returns that are shipped back.
+type Shipping struct {
+	Base
+	Carrier shipping.Carrier
+	// PublicURL is the API's address as shoppers reach it, for the label's
+	// link.
+	PublicURL string
+}
+
+// CreateShipment books the carrier for a return that is shipped back; the
+// carrier is idempotent on the return id.
+func (a *Shipping) CreateShipment(ctx context.Context, in ShipmentInput) (ShipmentResult, error) {
+	ret, err := a.returnByID(ctx, in.ReturnID)
+	if err != nil {
+		return ShipmentResult{}, err
+	}
+	req, err := a.shipmentRequest(ctx, ret)
+	if err != nil {
+		return ShipmentResult{}, err
+	}
+	sh, err := a.Carrier.CreateShipment(ctx, req)
+	if err != nil {
+		return ShipmentResult{}, fmt.Errorf("book carrier: %w", err)
+	}
+	return ShipmentResult{Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber,
+		LabelURL: a.PublicURL + "/v1/returns/" + ret.ID + "/label"}, nil
+}
+
+func (a *Shipping) shipmentRequest(ctx context.Context, ret *db.Return) (shipping.ShipmentRequest, error) {
 	from, to, err := ShipmentAddresses(ctx, a.DB, ret)
 	if err != nil {
 		return shipping.ShipmentRequest{}, err

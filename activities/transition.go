@@ -13,7 +13,7 @@ import (
 // RecordTransition writes a step of a return to the read model, with its
 // timeline event and the notifications it causes, in one transaction. The
 // step's sequence number makes retries and late writes harmless.
-func (a *Activities) RecordTransition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
+func (a *Store) RecordTransition(ctx context.Context, in TransitionInput) (TransitionResult, error) {
 	ret, err := a.returnByID(ctx, in.ReturnID)
 	if err != nil {
 		return TransitionResult{}, err
@@ -94,7 +94,7 @@ func contactChannel(kind string) string {
 }
 
 // shopperMessage is what the shopper is told of a step, if anything.
-func shopperMessage(ret *db.Return, merchant string, in TransitionInput, publicURL string) (subject, text string, ok bool) {
+func shopperMessage(ret *db.Return, merchant string, in TransitionInput) (subject, text string, ok bool) {
 	if in.Event != EventStatus {
 		return "", "", false
 	}
@@ -165,13 +165,13 @@ func capitalize(s string) string {
 }
 
 // messages composes the notifications of a step.
-func (a *Activities) messages(ctx context.Context, ret *db.Return, in TransitionInput) ([]db.OutboxMessage, error) {
+func (a *Store) messages(ctx context.Context, ret *db.Return, in TransitionInput) ([]db.OutboxMessage, error) {
 	merchant, err := a.DB.MerchantByID(ctx, ret.MerchantID)
 	if err != nil {
 		return nil, err
 	}
 	var out []db.OutboxMessage
-	if subject, text, ok := shopperMessage(ret, merchant.Name, in, a.PublicURL); ok {
+	if subject, text, ok := shopperMessage(ret, merchant.Name, in); ok {
 		out = append(out, db.OutboxMessage{MerchantID: &ret.MerchantID, Channel: contactChannel(ret.ContactKind),
 			Recipient: ret.Contact, Subject: subject, BodyText: text, BodyHTML: html(subject, text)})
 	}

@@ -65,7 +65,7 @@ func acquirerAdmin(sim *acquirersim.Acquirer) http.Handler {
 
 // newAcquirerClient connects the worker to the acquirer; late answers are
 // recorded on their attempts. It keeps reconnecting in the background.
-func newAcquirerClient(ctx context.Context, g *errgroup.Group, cfg *config.Config, acts *activities.Activities, log *slog.Logger) (*pos.Client, error) {
+func newAcquirerClient(ctx context.Context, g *errgroup.Group, cfg *config.Config, cards *activities.Cards, log *slog.Logger) (*pos.Client, error) {
 	var tlsConfig *tls.Config
 	if cfg.AcquirerTLS {
 		var err error
@@ -76,12 +76,12 @@ func newAcquirerClient(ctx context.Context, g *errgroup.Group, cfg *config.Confi
 		}
 	}
 	onUnreadable := func(string, string) {}
-	if acts.Metrics != nil {
-		onUnreadable = func(string, string) { acts.Metrics.UnreadableAnswers.Inc() }
+	if cards.Metrics != nil {
+		onUnreadable = func(string, string) { cards.Metrics.UnreadableAnswers.Inc() }
 	}
 	c, err := pos.NewClient(pos.ClientConfig{
 		Addr: cfg.AcquirerAddr, TLS: tlsConfig, SendTimeout: cfg.AcquirerTimeout,
-		OnLate:       activities.LateResponses{DB: acts.DB, Logger: log, Metrics: acts.Metrics}.Record,
+		OnLate:       activities.LateResponses{DB: cards.DB, Logger: log, Metrics: cards.Metrics}.Record,
 		OnUnreadable: onUnreadable,
 		Logger:       log.With("component", "acquirer-client"),
 	})

@@ -306,7 +306,7 @@ func TestAPIReadinessNamesWhatIsMissing(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		_ = worker.Run(ctx, c, worker.Deps{Activities: &activities.Activities{DB: d}, StopTimeout: time.Second})
+		_ = worker.Run(ctx, c, worker.Deps{Activities: activities.New(activities.Deps{DB: d}), StopTimeout: time.Second})
 	})
 	defer func() { cancel(); wg.Wait() }()
 	addr := freeAddr(t)

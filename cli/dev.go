@@ -139,11 +139,11 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	g, gctx := errgroup.WithContext(ctx)
 	metrics := api.NewMetrics()
 	acts := newActivities(&dcfg, d, c, log, metrics.Registry)
-	posClient, err := newAcquirerClient(gctx, g, cfg, acts, log)
+	posClient, err := newAcquirerClient(gctx, g, cfg, acts.Cards, log)
 	if err != nil {
 		return err
 	}
-	acts.POS = posClient
+	acts.Cards.POS = posClient
 	deps := apiDeps(&dcfg, d, c, log, metrics)
 	deps.Ready = append(deps.Ready, acquirerCheck(posClient))
 	deps.OnOrder = feed

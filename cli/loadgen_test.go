@@ -80,7 +80,7 @@ func TestLoadgenSettlementWritesAndBooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := (&activities.Activities{DB: d}).MatchSettlement(ctx, res.File.ID)
+	got, err := activities.New(activities.Deps{DB: d}).Settlement.MatchSettlement(ctx, res.File.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -191,8 +191,8 @@ func newSender(cfg *config.Config) notify.Sender {
 }
 
 // newActivities builds the lifecycle activities.
-func newActivities(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, reg prometheus.Registerer) *activities.Activities {
-	return &activities.Activities{
+func newActivities(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, reg prometheus.Registerer) activities.Set {
+	return activities.New(activities.Deps{
 		Signal:        c,
 		DB:            d,
 		Sender:        newSender(cfg),
@@ -209,7 +209,7 @@ func newActivities(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logg
 			VoidFromSaleTerminal: cfg.VoidFromSaleTerminal},
 		Faults:        cfg.Faults,
 		SettlementDir: cfg.SettlementDir,
-	}
+	})
 }
 
 // gatewayClient speaks to the payment gateway with each merchant
@@ -222,7 +222,7 @@ func gatewayClient(cfg *config.Config) *payments.Client {
 
 // workerDeps are the worker's dependencies in `rebound worker` and
 // `rebound dev`.
-func workerDeps(cfg *config.Config, acts *activities.Activities, log *slog.Logger) worker.Deps {
+func workerDeps(cfg *config.Config, acts activities.Set, log *slog.Logger) worker.Deps {
 	return worker.Deps{Activities: acts, Logger: log, StopTimeout: cfg.WorkerStopTimeout, PickupCron: cfg.SettlementPickup}
 }
 

@@ -84,11 +84,11 @@ func runWorker(ctx context.Context, env *Env, _ []string) error {
 	metrics := api.NewMetrics()
 	acts := newActivities(cfg, d, c, log, metrics.Registry)
 	g, gctx := errgroup.WithContext(ctx)
-	posClient, err := newAcquirerClient(gctx, g, cfg, acts, log)
+	posClient, err := newAcquirerClient(gctx, g, cfg, acts.Cards, log)
 	if err != nil {
 		return err
 	}
-	acts.POS = posClient
+	acts.Cards.POS = posClient
 	ready := append(readinessChecks(d, c), acquirerCheck(posClient))
 	handler := api.NewOpsHandler(api.Deps{Logger: log, Metrics: metrics, Ready: ready, MetricsToken: cfg.MetricsToken})
 	g.Go(func() error {

@@ -25,7 +25,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
-	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
@@ -46,7 +45,6 @@ import (
 	"github.com/rebound-returns/rebound/tracing"
 	"github.com/rebound-returns/rebound/web"
 	"github.com/rebound-returns/rebound/worker"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // One Temporal server for the package; each stack takes a namespace of its
@@ -260,15 +258,15 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 
 	s := &stack{t: t, db: d, dbURL: dbURL, url: url, temporal: c, gateway: gw, acquirer: acq, logs: logs, seed: seed, ns: ns, settlements: settlements}
 	if !noWorker {
-		acts := &activities.Activities{
+		acts := activities.New(activities.Deps{
 			DB: d, Sender: notify.Router{Email: notify.Discard{}, SMS: notify.Discard{}, Webhook: notify.NewWebhook(nil)},
 			Carrier: shipping.Simulated{}, Gateway: payments.NewClient(gwSrv.URL, "gw-key", nil),
 			OTPSecret: []byte(otpSecret), KeepSensitive: true, PublicURL: url,
 			Metrics: activities.NewMetrics(metrics.Registry), Logger: log, Signal: c, SettlementDir: settlements,
 			Card: cardSettings, Faults: opts.faults,
-		}
+		})
 		pc, err := pos.NewClient(pos.ClientConfig{Addr: acq.Addr(), SendTimeout: isoTimeout,
-			OnLate: activities.LateResponses{DB: d, Logger: log, Metrics: acts.Metrics}.Record, Logger: log})
+			OnLate: activities.LateResponses{DB: d, Logger: log, Metrics: acts.Cards.Metrics}.Record, Logger: log})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -278,15 +276,14 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = pc.Close() })
-		acts.POS = pc
+		acts.Cards.POS = pc
 		if opts.card != nil {
-			acts.Card = *opts.card
+			acts.Cards.Card = *opts.card
 		}
 		if opts.acquirer != nil {
-			acts.POS = opts.acquirer(acq, pc)
+			acts.Cards.POS = opts.acquirer(acq, pc)
 		}
-		w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{})
-		worker.Register(w, acts)
+		w := worker.New(c, worker.Deps{Activities: acts})
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
 		}

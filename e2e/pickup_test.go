@@ -82,7 +82,7 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() {
 		ran <- worker.Run(wctx, s.temporal, worker.Deps{PickupCron: "0 7 * * *", StopTimeout: time.Second,
-			Activities: &activities.Activities{DB: s.db, Signal: s.temporal, SettlementDir: s.settlements}})
+			Activities: activities.New(activities.Deps{DB: s.db, Signal: s.temporal, SettlementDir: s.settlements})})
 	}()
 	desc := s.scheduleOf(h)
 	stop()

@@ -111,7 +111,7 @@ func Bench(ctx context.Context, d *db.DB, s Settlement, dir string, progress fun
 		return res, err
 	}
 	say("match")
-	a := &activities.Activities{DB: d}
+	a := &activities.Settlement{Base: activities.Base{DB: d}}
 	res.Match, err = measure("match", func() error {
 		var err error
 		if res.Result, err = a.MatchSettlement(ctx, fileID); err != nil {

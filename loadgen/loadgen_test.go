@@ -152,7 +152,7 @@ func TestGeneratedFileReconcilesAsPlanned(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		a := &activities.Activities{DB: d}
+		a := &activities.Settlement{Base: activities.Base{DB: d}}
 		got, err := a.MatchSettlement(ctx, res.File.ID)
 		if err != nil {
 			t.Fatal(err)

@@ -84,7 +84,7 @@ func acquirerFile(t *testing.T, items ...pos.SettlementItem) []byte {
 
 func reconcile(t *testing.T, d *db.DB, fileID string) activities.ReconcileResult {
 	t.Helper()
-	a := &activities.Activities{DB: d}
+	a := &activities.Settlement{Base: activities.Base{DB: d}}
 	res, err := a.MatchSettlement(context.Background(), fileID)
 	must(t, err)
 	must(t, a.FinishReconciliation(context.Background(), fileID))

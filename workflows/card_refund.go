@@ -35,6 +35,19 @@ const (
 // earlier attempt is in doubt or the payment has nothing left.
 const FailRefused = "refused_by_rules"
 
+// cardOnce is for the activities that talk to the acquirer: each runs
+// once (no automatic retry; the attempt row decides what happened), on the
+// card task queue. Replaying a history that scheduled them on TaskQueue
+// is safe (Temporal matches a scheduled activity by id and type, not by
+// queue), and the returns worker still serves what was queued there.
+func cardOnce(ctx workflow.Context, timeout time.Duration) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           CardTaskQueue,
+		StartToCloseTimeout: timeout,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+	})
+}
+
 // cardRefund pays a card refund on the acquirer, exactly once. Each attempt
 // is stored with its STAN and RRN before its message leaves, under the
 // money rules (an earlier attempt must have cleared, the payment must have
@@ -50,17 +63,14 @@ const FailRefused = "refused_by_rules"
 func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResult, error) {
 	store := storeCtx(ctx)
 	var set activities.CardSettings
-	if err := workflow.ExecuteActivity(store, a.CardSettings).Get(ctx, &set); err != nil {
+	if err := workflow.ExecuteActivity(store, a.Cards.CardSettings).Get(ctx, &set); err != nil {
 		return RefundResult{}, err
 	}
-	once := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: set.SendTimeout,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
-	})
+	once := cardOnce(ctx, set.SendTimeout)
 	// What an earlier run left (it failed or was terminated) is settled
 	// before anything new goes.
 	var rec activities.Recovery
-	if err := workflow.ExecuteActivity(store, a.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
+	if err := workflow.ExecuteActivity(store, a.Store.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
 		return RefundResult{}, err
 	}
 	for _, id := range rec.Reverse {
@@ -83,7 +93,7 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 			}
 		}
 		var att activities.CardAttempt
-		err := workflow.ExecuteActivity(store, a.PrepareCardAttempt, activities.CardAttemptInput{
+		err := workflow.ExecuteActivity(store, a.Cards.PrepareCardAttempt, activities.CardAttemptInput{
 			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy, AsRefund: asRefund,
 		}).Get(ctx, &att)
 		if isRefused(err) {
@@ -145,8 +155,8 @@ func sendAttempt(ctx, once, store workflow.Context, in RefundInput, attemptID st
 	deadline := workflow.Now(ctx).Add(notSentFor)
 	for {
 		var out activities.CardOutcome
-		if err := workflow.ExecuteActivity(once, a.SendCardAttempt, attemptID).Get(ctx, &out); err != nil {
-			if err := workflow.ExecuteActivity(store, a.SettleLostAttempt, attemptID).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteActivity(once, a.Cards.SendCardAttempt, attemptID).Get(ctx, &out); err != nil {
+			if err := workflow.ExecuteActivity(store, a.Cards.SettleLostAttempt, attemptID).Get(ctx, &out); err != nil {
 				return out, err
 			}
 		}
@@ -177,7 +187,7 @@ func reverse(ctx, once, store workflow.Context, attemptID string, set activities
 	var unreachableSince time.Time
 	for {
 		var out activities.ReversalOutcome
-		if err := workflow.ExecuteActivity(once, a.ReverseCardAttempt,
+		if err := workflow.ExecuteActivity(once, a.Cards.ReverseCardAttempt,
 			activities.ReversalInput{AttemptID: attemptID, AfterFateWait: afterFate}).Get(ctx, &out); err != nil {
 			out.State = activities.ReversalUnanswered // it may have left: a try
 		}
@@ -207,7 +217,7 @@ func reverse(ctx, once, store workflow.Context, attemptID string, set activities
 		}
 		if escalate {
 			var after activities.ReversalOutcome
-			if err := workflow.ExecuteActivity(store, a.EscalateAttempt, attemptID).Get(ctx, &after); err != nil {
+			if err := workflow.ExecuteActivity(store, a.Cards.EscalateAttempt, attemptID).Get(ctx, &after); err != nil {
 				return "", err
 			}
 			if after.State == activities.ReversalPaid || after.State == activities.ReversalCleared {
@@ -223,7 +233,7 @@ func reverse(ctx, once, store workflow.Context, attemptID string, set activities
 }
 
 func finishCard(ctx workflow.Context, in RefundInput, status, code string) (RefundResult, error) {
-	err := workflow.ExecuteActivity(storeCtx(ctx), a.FinishRefund, activities.FinishRefundInput{
+	err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.FinishRefund, activities.FinishRefundInput{
 		RefundID: in.RefundID, Status: status, FailureCode: code,
 	}).Get(ctx, nil)
 	return RefundResult{Status: status, FailureCode: code}, err

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rebound-returns/rebound/activities"
@@ -25,10 +24,7 @@ func cardRefundV1(ctx workflow.Context, in RefundInput, freezes bool) (RefundRes
 	if sendTimeout <= 0 {
 		sendTimeout = DefaultCardSendTimeout
 	}
-	once := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: sendTimeout,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
-	})
+	once := cardOnce(ctx, sendTimeout)
 	store := storeCtx(ctx)
 	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	wait := in.RetryWait
@@ -44,7 +40,7 @@ func cardRefundV1(ctx workflow.Context, in RefundInput, freezes bool) (RefundRes
 				return RefundResult{}, err
 			}
 		}
-		if err := workflow.ExecuteActivity(store, a.PrepareCardAttempt, activities.CardAttemptInput{
+		if err := workflow.ExecuteActivity(store, a.Cards.PrepareCardAttempt, activities.CardAttemptInput{
 			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy,
 		}).Get(ctx, &att); err != nil {
 			return RefundResult{}, err
@@ -81,8 +77,8 @@ func sendAttemptV1(ctx, once, store workflow.Context, attemptID string, first ti
 	deadline := workflow.Now(ctx).Add(notSentFor)
 	for {
 		var out activities.CardOutcome
-		if err := workflow.ExecuteActivity(once, a.SendCardAttempt, attemptID).Get(ctx, &out); err != nil {
-			if err := workflow.ExecuteActivity(store, a.SettleLostAttempt, attemptID).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteActivity(once, a.Cards.SendCardAttempt, attemptID).Get(ctx, &out); err != nil {
+			if err := workflow.ExecuteActivity(store, a.Cards.SettleLostAttempt, attemptID).Get(ctx, &out); err != nil {
 				return out, err
 			}
 		}
@@ -102,7 +98,7 @@ func reverseV1(ctx, once, store workflow.Context, attemptID string, first time.D
 	wait := first
 	for try := 0; try < maxReversals; try++ {
 		var out activities.ReversalOutcome
-		err := workflow.ExecuteActivity(once, a.ReverseCardAttempt, activities.ReversalInput{AttemptID: attemptID, Repeat: try > 0}).Get(ctx, &out)
+		err := workflow.ExecuteActivity(once, a.Cards.ReverseCardAttempt, activities.ReversalInput{AttemptID: attemptID, Repeat: try > 0}).Get(ctx, &out)
 		if err == nil && out.Acknowledged {
 			return true, nil
 		}
@@ -111,5 +107,5 @@ func reverseV1(ctx, once, store workflow.Context, attemptID string, first time.D
 		}
 		wait = min(wait*2, 12*first)
 	}
-	return false, workflow.ExecuteActivity(store, a.EscalateAttempt, attemptID).Get(ctx, nil)
+	return false, workflow.ExecuteActivity(store, a.Cards.EscalateAttempt, attemptID).Get(ctx, nil)
 }

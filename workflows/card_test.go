@@ -62,8 +62,8 @@ type cardSide struct {
 
 // acquirerSide sets up the acquirer for a card-present order: terminals,
 // the sale (unless noSale), a client with a short ISO timeout.
-func acquirerSide(side *cardSide, script func(call int, reversal bool) acquirersim.Faults, adjust func(sim *acquirersim.Acquirer, sale *acquirersim.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, *activities.Activities) {
-	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities) {
+func acquirerSide(side *cardSide, script func(call int, reversal bool) acquirersim.Faults, adjust func(sim *acquirersim.Acquirer, sale *acquirersim.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, activities.Set) {
+	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts activities.Set) {
 		ctx := context.Background()
 		must(t, d.Exec(ctx, "UPDATE merchants SET acquirer_merchant_id = ? WHERE id = ?", acquirerMerchant, m.ID))
 		sim := acquirersim.New(acquirersim.Config{Now: env.Now, Logger: slog.New(slog.DiscardHandler)})
@@ -87,7 +87,7 @@ func acquirerSide(side *cardSide, script func(call int, reversal bool) acquirers
 		defer cancel()
 		must(t, client.Connect(cctx))
 		t.Cleanup(func() { _ = client.Close() })
-		acts.POS = &scripted{inner: client, sim: sim, script: script}
+		acts.Cards.POS = &scripted{inner: client, sim: sim, script: script}
 		side.sim = sim
 	}
 }
@@ -201,11 +201,11 @@ func TestSaleStillInItsBatchIsVoided(t *testing.T) {
 // voidsFromTheSaleTerminal is acquirerSide for a host that takes voids
 // only from the sale's own terminal (the strict default), with Rebound
 // configured so.
-func voidsFromTheSaleTerminal(side *cardSide, adjust func(sim *acquirersim.Acquirer, sale *acquirersim.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, *activities.Activities) {
+func voidsFromTheSaleTerminal(side *cardSide, adjust func(sim *acquirersim.Acquirer, sale *acquirersim.Sale)) func(*testing.T, *db.DB, *db.Merchant, *db.Order, *testsuite.TestWorkflowEnvironment, activities.Set) {
 	inner := acquirerSide(side, nil, adjust)
-	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities) {
+	return func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts activities.Set) {
 		inner(t, d, m, o, env, acts)
-		acts.Card.VoidFromSaleTerminal = true
+		acts.Cards.Card.VoidFromSaleTerminal = true
 	}
 }
 
@@ -563,7 +563,7 @@ func TestAnAcquirerOutageDoesNotEscalateAReversal(t *testing.T) {
 		return acquirersim.Faults{}
 	}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, faults, nil)}, nil)
-	acts := f.acts
+	acts := f.acts.Cards
 	inner := acts.POS
 	acts.POS = outageFor(inner, func() bool {
 		// The first 20 reversals find the acquirer unreachable.
@@ -617,7 +617,7 @@ func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "confirmed", Actor: staff}, nil, &retried)
 		})
 	})
-	f.acts.POS = outageFor(f.acts.POS, func() bool { return true })
+	f.acts.Cards.POS = outageFor(f.acts.Cards.POS, func() bool { return true })
 	f.stopAt(12 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	if escalated.State != db.AttemptEscalated || escalated.ReversalTries != 0 || escalated.UnreachableSince == nil {
@@ -691,7 +691,7 @@ func TestFinanceRetryAfterTheRefundWorkflowFailedNeverPaysTwice(t *testing.T) {
 		pts.Disarm(activities.FaultFinishRefund)
 		return faultpoint.ErrInjected
 	})
-	f.acts.Faults = pts
+	f.acts.Store.Faults = pts
 	var failed string
 	f.at(4*hour, func() { failed = f.readModel().Status })
 	f.stopAt(6 * hour)
@@ -728,8 +728,8 @@ func TestAVoidIsNeverSentOrReversedAfterItsCutoff(t *testing.T) {
 		side := &cardSide{}
 		f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: voidsFromTheSaleTerminal(side, nil)}, nil)
 		cutoff := start.Add(3*hour + 2*minute) // the counter refund is at 3h
-		f.acts.Cutoff = cutoff.Sub(start.Truncate(24 * time.Hour))
-		f.acts.POS = sendOutageFor(f.acts.POS, func() bool { return f.env.Now().Before(cutoff) })
+		f.acts.Cards.Cutoff = cutoff.Sub(start.Truncate(24 * time.Hour))
+		f.acts.Cards.POS = sendOutageFor(f.acts.Cards.POS, func() bool { return f.env.Now().Before(cutoff) })
 		f.stopAt(5 * hour)
 		f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 		as := f.attempts()
@@ -754,8 +754,8 @@ func TestAVoidIsNeverSentOrReversedAfterItsCutoff(t *testing.T) {
 			return acquirersim.Faults{}
 		}
 		f, _ := cardReturn(t, options{placedAt: start.Add(-time.Hour), paid: 4999, card: voidsFromTheSaleTerminal(side, nil)}, nil)
-		f.acts.POS.(*scripted).script = faults
-		f.acts.Cutoff = 3*hour + 3*time.Second + start.Sub(start.Truncate(24*time.Hour))
+		f.acts.Cards.POS.(*scripted).script = faults
+		f.acts.Cards.Cutoff = 3*hour + 3*time.Second + start.Sub(start.Truncate(24*time.Hour))
 		f.stopAt(5 * hour)
 		f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 		as := f.attempts()
@@ -784,7 +784,7 @@ func TestAFreezeHoldsTheResendOfAnAttemptThatNeverLeft(t *testing.T) {
 	side := &cardSide{}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, nil, nil)}, nil)
 	down := true
-	f.acts.POS = sendOutageFor(f.acts.POS, func() bool { return down })
+	f.acts.Cards.POS = sendOutageFor(f.acts.Cards.POS, func() bool { return down })
 	var freezeID string
 	f.at(3*hour+time.Minute, func() {
 		fr := &db.Freeze{MerchantID: f.merchant.ID, Reason: "fraud check", CreatedBy: "op", CreatedRole: "operator"}

@@ -14,6 +14,11 @@ import (
 // TaskQueue is where the return and refund workflows and their activities run.
 const TaskQueue = "returns"
 
+// CardTaskQueue is where the card activities that talk to the acquirer
+// (and wait on it, up to the send timeout) run: a worker of their own, with
+// its own slots, so that a slow acquirer cannot starve e-mail and steps.
+const CardTaskQueue = "cards"
+
 // ReturnWorkflowID is the id of a return's workflow.
 func ReturnWorkflowID(returnID string) string { return "return/" + returnID }
 

@@ -61,7 +61,7 @@ type fixture struct {
 	sent     *outbox
 	gateway  *gatewaysim.Simulator
 	merchant *db.Merchant
-	acts     *activities.Activities
+	acts     activities.Set
 	in       workflows.ReturnInput
 }
 
@@ -76,7 +76,7 @@ type options struct {
 	// that returning them is the whole sale.
 	paid int64
 	// card sets up the acquirer side of a card-present order.
-	card func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts *activities.Activities)
+	card func(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, env *testsuite.TestWorkflowEnvironment, acts activities.Set)
 }
 
 // start is the test environment's clock at the start of every workflow
@@ -174,14 +174,19 @@ func newFixture(t *testing.T, o options) *fixture {
 	env.SetStartTime(start)
 	env.RegisterWorkflow(workflows.ReturnWorkflow)
 	env.RegisterWorkflow(workflows.RefundWorkflow)
-	acts := &activities.Activities{
+	acts := activities.New(activities.Deps{
 		DB: d, Sender: sent, Carrier: shipping.Simulated{}, Gateway: payments.NewClient(srv.URL, "gw-key", nil),
 		OTPSecret: []byte("test secret"), PublicURL: "http://rebound.test", Now: env.Now,
-	}
+	})
 	if o.card != nil {
 		o.card(t, d, m, dbo, env, acts)
 	}
-	env.RegisterActivity(acts)
+	for _, part := range acts.Parts() {
+		env.RegisterActivity(part)
+	}
+	// The card messages run only where the card worker polls: a workflow
+	// that scheduled them on the returns queue would find no activity.
+	env.SetActivityTaskQueue(workflows.CardTaskQueue, acts.Cards.SendCardAttempt, acts.Cards.ReverseCardAttempt)
 	return &fixture{t: t, env: env, db: d, sent: sent, gateway: gw, merchant: m, acts: acts, in: workflows.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: dbo.ID, Method: o.method, Channel: o.channel, PaymentID: o.paymentID,
 		ClientIP: "192.0.2.1", Policy: policy, Order: order, Lines: o.lines, FiledAt: now,

@@ -193,8 +193,8 @@ func (c *lkFlakyCarrier) CreateShipment(ctx context.Context, r shipping.Shipment
 }
 
 func lkWithCarrier(c shipping.Carrier) options {
-	return options{card: func(_ *testing.T, _ *db.DB, _ *db.Merchant, _ *db.Order, _ *testsuite.TestWorkflowEnvironment, a *activities.Activities) {
-		a.Carrier = c
+	return options{card: func(_ *testing.T, _ *db.DB, _ *db.Merchant, _ *db.Order, _ *testsuite.TestWorkflowEnvironment, a activities.Set) {
+		a.Shipping.Carrier = c
 	}}
 }
 
@@ -299,7 +299,7 @@ func TestOrderLookupWorkflowRetriesASendAndAnswersItsResult(t *testing.T) {
 	want := activities.LookupCodeResult{LookupID: "lk-1", ExpiresAt: start.Add(10 * time.Minute)}
 	var mu sync.Mutex
 	var seen []activities.LookupCodeInput
-	env.OnActivity(acts.SendLookupCode, mock.Anything, mock.Anything).Return(
+	env.OnActivity(acts.Messages.SendLookupCode, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, got activities.LookupCodeInput) (activities.LookupCodeResult, error) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -325,7 +325,7 @@ func TestOrderLookupWorkflowEndsOnTheRateLimit(t *testing.T) {
 	t.Parallel()
 	env := lkEnv()
 	calls := 0
-	env.OnActivity(acts.SendLookupCode, mock.Anything, mock.Anything).Return(
+	env.OnActivity(acts.Messages.SendLookupCode, mock.Anything, mock.Anything).Return(
 		func(context.Context, activities.LookupCodeInput) (activities.LookupCodeResult, error) {
 			calls++
 			return activities.LookupCodeResult{}, temporal.NewNonRetryableApplicationError("too many codes for this contact", activities.ErrRateLimited, nil)

@@ -15,6 +15,6 @@ func LookupWorkflowID(lookupID string) string { return "lookup/" + lookupID }
 // and the history holds only the lookup's id and expiry.
 func OrderLookupWorkflow(ctx workflow.Context, in activities.LookupCodeInput) (activities.LookupCodeResult, error) {
 	var res activities.LookupCodeResult
-	err := workflow.ExecuteActivity(codeCtx(ctx), a.SendLookupCode, in).Get(ctx, &res)
+	err := workflow.ExecuteActivity(codeCtx(ctx), a.Messages.SendLookupCode, in).Get(ctx, &res)
 	return res, err
 }

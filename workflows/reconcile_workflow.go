@@ -31,12 +31,12 @@ func ReconciliationWorkflow(ctx workflow.Context, in ReconcileInput) (activities
 		StartToCloseTimeout: 30 * time.Minute, HeartbeatTimeout: time.Minute, RetryPolicy: retry,
 	})
 	var res activities.ReconcileResult
-	if err := workflow.ExecuteActivity(match, a.MatchSettlement, in.FileID).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(match, a.Settlement.MatchSettlement, in.FileID).Get(ctx, &res); err != nil {
 		return res, err
 	}
-	if err := workflow.ExecuteActivity(pages, a.SettleReturns, activities.SettlePage{FileID: in.FileID}).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(pages, a.Settlement.SettleReturns, activities.SettlePage{FileID: in.FileID}).Get(ctx, nil); err != nil {
 		return res, err
 	}
-	err := workflow.ExecuteActivity(match, a.FinishReconciliation, in.FileID).Get(ctx, nil)
+	err := workflow.ExecuteActivity(match, a.Settlement.FinishReconciliation, in.FileID).Get(ctx, nil)
 	return res, err
 }

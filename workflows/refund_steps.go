@@ -96,7 +96,7 @@ func (s *returnState) refundResolution(ctx workflow.Context, req RefundResolutio
 		in := activities.ResolveRefundInput{ReturnID: s.in.ReturnID, RefundID: s.refundID, Action: req.Action,
 			Note: req.Note, By: req.Actor.Name, Amount: s.refundAmount, Currency: s.in.Order.Currency}
 		var out activities.ResolveRefundResult
-		if err := workflow.ExecuteActivity(storeCtx(ctx), a.ResolveRefund, in).Get(ctx, &out); err != nil {
+		if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.ResolveRefund, in).Get(ctx, &out); err != nil {
 			return err
 		}
 		if out.RefundID != "" {

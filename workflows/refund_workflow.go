@@ -43,7 +43,7 @@ func awaitUnfrozen(ctx workflow.Context, in RefundInput) error {
 	lifted := workflow.GetSignalChannel(ctx, SignalFreezeLifted)
 	for {
 		var st activities.FreezeStatus
-		if err := workflow.ExecuteActivity(storeCtx(ctx), a.CheckFreeze, activities.FreezeQuery{RefundID: in.RefundID}).Get(ctx, &st); err != nil {
+		if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.CheckFreeze, activities.FreezeQuery{RefundID: in.RefundID}).Get(ctx, &st); err != nil {
 			return err
 		}
 		if !st.Frozen {
@@ -81,7 +81,7 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 		// unanswered is resumed with its key instead.
 		attemptID = uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/"+workflow.GetInfo(ctx).WorkflowExecution.ID+"/1")).String()
 		var rec activities.Recovery
-		if err := workflow.ExecuteActivity(storeCtx(ctx), a.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
+		if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
 			return RefundResult{}, err
 		}
 		if rec.Resume != "" {
@@ -98,7 +98,7 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 	results := workflow.GetSignalChannel(ctx, SignalGatewayResult)
 
 	var r activities.GatewayRefundResult
-	err := workflow.ExecuteActivity(gctx, a.StartGatewayRefund, activities.GatewayRefundInput{
+	err := workflow.ExecuteActivity(gctx, a.GatewayRefunds.StartGatewayRefund, activities.GatewayRefundInput{
 		RefundID: in.RefundID, AttemptID: attemptID, PaymentID: in.PaymentID, Amount: in.Amount, Currency: in.Currency,
 	}).Get(ctx, &r)
 	var appErr *temporal.ApplicationError
@@ -131,13 +131,13 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 		sel.AddFuture(workflow.NewTimer(ctx, poll), func(workflow.Future) { timedOut = true })
 		sel.Select(ctx)
 		if timedOut {
-			if err := workflow.ExecuteActivity(gctx, a.CheckGatewayRefund, attemptID).Get(ctx, &r); err != nil {
+			if err := workflow.ExecuteActivity(gctx, a.GatewayRefunds.CheckGatewayRefund, attemptID).Get(ctx, &r); err != nil {
 				return RefundResult{}, err
 			}
 			poll = min(poll*2, time.Hour)
 		}
 	}
-	if err := workflow.ExecuteActivity(storeCtx(ctx), a.FinishRefund, activities.FinishRefundInput{
+	if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.FinishRefund, activities.FinishRefundInput{
 		RefundID: in.RefundID, Status: r.Status, FailureCode: r.FailureCode,
 	}).Get(ctx, nil); err != nil {
 		return RefundResult{}, err
@@ -148,5 +148,5 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 // DeliverWorkflow sends messages queued outside a return's steps (an admin
 // told of a locked supervisor), with the retries of the Deliver activity.
 func DeliverWorkflow(ctx workflow.Context, in activities.DeliverInput) error {
-	return workflow.ExecuteActivity(deliverCtx(ctx), a.Deliver, in).Get(ctx, nil)
+	return workflow.ExecuteActivity(deliverCtx(ctx), a.Messages.Deliver, in).Get(ctx, nil)
 }

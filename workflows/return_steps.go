@@ -66,7 +66,7 @@ func (s *returnState) submit(ctx workflow.Context, note string) error {
 // once, or waiting for review. Callers hold the mutex.
 func (s *returnState) decide(ctx workflow.Context) error {
 	var ev activities.EvaluateResult
-	err := workflow.ExecuteActivity(stepCtx(ctx), a.Evaluate, activities.EvaluateInput{
+	err := workflow.ExecuteActivity(stepCtx(ctx), a.Store.Evaluate, activities.EvaluateInput{
 		ReturnID: s.in.ReturnID, Policy: s.in.Policy, Order: s.in.Order, Lines: s.in.Lines, FiledAt: s.in.FiledAt,
 	}).Get(ctx, &ev)
 	if err != nil {
@@ -101,7 +101,7 @@ func (s *returnState) validateSendCode(SendCodeRequest) error {
 // shopper open the return again on another device.
 func (s *returnState) sendCode(ctx workflow.Context, req SendCodeRequest) (activities.SendCodeResult, error) {
 	var res activities.SendCodeResult
-	err := workflow.ExecuteActivity(codeCtx(ctx), a.SendCode, activities.SendCodeInput{
+	err := workflow.ExecuteActivity(codeCtx(ctx), a.Messages.SendCode, activities.SendCodeInput{
 		ReturnID: s.in.ReturnID, ClientIP: req.ClientIP,
 	}).Get(ctx, &res)
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *returnState) afterApproval(ctx workflow.Context) error {
 		return s.transition(ctx, step{to: returns.AwaitingDropoff, actor: activities.System, note: "bring the goods to the store"})
 	}
 	var sh activities.ShipmentResult
-	if err := workflow.ExecuteActivity(stepCtx(ctx), a.CreateShipment, activities.ShipmentInput{ReturnID: s.in.ReturnID}).Get(ctx, &sh); err != nil {
+	if err := workflow.ExecuteActivity(stepCtx(ctx), a.Shipping.CreateShipment, activities.ShipmentInput{ReturnID: s.in.ReturnID}).Get(ctx, &sh); err != nil {
 		return err
 	}
 	s.tracking = sh.TrackingNumber
@@ -210,7 +210,7 @@ func (s *returnState) inspect(ctx workflow.Context, req InspectRequest) (ActionR
 		s.refunds++
 		refundID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(RefundWorkflowID(s.in.ReturnID, s.refunds))).String()
 		var prep activities.PrepareRefundResult
-		err := workflow.ExecuteActivity(storeCtx(ctx), a.PrepareRefund, activities.PrepareRefundInput{
+		err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.PrepareRefund, activities.PrepareRefundInput{
 			ReturnID: s.in.ReturnID, RefundID: refundID, Policy: s.in.Policy, Order: s.in.Order,
 			Lines: s.in.Lines, Inspection: req.Lines,
 		}).Get(ctx, &prep)

@@ -10,9 +10,10 @@ import (
 	"github.com/rebound-returns/rebound/returns"
 )
 
-// a refers to the activities for ExecuteActivity; its methods are never
-// called on nil, only named.
-var a *activities.Activities
+// a names the activities for ExecuteActivity, part by part: each field is a
+// typed nil pointer (a.Cards is a nil *activities.Cards) whose methods are
+// only named, never called, so a renamed activity is a compile error.
+var a activities.Set
 
 // ReturnWorkflow runs one return from filing to its end: verification,
 // policy, review, shipping or drop-off, inspection, refund and settlement,
@@ -280,7 +281,7 @@ func (s *returnState) transition(ctx workflow.Context, st step) error {
 	}
 	var out activities.TransitionResult
 	s.moving = st.to
-	err := workflow.ExecuteActivity(storeCtx(ctx), a.RecordTransition, in).Get(ctx, &out)
+	err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.RecordTransition, in).Get(ctx, &out)
 	s.moving = ""
 	if err != nil {
 		return err
@@ -306,7 +307,7 @@ func (s *returnState) deliver(ctx workflow.Context, ids []string) {
 	s.deliveries++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { s.deliveries-- }()
-		err := workflow.ExecuteActivity(deliverCtx(ctx), a.Deliver, activities.DeliverInput{OutboxIDs: ids}).Get(ctx, nil)
+		err := workflow.ExecuteActivity(deliverCtx(ctx), a.Messages.Deliver, activities.DeliverInput{OutboxIDs: ids}).Get(ctx, nil)
 		if err != nil {
 			workflow.GetLogger(ctx).Error("notifications not delivered", "return_id", s.in.ReturnID, "error", err)
 		}
@@ -362,7 +363,7 @@ func codeCtx(ctx workflow.Context) workflow.Context {
 
 func (s *returnState) firstCode(ctx workflow.Context) error {
 	var res activities.SendCodeResult
-	err := workflow.ExecuteActivity(codeCtx(ctx), a.SendCode, activities.SendCodeInput{
+	err := workflow.ExecuteActivity(codeCtx(ctx), a.Messages.SendCode, activities.SendCodeInput{
 		ReturnID: s.in.ReturnID, ClientIP: s.in.ClientIP, First: true,
 	}).Get(ctx, &res)
 	if err != nil {

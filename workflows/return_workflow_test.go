@@ -423,9 +423,9 @@ func TestInspectionSentAsTheReadModelShowsAwaitingInspection(t *testing.T) {
 	var inspected workflows.ActionResult
 	var refused error
 	sent := false
-	f.env.OnActivity(f.acts.RecordTransition, mock.Anything, mock.Anything).Return(
+	f.env.OnActivity(f.acts.Store.RecordTransition, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in activities.TransitionInput) (activities.TransitionResult, error) {
-			out, err := f.acts.RecordTransition(ctx, in)
+			out, err := f.acts.Store.RecordTransition(ctx, in)
 			if err == nil && in.Status == returns.AwaitingInspection && !sent {
 				sent = true
 				if got := f.readModel().Status; got != string(returns.AwaitingInspection) {

@@ -51,12 +51,12 @@ func SettlementPickupWorkflow(ctx workflow.Context, _ PickupInput) (PickupResult
 	})
 	var res PickupResult
 	var files []activities.DroppedFile
-	if err := workflow.ExecuteActivity(list, a.ListDroppedFiles).Get(ctx, &files); err != nil {
+	if err := workflow.ExecuteActivity(list, a.Settlement.ListDroppedFiles).Get(ctx, &files); err != nil {
 		return res, err
 	}
 	for _, f := range files {
 		var picked activities.PickedFile
-		if err := workflow.ExecuteActivity(imports, a.ImportDroppedFile, f).Get(ctx, &picked); err != nil {
+		if err := workflow.ExecuteActivity(imports, a.Settlement.ImportDroppedFile, f).Get(ctx, &picked); err != nil {
 			log.Error("settlement file not picked up", "folder", f.Folder, "file", f.Name, "error", err)
 			res.Failed++
 			continue

@@ -19,7 +19,7 @@ import (
 
 // acts names the activities the pickup calls; they are mocked here (the
 // activities' own tests run them on real files and databases).
-var acts *activities.Activities
+var acts activities.Set
 
 func pickupEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
@@ -39,24 +39,24 @@ func TestPickupImportsEachFileAndReconcilesTheNewOnes(t *testing.T) {
 	sameAsNew := activities.DroppedFile{Folder: "demo", Name: "gateway-report-demo-2026-11-25.2.csv"}
 	junk := activities.DroppedFile{Folder: "demo", Name: "notes.txt"}
 	gone := activities.DroppedFile{Folder: "nobody", Name: "x.csv"}
-	env.OnActivity(acts.ListDroppedFiles, mock.Anything).
+	env.OnActivity(acts.Settlement.ListDroppedFiles, mock.Anything).
 		Return([]activities.DroppedFile{newFile, again, report, sameAsNew, junk, gone}, nil).Once()
-	env.OnActivity(acts.ImportDroppedFile, mock.Anything, newFile).
+	env.OnActivity(acts.Settlement.ImportDroppedFile, mock.Anything, newFile).
 		Return(activities.PickedFile{FileID: "file-1", Reconcile: true}, nil).Once()
 	// Content imported and reconciled before: nothing to start.
-	env.OnActivity(acts.ImportDroppedFile, mock.Anything, again).
+	env.OnActivity(acts.Settlement.ImportDroppedFile, mock.Anything, again).
 		Return(activities.PickedFile{FileID: "file-0", Duplicate: true}, nil).Once()
 	// A first try fails (the database restarting, say); the retry imports it.
-	env.OnActivity(acts.ImportDroppedFile, mock.Anything, report).
+	env.OnActivity(acts.Settlement.ImportDroppedFile, mock.Anything, report).
 		Return(activities.PickedFile{}, errors.New("connection reset")).Once()
-	env.OnActivity(acts.ImportDroppedFile, mock.Anything, report).
+	env.OnActivity(acts.Settlement.ImportDroppedFile, mock.Anything, report).
 		Return(activities.PickedFile{FileID: "file-2", Reconcile: true}, nil).Once()
 	// The same content as file-2, whose reconciliation has just started.
-	env.OnActivity(acts.ImportDroppedFile, mock.Anything, sameAsNew).
+	env.OnActivity(acts.Settlement.ImportDroppedFile, mock.Anything, sameAsNew).
 		Return(activities.PickedFile{FileID: "file-2", Duplicate: true, Reconcile: true}, nil).Once()
-	env.OnActivity(acts.ImportDroppedFile, mock.Anything, junk).
+	env.OnActivity(acts.Settlement.ImportDroppedFile, mock.Anything, junk).
 		Return(activities.PickedFile{Refused: true, Why: "the first line is neither header"}, nil).Once()
-	env.OnActivity(acts.ImportDroppedFile, mock.Anything, gone).
+	env.OnActivity(acts.Settlement.ImportDroppedFile, mock.Anything, gone).
 		Return(activities.PickedFile{}, temporal.NewNonRetryableApplicationError("gone", activities.ErrFileGone, nil)).Once()
 
 	// The reconciliations outlive the pickup; here they never finish.
@@ -91,7 +91,7 @@ func TestPickupImportsEachFileAndReconcilesTheNewOnes(t *testing.T) {
 
 func TestPickupOfAnEmptyFolderDoesNothing(t *testing.T) {
 	env := pickupEnv(t)
-	env.OnActivity(acts.ListDroppedFiles, mock.Anything).Return([]activities.DroppedFile{}, nil).Once()
+	env.OnActivity(acts.Settlement.ListDroppedFiles, mock.Anything).Return([]activities.DroppedFile{}, nil).Once()
 	env.ExecuteWorkflow(workflows.SettlementPickupWorkflow, workflows.PickupInput{})
 	var res workflows.PickupResult
 	if err := env.GetWorkflowResult(&res); err != nil {
