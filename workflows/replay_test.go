@@ -16,6 +16,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/worker"
 )
 
@@ -86,7 +87,7 @@ type replayRegistry struct {
 }
 
 func (r *replayRegistry) register() *replayRegistry {
-	worker.Register(r, nil)
+	worker.Register(r, activities.Set{})
 	return r
 }
 
