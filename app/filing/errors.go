@@ -18,15 +18,15 @@ var ErrNotSent = errors.New("the code was not sent")
 var (
 	// errNoSuchOrder is the one answer to every mismatch before a code is
 	// verified: merchant, order number, contact, or (filing) the lines.
-	errNoSuchOrder     = apperr.NotFound("no-such-order", "no order matches this merchant, order number and contact")
-	errNoSuchReturn    = apperr.NotFound("", "no such return")
-	errNoSuchLookup    = apperr.NotFound("", "no such lookup")
-	errNoSuchMerchant  = apperr.NotFound("", "no such merchant")
-	errNoLabel         = apperr.NotFound("no-label", "this return has no shipping label")
-	errAccessExpired   = apperr.Unauthenticated("unauthenticated", "the order's access has expired: find the order again")
-	errCodeNotSent     = apperr.Unavailable("code-not-sent", "the code could not be sent; try again in a moment")
-	errCodeMalformed   = apperr.Invalid("code", "must be the 6 digits we sent")
-	errFilingsExhausted= apperr.Limited("filings-exhausted",
+	errNoSuchOrder      = apperr.NotFound("no-such-order", "no order matches this merchant, order number and contact")
+	errNoSuchReturn     = apperr.NotFound("", "no such return")
+	errNoSuchLookup     = apperr.NotFound("", "no such lookup")
+	errNoSuchMerchant   = apperr.NotFound("", "no such merchant")
+	errNoLabel          = apperr.NotFound("no-label", "this return has no shipping label")
+	errAccessExpired    = apperr.Unauthenticated("unauthenticated", "the order's access has expired: find the order again")
+	errCodeNotSent      = apperr.Unavailable("code-not-sent", "the code could not be sent; try again in a moment")
+	errCodeMalformed    = apperr.Invalid("code", "must be the 6 digits we sent")
+	errFilingsExhausted = apperr.Limited("filings-exhausted",
 		"this order's access has filed as many returns as it may: find the order again to file more", OrderAccessLife)
 )
 
