@@ -86,7 +86,7 @@ func (s *Service) Resend(ctx context.Context, returnID, clientIP string) (Sent, 
 // returnOf reads a return; an id that is not one (not even a UUID) is the
 // same errNoSuchReturn as one that does not exist.
 func (s *Service) returnOf(ctx context.Context, id string) (*db.Return, error) {
-	return ReturnOf(ctx, s.d.Store, id)
+	return ReturnOf(ctx, s.d.Store, id, nil)
 }
 
 // ReturnReader reads returns (*db.DB satisfies it).
@@ -97,7 +97,7 @@ type ReturnReader interface {
 // ReturnOf reads the return id names, refusing an id that is not one as
 // one that does not exist; see, when not nil, says whether the caller may
 // see it (a return they may not is refused the same way).
-func ReturnOf(ctx context.Context, store ReturnReader, id string, see ...See) (*db.Return, error) {
+func ReturnOf(ctx context.Context, store ReturnReader, id string, see See) (*db.Return, error) {
 	if !ids.Valid(id) {
 		return nil, errNoSuchReturn
 	}
@@ -108,10 +108,8 @@ func ReturnOf(ctx context.Context, store ReturnReader, id string, see ...See) (*
 	if err != nil {
 		return nil, err
 	}
-	for _, may := range see {
-		if may != nil && !may(r.MerchantID, r.ID) {
-			return nil, errNoSuchReturn
-		}
+	if see != nil && !see(r.MerchantID, r.ID) {
+		return nil, errNoSuchReturn
 	}
 	return r, nil
 }
