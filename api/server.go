@@ -82,6 +82,7 @@ type server struct {
 	staff   staffDesk
 	orders  orderBook
 	events  eventIntake
+	filing  filingProcedure
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -151,6 +152,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	s := &server{deps: deps, log: deps.Logger}
 	s.counter = s.counterService()
 	s.staff, s.orders, s.events = s.staffService(), s.ordersService(), s.eventsService()
+	s.filing = s.filingService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

@@ -9,8 +9,6 @@ import (
 	"github.com/rebound-returns/rebound/app/events"
 	"github.com/rebound-returns/rebound/app/orders"
 	"github.com/rebound-returns/rebound/app/staff"
-	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
@@ -68,10 +66,3 @@ func ended(err error) error {
 	}
 	return err
 }
-
-// toDomainOrder is the order as the return rules see it (the shopper's
-// routes check a request against it).
-func toDomainOrder(o *db.Order) returns.Order { return orders.Domain(o) }
-
-// normalizePhone keeps the digits of a phone number after its '+'.
-func normalizePhone(s string) string { return orders.NormalizePhone(s) }

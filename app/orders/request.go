@@ -77,17 +77,6 @@ var (
 	reBatch       = regexp.MustCompile(`^[0-9]{6}$`)
 )
 
-// NormalizePhone keeps the digits of a phone number after its '+'.
-func NormalizePhone(s string) string {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(s) {
-		if (r == '+' && i == 0) || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // ParseTime reads an RFC 3339 time, adding the field to fields when it is
 // not one.
 func ParseTime(field, v string, fields *[]apperr.Field) time.Time {
@@ -122,7 +111,7 @@ func (req *Request) toOrder(merchantID string) (*db.Order, []apperr.Field) {
 		o.CustomerEmail = strings.ToLower(e)
 	}
 	if req.Customer.Phone != "" {
-		o.CustomerPhone = NormalizePhone(req.Customer.Phone)
+		o.CustomerPhone = returns.NormalizePhone(req.Customer.Phone)
 		if !rePhone.MatchString(o.CustomerPhone) {
 			errs = append(errs, apperr.Field{Name: "customer.phone", Reason: "must be an international number such as +46701234567"})
 		}

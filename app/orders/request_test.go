@@ -85,14 +85,6 @@ func TestRegisterTakesBothChannels(t *testing.T) {
 	}
 }
 
-func TestNormalizePhone(t *testing.T) {
-	for in, want := range map[string]string{" +46 (70) 123-45 67 ": "+46701234567", "0046701234567": "0046701234567", "46+70": "4670", "": ""} {
-		if got := NormalizePhone(in); got != want {
-			t.Errorf("%q: %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestDomain(t *testing.T) {
 	s, st, _ := newService()
 	if _, err := s.Register(context.Background(), "m1", cardOrder()); err != nil {
