@@ -2,6 +2,7 @@ package finance
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sort"
 	"strconv"
@@ -306,7 +307,7 @@ type Attempt struct {
 	LateResponseCode string
 	LateMTI          string
 	// AnswerFields is a JSON document, nil when it holds nothing.
-	AnswerFields   []byte
+	AnswerFields   json.RawMessage
 	Resolution     string
 	ResolutionNote string
 	ResolvedBy     string
@@ -373,9 +374,9 @@ func (s *Service) detail(ctx context.Context, ref *db.Refund) (RefundDetail, err
 }
 
 // answerFields is an attempt's unused answer fields, or nothing.
-func answerFields(j db.JSON) []byte {
+func answerFields(j db.JSON) json.RawMessage {
 	if s := strings.TrimSpace(string(j)); s == "" || s == "null" || s == "{}" {
 		return nil
 	}
-	return j
+	return json.RawMessage(j)
 }
