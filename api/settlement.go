@@ -134,14 +134,6 @@ func (s *server) reconciliation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	// The discrepancies go on from the last line shown.
-	var discNext *string
-	if n := len(rec.Discrepancies); rec.MoreDiscrepancies && n > 0 {
-		q := c.Request.URL.Query()
-		q.Set("after_line", itoa(rec.Discrepancies[n-1].Line))
-		next := c.Request.URL.Path + "?" + q.Encode()
-		discNext = &next
-	}
 	var workNext *string
 	if rec.MoreWorkItems {
 		next := "/v1/finance/work-items?" + url.Values{"status": {"all"}, "file": {rec.File.ID}}.Encode()
@@ -155,10 +147,23 @@ func (s *server) reconciliation(c *gin.Context) error {
 	for _, m := range rec.Missing {
 		ms = append(ms, missingView(m))
 	}
-	c.JSON(http.StatusOK, gin.H{"id": rec.File.ID, "file": fileView(rec.File), "discrepancies": views, "discrepancies_next": discNext,
+	c.JSON(http.StatusOK, gin.H{"id": rec.File.ID, "file": fileView(rec.File), "discrepancies": views, "discrepancies_next": discrepanciesNext(c, rec),
 		"missing_at_acquirer": ms, "missing_at_acquirer_total": rec.MissingTotal, "work_items": workItemViews(rec.WorkItems),
 		"work_items_total": rec.WorkItemsTotal, "work_items_next": workNext, "bad_rows": lineFields(rec.BadRows)})
 	return nil
+}
+
+// discrepanciesNext links the discrepancies after the last line shown (nil
+// when none follow): the request's own URL with ?after_line=.
+func discrepanciesNext(c *gin.Context, rec finance.Reconciliation) *string {
+	n := len(rec.Discrepancies)
+	if !rec.MoreDiscrepancies || n == 0 {
+		return nil
+	}
+	q := c.Request.URL.Query()
+	q.Set("after_line", itoa(rec.Discrepancies[n-1].Line))
+	next := c.Request.URL.Path + "?" + q.Encode()
+	return &next
 }
 
 // readLinePage reads ?after_line= and ?limit= of the discrepancies; the use
