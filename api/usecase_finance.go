@@ -16,7 +16,7 @@ import (
 // other answers are the API's page sizes.
 func (s *server) financeService() *finance.Service {
 	return finance.New(finance.Deps{Store: s.deps.DB, Importer: &settlement.Importer{DB: s.deps.DB}, Workflow: financeWorkflows{s},
-		Log: s.log, Now: s.now, PageSize: pageDefault, PageMax: pageMax})
+		Now: s.now, PageSize: pageDefault, PageMax: pageMax})
 }
 
 // financeWorkflows starts reconciliations and sends finance's resolutions

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/rebound-returns/rebound/activities"
@@ -61,7 +60,6 @@ type Deps struct {
 	Store    Store
 	Importer Importer
 	Workflow Workflow
-	Log      *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// PageSize is the size of a first page shown inside another answer
@@ -75,9 +73,6 @@ type Service struct{ d Deps }
 
 // New builds a Service.
 func New(d Deps) *Service {
-	if d.Log == nil {
-		d.Log = slog.New(slog.DiscardHandler)
-	}
 	if d.Now == nil {
 		d.Now = time.Now
 	}

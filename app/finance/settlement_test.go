@@ -240,7 +240,7 @@ func TestReconciliation(t *testing.T) {
 // New fills in what it is not given.
 func TestNewDefaults(t *testing.T) {
 	s := New(Deps{})
-	if s.d.Log == nil || s.d.Now == nil || s.d.PageSize != 50 || s.d.PageMax != 200 {
+	if s.d.Now == nil || s.d.PageSize != 50 || s.d.PageMax != 200 {
 		t.Fatalf("%+v", s.d)
 	}
 	s = New(Deps{PageSize: 5, PageMax: 9})
