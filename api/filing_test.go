@@ -128,6 +128,8 @@ func serve(h http.Handler, method, path, body string, header ...string) *httptes
 	return rec
 }
 
+// someID is a well-formed id the fakes answer for (the handler tests of
+// every use case use it).
 const someID = "0b7c6f3e-4f1a-4d2b-9c3e-1a2b3c4d5e6f"
 
 // Each refusal of app/filing is answered as the handlers answered it

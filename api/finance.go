@@ -1,21 +1,38 @@
 package api
 
 import (
+	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/app/finance"
 )
 
 // Finance follows every refund: lists with CSV export, a summary, each
-// refund with its attempts, and the work items reconciliation opens.
+// refund with its attempts, and the work items reconciliation opens. The
+// use cases are app/finance's; the handlers read the request and render.
+
+// financeDesk is finance's use cases (*finance.Service).
+type financeDesk interface {
+	Summary(ctx context.Context, c finance.Caller, q finance.SummaryQuery) (finance.Summary, error)
+	RefundFilter(ctx context.Context, c finance.Caller, q finance.RefundQuery) (finance.RefundFilter, error)
+	Refunds(ctx context.Context, f finance.RefundFilter) (finance.RefundPage, error)
+	ExportRefunds(ctx context.Context, f finance.RefundFilter, write func([]finance.Refund) error) error
+	Refund(ctx context.Context, c finance.Caller, id string) (finance.RefundDetail, error)
+	WorkItems(ctx context.Context, c finance.Caller, q finance.WorkItemQuery) (finance.WorkItemPage, error)
+	ResolveWorkItem(ctx context.Context, c finance.Caller, id string, r finance.Resolution) (finance.WorkItem, error)
+	ResolveAttempt(ctx context.Context, c finance.Caller, id string, r finance.Resolution) (finance.RefundDetail, error)
+	ImportSettlement(ctx context.Context, c finance.Caller, open func() (finance.Upload, error)) (finance.Import, error)
+	Reconciliation(ctx context.Context, c finance.Caller, q finance.ReconciliationQuery) (finance.Reconciliation, error)
+}
 
 func (s *server) routesFinance(r *gin.RouterGroup) {
 	roles := []string{"finance", "admin", "operator"}
@@ -31,30 +48,27 @@ func (s *server) routesFinance(r *gin.RouterGroup) {
 	s.routesSettlement(g, roles)
 }
 
-// financeScope is the merchant whose money the caller may see: their own,
-// or for an operator the ?merchant= named (all when none).
-func (s *server) financeScope(c *gin.Context) (string, error) {
+// financeCaller is who asks, for app/finance: the member's merchant (none
+// for an operator) and who they are.
+func financeCaller(c *gin.Context) finance.Caller {
 	p := principalOf(c)
-	if p.Role != "operator" {
-		if slug := c.Query("merchant"); slug != "" {
-			return "", Invalid(FieldError{"merchant", "only operators choose a merchant"})
-		}
-		return p.MerchantID, nil
-	}
-	slug := c.Query("merchant")
-	if slug == "" {
-		return "", nil
-	}
-	m, err := s.deps.DB.MerchantBySlug(c.Request.Context(), slug)
-	if errors.Is(err, db.ErrNotFound) {
-		return "", Invalid(FieldError{"merchant", "no such merchant"})
-	}
-	if err != nil {
-		return "", err
-	}
-	return m.ID, nil
+	return finance.Caller{MerchantID: p.MerchantID, Staff: staffActor(p)}
 }
 
+// readPageFields reads ?limit= and ?cursor= into cur (readPage); the use
+// case refuses the fields at fault with its own checks, in their order.
+func readPageFields(c *gin.Context, cur cursor) (limit int, hasCursor bool, bad []apperr.Field) {
+	limit, hasCursor, err := readPage(c, cur)
+	var p *Problem
+	if errors.As(err, &p) {
+		for _, fe := range p.Errors {
+			bad = append(bad, apperr.Field{Name: fe.Field, Reason: fe.Message})
+		}
+	}
+	return limit, hasCursor, bad
+}
+
+// refundListItem is a finance.Refund as lists and exports show it.
 type refundListItem struct {
 	ID           string     `json:"id"`
 	ReturnID     string     `json:"return_id"`
@@ -72,12 +86,6 @@ type refundListItem struct {
 	FinishedAt   *time.Time `json:"finished_at,omitempty"`
 }
 
-func toListItem(r db.RefundRow) refundListItem {
-	return refundListItem{ID: r.ID, ReturnID: r.ReturnID, Merchant: r.MerchantSlug, OrderNumber: r.OrderNumber, Channel: r.Channel,
-		Amount: r.Amount, Shipping: r.ShippingAmount, Currency: r.Currency, Status: r.Status, FailureCode: r.FailureCode,
-		AuthorisedBy: r.AuthorisedBy, Attempts: r.Attempts, CreatedAt: r.CreatedAt, FinishedAt: r.FinishedAt}
-}
-
 var refundCSVHeader = []string{"id", "return_id", "merchant", "order_number", "channel", "amount", "shipping", "currency",
 	"status", "failure_code", "authorised_by", "attempts", "created_at", "finished_at"}
 
@@ -91,113 +99,56 @@ func (it refundListItem) record() []string {
 		it.CreatedAt.UTC().Format(time.RFC3339), finished}
 }
 
-// refundFilter reads the list's query.
-func (s *server) refundFilter(c *gin.Context) (db.RefundFilter, error) {
-	merchantID, err := s.financeScope(c)
-	if err != nil {
-		return db.RefundFilter{}, err
-	}
-	f := db.RefundFilter{MerchantID: merchantID, Channel: c.Query("channel"), Sort: db.RefundSort(c.DefaultQuery("sort", string(db.SortNewest)))}
-	var errs []FieldError
-	for _, st := range strings.Split(c.Query("status"), ",") {
-		switch st {
-		case "":
-		case db.RefundPending, db.RefundSucceeded, db.RefundFailed:
-			f.Statuses = append(f.Statuses, st)
-		default:
-			errs = append(errs, FieldError{"status", "must be pending, succeeded or failed"})
-		}
-	}
-	if f.Channel != "" && f.Channel != db.ChannelCardPresent && f.Channel != db.ChannelOnline {
-		errs = append(errs, FieldError{"channel", "must be card_present or online"})
-	}
-	switch f.Sort {
-	case db.SortNewest, db.SortOldest, db.SortAmountAsc, db.SortAmountDesc:
-	default:
-		errs = append(errs, FieldError{"sort", "must be newest, oldest, amount_desc or amount_asc"})
-	}
-	for name, dst := range map[string]*time.Time{"from": &f.From, "to": &f.To} {
-		if v := c.Query(name); v != "" {
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				errs = append(errs, FieldError{name, "must be a date such as 2026-11-26"})
-			}
-			*dst = t
-		}
-	}
-	if !f.To.IsZero() {
-		f.To = f.To.Add(24 * time.Hour) // to is inclusive
-	}
-	for name, dst := range map[string]**int64{"min_amount": &f.MinAmount, "max_amount": &f.MaxAmount} {
-		if v := c.Query(name); v != "" {
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil || n < 0 {
-				errs = append(errs, FieldError{name, "must be a whole number of minor units"})
-			}
-			*dst = &n
-		}
-	}
-	var cur refundCursor
-	limit, hasCursor, err := readPage(c, &cur)
-	if err != nil {
-		var p *Problem
-		if !errors.As(err, &p) {
-			return f, err
-		}
-		errs = append(errs, p.Errors...)
-	}
-	f.Limit = limit
-	if hasCursor {
-		f.After = (*db.RefundCursor)(&cur)
-	}
-	if len(errs) > 0 {
-		return f, Invalid(sortFields(errs)...)
-	}
-	return f, nil
+// refundCursor is a finance.RefundCursor as a list's cursor carries it.
+type refundCursor struct {
+	CreatedAt time.Time `json:"t,omitempty"`
+	Amount    int64     `json:"a,omitempty"`
+	ID        string    `json:"id"`
 }
 
-type refundCursor db.RefundCursor
-
 func (r *refundCursor) valid() bool { return validID(r.ID) }
+
+// refundQuery reads the refund list's query.
+func refundQuery(c *gin.Context) finance.RefundQuery {
+	var cur refundCursor
+	limit, hasCursor, bad := readPageFields(c, &cur)
+	q := finance.RefundQuery{Merchant: c.Query("merchant"), Status: c.Query("status"), Channel: c.Query("channel"),
+		Sort: c.DefaultQuery("sort", finance.SortNewest), From: c.Query("from"), To: c.Query("to"),
+		MinAmount: c.Query("min_amount"), MaxAmount: c.Query("max_amount"), Page: finance.Page[finance.RefundCursor]{Limit: limit, Bad: bad}}
+	if hasCursor {
+		q.Page.After = (*finance.RefundCursor)(&cur)
+	}
+	return q
+}
 
 // listRefunds answers a page of refunds, or with Accept: text/csv streams
 // every refund the filter selects, however many.
 func (s *server) listRefunds(c *gin.Context) error {
-	f, err := s.refundFilter(c)
+	ctx := c.Request.Context()
+	f, err := s.finance.RefundFilter(ctx, financeCaller(c), refundQuery(c))
 	if err != nil {
 		return err
 	}
 	if strings.Contains(c.GetHeader("Accept"), "text/csv") {
 		return s.exportRefunds(c, f)
 	}
-	ctx := c.Request.Context()
-	total, err := s.deps.DB.CountRefunds(ctx, f)
+	page, err := s.finance.Refunds(ctx, f)
 	if err != nil {
 		return err
 	}
-	limit := f.Limit
-	f.Limit++ // one more tells whether a next page exists
-	rows, err := s.deps.DB.ListRefunds(ctx, f)
-	if err != nil {
-		return err
-	}
-	more := len(rows) > limit
-	if more {
-		rows = rows[:limit]
-	}
-	items := make([]refundListItem, 0, len(rows))
-	for _, r := range rows {
-		items = append(items, toListItem(r))
+	items := make([]refundListItem, 0, len(page.Items))
+	for _, r := range page.Items {
+		items = append(items, refundListItem(r))
 	}
 	var last cursor
-	if n := len(rows); n > 0 {
-		last = &refundCursor{CreatedAt: rows[n-1].CreatedAt, Amount: rows[n-1].Amount, ID: rows[n-1].ID}
+	if page.Next != nil {
+		last = (*refundCursor)(page.Next)
 	}
-	c.JSON(http.StatusOK, newPage(c, items, more, last, total))
+	c.JSON(http.StatusOK, newPage(c, items, page.Next != nil, last, page.Total))
 	return nil
 }
 
-func (s *server) exportRefunds(c *gin.Context, f db.RefundFilter) error {
+func (s *server) exportRefunds(c *gin.Context, f finance.RefundFilter) error {
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="refunds.csv"`)
 	c.Status(http.StatusOK)
@@ -205,83 +156,65 @@ func (s *server) exportRefunds(c *gin.Context, f db.RefundFilter) error {
 	if err := w.Write(refundCSVHeader); err != nil {
 		return err
 	}
-	f.Limit = 1000
-	for {
-		rows, err := s.deps.DB.ListRefunds(c.Request.Context(), f)
-		if err != nil {
-			// The header is out: the best left is to end the body short.
-			s.log.Error("refund export cut short", "err", err)
-			c.Abort()
-			return nil
-		}
+	gone := false
+	err := s.finance.ExportRefunds(c.Request.Context(), f, func(rows []finance.Refund) error {
 		for _, r := range rows {
-			if err := w.Write(toListItem(r).record()); err != nil {
-				return nil // the client went away
+			if err := w.Write(refundListItem(r).record()); err != nil {
+				gone = true
+				return err
 			}
 		}
 		w.Flush()
 		c.Writer.Flush()
-		if len(rows) < f.Limit {
-			return w.Error()
-		}
-		last := rows[len(rows)-1]
-		f.After = &db.RefundCursor{CreatedAt: last.CreatedAt, Amount: last.Amount, ID: last.ID}
+		return nil
+	})
+	switch {
+	case gone:
+		return nil // the client went away
+	case err != nil:
+		// The header is out: the best left is to end the body short.
+		s.log.Error("refund export cut short", "err", err)
+		c.Abort()
+		return nil
 	}
+	return w.Error()
+}
+
+type summaryRow struct {
+	Day      string `json:"day"`
+	Status   string `json:"status"`
+	Channel  string `json:"channel"`
+	Currency string `json:"currency"`
+	Count    int64  `json:"count"`
+	Amount   int64  `json:"amount"`
+}
+
+type summaryTotal struct {
+	Status   string `json:"status"`
+	Currency string `json:"currency"`
+	Count    int64  `json:"count"`
+	Amount   int64  `json:"amount"`
 }
 
 func (s *server) refundSummary(c *gin.Context) error {
-	merchantID, err := s.financeScope(c)
+	sum, err := s.finance.Summary(c.Request.Context(), financeCaller(c),
+		finance.SummaryQuery{Merchant: c.Query("merchant"), From: c.Query("from"), To: c.Query("to")})
 	if err != nil {
 		return err
 	}
-	var from, to time.Time
-	var errs []FieldError
-	if v := c.Query("from"); v != "" {
-		if from, err = time.Parse("2006-01-02", v); err != nil {
-			errs = append(errs, FieldError{"from", "must be a date such as 2026-11-26"})
-		}
+	rows := make([]summaryRow, 0, len(sum.Rows))
+	for _, r := range sum.Rows {
+		rows = append(rows, summaryRow(r))
 	}
-	if v := c.Query("to"); v != "" {
-		if to, err = time.Parse("2006-01-02", v); err != nil {
-			errs = append(errs, FieldError{"to", "must be a date such as 2026-11-26"})
-		}
-		to = to.Add(24 * time.Hour)
+	totals := make([]summaryTotal, 0, len(sum.Totals))
+	for _, t := range sum.Totals {
+		totals = append(totals, summaryTotal(t))
 	}
-	if len(errs) > 0 {
-		return Invalid(errs...)
-	}
-	rows, err := s.deps.DB.RefundSummary(c.Request.Context(), merchantID, from, to)
-	if err != nil {
-		return err
-	}
-	type total struct {
-		Status   string `json:"status"`
-		Currency string `json:"currency"`
-		Count    int64  `json:"count"`
-		Amount   int64  `json:"amount"`
-	}
-	totals := map[string]*total{}
-	var order []string
-	for _, r := range rows {
-		k := r.Status + "/" + r.Currency
-		if totals[k] == nil {
-			totals[k] = &total{Status: r.Status, Currency: r.Currency}
-			order = append(order, k)
-		}
-		totals[k].Count += r.Count
-		totals[k].Amount += r.Amount
-	}
-	byStatus := make([]total, 0, len(order))
-	for _, k := range order {
-		byStatus = append(byStatus, *totals[k])
-	}
-	if rows == nil {
-		rows = []db.SummaryRow{}
-	}
-	c.JSON(http.StatusOK, gin.H{"rows": rows, "totals": byStatus})
+	c.JSON(http.StatusOK, gin.H{"rows": rows, "totals": totals})
 	return nil
 }
 
+// attemptView is a finance.Attempt as a refund's detail shows it.
 type attemptView struct {
 	ID               string `json:"id"`
 	N                int    `json:"n"`
@@ -301,72 +234,40 @@ type attemptView struct {
 	LateResponseCode string `json:"late_response_code,omitempty"`
 	LateMTI          string `json:"late_mti,omitempty"`
 	// AnswerFields are the acquirer's answer's fields Rebound does not use.
-	AnswerFields   db.JSON    `json:"answer_fields,omitempty"`
-	Resolution     string     `json:"resolution,omitempty"`
-	ResolutionNote string     `json:"resolution_note,omitempty"`
-	ResolvedBy     string     `json:"resolved_by,omitempty"`
-	ResolvedAt     *time.Time `json:"resolved_at,omitempty"`
-	TransmittedAt  *time.Time `json:"transmitted_at,omitempty"`
-	Settled        bool       `json:"settled"`
-	CreatedAt      time.Time  `json:"created_at"`
+	AnswerFields   json.RawMessage `json:"answer_fields,omitempty"`
+	Resolution     string          `json:"resolution,omitempty"`
+	ResolutionNote string          `json:"resolution_note,omitempty"`
+	ResolvedBy     string          `json:"resolved_by,omitempty"`
+	ResolvedAt     *time.Time      `json:"resolved_at,omitempty"`
+	TransmittedAt  *time.Time      `json:"transmitted_at,omitempty"`
+	Settled        bool            `json:"settled"`
+	CreatedAt      time.Time       `json:"created_at"`
 }
 
 // refundDetail shows a refund with every attempt: STAN, RRN, codes,
 // reversals, the answer's other fields, finance's resolution and who
 // authorised it.
 func (s *server) refundDetail(c *gin.Context) error {
-	id := c.Param("refund_id")
-	notFound := NewProblem(http.StatusNotFound, "not-found", "no such refund")
-	if !validID(id) {
-		return notFound
-	}
-	ref, err := s.deps.DB.RefundByID(c.Request.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		return notFound
-	}
+	ref, err := s.finance.Refund(c.Request.Context(), financeCaller(c), c.Param("refund_id"))
 	if err != nil {
 		return err
 	}
-	if p := principalOf(c); p.Role != "operator" && p.MerchantID != ref.MerchantID {
-		return notFound
-	}
-	return s.showRefund(c, ref.ID)
-}
-
-// answerFields shows an attempt's unused answer fields, or nothing.
-func answerFields(j db.JSON) db.JSON {
-	if s := strings.TrimSpace(string(j)); s == "" || s == "null" || s == "{}" {
-		return nil
-	}
-	return j
-}
-
-// showRefund answers a refund with its attempts.
-func (s *server) showRefund(c *gin.Context, id string) error {
-	ctx := c.Request.Context()
-	ref, err := s.deps.DB.RefundByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	attempts, err := s.deps.DB.AttemptsOfRefund(ctx, ref.ID)
-	if err != nil {
-		return err
-	}
-	views := make([]attemptView, 0, len(attempts))
-	for _, a := range attempts {
-		views = append(views, attemptView{ID: a.ID, N: a.N, Kind: a.Kind, State: a.State, Amount: a.Amount, TerminalID: a.TerminalID, STAN: a.STAN,
-			RRN: a.RRN, ApprovalCode: a.ApprovalCode, ResponseCode: a.ResponseCode, GatewayRefundID: a.GatewayRefundID,
-			UnknownReason: a.UnknownReason, ReversalSTAN: a.ReversalSTAN, ReversalTries: a.ReversalTries, ReversalCode: a.ReversalCode,
-			LateResponseCode: a.LateResponseCode, LateMTI: a.LateMTI, AnswerFields: answerFields(a.AnswerFields), Resolution: a.Resolution,
-			ResolutionNote: a.ResolutionNote, ResolvedBy: a.ResolvedBy, ResolvedAt: a.ResolvedAt,
-			TransmittedAt: a.TransmittedAt, Settled: a.SettledFileID != nil, CreatedAt: a.CreatedAt})
-	}
-	c.JSON(http.StatusOK, gin.H{"id": ref.ID, "return_id": ref.ReturnID, "channel": ref.Channel, "amount": ref.Amount,
-		"shipping": ref.ShippingAmount, "currency": ref.Currency, "status": ref.Status, "failure_code": ref.FailureCode,
-		"authorised_by": ref.AuthorisedBy, "created_at": ref.CreatedAt, "finished_at": ref.FinishedAt, "attempts": views})
+	showRefund(c, ref)
 	return nil
 }
 
+// showRefund answers a refund with its attempts.
+func showRefund(c *gin.Context, ref finance.RefundDetail) {
+	views := make([]attemptView, 0, len(ref.Attempts))
+	for _, a := range ref.Attempts {
+		views = append(views, attemptView(a))
+	}
+	c.JSON(http.StatusOK, gin.H{"id": ref.ID, "return_id": ref.ReturnID, "channel": ref.Channel, "amount": ref.Amount,
+		"shipping": ref.Shipping, "currency": ref.Currency, "status": ref.Status, "failure_code": ref.FailureCode,
+		"authorised_by": ref.AuthorisedBy, "created_at": ref.CreatedAt, "finished_at": ref.FinishedAt, "attempts": views})
+}
+
+// workItemView is a finance.WorkItem as lists show it.
 type workItemView struct {
 	ID         string     `json:"id"`
 	Kind       string     `json:"kind"`
@@ -384,13 +285,19 @@ type workItemView struct {
 	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
 }
 
-func viewWorkItem(w db.WorkItem) workItemView {
-	return workItemView{ID: w.ID, Kind: w.Kind, Status: w.Status, Summary: w.Summary, ReturnID: w.ReturnID, RefundID: w.RefundID,
-		AttemptID: w.AttemptID, FileID: w.FileID, Line: w.ItemLine, Resolution: w.Resolution, Note: w.Note, ResolvedBy: w.ResolvedBy,
-		CreatedAt: w.CreatedAt, ResolvedAt: w.ResolvedAt}
+func workItemViews(ws []finance.WorkItem) []workItemView {
+	out := make([]workItemView, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, workItemView(w))
+	}
+	return out
 }
 
-type workItemCursor db.WorkItemCursor
+// workItemCursor is a finance.WorkItemCursor as a list's cursor carries it.
+type workItemCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"id"`
+}
 
 func (w *workItemCursor) valid() bool { return validID(w.ID) && !w.CreatedAt.IsZero() }
 
@@ -398,49 +305,24 @@ func (w *workItemCursor) valid() bool { return validID(w.ID) && !w.CreatedAt.IsZ
 // open ones by default, ?status=all for every one, ?file= for those one
 // settlement file opened.
 func (s *server) listWorkItems(c *gin.Context) error {
-	merchantID, err := s.financeScope(c)
-	if err != nil {
-		return err
-	}
-	if merchantID == "" {
-		return Invalid(FieldError{"merchant", "operators name the merchant"})
-	}
-	status := c.DefaultQuery("status", "open")
-	if status != "open" && status != "all" {
-		return Invalid(FieldError{"status", "must be open or all"})
-	}
-	f := db.WorkItemFilter{MerchantID: merchantID, OnlyOpen: status == "open", FileID: c.Query("file")}
-	if f.FileID != "" && !validID(f.FileID) {
-		return Invalid(FieldError{"file", "must be a settlement file id"})
-	}
 	var cur workItemCursor
-	limit, hasCursor, err := readPage(c, &cur)
-	if err != nil {
-		return err
-	}
-	f.Limit = limit
+	limit, hasCursor, bad := readPageFields(c, &cur)
+	q := finance.WorkItemQuery{Merchant: c.Query("merchant"), Status: c.DefaultQuery("status", finance.OpenItems), File: c.Query("file"),
+		Page: finance.Page[finance.WorkItemCursor]{Limit: limit, Bad: bad}}
 	if hasCursor {
-		f.After = (*db.WorkItemCursor)(&cur)
+		q.Page.After = (*finance.WorkItemCursor)(&cur)
 	}
-	page, err := s.deps.DB.WorkItems(c.Request.Context(), f)
+	page, err := s.finance.WorkItems(c.Request.Context(), financeCaller(c), q)
 	if err != nil {
 		return err
-	}
-	out := make([]workItemView, 0, len(page.Items))
-	for _, w := range page.Items {
-		out = append(out, viewWorkItem(w))
 	}
 	var last cursor
-	if n := len(page.Items); n > 0 {
-		last = &workItemCursor{CreatedAt: page.Items[n-1].CreatedAt, ID: page.Items[n-1].ID}
+	if page.Next != nil {
+		last = (*workItemCursor)(page.Next)
 	}
-	c.JSON(http.StatusOK, newPage(c, out, page.More, last, page.Total))
+	c.JSON(http.StatusOK, newPage(c, workItemViews(page.Items), page.Next != nil, last, page.Total))
 	return nil
 }
-
-// Resolutions finance gives a work item; an item about an attempt in doubt
-// also takes the attempt's evidence (evidenceStates), which settles it.
-var resolutions = []string{"acquirer_corrected", "refunded_again", "written_off", "not_ours", "other"}
 
 type resolveRequest struct {
 	Resolution string `json:"resolution"`
@@ -452,54 +334,10 @@ func (s *server) resolveWorkItem(c *gin.Context) error {
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	if !oneOf(req.Resolution, resolutions...) && !oneOf(req.Resolution, evidenceStates...) {
-		return Invalid(FieldError{"resolution", "must be one of " + strings.Join(append(slices.Clone(resolutions), evidenceStates...), ", ")})
-	}
-	if strings.TrimSpace(req.Note) == "" || len(req.Note) > 500 {
-		return Invalid(FieldError{"note", "is required (at most 500 characters)"})
-	}
-	ctx := c.Request.Context()
-	id := c.Param("item_id")
-	notFound := NewProblem(http.StatusNotFound, "not-found", "no such work item")
-	if !validID(id) {
-		return notFound
-	}
-	w, err := s.deps.DB.WorkItemByID(ctx, id)
-	p := principalOf(c)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && p.Role != "operator" && w.MerchantID != p.MerchantID) {
-		return notFound
-	}
+	w, err := s.finance.ResolveWorkItem(c.Request.Context(), financeCaller(c), c.Param("item_id"), finance.Resolution(req))
 	if err != nil {
 		return err
 	}
-	if oneOf(req.Resolution, evidenceStates...) {
-		// The evidence settles the item's attempt (and so its work items).
-		if w.AttemptID == nil {
-			return Invalid(FieldError{"resolution", "is for work items about a refund attempt"})
-		}
-		att, err := s.deps.DB.AttemptByID(ctx, *w.AttemptID)
-		if err != nil {
-			return err
-		}
-		ref, err := s.deps.DB.RefundByID(ctx, att.RefundID)
-		if err != nil {
-			return err
-		}
-		if err := s.settleAttempt(ctx, p, att, ref, attemptResolutionRequest(req)); err != nil {
-			return err
-		}
-	}
-	ok, err := s.deps.DB.ResolveWorkItem(ctx, id, req.Resolution, req.Note, p.Username)
-	if err != nil {
-		return err
-	}
-	if !ok && !oneOf(req.Resolution, evidenceStates...) {
-		return NewProblem(http.StatusConflict, "resolved", "the work item is resolved already")
-	}
-	w, err = s.deps.DB.WorkItemByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, viewWorkItem(*w))
+	c.JSON(http.StatusOK, workItemView(w))
 	return nil
 }

@@ -83,6 +83,7 @@ type server struct {
 	orders  orderBook
 	events  eventIntake
 	filing  filingProcedure
+	finance financeDesk
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -153,6 +154,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	s.counter = s.counterService()
 	s.staff, s.orders, s.events = s.staffService(), s.ordersService(), s.eventsService()
 	s.filing = s.filingService()
+	s.finance = s.financeService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

@@ -10,16 +10,13 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
-	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/settlement"
-	"github.com/rebound-returns/rebound/workflows"
+	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/app/finance"
 )
 
 // Finance imports the acquirer's settlement files and the gateway's daily
-// reports; each is reconciled by its own workflow.
+// reports; each is reconciled by its own workflow (app/finance).
 
 func (s *server) routesSettlement(g *gin.RouterGroup, roles []string) {
 	g.POST("/settlements", deadline(s.deps.UploadTimeout), s.audited("settlement.import", s.importSettlement))
@@ -31,88 +28,63 @@ func (s *server) routesSettlement(g *gin.RouterGroup, roles []string) {
 // staging table as it arrives, whatever its size; then it starts the file's
 // reconciliation.
 func (s *server) importSettlement(c *gin.Context) error {
-	p := principalOf(c)
-	if p.MerchantID == "" {
-		return NewProblem(http.StatusForbidden, "forbidden", "settlement files belong to a merchant: log in as its finance or admin")
-	}
-	ctx := c.Request.Context()
-	m, err := s.deps.DB.MerchantByID(ctx, p.MerchantID)
+	res, err := s.finance.ImportSettlement(c.Request.Context(), financeCaller(c), func() (finance.Upload, error) { return openUpload(c) })
 	if err != nil {
 		return err
 	}
+	if res.Duplicate {
+		c.JSON(http.StatusOK, gin.H{"file": fileView(res.File), "duplicate": true})
+		return nil
+	}
+	c.Header("Location", "/v1/finance/reconciliations/"+res.File.ID)
+	c.JSON(http.StatusAccepted, gin.H{"file": fileView(res.File), "duplicate": false, "bad_rows": lineFields(res.BadRows)})
+	return nil
+}
+
+// openUpload reads the multipart body up to the file part, which it hands
+// over unread, with the source sent before it (or in ?source=).
+func openUpload(c *gin.Context) (finance.Upload, error) {
 	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if err != nil || mt != "multipart/form-data" || params["boundary"] == "" {
-		return NewProblem(http.StatusUnsupportedMediaType, "media-type", "send multipart/form-data with a file part")
+		return finance.Upload{}, NewProblem(http.StatusUnsupportedMediaType, "media-type", "send multipart/form-data with a file part")
 	}
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		return NewProblem(http.StatusBadRequest, "malformed-multipart", "the body is not multipart")
+		return finance.Upload{}, NewProblem(http.StatusBadRequest, "malformed-multipart", "the body is not multipart")
 	}
 	source := c.Query("source")
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return Invalid(FieldError{"file", "is required"})
+			return finance.Upload{}, Invalid(FieldError{"file", "is required"})
 		}
 		if err != nil {
-			return NewProblem(http.StatusBadRequest, "malformed-multipart", "the multipart body could not be read")
+			return finance.Upload{}, NewProblem(http.StatusBadRequest, "malformed-multipart", "the multipart body could not be read")
 		}
 		switch part.FormName() {
 		case "source":
 			b, _ := io.ReadAll(io.LimitReader(part, 64))
 			source = strings.TrimSpace(string(b))
-			continue
 		case "file":
-		default:
-			continue
+			return finance.Upload{Source: source, Filename: part.FileName(), Body: part}, nil
 		}
-		if source != db.SourceAcquirer && source != db.SourceGateway {
-			return Invalid(FieldError{"source", "must be acquirer or gateway, before the file"})
-		}
-		im := settlement.Importer{DB: s.deps.DB}
-		res, err := im.Import(ctx, m, source, part.FileName(), p.Username, part)
-		var refused *settlement.RefusedError
-		if errors.As(err, &refused) {
-			pr := NewProblem(http.StatusUnprocessableEntity, "malformed-file", refused.Error())
-			for i, l := range refused.Lines {
-				if i == 20 {
-					break
-				}
-				pr.Errors = append(pr.Errors, FieldError{Field: "file:line " + itoa(l.Line), Message: l.Message})
-			}
-			return pr
-		}
-		if err != nil {
-			return err
-		}
-		if res.Duplicate {
-			c.JSON(http.StatusOK, gin.H{"file": viewFile(res.File), "duplicate": true})
-			return nil
-		}
-		_, err = s.deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: workflows.ReconcileWorkflowID(res.File.ID), TaskQueue: workflows.TaskQueue,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		}, workflows.ReconciliationWorkflow, workflows.ReconcileInput{FileID: res.File.ID})
-		if err != nil {
-			return err
-		}
-		bad := make([]FieldError, 0, min(len(res.BadRows), 20))
-		for i, l := range res.BadRows {
-			if i == 20 {
-				break
-			}
-			bad = append(bad, FieldError{Field: "file:line " + itoa(l.Line), Message: l.Message})
-		}
-		c.Header("Location", "/v1/finance/reconciliations/"+res.File.ID)
-		c.JSON(http.StatusAccepted, gin.H{"file": viewFile(res.File), "duplicate": false, "bad_rows": bad})
-		return nil
 	}
+}
+
+// lineFields names a file's unreadable lines as fields.
+func lineFields(ls []finance.LineError) []FieldError {
+	out := make([]FieldError, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, FieldError{Field: "file:line " + itoa(l.Line), Message: l.Message})
+	}
+	return out
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func parseInt(v string) (int64, error) { return strconv.ParseInt(v, 10, 64) }
 
+// fileView is a finance.File as answers show it.
 type fileView struct {
 	ID             string `json:"id"`
 	Source         string `json:"source"`
@@ -131,12 +103,7 @@ type fileView struct {
 	Error          string `json:"error,omitempty"`
 }
 
-func viewFile(f *db.SettlementFile) fileView {
-	return fileView{ID: f.ID, Source: f.Source, Filename: f.Filename, Status: f.Status, Rows: f.RowsRead, BadRows: f.BadRows,
-		SizeBytes: f.SizeBytes, FirstDay: f.FirstDay, LastDay: f.LastDay, Matched: f.Matched, Unexpected: f.Unexpected,
-		AmountMismatch: f.AmountMismatch, Missing: f.Missing, Ignored: f.Ignored, Error: f.Error}
-}
-
+// itemView is a finance.Discrepancy as the reconciliation shows it.
 type itemView struct {
 	Line           int64   `json:"line"`
 	Result         string  `json:"result"`
@@ -151,99 +118,71 @@ type itemView struct {
 	AttemptID      *string `json:"attempt_id,omitempty"`
 }
 
+type missingView struct {
+	AttemptID string `json:"attempt_id"`
+	MatchKey  string `json:"match_key"`
+	Amount    int64  `json:"amount"`
+}
+
 // reconciliation shows a file's reconciliation: counts, its discrepancies
-// (paged by line), the refunds it found missing and its work items.
+// (paged by line: ?after_line=, ?limit=, ?all=true for every row), the
+// refunds it found missing and its work items.
 func (s *server) reconciliation(c *gin.Context) error {
-	id := c.Param("file_id")
-	notFound := NewProblem(http.StatusNotFound, "not-found", "no such reconciliation")
-	if !validID(id) {
-		return notFound
-	}
-	ctx := c.Request.Context()
-	f, err := s.deps.DB.SettlementFileByID(ctx, id)
-	p := principalOf(c)
-	if errors.Is(err, db.ErrNotFound) || (err == nil && p.Role != "operator" && f.MerchantID != p.MerchantID) {
-		return notFound
-	}
+	q := finance.ReconciliationQuery{FileID: c.Param("file_id"), All: c.Query("all") == "true"}
+	q.AfterLine, q.Limit, q.Bad = readLinePage(c)
+	rec, err := s.finance.Reconciliation(c.Request.Context(), financeCaller(c), q)
 	if err != nil {
 		return err
 	}
-	var after int64
+	var workNext *string
+	if rec.MoreWorkItems {
+		next := "/v1/finance/work-items?" + url.Values{"status": {"all"}, "file": {rec.File.ID}}.Encode()
+		workNext = &next
+	}
+	views := make([]itemView, 0, len(rec.Discrepancies))
+	for _, d := range rec.Discrepancies {
+		views = append(views, itemView(d))
+	}
+	ms := make([]missingView, 0, len(rec.Missing))
+	for _, m := range rec.Missing {
+		ms = append(ms, missingView(m))
+	}
+	c.JSON(http.StatusOK, gin.H{"id": rec.File.ID, "file": fileView(rec.File), "discrepancies": views, "discrepancies_next": discrepanciesNext(c, rec),
+		"missing_at_acquirer": ms, "missing_at_acquirer_total": rec.MissingTotal, "work_items": workItemViews(rec.WorkItems),
+		"work_items_total": rec.WorkItemsTotal, "work_items_next": workNext, "bad_rows": lineFields(rec.BadRows)})
+	return nil
+}
+
+// discrepanciesNext links the discrepancies after the last line shown (nil
+// when none follow): the request's own URL with ?after_line=.
+func discrepanciesNext(c *gin.Context, rec finance.Reconciliation) *string {
+	n := len(rec.Discrepancies)
+	if !rec.MoreDiscrepancies || n == 0 {
+		return nil
+	}
+	q := c.Request.URL.Query()
+	q.Set("after_line", itoa(rec.Discrepancies[n-1].Line))
+	next := c.Request.URL.Path + "?" + q.Encode()
+	return &next
+}
+
+// readLinePage reads ?after_line= and ?limit= of the discrepancies; the use
+// case refuses the first at fault once the file is known to be the caller's.
+func readLinePage(c *gin.Context) (after int64, limit int, bad []apperr.Field) {
 	if v := c.Query("after_line"); v != "" {
 		n, err := parseInt(v)
 		if err != nil || n < 0 {
-			return Invalid(FieldError{"after_line", "must be a line number"})
+			return 0, 0, []apperr.Field{{Name: "after_line", Reason: "must be a line number"}}
 		}
 		after = n
 	}
-	limit := pageDefault
+	limit = pageDefault
 	if v := c.Query("limit"); v != "" {
 		n, err := parseInt(v)
 		if err != nil || n < 1 || n > pageMax {
-			return Invalid(FieldError{"limit", "must be from 1 to " + itoa(pageMax)})
+			return 0, 0, []apperr.Field{{Name: "limit", Reason: "must be from 1 to " + itoa(pageMax)}}
 		}
 		limit = int(n)
 	}
-	results := []string{db.ResultUnexpected, db.ResultAmountMismatch}
-	if c.Query("all") == "true" {
-		results = nil
-	}
-	items, err := s.deps.DB.SettlementItems(ctx, f.ID, results, after, limit+1)
-	if err != nil {
-		return err
-	}
-	// The discrepancies go on from the last line shown.
-	var discNext *string
-	if len(items) > limit {
-		items = items[:limit]
-		q := c.Request.URL.Query()
-		q.Set("after_line", itoa(items[limit-1].Line))
-		next := c.Request.URL.Path + "?" + q.Encode()
-		discNext = &next
-	}
-	views := make([]itemView, 0, len(items))
-	for _, it := range items {
-		views = append(views, itemView{Line: it.Line, Result: it.Result, MatchKey: it.MatchKey, TerminalID: it.TerminalID, STAN: it.STAN,
-			RRN: it.RRN, GatewayRefund: it.GatewayRefund, TransactionDay: it.TransactionDay, Amount: it.Amount, Currency: it.Currency, AttemptID: it.AttemptID})
-	}
-	// The file's counts say how many are missing; the answer shows the first.
-	findings, missingTotal, err := s.deps.DB.FirstFindings(ctx, f.ID, pageMax)
-	if err != nil {
-		return err
-	}
-	// The first page of the file's work items; the rest are at work_items_next.
-	work, err := s.deps.DB.WorkItems(ctx, db.WorkItemFilter{MerchantID: f.MerchantID, FileID: f.ID, Limit: pageDefault})
-	if err != nil {
-		return err
-	}
-	wv := make([]workItemView, 0, len(work.Items))
-	for _, w := range work.Items {
-		wv = append(wv, viewWorkItem(w))
-	}
-	var workNext *string
-	if work.More {
-		next := "/v1/finance/work-items?" + url.Values{"status": {"all"}, "file": {f.ID}}.Encode()
-		workNext = &next
-	}
-	errs, err := s.deps.DB.SettlementErrors(ctx, f.ID, 100)
-	if err != nil {
-		return err
-	}
-	bad := make([]FieldError, 0, len(errs))
-	for _, e := range errs {
-		bad = append(bad, FieldError{Field: "file:line " + itoa(e.Line), Message: e.Message})
-	}
-	type missing struct {
-		AttemptID string `json:"attempt_id"`
-		MatchKey  string `json:"match_key"`
-		Amount    int64  `json:"amount"`
-	}
-	ms := make([]missing, 0, len(findings))
-	for _, fd := range findings {
-		ms = append(ms, missing{AttemptID: fd.AttemptID, MatchKey: fd.MatchKey, Amount: fd.Amount})
-	}
-	c.JSON(http.StatusOK, gin.H{"id": f.ID, "file": viewFile(f), "discrepancies": views, "discrepancies_next": discNext,
-		"missing_at_acquirer": ms, "missing_at_acquirer_total": min(missingTotal, db.CountCap),
-		"work_items": wv, "work_items_total": min(work.Total, db.CountCap), "work_items_next": workNext, "bad_rows": bad})
-	return nil
+	return after, limit, nil
 }

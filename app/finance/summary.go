@@ -1,0 +1,81 @@
+package finance
+
+import (
+	"context"
+	"time"
+
+	"github.com/rebound-returns/rebound/app/apperr"
+)
+
+// SummaryQuery is the summary's query as sent: an operator's merchant
+// (slug) and the days (2026-11-26), To inclusive.
+type SummaryQuery struct{ Merchant, From, To string }
+
+// SummaryRow is the refunds of a day, status, channel and currency.
+type SummaryRow struct {
+	Day      string
+	Status   string
+	Channel  string
+	Currency string
+	Count    int64
+	Amount   int64
+}
+
+// Total is the refunds of a status and currency.
+type Total struct {
+	Status   string
+	Currency string
+	Count    int64
+	Amount   int64
+}
+
+// Summary is the refunds by day, and their totals by status and currency
+// in the order the rows first show them.
+type Summary struct {
+	Rows   []SummaryRow
+	Totals []Total
+}
+
+// Summary totals the refunds the caller may see between two days.
+func (s *Service) Summary(ctx context.Context, c Caller, q SummaryQuery) (Summary, error) {
+	merchantID, err := s.scope(ctx, c, q.Merchant)
+	if err != nil {
+		return Summary{}, err
+	}
+	from, fromBad := day("from", q.From)
+	to, toBad := day("to", q.To)
+	var bad []apperr.Field
+	for _, fe := range []*apperr.Field{fromBad, toBad} {
+		if fe != nil {
+			bad = append(bad, *fe)
+		}
+	}
+	if len(bad) > 0 {
+		return Summary{}, apperr.InvalidFields(bad...)
+	}
+	if q.To != "" {
+		to = to.Add(24 * time.Hour)
+	}
+	rows, err := s.d.Store.RefundSummary(ctx, merchantID, from, to)
+	if err != nil {
+		return Summary{}, err
+	}
+	out := Summary{Rows: make([]SummaryRow, 0, len(rows))}
+	at := map[string]int{}
+	for _, r := range rows {
+		out.Rows = append(out.Rows, SummaryRow(r))
+		k := r.Status + "/" + r.Currency
+		i, ok := at[k]
+		if !ok {
+			i = len(out.Totals)
+			at[k] = i
+			out.Totals = append(out.Totals, Total{Status: r.Status, Currency: r.Currency})
+		}
+		out.Totals[i].Count += r.Count
+		out.Totals[i].Amount += r.Amount
+	}
+	if out.Totals == nil {
+		out.Totals = []Total{}
+	}
+	return out, nil
+}
