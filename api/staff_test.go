@@ -242,18 +242,6 @@ func TestStaffStepsOverTheRealUseCase(t *testing.T) {
 	})
 }
 
-func problemOf(t *testing.T, rec *httptest.ResponseRecorder) Problem {
-	t.Helper()
-	var p Problem
-	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil {
-		t.Fatalf("%d %s", rec.Code, rec.Body)
-	}
-	if rec.Header().Get("Content-Type") != problemContentType {
-		t.Fatalf("content type %q", rec.Header().Get("Content-Type"))
-	}
-	return p
-}
-
 func fieldsOf(p Problem) string {
 	var fields []string
 	for _, fe := range p.Errors {
