@@ -79,6 +79,7 @@ type server struct {
 	log  *slog.Logger
 	// The use cases (app/…) the handlers call.
 	counter counterProcedure
+	admin   administration
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -147,6 +148,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	}
 	s := &server{deps: deps, log: deps.Logger}
 	s.counter = s.counterService()
+	s.admin = s.adminService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	"github.com/rebound-returns/rebound/app/apperr"
-	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/onboard"
 )
 
@@ -36,7 +35,7 @@ func (s *Service) Onboard(ctx context.Context, in MerchantInput, by string) (Onb
 }
 
 // Merchants lists the merchants, a page at a time.
-func (s *Service) Merchants(ctx context.Context, p db.Page) (*db.Paged[Merchant], error) {
+func (s *Service) Merchants(ctx context.Context, p Page) (*Paged[Merchant], error) {
 	rows, err := s.d.Store.Merchants(ctx, p)
 	return pageOf(rows, err, merchantOf)
 }

@@ -37,7 +37,7 @@ var (
 )
 
 // Staff lists the merchant's staff, a page at a time.
-func (s *Service) Staff(ctx context.Context, merchantID string, p db.Page) (*db.Paged[Staff], error) {
+func (s *Service) Staff(ctx context.Context, merchantID string, p Page) (*Paged[Staff], error) {
 	rows, err := s.d.Store.StaffOf(ctx, merchantID, p)
 	return pageOf(rows, err, staffOf)
 }
@@ -84,7 +84,7 @@ func (s *Service) ChangeStaff(ctx context.Context, ch StaffChange) (Staff, error
 }
 
 // APIKeys lists the merchant's API keys, a page at a time.
-func (s *Service) APIKeys(ctx context.Context, merchantID string, p db.Page) (*db.Paged[APIKey], error) {
+func (s *Service) APIKeys(ctx context.Context, merchantID string, p Page) (*Paged[APIKey], error) {
 	rows, err := s.d.Store.APIKeysOf(ctx, merchantID, p)
 	return pageOf(rows, err, apiKeyOf)
 }

@@ -22,7 +22,7 @@ type TerminalInput struct {
 
 // Terminals lists the merchant's terminals, for the counter's choice, a
 // page at a time.
-func (s *Service) Terminals(ctx context.Context, merchantID string, p db.Page) (*db.Paged[Terminal], error) {
+func (s *Service) Terminals(ctx context.Context, merchantID string, p Page) (*Paged[Terminal], error) {
 	rows, err := s.d.Store.TerminalsPage(ctx, merchantID, p)
 	return pageOf(rows, err, terminalOf)
 }

@@ -68,6 +68,13 @@ func apiKeyOf(k *db.APIKey) APIKey {
 	return APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
 }
 
+// Page asks for a page of a list by position, and Paged is such a page:
+// the store's own, named here so that callers need not import the store.
+type (
+	Page         = db.Page
+	Paged[T any] = db.Paged[T]
+)
+
 // pageOf is a page of rows shown as views.
 func pageOf[R, V any](rows *db.Paged[R], err error, view func(*R) V) (*db.Paged[V], error) {
 	if err != nil {

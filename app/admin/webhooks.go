@@ -15,7 +15,7 @@ import (
 )
 
 // Webhooks lists the merchant's webhook endpoints, a page at a time.
-func (s *Service) Webhooks(ctx context.Context, merchantID string, p db.Page) (*db.Paged[Webhook], error) {
+func (s *Service) Webhooks(ctx context.Context, merchantID string, p Page) (*Paged[Webhook], error) {
 	rows, err := s.d.Store.WebhookEndpointsPage(ctx, merchantID, p)
 	return pageOf(rows, err, webhookOf)
 }
@@ -30,7 +30,7 @@ func (s *Service) AddWebhook(ctx context.Context, merchantID, rawURL string) (We
 	if !s.d.Dev {
 		// Outside dev, events go over TLS to the internet only: an endpoint
 		// must not turn Rebound into a probe of its own network.
-		if msg := PublicEndpoint(ctx, u, s.d.Resolver); msg != "" {
+		if msg := publicEndpoint(ctx, u, s.d.Resolver); msg != "" {
 			return Webhook{}, apperr.Invalid("url", msg)
 		}
 	}
@@ -47,10 +47,10 @@ func (s *Service) AddWebhook(ctx context.Context, merchantID, rawURL string) (We
 	return v, nil
 }
 
-// PublicEndpoint tells what keeps u from being a webhook endpoint outside
+// publicEndpoint tells what keeps u from being a webhook endpoint outside
 // dev ("" when nothing): it must be https, and its host must resolve only
 // to global unicast addresses (the check delivery repeats as it dials).
-func PublicEndpoint(ctx context.Context, u *url.URL, r Resolver) string {
+func publicEndpoint(ctx context.Context, u *url.URL, r Resolver) string {
 	if u.Scheme != "https" {
 		return "must be an https URL"
 	}
