@@ -42,3 +42,11 @@ func TestWebhookEndpointsMustBePublicOutsideDev(t *testing.T) {
 		}
 	}
 }
+
+func mustURL(raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
