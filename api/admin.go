@@ -1,18 +1,37 @@
 package api
 
 import (
-	"errors"
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/onboard"
+	"github.com/rebound-returns/rebound/app/admin"
 )
 
 // Platform operators onboard merchants: the merchant, its first admin with
 // a one-time password, and an API key for its systems.
+
+// administration is onboarding and the merchant's administration
+// (*admin.Service).
+type administration interface {
+	Onboard(ctx context.Context, in admin.MerchantInput, by string) (admin.Onboarded, error)
+	Merchants(ctx context.Context, p admin.Page) (*admin.Paged[admin.Merchant], error)
+	Policy(ctx context.Context, merchantID string) (admin.PolicyView, error)
+	SetPolicy(ctx context.Context, ch admin.PolicyChange) (admin.PolicyView, error)
+	Terminals(ctx context.Context, merchantID string, p admin.Page) (*admin.Paged[admin.Terminal], error)
+	RegisterTerminal(ctx context.Context, merchantID string, in admin.TerminalInput) (admin.Terminal, error)
+	Webhooks(ctx context.Context, merchantID string, p admin.Page) (*admin.Paged[admin.Webhook], error)
+	AddWebhook(ctx context.Context, merchantID, rawURL string) (admin.Webhook, error)
+	TestWebhook(ctx context.Context, merchantID, id string) (admin.TestDelivery, error)
+	Staff(ctx context.Context, merchantID string, p admin.Page) (*admin.Paged[admin.Staff], error)
+	Invite(ctx context.Context, merchantID string, in admin.StaffInput) (admin.Invited, error)
+	ChangeStaff(ctx context.Context, ch admin.StaffChange) (admin.Staff, error)
+	APIKeys(ctx context.Context, merchantID string, p admin.Page) (*admin.Paged[admin.APIKey], error)
+	CreateAPIKey(ctx context.Context, merchantID, name, by string) (admin.APIKey, error)
+	RevokeAPIKey(ctx context.Context, merchantID, id string) error
+}
 
 func (s *server) routesAdmin(r *gin.RouterGroup) {
 	g := r.Group("/admin/merchants", s.staffOnly("operator"))
@@ -33,7 +52,7 @@ type merchantView struct {
 	CreatedAt          time.Time `json:"created_at"`
 }
 
-func viewMerchant(m *db.Merchant) merchantView {
+func viewMerchant(m *admin.Merchant) merchantView {
 	return merchantView{ID: m.ID, Slug: m.Slug, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone,
 		AcquirerMerchantID: m.AcquirerMerchantID, Status: m.Status, CreatedAt: m.CreatedAt}
 }
@@ -54,16 +73,16 @@ func (s *server) onboardMerchant(c *gin.Context) (string, error) {
 	if err := bind(c, &req); err != nil {
 		return "", err
 	}
-	out, err := onboard.CreateMerchant(c.Request.Context(), s.deps.DB, onboard.MerchantInput(req), principalOf(c).Username)
+	out, err := s.admin.Onboard(c.Request.Context(), admin.MerchantInput(req), principalOf(c).Username)
 	if err != nil {
-		return "", onboardProblem(err)
+		return "", err
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Location", "/v1/admin/merchants/"+out.Merchant.ID)
 	c.JSON(http.StatusCreated, gin.H{
-		"merchant": viewMerchant(out.Merchant),
-		"admin":    gin.H{"id": out.Admin.ID, "username": out.Admin.Username, "one_time_password": out.OneTimePassword},
-		"api_key":  gin.H{"id": out.APIKey.ID, "key": out.APIKeySecret, "prefix": out.APIKey.Prefix},
+		"merchant": viewMerchant(&out.Merchant),
+		"admin":    gin.H{"id": out.AdminID, "username": out.AdminUsername, "one_time_password": out.OneTimePassword},
+		"api_key":  gin.H{"id": out.APIKey.ID, "key": out.APIKey.Key, "prefix": out.APIKey.Prefix},
 	})
 	return out.Merchant.ID, nil
 }
@@ -73,7 +92,7 @@ func (s *server) listMerchants(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ms, err := s.deps.DB.Merchants(c.Request.Context(), p)
+	ms, err := s.admin.Merchants(c.Request.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -81,24 +100,13 @@ func (s *server) listMerchants(c *gin.Context) error {
 	return nil
 }
 
-// onboardProblem turns onboarding's refusals into problems.
-func onboardProblem(err error) error {
-	var inv *onboard.InvalidError
-	if errors.As(err, &inv) {
-		fields := make([]FieldError, 0, len(inv.Fields))
-		for _, f := range inv.Fields {
-			fields = append(fields, FieldError{f.Field, f.Message})
-		}
-		for _, f := range fields {
-			if f.Message == "is taken" {
-				p := NewProblem(http.StatusConflict, "conflict", f.Field+" is taken")
-				p.Errors = fields
-				return p
-			}
-		}
-		return Invalid(fields...)
-	}
-	return err
+// adminProblems answers app/admin's refusals that are no app/apperr kind.
+var adminProblems = []domainRow{
+	{admin.ErrPolicyTooLarge, func(error) *Problem {
+		p := NewProblem(http.StatusRequestEntityTooLarge, "too-large", "a policy is at most 16 KiB of JSON")
+		p.Errors = []FieldError{{Field: "body", Message: "must be at most 16 KiB"}}
+		return p
+	}},
 }
 
 // auditedAs runs an admin's step that creates or changes a resource and

@@ -15,7 +15,7 @@ import (
 // the problem. fail() consults it before anything else. Each use case with
 // sentinels of its own adds its rows as one slice here; the generic
 // refusals of app/apperr come last.
-var domainProblems = slices.Concat(counterProblems, apperrProblems)
+var domainProblems = slices.Concat(counterProblems, adminProblems, apperrProblems)
 
 type domainRow struct {
 	err     error

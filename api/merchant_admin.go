@@ -1,38 +1,32 @@
 package api
 
 import (
-	"context"
-	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/rebound-returns/rebound/auth"
-	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/notify"
-	"github.com/rebound-returns/rebound/returns"
+	"github.com/rebound-returns/rebound/app/admin"
 )
 
-// A merchant's admin registers where return events are sent. (Staff,
-// terminals, API keys and policy come with onboarding.)
+// A merchant's admin registers where return events are sent, and keeps the
+// return policy and the terminals. (Staff and API keys: merchant_people.go.)
 
 func (s *server) routesMerchantAdmin(r *gin.RouterGroup) {
-	admin := s.staffOnly("admin")
-	g := r.Group("/merchant/webhooks", admin)
+	adminOnly := s.staffOnly("admin")
+	g := r.Group("/merchant/webhooks", adminOnly)
 	g.GET("", s.handle(s.listWebhooks))
 	g.POST("", s.auditedAs("webhook.create", "webhook", s.createWebhook))
 	g.POST("/:id/test", s.auditedAs("webhook.test", "webhook", s.testWebhook))
 	r.GET("/merchant/policy", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.getPolicy))
-	r.PUT("/merchant/policy", admin, s.auditedAs("policy.update", "merchant", s.putPolicy))
+	r.PUT("/merchant/policy", adminOnly, s.auditedAs("policy.update", "merchant", s.putPolicy))
 	r.GET("/merchant/terminals", s.staffOnly("clerk", "supervisor", "admin"), s.handle(s.listTerminals))
-	r.POST("/merchant/terminals", admin, s.auditedAs("terminal.create", "terminal", s.createTerminal))
-	st := r.Group("/merchant/staff", admin)
+	r.POST("/merchant/terminals", adminOnly, s.auditedAs("terminal.create", "terminal", s.createTerminal))
+	st := r.Group("/merchant/staff", adminOnly)
 	st.GET("", s.handle(s.listStaff))
 	st.POST("", s.auditedAs("staff.invite", "staff_user", s.inviteStaff))
 	st.PATCH("/:id", s.auditedAs("staff.change", "staff_user", s.changeStaff))
-	k := r.Group("/merchant/api-keys", admin)
+	k := r.Group("/merchant/api-keys", adminOnly)
 	k.GET("", s.handle(s.listAPIKeys))
 	k.POST("", s.auditedAs("api_key.create", "api_key", s.createAPIKey))
 	k.DELETE("/:id", s.auditedAs("api_key.revoke", "api_key", s.revokeAPIKey))
@@ -44,6 +38,10 @@ type terminalView struct {
 	Kind    string `json:"kind"`
 }
 
+func viewTerminal(t *admin.Terminal) terminalView {
+	return terminalView{ID: t.TerminalID, StoreID: t.StoreID, Kind: t.Kind}
+}
+
 // listTerminals lists the merchant's terminals, for the counter's choice,
 // a page at a time.
 func (s *server) listTerminals(c *gin.Context) error {
@@ -51,29 +49,63 @@ func (s *server) listTerminals(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	ts, err := s.deps.DB.TerminalsPage(c.Request.Context(), principalOf(c).MerchantID, p)
+	ts, err := s.admin.Terminals(c.Request.Context(), principalOf(c).MerchantID, p)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, offsetPage(c, p, ts, func(t *db.Terminal) terminalView {
-		return terminalView{ID: t.TerminalID, StoreID: t.StoreID, Kind: t.Kind}
-	}))
+	c.JSON(http.StatusOK, offsetPage(c, p, ts, viewTerminal))
 	return nil
+}
+
+type terminalRequest struct {
+	StoreCode    string `json:"store_code"`
+	StoreName    string `json:"store_name"`
+	StoreAddress string `json:"store_address"`
+	TerminalID   string `json:"terminal_id"`
+	Kind         string `json:"kind"`
+}
+
+// createTerminal registers a terminal of a store, the store with it when
+// new (admin.RegisterTerminal).
+func (s *server) createTerminal(c *gin.Context) (string, error) {
+	var req terminalRequest
+	if err := bind(c, &req); err != nil {
+		return "", err
+	}
+	t, err := s.admin.RegisterTerminal(c.Request.Context(), principalOf(c).MerchantID, admin.TerminalInput(req))
+	if err != nil {
+		return "", err
+	}
+	c.JSON(http.StatusCreated, gin.H{"id": t.TerminalID, "store_id": t.StoreID, "kind": t.Kind})
+	return t.ID, nil
 }
 
 // getPolicy shows the merchant's return policy as returns filed now get it
 // (defaults filled in). Every role may read it; the counter needs it too.
 func (s *server) getPolicy(c *gin.Context) error {
-	m, err := s.deps.DB.MerchantByID(c.Request.Context(), principalOf(c).MerchantID)
+	v, err := s.admin.Policy(c.Request.Context(), principalOf(c).MerchantID)
 	if err != nil {
 		return err
 	}
-	p, err := returns.ParsePolicy(m.Policy)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, gin.H{"merchant": m.Slug, "currency": m.Currency, "policy": p, "reasons": returns.Reasons})
+	c.JSON(http.StatusOK, gin.H{"merchant": v.Merchant, "currency": v.Currency, "policy": v.Policy, "reasons": v.Reasons})
 	return nil
+}
+
+// putPolicy replaces the merchant's policy: the body is read whole, its
+// size checked (admin.MaxPolicySize), and only then decoded.
+func (s *server) putPolicy(c *gin.Context) (string, error) {
+	body, err := readBody(c)
+	if err != nil {
+		return "", err
+	}
+	merchantID := principalOf(c).MerchantID
+	v, err := s.admin.SetPolicy(c.Request.Context(), admin.PolicyChange{MerchantID: merchantID, Size: len(body),
+		Decode: func(into any) error { return bind(c, into) }})
+	if err != nil {
+		return "", err
+	}
+	c.JSON(http.StatusOK, gin.H{"policy": v.Policy, "reasons": v.Reasons})
+	return merchantID, nil
 }
 
 type webhookView struct {
@@ -81,6 +113,10 @@ type webhookView struct {
 	URL       string    `json:"url"`
 	Secret    string    `json:"secret,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+}
+
+func viewWebhook(w *admin.Webhook) webhookView {
+	return webhookView{ID: w.ID, URL: w.URL, Secret: w.Secret, CreatedAt: w.CreatedAt}
 }
 
 type webhookRequest struct {
@@ -93,27 +129,12 @@ func (s *server) createWebhook(c *gin.Context) (string, error) {
 	if err := bind(c, &req); err != nil {
 		return "", err
 	}
-	u, err := url.Parse(req.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || len(req.URL) > 500 {
-		return "", Invalid(FieldError{"url", "must be an http(s) URL"})
-	}
-	if !s.deps.Dev {
-		// Outside dev, events go over TLS to the internet only: an endpoint
-		// must not turn Rebound into a probe of its own network.
-		if msg := publicEndpoint(c.Request.Context(), u, net.DefaultResolver); msg != "" {
-			return "", Invalid(FieldError{"url", msg})
-		}
-	}
-	secret, err := auth.NewToken("whsec_")
+	w, err := s.admin.AddWebhook(c.Request.Context(), principalOf(c).MerchantID, req.URL)
 	if err != nil {
 		return "", err
 	}
-	w := &db.WebhookEndpoint{MerchantID: principalOf(c).MerchantID, URL: req.URL, Secret: secret}
-	if err := s.deps.DB.CreateWebhookEndpoint(c.Request.Context(), w); err != nil {
-		return "", err
-	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusCreated, webhookView{ID: w.ID, URL: w.URL, Secret: secret, CreatedAt: w.CreatedAt})
+	c.JSON(http.StatusCreated, viewWebhook(&w))
 	return w.ID, nil
 }
 
@@ -122,24 +143,24 @@ func (s *server) listWebhooks(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	hooks, err := s.deps.DB.WebhookEndpointsPage(c.Request.Context(), principalOf(c).MerchantID, p)
+	hooks, err := s.admin.Webhooks(c.Request.Context(), principalOf(c).MerchantID, p)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, offsetPage(c, p, hooks, func(h *db.WebhookEndpoint) webhookView {
-		return webhookView{ID: h.ID, URL: h.URL, CreatedAt: h.CreatedAt}
-	}))
+	c.JSON(http.StatusOK, offsetPage(c, p, hooks, viewWebhook))
 	return nil
 }
 
-// publicEndpoint tells what keeps u from being a webhook endpoint outside
-// dev ("" when nothing): it must be https, and its host must resolve only
-// to global unicast addresses (the check delivery repeats as it dials).
-func publicEndpoint(ctx context.Context, u *url.URL, r interface {
-	LookupIPAddr(ctx context.Context, host string) ([]net.IPAddr, error)
-}) string {
-	if u.Scheme != "https" {
-		return "must be an https URL"
+// testWebhook sends a test event to an endpoint and answers how it went.
+func (s *server) testWebhook(c *gin.Context) (string, error) {
+	d, err := s.admin.TestWebhook(c.Request.Context(), principalOf(c).MerchantID, c.Param("id"))
+	if err != nil {
+		return "", err
 	}
-	return notify.CheckPublicHost(ctx, u.Hostname(), r)
+	out := gin.H{"delivered": d.Delivered, "status": d.Status, "attempts": d.Attempts}
+	if d.Error != "" {
+		out["error"] = d.Error
+	}
+	c.JSON(http.StatusOK, out)
+	return d.EndpointID, nil
 }

@@ -84,6 +84,7 @@ type server struct {
 	events  eventIntake
 	filing  filingProcedure
 	finance financeDesk
+	admin   administration
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -155,6 +156,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	s.staff, s.orders, s.events = s.staffService(), s.ordersService(), s.eventsService()
 	s.filing = s.filingService()
 	s.finance = s.financeService()
+	s.admin = s.adminService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

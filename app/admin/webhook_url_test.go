@@ -1,4 +1,4 @@
-package api
+package admin
 
 import (
 	"context"
@@ -41,4 +41,12 @@ func TestWebhookEndpointsMustBePublicOutsideDev(t *testing.T) {
 			t.Errorf("%s: %q, want %q", raw, got, want)
 		}
 	}
+}
+
+func mustURL(raw string) *url.URL {
+	u, err := url.Parse(raw)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }
