@@ -79,6 +79,8 @@ type server struct {
 	log  *slog.Logger
 	// The use cases (app/…) the handlers call.
 	counter counterProcedure
+	session sessions
+	freezes freezes
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -147,6 +149,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	}
 	s := &server{deps: deps, log: deps.Logger}
 	s.counter = s.counterService()
+	s.session, s.freezes = s.sessionService(), s.freezeService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

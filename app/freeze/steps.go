@@ -140,6 +140,14 @@ func (s *Service) Lift(ctx context.Context, c Caller, id string) (Lifted, error)
 	return Lifted{Freeze: v, Released: len(waiting)}, nil
 }
 
+// Page asks for one page of a list by position; Listed is a page of
+// freezes (the store's paging, named here so that callers need not know
+// the store).
+type (
+	Page   = db.Page
+	Listed = db.Paged[View]
+)
+
 // ListRequest asks for a page of freezes: the caller's merchant's, or for
 // an operator every merchant's or the one named.
 type ListRequest struct {
@@ -148,41 +156,41 @@ type ListRequest struct {
 	Active   bool   // only the freezes in force
 	// Page reads the page asked for; it is read after the merchant, so
 	// that an unknown merchant is the answer to a request wrong in both.
-	Page func() (db.Page, error)
+	Page func() (Page, error)
 }
 
 // List answers a page of freezes, the ones in force first, newest first.
-func (s *Service) List(ctx context.Context, req ListRequest) (db.Page, *db.Paged[View], error) {
+func (s *Service) List(ctx context.Context, req ListRequest) (Page, *Listed, error) {
 	merchantID := req.Caller.MerchantID
 	if req.Caller.operator() && req.Merchant != "" {
 		m, err := s.d.Store.MerchantBySlug(ctx, req.Merchant)
 		if errors.Is(err, db.ErrNotFound) {
-			return db.Page{}, nil, apperr.Invalid("merchant", "no such merchant")
+			return Page{}, nil, apperr.Invalid("merchant", "no such merchant")
 		}
 		if err != nil {
-			return db.Page{}, nil, err
+			return Page{}, nil, err
 		}
 		merchantID = m.ID
 	}
 	page, err := req.Page()
 	if err != nil {
-		return db.Page{}, nil, err
+		return Page{}, nil, err
 	}
 	fs, err := s.d.Store.Freezes(ctx, merchantID, req.Active, page)
 	if err != nil {
-		return db.Page{}, nil, err
+		return Page{}, nil, err
 	}
 	views := make([]View, 0, len(fs.Items))
 	for i := range fs.Items {
 		m, err := s.d.Store.MerchantByID(ctx, fs.Items[i].MerchantID)
 		if err != nil {
-			return db.Page{}, nil, err
+			return Page{}, nil, err
 		}
 		v, err := s.view(ctx, &fs.Items[i], m)
 		if err != nil {
-			return db.Page{}, nil, err
+			return Page{}, nil, err
 		}
 		views = append(views, v)
 	}
-	return page, &db.Paged[View]{Items: views, More: fs.More, Total: fs.Total}, nil
+	return page, &Listed{Items: views, More: fs.More, Total: fs.Total}, nil
 }
