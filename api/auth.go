@@ -249,13 +249,6 @@ func (s *server) login(c *gin.Context) error {
 	return nil
 }
 
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 func retryAfter(d time.Duration) string {
 	secs := int(d.Seconds() + 0.999)
 	if secs < 1 {
