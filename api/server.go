@@ -85,6 +85,8 @@ type server struct {
 	filing  filingProcedure
 	finance financeDesk
 	admin   administration
+	session sessions
+	freezes freezes
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -157,6 +159,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	s.filing = s.filingService()
 	s.finance = s.financeService()
 	s.admin = s.adminService()
+	s.session, s.freezes = s.sessionService(), s.freezeService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
