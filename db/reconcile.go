@@ -17,7 +17,11 @@ func (d *DB) newUUID() string {
 	if d.dialect == Postgres {
 		return "gen_random_uuid()"
 	}
-	return "lower(hex(randomblob(16)))"
+	// A version-4 UUID in its canonical form, as ids.Valid takes it:
+	// random hex in 8-4-4-4-12 groups, '4' for the version and one of
+	// 8, 9, a, b for the variant.
+	return "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || " +
+		"substr('89ab', 1 + (random() & 3), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
 }
 
 // MatchSettlementFile gives every staged row of a file its result in one
