@@ -15,9 +15,9 @@ func TestOnlyTheStoresRefusalOfAValueIsBadInput(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{&pgconn.PgError{Code: "22P02"}, true},                             // invalid text representation
-		{fmt.Errorf("insert: %w", &pgconn.PgError{Code: "22001"}), true},   // too long, wrapped
-		{&pgconn.PgError{Code: "23505"}, false},                            // a duplicate is no bad value
+		{&pgconn.PgError{Code: "22P02"}, true},                           // invalid text representation
+		{fmt.Errorf("insert: %w", &pgconn.PgError{Code: "22001"}), true}, // too long, wrapped
+		{&pgconn.PgError{Code: "23505"}, false},                          // a duplicate is no bad value
 		{errors.New("connection refused"), false},
 		{nil, false},
 	}
