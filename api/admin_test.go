@@ -134,7 +134,7 @@ func newAdminRig(t *testing.T, d *db.DB) *adminRig {
 	r := &adminRig{t: t, d: d, merchant: m, f: &fakeAdmin{}, tokens: map[string]string{
 		"admin": dbtest.StaffToken(t, d, m.ID, "boss", "admin"), "clerk": dbtest.StaffToken(t, d, m.ID, "clerk", "clerk"),
 		"operator": dbtest.StaffToken(t, d, "", "op", "operator")}}
-	srv, g := newRouter(Deps{DB: d, Temporal: startsOnly{}})
+	srv, g := newRouter(wired(Deps{}, d, startsOnly{}, nil))
 	srv.admin = r.f
 	srv.routesAdmin(g.Group("/v1"))
 	srv.routesMerchantAdmin(g.Group("/v1"))

@@ -11,19 +11,20 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rebound-returns/rebound/app/session"
+	"github.com/rebound-returns/rebound/app/wire"
 )
 
 // Token prefixes say what a credential is at a glance.
 const (
 	prefixStaff   = session.TokenPrefix
-	prefixShopper = "rbr_"
+	prefixShopper = wire.ShopperPrefix
 	prefixAPIKey  = "rbk_"
 )
 
 // Lifetimes and limits of credentials (a staff member's are app/session's).
 const (
 	staffSessionLife   = session.Life
-	shopperSessionLife = 30 * 24 * time.Hour
+	shopperSessionLife = wire.ShopperSessionLife
 	maxLoginFailures   = session.MaxFailures
 	loginLockout       = session.LockoutFor
 )

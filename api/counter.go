@@ -1,15 +1,14 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rebound-returns/rebound/app/audit"
 	"github.com/rebound-returns/rebound/app/counter"
-	"github.com/rebound-returns/rebound/db"
 )
 
 // Card refunds: the counter procedure, a supervisor's approval of refunds
@@ -64,40 +63,15 @@ func (s *server) auditCounter(c *gin.Context, p *principal, res counter.Result, 
 	var send *counter.SendError
 	switch {
 	case errors.As(err, &check):
-		outcome := db.OutcomeFailed
+		outcome := audit.Failed
 		if dp := domainProblem(err); dp != nil && (dp.Status == http.StatusForbidden || dp.Status == http.StatusLocked) {
-			outcome = db.OutcomeDenied
+			outcome = audit.Denied
 		}
 		s.audit(c, p, "refund.counter", "return", res.ReturnID, outcome, map[string]any{"check": check.Check})
 	case errors.As(err, &send):
 		s.auditOutcome(c, p, "refund.counter", res.ReturnID, err)
 	case res.Sent:
 		s.auditOutcome(c, p, "refund.counter", res.ReturnID, nil)
-	}
-}
-
-// tellAdmins e-mails the merchant's admins through the outbox; a small
-// workflow delivers (and retries) it.
-func (s *server) tellAdmins(ctx context.Context, merchantID, subject, text string) {
-	emails, err := s.deps.DB.StaffEmails(ctx, merchantID, "admin")
-	if err != nil {
-		s.log.Error("admins not found", "err", err)
-		return
-	}
-	var ids []string
-	for _, e := range emails {
-		m := &db.OutboxMessage{MerchantID: &merchantID, Channel: "email", Recipient: e, Subject: subject, BodyText: text}
-		if err := s.deps.DB.QueueOutbox(ctx, m); err != nil {
-			s.log.Error("admin message not queued", "err", err)
-			return
-		}
-		ids = append(ids, m.ID)
-	}
-	if len(ids) == 0 {
-		return
-	}
-	if _, err := s.deliver(ctx, ids); err != nil {
-		s.log.Error("admin message not handed to delivery", "err", err)
 	}
 }
 

@@ -44,7 +44,7 @@ func (f *fakeCounter) Resolve(_ context.Context, req counter.ResolutionRequest) 
 // counterOver serves the card routes of shop s with the counter procedure
 // replaced by f.
 func counterOver(s *shop, f *fakeCounter) http.Handler {
-	srv, r := newRouter(Deps{DB: s.d, Passwords: s.pool, Temporal: startsOnly{}, Now: func() time.Time { return time.Unix(0, s.clock.Load()) }})
+	srv, r := newRouter(wired(Deps{Now: func() time.Time { return time.Unix(0, s.clock.Load()) }}, s.d, startsOnly{}, s.pool))
 	srv.counter = f
 	srv.routesCards(r.Group("/v1"))
 	return r

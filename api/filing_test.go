@@ -108,7 +108,7 @@ func (f *fakeFiling) Merchant(_ context.Context, slug string) (filing.Merchant, 
 // filingOver serves the shopper's routes over f (and d, nil when no route
 // under test reads the store).
 func filingOver(d *db.DB, f *fakeFiling) http.Handler {
-	srv, r := newRouter(Deps{DB: d, Temporal: startsOnly{}})
+	srv, r := newRouter(wired(Deps{}, d, startsOnly{}, nil))
 	srv.filing = f
 	srv.routesShopper(r.Group("/v1"))
 	return r

@@ -128,7 +128,7 @@ func newFinanceDesks(t *testing.T, d *db.DB) *financeDesks {
 	must(t, d.CreateMerchant(context.Background(), m))
 	fd := &financeDesks{t: t, d: d, merchant: m.ID, f: &fakeFinance{},
 		fin: dbtest.StaffToken(t, d, m.ID, "fin", "finance"), op: dbtest.StaffToken(t, d, "", "op", "operator")}
-	srv, r := newRouter(Deps{DB: d, Temporal: startsOnly{}})
+	srv, r := newRouter(wired(Deps{}, d, startsOnly{}, nil))
 	srv.finance = fd.f
 	srv.routesFinance(r.Group("/v1"))
 	fd.h = r

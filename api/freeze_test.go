@@ -53,7 +53,7 @@ func (f *fakeFreezes) List(_ context.Context, req freeze.ListRequest) (freeze.Pa
 // replaced by f; it answers the tokens of the merchant's admin and of an
 // operator.
 func freezesOver(t *testing.T, s *shop, f *fakeFreezes) (adminToken, opToken string) {
-	srv, r := newRouter(Deps{DB: s.d, Passwords: s.pool, Temporal: startsOnly{}, Now: func() time.Time { return time.Unix(0, s.clock.Load()) }})
+	srv, r := newRouter(wired(Deps{Now: func() time.Time { return time.Unix(0, s.clock.Load()) }}, s.d, startsOnly{}, s.pool))
 	srv.freezes = f
 	srv.routesFreezes(r.Group("/v1"))
 	s.h = r

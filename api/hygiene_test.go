@@ -59,7 +59,7 @@ func newHygieneRig(t *testing.T, d *db.DB) *hygieneRig {
 		KeyHash: auth.HashToken(rig.apiKey), CreatedBy: "test", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	rig.h = NewHandler(Deps{DB: d, Dev: true, Logger: slog.New(slog.NewTextHandler(rig.log, nil))})
+	rig.h = NewHandler(wired(Deps{Dev: true, Logger: slog.New(slog.NewTextHandler(rig.log, nil))}, d, nil, nil))
 	return rig
 }
 

@@ -12,8 +12,18 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rebound-returns/rebound/app/idempotency"
 	"github.com/rebound-returns/rebound/auth"
 )
+
+// idempotencyKeys keeps the records of Idempotency-Keys and reopens a
+// replayed filing to its holder (*idempotency.Keys).
+type idempotencyKeys interface {
+	Claim(ctx context.Context, scope, key, hash string) (idempotency.Record, bool, error)
+	Release(ctx context.Context, scope, key string) error
+	Finish(ctx context.Context, scope, key string, status int, body []byte) error
+	ShopperSession(ctx context.Context, returnID string) (token string, expiresAt time.Time, err error)
+}
 
 // recorder keeps a copy of what a handler writes.
 type recorder struct {
@@ -44,67 +54,87 @@ func (s *server) idempotent(c *gin.Context) {
 		c.Next()
 		return
 	}
-	if len(key) > 255 {
-		fail(c, s.log, Invalid(FieldError{Field: "Idempotency-Key", Message: "must be at most 255 characters"}))
+	k, err := s.claimKey(c, key)
+	if err != nil {
+		fail(c, s.log, err)
 		return
+	}
+	if !k.claimed {
+		if err := s.replay(c, k); err != nil {
+			fail(c, s.log, err)
+		}
+		return
+	}
+	s.runKeyed(c, k)
+}
+
+// keyed is a request under an Idempotency-Key: whose key it is and what it
+// names (scope), the hash of its body, and the key's record when another
+// request claimed it first.
+type keyed struct {
+	scope, key, hash string
+	lookup, claimed  bool
+	rec              idempotency.Record
+}
+
+// claimKey claims the request's key, or finds the request that did.
+func (s *server) claimKey(c *gin.Context, key string) (keyed, error) {
+	if len(key) > 255 {
+		return keyed{}, Invalid(FieldError{Field: "Idempotency-Key", Message: "must be at most 255 characters"})
 	}
 	body, err := readBody(c)
 	if err != nil {
-		fail(c, s.log, err)
-		return
+		return keyed{}, err
 	}
-	scope, lookup := idempotencyScope(c)
+	k := keyed{key: key}
+	k.scope, k.lookup = idempotencyScope(c)
 	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
-	ctx := c.Request.Context()
-	rec, claimed, err := s.deps.DB.ClaimIdempotencyKey(ctx, scope, key, hash)
-	if err != nil {
-		fail(c, s.log, err)
-		return
+	k.hash = hex.EncodeToString(sum[:])
+	k.rec, k.claimed, err = s.idem.Claim(c.Request.Context(), k.scope, key, k.hash)
+	return k, err
+}
+
+// replay answers a request whose key another request claimed: that
+// request's answer once it is done, else why not.
+func (s *server) replay(c *gin.Context, k keyed) error {
+	switch rec := k.rec; {
+	case rec.RequestHash != k.hash:
+		return NewProblem(http.StatusUnprocessableEntity, "idempotency-key-reused", "this Idempotency-Key was used with another body")
+	case rec.State != idempotency.Done:
+		return NewProblem(http.StatusConflict, "in-flight", "a request with this Idempotency-Key is still being handled")
 	}
-	if !claimed {
-		switch {
-		case rec.RequestHash != hash:
-			fail(c, s.log, NewProblem(http.StatusUnprocessableEntity, "idempotency-key-reused", "this Idempotency-Key was used with another body"))
-		case rec.State != "done":
-			fail(c, s.log, NewProblem(http.StatusConflict, "in-flight", "a request with this Idempotency-Key is still being handled"))
-		default:
-			c.Header("Idempotent-Replayed", "true")
-			ct := "application/json"
-			if rec.ResponseStatus >= 400 {
-				ct = problemContentType
-			}
-			out := []byte(rec.ResponseBody)
-			if lookup && rec.ResponseStatus < 300 {
-				// The stored answer holds no token: the holder of a live
-				// order access gets a new one.
-				if _, err := s.lookupOfRequest(c); err != nil {
-					fail(c, s.log, err)
-					return
-				}
-				if out, err = s.reissueShopperToken(ctx, out); err != nil {
-					fail(c, s.log, err)
-					return
-				}
-			}
-			c.Data(rec.ResponseStatus, ct, out)
-			c.Abort()
+	c.Header("Idempotent-Replayed", "true")
+	ct := "application/json"
+	if k.rec.ResponseStatus >= 400 {
+		ct = problemContentType
+	}
+	out := []byte(k.rec.ResponseBody)
+	if k.lookup && k.rec.ResponseStatus < 300 {
+		// The stored answer holds no token: the holder of a live order
+		// access gets a new one.
+		if _, err := s.lookupOfRequest(c); err != nil {
+			return err
 		}
-		return
+		var err error
+		if out, err = s.reissueShopperToken(c.Request.Context(), out); err != nil {
+			return err
+		}
 	}
+	c.Data(k.rec.ResponseStatus, ct, out)
+	c.Abort()
+	return nil
+}
+
+// runKeyed runs the request whose key it claimed and keeps its answer, or
+// releases the key when there is nothing a retry could repeat.
+func (s *server) runKeyed(c *gin.Context, k keyed) {
+	ctx := c.Request.Context()
+	release := func(ctx context.Context) error { return s.idem.Release(ctx, k.scope, k.key) }
 	rw := &recorder{ResponseWriter: c.Writer}
 	c.Writer = rw
-	// The answer is stored even if the client went away meanwhile.
-	store := func(fn func(ctx context.Context) error) {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := fn(sctx); err != nil {
-			s.log.Error("idempotency key not recorded", "err", err)
-		}
-	}
 	defer func() {
 		if rec := recover(); rec != nil {
-			store(func(ctx context.Context) error { return s.deps.DB.ReleaseIdempotencyKey(ctx, scope, key) })
+			s.storeKey(ctx, release)
 			panic(rec)
 		}
 	}()
@@ -117,11 +147,21 @@ func (s *server) idempotent(c *gin.Context) {
 		// Refused (4xx: a conflict, a bad field) or failed (5xx): nothing
 		// was done that a retry could repeat, and the answer may not hold
 		// next time, so it is not kept.
-		store(func(ctx context.Context) error { return s.deps.DB.ReleaseIdempotencyKey(ctx, scope, key) })
+		s.storeKey(ctx, release)
 	default:
-		store(func(ctx context.Context) error {
-			return s.deps.DB.FinishIdempotencyKey(ctx, scope, key, status, withoutToken(rw.body.Bytes()))
+		s.storeKey(ctx, func(ctx context.Context) error {
+			return s.idem.Finish(ctx, k.scope, k.key, status, withoutToken(rw.body.Bytes()))
 		})
+	}
+}
+
+// storeKey writes to the key's record even if the client went away
+// meanwhile; a failure is logged.
+func (s *server) storeKey(ctx context.Context, fn func(ctx context.Context) error) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := fn(sctx); err != nil {
+		s.log.Error("idempotency key not recorded", "err", err)
 	}
 }
 
@@ -185,14 +225,10 @@ func (s *server) reissueShopperToken(ctx context.Context, body []byte) ([]byte, 
 		return nil, err
 	}
 	id, _ := m["id"].(string)
-	r, err := s.deps.DB.ReturnByID(ctx, id)
+	token, expiresAt, err := s.idem.ShopperSession(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	token, sess, err := s.shopperSession(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	m["token"], m["expires_at"] = token, sess.ExpiresAt
+	m["token"], m["expires_at"] = token, expiresAt
 	return json.Marshal(m)
 }

@@ -34,7 +34,7 @@ type idemRig struct {
 func newIdemRig(t *testing.T, d *db.DB) *idemRig {
 	t.Helper()
 	rig := &idemRig{}
-	s, r := newRouter(Deps{DB: d})
+	s, r := newRouter(wired(Deps{}, d, nil, nil))
 	as := func(c *gin.Context) {
 		switch who := c.GetHeader("X-As"); {
 		case who == "integration":
@@ -210,7 +210,7 @@ func TestOrderRegistrationKeysAreEachAPIKeysOwn(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		h := NewHandler(Deps{DB: d})
+		h := NewHandler(wired(Deps{}, d, nil, nil))
 		post := func(apiKey, idemKey string, body map[string]any) *httptest.ResponseRecorder {
 			b, _ := json.Marshal(body)
 			req := httptest.NewRequest(http.MethodPost, "/v1/orders", bytes.NewReader(b))

@@ -51,7 +51,7 @@ func TestWorkItemsArePagedAtScale(t *testing.T) {
 		start := time.Now()
 		dbtest.BulkWorkItems(t, d, m.ID, n, time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
 		t.Logf("inserted %d work items in %s", n, time.Since(start).Round(time.Millisecond))
-		h := NewHandler(Deps{DB: d})
+		h := NewHandler(wired(Deps{}, d, nil, nil))
 
 		get := func(path string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest("GET", path, nil)
@@ -144,7 +144,7 @@ func TestEveryListIsPaged(t *testing.T) {
 		for _, id := range []string{"T0000001", "T0000002", "T0000003"} {
 			must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: id, Kind: db.TerminalPhysical}))
 		}
-		h := NewHandler(Deps{DB: d})
+		h := NewHandler(wired(Deps{}, d, nil, nil))
 		get := func(tok, path string) (int, workItemsPage) {
 			req := httptest.NewRequest("GET", path, nil)
 			req.Header.Set("Authorization", "Bearer "+tok)

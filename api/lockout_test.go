@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/rebound-returns/rebound/app/counter"
+	"github.com/rebound-returns/rebound/app/wire"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
@@ -65,13 +66,13 @@ func newShop(t *testing.T, d *db.DB, slug string, pool *auth.Pool) *shop {
 		Contact: "pat@example.com", ContactKind: "email", Currency: "EUR"}
 	must(t, d.CreateReturn(ctx, r))
 	s.returnID = r.ID
-	s.h = NewHandler(Deps{DB: d, Passwords: pool, Temporal: startsOnly{}, Now: func() time.Time { return time.Unix(0, s.clock.Load()) }})
+	s.h = NewHandler(wired(Deps{Now: func() time.Time { return time.Unix(0, s.clock.Load()) }}, d, startsOnly{}, pool))
 	return s
 }
 
 // startsOnly is a Temporal that accepts workflow starts (the admins'
 // messages) and nothing else.
-type startsOnly struct{ Temporal }
+type startsOnly struct{ wire.Temporal }
 
 func (startsOnly) ExecuteWorkflow(context.Context, client.StartWorkflowOptions, any, ...any) (client.WorkflowRun, error) {
 	return nil, nil

@@ -1,16 +1,12 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/client"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/app/admin"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // A merchant's admin runs the merchant's people and keys: staff invited
@@ -144,11 +140,4 @@ func (s *server) revokeAPIKey(c *gin.Context) (string, error) {
 	}
 	c.Status(http.StatusNoContent)
 	return id, nil
-}
-
-// deliver hands queued messages to a small workflow that sends them with
-// retries.
-func (s *server) deliver(ctx context.Context, ids []string) (client.WorkflowRun, error) {
-	return s.deps.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "deliver/" + ids[0], TaskQueue: workflows.TaskQueue},
-		workflows.DeliverWorkflow, activities.DeliverInput{OutboxIDs: ids})
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -49,12 +48,17 @@ func (m *Metrics) Handler() http.Handler {
 // ReturnsCollector reports returns by status from the read model at each
 // scrape.
 type ReturnsCollector struct {
-	db   *db.DB
+	db   StatusCounts
 	desc *prometheus.Desc
 }
 
+// StatusCounts counts the returns in each status (*db.DB).
+type StatusCounts interface {
+	CountByStatus(ctx context.Context) (map[string]int64, error)
+}
+
 // NewReturnsCollector counts d's returns by status.
-func NewReturnsCollector(d *db.DB) *ReturnsCollector {
+func NewReturnsCollector(d StatusCounts) *ReturnsCollector {
 	return &ReturnsCollector{db: d, desc: prometheus.NewDesc("rebound_returns",
 		"Returns in the read model, by status.", []string{"status"}, nil)}
 }

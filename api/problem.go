@@ -10,8 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/rebound-returns/rebound/app/badinput"
 	"github.com/rebound-returns/rebound/auth"
-	"github.com/rebound-returns/rebound/db"
 )
 
 // Problem is an RFC 9457 problem detail. Every error the API answers is one.
@@ -107,7 +107,7 @@ func fail(c *gin.Context, log *slog.Logger, err error) {
 		writeProblem(c, NewProblem(http.StatusGatewayTimeout, "timeout", "the request took too long; it may still complete"))
 	case errors.Is(err, context.Canceled):
 		writeProblem(c, NewProblem(499, "canceled", "the client went away"))
-	case db.IsBadInput(err):
+	case badinput.Is(err):
 		// The database refused a value the edge should have: a 422, logged
 		// without the driver's message, which quotes the value.
 		log.WarnContext(c.Request.Context(), "the database refused a value", "request_id", c.GetString(requestIDKey), "route", c.FullPath())

@@ -6,29 +6,17 @@ package api
 
 import (
 	"context"
-	"go.temporal.io/sdk/converter"
 	"log/slog"
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.opentelemetry.io/otel/trace"
-	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/rebound-returns/rebound/app/counter"
-	"github.com/rebound-returns/rebound/auth"
-	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/app/wire"
 )
-
-// Temporal is the part of the Temporal client the API uses.
-type Temporal interface {
-	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
-	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
-	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
-}
 
 // Deps is what the API needs from the rest of the process.
 type Deps struct {
@@ -41,15 +29,16 @@ type Deps struct {
 	RequestTimeout time.Duration
 	UploadTimeout  time.Duration
 
-	DB       *db.DB
-	Temporal Temporal
+	// UseCases are the use cases the handlers call, built by app/wire
+	// over the store and the Temporal client.
+	UseCases wire.UseCases
+	// DB is what a return's view is read from (view.go); nil: UseCases.Views.
+	DB wire.ViewStore
 	// Dev enables the dev outbox (GET /v1/dev/outbox).
 	Dev bool
 	// MetricsToken is the bearer token GET /metrics asks for; when empty
 	// the metrics are open in dev and off (404) elsewhere.
 	MetricsToken string
-	// OTPSecret keys the HMAC of one-time codes.
-	OTPSecret []byte
 	// CarrierSecret signs carrier events; GatewaySecret the gateway's.
 	CarrierSecret string
 	GatewaySecret string
@@ -61,18 +50,10 @@ type Deps struct {
 	// Tracer, when set, opens a span for each request (the Temporal
 	// client's interceptor carries it into workflows and activities).
 	Tracer trace.TracerProvider
-	// OnOrder, when set, hears of every new order (dev feeds its simulators).
-	OnOrder func(ctx context.Context, o *db.Order)
-	// Now is the clock (time.Now when nil).
+	// Now is the clock of the edge's own records (time.Now when nil); the
+	// use cases have theirs from wire.Deps.
 	Now func() time.Time
-	// Passwords runs every password hash the API computes, a bounded number
-	// at once (nil: DefaultPasswordPool).
-	Passwords *auth.Pool
 }
-
-// DefaultPasswordPool is the password-hashing pool of a Deps that names
-// none: twice as many slots as CPUs, callers waiting up to two seconds.
-func DefaultPasswordPool() *auth.Pool { return auth.NewPool(2*runtime.NumCPU(), 2*time.Second) }
 
 type server struct {
 	deps Deps
@@ -87,6 +68,10 @@ type server struct {
 	admin   administration
 	session sessions
 	freezes freezes
+	// What the edge records: the audit log, idempotency keys, the dev outbox.
+	auditLog auditLog
+	idem     idempotencyKeys
+	outbox   devOutbox
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -150,16 +135,11 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	if deps.UploadTimeout <= 0 {
 		deps.UploadTimeout = 30 * time.Minute
 	}
-	if deps.Passwords == nil {
-		deps.Passwords = DefaultPasswordPool()
+	if deps.DB == nil {
+		deps.DB = deps.UseCases.Views
 	}
 	s := &server{deps: deps, log: deps.Logger}
-	s.counter = s.counterService()
-	s.staff, s.orders, s.events = s.staffService(), s.ordersService(), s.eventsService()
-	s.filing = s.filingService()
-	s.finance = s.financeService()
-	s.admin = s.adminService()
-	s.session, s.freezes = s.sessionService(), s.freezeService()
+	s.useCases(deps.UseCases)
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true

@@ -66,7 +66,7 @@ func (f *fakeSessions) APIKey(_ context.Context, key string) (session.Principal,
 // sessionsOver serves the auth routes of shop s, and GET /v1/k behind the
 // API key, with the sessions replaced by f.
 func sessionsOver(s *shop, f *fakeSessions) http.Handler {
-	srv, r := newRouter(Deps{DB: s.d, Passwords: s.pool, Temporal: startsOnly{}, Now: func() time.Time { return time.Unix(0, s.clock.Load()) }})
+	srv, r := newRouter(wired(Deps{Now: func() time.Time { return time.Unix(0, s.clock.Load()) }}, s.d, startsOnly{}, s.pool))
 	srv.session = f
 	srv.routesAuth(r.Group("/v1"))
 	r.GET("/v1/k", srv.apiKeyOnly(), func(c *gin.Context) { c.JSON(http.StatusOK, principalOf(c)) })
@@ -191,7 +191,7 @@ func TestStaffOnlyOverTheSessions(t *testing.T) {
 		}
 		f = &fakeSessions{who: session.Principal{Kind: kindShopper, ReturnID: "r1"}}
 		checkAnswer(t, get(f, "/v1/auth/session", "Bearer rbr_x"), answer{403, "forbidden", "staff only", "", ""})
-		srv, r := newRouter(Deps{DB: s.d, Passwords: s.pool, Temporal: startsOnly{}})
+		srv, r := newRouter(wired(Deps{}, s.d, startsOnly{}, s.pool))
 		srv.session = &fakeSessions{who: session.Principal{Kind: kindStaff, Username: "sup", Role: "supervisor", MerchantID: s.merchant.ID, MustChange: true}}
 		r.GET("/v1/x", srv.staffOnly("admin"), func(c *gin.Context) { c.Status(204) })
 		srv.routesAuth(r.Group("/v1"))

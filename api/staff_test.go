@@ -58,7 +58,7 @@ func (f *fakeDesk) Inspect(_ context.Context, req staff.Inspection) (string, err
 // deskOver serves the merchant routes of shop s with the staff's use case
 // replaced by f.
 func deskOver(s *shop, f *fakeDesk) http.Handler {
-	srv, r := newRouter(Deps{DB: s.d, Passwords: s.pool, Temporal: startsOnly{}})
+	srv, r := newRouter(wired(Deps{}, s.d, startsOnly{}, s.pool))
 	srv.staff = f
 	srv.routesMerchant(r.Group("/v1"))
 	return r

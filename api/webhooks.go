@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rebound-returns/rebound/app/events"
+	"github.com/rebound-returns/rebound/app/outbox"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/signature"
 )
@@ -91,11 +92,16 @@ func (s *server) gatewayEvent(c *gin.Context) error {
 	return nil
 }
 
+// devOutbox reads the messages sent to an address (*outbox.Service).
+type devOutbox interface {
+	To(ctx context.Context, recipient string, limit int) ([]outbox.Message, error)
+}
+
 // routesDev serves what only `rebound dev` has: the outbox, so that a
 // person trying Rebound can read the codes sent to them.
 func (s *server) routesDev(r *gin.RouterGroup) {
 	r.GET("/dev/outbox", s.handle(func(c *gin.Context) error {
-		msgs, err := s.deps.DB.OutboxTo(c.Request.Context(), c.Query("to"), 50)
+		msgs, err := s.outbox.To(c.Request.Context(), c.Query("to"), 50)
 		if err != nil {
 			return err
 		}
@@ -111,7 +117,7 @@ func (s *server) routesDev(r *gin.RouterGroup) {
 		}
 		items := make([]item, 0, len(msgs))
 		for _, m := range msgs {
-			items = append(items, item{m.ID, m.Channel, m.Recipient, m.Subject, m.BodyText, m.Status, m.CreatedAt, m.SentAt})
+			items = append(items, item{m.ID, m.Channel, m.To, m.Subject, m.Text, m.Status, m.CreatedAt, m.SentAt})
 		}
 		c.JSON(http.StatusOK, gin.H{"items": items})
 		return nil

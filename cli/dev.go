@@ -144,9 +144,8 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	acts.Cards.POS = posClient
-	deps := apiDeps(&dcfg, d, c, log, metrics)
+	deps := apiDeps(&dcfg, d, c, log, metrics, feed)
 	deps.Ready = append(deps.Ready, acquirerCheck(posClient))
-	deps.OnOrder = feed
 	deps.Tracer = tr.Provider
 	handler := withPages(cfg, api.NewHandler(deps), log)
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/app/wire"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
@@ -236,8 +237,11 @@ func acquirerCheck(c interface{ Connected() bool }) api.Check {
 	}}
 }
 
-// apiDeps are the API's dependencies in `rebound api` and `rebound dev`.
-func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m *api.Metrics) api.Deps {
+// apiDeps are the API's dependencies in `rebound api` and `rebound dev`:
+// its use cases built over the store and Temporal (app/wire), and what
+// the edge itself needs. onOrder, when set, hears of every new order.
+func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m *api.Metrics,
+	onOrder func(context.Context, *db.Order)) api.Deps {
 	m.Registry.MustRegister(api.NewReturnsCollector(d))
 	var codec converter.PayloadCodec // a nil *Codec would not be a nil interface
 	if cfg.HistoryCodec != nil {
@@ -248,16 +252,15 @@ func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m 
 		Metrics:        m,
 		Ready:          readinessChecks(d, c),
 		RequestTimeout: cfg.HTTPRequestTimeout,
-		DB:             d,
-		Temporal:       c,
+		UseCases: wire.New(wire.Deps{DB: d, Temporal: c, Log: log, Dev: cfg.Mode == config.ModeDev,
+			OTPSecret: []byte(cfg.OTPSecret), OnOrder: onOrder,
+			Passwords: auth.NewPool(cfg.PasswordHashConcurrency, cfg.PasswordHashWait)}),
 		Dev:            cfg.Mode == config.ModeDev,
 		MetricsToken:   cfg.MetricsToken,
-		OTPSecret:      []byte(cfg.OTPSecret),
 		CarrierSecret:  cfg.CarrierSecret,
 		GatewaySecret:  cfg.GatewayWebhookSecret,
 		TrustedProxies: cfg.TrustedProxies,
 		Codec:          codec,
-		Passwords:      auth.NewPool(cfg.PasswordHashConcurrency, cfg.PasswordHashWait),
 	}
 }
 

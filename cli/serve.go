@@ -42,7 +42,7 @@ func runAPI(ctx context.Context, env *Env, _ []string) error {
 	if err != nil {
 		return err
 	}
-	deps := apiDeps(cfg, d, c, log, api.NewMetrics())
+	deps := apiDeps(cfg, d, c, log, api.NewMetrics(), nil)
 	deps.Tracer = tr.Provider
 	handler := withPages(cfg, api.NewHandler(deps), log)
 	log.Info("api listening", "addr", l.Addr().String(), "temporal", cfg.TemporalAddress)

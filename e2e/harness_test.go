@@ -29,6 +29,7 @@ import (
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/app/wire"
 	"github.com/rebound-returns/rebound/cli"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
@@ -249,9 +250,10 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 	}
 	metrics := api.NewMetrics()
 	apiSrv.Config.Handler = web.Handler(web.Deps{Logger: log, Dev: true, Secret: []byte(otpSecret), API: api.NewHandler(api.Deps{
-		Logger: log, Metrics: metrics, DB: d, Temporal: c, Dev: true, OTPSecret: []byte(otpSecret),
-		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret,
-		OnOrder: func(_ context.Context, o *db.Order) { feed(o) }, Codec: codec, Tracer: tracer,
+		Logger: log, Metrics: metrics, Dev: true,
+		UseCases: wire.New(wire.Deps{DB: d, Temporal: c, Log: log, Dev: true, OTPSecret: []byte(otpSecret),
+			OnOrder: func(_ context.Context, o *db.Order) { feed(o) }}),
+		CarrierSecret: carrierSecret, GatewaySecret: gatewaySecret, Codec: codec, Tracer: tracer,
 	})})
 	apiSrv.Start()
 	t.Cleanup(apiSrv.Close)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/app/wire"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/web"
@@ -29,7 +30,7 @@ func TestFinanceDashboardStaysSmallWithHundredThousandWorkItems(t *testing.T) {
 		}
 		tok := dbtest.StaffToken(t, d, m.ID, "fin", "finance")
 		dbtest.BulkWorkItems(t, d, m.ID, n, time.Date(2026, 11, 20, 6, 0, 0, 0, time.UTC))
-		h := web.Handler(web.Deps{API: api.NewHandler(api.Deps{DB: d}), Secret: []byte("scale test secret")})
+		h := web.Handler(web.Deps{API: api.NewHandler(api.Deps{UseCases: wire.New(wire.Deps{DB: d})}), Secret: []byte("scale test secret")})
 		get := func(path string) *httptest.ResponseRecorder {
 			req := httptest.NewRequest("GET", path, nil)
 			req.AddCookie(&http.Cookie{Name: "rebound_staff", Value: tok})

@@ -1,0 +1,145 @@
+// Package wire is the composition root of the API's use cases: it builds
+// each of them (app/…) from the process's parts — the store, the Temporal
+// client, the password pool, the clock — and hands them to the API in one
+// struct. It is the one place that knows *db.DB satisfies each use case's
+// Store and that adapts the Temporal client to each use case's Workflow,
+// so that the API itself knows neither.
+package wire
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/rebound-returns/rebound/app/admin"
+	"github.com/rebound-returns/rebound/app/audit"
+	"github.com/rebound-returns/rebound/app/counter"
+	"github.com/rebound-returns/rebound/app/events"
+	"github.com/rebound-returns/rebound/app/filing"
+	"github.com/rebound-returns/rebound/app/finance"
+	"github.com/rebound-returns/rebound/app/freeze"
+	"github.com/rebound-returns/rebound/app/idempotency"
+	"github.com/rebound-returns/rebound/app/orders"
+	"github.com/rebound-returns/rebound/app/outbox"
+	"github.com/rebound-returns/rebound/app/session"
+	"github.com/rebound-returns/rebound/app/staff"
+	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/settlement"
+)
+
+// What the edge and the use cases must agree on: the shopper's tokens
+// (which the API recognises and filing hands out) and the page sizes of
+// lists (which the API reads from ?limit= and finance's answers embed).
+const (
+	ShopperPrefix      = "rbr_"
+	ShopperSessionLife = 30 * 24 * time.Hour
+	PageSize           = 50
+	PageMax            = 200
+)
+
+// Temporal is the part of the Temporal client the use cases use.
+type Temporal interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	UpdateWorkflow(ctx context.Context, options client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	DescribeWorkflowExecution(ctx context.Context, workflowID, runID string) (*workflowservice.DescribeWorkflowExecutionResponse, error)
+}
+
+// Deps are the parts the use cases are built from.
+type Deps struct {
+	DB       *db.DB
+	Temporal Temporal
+	// Passwords runs every password hash, a bounded number at once (nil:
+	// DefaultPasswordPool).
+	Passwords *auth.Pool
+	Log       *slog.Logger
+	// Now is the clock (time.Now when nil); the use cases see it in UTC.
+	Now func() time.Time
+	// Dev: `rebound dev`, where onboarding shows what it sent.
+	Dev bool
+	// OTPSecret keys the HMAC of one-time codes.
+	OTPSecret []byte
+	// OnOrder, when set, hears of every new order (dev feeds its simulators).
+	OnOrder func(ctx context.Context, o *db.Order)
+}
+
+// UseCases are the API's use cases, built.
+type UseCases struct {
+	Counter     *counter.Service
+	Staff       *staff.Service
+	Orders      *orders.Service
+	Events      *events.Service
+	Filing      *filing.Service
+	Finance     *finance.Service
+	Admin       *admin.Service
+	Session     *session.Service
+	Freezes     *freeze.Service
+	Audit       *audit.Log
+	Idempotency *idempotency.Keys
+	Outbox      *outbox.Service
+	// Views is what the API reads a return's view from (api/view.go),
+	// until a use case renders it.
+	Views ViewStore
+}
+
+// ViewStore reads what a return's view shows (*db.DB).
+type ViewStore interface {
+	ReturnByID(ctx context.Context, id string) (*db.Return, error)
+	OrderByID(ctx context.Context, id string) (*db.Order, error)
+	MerchantByID(ctx context.Context, id string) (*db.Merchant, error)
+	Timeline(ctx context.Context, returnID string) ([]db.TimelineEvent, error)
+	RefundsOfReturn(ctx context.Context, returnID string) ([]db.Refund, error)
+	FreezeByID(ctx context.Context, id string) (*db.Freeze, error)
+	AttemptsOfRefund(ctx context.Context, refundID string) ([]db.RefundAttempt, error)
+}
+
+// DefaultPasswordPool is the password-hashing pool of Deps that name none:
+// twice as many slots as CPUs, callers waiting up to two seconds.
+func DefaultPasswordPool() *auth.Pool { return auth.NewPool(2*runtime.NumCPU(), 2*time.Second) }
+
+// New builds every use case over d.
+func New(d Deps) UseCases {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Passwords == nil {
+		d.Passwords = DefaultPasswordPool()
+	}
+	clock := d.Now
+	now := func() time.Time {
+		if clock != nil {
+			return clock().UTC()
+		}
+		return time.Now().UTC()
+	}
+	t := flows{d.Temporal}
+	sessions := session.New(session.Deps{Store: d.DB, Pool: hashPool{d.Passwords}, Log: d.Log, Now: now})
+	mail := outbox.New(outbox.Deps{Store: d.DB, Delivery: mailDelivery{delivery{t}}, Log: d.Log})
+	uc := UseCases{
+		Counter: counter.New(counter.Deps{Store: d.DB, Passwords: staffPasswords{sessions, d.Passwords}, Workflow: returnUpdates{t},
+			Admins: adminMail{mail}, Log: d.Log, Now: now, PasswordLimit: session.MaxFailures}),
+		Staff:  staff.New(staff.Deps{Store: d.DB, Workflow: staffSteps{t}}),
+		Orders: orders.New(orders.Deps{Store: d.DB, Created: d.OnOrder}),
+		Events: events.New(events.Deps{Store: d.DB, Workflow: eventSignals{t}, Log: d.Log}),
+		Filing: filing.New(filing.Deps{Store: d.DB, Workflow: shopperWorkflows{t}, Labels: simLabels{d.DB}, Log: d.Log,
+			OTPSecret: d.OTPSecret, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
+		Finance: finance.New(finance.Deps{Store: d.DB, Importer: &settlement.Importer{DB: d.DB}, Workflow: financeWorkflows{t},
+			Now: now, PageSize: PageSize, PageMax: PageMax}),
+		Admin: admin.New(admin.Deps{Store: admin.DB{DB: d.DB}, Onboarding: admin.DB{DB: d.DB}, Delivery: delivery{t},
+			Dev: d.Dev, Now: now}),
+		Session:     sessions,
+		Freezes:     freeze.New(freeze.Deps{Store: d.DB, Workflow: freezeSignals{t}, Admins: adminMail{mail}, Log: d.Log, Now: now}),
+		Audit:       audit.New(d.DB),
+		Idempotency: idempotency.New(idempotency.Deps{Store: d.DB, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
+		Outbox:      mail,
+	}
+	if d.DB != nil {
+		uc.Views = d.DB
+	}
+	return uc
+}
