@@ -87,6 +87,7 @@ type server struct {
 	admin   administration
 	session sessions
 	freezes freezes
+	views   returnViews
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -160,6 +161,7 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	s.finance = s.financeService()
 	s.admin = s.adminService()
 	s.session, s.freezes = s.sessionService(), s.freezeService()
+	s.views = s.viewsService()
 
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
