@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,4 +201,74 @@ func TestReturnViewStatements(t *testing.T) {
 			}
 		}
 	})
+}
+
+// fakeViews answers every read with view and err and keeps who asked.
+type fakeViews struct {
+	view *views.Return
+	err  error
+	id   string
+	who  views.Viewer
+}
+
+func (f *fakeViews) Return(_ context.Context, id string, who views.Viewer) (*views.Return, error) {
+	f.id, f.who = id, who
+	return f.view, f.err
+}
+
+// The view's refusals are the problems the route answered before: a
+// return the caller may not see or that does not exist is filing's 404,
+// anything else a 500; the view is answered as it is, and the service is
+// told who asks.
+func TestReturnViewOverTheService(t *testing.T) {
+	t.Parallel()
+	staff := &principal{Kind: kindStaff, MerchantID: "m1"}
+	shopper := &principal{Kind: kindShopper, ReturnID: "r1"}
+	notSeen := views.New(views.Deps{}) // refuses an id that is none before reading
+	for _, tc := range []struct {
+		name   string
+		p      *principal
+		f      *fakeViews
+		status int
+		want   *Problem
+	}{
+		{"found", staff, &fakeViews{view: &views.Return{ID: "r1", Status: "refunded"}}, 200, nil},
+		{"shopper", shopper, &fakeViews{view: &views.Return{ID: "r1"}}, 200, nil},
+		{"not seen", shopper, &fakeViews{err: func() error {
+			_, err := notSeen.Return(context.Background(), "x", views.Viewer{See: shopper.canSee})
+			return err
+		}()},
+			404, errNoSuchReturn},
+		{"broken", staff, &fakeViews{err: errors.New("connection reset")}, 500, nil},
+	} {
+		srv := &server{log: slog.New(slog.DiscardHandler), views: tc.f}
+		r := gin.New()
+		r.GET("/v1/returns/:id", func(c *gin.Context) { c.Set(principalKey, tc.p) }, srv.handle(srv.showReturn))
+		r.POST("/step/:id", func(c *gin.Context) { c.Set(principalKey, tc.p) }, srv.handle(func(c *gin.Context) error {
+			return srv.respondReturn(c, http.StatusAccepted, c.Param("id"))
+		}))
+		for _, q := range []struct {
+			method, path string
+			ok           int
+			checked      bool
+		}{{"GET", "/v1/returns/r1", 200, true}, {"POST", "/step/r1", 202, false}} {
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, httptest.NewRequest(q.method, q.path, nil))
+			want := tc.status
+			if want == 200 {
+				want = q.ok
+			}
+			if rec.Code != want || tc.f.id != "r1" || tc.f.who.Staff != (tc.p.Kind == kindStaff) || (tc.f.who.See != nil) != q.checked {
+				t.Errorf("%s %s: %d %s, asked %q as %+v", tc.name, q.path, rec.Code, rec.Body, tc.f.id, tc.f.who)
+			}
+			if tc.want != nil {
+				if p := problemOf(t, rec); p.Status != tc.want.Status || p.Type != tc.want.Type || p.Detail != tc.want.Detail {
+					t.Errorf("%s %s: %+v; want %+v", tc.name, q.path, p, tc.want)
+				}
+			}
+			if tc.status == 200 && !strings.Contains(rec.Body.String(), `"id":"r1"`) {
+				t.Errorf("%s %s: %s", tc.name, q.path, rec.Body)
+			}
+		}
+	}
 }
