@@ -609,19 +609,8 @@ func (s *site) changePassword(w http.ResponseWriter, r *http.Request, ss *staffS
 
 // Refund freezes: every role sees them, admins freeze and lift.
 
-type freezeRow struct {
-	ID         string     `json:"id"`
-	Scope      string     `json:"scope"`
-	StoreCode  string     `json:"store_code"`
-	TerminalID string     `json:"terminal_id"`
-	Reason     string     `json:"reason"`
-	CreatedBy  string     `json:"created_by"`
-	ByOperator bool       `json:"by_operator"`
-	CreatedAt  time.Time  `json:"created_at"`
-	Active     bool       `json:"active"`
-	LiftedAt   *time.Time `json:"lifted_at"`
-	LiftedBy   string     `json:"lifted_by"`
-}
+// freezeRow is a freeze as the API answers it.
+type freezeRow = views.Freeze
 
 func (s *site) freezesPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	p := ss.page("Refund freezes", "console", nil)
