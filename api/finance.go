@@ -14,6 +14,7 @@ import (
 
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/finance"
+	"github.com/rebound-returns/rebound/app/views"
 )
 
 // Finance follows every refund: lists with CSV export, a summary, each
@@ -268,22 +269,8 @@ func showRefund(c *gin.Context, ref finance.RefundDetail) {
 }
 
 // workItemView is a finance.WorkItem as lists show it.
-type workItemView struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"`
-	Status     string     `json:"status"`
-	Summary    string     `json:"summary"`
-	ReturnID   *string    `json:"return_id,omitempty"`
-	RefundID   *string    `json:"refund_id,omitempty"`
-	AttemptID  *string    `json:"attempt_id,omitempty"`
-	FileID     *string    `json:"file_id,omitempty"`
-	Line       *int64     `json:"line,omitempty"`
-	Resolution string     `json:"resolution,omitempty"`
-	Note       string     `json:"note,omitempty"`
-	ResolvedBy string     `json:"resolved_by,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
-}
+// workItemView is a work item as answered, the type the pages decode too.
+type workItemView = views.WorkItem
 
 func workItemViews(ws []finance.WorkItem) []workItemView {
 	out := make([]workItemView, 0, len(ws))

@@ -3,11 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/rebound-returns/rebound/app/freeze"
+	"github.com/rebound-returns/rebound/app/views"
 )
 
 // An emergency refund freeze (app/freeze): an operator or a merchant's
@@ -35,21 +35,8 @@ type freezes interface {
 
 // freezeView is a freeze as answered: a freeze.View, from which it
 // converts.
-type freezeView struct {
-	ID         string `json:"id"`
-	Merchant   string `json:"merchant"`
-	Scope      string `json:"scope"`
-	StoreCode  string `json:"store_code,omitempty"`
-	TerminalID string `json:"terminal_id,omitempty"`
-	Reason     string `json:"reason"`
-	CreatedBy  string `json:"created_by"`
-	// ByOperator: the platform froze it; only an operator lifts it.
-	ByOperator bool       `json:"by_operator"`
-	CreatedAt  time.Time  `json:"created_at"`
-	Active     bool       `json:"active"`
-	LiftedAt   *time.Time `json:"lifted_at,omitempty"`
-	LiftedBy   string     `json:"lifted_by,omitempty"`
-}
+// freezeView is a freeze as answered, the type the pages decode too.
+type freezeView = views.Freeze
 
 type freezeRequest struct {
 	Merchant   string `json:"merchant"` // operators name it; admins freeze their own

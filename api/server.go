@@ -32,8 +32,6 @@ type Deps struct {
 	// UseCases are the use cases the handlers call, built by app/wire
 	// over the store and the Temporal client.
 	UseCases wire.UseCases
-	// DB is what a return's view is read from (view.go); nil: UseCases.Views.
-	DB wire.ViewStore
 	// Dev enables the dev outbox (GET /v1/dev/outbox).
 	Dev bool
 	// MetricsToken is the bearer token GET /metrics asks for; when empty
@@ -68,6 +66,7 @@ type server struct {
 	admin   administration
 	session sessions
 	freezes freezes
+	views   returnViews
 	// What the edge records: the audit log, idempotency keys, the dev outbox.
 	auditLog auditLog
 	idem     idempotencyKeys
@@ -134,9 +133,6 @@ func newRouter(deps Deps) (*server, *gin.Engine) {
 	}
 	if deps.UploadTimeout <= 0 {
 		deps.UploadTimeout = 30 * time.Minute
-	}
-	if deps.DB == nil {
-		deps.DB = deps.UseCases.Views
 	}
 	s := &server{deps: deps, log: deps.Logger}
 	s.useCases(deps.UseCases)

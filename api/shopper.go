@@ -44,7 +44,7 @@ func (s *server) routesShopper(r *gin.RouterGroup) {
 	r.POST("/returns/:id/otp", s.handle(s.resendCode))
 	s.routesLookup(r)
 	seen := r.Group("/returns/:id", s.staffOrShopper())
-	seen.GET("", s.handle(s.getReturn))
+	seen.GET("", s.handle(s.showReturn))
 	seen.GET("/label", s.handle(s.getLabel))
 	seen.POST("/cancel", s.handle(func(c *gin.Context) error {
 		err := s.cancelReturn(c)
@@ -125,14 +125,6 @@ func (s *server) resendCode(c *gin.Context) error {
 	}
 	c.JSON(http.StatusAccepted, gin.H{"sent_to": sent.SentTo, "expires_at": sent.ExpiresAt})
 	return nil
-}
-
-func (s *server) getReturn(c *gin.Context) error {
-	r, err := s.filing.Return(c.Request.Context(), c.Param("id"), principalOf(c).canSee)
-	if err != nil {
-		return err
-	}
-	return s.respondReturn(c, http.StatusOK, r.ID)
 }
 
 func (s *server) getLabel(c *gin.Context) error {

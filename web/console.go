@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rebound-returns/rebound/app/views"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // The merchant console: staff log in, work their queues and take each
@@ -349,77 +352,24 @@ func (s *site) queues(w http.ResponseWriter, r *http.Request, ss *staffSession) 
 	s.render(w, r, http.StatusOK, "queues", p)
 }
 
-// A return's page.
+// A return's page: the API's answer (app/views' own type) with what the
+// page asks of it.
 
-type returnView struct {
-	ID           string `json:"id"`
-	Status       string `json:"status"`
-	Merchant     string `json:"merchant"`
-	OrderNumber  string `json:"order_number"`
-	Method       string `json:"method"`
-	Channel      string `json:"channel"`
-	Currency     string `json:"currency"`
-	StatusReason string `json:"status_reason"`
-	ReasonCodes  []struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"reason_codes"`
-	Attention      string `json:"attention"`
-	TrackingNumber string `json:"tracking_number"`
-	Lines          []struct {
-		LineID           string `json:"line_id"`
-		Name             string `json:"name"`
-		Quantity         int    `json:"quantity"`
-		UnitPrice        int64  `json:"unit_price"`
-		Reason           string `json:"reason"`
-		Note             string `json:"note"`
-		AcceptedQuantity *int   `json:"accepted_quantity"`
-		RejectedQuantity *int   `json:"rejected_quantity"`
-		Condition        string `json:"condition"`
-		RejectReason     string `json:"reject_reason"`
-		RefundAmount     *int64 `json:"refund_amount"`
-	} `json:"lines"`
-	Timeline []struct {
-		Status    string    `json:"status"`
-		At        time.Time `json:"at"`
-		Actor     string    `json:"actor"`
-		ActorRole string    `json:"actor_role"`
-		Note      string    `json:"note"`
-	} `json:"timeline"`
-	Refund *struct {
-		Amount      int64      `json:"amount"`
-		Shipping    int64      `json:"shipping"`
-		Currency    string     `json:"currency"`
-		Status      string     `json:"status"`
-		FailureCode string     `json:"failure_code"`
-		FinishedAt  *time.Time `json:"finished_at"`
-		Reference   string     `json:"reference"`
-		Frozen      bool       `json:"frozen"`
-	} `json:"refund"`
-	Order struct {
-		PlacedAt     time.Time  `json:"placed_at"`
-		DeliveredAt  *time.Time `json:"delivered_at"`
-		CustomerName string     `json:"customer_name"`
-		Paid         int64      `json:"paid"`
-		Shipping     int64      `json:"shipping"`
-		Channel      string     `json:"channel"`
-		CardLast4    string     `json:"card_last4"`
-		TerminalID   string     `json:"terminal_id"`
-	} `json:"order"`
-	CreatedAt time.Time `json:"created_at"`
-}
+type returnView struct{ views.Return }
 
 // Is tells whether the return stands in one of the statuses.
-func (v *returnView) Is(statuses ...string) bool { return slices.Contains(statuses, v.Status) }
+func (v *returnView) Is(statuses ...returns.Status) bool { return slices.Contains(statuses, v.Status) }
 
 // AtCounter tells whether the return's refund is made at the counter.
-func (v *returnView) AtCounter() bool { return v.Method == "in_store" && v.Channel == "card_present" }
+func (v *returnView) AtCounter() bool {
+	return v.Method == returns.MethodInStore && v.Channel == returns.ChannelCardPresent
+}
 
 // AwaitsApproval tells whether a card refund without the card waits for a
 // supervisor (it was above the merchant's limit, so it has not started).
 func (v *returnView) AwaitsApproval() bool {
-	return v.Status == "refund_pending" && v.Method == "ship" && v.Channel == "card_present" &&
-		(v.Refund == nil || v.Refund.Status == "none")
+	return v.Status == returns.RefundPending && v.Method == returns.MethodShip && v.Channel == returns.ChannelCardPresent &&
+		(v.Refund == nil || v.Refund.Status == views.RefundNone)
 }
 
 type returnPageData struct {
@@ -462,7 +412,7 @@ func (s *site) showReturn(w http.ResponseWriter, r *http.Request, ss *staffSessi
 		return
 	}
 	d := &returnPageData{R: v}
-	if v.Is("refund_pending") && v.AtCounter() && ss.info.Can(floorRoles...) {
+	if v.Is(returns.RefundPending) && v.AtCounter() && ss.info.Can(floorRoles...) {
 		var ts struct {
 			Items []struct {
 				ID   string `json:"id"`
@@ -597,9 +547,9 @@ func (s *site) counterRefund(w http.ResponseWriter, r *http.Request, ss *staffSe
 	}
 	s.actThen(w, r, ss, returnPath(r, "in-store-refund"), body, nil, func(v *returnView) string {
 		switch {
-		case v.Refund != nil && v.Refund.Status == "succeeded":
+		case v.Refund != nil && v.Refund.Status == returns.RefundStatusSucceeded:
 			return "refunded"
-		case v.Refund != nil && v.Refund.Status == "failed":
+		case v.Refund != nil && v.Refund.Status == returns.RefundStatusFailed:
 			return "refund-failed"
 		}
 		return "refund-pending"
@@ -659,19 +609,8 @@ func (s *site) changePassword(w http.ResponseWriter, r *http.Request, ss *staffS
 
 // Refund freezes: every role sees them, admins freeze and lift.
 
-type freezeRow struct {
-	ID         string     `json:"id"`
-	Scope      string     `json:"scope"`
-	StoreCode  string     `json:"store_code"`
-	TerminalID string     `json:"terminal_id"`
-	Reason     string     `json:"reason"`
-	CreatedBy  string     `json:"created_by"`
-	ByOperator bool       `json:"by_operator"`
-	CreatedAt  time.Time  `json:"created_at"`
-	Active     bool       `json:"active"`
-	LiftedAt   *time.Time `json:"lifted_at"`
-	LiftedBy   string     `json:"lifted_by"`
-}
+// freezeRow is a freeze as the API answers it.
+type freezeRow = views.Freeze
 
 func (s *site) freezesPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	p := ss.page("Refund freezes", "console", nil)

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rebound-returns/rebound/app/views"
 )
 
 // The finance dashboard: refunds by status and day, the refund list with
@@ -40,21 +42,8 @@ type refundItem struct {
 	FinishedAt  *time.Time `json:"finished_at"`
 }
 
-type workItem struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"`
-	Status     string     `json:"status"`
-	Summary    string     `json:"summary"`
-	ReturnID   *string    `json:"return_id"`
-	AttemptID  *string    `json:"attempt_id"`
-	FileID     *string    `json:"file_id"`
-	Line       *int64     `json:"line"`
-	Resolution string     `json:"resolution"`
-	Note       string     `json:"note"`
-	ResolvedBy string     `json:"resolved_by"`
-	CreatedAt  time.Time  `json:"created_at"`
-	ResolvedAt *time.Time `json:"resolved_at"`
-}
+// workItem is a work item as the API answers it.
+type workItem struct{ views.WorkItem }
 
 // Resolutions finance may give, in the API's words.
 var (

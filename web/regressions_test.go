@@ -26,6 +26,28 @@ func TestPortalTrackShowsARefundWithItsReference(t *testing.T) {
 	mustContain(t, w.Body.String(), "Your refund", "179.98 EUR", "RRN-000123")
 }
 
+// Was a bug: portal_track.html and return.html printed {{.Message}} of each
+// reason code, but the API's codes (returns.Refusal: line_id, code) have no
+// message: the hand copy of the API's answer in console.go invented one, so
+// an ineligible return showed empty paragraphs where its reasons belong.
+// The pages now decode app/views' own type and say each code in words.
+func TestIneligibleReturnSaysWhy(t *testing.T) {
+	api := newFakeAPI().withSessions()
+	api.HandleFunc("GET /v1/returns/{id}", func(w http.ResponseWriter, r *http.Request) {
+		v := returnJSON("R6", "ineligible")
+		v["reason_codes"] = []map[string]any{{"code": "outside_return_window"}, {"line_id": "L1", "code": "some_new_code"}}
+		writeJSON(w, http.StatusOK, v)
+	})
+	h := newHandler(t, api, true)
+	want := []string{`<p class="reason">The return window of this order has passed.</p>`, `<p class="reason">Some new code</p>`}
+	w := do(h, "GET", "/r/acme/returns/R6", nil, &http.Cookie{Name: cookieShopper, Value: "return-tok"})
+	wantStatus(t, w, http.StatusOK)
+	mustContain(t, w.Body.String(), want...)
+	w = do(h, "GET", "/console/returns/R6", nil, staffCookie(tokClerk))
+	wantStatus(t, w, http.StatusOK)
+	mustContain(t, w.Body.String(), want...)
+}
+
 // Was a bug: reconciliationData.Discrepancies (finance.go) reads the gateway's
 // refund id from "gateway_refund", but the API (api/settlement.go
 // itemView) sends it as "gateway_refund_id". A gateway discrepancy is

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -68,6 +69,9 @@ var funcs = template.FuncMap{
 		return hex.EncodeToString(b)
 	},
 	"label": label,
+	// refusal is why policy refused a return (or one of its lines), in
+	// words.
+	"refusal": refusal,
 	"deref": func(p *int) int {
 		if p == nil {
 			return 0
@@ -174,7 +178,8 @@ func money(amount int64, currency string) string {
 }
 
 // label turns a code such as awaiting_review into "Awaiting review".
-func label(code string) string {
+func label(v any) string {
+	code := text(v)
 	if code == "" {
 		return ""
 	}
@@ -204,4 +209,28 @@ func plural(n int64, unit string) string {
 		return "1 " + unit
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// text is a value of a string kind (a status, a method, …) as its string;
+// anything else as fmt prints it.
+func text(v any) string {
+	if r := reflect.ValueOf(v); r.Kind() == reflect.String {
+		return r.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// refusals are the policy's refusal codes in the words a page shows.
+var refusals = map[string]string{
+	returns.RefusedWindow:      "The return window of this order has passed.",
+	returns.RefusedCategory:    "This item's category cannot be returned.",
+	returns.RefusedQuantity:    "More of this item would come back than was bought.",
+	returns.RefusedNothingLeft: "Nothing of this order is left to refund.",
+}
+
+func refusal(r returns.Refusal) string {
+	if s, ok := refusals[r.Code]; ok {
+		return s
+	}
+	return label(r.Code)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/rebound-returns/rebound/app/outbox"
 	"github.com/rebound-returns/rebound/app/session"
 	"github.com/rebound-returns/rebound/app/staff"
+	"github.com/rebound-returns/rebound/app/views"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/settlement"
@@ -82,20 +83,8 @@ type UseCases struct {
 	Audit       *audit.Log
 	Idempotency *idempotency.Keys
 	Outbox      *outbox.Service
-	// Views is what the API reads a return's view from (api/view.go),
-	// until a use case renders it.
-	Views ViewStore
-}
-
-// ViewStore reads what a return's view shows (*db.DB).
-type ViewStore interface {
-	ReturnByID(ctx context.Context, id string) (*db.Return, error)
-	OrderByID(ctx context.Context, id string) (*db.Order, error)
-	MerchantByID(ctx context.Context, id string) (*db.Merchant, error)
-	Timeline(ctx context.Context, returnID string) ([]db.TimelineEvent, error)
-	RefundsOfReturn(ctx context.Context, returnID string) ([]db.Refund, error)
-	FreezeByID(ctx context.Context, id string) (*db.Freeze, error)
-	AttemptsOfRefund(ctx context.Context, refundID string) ([]db.RefundAttempt, error)
+	// Views reads a return as its page shows it.
+	Views *views.Service
 }
 
 // DefaultPasswordPool is the password-hashing pool of Deps that name none:
@@ -137,9 +126,7 @@ func New(d Deps) UseCases {
 		Audit:       audit.New(d.DB),
 		Idempotency: idempotency.New(idempotency.Deps{Store: d.DB, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
 		Outbox:      mail,
-	}
-	if d.DB != nil {
-		uc.Views = d.DB
+		Views:       views.New(views.Deps{Store: d.DB}),
 	}
 	return uc
 }

@@ -283,9 +283,6 @@ func TestNewBuildsEveryUseCase(t *testing.T) {
 		uc.Views == nil {
 		t.Fatalf("%+v", uc)
 	}
-	if New(Deps{}).Views != nil {
-		t.Fatal("without a store there is nothing to read views from")
-	}
 }
 
 func TestPasswordsAndMailAdapters(t *testing.T) {
