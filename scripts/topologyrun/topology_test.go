@@ -52,7 +52,7 @@ import (
 // The secrets of a throwaway run.
 const (
 	otpSecret      = "topology-otp-secret-of-at-least-32-chars"
-	historyKeys    = "k1:dG9wb2xvZ3ktaGlzdG9yeS1rZXktMzItYnl0ZXMhIQ=="
+	historyKeys    = "k1:dG9wb2xvZ3ktaGlzdG9yeS1rZXktMzItYnl0ZXMhISE="
 	gatewayKey     = "topology-gateway-key"
 	gatewayWebhook = "topology-gateway-webhook-secret"
 	carrierSecret  = "topology-carrier-secret"
@@ -60,10 +60,23 @@ const (
 	demoAPIKey     = "rbk_topology_demo_key"
 )
 
-// Ports: one block, away from `rebound dev`'s and compose's defaults, so
-// that the run can share the machine with them. Temporal's frontend is
-// basePort+233 (its other services next to it, membership 300 below).
-const basePort = 18000
+// Ports: one block (TOPOLOGY_BASE_PORT, default 14000), away from `rebound
+// dev`'s and compose's defaults and below the ranges test servers and the
+// kernel pick from, so that the run can share the machine with them.
+// Temporal's frontend is base+233 (its other services next to it,
+// membership 300 below).
+var basePort = 14000
+
+// portsFree fails the run at once when a port of the block is taken.
+func portsFree(t *testing.T, ports ...int) {
+	for _, p := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			t.Fatalf("port %d is taken (TOPOLOGY_BASE_PORT picks another block): %v", p, err)
+		}
+		l.Close()
+	}
+}
 
 func env(name, def string) string {
 	if v := os.Getenv(name); v != "" {
@@ -95,6 +108,9 @@ func TestTopology(t *testing.T) {
 	returns := envInt(t, "TOPOLOGY_RETURNS", 30)
 	concurrency := envInt(t, "TOPOLOGY_CONCURRENCY", 6)
 	pgServer := strings.TrimRight(env("TOPOLOGY_POSTGRES", "postgres://postgres@127.0.0.1:5432"), "/")
+	basePort = envInt(t, "TOPOLOGY_BASE_PORT", basePort)
+	portsFree(t, basePort+233, basePort+234, basePort+235, basePort+239, basePort-67, basePort-66, basePort-65, basePort-61,
+		basePort+80, basePort+81, basePort+90, basePort+91, basePort+92, basePort+583, basePort+584)
 	run := strconv.FormatInt(time.Now().Unix(), 36)
 	logDir := env("TOPOLOGY_LOGS", filepath.Join(os.TempDir(), "rebound-topology-"+run))
 	if err := os.MkdirAll(logDir, 0o750); err != nil {
@@ -160,15 +176,19 @@ func TestTopology(t *testing.T) {
 
 	// 1. Temporal: its schema with the server's own SQL tool, then the server.
 	step := time.Now()
-	mustRun(t, ctx, bin, logDir, "temporal-schema", nil, "temporal", "--database", temporalURL, "setup-schema")
+	if !mustRun(t, ctx, bin, logDir, "temporal-schema", nil, "temporal", "--database", temporalURL, "setup-schema") {
+		t.FailNow()
+	}
 	temporal := ps.start("temporal", nil, healthProbe{grpc: temporalAddr},
 		"temporal", "--database", temporalURL, "--port", strconv.Itoa(temporalPort), "serve")
 	t.Logf("temporal server on postgres up in %v", time.Since(step).Round(time.Millisecond))
 
 	// 2. Rebound's schema, then the demo merchant (production seeds no merchant;
 	// the run needs one with staff and an API key).
-	mustRun(t, ctx, bin, logDir, "migrate", common, "migrate")
-	seed(t, ctx, reboundURL)
+	if !mustRun(t, ctx, bin, logDir, "migrate", common, "migrate") {
+		t.FailNow()
+	}
+	account := seed(t, ctx, reboundURL)
 
 	// 3. The simulators, two workers, two APIs.
 	gateway := ps.start("gateway", append(slices.Clone(common), "REBOUND_GATEWAY_ADDR="+gatewayAddr,
@@ -197,7 +217,7 @@ func TestTopology(t *testing.T) {
 	for _, a := range apiAddrs {
 		bases = append(bases, "http://"+a)
 	}
-	d := &driver{t: t, bases: bases, sms: sms, run: run, gateway: "http://" + gatewayAddr}
+	d := &driver{t: t, bases: bases, sms: sms, run: run, gateway: "http://" + gatewayAddr, account: account}
 	d.login(ctx)
 
 	loadStart := time.Now()
@@ -251,8 +271,8 @@ func TestTopology(t *testing.T) {
 }
 
 // seed creates the demo merchant, its staff and API key in the topology's
-// database.
-func seed(t *testing.T, ctx context.Context, url string) {
+// database, and answers the merchant's account at the gateway.
+func seed(t *testing.T, ctx context.Context, url string) string {
 	t.Helper()
 	d, err := db.Open(url, db.DefaultPool, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -262,10 +282,15 @@ func seed(t *testing.T, ctx context.Context, url string) {
 	if _, err := demo.Seed(ctx, d, demo.Options{Password: demoPassword, APIKey: demoAPIKey}); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
+	m, err := d.MerchantBySlug(ctx, demo.Merchant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.GatewayAccountName()
 }
 
-// mustRun runs a one-shot subcommand to its end.
-func mustRun(t *testing.T, ctx context.Context, bin, logDir, name string, environ []string, args ...string) {
+// mustRun runs a one-shot subcommand to its end and says whether it passed.
+func mustRun(t *testing.T, ctx context.Context, bin, logDir, name string, environ []string, args ...string) bool {
 	t.Helper()
 	out, err := os.Create(filepath.Join(logDir, name+".log"))
 	if err != nil {
@@ -277,7 +302,9 @@ func mustRun(t *testing.T, ctx context.Context, bin, logDir, name string, enviro
 	if err := cmd.Run(); err != nil {
 		b, _ := os.ReadFile(out.Name())
 		t.Errorf("rebound %s: %v\n%s", strings.Join(args, " "), err, tail(b))
+		return false
 	}
+	return true
 }
 
 // processEnv is this process's environment without REBOUND_ variables, plus
@@ -512,6 +539,7 @@ type driver struct {
 	sms      *smsSink
 	run      string
 	gateway  string
+	account  string // the merchant's at the gateway
 	next     atomic.Uint64
 	finished atomic.Int64
 	retries  atomic.Int64
@@ -714,7 +742,7 @@ func (d *driver) one(ctx context.Context, i int) (err error) {
 // gatewayPayment tells the gateway simulator about the order's payment, as
 // a real gateway knows the payments it took.
 func (d *driver) gatewayPayment(ctx context.Context, id string, amount int64) {
-	body, _ := json.Marshal(map[string]any{"id": id, "amount": amount, "currency": "EUR"})
+	body, _ := json.Marshal(map[string]any{"id": id, "amount": amount, "currency": "EUR", "account": d.account})
 	req, _ := http.NewRequestWithContext(ctx, "POST", d.gateway+"/admin/payments", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+gatewayKey)
 	req.Header.Set("Content-Type", "application/json")
