@@ -35,11 +35,11 @@ func temporalCommand() *command {
 }
 
 type temporalOptions struct {
-	database, visibility, host, address string
-	port                                int
-	shards                              int
-	logFormat, logLevel                 string
-	waitDB                              time.Duration
+	database, visibility, host, bind, address string
+	port                                      int
+	shards                                    int
+	logFormat, logLevel                       string
+	waitDB                                    time.Duration
 }
 
 func (o *temporalOptions) flags(fs *flag.FlagSet) {
@@ -47,6 +47,7 @@ func (o *temporalOptions) flags(fs *flag.FlagSet) {
 		"the server's main store (its visibility store is another database on the same server)")
 	fs.StringVar(&o.visibility, "visibility-database", "", "visibility database (default: the main one's name + _visibility)")
 	fs.StringVar(&o.host, "host", "127.0.0.1", "address the services listen on and advertise")
+	fs.StringVar(&o.bind, "bind", "", "address to listen on when it is not --host (0.0.0.0 in a container)")
 	fs.IntVar(&o.port, "port", 7233, "frontend gRPC port (history +1, matching +2, worker +6, membership 300 below each)")
 	fs.IntVar(&o.shards, "shards", 4, "history shards; fixed for the life of the store")
 	fs.StringVar(&o.address, "address", "127.0.0.1:7233", "frontend that `health` asks")
@@ -81,7 +82,7 @@ func (o *temporalOptions) run(ctx context.Context, env *Env, action string) erro
 	case "serve":
 		srv, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{
 			DatabaseURL: o.database, VisibilityDatabase: o.visibility, HistoryShards: int32(o.shards),
-			Host: o.host, Port: o.port, Logger: log, LogLevel: level,
+			Host: o.host, BindOnIP: o.bind, Port: o.port, Logger: log, LogLevel: level,
 		})
 		if err != nil {
 			return err

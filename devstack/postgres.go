@@ -52,6 +52,10 @@ type PostgresOptions struct {
 	// finds the cluster members it recorded where it left them.
 	Host string
 	Port int
+	// BindOnIP is the address the services listen on when it is not Host:
+	// 0.0.0.0 in a container, whose Host (what the services tell each
+	// other) is then 127.0.0.1.
+	BindOnIP string
 	// Namespaces registered after start when missing; DefaultNamespace when
 	// empty. Retention: NamespaceRetention (default 3 days).
 	Namespaces         []string
@@ -66,6 +70,9 @@ func (o *PostgresOptions) defaults() error {
 	}
 	if o.Port == 0 {
 		o.Port = 7233
+	}
+	if o.BindOnIP == "" {
+		o.BindOnIP = o.Host
 	}
 	if o.Port < 400 || o.Port > 65535-6 {
 		return fmt.Errorf("temporal: frontend port %d leaves no room for the other services", o.Port)
@@ -215,7 +222,7 @@ func postgresConfig(opts PostgresOptions, main, vis *config.SQL) *config.Config 
 	services := map[string]config.Service{}
 	for name, offset := range map[string]int{"frontend": 0, "history": 1, "matching": 2, "worker": 6} {
 		services[name] = config.Service{RPC: config.RPC{
-			GRPCPort: opts.Port + offset, MembershipPort: opts.Port - 300 + offset, BindOnIP: opts.Host,
+			GRPCPort: opts.Port + offset, MembershipPort: opts.Port - 300 + offset, BindOnIP: opts.BindOnIP,
 		}}
 	}
 	return &config.Config{
