@@ -277,6 +277,7 @@ func TestTopology(t *testing.T) {
 	t.Logf("RESULT: %d returns finished in %v (%.2f returns/s) through 2 APIs and 2 workers, with 1 worker SIGKILLed, "+
 		"1 API restarted and a rolling restart of temporal, the workers and the APIs; API retries %d",
 		returns, elapsed.Round(time.Millisecond), float64(returns)/elapsed.Seconds(), d.retries.Load())
+	t.Logf("retries by answer: %v", d.kinds)
 }
 
 // seed creates the demo merchant, its staff and API key in the topology's
@@ -552,6 +553,8 @@ type driver struct {
 	next     atomic.Uint64
 	finished atomic.Int64
 	retries  atomic.Int64
+	kindsMu  sync.Mutex
+	kinds    map[string]int // retries by answer: a status code or "network"
 	clerk    string
 	super    string
 
@@ -610,8 +613,10 @@ func (d *driver) call(ctx context.Context, method, path string, body any, header
 				return answer{resp.StatusCode, b}, nil
 			}
 			last = fmt.Sprintf("%d %s", resp.StatusCode, b)
+			d.retried(fmt.Sprintf("%d %s", resp.StatusCode, path))
 		} else {
 			last = err.Error()
+			d.retried("network " + path)
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return answer{}, fmt.Errorf("%s %s: still failing after 3 minutes: %s", method, path, last)
@@ -620,6 +625,19 @@ func (d *driver) call(ctx context.Context, method, path string, body any, header
 		time.Sleep(time.Duration(min(200*(try+1), 2000)) * time.Millisecond)
 	}
 }
+
+// retried counts a retry by its answer and route (ids folded away).
+func (d *driver) retried(kind string) {
+	kind = idRe.ReplaceAllString(kind, "{id}")
+	d.kindsMu.Lock()
+	defer d.kindsMu.Unlock()
+	if d.kinds == nil {
+		d.kinds = map[string]int{}
+	}
+	d.kinds[kind]++
+}
+
+var idRe = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f-]{27}`)
 
 func (d *driver) must(ctx context.Context, want int, method, path string, body any, header ...string) map[string]any {
 	a, err := d.call(ctx, method, path, body, header...)
