@@ -50,7 +50,7 @@ func (o *temporalOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.bind, "bind", "", "address to listen on when it is not --host (0.0.0.0 in a container)")
 	fs.IntVar(&o.port, "port", 7233, "frontend gRPC port (history +1, matching +2, worker +6, membership 300 below each)")
 	fs.IntVar(&o.shards, "shards", 4, "history shards; fixed for the life of the store")
-	fs.StringVar(&o.address, "address", "127.0.0.1:7233", "frontend that `health` asks")
+	fs.StringVar(&o.address, "address", "127.0.0.1:7233", "frontend the health action asks")
 	fs.StringVar(&o.logFormat, "log-format", "json", "text or json")
 	fs.StringVar(&o.logLevel, "log-level", "warn", "the server's log level: debug, info, warn or error")
 	fs.DurationVar(&o.waitDB, "wait", time.Minute, "how long setup-schema waits for the database server to accept connections")
