@@ -1,7 +1,7 @@
 GO ?= go
 export GOTOOLCHAIN := local
 
-.PHONY: build dev test property lint fmt clean
+.PHONY: build dev test property topology lint fmt clean
 
 ## build: the rebound binary in bin/
 build:
@@ -18,6 +18,10 @@ test:
 ## property: the money rules' property test over more seeds (REBOUND_PROPERTY_SEEDS, default 30)
 property:
 	REBOUND_PROPERTY_SEEDS=$${REBOUND_PROPERTY_SEEDS:-30} $(GO) test -count=1 -timeout 90m -run 'TestPropertyNoRefundIsPaidTwiceOrLost' -v ./e2e/
+
+## topology: the production shape on one machine: Temporal on Postgres, 2 APIs, 2 workers, faults, the books checked
+topology:
+	GO=$(GO) scripts/topology
 
 ## lint: gofmt, go vet, and workflowcheck over the workflows
 # workflowcheck follows the workflows' calls into other packages, so that

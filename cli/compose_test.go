@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"net"
 	"net/url"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/rebound-returns/rebound/cli"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
 )
@@ -83,8 +85,8 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 
 	var rebound []string
 	for name, s := range f.Services {
-		if s.Image != "rebound:local" {
-			continue
+		if s.Image != "rebound:local" || (len(s.Command) > 0 && s.Command[0] == "temporal") {
+			continue // the Temporal server and its schema: TestComposeRunsTheTemporalServerOfGoMod
 		}
 		rebound = append(rebound, name)
 		if len(s.Command) != 1 {
@@ -241,5 +243,83 @@ func checkSettlementFolder(t *testing.T, f composeFile) {
 		if got := s.mounts()[dir]; got != volume {
 			t.Errorf("%s: %q mounted at %s, want the worker's volume %q", name, got, dir, volume)
 		}
+	}
+}
+
+// The Temporal server of the compose stack is the one `rebound dev` embeds
+// and `make topology` runs: `rebound temporal serve`, built into the rebound
+// image from the go.temporal.io/server module go.mod pins, on the postgres
+// service, its schema made by the one-shot `rebound temporal setup-schema`
+// (the module's own SQL tool). No Temporal image of another version.
+func TestComposeRunsTheTemporalServerOfGoMod(t *testing.T) {
+	t.Parallel()
+	f := readCompose(t)
+	mod, err := os.ReadFile("../go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := ""
+	for _, line := range strings.Split(string(mod), "\n") {
+		if fields := strings.Fields(line); len(fields) >= 2 && fields[0] == "go.temporal.io/server" {
+			version = fields[1]
+		}
+	}
+	if version == "" {
+		t.Fatal("go.mod does not require go.temporal.io/server")
+	}
+	for name, s := range f.Services {
+		if strings.HasPrefix(s.Image, "temporalio/") && !strings.HasPrefix(s.Image, "temporalio/ui:") {
+			t.Errorf("%s runs %s, not the server %s of go.mod", name, s.Image, version)
+		}
+	}
+	serve, schema := f.Services["temporal"], f.Services["temporal-schema"]
+	flagsOf := func(name string, s composeService, action string) map[string]string {
+		t.Helper()
+		if s.Image != "rebound:local" || len(s.Command) < 2 || s.Command[0] != "temporal" || s.Command[len(s.Command)-1] != action {
+			t.Errorf("%s: image %q command %v, want rebound:local running `temporal ... %s`", name, s.Image, s.Command, action)
+			return map[string]string{}
+		}
+		// The command's flags are the ones `rebound temporal` reads.
+		var out, errOut bytes.Buffer
+		args := append(slices.Clone(s.Command[:len(s.Command)-1]), "--help")
+		if code := cli.Main(args, &out, &errOut, func(string) (string, bool) { return "", false }); code != 0 {
+			t.Errorf("%s: rebound %v: exit %d: %s", name, s.Command, code, errOut.String())
+		}
+		flags := map[string]string{}
+		for i := 1; i+1 < len(s.Command)-1; i += 2 {
+			flags[strings.TrimLeft(s.Command[i], "-")] = s.Command[i+1]
+		}
+		return flags
+	}
+	sf, cf := flagsOf("temporal", serve, "serve"), flagsOf("temporal-schema", schema, "setup-schema")
+	if sf["database"] == "" || sf["database"] != cf["database"] || sf["visibility-database"] != cf["visibility-database"] {
+		t.Errorf("the server's databases (%q, %q) are not the ones its schema step sets up (%q, %q)",
+			sf["database"], sf["visibility-database"], cf["database"], cf["visibility-database"])
+	}
+	u, err := url.Parse(sf["database"])
+	if err != nil {
+		t.Fatalf("temporal --database: %v", err)
+	}
+	pg, ok := f.Services[u.Hostname()]
+	pass, _ := u.User.Password()
+	if !ok || u.Port() != "5432" || u.User.Username() != pg.Environment["POSTGRES_USER"] || pass != pg.Environment["POSTGRES_PASSWORD"] {
+		t.Errorf("temporal --database %s does not match the %s service", u.Redacted(), u.Hostname())
+	}
+	if got := schema.DependsOn[u.Hostname()]["condition"]; got != "service_healthy" {
+		t.Errorf("temporal-schema depends on %s with condition %v, want service_healthy", u.Hostname(), got)
+	}
+	if got := serve.DependsOn["temporal-schema"]["condition"]; got != "service_completed_successfully" {
+		t.Errorf("temporal depends on temporal-schema with condition %v, want service_completed_successfully", got)
+	}
+	p := sf["port"]
+	if p == "" {
+		p = "7233"
+	}
+	test := strings.Join(serve.Healthcheck.Test, " ")
+	if !slices.Contains(serve.Ports, p+":"+p) || !strings.Contains(test, "/rebound temporal --address temporal:"+p+" health") {
+		t.Errorf("temporal serves on %s, but publishes %v and probes %q", p, serve.Ports, test)
+	}
+	if sf["bind"] != "0.0.0.0" {
+		t.Errorf("temporal binds %q: other containers cannot reach it", sf["bind"])
 	}
 }
