@@ -235,6 +235,12 @@ type run struct {
 
 // Run drives l.Returns returns, l.Concurrency at a time, and reports.
 func (l *Lifecycle) Run(ctx context.Context) (LifecycleReport, error) {
+	rep, _, err := l.run(ctx)
+	return rep, err
+}
+
+// run is Run, answering also the returns as they ended.
+func (l *Lifecycle) run(ctx context.Context) (LifecycleReport, []*one, error) {
 	l.Defaults()
 	rec := newRecorder()
 	r := &run{l: l, rec: rec, c: newAPIClient(l.APIs, rec, l.Concurrency)}
@@ -248,7 +254,7 @@ func (l *Lifecycle) Run(ctx context.Context) (LifecycleReport, error) {
 	r.stanAt = 200000 + n/1_000_000%800_000
 	tok, err := r.login(ctx, l.Clerk)
 	if err != nil {
-		return LifecycleReport{}, fmt.Errorf("staff log-in: %w", err)
+		return LifecycleReport{}, nil, fmt.Errorf("staff log-in: %w", err)
 	}
 	r.clerk = tok
 
@@ -315,7 +321,7 @@ func (l *Lifecycle) Run(ctx context.Context) (LifecycleReport, error) {
 		rep.Steps[s] = summarize(d)
 	}
 	rep.Errors = rec.errorCounts()
-	return rep, ctx.Err()
+	return rep, all, ctx.Err()
 }
 
 func (r *run) newOne(i int) *one {
