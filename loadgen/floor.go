@@ -95,7 +95,7 @@ func floorReturn(ctx workflow.Context) error {
 	ctx = floorOptions(ctx)
 	verified, inspected := false, false
 	if err := workflow.SetUpdateHandler(ctx, floorUpdateVerify, func(ctx workflow.Context) error {
-		if err := floorActivities(ctx, floorInVerify); err != nil {
+		if err := floorActivities(floorOptions(ctx), floorInVerify); err != nil {
 			return err
 		}
 		verified = true
@@ -104,7 +104,7 @@ func floorReturn(ctx workflow.Context) error {
 		return err
 	}
 	if err := workflow.SetUpdateHandler(ctx, floorUpdateInspect, func(ctx workflow.Context) error {
-		if err := floorActivities(ctx, floorInInspect); err != nil {
+		if err := floorActivities(floorOptions(ctx), floorInInspect); err != nil {
 			return err
 		}
 		inspected = true
