@@ -191,7 +191,11 @@ func loadgenReads(ctx context.Context, env *Env, args []string) error {
 	}
 	r.Lifecycle.Mix = map[string]int{loadgen.KindOnline: 1}
 	r.Lifecycle.Concurrency = max(r.SeedReturns, 1)
-	d, err := db.Open(*dbURL, db.DefaultPool, nil)
+	// Every connection kept idle: the bare side is not to pay for opening
+	// connections under load (SQLite has one either way).
+	pool := db.DefaultPool
+	pool.MaxIdle = pool.MaxOpen
+	d, err := db.Open(*dbURL, pool, nil)
 	if err != nil {
 		return err
 	}
