@@ -67,10 +67,14 @@ func loadgenLifecycle(ctx context.Context, env *Env, args []string) error {
 		return errors.New("--returns and --concurrency: at least 1")
 	}
 	bar := newProgress(env.Stdout, "returns", int64(l.Returns), "returns")
+	bar.on = bar.on && !*asJSON
 	l.Progress = bar.set
 	rep, err := l.Run(ctx)
 	bar.done()
 	if err != nil {
+		if rep.Returns > 0 { // interrupted: what it got to
+			printLifecycle(env.Stdout, rep)
+		}
 		return err
 	}
 	if *floor {
@@ -113,8 +117,13 @@ func printLifecycle(w io.Writer, rep loadgen.LifecycleReport) {
 	table(w, "time in status", rep.Steps)
 	if len(rep.Errors) > 0 {
 		fmt.Fprintln(w, "errors:")
+		limited := false
 		for _, k := range sortedKeys(rep.Errors) {
 			fmt.Fprintf(w, "  %6d  %s\n", rep.Errors[k], k)
+			limited = limited || strings.Contains(k, "HTTP 429")
+		}
+		if limited {
+			fmt.Fprintln(w, "  (429: the shoppers' per-address limits; start the API with REBOUND_TRUSTED_PROXIES naming this host, so that each shopper's X-Forwarded-For counts)")
 		}
 	}
 	c := rep.Check

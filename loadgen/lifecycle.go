@@ -307,8 +307,11 @@ func (l *Lifecycle) run(ctx context.Context) (LifecycleReport, []*one, error) {
 	}
 	rep.PerSecond = float64(reached) / elapsed.Seconds()
 	rep.EndToEnd = summarize(e2e)
-	// The final state of every return, read once the load is over.
-	rep.Check = r.check(ctx, all)
+	// The final state of every return, read once the load is over — also
+	// when it was interrupted, to report how far it got.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	rep.Check = r.check(cctx, all)
 	for _, o := range all {
 		tl := o.final.Timeline
 		for k := 0; k+1 < len(tl); k++ {
