@@ -71,7 +71,7 @@ func TestLoadgenLifecycleAndReadsAgainstDev(t *testing.T) {
 		t.Errorf("throughput %v, end to end %+v", rep.PerSecond, rep.EndToEnd)
 	}
 	f := rep.Floor
-	if f == nil || f.Completed != 3 || f.Shape.Activities != 19 || f.Shape.Updates != 2 || f.Shape.Signals != 2 ||
+	if f == nil || f.Completed != 3 || f.Shape.Activities != 20 || f.Shape.Updates != 2 || f.Shape.Signals != 2 ||
 		f.Shape.Children != 1 || rep.FloorRatio <= 0 {
 		t.Fatalf("floor %+v, ratio %v", f, rep.FloorRatio)
 	}

@@ -19,13 +19,15 @@ import (
 // activities over parent and child, updates, signals and one child — whose
 // activities do nothing: what the Temporal server and SDK cost a return
 // before Rebound does anything. The counts follow ReturnWorkflow and
-// RefundWorkflow as an online return runs them (workflows/): 15 activities
-// in the parent, 4 in the child, the verify and inspection updates, the
-// carrier's delivered signal and the gateway's result signal.
+// RefundWorkflow as an online return runs them (workflows/; counted from
+// the history of one run by the lifecycle load): 16 activities in the
+// parent, 4 in the child, the verify and inspection updates, the carrier's
+// delivered signal and the gateway's result signal. Change them with the
+// workflows.
 const (
 	floorBeforeVerify = 2 // code sent, transition recorded
 	floorInVerify     = 3 // inside the verify update
-	floorAfterVerify  = 3 // evaluation, shipment, transition
+	floorAfterVerify  = 4 // evaluation, shipment, transitions, messages
 	floorOnCarrier    = 2 // transitions received, awaiting inspection
 	floorInInspect    = 2 // inside the inspection update
 	floorAfterChild   = 3 // transitions refunded, awaiting settlement, messages
