@@ -2,13 +2,19 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
 	"github.com/rebound-returns/rebound/cli"
+	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/loadgen"
+	"github.com/rebound-returns/rebound/workflows"
 )
 
 // `rebound loadgen lifecycle` drives online and card returns through a
@@ -76,6 +82,11 @@ func TestLoadgenLifecycleAndReadsAgainstDev(t *testing.T) {
 		t.Fatalf("floor %+v, ratio %v", f, rep.FloorRatio)
 	}
 
+	// The floor has the shape of an online return as the workflows run it.
+	if got := returnShape(t, temporalAddr, filepath.Join(dir, "state", "rebound.db")); got != f.Shape {
+		t.Errorf("an online return's history has %+v; the floor %+v: change the floor with the workflows", got, f.Shape)
+	}
+
 	stdout.Reset()
 	stderr.Reset()
 	args = []string{"loadgen", "reads", api, "--database-url", "sqlite:" + filepath.Join(dir, "state", "rebound.db"),
@@ -97,4 +108,46 @@ func TestLoadgenLifecycleAndReadsAgainstDev(t *testing.T) {
 	if got := strings.Join(names, ", "); got != "GET /v1/returns/{id}, GET /v1/merchant/returns, GET /v1/finance/refunds" {
 		t.Fatalf("reads %s", got)
 	}
+}
+
+// returnShape counts the activities, updates, signals and children in the
+// histories of an online return of the load and of its refund.
+func returnShape(t *testing.T, temporalAddr, dbFile string) loadgen.FloorShape {
+	t.Helper()
+	d, err := db.Open("sqlite:"+dbFile, db.DefaultPool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var ids []string
+	if err := d.Raw(context.Background(), `SELECT r.id FROM returns r JOIN orders o ON o.id = r.order_id
+		WHERE r.channel = 'online' AND o.order_number LIKE 'LG-%' LIMIT 1`, &ids); err != nil || len(ids) == 0 {
+		t.Fatalf("no online return of the load: %v", err)
+	}
+	c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var shape loadgen.FloorShape
+	for _, id := range []string{workflows.ReturnWorkflowID(ids[0]), workflows.RefundWorkflowID(ids[0], 1)} {
+		it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch e.GetEventType() {
+			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+				shape.Activities++
+			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+				shape.Updates++
+			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+				shape.Signals++
+			case enumspb.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+				shape.Children++
+			}
+		}
+	}
+	return shape
 }
