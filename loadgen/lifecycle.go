@@ -218,12 +218,12 @@ type returnView struct {
 
 // run is one lifecycle load under way.
 type run struct {
-	l       *Lifecycle
-	c       *apiClient
-	rec     *recorder
-	id      string
-	stanAt  int
-	clerk   string
+	l      *Lifecycle
+	c      *apiClient
+	rec    *recorder
+	id     string
+	stanAt int
+	clerk  string
 }
 
 // Run drives l.Returns returns, l.Concurrency at a time, and reports.
