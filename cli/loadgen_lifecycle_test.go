@@ -40,7 +40,8 @@ func TestLoadgenLifecycleAndReadsAgainstDev(t *testing.T) {
 	api := "--api=http://" + httpAddr
 
 	var stdout, stderr bytes.Buffer
-	args := []string{"loadgen", "lifecycle", api, "--gateway-url", "http://" + gatewayAddr,
+	// Two API addresses (the same process twice here) are called in turn.
+	args := []string{"loadgen", "lifecycle", api, "--api", "http://" + httpAddr, "--gateway-url", "http://" + gatewayAddr,
 		"--acquirer-admin-url", "http://" + adminAddr, "--returns", "5", "--concurrency", "3", "--mix", "online=3,card=2",
 		"--step-timeout", "60s", "--floor", "--temporal-address", temporalAddr, "--floor-workflows", "3", "--json"}
 	if code := cli.Main(args, &stdout, &stderr, lookup(nil)); code != 0 {
@@ -73,8 +74,8 @@ func TestLoadgenLifecycleAndReadsAgainstDev(t *testing.T) {
 			t.Errorf("no time in %s: %v", step, rep.Steps)
 		}
 	}
-	if rep.PerSecond <= 0 || rep.EndToEnd.Count != 5 {
-		t.Errorf("throughput %v, end to end %+v", rep.PerSecond, rep.EndToEnd)
+	if len(rep.APIs) != 2 || rep.PerSecond <= 0 || rep.EndToEnd.Count != 5 {
+		t.Errorf("APIs %v, throughput %v, end to end %+v", rep.APIs, rep.PerSecond, rep.EndToEnd)
 	}
 	f := rep.Floor
 	if f == nil || f.Completed != 3 || f.Shape.Activities != 20 || f.Shape.Updates != 2 || f.Shape.Signals != 2 ||
