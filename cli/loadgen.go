@@ -24,22 +24,28 @@ func loadgenCommand() *command {
 		name: "loadgen",
 		summary: "make load: `loadgen settlement --rows N` writes a settlement file with chosen shares of each discrepancy " +
 			"(and with --database books the refunds it expects); `loadgen bench --rows N --database URL` times import and " +
-			"matching against a plain COPY on Postgres",
+			"matching against a plain COPY on Postgres; `loadgen lifecycle` drives whole returns through a running Rebound's API and " +
+			"checks each was refunded once (--floor: against a bare workflow of the same shape); `loadgen reads` measures " +
+			"the API's reads against a bare handler on the same database",
 		run: runLoadgen,
 	}
 }
 
 func runLoadgen(ctx context.Context, env *Env, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: rebound loadgen settlement|bench [flags] (--help for each)")
+		return errors.New("usage: rebound loadgen settlement|bench|lifecycle|reads [flags] (--help for each)")
 	}
 	switch args[0] {
 	case "settlement":
 		return loadgenSettlement(ctx, env, args[1:])
 	case "bench":
 		return loadgenBench(ctx, env, args[1:])
+	case "lifecycle":
+		return loadgenLifecycle(ctx, env, args[1:])
+	case "reads":
+		return loadgenReads(ctx, env, args[1:])
 	}
-	return fmt.Errorf("loadgen: no %q: settlement or bench", args[0])
+	return fmt.Errorf("loadgen: no %q: settlement, bench, lifecycle or reads", args[0])
 }
 
 // settlementFlags are the flags that describe a generated file.

@@ -98,6 +98,10 @@ func TestLoadgenRefusesBadFlags(t *testing.T) {
 		{"loadgen", "settlement", "--sales", "150%"},
 		{"loadgen", "settlement", "--database", "sqlite:x.db"},
 		{"loadgen", "bench", "--rows", "10"},
+		{"loadgen", "lifecycle", "--mix", "boat=1"},
+		{"loadgen", "lifecycle", "--mix", "online=0,card=0"},
+		{"loadgen", "lifecycle", "--returns", "0"},
+		{"loadgen", "reads"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := cli.Main(args, &stdout, &stderr, lookup(nil)); code == 0 || stderr.Len() == 0 {
