@@ -15,7 +15,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/log"
 	pgplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/postgresql"
@@ -217,7 +216,6 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Server, error) {
 }
 
 func postgresConfig(opts PostgresOptions, main, vis *config.SQL) *config.Config {
-	const clusterName = "active"
 	frontend := net.JoinHostPort(opts.Host, strconv.Itoa(opts.Port))
 	services := map[string]config.Service{}
 	for name, offset := range map[string]int{"frontend": 0, "history": 1, "matching": 2, "worker": 6} {
@@ -225,39 +223,15 @@ func postgresConfig(opts PostgresOptions, main, vis *config.SQL) *config.Config 
 			GRPCPort: opts.Port + offset, MembershipPort: opts.Port - 300 + offset, BindOnIP: opts.BindOnIP,
 		}}
 	}
-	return &config.Config{
-		Global: config.Global{
-			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: opts.Host},
+	return clusterConfig(opts.Host, frontend, services, config.Persistence{
+		DefaultStore:     "default",
+		VisibilityStore:  "visibility",
+		NumHistoryShards: opts.HistoryShards,
+		DataStores: map[string]config.DataStore{
+			"default":    {SQL: main},
+			"visibility": {SQL: vis},
 		},
-		Persistence: config.Persistence{
-			DefaultStore:     "default",
-			VisibilityStore:  "visibility",
-			NumHistoryShards: opts.HistoryShards,
-			DataStores: map[string]config.DataStore{
-				"default":    {SQL: main},
-				"visibility": {SQL: vis},
-			},
-		},
-		ClusterMetadata: &cluster.Config{
-			FailoverVersionIncrement: 10,
-			MasterClusterName:        clusterName,
-			CurrentClusterName:       clusterName,
-			ClusterInformation: map[string]cluster.ClusterInformation{
-				clusterName: {Enabled: true, InitialFailoverVersion: 1, RPCAddress: frontend},
-			},
-		},
-		DCRedirectionPolicy: config.DCRedirectionPolicy{Policy: "noop"},
-		Services:            services,
-		Archival: config.Archival{
-			History:    config.HistoryArchival{State: "disabled"},
-			Visibility: config.VisibilityArchival{State: "disabled"},
-		},
-		NamespaceDefaults: config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
-			History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
-			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
-		}},
-		PublicClient: config.PublicClient{HostPort: frontend},
-	}
+	})
 }
 
 // registerNamespaces registers each namespace that is missing. Right after

@@ -181,7 +181,6 @@ func sqliteStore(dataDir string) (*config.SQL, string, error) {
 }
 
 func serverConfig(host string, frontendPort int, store *config.SQL) (*config.Config, error) {
-	const clusterName = "active"
 	frontend := net.JoinHostPort(host, strconv.Itoa(frontendPort))
 	services := map[string]config.Service{}
 	for _, name := range []string{"frontend", "history", "matching", "worker"} {
@@ -199,16 +198,24 @@ func serverConfig(host string, frontendPort int, store *config.SQL) (*config.Con
 		}
 		services[name] = config.Service{RPC: config.RPC{GRPCPort: grpcPort, MembershipPort: membershipPort, BindOnIP: host}}
 	}
+	return clusterConfig(host, frontend, services, config.Persistence{
+		DefaultStore:     sqliteplugin.PluginName,
+		VisibilityStore:  sqliteplugin.PluginName,
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: store}},
+	}), nil
+}
+
+// clusterConfig is a one-cluster server's configuration, the same for the
+// embedded server and the one on Postgres but for its stores and ports:
+// no archival, no cross-cluster redirection.
+func clusterConfig(host, frontend string, services map[string]config.Service, stores config.Persistence) *config.Config {
+	const clusterName = "active"
 	return &config.Config{
 		Global: config.Global{
 			Membership: config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host},
 		},
-		Persistence: config.Persistence{
-			DefaultStore:     sqliteplugin.PluginName,
-			VisibilityStore:  sqliteplugin.PluginName,
-			NumHistoryShards: 1,
-			DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: store}},
-		},
+		Persistence: stores,
 		ClusterMetadata: &cluster.Config{
 			FailoverVersionIncrement: 10,
 			MasterClusterName:        clusterName,
@@ -228,7 +235,7 @@ func serverConfig(host string, frontendPort int, store *config.SQL) (*config.Con
 			Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
 		}},
 		PublicClient: config.PublicClient{HostPort: frontend},
-	}, nil
+	}
 }
 
 // startTries is how many sets of ports Start tries.
