@@ -164,13 +164,16 @@ func (d *DB) Ping(ctx context.Context) error {
 	return sqlDB.PingContext(ctx)
 }
 
-// Stats are the connection pool's counters: open, in use, idle, waits, and
+// Stats are a pool's counters (database/sql's).
+type Stats = sql.DBStats
+
+// Stats answers the connection pool's counters: open, in use, idle, waits, and
 // connections closed for being over the idle limit (MaxIdleClosed), which
 // should stay near zero under a steady load.
-func (d *DB) Stats() sql.DBStats {
+func (d *DB) Stats() Stats {
 	sqlDB, err := d.g.DB()
 	if err != nil {
-		return sql.DBStats{}
+		return Stats{}
 	}
 	return sqlDB.Stats()
 }
