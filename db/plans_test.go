@@ -206,7 +206,7 @@ SELECT ` + id("a", "g") + `, ` + merchant + `, ` + id("9", "g") + `,
 FROM generate_series(1, $1) AS g`,
 		`INSERT INTO refunds (id, return_id, order_id, merchant_id, channel, amount, currency, status, created_at, updated_at)
 SELECT ` + id("d", "g") + `, ` + id("a", "g") + `, ` + id("9", "g") + `, ` + merchant + `,
-  CASE WHEN g % 3 = 0 THEN 'card_present' ELSE 'online' END, (g * 7919) % 100000, 'EUR',
+  CASE WHEN g % 3 = 0 THEN 'card_present' ELSE 'online' END, (g::bigint * 7919) % 100000, 'EUR',
   CASE WHEN g % 50 = 0 THEN 'failed' WHEN g % 100 < 9 THEN 'pending' ELSE 'succeeded' END, ` + at + `, ` + at + `
 FROM generate_series(1, $1) AS g WHERE g % 2 = 0`,
 		`INSERT INTO refund_attempts (id, refund_id, state, created_at, updated_at)

@@ -75,8 +75,9 @@ func serve(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger
 // never http.DefaultServeMux, which net/http/pprof also registers on.
 func Handler(sources ...Source) http.Handler {
 	mux := http.NewServeMux()
+	// No /debug/pprof/cmdline: a flag such as --database-url may carry a
+	// password, and no profile needs it.
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

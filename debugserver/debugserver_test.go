@@ -42,6 +42,9 @@ func TestDebugServerServesProfilesAndMetrics(t *testing.T) {
 	if code, _ := get("/debug/pprof/heap"); code != 200 {
 		t.Fatalf("heap profile: %d", code)
 	}
+	if code, body := get("/debug/pprof/cmdline"); code != 404 {
+		t.Fatalf("the command line, which may hold a password, is served: %d %.200s", code, body)
+	}
 	code, body := get("/debug/metrics")
 	if code != 200 {
 		t.Fatalf("metrics: %d %s", code, body)
