@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"strings"
@@ -362,11 +363,13 @@ func (e *explainer) readPerPage(p planNode) float64 {
 // planner does.
 const maxReadToLimit = 20 * CountCap
 
-// readToLimit estimates the rows a scan reads before its LIMIT is reached.
+// readToLimit estimates the rows a scan reads before its LIMIT is reached:
+// infinite when fewer rows than the LIMIT are expected to pass, for then it
+// reads the whole table, however big it grows.
 func (e *explainer) readToLimit(p, limit planNode) float64 {
 	total := e.rows[p.RelationName]
-	if total <= 0 || p.PlanRows < 1 {
-		return total
+	if p.PlanRows < limit.PlanRows || total <= 0 {
+		return math.Inf(1)
 	}
 	return limit.PlanRows * total / p.PlanRows
 }
