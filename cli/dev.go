@@ -18,6 +18,7 @@ import (
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/debugserver"
 	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
 	"github.com/rebound-returns/rebound/worker"
@@ -68,6 +69,9 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	defer d.Close()
+	if _, err := debugserver.Start(ctx, cfg.DebugAddr, log, debugserver.Pool("db", d)); err != nil {
+		return err
+	}
 	version, err := db.Migrate(ctx, d, log)
 	if err != nil {
 		return err

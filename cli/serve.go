@@ -7,6 +7,7 @@ import (
 
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/config"
+	"github.com/rebound-returns/rebound/debugserver"
 	"github.com/rebound-returns/rebound/worker"
 )
 
@@ -28,6 +29,9 @@ func runAPI(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	defer d.Close()
+	if _, err := debugserver.Start(ctx, cfg.DebugAddr, log, debugserver.Pool("db", d)); err != nil {
+		return err
+	}
 	tr, stop, err := startTracing(ctx, cfg, "rebound-api", log)
 	if err != nil {
 		return err
@@ -67,6 +71,9 @@ func runWorker(ctx context.Context, env *Env, _ []string) error {
 		return err
 	}
 	defer d.Close()
+	if _, err := debugserver.Start(ctx, cfg.DebugAddr, log, debugserver.Pool("db", d)); err != nil {
+		return err
+	}
 	tr, stop, err := startTracing(ctx, cfg, "rebound-worker", log)
 	if err != nil {
 		return err

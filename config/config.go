@@ -64,6 +64,10 @@ type Config struct {
 	PublicURL     string
 	OTPSecret     string
 	CarrierSecret string
+	// DebugAddr is where pprof and the runtime's metrics are served ("" =
+	// nowhere); a loopback address unless DebugAllowRemote.
+	DebugAddr        string
+	DebugAllowRemote bool
 	// MetricsToken is the bearer token GET /metrics asks for; empty: the
 	// metrics are open in dev and off elsewhere. A secret: never logged.
 	MetricsToken string
@@ -172,7 +176,10 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	// The simulators keep no database.
 	c.DatabaseURL = r.databaseURL("REBOUND_DATABASE_URL", defaultDB, mode != ModeGateway && mode != ModeAcquirer)
 	c.DBMaxOpenConns = r.integer("REBOUND_DB_MAX_OPEN_CONNS", 20, 1, 1000)
-	c.DBMaxIdleConns = r.integer("REBOUND_DB_MAX_IDLE_CONNS", 5, 0, 1000)
+	// Idle defaults to the pool size: with fewer, every burst above the idle
+	// count closes its connections on return and opens them again on the
+	// next (16 new connections per return under load, issue 15).
+	c.DBMaxIdleConns = r.integer("REBOUND_DB_MAX_IDLE_CONNS", c.DBMaxOpenConns, 0, 1000)
 	c.DBConnMaxLifetime = r.duration("REBOUND_DB_CONN_MAX_LIFETIME", 30*time.Minute, time.Second, 24*time.Hour)
 
 	c.TemporalAddress = r.hostPort("REBOUND_TEMPORAL_ADDRESS", "127.0.0.1:7233")
@@ -192,6 +199,11 @@ func Load(mode Mode, lookup func(string) (string, bool)) (*Config, error) {
 	c.PasswordHashConcurrency = r.integer("REBOUND_PASSWORD_HASH_CONCURRENCY", 2*runtime.NumCPU(), 1, 1024)
 	c.PasswordHashWait = r.duration("REBOUND_PASSWORD_HASH_WAIT", 2*time.Second, 10*time.Millisecond, time.Minute)
 	c.CarrierSecret = r.str("REBOUND_CARRIER_WEBHOOK_SECRET", pick(devCarrierSecret))
+	c.DebugAddr = r.hostPort("REBOUND_DEBUG_ADDR", "")
+	c.DebugAllowRemote = r.boolean("REBOUND_DEBUG_ALLOW_REMOTE", false)
+	if c.DebugAddr != "" && !c.DebugAllowRemote && !IsLoopback(c.DebugAddr) {
+		r.fail("REBOUND_DEBUG_ADDR", "must be a loopback address such as 127.0.0.1:6060 (it has no authentication), unless REBOUND_DEBUG_ALLOW_REMOTE=true")
+	}
 	c.MetricsToken = r.str("REBOUND_METRICS_TOKEN", "")
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
 		r.fail("REBOUND_METRICS_TOKEN", "must be at least 16 characters")
@@ -366,6 +378,20 @@ func CheckHostPort(v string) error {
 		return fmt.Errorf("port must be a number from 0 to 65535")
 	}
 	return nil
+}
+
+// IsLoopback reports whether host:port listens on this machine only: the
+// host is localhost or a loopback IP (":port" listens on every interface).
+func IsLoopback(hostPort string) bool {
+	host, _, err := net.SplitHostPort(hostPort)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (r *reader) databaseURL(name, def string, required bool) string {
