@@ -61,3 +61,44 @@ func TestRetryAfterAndFields(t *testing.T) {
 		t.Fatal("a plain error is not a refusal")
 	}
 }
+
+// The sentence a refusal reads: its own detail first, then its fields,
+// then its kind — never empty, so a log line always says why.
+func TestTheSentenceOfARefusal(t *testing.T) {
+	cases := []struct {
+		name string
+		err  *apperr.Error
+		want string
+	}{
+		{"detail wins over fields", &apperr.Error{Kind: apperr.ErrInvalid, Detail: "the order is not valid",
+			Fields: []apperr.Field{{"lines", "are empty"}}}, "the order is not valid"},
+		{"fields in order", &apperr.Error{Kind: apperr.ErrInvalid,
+			Fields: []apperr.Field{{"lines[0].quantity", "must be at least 1"}, {"currency", "is not an ISO 4217 code"}}},
+			"lines[0].quantity must be at least 1; currency is not an ISO 4217 code"},
+		{"the kind when nothing else", &apperr.Error{Kind: apperr.ErrConflict}, "conflict"},
+		{"a code does not change the sentence", &apperr.Error{Kind: apperr.ErrNotFound, Code: "no-such-order"}, "not found"},
+	}
+	for _, c := range cases {
+		if got := c.err.Error(); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// A refusal wrapped by several layers is still found, its kind still
+// matched, and the innermost refusal is the one reported.
+func TestDeeplyWrappedRefusals(t *testing.T) {
+	inner := apperr.Conflict("order-exists", "the order number is taken")
+	err := fmt.Errorf("register: %w", fmt.Errorf("store: %w", inner))
+	e := apperr.As(err)
+	if e == nil || e.Code != "order-exists" || !errors.Is(err, apperr.ErrConflict) || errors.Is(err, apperr.ErrState) {
+		t.Fatalf("%v → %+v", err, e)
+	}
+	joined := errors.Join(errors.New("audit failed"), apperr.Missing("email"))
+	if !errors.Is(joined, apperr.ErrInvalid) || apperr.As(joined).Fields[0].Name != "email" {
+		t.Fatalf("a joined error loses its refusal: %v", joined)
+	}
+	if apperr.Limited("", "", 0).(*apperr.Error).RetryAfter() != 0 {
+		t.Fatal("a limit that says no wait has none")
+	}
+}
