@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/rebound-returns/rebound/db"
 )
@@ -30,7 +31,7 @@ func (a *Store) CheckFreeze(ctx context.Context, q FreezeQuery) (FreezeStatus, e
 		return FreezeStatus{}, err
 	}
 	var stores, terminals []string
-	if ref.Channel == db.ChannelCardPresent {
+	if ref.Channel == returns.ChannelCardPresent {
 		c, err := a.cardContext(ctx, q.RefundID)
 		if err != nil {
 			return FreezeStatus{}, err

@@ -22,7 +22,7 @@ func (a *Store) RecordTransition(ctx context.Context, in TransitionInput) (Trans
 		ReturnID: in.ReturnID, Seq: in.Seq, Status: string(in.Status),
 		Actor: in.Actor.Name, ActorRole: in.Actor.Role, Note: in.Note, At: in.At,
 	}
-	if in.Actor.Kind != ActorStaff {
+	if in.Actor.Kind != returns.ActorStaff {
 		t.Actor = in.Actor.Kind
 	}
 	if in.StatusReason != "" {

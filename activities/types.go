@@ -17,16 +17,8 @@ type Actor struct {
 	Role string `json:"role,omitempty"`
 }
 
-// Actor kinds.
-const (
-	ActorShopper = "shopper"
-	ActorStaff   = "staff"
-	ActorCarrier = "carrier"
-	ActorSystem  = "system"
-)
-
 // System is Rebound acting on its own (timers, policy).
-var System = Actor{Kind: ActorSystem, Name: "rebound"}
+var System = Actor{Kind: returns.ActorSystem, Name: "rebound"}
 
 // Events say why a timeline entry is written; they decide who is told.
 const (
@@ -134,13 +126,6 @@ type PrepareRefundInput struct {
 type PrepareRefundResult struct {
 	Quote returns.Quote `json:"quote"`
 }
-
-// Refund outcomes.
-const (
-	RefundSucceeded = "succeeded"
-	RefundFailed    = "failed"
-	RefundPending   = "pending"
-)
 
 // GatewayRefundInput sends an online refund attempt to the payment gateway.
 // The attempt id is the gateway's Idempotency-Key, so a retry can never pay

@@ -92,7 +92,7 @@ func (s *server) queueCounts(c *gin.Context) error {
 }
 
 func staffActor(p *principal) activities.Actor {
-	return activities.Actor{Kind: activities.ActorStaff, Name: p.Username, Role: p.Role}
+	return activities.Actor{Kind: returns.ActorStaff, Name: p.Username, Role: p.Role}
 }
 
 // staffStep is the step's return (the path's), its merchant and who takes

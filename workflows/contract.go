@@ -62,18 +62,6 @@ const (
 	ErrRateLimited  = "rate_limited"
 )
 
-// Payment channels of the order a return belongs to.
-const (
-	ChannelCardPresent = "card_present"
-	ChannelOnline      = "online"
-)
-
-// Methods of bringing goods back.
-const (
-	MethodShip    = "ship"
-	MethodInStore = "in_store"
-)
-
 // ReturnInput starts a return. The policy and the order are snapshots taken
 // when the return was filed.
 type ReturnInput struct {

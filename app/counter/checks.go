@@ -17,7 +17,7 @@ import (
 // first that fails, as a *CheckError.
 func (s *Service) check(ctx context.Context, r *db.Return, req Request) error {
 	failed := func(check string, err error) error { return &CheckError{Check: check, Err: err} }
-	if r.Method != workflows.MethodInStore || r.Channel != workflows.ChannelCardPresent {
+	if r.Method != returns.MethodInStore || r.Channel != returns.ChannelCardPresent {
 		return failed("return", ErrNotAtCounter)
 	}
 	if r.Status != string(returns.RefundPending) {

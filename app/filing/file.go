@@ -85,7 +85,7 @@ func (req FileRequest) validate() error {
 			}
 		}
 	}
-	if req.Method != workflows.MethodShip && req.Method != workflows.MethodInStore {
+	if req.Method != returns.MethodShip && req.Method != returns.MethodInStore {
 		fields = append(fields, apperr.Field{Name: "method", Reason: "must be ship or in_store"})
 	}
 	if len(fields) > 0 {

@@ -3,6 +3,7 @@ package filing
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"testing"
 
@@ -73,10 +74,10 @@ func TestLabel(t *testing.T) {
 }
 
 func staff(role string) activities.Actor {
-	return activities.Actor{Kind: activities.ActorStaff, Name: "kim", Role: role}
+	return activities.Actor{Kind: returns.ActorStaff, Name: "kim", Role: role}
 }
 
-var shopper = activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+var shopper = activities.Actor{Kind: returns.ActorShopper, Name: "shopper"}
 
 func TestMayCancel(t *testing.T) {
 	for _, c := range []struct {

@@ -203,7 +203,7 @@ func (s *Service) Order(ctx context.Context, a *Access) (OrderView, error) {
 		return OrderView{}, err
 	}
 	v := OrderView{Merchant: m.Slug, MerchantName: m.Name, OrderNumber: o.OrderNumber, Currency: o.Currency,
-		PlacedAt: o.PlacedAt, Reasons: returns.Reasons, Methods: []string{workflows.MethodShip, workflows.MethodInStore}}
+		PlacedAt: o.PlacedAt, Reasons: returns.Reasons, Methods: []string{returns.MethodShip, returns.MethodInStore}}
 	if o.Payment != nil {
 		v.Channel = o.Payment.Channel
 	}

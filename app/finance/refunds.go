@@ -2,6 +2,7 @@ package finance
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,13 +99,13 @@ func (s *Service) RefundFilter(ctx context.Context, c Caller, q RefundQuery) (Re
 	for _, st := range strings.Split(q.Status, ",") {
 		switch st {
 		case "":
-		case db.RefundPending, db.RefundSucceeded, db.RefundFailed:
+		case returns.RefundStatusPending, returns.RefundStatusSucceeded, returns.RefundStatusFailed:
 			f.Statuses = append(f.Statuses, st)
 		default:
 			bad = append(bad, apperr.Field{Name: "status", Reason: "must be pending, succeeded or failed"})
 		}
 	}
-	if f.Channel != "" && f.Channel != db.ChannelCardPresent && f.Channel != db.ChannelOnline {
+	if f.Channel != "" && f.Channel != returns.ChannelCardPresent && f.Channel != returns.ChannelOnline {
 		bad = append(bad, apperr.Field{Name: "channel", Reason: "must be card_present or online"})
 	}
 	switch f.Sort {
