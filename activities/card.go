@@ -341,7 +341,7 @@ func (a *Cards) SettleLostAttempt(ctx context.Context, attemptID string) (CardOu
 	case att.State == db.AttemptConfirmedApproved:
 		return CardOutcome{State: CardApproved}, nil
 	case att.State == returns.AttemptReversed || att.State == db.AttemptConfirmedReversed || att.State == db.AttemptConfirmedNotReceived:
-		return CardOutcome{State: CardDeclined, ResponseCode: att.State}, nil
+		return CardOutcome{State: CardDeclined, ResponseCode: string(att.State)}, nil
 	}
 	return recorded(att), nil
 }
@@ -520,7 +520,7 @@ func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (Reversal
 	case att.UnreachableSince != nil:
 		why = "the acquirer could not be reached to reverse it since " + att.UnreachableSince.UTC().Format(time.RFC3339)
 	}
-	if _, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, "escalated", "handed to finance", "rebound"); err != nil {
+	if _, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, string(returns.AttemptEscalated), "handed to finance", "rebound"); err != nil {
 		return ReversalOutcome{}, err
 	}
 	err = a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "reversal/" + att.ID, MerchantID: ref.MerchantID, Kind: kindEscalated,

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/rebound-returns/rebound/returns"
 
-	"github.com/rebound-returns/rebound/db"
 )
 
 // FreezeQuery asks whether a refund may make a new attempt now.

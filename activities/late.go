@@ -71,7 +71,7 @@ func (l LateResponses) record(ctx context.Context, r pos.Response) (string, erro
 			moved, err := l.DB.ResolveAttempt(ctx, att.ID, db.Evidence{State: db.AttemptConfirmedReversed, By: "acquirer",
 				Note: "the acquirer acknowledged the reversal late (0410 00)", At: time.Now()})
 			if err == nil && moved {
-				_, err = l.DB.ResolveWorkItemsOf(ctx, att.ID, "", db.AttemptConfirmedReversed, "the acquirer acknowledged the reversal late", "rebound")
+				_, err = l.DB.ResolveWorkItemsOf(ctx, att.ID, "", string(db.AttemptConfirmedReversed), "the acquirer acknowledged the reversal late", "rebound")
 			}
 			return lateReversal, err
 		case db.AttemptPays(att.State):
@@ -92,7 +92,7 @@ func (l LateResponses) record(ctx context.Context, r pos.Response) (string, erro
 			"approved after its reversal was acknowledged: check that the acquirer holds no live refund")
 	case att.State == db.AttemptConfirmedNotReceived || att.State == returns.AttemptDeclined:
 		return kindConflicting, l.workItem(ctx, att, kindConflicting, r,
-			"approved, although Rebound holds it as "+att.State+": check the acquirer")
+			"approved, although Rebound holds it as "+string(att.State)+": check the acquirer")
 	case att.State == returns.AttemptEscalated:
 		return kindLateApproval, l.workItem(ctx, att, kindLateApproval, r,
 			"approved late while its reversal was never acknowledged: the acquirer may hold it; resolve the attempt with its evidence")

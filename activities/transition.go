@@ -23,7 +23,7 @@ func (a *Store) RecordTransition(ctx context.Context, in TransitionInput) (Trans
 		Actor: in.Actor.Name, ActorRole: in.Actor.Role, Note: in.Note, At: in.At,
 	}
 	if in.Actor.Kind != returns.ActorStaff {
-		t.Actor = in.Actor.Kind
+		t.Actor = string(in.Actor.Kind)
 	}
 	if in.StatusReason != "" {
 		t.StatusReason = &in.StatusReason

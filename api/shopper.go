@@ -35,7 +35,7 @@ type fileReturnRequest struct {
 	OrderNumber string                  `json:"order_number"`
 	Contact     string                  `json:"contact"`
 	Lines       []returns.RequestedLine `json:"lines"`
-	Method      string                  `json:"method"`
+	Method      returns.Method          `json:"method"`
 }
 
 func (s *server) routesShopper(r *gin.RouterGroup) {

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"gorm.io/gorm"
@@ -28,8 +29,8 @@ type RefundCursor struct {
 // RefundFilter selects refunds for finance.
 type RefundFilter struct {
 	MerchantID string // "" for every merchant (operators)
-	Statuses   []string
-	Channel    string
+	Statuses   []returns.RefundStatus
+	Channel    returns.Channel
 	From, To   time.Time // created_at, From inclusive, To exclusive; zero = open
 	MinAmount  *int64
 	MaxAmount  *int64

@@ -109,7 +109,7 @@ type Session struct {
 	StaffUserID *string
 	ReturnID    *string
 	MerchantID  *string
-	Role        string
+	Role        returns.Role
 	ExpiresAt   time.Time
 	CreatedAt   time.Time
 }

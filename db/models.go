@@ -121,7 +121,7 @@ type StaffUser struct {
 	Username     string
 	DisplayName  string
 	Email        string
-	Role         string
+	Role         returns.Role
 	PasswordHash string
 	FailedLogins int
 	LockedUntil  *time.Time
@@ -251,7 +251,7 @@ type TimelineEvent struct {
 	Seq       int64
 	Status    string
 	Actor     string
-	ActorRole string
+	ActorRole returns.Role
 	Note      string
 	At        time.Time
 }
@@ -271,7 +271,7 @@ type AuditEntry struct {
 	At           time.Time
 	MerchantID   *string
 	Actor        string
-	ActorRole    string
+	ActorRole    returns.Role
 	Action       string
 	ResourceType string
 	ResourceID   string

@@ -40,7 +40,16 @@ const VirtualTerminal = "R0000001"
 // ShopperEmail is the contact on the demo orders.
 const ShopperEmail = "shopper@example.com"
 
-var staff = []string{"clerk", "supervisor", "finance", "admin"}
+// staff are one member per merchant role, each named for their role.
+var staff = roleNames(returns.MerchantRoles)
+
+func roleNames(roles []returns.Role) []string {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	return names
+}
 
 // Seed makes the demo merchant when it is missing and returns what exists.
 func Seed(ctx context.Context, d *db.DB, o Options) (Summary, error) {
@@ -99,7 +108,7 @@ func create(ctx context.Context, d *db.DB, o Options) (*db.Merchant, error) {
 	}
 	for _, role := range staff {
 		u := &db.StaffUser{MerchantID: &m.ID, Username: role, DisplayName: "Demo " + role, Email: role + "@demo.example",
-			Role: role, PasswordHash: hash}
+			Role: returns.Role(role), PasswordHash: hash}
 		if err := d.CreateStaff(ctx, u); err != nil {
 			return nil, err
 		}

@@ -326,7 +326,7 @@ func (s *stack) financeActs(token, returnID string, rng *rand.Rand, calm bool, a
 		// doubt are taken up by the retry's run.
 		if a.State == returns.AttemptEscalated && time.Since(a.UpdatedAt) > 2*fateWait {
 			ev := s.evidence(a)
-			r := s.call("POST", "/v1/finance/attempts/"+a.ID+"/resolution", map[string]string{"resolution": ev, "note": "the acquirer's ledger"}, bearer(token)...)
+			r := s.call("POST", "/v1/finance/attempts/"+a.ID+"/resolution", map[string]string{"resolution": string(ev), "note": "the acquirer's ledger"}, bearer(token)...)
 			if r.Status != 200 && r.Status != 409 {
 				s.t.Errorf("resolving attempt %s: %d %s", a.ID, r.Status, r.Body)
 			}
@@ -351,7 +351,7 @@ func (s *stack) financeActs(token, returnID string, rng *rand.Rand, calm bool, a
 }
 
 // evidence is what the acquirer holds of an attempt, from its ledger.
-func (s *stack) evidence(a db.RefundAttempt) string {
+func (s *stack) evidence(a db.RefundAttempt) returns.AttemptState {
 	for _, e := range s.acquirer.Ledger() {
 		if e.Kind != "sale" && e.TerminalID == a.TerminalID && e.STAN == a.STAN && e.At.UTC().Format("2006-01-02") == a.STANDay {
 			if e.Reversed {

@@ -40,7 +40,7 @@ func (s *stack) cardReturns(n int) []cardCase {
 // salesReturned makes n in-store returns of sales of 40.00 on a channel,
 // numbered with prefix, and drives them to refund_pending (an online one
 // then goes on to its refund by itself).
-func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
+func (s *stack) salesReturned(n int, channel returns.Channel, prefix string) []cardCase {
 	s.t.Helper()
 	ctx := context.Background()
 	m, err := s.db.MerchantBySlug(ctx, "demo")

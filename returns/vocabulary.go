@@ -1,5 +1,7 @@
 package returns
 
+import "strings"
+
 // The words of the trade, typed once: how a sale was paid, how goods come
 // back, where a refund and a card attempt stand, who acts and in which
 // role. Their string values are what the API, the database and workflow
@@ -99,4 +101,13 @@ func (r Role) Valid() bool {
 		}
 	}
 	return r == RoleOperator
+}
+
+// JoinRoles writes roles as messages name them ("clerk or supervisor").
+func JoinRoles(roles []Role, sep string) string {
+	words := make([]string, len(roles))
+	for i, r := range roles {
+		words[i] = string(r)
+	}
+	return strings.Join(words, sep)
 }

@@ -29,9 +29,10 @@ var day = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 // books makes a merchant with one refund per attempt given and answers the
 // merchant.
 type attempt struct {
-	kind, stan, rrn, gatewayID string
-	amount                     int64
-	day                        time.Time
+	kind                 returns.AttemptKind
+	stan, rrn, gatewayID string
+	amount               int64
+	day                  time.Time
 }
 
 func books(t *testing.T, d *db.DB, attempts []attempt) *db.Merchant {

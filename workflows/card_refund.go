@@ -233,7 +233,7 @@ func reverse(ctx, once, store workflow.Context, attemptID string, set activities
 	}
 }
 
-func finishCard(ctx workflow.Context, in RefundInput, status, code string) (RefundResult, error) {
+func finishCard(ctx workflow.Context, in RefundInput, status returns.RefundStatus, code string) (RefundResult, error) {
 	err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.FinishRefund, activities.FinishRefundInput{
 		RefundID: in.RefundID, Status: status, FailureCode: code,
 	}).Get(ctx, nil)

@@ -66,8 +66,8 @@ type fixture struct {
 }
 
 type options struct {
-	method    string
-	channel   string
+	method    returns.Method
+	channel   returns.Channel
 	paymentID string
 	lines     []returns.RequestedLine
 	policy    func(*returns.Policy)

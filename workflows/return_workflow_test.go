@@ -12,7 +12,6 @@ import (
 
 	"github.com/rebound-returns/rebound/activities"
 
-	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
 )
@@ -204,8 +203,8 @@ func TestUnverifiedReturnExpiresAndANewCodeMovesTheDeadline(t *testing.T) {
 
 func TestShipByAndDropoffDeadlinesExpire(t *testing.T) {
 	t.Parallel()
-	for method, note := range map[string]string{returns.MethodShip: "not shipped in time", returns.MethodInStore: "not brought to the store in time"} {
-		t.Run(method, func(t *testing.T) {
+	for method, note := range map[returns.Method]string{returns.MethodShip: "not shipped in time", returns.MethodInStore: "not brought to the store in time"} {
+		t.Run(string(method), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, options{method: method})
 			f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })

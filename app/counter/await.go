@@ -5,8 +5,6 @@ import (
 	"errors"
 	"github.com/rebound-returns/rebound/returns"
 	"time"
-
-	"github.com/rebound-returns/rebound/db"
 )
 
 // await waits for the refund the counter sent: Settled once it has an

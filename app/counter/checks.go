@@ -10,7 +10,6 @@ import (
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // check runs the checks of the counter procedure in order and returns the

@@ -19,7 +19,7 @@ type FileRequest struct {
 	OrderNumber string
 	Contact     string
 	Lines       []returns.RequestedLine
-	Method      string
+	Method      returns.Method
 	ClientIP    string
 	// Access is the verified order lookup the request holds (nil: none):
 	// it names the order, and the return is verified from the start.

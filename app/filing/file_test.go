@@ -13,7 +13,6 @@ import (
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/otp"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 func hashOf(token string) string { return auth.HashToken(token) }

@@ -73,7 +73,7 @@ func TestLabel(t *testing.T) {
 	}
 }
 
-func staff(role string) activities.Actor {
+func staff(role returns.Role) activities.Actor {
 	return activities.Actor{Kind: returns.ActorStaff, Name: "kim", Role: role}
 }
 
@@ -92,7 +92,7 @@ func TestMayCancel(t *testing.T) {
 			t.Errorf("%+v: %v", c.actor, err)
 		}
 		if !c.ok {
-			refused(t, err, apperr.ErrForbidden, "forbidden", "your role ("+c.actor.Role+") may not cancel returns")
+			refused(t, err, apperr.ErrForbidden, "forbidden", "your role ("+string(c.actor.Role)+") may not cancel returns")
 		}
 	}
 }

@@ -66,11 +66,11 @@ type Refund struct {
 	ReturnID     string
 	Merchant     string // its slug
 	OrderNumber  string
-	Channel      string
+	Channel      returns.Channel
 	Amount       int64
 	Shipping     int64
 	Currency     string
-	Status       string
+	Status       returns.RefundStatus
 	FailureCode  string
 	AuthorisedBy string
 	Attempts     int
@@ -94,10 +94,10 @@ func (s *Service) RefundFilter(ctx context.Context, c Caller, q RefundQuery) (Re
 	if err != nil {
 		return RefundFilter{}, err
 	}
-	f := db.RefundFilter{MerchantID: merchantID, Channel: q.Channel, Sort: db.RefundSort(q.Sort), Limit: q.Page.Limit}
+	f := db.RefundFilter{MerchantID: merchantID, Channel: returns.Channel(q.Channel), Sort: db.RefundSort(q.Sort), Limit: q.Page.Limit}
 	var bad []apperr.Field
 	for _, st := range strings.Split(q.Status, ",") {
-		switch st {
+		switch st := returns.RefundStatus(st); st {
 		case "":
 		case returns.RefundStatusPending, returns.RefundStatusSucceeded, returns.RefundStatusFailed:
 			f.Statuses = append(f.Statuses, st)

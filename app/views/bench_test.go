@@ -83,10 +83,10 @@ func seedShown(b *testing.B, d *db.DB) string {
 	f, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: returns.ChannelOnline,
 		Amount: 2000, Currency: "EUR", Status: returns.RefundStatusPending, Quote: db.JSON("{}")})
 	must(err)
-	for _, end := range []string{returns.AttemptDeclined, returns.AttemptApproved} {
+	for _, end := range []returns.AttemptState{returns.AttemptDeclined, returns.AttemptApproved} {
 		a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: f.ID, Kind: returns.AttemptOnline, Amount: 2000}, time.Now())
 		must(err)
-		for _, st := range []string{returns.AttemptSent, end} {
+		for _, st := range []returns.AttemptState{returns.AttemptSent, end} {
 			_, err := d.MoveAttempt(ctx, a.ID, st, map[string]any{"gateway_refund_id": "re_" + a.ID[:8]})
 			must(err)
 		}
