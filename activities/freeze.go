@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"github.com/rebound-returns/rebound/returns"
-
 )
 
 // FreezeQuery asks whether a refund may make a new attempt now.

@@ -79,7 +79,7 @@ func (startsOnly) ExecuteWorkflow(context.Context, client.StartWorkflowOptions, 
 	return nil, nil
 }
 
-func (s *shop) staff(username, role string) *db.StaffUser {
+func (s *shop) staff(username string, role returns.Role) *db.StaffUser {
 	s.t.Helper()
 	u := &db.StaffUser{MerchantID: &s.merchant.ID, Username: username, Role: role, PasswordHash: rightHash, Email: username + "@example.com"}
 	must(s.t, s.d.CreateStaff(context.Background(), u))

@@ -58,7 +58,7 @@ func newShownReturn(t *testing.T, d *db.DB) *shownReturn {
 		must(t, err)
 	}
 	term := s.merchant.Slug[:1] + "P000001"
-	attempt := func(ref *db.Refund, states ...string) {
+	attempt := func(ref *db.Refund, states ...returns.AttemptState) {
 		a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund, Amount: ref.Amount,
 			TerminalID: term}, time.Now())
 		must(t, err)
