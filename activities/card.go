@@ -531,4 +531,4 @@ func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (Reversal
 }
 
 // Escalated is the reversal outcome of an attempt handed to finance.
-const Escalated = "escalated"
+const Escalated = string(returns.AttemptEscalated)

@@ -146,7 +146,7 @@ type cancelRequest struct {
 // that may not cancel hears so before its body is read.
 func (s *server) cancelReturn(c *gin.Context) error {
 	p := principalOf(c)
-	actor := activities.Actor{Kind: returns.ActorShopper, Name: "shopper"}
+	actor := activities.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
 	if p.Kind == kindStaff {
 		actor = staffActor(p)
 	}

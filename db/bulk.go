@@ -200,7 +200,7 @@ func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency st
 		if err := d.CreateOrder(ctx, o); err != nil {
 			return booked, err
 		}
-		r := &Return{MerchantID: m.ID, OrderID: o.ID, Status: "awaiting_settlement", Method: "in_store", Contact: "booked@rebound.invalid",
+		r := &Return{MerchantID: m.ID, OrderID: o.ID, Status: "awaiting_settlement", Method: returns.MethodInStore, Contact: "booked@rebound.invalid",
 			ContactKind: "email", Currency: currency, Channel: returns.ChannelCardPresent, Lines: []ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
 		if err := d.CreateReturn(ctx, r); err != nil {
 			return booked, err

@@ -97,8 +97,8 @@ func (OTPChallenge) TableName() string { return "otp_challenges" }
 
 // Session kinds.
 const (
-	SessionStaff   = "staff"
-	SessionShopper = "shopper"
+	SessionStaff   = string(returns.ActorStaff)
+	SessionShopper = string(returns.ActorShopper)
 )
 
 // Session is a bearer token, kept as its hash: a staff member's log-in, or

@@ -26,7 +26,7 @@ func (d *DB) LockOrder(ctx context.Context, orderID string) error {
 }
 
 // releasedStatuses no longer hold what they asked for.
-var releasedStatuses = []string{"pending_verification", "ineligible", "declined", "cancelled", "expired"}
+var releasedStatuses = []returns.Status{returns.PendingVerification, returns.Ineligible, returns.Declined, returns.Cancelled, returns.Expired}
 
 // TakenUnits sums, per line of an order, the units other verified returns
 // hold: what inspection accepted once inspected, else what they asked for.

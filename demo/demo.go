@@ -41,15 +41,7 @@ const VirtualTerminal = "R0000001"
 const ShopperEmail = "shopper@example.com"
 
 // staff are one member per merchant role, each named for their role.
-var staff = roleNames(returns.MerchantRoles)
-
-func roleNames(roles []returns.Role) []string {
-	names := make([]string, len(roles))
-	for i, r := range roles {
-		names[i] = string(r)
-	}
-	return names
-}
+var staff = returns.RoleWords(returns.MerchantRoles)
 
 // Seed makes the demo merchant when it is missing and returns what exists.
 func Seed(ctx context.Context, d *db.DB, o Options) (Summary, error) {

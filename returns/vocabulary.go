@@ -103,11 +103,15 @@ func (r Role) Valid() bool {
 	return r == RoleOperator
 }
 
-// JoinRoles writes roles as messages name them ("clerk or supervisor").
-func JoinRoles(roles []Role, sep string) string {
+// RoleWords are roles as plain strings, for what takes words (templates,
+// usernames named for a role).
+func RoleWords(roles []Role) []string {
 	words := make([]string, len(roles))
 	for i, r := range roles {
 		words[i] = string(r)
 	}
-	return strings.Join(words, sep)
+	return words
 }
+
+// JoinRoles writes roles as messages name them ("clerk or supervisor").
+func JoinRoles(roles []Role, sep string) string { return strings.Join(RoleWords(roles), sep) }

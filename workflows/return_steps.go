@@ -55,7 +55,7 @@ func (s *returnState) verify(ctx workflow.Context, _ VerifyRequest) (ActionResul
 // submit moves a verified return to submitted and lets the policy decide.
 // Callers hold the mutex.
 func (s *returnState) submit(ctx workflow.Context, note string) error {
-	shopper := activities.Actor{Kind: returns.ActorShopper, Name: "shopper"}
+	shopper := activities.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
 	if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: note}); err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) (err
 			s.carrierSeen[ev.EventID] = true
 		}
 	}()
-	carrier := activities.Actor{Kind: returns.ActorCarrier, Name: "carrier"}
+	carrier := activities.Actor{Kind: returns.ActorCarrier, Name: string(returns.ActorCarrier)}
 	switch ev.Event {
 	case CarrierInTransit:
 		if s.status == returns.AwaitingShipment {

@@ -58,7 +58,7 @@ func (s *Service) checkSupervisor(ctx context.Context, merchantID, username, pas
 		// A one-time password was handed over: it authorises nothing.
 		return refuse(&PersonError{Username: u.Username, Err: ErrNoOwnPassword})
 	}
-	if u.Role != "supervisor" {
+	if u.Role != returns.RoleSupervisor {
 		return refuse(&PersonError{Username: u.Username, Err: ErrNotSupervisor})
 	}
 	ok, try, err := s.d.Passwords.Try(ctx, u, password)
