@@ -183,19 +183,19 @@ func (s *server) exportRefunds(c *gin.Context, f finance.RefundFilter) error {
 }
 
 type summaryRow struct {
-	Day      string `json:"day"`
-	Status   string `json:"status"`
-	Channel  string `json:"channel"`
-	Currency string `json:"currency"`
-	Count    int64  `json:"count"`
-	Amount   int64  `json:"amount"`
+	Day      string               `json:"day"`
+	Status   returns.RefundStatus `json:"status"`
+	Channel  returns.Channel      `json:"channel"`
+	Currency string               `json:"currency"`
+	Count    int64                `json:"count"`
+	Amount   int64                `json:"amount"`
 }
 
 type summaryTotal struct {
-	Status   string `json:"status"`
-	Currency string `json:"currency"`
-	Count    int64  `json:"count"`
-	Amount   int64  `json:"amount"`
+	Status   returns.RefundStatus `json:"status"`
+	Currency string               `json:"currency"`
+	Count    int64                `json:"count"`
+	Amount   int64                `json:"amount"`
 }
 
 func (s *server) refundSummary(c *gin.Context) error {

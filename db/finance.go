@@ -121,12 +121,12 @@ func (d *DB) refundsWhere(q *gorm.DB, f RefundFilter) *gorm.DB {
 
 // SummaryRow counts and sums refunds of one day, status, channel and currency.
 type SummaryRow struct {
-	Day      string `json:"day"`
-	Status   string `json:"status"`
-	Channel  string `json:"channel"`
-	Currency string `json:"currency"`
-	Count    int64  `json:"count"`
-	Amount   int64  `json:"amount"`
+	Day      string               `json:"day"`
+	Status   returns.RefundStatus `json:"status"`
+	Channel  returns.Channel      `json:"channel"`
+	Currency string               `json:"currency"`
+	Count    int64                `json:"count"`
+	Amount   int64                `json:"amount"`
 }
 
 // dayOf is the dialect's UTC day (YYYY-MM-DD) of a timestamp column.
