@@ -10,6 +10,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"time"
 
@@ -71,6 +72,6 @@ func (b *Base) returnByID(ctx context.Context, id string) (*db.Return, error) {
 // reversed before anything new goes (card refunds, and the recovery of
 // what an ended run left).
 func (b *Base) unknown(ctx context.Context, attemptID, why, reason string) (CardOutcome, error) {
-	_, err := b.DB.MoveAttempt(ctx, attemptID, db.AttemptUnknown, map[string]any{"unknown_reason": why, "reversal_reason": reason})
+	_, err := b.DB.MoveAttempt(ctx, attemptID, returns.AttemptUnknown, map[string]any{"unknown_reason": why, "reversal_reason": reason})
 	return CardOutcome{State: CardUnknown}, err
 }

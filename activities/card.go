@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -38,10 +39,10 @@ type Cards struct {
 
 // Card outcomes, as the workflow sees them.
 const (
-	CardNotSent  = db.AttemptPrepared // the message never left
-	CardApproved = db.AttemptApproved
-	CardDeclined = db.AttemptDeclined
-	CardUnknown  = db.AttemptUnknown
+	CardNotSent  = returns.AttemptPrepared // the message never left
+	CardApproved = returns.AttemptApproved
+	CardDeclined = returns.AttemptDeclined
+	CardUnknown  = returns.AttemptUnknown
 )
 
 // DefaultCutoff is the acquirer's batch cut-off (time of day, UTC) when
@@ -110,7 +111,7 @@ func (a *Base) cardContext(ctx context.Context, refundID string) (*cardContext, 
 	if err != nil {
 		return nil, err
 	}
-	if order.Payment == nil || order.Payment.Channel != db.ChannelCardPresent {
+	if order.Payment == nil || order.Payment.Channel != returns.ChannelCardPresent {
 		return nil, fmt.Errorf("refund %s: the order was not paid by card", refundID)
 	}
 	sale, err := a.DB.TerminalByID(ctx, order.Payment.TerminalID)
@@ -144,7 +145,7 @@ func (c *cardContext) saleAt() time.Time {
 // request is the ISO 8583 message of an attempt.
 func (c *cardContext) request(att *db.RefundAttempt) pos.Request {
 	kind := pos.KindRefund
-	if att.Kind == db.AttemptVoid {
+	if att.Kind == returns.AttemptVoid {
 		kind = pos.KindVoid
 	}
 	var at time.Time
@@ -177,9 +178,9 @@ func (a *Cards) PrepareCardAttempt(ctx context.Context, in CardAttemptInput) (Ca
 		return CardAttempt{}, err
 	}
 	now := a.now()
-	kind, terminal := db.AttemptRefund, c.virtual.TerminalID
+	kind, terminal := returns.AttemptRefund, c.virtual.TerminalID
 	if !in.AsRefund && a.voidable(c, now) {
-		kind = db.AttemptVoid
+		kind = returns.AttemptVoid
 		if a.Card.VoidFromSaleTerminal {
 			terminal = c.sale.TerminalID
 		}
@@ -228,7 +229,7 @@ func (a *Cards) SendCardAttempt(ctx context.Context, attemptID string) (CardOutc
 	if err != nil {
 		return CardOutcome{}, err
 	}
-	if att.State != db.AttemptPrepared {
+	if att.State != returns.AttemptPrepared {
 		return a.SettleLostAttempt(ctx, attemptID)
 	}
 	c, err := a.cardContext(ctx, att.RefundID)
@@ -236,12 +237,12 @@ func (a *Cards) SendCardAttempt(ctx context.Context, attemptID string) (CardOutc
 		return CardOutcome{}, err
 	}
 	now := a.now()
-	if att.Kind == db.AttemptVoid && !now.Before(batchClosesAt(c.saleAt(), a.cutoff())) {
-		_, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"response_code": NotSentCutoff})
+	if att.Kind == returns.AttemptVoid && !now.Before(batchClosesAt(c.saleAt(), a.cutoff())) {
+		_, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": NotSentCutoff})
 		return CardOutcome{State: CardDeclined, ResponseCode: NotSentCutoff, AsRefund: true}, err
 	}
 	att.TransmittedAt = &now
-	moved, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptSent,
+	moved, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptSent,
 		map[string]any{"transmitted_at": now, "transmitted_day": now.Format("2006-01-02")})
 	if err != nil {
 		return CardOutcome{}, err
@@ -256,7 +257,7 @@ func (a *Cards) SendCardAttempt(ctx context.Context, attemptID string) (CardOutc
 	}
 	switch {
 	case errors.Is(err, pos.ErrNotSent):
-		_, merr := a.DB.MoveAttempt(ctx, att.ID, db.AttemptPrepared, map[string]any{"transmitted_at": nil, "transmitted_day": ""})
+		_, merr := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptPrepared, map[string]any{"transmitted_at": nil, "transmitted_day": ""})
 		return CardOutcome{State: CardNotSent}, merr
 	case errors.Is(err, pos.ErrUnreadable):
 		return a.unknown(ctx, att.ID, "unreadable answer: "+err.Error(), pos.ReasonUnreadable)
@@ -298,7 +299,7 @@ func (a *Cards) answered(ctx context.Context, att *db.RefundAttempt, resp pos.Re
 	default:
 		// A refused void is paid as a refund instead (its batch closed, it
 		// was partial, or the host wants it from another terminal).
-		out.AsRefund = att.Kind == db.AttemptVoid
+		out.AsRefund = att.Kind == returns.AttemptVoid
 	}
 	set := map[string]any{"response_code": resp.ResponseCode, "approval_code": resp.ApprovalCode, "answer_fields": fields}
 	if resp.RRN != "" {
@@ -333,14 +334,14 @@ func (a *Cards) SettleLostAttempt(ctx context.Context, attemptID string) (CardOu
 		return CardOutcome{}, err
 	}
 	switch {
-	case att.State == db.AttemptSent:
+	case att.State == returns.AttemptSent:
 		return a.unknown(ctx, att.ID, "lost while sending (worker stopped or timed out)", pos.ReasonLost)
-	case db.AttemptInDoubt(att.State) && att.State != db.AttemptPrepared:
+	case db.AttemptInDoubt(att.State) && att.State != returns.AttemptPrepared:
 		return CardOutcome{State: CardUnknown}, nil
 	case att.State == db.AttemptConfirmedApproved:
 		return CardOutcome{State: CardApproved}, nil
-	case att.State == db.AttemptReversed || att.State == db.AttemptConfirmedReversed || att.State == db.AttemptConfirmedNotReceived:
-		return CardOutcome{State: CardDeclined, ResponseCode: att.State}, nil
+	case att.State == returns.AttemptReversed || att.State == db.AttemptConfirmedReversed || att.State == db.AttemptConfirmedNotReceived:
+		return CardOutcome{State: CardDeclined, ResponseCode: string(att.State)}, nil
 	}
 	return recorded(att), nil
 }
@@ -380,13 +381,13 @@ func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (Rever
 		return ReversalOutcome{}, err
 	}
 	switch {
-	case att.State == db.AttemptReversed:
+	case att.State == returns.AttemptReversed:
 		return ReversalOutcome{State: ReversalCleared, Acknowledged: true, ResponseCode: att.ReversalCode}, nil
 	case db.AttemptPays(att.State):
 		return ReversalOutcome{State: ReversalPaid}, nil
 	case db.AttemptClears(att.State):
 		return ReversalOutcome{State: ReversalCleared, Acknowledged: true}, nil
-	case att.State != db.AttemptUnknown && att.State != db.AttemptReversalPending:
+	case att.State != returns.AttemptUnknown && att.State != returns.AttemptReversalPending:
 		return ReversalOutcome{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("attempt %s is %s: nothing to reverse", att.ID, att.State), ErrInvalidState, nil)
 	}
@@ -395,7 +396,7 @@ func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (Rever
 		return ReversalOutcome{}, err
 	}
 	now := a.now()
-	if att.Kind == db.AttemptVoid && att.TransmittedAt != nil && !now.Before(batchClosesAt(*att.TransmittedAt, a.cutoff())) {
+	if att.Kind == returns.AttemptVoid && att.TransmittedAt != nil && !now.Before(batchClosesAt(*att.TransmittedAt, a.cutoff())) {
 		// The void's batch has settled: hosts refuse its reversal, and
 		// only the settlement file can tell whether it paid.
 		return ReversalOutcome{State: ReversalRefused}, a.DB.SetAttempt(ctx, att.ID, map[string]any{"reversal_code": NotSentCutoff})
@@ -403,7 +404,7 @@ func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (Rever
 	if att, err = a.DB.ReversalSTAN(ctx, att.ID, now); err != nil {
 		return ReversalOutcome{}, err
 	}
-	if _, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptReversalPending, nil); err != nil {
+	if _, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptReversalPending, nil); err != nil {
 		return ReversalOutcome{}, err
 	}
 	reason := att.ReversalReason
@@ -439,7 +440,7 @@ func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (Rever
 	default:
 		return out, a.DB.SetAttempt(ctx, att.ID, set)
 	}
-	_, err = a.DB.MoveAttempt(ctx, att.ID, db.AttemptReversed, set)
+	_, err = a.DB.MoveAttempt(ctx, att.ID, returns.AttemptReversed, set)
 	return out, err
 }
 
@@ -492,7 +493,7 @@ func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (Reversal
 	if err != nil {
 		return ReversalOutcome{}, err
 	}
-	moved, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptEscalated, nil)
+	moved, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptEscalated, nil)
 	if err != nil {
 		return ReversalOutcome{}, err
 	}
@@ -519,7 +520,7 @@ func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (Reversal
 	case att.UnreachableSince != nil:
 		why = "the acquirer could not be reached to reverse it since " + att.UnreachableSince.UTC().Format(time.RFC3339)
 	}
-	if _, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, "escalated", "handed to finance", "rebound"); err != nil {
+	if _, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, string(returns.AttemptEscalated), "handed to finance", "rebound"); err != nil {
 		return ReversalOutcome{}, err
 	}
 	err = a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "reversal/" + att.ID, MerchantID: ref.MerchantID, Kind: kindEscalated,
@@ -530,4 +531,4 @@ func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (Reversal
 }
 
 // Escalated is the reversal outcome of an attempt handed to finance.
-const Escalated = "escalated"
+const Escalated = string(returns.AttemptEscalated)

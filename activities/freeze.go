@@ -3,8 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
-
-	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // FreezeQuery asks whether a refund may make a new attempt now.
@@ -30,7 +29,7 @@ func (a *Store) CheckFreeze(ctx context.Context, q FreezeQuery) (FreezeStatus, e
 		return FreezeStatus{}, err
 	}
 	var stores, terminals []string
-	if ref.Channel == db.ChannelCardPresent {
+	if ref.Channel == returns.ChannelCardPresent {
 		c, err := a.cardContext(ctx, q.RefundID)
 		if err != nil {
 			return FreezeStatus{}, err

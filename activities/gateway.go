@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -32,7 +33,7 @@ type GatewayRefunds struct {
 // answer.
 func (a *GatewayRefunds) StartGatewayRefund(ctx context.Context, in GatewayRefundInput) (GatewayRefundResult, error) {
 	now := a.now()
-	att, err := a.DB.CreateAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, Kind: db.AttemptOnline, Amount: in.Amount}, now)
+	att, err := a.DB.CreateAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, Kind: returns.AttemptOnline, Amount: in.Amount}, now)
 	if errors.Is(err, db.ErrAttemptBlocked) || errors.Is(err, db.ErrExceedsPayment) {
 		return GatewayRefundResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrRefused, nil)
 	}
@@ -40,11 +41,11 @@ func (a *GatewayRefunds) StartGatewayRefund(ctx context.Context, in GatewayRefun
 		return GatewayRefundResult{}, err
 	}
 	switch {
-	case att.State == db.AttemptPrepared:
-		if _, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptSent, map[string]any{"transmitted_at": now}); err != nil {
+	case att.State == returns.AttemptPrepared:
+		if _, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptSent, map[string]any{"transmitted_at": now}); err != nil {
 			return GatewayRefundResult{}, err
 		}
-	case att.State != db.AttemptSent:
+	case att.State != returns.AttemptSent:
 		return gatewayResult(att), nil // decided before this retry
 	}
 	if err := a.DB.SetRefund(ctx, in.RefundID, map[string]any{"workflow_id": workflowID(ctx)}); err != nil {
@@ -60,7 +61,7 @@ func (a *GatewayRefunds) StartGatewayRefund(ctx context.Context, in GatewayRefun
 	if err != nil {
 		var apiErr *payments.APIError
 		if payments.IsPermanent(err) && errors.As(err, &apiErr) {
-			if _, serr := a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"failure_code": apiErr.Code}); serr != nil {
+			if _, serr := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"failure_code": apiErr.Code}); serr != nil {
 				return GatewayRefundResult{}, serr
 			}
 			return GatewayRefundResult{}, temporal.NewNonRetryableApplicationError(apiErr.Code, "gateway_rejected", nil)
@@ -86,12 +87,12 @@ func (a *GatewayRefunds) gatewayAccount(ctx context.Context, refundID string) (s
 
 // gatewayResult is an online attempt's outcome as its row tells it.
 func gatewayResult(att *db.RefundAttempt) GatewayRefundResult {
-	res := GatewayRefundResult{AttemptID: att.ID, Status: RefundPending, GatewayRefundID: att.GatewayRefundID, FailureCode: att.FailureCode}
+	res := GatewayRefundResult{AttemptID: att.ID, Status: returns.RefundStatusPending, GatewayRefundID: att.GatewayRefundID, FailureCode: att.FailureCode}
 	switch att.State {
-	case db.AttemptApproved:
-		res.Status = RefundSucceeded
-	case db.AttemptDeclined:
-		res.Status = RefundFailed
+	case returns.AttemptApproved:
+		res.Status = returns.RefundStatusSucceeded
+	case returns.AttemptDeclined:
+		res.Status = returns.RefundStatusFailed
 	}
 	return res
 }
@@ -102,7 +103,7 @@ func (a *GatewayRefunds) CheckGatewayRefund(ctx context.Context, attemptID strin
 	if err != nil {
 		return GatewayRefundResult{}, err
 	}
-	if att.State != db.AttemptSent {
+	if att.State != returns.AttemptSent {
 		return gatewayResult(att), nil
 	}
 	account, err := a.gatewayAccount(ctx, att.RefundID)
@@ -118,12 +119,12 @@ func (a *GatewayRefunds) CheckGatewayRefund(ctx context.Context, attemptID strin
 
 // recordGateway records the gateway's word on a sent attempt.
 func (a *GatewayRefunds) recordGateway(ctx context.Context, att *db.RefundAttempt, r payments.Refund) (GatewayRefundResult, error) {
-	to := db.AttemptSent
+	to := returns.AttemptSent
 	switch r.Status {
 	case payments.StatusSucceeded:
-		to = db.AttemptApproved
+		to = returns.AttemptApproved
 	case payments.StatusFailed:
-		to = db.AttemptDeclined
+		to = returns.AttemptDeclined
 	}
 	moved, err := a.DB.MoveAttempt(ctx, att.ID, to, map[string]any{"gateway_refund_id": r.ID, "failure_code": r.FailureCode})
 	if err != nil {

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"time"
 
@@ -63,14 +64,14 @@ func (l LateResponses) record(ctx context.Context, r pos.Response) (string, erro
 		switch {
 		case !approved:
 			return lateNothing, nil
-		case att.State == db.AttemptReversalPending || att.State == db.AttemptUnknown:
-			_, err := l.DB.MoveAttempt(ctx, att.ID, db.AttemptReversed, map[string]any{"reversal_code": r.ResponseCode})
+		case att.State == returns.AttemptReversalPending || att.State == returns.AttemptUnknown:
+			_, err := l.DB.MoveAttempt(ctx, att.ID, returns.AttemptReversed, map[string]any{"reversal_code": r.ResponseCode})
 			return lateReversal, err
-		case att.State == db.AttemptEscalated:
+		case att.State == returns.AttemptEscalated:
 			moved, err := l.DB.ResolveAttempt(ctx, att.ID, db.Evidence{State: db.AttemptConfirmedReversed, By: "acquirer",
 				Note: "the acquirer acknowledged the reversal late (0410 00)", At: time.Now()})
 			if err == nil && moved {
-				_, err = l.DB.ResolveWorkItemsOf(ctx, att.ID, "", db.AttemptConfirmedReversed, "the acquirer acknowledged the reversal late", "rebound")
+				_, err = l.DB.ResolveWorkItemsOf(ctx, att.ID, "", string(db.AttemptConfirmedReversed), "the acquirer acknowledged the reversal late", "rebound")
 			}
 			return lateReversal, err
 		case db.AttemptPays(att.State):
@@ -86,13 +87,13 @@ func (l LateResponses) record(ctx context.Context, r pos.Response) (string, erro
 	case att.ReversalCode == pos.CodeOriginalNotFound:
 		return kindLateApproval, l.workItem(ctx, att, kindLateApproval, r,
 			"approved after its reversal was answered 25 (no such message): the acquirer may hold a live refund; check it and resolve the attempt")
-	case att.State == db.AttemptReversed || att.State == db.AttemptConfirmedReversed:
+	case att.State == returns.AttemptReversed || att.State == db.AttemptConfirmedReversed:
 		return kindLateApproval, l.workItem(ctx, att, kindLateApproval, r,
 			"approved after its reversal was acknowledged: check that the acquirer holds no live refund")
-	case att.State == db.AttemptConfirmedNotReceived || att.State == db.AttemptDeclined:
+	case att.State == db.AttemptConfirmedNotReceived || att.State == returns.AttemptDeclined:
 		return kindConflicting, l.workItem(ctx, att, kindConflicting, r,
-			"approved, although Rebound holds it as "+att.State+": check the acquirer")
-	case att.State == db.AttemptEscalated:
+			"approved, although Rebound holds it as "+string(att.State)+": check the acquirer")
+	case att.State == returns.AttemptEscalated:
 		return kindLateApproval, l.workItem(ctx, att, kindLateApproval, r,
 			"approved late while its reversal was never acknowledged: the acquirer may hold it; resolve the attempt with its evidence")
 	case db.AttemptPays(att.State):

@@ -114,7 +114,7 @@ func (a *Settlement) settleDoubts(ctx context.Context, f *db.SettlementFile, las
 		h, err := a.Signal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: returnWorkflowPrefix + id,
 			UpdateName: updateRefundResolution, WaitForStage: client.WorkflowUpdateStageCompleted,
 			Args: []any{map[string]any{"action": resolveRetry, "note": "the settlement file " + f.Filename + " shows the refund paid",
-				"actor": Actor{Kind: ActorSystem, Name: "reconciliation"}}}})
+				"actor": Actor{Kind: returns.ActorSystem, Name: "reconciliation"}}}})
 		if err == nil {
 			err = h.Get(ctx, nil)
 		}

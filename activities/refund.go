@@ -77,7 +77,7 @@ func (a *Store) PrepareRefund(ctx context.Context, in PrepareRefundInput) (Prepa
 		_, err = tx.CreateRefund(ctx, &db.Refund{
 			ID: in.RefundID, ReturnID: ret.ID, OrderID: ret.OrderID, MerchantID: ret.MerchantID, Channel: ret.Channel,
 			Amount: out.Quote.Total, ShippingAmount: min(out.Quote.Shipping, out.Quote.Total), Currency: out.Quote.Currency,
-			Status: db.RefundPending, Quote: quote,
+			Status: returns.RefundStatusPending, Quote: quote,
 		})
 		return err
 	})
@@ -106,24 +106,24 @@ func (a *Store) FinishRefund(ctx context.Context, in FinishRefundInput) error {
 	for _, att := range attempts {
 		var err error
 		switch {
-		case att.Kind == db.AttemptOnline && (att.State == db.AttemptPrepared || att.State == db.AttemptSent):
+		case att.Kind == returns.AttemptOnline && (att.State == returns.AttemptPrepared || att.State == returns.AttemptSent):
 			// The gateway's webhook may have decided it: the attempt says so.
-			to := db.AttemptDeclined
-			if in.Status == RefundSucceeded {
-				to = db.AttemptApproved
+			to := returns.AttemptDeclined
+			if in.Status == returns.RefundStatusSucceeded {
+				to = returns.AttemptApproved
 			}
-			if att.State == db.AttemptPrepared && to == db.AttemptApproved {
+			if att.State == returns.AttemptPrepared && to == returns.AttemptApproved {
 				break // never sent: it paid nothing
 			}
 			_, err = a.DB.MoveAttempt(ctx, att.ID, to, map[string]any{"failure_code": in.FailureCode})
-		case att.State == db.AttemptPrepared:
-			_, err = a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"response_code": "not_sent"})
+		case att.State == returns.AttemptPrepared:
+			_, err = a.DB.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": "not_sent"})
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if in.Status == RefundFailed {
+	if in.Status == returns.RefundStatusFailed {
 		err := a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "refund-failed/" + ref.ID + "/" + workflowID(ctx), MerchantID: ref.MerchantID,
 			Kind: "refund_failed", ReturnID: &ref.ReturnID, RefundID: &ref.ID,
 			Summary: fmt.Sprintf("refund of %s failed (%s): retry, mark refunded or give store credit",
@@ -132,7 +132,7 @@ func (a *Store) FinishRefund(ctx context.Context, in FinishRefundInput) error {
 			return err
 		}
 	}
-	if ref.Status == db.RefundPending && in.Status == RefundSucceeded && a.Metrics != nil {
+	if ref.Status == returns.RefundStatusPending && in.Status == returns.RefundStatusSucceeded && a.Metrics != nil {
 		a.Metrics.RefundAmounts.WithLabelValues(ref.Currency).Observe(float64(ref.Amount))
 		if ret, err := a.returnByID(ctx, ref.ReturnID); err == nil {
 			a.Metrics.TimeToRefund.Observe(now.Sub(ret.CreatedAt).Seconds())
@@ -154,18 +154,18 @@ func (a *Store) RecoverAttempts(ctx context.Context, refundID string) (Recovery,
 	var out Recovery
 	for _, att := range attempts {
 		switch {
-		case att.Kind == db.AttemptOnline && (att.State == db.AttemptPrepared || att.State == db.AttemptSent):
+		case att.Kind == returns.AttemptOnline && (att.State == returns.AttemptPrepared || att.State == returns.AttemptSent):
 			out.Resume = att.ID
-		case att.State == db.AttemptPrepared:
-			if _, err := a.DB.MoveAttempt(ctx, att.ID, db.AttemptDeclined, map[string]any{"response_code": "not_sent"}); err != nil {
+		case att.State == returns.AttemptPrepared:
+			if _, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": "not_sent"}); err != nil {
 				return Recovery{}, err
 			}
-		case att.State == db.AttemptSent:
+		case att.State == returns.AttemptSent:
 			if _, err := a.unknown(ctx, att.ID, "left by a run that ended (workflow failed or terminated)", pos.ReasonLost); err != nil {
 				return Recovery{}, err
 			}
 			out.Reverse = append(out.Reverse, att.ID)
-		case att.State == db.AttemptUnknown || att.State == db.AttemptReversalPending:
+		case att.State == returns.AttemptUnknown || att.State == returns.AttemptReversalPending:
 			out.Reverse = append(out.Reverse, att.ID)
 		}
 	}

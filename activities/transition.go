@@ -22,8 +22,8 @@ func (a *Store) RecordTransition(ctx context.Context, in TransitionInput) (Trans
 		ReturnID: in.ReturnID, Seq: in.Seq, Status: string(in.Status),
 		Actor: in.Actor.Name, ActorRole: in.Actor.Role, Note: in.Note, At: in.At,
 	}
-	if in.Actor.Kind != ActorStaff {
-		t.Actor = in.Actor.Kind
+	if in.Actor.Kind != returns.ActorStaff {
+		t.Actor = string(in.Actor.Kind)
 	}
 	if in.StatusReason != "" {
 		t.StatusReason = &in.StatusReason
@@ -137,15 +137,15 @@ func shopperMessage(ret *db.Return, merchant string, in TransitionInput) (subjec
 }
 
 // staffMessage is what the merchant's staff are told, and which role.
-func staffMessage(ret *db.Return, in TransitionInput) (role, subject, text string, ok bool) {
+func staffMessage(ret *db.Return, in TransitionInput) (role returns.Role, subject, text string, ok bool) {
 	id := shortID(ret.ID)
 	switch in.Event {
 	case EventReminder:
-		return "supervisor", "Reminder: return " + id, fmt.Sprintf("Return %s is %s: %s.", ret.ID, in.Status, in.Note), true
+		return returns.RoleSupervisor, "Reminder: return " + id, fmt.Sprintf("Return %s is %s: %s.", ret.ID, in.Status, in.Note), true
 	case EventEscalation:
-		return "supervisor", "Overdue: return " + id, fmt.Sprintf("Return %s is %s and %s. It is flagged in the task list.", ret.ID, in.Status, in.Note), true
+		return returns.RoleSupervisor, "Overdue: return " + id, fmt.Sprintf("Return %s is %s and %s. It is flagged in the task list.", ret.ID, in.Status, in.Note), true
 	case EventSettlementOverdue:
-		return "finance", "Refund not settled: return " + id, fmt.Sprintf("The refund of return %s has not appeared in settlement.", ret.ID), true
+		return returns.RoleFinance, "Refund not settled: return " + id, fmt.Sprintf("The refund of return %s has not appeared in settlement.", ret.ID), true
 	}
 	return "", "", "", false
 }

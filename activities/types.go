@@ -12,21 +12,13 @@ import (
 // Actor is who caused a step: a shopper, a staff member, the carrier or
 // Rebound itself.
 type Actor struct {
-	Kind string `json:"kind"` // shopper, staff, carrier, system
-	Name string `json:"name"` // user name for staff
-	Role string `json:"role,omitempty"`
+	Kind returns.ActorKind `json:"kind"`
+	Name string            `json:"name"` // user name for staff
+	Role returns.Role      `json:"role,omitempty"`
 }
 
-// Actor kinds.
-const (
-	ActorShopper = "shopper"
-	ActorStaff   = "staff"
-	ActorCarrier = "carrier"
-	ActorSystem  = "system"
-)
-
 // System is Rebound acting on its own (timers, policy).
-var System = Actor{Kind: ActorSystem, Name: "rebound"}
+var System = Actor{Kind: returns.ActorSystem, Name: "rebound"}
 
 // Events say why a timeline entry is written; they decide who is told.
 const (
@@ -135,13 +127,6 @@ type PrepareRefundResult struct {
 	Quote returns.Quote `json:"quote"`
 }
 
-// Refund outcomes.
-const (
-	RefundSucceeded = "succeeded"
-	RefundFailed    = "failed"
-	RefundPending   = "pending"
-)
-
 // GatewayRefundInput sends an online refund attempt to the payment gateway.
 // The attempt id is the gateway's Idempotency-Key, so a retry can never pay
 // twice.
@@ -156,17 +141,17 @@ type GatewayRefundInput struct {
 // GatewayRefundResult is where the attempt stands at the gateway.
 type GatewayRefundResult struct {
 	// AttemptID is the attempt the gateway was asked about.
-	AttemptID       string `json:"attempt_id,omitempty"`
-	Status          string `json:"status"` // pending, succeeded, failed
-	GatewayRefundID string `json:"gateway_refund_id,omitempty"`
-	FailureCode     string `json:"failure_code,omitempty"`
+	AttemptID       string               `json:"attempt_id,omitempty"`
+	Status          returns.RefundStatus `json:"status"`
+	GatewayRefundID string               `json:"gateway_refund_id,omitempty"`
+	FailureCode     string               `json:"failure_code,omitempty"`
 }
 
 // FinishRefundInput records a refund's final outcome.
 type FinishRefundInput struct {
-	RefundID    string `json:"refund_id"`
-	Status      string `json:"status"` // succeeded or failed
-	FailureCode string `json:"failure_code,omitempty"`
+	RefundID    string               `json:"refund_id"`
+	Status      returns.RefundStatus `json:"status"` // succeeded or failed
+	FailureCode string               `json:"failure_code,omitempty"`
 }
 
 // ResolveRefundInput is finance's resolution of a failed refund.
@@ -231,19 +216,19 @@ type CardSettings struct {
 
 // CardAttempt is a prepared attempt: its STAN is reserved and stored.
 type CardAttempt struct {
-	AttemptID  string `json:"attempt_id"`
-	Kind       string `json:"kind"` // void or refund
-	TerminalID string `json:"terminal_id"`
-	STAN       string `json:"stan"`
-	Amount     int64  `json:"amount"`
+	AttemptID  string              `json:"attempt_id"`
+	Kind       returns.AttemptKind `json:"kind"` // void or refund
+	TerminalID string              `json:"terminal_id"`
+	STAN       string              `json:"stan"`
+	Amount     int64               `json:"amount"`
 }
 
 // CardOutcome is where an attempt stands after sending.
 type CardOutcome struct {
-	State        string `json:"state"` // prepared (never left), approved, declined, unknown
-	ResponseCode string `json:"response_code,omitempty"`
-	ApprovalCode string `json:"approval_code,omitempty"`
-	RRN          string `json:"rrn,omitempty"`
+	State        returns.AttemptState `json:"state"` // prepared (never left), approved, declined, unknown
+	ResponseCode string               `json:"response_code,omitempty"`
+	ApprovalCode string               `json:"approval_code,omitempty"`
+	RRN          string               `json:"rrn,omitempty"`
 	// AsRefund: a void was refused or not sent before its batch closed;
 	// the refund goes on as a refund.
 	AsRefund bool `json:"as_refund,omitempty"`

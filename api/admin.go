@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"time"
 
@@ -34,7 +35,7 @@ type administration interface {
 }
 
 func (s *server) routesAdmin(r *gin.RouterGroup) {
-	g := r.Group("/admin/merchants", s.staffOnly("operator"))
+	g := r.Group("/admin/merchants", s.staffOnly(returns.RoleOperator))
 	g.GET("", s.handle(s.listMerchants))
 	// Not behind Idempotency-Key: the answer holds a password and a key that
 	// must not be stored; a retry finds the slug taken (409).

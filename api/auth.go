@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"slices"
 	"strconv"
@@ -52,7 +53,7 @@ type principal struct {
 	Kind       string
 	UserID     string
 	Username   string
-	Role       string
+	Role       returns.Role
 	MerchantID string // "" for a platform operator
 	ReturnID   string // for a shopper: the one return they may see
 	// MustChange: the member logged in with a one-time password and may
@@ -92,7 +93,7 @@ func bearerToken(c *gin.Context) string {
 }
 
 // staffOnly admits staff members whose role is one of roles.
-func (s *server) staffOnly(roles ...string) gin.HandlerFunc {
+func (s *server) staffOnly(roles ...returns.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, err := s.authenticate(c)
 		if err == nil && p.Kind != kindStaff {
@@ -103,7 +104,7 @@ func (s *server) staffOnly(roles ...string) gin.HandlerFunc {
 		}
 		if err == nil && !slices.Contains(roles, p.Role) {
 			s.audit(c, p, "access", "route", c.FullPath(), "denied", map[string]any{"needs": roles})
-			err = NewProblem(http.StatusForbidden, "forbidden", "your role ("+p.Role+") may not do this; it needs "+strings.Join(roles, " or "))
+			err = NewProblem(http.StatusForbidden, "forbidden", "your role ("+string(p.Role)+") may not do this; it needs "+returns.JoinRoles(roles, " or "))
 		}
 		if err != nil {
 			fail(c, s.log, err)
@@ -207,7 +208,7 @@ func (s *server) changePassword(c *gin.Context) error {
 }
 
 // staffRoles are every role a staff member can hold.
-var staffRoles = []string{"clerk", "supervisor", "finance", "admin", "operator"}
+var staffRoles = append(slices.Clone(returns.MerchantRoles), returns.RoleOperator)
 
 // whoAmI describes the caller's session: who, which role, which merchant.
 func (s *server) whoAmI(c *gin.Context) error {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -22,6 +23,6 @@ func (s *server) routesCodec(g *gin.RouterGroup) {
 		}
 		h.ServeHTTP(c.Writer, c.Request)
 	}
-	g.POST("/admin/codec/decode", s.staffOnly("operator"), serve)
-	g.POST("/admin/codec/encode", s.staffOnly("operator"), serve)
+	g.POST("/admin/codec/decode", s.staffOnly(returns.RoleOperator), serve)
+	g.POST("/admin/codec/encode", s.staffOnly(returns.RoleOperator), serve)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"time"
 
@@ -18,10 +19,10 @@ func (s *server) routesCards(r *gin.RouterGroup) {
 	// The counter waits for the acquirer's answer (up to
 	// counter.DefaultWait), so its route has a longer deadline than others.
 	slow := r.Group("", deadline(counter.DefaultWait+15*time.Second))
-	slow.POST("/merchant/returns/:id/in-store-refund", s.staffOnly("clerk", "supervisor"), s.idempotent, s.handle(s.inStoreRefund))
+	slow.POST("/merchant/returns/:id/in-store-refund", s.staffOnly(returns.RoleClerk, returns.RoleSupervisor), s.idempotent, s.handle(s.inStoreRefund))
 	std := r.Group("", deadline(s.deps.RequestTimeout))
-	std.POST("/merchant/returns/:id/refund-approval", s.staffOnly("supervisor"), s.audited("refund.approval", s.refundApproval))
-	std.POST("/finance/returns/:id/refund-resolution", s.staffOnly("finance", "admin"), s.audited("refund.resolution", s.refundResolution))
+	std.POST("/merchant/returns/:id/refund-approval", s.staffOnly(returns.RoleSupervisor), s.audited("refund.approval", s.refundApproval))
+	std.POST("/finance/returns/:id/refund-resolution", s.staffOnly(returns.RoleFinance, returns.RoleAdmin), s.audited("refund.resolution", s.refundResolution))
 }
 
 type inStoreRefundRequest struct {

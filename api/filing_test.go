@@ -338,7 +338,7 @@ func TestFilingRoutesWithTheReturn(t *testing.T) {
 
 		rec = serve(h, "POST", "/v1/returns/"+s.returnID+"/cancel", `{"reason":"asked by phone"}`, clerk...)
 		if rec.Code != 200 || f.cancelReq.ReturnID != s.returnID || f.cancelReq.Reason != "asked by phone" ||
-			f.cancelReq.Actor != (activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}) {
+			f.cancelReq.Actor != (activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}) {
 			t.Fatalf("cancel: %d %s %+v", rec.Code, rec.Body, f.cancelReq)
 		}
 		lastAudit := func() db.AuditEntry {

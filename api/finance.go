@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,7 +37,7 @@ type financeDesk interface {
 }
 
 func (s *server) routesFinance(r *gin.RouterGroup) {
-	roles := []string{"finance", "admin", "operator"}
+	roles := []returns.Role{returns.RoleFinance, returns.RoleAdmin, returns.RoleOperator}
 	g := r.Group("/finance", s.staffOnly(roles...))
 	g.GET("/refunds/summary", deadline(s.deps.RequestTimeout), s.handle(s.refundSummary))
 	g.GET("/refunds/:refund_id", deadline(s.deps.RequestTimeout), s.handle(s.refundDetail))
@@ -71,20 +72,20 @@ func readPageFields(c *gin.Context, cur cursor) (limit int, hasCursor bool, bad 
 
 // refundListItem is a finance.Refund as lists and exports show it.
 type refundListItem struct {
-	ID           string     `json:"id"`
-	ReturnID     string     `json:"return_id"`
-	Merchant     string     `json:"merchant"`
-	OrderNumber  string     `json:"order_number"`
-	Channel      string     `json:"channel"`
-	Amount       int64      `json:"amount"`
-	Shipping     int64      `json:"shipping"`
-	Currency     string     `json:"currency"`
-	Status       string     `json:"status"`
-	FailureCode  string     `json:"failure_code,omitempty"`
-	AuthorisedBy string     `json:"authorised_by,omitempty"`
-	Attempts     int        `json:"attempts"`
-	CreatedAt    time.Time  `json:"created_at"`
-	FinishedAt   *time.Time `json:"finished_at,omitempty"`
+	ID           string               `json:"id"`
+	ReturnID     string               `json:"return_id"`
+	Merchant     string               `json:"merchant"`
+	OrderNumber  string               `json:"order_number"`
+	Channel      returns.Channel      `json:"channel"`
+	Amount       int64                `json:"amount"`
+	Shipping     int64                `json:"shipping"`
+	Currency     string               `json:"currency"`
+	Status       returns.RefundStatus `json:"status"`
+	FailureCode  string               `json:"failure_code,omitempty"`
+	AuthorisedBy string               `json:"authorised_by,omitempty"`
+	Attempts     int                  `json:"attempts"`
+	CreatedAt    time.Time            `json:"created_at"`
+	FinishedAt   *time.Time           `json:"finished_at,omitempty"`
 }
 
 var refundCSVHeader = []string{"id", "return_id", "merchant", "order_number", "channel", "amount", "shipping", "currency",
@@ -95,8 +96,8 @@ func (it refundListItem) record() []string {
 	if it.FinishedAt != nil {
 		finished = it.FinishedAt.UTC().Format(time.RFC3339)
 	}
-	return []string{it.ID, it.ReturnID, it.Merchant, it.OrderNumber, it.Channel, strconv.FormatInt(it.Amount, 10),
-		strconv.FormatInt(it.Shipping, 10), it.Currency, it.Status, it.FailureCode, it.AuthorisedBy, strconv.Itoa(it.Attempts),
+	return []string{it.ID, it.ReturnID, it.Merchant, it.OrderNumber, string(it.Channel), strconv.FormatInt(it.Amount, 10),
+		strconv.FormatInt(it.Shipping, 10), it.Currency, string(it.Status), it.FailureCode, it.AuthorisedBy, strconv.Itoa(it.Attempts),
 		it.CreatedAt.UTC().Format(time.RFC3339), finished}
 }
 
@@ -182,19 +183,19 @@ func (s *server) exportRefunds(c *gin.Context, f finance.RefundFilter) error {
 }
 
 type summaryRow struct {
-	Day      string `json:"day"`
-	Status   string `json:"status"`
-	Channel  string `json:"channel"`
-	Currency string `json:"currency"`
-	Count    int64  `json:"count"`
-	Amount   int64  `json:"amount"`
+	Day      string               `json:"day"`
+	Status   returns.RefundStatus `json:"status"`
+	Channel  returns.Channel      `json:"channel"`
+	Currency string               `json:"currency"`
+	Count    int64                `json:"count"`
+	Amount   int64                `json:"amount"`
 }
 
 type summaryTotal struct {
-	Status   string `json:"status"`
-	Currency string `json:"currency"`
-	Count    int64  `json:"count"`
-	Amount   int64  `json:"amount"`
+	Status   returns.RefundStatus `json:"status"`
+	Currency string               `json:"currency"`
+	Count    int64                `json:"count"`
+	Amount   int64                `json:"amount"`
 }
 
 func (s *server) refundSummary(c *gin.Context) error {
@@ -217,32 +218,32 @@ func (s *server) refundSummary(c *gin.Context) error {
 
 // attemptView is a finance.Attempt as a refund's detail shows it.
 type attemptView struct {
-	ID               string `json:"id"`
-	N                int    `json:"n"`
-	Kind             string `json:"kind"`
-	State            string `json:"state"`
-	Amount           int64  `json:"amount"`
-	TerminalID       string `json:"terminal_id,omitempty"`
-	STAN             string `json:"stan,omitempty"`
-	RRN              string `json:"rrn,omitempty"`
-	ApprovalCode     string `json:"approval_code,omitempty"`
-	ResponseCode     string `json:"response_code,omitempty"`
-	GatewayRefundID  string `json:"gateway_refund_id,omitempty"`
-	UnknownReason    string `json:"unknown_reason,omitempty"`
-	ReversalTries    int    `json:"reversal_tries,omitempty"`
-	ReversalSTAN     string `json:"reversal_stan,omitempty"`
-	ReversalCode     string `json:"reversal_code,omitempty"`
-	LateResponseCode string `json:"late_response_code,omitempty"`
-	LateMTI          string `json:"late_mti,omitempty"`
+	ID               string               `json:"id"`
+	N                int                  `json:"n"`
+	Kind             returns.AttemptKind  `json:"kind"`
+	State            returns.AttemptState `json:"state"`
+	Amount           int64                `json:"amount"`
+	TerminalID       string               `json:"terminal_id,omitempty"`
+	STAN             string               `json:"stan,omitempty"`
+	RRN              string               `json:"rrn,omitempty"`
+	ApprovalCode     string               `json:"approval_code,omitempty"`
+	ResponseCode     string               `json:"response_code,omitempty"`
+	GatewayRefundID  string               `json:"gateway_refund_id,omitempty"`
+	UnknownReason    string               `json:"unknown_reason,omitempty"`
+	ReversalTries    int                  `json:"reversal_tries,omitempty"`
+	ReversalSTAN     string               `json:"reversal_stan,omitempty"`
+	ReversalCode     string               `json:"reversal_code,omitempty"`
+	LateResponseCode string               `json:"late_response_code,omitempty"`
+	LateMTI          string               `json:"late_mti,omitempty"`
 	// AnswerFields are the acquirer's answer's fields Rebound does not use.
-	AnswerFields   json.RawMessage `json:"answer_fields,omitempty"`
-	Resolution     string          `json:"resolution,omitempty"`
-	ResolutionNote string          `json:"resolution_note,omitempty"`
-	ResolvedBy     string          `json:"resolved_by,omitempty"`
-	ResolvedAt     *time.Time      `json:"resolved_at,omitempty"`
-	TransmittedAt  *time.Time      `json:"transmitted_at,omitempty"`
-	Settled        bool            `json:"settled"`
-	CreatedAt      time.Time       `json:"created_at"`
+	AnswerFields   json.RawMessage      `json:"answer_fields,omitempty"`
+	Resolution     returns.AttemptState `json:"resolution,omitempty"`
+	ResolutionNote string               `json:"resolution_note,omitempty"`
+	ResolvedBy     string               `json:"resolved_by,omitempty"`
+	ResolvedAt     *time.Time           `json:"resolved_at,omitempty"`
+	TransmittedAt  *time.Time           `json:"transmitted_at,omitempty"`
+	Settled        bool                 `json:"settled"`
+	CreatedAt      time.Time            `json:"created_at"`
 }
 
 // refundDetail shows a refund with every attempt: STAN, RRN, codes,

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -254,8 +255,8 @@ func TestFinanceHandlersGiveTheRequest(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		fd := newFinanceDesks(t, d)
 		f := fd.f
-		fin := finance.Caller{MerchantID: fd.merchant, Staff: activities.Actor{Kind: activities.ActorStaff, Name: "fin", Role: "finance"}}
-		op := finance.Caller{Staff: activities.Actor{Kind: activities.ActorStaff, Name: "op", Role: "operator"}}
+		fin := finance.Caller{MerchantID: fd.merchant, Staff: activities.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}}
+		op := finance.Caller{Staff: activities.Actor{Kind: returns.ActorStaff, Name: "op", Role: "operator"}}
 
 		fd.get("/v1/finance/refunds", fd.fin)
 		if want := (finance.RefundQuery{Sort: finance.SortNewest, Page: finance.Page[finance.RefundCursor]{Limit: pageDefault}}); !reflect.DeepEqual(f.refundQ, want) || f.caller != fin {

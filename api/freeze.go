@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -16,14 +17,14 @@ import (
 // both steps (auditedAs).
 
 func (s *server) routesFreezes(r *gin.RouterGroup) {
-	op := r.Group("/admin/freezes", s.staffOnly("operator"))
+	op := r.Group("/admin/freezes", s.staffOnly(returns.RoleOperator))
 	op.GET("", s.handle(s.listFreezes))
 	op.POST("", s.auditedAs("refunds.freeze", "freeze", s.createFreeze))
 	op.POST("/:id/lift", s.auditedAs("refunds.unfreeze", "freeze", s.liftFreeze))
 	m := r.Group("/merchant/freezes")
-	m.GET("", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.listFreezes))
-	m.POST("", s.staffOnly("admin"), s.auditedAs("refunds.freeze", "freeze", s.createFreeze))
-	m.POST("/:id/lift", s.staffOnly("admin"), s.auditedAs("refunds.unfreeze", "freeze", s.liftFreeze))
+	m.GET("", s.staffOnly(returns.RoleClerk, returns.RoleSupervisor, returns.RoleFinance, returns.RoleAdmin), s.handle(s.listFreezes))
+	m.POST("", s.staffOnly(returns.RoleAdmin), s.auditedAs("refunds.freeze", "freeze", s.createFreeze))
+	m.POST("/:id/lift", s.staffOnly(returns.RoleAdmin), s.auditedAs("refunds.unfreeze", "freeze", s.liftFreeze))
 }
 
 // freezes places, lifts and lists refund freezes (*freeze.Service).

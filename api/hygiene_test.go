@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -39,8 +40,8 @@ func newHygieneRig(t *testing.T, d *db.DB) *hygieneRig {
 	if err := d.CreateMerchant(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	for _, role := range []string{"clerk", "supervisor", "finance", "admin", "operator"} {
-		u := &db.StaffUser{Username: "hy-" + role, Role: role, PasswordHash: "x"}
+	for _, role := range []returns.Role{"clerk", "supervisor", "finance", "admin", "operator"} {
+		u := &db.StaffUser{Username: "hy-" + string(role), Role: role, PasswordHash: "x"}
 		if role != "operator" {
 			u.MerchantID = &m.ID
 		}
@@ -52,7 +53,7 @@ func newHygieneRig(t *testing.T, d *db.DB) *hygieneRig {
 			MerchantID: u.MerchantID, Role: role, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
-		rig.tokens[role] = tok
+		rig.tokens[string(role)] = tok
 	}
 	rig.apiKey, _ = auth.NewToken("rbk_")
 	if err := d.CreateAPIKey(ctx, &db.APIKey{ID: db.NewID(), MerchantID: m.ID, Name: "test", Prefix: rig.apiKey[:8],

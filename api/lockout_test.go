@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -59,7 +60,7 @@ func newShop(t *testing.T, d *db.DB, slug string, pool *auth.Pool) *shop {
 		MerchantID: &s.merchant.ID, Role: "clerk", ExpiresAt: time.Now().Add(time.Hour)}))
 	o := &db.Order{MerchantID: s.merchant.ID, OrderNumber: "S-1", Currency: "EUR", PlacedAt: time.Now().Add(-48 * time.Hour), RequestHash: "h",
 		Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}},
-		Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: term,
+		Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: term,
 			STAN: "000042", RRN: slug[:1] + "00000000042", ApprovalCode: "AP0001", MaskedPAN: "411111******1111", CardFingerprint: "fp_0000001"}}
 	must(t, d.CreateOrder(ctx, o))
 	r := &db.Return{MerchantID: s.merchant.ID, OrderID: o.ID, Status: "refund_pending", Method: "in_store", Channel: "card_present",
@@ -78,7 +79,7 @@ func (startsOnly) ExecuteWorkflow(context.Context, client.StartWorkflowOptions, 
 	return nil, nil
 }
 
-func (s *shop) staff(username, role string) *db.StaffUser {
+func (s *shop) staff(username string, role returns.Role) *db.StaffUser {
 	s.t.Helper()
 	u := &db.StaffUser{MerchantID: &s.merchant.ID, Username: username, Role: role, PasswordHash: rightHash, Email: username + "@example.com"}
 	must(s.t, s.d.CreateStaff(context.Background(), u))

@@ -25,25 +25,25 @@ type staffDesk interface {
 
 func (s *server) routesMerchant(r *gin.RouterGroup) {
 	g := r.Group("/merchant/returns")
-	g.GET("", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.listReturns))
-	g.GET("/queues", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.queueCounts))
-	g.POST("/:id/review", s.staffOnly("supervisor"), s.audited("return.review", s.review))
-	g.POST("/:id/receive", s.staffOnly("clerk", "supervisor"), s.audited("return.receive", s.receive))
-	g.POST("/:id/inspection", s.staffOnly("clerk", "supervisor"), s.audited("return.inspect", s.inspection))
+	g.GET("", s.staffOnly(returns.RoleClerk, returns.RoleSupervisor, returns.RoleFinance, returns.RoleAdmin), s.handle(s.listReturns))
+	g.GET("/queues", s.staffOnly(returns.RoleClerk, returns.RoleSupervisor, returns.RoleFinance, returns.RoleAdmin), s.handle(s.queueCounts))
+	g.POST("/:id/review", s.staffOnly(returns.RoleSupervisor), s.audited("return.review", s.review))
+	g.POST("/:id/receive", s.staffOnly(returns.RoleClerk, returns.RoleSupervisor), s.audited("return.receive", s.receive))
+	g.POST("/:id/inspection", s.staffOnly(returns.RoleClerk, returns.RoleSupervisor), s.audited("return.inspect", s.inspection))
 }
 
 type returnSummary struct {
-	ID             string `json:"id"`
-	OrderNumber    string `json:"order_number"`
-	Status         string `json:"status"`
-	Method         string `json:"method"`
-	Channel        string `json:"channel"`
-	Attention      string `json:"attention,omitempty"`
-	TrackingNumber string `json:"tracking_number,omitempty"`
-	RefundAmount   *int64 `json:"refund_amount,omitempty"`
-	Currency       string `json:"currency"`
-	CreatedAt      string `json:"created_at"`
-	UpdatedAt      string `json:"updated_at"`
+	ID             string          `json:"id"`
+	OrderNumber    string          `json:"order_number"`
+	Status         string          `json:"status"`
+	Method         returns.Method  `json:"method"`
+	Channel        returns.Channel `json:"channel"`
+	Attention      string          `json:"attention,omitempty"`
+	TrackingNumber string          `json:"tracking_number,omitempty"`
+	RefundAmount   *int64          `json:"refund_amount,omitempty"`
+	Currency       string          `json:"currency"`
+	CreatedAt      string          `json:"created_at"`
+	UpdatedAt      string          `json:"updated_at"`
 }
 
 const summaryTime = "2006-01-02T15:04:05Z07:00"
@@ -92,7 +92,7 @@ func (s *server) queueCounts(c *gin.Context) error {
 }
 
 func staffActor(p *principal) activities.Actor {
-	return activities.Actor{Kind: activities.ActorStaff, Name: p.Username, Role: p.Role}
+	return activities.Actor{Kind: returns.ActorStaff, Name: p.Username, Role: p.Role}
 }
 
 // staffStep is the step's return (the path's), its merchant and who takes

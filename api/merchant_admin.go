@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"time"
 
@@ -13,14 +14,14 @@ import (
 // return policy and the terminals. (Staff and API keys: merchant_people.go.)
 
 func (s *server) routesMerchantAdmin(r *gin.RouterGroup) {
-	adminOnly := s.staffOnly("admin")
+	adminOnly := s.staffOnly(returns.RoleAdmin)
 	g := r.Group("/merchant/webhooks", adminOnly)
 	g.GET("", s.handle(s.listWebhooks))
 	g.POST("", s.auditedAs("webhook.create", "webhook", s.createWebhook))
 	g.POST("/:id/test", s.auditedAs("webhook.test", "webhook", s.testWebhook))
-	r.GET("/merchant/policy", s.staffOnly("clerk", "supervisor", "finance", "admin"), s.handle(s.getPolicy))
+	r.GET("/merchant/policy", s.staffOnly(returns.RoleClerk, returns.RoleSupervisor, returns.RoleFinance, returns.RoleAdmin), s.handle(s.getPolicy))
 	r.PUT("/merchant/policy", adminOnly, s.auditedAs("policy.update", "merchant", s.putPolicy))
-	r.GET("/merchant/terminals", s.staffOnly("clerk", "supervisor", "admin"), s.handle(s.listTerminals))
+	r.GET("/merchant/terminals", s.staffOnly(returns.RoleClerk, returns.RoleSupervisor, returns.RoleAdmin), s.handle(s.listTerminals))
 	r.POST("/merchant/terminals", adminOnly, s.auditedAs("terminal.create", "terminal", s.createTerminal))
 	st := r.Group("/merchant/staff", adminOnly)
 	st.GET("", s.handle(s.listStaff))

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"time"
 
@@ -14,15 +15,15 @@ import (
 // change is audited.
 
 type staffView struct {
-	ID                 string     `json:"id"`
-	Username           string     `json:"username"`
-	DisplayName        string     `json:"display_name,omitempty"`
-	Email              string     `json:"email,omitempty"`
-	Role               string     `json:"role"`
-	Disabled           bool       `json:"disabled"`
-	MustChangePassword bool       `json:"must_change_password"`
-	LockedUntil        *time.Time `json:"locked_until,omitempty"`
-	CreatedAt          time.Time  `json:"created_at"`
+	ID                 string       `json:"id"`
+	Username           string       `json:"username"`
+	DisplayName        string       `json:"display_name,omitempty"`
+	Email              string       `json:"email,omitempty"`
+	Role               returns.Role `json:"role"`
+	Disabled           bool         `json:"disabled"`
+	MustChangePassword bool         `json:"must_change_password"`
+	LockedUntil        *time.Time   `json:"locked_until,omitempty"`
+	CreatedAt          time.Time    `json:"created_at"`
 }
 
 func viewStaff(u *admin.Staff) staffView {
@@ -44,10 +45,10 @@ func (s *server) listStaff(c *gin.Context) error {
 }
 
 type inviteRequest struct {
-	Username    string `json:"username"`
-	DisplayName string `json:"display_name"`
-	Email       string `json:"email"`
-	Role        string `json:"role"`
+	Username    string       `json:"username"`
+	DisplayName string       `json:"display_name"`
+	Email       string       `json:"email"`
+	Role        returns.Role `json:"role"`
 }
 
 func (s *server) inviteStaff(c *gin.Context) (string, error) {
@@ -65,8 +66,8 @@ func (s *server) inviteStaff(c *gin.Context) (string, error) {
 }
 
 type staffChangeRequest struct {
-	Role     *string `json:"role"`
-	Disabled *bool   `json:"disabled"`
+	Role     *returns.Role `json:"role"`
+	Disabled *bool         `json:"disabled"`
 }
 
 // changeStaff changes a member's role or disables them; not their own

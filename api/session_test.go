@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -193,7 +194,7 @@ func TestStaffOnlyOverTheSessions(t *testing.T) {
 		checkAnswer(t, get(f, "/v1/auth/session", "Bearer rbr_x"), answer{403, "forbidden", "staff only", "", ""})
 		srv, r := newRouter(wired(Deps{}, s.d, startsOnly{}, s.pool))
 		srv.session = &fakeSessions{who: session.Principal{Kind: kindStaff, Username: "sup", Role: "supervisor", MerchantID: s.merchant.ID, MustChange: true}}
-		r.GET("/v1/x", srv.staffOnly("admin"), func(c *gin.Context) { c.Status(204) })
+		r.GET("/v1/x", srv.staffOnly(returns.RoleAdmin), func(c *gin.Context) { c.Status(204) })
 		srv.routesAuth(r.Group("/v1"))
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, "/v1/x", nil)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"mime"
 	"net/http"
@@ -18,7 +19,7 @@ import (
 // Finance imports the acquirer's settlement files and the gateway's daily
 // reports; each is reconciled by its own workflow (app/finance).
 
-func (s *server) routesSettlement(g *gin.RouterGroup, roles []string) {
+func (s *server) routesSettlement(g *gin.RouterGroup, roles []returns.Role) {
 	g.POST("/settlements", deadline(s.deps.UploadTimeout), s.audited("settlement.import", s.importSettlement))
 	g.GET("/reconciliations/:file_id", deadline(s.deps.RequestTimeout), s.handle(s.reconciliation))
 }

@@ -35,7 +35,7 @@ type fileReturnRequest struct {
 	OrderNumber string                  `json:"order_number"`
 	Contact     string                  `json:"contact"`
 	Lines       []returns.RequestedLine `json:"lines"`
-	Method      string                  `json:"method"`
+	Method      returns.Method          `json:"method"`
 }
 
 func (s *server) routesShopper(r *gin.RouterGroup) {
@@ -146,7 +146,7 @@ type cancelRequest struct {
 // that may not cancel hears so before its body is read.
 func (s *server) cancelReturn(c *gin.Context) error {
 	p := principalOf(c)
-	actor := activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+	actor := activities.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
 	if p.Kind == kindStaff {
 		actor = staffActor(p)
 	}

@@ -117,7 +117,7 @@ func TestStaffStepsOverTheUseCase(t *testing.T) {
 				}
 			}
 			step := staff.Step{ReturnID: s.returnID, MerchantID: s.merchant.ID,
-				Actor: activities.Actor{Kind: activities.ActorStaff, Name: "sup2", Role: "supervisor"}}
+				Actor: activities.Actor{Kind: returns.ActorStaff, Name: "sup2", Role: "supervisor"}}
 			switch tc.step {
 			case "review":
 				if want := (staff.Review{Step: step, Decision: tc.body.(map[string]string)["decision"]}); f.review != want {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -57,13 +58,13 @@ func newShownReturn(t *testing.T, d *db.DB) *shownReturn {
 		must(t, err)
 	}
 	term := s.merchant.Slug[:1] + "P000001"
-	attempt := func(ref *db.Refund, states ...string) {
-		a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: db.AttemptRefund, Amount: ref.Amount,
+	attempt := func(ref *db.Refund, states ...returns.AttemptState) {
+		a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund, Amount: ref.Amount,
 			TerminalID: term}, time.Now())
 		must(t, err)
 		for _, st := range states {
 			set := map[string]any{}
-			if st == db.AttemptApproved {
+			if st == returns.AttemptApproved {
 				set["rrn"] = "RRN-000123"
 			}
 			if moved, err := d.MoveAttempt(ctx, a.ID, st, set); err != nil || !moved {
@@ -73,20 +74,20 @@ func newShownReturn(t *testing.T, d *db.DB) *shownReturn {
 	}
 	newRefund := func(frozenBy *string) *db.Refund {
 		ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: orderID, MerchantID: s.merchant.ID,
-			Channel: db.ChannelCardPresent, Amount: refund, ShippingAmount: 0, Currency: "EUR", Status: db.RefundPending,
+			Channel: returns.ChannelCardPresent, Amount: refund, ShippingAmount: 0, Currency: "EUR", Status: returns.RefundStatusPending,
 			Quote: db.JSON("{}"), FrozenBy: frozenBy})
 		must(t, err)
 		return ref
 	}
 	first := newRefund(nil)
-	attempt(first, db.AttemptSent, db.AttemptDeclined)
-	must(t, d.FinishRefund(ctx, first.ID, db.RefundFailed, "05", at))
+	attempt(first, returns.AttemptSent, returns.AttemptDeclined)
+	must(t, d.FinishRefund(ctx, first.ID, returns.RefundStatusFailed, "05", at))
 	f := &db.Freeze{MerchantID: s.merchant.ID, Reason: "acquirer outage", CreatedBy: "ops", CreatedRole: "operator"}
 	must(t, d.CreateFreeze(ctx, f))
 	time.Sleep(2 * time.Millisecond) // the latest refund is the last created
 	latest := newRefund(&f.ID)
-	attempt(latest, db.AttemptSent, db.AttemptDeclined)
-	attempt(latest, db.AttemptSent, db.AttemptApproved)
+	attempt(latest, returns.AttemptSent, returns.AttemptDeclined)
+	attempt(latest, returns.AttemptSent, returns.AttemptApproved)
 	shopper := "rbs_shopper_view"
 	must(t, d.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(shopper), Kind: db.SessionShopper, ReturnID: &r.ID,
 		MerchantID: &s.merchant.ID, ExpiresAt: time.Now().Add(time.Hour)}))

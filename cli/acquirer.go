@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"net/http"
 
@@ -101,7 +102,7 @@ func newAcquirerClient(ctx context.Context, g *errgroup.Group, cfg *config.Confi
 // feedAcquirer tells the dev simulator of a card sale and its terminals, as
 // a real acquirer would know them.
 func feedAcquirer(ctx context.Context, sim *acquirersim.Acquirer, d *db.DB, log *slog.Logger, o *db.Order) {
-	if o.Payment == nil || o.Payment.Channel != db.ChannelCardPresent {
+	if o.Payment == nil || o.Payment.Channel != returns.ChannelCardPresent {
 		return
 	}
 	m, err := d.MerchantByID(ctx, o.MerchantID)

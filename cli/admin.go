@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"os/user"
 	"strings"
 	"text/tabwriter"
@@ -55,7 +56,7 @@ func shellUser() string {
 }
 
 func auditShell(ctx context.Context, d *db.DB, action, resourceType, id string, merchantID *string, detail map[string]any) error {
-	e := &db.AuditEntry{Actor: shellUser(), ActorRole: "operator", Action: action, ResourceType: resourceType, ResourceID: id,
+	e := &db.AuditEntry{Actor: shellUser(), ActorRole: returns.RoleOperator, Action: action, ResourceType: resourceType, ResourceID: id,
 		Outcome: db.OutcomeSuccess, Origin: "rebound admin", MerchantID: merchantID}
 	if detail != nil {
 		j, err := db.ToJSON(detail)

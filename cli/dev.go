@@ -223,7 +223,7 @@ func passwordHint(p string) string {
 func orderNumbers(os []*db.Order) string {
 	var ns []string
 	for _, o := range os {
-		ns = append(ns, o.OrderNumber+" ("+o.Payment.Channel+")")
+		ns = append(ns, o.OrderNumber+" ("+string(o.Payment.Channel)+")")
 	}
 	return strings.Join(ns, ", ")
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"net/http"
 
@@ -54,7 +55,7 @@ func newGatewaySimulator(cfg *config.Config) *gatewaysim.Simulator {
 // would know it: under the merchant's slug as its account, so that its
 // daily reports land in the merchant's folder of the settlement folder.
 func feedGateway(ctx context.Context, sim *gatewaysim.Simulator, d *db.DB, log *slog.Logger, o *db.Order) {
-	if o.Payment == nil || o.Payment.Channel != db.ChannelOnline {
+	if o.Payment == nil || o.Payment.Channel != returns.ChannelOnline {
 		return
 	}
 	m, err := d.MerchantByID(ctx, o.MerchantID)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"strconv"
 	"strings"
@@ -199,8 +200,8 @@ func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency st
 		if err := d.CreateOrder(ctx, o); err != nil {
 			return booked, err
 		}
-		r := &Return{MerchantID: m.ID, OrderID: o.ID, Status: "awaiting_settlement", Method: "in_store", Contact: "booked@rebound.invalid",
-			ContactKind: "email", Currency: currency, Channel: ChannelCardPresent, Lines: []ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
+		r := &Return{MerchantID: m.ID, OrderID: o.ID, Status: "awaiting_settlement", Method: returns.MethodInStore, Contact: "booked@rebound.invalid",
+			ContactKind: "email", Currency: currency, Channel: returns.ChannelCardPresent, Lines: []ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
 		if err := d.CreateReturn(ctx, r); err != nil {
 			return booked, err
 		}
@@ -218,7 +219,7 @@ func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency st
 			if i == len(batch) {
 				return nil, io.EOF
 			}
-			vals := []any{refunds[i], r.ID, o.ID, m.ID, ChannelCardPresent, batch[i].Amount, currency, RefundSucceeded, now, now, now}
+			vals := []any{refunds[i], r.ID, o.ID, m.ID, returns.ChannelCardPresent, batch[i].Amount, currency, returns.RefundStatusSucceeded, now, now, now}
 			i++
 			return vals, nil
 		}); err != nil {
@@ -235,7 +236,7 @@ func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency st
 				at = a.TransmittedAt.UTC()
 			}
 			day := at.Format("2006-01-02")
-			vals := []any{NewID(), refunds[i], 1, a.Kind, a.Amount, AttemptApproved, a.TerminalID, a.STAN, day, at, day, "00",
+			vals := []any{NewID(), refunds[i], 1, a.Kind, a.Amount, returns.AttemptApproved, a.TerminalID, a.STAN, day, at, day, "00",
 				a.ApprovalCode, a.RRN, now, now}
 			i++
 			return vals, nil

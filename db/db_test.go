@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"strings"
 	"testing"
@@ -210,7 +211,7 @@ func TestOrdersKeepLinesPaymentAndTimes(t *testing.T) {
 				{LineID: "2", Name: "Socks", Quantity: 3, UnitPrice: 999, Discount: 100},
 				{LineID: "1", Name: "Shoes", Category: "footwear", Quantity: 1, UnitPrice: 8999},
 			},
-			Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 12391, Currency: "EUR", TerminalID: "T0000001",
+			Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 12391, Currency: "EUR", TerminalID: "T0000001",
 				STAN: "000123", RRN: "632012345678", ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", CardFingerprint: "fp_abc"},
 		}
 		if err := d.CreateOrder(ctx, o); err != nil {
@@ -380,7 +381,7 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 		}
 		o := &db.Order{MerchantID: m.ID, OrderNumber: "A-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
 			Lines:   []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100000}},
-			Payment: &db.Payment{Channel: db.ChannelOnline, Amount: 100000, Currency: "EUR", GatewayPaymentID: "pay_stan_test"}}
+			Payment: &db.Payment{Channel: returns.ChannelOnline, Amount: 100000, Currency: "EUR", GatewayPaymentID: "pay_stan_test"}}
 		if err := d.CreateOrder(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -395,17 +396,17 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 		// for its last one to clear.
 		alloc := func(at time.Time) *db.RefundAttempt {
 			ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: "card_present",
-				Amount: 100, Currency: "EUR", Status: db.RefundPending, Quote: db.JSON("{}")})
+				Amount: 100, Currency: "EUR", Status: returns.RefundStatusPending, Quote: db.JSON("{}")})
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: db.AttemptRefund, Amount: 100, TerminalID: "R0000001"}, at)
+			a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund, Amount: 100, TerminalID: "R0000001"}, at)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return a
 		}
-		move := func(a *db.RefundAttempt, states ...string) {
+		move := func(a *db.RefundAttempt, states ...returns.AttemptState) {
 			for _, st := range states {
 				if moved, err := d.MoveAttempt(ctx, a.ID, st, nil); err != nil || !moved {
 					t.Fatalf("move %s to %s: %v, %v", a.STAN, st, moved, err)
@@ -416,14 +417,14 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 		for range 3 {
 			a := alloc(day1)
 			got = append(got, a.STAN)
-			move(a, db.AttemptSent, db.AttemptApproved)
+			move(a, returns.AttemptSent, returns.AttemptApproved)
 		}
 		if strings.Join(got, ",") != "999998,999999,000001" {
 			t.Fatalf("STANs %v; want 999998, 999999 and then 000001 (wrapped)", got)
 		}
 		// 000002 yesterday is still unknown (in flight): the next day skips it.
 		second := alloc(day1)
-		move(second, db.AttemptSent, db.AttemptUnknown)
+		move(second, returns.AttemptSent, returns.AttemptUnknown)
 		if err := d.Exec(ctx, "UPDATE terminals SET next_stan = 1 WHERE terminal_id = 'R0000001'"); err != nil {
 			t.Fatal(err)
 		}

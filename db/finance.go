@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"gorm.io/gorm"
@@ -28,8 +29,8 @@ type RefundCursor struct {
 // RefundFilter selects refunds for finance.
 type RefundFilter struct {
 	MerchantID string // "" for every merchant (operators)
-	Statuses   []string
-	Channel    string
+	Statuses   []returns.RefundStatus
+	Channel    returns.Channel
 	From, To   time.Time // created_at, From inclusive, To exclusive; zero = open
 	MinAmount  *int64
 	MaxAmount  *int64
@@ -120,12 +121,12 @@ func (d *DB) refundsWhere(q *gorm.DB, f RefundFilter) *gorm.DB {
 
 // SummaryRow counts and sums refunds of one day, status, channel and currency.
 type SummaryRow struct {
-	Day      string `json:"day"`
-	Status   string `json:"status"`
-	Channel  string `json:"channel"`
-	Currency string `json:"currency"`
-	Count    int64  `json:"count"`
-	Amount   int64  `json:"amount"`
+	Day      string               `json:"day"`
+	Status   returns.RefundStatus `json:"status"`
+	Channel  returns.Channel      `json:"channel"`
+	Currency string               `json:"currency"`
+	Count    int64                `json:"count"`
+	Amount   int64                `json:"amount"`
 }
 
 // dayOf is the dialect's UTC day (YYYY-MM-DD) of a timestamp column.

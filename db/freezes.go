@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 )
 
@@ -15,7 +16,7 @@ type Freeze struct {
 	TerminalID  *string
 	Reason      string
 	CreatedBy   string
-	CreatedRole string
+	CreatedRole returns.Role
 	CreatedAt   time.Time
 	LiftedAt    *time.Time
 	LiftedBy    string

@@ -1,12 +1,8 @@
 package db
 
-import "time"
-
-// Refund statuses.
-const (
-	RefundPending   = "pending"
-	RefundSucceeded = "succeeded"
-	RefundFailed    = "failed"
+import (
+	"github.com/rebound-returns/rebound/returns"
+	"time"
 )
 
 // Refund is money going back to a shopper for one inspected return.
@@ -15,11 +11,11 @@ type Refund struct {
 	ReturnID       string
 	OrderID        string
 	MerchantID     string
-	Channel        string
+	Channel        returns.Channel
 	Amount         int64
 	ShippingAmount int64
 	Currency       string
-	Status         string
+	Status         returns.RefundStatus
 	FailureCode    string
 	Quote          JSON
 	AuthorisedBy   string
@@ -33,34 +29,15 @@ type Refund struct {
 
 func (Refund) TableName() string { return "refunds" }
 
-// Attempt states (README, "Refunds: paid once, against real hosts and people"; the moves between them are db/refund_rules.go).
-const (
-	AttemptPrepared        = "prepared"
-	AttemptSent            = "sent"
-	AttemptApproved        = "approved"
-	AttemptDeclined        = "declined"
-	AttemptUnknown         = "unknown"
-	AttemptReversalPending = "reversal_pending"
-	AttemptReversed        = "reversed"
-	AttemptEscalated       = "escalated"
-)
-
-// Attempt kinds.
-const (
-	AttemptOnline = "online"
-	AttemptVoid   = "void"
-	AttemptRefund = "refund"
-)
-
 // RefundAttempt is one try at paying a refund: an online gateway call, or
 // an ISO 8583 void or refund from a store's virtual terminal.
 type RefundAttempt struct {
 	ID               string
 	RefundID         string
 	N                int
-	Kind             string
+	Kind             returns.AttemptKind
 	Amount           int64
-	State            string
+	State            returns.AttemptState
 	GatewayRefundID  string
 	FailureCode      string
 	TerminalID       string
@@ -90,7 +67,7 @@ type RefundAttempt struct {
 	UnreachableSince *time.Time
 	// Resolution, with its note, author and time, is how an attempt in
 	// doubt was settled with evidence (finance or a settlement file).
-	Resolution     string
+	Resolution     returns.AttemptState
 	ResolutionNote string
 	ResolvedBy     string
 	ResolvedAt     *time.Time
@@ -120,8 +97,8 @@ func (OTPChallenge) TableName() string { return "otp_challenges" }
 
 // Session kinds.
 const (
-	SessionStaff   = "staff"
-	SessionShopper = "shopper"
+	SessionStaff   = string(returns.ActorStaff)
+	SessionShopper = string(returns.ActorShopper)
 )
 
 // Session is a bearer token, kept as its hash: a staff member's log-in, or
@@ -132,7 +109,7 @@ type Session struct {
 	StaffUserID *string
 	ReturnID    *string
 	MerchantID  *string
-	Role        string
+	Role        returns.Role
 	ExpiresAt   time.Time
 	CreatedAt   time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"github.com/google/uuid"
@@ -120,7 +121,7 @@ type StaffUser struct {
 	Username     string
 	DisplayName  string
 	Email        string
-	Role         string
+	Role         returns.Role
 	PasswordHash string
 	FailedLogins int
 	LockedUntil  *time.Time
@@ -170,17 +171,11 @@ type OrderLine struct {
 
 func (OrderLine) TableName() string { return "order_lines" }
 
-// Payment channels.
-const (
-	ChannelCardPresent = "card_present"
-	ChannelOnline      = "online"
-)
-
 // Payment is how an order was paid: on a card terminal or online.
 type Payment struct {
 	ID               string
 	OrderID          string
-	Channel          string
+	Channel          returns.Channel
 	Amount           int64
 	Currency         string
 	TerminalID       string
@@ -208,7 +203,7 @@ type Return struct {
 	MerchantID     string
 	OrderID        string
 	Status         string
-	Method         string
+	Method         returns.Method
 	Contact        string
 	ContactKind    string
 	Seq            int64
@@ -220,7 +215,7 @@ type Return struct {
 	LabelURL       string
 	RefundAmount   *int64
 	VerifiedAt     *time.Time
-	Channel        string
+	Channel        returns.Channel
 	ReservedAt     *time.Time
 	Attention      string
 	AttentionAt    *time.Time
@@ -256,7 +251,7 @@ type TimelineEvent struct {
 	Seq       int64
 	Status    string
 	Actor     string
-	ActorRole string
+	ActorRole returns.Role
 	Note      string
 	At        time.Time
 }
@@ -276,7 +271,7 @@ type AuditEntry struct {
 	At           time.Time
 	MerchantID   *string
 	Actor        string
-	ActorRole    string
+	ActorRole    returns.Role
 	Action       string
 	ResourceType string
 	ResourceID   string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"gorm.io/gorm"
@@ -44,7 +45,7 @@ func (d *DB) CreateOrder(ctx context.Context, o *Order) error {
 		}
 		p.OrderID = o.ID
 		p.CreatedAt = o.CreatedAt
-		if p.Channel == ChannelCardPresent {
+		if p.Channel == returns.ChannelCardPresent {
 			saleAt := o.PlacedAt
 			if p.SaleAt != nil {
 				t := p.SaleAt.UTC()
@@ -86,7 +87,7 @@ func (d *DB) paymentFree(ctx context.Context, o *Order) error {
 	}
 	q := d.with(ctx).Model(&Payment{})
 	switch p.Channel {
-	case ChannelCardPresent:
+	case returns.ChannelCardPresent:
 		var mine int64
 		if err := d.with(ctx).Model(&Terminal{}).Where("terminal_id = ? AND merchant_id = ?", p.TerminalID, o.MerchantID).Count(&mine).Error; err != nil {
 			return err
@@ -95,8 +96,8 @@ func (d *DB) paymentFree(ctx context.Context, o *Order) error {
 			return ErrForeignTerminal
 		}
 		q = q.Where("(terminal_id = ? AND stan = ? AND sale_day = ? AND channel = ?) OR (rrn <> '' AND rrn = ?)",
-			p.TerminalID, p.STAN, p.SaleDay, ChannelCardPresent, p.RRN)
-	case ChannelOnline:
+			p.TerminalID, p.STAN, p.SaleDay, returns.ChannelCardPresent, p.RRN)
+	case returns.ChannelOnline:
 		q = q.Where("gateway_payment_id <> '' AND gateway_payment_id = ?", p.GatewayPaymentID)
 	default:
 		return nil

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 )
 
@@ -81,7 +82,7 @@ func (d *DB) OutboxTo(ctx context.Context, recipient string, limit int) ([]Outbo
 }
 
 // StaffEmails lists the e-mail addresses of a merchant's active staff in a role.
-func (d *DB) StaffEmails(ctx context.Context, merchantID, role string) ([]string, error) {
+func (d *DB) StaffEmails(ctx context.Context, merchantID string, role returns.Role) ([]string, error) {
 	var out []string
 	err := d.with(ctx).Model(&StaffUser{}).
 		Where("merchant_id = ? AND role = ? AND NOT disabled AND email <> ''", merchantID, role).

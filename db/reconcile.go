@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 )
 
@@ -114,7 +115,7 @@ func (d *DB) SettleDoubts(ctx context.Context, f *SettlementFile, lastDueDay str
 	var absent []RefundAttempt
 	err = d.with(ctx).Table("refund_attempts AS a").Select("a.*").Joins("JOIN refunds AS r ON r.id = a.refund_id").
 		Where("r.merchant_id = ? AND a.state = ? AND a.kind IN ? AND a.transmitted_day <> '' AND a.transmitted_day <= ?",
-			f.MerchantID, AttemptEscalated, []string{AttemptVoid, AttemptRefund}, lastDueDay).
+			f.MerchantID, returns.AttemptEscalated, []returns.AttemptKind{returns.AttemptVoid, returns.AttemptRefund}, lastDueDay).
 		Where("NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.attempt_id = a.id AND s.result = ?)", ResultMatched).
 		Scan(&absent).Error
 	if err != nil {
@@ -150,7 +151,7 @@ func (d *DB) PaidButFailed(ctx context.Context, fileID string) ([]string, error)
 }
 
 // doubt are the states of attempts whose outcome is not known.
-var doubt = []string{AttemptUnknown, AttemptReversalPending, AttemptEscalated}
+var doubt = []returns.AttemptState{returns.AttemptUnknown, returns.AttemptReversalPending, returns.AttemptEscalated}
 
 // setWise runs fn in a transaction whose statements join whole files to
 // whole histories: on Postgres they hash (statistics of a table loaded a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"slices"
 	"time"
 
@@ -36,46 +37,50 @@ import (
 // Attempt states finance (or reconciliation) ends an attempt in, with the
 // evidence of what the acquirer holds.
 const (
-	AttemptConfirmedReversed    = "confirmed_reversed"
-	AttemptConfirmedApproved    = "confirmed_approved"
-	AttemptConfirmedNotReceived = "confirmed_not_received"
+	AttemptConfirmedReversed    returns.AttemptState = "confirmed_reversed"
+	AttemptConfirmedApproved    returns.AttemptState = "confirmed_approved"
+	AttemptConfirmedNotReceived returns.AttemptState = "confirmed_not_received"
 )
 
 // attemptMoves are the states an attempt may move to from each state. A
 // state missing here is final.
-var attemptMoves = map[string][]string{
+var attemptMoves = map[returns.AttemptState][]returns.AttemptState{
 	// prepared: stored with its STAN, nothing left yet.
-	AttemptPrepared: {AttemptSent, AttemptDeclined, AttemptConfirmedNotReceived},
+	returns.AttemptPrepared: {returns.AttemptSent, returns.AttemptDeclined, AttemptConfirmedNotReceived},
 	// sent: the message may have left. Back to prepared only when it
 	// certainly did not; sent again to record a pending gateway answer.
-	AttemptSent: {AttemptPrepared, AttemptSent, AttemptApproved, AttemptDeclined, AttemptUnknown,
+	returns.AttemptSent: {returns.AttemptPrepared, returns.AttemptSent, returns.AttemptApproved, returns.AttemptDeclined, returns.AttemptUnknown,
 		AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
-	AttemptUnknown: {AttemptReversalPending, AttemptEscalated,
+	returns.AttemptUnknown: {returns.AttemptReversalPending, returns.AttemptEscalated,
 		AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
-	AttemptReversalPending: {AttemptReversalPending, AttemptReversed, AttemptEscalated,
+	returns.AttemptReversalPending: {returns.AttemptReversalPending, returns.AttemptReversed, returns.AttemptEscalated,
 		AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
-	AttemptEscalated: {AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
+	returns.AttemptEscalated: {AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived},
 }
 
 // AttemptMayMove tells whether an attempt in state from may move to to.
-func AttemptMayMove(from, to string) bool { return slices.Contains(attemptMoves[from], to) }
+func AttemptMayMove(from, to returns.AttemptState) bool {
+	return slices.Contains(attemptMoves[from], to)
+}
 
 // paying states: the attempt's money went to the shopper.
-var paying = []string{AttemptApproved, AttemptConfirmedApproved}
+var paying = []returns.AttemptState{returns.AttemptApproved, AttemptConfirmedApproved}
 
 // clearing states: the attempt's money certainly did not move, so another
 // attempt may go.
-var clearing = []string{AttemptDeclined, AttemptReversed, AttemptConfirmedReversed, AttemptConfirmedNotReceived}
+var clearing = []returns.AttemptState{returns.AttemptDeclined, returns.AttemptReversed, AttemptConfirmedReversed, AttemptConfirmedNotReceived}
 
 // AttemptPays tells whether an attempt in state pays its refund.
-func AttemptPays(state string) bool { return slices.Contains(paying, state) }
+func AttemptPays(state returns.AttemptState) bool { return slices.Contains(paying, state) }
 
 // AttemptClears tells whether an attempt in state certainly moved no money.
-func AttemptClears(state string) bool { return slices.Contains(clearing, state) }
+func AttemptClears(state returns.AttemptState) bool { return slices.Contains(clearing, state) }
 
 // AttemptInDoubt tells whether an attempt's money may still move: neither
 // paying nor clearing.
-func AttemptInDoubt(state string) bool { return !AttemptPays(state) && !AttemptClears(state) }
+func AttemptInDoubt(state returns.AttemptState) bool {
+	return !AttemptPays(state) && !AttemptClears(state)
+}
 
 // Errors of the money rules.
 var (
@@ -101,8 +106,8 @@ func (e *RuleError) Unwrap() error { return e.Err }
 // set, if attemptMoves allows it from the state the attempt is in. It
 // reports whether it moved: false when the attempt is in a state from which
 // to is not allowed (a late or repeated write, a settled attempt).
-func (d *DB) MoveAttempt(ctx context.Context, id, to string, set map[string]any) (bool, error) {
-	var from []string
+func (d *DB) MoveAttempt(ctx context.Context, id string, to returns.AttemptState, set map[string]any) (bool, error) {
+	var from []returns.AttemptState
 	for f, tos := range attemptMoves {
 		if slices.Contains(tos, to) {
 			from = append(from, f)
@@ -168,7 +173,7 @@ func (d *DB) CreateAttempt(ctx context.Context, a *RefundAttempt, now time.Time)
 			return err
 		}
 		a.N = int(n) + 1
-		if a.Kind != AttemptOnline {
+		if a.Kind != returns.AttemptOnline {
 			day := now.UTC().Format("2006-01-02")
 			stan, err := tx.nextSTAN(ctx, a.TerminalID, day)
 			if err != nil {
@@ -176,7 +181,7 @@ func (d *DB) CreateAttempt(ctx context.Context, a *RefundAttempt, now time.Time)
 			}
 			a.STAN, a.STANDay = stan, day
 		}
-		a.State = AttemptPrepared
+		a.State = returns.AttemptPrepared
 		a.CreatedAt, a.UpdatedAt = now.UTC(), now.UTC()
 		return tx.with(ctx).Create(a).Error
 	})
@@ -192,7 +197,7 @@ func (d *DB) mayAttempt(ctx context.Context, ref *Refund, amount int64) error {
 	var rows []struct {
 		RefundID string
 		N        int
-		State    string
+		State    returns.AttemptState
 		STAN     string
 		Amount   int64
 	}
@@ -221,7 +226,7 @@ func (d *DB) mayAttempt(ctx context.Context, ref *Refund, amount int64) error {
 }
 
 // inFlight are attempt states whose STANs may still meet an answer.
-var inFlight = []string{AttemptPrepared, AttemptSent, AttemptUnknown, AttemptReversalPending, AttemptEscalated}
+var inFlight = []returns.AttemptState{returns.AttemptPrepared, returns.AttemptSent, returns.AttemptUnknown, returns.AttemptReversalPending, returns.AttemptEscalated}
 
 // nextSTAN allocates the next free STAN of a terminal on day, under the
 // terminal's row lock (the caller's transaction): unique per terminal per
@@ -341,7 +346,7 @@ func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by strin
 			switch {
 			case AttemptPays(att.State):
 				out.PaidBy = &attempts[i]
-			case att.State == AttemptEscalated || AttemptInDoubt(att.State) && action != ResolveRetry:
+			case att.State == returns.AttemptEscalated || AttemptInDoubt(att.State) && action != ResolveRetry:
 				return &RuleError{ErrAttemptBlocked, fmt.Sprintf("attempt %d (STAN %s) is %s: resolve it with the acquirer first", att.N, att.STAN, att.State)}
 			}
 		}
@@ -350,9 +355,9 @@ func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by strin
 		case out.PaidBy != nil && action == ResolveStoreCredit:
 			return &RuleError{ErrAlreadyPaid, fmt.Sprintf("attempt %d (STAN %s) paid it; store credit would pay twice", out.PaidBy.N, out.PaidBy.STAN)}
 		case out.PaidBy != nil:
-			set["status"], set["failure_code"], set["finished_at"] = RefundSucceeded, "", now.UTC()
+			set["status"], set["failure_code"], set["finished_at"] = returns.RefundStatusSucceeded, "", now.UTC()
 		case action == ResolveRetry:
-			if ref.Status == RefundPending {
+			if ref.Status == returns.RefundStatusPending {
 				break
 			}
 			h, err := tx.RefundHistoryOf(ctx, ref.OrderID, ref.ReturnID)
@@ -366,9 +371,9 @@ func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by strin
 			if h.Refunded+ref.Amount > paid.Amount {
 				return &RuleError{ErrExceedsPayment, "the order has been refunded in the meantime"}
 			}
-			set["status"], set["failure_code"], set["finished_at"] = RefundPending, "", nil
+			set["status"], set["failure_code"], set["finished_at"] = returns.RefundStatusPending, "", nil
 		case action == ResolveMarkRefunded:
-			set["status"], set["failure_code"], set["finished_at"] = RefundSucceeded, "marked_refunded", now.UTC()
+			set["status"], set["failure_code"], set["finished_at"] = returns.RefundStatusSucceeded, "marked_refunded", now.UTC()
 		case action == ResolveStoreCredit:
 		default:
 			return fmt.Errorf("unknown resolution %q", action)
@@ -390,7 +395,7 @@ func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by strin
 type Evidence struct {
 	// State is the attempt's final state: AttemptConfirmedReversed,
 	// AttemptConfirmedApproved or AttemptConfirmedNotReceived.
-	State string
+	State returns.AttemptState
 	By    string // who resolved it ("reconciliation" for a settlement file)
 	Note  string // what the evidence is
 	At    time.Time

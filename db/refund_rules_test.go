@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func newSale(t *testing.T, d *db.DB, slug string) *sale {
 	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: slug[:1] + "P000001", Kind: db.TerminalPhysical}))
 	o := &db.Order{MerchantID: m.ID, OrderNumber: "S-1", Currency: "EUR", PlacedAt: time.Now().Add(-48 * time.Hour), RequestHash: "h",
 		Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 4, UnitPrice: 1000}},
-		Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: slug[:1] + "P000001",
+		Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: slug[:1] + "P000001",
 			STAN: "000042", RRN: slug[:1] + "00000000042", ApprovalCode: "AP0001", MaskedPAN: "411111******1111", CardFingerprint: "fp_0000001"}}
 	must(t, d.CreateOrder(ctx, o))
 	return &sale{t: t, d: d, m: m, order: o}
@@ -45,17 +46,17 @@ func (s *sale) refund(amount int64) *db.Refund {
 		ContactKind: "email", Currency: "EUR", Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
 	must(s.t, s.d.CreateReturn(ctx, r))
 	ref, err := s.d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
-		Channel: db.ChannelCardPresent, Amount: amount, Currency: "EUR", Status: db.RefundPending, Quote: db.JSON("{}")})
+		Channel: returns.ChannelCardPresent, Amount: amount, Currency: "EUR", Status: returns.RefundStatusPending, Quote: db.JSON("{}")})
 	must(s.t, err)
 	return ref
 }
 
 func (s *sale) attempt(ref *db.Refund, amount int64) (*db.RefundAttempt, error) {
-	return s.d.CreateAttempt(context.Background(), &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: db.AttemptRefund,
+	return s.d.CreateAttempt(context.Background(), &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund,
 		Amount: amount, TerminalID: s.m.Slug[:1] + "V000001"}, time.Now())
 }
 
-func (s *sale) mustAttempt(ref *db.Refund, amount int64, states ...string) *db.RefundAttempt {
+func (s *sale) mustAttempt(ref *db.Refund, amount int64, states ...returns.AttemptState) *db.RefundAttempt {
 	s.t.Helper()
 	a, err := s.attempt(ref, amount)
 	must(s.t, err)
@@ -65,7 +66,7 @@ func (s *sale) mustAttempt(ref *db.Refund, amount int64, states ...string) *db.R
 	return a
 }
 
-func (s *sale) move(a *db.RefundAttempt, states ...string) {
+func (s *sale) move(a *db.RefundAttempt, states ...returns.AttemptState) {
 	s.t.Helper()
 	for _, st := range states {
 		moved, err := s.d.MoveAttempt(context.Background(), a.ID, st, nil)
@@ -83,18 +84,18 @@ func must(t testing.TB, err error) {
 }
 
 // paths brings an attempt to each state by allowed moves.
-var paths = map[string][]string{
-	db.AttemptPrepared:             nil,
-	db.AttemptSent:                 {db.AttemptSent},
-	db.AttemptApproved:             {db.AttemptSent, db.AttemptApproved},
-	db.AttemptDeclined:             {db.AttemptSent, db.AttemptDeclined},
-	db.AttemptUnknown:              {db.AttemptSent, db.AttemptUnknown},
-	db.AttemptReversalPending:      {db.AttemptSent, db.AttemptUnknown, db.AttemptReversalPending},
-	db.AttemptReversed:             {db.AttemptSent, db.AttemptUnknown, db.AttemptReversalPending, db.AttemptReversed},
-	db.AttemptEscalated:            {db.AttemptSent, db.AttemptUnknown, db.AttemptReversalPending, db.AttemptEscalated},
-	db.AttemptConfirmedReversed:    {db.AttemptSent, db.AttemptUnknown, db.AttemptEscalated, db.AttemptConfirmedReversed},
-	db.AttemptConfirmedApproved:    {db.AttemptSent, db.AttemptUnknown, db.AttemptEscalated, db.AttemptConfirmedApproved},
-	db.AttemptConfirmedNotReceived: {db.AttemptSent, db.AttemptUnknown, db.AttemptEscalated, db.AttemptConfirmedNotReceived},
+var paths = map[returns.AttemptState][]returns.AttemptState{
+	returns.AttemptPrepared:        nil,
+	returns.AttemptSent:            {returns.AttemptSent},
+	returns.AttemptApproved:        {returns.AttemptSent, returns.AttemptApproved},
+	returns.AttemptDeclined:        {returns.AttemptSent, returns.AttemptDeclined},
+	returns.AttemptUnknown:         {returns.AttemptSent, returns.AttemptUnknown},
+	returns.AttemptReversalPending: {returns.AttemptSent, returns.AttemptUnknown, returns.AttemptReversalPending},
+	returns.AttemptReversed:        {returns.AttemptSent, returns.AttemptUnknown, returns.AttemptReversalPending, returns.AttemptReversed},
+	returns.AttemptEscalated:       {returns.AttemptSent, returns.AttemptUnknown, returns.AttemptReversalPending, returns.AttemptEscalated},
+	db.AttemptConfirmedReversed:    {returns.AttemptSent, returns.AttemptUnknown, returns.AttemptEscalated, db.AttemptConfirmedReversed},
+	db.AttemptConfirmedApproved:    {returns.AttemptSent, returns.AttemptUnknown, returns.AttemptEscalated, db.AttemptConfirmedApproved},
+	db.AttemptConfirmedNotReceived: {returns.AttemptSent, returns.AttemptUnknown, returns.AttemptEscalated, db.AttemptConfirmedNotReceived},
 }
 
 // Rule 1: a settled attempt never moves again; a late answer cannot turn a
@@ -109,7 +110,7 @@ func TestRuleSettledAttemptsNeverMove(t *testing.T) {
 			if a.State != state {
 				t.Fatalf("reached %s, want %s", a.State, state)
 			}
-			for _, to := range []string{db.AttemptApproved, db.AttemptConfirmedApproved, db.AttemptSent, db.AttemptReversed} {
+			for _, to := range []returns.AttemptState{returns.AttemptApproved, db.AttemptConfirmedApproved, returns.AttemptSent, returns.AttemptReversed} {
 				moved, err := d.MoveAttempt(ctx, a.ID, to, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -122,10 +123,10 @@ func TestRuleSettledAttemptsNeverMove(t *testing.T) {
 				}
 			}
 		}
-		for _, final := range []string{db.AttemptApproved, db.AttemptDeclined, db.AttemptReversed, db.AttemptConfirmedApproved,
+		for _, final := range []returns.AttemptState{returns.AttemptApproved, returns.AttemptDeclined, returns.AttemptReversed, db.AttemptConfirmedApproved,
 			db.AttemptConfirmedReversed, db.AttemptConfirmedNotReceived} {
-			for _, to := range []string{db.AttemptPrepared, db.AttemptSent, db.AttemptApproved, db.AttemptDeclined, db.AttemptUnknown,
-				db.AttemptReversalPending, db.AttemptReversed, db.AttemptEscalated, db.AttemptConfirmedApproved} {
+			for _, to := range []returns.AttemptState{returns.AttemptPrepared, returns.AttemptSent, returns.AttemptApproved, returns.AttemptDeclined, returns.AttemptUnknown,
+				returns.AttemptReversalPending, returns.AttemptReversed, returns.AttemptEscalated, db.AttemptConfirmedApproved} {
 				if db.AttemptMayMove(final, to) {
 					t.Errorf("%s is settled but may move to %s", final, to)
 				}
@@ -141,13 +142,13 @@ func TestRuleOnePayingAttemptPerRefund(t *testing.T) {
 		ctx := context.Background()
 		s := newSale(t, d, "paid")
 		ref := s.refund(1000)
-		first := s.mustAttempt(ref, 1000, db.AttemptSent, db.AttemptApproved)
+		first := s.mustAttempt(ref, 1000, returns.AttemptSent, returns.AttemptApproved)
 		// A second attempt slipped in past the other rules (a bug, a hand
 		// edit) cannot pay too.
 		second := db.NewID()
 		must(t, d.Exec(ctx, "INSERT INTO refund_attempts (id, refund_id, n, kind, amount, state, terminal_id, stan, stan_day, created_at, updated_at) "+
 			"VALUES (?, ?, 2, 'refund', 1000, 'sent', 'pV000001', '000777', '2026-01-01', ?, ?)", second, ref.ID, time.Now().UTC(), time.Now().UTC()))
-		moved, err := d.MoveAttempt(ctx, second, db.AttemptApproved, nil)
+		moved, err := d.MoveAttempt(ctx, second, returns.AttemptApproved, nil)
 		if moved || !errors.Is(err, db.ErrAlreadyPaid) {
 			t.Fatalf("a second paying attempt: moved %v, %v; want ErrAlreadyPaid", moved, err)
 		}
@@ -187,14 +188,14 @@ func TestRuleAttemptsNeverExceedThePayment(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := newSale(t, d, "cap")
 		a, b, c := s.refund(2500), s.refund(1500), s.refund(100)
-		inFlight := s.mustAttempt(a, 2500, db.AttemptSent, db.AttemptUnknown)
-		s.mustAttempt(b, 1500, db.AttemptSent, db.AttemptApproved)
+		inFlight := s.mustAttempt(a, 2500, returns.AttemptSent, returns.AttemptUnknown)
+		s.mustAttempt(b, 1500, returns.AttemptSent, returns.AttemptApproved)
 		if _, err := s.attempt(c, 100); !errors.Is(err, db.ErrExceedsPayment) {
 			t.Fatalf("4000 paid or in doubt of 4000, 100 more: %v; want ErrExceedsPayment", err)
 		}
 		// The attempt in doubt is reversed: its 2500 are free again.
-		s.move(inFlight, db.AttemptReversalPending, db.AttemptReversed)
-		s.mustAttempt(c, 100, db.AttemptSent, db.AttemptApproved)
+		s.move(inFlight, returns.AttemptReversalPending, returns.AttemptReversed)
+		s.mustAttempt(c, 100, returns.AttemptSent, returns.AttemptApproved)
 		if _, err := s.attempt(a, 2401); !errors.Is(err, db.ErrExceedsPayment) {
 			t.Fatalf("1600 paid of 4000, 2401 more: %v; want ErrExceedsPayment", err)
 		}
@@ -212,18 +213,18 @@ func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 		s := newSale(t, d, "fin")
 		now := time.Now()
 		fail := func(ref *db.Refund) {
-			must(t, d.FinishRefund(ctx, ref.ID, db.RefundFailed, "refund_workflow_failed", now))
+			must(t, d.FinishRefund(ctx, ref.ID, returns.RefundStatusFailed, "refund_workflow_failed", now))
 		}
 		// An approved attempt whose workflow then failed: a retry records
 		// it as the refund (nothing new is sent); store credit is refused.
 		paid := s.refund(1000)
-		approved := s.mustAttempt(paid, 1000, db.AttemptSent, db.AttemptApproved)
+		approved := s.mustAttempt(paid, 1000, returns.AttemptSent, returns.AttemptApproved)
 		fail(paid)
 		if _, err := d.ResolveFailedRefund(ctx, paid.ID, db.ResolveStoreCredit, "fin", now); !errors.Is(err, db.ErrAlreadyPaid) {
 			t.Fatalf("store credit over a paying attempt: %v; want ErrAlreadyPaid", err)
 		}
 		res, err := d.ResolveFailedRefund(ctx, paid.ID, db.ResolveRetry, "fin", now)
-		if err != nil || res.PaidBy == nil || res.PaidBy.ID != approved.ID || res.Refund.Status != db.RefundSucceeded {
+		if err != nil || res.PaidBy == nil || res.PaidBy.ID != approved.ID || res.Refund.Status != returns.RefundStatusSucceeded {
 			t.Fatalf("retry over a paying attempt: %+v, %v; want it paid by attempt %d", res, err, approved.N)
 		}
 		if _, err := s.attempt(paid, 1000); !errors.Is(err, db.ErrAttemptBlocked) {
@@ -231,7 +232,7 @@ func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 		}
 		// An attempt in doubt blocks every resolution.
 		doubt := s.refund(1000)
-		escalated := s.mustAttempt(doubt, 1000, db.AttemptSent, db.AttemptUnknown, db.AttemptEscalated)
+		escalated := s.mustAttempt(doubt, 1000, returns.AttemptSent, returns.AttemptUnknown, returns.AttemptEscalated)
 		fail(doubt)
 		for _, action := range []string{db.ResolveRetry, db.ResolveMarkRefunded, db.ResolveStoreCredit} {
 			if _, err := d.ResolveFailedRefund(ctx, doubt.ID, action, "fin", now); !errors.Is(err, db.ErrAttemptBlocked) {
@@ -245,21 +246,21 @@ func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 			t.Fatalf("resolve the escalated attempt: %v, %v", moved, err)
 		}
 		res, err = d.ResolveFailedRefund(ctx, doubt.ID, db.ResolveRetry, "fin", now)
-		if err != nil || res.PaidBy != nil || res.Refund.Status != db.RefundPending {
+		if err != nil || res.PaidBy != nil || res.Refund.Status != returns.RefundStatusPending {
 			t.Fatalf("retry after the evidence: %+v, %v", res, err)
 		}
-		s.mustAttempt(doubt, 1000, db.AttemptSent, db.AttemptApproved)
+		s.mustAttempt(doubt, 1000, returns.AttemptSent, returns.AttemptApproved)
 		// An attempt a terminated run left in doubt lets a retry through (its
 		// run reverses it before anything new) but nothing else.
 		orphan := s.refund(500)
-		s.mustAttempt(orphan, 500, db.AttemptSent, db.AttemptUnknown)
+		s.mustAttempt(orphan, 500, returns.AttemptSent, returns.AttemptUnknown)
 		fail(orphan)
 		for _, action := range []string{db.ResolveMarkRefunded, db.ResolveStoreCredit} {
 			if _, err := d.ResolveFailedRefund(ctx, orphan.ID, action, "fin", now); !errors.Is(err, db.ErrAttemptBlocked) {
 				t.Fatalf("%s with an attempt in doubt: %v; want ErrAttemptBlocked", action, err)
 			}
 		}
-		if res, err := d.ResolveFailedRefund(ctx, orphan.ID, db.ResolveRetry, "fin", now); err != nil || res.Refund.Status != db.RefundPending {
+		if res, err := d.ResolveFailedRefund(ctx, orphan.ID, db.ResolveRetry, "fin", now); err != nil || res.Refund.Status != returns.RefundStatusPending {
 			t.Fatalf("retry over an orphan in doubt: %+v, %v", res, err)
 		}
 		if _, err := s.attempt(orphan, 500); !errors.Is(err, db.ErrAttemptBlocked) {
@@ -291,7 +292,7 @@ func TestPaymentsBelongToOneMerchant(t *testing.T) {
 				Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}}, Payment: p}
 		}
 		card := func(terminal, stan, rrn string) *db.Payment {
-			return &db.Payment{Channel: db.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: terminal, STAN: stan, RRN: rrn,
+			return &db.Payment{Channel: returns.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: terminal, STAN: stan, RRN: rrn,
 				ApprovalCode: "AP0001", MaskedPAN: "411111******1111", CardFingerprint: "fp_0000001"}
 		}
 		ap := a.order.Payment
@@ -311,17 +312,17 @@ func TestPaymentsBelongToOneMerchant(t *testing.T) {
 				t.Errorf("%s: %v; want %v", c.name, err, c.want)
 			}
 		}
-		online := &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}
+		online := &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}
 		must(t, d.CreateOrder(ctx, &db.Order{MerchantID: a.m.ID, OrderNumber: "W-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "w",
 			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}}, Payment: online}))
-		stolen := &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}
+		stolen := &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}
 		if err := d.CreateOrder(ctx, order("W-2", stolen)); !errors.Is(err, db.ErrPaymentTaken) {
 			t.Fatalf("beta registers alpha's gateway payment: %v; want ErrPaymentTaken", err)
 		}
 		// Registering one's own order again is still a plain conflict.
 		again := &db.Order{MerchantID: a.m.ID, OrderNumber: "W-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "w",
 			Lines:   []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}},
-			Payment: &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}}
+			Payment: &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}}
 		if err := d.CreateOrder(ctx, again); !errors.Is(err, db.ErrConflict) || errors.Is(err, db.ErrPaymentTaken) {
 			t.Fatalf("the same order again: %v; want ErrConflict", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"gorm.io/gorm/clause"
@@ -25,7 +26,7 @@ func (d *DB) LockOrder(ctx context.Context, orderID string) error {
 }
 
 // releasedStatuses no longer hold what they asked for.
-var releasedStatuses = []string{"pending_verification", "ineligible", "declined", "cancelled", "expired"}
+var releasedStatuses = []returns.Status{returns.PendingVerification, returns.Ineligible, returns.Declined, returns.Cancelled, returns.Expired}
 
 // TakenUnits sums, per line of an order, the units other verified returns
 // hold: what inspection accepted once inspected, else what they asked for.
@@ -70,7 +71,7 @@ type RefundHistory struct {
 // RefundHistoryOf reads an order's refund history, leaving out one return.
 func (d *DB) RefundHistoryOf(ctx context.Context, orderID, exceptReturnID string) (RefundHistory, error) {
 	h := RefundHistory{UnitsRefunded: map[string]int{}}
-	live := []string{RefundPending, RefundSucceeded}
+	live := []returns.RefundStatus{returns.RefundStatusPending, returns.RefundStatusSucceeded}
 	var sums struct {
 		Refunded int64
 		Shipping int64
@@ -137,8 +138,8 @@ func (d *DB) AttemptByID(ctx context.Context, id string) (*RefundAttempt, error)
 
 // FinishRefund records a refund's outcome once; a finished refund keeps its
 // first outcome.
-func (d *DB) FinishRefund(ctx context.Context, id, status, failureCode string, at time.Time) error {
-	err := d.with(ctx).Model(&Refund{}).Where("id = ? AND status = ?", id, RefundPending).
+func (d *DB) FinishRefund(ctx context.Context, id string, status returns.RefundStatus, failureCode string, at time.Time) error {
+	err := d.with(ctx).Model(&Refund{}).Where("id = ? AND status = ?", id, returns.RefundStatusPending).
 		Updates(map[string]any{"status": status, "failure_code": failureCode, "finished_at": at.UTC(), "updated_at": at.UTC()}).Error
 	if err != nil {
 		return fmt.Errorf("finish refund %s: %w", id, err)

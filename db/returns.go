@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"gorm.io/gorm"
@@ -181,7 +182,7 @@ func inQueue(q *gorm.DB, queue string) *gorm.DB {
 	case QueueInspect:
 		return q.Where("status IN ?", []string{"received", "awaiting_inspection"})
 	case QueueCounter:
-		return q.Where("status = ? AND method = ? AND channel = ?", "refund_pending", "in_store", ChannelCardPresent)
+		return q.Where("status = ? AND method = ? AND channel = ?", "refund_pending", returns.MethodInStore, returns.ChannelCardPresent)
 	case QueueEscalated:
 		return q.Where("attention <> ''")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 )
 
@@ -19,7 +20,7 @@ func (d *DB) StaffOf(ctx context.Context, merchantID string, p Page) (*Paged[Sta
 // StaffChange is what a merchant's admin changes about a member; nil
 // fields stay as they are.
 type StaffChange struct {
-	Role     *string
+	Role     *returns.Role
 	Disabled *bool
 }
 

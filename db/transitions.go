@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"time"
 )
@@ -13,7 +14,7 @@ type Transition struct {
 	Seq       int64
 	Status    string
 	Actor     string
-	ActorRole string
+	ActorRole returns.Role
 	Note      string
 	At        time.Time
 

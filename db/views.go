@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"gorm.io/gorm"
@@ -25,7 +26,9 @@ type ReturnShown struct {
 // order's.
 type ReturnHead struct {
 	ID, MerchantID, OrderID                 string
-	Status, Method, Channel, Currency       string
+	Status, Currency                        string
+	Method                                  returns.Method
+	Channel                                 returns.Channel
 	StatusReason, Attention                 string
 	TrackingNumber, LabelURL                string
 	ReasonCodes                             JSON
@@ -39,7 +42,7 @@ type ReturnHead struct {
 
 // PaymentShown is what a return's page tells of how its order was paid.
 type PaymentShown struct {
-	Channel    string
+	Channel    returns.Channel
 	Amount     int64
 	TerminalID string
 	MaskedPAN  string
@@ -57,18 +60,20 @@ type LineShown struct {
 // waits on (empty when none is found) and its attempts in the order they
 // were made.
 type RefundShown struct {
-	ID, Currency, Status, FailureCode string
-	Amount, ShippingAmount            int64
-	FinishedAt                        *time.Time
-	FrozenBy                          *string
-	FreezeReason                      string
-	Attempts                          []AttemptShown
+	ID, Currency, FailureCode string
+	Status                    returns.RefundStatus
+	Amount, ShippingAmount    int64
+	FinishedAt                *time.Time
+	FrozenBy                  *string
+	FreezeReason              string
+	Attempts                  []AttemptShown
 }
 
 // AttemptShown is what a return's page needs of one attempt to pay its
 // refund: where it stands and the references the shopper's bank knows.
 type AttemptShown struct {
-	State, RRN, GatewayRefundID string
+	State                returns.AttemptState
+	RRN, GatewayRefundID string
 }
 
 // shownRow is one row of ReturnShown's join: the return's columns, and
@@ -77,7 +82,7 @@ type shownRow struct {
 	ReturnHead
 
 	PaymentID         *string
-	PaymentChannel    *string
+	PaymentChannel    *returns.Channel
 	PaymentAmount     *int64
 	PaymentTerminalID *string
 	PaymentMaskedPAN  *string `gorm:"column:payment_masked_pan"`
@@ -147,14 +152,15 @@ func (d *DB) ReturnShown(ctx context.Context, id string) (*ReturnShown, error) {
 // refundRow is one row of LatestRefundShown's join: the refund, its
 // freeze's reason and one attempt (NULL when it has none).
 type refundRow struct {
-	ID, Currency, Status, FailureCode string
-	Amount, ShippingAmount            int64
-	FinishedAt                        *time.Time
-	FrozenBy                          *string
-	FreezeReason                      *string
-	AttemptState                      *string
-	AttemptRRN                        *string `gorm:"column:attempt_rrn"`
-	AttemptGatewayRefundID            *string
+	ID, Currency, FailureCode string
+	Status                    returns.RefundStatus
+	Amount, ShippingAmount    int64
+	FinishedAt                *time.Time
+	FrozenBy                  *string
+	FreezeReason              *string
+	AttemptState              *returns.AttemptState
+	AttemptRRN                *string `gorm:"column:attempt_rrn"`
+	AttemptGatewayRefundID    *string
 }
 
 // The latest refund is the last by creation (then id), as RefundsOfReturn

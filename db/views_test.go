@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"reflect"
 	"sync/atomic"
 	"testing"
@@ -31,19 +32,19 @@ func shownReturn(t *testing.T, d *db.DB) (s *sale, r *db.Return, latest *db.Refu
 		Lines: []db.LineVerdict{{LineID: "1", Accepted: 2, Condition: &good, RefundAmount: &refund}}}, nil)
 	must(t, err)
 	first, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
-		Channel: db.ChannelCardPresent, Amount: 2000, Currency: "EUR", Status: db.RefundPending, Quote: db.JSON("{}")})
+		Channel: returns.ChannelCardPresent, Amount: 2000, Currency: "EUR", Status: returns.RefundStatusPending, Quote: db.JSON("{}")})
 	must(t, err)
-	s.mustAttempt(first, 2000, db.AttemptSent, db.AttemptDeclined)
-	must(t, d.FinishRefund(ctx, first.ID, db.RefundFailed, "05", time.Now()))
+	s.mustAttempt(first, 2000, returns.AttemptSent, returns.AttemptDeclined)
+	must(t, d.FinishRefund(ctx, first.ID, returns.RefundStatusFailed, "05", time.Now()))
 	f := &db.Freeze{MerchantID: s.m.ID, Reason: "acquirer outage", CreatedBy: "op", CreatedRole: "operator"}
 	must(t, d.CreateFreeze(ctx, f))
 	time.Sleep(2 * time.Millisecond) // the latest is the last created
 	latest, err = d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
-		Channel: db.ChannelCardPresent, Amount: 2000, ShippingAmount: 0, Currency: "EUR", Status: db.RefundPending,
+		Channel: returns.ChannelCardPresent, Amount: 2000, ShippingAmount: 0, Currency: "EUR", Status: returns.RefundStatusPending,
 		Quote: db.JSON("{}"), FrozenBy: &f.ID})
 	must(t, err)
-	s.mustAttempt(latest, 2000, db.AttemptSent, db.AttemptDeclined)
-	s.mustAttempt(latest, 2000, db.AttemptSent, db.AttemptApproved)
+	s.mustAttempt(latest, 2000, returns.AttemptSent, returns.AttemptDeclined)
+	s.mustAttempt(latest, 2000, returns.AttemptSent, returns.AttemptApproved)
 	return s, r, latest
 }
 

@@ -40,7 +40,8 @@ const VirtualTerminal = "R0000001"
 // ShopperEmail is the contact on the demo orders.
 const ShopperEmail = "shopper@example.com"
 
-var staff = []string{"clerk", "supervisor", "finance", "admin"}
+// staff are one member per merchant role, each named for their role.
+var staff = returns.RoleWords(returns.MerchantRoles)
 
 // Seed makes the demo merchant when it is missing and returns what exists.
 func Seed(ctx context.Context, d *db.DB, o Options) (Summary, error) {
@@ -99,7 +100,7 @@ func create(ctx context.Context, d *db.DB, o Options) (*db.Merchant, error) {
 	}
 	for _, role := range staff {
 		u := &db.StaffUser{MerchantID: &m.ID, Username: role, DisplayName: "Demo " + role, Email: role + "@demo.example",
-			Role: role, PasswordHash: hash}
+			Role: returns.Role(role), PasswordHash: hash}
 		if err := d.CreateStaff(ctx, u); err != nil {
 			return nil, err
 		}
@@ -115,20 +116,20 @@ func create(ctx context.Context, d *db.DB, o Options) (*db.Merchant, error) {
 				{LineID: "1", SKU: "SHOE-42", Name: "Trail shoes", Category: "footwear", Quantity: 1, UnitPrice: 8995},
 				{LineID: "2", SKU: "SOCK-3P", Name: "Wool socks", Category: "apparel", Quantity: 3, UnitPrice: 1200, Discount: 200},
 			},
-			Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 8995 + 3400, TerminalID: "T0000001", STAN: "000101",
+			Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 8995 + 3400, TerminalID: "T0000001", STAN: "000101",
 				RRN: "633000000101", ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", CardFingerprint: "fp_demo_card_0001"}},
 		{OrderNumber: "DEMO-1002", Currency: "EUR", PlacedAt: placed, DeliveredAt: &delivered, ShippingAmount: 495,
 			Lines: []db.OrderLine{
 				{LineID: "1", SKU: "JKT-M", Name: "Rain jacket", Category: "apparel", Quantity: 1, UnitPrice: 12900, Discount: 1000},
 				{LineID: "2", SKU: "CAP-1", Name: "Cap", Category: "apparel", Quantity: 2, UnitPrice: 1500},
 			},
-			Payment: &db.Payment{Channel: db.ChannelOnline, Amount: 11900 + 3000 + 495, GatewayPaymentID: "pay_demo_1002"}},
+			Payment: &db.Payment{Channel: returns.ChannelOnline, Amount: 11900 + 3000 + 495, GatewayPaymentID: "pay_demo_1002"}},
 		{OrderNumber: "DEMO-1003", Currency: "EUR", PlacedAt: placed, DeliveredAt: &delivered, ShippingAmount: 0,
 			Lines: []db.OrderLine{
 				{LineID: "1", SKU: "TEE-2P", Name: "T-shirts", Category: "apparel", Quantity: 2, UnitPrice: 1999},
 				{LineID: "2", SKU: "UND-1", Name: "Underwear", Category: "underwear", Quantity: 1, UnitPrice: 999},
 			},
-			Payment: &db.Payment{Channel: db.ChannelOnline, Amount: 2*1999 + 999, GatewayPaymentID: "pay_demo_1003"}},
+			Payment: &db.Payment{Channel: returns.ChannelOnline, Amount: 2*1999 + 999, GatewayPaymentID: "pay_demo_1003"}},
 	}
 	for _, ord := range orders {
 		ord.MerchantID, ord.CustomerName, ord.CustomerEmail, ord.CustomerPhone = m.ID, "Sam Shopper", ShopperEmail, "+46700000001"

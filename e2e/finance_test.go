@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/rebound-returns/rebound/returns"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -78,7 +79,7 @@ func TestFinanceReconcilesCardAndOnlineRefunds(t *testing.T) {
 	s := newStack(t, e)
 	ctx := context.Background()
 	cards := s.cardReturns(6)
-	online := s.salesReturned(3, db.ChannelOnline, "W")
+	online := s.salesReturned(3, returns.ChannelOnline, "W")
 	s.counterRefunds(cards)
 	all := append(append([]cardCase{}, cards...), online...)
 	s.waitRefundsSettled(all, 2*time.Minute)

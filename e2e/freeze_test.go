@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"regexp"
 	"strings"
 	"testing"
@@ -139,7 +140,7 @@ func TestAReversalUnderWayWhenAFreezeStartsStillCompletes(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		atts := s.attemptsOf(cards[0].returnID)
-		if len(atts) == 1 && (atts[0].State == db.AttemptUnknown || atts[0].State == db.AttemptReversalPending) {
+		if len(atts) == 1 && (atts[0].State == returns.AttemptUnknown || atts[0].State == returns.AttemptReversalPending) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -159,10 +160,10 @@ func TestAReversalUnderWayWhenAFreezeStartsStillCompletes(t *testing.T) {
 	// The reversal goes through despite the freeze; the next attempt waits.
 	for {
 		atts := s.attemptsOf(cards[0].returnID)
-		if atts[0].State == db.AttemptReversed {
+		if atts[0].State == returns.AttemptReversed {
 			break
 		}
-		if atts[0].State == db.AttemptEscalated || time.Now().After(deadline.Add(30*time.Second)) {
+		if atts[0].State == returns.AttemptEscalated || time.Now().After(deadline.Add(30*time.Second)) {
 			t.Fatalf("the reversal did not complete under the freeze: %+v", atts[0])
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -179,7 +180,7 @@ func TestAReversalUnderWayWhenAFreezeStartsStillCompletes(t *testing.T) {
 	s.must(s.call("POST", "/v1/admin/freezes/"+f["id"].(string)+"/lift", nil, bearer(op)...), 200)
 	s.waitRefundsSettled(cards, time.Minute)
 	atts := s.attemptsOf(cards[0].returnID)
-	if len(atts) != 2 || atts[0].State != db.AttemptReversed || atts[1].State != db.AttemptApproved {
+	if len(atts) != 2 || atts[0].State != returns.AttemptReversed || atts[1].State != returns.AttemptApproved {
 		t.Fatalf("attempts after the lift: %+v", atts)
 	}
 	if n := s.liveRefunds(); n != 1 {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"hash/fnv"
 	"io"
 	"log/slog"
@@ -229,7 +230,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 		p := o.Payment
 		switch {
 		case p == nil:
-		case p.Channel == db.ChannelOnline:
+		case p.Channel == returns.ChannelOnline:
 			// The payment is in the account of the merchant that took it.
 			account := payments.DefaultAccount
 			if m, err := d.MerchantByID(context.Background(), o.MerchantID); err == nil {

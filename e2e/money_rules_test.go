@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"sync"
 	"testing"
@@ -85,7 +86,7 @@ func scriptedStack(t *testing.T, opts stackOptions) (*stack, *scriptedPOS) {
 func (s *stack) counterUpdate(c cardCase) {
 	s.t.Helper()
 	if err := s.updateReturn(c.returnID, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
-		Actor: activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
+		Actor: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -144,7 +145,7 @@ func TestSequence1FinanceRetryAfterAnApprovedAttemptPaysOnce(t *testing.T) {
 		s.counterUpdate(c)
 		s.waitFor("attempt approved", 30*time.Second, func() bool {
 			as := s.attemptsOf(c.returnID)
-			return len(as) == 1 && as[0].State == db.AttemptApproved
+			return len(as) == 1 && as[0].State == returns.AttemptApproved
 		})
 		if how == "terminated" {
 			if err := s.temporal.TerminateWorkflow(context.Background(), workflows.RefundWorkflowID(c.returnID, 1), "", "an operator's terminate"); err != nil {
@@ -160,7 +161,7 @@ func TestSequence1FinanceRetryAfterAnApprovedAttemptPaysOnce(t *testing.T) {
 		}
 		s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(c.returnID) == "awaiting_settlement" })
 		as := s.attemptsOf(c.returnID)
-		if len(as) != 1 || as[0].State != db.AttemptApproved {
+		if len(as) != 1 || as[0].State != returns.AttemptApproved {
 			t.Fatalf("%s: attempts %+v; want the one approved attempt and no other", how, as)
 		}
 		if l := s.liveFor(c.order.Payment.STAN); len(l) != 1 {
@@ -251,7 +252,7 @@ func TestSequence3FinanceEndsAnEscalatedAttemptWithEvidence(t *testing.T) {
 	for _, c := range cases {
 		s.waitWorkflow(c.returnID, "refund_failed")
 		as := s.attemptsOf(c.returnID)
-		if len(as) != 1 || as[0].State != db.AttemptEscalated || as[0].ReversalTries != cardSettings.MaxReversals {
+		if len(as) != 1 || as[0].State != returns.AttemptEscalated || as[0].ReversalTries != cardSettings.MaxReversals {
 			t.Fatalf("attempts %+v; want one escalated after %d reversals", as, cardSettings.MaxReversals)
 		}
 		// Every resolution of the refund is blocked while it is in doubt.
@@ -318,7 +319,7 @@ func TestSequence4AnswersWithUnusedFieldsAreRead(t *testing.T) {
 	s.counterUpdate(c)
 	s.waitFor("awaiting_settlement", 30*time.Second, func() bool { return s.readStatus(c.returnID) == "awaiting_settlement" })
 	as := s.attemptsOf(c.returnID)
-	if len(as) != 1 || as[0].State != db.AttemptApproved {
+	if len(as) != 1 || as[0].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v", as)
 	}
 	var fields map[string]string
@@ -363,7 +364,7 @@ func TestSequence5LateApprovalsBecomeWorkItems(t *testing.T) {
 		}
 	}
 	first := s.attemptsOf(cases[0].returnID)
-	if len(first) != 2 || first[0].State != db.AttemptReversed || first[0].ReversalCode != "00" || first[0].LateResponseCode != "00" {
+	if len(first) != 2 || first[0].State != returns.AttemptReversed || first[0].ReversalCode != "00" || first[0].LateResponseCode != "00" {
 		t.Fatalf("attempts %+v; want the first reversed (a 25, then 00 once the late approval came), a second paid", first)
 	}
 	if gap := first[1].CreatedAt.Sub(*first[0].ReversalAt); gap < fateWait {
@@ -404,7 +405,7 @@ func TestSequence6TheSalesOwnTimeDecidesTheVoid(t *testing.T) {
 		"supervisor_username": "supervisor", "supervisor_password": demoPassword, "voucher_no": saleSTAN("V-1"),
 		"card_fingerprint": "fp_secret_card_token_42"}, bearer(s.login("clerk"))...), 200)
 	as := s.attemptsOf(id)
-	if len(as) != 1 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptApproved || as[0].TerminalID != "T0000001" {
+	if len(as) != 1 || as[0].Kind != returns.AttemptVoid || as[0].State != returns.AttemptApproved || as[0].TerminalID != "T0000001" {
 		t.Fatalf("attempts %+v; want one void, from the sale's own terminal", as)
 	}
 }

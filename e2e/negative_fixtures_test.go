@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"net"
 	"net/http"
@@ -219,7 +220,7 @@ func negFixtures(t *testing.T, s *stack) (a, b *tenantFixture, op *principal) {
 	s.fillTenant(b, hooked.URL)
 
 	// A's refund, its attempt, a reconciled file and its work item.
-	cases := s.salesReturned(1, db.ChannelOnline, "NEGR")
+	cases := s.salesReturned(1, returns.ChannelOnline, "NEGR")
 	s.waitRefundsSettled(cases, time.Minute)
 	a.res["refund"] = s.attemptOfRefund(cases[0].returnID)
 	a.res["attempt"] = s.attemptOf(cases[0].returnID).ID

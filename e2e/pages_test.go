@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -173,7 +174,7 @@ func TestBrowserSupervisorCompletesACounterRefund(t *testing.T) {
 	b.see("The card refund went through.", "Refund", "80.00 EUR")
 	b.screenshot("supervisor-counter-refund")
 	refunds, err := s.db.RefundsOfReturn(context.Background(), id)
-	if err != nil || len(refunds) != 1 || refunds[0].Status != db.RefundSucceeded || refunds[0].AuthorisedBy != "supervisor" {
+	if err != nil || len(refunds) != 1 || refunds[0].Status != returns.RefundStatusSucceeded || refunds[0].AuthorisedBy != "supervisor" {
 		t.Fatalf("refunds %+v, %v", refunds, err)
 	}
 	paid := 0
@@ -334,7 +335,7 @@ func TestPagesNeedTheRightRoleAndACSRFToken(t *testing.T) {
 	}
 	refunds, _ := s.db.RefundsOfReturn(context.Background(), id)
 	for _, r := range refunds {
-		if r.Status == db.RefundSucceeded {
+		if r.Status == returns.RefundStatusSucceeded {
 			t.Fatal("a refused form refunded the card")
 		}
 	}

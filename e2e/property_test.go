@@ -115,7 +115,7 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 		counterWG.Go(func() {
 			time.Sleep(after)
 			if err := s.updateReturn(id, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
-				Actor: activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
+				Actor: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
 				t.Errorf("counter refund of %s: %v", id, err)
 			}
 		})
@@ -225,7 +225,7 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 		o := &db.Order{MerchantID: m.ID, OrderNumber: number, Currency: "EUR", PlacedAt: placed, CustomerName: "Kim",
 			CustomerEmail: fmt.Sprintf("q%d@example.com", i), RequestHash: "t",
 			Lines: []db.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: units, UnitPrice: price}},
-			Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: int64(units) * price, Currency: "EUR", TerminalID: "T0000001",
+			Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: int64(units) * price, Currency: "EUR", TerminalID: "T0000001",
 				STAN: saleSTAN(number), RRN: saleRRN(number), ApprovalCode: "AP0001", MaskedPAN: "411111******1111",
 				CardFingerprint: fmt.Sprintf("fp_card_q%04d", i), SaleAt: &placed}}
 		if err := s.db.CreateOrder(ctx, o); err != nil {
@@ -242,14 +242,14 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 		sale := propSale{order: o}
 		for _, q := range parts {
 			lines := []returns.RequestedLine{{LineID: "1", Quantity: q, Reason: "changed_mind"}}
-			r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: workflows.MethodInStore,
-				Contact: o.CustomerEmail, ContactKind: "email", Currency: "EUR", Channel: db.ChannelCardPresent, Policy: pj,
+			r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: returns.MethodInStore,
+				Contact: o.CustomerEmail, ContactKind: "email", Currency: "EUR", Channel: returns.ChannelCardPresent, Policy: pj,
 				Lines: []db.ReturnLine{{LineID: "1", Quantity: q, Reason: "changed_mind"}}}
 			if err := s.db.CreateReturn(ctx, r); err != nil {
 				s.t.Fatal(err)
 			}
-			in := workflows.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: workflows.MethodInStore,
-				Channel: db.ChannelCardPresent, ClientIP: "198.51.100.7", Policy: policy,
+			in := workflows.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: returns.MethodInStore,
+				Channel: returns.ChannelCardPresent, ClientIP: "198.51.100.7", Policy: policy,
 				Order: returns.Order{Number: number, Currency: "EUR", PlacedAt: placed, Paid: o.Payment.Amount,
 					Lines: []returns.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: units, UnitPrice: price}}},
 				Lines: lines, FiledAt: now}
@@ -262,7 +262,7 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 		}
 		sales = append(sales, sale)
 	}
-	staff := activities.Actor{Kind: activities.ActorStaff, Name: "supervisor", Role: "supervisor"}
+	staff := activities.Actor{Kind: returns.ActorStaff, Name: "supervisor", Role: "supervisor"}
 	s.parallel(updates, func(c cardCase) error {
 		if err := s.updateReturn(c.returnID, workflows.UpdateVerify, workflows.VerifyRequest{ChallengeID: "test"}); err != nil {
 			return err
@@ -299,7 +299,7 @@ func (s *stack) workflowStatus(returnID string) string {
 // is running, as an operator might.
 func (s *stack) terminateRunningRefund(returnID string) bool {
 	refunds, err := s.db.RefundsOfReturn(context.Background(), returnID)
-	if err != nil || len(refunds) == 0 || refunds[0].WorkflowID == "" || refunds[0].Status != db.RefundPending {
+	if err != nil || len(refunds) == 0 || refunds[0].WorkflowID == "" || refunds[0].Status != returns.RefundStatusPending {
 		return false
 	}
 	return s.temporal.TerminateWorkflow(context.Background(), refunds[0].WorkflowID, "", "property test: an operator's terminate") == nil
@@ -324,9 +324,9 @@ func (s *stack) financeActs(token, returnID string, rng *rand.Rand, calm bool, a
 	for _, a := range atts {
 		// An escalated attempt needs the evidence; others a run left in
 		// doubt are taken up by the retry's run.
-		if a.State == db.AttemptEscalated && time.Since(a.UpdatedAt) > 2*fateWait {
+		if a.State == returns.AttemptEscalated && time.Since(a.UpdatedAt) > 2*fateWait {
 			ev := s.evidence(a)
-			r := s.call("POST", "/v1/finance/attempts/"+a.ID+"/resolution", map[string]string{"resolution": ev, "note": "the acquirer's ledger"}, bearer(token)...)
+			r := s.call("POST", "/v1/finance/attempts/"+a.ID+"/resolution", map[string]string{"resolution": string(ev), "note": "the acquirer's ledger"}, bearer(token)...)
 			if r.Status != 200 && r.Status != 409 {
 				s.t.Errorf("resolving attempt %s: %d %s", a.ID, r.Status, r.Body)
 			}
@@ -351,7 +351,7 @@ func (s *stack) financeActs(token, returnID string, rng *rand.Rand, calm bool, a
 }
 
 // evidence is what the acquirer holds of an attempt, from its ledger.
-func (s *stack) evidence(a db.RefundAttempt) string {
+func (s *stack) evidence(a db.RefundAttempt) returns.AttemptState {
 	for _, e := range s.acquirer.Ledger() {
 		if e.Kind != "sale" && e.TerminalID == a.TerminalID && e.STAN == a.STAN && e.At.UTC().Format("2006-01-02") == a.STANDay {
 			if e.Reversed {

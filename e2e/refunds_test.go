@@ -33,12 +33,14 @@ type cardCase struct {
 // cardReturns makes n in-store returns of card sales of 40.00 each and
 // drives them through their workflows to refund_pending (verification and
 // the staff steps go straight to the workflows).
-func (s *stack) cardReturns(n int) []cardCase { return s.salesReturned(n, db.ChannelCardPresent, "K") }
+func (s *stack) cardReturns(n int) []cardCase {
+	return s.salesReturned(n, returns.ChannelCardPresent, "K")
+}
 
 // salesReturned makes n in-store returns of sales of 40.00 on a channel,
 // numbered with prefix, and drives them to refund_pending (an online one
 // then goes on to its refund by itself).
-func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
+func (s *stack) salesReturned(n int, channel returns.Channel, prefix string) []cardCase {
 	s.t.Helper()
 	ctx := context.Background()
 	m, err := s.db.MerchantBySlug(ctx, "demo")
@@ -60,17 +62,17 @@ func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
 		o := &db.Order{MerchantID: m.ID, OrderNumber: fmt.Sprintf("%s-%04d", prefix, i), Currency: "EUR", PlacedAt: placed,
 			CustomerName: "Kim", CustomerEmail: fmt.Sprintf("%s%d@example.com", strings.ToLower(prefix), i), RequestHash: "t",
 			Lines: []db.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: 1, UnitPrice: 4000}},
-			Payment: &db.Payment{Channel: db.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: "T0000001",
+			Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: "T0000001",
 				STAN: fmt.Sprintf("%06d", 500000+base*1000+i), RRN: fmt.Sprintf("6339%03d%05d", base, i), ApprovalCode: "AP0001",
 				MaskedPAN: "411111******1111", CardFingerprint: fmt.Sprintf("fp_card_%04d", i)}}
-		if channel == db.ChannelOnline {
-			o.Payment = &db.Payment{Channel: db.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: fmt.Sprintf("pay_%s_%04d", prefix, i)}
+		if channel == returns.ChannelOnline {
+			o.Payment = &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: fmt.Sprintf("pay_%s_%04d", prefix, i)}
 		}
 		if err := s.db.CreateOrder(ctx, o); err != nil {
 			s.t.Fatal(err)
 		}
 		var err error
-		if channel == db.ChannelOnline {
+		if channel == returns.ChannelOnline {
 			err = s.gateway.AddPayment(gatewaysim.Payment{ID: o.Payment.GatewayPaymentID, Amount: 4000, Currency: "EUR", Account: m.Slug})
 		} else {
 			err = s.acquirer.AddSale(acquirersim.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
@@ -80,13 +82,13 @@ func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
 			s.t.Fatal(err)
 		}
 		lines := []returns.RequestedLine{{LineID: "1", Quantity: 1, Reason: "changed_mind"}}
-		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: workflows.MethodInStore,
+		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: returns.MethodInStore,
 			Contact: o.CustomerEmail, ContactKind: "email", Currency: "EUR", Channel: channel, Policy: pj,
 			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "changed_mind"}}}
 		if err := s.db.CreateReturn(ctx, r); err != nil {
 			s.t.Fatal(err)
 		}
-		in := workflows.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: workflows.MethodInStore,
+		in := workflows.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: returns.MethodInStore,
 			Channel: channel, PaymentID: o.Payment.GatewayPaymentID, ClientIP: fmt.Sprintf("198.51.100.%d", i%250), Policy: policy,
 			Order: returns.Order{Number: o.OrderNumber, Currency: "EUR", PlacedAt: placed, Paid: 4000,
 				Lines: []returns.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: 1, UnitPrice: 4000}}},
@@ -97,7 +99,7 @@ func (s *stack) salesReturned(n int, channel, prefix string) []cardCase {
 		}
 		cases[i] = cardCase{order: o, returnID: r.ID}
 	}
-	clerkActor := activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}
+	clerkActor := activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}
 	s.parallel(cases, func(c cardCase) error {
 		for _, step := range []struct {
 			name string
@@ -167,7 +169,7 @@ func (s *stack) counterRefunds(cases []cardCase) {
 	s.t.Helper()
 	s.parallel(cases, func(c cardCase) error {
 		return s.updateReturn(c.returnID, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
-			Actor: activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"})
+			Actor: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"})
 	})
 }
 
@@ -235,35 +237,35 @@ func (s *stack) reconcileWithLedger(cases []cardCase) (attempts []db.RefundAttem
 			attempts = append(attempts, a)
 			e, inLedger := live[a.TerminalID+"/"+a.STAN]
 			switch a.State {
-			case db.AttemptApproved:
+			case returns.AttemptApproved:
 				paid++
 				approved++
 				if !inLedger || e.Amount != a.Amount || e.RRN != a.RRN {
 					s.t.Errorf("approved attempt %s/%s is not in the ledger as such (%+v)", a.TerminalID, a.STAN, e)
 				}
-			case db.AttemptDeclined, db.AttemptReversed:
+			case returns.AttemptDeclined, returns.AttemptReversed:
 				if inLedger {
 					s.t.Errorf("attempt %s/%s is %s but the acquirer holds it", a.TerminalID, a.STAN, a.State)
 				}
-			case db.AttemptEscalated:
+			case returns.AttemptEscalated:
 				// Finance's: the acquirer never confirmed the reversal.
 			default:
 				s.t.Errorf("attempt %s/%s left %s", a.TerminalID, a.STAN, a.State)
 			}
-			if a.UnknownReason != "" && a.State != db.AttemptReversed && a.State != db.AttemptEscalated {
+			if a.UnknownReason != "" && a.State != returns.AttemptReversed && a.State != returns.AttemptEscalated {
 				s.t.Errorf("attempt %s/%s had an unknown outcome and is %s, not reversed", a.TerminalID, a.STAN, a.State)
 			}
 		}
 		if paid > 1 {
 			s.t.Errorf("return %s was paid %d times", c.returnID, paid)
 		}
-		if (refunds[0].Status == db.RefundSucceeded) != (paid == 1) {
+		if (refunds[0].Status == returns.RefundStatusSucceeded) != (paid == 1) {
 			s.t.Errorf("refund %s is %s with %d approved attempts", refunds[0].ID, refunds[0].Status, paid)
 		}
 	}
 	escalated := 0
 	for _, a := range attempts {
-		if a.State == db.AttemptEscalated {
+		if a.State == returns.AttemptEscalated {
 			escalated++
 		}
 	}

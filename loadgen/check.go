@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"net/http"
 	"time"
@@ -33,7 +34,7 @@ func (r *run) check(ctx context.Context, all []*one) Check {
 		switch {
 		case err != nil:
 			c.NotAtEnd[name] = "unreadable: " + err.Error()
-		case v.Status != EndStatus || v.Refund == nil || v.Refund.Status != "succeeded":
+		case v.Status != EndStatus || v.Refund == nil || v.Refund.Status != string(returns.RefundStatusSucceeded):
 			refund := "no refund"
 			if v.Refund != nil {
 				refund = "refund " + v.Refund.Status
@@ -42,7 +43,7 @@ func (r *run) check(ctx context.Context, all []*one) Check {
 		default:
 			c.AtEnd++
 		}
-		if v.Refund != nil && v.Refund.Status == "succeeded" {
+		if v.Refund != nil && v.Refund.Status == string(returns.RefundStatusSucceeded) {
 			want[o.kind][o.payment] = v.Refund.Amount
 		}
 	}

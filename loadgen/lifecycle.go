@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,8 +17,8 @@ import (
 
 // Kinds of return the lifecycle load drives.
 const (
-	KindOnline = "online" // paid online, shipped back, refunded on the gateway
-	KindCard   = "card"   // paid by card in a store, brought back, refunded at the counter
+	KindOnline = string(returns.ChannelOnline) // paid online, shipped back, refunded on the gateway
+	KindCard   = "card"                        // paid by card in a store, brought back, refunded at the counter
 )
 
 // EndStatus is where every return of the load ends: refunded and waiting
@@ -87,8 +88,8 @@ func (l *Lifecycle) Defaults() {
 	def(&l.Merchant, "demo")
 	def(&l.APIKey, "rbk_demo_key_change_me")
 	def(&l.StaffPassword, "rebound-demo")
-	def(&l.Clerk, "clerk")
-	def(&l.Supervisor, "supervisor")
+	def(&l.Clerk, string(returns.RoleClerk))
+	def(&l.Supervisor, string(returns.RoleSupervisor))
 	def(&l.CarrierSecret, "dev-carrier-secret")
 	def(&l.CardTerminal, "T0000001")
 	if l.Poll <= 0 {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"net/url"
 	"regexp"
 	"time"
@@ -43,9 +44,9 @@ func (r *run) drive(ctx context.Context, o *one) error {
 	if err := r.order(ctx, o); err != nil {
 		return err
 	}
-	method := "ship"
+	method := returns.MethodShip
 	if o.kind == KindCard {
-		method = "in_store"
+		method = returns.MethodInStore
 	}
 	a, err := r.c.do(ctx, "POST /v1/returns", "POST", "/v1/returns", map[string]any{
 		"merchant": r.l.Merchant, "order_number": o.number, "contact": o.contact, "method": method,
@@ -84,10 +85,10 @@ func (r *run) order(ctx context.Context, o *one) error {
 	now := time.Now().UTC()
 	payment := map[string]any{"amount": 2000}
 	if o.kind == KindOnline {
-		payment["channel"] = "online"
+		payment["channel"] = returns.ChannelOnline
 		payment["gateway_payment_id"] = o.payment
 	} else {
-		payment["channel"] = "card_present"
+		payment["channel"] = returns.ChannelCardPresent
 		payment["terminal_id"] = r.l.CardTerminal
 		payment["stan"] = o.stan
 		payment["rrn"] = o.payment

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"os"
 	"strings"
@@ -99,7 +100,7 @@ func TestGeneratedFileIsDeterministicAndAgreesWithItsCounts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if at.Amount <= 0 || (at.Kind != loadgen.KindRefund && at.Kind != loadgen.KindVoid) {
+		if at.Amount <= 0 || (at.Kind != returns.AttemptRefund && at.Kind != returns.AttemptVoid) {
 			t.Fatalf("attempt %+v", at)
 		}
 		booked++

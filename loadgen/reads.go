@@ -3,6 +3,7 @@ package loadgen
 import (
 	"context"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"net"
 	"net/http"
 	"sync"
@@ -94,7 +95,7 @@ func (r Reads) Run(ctx context.Context) (ReadsReport, error) {
 	if err != nil {
 		return ReadsReport{}, err
 	}
-	finance, err := staff.login(ctx, "finance")
+	finance, err := staff.login(ctx, string(returns.RoleFinance))
 	if err != nil {
 		return ReadsReport{}, err
 	}

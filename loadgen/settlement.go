@@ -8,16 +8,11 @@ package loadgen
 import (
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"time"
 
 	"github.com/rebound-returns/rebound/pos"
-)
-
-// Kinds of attempts, as db names them.
-const (
-	KindRefund = "refund"
-	KindVoid   = "void"
 )
 
 // maxSTAN is the largest STAN: a terminal sends at most this many
@@ -56,7 +51,7 @@ type Counts struct {
 // Attempt is a refund attempt the books must hold for the file to
 // reconcile as planned.
 type Attempt struct {
-	Kind         string // KindRefund or KindVoid
+	Kind         returns.AttemptKind // returns.AttemptRefund or returns.AttemptVoid
 	TerminalID   string
 	STAN         string
 	RRN          string
@@ -305,9 +300,9 @@ func (s Settlement) Books() (func() (Attempt, error), error) {
 }
 
 func attemptOf(r row, day time.Time, i int64) Attempt {
-	kind := KindRefund
+	kind := returns.AttemptRefund
 	if r.code == pos.ProcessingVoid {
-		kind = KindVoid
+		kind = returns.AttemptVoid
 	}
 	sec := time.Duration(i%86_000) * time.Second
 	return Attempt{Kind: kind, TerminalID: r.terminal, STAN: r.stan, RRN: r.rrn, ApprovalCode: r.approval,

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	_ "time/tzdata" // time zones on machines without a zoneinfo database
@@ -40,7 +41,7 @@ func (e *InvalidError) Error() string {
 func invalid(fields ...FieldError) error { return &InvalidError{Fields: fields} }
 
 // Roles a merchant's staff may hold; operators belong to no merchant.
-var Roles = []string{"clerk", "supervisor", "finance", "admin"}
+var Roles = returns.MerchantRoles
 
 var (
 	slugRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
@@ -145,7 +146,7 @@ func CreateMerchant(ctx context.Context, d *db.DB, in MerchantInput, by string) 
 		}
 		var err error
 		out.Admin, out.OneTimePassword, err = createStaff(ctx, tx, &out.Merchant.ID, StaffInput{Username: in.AdminUsername,
-			Email: in.AdminEmail, Role: "admin", DisplayName: in.Name + " admin"}, "admin_username")
+			Email: in.AdminEmail, Role: returns.RoleAdmin, DisplayName: in.Name + " admin"}, "admin_username")
 		if err != nil {
 			return err
 		}
@@ -163,7 +164,7 @@ type StaffInput struct {
 	Username    string
 	DisplayName string
 	Email       string
-	Role        string
+	Role        returns.Role
 }
 
 // InviteStaff adds a member to a merchant's staff with a one-time password,
@@ -172,7 +173,7 @@ func InviteStaff(ctx context.Context, d *db.DB, merchantID string, in StaffInput
 	var errs []FieldError
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	if !validRole(in.Role) {
-		errs = append(errs, FieldError{"role", "must be one of " + strings.Join(Roles, ", ")})
+		errs = append(errs, FieldError{"role", "must be one of " + returns.JoinRoles(Roles, ", ")})
 	}
 	if len(in.DisplayName) > 200 {
 		errs = append(errs, FieldError{"display_name", "must be at most 200 characters"})
@@ -191,7 +192,7 @@ func CreateOperator(ctx context.Context, d *db.DB, username, email string) (*db.
 	if errs := checkPerson("username", "email", username, email); len(errs) > 0 {
 		return nil, "", invalid(errs...)
 	}
-	return createStaff(ctx, d, nil, StaffInput{Username: username, Email: email, Role: "operator", DisplayName: "operator"}, "username")
+	return createStaff(ctx, d, nil, StaffInput{Username: username, Email: email, Role: returns.RoleOperator, DisplayName: string(returns.RoleOperator)}, "username")
 }
 
 func createStaff(ctx context.Context, d *db.DB, merchantID *string, in StaffInput, usernameField string) (*db.StaffUser, string, error) {
@@ -218,19 +219,12 @@ func createStaff(ctx context.Context, d *db.DB, merchantID *string, in StaffInpu
 	return u, password, nil
 }
 
-func validRole(r string) bool {
-	for _, x := range Roles {
-		if r == x {
-			return true
-		}
-	}
-	return false
-}
+func validRole(r returns.Role) bool { return slices.Contains(Roles, r) }
 
 // CheckRole refuses a role a merchant's staff may not hold.
-func CheckRole(r string) error {
+func CheckRole(r returns.Role) error {
 	if !validRole(r) {
-		return invalid(FieldError{"role", "must be one of " + strings.Join(Roles, ", ")})
+		return invalid(FieldError{"role", "must be one of " + returns.JoinRoles(Roles, ", ")})
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package onboard_test
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"regexp"
 	"slices"
 	"testing"
@@ -73,7 +74,7 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			}
 			// The only admin cannot be demoted or disabled: nobody would run
 			// the merchant.
-			role := "clerk"
+			role := returns.RoleClerk
 			if _, err := d.ChangeStaff(ctx, out.Merchant.ID, out.Admin.ID, db.StaffChange{Role: &role}); !errors.Is(err, db.ErrLastAdmin) {
 				t.Fatalf("demoting the last admin: %v", err)
 			}

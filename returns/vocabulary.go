@@ -1,5 +1,7 @@
 package returns
 
+import "strings"
+
 // The words of the trade, typed once: how a sale was paid, how goods come
 // back, where a refund and a card attempt stand, who acts and in which
 // role. Their string values are what the API, the database and workflow
@@ -100,3 +102,16 @@ func (r Role) Valid() bool {
 	}
 	return r == RoleOperator
 }
+
+// RoleWords are roles as plain strings, for what takes words (templates,
+// usernames named for a role).
+func RoleWords(roles []Role) []string {
+	words := make([]string, len(roles))
+	for i, r := range roles {
+		words[i] = string(r)
+	}
+	return words
+}
+
+// JoinRoles writes roles as messages name them ("clerk or supervisor").
+func JoinRoles(roles []Role, sep string) string { return strings.Join(RoleWords(roles), sep) }

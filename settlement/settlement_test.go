@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"runtime"
 	"strings"
@@ -28,9 +29,10 @@ var day = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 // books makes a merchant with one refund per attempt given and answers the
 // merchant.
 type attempt struct {
-	kind, stan, rrn, gatewayID string
-	amount                     int64
-	day                        time.Time
+	kind                 returns.AttemptKind
+	stan, rrn, gatewayID string
+	amount               int64
+	day                  time.Time
 }
 
 func books(t *testing.T, d *db.DB, attempts []attempt) *db.Merchant {
@@ -45,19 +47,19 @@ func books(t *testing.T, d *db.DB, attempts []attempt) *db.Merchant {
 		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "awaiting_settlement", Method: "in_store", Contact: "a@b.c", ContactKind: "email", Currency: "EUR",
 			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
 		must(t, d.CreateReturn(ctx, r))
-		channel := db.ChannelCardPresent
-		if a.kind == db.AttemptOnline {
-			channel = db.ChannelOnline
+		channel := returns.ChannelCardPresent
+		if a.kind == returns.AttemptOnline {
+			channel = returns.ChannelOnline
 		}
 		ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: channel,
-			Amount: a.amount, Currency: "EUR", Status: db.RefundSucceeded, Quote: db.JSON("{}")})
+			Amount: a.amount, Currency: "EUR", Status: returns.RefundStatusSucceeded, Quote: db.JSON("{}")})
 		must(t, err)
 		at := a.day.Add(10 * time.Hour)
 		// The books as they stand after the refunds were paid: approved
 		// attempts with their keys, written as they are.
 		must(t, d.Exec(ctx, "INSERT INTO refund_attempts (id, refund_id, n, kind, amount, state, terminal_id, stan, stan_day, rrn, "+
 			"gateway_refund_id, transmitted_at, transmitted_day, created_at, updated_at) VALUES (?, ?, 1, ?, ?, ?, 'R0000001', ?, ?, ?, ?, ?, ?, ?, ?)",
-			db.NewID(), ref.ID, a.kind, a.amount, db.AttemptApproved, a.stan, a.day.Format("2006-01-02"), a.rrn, a.gatewayID, at.UTC(),
+			db.NewID(), ref.ID, a.kind, a.amount, returns.AttemptApproved, a.stan, a.day.Format("2006-01-02"), a.rrn, a.gatewayID, at.UTC(),
 			a.day.Format("2006-01-02"), at.UTC(), at.UTC()))
 	}
 	return m
@@ -96,11 +98,11 @@ func TestEachDiscrepancyKindOnBothEngines(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := books(t, d, []attempt{
-			{kind: db.AttemptRefund, stan: "000001", rrn: "700000000001", amount: 1000, day: day},
-			{kind: db.AttemptRefund, stan: "000002", rrn: "700000000002", amount: 2000, day: day},
-			{kind: db.AttemptVoid, stan: "000003", rrn: "700000000003", amount: 3000, day: day.AddDate(0, 0, -10)}, // overdue, in no file
-			{kind: db.AttemptVoid, stan: "000004", rrn: "700000000004", amount: 4000, day: day},
-			{kind: db.AttemptRefund, stan: "000005", rrn: "700000000005", amount: 5000, day: day.AddDate(0, 0, -1)}, // not yet overdue
+			{kind: returns.AttemptRefund, stan: "000001", rrn: "700000000001", amount: 1000, day: day},
+			{kind: returns.AttemptRefund, stan: "000002", rrn: "700000000002", amount: 2000, day: day},
+			{kind: returns.AttemptVoid, stan: "000003", rrn: "700000000003", amount: 3000, day: day.AddDate(0, 0, -10)}, // overdue, in no file
+			{kind: returns.AttemptVoid, stan: "000004", rrn: "700000000004", amount: 4000, day: day},
+			{kind: returns.AttemptRefund, stan: "000005", rrn: "700000000005", amount: 5000, day: day.AddDate(0, 0, -1)}, // not yet overdue
 		})
 		file := acquirerFile(t,
 			item("000001", "700000000001", "200000", 1000, day),
@@ -180,7 +182,7 @@ func TestGatewayReportMatchesByRefundID(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		m := books(t, d, []attempt{{kind: db.AttemptOnline, gatewayID: "re_1", amount: 1500, day: day}})
+		m := books(t, d, []attempt{{kind: returns.AttemptOnline, gatewayID: "re_1", amount: 1500, day: day}})
 		var b bytes.Buffer
 		must(t, payments.WriteReport(&b, []payments.ReportItem{
 			{Date: day, RefundID: "re_1", PaymentID: "pay_1", Reference: "x", Amount: 1500, Currency: "EUR", Status: payments.StatusSucceeded},

@@ -18,24 +18,26 @@ import (
 
 // staffInfo is the logged-in staff member, as the API describes them.
 type staffInfo struct {
-	Username     string `json:"username"`
-	Role         string `json:"role"`
-	Merchant     string `json:"merchant"`
-	MerchantName string `json:"merchant_name"`
+	Username     string       `json:"username"`
+	Role         returns.Role `json:"role"`
+	Merchant     string       `json:"merchant"`
+	MerchantName string       `json:"merchant_name"`
 	// MustChange: logged in with a one-time password, to change first.
 	MustChange bool `json:"password_change_required"`
 }
 
 // Can tells whether the member's role is one of roles.
-func (i *staffInfo) Can(roles ...string) bool { return i != nil && slices.Contains(roles, i.Role) }
+func (i *staffInfo) Can(roles ...returns.Role) bool {
+	return i != nil && slices.Contains(roles, i.Role)
+}
 
 // Who may open each part of the console; the API checks again.
 var (
-	consoleRoles = []string{"clerk", "supervisor", "finance", "admin"}
-	floorRoles   = []string{"clerk", "supervisor", "admin"}
-	financeRoles = []string{"finance", "admin"}
-	allRoles     = []string{"clerk", "supervisor", "finance", "admin", "operator"}
-	adminRoles   = []string{"admin"}
+	consoleRoles = returns.MerchantRoles
+	floorRoles   = []returns.Role{returns.RoleClerk, returns.RoleSupervisor, returns.RoleAdmin}
+	financeRoles = []returns.Role{returns.RoleFinance, returns.RoleAdmin}
+	allRoles     = append(slices.Clone(returns.MerchantRoles), returns.RoleOperator)
+	adminRoles   = []returns.Role{returns.RoleAdmin}
 )
 
 const staffCookieLife = 12 * time.Hour
@@ -48,8 +50,8 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/policy", s.staffGet(consoleRoles, s.policyPage))
 	mux.HandleFunc("POST /console/policy", s.staffPost(adminRoles, s.savePolicy))
 	mux.HandleFunc("GET /console/freezes", s.staffGet(consoleRoles, s.freezesPage))
-	mux.HandleFunc("POST /console/freezes", s.staffPost([]string{"admin"}, s.freeze))
-	mux.HandleFunc("POST /console/freezes/{id}/lift", s.staffPost([]string{"admin"}, s.liftFreeze))
+	mux.HandleFunc("POST /console/freezes", s.staffPost(adminRoles, s.freeze))
+	mux.HandleFunc("POST /console/freezes/{id}/lift", s.staffPost(adminRoles, s.liftFreeze))
 	mux.HandleFunc("GET /console/staff", s.staffGet(adminRoles, s.staffPage))
 	mux.HandleFunc("POST /console/staff", s.staffPost(adminRoles, s.inviteStaff))
 	mux.HandleFunc("POST /console/staff/{id}", s.staffPost(adminRoles, s.changeStaff))
@@ -59,11 +61,11 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/password", s.staffPost(allRoles, s.changePassword))
 	mux.HandleFunc("GET /console/returns/{id}", s.staffGet(consoleRoles, s.returnPage))
 	mux.HandleFunc("GET /console/returns/{id}/label", s.staffGet(consoleRoles, s.staffLabel))
-	mux.HandleFunc("POST /console/returns/{id}/review", s.staffPost([]string{"supervisor"}, s.review))
+	mux.HandleFunc("POST /console/returns/{id}/review", s.staffPost([]returns.Role{returns.RoleSupervisor}, s.review))
 	mux.HandleFunc("POST /console/returns/{id}/receive", s.staffPost(floorRoles, s.receive))
 	mux.HandleFunc("POST /console/returns/{id}/inspection", s.staffPost(floorRoles, s.inspect))
 	mux.HandleFunc("POST /console/returns/{id}/counter-refund", s.staffPost(floorRoles, s.counterRefund))
-	mux.HandleFunc("POST /console/returns/{id}/refund-approval", s.staffPost([]string{"supervisor"}, s.refundApproval))
+	mux.HandleFunc("POST /console/returns/{id}/refund-approval", s.staffPost([]returns.Role{returns.RoleSupervisor}, s.refundApproval))
 	mux.HandleFunc("POST /console/returns/{id}/cancel", s.staffPost(floorRoles, s.staffCancel))
 }
 
@@ -94,7 +96,7 @@ func (ss *staffSession) page(title, area string, data any) *page {
 
 // staffSession resolves the staff cookie through the API. Without a live
 // session the visitor is sent to log in; with the wrong role they get 403.
-func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []string) (*staffSession, bool) {
+func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []returns.Role) (*staffSession, bool) {
 	token := cookieValue(r, cookieStaff)
 	var info staffInfo
 	err := errors.New("no session")
@@ -131,7 +133,7 @@ func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []stri
 		return nil, false
 	}
 	if !slices.Contains(roles, info.Role) {
-		s.errorPage(w, r, http.StatusForbidden, "Your role ("+info.Role+") may not open this page. It needs "+strings.Join(roles, " or ")+".")
+		s.errorPage(w, r, http.StatusForbidden, "Your role ("+string(info.Role)+") may not open this page. It needs "+returns.JoinRoles(roles, " or ")+".")
 		return nil, false
 	}
 	ss := &staffSession{token: token, info: &info, csrf: s.csrfToken("s:" + token)}
@@ -147,7 +149,7 @@ func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []stri
 	return ss, true
 }
 
-func (s *site) staffGet(roles []string, h staffHandler) http.HandlerFunc {
+func (s *site) staffGet(roles []returns.Role, h staffHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if ss, ok := s.staffSession(w, r, roles); ok {
 			h(w, r, ss)
@@ -157,7 +159,7 @@ func (s *site) staffGet(roles []string, h staffHandler) http.HandlerFunc {
 
 // staffPost checks a console form's CSRF token before anything else, then
 // the session and the role.
-func (s *site) staffPost(roles []string, h staffHandler) http.HandlerFunc {
+func (s *site) staffPost(roles []returns.Role, h staffHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		if !s.checkCSRF(r, "s:"+cookieValue(r, cookieStaff)) {

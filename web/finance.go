@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -449,7 +450,7 @@ type chartDay struct {
 	Pending, Succeeded, Failed int64
 }
 
-var chartStatuses = []string{"succeeded", "pending", "failed"}
+var chartStatuses = []string{string(returns.RefundStatusSucceeded), string(returns.RefundStatusPending), string(returns.RefundStatusFailed)}
 
 // buildChart lays out one bar per day, its segments the counts of each
 // status, scaled to the busiest day.
@@ -488,7 +489,8 @@ func buildChartOver(rows []summaryRow, only string, span []string) *chart {
 		}
 		c.Max = max(c.Max, n)
 		total += n
-		c.Days = append(c.Days, chartDay{Day: d, Pending: byDay[d]["pending"], Succeeded: byDay[d]["succeeded"], Failed: byDay[d]["failed"]})
+		c.Days = append(c.Days, chartDay{Day: d, Pending: byDay[d][string(returns.RefundStatusPending)],
+			Succeeded: byDay[d][string(returns.RefundStatusSucceeded)], Failed: byDay[d][string(returns.RefundStatusFailed)]})
 	}
 	c.Summary = fmt.Sprintf("%s over %s; the busiest day had %d.", plural(total, "refund"), plural(int64(len(days)), "day"), c.Max)
 	if len(days) == 0 || c.Max == 0 {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/url"
 )
@@ -63,7 +64,7 @@ func (s *site) failedRefundsPage(w http.ResponseWriter, r *http.Request, ss *sta
 		pageInfo
 		Items []refundItem `json:"items"`
 	}
-	q := pageQuery(r, url.Values{"status": {"failed"}})
+	q := pageQuery(r, url.Values{"status": {string(returns.RefundStatusFailed)}})
 	if err := s.call(r, request{method: "GET", path: "/v1/finance/refunds?" + q.Encode(), token: ss.token}, &out); err != nil {
 		s.fail(w, r, err)
 		return

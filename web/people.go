@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/url"
 	"strings"
@@ -63,7 +64,7 @@ func (s *site) showPeople(w http.ResponseWriter, r *http.Request, ss *staffSessi
 		s.fail(w, r, err)
 		return
 	}
-	d.Staff, d.Keys, d.Roles = st.Items, ks.Items, []string{"clerk", "supervisor", "finance", "admin"}
+	d.Staff, d.Keys, d.Roles = st.Items, ks.Items, returns.RoleWords(returns.MerchantRoles)
 	d.StaffNext, d.KeysNext = pageLink("/console/staff", "staff", st.NextCursor), pageLink("/console/staff", "keys", ks.NextCursor)
 	p.Data = d
 	// A page that shows a password or a key once is not kept by the browser.

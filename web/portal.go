@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -221,7 +222,7 @@ func (s *site) itemsPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.portalPage(w, r, token, &portalData{Step: 3, Order: o})
-	p.Form = map[string]string{"method": "ship"}
+	p.Form = map[string]string{"method": string(returns.MethodShip)}
 	s.render(w, r, http.StatusOK, "portal_items", p)
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"github.com/google/uuid"
@@ -78,9 +79,9 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 		case err != nil:
 			return RefundResult{}, err
 		case outcome == activities.ReversalPaid:
-			return finishCard(ctx, in, activities.RefundSucceeded, "")
+			return finishCard(ctx, in, returns.RefundStatusSucceeded, "")
 		case outcome != activities.ReversalCleared:
-			return finishCard(ctx, in, activities.RefundFailed, FailReversalUnconfirmed)
+			return finishCard(ctx, in, returns.RefundStatusFailed, FailReversalUnconfirmed)
 		}
 	}
 	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
@@ -97,7 +98,7 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy, AsRefund: asRefund,
 		}).Get(ctx, &att)
 		if isRefused(err) {
-			return finishCard(ctx, in, activities.RefundFailed, FailRefused)
+			return finishCard(ctx, in, returns.RefundStatusFailed, FailRefused)
 		}
 		if err != nil {
 			return RefundResult{}, err
@@ -108,9 +109,9 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 		}
 		switch out.State {
 		case activities.CardApproved:
-			return finishCard(ctx, in, activities.RefundSucceeded, "")
+			return finishCard(ctx, in, returns.RefundStatusSucceeded, "")
 		case activities.CardNotSent:
-			return finishCard(ctx, in, activities.RefundFailed, FailUnreachable)
+			return finishCard(ctx, in, returns.RefundStatusFailed, FailUnreachable)
 		case activities.CardDeclined:
 			switch {
 			case out.AsRefund && !asRefund:
@@ -123,18 +124,18 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 				}
 				continue
 			}
-			return finishCard(ctx, in, activities.RefundFailed, out.ResponseCode)
+			return finishCard(ctx, in, returns.RefundStatusFailed, out.ResponseCode)
 		}
 		switch outcome, err := reverse(ctx, once, store, att.AttemptID, set); {
 		case err != nil:
 			return RefundResult{}, err
 		case outcome == activities.ReversalPaid:
-			return finishCard(ctx, in, activities.RefundSucceeded, "")
+			return finishCard(ctx, in, returns.RefundStatusSucceeded, "")
 		case outcome != activities.ReversalCleared:
-			return finishCard(ctx, in, activities.RefundFailed, FailReversalUnconfirmed)
+			return finishCard(ctx, in, returns.RefundStatusFailed, FailReversalUnconfirmed)
 		}
 		if cleared++; cleared >= maxCardAttempts {
-			return finishCard(ctx, in, activities.RefundFailed, FailNoAnswer)
+			return finishCard(ctx, in, returns.RefundStatusFailed, FailNoAnswer)
 		}
 	}
 }
@@ -232,7 +233,7 @@ func reverse(ctx, once, store workflow.Context, attemptID string, set activities
 	}
 }
 
-func finishCard(ctx workflow.Context, in RefundInput, status, code string) (RefundResult, error) {
+func finishCard(ctx workflow.Context, in RefundInput, status returns.RefundStatus, code string) (RefundResult, error) {
 	err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.FinishRefund, activities.FinishRefundInput{
 		RefundID: in.RefundID, Status: status, FailureCode: code,
 	}).Get(ctx, nil)

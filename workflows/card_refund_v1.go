@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,21 +52,21 @@ func cardRefundV1(ctx workflow.Context, in RefundInput, freezes bool) (RefundRes
 		}
 		switch out.State {
 		case activities.CardApproved:
-			return finishCard(ctx, in, activities.RefundSucceeded, "")
+			return finishCard(ctx, in, returns.RefundStatusSucceeded, "")
 		case activities.CardDeclined:
-			return finishCard(ctx, in, activities.RefundFailed, out.ResponseCode)
+			return finishCard(ctx, in, returns.RefundStatusFailed, out.ResponseCode)
 		case activities.CardNotSent:
-			return finishCard(ctx, in, activities.RefundFailed, FailUnreachable)
+			return finishCard(ctx, in, returns.RefundStatusFailed, FailUnreachable)
 		}
 		reversed, err := reverseV1(ctx, once, store, att.AttemptID, wait)
 		if err != nil {
 			return RefundResult{}, err
 		}
 		if !reversed {
-			return finishCard(ctx, in, activities.RefundFailed, FailReversalUnconfirmed)
+			return finishCard(ctx, in, returns.RefundStatusFailed, FailReversalUnconfirmed)
 		}
 	}
-	return finishCard(ctx, in, activities.RefundFailed, FailNoAnswer)
+	return finishCard(ctx, in, returns.RefundStatusFailed, FailNoAnswer)
 }
 
 // sendAttemptV1 (cardRefundV1's) sends an attempt, waiting while the acquirer cannot be reached

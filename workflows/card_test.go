@@ -98,21 +98,21 @@ func cardReturn(t *testing.T, o options, more func(f *fixture)) (*fixture, *card
 	t.Helper()
 	side := &cardSide{}
 	if o.method == "" {
-		o.method = workflows.MethodInStore
+		o.method = returns.MethodInStore
 	}
-	o.channel = workflows.ChannelCardPresent
+	o.channel = returns.ChannelCardPresent
 	if o.card == nil {
 		o.card = acquirerSide(side, nil, nil)
 	}
 	f := newFixture(t, o)
 	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
-	if f.in.Method == workflows.MethodInStore {
+	if f.in.Method == returns.MethodInStore {
 		f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
 	} else {
 		f.at(hour, func() { f.carrier("d1", workflows.CarrierDelivered) })
 	}
 	f.at(2*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })
-	if f.in.Method == workflows.MethodInStore {
+	if f.in.Method == returns.MethodInStore {
 		f.at(3*hour, func() {
 			f.update(workflows.UpdateCounterRefund, workflows.CounterRefundRequest{Actor: clerk, AuthorisedBy: "sup", TerminalID: "T0000001"}, nil, nil)
 		})
@@ -164,11 +164,11 @@ func TestCounterRefundOfASettledSaleIsARefund(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	as := f.attempts()
-	if len(as) != 1 || as[0].Kind != db.AttemptRefund || as[0].State != db.AttemptApproved || as[0].TerminalID != "R0000001" ||
+	if len(as) != 1 || as[0].Kind != returns.AttemptRefund || as[0].State != returns.AttemptApproved || as[0].TerminalID != "R0000001" ||
 		as[0].STAN != "000001" || as[0].RRN == "" || as[0].ApprovalCode == "" || as[0].ResponseCode != "00" {
 		t.Fatalf("attempts %+v", as)
 	}
-	if r := f.refund(); r.Status != db.RefundSucceeded || r.AuthorisedBy != "sup" {
+	if r := f.refund(); r.Status != returns.RefundStatusSucceeded || r.AuthorisedBy != "sup" {
 		t.Fatalf("refund %+v", r)
 	}
 	l := live(side.sim)
@@ -186,7 +186,7 @@ func TestSaleStillInItsBatchIsVoided(t *testing.T) {
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 1 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptApproved || as[0].TerminalID != "T0000001" ||
+	if len(as) != 1 || as[0].Kind != returns.AttemptVoid || as[0].State != returns.AttemptApproved || as[0].TerminalID != "T0000001" ||
 		as[0].STAN < fmt.Sprint(db.PhysicalSTANFrom) {
 		t.Fatalf("attempts %+v", as)
 	}
@@ -218,7 +218,7 @@ func TestPartOfASaleInItsBatchIsRefunded(t *testing.T) {
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 1 || as[0].Kind != db.AttemptRefund || as[0].State != db.AttemptApproved || as[0].TerminalID != "R0000001" {
+	if len(as) != 1 || as[0].Kind != returns.AttemptRefund || as[0].State != returns.AttemptApproved || as[0].TerminalID != "R0000001" {
 		t.Fatalf("attempts %+v", as)
 	}
 	if l := live(side.sim); len(l) != 1 || l[0].Kind != "refund" || l[0].OriginalSTAN != "000101" {
@@ -240,8 +240,8 @@ func TestAVoidRefusedBecauseItsBatchClosedIsPaidAsARefund(t *testing.T) {
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 2 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptDeclined || as[0].ResponseCode != "12" ||
-		as[1].Kind != db.AttemptRefund || as[1].State != db.AttemptApproved {
+	if len(as) != 2 || as[0].Kind != returns.AttemptVoid || as[0].State != returns.AttemptDeclined || as[0].ResponseCode != "12" ||
+		as[1].Kind != returns.AttemptRefund || as[1].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v; want the void declined 12, then a refund approved", as)
 	}
 	if s := f.readModel().Status; s != "awaiting_settlement" {
@@ -277,7 +277,7 @@ func TestDeclinesKeepTheirCodeAndReachFinance(t *testing.T) {
 			f.stopAt(5 * hour)
 			f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 			as := f.attempts()
-			if len(as) != 1 || as[0].State != db.AttemptDeclined || as[0].ResponseCode != tc.code {
+			if len(as) != 1 || as[0].State != returns.AttemptDeclined || as[0].ResponseCode != tc.code {
 				t.Fatalf("attempts %+v; want one declined with %s", as, tc.code)
 			}
 			r := f.readModel()
@@ -309,7 +309,7 @@ func TestUnknownOutcomeIsReversedBeforeANewAttempt(t *testing.T) {
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalTries != 1 || as[1].State != db.AttemptApproved || as[0].STAN == as[1].STAN {
+	if len(as) != 2 || as[0].State != returns.AttemptReversed || as[0].ReversalTries != 1 || as[1].State != returns.AttemptApproved || as[0].STAN == as[1].STAN {
 		t.Fatalf("attempts %+v; want the first reversed, a second approved with a new STAN", as)
 	}
 	l := live(side.sim)
@@ -337,8 +337,8 @@ func TestReversalIsRepeatedUntilAcknowledged(t *testing.T) {
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalTries != 3 || as[0].ReversalCode != "00" ||
-		as[0].ReversalSTAN == "" || as[0].ReversalSTAN == as[0].STAN || as[1].State != db.AttemptApproved {
+	if len(as) != 2 || as[0].State != returns.AttemptReversed || as[0].ReversalTries != 3 || as[0].ReversalCode != "00" ||
+		as[0].ReversalSTAN == "" || as[0].ReversalSTAN == as[0].STAN || as[1].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v", as)
 	}
 	if st := side.sim.Stats(); st.Reversals != 3 || st.Dropped != 2 {
@@ -364,7 +364,7 @@ func TestAReversalAnswered25WaitsForTheOriginalsFate(t *testing.T) {
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalCode != "25" || as[0].ReversalTries != 2 || as[1].State != db.AttemptApproved {
+	if len(as) != 2 || as[0].State != returns.AttemptReversed || as[0].ReversalCode != "25" || as[0].ReversalTries != 2 || as[1].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v; want the first reversed after two 25s, a second approved", as)
 	}
 	if waited := as[1].CreatedAt.Sub(*as[0].ReversalAt); waited < activities.DefaultFateWait {
@@ -387,7 +387,7 @@ func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
 	f.stopAt(11 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 1 || as[0].State != db.AttemptEscalated || as[0].ReversalTries != 6 {
+	if len(as) != 1 || as[0].State != returns.AttemptEscalated || as[0].ReversalTries != 6 {
 		t.Fatalf("attempts %+v", as)
 	}
 	if r := f.readModel(); r.Status != "refund_failed" || r.StatusReason != workflows.FailReversalUnconfirmed {
@@ -428,7 +428,7 @@ func TestLateApprovalAfterTheReversalIsOnlyRecorded(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].LateResponseCode != "00" || as[0].LateAt == nil || as[1].State != db.AttemptApproved {
+	if len(as) != 2 || as[0].State != returns.AttemptReversed || as[0].LateResponseCode != "00" || as[0].LateAt == nil || as[1].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v; want the late approval noted on the reversed first attempt", as)
 	}
 	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[1].STAN {
@@ -449,7 +449,7 @@ func TestDuplicateAnswerChangesNothing(t *testing.T) {
 	f.stopAt(5 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 1 || as[0].State != db.AttemptApproved {
+	if len(as) != 1 || as[0].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v", as)
 	}
 	if l := live(side.sim); len(l) != 1 || side.sim.Stats().Duplicated != 1 {
@@ -471,7 +471,7 @@ func TestRemoteCardRefundNeedsApprovalAboveTheThreshold(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, side := cardReturn(t, options{method: workflows.MethodShip, policy: func(p *returns.Policy) { p.RemoteRefundApprovalLimit = tc.limit }}, func(f *fixture) {
+			f, side := cardReturn(t, options{method: returns.MethodShip, policy: func(p *returns.Policy) { p.RemoteRefundApprovalLimit = tc.limit }}, func(f *fixture) {
 				f.at(3*hour, func() {
 					if tc.decision != "" {
 						if f.status() != returns.RefundPending {
@@ -526,11 +526,11 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 			switch action {
 			case workflows.ResolveRetry:
 				as := f.attempts()
-				if len(as) != 2 || as[0].ResponseCode != "25" || as[1].State != db.AttemptApproved || len(live(side.sim)) != 1 {
+				if len(as) != 2 || as[0].ResponseCode != "25" || as[1].State != returns.AttemptApproved || len(live(side.sim)) != 1 {
 					t.Fatalf("attempts %+v", as)
 				}
 			case workflows.ResolveMarkRefunded:
-				if r := f.refund(); r.Status != db.RefundSucceeded || r.FailureCode != "marked_refunded" {
+				if r := f.refund(); r.Status != returns.RefundStatusSucceeded || r.FailureCode != "marked_refunded" {
 					t.Fatalf("refund %+v", r)
 				}
 			case workflows.ResolveStoreCredit:
@@ -575,7 +575,7 @@ func TestAnAcquirerOutageDoesNotEscalateAReversal(t *testing.T) {
 	f.stopAt(12 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	as := f.attempts()
-	if len(as) != 2 || as[0].State != db.AttemptReversed || as[0].ReversalTries != 1 || as[1].State != db.AttemptApproved {
+	if len(as) != 2 || as[0].State != returns.AttemptReversed || as[0].ReversalTries != 1 || as[1].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v; want the first reversed once it left, then a second approved", as)
 	}
 	items, err := allWorkItems(f.db, f.merchant.ID, false)
@@ -620,7 +620,7 @@ func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 	f.acts.Cards.POS = outageFor(f.acts.Cards.POS, func() bool { return true })
 	f.stopAt(12 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
-	if escalated.State != db.AttemptEscalated || escalated.ReversalTries != 0 || escalated.UnreachableSince == nil {
+	if escalated.State != returns.AttemptEscalated || escalated.ReversalTries != 0 || escalated.UnreachableSince == nil {
 		t.Fatalf("before finance: %+v; want escalated after the patience, no reversal sent", escalated)
 	}
 	if !isAppError(blocked, workflows.ErrInvalidState) {
@@ -636,7 +636,7 @@ func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 	if r := f.readModel(); r.Status != "awaiting_settlement" {
 		t.Fatalf("return %s", r.Status)
 	}
-	if ref := f.refund(); ref.Status != db.RefundSucceeded {
+	if ref := f.refund(); ref.Status != returns.RefundStatusSucceeded {
 		t.Fatalf("refund %+v", ref)
 	}
 	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[0].STAN {
@@ -703,7 +703,7 @@ func TestFinanceRetryAfterTheRefundWorkflowFailedNeverPaysTwice(t *testing.T) {
 		t.Fatalf("retry: %v", retried)
 	}
 	as := f.attempts()
-	if len(as) != 1 || as[0].State != db.AttemptApproved {
+	if len(as) != 1 || as[0].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v; want the one approved attempt and no new one", as)
 	}
 	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[0].STAN {
@@ -712,7 +712,7 @@ func TestFinanceRetryAfterTheRefundWorkflowFailedNeverPaysTwice(t *testing.T) {
 	if r := f.readModel(); r.Status != "awaiting_settlement" {
 		t.Fatalf("return %s", r.Status)
 	}
-	if ref := f.refund(); ref.Status != db.RefundSucceeded {
+	if ref := f.refund(); ref.Status != returns.RefundStatusSucceeded {
 		t.Fatalf("refund %+v", ref)
 	}
 }
@@ -733,8 +733,8 @@ func TestAVoidIsNeverSentOrReversedAfterItsCutoff(t *testing.T) {
 		f.stopAt(5 * hour)
 		f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 		as := f.attempts()
-		if len(as) != 2 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptDeclined || as[0].ResponseCode != activities.NotSentCutoff ||
-			as[1].Kind != db.AttemptRefund || as[1].State != db.AttemptApproved {
+		if len(as) != 2 || as[0].Kind != returns.AttemptVoid || as[0].State != returns.AttemptDeclined || as[0].ResponseCode != activities.NotSentCutoff ||
+			as[1].Kind != returns.AttemptRefund || as[1].State != returns.AttemptApproved {
 			t.Fatalf("attempts %+v; want the void never sent after the cut-off, then a refund", as)
 		}
 		if l := live(side.sim); len(l) != 1 || l[0].Kind != "refund" {
@@ -759,7 +759,7 @@ func TestAVoidIsNeverSentOrReversedAfterItsCutoff(t *testing.T) {
 		f.stopAt(5 * hour)
 		f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 		as := f.attempts()
-		if len(as) != 1 || as[0].Kind != db.AttemptVoid || as[0].State != db.AttemptEscalated || as[0].ReversalTries != 1 || as[0].ReversalCode != activities.NotSentCutoff {
+		if len(as) != 1 || as[0].Kind != returns.AttemptVoid || as[0].State != returns.AttemptEscalated || as[0].ReversalTries != 1 || as[0].ReversalCode != activities.NotSentCutoff {
 			t.Fatalf("attempts %+v; want the void escalated, its one reversal before the cut-off", as)
 		}
 		if st := side.sim.Stats(); st.Reversals != 1 {
@@ -800,11 +800,11 @@ func TestAFreezeHoldsTheResendOfAnAttemptThatNeverLeft(t *testing.T) {
 	})
 	f.stopAt(6 * hour)
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
-	if len(held) != 1 || held[0].State != db.AttemptPrepared || held[0].TransmittedAt != nil {
+	if len(held) != 1 || held[0].State != returns.AttemptPrepared || held[0].TransmittedAt != nil {
 		t.Fatalf("during the freeze: %+v; want the attempt prepared, not sent", held)
 	}
 	as := f.attempts()
-	if len(as) != 1 || as[0].State != db.AttemptApproved || !as[0].TransmittedAt.After(start.Add(4*hour)) {
+	if len(as) != 1 || as[0].State != returns.AttemptApproved || !as[0].TransmittedAt.After(start.Add(4*hour)) {
 		t.Fatalf("attempts %+v; want it sent only after the lift", as)
 	}
 }

@@ -62,26 +62,14 @@ const (
 	ErrRateLimited  = "rate_limited"
 )
 
-// Payment channels of the order a return belongs to.
-const (
-	ChannelCardPresent = "card_present"
-	ChannelOnline      = "online"
-)
-
-// Methods of bringing goods back.
-const (
-	MethodShip    = "ship"
-	MethodInStore = "in_store"
-)
-
 // ReturnInput starts a return. The policy and the order are snapshots taken
 // when the return was filed.
 type ReturnInput struct {
 	ReturnID   string                  `json:"return_id"`
 	MerchantID string                  `json:"merchant_id"`
 	OrderID    string                  `json:"order_id"`
-	Method     string                  `json:"method"`
-	Channel    string                  `json:"channel"`
+	Method     returns.Method          `json:"method"`
+	Channel    returns.Channel         `json:"channel"`
 	PaymentID  string                  `json:"payment_id,omitempty"` // the gateway's, for online orders
 	ClientIP   string                  `json:"client_ip"`
 	Policy     returns.Policy          `json:"policy"`
@@ -185,12 +173,12 @@ type StatusView struct {
 
 // RefundInput starts a refund of a return.
 type RefundInput struct {
-	ReturnID  string `json:"return_id"`
-	RefundID  string `json:"refund_id"`
-	Channel   string `json:"channel"`
-	PaymentID string `json:"payment_id"`
-	Amount    int64  `json:"amount"`
-	Currency  string `json:"currency"`
+	ReturnID  string          `json:"return_id"`
+	RefundID  string          `json:"refund_id"`
+	Channel   returns.Channel `json:"channel"`
+	PaymentID string          `json:"payment_id"`
+	Amount    int64           `json:"amount"`
+	Currency  string          `json:"currency"`
 	// AuthorisedBy is the supervisor (counter, approval) or finance user
 	// (retry) who let a card refund go.
 	AuthorisedBy string        `json:"authorised_by,omitempty"`
@@ -249,15 +237,15 @@ type RefundResolutionRequest struct {
 
 // RefundResult is how a refund ended.
 type RefundResult struct {
-	Status      string `json:"status"` // succeeded or failed
-	FailureCode string `json:"failure_code,omitempty"`
+	Status      returns.RefundStatus `json:"status"` // succeeded or failed
+	FailureCode string               `json:"failure_code,omitempty"`
 }
 
 // GatewayResult is the gateway's word on a refund, from its webhook.
 type GatewayResult struct {
-	AttemptID   string `json:"attempt_id"`
-	Status      string `json:"status"`
-	FailureCode string `json:"failure_code,omitempty"`
+	AttemptID   string               `json:"attempt_id"`
+	Status      returns.RefundStatus `json:"status"`
+	FailureCode string               `json:"failure_code,omitempty"`
 }
 
 // Attention flags on a return, shown in task lists.

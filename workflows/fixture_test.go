@@ -66,8 +66,8 @@ type fixture struct {
 }
 
 type options struct {
-	method    string
-	channel   string
+	method    returns.Method
+	channel   returns.Channel
 	paymentID string
 	lines     []returns.RequestedLine
 	policy    func(*returns.Policy)
@@ -93,10 +93,10 @@ const (
 func newFixture(t *testing.T, o options) *fixture {
 	t.Helper()
 	if o.method == "" {
-		o.method = workflows.MethodShip
+		o.method = returns.MethodShip
 	}
 	if o.channel == "" {
-		o.channel = workflows.ChannelOnline
+		o.channel = returns.ChannelOnline
 	}
 	if o.paymentID == "" {
 		o.paymentID = "pay_123"
@@ -146,7 +146,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	dbo := &db.Order{MerchantID: m.ID, OrderNumber: order.Number, Currency: order.Currency, PlacedAt: order.PlacedAt,
 		DeliveredAt: order.DeliveredAt, ShippingAmount: order.ShippingAmount, CustomerName: "Ann", CustomerEmail: shopper, RequestHash: "h",
 		Payment: &db.Payment{Channel: o.channel, Amount: order.Paid, Currency: "EUR", GatewayPaymentID: o.paymentID}}
-	if o.channel == workflows.ChannelCardPresent {
+	if o.channel == returns.ChannelCardPresent {
 		dbo.Payment = &db.Payment{Channel: o.channel, Amount: order.Paid, Currency: "EUR", TerminalID: "T0000001", STAN: "000101",
 			RRN: "633000000101", ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", CardFingerprint: "fp_card_1"}
 	}
@@ -289,10 +289,10 @@ func (f *fixture) carrier(id, event string) {
 
 var (
 	verify = workflows.VerifyRequest{ChallengeID: "checked-by-the-api"}
-	staff  = activities.Actor{Kind: activities.ActorStaff, Name: "sup", Role: "supervisor"}
-	clerk  = activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"}
+	staff  = activities.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
+	clerk  = activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}
 	allNew = workflows.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{{LineID: "shoes", AcceptedQuantity: 1, Condition: returns.ConditionNew}}}
-	buyer  = activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+	buyer  = activities.Actor{Kind: returns.ActorShopper, Name: "shopper"}
 )
 
 func statuses(s ...returns.Status) []string {

@@ -18,7 +18,7 @@ func (s *returnState) validateCounterRefund(req CounterRefundRequest) error {
 		return err
 	}
 	switch {
-	case s.in.Channel != ChannelCardPresent || s.in.Method != MethodInStore:
+	case s.in.Channel != returns.ChannelCardPresent || s.in.Method != returns.MethodInStore:
 		return stateError("only an in-store return of a card sale is refunded at the counter")
 	case s.payNow || s.childRunning:
 		return stateError("the refund is already on its way")
@@ -46,7 +46,7 @@ func (s *returnState) validateRefundApproval(req RefundApprovalRequest) error {
 		return err
 	}
 	switch {
-	case s.in.Channel != ChannelCardPresent || s.in.Method != MethodShip:
+	case s.in.Channel != returns.ChannelCardPresent || s.in.Method != returns.MethodShip:
 		return stateError("only a card refund without the card needs approval")
 	case s.payNow || s.childRunning:
 		return stateError("the refund is already on its way")

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,7 +23,7 @@ func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) 
 	freezes := workflow.GetVersion(ctx, VersionRefundFreeze, workflow.DefaultVersion, 1) >= 1
 	// Refunds started before the money rules replay their old steps.
 	rules := workflow.GetVersion(ctx, VersionRefundRules, workflow.DefaultVersion, 1) >= 1
-	if in.Channel == ChannelCardPresent {
+	if in.Channel == returns.ChannelCardPresent {
 		if !rules {
 			return cardRefundV1(ctx, in, freezes)
 		}
@@ -105,9 +106,9 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 	switch {
 	case err == nil:
 	case errors.As(err, &appErr) && appErr.Type() == ErrGatewayRejected:
-		r = activities.GatewayRefundResult{Status: activities.RefundFailed, FailureCode: appErr.Message()}
+		r = activities.GatewayRefundResult{Status: returns.RefundStatusFailed, FailureCode: appErr.Message()}
 	case isRefused(err):
-		r = activities.GatewayRefundResult{Status: activities.RefundFailed, FailureCode: FailRefused}
+		r = activities.GatewayRefundResult{Status: returns.RefundStatusFailed, FailureCode: FailRefused}
 	default:
 		return RefundResult{}, err
 	}
@@ -118,12 +119,12 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 		attemptID = r.AttemptID
 	}
 	poll := time.Minute
-	for r.Status == activities.RefundPending {
+	for r.Status == returns.RefundStatusPending {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(results, func(c workflow.ReceiveChannel, _ bool) {
 			var g GatewayResult
 			c.Receive(ctx, &g)
-			if g.AttemptID == attemptID && g.Status != activities.RefundPending {
+			if g.AttemptID == attemptID && g.Status != returns.RefundStatusPending {
 				r.Status, r.FailureCode = g.Status, g.FailureCode
 			}
 		})

@@ -55,7 +55,7 @@ func (s *returnState) verify(ctx workflow.Context, _ VerifyRequest) (ActionResul
 // submit moves a verified return to submitted and lets the policy decide.
 // Callers hold the mutex.
 func (s *returnState) submit(ctx workflow.Context, note string) error {
-	shopper := activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+	shopper := activities.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
 	if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: note}); err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *returnState) review(ctx workflow.Context, req ReviewRequest) (ActionRes
 // afterApproval sends the shopper on their way: a label to ship with, or to
 // the store.
 func (s *returnState) afterApproval(ctx workflow.Context) error {
-	if s.in.Method == MethodInStore {
+	if s.in.Method == returns.MethodInStore {
 		return s.transition(ctx, step{to: returns.AwaitingDropoff, actor: activities.System, note: "bring the goods to the store"})
 	}
 	var sh activities.ShipmentResult
@@ -257,7 +257,7 @@ func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) (err
 			s.carrierSeen[ev.EventID] = true
 		}
 	}()
-	carrier := activities.Actor{Kind: activities.ActorCarrier, Name: "carrier"}
+	carrier := activities.Actor{Kind: returns.ActorCarrier, Name: string(returns.ActorCarrier)}
 	switch ev.Event {
 	case CarrierInTransit:
 		if s.status == returns.AwaitingShipment {
@@ -288,8 +288,8 @@ func (s *returnState) refund(ctx workflow.Context) error {
 				note: "nothing is left to refund on the order", reason: returns.RefusedNothingLeft})
 		})
 	}
-	if s.in.Channel != ChannelOnline {
-		if !s.payNow && s.in.Method == MethodShip && s.refundAmount <= s.in.Policy.RemoteRefundApprovalLimit {
+	if s.in.Channel != returns.ChannelOnline {
+		if !s.payNow && s.in.Method == returns.MethodShip && s.refundAmount <= s.in.Policy.RemoteRefundApprovalLimit {
 			s.payNow = true
 		}
 		if err := workflow.Await(ctx, func() bool { return s.status != returns.RefundPending || s.payNow }); err != nil {
@@ -321,15 +321,15 @@ func (s *returnState) refund(ctx workflow.Context) error {
 		// The refund's own workflow failed (terminated, a bug): finance
 		// looks at it rather than the return ending in error.
 		workflow.GetLogger(ctx).Error("refund workflow failed", "return_id", s.in.ReturnID, "error", err)
-		res = RefundResult{Status: activities.RefundFailed, FailureCode: "refund_workflow_failed"}
+		res = RefundResult{Status: returns.RefundStatusFailed, FailureCode: "refund_workflow_failed"}
 	}
 	return s.locked(ctx, func() error {
-		if res.Status == activities.RefundSucceeded {
+		if res.Status == returns.RefundStatusSucceeded {
 			return s.transition(ctx, step{to: returns.Refunded, actor: activities.System,
 				note: "refunded " + returns.Money{Amount: s.refundAmount, Currency: s.in.Order.Currency}.String()})
 		}
 		note := "the payment gateway refused the refund"
-		if s.in.Channel != ChannelOnline {
+		if s.in.Channel != returns.ChannelOnline {
 			note = "the card refund did not go through: " + res.FailureCode
 		}
 		return s.transition(ctx, step{to: returns.RefundFailed, actor: activities.System, note: note, reason: res.FailureCode})

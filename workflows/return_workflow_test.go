@@ -12,7 +12,6 @@ import (
 
 	"github.com/rebound-returns/rebound/activities"
 
-	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
 )
@@ -72,7 +71,7 @@ func TestShippedOnlineReturnIsApprovedRefundedAndClosed(t *testing.T) {
 
 func TestInStoreReturnWithReviewStopsAtRefundPendingForCards(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, options{method: workflows.MethodInStore, channel: workflows.ChannelCardPresent,
+	f := newFixture(t, options{method: returns.MethodInStore, channel: returns.ChannelCardPresent,
 		lines: []returns.RequestedLine{{LineID: "socks", Quantity: 3, Reason: "not_as_described"}}})
 	var verified, reviewed workflows.ActionResult
 	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, &verified, nil) })
@@ -204,8 +203,8 @@ func TestUnverifiedReturnExpiresAndANewCodeMovesTheDeadline(t *testing.T) {
 
 func TestShipByAndDropoffDeadlinesExpire(t *testing.T) {
 	t.Parallel()
-	for method, note := range map[string]string{workflows.MethodShip: "not shipped in time", workflows.MethodInStore: "not brought to the store in time"} {
-		t.Run(method, func(t *testing.T) {
+	for method, note := range map[returns.Method]string{returns.MethodShip: "not shipped in time", returns.MethodInStore: "not brought to the store in time"} {
+		t.Run(string(method), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, options{method: method})
 			f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
@@ -257,7 +256,7 @@ func TestReviewRemindsThenEscalatesButNeverExpires(t *testing.T) {
 
 func TestInspectionEscalates(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, options{method: workflows.MethodInStore})
+	f := newFixture(t, options{method: returns.MethodInStore})
 	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
 	f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
 	f.at(4*day, func() {
@@ -291,9 +290,9 @@ func TestCancelFromEachAllowedStateAndNotAfter(t *testing.T) {
 	}{
 		{"awaiting_review", options{lines: []returns.RequestedLine{{LineID: "shoes", Quantity: 1, Reason: "not_as_described"}}}, nil, true},
 		{"awaiting_shipment", options{}, nil, true},
-		{"awaiting_dropoff", options{method: workflows.MethodInStore}, nil, true},
+		{"awaiting_dropoff", options{method: returns.MethodInStore}, nil, true},
 		{"in_transit", options{}, func(f *fixture) { f.carrier("e1", workflows.CarrierInTransit) }, false},
-		{"awaiting_inspection", options{method: workflows.MethodInStore}, func(f *fixture) {
+		{"awaiting_inspection", options{method: returns.MethodInStore}, func(f *fixture) {
 			f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil)
 		}, false},
 	}
@@ -338,7 +337,7 @@ func TestCancelFromEachAllowedStateAndNotAfter(t *testing.T) {
 
 func TestOnlineRefundFailure(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, options{method: workflows.MethodInStore, paymentID: "pay_fail_1"})
+	f := newFixture(t, options{method: returns.MethodInStore, paymentID: "pay_fail_1"})
 	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
 	f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
 	f.at(2*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })
@@ -355,14 +354,14 @@ func TestOnlineRefundFailure(t *testing.T) {
 	}
 	refunds, err := f.db.RefundsOfReturn(context.Background(), f.in.ReturnID)
 	must(t, err)
-	if len(refunds) != 1 || refunds[0].Status != db.RefundFailed || refunds[0].FailureCode != "card_closed" {
+	if len(refunds) != 1 || refunds[0].Status != returns.RefundStatusFailed || refunds[0].FailureCode != "card_closed" {
 		t.Fatalf("refunds %+v", refunds)
 	}
 }
 
 func TestSettlementOverdueIsFlaggedForFinance(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, options{method: workflows.MethodInStore})
+	f := newFixture(t, options{method: returns.MethodInStore})
 	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
 	f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
 	f.at(2*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })

@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/db"
@@ -24,7 +25,7 @@ type Invited struct {
 // both; By is the admin who asks.
 type StaffChange struct {
 	MerchantID, By, UserID string
-	Role                   *string
+	Role                   *returns.Role
 	Disabled               *bool
 }
 

@@ -349,7 +349,7 @@ func TestTestWebhook(t *testing.T) {
 }
 
 func TestChangeStaff(t *testing.T) {
-	role := func(r string) *string { return &r }
+	role := func(r returns.Role) *returns.Role { return &r }
 	yes := true
 	noStaff := want{kind: apperr.ErrNotFound, code: "not-found", detail: "no such staff member"}
 	cases := []struct {
@@ -357,7 +357,7 @@ func TestChangeStaff(t *testing.T) {
 		ch       StaffChange
 		storeErr error
 		want     want
-		role     string
+		role     returns.Role
 		disabled bool
 	}{
 		{"promote", StaffChange{UserID: clerkID, Role: role("supervisor")}, nil, want{}, "supervisor", false},
@@ -365,7 +365,7 @@ func TestChangeStaff(t *testing.T) {
 		{"nothing to change", StaffChange{UserID: clerkID}, nil,
 			want{kind: apperr.ErrInvalid, fields: []string{"role: send a role, disabled, or both"}}, "clerk", false},
 		{"no such role", StaffChange{UserID: clerkID, Role: role("operator")}, nil,
-			want{kind: apperr.ErrInvalid, fields: []string{"role: must be one of " + strings.Join(onboard.Roles, ", ")}}, "clerk", false},
+			want{kind: apperr.ErrInvalid, fields: []string{"role: must be one of " + returns.JoinRoles(onboard.Roles, ", ")}}, "clerk", false},
 		{"own account", StaffChange{UserID: adminID, Disabled: &yes}, nil,
 			want{kind: apperr.ErrConflict, code: "own-account", detail: "ask another admin to change your own account"}, "clerk", false},
 		{"not an id", StaffChange{UserID: "clerk", Disabled: &yes}, nil, noStaff, "clerk", false},

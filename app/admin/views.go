@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"github.com/rebound-returns/rebound/db"
@@ -19,11 +20,12 @@ type Merchant struct {
 
 // Staff is a member of a merchant's staff.
 type Staff struct {
-	ID, Username, DisplayName, Email, Role string
-	Disabled                               bool
-	MustChangePassword                     bool
-	LockedUntil                            *time.Time
-	CreatedAt                              time.Time
+	ID, Username, DisplayName, Email string
+	Role                             returns.Role
+	Disabled                         bool
+	MustChangePassword               bool
+	LockedUntil                      *time.Time
+	CreatedAt                        time.Time
 }
 
 // Terminal is a terminal of one of the merchant's stores: ID is its row,

@@ -5,6 +5,7 @@ package audit
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"github.com/rebound-returns/rebound/db"
@@ -28,7 +29,7 @@ type Entry struct {
 	Origin       string
 	RequestID    string
 	Actor        string
-	ActorRole    string
+	ActorRole    returns.Role
 	MerchantID   string
 	Detail       map[string]any
 	At           time.Time

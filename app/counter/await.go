@@ -3,9 +3,8 @@ package counter
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
-
-	"github.com/rebound-returns/rebound/db"
 )
 
 // await waits for the refund the counter sent: Settled once it has an
@@ -20,7 +19,7 @@ func (s *Service) await(parent context.Context, returnID string) (Outcome, error
 		refunds, err := s.d.Store.RefundsOfReturn(ctx, returnID)
 		if err == nil && len(refunds) > 0 {
 			switch last := refunds[len(refunds)-1]; {
-			case last.Status != db.RefundPending:
+			case last.Status != returns.RefundStatusPending:
 				return Settled, nil
 			case last.FrozenBy != nil:
 				return Frozen, nil

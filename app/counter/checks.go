@@ -10,14 +10,13 @@ import (
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // check runs the checks of the counter procedure in order and returns the
 // first that fails, as a *CheckError.
 func (s *Service) check(ctx context.Context, r *db.Return, req Request) error {
 	failed := func(check string, err error) error { return &CheckError{Check: check, Err: err} }
-	if r.Method != workflows.MethodInStore || r.Channel != workflows.ChannelCardPresent {
+	if r.Method != returns.MethodInStore || r.Channel != returns.ChannelCardPresent {
 		return failed("return", ErrNotAtCounter)
 	}
 	if r.Status != string(returns.RefundPending) {
@@ -59,7 +58,7 @@ func (s *Service) checkSupervisor(ctx context.Context, merchantID, username, pas
 		// A one-time password was handed over: it authorises nothing.
 		return refuse(&PersonError{Username: u.Username, Err: ErrNoOwnPassword})
 	}
-	if u.Role != "supervisor" {
+	if u.Role != returns.RoleSupervisor {
 		return refuse(&PersonError{Username: u.Username, Err: ErrNotSupervisor})
 	}
 	ok, try, err := s.d.Passwords.Try(ctx, u, password)

@@ -2,6 +2,7 @@ package counter
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"sync"
 	"time"
@@ -41,7 +42,7 @@ func newFakeStore() *fakeStore {
 	m := merchantID
 	return &fakeStore{
 		ret: &db.Return{ID: returnID, MerchantID: merchantID, OrderID: orderID, Status: "refund_pending",
-			Method: workflows.MethodInStore, Channel: workflows.ChannelCardPresent},
+			Method: returns.MethodInStore, Channel: returns.ChannelCardPresent},
 		terminal: &db.Terminal{MerchantID: merchantID, TerminalID: "P1"},
 		staff: map[string]*db.StaffUser{
 			"sup":   {ID: "u-sup", MerchantID: &m, Username: "sup", Role: "supervisor"},

@@ -3,6 +3,7 @@ package counter
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"reflect"
 	"sync"
 	"testing"
@@ -32,7 +33,7 @@ func newWorld() *world {
 }
 
 func rightRequest() Request {
-	return Request{ReturnID: returnID, MerchantID: merchantID, Clerk: activities.Actor{Kind: activities.ActorStaff, Name: "clerk", Role: "clerk"},
+	return Request{ReturnID: returnID, MerchantID: merchantID, Clerk: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"},
 		TerminalID: "P1", SupervisorUsername: "SUP", SupervisorPassword: password, VoucherNo: " 000042 ", CardFingerprint: "fp_1"}
 }
 
@@ -113,7 +114,7 @@ func TestRefundRefusals(t *testing.T) {
 				claimed(2, 2)(t, w)
 			}},
 		{name: "frozen refund is no refusal", setup: func(w *world) {
-			w.workflow.settle = func() { w.store.setRefunds(db.Refund{Status: db.RefundPending, FrozenBy: &frozen}) }
+			w.workflow.settle = func() { w.store.setRefunds(db.Refund{Status: returns.RefundStatusPending, FrozenBy: &frozen}) }
 		}},
 	}
 	for _, tc := range cases {
@@ -201,9 +202,9 @@ func TestRefundSendsOnceAndReportsTheOutcome(t *testing.T) {
 	}{
 		{"settled", []db.Refund{{Status: "refunded"}}, Settled},
 		{"failed is settled too", []db.Refund{{Status: "failed"}}, Settled},
-		{"the last refund counts", []db.Refund{{Status: "failed"}, {Status: db.RefundPending}}, Pending},
-		{"frozen", []db.Refund{{Status: db.RefundPending, FrozenBy: &frozen}}, Frozen},
-		{"no answer within the wait", []db.Refund{{Status: db.RefundPending}}, Pending},
+		{"the last refund counts", []db.Refund{{Status: "failed"}, {Status: returns.RefundStatusPending}}, Pending},
+		{"frozen", []db.Refund{{Status: returns.RefundStatusPending, FrozenBy: &frozen}}, Frozen},
+		{"no answer within the wait", []db.Refund{{Status: returns.RefundStatusPending}}, Pending},
 		{"no refund yet", nil, Pending},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -229,7 +230,7 @@ func TestRefundWaitsForALateOutcome(t *testing.T) {
 	w := newWorld()
 	w.svc.d.Wait = 5 * time.Second
 	w.workflow.settle = func() {
-		w.store.setRefunds(db.Refund{Status: db.RefundPending})
+		w.store.setRefunds(db.Refund{Status: returns.RefundStatusPending})
 		time.AfterFunc(20*time.Millisecond, func() { w.store.setRefunds(db.Refund{Status: "refunded"}) })
 	}
 	start := time.Now()
@@ -246,7 +247,7 @@ func TestRefundCallerGoneWhileWaiting(t *testing.T) {
 	w.svc.d.Wait = 5 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	w.workflow.settle = func() {
-		w.store.setRefunds(db.Refund{Status: db.RefundPending})
+		w.store.setRefunds(db.Refund{Status: returns.RefundStatusPending})
 		time.AfterFunc(10*time.Millisecond, cancel)
 	}
 	res, err := w.svc.Refund(ctx, rightRequest())

@@ -3,6 +3,7 @@ package counter
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 	"github.com/rebound-returns/rebound/workflows"
 )
 
-var supervisor = activities.Actor{Kind: activities.ActorStaff, Name: "sup", Role: "supervisor"}
+var supervisor = activities.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
 
 func TestApprove(t *testing.T) {
 	long := strings.Repeat("x", 501)
@@ -61,7 +62,7 @@ func TestApprove(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	finance := activities.Actor{Kind: activities.ActorStaff, Name: "fin", Role: "finance"}
+	finance := activities.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}
 	for _, tc := range []struct {
 		name           string
 		req            ResolutionRequest

@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/db"
@@ -34,7 +35,7 @@ func (s *Service) Gateway(ctx context.Context, ev payments.WebhookEvent) (matche
 		return false, err
 	}
 	err = s.d.Workflow.GatewayResult(ctx, ref.WorkflowID,
-		workflows.GatewayResult{AttemptID: att.ID, Status: ev.Refund.Status, FailureCode: ev.Refund.FailureCode})
+		workflows.GatewayResult{AttemptID: att.ID, Status: returns.RefundStatus(ev.Refund.Status), FailureCode: ev.Refund.FailureCode})
 	if err != nil {
 		s.d.Log.Info("gateway event for a finished refund", "refund_id", ref.ID)
 	}

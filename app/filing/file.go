@@ -19,7 +19,7 @@ type FileRequest struct {
 	OrderNumber string
 	Contact     string
 	Lines       []returns.RequestedLine
-	Method      string
+	Method      returns.Method
 	ClientIP    string
 	// Access is the verified order lookup the request holds (nil: none):
 	// it names the order, and the return is verified from the start.
@@ -85,7 +85,7 @@ func (req FileRequest) validate() error {
 			}
 		}
 	}
-	if req.Method != workflows.MethodShip && req.Method != workflows.MethodInStore {
+	if req.Method != returns.MethodShip && req.Method != returns.MethodInStore {
 		fields = append(fields, apperr.Field{Name: "method", Reason: "must be ship or in_store"})
 	}
 	if len(fields) > 0 {

@@ -13,7 +13,6 @@ import (
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/otp"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 func hashOf(token string) string { return auth.HashToken(token) }
@@ -41,7 +40,7 @@ func sameCalls(t *testing.T, got []string, want ...string) {
 
 func byEmail() FileRequest {
 	return FileRequest{Merchant: " shop ", OrderNumber: "S-1 ", Contact: " Shopper@Example.com ", Lines: aLine,
-		Method: workflows.MethodShip, ClientIP: "192.0.2.7"}
+		Method: returns.MethodShip, ClientIP: "192.0.2.7"}
 }
 
 // What is wrong whatever the order is is said at once, before any try is
@@ -298,7 +297,7 @@ func TestFileStoreFailuresStopIt(t *testing.T) {
 }
 
 func viaLookup(a *Access) FileRequest {
-	return FileRequest{Access: a, Lines: aLine, Method: workflows.MethodInStore, ClientIP: "2001:db8::1"}
+	return FileRequest{Access: a, Lines: aLine, Method: returns.MethodInStore, ClientIP: "2001:db8::1"}
 }
 
 // Through a verified lookup the return is verified from the start: no try

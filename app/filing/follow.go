@@ -2,6 +2,7 @@ package filing
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"slices"
 
 	"github.com/rebound-returns/rebound/activities"
@@ -59,8 +60,8 @@ const MaxCancelReason = 500
 // MayCancel refuses a staff role that may not cancel returns; the API asks
 // before it reads the request.
 func (s *Service) MayCancel(actor activities.Actor) error {
-	if actor.Kind == activities.ActorStaff && !slices.Contains([]string{"clerk", "supervisor", "admin"}, actor.Role) {
-		return apperr.Forbidden("forbidden", "your role ("+actor.Role+") may not cancel returns")
+	if actor.Kind == returns.ActorStaff && !slices.Contains([]returns.Role{returns.RoleClerk, returns.RoleSupervisor, returns.RoleAdmin}, actor.Role) {
+		return apperr.Forbidden("forbidden", "your role ("+string(actor.Role)+") may not cancel returns")
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package filing
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"testing"
 
@@ -72,11 +73,11 @@ func TestLabel(t *testing.T) {
 	}
 }
 
-func staff(role string) activities.Actor {
-	return activities.Actor{Kind: activities.ActorStaff, Name: "kim", Role: role}
+func staff(role returns.Role) activities.Actor {
+	return activities.Actor{Kind: returns.ActorStaff, Name: "kim", Role: role}
 }
 
-var shopper = activities.Actor{Kind: activities.ActorShopper, Name: "shopper"}
+var shopper = activities.Actor{Kind: returns.ActorShopper, Name: "shopper"}
 
 func TestMayCancel(t *testing.T) {
 	for _, c := range []struct {
@@ -91,7 +92,7 @@ func TestMayCancel(t *testing.T) {
 			t.Errorf("%+v: %v", c.actor, err)
 		}
 		if !c.ok {
-			refused(t, err, apperr.ErrForbidden, "forbidden", "your role ("+c.actor.Role+") may not cancel returns")
+			refused(t, err, apperr.ErrForbidden, "forbidden", "your role ("+string(c.actor.Role)+") may not cancel returns")
 		}
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/rebound-returns/rebound/ids"
 	"github.com/rebound-returns/rebound/otp"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Order lookups let a shopper prove an order is theirs before choosing
@@ -158,15 +157,15 @@ func (s *Service) AccessOf(ctx context.Context, token string) (*Access, error) {
 
 // OrderView is an order as a shopper who proved it theirs sees it.
 type OrderView struct {
-	Merchant     string      `json:"merchant"`
-	MerchantName string      `json:"merchant_name"`
-	OrderNumber  string      `json:"order_number"`
-	Currency     string      `json:"currency"`
-	PlacedAt     time.Time   `json:"placed_at"`
-	Channel      string      `json:"channel"`
-	Lines        []OrderLine `json:"lines"`
-	Reasons      []string    `json:"reasons"`
-	Methods      []string    `json:"methods"`
+	Merchant     string           `json:"merchant"`
+	MerchantName string           `json:"merchant_name"`
+	OrderNumber  string           `json:"order_number"`
+	Currency     string           `json:"currency"`
+	PlacedAt     time.Time        `json:"placed_at"`
+	Channel      returns.Channel  `json:"channel"`
+	Lines        []OrderLine      `json:"lines"`
+	Reasons      []string         `json:"reasons"`
+	Methods      []returns.Method `json:"methods"`
 }
 
 // OrderLine is a line of an OrderView.
@@ -203,7 +202,7 @@ func (s *Service) Order(ctx context.Context, a *Access) (OrderView, error) {
 		return OrderView{}, err
 	}
 	v := OrderView{Merchant: m.Slug, MerchantName: m.Name, OrderNumber: o.OrderNumber, Currency: o.Currency,
-		PlacedAt: o.PlacedAt, Reasons: returns.Reasons, Methods: []string{workflows.MethodShip, workflows.MethodInStore}}
+		PlacedAt: o.PlacedAt, Reasons: returns.Reasons, Methods: []returns.Method{returns.MethodShip, returns.MethodInStore}}
 	if o.Payment != nil {
 		v.Channel = o.Payment.Channel
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"reflect"
 	"strings"
 	"testing"
@@ -208,7 +209,7 @@ func TestOrderSaysWhatMayStillBeReturned(t *testing.T) {
 		t.Fatalf("lines %+v", v.Lines)
 	}
 	if v.Merchant != "shop" || v.MerchantName != "The Shop" || v.Currency != "EUR" || v.Channel != "card_present" ||
-		!reflect.DeepEqual(v.Methods, []string{"ship", "in_store"}) || len(v.Reasons) == 0 || !v.PlacedAt.Equal(w.store.order.PlacedAt) {
+		!reflect.DeepEqual(v.Methods, []returns.Method{"ship", "in_store"}) || len(v.Reasons) == 0 || !v.PlacedAt.Equal(w.store.order.PlacedAt) {
 		t.Fatalf("view %+v", v)
 	}
 	// All returned already; an order without a payment has no channel.

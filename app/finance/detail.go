@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"time"
 
@@ -18,8 +19,8 @@ import (
 type Attempt struct {
 	ID               string
 	N                int
-	Kind             string
-	State            string
+	Kind             returns.AttemptKind
+	State            returns.AttemptState
 	Amount           int64
 	TerminalID       string
 	STAN             string
@@ -35,7 +36,7 @@ type Attempt struct {
 	LateMTI          string
 	// AnswerFields is a JSON document, nil when it holds nothing.
 	AnswerFields   json.RawMessage
-	Resolution     string
+	Resolution     returns.AttemptState
 	ResolutionNote string
 	ResolvedBy     string
 	ResolvedAt     *time.Time
@@ -48,11 +49,11 @@ type Attempt struct {
 type RefundDetail struct {
 	ID           string
 	ReturnID     string
-	Channel      string
+	Channel      returns.Channel
 	Amount       int64
 	Shipping     int64
 	Currency     string
-	Status       string
+	Status       returns.RefundStatus
 	FailureCode  string
 	AuthorisedBy string
 	CreatedAt    time.Time

@@ -32,9 +32,9 @@ var (
 )
 
 var (
-	finStaff = Caller{MerchantID: "m1", Staff: activities.Actor{Kind: activities.ActorStaff, Name: "fin", Role: "finance"}}
-	operator = Caller{Staff: activities.Actor{Kind: activities.ActorStaff, Name: "op", Role: "operator"}}
-	stranger = Caller{MerchantID: "m2", Staff: activities.Actor{Kind: activities.ActorStaff, Name: "x", Role: "finance"}}
+	finStaff = Caller{MerchantID: "m1", Staff: activities.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}}
+	operator = Caller{Staff: activities.Actor{Kind: returns.ActorStaff, Name: "op", Role: "operator"}}
+	stranger = Caller{MerchantID: "m2", Staff: activities.Actor{Kind: returns.ActorStaff, Name: "x", Role: "finance"}}
 )
 
 // fakeStore is finance's world in memory. calls records every call by
@@ -77,7 +77,7 @@ func newFakeStore() *fakeStore {
 			"m2": {ID: "m2", Slug: "other"}},
 		ret:    &db.Return{ID: returnID, MerchantID: "m1", Status: string(returns.RefundFailed)},
 		refund: &db.Refund{ID: refundID, ReturnID: returnID, MerchantID: "m1", Channel: "card_present", Amount: 4000, Currency: "EUR", Status: "failed"},
-		attempt: &db.RefundAttempt{ID: attemptID, RefundID: refundID, N: 2, Kind: "refund", State: db.AttemptUnknown, Amount: 4000,
+		attempt: &db.RefundAttempt{ID: attemptID, RefundID: refundID, N: 2, Kind: "refund", State: returns.AttemptUnknown, Amount: 4000,
 			AnswerFields: db.JSON(`{"de44":"x"}`)},
 		item: &db.WorkItem{ID: itemID, MerchantID: "m1", Kind: "attempt_unknown", Status: "open", AttemptID: &aid, RefundID: &rid,
 			FileID: &fid, ItemLine: &line},

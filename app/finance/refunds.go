@@ -2,6 +2,7 @@ package finance
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,11 +66,11 @@ type Refund struct {
 	ReturnID     string
 	Merchant     string // its slug
 	OrderNumber  string
-	Channel      string
+	Channel      returns.Channel
 	Amount       int64
 	Shipping     int64
 	Currency     string
-	Status       string
+	Status       returns.RefundStatus
 	FailureCode  string
 	AuthorisedBy string
 	Attempts     int
@@ -93,18 +94,18 @@ func (s *Service) RefundFilter(ctx context.Context, c Caller, q RefundQuery) (Re
 	if err != nil {
 		return RefundFilter{}, err
 	}
-	f := db.RefundFilter{MerchantID: merchantID, Channel: q.Channel, Sort: db.RefundSort(q.Sort), Limit: q.Page.Limit}
+	f := db.RefundFilter{MerchantID: merchantID, Channel: returns.Channel(q.Channel), Sort: db.RefundSort(q.Sort), Limit: q.Page.Limit}
 	var bad []apperr.Field
 	for _, st := range strings.Split(q.Status, ",") {
-		switch st {
+		switch st := returns.RefundStatus(st); st {
 		case "":
-		case db.RefundPending, db.RefundSucceeded, db.RefundFailed:
+		case returns.RefundStatusPending, returns.RefundStatusSucceeded, returns.RefundStatusFailed:
 			f.Statuses = append(f.Statuses, st)
 		default:
 			bad = append(bad, apperr.Field{Name: "status", Reason: "must be pending, succeeded or failed"})
 		}
 	}
-	if f.Channel != "" && f.Channel != db.ChannelCardPresent && f.Channel != db.ChannelOnline {
+	if f.Channel != "" && f.Channel != returns.ChannelCardPresent && f.Channel != returns.ChannelOnline {
 		bad = append(bad, apperr.Field{Name: "channel", Reason: "must be card_present or online"})
 	}
 	switch f.Sort {

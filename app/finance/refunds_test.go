@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"reflect"
 	"strings"
 	"testing"
@@ -105,7 +106,7 @@ func TestRefundFilterBuildsTheStoresFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	lo, hi := int64(0), int64(5000)
-	want := db.RefundFilter{MerchantID: "m1", Statuses: []string{"pending", "failed"}, Channel: "online", Sort: db.SortAmountDesc,
+	want := db.RefundFilter{MerchantID: "m1", Statuses: []returns.RefundStatus{"pending", "failed"}, Channel: "online", Sort: db.SortAmountDesc,
 		From: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), MinAmount: &lo, MaxAmount: &hi,
 		After: &db.RefundCursor{CreatedAt: t0, Amount: 7, ID: otherID}, Limit: 10}
 	if !reflect.DeepEqual(f.f, want) {

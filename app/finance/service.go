@@ -9,6 +9,7 @@ package finance
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"time"
 
@@ -92,7 +93,7 @@ type Caller struct {
 	Staff      activities.Actor
 }
 
-func (c Caller) operator() bool { return c.Staff.Role == "operator" }
+func (c Caller) operator() bool { return c.Staff.Role == returns.RoleOperator }
 
 // sees says whether the caller may see what belongs to merchantID.
 func (c Caller) sees(merchantID string) bool { return c.operator() || c.MerchantID == merchantID }

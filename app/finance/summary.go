@@ -2,6 +2,7 @@ package finance
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"time"
 
 	"github.com/rebound-returns/rebound/app/apperr"
@@ -14,8 +15,8 @@ type SummaryQuery struct{ Merchant, From, To string }
 // SummaryRow is the refunds of a day, status, channel and currency.
 type SummaryRow struct {
 	Day      string
-	Status   string
-	Channel  string
+	Status   returns.RefundStatus
+	Channel  returns.Channel
 	Currency string
 	Count    int64
 	Amount   int64
@@ -23,7 +24,7 @@ type SummaryRow struct {
 
 // Total is the refunds of a status and currency.
 type Total struct {
-	Status   string
+	Status   returns.RefundStatus
 	Currency string
 	Count    int64
 	Amount   int64
@@ -64,7 +65,7 @@ func (s *Service) Summary(ctx context.Context, c Caller, q SummaryQuery) (Summar
 	at := map[string]int{}
 	for _, r := range rows {
 		out.Rows = append(out.Rows, SummaryRow(r))
-		k := r.Status + "/" + r.Currency
+		k := string(r.Status) + "/" + r.Currency
 		i, ok := at[k]
 		if !ok {
 			i = len(out.Totals)

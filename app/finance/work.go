@@ -25,7 +25,7 @@ const (
 // EvidenceStates are the resolutions of an attempt in doubt (its outcome
 // unknown, its reversal unacknowledged or escalated): what the acquirer
 // holds.
-var EvidenceStates = []string{db.AttemptConfirmedReversed, db.AttemptConfirmedApproved, db.AttemptConfirmedNotReceived}
+var EvidenceStates = []string{string(db.AttemptConfirmedReversed), string(db.AttemptConfirmedApproved), string(db.AttemptConfirmedNotReceived)}
 
 // Resolutions are what finance gives a work item; an item about an attempt
 // in doubt also takes the attempt's evidence (EvidenceStates), which
@@ -223,7 +223,7 @@ func (s *Service) ResolveAttempt(ctx context.Context, c Caller, id string, r Res
 // (refund_failed) records it as the refund: nothing is sent again, the
 // return goes on to settlement.
 func (s *Service) settle(ctx context.Context, c Caller, att *db.RefundAttempt, ref *db.Refund, r Resolution) error {
-	moved, err := s.d.Store.ResolveAttempt(ctx, att.ID, db.Evidence{State: r.Resolution, By: c.Staff.Name, Note: r.Note, At: s.now()})
+	moved, err := s.d.Store.ResolveAttempt(ctx, att.ID, db.Evidence{State: returns.AttemptState(r.Resolution), By: c.Staff.Name, Note: r.Note, At: s.now()})
 	if err != nil {
 		return err
 	}
@@ -233,7 +233,7 @@ func (s *Service) settle(ctx context.Context, c Caller, att *db.RefundAttempt, r
 	if _, err := s.d.Store.ResolveWorkItemsOf(ctx, att.ID, "", r.Resolution, r.Note, c.Staff.Name); err != nil {
 		return err
 	}
-	if r.Resolution != db.AttemptConfirmedApproved {
+	if r.Resolution != string(db.AttemptConfirmedApproved) {
 		return nil
 	}
 	ret, err := s.d.Store.ReturnByID(ctx, ref.ReturnID)

@@ -266,7 +266,7 @@ func TestResolveAttempt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Status != "succeeded" || d.Attempts[0].Resolution != tc.resolution || d.Attempts[0].ResolvedBy != "op" {
+			if d.Status != "succeeded" || string(d.Attempts[0].Resolution) != tc.resolution || d.Attempts[0].ResolvedBy != "op" {
 				t.Fatalf("detail %+v", d)
 			}
 			want := "AttemptByID,RefundByID,ResolveAttempt,ResolveWorkItemsOf,RefundByID,AttemptsOfRefund"

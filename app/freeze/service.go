@@ -8,6 +8,7 @@ package freeze
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"time"
 
@@ -68,10 +69,11 @@ func (s *Service) now() time.Time {
 // Caller is the staff member acting: an operator (no merchant) or a
 // member of MerchantID.
 type Caller struct {
-	Username, Role, MerchantID string
+	Username, MerchantID string
+	Role                 returns.Role
 }
 
-func (c Caller) operator() bool { return c.Role == "operator" }
+func (c Caller) operator() bool { return c.Role == returns.RoleOperator }
 
 // View is a freeze as shown. Its fields are those of the API's freezeView,
 // in the same order, so that one converts to the other.
@@ -94,7 +96,7 @@ type View struct {
 // view shows f, a freeze of m; a store's freeze names the store's code.
 func (s *Service) view(ctx context.Context, f *db.Freeze, m *db.Merchant) (View, error) {
 	v := View{ID: f.ID, Merchant: m.Slug, Scope: "merchant", Reason: f.Reason, CreatedBy: f.CreatedBy, CreatedAt: f.CreatedAt,
-		ByOperator: f.CreatedRole == "operator",
+		ByOperator: f.CreatedRole == returns.RoleOperator,
 		Active:     f.LiftedAt == nil, LiftedAt: f.LiftedAt, LiftedBy: f.LiftedBy}
 	switch {
 	case f.TerminalID != nil:

@@ -47,15 +47,15 @@ type Line struct {
 // Payment is how the order was paid: card_present (a terminal's sale) or
 // online (the gateway's payment).
 type Payment struct {
-	Channel          string `json:"channel"`
-	Amount           int64  `json:"amount"`
-	TerminalID       string `json:"terminal_id,omitempty"`
-	STAN             string `json:"stan,omitempty"`
-	RRN              string `json:"rrn,omitempty"`
-	ApprovalCode     string `json:"approval_code,omitempty"`
-	MaskedPAN        string `json:"masked_pan,omitempty"`
-	CardFingerprint  string `json:"card_fingerprint,omitempty"`
-	GatewayPaymentID string `json:"gateway_payment_id,omitempty"`
+	Channel          returns.Channel `json:"channel"`
+	Amount           int64           `json:"amount"`
+	TerminalID       string          `json:"terminal_id,omitempty"`
+	STAN             string          `json:"stan,omitempty"`
+	RRN              string          `json:"rrn,omitempty"`
+	ApprovalCode     string          `json:"approval_code,omitempty"`
+	MaskedPAN        string          `json:"masked_pan,omitempty"`
+	CardFingerprint  string          `json:"card_fingerprint,omitempty"`
+	GatewayPaymentID string          `json:"gateway_payment_id,omitempty"`
 	// TransmittedAt is the card sale's own transmission time (its DE7, as
 	// on the acquirer's records), Batch its batch number: a void or refund
 	// is decided and referenced from them. Without them, placed_at stands
@@ -148,7 +148,7 @@ func (p *Payment) validate() []apperr.Field {
 	var errs []apperr.Field
 	bad := func(f, m string) { errs = append(errs, apperr.Field{Name: "payment." + f, Reason: m}) }
 	switch p.Channel {
-	case "card_present":
+	case returns.ChannelCardPresent:
 		if !reTerminal.MatchString(p.TerminalID) {
 			bad("terminal_id", "must be the 8-character terminal id")
 		}
@@ -173,7 +173,7 @@ func (p *Payment) validate() []apperr.Field {
 		if p.Batch != "" && !reBatch.MatchString(p.Batch) {
 			bad("batch", "must be the sale's 6-digit batch number")
 		}
-	case "online":
+	case returns.ChannelOnline:
 		if !rePaymentID.MatchString(p.GatewayPaymentID) {
 			bad("gateway_payment_id", "is required for online payments (3 to 128 characters)")
 		}

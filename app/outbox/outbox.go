@@ -6,6 +6,7 @@ package outbox
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 
 // Store reads the admins' addresses and keeps the outbox (*db.DB).
 type Store interface {
-	StaffEmails(ctx context.Context, merchantID, role string) ([]string, error)
+	StaffEmails(ctx context.Context, merchantID string, role returns.Role) ([]string, error)
 	QueueOutbox(ctx context.Context, m *db.OutboxMessage) error
 	OutboxTo(ctx context.Context, recipient string, limit int) ([]db.OutboxMessage, error)
 }
@@ -47,7 +48,7 @@ func New(d Deps) *Service {
 // the step that tells them is done whether or not the mail goes, so a
 // failure is logged.
 func (s *Service) TellAdmins(ctx context.Context, merchantID, subject, text string) {
-	emails, err := s.d.Store.StaffEmails(ctx, merchantID, "admin")
+	emails, err := s.d.Store.StaffEmails(ctx, merchantID, returns.RoleAdmin)
 	if err != nil {
 		s.d.Log.Error("admins not found", "err", err)
 		return

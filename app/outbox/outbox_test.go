@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"strings"
 	"testing"
@@ -25,8 +26,8 @@ type fakeStore struct {
 	limit     int
 }
 
-func (f *fakeStore) StaffEmails(_ context.Context, merchantID, role string) ([]string, error) {
-	f.asked = merchantID + "/" + role
+func (f *fakeStore) StaffEmails(_ context.Context, merchantID string, role returns.Role) ([]string, error) {
+	f.asked = merchantID + "/" + string(role)
 	return f.emails, f.emailsErr
 }
 

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ type LoginRequest struct {
 type Login struct {
 	Token     string
 	Username  string
-	Role      string
+	Role      returns.Role
 	Merchant  string // the merchant's slug; "" for an operator
 	ExpiresAt time.Time
 	// MustChange: the password was a one-time one; only its change is let

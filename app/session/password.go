@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"strings"
 
 	"github.com/rebound-returns/rebound/app/apperr"
@@ -85,7 +86,8 @@ func (s *Service) LogOut(ctx context.Context, p Principal, token string) (*Event
 
 // Me is who a session is for.
 type Me struct {
-	Username, Role string
+	Username string
+	Role     returns.Role
 	// Merchant is the merchant's slug, MerchantName its name ("" for an
 	// operator).
 	Merchant, MerchantName string

@@ -9,6 +9,7 @@ package session
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"time"
 
@@ -104,7 +105,7 @@ type Principal struct {
 	Kind       string
 	UserID     string
 	Username   string
-	Role       string
+	Role       returns.Role
 	MerchantID string // "" for a platform operator
 	ReturnID   string // for a shopper: the one return they may see
 	// MustChange: the member logged in with a one-time password and may

@@ -60,10 +60,12 @@ func oneOf(v string, options ...string) bool {
 
 // Summary is one return of the task list.
 type Summary struct {
-	ID, OrderNumber, Status, Method, Channel string
-	Attention, TrackingNumber, Currency      string
-	RefundAmount                             *int64
-	CreatedAt, UpdatedAt                     time.Time
+	ID, OrderNumber, Status             string
+	Method                              returns.Method
+	Channel                             returns.Channel
+	Attention, TrackingNumber, Currency string
+	RefundAmount                        *int64
+	CreatedAt, UpdatedAt                time.Time
 }
 
 // Page is one page of the task list, newest first: More says whether older

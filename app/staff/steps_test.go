@@ -13,7 +13,7 @@ import (
 )
 
 var (
-	sup  = activities.Actor{Kind: activities.ActorStaff, Name: "sup", Role: "supervisor"}
+	sup  = activities.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
 	mine = Step{ReturnID: returnID, MerchantID: merchantID, Actor: sup}
 )
 

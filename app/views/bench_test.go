@@ -2,6 +2,7 @@ package views_test
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,7 +70,7 @@ func seedShown(b *testing.B, d *db.DB) string {
 	must(d.CreateMerchant(ctx, m))
 	o := &db.Order{MerchantID: m.ID, OrderNumber: "B-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
 		Lines:   []db.OrderLine{{LineID: "1", Name: "a", Quantity: 1, UnitPrice: 1000}, {LineID: "2", Name: "b", Quantity: 1, UnitPrice: 1000}},
-		Payment: &db.Payment{Channel: db.ChannelOnline, Amount: 2000, Currency: "EUR", GatewayPaymentID: "pay_1"}}
+		Payment: &db.Payment{Channel: returns.ChannelOnline, Amount: 2000, Currency: "EUR", GatewayPaymentID: "pay_1"}}
 	must(d.CreateOrder(ctx, o))
 	r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "refunded", Method: "ship", Channel: "online", Contact: "a@b.c",
 		ContactKind: "email", Currency: "EUR", Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"},
@@ -79,13 +80,13 @@ func seedShown(b *testing.B, d *db.DB) string {
 		_, _, err := d.ApplyTransition(ctx, db.Transition{ReturnID: r.ID, Seq: int64(i + 1), Status: st, Actor: "system", At: time.Now()}, nil)
 		must(err)
 	}
-	f, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: db.ChannelOnline,
-		Amount: 2000, Currency: "EUR", Status: db.RefundPending, Quote: db.JSON("{}")})
+	f, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: returns.ChannelOnline,
+		Amount: 2000, Currency: "EUR", Status: returns.RefundStatusPending, Quote: db.JSON("{}")})
 	must(err)
-	for _, end := range []string{db.AttemptDeclined, db.AttemptApproved} {
-		a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: f.ID, Kind: db.AttemptOnline, Amount: 2000}, time.Now())
+	for _, end := range []returns.AttemptState{returns.AttemptDeclined, returns.AttemptApproved} {
+		a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: f.ID, Kind: returns.AttemptOnline, Amount: 2000}, time.Now())
 		must(err)
-		for _, st := range []string{db.AttemptSent, end} {
+		for _, st := range []returns.AttemptState{returns.AttemptSent, end} {
 			_, err := d.MoveAttempt(ctx, a.ID, st, map[string]any{"gateway_refund_id": "re_" + a.ID[:8]})
 			must(err)
 		}

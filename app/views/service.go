@@ -142,7 +142,7 @@ func refundOf(r *db.ReturnShown, f *db.RefundShown, staff bool) *Refund {
 		return &Refund{Amount: *r.RefundAmount, Currency: r.Currency, Status: RefundNone}
 	}
 	v := &Refund{Amount: f.Amount, Shipping: f.ShippingAmount, Currency: f.Currency, Status: returns.RefundStatus(f.Status),
-		FailureCode: f.FailureCode, FinishedAt: f.FinishedAt, Frozen: f.FrozenBy != nil && f.Status == db.RefundPending}
+		FailureCode: f.FailureCode, FinishedAt: f.FinishedAt, Frozen: f.FrozenBy != nil && f.Status == returns.RefundStatusPending}
 	if v.Frozen && staff {
 		v.FrozenReason = f.FreezeReason
 	}

@@ -40,9 +40,9 @@ func stored() *fakeStore {
 			{Status: "submitted", Actor: "shopper", At: at},
 			{Status: "received", Actor: "kim", ActorRole: "clerk", At: at, Note: "at the desk"},
 			{Status: "refund_pending", Actor: "ops", ActorRole: "operator", At: at}},
-		refund: &db.RefundShown{ID: "f1", Currency: "EUR", Status: db.RefundPending, Amount: 3500, FrozenBy: ptr("z1"),
+		refund: &db.RefundShown{ID: "f1", Currency: "EUR", Status: returns.RefundStatusPending, Amount: 3500, FrozenBy: ptr("z1"),
 			FreezeReason: "acquirer outage", Attempts: []db.AttemptShown{
-				{State: db.AttemptDeclined, RRN: "RRN-1"}, {State: db.AttemptApproved, RRN: "RRN-2"}, {State: db.AttemptApproved, RRN: "RRN-3"}}},
+				{State: returns.AttemptDeclined, RRN: "RRN-1"}, {State: returns.AttemptApproved, RRN: "RRN-2"}, {State: returns.AttemptApproved, RRN: "RRN-3"}}},
 	}
 }
 
@@ -126,14 +126,14 @@ func TestReturnRefund(t *testing.T) {
 	}{
 		{"none yet", nil, nil, nil},
 		{"settled, not started", ptr(int64(1200)), nil, &Refund{Amount: 1200, Currency: "EUR", Status: RefundNone}},
-		{"failed, frozen no more", nil, &db.RefundShown{Currency: "EUR", Status: db.RefundFailed, FailureCode: "05", Amount: 900,
+		{"failed, frozen no more", nil, &db.RefundShown{Currency: "EUR", Status: returns.RefundStatusFailed, FailureCode: "05", Amount: 900,
 			ShippingAmount: 495, FinishedAt: &at, FrozenBy: ptr("z1"), FreezeReason: "over"},
 			&Refund{Amount: 900, Shipping: 495, Currency: "EUR", Status: returns.RefundStatusFailed, FailureCode: "05", FinishedAt: &at}},
-		{"paid by the gateway", nil, &db.RefundShown{Currency: "EUR", Status: db.RefundSucceeded, Amount: 900, Attempts: []db.AttemptShown{
-			{State: db.AttemptUnknown, RRN: "RRN-0"}, {State: db.AttemptApproved, GatewayRefundID: "re_1"}}},
+		{"paid by the gateway", nil, &db.RefundShown{Currency: "EUR", Status: returns.RefundStatusSucceeded, Amount: 900, Attempts: []db.AttemptShown{
+			{State: returns.AttemptUnknown, RRN: "RRN-0"}, {State: returns.AttemptApproved, GatewayRefundID: "re_1"}}},
 			&Refund{Amount: 900, Currency: "EUR", Status: returns.RefundStatusSucceeded, Reference: "re_1"}},
-		{"paid with no reference yet", nil, &db.RefundShown{Currency: "EUR", Status: db.RefundSucceeded, Amount: 900,
-			Attempts: []db.AttemptShown{{State: db.AttemptApproved}, {State: db.AttemptConfirmedApproved, RRN: "RRN-9"}}},
+		{"paid with no reference yet", nil, &db.RefundShown{Currency: "EUR", Status: returns.RefundStatusSucceeded, Amount: 900,
+			Attempts: []db.AttemptShown{{State: returns.AttemptApproved}, {State: db.AttemptConfirmedApproved, RRN: "RRN-9"}}},
 			&Refund{Amount: 900, Currency: "EUR", Status: returns.RefundStatusSucceeded, Reference: "RRN-9"}},
 	} {
 		f := stored()

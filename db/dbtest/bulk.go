@@ -2,6 +2,7 @@ package dbtest
 
 import (
 	"context"
+	"github.com/rebound-returns/rebound/returns"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 
 // StaffToken makes a merchant member of role (a platform operator when
 // merchantID is "") and a session for them, and answers the bearer token.
-func StaffToken(t testing.TB, d *db.DB, merchantID, username, role string) string {
+func StaffToken(t testing.TB, d *db.DB, merchantID, username string, role returns.Role) string {
 	t.Helper()
 	ctx := context.Background()
 	var mid *string
