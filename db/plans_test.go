@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // Every list query the API runs must use an index however many returns
@@ -125,8 +127,8 @@ func TestListQueriesUseIndexesAtScale(t *testing.T) {
 				refundFilters := map[string]RefundFilter{
 					"all":          {},
 					"after cursor": {After: cursor},
-					"failed":       {Statuses: []string{"failed"}},
-					"card present": {Channel: ChannelCardPresent},
+					"failed":       {Statuses: []returns.RefundStatus{returns.RefundStatusFailed}},
+					"card present": {Channel: returns.ChannelCardPresent},
 					"one day":      {From: from, To: to},
 					"amount range": {MinAmount: &lo, MaxAmount: &hi},
 				}
