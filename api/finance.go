@@ -70,28 +70,15 @@ func readPageFields(c *gin.Context, cur cursor) (limit int, hasCursor bool, bad 
 	return limit, hasCursor, bad
 }
 
-// refundListItem is a finance.Refund as lists and exports show it.
-type refundListItem struct {
-	ID           string               `json:"id"`
-	ReturnID     string               `json:"return_id"`
-	Merchant     string               `json:"merchant"`
-	OrderNumber  string               `json:"order_number"`
-	Channel      returns.Channel      `json:"channel"`
-	Amount       int64                `json:"amount"`
-	Shipping     int64                `json:"shipping"`
-	Currency     string               `json:"currency"`
-	Status       returns.RefundStatus `json:"status"`
-	FailureCode  string               `json:"failure_code,omitempty"`
-	AuthorisedBy string               `json:"authorised_by,omitempty"`
-	Attempts     int                  `json:"attempts"`
-	CreatedAt    time.Time            `json:"created_at"`
-	FinishedAt   *time.Time           `json:"finished_at,omitempty"`
-}
+// refundListItem is a finance.Refund as lists and exports show it (the
+// pages decode the same type).
+type refundListItem = views.RefundListItem
 
 var refundCSVHeader = []string{"id", "return_id", "merchant", "order_number", "channel", "amount", "shipping", "currency",
 	"status", "failure_code", "authorised_by", "attempts", "created_at", "finished_at"}
 
-func (it refundListItem) record() []string {
+// refundRecord is a refund as a row of the CSV export.
+func refundRecord(it refundListItem) []string {
 	finished := ""
 	if it.FinishedAt != nil {
 		finished = it.FinishedAt.UTC().Format(time.RFC3339)
@@ -161,7 +148,7 @@ func (s *server) exportRefunds(c *gin.Context, f finance.RefundFilter) error {
 	gone := false
 	err := s.finance.ExportRefunds(c.Request.Context(), f, func(rows []finance.Refund) error {
 		for _, r := range rows {
-			if err := w.Write(refundListItem(r).record()); err != nil {
+			if err := w.Write(refundRecord(refundListItem(r))); err != nil {
 				gone = true
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/finance"
+	"github.com/rebound-returns/rebound/app/views"
 )
 
 // Finance imports the acquirer's settlement files and the gateway's daily
@@ -85,45 +86,13 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func parseInt(v string) (int64, error) { return strconv.ParseInt(v, 10, 64) }
 
-// fileView is a finance.File as answers show it.
-type fileView struct {
-	ID             string `json:"id"`
-	Source         string `json:"source"`
-	Filename       string `json:"filename"`
-	Status         string `json:"status"`
-	Rows           int64  `json:"rows"`
-	BadRows        int64  `json:"bad_rows"`
-	SizeBytes      int64  `json:"size_bytes"`
-	FirstDay       string `json:"first_day,omitempty"`
-	LastDay        string `json:"last_day,omitempty"`
-	Matched        int64  `json:"matched"`
-	Unexpected     int64  `json:"unexpected_at_acquirer"`
-	AmountMismatch int64  `json:"amount_mismatch"`
-	Missing        int64  `json:"missing_at_acquirer"`
-	Ignored        int64  `json:"ignored"`
-	Error          string `json:"error,omitempty"`
-}
+// fileView is a finance.File as answers show it (the pages decode the same type).
+type fileView = views.SettlementFile
 
 // itemView is a finance.Discrepancy as the reconciliation shows it.
-type itemView struct {
-	Line           int64   `json:"line"`
-	Result         string  `json:"result"`
-	MatchKey       string  `json:"match_key,omitempty"`
-	TerminalID     string  `json:"terminal_id,omitempty"`
-	STAN           string  `json:"stan,omitempty"`
-	RRN            string  `json:"rrn,omitempty"`
-	GatewayRefund  string  `json:"gateway_refund_id,omitempty"`
-	TransactionDay string  `json:"transaction_date"`
-	Amount         int64   `json:"amount"`
-	Currency       string  `json:"currency"`
-	AttemptID      *string `json:"attempt_id,omitempty"`
-}
+type itemView = views.Discrepancy
 
-type missingView struct {
-	AttemptID string `json:"attempt_id"`
-	MatchKey  string `json:"match_key"`
-	Amount    int64  `json:"amount"`
-}
+type missingView = views.MissingRefund
 
 // reconciliation shows a file's reconciliation: counts, its discrepancies
 // (paged by line: ?after_line=, ?limit=, ?all=true for every row), the

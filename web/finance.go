@@ -29,19 +29,8 @@ func (s *site) routesFinance(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/finance/returns/{id}/refund-resolution", s.staffPost(financeRoles, s.resolveRefund))
 }
 
-type refundItem struct {
-	ID          string     `json:"id"`
-	ReturnID    string     `json:"return_id"`
-	OrderNumber string     `json:"order_number"`
-	Channel     string     `json:"channel"`
-	Amount      int64      `json:"amount"`
-	Currency    string     `json:"currency"`
-	Status      string     `json:"status"`
-	FailureCode string     `json:"failure_code"`
-	Attempts    int        `json:"attempts"`
-	CreatedAt   time.Time  `json:"created_at"`
-	FinishedAt  *time.Time `json:"finished_at"`
-}
+// refundItem is a refund as the API's finance lists answer it.
+type refundItem = views.RefundListItem
 
 // workItem is a work item as the API answers it.
 type workItem struct{ views.WorkItem }
@@ -282,39 +271,10 @@ func nextField(mr *multipart.Reader, name string) (string, error) {
 }
 
 type reconciliationData struct {
-	File struct {
-		ID             string `json:"id"`
-		Source         string `json:"source"`
-		Filename       string `json:"filename"`
-		Status         string `json:"status"`
-		Rows           int64  `json:"rows"`
-		BadRows        int64  `json:"bad_rows"`
-		FirstDay       string `json:"first_day"`
-		LastDay        string `json:"last_day"`
-		Matched        int64  `json:"matched"`
-		Unexpected     int64  `json:"unexpected_at_acquirer"`
-		AmountMismatch int64  `json:"amount_mismatch"`
-		Missing        int64  `json:"missing_at_acquirer"`
-		Ignored        int64  `json:"ignored"`
-		Error          string `json:"error"`
-	} `json:"file"`
-	Discrepancies []struct {
-		Line           int64  `json:"line"`
-		Result         string `json:"result"`
-		TerminalID     string `json:"terminal_id"`
-		STAN           string `json:"stan"`
-		RRN            string `json:"rrn"`
-		GatewayRefund  string `json:"gateway_refund_id"`
-		TransactionDay string `json:"transaction_date"`
-		Amount         int64  `json:"amount"`
-		Currency       string `json:"currency"`
-	} `json:"discrepancies"`
-	Missing []struct {
-		AttemptID string `json:"attempt_id"`
-		MatchKey  string `json:"match_key"`
-		Amount    int64  `json:"amount"`
-	} `json:"missing_at_acquirer"`
-	Work []workItem `json:"work_items"`
+	File          views.SettlementFile  `json:"file"`
+	Discrepancies []views.Discrepancy   `json:"discrepancies"`
+	Missing       []views.MissingRefund `json:"missing_at_acquirer"`
+	Work          []workItem            `json:"work_items"`
 	// DiscrepanciesNext is set when more discrepancies follow those shown;
 	// WorkTotal counts the file's work items, WorkNext when more follow.
 	DiscrepanciesNext *string `json:"discrepancies_next"`
@@ -337,9 +297,7 @@ func (d *reconciliationData) MoreDiscrepancies() string {
 }
 
 // Done tells whether the file's reconciliation has finished.
-func (d *reconciliationData) Done() bool {
-	return d.File.Status == "reconciled" || d.File.Status == "failed"
-}
+func (d *reconciliationData) Done() bool { return d.File.Done() }
 
 func (s *site) reconciliationPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	var d reconciliationData

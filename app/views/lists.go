@@ -1,6 +1,10 @@
 package views
 
-import "time"
+import (
+	"time"
+
+	"github.com/rebound-returns/rebound/returns"
+)
 
 // Items of the lists the API answers and the console shows, with the API's
 // JSON tags: the API renders them and the web pages decode them, so
@@ -39,4 +43,22 @@ type Freeze struct {
 	Active     bool       `json:"active"`
 	LiftedAt   *time.Time `json:"lifted_at,omitempty"`
 	LiftedBy   string     `json:"lifted_by,omitempty"`
+}
+
+// RefundListItem is a refund as finance's lists and exports show it.
+type RefundListItem struct {
+	ID           string               `json:"id"`
+	ReturnID     string               `json:"return_id"`
+	Merchant     string               `json:"merchant"`
+	OrderNumber  string               `json:"order_number"`
+	Channel      returns.Channel      `json:"channel"`
+	Amount       int64                `json:"amount"`
+	Shipping     int64                `json:"shipping"`
+	Currency     string               `json:"currency"`
+	Status       returns.RefundStatus `json:"status"`
+	FailureCode  string               `json:"failure_code,omitempty"`
+	AuthorisedBy string               `json:"authorised_by,omitempty"`
+	Attempts     int                  `json:"attempts"`
+	CreatedAt    time.Time            `json:"created_at"`
+	FinishedAt   *time.Time           `json:"finished_at,omitempty"`
 }
