@@ -29,7 +29,7 @@ type shownReturn struct {
 	id, shopper string
 }
 
-func newShownReturn(t *testing.T, d *db.DB) *shownReturn {
+func newShownReturn(t testing.TB, d *db.DB) *shownReturn {
 	t.Helper()
 	ctx := context.Background()
 	s := newShop(t, d, "view", auth.NewPool(2, time.Second))
