@@ -65,7 +65,7 @@ func benchGet(b *testing.B, h http.Handler, path, token string, n *atomic.Int64)
 }
 
 // newReturnOf files one more return on the shop's first order.
-func newReturnOf(b *testing.B, s *shop) {
+func newReturnOf(b testing.TB, s *shop) {
 	b.Helper()
 	ctx := context.Background()
 	first, err := s.d.ReturnByID(ctx, s.returnID)
