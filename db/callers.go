@@ -30,7 +30,7 @@ type callerRow struct {
 // role takes effect on the next request, in every process.
 func (d *DB) CallerByHash(ctx context.Context, hash string, now time.Time) (*Caller, error) {
 	var rows []callerRow
-	err := d.with(ctx).Raw(`SELECT s.token_hash, s.kind, s.role, s.staff_user_id, s.return_id, s.merchant_id, s.expires_at,
+	err := d.read(ctx).Raw(`SELECT s.token_hash, s.kind, s.role, s.staff_user_id, s.return_id, s.merchant_id, s.expires_at,
 		s.created_at, u.id AS uid, u.username AS u_username, u.role AS u_role, u.must_change_password AS u_must_change,
 		u.disabled AS u_disabled
 		FROM sessions s LEFT JOIN staff_users u ON u.id = s.staff_user_id

@@ -26,7 +26,7 @@ func (d *DB) ListedReturns(ctx context.Context, f ReturnFilter) ([]ListedReturn,
 	var rs []ListedReturn
 	// A scalar subquery rather than a join keeps the filter's columns
 	// unambiguous: returnsWhere names returns' columns bare.
-	err := q.Select(`returns.id, (SELECT o.order_number FROM orders o WHERE o.id = returns.order_id) AS order_number,
+	err := d.prepared(q).Select(`returns.id, (SELECT o.order_number FROM orders o WHERE o.id = returns.order_id) AS order_number,
 		returns.status, returns.method, returns.channel, returns.attention, returns.tracking_number, returns.currency,
 		returns.refund_amount, returns.created_at, returns.updated_at`).
 		Order("id DESC").Limit(f.Limit).Scan(&rs).Error
