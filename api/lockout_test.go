@@ -29,7 +29,7 @@ const rightPassword = "the-right-password-1"
 // whose in-store return waits at the counter, served by the API alone (the
 // checks under test all answer before anything reaches Temporal).
 type shop struct {
-	t        *testing.T
+	t        testing.TB
 	d        *db.DB
 	h        http.Handler
 	pool     *auth.Pool
@@ -42,7 +42,7 @@ type shop struct {
 
 var rightHash = func() string { h, _ := auth.HashPassword(rightPassword); return h }()
 
-func newShop(t *testing.T, d *db.DB, slug string, pool *auth.Pool) *shop {
+func newShop(t testing.TB, d *db.DB, slug string, pool *auth.Pool) *shop {
 	t.Helper()
 	ctx := context.Background()
 	s := &shop{t: t, d: d, pool: pool, clock: &atomic.Int64{}}

@@ -111,7 +111,9 @@ func Open(rawURL string, pool Pool, log *slog.Logger) (*DB, error) {
 		TranslateError:         true,
 		DisableAutomaticPing:   true,
 		SkipDefaultTransaction: true,
-		NowFunc:                func() time.Time { return time.Now().UTC() },
+		// Bounds the statements the hot reads keep prepared (DB.read).
+		PrepareStmtMaxSize: 256,
+		NowFunc:            func() time.Time { return time.Now().UTC() },
 		Logger: logger.NewSlogLogger(log.With("component", "db"), logger.Config{
 			SlowThreshold: 500 * time.Millisecond,
 			LogLevel:      logger.Warn,

@@ -16,7 +16,8 @@ const CountCap = 10000
 func (d *DB) countCapped(ctx context.Context, q *gorm.DB) (int64, error) {
 	var n int64
 	sub := q.Session(&gorm.Session{}).Select("1").Limit(CountCap + 1)
-	if err := d.with(ctx).Table("(?) AS capped", sub).Count(&n).Error; err != nil {
+	// Every list runs it on each page: kept prepared on SQLite (DB.read).
+	if err := d.read(ctx).Table("(?) AS capped", sub).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count: %w", err)
 	}
 	return n, nil

@@ -47,7 +47,7 @@ func (d *DB) ReturnByID(ctx context.Context, id string) (*Return, error) {
 // Timeline lists a return's events in the order they happened.
 func (d *DB) Timeline(ctx context.Context, returnID string) ([]TimelineEvent, error) {
 	var es []TimelineEvent
-	if err := d.with(ctx).Where("return_id = ?", returnID).Order("seq").Find(&es).Error; err != nil {
+	if err := d.read(ctx).Where("return_id = ?", returnID).Order("seq").Find(&es).Error; err != nil {
 		return nil, fmt.Errorf("timeline of %s: %w", returnID, err)
 	}
 	return es, nil

@@ -124,7 +124,7 @@ ORDER BY l.line_id`
 // statement.
 func (d *DB) ReturnShown(ctx context.Context, id string) (*ReturnShown, error) {
 	var rows []shownRow
-	if err := d.with(ctx).Raw(shownSQL, id).Scan(&rows).Error; err != nil {
+	if err := d.read(ctx).Raw(shownSQL, id).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("return %s: %w", id, translate(err))
 	}
 	if len(rows) == 0 {
@@ -178,7 +178,7 @@ ORDER BY a.n, a.created_at`
 // reason and its attempts, in one statement; nil when it has none.
 func (d *DB) LatestRefundShown(ctx context.Context, returnID string) (*RefundShown, error) {
 	var rows []refundRow
-	if err := d.with(ctx).Raw(latestRefundSQL, returnID).Scan(&rows).Error; err != nil {
+	if err := d.read(ctx).Raw(latestRefundSQL, returnID).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("latest refund of %s: %w", returnID, translate(err))
 	}
 	if len(rows) == 0 {

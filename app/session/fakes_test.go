@@ -139,6 +139,27 @@ func (f *fakeStore) SessionByHash(_ context.Context, hash string, now time.Time)
 	return nil, db.ErrNotFound
 }
 
+// CallerByHash reads the session and then its member, as the joined
+// statement does; either read can fail.
+func (f *fakeStore) CallerByHash(ctx context.Context, hash string, now time.Time) (*db.Caller, error) {
+	sess, err := f.SessionByHash(ctx, hash, now)
+	if err != nil {
+		return nil, err
+	}
+	c := &db.Caller{Session: *sess}
+	if sess.StaffUserID != nil {
+		u, err := f.StaffByID(ctx, *sess.StaffUserID)
+		if errors.Is(err, db.ErrNotFound) {
+			return c, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		c.Staff = u
+	}
+	return c, nil
+}
+
 func (f *fakeStore) DeleteSession(_ context.Context, hash string) error {
 	if err := f.call("DeleteSession"); err != nil {
 		return err

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
@@ -15,13 +16,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 	if token == "" {
 		return Principal{}, errNoSession()
 	}
-	sess, err := s.d.Store.SessionByHash(ctx, auth.HashToken(token), s.now())
+	// One statement for the session and its member, read afresh on every
+	// request: a log-out or a disabled member stops the token at once.
+	caller, err := s.d.Store.CallerByHash(ctx, auth.HashToken(token), s.now())
 	if errors.Is(err, db.ErrNotFound) {
 		return Principal{}, errNoSession()
 	}
 	if err != nil {
 		return Principal{}, err
 	}
+	sess := &caller.Session
 	p := Principal{Kind: sess.Kind, Role: sess.Role}
 	if sess.MerchantID != nil {
 		p.MerchantID = *sess.MerchantID
@@ -30,9 +34,10 @@ func (s *Service) Authenticate(ctx context.Context, token string) (Principal, er
 		p.ReturnID = *sess.ReturnID
 		return p, nil
 	}
-	u, err := s.d.Store.StaffByID(ctx, *sess.StaffUserID)
-	if err != nil {
-		return Principal{}, err
+	u := caller.Staff
+	if u == nil {
+		// The member is gone: what reading them by id answered.
+		return Principal{}, fmt.Errorf("staff user: %w", db.ErrNotFound)
 	}
 	if u.Disabled {
 		return Principal{}, errNoSession()

@@ -41,7 +41,7 @@ type Store interface {
 	MerchantBySlug(ctx context.Context, slug string) (*db.Merchant, error)
 	MerchantByID(ctx context.Context, id string) (*db.Merchant, error)
 	CreateSession(ctx context.Context, s *db.Session) error
-	SessionByHash(ctx context.Context, hash string, now time.Time) (*db.Session, error)
+	CallerByHash(ctx context.Context, hash string, now time.Time) (*db.Caller, error)
 	DeleteSession(ctx context.Context, hash string) error
 	EndOtherSessions(ctx context.Context, userID, keepHash string) error
 	SetPassword(ctx context.Context, userID, hash string, mustChange bool) error

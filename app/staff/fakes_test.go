@@ -19,13 +19,12 @@ var errStore = errors.New("store down")
 // fakeStore holds the returns of the merchants by id; calls records the
 // calls in order, filters the filters the lists were read with.
 type fakeStore struct {
-	returns  map[string]*db.Return
-	numbers  map[string]string
-	counts   map[string]int64
-	err      error // every call answers it when set
-	calls    []string
-	filters  []db.ReturnFilter
-	orderIDs []string
+	returns map[string]*db.Return
+	numbers map[string]string
+	counts  map[string]int64
+	err     error // every call answers it when set
+	calls   []string
+	filters []db.ReturnFilter
 }
 
 func newFakeStore() *fakeStore {
@@ -64,18 +63,20 @@ func (f *fakeStore) CountReturns(_ context.Context, flt db.ReturnFilter) (int64,
 	return n, nil
 }
 
-// ListReturns answers the merchant's returns, newest (largest id) first,
-// up to the limit.
-func (f *fakeStore) ListReturns(_ context.Context, flt db.ReturnFilter) ([]db.Return, error) {
-	f.calls = append(f.calls, "ListReturns")
+// ListedReturns answers the merchant's returns, newest (largest id) first,
+// up to the limit, with their orders' numbers.
+func (f *fakeStore) ListedReturns(_ context.Context, flt db.ReturnFilter) ([]db.ListedReturn, error) {
+	f.calls = append(f.calls, "ListedReturns")
 	f.filters = append(f.filters, flt)
 	if f.err != nil {
 		return nil, f.err
 	}
-	var out []db.Return
+	var out []db.ListedReturn
 	for _, r := range f.returns {
 		if r.MerchantID == flt.MerchantID {
-			out = append(out, *r)
+			out = append(out, db.ListedReturn{ID: r.ID, OrderNumber: f.numbers[r.OrderID], Status: r.Status, Method: r.Method,
+				Channel: r.Channel, Attention: r.Attention, TrackingNumber: r.TrackingNumber, Currency: r.Currency,
+				RefundAmount: r.RefundAmount, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
@@ -83,12 +84,6 @@ func (f *fakeStore) ListReturns(_ context.Context, flt db.ReturnFilter) ([]db.Re
 		out = out[:flt.Limit]
 	}
 	return out, nil
-}
-
-func (f *fakeStore) OrderNumbers(_ context.Context, ids []string) (map[string]string, error) {
-	f.calls = append(f.calls, "OrderNumbers")
-	f.orderIDs = ids
-	return f.numbers, f.err
 }
 
 func (f *fakeStore) QueueCounts(_ context.Context, m string) (map[string]int64, error) {

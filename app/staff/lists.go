@@ -77,7 +77,7 @@ type Page struct {
 }
 
 // List reads up to limit of the filter's returns, newest first, with their
-// order numbers.
+// order numbers (one statement for the page, one for the count).
 func (s *Service) List(ctx context.Context, f Filter, limit int) (Page, error) {
 	df := db.ReturnFilter{MerchantID: f.MerchantID, Statuses: f.Statuses, Attention: f.Attention, Queue: f.Queue, Before: f.Before}
 	total, err := s.d.Store.CountReturns(ctx, df)
@@ -85,7 +85,7 @@ func (s *Service) List(ctx context.Context, f Filter, limit int) (Page, error) {
 		return Page{}, err
 	}
 	df.Limit = limit + 1 // one more tells whether a next page exists
-	rs, err := s.d.Store.ListReturns(ctx, df)
+	rs, err := s.d.Store.ListedReturns(ctx, df)
 	if err != nil {
 		return Page{}, err
 	}
@@ -93,19 +93,9 @@ func (s *Service) List(ctx context.Context, f Filter, limit int) (Page, error) {
 	if more {
 		rs = rs[:limit]
 	}
-	orderIDs := make([]string, 0, len(rs))
-	for _, r := range rs {
-		orderIDs = append(orderIDs, r.OrderID)
-	}
-	numbers, err := s.d.Store.OrderNumbers(ctx, orderIDs)
-	if err != nil {
-		return Page{}, err
-	}
 	items := make([]Summary, 0, len(rs))
 	for _, r := range rs {
-		items = append(items, Summary{ID: r.ID, OrderNumber: numbers[r.OrderID], Status: r.Status, Method: r.Method, Channel: r.Channel,
-			Attention: r.Attention, TrackingNumber: r.TrackingNumber, RefundAmount: r.RefundAmount, Currency: r.Currency,
-			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt})
+		items = append(items, Summary(r))
 	}
 	return Page{Items: items, More: more, Total: total}, nil
 }

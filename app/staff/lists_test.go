@@ -39,7 +39,7 @@ func TestNewFilter(t *testing.T) {
 }
 
 // List counts the filter's returns, reads one more than the page to tell
-// whether more follow, and names each return's order.
+// whether more follow, with each return's order number.
 func TestList(t *testing.T) {
 	s, st, _ := newService()
 	at := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
@@ -64,8 +64,9 @@ func TestList(t *testing.T) {
 	if !reflect.DeepEqual(page.Items[0], want) || page.Items[1].ID != "a2" || page.Items[1].OrderNumber != "S-2" {
 		t.Fatalf("%+v", page.Items)
 	}
-	if strings.Join(st.calls, ",") != "CountReturns,ListReturns,OrderNumbers" || !reflect.DeepEqual(st.orderIDs, []string{"oa3", "oa2"}) {
-		t.Fatalf("calls %v, order ids %v", st.calls, st.orderIDs)
+	// The page and its order numbers are one read (issue 15).
+	if strings.Join(st.calls, ",") != "CountReturns,ListedReturns" {
+		t.Fatalf("calls %v", st.calls)
 	}
 	counted := db.ReturnFilter{MerchantID: merchantID, Statuses: []string{"requested"}, Queue: db.QueueReview, Attention: true, Before: "a9"}
 	listed := counted

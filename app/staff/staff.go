@@ -20,8 +20,7 @@ import (
 type Store interface {
 	ReturnByID(ctx context.Context, id string) (*db.Return, error)
 	CountReturns(ctx context.Context, f db.ReturnFilter) (int64, error)
-	ListReturns(ctx context.Context, f db.ReturnFilter) ([]db.Return, error)
-	OrderNumbers(ctx context.Context, orderIDs []string) (map[string]string, error)
+	ListedReturns(ctx context.Context, f db.ReturnFilter) ([]db.ListedReturn, error)
 	QueueCounts(ctx context.Context, merchantID string) (map[string]int64, error)
 }
 
