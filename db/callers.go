@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // Caller is a live session with, for a staff session, the member it was
@@ -43,9 +45,9 @@ func (d *DB) CallerByHash(ctx context.Context, hash string, now time.Time) (*Cal
 	}
 	r := rows[0]
 	c := &Caller{Session: Session{TokenHash: r.TokenHash, Kind: r.Kind, StaffUserID: r.StaffUserID, ReturnID: r.ReturnID,
-		MerchantID: r.MerchantID, Role: r.Role, ExpiresAt: r.ExpiresAt, CreatedAt: r.CreatedAt}}
+		MerchantID: r.MerchantID, Role: returns.Role(r.Role), ExpiresAt: r.ExpiresAt, CreatedAt: r.CreatedAt}}
 	if r.UID != nil {
-		c.Staff = &StaffUser{ID: *r.UID, Username: deref(r.UUsername), Role: deref(r.URole),
+		c.Staff = &StaffUser{ID: *r.UID, Username: deref(r.UUsername), Role: returns.Role(deref(r.URole)),
 			MustChangePassword: r.UMustChange != nil && *r.UMustChange, Disabled: r.UDisabled != nil && *r.UDisabled}
 	}
 	return c, nil

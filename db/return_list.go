@@ -4,15 +4,19 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // ListedReturn is a return as the staff's task list shows it, with its
 // order's number.
 type ListedReturn struct {
-	ID, OrderNumber, Status, Method, Channel string
-	Attention, TrackingNumber, Currency      string
-	RefundAmount                             *int64
-	CreatedAt, UpdatedAt                     time.Time
+	ID, OrderNumber, Status             string
+	Method                              returns.Method
+	Channel                             returns.Channel
+	Attention, TrackingNumber, Currency string
+	RefundAmount                        *int64
+	CreatedAt, UpdatedAt                time.Time
 }
 
 // ListedReturns lists the filter's returns newest first (ids are

@@ -60,11 +60,12 @@ var allowed = map[string]int{
 	"web/console.go approved": 1,
 	// The staff page's cursor query parameter.
 	"web/people.go staff": 2,
-	// The finance page's template and navigation name; a settlement file's
-	// status; the English noun in a chart's summary.
+	// The finance page's template and navigation name; the English noun in
+	// a chart's summary.
 	"web/finance.go finance": 7,
-	"web/finance.go failed":  1,
 	"web/finance.go refund":  1,
+	// A settlement file's status (its reconciliation failed).
+	"app/views/settlement.go failed": 1,
 	// The finance lists' page names ("failed" refunds, "work" items) and
 	// template name.
 	"web/finance_lists.go failed":  1,
