@@ -10,9 +10,10 @@ package activities
 import (
 	"context"
 	"errors"
-	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rebound-returns/rebound/returns"
 	"time"
+
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -389,7 +391,7 @@ func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (Rever
 		return ReversalOutcome{State: ReversalCleared, Acknowledged: true}, nil
 	case att.State != returns.AttemptUnknown && att.State != returns.AttemptReversalPending:
 		return ReversalOutcome{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("attempt %s is %s: nothing to reverse", att.ID, att.State), ErrInvalidState, nil)
+			fmt.Sprintf("attempt %s is %s: nothing to reverse", att.ID, att.State), contract.ErrInvalidState, nil)
 	}
 	c, err := a.cardContext(ctx, att.RefundID)
 	if err != nil {

@@ -10,14 +10,11 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/otp"
 	"github.com/rebound-returns/rebound/returns"
 )
-
-// ErrRateLimited is the type of a code refused by the sending limits (the
-// same name as the workflows' contract, which this package cannot import).
-const ErrRateLimited = "rate_limited"
 
 // SendCode makes a one-time code, stores its HMAC and sends it to the
 // return's contact, all in this one activity: the code never leaves it
@@ -76,7 +73,7 @@ type codeLimits struct {
 // storeCode stores a new code (store) and its message in one transaction,
 // within the limits on sending: cooldown, hourly caps per contact and per
 // client address. A code over the limits is a non-retryable
-// ErrRateLimited, with the wait in its details.
+// contract.ErrRateLimited, with the wait in its details.
 func (a *Messages) storeCode(ctx context.Context, l codeLimits, store func(tx *db.DB) error, msg *db.OutboxMessage) error {
 	var limit *otp.LimitError
 	err := a.DB.Tx(ctx, func(tx *db.DB) error {
@@ -104,7 +101,7 @@ func (a *Messages) storeCode(ctx context.Context, l codeLimits, store func(tx *d
 		return err
 	}
 	if limit != nil {
-		return temporal.NewNonRetryableApplicationError(limit.Error(), ErrRateLimited, nil, limit.RetryAfter.Seconds())
+		return temporal.NewNonRetryableApplicationError(limit.Error(), contract.ErrRateLimited, nil, limit.RetryAfter.Seconds())
 	}
 	return nil
 }

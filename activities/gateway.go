@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
 	"github.com/rebound-returns/rebound/returns"
 
 	"go.temporal.io/sdk/temporal"

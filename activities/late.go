@@ -3,9 +3,10 @@ package activities
 import (
 	"context"
 	"fmt"
-	"github.com/rebound-returns/rebound/returns"
 	"log/slog"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/pos"

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/notify"
@@ -272,7 +273,7 @@ func TestSendLookupCodeRetryAfterAFailedSendSendsTheSameCode(t *testing.T) {
 // lookupRateLimited tells whether err is the final refusal of the sending limits.
 func lookupRateLimited(err error) bool {
 	var appErr *temporal.ApplicationError
-	return errors.As(err, &appErr) && appErr.Type() == activities.ErrRateLimited && appErr.NonRetryable()
+	return errors.As(err, &appErr) && appErr.Type() == contract.ErrRateLimited && appErr.NonRetryable()
 }
 
 func TestSendLookupCodeHourlyCapPerContact(t *testing.T) {
@@ -292,7 +293,7 @@ func TestSendLookupCodeHourlyCapPerContact(t *testing.T) {
 		over := f.input("ann@example.com", "email", "192.0.2.99")
 		_, err := f.send(over)
 		if !lookupRateLimited(err) {
-			t.Fatalf("code %d in the hour: %v; want a non-retryable %s", otp.PerContact+1, err, activities.ErrRateLimited)
+			t.Fatalf("code %d in the hour: %v; want a non-retryable %s", otp.PerContact+1, err, contract.ErrRateLimited)
 		}
 		if _, err := d.LookupByID(ctx, over.LookupID); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("a refused lookup was stored: %v", err)
@@ -327,7 +328,7 @@ func TestSendLookupCodeHourlyCapPerClient(t *testing.T) {
 		}
 		over := f.input("someone.else@example.com", "email", "203.0.113.7")
 		if _, err := f.send(over); !lookupRateLimited(err) {
-			t.Fatalf("code %d from one address: %v; want a non-retryable %s", otp.PerClient+1, err, activities.ErrRateLimited)
+			t.Fatalf("code %d from one address: %v; want a non-retryable %s", otp.PerClient+1, err, contract.ErrRateLimited)
 		}
 		if n := len(f.sender.sent()); n != otp.PerClient {
 			t.Fatalf("%d messages; want %d", n, otp.PerClient)
@@ -358,7 +359,7 @@ func TestSendLookupCodeCountsReturnCodesToo(t *testing.T) {
 			}
 		}
 		if _, err := f.send(f.input("ann@example.com", "email", "192.0.2.1")); !lookupRateLimited(err) {
-			t.Fatalf("a lookup code after %d return codes in the hour: %v; want %s", otp.PerContact, err, activities.ErrRateLimited)
+			t.Fatalf("a lookup code after %d return codes in the hour: %v; want %s", otp.PerContact, err, contract.ErrRateLimited)
 		}
 		if n := len(f.sender.sent()); n != 0 {
 			t.Fatalf("%d messages; want none", n)

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
 )
@@ -32,15 +33,6 @@ type Settlement struct {
 	// (see package dropfolder); "" picks up nothing.
 	SettlementDir string
 }
-
-// The names the activities share with the workflows' contract, which this
-// package cannot import.
-const (
-	returnWorkflowPrefix   = "return/"
-	signalSettled          = "settled"
-	updateRefundResolution = "refund_resolution"
-	resolveRetry           = "retry"
-)
 
 // MatchSettlement reconciles a file set-wise in the database and counts
 // what it found: matched rows, unexpected ones, amount mismatches, and
@@ -111,10 +103,11 @@ func (a *Settlement) settleDoubts(ctx context.Context, f *db.SettlementFile, las
 		return err
 	}
 	for _, id := range ids {
-		h, err := a.Signal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: returnWorkflowPrefix + id,
-			UpdateName: updateRefundResolution, WaitForStage: client.WorkflowUpdateStageCompleted,
-			Args: []any{map[string]any{"action": resolveRetry, "note": "the settlement file " + f.Filename + " shows the refund paid",
-				"actor": Actor{Kind: returns.ActorSystem, Name: "reconciliation"}}}})
+		h, err := a.Signal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: contract.ReturnWorkflowID(id),
+			UpdateName: contract.UpdateRefundResolution, WaitForStage: client.WorkflowUpdateStageCompleted,
+			Args: []any{contract.RefundResolutionRequest{Action: contract.ResolveRetry,
+				Note:  "the settlement file " + f.Filename + " shows the refund paid",
+				Actor: returns.Actor{Kind: returns.ActorSystem, Name: "reconciliation"}}}})
 		if err == nil {
 			err = h.Get(ctx, nil)
 		}
@@ -147,7 +140,7 @@ func (a *Settlement) SettleReturns(ctx context.Context, in SettlePage) (int, err
 			return signalled, err
 		}
 		for _, id := range ids {
-			err := a.Signal.SignalWorkflow(ctx, returnWorkflowPrefix+id, "", signalSettled, nil)
+			err := a.Signal.SignalWorkflow(ctx, contract.ReturnWorkflowID(id), "", contract.SignalSettled, nil)
 			var nf *serviceerror.NotFound
 			if err != nil && !errors.As(err, &nf) { // an ended return needs nothing
 				return signalled, err

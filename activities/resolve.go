@@ -11,13 +11,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
 )
-
-// ErrInvalidState is the type of a resolution the refund's state forbids
-// (the same name as the workflows' contract).
-const ErrInvalidState = "invalid_state"
 
 // ResolveRefund carries out finance's resolution of a failed refund under
 // the money rules (db.ResolveFailedRefund): nothing while an attempt is in
@@ -30,7 +27,7 @@ func (a *Store) ResolveRefund(ctx context.Context, in ResolveRefundInput) (Resol
 	res, err := a.DB.ResolveFailedRefund(ctx, in.RefundID, in.Action, in.By, a.now())
 	var rule *db.RuleError
 	if errors.As(err, &rule) {
-		return ResolveRefundResult{}, temporal.NewNonRetryableApplicationError(rule.Error(), ErrInvalidState, nil)
+		return ResolveRefundResult{}, temporal.NewNonRetryableApplicationError(rule.Error(), contract.ErrInvalidState, nil)
 	}
 	if err != nil {
 		return ResolveRefundResult{}, err

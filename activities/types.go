@@ -9,17 +9,6 @@ import (
 // The inputs and results of the activities: plain exported structs, because
 // they cross the workflow boundary as JSON.
 
-// Actor is who caused a step: a shopper, a staff member, the carrier or
-// Rebound itself.
-type Actor struct {
-	Kind returns.ActorKind `json:"kind"`
-	Name string            `json:"name"` // user name for staff
-	Role returns.Role      `json:"role,omitempty"`
-}
-
-// System is Rebound acting on its own (timers, policy).
-var System = Actor{Kind: returns.ActorSystem, Name: "rebound"}
-
 // Events say why a timeline entry is written; they decide who is told.
 const (
 	EventStatus            = "status"
@@ -39,7 +28,7 @@ type TransitionInput struct {
 	Seq      int64          `json:"seq"`
 	Status   returns.Status `json:"status"`
 	Event    string         `json:"event"`
-	Actor    Actor          `json:"actor"`
+	Actor    returns.Actor  `json:"actor"`
 	Note     string         `json:"note,omitempty"`
 	At       time.Time      `json:"at"`
 

@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/app/counter"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
@@ -147,7 +147,7 @@ func TestCounterAnswersWithTheReturn(t *testing.T) {
 			if rec.Code != status || json.Unmarshal(rec.Body.Bytes(), &v) != nil || v.ID != s.returnID || v.Status != "refund_pending" {
 				t.Fatalf("outcome %v: %d %s", outcome, rec.Code, rec.Body)
 			}
-			want := counter.Request{ReturnID: s.returnID, MerchantID: s.merchant.ID, Clerk: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"},
+			want := counter.Request{ReturnID: s.returnID, MerchantID: s.merchant.ID, Clerk: returns.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"},
 				TerminalID: "dP000001", SupervisorUsername: "sup", SupervisorPassword: rightPassword, VoucherNo: "000042", CardFingerprint: "fp_0000001"}
 			if f.got != want {
 				t.Fatalf("the service was given %+v", f.got)
@@ -222,9 +222,9 @@ func TestRefundStepsOverTheProcedure(t *testing.T) {
 				t.Fatalf("%s %v: %d %s", tc.path, tc.err, rec.Code, rec.Body)
 			}
 			wantApproval := counter.ApprovalRequest{ReturnID: s.returnID, MerchantID: s.merchant.ID,
-				Supervisor: activities.Actor{Kind: returns.ActorStaff, Name: "sup2", Role: "supervisor"}, Decision: tc.body["decision"]}
+				Supervisor: returns.Actor{Kind: returns.ActorStaff, Name: "sup2", Role: "supervisor"}, Decision: tc.body["decision"]}
 			wantResolution := counter.ResolutionRequest{ReturnID: s.returnID, MerchantID: s.merchant.ID,
-				Actor: activities.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}, Action: tc.body["action"], Note: tc.body["note"]}
+				Actor: returns.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}, Action: tc.body["action"], Note: tc.body["note"]}
 			if tc.path == "refund-approval" && f.approval != wantApproval || tc.path == "refund-resolution" && f.resolution != wantResolution {
 				t.Fatalf("the procedure was given %+v / %+v", f.approval, f.resolution)
 			}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/filing"
 	"github.com/rebound-returns/rebound/auth"
@@ -70,7 +69,7 @@ func (f *fakeFiling) Label(_ context.Context, id string, see filing.See) ([]byte
 	return f.pdf, f.err
 }
 
-func (f *fakeFiling) MayCancel(actor activities.Actor) error {
+func (f *fakeFiling) MayCancel(actor returns.Actor) error {
 	f.calls = append(f.calls, "MayCancel")
 	return filing.New(filing.Deps{}).MayCancel(actor)
 }
@@ -338,7 +337,7 @@ func TestFilingRoutesWithTheReturn(t *testing.T) {
 
 		rec = serve(h, "POST", "/v1/returns/"+s.returnID+"/cancel", `{"reason":"asked by phone"}`, clerk...)
 		if rec.Code != 200 || f.cancelReq.ReturnID != s.returnID || f.cancelReq.Reason != "asked by phone" ||
-			f.cancelReq.Actor != (activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}) {
+			f.cancelReq.Actor != (returns.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}) {
 			t.Fatalf("cancel: %d %s %+v", rec.Code, rec.Body, f.cancelReq)
 		}
 		lastAudit := func() db.AuditEntry {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -16,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/finance"
 	"github.com/rebound-returns/rebound/db"
@@ -255,8 +255,8 @@ func TestFinanceHandlersGiveTheRequest(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		fd := newFinanceDesks(t, d)
 		f := fd.f
-		fin := finance.Caller{MerchantID: fd.merchant, Staff: activities.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}}
-		op := finance.Caller{Staff: activities.Actor{Kind: returns.ActorStaff, Name: "op", Role: "operator"}}
+		fin := finance.Caller{MerchantID: fd.merchant, Staff: returns.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}}
+		op := finance.Caller{Staff: returns.Actor{Kind: returns.ActorStaff, Name: "op", Role: "operator"}}
 
 		fd.get("/v1/finance/refunds", fd.fin)
 		if want := (finance.RefundQuery{Sort: finance.SortNewest, Page: finance.Page[finance.RefundCursor]{Limit: pageDefault}}); !reflect.DeepEqual(f.refundQ, want) || f.caller != fin {

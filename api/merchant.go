@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/app/staff"
 	"github.com/rebound-returns/rebound/returns"
 )
@@ -91,8 +90,8 @@ func (s *server) queueCounts(c *gin.Context) error {
 	return nil
 }
 
-func staffActor(p *principal) activities.Actor {
-	return activities.Actor{Kind: returns.ActorStaff, Name: p.Username, Role: p.Role}
+func staffActor(p *principal) returns.Actor {
+	return returns.Actor{Kind: returns.ActorStaff, Name: p.Username, Role: p.Role}
 }
 
 // staffStep is the step's return (the path's), its merchant and who takes

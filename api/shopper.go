@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/app/filing"
 	"github.com/rebound-returns/rebound/returns"
 )
@@ -21,7 +20,7 @@ type filingProcedure interface {
 	Resend(ctx context.Context, returnID, clientIP string) (filing.Sent, error)
 	Return(ctx context.Context, id string, see filing.See) (filing.Return, error)
 	Label(ctx context.Context, id string, see filing.See) ([]byte, error)
-	MayCancel(actor activities.Actor) error
+	MayCancel(actor returns.Actor) error
 	Cancel(ctx context.Context, req filing.CancelRequest) (string, error)
 	StartLookup(ctx context.Context, req filing.LookupRequest) (filing.LookupSent, error)
 	VerifyLookup(ctx context.Context, id, code string) (filing.Granted, error)
@@ -146,7 +145,7 @@ type cancelRequest struct {
 // that may not cancel hears so before its body is read.
 func (s *server) cancelReturn(c *gin.Context) error {
 	p := principalOf(c)
-	actor := activities.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
+	actor := returns.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
 	if p.Kind == kindStaff {
 		actor = staffActor(p)
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/staff"
 	"github.com/rebound-returns/rebound/auth"
@@ -117,7 +116,7 @@ func TestStaffStepsOverTheUseCase(t *testing.T) {
 				}
 			}
 			step := staff.Step{ReturnID: s.returnID, MerchantID: s.merchant.ID,
-				Actor: activities.Actor{Kind: returns.ActorStaff, Name: "sup2", Role: "supervisor"}}
+				Actor: returns.Actor{Kind: returns.ActorStaff, Name: "sup2", Role: "supervisor"}}
 			switch tc.step {
 			case "review":
 				if want := (staff.Review{Step: step, Decision: tc.body.(map[string]string)["decision"]}); f.review != want {

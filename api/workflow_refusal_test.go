@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/app/wire"
-	"github.com/rebound-returns/rebound/workflows"
+	"github.com/rebound-returns/rebound/contract"
 )
 
 // The workflows' refusals, as app/wire hands them to the use cases, are
@@ -28,12 +28,12 @@ func TestWorkflowRefusalsBecomeTheSameProblems(t *testing.T) {
 		want  *Problem
 		retry string
 	}{
-		{"state", temporal.NewApplicationError("the return is received", workflows.ErrInvalidState),
+		{"state", temporal.NewApplicationError("the return is received", contract.ErrInvalidState),
 			NewProblem(http.StatusConflict, "invalid-state", "the return is received"), ""},
-		{"input", temporal.NewApplicationError("line 3 is not in the return", workflows.ErrInvalidInput),
+		{"input", temporal.NewApplicationError("line 3 is not in the return", contract.ErrInvalidInput),
 			NewProblem(http.StatusUnprocessableEntity, "validation", "line 3 is not in the return"), ""},
-		{"rate", temporal.NewApplicationError("too many codes", workflows.ErrRateLimited, 42.0), limited, "42"},
-		{"rate, no wait", temporal.NewApplicationError("too many codes", workflows.ErrRateLimited), limited, ""},
+		{"rate", temporal.NewApplicationError("too many codes", contract.ErrRateLimited, 42.0), limited, "42"},
+		{"rate, no wait", temporal.NewApplicationError("too many codes", contract.ErrRateLimited), limited, ""},
 		{"ended", serviceerror.NewNotFound("workflow gone"), NewProblem(http.StatusConflict, "invalid-state", "the return has ended"), ""},
 	}
 	for _, c := range cases {

@@ -17,12 +17,12 @@ import (
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/api"
 	"github.com/rebound-returns/rebound/config"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/debugserver"
 	"github.com/rebound-returns/rebound/demo"
 	"github.com/rebound-returns/rebound/devstack"
 	"github.com/rebound-returns/rebound/worker"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 func devCommand() *command {
@@ -181,9 +181,9 @@ Demo merchant %q: staff %s, password from REBOUND_DEMO_PASSWORD (%s)
 Press Ctrl-C to stop.
 
 `, time.Since(started).Round(time.Millisecond), dcfg.PublicURL, dcfg.PublicURL, dcfg.PublicURL, seeded.Merchant, ts.HostPort(), cfg.TemporalNamespace,
-		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, workflows.TaskQueue,
+		ts.DatabaseFile(), describeDatabase(cfg.DatabaseURL), version, contract.TaskQueue,
 		dcfg.GatewayURL, cfg.GatewaySettleDelay, acquirerLine,
-		describeDir(cfg.SettlementDir), workflows.SettlementPickupScheduleID, cfg.SettlementPickup,
+		describeDir(cfg.SettlementDir), contract.SettlementPickupScheduleID, cfg.SettlementPickup,
 		seeded.Merchant, strings.Join(seeded.Staff, ", "), passwordHint(cfg.DemoPassword), seeded.Merchant,
 		cfg.DemoAPIKey, cfg.CarrierSecret, orderNumbers(seeded.Orders), demo.ShopperEmail)
 

@@ -12,9 +12,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/rebound-returns/rebound/cli"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/loadgen"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // `rebound loadgen lifecycle` drives online and card returns through a
@@ -131,7 +131,7 @@ func returnShape(t *testing.T, temporalAddr, dbFile string) loadgen.FloorShape {
 	}
 	defer c.Close()
 	var shape loadgen.FloorShape
-	for _, id := range []string{workflows.ReturnWorkflowID(ids[0]), workflows.RefundWorkflowID(ids[0], 1)} {
+	for _, id := range []string{contract.ReturnWorkflowID(ids[0]), contract.RefundWorkflowID(ids[0], 1)} {
 		it := c.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for it.HasNext() {
 			e, err := it.Next()

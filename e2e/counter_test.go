@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // wrongSTAN is a voucher number that is not stan.
@@ -160,7 +160,7 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 	}
 	s.checkSecrets(id, demoPassword, "fp_secret_card_token_42")
 	recordHistory(t, s, id, "return_card_counter_v2")
-	recordWorkflow(t, s, workflows.RefundWorkflowID(id, 1), "refund_card_v2")
+	recordWorkflow(t, s, contract.RefundWorkflowID(id, 1), "refund_card_v2")
 }
 
 func (s *stack) merchantIDPtr() []string { return []string{s.merchantID()} }

@@ -4,18 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"github.com/rebound-returns/rebound/returns"
 	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/payments"
 	"github.com/rebound-returns/rebound/pos"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // upload posts a settlement file as finance does.
@@ -51,7 +52,7 @@ func (s *stack) reconciled(token, fileID string) map[string]any {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	d, err := s.temporal.DescribeWorkflowExecution(context.Background(), workflows.ReconcileWorkflowID(fileID), "")
+	d, err := s.temporal.DescribeWorkflowExecution(context.Background(), contract.ReconcileWorkflowID(fileID), "")
 	if err == nil {
 		for _, pa := range d.GetPendingActivities() {
 			s.t.Logf("pending %s attempt %d: %s", pa.GetActivityType().GetName(), pa.GetAttempt(), pa.GetLastFailure().GetMessage())

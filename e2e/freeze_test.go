@@ -3,16 +3,17 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"github.com/rebound-returns/rebound/returns"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/cli"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // liveRefunds counts the acquirer's refunds and voids that stand (not
@@ -114,7 +115,7 @@ func TestRefundsStartedDuringAFreezeSendNothingUntilItIsLifted(t *testing.T) {
 	if n := s.liveRefunds(); n != 2 {
 		t.Fatalf("the acquirer holds %d refunds, want 2", n)
 	}
-	recordWorkflow(t, s, workflows.RefundWorkflowID(cards[0].returnID, 1), "refund_card_frozen_v3")
+	recordWorkflow(t, s, contract.RefundWorkflowID(cards[0].returnID, 1), "refund_card_frozen_v3")
 }
 
 func TestAReversalUnderWayWhenAFreezeStartsStillCompletes(t *testing.T) {

@@ -6,18 +6,17 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rebound-returns/rebound/contract"
 	"go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
-
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // recordHistory writes a return's history as name.json into the directory
 // REBOUND_RECORD_HISTORY names (the workflows package's testdata), so that
 // its replay test guards later changes to the workflow.
 func recordHistory(t *testing.T, s *stack, returnID, name string) {
-	recordWorkflow(t, s, workflows.ReturnWorkflowID(returnID), name)
+	recordWorkflow(t, s, contract.ReturnWorkflowID(returnID), name)
 }
 
 // recording is the directory REBOUND_RECORD_HISTORY names; empty (the

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db/dbtest"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 func TestOnlineOrderFromRegistrationToAwaitingSettlement(t *testing.T) {
@@ -104,7 +104,7 @@ func TestOnlineOrderFromRegistrationToAwaitingSettlement(t *testing.T) {
 			}
 			s.checkSecrets(id, code, demoPassword, shopper, sup, clerk, demoAPIKey)
 			recordHistory(t, s, id, "return_online_ship_v1")
-			recordWorkflow(t, s, workflows.RefundWorkflowID(id, 1), "refund_online_v4")
+			recordWorkflow(t, s, contract.RefundWorkflowID(id, 1), "refund_online_v4")
 		})
 	}
 }
@@ -171,7 +171,7 @@ func (s *stack) merchantID() string {
 func (s *stack) checkSecrets(returnID string, secrets ...string) {
 	s.t.Helper()
 	var history strings.Builder
-	for _, id := range []string{workflows.ReturnWorkflowID(returnID), workflows.RefundWorkflowID(returnID, 1)} {
+	for _, id := range []string{contract.ReturnWorkflowID(returnID), contract.RefundWorkflowID(returnID, 1)} {
 		it := s.temporal.GetWorkflowHistory(context.Background(), id, "", false, 0)
 		for it.HasNext() {
 			ev, err := it.Next()

@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/contract"
 	"google.golang.org/protobuf/proto"
-
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Order lookups over HTTP on the real stack: the shopper proves the order
@@ -258,11 +257,11 @@ func TestOrderLookupOpensTheOrderAndFilesAVerifiedReturn(t *testing.T) {
 
 	// Neither the code nor a token is in either workflow's history (the
 	// lookup's id is: the check reads the payloads).
-	lookupWF := workflows.LookupWorkflowID(lookupID)
+	lookupWF := contract.LookupWorkflowID(lookupID)
 	if found := s.lkHistoryHolds(lookupWF, lookupID); len(found) != 1 {
 		t.Fatalf("the lookup's own id is not in its history: the check would not see a leak")
 	}
-	for _, wf := range []string{lookupWF, workflows.ReturnWorkflowID(id)} {
+	for _, wf := range []string{lookupWF, contract.ReturnWorkflowID(id)} {
 		if found := s.lkHistoryHolds(wf, code, token, shopperToken); len(found) > 0 {
 			for _, f := range found {
 				t.Errorf("a secret (%.4s…) is in the history of %s", f, wf)

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
@@ -16,7 +18,6 @@ import (
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/faultpoint"
 	"github.com/rebound-returns/rebound/pos"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Issue 12's sequences, each through the real stack: the API, a Temporal
@@ -85,8 +86,8 @@ func scriptedStack(t *testing.T, opts stackOptions) (*stack, *scriptedPOS) {
 // the procedure are the counter test's).
 func (s *stack) counterUpdate(c cardCase) {
 	s.t.Helper()
-	if err := s.updateReturn(c.returnID, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
-		Actor: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
+	if err := s.updateReturn(c.returnID, contract.UpdateCounterRefund, contract.CounterRefundRequest{
+		Actor: returns.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -108,8 +109,8 @@ func (s *stack) waitFor(what string, within time.Duration, cond func() bool) {
 func (s *stack) waitWorkflow(returnID, status string) {
 	s.t.Helper()
 	s.waitFor("workflow in "+status, 90*time.Second, func() bool {
-		v, err := s.temporal.QueryWorkflow(context.Background(), workflows.ReturnWorkflowID(returnID), "", workflows.QueryStatus)
-		var st workflows.StatusView
+		v, err := s.temporal.QueryWorkflow(context.Background(), contract.ReturnWorkflowID(returnID), "", contract.QueryStatus)
+		var st contract.StatusView
 		return err == nil && v.Get(&st) == nil && string(st.Status) == status
 	})
 }
@@ -148,7 +149,7 @@ func TestSequence1FinanceRetryAfterAnApprovedAttemptPaysOnce(t *testing.T) {
 			return len(as) == 1 && as[0].State == returns.AttemptApproved
 		})
 		if how == "terminated" {
-			if err := s.temporal.TerminateWorkflow(context.Background(), workflows.RefundWorkflowID(c.returnID, 1), "", "an operator's terminate"); err != nil {
+			if err := s.temporal.TerminateWorkflow(context.Background(), contract.RefundWorkflowID(c.returnID, 1), "", "an operator's terminate"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -304,8 +305,8 @@ func TestSequence3FinanceEndsAnEscalatedAttemptWithEvidence(t *testing.T) {
 	}
 	// The histories of the money rules' version guard it from now on.
 	recordHistory(t, s, cases[0].returnID, "return_card_escalated_evidence_v4")
-	recordWorkflow(t, s, workflows.RefundWorkflowID(cases[0].returnID, 1), "refund_card_escalated_v4")
-	recordWorkflow(t, s, workflows.RefundWorkflowID(cases[1].returnID, 2), "refund_card_after_evidence_v4")
+	recordWorkflow(t, s, contract.RefundWorkflowID(cases[0].returnID, 1), "refund_card_escalated_v4")
+	recordWorkflow(t, s, contract.RefundWorkflowID(cases[1].returnID, 2), "refund_card_after_evidence_v4")
 }
 
 // Sequence 4: answers carrying fields Rebound does not use, with a
@@ -370,7 +371,7 @@ func TestSequence5LateApprovalsBecomeWorkItems(t *testing.T) {
 	if gap := first[1].CreatedAt.Sub(*first[0].ReversalAt); gap < fateWait {
 		t.Fatalf("the next attempt went %s after the 25; want after the original's time (%s)", gap, fateWait)
 	}
-	recordWorkflow(t, s, workflows.RefundWorkflowID(cases[0].returnID, 1), "refund_card_fate_wait_v4")
+	recordWorkflow(t, s, contract.RefundWorkflowID(cases[0].returnID, 1), "refund_card_fate_wait_v4")
 	s.waitFor("late approvals as work items", 10*time.Second, func() bool {
 		var n int64
 		_ = s.db.Raw(context.Background(), "SELECT COUNT(*) FROM work_items WHERE kind = 'late_approval'", &n)

@@ -12,10 +12,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/dropfolder"
 	"github.com/rebound-returns/rebound/worker"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // scheduleOf waits for the schedule to exist and describes it.
@@ -36,7 +36,7 @@ func (s *stack) scheduleOf(h client.ScheduleHandle) *client.ScheduleDescription 
 
 // pickupNow triggers the pickup schedule and answers what the run it
 // started did.
-func (s *stack) pickupNow(h client.ScheduleHandle) workflows.PickupResult {
+func (s *stack) pickupNow(h client.ScheduleHandle) contract.PickupResult {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -54,7 +54,7 @@ func (s *stack) pickupNow(h client.ScheduleHandle) workflows.PickupResult {
 		}
 		if d.Info.NumActions > before.Info.NumActions && len(d.Info.RecentActions) > 0 {
 			run := d.Info.RecentActions[len(d.Info.RecentActions)-1].StartWorkflowResult
-			var res workflows.PickupResult
+			var res contract.PickupResult
 			if err := s.temporal.GetWorkflow(ctx, run.WorkflowID, run.FirstExecutionRunID).Get(ctx, &res); err != nil {
 				s.t.Fatalf("pickup %s: %v", run.WorkflowID, err)
 			}
@@ -74,7 +74,7 @@ func (s *stack) pickupNow(h client.ScheduleHandle) workflows.PickupResult {
 func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	s := newStack(t, lastEngine(t))
 	ctx := context.Background()
-	h := s.temporal.ScheduleClient().GetHandle(ctx, workflows.SettlementPickupScheduleID)
+	h := s.temporal.ScheduleClient().GetHandle(ctx, contract.SettlementPickupScheduleID)
 
 	// A worker with a settlement folder creates the schedule as it starts.
 	// (It runs before any return exists, and stops before one does.)
@@ -126,11 +126,11 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	var rec activities.ReconcileResult
 	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	if err := s.temporal.GetWorkflow(rctx, workflows.ReconcileWorkflowID(fileID), "").Get(rctx, &rec); err != nil {
+	if err := s.temporal.GetWorkflow(rctx, contract.ReconcileWorkflowID(fileID), "").Get(rctx, &rec); err != nil {
 		t.Fatalf("reconciliation of %s: %v", fileID, err)
 	}
 	recordLastScheduled(t, s, h, "settlement_pickup_v4")
-	recordWorkflow(t, s, workflows.ReconcileWorkflowID(fileID), "reconcile_picked_up_v4")
+	recordWorkflow(t, s, contract.ReconcileWorkflowID(fileID), "reconcile_picked_up_v4")
 	if rec.Matched != 2 || rec.Unexpected != 0 || rec.AmountMismatch != 0 {
 		t.Fatalf("reconciliation %+v, want both refunds matched", rec)
 	}

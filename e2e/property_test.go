@@ -16,6 +16,7 @@ import (
 
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/returns"
@@ -114,8 +115,8 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 		after := time.Duration(rng.IntN(8000)) * time.Millisecond
 		counterWG.Go(func() {
 			time.Sleep(after)
-			if err := s.updateReturn(id, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
-				Actor: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
+			if err := s.updateReturn(id, contract.UpdateCounterRefund, contract.CounterRefundRequest{
+				Actor: returns.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"}); err != nil {
 				t.Errorf("counter refund of %s: %v", id, err)
 			}
 		})
@@ -248,12 +249,12 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 			if err := s.db.CreateReturn(ctx, r); err != nil {
 				s.t.Fatal(err)
 			}
-			in := workflows.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: returns.MethodInStore,
+			in := contract.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: returns.MethodInStore,
 				Channel: returns.ChannelCardPresent, ClientIP: "198.51.100.7", Policy: policy,
 				Order: returns.Order{Number: number, Currency: "EUR", PlacedAt: placed, Paid: o.Payment.Amount,
 					Lines: []returns.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: units, UnitPrice: price}}},
 				Lines: lines, FiledAt: now}
-			if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReturnWorkflowID(r.ID), TaskQueue: workflows.TaskQueue},
+			if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.ReturnWorkflowID(r.ID), TaskQueue: contract.TaskQueue},
 				workflows.ReturnWorkflow, in); err != nil {
 				s.t.Fatal(err)
 			}
@@ -262,13 +263,13 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 		}
 		sales = append(sales, sale)
 	}
-	staff := activities.Actor{Kind: returns.ActorStaff, Name: "supervisor", Role: "supervisor"}
+	staff := returns.Actor{Kind: returns.ActorStaff, Name: "supervisor", Role: "supervisor"}
 	s.parallel(updates, func(c cardCase) error {
-		if err := s.updateReturn(c.returnID, workflows.UpdateVerify, workflows.VerifyRequest{ChallengeID: "test"}); err != nil {
+		if err := s.updateReturn(c.returnID, contract.UpdateVerify, contract.VerifyRequest{ChallengeID: "test"}); err != nil {
 			return err
 		}
 		if s.workflowStatus(c.returnID) == string(returns.AwaitingReview) {
-			if err := s.updateReturn(c.returnID, workflows.UpdateReview, workflows.ReviewRequest{Decision: workflows.DecisionApprove, Actor: staff}); err != nil {
+			if err := s.updateReturn(c.returnID, contract.UpdateReview, contract.ReviewRequest{Decision: contract.DecisionApprove, Actor: staff}); err != nil {
 				return err
 			}
 		}
@@ -276,10 +277,10 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 		if err != nil {
 			return err
 		}
-		if err := s.updateReturn(c.returnID, workflows.UpdateReceive, workflows.ReceiveRequest{Actor: staff}); err != nil {
+		if err := s.updateReturn(c.returnID, contract.UpdateReceive, contract.ReceiveRequest{Actor: staff}); err != nil {
 			return err
 		}
-		return s.updateReturn(c.returnID, workflows.UpdateInspect, workflows.InspectRequest{Actor: staff,
+		return s.updateReturn(c.returnID, contract.UpdateInspect, contract.InspectRequest{Actor: staff,
 			Lines: []returns.InspectedLine{{LineID: "1", AcceptedQuantity: r.Lines[0].Quantity, Condition: returns.ConditionNew}}})
 	})
 	return sales
@@ -287,8 +288,8 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 
 // workflowStatus asks a return's workflow where it stands.
 func (s *stack) workflowStatus(returnID string) string {
-	v, err := s.temporal.QueryWorkflow(context.Background(), workflows.ReturnWorkflowID(returnID), "", workflows.QueryStatus)
-	var st workflows.StatusView
+	v, err := s.temporal.QueryWorkflow(context.Background(), contract.ReturnWorkflowID(returnID), "", contract.QueryStatus)
+	var st contract.StatusView
 	if err != nil || v.Get(&st) != nil {
 		return ""
 	}

@@ -15,8 +15,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/acquirersim"
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/api"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/gatewaysim"
@@ -88,26 +88,26 @@ func (s *stack) salesReturned(n int, channel returns.Channel, prefix string) []c
 		if err := s.db.CreateReturn(ctx, r); err != nil {
 			s.t.Fatal(err)
 		}
-		in := workflows.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: returns.MethodInStore,
+		in := contract.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: returns.MethodInStore,
 			Channel: channel, PaymentID: o.Payment.GatewayPaymentID, ClientIP: fmt.Sprintf("198.51.100.%d", i%250), Policy: policy,
 			Order: returns.Order{Number: o.OrderNumber, Currency: "EUR", PlacedAt: placed, Paid: 4000,
 				Lines: []returns.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: 1, UnitPrice: 4000}}},
 			Lines: lines, FiledAt: time.Now().UTC(), CardSendTimeout: 3 * time.Second, CardRetryWait: 200 * time.Millisecond}
-		if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ReturnWorkflowID(r.ID), TaskQueue: workflows.TaskQueue},
+		if _, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: contract.ReturnWorkflowID(r.ID), TaskQueue: contract.TaskQueue},
 			workflows.ReturnWorkflow, in); err != nil {
 			s.t.Fatal(err)
 		}
 		cases[i] = cardCase{order: o, returnID: r.ID}
 	}
-	clerkActor := activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}
+	clerkActor := returns.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}
 	s.parallel(cases, func(c cardCase) error {
 		for _, step := range []struct {
 			name string
 			arg  any
 		}{
-			{workflows.UpdateVerify, workflows.VerifyRequest{ChallengeID: "test"}},
-			{workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerkActor}},
-			{workflows.UpdateInspect, workflows.InspectRequest{Actor: clerkActor, Lines: []returns.InspectedLine{{LineID: "1", AcceptedQuantity: 1, Condition: returns.ConditionNew}}}},
+			{contract.UpdateVerify, contract.VerifyRequest{ChallengeID: "test"}},
+			{contract.UpdateReceive, contract.ReceiveRequest{Actor: clerkActor}},
+			{contract.UpdateInspect, contract.InspectRequest{Actor: clerkActor, Lines: []returns.InspectedLine{{LineID: "1", AcceptedQuantity: 1, Condition: returns.ConditionNew}}}},
 		} {
 			if err := s.updateReturn(c.returnID, step.name, step.arg); err != nil {
 				return fmt.Errorf("%s: %w", step.name, err)
@@ -125,7 +125,7 @@ func (s *stack) updateReturn(returnID, name string, arg any) error {
 	for try := 0; try < 20; try++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		var h client.WorkflowUpdateHandle
-		h, err = s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: workflows.ReturnWorkflowID(returnID),
+		h, err = s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: contract.ReturnWorkflowID(returnID),
 			UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
 		if err == nil {
 			err = h.Get(ctx, nil)
@@ -135,7 +135,7 @@ func (s *stack) updateReturn(returnID, name string, arg any) error {
 			return nil
 		}
 		var ae *temporal.ApplicationError
-		if try > 0 && errors.As(err, &ae) && ae.Type() == workflows.ErrInvalidState {
+		if try > 0 && errors.As(err, &ae) && ae.Type() == contract.ErrInvalidState {
 			return nil // an earlier try went through before its answer was lost
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -168,8 +168,8 @@ func (s *stack) parallel(cases []cardCase, fn func(cardCase) error) {
 func (s *stack) counterRefunds(cases []cardCase) {
 	s.t.Helper()
 	s.parallel(cases, func(c cardCase) error {
-		return s.updateReturn(c.returnID, workflows.UpdateCounterRefund, workflows.CounterRefundRequest{
-			Actor: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"})
+		return s.updateReturn(c.returnID, contract.UpdateCounterRefund, contract.CounterRefundRequest{
+			Actor: returns.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}, AuthorisedBy: "supervisor", TerminalID: "T0000001"})
 	})
 }
 
@@ -382,7 +382,7 @@ func (s *stack) describeRefund(returnID string) string {
 			}
 		}
 	}
-	if d, err := s.temporal.DescribeWorkflowExecution(ctx, workflows.ReturnWorkflowID(returnID), ""); err == nil {
+	if d, err := s.temporal.DescribeWorkflowExecution(ctx, contract.ReturnWorkflowID(returnID), ""); err == nil {
 		fmt.Fprintf(&b, "return workflow %s, pending activities %d, children %d", d.GetWorkflowExecutionInfo().GetStatus(), len(d.GetPendingActivities()), len(d.GetPendingChildren()))
 		for _, pa := range d.GetPendingActivities() {
 			fmt.Fprintf(&b, " {%s attempt %d %s}", pa.GetActivityType().GetName(), pa.GetAttempt(), pa.GetLastFailure().GetMessage())

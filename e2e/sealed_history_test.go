@@ -18,10 +18,10 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/historycodec"
 	"github.com/rebound-returns/rebound/pos"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // What a return's history must not show in clear: the customer, the order's
@@ -137,14 +137,14 @@ func TestReturnHistoryIsSealed(t *testing.T) {
 
 	plain := newStack(t, e)
 	pid := fileVerified(t, plain, "W-7001")
-	if found := clearIn(rawHistory(t, plain, workflows.ReturnWorkflowID(pid))); len(found) < 3 {
+	if found := clearIn(rawHistory(t, plain, contract.ReturnWorkflowID(pid))); len(found) < 3 {
 		t.Fatalf("unsealed history shows only %q in clear: the check would not see a leak", found)
 	}
 
 	k1 := codecOf(t, testKey("k1", 1))
 	s := newStackOpts(t, e, stackOptions{codec: k1})
 	id := fileVerified(t, s, "W-7002")
-	events := rawHistory(t, s, workflows.ReturnWorkflowID(id))
+	events := rawHistory(t, s, contract.ReturnWorkflowID(id))
 	if found := clearIn(events); len(found) > 0 {
 		t.Fatalf("sealed history shows %q in clear", found)
 	}
@@ -242,7 +242,7 @@ func TestAFinishedCardReturnsHistoryIsSealed(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	for _, wf := range []string{workflows.ReturnWorkflowID(id), workflows.RefundWorkflowID(id, 1)} {
+	for _, wf := range []string{contract.ReturnWorkflowID(id), contract.RefundWorkflowID(id, 1)} {
 		if found := clearIn(rawHistory(t, s, wf)); len(found) > 0 {
 			t.Errorf("the history of %s shows %q in clear", wf, found)
 		}

@@ -75,6 +75,17 @@ const (
 	ActorSystem  ActorKind = "system"
 )
 
+// Actor is who took a step: its kind, a member of staff's user name, and
+// their role.
+type Actor struct {
+	Kind ActorKind `json:"kind"`
+	Name string    `json:"name"` // user name for staff
+	Role Role      `json:"role,omitempty"`
+}
+
+// SystemActor is Rebound acting on its own (timers, policy).
+var SystemActor = Actor{Kind: ActorSystem, Name: "rebound"}
+
 // Role is what a member of staff may do: clerks receive and inspect,
 // supervisors also review and authorise counter refunds, finance follows
 // the money, admins run the merchant's settings and people, operators run

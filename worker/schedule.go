@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
@@ -29,15 +30,15 @@ const pickupCatchup = 24 * time.Hour
 func EnsurePickupSchedule(ctx context.Context, c client.Client, cron string) error {
 	spec := client.ScheduleSpec{CronExpressions: []string{cron}}
 	action := &client.ScheduleWorkflowAction{
-		ID:                       workflows.SettlementPickupWorkflowID,
+		ID:                       contract.SettlementPickupWorkflowID,
 		Workflow:                 workflows.SettlementPickupWorkflow,
-		Args:                     []any{workflows.PickupInput{}},
-		TaskQueue:                workflows.TaskQueue,
+		Args:                     []any{contract.PickupInput{}},
+		TaskQueue:                contract.TaskQueue,
 		WorkflowExecutionTimeout: pickupTimeout,
 	}
 	sc := c.ScheduleClient()
 	_, err := sc.Create(ctx, client.ScheduleOptions{
-		ID:            workflows.SettlementPickupScheduleID,
+		ID:            contract.SettlementPickupScheduleID,
 		Spec:          spec,
 		Action:        action,
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
@@ -47,9 +48,9 @@ func EnsurePickupSchedule(ctx context.Context, c client.Client, cron string) err
 	case err == nil:
 		return nil
 	case !errors.Is(err, temporal.ErrScheduleAlreadyRunning):
-		return fmt.Errorf("create schedule %s: %w", workflows.SettlementPickupScheduleID, err)
+		return fmt.Errorf("create schedule %s: %w", contract.SettlementPickupScheduleID, err)
 	}
-	err = sc.GetHandle(ctx, workflows.SettlementPickupScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+	err = sc.GetHandle(ctx, contract.SettlementPickupScheduleID).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
 			s.Spec = &spec
@@ -59,7 +60,7 @@ func EnsurePickupSchedule(ctx context.Context, c client.Client, cron string) err
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("update schedule %s: %w", workflows.SettlementPickupScheduleID, err)
+		return fmt.Errorf("update schedule %s: %w", contract.SettlementPickupScheduleID, err)
 	}
 	return nil
 }

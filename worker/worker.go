@@ -17,6 +17,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
@@ -48,7 +49,7 @@ type Workers struct {
 
 // New builds the workers with everything registered.
 func New(c client.Client, deps Deps) *Workers {
-	returns := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
+	returns := sdkworker.New(c, contract.TaskQueue, sdkworker.Options{
 		WorkerStopTimeout: deps.StopTimeout,
 	})
 	Register(returns, deps.Activities)
@@ -56,7 +57,7 @@ func New(c client.Client, deps Deps) *Workers {
 	if size <= 0 {
 		size = DefaultCardActivities
 	}
-	cards := sdkworker.New(c, workflows.CardTaskQueue, sdkworker.Options{
+	cards := sdkworker.New(c, contract.CardTaskQueue, sdkworker.Options{
 		WorkerStopTimeout:                  deps.StopTimeout,
 		MaxConcurrentActivityExecutionSize: size,
 	})
@@ -119,13 +120,13 @@ func Run(ctx context.Context, c client.Client, deps Deps) error {
 	if ctx.Err() != nil {
 		return nil
 	}
-	log.Info("worker polling", "task_queue", workflows.TaskQueue, "card_task_queue", workflows.CardTaskQueue)
+	log.Info("worker polling", "task_queue", contract.TaskQueue, "card_task_queue", contract.CardTaskQueue)
 	if st := deps.Activities.Settlement; st != nil && st.SettlementDir != "" && deps.PickupCron != "" {
 		retry(ctx, log, "settlement pickup schedule not ensured", func() error {
 			return EnsurePickupSchedule(ctx, c, deps.PickupCron)
 		})
 		if ctx.Err() == nil {
-			log.Info("settlement pickup scheduled", "schedule", workflows.SettlementPickupScheduleID,
+			log.Info("settlement pickup scheduled", "schedule", contract.SettlementPickupScheduleID,
 				"cron", deps.PickupCron, "folder", st.SettlementDir)
 		}
 	}
@@ -162,7 +163,7 @@ const pollerFreshness = 90 * time.Second
 
 // ErrNoPoller means no worker has polled the returns task queue recently;
 // errors.Is finds it in a NoPollerError of the card task queue too.
-var ErrNoPoller = errors.New("no worker is polling task queue " + workflows.TaskQueue)
+var ErrNoPoller = errors.New("no worker is polling task queue " + contract.TaskQueue)
 
 // NoPollerError names a task queue no worker has polled recently.
 type NoPollerError struct{ TaskQueue string }
@@ -179,8 +180,8 @@ var polled = []struct {
 	queue string
 	kinds []enumspb.TaskQueueType
 }{
-	{workflows.TaskQueue, []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY}},
-	{workflows.CardTaskQueue, []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_ACTIVITY}},
+	{contract.TaskQueue, []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_WORKFLOW, enumspb.TASK_QUEUE_TYPE_ACTIVITY}},
+	{contract.CardTaskQueue, []enumspb.TaskQueueType{enumspb.TASK_QUEUE_TYPE_ACTIVITY}},
 }
 
 // CheckPolling asks Temporal whether workers poll both task queues: the
@@ -203,7 +204,7 @@ func CheckPolling(ctx context.Context, c client.Client) error {
 			}
 			switch {
 			case fresh:
-			case q.queue == workflows.TaskQueue:
+			case q.queue == contract.TaskQueue:
 				return ErrNoPoller
 			default:
 				return NoPollerError{TaskQueue: q.queue}

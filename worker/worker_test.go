@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/worker"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // pollers is a Temporal client that knows which queues and kinds of task
@@ -41,11 +41,11 @@ func TestReadinessWantsBothQueuesPolled(t *testing.T) {
 		polled map[string][]enumspb.TaskQueueType
 		want   string // "" when ready
 	}{
-		{"both polled", map[string][]enumspb.TaskQueueType{workflows.TaskQueue: both, workflows.CardTaskQueue: activity}, ""},
-		{"no card worker", map[string][]enumspb.TaskQueueType{workflows.TaskQueue: both}, "no worker is polling task queue cards"},
+		{"both polled", map[string][]enumspb.TaskQueueType{contract.TaskQueue: both, contract.CardTaskQueue: activity}, ""},
+		{"no card worker", map[string][]enumspb.TaskQueueType{contract.TaskQueue: both}, "no worker is polling task queue cards"},
 		{"no worker", nil, "no worker is polling task queue returns"},
-		{"returns without activities", map[string][]enumspb.TaskQueueType{workflows.TaskQueue: {enumspb.TASK_QUEUE_TYPE_WORKFLOW},
-			workflows.CardTaskQueue: activity}, "no worker is polling task queue returns"},
+		{"returns without activities", map[string][]enumspb.TaskQueueType{contract.TaskQueue: {enumspb.TASK_QUEUE_TYPE_WORKFLOW},
+			contract.CardTaskQueue: activity}, "no worker is polling task queue returns"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := worker.CheckPolling(context.Background(), pollers{polled: tc.polled})

@@ -3,8 +3,10 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"github.com/rebound-returns/rebound/returns"
 	"time"
+
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -25,17 +27,6 @@ const (
 	notSentFor = 30 * time.Minute
 )
 
-// Failure codes of card refunds that did not reach an answer.
-const (
-	FailUnreachable         = "acquirer_unreachable"
-	FailNoAnswer            = "no_answer"
-	FailReversalUnconfirmed = "reversal_unacknowledged"
-)
-
-// FailRefused is the failure code of a refund the money rules stopped: an
-// earlier attempt is in doubt or the payment has nothing left.
-const FailRefused = "refused_by_rules"
-
 // cardOnce is for the activities that talk to the acquirer: each runs
 // once (no automatic retry; the attempt row decides what happened), on the
 // card task queue. Replaying a history that scheduled them on TaskQueue
@@ -43,7 +34,7 @@ const FailRefused = "refused_by_rules"
 // queue), and the returns worker still serves what was queued there.
 func cardOnce(ctx workflow.Context, timeout time.Duration) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           CardTaskQueue,
+		TaskQueue:           contract.CardTaskQueue,
 		StartToCloseTimeout: timeout,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
 	})
@@ -61,27 +52,27 @@ func cardOnce(ctx workflow.Context, timeout time.Duration) workflow.Context {
 // patience (hours); a 25 is believed only once the original has had its
 // time to arrive. A reversal never acknowledged is escalated to finance,
 // who end it with evidence, as the settlement file does.
-func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResult, error) {
+func cardRefund(ctx workflow.Context, in contract.RefundInput, freezes bool) (contract.RefundResult, error) {
 	store := storeCtx(ctx)
 	var set activities.CardSettings
 	if err := workflow.ExecuteActivity(store, a.Cards.CardSettings).Get(ctx, &set); err != nil {
-		return RefundResult{}, err
+		return contract.RefundResult{}, err
 	}
 	once := cardOnce(ctx, set.SendTimeout)
 	// What an earlier run left (it failed or was terminated) is settled
 	// before anything new goes.
 	var rec activities.Recovery
 	if err := workflow.ExecuteActivity(store, a.Store.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
-		return RefundResult{}, err
+		return contract.RefundResult{}, err
 	}
 	for _, id := range rec.Reverse {
 		switch outcome, err := reverse(ctx, once, store, id, set); {
 		case err != nil:
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		case outcome == activities.ReversalPaid:
 			return finishCard(ctx, in, returns.RefundStatusSucceeded, "")
 		case outcome != activities.ReversalCleared:
-			return finishCard(ctx, in, returns.RefundStatusFailed, FailReversalUnconfirmed)
+			return finishCard(ctx, in, returns.RefundStatusFailed, contract.FailReversalUnconfirmed)
 		}
 	}
 	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
@@ -90,7 +81,7 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 		attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(fmt.Sprintf("%s/%s/%d", in.RefundID, runID, n))).String()
 		if freezes {
 			if err := awaitUnfrozen(ctx, in); err != nil {
-				return RefundResult{}, err
+				return contract.RefundResult{}, err
 			}
 		}
 		var att activities.CardAttempt
@@ -98,20 +89,20 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy, AsRefund: asRefund,
 		}).Get(ctx, &att)
 		if isRefused(err) {
-			return finishCard(ctx, in, returns.RefundStatusFailed, FailRefused)
+			return finishCard(ctx, in, returns.RefundStatusFailed, contract.FailRefused)
 		}
 		if err != nil {
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		}
 		out, err := sendAttempt(ctx, once, store, in, att.AttemptID, set, freezes)
 		if err != nil {
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		}
 		switch out.State {
 		case activities.CardApproved:
 			return finishCard(ctx, in, returns.RefundStatusSucceeded, "")
 		case activities.CardNotSent:
-			return finishCard(ctx, in, returns.RefundStatusFailed, FailUnreachable)
+			return finishCard(ctx, in, returns.RefundStatusFailed, contract.FailUnreachable)
 		case activities.CardDeclined:
 			switch {
 			case out.AsRefund && !asRefund:
@@ -120,7 +111,7 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 			case out.Retry && cleared+1 < maxCardAttempts:
 				cleared++
 				if err := workflow.Sleep(ctx, set.RetryWait); err != nil {
-					return RefundResult{}, err
+					return contract.RefundResult{}, err
 				}
 				continue
 			}
@@ -128,14 +119,14 @@ func cardRefund(ctx workflow.Context, in RefundInput, freezes bool) (RefundResul
 		}
 		switch outcome, err := reverse(ctx, once, store, att.AttemptID, set); {
 		case err != nil:
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		case outcome == activities.ReversalPaid:
 			return finishCard(ctx, in, returns.RefundStatusSucceeded, "")
 		case outcome != activities.ReversalCleared:
-			return finishCard(ctx, in, returns.RefundStatusFailed, FailReversalUnconfirmed)
+			return finishCard(ctx, in, returns.RefundStatusFailed, contract.FailReversalUnconfirmed)
 		}
 		if cleared++; cleared >= maxCardAttempts {
-			return finishCard(ctx, in, returns.RefundStatusFailed, FailNoAnswer)
+			return finishCard(ctx, in, returns.RefundStatusFailed, contract.FailNoAnswer)
 		}
 	}
 }
@@ -151,7 +142,7 @@ func isRefused(err error) bool {
 // meanwhile holds the next send. If the send activity itself fails (a
 // worker lost mid-send, a timeout), the attempt row says what happened:
 // still prepared means the message never left.
-func sendAttempt(ctx, once, store workflow.Context, in RefundInput, attemptID string, set activities.CardSettings, freezes bool) (activities.CardOutcome, error) {
+func sendAttempt(ctx, once, store workflow.Context, in contract.RefundInput, attemptID string, set activities.CardSettings, freezes bool) (activities.CardOutcome, error) {
 	wait := set.RetryWait
 	deadline := workflow.Now(ctx).Add(notSentFor)
 	for {
@@ -233,9 +224,9 @@ func reverse(ctx, once, store workflow.Context, attemptID string, set activities
 	}
 }
 
-func finishCard(ctx workflow.Context, in RefundInput, status returns.RefundStatus, code string) (RefundResult, error) {
+func finishCard(ctx workflow.Context, in contract.RefundInput, status returns.RefundStatus, code string) (contract.RefundResult, error) {
 	err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.FinishRefund, activities.FinishRefundInput{
 		RefundID: in.RefundID, Status: status, FailureCode: code,
 	}).Get(ctx, nil)
-	return RefundResult{Status: status, FailureCode: code}, err
+	return contract.RefundResult{Status: status, FailureCode: code}, err
 }

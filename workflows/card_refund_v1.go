@@ -2,8 +2,10 @@ package workflows
 
 import (
 	"fmt"
-	"github.com/rebound-returns/rebound/returns"
 	"time"
+
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/workflow"
@@ -20,17 +22,17 @@ import (
 // unknown outcome is reversed (0400, repeated as 0401 with back-off) before
 // any new attempt; a reversal never acknowledged is escalated to finance and
 // stops the refund.
-func cardRefundV1(ctx workflow.Context, in RefundInput, freezes bool) (RefundResult, error) {
+func cardRefundV1(ctx workflow.Context, in contract.RefundInput, freezes bool) (contract.RefundResult, error) {
 	sendTimeout := in.SendTimeout
 	if sendTimeout <= 0 {
-		sendTimeout = DefaultCardSendTimeout
+		sendTimeout = contract.DefaultCardSendTimeout
 	}
 	once := cardOnce(ctx, sendTimeout)
 	store := storeCtx(ctx)
 	runID := workflow.GetInfo(ctx).WorkflowExecution.ID
 	wait := in.RetryWait
 	if wait <= 0 {
-		wait = DefaultCardRetryWait
+		wait = contract.DefaultCardRetryWait
 	}
 
 	for n := 1; n <= maxCardAttempts; n++ {
@@ -38,17 +40,17 @@ func cardRefundV1(ctx workflow.Context, in RefundInput, freezes bool) (RefundRes
 		attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(fmt.Sprintf("%s/%s/%d", in.RefundID, runID, n))).String()
 		if freezes {
 			if err := awaitUnfrozen(ctx, in); err != nil {
-				return RefundResult{}, err
+				return contract.RefundResult{}, err
 			}
 		}
 		if err := workflow.ExecuteActivity(store, a.Cards.PrepareCardAttempt, activities.CardAttemptInput{
 			RefundID: in.RefundID, AttemptID: attemptID, AuthorisedBy: in.AuthorisedBy,
 		}).Get(ctx, &att); err != nil {
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		}
 		out, err := sendAttemptV1(ctx, once, store, att.AttemptID, wait)
 		if err != nil {
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		}
 		switch out.State {
 		case activities.CardApproved:
@@ -56,17 +58,17 @@ func cardRefundV1(ctx workflow.Context, in RefundInput, freezes bool) (RefundRes
 		case activities.CardDeclined:
 			return finishCard(ctx, in, returns.RefundStatusFailed, out.ResponseCode)
 		case activities.CardNotSent:
-			return finishCard(ctx, in, returns.RefundStatusFailed, FailUnreachable)
+			return finishCard(ctx, in, returns.RefundStatusFailed, contract.FailUnreachable)
 		}
 		reversed, err := reverseV1(ctx, once, store, att.AttemptID, wait)
 		if err != nil {
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		}
 		if !reversed {
-			return finishCard(ctx, in, returns.RefundStatusFailed, FailReversalUnconfirmed)
+			return finishCard(ctx, in, returns.RefundStatusFailed, contract.FailReversalUnconfirmed)
 		}
 	}
-	return finishCard(ctx, in, returns.RefundStatusFailed, FailNoAnswer)
+	return finishCard(ctx, in, returns.RefundStatusFailed, contract.FailNoAnswer)
 }
 
 // sendAttemptV1 (cardRefundV1's) sends an attempt, waiting while the acquirer cannot be reached

@@ -13,6 +13,7 @@ import (
 
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/faultpoint"
 	"github.com/rebound-returns/rebound/pos"
@@ -105,16 +106,16 @@ func cardReturn(t *testing.T, o options, more func(f *fixture)) (*fixture, *card
 		o.card = acquirerSide(side, nil, nil)
 	}
 	f := newFixture(t, o)
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
 	if f.in.Method == returns.MethodInStore {
-		f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
+		f.at(hour, func() { f.update(contract.UpdateReceive, contract.ReceiveRequest{Actor: clerk}, nil, nil) })
 	} else {
-		f.at(hour, func() { f.carrier("d1", workflows.CarrierDelivered) })
+		f.at(hour, func() { f.carrier("d1", contract.CarrierDelivered) })
 	}
-	f.at(2*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })
+	f.at(2*hour, func() { f.update(contract.UpdateInspect, allNew, nil, nil) })
 	if f.in.Method == returns.MethodInStore {
 		f.at(3*hour, func() {
-			f.update(workflows.UpdateCounterRefund, workflows.CounterRefundRequest{Actor: clerk, AuthorisedBy: "sup", TerminalID: "T0000001"}, nil, nil)
+			f.update(contract.UpdateCounterRefund, contract.CounterRefundRequest{Actor: clerk, AuthorisedBy: "sup", TerminalID: "T0000001"}, nil, nil)
 		})
 	}
 	if more != nil {
@@ -158,7 +159,7 @@ func live(sim *acquirersim.Acquirer) []acquirersim.Entry {
 
 func TestCounterRefundOfASettledSaleIsARefund(t *testing.T) {
 	t.Parallel()
-	f, side := cardReturn(t, options{}, func(f *fixture) { f.at(4*hour, func() { f.env.SignalWorkflow(workflows.SignalSettled, nil) }) })
+	f, side := cardReturn(t, options{}, func(f *fixture) { f.at(4*hour, func() { f.env.SignalWorkflow(contract.SignalSettled, nil) }) })
 	res := f.run()
 	if res.Status != returns.Closed || res.RefundAmount != 4999 {
 		t.Fatalf("result %+v", res)
@@ -381,7 +382,7 @@ func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
 	var retry error
 	f, _ := cardReturn(t, options{card: acquirerSide(side, func(int, bool) acquirersim.Faults { return acquirersim.Faults{Drop: 1} }, nil)}, func(f *fixture) {
 		f.at(10*hour, func() {
-			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "try again", Actor: staff}, nil, &retry)
+			f.update(contract.UpdateRefundResolution, contract.RefundResolutionRequest{Action: contract.ResolveRetry, Note: "try again", Actor: staff}, nil, &retry)
 		})
 	})
 	f.stopAt(11 * hour)
@@ -390,7 +391,7 @@ func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
 	if len(as) != 1 || as[0].State != returns.AttemptEscalated || as[0].ReversalTries != 6 {
 		t.Fatalf("attempts %+v", as)
 	}
-	if r := f.readModel(); r.Status != "refund_failed" || r.StatusReason != workflows.FailReversalUnconfirmed {
+	if r := f.readModel(); r.Status != "refund_failed" || r.StatusReason != contract.FailReversalUnconfirmed {
 		t.Fatalf("return %s %q", r.Status, r.StatusReason)
 	}
 	items, err := allWorkItems(f.db, f.merchant.ID, true)
@@ -402,7 +403,7 @@ func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
 	if !kinds["reversal_unacknowledged"] || !kinds["refund_failed"] {
 		t.Fatalf("work items %+v", items)
 	}
-	if !isAppError(retry, workflows.ErrInvalidState) || !strings.Contains(retry.Error(), "escalated") {
+	if !isAppError(retry, contract.ErrInvalidState) || !strings.Contains(retry.Error(), "escalated") {
 		t.Fatalf("retry while escalated: %v; want refused", retry)
 	}
 }
@@ -466,8 +467,8 @@ func TestRemoteCardRefundNeedsApprovalAboveTheThreshold(t *testing.T) {
 		want     string
 	}{
 		{"under the threshold goes at once", 10000, "", "awaiting_settlement"},
-		{"above it waits and is approved", 1000, workflows.DecisionApprove, "awaiting_settlement"},
-		{"above it and declined", 1000, workflows.DecisionDecline, "refund_failed"},
+		{"above it waits and is approved", 1000, contract.DecisionApprove, "awaiting_settlement"},
+		{"above it and declined", 1000, contract.DecisionDecline, "refund_failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -477,7 +478,7 @@ func TestRemoteCardRefundNeedsApprovalAboveTheThreshold(t *testing.T) {
 						if f.status() != returns.RefundPending {
 							t.Errorf("status %s before approval", f.status())
 						}
-						f.update(workflows.UpdateRefundApproval, workflows.RefundApprovalRequest{Decision: tc.decision, Note: "checked", Actor: staff}, nil, nil)
+						f.update(contract.UpdateRefundApproval, contract.RefundApprovalRequest{Decision: tc.decision, Note: "checked", Actor: staff}, nil, nil)
 					} else if s := f.readModel().Status; s == "refund_pending" {
 						t.Errorf("under the threshold the refund waited: %s", s)
 					}
@@ -501,21 +502,21 @@ func TestRemoteCardRefundNeedsApprovalAboveTheThreshold(t *testing.T) {
 
 func TestFinanceResolvesAFailedRefund(t *testing.T) {
 	t.Parallel()
-	for _, action := range []string{workflows.ResolveRetry, workflows.ResolveMarkRefunded, workflows.ResolveStoreCredit} {
+	for _, action := range []string{contract.ResolveRetry, contract.ResolveMarkRefunded, contract.ResolveStoreCredit} {
 		t.Run(action, func(t *testing.T) {
 			t.Parallel()
 			side := &cardSide{}
 			// The sale is unknown at first (25); a retry finds it.
 			f, _ := cardReturn(t, options{card: acquirerSide(side, nil, func(_ *acquirersim.Acquirer, s *acquirersim.Sale) { s.Amount = 0 })}, func(f *fixture) {
 				f.at(5*hour, func() {
-					if action == workflows.ResolveRetry {
+					if action == contract.ResolveRetry {
 						p := f.in.Order
 						must(t, side.sim.AddSale(acquirersim.Sale{TerminalID: "T0000001", MerchantID: acquirerMerchant, STAN: "000101", RRN: "633000000101",
 							ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", Currency: "EUR", Amount: p.Paid, At: p.PlacedAt}))
 					}
-					f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: action, Note: "customer called", Actor: staff}, nil, nil)
+					f.update(contract.UpdateRefundResolution, contract.RefundResolutionRequest{Action: action, Note: "customer called", Actor: staff}, nil, nil)
 				})
-				f.at(6*hour, func() { f.env.SignalWorkflow(workflows.SignalSettled, nil) })
+				f.at(6*hour, func() { f.env.SignalWorkflow(contract.SignalSettled, nil) })
 			})
 			res := f.run()
 			if res.Status != returns.Closed {
@@ -524,23 +525,23 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 			credit, err := f.db.StoreCreditBalance(context.Background(), f.merchant.ID, shopper)
 			must(t, err)
 			switch action {
-			case workflows.ResolveRetry:
+			case contract.ResolveRetry:
 				as := f.attempts()
 				if len(as) != 2 || as[0].ResponseCode != "25" || as[1].State != returns.AttemptApproved || len(live(side.sim)) != 1 {
 					t.Fatalf("attempts %+v", as)
 				}
-			case workflows.ResolveMarkRefunded:
+			case contract.ResolveMarkRefunded:
 				if r := f.refund(); r.Status != returns.RefundStatusSucceeded || r.FailureCode != "marked_refunded" {
 					t.Fatalf("refund %+v", r)
 				}
-			case workflows.ResolveStoreCredit:
+			case contract.ResolveStoreCredit:
 				msgs := f.sent.to(shopper)
 				last := msgs[len(msgs)-1]
 				if credit != 4999 || !strings.Contains(last.Text, "credit code is SC-") {
 					t.Fatalf("credit %d, last message %q", credit, last.Text)
 				}
 			}
-			if action != workflows.ResolveStoreCredit && credit != 0 {
+			if action != contract.ResolveStoreCredit && credit != 0 {
 				t.Fatalf("store credit %d", credit)
 			}
 		})
@@ -605,7 +606,7 @@ func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 	var escalated db.RefundAttempt
 	f, _ := cardReturn(t, options{card: acquirerSide(side, faults, nil)}, func(f *fixture) {
 		f.at(10*hour, func() {
-			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "again", Actor: staff}, nil, &blocked)
+			f.update(contract.UpdateRefundResolution, contract.RefundResolutionRequest{Action: contract.ResolveRetry, Note: "again", Actor: staff}, nil, &blocked)
 		})
 		f.at(11*hour, func() {
 			escalated = f.attempts()[0]
@@ -614,7 +615,7 @@ func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 			if err != nil || !moved {
 				t.Errorf("resolve: %v, %v", moved, err)
 			}
-			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "confirmed", Actor: staff}, nil, &retried)
+			f.update(contract.UpdateRefundResolution, contract.RefundResolutionRequest{Action: contract.ResolveRetry, Note: "confirmed", Actor: staff}, nil, &retried)
 		})
 	})
 	f.acts.Cards.POS = outageFor(f.acts.Cards.POS, func() bool { return true })
@@ -623,7 +624,7 @@ func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 	if escalated.State != returns.AttemptEscalated || escalated.ReversalTries != 0 || escalated.UnreachableSince == nil {
 		t.Fatalf("before finance: %+v; want escalated after the patience, no reversal sent", escalated)
 	}
-	if !isAppError(blocked, workflows.ErrInvalidState) {
+	if !isAppError(blocked, contract.ErrInvalidState) {
 		t.Fatalf("retry while escalated: %v; want refused", blocked)
 	}
 	if retried != nil {
@@ -683,7 +684,7 @@ func TestFinanceRetryAfterTheRefundWorkflowFailedNeverPaysTwice(t *testing.T) {
 	var retried error
 	f, _ := cardReturn(t, options{card: acquirerSide(side, nil, nil)}, func(f *fixture) {
 		f.at(5*hour, func() {
-			f.update(workflows.UpdateRefundResolution, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "try again", Actor: staff}, nil, &retried)
+			f.update(contract.UpdateRefundResolution, contract.RefundResolutionRequest{Action: contract.ResolveRetry, Note: "try again", Actor: staff}, nil, &retried)
 		})
 	})
 	pts := &faultpoint.Points{}

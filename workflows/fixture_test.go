@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/gatewaysim"
@@ -62,7 +63,7 @@ type fixture struct {
 	gateway  *gatewaysim.Simulator
 	merchant *db.Merchant
 	acts     activities.Set
-	in       workflows.ReturnInput
+	in       contract.ReturnInput
 }
 
 type options struct {
@@ -186,8 +187,8 @@ func newFixture(t *testing.T, o options) *fixture {
 	}
 	// The card messages run only where the card worker polls: a workflow
 	// that scheduled them on the returns queue would find no activity.
-	env.SetActivityTaskQueue(workflows.CardTaskQueue, acts.Cards.SendCardAttempt, acts.Cards.ReverseCardAttempt)
-	return &fixture{t: t, env: env, db: d, sent: sent, gateway: gw, merchant: m, acts: acts, in: workflows.ReturnInput{
+	env.SetActivityTaskQueue(contract.CardTaskQueue, acts.Cards.SendCardAttempt, acts.Cards.ReverseCardAttempt)
+	return &fixture{t: t, env: env, db: d, sent: sent, gateway: gw, merchant: m, acts: acts, in: contract.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: dbo.ID, Method: o.method, Channel: o.channel, PaymentID: o.paymentID,
 		ClientIP: "192.0.2.1", Policy: policy, Order: order, Lines: o.lines, FiledAt: now,
 	}}
@@ -204,7 +205,7 @@ func must(t *testing.T, err error) {
 func (f *fixture) at(d time.Duration, fn func()) { f.env.RegisterDelayedCallback(fn, d) }
 
 // update sends an update and records its outcome in *res / *rejected.
-func (f *fixture) update(name string, arg any, res *workflows.ActionResult, rejected *error) {
+func (f *fixture) update(name string, arg any, res *contract.ActionResult, rejected *error) {
 	f.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnAccept: func() {},
 		OnReject: func(err error) {
@@ -224,7 +225,7 @@ func (f *fixture) update(name string, arg any, res *workflows.ActionResult, reje
 				return
 			}
 			if res != nil {
-				if r, ok := v.(workflows.ActionResult); ok {
+				if r, ok := v.(contract.ActionResult); ok {
 					*res = r
 				}
 			}
@@ -232,20 +233,20 @@ func (f *fixture) update(name string, arg any, res *workflows.ActionResult, reje
 	}, arg)
 }
 
-func (f *fixture) run() workflows.ReturnResult {
+func (f *fixture) run() contract.ReturnResult {
 	f.t.Helper()
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	return f.result()
 }
 
 // result is how the workflow ended; it must have completed.
-func (f *fixture) result() workflows.ReturnResult {
+func (f *fixture) result() contract.ReturnResult {
 	f.t.Helper()
 	if !f.env.IsWorkflowCompleted() {
 		f.t.Fatal("workflow did not complete")
 	}
 	must(f.t, f.env.GetWorkflowError())
-	var res workflows.ReturnResult
+	var res contract.ReturnResult
 	must(f.t, f.env.GetWorkflowResult(&res))
 	return res
 }
@@ -270,9 +271,9 @@ func (f *fixture) readModel() *db.Return {
 }
 
 func (f *fixture) status() returns.Status {
-	v, err := f.env.QueryWorkflow(workflows.QueryStatus)
+	v, err := f.env.QueryWorkflow(contract.QueryStatus)
 	must(f.t, err)
-	var sv workflows.StatusView
+	var sv contract.StatusView
 	must(f.t, v.Get(&sv))
 	return sv.Status
 }
@@ -284,15 +285,15 @@ func (f *fixture) tracking() string {
 }
 
 func (f *fixture) carrier(id, event string) {
-	f.env.SignalWorkflow(workflows.SignalCarrierEvent, workflows.CarrierEvent{EventID: id, TrackingNumber: f.tracking(), Event: event, OccurredAt: f.env.Now()})
+	f.env.SignalWorkflow(contract.SignalCarrierEvent, contract.CarrierEvent{EventID: id, TrackingNumber: f.tracking(), Event: event, OccurredAt: f.env.Now()})
 }
 
 var (
-	verify = workflows.VerifyRequest{ChallengeID: "checked-by-the-api"}
-	staff  = activities.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
-	clerk  = activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}
-	allNew = workflows.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{{LineID: "shoes", AcceptedQuantity: 1, Condition: returns.ConditionNew}}}
-	buyer  = activities.Actor{Kind: returns.ActorShopper, Name: "shopper"}
+	verify = contract.VerifyRequest{ChallengeID: "checked-by-the-api"}
+	staff  = returns.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
+	clerk  = returns.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"}
+	allNew = contract.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{{LineID: "shoes", AcceptedQuantity: 1, Condition: returns.ConditionNew}}}
+	buyer  = returns.Actor{Kind: returns.ActorShopper, Name: "shopper"}
 )
 
 func statuses(s ...returns.Status) []string {

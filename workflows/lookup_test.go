@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/otp"
 	"github.com/rebound-returns/rebound/returns"
@@ -90,7 +91,7 @@ func TestVerifiedReturnIsSubmittedAtOnceWithoutACode(t *testing.T) {
 			f.at(time.Second, func() {
 				atOnce = f.status()
 				// There is nothing left to verify.
-				f.update(workflows.UpdateVerify, verify, nil, &lateVerify)
+				f.update(contract.UpdateVerify, verify, nil, &lateVerify)
 			})
 			f.at(time.Minute, func() {
 				if !f.status().Terminal() {
@@ -105,7 +106,7 @@ func TestVerifiedReturnIsSubmittedAtOnceWithoutACode(t *testing.T) {
 			final := tc.want[len(tc.want)-1]
 			equalTimeline(t, f.timeline(), tc.want...)
 			if final.Terminal() {
-				var res workflows.ReturnResult
+				var res contract.ReturnResult
 				must(t, f.env.GetWorkflowResult(&res))
 				if res.Status != final {
 					t.Fatalf("result %s; want %s", res.Status, final)
@@ -113,8 +114,8 @@ func TestVerifiedReturnIsSubmittedAtOnceWithoutACode(t *testing.T) {
 			} else if atOnce != final {
 				t.Fatalf("a second after filing the return is %s; want %s", atOnce, final)
 			}
-			if final != returns.Ineligible && !isAppError(lateVerify, workflows.ErrInvalidState) {
-				t.Fatalf("verify after a verified filing: %v; want %s", lateVerify, workflows.ErrInvalidState)
+			if final != returns.Ineligible && !isAppError(lateVerify, contract.ErrInvalidState) {
+				t.Fatalf("verify after a verified filing: %v; want %s", lateVerify, contract.ErrInvalidState)
 			}
 			if n := ran.count("SendCode"); n != 0 {
 				t.Fatalf("SendCode ran %d times for a return verified before filing", n)
@@ -205,7 +206,7 @@ func TestCodeVerifiedReturnBooksTheLabelOnceTheCarrierIsBack(t *testing.T) {
 	carrier := &lkFlakyCarrier{fails: 8}
 	f := newFixture(t, lkWithCarrier(carrier))
 	var verifyFailed error
-	f.at(time.Minute, func() { f.update(workflows.UpdateVerify, verify, nil, &verifyFailed) })
+	f.at(time.Minute, func() { f.update(contract.UpdateVerify, verify, nil, &verifyFailed) })
 	f.at(time.Hour, func() {
 		if s := f.status(); s != returns.AwaitingShipment {
 			t.Errorf("an hour later the return is %s; want awaiting_shipment", s)
@@ -328,11 +329,11 @@ func TestOrderLookupWorkflowEndsOnTheRateLimit(t *testing.T) {
 	env.OnActivity(acts.Messages.SendLookupCode, mock.Anything, mock.Anything).Return(
 		func(context.Context, activities.LookupCodeInput) (activities.LookupCodeResult, error) {
 			calls++
-			return activities.LookupCodeResult{}, temporal.NewNonRetryableApplicationError("too many codes for this contact", activities.ErrRateLimited, nil)
+			return activities.LookupCodeResult{}, temporal.NewNonRetryableApplicationError("too many codes for this contact", contract.ErrRateLimited, nil)
 		})
 	env.ExecuteWorkflow(workflows.OrderLookupWorkflow, activities.LookupCodeInput{LookupID: "lk-2", Contact: shopper, VerifyWithin: time.Minute})
-	if err := env.GetWorkflowError(); !isAppError(err, workflows.ErrRateLimited) {
-		t.Fatalf("workflow error %v; want %s", err, workflows.ErrRateLimited)
+	if err := env.GetWorkflowError(); !isAppError(err, contract.ErrRateLimited) {
+		t.Fatalf("workflow error %v; want %s", err, contract.ErrRateLimited)
 	}
 	if calls != 1 {
 		t.Fatalf("the refused send ran %d times; want once", calls)

@@ -6,9 +6,6 @@ import (
 	"github.com/rebound-returns/rebound/activities"
 )
 
-// LookupWorkflowID is the id of an order lookup's workflow.
-func LookupWorkflowID(lookupID string) string { return "lookup/" + lookupID }
-
 // OrderLookupWorkflow sends the code that opens an order to a shopper
 // before they file a return (the portal's "find your order"). It is one
 // activity long: the code is made, stored as an HMAC and sent inside it,

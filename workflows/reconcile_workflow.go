@@ -7,22 +7,15 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 )
-
-// ReconcileWorkflowID is the id of a settlement file's reconciliation.
-func ReconcileWorkflowID(fileID string) string { return "reconcile/" + fileID }
-
-// ReconcileInput names the imported file to reconcile.
-type ReconcileInput struct {
-	FileID string `json:"file_id"`
-}
 
 // ReconciliationWorkflow reconciles one imported settlement file: it
 // matches the file's rows against Rebound's refund attempts set-wise in the
 // database, tells every settled return (in pages, from a heartbeating
 // activity) so that it closes, and turns every discrepancy into a finance
 // work item.
-func ReconciliationWorkflow(ctx workflow.Context, in ReconcileInput) (activities.ReconcileResult, error) {
+func ReconciliationWorkflow(ctx workflow.Context, in contract.ReconcileInput) (activities.ReconcileResult, error) {
 	retry := &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute}
 	// Matching a large file is a few long statements.
 	match := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Minute, RetryPolicy: retry})

@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -13,7 +14,7 @@ import (
 // supervisor's approval of a refund without the card, and finance's
 // resolution of a refund that failed.
 
-func (s *returnState) validateCounterRefund(req CounterRefundRequest) error {
+func (s *returnState) validateCounterRefund(req contract.CounterRefundRequest) error {
 	if err := s.must(returns.RefundPending); err != nil {
 		return err
 	}
@@ -28,7 +29,7 @@ func (s *returnState) validateCounterRefund(req CounterRefundRequest) error {
 	return nil
 }
 
-func (s *returnState) counterRefund(ctx workflow.Context, req CounterRefundRequest) (ActionResult, error) {
+func (s *returnState) counterRefund(ctx workflow.Context, req contract.CounterRefundRequest) (contract.ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if err := s.validateCounterRefund(req); err != nil {
 			return err
@@ -41,7 +42,7 @@ func (s *returnState) counterRefund(ctx workflow.Context, req CounterRefundReque
 	return s.result(), err
 }
 
-func (s *returnState) validateRefundApproval(req RefundApprovalRequest) error {
+func (s *returnState) validateRefundApproval(req contract.RefundApprovalRequest) error {
 	if err := s.must(returns.RefundPending); err != nil {
 		return err
 	}
@@ -50,20 +51,20 @@ func (s *returnState) validateRefundApproval(req RefundApprovalRequest) error {
 		return stateError("only a card refund without the card needs approval")
 	case s.payNow || s.childRunning:
 		return stateError("the refund is already on its way")
-	case req.Decision != DecisionApprove && req.Decision != DecisionDecline:
+	case req.Decision != contract.DecisionApprove && req.Decision != contract.DecisionDecline:
 		return inputError("decision must be approve or decline")
-	case req.Decision == DecisionDecline && strings.TrimSpace(req.Note) == "":
+	case req.Decision == contract.DecisionDecline && strings.TrimSpace(req.Note) == "":
 		return inputError("a decline needs a note")
 	}
 	return nil
 }
 
-func (s *returnState) refundApproval(ctx workflow.Context, req RefundApprovalRequest) (ActionResult, error) {
+func (s *returnState) refundApproval(ctx workflow.Context, req contract.RefundApprovalRequest) (contract.ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if err := s.validateRefundApproval(req); err != nil {
 			return err
 		}
-		if req.Decision == DecisionDecline {
+		if req.Decision == contract.DecisionDecline {
 			return s.transition(ctx, step{to: returns.RefundFailed, actor: req.Actor,
 				note: "refund without the card declined: " + req.Note, reason: "not_approved"})
 		}
@@ -75,12 +76,12 @@ func (s *returnState) refundApproval(ctx workflow.Context, req RefundApprovalReq
 	return s.result(), err
 }
 
-func (s *returnState) validateRefundResolution(req RefundResolutionRequest) error {
+func (s *returnState) validateRefundResolution(req contract.RefundResolutionRequest) error {
 	if err := s.must(returns.RefundFailed); err != nil {
 		return err
 	}
 	switch req.Action {
-	case ResolveRetry, ResolveMarkRefunded, ResolveStoreCredit:
+	case contract.ResolveRetry, contract.ResolveMarkRefunded, contract.ResolveStoreCredit:
 	default:
 		return inputError("action must be retry, mark_refunded or store_credit")
 	}
@@ -88,7 +89,7 @@ func (s *returnState) validateRefundResolution(req RefundResolutionRequest) erro
 }
 
 // refundResolution carries out finance's decision on a failed refund.
-func (s *returnState) refundResolution(ctx workflow.Context, req RefundResolutionRequest) (ActionResult, error) {
+func (s *returnState) refundResolution(ctx workflow.Context, req contract.RefundResolutionRequest) (contract.ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if err := s.validateRefundResolution(req); err != nil {
 			return err
@@ -109,11 +110,11 @@ func (s *returnState) refundResolution(ctx workflow.Context, req RefundResolutio
 			// the refund; nothing is sent again, the settlement file closes it.
 			return s.transition(ctx, step{to: returns.Refunded, actor: req.Actor,
 				note: "the refund had been paid by an earlier attempt; nothing sent again: " + note})
-		case req.Action == ResolveRetry:
+		case req.Action == contract.ResolveRetry:
 			s.authorisedBy = req.Actor.Name
 			s.payNow = true
 			return s.transition(ctx, step{to: returns.RefundPending, actor: req.Actor, note: "retry: " + note})
-		case req.Action == ResolveMarkRefunded:
+		case req.Action == contract.ResolveMarkRefunded:
 			if err := s.transition(ctx, step{to: returns.Refunded, actor: req.Actor, note: "marked refunded: " + note}); err != nil {
 				return err
 			}

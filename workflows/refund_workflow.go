@@ -2,8 +2,10 @@ package workflows
 
 import (
 	"errors"
-	"github.com/rebound-returns/rebound/returns"
 	"time"
+
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/google/uuid"
 	"go.temporal.io/sdk/temporal"
@@ -12,13 +14,9 @@ import (
 	"github.com/rebound-returns/rebound/activities"
 )
 
-// ErrGatewayRejected is the type of a refund the gateway refused outright
-// (a 4xx): retrying cannot help.
-const ErrGatewayRejected = "gateway_rejected"
-
 // RefundWorkflow pays one refund of a return: online through the payment
 // gateway, or on the card through the acquirer.
-func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) {
+func RefundWorkflow(ctx workflow.Context, in contract.RefundInput) (contract.RefundResult, error) {
 	// Refunds started before freezes existed replay without the checks.
 	freezes := workflow.GetVersion(ctx, VersionRefundFreeze, workflow.DefaultVersion, 1) >= 1
 	// Refunds started before the money rules replay their old steps.
@@ -36,12 +34,12 @@ func RefundWorkflow(ctx workflow.Context, in RefundInput) (RefundResult, error) 
 // it, looking again when the freeze is lifted (a signal) or every
 // FreezeRecheck. An attempt already out is never held: it finishes, and its
 // reversal too.
-func awaitUnfrozen(ctx workflow.Context, in RefundInput) error {
+func awaitUnfrozen(ctx workflow.Context, in contract.RefundInput) error {
 	recheck := in.FreezeRecheck
 	if recheck <= 0 {
-		recheck = DefaultFreezeRecheck
+		recheck = contract.DefaultFreezeRecheck
 	}
-	lifted := workflow.GetSignalChannel(ctx, SignalFreezeLifted)
+	lifted := workflow.GetSignalChannel(ctx, contract.SignalFreezeLifted)
 	for {
 		var st activities.FreezeStatus
 		if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.CheckFreeze, activities.FreezeQuery{RefundID: in.RefundID}).Get(ctx, &st); err != nil {
@@ -68,10 +66,10 @@ const maxFreezeRecheck = 30 * time.Minute
 // onlineRefund sends the refund to the payment gateway with the attempt id
 // as Idempotency-Key, so retries after a crash or a lost answer can never
 // pay twice, then waits for the outcome by webhook (signal) or by polling.
-func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (RefundResult, error) {
+func onlineRefund(ctx workflow.Context, in contract.RefundInput, freezes, rules bool) (contract.RefundResult, error) {
 	if freezes {
 		if err := awaitUnfrozen(ctx, in); err != nil {
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		}
 	}
 	attemptID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/attempt/1")).String()
@@ -83,7 +81,7 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 		attemptID = uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/"+workflow.GetInfo(ctx).WorkflowExecution.ID+"/1")).String()
 		var rec activities.Recovery
 		if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
-			return RefundResult{}, err
+			return contract.RefundResult{}, err
 		}
 		if rec.Resume != "" {
 			attemptID = rec.Resume
@@ -93,10 +91,10 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 10 * time.Minute,
-			NonRetryableErrorTypes: []string{ErrGatewayRejected, activities.ErrRefused},
+			NonRetryableErrorTypes: []string{contract.ErrGatewayRejected, activities.ErrRefused},
 		},
 	})
-	results := workflow.GetSignalChannel(ctx, SignalGatewayResult)
+	results := workflow.GetSignalChannel(ctx, contract.SignalGatewayResult)
 
 	var r activities.GatewayRefundResult
 	err := workflow.ExecuteActivity(gctx, a.GatewayRefunds.StartGatewayRefund, activities.GatewayRefundInput{
@@ -105,12 +103,12 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 	var appErr *temporal.ApplicationError
 	switch {
 	case err == nil:
-	case errors.As(err, &appErr) && appErr.Type() == ErrGatewayRejected:
+	case errors.As(err, &appErr) && appErr.Type() == contract.ErrGatewayRejected:
 		r = activities.GatewayRefundResult{Status: returns.RefundStatusFailed, FailureCode: appErr.Message()}
 	case isRefused(err):
-		r = activities.GatewayRefundResult{Status: returns.RefundStatusFailed, FailureCode: FailRefused}
+		r = activities.GatewayRefundResult{Status: returns.RefundStatusFailed, FailureCode: contract.FailRefused}
 	default:
-		return RefundResult{}, err
+		return contract.RefundResult{}, err
 	}
 
 	if r.AttemptID != "" {
@@ -122,7 +120,7 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 	for r.Status == returns.RefundStatusPending {
 		sel := workflow.NewSelector(ctx)
 		sel.AddReceive(results, func(c workflow.ReceiveChannel, _ bool) {
-			var g GatewayResult
+			var g contract.GatewayResult
 			c.Receive(ctx, &g)
 			if g.AttemptID == attemptID && g.Status != returns.RefundStatusPending {
 				r.Status, r.FailureCode = g.Status, g.FailureCode
@@ -133,7 +131,7 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 		sel.Select(ctx)
 		if timedOut {
 			if err := workflow.ExecuteActivity(gctx, a.GatewayRefunds.CheckGatewayRefund, attemptID).Get(ctx, &r); err != nil {
-				return RefundResult{}, err
+				return contract.RefundResult{}, err
 			}
 			poll = min(poll*2, time.Hour)
 		}
@@ -141,9 +139,9 @@ func onlineRefund(ctx workflow.Context, in RefundInput, freezes, rules bool) (Re
 	if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.FinishRefund, activities.FinishRefundInput{
 		RefundID: in.RefundID, Status: r.Status, FailureCode: r.FailureCode,
 	}).Get(ctx, nil); err != nil {
-		return RefundResult{}, err
+		return contract.RefundResult{}, err
 	}
-	return RefundResult{Status: r.Status, FailureCode: r.FailureCode}, nil
+	return contract.RefundResult{Status: r.Status, FailureCode: r.FailureCode}, nil
 }
 
 // DeliverWorkflow sends messages queued outside a return's steps (an admin

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -16,11 +17,11 @@ import (
 // step that does not fit the return's state before anything is written.
 
 func stateError(msg string) error {
-	return temporal.NewNonRetryableApplicationError(msg, ErrInvalidState, nil)
+	return temporal.NewNonRetryableApplicationError(msg, contract.ErrInvalidState, nil)
 }
 
 func inputError(msg string) error {
-	return temporal.NewNonRetryableApplicationError(msg, ErrInvalidInput, nil)
+	return temporal.NewNonRetryableApplicationError(msg, contract.ErrInvalidInput, nil)
 }
 
 // must refuses a step unless the return is in one of the allowed statuses,
@@ -35,13 +36,13 @@ func (s *returnState) must(allowed ...returns.Status) error {
 	return stateError("the return is " + string(s.status))
 }
 
-func (s *returnState) validateVerify(VerifyRequest) error {
+func (s *returnState) validateVerify(contract.VerifyRequest) error {
 	return s.must(returns.PendingVerification)
 }
 
 // verify runs once the API has checked a code: the return is submitted, the
 // policy decides, and the answer tells where it landed.
-func (s *returnState) verify(ctx workflow.Context, _ VerifyRequest) (ActionResult, error) {
+func (s *returnState) verify(ctx workflow.Context, _ contract.VerifyRequest) (contract.ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if s.status != returns.PendingVerification {
 			// Expired (or verified) between the validator and now.
@@ -55,7 +56,7 @@ func (s *returnState) verify(ctx workflow.Context, _ VerifyRequest) (ActionResul
 // submit moves a verified return to submitted and lets the policy decide.
 // Callers hold the mutex.
 func (s *returnState) submit(ctx workflow.Context, note string) error {
-	shopper := activities.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
+	shopper := returns.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
 	if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: note}); err != nil {
 		return err
 	}
@@ -78,19 +79,19 @@ func (s *returnState) decide(ctx workflow.Context) error {
 		for i, r := range ev.Refusals {
 			codes[i] = r.Code
 		}
-		return s.transition(ctx, step{to: returns.Ineligible, actor: activities.System, refusals: ev.Refusals,
+		return s.transition(ctx, step{to: returns.Ineligible, actor: returns.SystemActor, refusals: ev.Refusals,
 			note: "refused by the return policy", reason: strings.Join(codes, ", ")})
 	case returns.AutoApprove(s.in.Policy, s.in.Lines, ev.Estimate):
-		if err := s.transition(ctx, step{to: returns.Approved, actor: activities.System, note: "approved automatically"}); err != nil {
+		if err := s.transition(ctx, step{to: returns.Approved, actor: returns.SystemActor, note: "approved automatically"}); err != nil {
 			return err
 		}
 		return s.afterApproval(ctx)
 	default:
-		return s.transition(ctx, step{to: returns.AwaitingReview, actor: activities.System, note: "waiting for review"})
+		return s.transition(ctx, step{to: returns.AwaitingReview, actor: returns.SystemActor, note: "waiting for review"})
 	}
 }
 
-func (s *returnState) validateSendCode(SendCodeRequest) error {
+func (s *returnState) validateSendCode(contract.SendCodeRequest) error {
 	if s.status.Terminal() {
 		return stateError("the return is " + string(s.status))
 	}
@@ -99,7 +100,7 @@ func (s *returnState) validateSendCode(SendCodeRequest) error {
 
 // sendCode sends a new code: to verify a pending return, or later to let the
 // shopper open the return again on another device.
-func (s *returnState) sendCode(ctx workflow.Context, req SendCodeRequest) (activities.SendCodeResult, error) {
+func (s *returnState) sendCode(ctx workflow.Context, req contract.SendCodeRequest) (activities.SendCodeResult, error) {
 	var res activities.SendCodeResult
 	err := workflow.ExecuteActivity(codeCtx(ctx), a.Messages.SendCode, activities.SendCodeInput{
 		ReturnID: s.in.ReturnID, ClientIP: req.ClientIP,
@@ -113,25 +114,25 @@ func (s *returnState) sendCode(ctx workflow.Context, req SendCodeRequest) (activ
 	return res, nil
 }
 
-func (s *returnState) validateReview(req ReviewRequest) error {
+func (s *returnState) validateReview(req contract.ReviewRequest) error {
 	if err := s.must(returns.AwaitingReview); err != nil {
 		return err
 	}
 	switch {
-	case req.Decision != DecisionApprove && req.Decision != DecisionDecline:
+	case req.Decision != contract.DecisionApprove && req.Decision != contract.DecisionDecline:
 		return inputError("decision must be approve or decline")
-	case req.Decision == DecisionDecline && strings.TrimSpace(req.Reason) == "":
+	case req.Decision == contract.DecisionDecline && strings.TrimSpace(req.Reason) == "":
 		return inputError("a decline needs a reason: the shopper is told")
 	}
 	return nil
 }
 
-func (s *returnState) review(ctx workflow.Context, req ReviewRequest) (ActionResult, error) {
+func (s *returnState) review(ctx workflow.Context, req contract.ReviewRequest) (contract.ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if err := s.validateReview(req); err != nil {
 			return err
 		}
-		if req.Decision == DecisionDecline {
+		if req.Decision == contract.DecisionDecline {
 			return s.transition(ctx, step{to: returns.Declined, actor: req.Actor, note: req.Reason, reason: req.Reason})
 		}
 		if err := s.transition(ctx, step{to: returns.Approved, actor: req.Actor, note: req.Reason}); err != nil {
@@ -146,22 +147,22 @@ func (s *returnState) review(ctx workflow.Context, req ReviewRequest) (ActionRes
 // the store.
 func (s *returnState) afterApproval(ctx workflow.Context) error {
 	if s.in.Method == returns.MethodInStore {
-		return s.transition(ctx, step{to: returns.AwaitingDropoff, actor: activities.System, note: "bring the goods to the store"})
+		return s.transition(ctx, step{to: returns.AwaitingDropoff, actor: returns.SystemActor, note: "bring the goods to the store"})
 	}
 	var sh activities.ShipmentResult
 	if err := workflow.ExecuteActivity(stepCtx(ctx), a.Shipping.CreateShipment, activities.ShipmentInput{ReturnID: s.in.ReturnID}).Get(ctx, &sh); err != nil {
 		return err
 	}
 	s.tracking = sh.TrackingNumber
-	return s.transition(ctx, step{to: returns.AwaitingShipment, actor: activities.System,
+	return s.transition(ctx, step{to: returns.AwaitingShipment, actor: returns.SystemActor,
 		note: "label ready: " + sh.Carrier + " " + sh.TrackingNumber, tracking: sh.TrackingNumber, labelURL: sh.LabelURL})
 }
 
-func (s *returnState) validateReceive(ReceiveRequest) error {
+func (s *returnState) validateReceive(contract.ReceiveRequest) error {
 	return s.must(returns.AwaitingShipment, returns.InTransit, returns.AwaitingDropoff)
 }
 
-func (s *returnState) receive(ctx workflow.Context, req ReceiveRequest) (ActionResult, error) {
+func (s *returnState) receive(ctx workflow.Context, req contract.ReceiveRequest) (contract.ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if err := s.validateReceive(req); err != nil {
 			return err
@@ -171,17 +172,17 @@ func (s *returnState) receive(ctx workflow.Context, req ReceiveRequest) (ActionR
 	return s.result(), err
 }
 
-func (s *returnState) received(ctx workflow.Context, actor activities.Actor, note string) error {
+func (s *returnState) received(ctx workflow.Context, actor returns.Actor, note string) error {
 	if note == "" {
 		note = "goods received"
 	}
 	if err := s.transition(ctx, step{to: returns.Received, actor: actor, note: note}); err != nil {
 		return err
 	}
-	return s.transition(ctx, step{to: returns.AwaitingInspection, actor: activities.System})
+	return s.transition(ctx, step{to: returns.AwaitingInspection, actor: returns.SystemActor})
 }
 
-func (s *returnState) validateInspect(req InspectRequest) error {
+func (s *returnState) validateInspect(req contract.InspectRequest) error {
 	if err := s.must(returns.AwaitingInspection); err != nil {
 		return err
 	}
@@ -194,7 +195,7 @@ func (s *returnState) validateInspect(req InspectRequest) error {
 // inspect records the verdict: nothing accepted rejects the return (the
 // shopper is told why); otherwise the refund is created, capped under a lock
 // on the order, and the return waits for it.
-func (s *returnState) inspect(ctx workflow.Context, req InspectRequest) (ActionResult, error) {
+func (s *returnState) inspect(ctx workflow.Context, req contract.InspectRequest) (contract.ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if err := s.validateInspect(req); err != nil {
 			return err
@@ -208,7 +209,7 @@ func (s *returnState) inspect(ctx workflow.Context, req InspectRequest) (ActionR
 				note: "nothing accepted", reason: strings.Join(why, "; ")})
 		}
 		s.refunds++
-		refundID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(RefundWorkflowID(s.in.ReturnID, s.refunds))).String()
+		refundID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(contract.RefundWorkflowID(s.in.ReturnID, s.refunds))).String()
 		var prep activities.PrepareRefundResult
 		err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.PrepareRefund, activities.PrepareRefundInput{
 			ReturnID: s.in.ReturnID, RefundID: refundID, Policy: s.in.Policy, Order: s.in.Order,
@@ -226,14 +227,14 @@ func (s *returnState) inspect(ctx workflow.Context, req InspectRequest) (ActionR
 	return s.result(), err
 }
 
-func (s *returnState) validateCancel(CancelRequest) error {
+func (s *returnState) validateCancel(contract.CancelRequest) error {
 	if !s.status.Cancellable() {
 		return stateError("a return that is " + string(s.status) + " cannot be cancelled")
 	}
 	return nil
 }
 
-func (s *returnState) cancel(ctx workflow.Context, req CancelRequest) (ActionResult, error) {
+func (s *returnState) cancel(ctx workflow.Context, req contract.CancelRequest) (contract.ActionResult, error) {
 	err := s.locked(ctx, func() error {
 		if err := s.validateCancel(req); err != nil {
 			return err
@@ -243,11 +244,13 @@ func (s *returnState) cancel(ctx workflow.Context, req CancelRequest) (ActionRes
 	return s.result(), err
 }
 
-func (s *returnState) result() ActionResult { return ActionResult{Status: s.status, Seq: s.seq} }
+func (s *returnState) result() contract.ActionResult {
+	return contract.ActionResult{Status: s.status, Seq: s.seq}
+}
 
 // onCarrierEvent moves a shipped return along its tracking events; a repeated
 // event changes nothing.
-func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) (err error) {
+func (s *returnState) onCarrierEvent(ctx workflow.Context, ev contract.CarrierEvent) (err error) {
 	if s.carrierSeen[ev.EventID] || ev.TrackingNumber != s.tracking {
 		return nil
 	}
@@ -257,17 +260,17 @@ func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) (err
 			s.carrierSeen[ev.EventID] = true
 		}
 	}()
-	carrier := activities.Actor{Kind: returns.ActorCarrier, Name: string(returns.ActorCarrier)}
+	carrier := returns.Actor{Kind: returns.ActorCarrier, Name: string(returns.ActorCarrier)}
 	switch ev.Event {
-	case CarrierInTransit:
+	case contract.CarrierInTransit:
 		if s.status == returns.AwaitingShipment {
 			return s.transition(ctx, step{to: returns.InTransit, actor: carrier, note: "parcel on its way"})
 		}
-	case CarrierDelivered:
+	case contract.CarrierDelivered:
 		if s.status == returns.AwaitingShipment || s.status == returns.InTransit {
 			return s.received(ctx, carrier, "parcel delivered to the merchant")
 		}
-	case CarrierException:
+	case contract.CarrierException:
 		if s.status == returns.AwaitingShipment || s.status == returns.InTransit {
 			return s.transition(ctx, step{to: s.status, event: activities.EventCarrierException, actor: carrier,
 				note: "the carrier reported a problem with the parcel"})
@@ -284,7 +287,7 @@ func (s *returnState) onCarrierEvent(ctx workflow.Context, ev CarrierEvent) (err
 func (s *returnState) refund(ctx workflow.Context) error {
 	if s.refundAmount <= 0 {
 		return s.locked(ctx, func() error {
-			return s.transition(ctx, step{to: returns.RefundFailed, actor: activities.System,
+			return s.transition(ctx, step{to: returns.RefundFailed, actor: returns.SystemActor,
 				note: "nothing is left to refund on the order", reason: returns.RefusedNothingLeft})
 		})
 	}
@@ -309,11 +312,11 @@ func (s *returnState) refund(ctx workflow.Context) error {
 	s.childRunning = true
 	defer func() { s.childRunning = false }()
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        RefundWorkflowID(s.in.ReturnID, s.runs),
+		WorkflowID:        contract.RefundWorkflowID(s.in.ReturnID, s.runs),
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 	})
-	var res RefundResult
-	if err := workflow.ExecuteChildWorkflow(cctx, RefundWorkflow, RefundInput{
+	var res contract.RefundResult
+	if err := workflow.ExecuteChildWorkflow(cctx, RefundWorkflow, contract.RefundInput{
 		ReturnID: s.in.ReturnID, RefundID: s.refundID, Channel: s.in.Channel, PaymentID: s.in.PaymentID,
 		Amount: s.refundAmount, Currency: s.in.Order.Currency, AuthorisedBy: s.authorisedBy,
 		SendTimeout: s.in.CardSendTimeout, RetryWait: s.in.CardRetryWait,
@@ -321,18 +324,18 @@ func (s *returnState) refund(ctx workflow.Context) error {
 		// The refund's own workflow failed (terminated, a bug): finance
 		// looks at it rather than the return ending in error.
 		workflow.GetLogger(ctx).Error("refund workflow failed", "return_id", s.in.ReturnID, "error", err)
-		res = RefundResult{Status: returns.RefundStatusFailed, FailureCode: "refund_workflow_failed"}
+		res = contract.RefundResult{Status: returns.RefundStatusFailed, FailureCode: "refund_workflow_failed"}
 	}
 	return s.locked(ctx, func() error {
 		if res.Status == returns.RefundStatusSucceeded {
-			return s.transition(ctx, step{to: returns.Refunded, actor: activities.System,
+			return s.transition(ctx, step{to: returns.Refunded, actor: returns.SystemActor,
 				note: "refunded " + returns.Money{Amount: s.refundAmount, Currency: s.in.Order.Currency}.String()})
 		}
 		note := "the payment gateway refused the refund"
 		if s.in.Channel != returns.ChannelOnline {
 			note = "the card refund did not go through: " + res.FailureCode
 		}
-		return s.transition(ctx, step{to: returns.RefundFailed, actor: activities.System, note: note, reason: res.FailureCode})
+		return s.transition(ctx, step{to: returns.RefundFailed, actor: returns.SystemActor, note: note, reason: res.FailureCode})
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -18,16 +19,16 @@ var a activities.Set
 // ReturnWorkflow runs one return from filing to its end: verification,
 // policy, review, shipping or drop-off, inspection, refund and settlement,
 // with every deadline of the merchant's policy.
-func ReturnWorkflow(ctx workflow.Context, in ReturnInput) (ReturnResult, error) {
+func ReturnWorkflow(ctx workflow.Context, in contract.ReturnInput) (contract.ReturnResult, error) {
 	s := &returnState{in: in, status: returns.PendingVerification, enteredAt: workflow.Now(ctx), carrierSeen: map[string]bool{}}
 	if err := s.setup(ctx); err != nil {
-		return ReturnResult{}, err
+		return contract.ReturnResult{}, err
 	}
 	return s.run(ctx)
 }
 
 type returnState struct {
-	in        ReturnInput
+	in        contract.ReturnInput
 	status    returns.Status
 	seq       int64
 	enteredAt time.Time
@@ -58,8 +59,8 @@ type returnState struct {
 
 func (s *returnState) setup(ctx workflow.Context) error {
 	s.mu = workflow.NewMutex(ctx)
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (StatusView, error) {
-		return StatusView{Status: s.status, Seq: s.seq, Attention: s.attention}, nil
+	if err := workflow.SetQueryHandler(ctx, contract.QueryStatus, func() (contract.StatusView, error) {
+		return contract.StatusView{Status: s.status, Seq: s.seq, Attention: s.attention}, nil
 	}); err != nil {
 		return err
 	}
@@ -68,26 +69,26 @@ func (s *returnState) setup(ctx workflow.Context) error {
 		handler   any
 		validator any
 	}{
-		{UpdateVerify, s.verify, s.validateVerify},
-		{UpdateSendCode, s.sendCode, s.validateSendCode},
-		{UpdateReview, s.review, s.validateReview},
-		{UpdateReceive, s.receive, s.validateReceive},
-		{UpdateInspect, s.inspect, s.validateInspect},
-		{UpdateCancel, s.cancel, s.validateCancel},
-		{UpdateCounterRefund, s.counterRefund, s.validateCounterRefund},
-		{UpdateRefundApproval, s.refundApproval, s.validateRefundApproval},
-		{UpdateRefundResolution, s.refundResolution, s.validateRefundResolution},
+		{contract.UpdateVerify, s.verify, s.validateVerify},
+		{contract.UpdateSendCode, s.sendCode, s.validateSendCode},
+		{contract.UpdateReview, s.review, s.validateReview},
+		{contract.UpdateReceive, s.receive, s.validateReceive},
+		{contract.UpdateInspect, s.inspect, s.validateInspect},
+		{contract.UpdateCancel, s.cancel, s.validateCancel},
+		{contract.UpdateCounterRefund, s.counterRefund, s.validateCounterRefund},
+		{contract.UpdateRefundApproval, s.refundApproval, s.validateRefundApproval},
+		{contract.UpdateRefundResolution, s.refundResolution, s.validateRefundResolution},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
 			return err
 		}
 	}
-	carrier := workflow.GetSignalChannel(ctx, SignalCarrierEvent)
-	settled := workflow.GetSignalChannel(ctx, SignalSettled)
+	carrier := workflow.GetSignalChannel(ctx, contract.SignalCarrierEvent)
+	settled := workflow.GetSignalChannel(ctx, contract.SignalSettled)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var ev CarrierEvent
+			var ev contract.CarrierEvent
 			carrier.Receive(ctx, &ev)
 			s.locked(ctx, func() error { return s.onCarrierEvent(ctx, ev) })
 		}
@@ -99,7 +100,7 @@ func (s *returnState) setup(ctx workflow.Context) error {
 	return nil
 }
 
-func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
+func (s *returnState) run(ctx workflow.Context) (contract.ReturnResult, error) {
 	// A return filed after its order's lookup was verified needs no code.
 	// (Returns started before VerifiedBy existed have it empty, so their
 	// histories replay down the code path as before.)
@@ -113,11 +114,11 @@ func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
 			}
 			workflow.GetLogger(ctx).Warn("verified return not submitted yet", "return_id", s.in.ReturnID, "error", err)
 			if err := workflow.Sleep(ctx, time.Minute); err != nil {
-				return ReturnResult{}, err
+				return contract.ReturnResult{}, err
 			}
 		}
 	} else if err := s.firstCode(ctx); err != nil {
-		return ReturnResult{}, err
+		return contract.ReturnResult{}, err
 	}
 	p := s.in.Policy
 	for !s.status.Terminal() {
@@ -128,7 +129,7 @@ func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
 		case returns.AwaitingReview:
 			err = s.waitIn(ctx, st,
 				milestone{p.ReviewSLA.D() / 2, s.remind("a return is waiting for review")},
-				milestone{p.ReviewSLA.D(), s.escalate(AttentionReviewOverdue, "review is overdue")})
+				milestone{p.ReviewSLA.D(), s.escalate(contract.AttentionReviewOverdue, "review is overdue")})
 		case returns.AwaitingShipment:
 			err = s.waitIn(ctx, st, milestone{p.ShipWithin.D(), s.expire("not shipped in time")})
 		case returns.AwaitingDropoff:
@@ -136,7 +137,7 @@ func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
 		case returns.AwaitingInspection:
 			err = s.waitIn(ctx, st,
 				milestone{p.InspectionSLA.D() / 2, s.remind("a return is waiting for inspection")},
-				milestone{p.InspectionSLA.D(), s.escalate(AttentionInspectionOverdue, "inspection is overdue")})
+				milestone{p.InspectionSLA.D(), s.escalate(contract.AttentionInspectionOverdue, "inspection is overdue")})
 		case returns.RefundPending:
 			err = s.refund(ctx)
 		case returns.Refunded:
@@ -144,7 +145,7 @@ func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
 				if s.status != returns.Refunded {
 					return nil // finance closed it meanwhile
 				}
-				return s.transition(ctx, step{to: returns.AwaitingSettlement, actor: activities.System})
+				return s.transition(ctx, step{to: returns.AwaitingSettlement, actor: returns.SystemActor})
 			})
 		case returns.AwaitingSettlement:
 			err = s.awaitSettlement(ctx)
@@ -155,14 +156,14 @@ func (s *returnState) run(ctx workflow.Context) (ReturnResult, error) {
 			err = workflow.Await(ctx, func() bool { return s.status != st })
 		}
 		if err != nil {
-			return ReturnResult{}, err
+			return contract.ReturnResult{}, err
 		}
 	}
 	// Let running updates answer and notifications go out before ending.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && s.deliveries == 0 }); err != nil {
-		return ReturnResult{}, err
+		return contract.ReturnResult{}, err
 	}
-	return ReturnResult{Status: s.status, RefundAmount: s.refundAmount}, nil
+	return contract.ReturnResult{Status: s.status, RefundAmount: s.refundAmount}, nil
 }
 
 // resume finishes a step an update began but could not complete (the
@@ -179,7 +180,7 @@ func (s *returnState) resume(ctx workflow.Context, st returns.Status) error {
 		case returns.Approved:
 			return s.afterApproval(ctx)
 		default:
-			return s.transition(ctx, step{to: returns.AwaitingInspection, actor: activities.System})
+			return s.transition(ctx, step{to: returns.AwaitingInspection, actor: returns.SystemActor})
 		}
 	})
 	if err != nil {
@@ -231,20 +232,20 @@ func (s *returnState) waitIn(ctx workflow.Context, st returns.Status, ms ...mile
 
 func (s *returnState) remind(note string) func(workflow.Context) error {
 	return func(ctx workflow.Context) error {
-		return s.transition(ctx, step{to: s.status, event: activities.EventReminder, actor: activities.System, note: note})
+		return s.transition(ctx, step{to: s.status, event: activities.EventReminder, actor: returns.SystemActor, note: note})
 	}
 }
 
 func (s *returnState) escalate(flag, note string) func(workflow.Context) error {
 	return func(ctx workflow.Context) error {
 		s.attention = flag
-		return s.transition(ctx, step{to: s.status, event: activities.EventEscalation, actor: activities.System, note: note, attention: flag})
+		return s.transition(ctx, step{to: s.status, event: activities.EventEscalation, actor: returns.SystemActor, note: note, attention: flag})
 	}
 }
 
 func (s *returnState) expire(note string) func(workflow.Context) error {
 	return func(ctx workflow.Context) error {
-		return s.transition(ctx, step{to: returns.Expired, actor: activities.System, note: note, reason: note})
+		return s.transition(ctx, step{to: returns.Expired, actor: returns.SystemActor, note: note, reason: note})
 	}
 }
 
@@ -252,7 +253,7 @@ func (s *returnState) expire(note string) func(workflow.Context) error {
 type step struct {
 	to         returns.Status
 	event      string
-	actor      activities.Actor
+	actor      returns.Actor
 	note       string
 	reason     string
 	refusals   []returns.Refusal
@@ -268,7 +269,7 @@ type step struct {
 // the mutex.
 func (s *returnState) transition(ctx workflow.Context, st step) error {
 	if st.to != s.status && !s.status.CanBecome(st.to) {
-		return temporal.NewNonRetryableApplicationError("cannot move from "+string(s.status)+" to "+string(st.to), ErrInvalidState, nil)
+		return temporal.NewNonRetryableApplicationError("cannot move from "+string(s.status)+" to "+string(st.to), contract.ErrInvalidState, nil)
 	}
 	if st.event == "" {
 		st.event = activities.EventStatus
@@ -322,7 +323,7 @@ func storeCtx(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{ErrInvalidInput, ErrRateLimited},
+			NonRetryableErrorTypes: []string{contract.ErrInvalidInput, contract.ErrRateLimited},
 		},
 	})
 }
@@ -335,7 +336,7 @@ func stepCtx(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 6,
-			NonRetryableErrorTypes: []string{ErrInvalidInput},
+			NonRetryableErrorTypes: []string{contract.ErrInvalidInput},
 		},
 	})
 }
@@ -356,7 +357,7 @@ func codeCtx(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3,
-			NonRetryableErrorTypes: []string{ErrRateLimited},
+			NonRetryableErrorTypes: []string{contract.ErrRateLimited},
 		},
 	})
 }
@@ -393,7 +394,7 @@ func (s *returnState) awaitVerification(ctx workflow.Context) error {
 			if s.status != returns.PendingVerification || workflow.Now(ctx).Before(s.codeExpires) {
 				return nil
 			}
-			return s.transition(ctx, step{to: returns.Expired, actor: activities.System, note: "not verified in time", reason: "not verified in time"})
+			return s.transition(ctx, step{to: returns.Expired, actor: returns.SystemActor, note: "not verified in time", reason: "not verified in time"})
 		})
 		if err != nil {
 			return err
@@ -413,9 +414,9 @@ func (s *returnState) awaitSettlement(ctx workflow.Context) error {
 	}
 	if !s.settled {
 		err := s.locked(ctx, func() error {
-			s.attention = AttentionSettlementOverdue
-			return s.transition(ctx, step{to: s.status, event: activities.EventSettlementOverdue, actor: activities.System,
-				note: "the refund has not appeared in settlement", attention: AttentionSettlementOverdue})
+			s.attention = contract.AttentionSettlementOverdue
+			return s.transition(ctx, step{to: s.status, event: activities.EventSettlementOverdue, actor: returns.SystemActor,
+				note: "the refund has not appeared in settlement", attention: contract.AttentionSettlementOverdue})
 		})
 		if err != nil {
 			return err
@@ -428,6 +429,6 @@ func (s *returnState) awaitSettlement(ctx workflow.Context) error {
 		if s.status != returns.AwaitingSettlement {
 			return nil
 		}
-		return s.transition(ctx, step{to: returns.Closed, actor: activities.System, note: "refund matched in settlement"})
+		return s.transition(ctx, step{to: returns.Closed, actor: returns.SystemActor, note: "refund matched in settlement"})
 	})
 }

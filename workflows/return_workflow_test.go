@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
@@ -25,13 +26,13 @@ const (
 func TestShippedOnlineReturnIsApprovedRefundedAndClosed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{})
-	var verified workflows.ActionResult
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, &verified, nil) })
-	f.at(hour, func() { f.carrier("ev1", workflows.CarrierInTransit) })
-	f.at(hour+minute, func() { f.carrier("ev1", workflows.CarrierInTransit) }) // a repeat changes nothing
-	f.at(2*hour, func() { f.carrier("ev2", workflows.CarrierDelivered) })
-	f.at(3*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })
-	f.at(4*hour, func() { f.env.SignalWorkflow(workflows.SignalSettled, nil) })
+	var verified contract.ActionResult
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, &verified, nil) })
+	f.at(hour, func() { f.carrier("ev1", contract.CarrierInTransit) })
+	f.at(hour+minute, func() { f.carrier("ev1", contract.CarrierInTransit) }) // a repeat changes nothing
+	f.at(2*hour, func() { f.carrier("ev2", contract.CarrierDelivered) })
+	f.at(3*hour, func() { f.update(contract.UpdateInspect, allNew, nil, nil) })
+	f.at(4*hour, func() { f.env.SignalWorkflow(contract.SignalSettled, nil) })
 	res := f.run()
 
 	if verified.Status != returns.AwaitingShipment {
@@ -73,14 +74,14 @@ func TestInStoreReturnWithReviewStopsAtRefundPendingForCards(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{method: returns.MethodInStore, channel: returns.ChannelCardPresent,
 		lines: []returns.RequestedLine{{LineID: "socks", Quantity: 3, Reason: "not_as_described"}}})
-	var verified, reviewed workflows.ActionResult
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, &verified, nil) })
+	var verified, reviewed contract.ActionResult
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, &verified, nil) })
 	f.at(hour, func() {
-		f.update(workflows.UpdateReview, workflows.ReviewRequest{Decision: workflows.DecisionApprove, Actor: staff}, &reviewed, nil)
+		f.update(contract.UpdateReview, contract.ReviewRequest{Decision: contract.DecisionApprove, Actor: staff}, &reviewed, nil)
 	})
-	f.at(2*day, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
+	f.at(2*day, func() { f.update(contract.UpdateReceive, contract.ReceiveRequest{Actor: clerk}, nil, nil) })
 	f.at(2*day+hour, func() {
-		f.update(workflows.UpdateInspect, workflows.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{
+		f.update(contract.UpdateInspect, contract.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{
 			{LineID: "socks", AcceptedQuantity: 2, RejectedQuantity: 1, Condition: returns.ConditionOpened, Reason: "worn"},
 		}}, nil, nil)
 	})
@@ -120,18 +121,18 @@ func TestDeclinedReview(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{lines: []returns.RequestedLine{{LineID: "shoes", Quantity: 1, Reason: "not_as_described"}}})
 	var noReason error
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
 	f.at(hour, func() {
-		f.update(workflows.UpdateReview, workflows.ReviewRequest{Decision: workflows.DecisionDecline, Actor: staff}, nil, &noReason)
+		f.update(contract.UpdateReview, contract.ReviewRequest{Decision: contract.DecisionDecline, Actor: staff}, nil, &noReason)
 	})
 	f.at(2*hour, func() {
-		f.update(workflows.UpdateReview, workflows.ReviewRequest{Decision: workflows.DecisionDecline, Reason: "worn shoes", Actor: staff}, nil, nil)
+		f.update(contract.UpdateReview, contract.ReviewRequest{Decision: contract.DecisionDecline, Reason: "worn shoes", Actor: staff}, nil, nil)
 	})
 	res := f.run()
 	if res.Status != returns.Declined {
 		t.Fatalf("status %s", res.Status)
 	}
-	if !isAppError(noReason, workflows.ErrInvalidInput) {
+	if !isAppError(noReason, contract.ErrInvalidInput) {
 		t.Fatalf("a decline without a reason: %v; want invalid_input", noReason)
 	}
 	if r := f.readModel(); r.StatusReason != "worn shoes" || r.ReservedAt == nil {
@@ -154,8 +155,8 @@ func TestIneligibleByPolicy(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, o)
-			var verified workflows.ActionResult
-			f.at(minute, func() { f.update(workflows.UpdateVerify, verify, &verified, nil) })
+			var verified contract.ActionResult
+			f.at(minute, func() { f.update(contract.UpdateVerify, verify, &verified, nil) })
 			res := f.run()
 			if res.Status != returns.Ineligible || verified.Status != returns.Ineligible {
 				t.Fatalf("status %s / %s", res.Status, verified.Status)
@@ -180,20 +181,20 @@ func TestUnverifiedReturnExpiresAndANewCodeMovesTheDeadline(t *testing.T) {
 	g := newFixture(t, options{})
 	var resendTooSoon error
 	g.at(10*time.Second, func() {
-		g.env.UpdateWorkflow(workflows.UpdateSendCode, "", &updateRecorder{t: t, rejectedOrFailed: &resendTooSoon}, workflows.SendCodeRequest{ClientIP: "192.0.2.1"})
+		g.env.UpdateWorkflow(contract.UpdateSendCode, "", &updateRecorder{t: t, rejectedOrFailed: &resendTooSoon}, contract.SendCodeRequest{ClientIP: "192.0.2.1"})
 	})
 	g.at(8*minute, func() {
-		g.env.UpdateWorkflow(workflows.UpdateSendCode, "", &updateRecorder{t: t}, workflows.SendCodeRequest{ClientIP: "192.0.2.1"})
+		g.env.UpdateWorkflow(contract.UpdateSendCode, "", &updateRecorder{t: t}, contract.SendCodeRequest{ClientIP: "192.0.2.1"})
 	})
 	// Past the first code's ten minutes, within the second's.
-	g.at(15*minute, func() { g.update(workflows.UpdateVerify, verify, nil, nil) })
+	g.at(15*minute, func() { g.update(contract.UpdateVerify, verify, nil, nil) })
 	res = g.run()
 	// Verified with the second code, the return went on (and, never
 	// shipped, expired on its ship-by date much later).
 	if tl := g.timeline(); tl[0] != "submitted" || g.readModel().StatusReason != "not shipped in time" {
 		t.Fatalf("timeline %v, reason %q; want verified after a second code", tl, g.readModel().StatusReason)
 	}
-	if !isAppError(resendTooSoon, workflows.ErrRateLimited) {
+	if !isAppError(resendTooSoon, contract.ErrRateLimited) {
 		t.Fatalf("a second code within a minute: %v; want rate_limited", resendTooSoon)
 	}
 	if n := len(g.sent.to(shopper)); n < 2 {
@@ -207,7 +208,7 @@ func TestShipByAndDropoffDeadlinesExpire(t *testing.T) {
 		t.Run(string(method), func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, options{method: method})
-			f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
+			f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
 			f.at(13*day, func() {
 				if s := f.status(); s == returns.Expired {
 					t.Error("expired before the deadline")
@@ -230,13 +231,13 @@ func TestShipByAndDropoffDeadlinesExpire(t *testing.T) {
 func TestReviewRemindsThenEscalatesButNeverExpires(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{lines: []returns.RequestedLine{{LineID: "shoes", Quantity: 1, Reason: "not_as_described"}}})
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
 	f.at(3*day, func() {
 		r := f.readModel()
-		if r.Status != "awaiting_review" || r.Attention != workflows.AttentionReviewOverdue {
+		if r.Status != "awaiting_review" || r.Attention != contract.AttentionReviewOverdue {
 			t.Errorf("after 3 days: %s, attention %q", r.Status, r.Attention)
 		}
-		f.update(workflows.UpdateCancel, workflows.CancelRequest{Actor: staff, Reason: "customer called"}, nil, nil)
+		f.update(contract.UpdateCancel, contract.CancelRequest{Actor: staff, Reason: "customer called"}, nil, nil)
 	})
 	res := f.run()
 	if res.Status != returns.Cancelled {
@@ -257,13 +258,13 @@ func TestReviewRemindsThenEscalatesButNeverExpires(t *testing.T) {
 func TestInspectionEscalates(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{method: returns.MethodInStore})
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
-	f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
+	f.at(hour, func() { f.update(contract.UpdateReceive, contract.ReceiveRequest{Actor: clerk}, nil, nil) })
 	f.at(4*day, func() {
-		if a := f.readModel().Attention; a != workflows.AttentionInspectionOverdue {
+		if a := f.readModel().Attention; a != contract.AttentionInspectionOverdue {
 			t.Errorf("attention %q", a)
 		}
-		f.update(workflows.UpdateInspect, workflows.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{
+		f.update(contract.UpdateInspect, contract.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{
 			{LineID: "shoes", RejectedQuantity: 1, Reason: "not the item sold"}}}, nil, nil)
 	})
 	res := f.run()
@@ -291,9 +292,9 @@ func TestCancelFromEachAllowedStateAndNotAfter(t *testing.T) {
 		{"awaiting_review", options{lines: []returns.RequestedLine{{LineID: "shoes", Quantity: 1, Reason: "not_as_described"}}}, nil, true},
 		{"awaiting_shipment", options{}, nil, true},
 		{"awaiting_dropoff", options{method: returns.MethodInStore}, nil, true},
-		{"in_transit", options{}, func(f *fixture) { f.carrier("e1", workflows.CarrierInTransit) }, false},
+		{"in_transit", options{}, func(f *fixture) { f.carrier("e1", contract.CarrierInTransit) }, false},
 		{"awaiting_inspection", options{method: returns.MethodInStore}, func(f *fixture) {
-			f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil)
+			f.update(contract.UpdateReceive, contract.ReceiveRequest{Actor: clerk}, nil, nil)
 		}, false},
 	}
 	for _, tc := range cases {
@@ -301,7 +302,7 @@ func TestCancelFromEachAllowedStateAndNotAfter(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t, tc.opts)
 			var refused error
-			f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
+			f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
 			if tc.before != nil {
 				f.at(hour, func() { tc.before(f) })
 			}
@@ -309,7 +310,7 @@ func TestCancelFromEachAllowedStateAndNotAfter(t *testing.T) {
 				if s := f.status(); string(s) != tc.name {
 					t.Errorf("status %s before cancel; want %s", s, tc.name)
 				}
-				f.update(workflows.UpdateCancel, workflows.CancelRequest{Actor: buyer}, nil, &refused)
+				f.update(contract.UpdateCancel, contract.CancelRequest{Actor: buyer}, nil, &refused)
 			})
 			f.at(3*hour, func() {
 				if !tc.ok {
@@ -328,7 +329,7 @@ func TestCancelFromEachAllowedStateAndNotAfter(t *testing.T) {
 				}
 				return
 			}
-			if !isAppError(refused, workflows.ErrInvalidState) || f.readModel().Status != tc.name {
+			if !isAppError(refused, contract.ErrInvalidState) || f.readModel().Status != tc.name {
 				t.Fatalf("cancel from %s: %v, status %s; want invalid_state and no change", tc.name, refused, f.readModel().Status)
 			}
 		})
@@ -338,9 +339,9 @@ func TestCancelFromEachAllowedStateAndNotAfter(t *testing.T) {
 func TestOnlineRefundFailure(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{method: returns.MethodInStore, paymentID: "pay_fail_1"})
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
-	f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
-	f.at(2*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
+	f.at(hour, func() { f.update(contract.UpdateReceive, contract.ReceiveRequest{Actor: clerk}, nil, nil) })
+	f.at(2*hour, func() { f.update(contract.UpdateInspect, allNew, nil, nil) })
 	f.at(3*day, func() {
 		if s := f.status(); s != returns.RefundFailed {
 			t.Errorf("status %s; want refund_failed", s)
@@ -362,14 +363,14 @@ func TestOnlineRefundFailure(t *testing.T) {
 func TestSettlementOverdueIsFlaggedForFinance(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{method: returns.MethodInStore})
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
-	f.at(hour, func() { f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk}, nil, nil) })
-	f.at(2*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
+	f.at(hour, func() { f.update(contract.UpdateReceive, contract.ReceiveRequest{Actor: clerk}, nil, nil) })
+	f.at(2*hour, func() { f.update(contract.UpdateInspect, allNew, nil, nil) })
 	f.at(7*day, func() {
-		if a := f.readModel().Attention; a != workflows.AttentionSettlementOverdue {
+		if a := f.readModel().Attention; a != contract.AttentionSettlementOverdue {
 			t.Errorf("attention %q after 7 days", a)
 		}
-		f.env.SignalWorkflow(workflows.SignalSettled, nil)
+		f.env.SignalWorkflow(contract.SignalSettled, nil)
 	})
 	res := f.run()
 	if res.Status != returns.Closed {
@@ -384,22 +385,22 @@ func TestCarrierExceptionIsNotedAndBadInspectionRefused(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{})
 	var bad error
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
-	f.at(hour, func() { f.carrier("x1", workflows.CarrierException) })
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
+	f.at(hour, func() { f.carrier("x1", contract.CarrierException) })
 	f.at(2*hour, func() {
-		f.update(workflows.UpdateReceive, workflows.ReceiveRequest{Actor: clerk, Note: "parcel at the desk"}, nil, nil)
+		f.update(contract.UpdateReceive, contract.ReceiveRequest{Actor: clerk, Note: "parcel at the desk"}, nil, nil)
 	})
 	f.at(3*hour, func() {
-		f.update(workflows.UpdateInspect, workflows.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{
+		f.update(contract.UpdateInspect, contract.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{
 			{LineID: "shoes", AcceptedQuantity: 2, Condition: returns.ConditionNew}}}, nil, &bad)
 	})
-	f.at(4*hour, func() { f.update(workflows.UpdateInspect, allNew, nil, nil) })
-	f.at(5*hour, func() { f.env.SignalWorkflow(workflows.SignalSettled, nil) })
+	f.at(4*hour, func() { f.update(contract.UpdateInspect, allNew, nil, nil) })
+	f.at(5*hour, func() { f.env.SignalWorkflow(contract.SignalSettled, nil) })
 	res := f.run()
 	if res.Status != returns.Closed {
 		t.Fatalf("status %s", res.Status)
 	}
-	if !isAppError(bad, workflows.ErrInvalidInput) {
+	if !isAppError(bad, contract.ErrInvalidInput) {
 		t.Fatalf("an inspection of 2 out of 1: %v; want invalid_input", bad)
 	}
 	equalTimeline(t, f.timeline(), returns.Submitted, returns.Approved, returns.AwaitingShipment, returns.AwaitingShipment,
@@ -419,7 +420,7 @@ func isAppError(err error, kind string) bool {
 func TestInspectionSentAsTheReadModelShowsAwaitingInspection(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, options{})
-	var inspected workflows.ActionResult
+	var inspected contract.ActionResult
 	var refused error
 	sent := false
 	f.env.OnActivity(f.acts.Store.RecordTransition, mock.Anything, mock.Anything).Return(
@@ -430,13 +431,13 @@ func TestInspectionSentAsTheReadModelShowsAwaitingInspection(t *testing.T) {
 				if got := f.readModel().Status; got != string(returns.AwaitingInspection) {
 					t.Errorf("read model %s before the workflow heard back", got)
 				}
-				f.update(workflows.UpdateInspect, allNew, &inspected, &refused)
+				f.update(contract.UpdateInspect, allNew, &inspected, &refused)
 			}
 			return out, err
 		})
-	f.at(minute, func() { f.update(workflows.UpdateVerify, verify, nil, nil) })
-	f.at(hour, func() { f.carrier("ev1", workflows.CarrierDelivered) })
-	f.at(2*hour, func() { f.env.SignalWorkflow(workflows.SignalSettled, nil) })
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
+	f.at(hour, func() { f.carrier("ev1", contract.CarrierDelivered) })
+	f.at(2*hour, func() { f.env.SignalWorkflow(contract.SignalSettled, nil) })
 	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
 	if !sent {
 		t.Fatal("the inspection was never sent")

@@ -8,32 +8,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 )
-
-// SettlementPickupScheduleID is the Temporal Schedule that runs
-// SettlementPickupWorkflow daily.
-const SettlementPickupScheduleID = "settlement-pickup"
-
-// SettlementPickupWorkflowID is the id of the pickup workflow the schedule
-// starts (the schedule appends the time of each run).
-const SettlementPickupWorkflowID = "settlement-pickup"
-
-// PickupInput starts a pickup; it needs nothing yet.
-type PickupInput struct{}
-
-// PickupResult counts what a pickup did with the files it found.
-type PickupResult struct {
-	Imported   int `json:"imported"`
-	Duplicates int `json:"duplicates"` // content imported before: moved, nothing changed
-	Refused    int `json:"refused"`
-	// Failed files could not be dealt with this time (the database was
-	// down, say) and wait in their folder for the next pickup; or were
-	// imported but their reconciliation could not be started.
-	Failed int `json:"failed"`
-	// Reconciling are the files whose reconciliation this pickup started
-	// (not those started before, by an upload or an earlier pickup).
-	Reconciling []string `json:"reconciling,omitempty"`
-}
 
 // SettlementPickupWorkflow imports every file waiting in the settlement
 // folder, one at a time, and starts the reconciliation of each new one as
@@ -41,7 +17,7 @@ type PickupResult struct {
 // id, so a reconciliation is never started twice). A file that fails
 // after its retries is counted and left for the next pickup; the others go
 // on.
-func SettlementPickupWorkflow(ctx workflow.Context, _ PickupInput) (PickupResult, error) {
+func SettlementPickupWorkflow(ctx workflow.Context, _ contract.PickupInput) (contract.PickupResult, error) {
 	log := workflow.GetLogger(ctx)
 	retry := &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: time.Minute, MaximumAttempts: 8}
 	list := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: retry})
@@ -49,7 +25,7 @@ func SettlementPickupWorkflow(ctx workflow.Context, _ PickupInput) (PickupResult
 	imports := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Hour, HeartbeatTimeout: time.Minute, RetryPolicy: retry,
 	})
-	var res PickupResult
+	var res contract.PickupResult
 	var files []activities.DroppedFile
 	if err := workflow.ExecuteActivity(list, a.Settlement.ListDroppedFiles).Get(ctx, &files); err != nil {
 		return res, err
@@ -90,12 +66,12 @@ func SettlementPickupWorkflow(ctx workflow.Context, _ PickupInput) (PickupResult
 // before (by an upload, or an earlier file) is fine: it answers false.
 func startReconciliation(ctx workflow.Context, fileID string) (bool, error) {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            ReconcileWorkflowID(fileID),
-		TaskQueue:             TaskQueue,
+		WorkflowID:            contract.ReconcileWorkflowID(fileID),
+		TaskQueue:             contract.TaskQueue,
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	})
-	err := workflow.ExecuteChildWorkflow(cctx, ReconciliationWorkflow, ReconcileInput{FileID: fileID}).
+	err := workflow.ExecuteChildWorkflow(cctx, ReconciliationWorkflow, contract.ReconcileInput{FileID: fileID}).
 		GetChildWorkflowExecution().Get(ctx, nil)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return false, nil

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
@@ -60,20 +61,20 @@ func TestPickupImportsEachFileAndReconcilesTheNewOnes(t *testing.T) {
 		Return(activities.PickedFile{}, temporal.NewNonRetryableApplicationError("gone", activities.ErrFileGone, nil)).Once()
 
 	// The reconciliations outlive the pickup; here they never finish.
-	env.OnWorkflow(workflows.ReconciliationWorkflow, mock.Anything, workflows.ReconcileInput{FileID: "file-1"}).
+	env.OnWorkflow(workflows.ReconciliationWorkflow, mock.Anything, contract.ReconcileInput{FileID: "file-1"}).
 		Return(activities.ReconcileResult{}, nil).Once()
-	env.OnWorkflow(workflows.ReconciliationWorkflow, mock.Anything, workflows.ReconcileInput{FileID: "file-2"}).
+	env.OnWorkflow(workflows.ReconciliationWorkflow, mock.Anything, contract.ReconcileInput{FileID: "file-2"}).
 		Return(activities.ReconcileResult{}, nil).Once()
 	var children []string
 	env.SetOnChildWorkflowStartedListener(func(info *workflow.Info, _ workflow.Context, _ converter.EncodedValues) {
 		children = append(children, info.WorkflowExecution.ID)
 	})
 
-	env.ExecuteWorkflow(workflows.SettlementPickupWorkflow, workflows.PickupInput{})
+	env.ExecuteWorkflow(workflows.SettlementPickupWorkflow, contract.PickupInput{})
 	if !env.IsWorkflowCompleted() || env.GetWorkflowError() != nil {
 		t.Fatalf("pickup did not complete: %v", env.GetWorkflowError())
 	}
-	var res workflows.PickupResult
+	var res contract.PickupResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestPickupImportsEachFileAndReconcilesTheNewOnes(t *testing.T) {
 	if !slices.Equal(res.Reconciling, []string{"file-1", "file-2"}) {
 		t.Errorf("reconciling %v, want file-1 and file-2 once each", res.Reconciling)
 	}
-	if !slices.Equal(children, []string{workflows.ReconcileWorkflowID("file-1"), workflows.ReconcileWorkflowID("file-2")}) {
+	if !slices.Equal(children, []string{contract.ReconcileWorkflowID("file-1"), contract.ReconcileWorkflowID("file-2")}) {
 		t.Errorf("children started %v, want the reconciliations of file-1 and file-2 under their upload ids", children)
 	}
 	env.AssertExpectations(t)
@@ -92,8 +93,8 @@ func TestPickupImportsEachFileAndReconcilesTheNewOnes(t *testing.T) {
 func TestPickupOfAnEmptyFolderDoesNothing(t *testing.T) {
 	env := pickupEnv(t)
 	env.OnActivity(acts.Settlement.ListDroppedFiles, mock.Anything).Return([]activities.DroppedFile{}, nil).Once()
-	env.ExecuteWorkflow(workflows.SettlementPickupWorkflow, workflows.PickupInput{})
-	var res workflows.PickupResult
+	env.ExecuteWorkflow(workflows.SettlementPickupWorkflow, contract.PickupInput{})
+	var res contract.PickupResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}

@@ -2,13 +2,14 @@ package counter
 
 import (
 	"context"
-	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 const (
@@ -157,14 +158,14 @@ func (p *fakePasswords) Burn(context.Context, string) error {
 type fakeWorkflow struct {
 	mu     sync.Mutex
 	err    error
-	sent   []workflows.CounterRefundRequest
+	sent   []contract.CounterRefundRequest
 	settle func()
 	// approvals and resolutions are the other steps sent (even refused).
-	approvals   []workflows.RefundApprovalRequest
-	resolutions []workflows.RefundResolutionRequest
+	approvals   []contract.RefundApprovalRequest
+	resolutions []contract.RefundResolutionRequest
 }
 
-func (w *fakeWorkflow) CounterRefund(_ context.Context, _ string, req workflows.CounterRefundRequest) error {
+func (w *fakeWorkflow) CounterRefund(_ context.Context, _ string, req contract.CounterRefundRequest) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
@@ -177,14 +178,14 @@ func (w *fakeWorkflow) CounterRefund(_ context.Context, _ string, req workflows.
 	return nil
 }
 
-func (w *fakeWorkflow) RefundApproval(_ context.Context, _ string, req workflows.RefundApprovalRequest) error {
+func (w *fakeWorkflow) RefundApproval(_ context.Context, _ string, req contract.RefundApprovalRequest) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.approvals = append(w.approvals, req)
 	return w.err
 }
 
-func (w *fakeWorkflow) RefundResolution(_ context.Context, _ string, req workflows.RefundResolutionRequest) error {
+func (w *fakeWorkflow) RefundResolution(_ context.Context, _ string, req contract.RefundResolutionRequest) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.resolutions = append(w.resolutions, req)

@@ -16,10 +16,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/ids"
-	"github.com/rebound-returns/rebound/workflows"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // Store is what the procedure reads and writes (*db.DB satisfies it).
@@ -46,9 +46,9 @@ type Passwords interface {
 // recorded (workflows.UpdateCounterRefund, UpdateRefundApproval,
 // UpdateRefundResolution).
 type Workflow interface {
-	CounterRefund(ctx context.Context, returnID string, req workflows.CounterRefundRequest) error
-	RefundApproval(ctx context.Context, returnID string, req workflows.RefundApprovalRequest) error
-	RefundResolution(ctx context.Context, returnID string, req workflows.RefundResolutionRequest) error
+	CounterRefund(ctx context.Context, returnID string, req contract.CounterRefundRequest) error
+	RefundApproval(ctx context.Context, returnID string, req contract.RefundApprovalRequest) error
+	RefundResolution(ctx context.Context, returnID string, req contract.RefundResolutionRequest) error
 }
 
 // Admins tells a merchant's admins of a lock-out; failures are the
@@ -116,7 +116,7 @@ type Request struct {
 	// ErrNotFound.
 	MerchantID string
 	// Clerk is who sends it.
-	Clerk activities.Actor
+	Clerk returns.Actor
 
 	TerminalID         string
 	SupervisorUsername string
@@ -160,7 +160,7 @@ func (s *Service) Refund(ctx context.Context, req Request) (Result, error) {
 	if err := s.check(ctx, r, req); err != nil {
 		return Result{ReturnID: r.ID}, err
 	}
-	err = s.d.Workflow.CounterRefund(ctx, r.ID, workflows.CounterRefundRequest{
+	err = s.d.Workflow.CounterRefund(ctx, r.ID, contract.CounterRefundRequest{
 		Actor: req.Clerk, AuthorisedBy: strings.ToLower(req.SupervisorUsername), TerminalID: req.TerminalID})
 	if err != nil {
 		return Result{ReturnID: r.ID}, &SendError{err}

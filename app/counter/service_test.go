@@ -3,13 +3,13 @@ package counter
 import (
 	"context"
 	"errors"
-	"github.com/rebound-returns/rebound/returns"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 )
@@ -33,7 +33,7 @@ func newWorld() *world {
 }
 
 func rightRequest() Request {
-	return Request{ReturnID: returnID, MerchantID: merchantID, Clerk: activities.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"},
+	return Request{ReturnID: returnID, MerchantID: merchantID, Clerk: returns.Actor{Kind: returns.ActorStaff, Name: "clerk", Role: "clerk"},
 		TerminalID: "P1", SupervisorUsername: "SUP", SupervisorPassword: password, VoucherNo: " 000042 ", CardFingerprint: "fp_1"}
 }
 

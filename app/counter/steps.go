@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 
-	"github.com/rebound-returns/rebound/activities"
-	"github.com/rebound-returns/rebound/workflows"
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // The two steps of a card refund that did not happen at the counter: a
@@ -16,7 +16,7 @@ import (
 type ApprovalRequest struct {
 	ReturnID   string
 	MerchantID string
-	Supervisor activities.Actor
+	Supervisor returns.Actor
 	Decision   string // workflows.DecisionApprove or DecisionDecline
 	Note       string
 }
@@ -24,9 +24,9 @@ type ApprovalRequest struct {
 // Approve sends the supervisor's decision to the return's workflow.
 func (s *Service) Approve(ctx context.Context, req ApprovalRequest) (Result, error) {
 	switch {
-	case req.Decision != workflows.DecisionApprove && req.Decision != workflows.DecisionDecline:
+	case req.Decision != contract.DecisionApprove && req.Decision != contract.DecisionDecline:
 		return Result{}, &InvalidError{Field: "decision", Reason: "must be approve or decline"}
-	case req.Decision == workflows.DecisionDecline && strings.TrimSpace(req.Note) == "":
+	case req.Decision == contract.DecisionDecline && strings.TrimSpace(req.Note) == "":
 		return Result{}, &InvalidError{Field: "note", Reason: "is required to decline"}
 	case len(req.Note) > maxNote:
 		return Result{}, &InvalidError{Field: "note", Reason: "must be at most 500 characters"}
@@ -35,7 +35,7 @@ func (s *Service) Approve(ctx context.Context, req ApprovalRequest) (Result, err
 	if err != nil {
 		return Result{}, err
 	}
-	err = s.d.Workflow.RefundApproval(ctx, r.ID, workflows.RefundApprovalRequest{Decision: req.Decision, Note: req.Note, Actor: req.Supervisor})
+	err = s.d.Workflow.RefundApproval(ctx, r.ID, contract.RefundApprovalRequest{Decision: req.Decision, Note: req.Note, Actor: req.Supervisor})
 	if err != nil {
 		return Result{ReturnID: r.ID}, &SendError{err}
 	}
@@ -46,7 +46,7 @@ func (s *Service) Approve(ctx context.Context, req ApprovalRequest) (Result, err
 type ResolutionRequest struct {
 	ReturnID   string
 	MerchantID string
-	Actor      activities.Actor
+	Actor      returns.Actor
 	Action     string // workflows.ResolveRetry, ResolveMarkRefunded or ResolveStoreCredit
 	Note       string
 }
@@ -54,7 +54,7 @@ type ResolutionRequest struct {
 // Resolve sends finance's resolution to the return's workflow.
 func (s *Service) Resolve(ctx context.Context, req ResolutionRequest) (Result, error) {
 	switch req.Action {
-	case workflows.ResolveRetry, workflows.ResolveMarkRefunded, workflows.ResolveStoreCredit:
+	case contract.ResolveRetry, contract.ResolveMarkRefunded, contract.ResolveStoreCredit:
 	default:
 		return Result{}, &InvalidError{Field: "action", Reason: "must be retry, mark_refunded or store_credit"}
 	}
@@ -65,7 +65,7 @@ func (s *Service) Resolve(ctx context.Context, req ResolutionRequest) (Result, e
 	if err != nil {
 		return Result{}, err
 	}
-	err = s.d.Workflow.RefundResolution(ctx, r.ID, workflows.RefundResolutionRequest{Action: req.Action, Note: req.Note, Actor: req.Actor})
+	err = s.d.Workflow.RefundResolution(ctx, r.ID, contract.RefundResolutionRequest{Action: req.Action, Note: req.Note, Actor: req.Actor})
 	if err != nil {
 		return Result{ReturnID: r.ID}, &SendError{err}
 	}

@@ -3,15 +3,14 @@ package counter
 import (
 	"context"
 	"errors"
-	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"testing"
 
-	"github.com/rebound-returns/rebound/activities"
-	"github.com/rebound-returns/rebound/workflows"
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
 )
 
-var supervisor = activities.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
+var supervisor = returns.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
 
 func TestApprove(t *testing.T) {
 	long := strings.Repeat("x", 501)
@@ -50,7 +49,7 @@ func TestApprove(t *testing.T) {
 			checkStep(t, res, err, tc.want, tc.field, tc.reason, tc.workflowFailed)
 			sent := len(w.workflow.approvals)
 			if tc.want == nil || tc.workflowFailed {
-				want := workflows.RefundApprovalRequest{Decision: req.Decision, Note: req.Note, Actor: supervisor}
+				want := contract.RefundApprovalRequest{Decision: req.Decision, Note: req.Note, Actor: supervisor}
 				if sent != 1 || w.workflow.approvals[0] != want {
 					t.Fatalf("sent %+v", w.workflow.approvals)
 				}
@@ -62,7 +61,7 @@ func TestApprove(t *testing.T) {
 }
 
 func TestResolve(t *testing.T) {
-	finance := activities.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}
+	finance := returns.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}
 	for _, tc := range []struct {
 		name           string
 		req            ResolutionRequest
@@ -93,7 +92,7 @@ func TestResolve(t *testing.T) {
 			checkStep(t, res, err, tc.want, tc.field, tc.reason, tc.workflowFailed)
 			sent := len(w.workflow.resolutions)
 			if tc.want == nil || tc.workflowFailed {
-				want := workflows.RefundResolutionRequest{Action: req.Action, Note: req.Note, Actor: finance}
+				want := contract.RefundResolutionRequest{Action: req.Action, Note: req.Note, Actor: finance}
 				if sent != 1 || w.workflow.resolutions[0] != want {
 					t.Fatalf("sent %+v", w.workflow.resolutions)
 				}

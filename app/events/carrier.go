@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // CarrierEvent is a carrier's tracking event as it sends it.
@@ -57,7 +57,7 @@ func (s *Service) Carrier(ctx context.Context, req CarrierEvent) (CarrierResult,
 	// has seen, and a carrier retrying after a failed signal must get
 	// through.
 	err = s.d.Workflow.CarrierEvent(ctx, r.ID,
-		workflows.CarrierEvent{EventID: req.EventID, TrackingNumber: req.TrackingNumber, Event: req.Event, OccurredAt: at})
+		contract.CarrierEvent{EventID: req.EventID, TrackingNumber: req.TrackingNumber, Event: req.Event, OccurredAt: at})
 	switch {
 	case errors.Is(err, ErrEnded):
 		// The return has ended; the event is kept for the record.
@@ -77,7 +77,7 @@ func (req CarrierEvent) validate() (time.Time, error) {
 		errs = append(errs, apperr.Field{Name: "tracking_number", Reason: "is required"})
 	}
 	switch req.Event {
-	case workflows.CarrierInTransit, workflows.CarrierDelivered, workflows.CarrierException:
+	case contract.CarrierInTransit, contract.CarrierDelivered, contract.CarrierException:
 	default:
 		errs = append(errs, apperr.Field{Name: "event", Reason: "must be in_transit, delivered or exception"})
 	}

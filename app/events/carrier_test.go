@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/app/apperr"
-	"github.com/rebound-returns/rebound/workflows"
+	"github.com/rebound-returns/rebound/contract"
 )
 
 func delivered(id, tracking string) CarrierEvent {
-	return CarrierEvent{EventID: id, TrackingNumber: tracking, Event: workflows.CarrierDelivered, OccurredAt: "2026-12-02T10:00:00+01:00"}
+	return CarrierEvent{EventID: id, TrackingNumber: tracking, Event: contract.CarrierDelivered, OccurredAt: "2026-12-02T10:00:00+01:00"}
 }
 
 // A matched event is kept with its return and signalled every time,
@@ -31,7 +31,7 @@ func TestCarrierMatchesKeepsAndSignals(t *testing.T) {
 	if kept.ReturnID == nil || *kept.ReturnID != returnID || !kept.OccurredAt.Equal(at) || kept.OccurredAt.Location() != time.UTC {
 		t.Fatalf("kept %+v", kept)
 	}
-	sent := workflows.CarrierEvent{EventID: "e1", TrackingNumber: "TRK1", Event: workflows.CarrierDelivered, OccurredAt: at}
+	sent := contract.CarrierEvent{EventID: "e1", TrackingNumber: "TRK1", Event: contract.CarrierDelivered, OccurredAt: at}
 	if len(wf.carrier) != 2 || wf.carrier[1] != sent || wf.to[0] != returnID {
 		t.Fatalf("signalled %v %+v", wf.to, wf.carrier)
 	}
@@ -85,7 +85,7 @@ func TestCarrierRefusesBadEvents(t *testing.T) {
 	}{
 		{CarrierEvent{}, []string{"event_id: is required (at most 128 characters)", "tracking_number: is required",
 			"event: must be in_transit, delivered or exception", timeReason}},
-		{CarrierEvent{EventID: strings.Repeat("e", 129), TrackingNumber: strings.Repeat("t", 65), Event: workflows.CarrierInTransit,
+		{CarrierEvent{EventID: strings.Repeat("e", 129), TrackingNumber: strings.Repeat("t", 65), Event: contract.CarrierInTransit,
 			OccurredAt: "2026-12-02"}, []string{"event_id: is required (at most 128 characters)", "tracking_number: is required", timeReason}},
 		{CarrierEvent{EventID: "e1", TrackingNumber: "TRK1", Event: "lost", OccurredAt: "2026-12-02T10:00:00Z"},
 			[]string{"event: must be in_transit, delivered or exception"}},
@@ -102,7 +102,7 @@ func TestCarrierRefusesBadEvents(t *testing.T) {
 			t.Errorf("%+v: %q after %v", tc.ev, got, st.calls)
 		}
 	}
-	for _, ev := range []string{workflows.CarrierInTransit, workflows.CarrierException} {
+	for _, ev := range []string{contract.CarrierInTransit, contract.CarrierException} {
 		s, _, _ := newService()
 		e := delivered("e1", "TRK1")
 		e.Event = ev

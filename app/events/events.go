@@ -13,8 +13,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Store is what the intake reads and writes (*db.DB satisfies it).
@@ -32,8 +32,8 @@ var ErrEnded = errors.New("the workflow has ended")
 // Workflow signals the workflows (workflows.SignalCarrierEvent to a
 // return's, SignalGatewayResult to a refund's); an ended one is ErrEnded.
 type Workflow interface {
-	CarrierEvent(ctx context.Context, returnID string, ev workflows.CarrierEvent) error
-	GatewayResult(ctx context.Context, workflowID string, res workflows.GatewayResult) error
+	CarrierEvent(ctx context.Context, returnID string, ev contract.CarrierEvent) error
+	GatewayResult(ctx context.Context, workflowID string, res contract.GatewayResult) error
 }
 
 // Deps is what a Service is built from.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 const (
@@ -73,18 +73,18 @@ func (f *fakeStore) RefundByID(_ context.Context, id string) (*db.Refund, error)
 // fakeWorkflow records the signals and answers err.
 type fakeWorkflow struct {
 	err      error
-	carrier  []workflows.CarrierEvent
+	carrier  []contract.CarrierEvent
 	to       []string
-	gateway  []workflows.GatewayResult
+	gateway  []contract.GatewayResult
 	gatewayT []string
 }
 
-func (w *fakeWorkflow) CarrierEvent(_ context.Context, id string, ev workflows.CarrierEvent) error {
+func (w *fakeWorkflow) CarrierEvent(_ context.Context, id string, ev contract.CarrierEvent) error {
 	w.to, w.carrier = append(w.to, id), append(w.carrier, ev)
 	return w.err
 }
 
-func (w *fakeWorkflow) GatewayResult(_ context.Context, wfID string, res workflows.GatewayResult) error {
+func (w *fakeWorkflow) GatewayResult(_ context.Context, wfID string, res contract.GatewayResult) error {
 	w.gatewayT, w.gateway = append(w.gatewayT, wfID), append(w.gateway, res)
 	return w.err
 }

@@ -3,13 +3,14 @@ package events
 import (
 	"context"
 	"errors"
+
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/returns"
 
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/ids"
 	"github.com/rebound-returns/rebound/payments"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Gateway hands the gateway's outcome of a refund to the refund's
@@ -35,7 +36,7 @@ func (s *Service) Gateway(ctx context.Context, ev payments.WebhookEvent) (matche
 		return false, err
 	}
 	err = s.d.Workflow.GatewayResult(ctx, ref.WorkflowID,
-		workflows.GatewayResult{AttemptID: att.ID, Status: returns.RefundStatus(ev.Refund.Status), FailureCode: ev.Refund.FailureCode})
+		contract.GatewayResult{AttemptID: att.ID, Status: returns.RefundStatus(ev.Refund.Status), FailureCode: ev.Refund.FailureCode})
 	if err != nil {
 		s.d.Log.Info("gateway event for a finished refund", "refund_id", ref.ID)
 	}

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/payments"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 func outcome(reference string) payments.WebhookEvent {
@@ -23,7 +23,7 @@ func outcome(reference string) payments.WebhookEvent {
 func TestGatewaySignalsTheRefund(t *testing.T) {
 	s, st, wf := newService()
 	matched, err := s.Gateway(context.Background(), outcome(attemptID))
-	want := workflows.GatewayResult{AttemptID: attemptID, Status: "failed", FailureCode: "card_expired"}
+	want := contract.GatewayResult{AttemptID: attemptID, Status: "failed", FailureCode: "card_expired"}
 	if err != nil || !matched || len(wf.gateway) != 1 || wf.gateway[0] != want || wf.gatewayT[0] != "refund/ref1" {
 		t.Fatalf("%v %v %v %+v", matched, err, wf.gatewayT, wf.gateway)
 	}

@@ -6,11 +6,11 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/auth"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/ids"
 	"github.com/rebound-returns/rebound/otp"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // A return filed without a lookup is verified with a code sent to the
@@ -48,7 +48,7 @@ func (s *Service) Verify(ctx context.Context, returnID, code string) (Opened, er
 		return Opened{}, err
 	}
 	if r.Status == string(returns.PendingVerification) {
-		if err := s.d.Workflow.Verify(ctx, r.ID, workflows.VerifyRequest{ChallengeID: challengeID}); err != nil {
+		if err := s.d.Workflow.Verify(ctx, r.ID, contract.VerifyRequest{ChallengeID: challengeID}); err != nil {
 			return Opened{}, err
 		}
 	}
@@ -76,7 +76,7 @@ func (s *Service) Resend(ctx context.Context, returnID, clientIP string) (Sent, 
 	if err := s.allowCodeTry(ctx, r, clientIP); err != nil {
 		return Sent{}, err
 	}
-	res, err := s.d.Workflow.SendCode(ctx, r.ID, workflows.SendCodeRequest{ClientIP: clientIP})
+	res, err := s.d.Workflow.SendCode(ctx, r.ID, contract.SendCodeRequest{ClientIP: clientIP})
 	if err != nil {
 		return Sent{}, err
 	}

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/otp"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 const (
@@ -266,11 +266,11 @@ type fakeWorkflow struct {
 	// started is false when ReturnStarted says the workflow is not there.
 	started bool
 	calls   []string
-	in      workflows.ReturnInput
+	in      contract.ReturnInput
 	lookup  activities.LookupCodeInput
-	verify  workflows.VerifyRequest
-	send    workflows.SendCodeRequest
-	cancel  workflows.CancelRequest
+	verify  contract.VerifyRequest
+	send    contract.SendCodeRequest
+	cancel  contract.CancelRequest
 	// ctxErr is the start's context's error when it was called.
 	ctxErr error
 }
@@ -280,7 +280,7 @@ func (w *fakeWorkflow) step(name string) error {
 	return w.fail[name]
 }
 
-func (w *fakeWorkflow) StartReturn(ctx context.Context, in workflows.ReturnInput) error {
+func (w *fakeWorkflow) StartReturn(ctx context.Context, in contract.ReturnInput) error {
 	w.in, w.ctxErr = in, ctx.Err()
 	return w.step("StartReturn")
 }
@@ -297,12 +297,12 @@ func (w *fakeWorkflow) SendLookupCode(ctx context.Context, in activities.LookupC
 	return activities.LookupCodeResult{LookupID: in.LookupID, ExpiresAt: t0.Add(in.VerifyWithin)}, nil
 }
 
-func (w *fakeWorkflow) Verify(_ context.Context, _ string, req workflows.VerifyRequest) error {
+func (w *fakeWorkflow) Verify(_ context.Context, _ string, req contract.VerifyRequest) error {
 	w.verify = req
 	return w.step("Verify")
 }
 
-func (w *fakeWorkflow) SendCode(_ context.Context, _ string, req workflows.SendCodeRequest) (activities.SendCodeResult, error) {
+func (w *fakeWorkflow) SendCode(_ context.Context, _ string, req contract.SendCodeRequest) (activities.SendCodeResult, error) {
 	w.send = req
 	if err := w.step("SendCode"); err != nil {
 		return activities.SendCodeResult{}, err
@@ -310,7 +310,7 @@ func (w *fakeWorkflow) SendCode(_ context.Context, _ string, req workflows.SendC
 	return activities.SendCodeResult{ChallengeID: "ch2", ExpiresAt: t0.Add(10 * time.Minute)}, nil
 }
 
-func (w *fakeWorkflow) Cancel(_ context.Context, _ string, req workflows.CancelRequest) error {
+func (w *fakeWorkflow) Cancel(_ context.Context, _ string, req contract.CancelRequest) error {
 	w.cancel = req
 	return w.step("Cancel")
 }

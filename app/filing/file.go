@@ -8,9 +8,9 @@ import (
 
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/orders"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // FileRequest is a return as the shopper files it.
@@ -130,7 +130,7 @@ func (s *Service) file(ctx context.Context, req FileRequest, f found, order retu
 	if err := s.d.Store.CreateReturn(ctx, r); err != nil {
 		return Filed{}, err
 	}
-	in := workflows.ReturnInput{
+	in := contract.ReturnInput{
 		ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: req.Method, Channel: o.Payment.Channel,
 		PaymentID: o.Payment.GatewayPaymentID, ClientIP: req.ClientIP, Policy: policy, Order: order,
 		Lines: req.Lines, FiledAt: r.CreatedAt,
@@ -161,7 +161,7 @@ func (s *Service) file(ctx context.Context, req FileRequest, f found, order retu
 // request (a client that goes away must not leave a row without a
 // workflow), and a failed start removes the row only when the workflow is
 // certainly not there.
-func (s *Service) startReturn(ctx context.Context, in workflows.ReturnInput) error {
+func (s *Service) startReturn(ctx context.Context, in contract.ReturnInput) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), startWithin)
 	defer cancel()
 	err := s.d.Workflow.StartReturn(sctx, in)

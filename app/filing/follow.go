@@ -2,12 +2,12 @@ package filing
 
 import (
 	"context"
-	"github.com/rebound-returns/rebound/returns"
 	"slices"
 
-	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/app/apperr"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // A shopper (or the merchant's staff) follows a return: reads it, fetches
@@ -50,7 +50,7 @@ func (s *Service) Label(ctx context.Context, id string, see See) ([]byte, error)
 type CancelRequest struct {
 	ReturnID string
 	Reason   string
-	Actor    activities.Actor
+	Actor    returns.Actor
 	See      See
 }
 
@@ -59,7 +59,7 @@ const MaxCancelReason = 500
 
 // MayCancel refuses a staff role that may not cancel returns; the API asks
 // before it reads the request.
-func (s *Service) MayCancel(actor activities.Actor) error {
+func (s *Service) MayCancel(actor returns.Actor) error {
 	if actor.Kind == returns.ActorStaff && !slices.Contains([]returns.Role{returns.RoleClerk, returns.RoleSupervisor, returns.RoleAdmin}, actor.Role) {
 		return apperr.Forbidden("forbidden", "your role ("+string(actor.Role)+") may not cancel returns")
 	}
@@ -79,7 +79,7 @@ func (s *Service) Cancel(ctx context.Context, req CancelRequest) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if err := s.d.Workflow.Cancel(ctx, r.ID, workflows.CancelRequest{Reason: req.Reason, Actor: req.Actor}); err != nil {
+	if err := s.d.Workflow.Cancel(ctx, r.ID, contract.CancelRequest{Reason: req.Reason, Actor: req.Actor}); err != nil {
 		return "", err
 	}
 	return r.ID, nil

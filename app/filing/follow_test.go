@@ -3,11 +3,11 @@ package filing
 import (
 	"context"
 	"errors"
-	"github.com/rebound-returns/rebound/returns"
 	"strings"
 	"testing"
 
-	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/app/apperr"
 )
 
@@ -73,15 +73,15 @@ func TestLabel(t *testing.T) {
 	}
 }
 
-func staff(role returns.Role) activities.Actor {
-	return activities.Actor{Kind: returns.ActorStaff, Name: "kim", Role: role}
+func staff(role returns.Role) returns.Actor {
+	return returns.Actor{Kind: returns.ActorStaff, Name: "kim", Role: role}
 }
 
-var shopper = activities.Actor{Kind: returns.ActorShopper, Name: "shopper"}
+var shopper = returns.Actor{Kind: returns.ActorShopper, Name: "shopper"}
 
 func TestMayCancel(t *testing.T) {
 	for _, c := range []struct {
-		actor activities.Actor
+		actor returns.Actor
 		ok    bool
 	}{
 		{shopper, true}, {staff("clerk"), true}, {staff("supervisor"), true}, {staff("admin"), true},

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Store is what filing reads and writes (*db.DB satisfies it).
@@ -44,16 +44,16 @@ type Store interface {
 type Workflow interface {
 	// StartReturn starts workflows.ReturnWorkflow for in (the ID is the
 	// return's; a duplicate is refused).
-	StartReturn(ctx context.Context, in workflows.ReturnInput) error
+	StartReturn(ctx context.Context, in contract.ReturnInput) error
 	// ReturnStarted says whether the return's workflow exists: false only
 	// when it certainly does not; an error when that cannot be told.
 	ReturnStarted(ctx context.Context, returnID string) (bool, error)
 	// SendLookupCode runs workflows.OrderLookupWorkflow to its end. A run
 	// that failed otherwise than by the workflow's refusal is ErrNotSent.
 	SendLookupCode(ctx context.Context, in activities.LookupCodeInput) (activities.LookupCodeResult, error)
-	Verify(ctx context.Context, returnID string, req workflows.VerifyRequest) error
-	SendCode(ctx context.Context, returnID string, req workflows.SendCodeRequest) (activities.SendCodeResult, error)
-	Cancel(ctx context.Context, returnID string, req workflows.CancelRequest) error
+	Verify(ctx context.Context, returnID string, req contract.VerifyRequest) error
+	SendCode(ctx context.Context, returnID string, req contract.SendCodeRequest) (activities.SendCodeResult, error)
+	Cancel(ctx context.Context, returnID string, req contract.CancelRequest) error
 }
 
 // Labels renders the label of a shipped return.

@@ -7,11 +7,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/settlement"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Ids of the fakes' world: merchant m1 (slug "shop") with a return whose
@@ -32,9 +31,9 @@ var (
 )
 
 var (
-	finStaff = Caller{MerchantID: "m1", Staff: activities.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}}
-	operator = Caller{Staff: activities.Actor{Kind: returns.ActorStaff, Name: "op", Role: "operator"}}
-	stranger = Caller{MerchantID: "m2", Staff: activities.Actor{Kind: returns.ActorStaff, Name: "x", Role: "finance"}}
+	finStaff = Caller{MerchantID: "m1", Staff: returns.Actor{Kind: returns.ActorStaff, Name: "fin", Role: "finance"}}
+	operator = Caller{Staff: returns.Actor{Kind: returns.ActorStaff, Name: "op", Role: "operator"}}
+	stranger = Caller{MerchantID: "m2", Staff: returns.Actor{Kind: returns.ActorStaff, Name: "x", Role: "finance"}}
 )
 
 // fakeStore is finance's world in memory. calls records every call by
@@ -303,7 +302,7 @@ func (im *fakeImporter) Import(_ context.Context, m *db.Merchant, source, filena
 type fakeWorkflow struct {
 	err         error
 	started     []string
-	resolutions []workflows.RefundResolutionRequest
+	resolutions []contract.RefundResolutionRequest
 	to          []string
 }
 
@@ -312,7 +311,7 @@ func (w *fakeWorkflow) StartReconcile(_ context.Context, fileID string) error {
 	return w.err
 }
 
-func (w *fakeWorkflow) RefundResolution(_ context.Context, returnID string, req workflows.RefundResolutionRequest) error {
+func (w *fakeWorkflow) RefundResolution(_ context.Context, returnID string, req contract.RefundResolutionRequest) error {
 	w.to = append(w.to, returnID)
 	w.resolutions = append(w.resolutions, req)
 	return w.err

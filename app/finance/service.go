@@ -9,15 +9,15 @@ package finance
 import (
 	"context"
 	"errors"
-	"github.com/rebound-returns/rebound/returns"
 	"io"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/contract"
+	"github.com/rebound-returns/rebound/returns"
+
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/settlement"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Store is what finance reads and writes (*db.DB satisfies it).
@@ -53,7 +53,7 @@ type Importer interface {
 // it is recorded.
 type Workflow interface {
 	StartReconcile(ctx context.Context, fileID string) error
-	RefundResolution(ctx context.Context, returnID string, req workflows.RefundResolutionRequest) error
+	RefundResolution(ctx context.Context, returnID string, req contract.RefundResolutionRequest) error
 }
 
 // Deps is what a Service is built from.
@@ -90,7 +90,7 @@ func New(d Deps) *Service {
 // merchant), who sees every merchant's money.
 type Caller struct {
 	MerchantID string
-	Staff      activities.Actor
+	Staff      returns.Actor
 }
 
 func (c Caller) operator() bool { return c.Staff.Role == returns.RoleOperator }

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/ids"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // The work items a list shows: the open ones (OpenItems, when the query
@@ -240,6 +240,6 @@ func (s *Service) settle(ctx context.Context, c Caller, att *db.RefundAttempt, r
 	if err != nil || ret.Status != string(returns.RefundFailed) {
 		return err // still refunding: the refund's workflow reads the attempt
 	}
-	return s.d.Workflow.RefundResolution(ctx, ret.ID, workflows.RefundResolutionRequest{Action: workflows.ResolveRetry,
+	return s.d.Workflow.RefundResolution(ctx, ret.ID, contract.RefundResolutionRequest{Action: contract.ResolveRetry,
 		Note: fmt.Sprintf("attempt %d confirmed approved: %s", att.N, r.Note), Actor: c.Staff})
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 func openItems() WorkItemQuery {
@@ -282,8 +282,8 @@ func TestResolveAttempt(t *testing.T) {
 				}
 				return
 			}
-			sent := workflows.RefundResolutionRequest{Action: workflows.ResolveRetry, Note: "attempt 2 confirmed approved: statement 12", Actor: operator.Staff}
-			if !reflect.DeepEqual(w.workflow.resolutions, []workflows.RefundResolutionRequest{sent}) || w.workflow.to[0] != returnID {
+			sent := contract.RefundResolutionRequest{Action: contract.ResolveRetry, Note: "attempt 2 confirmed approved: statement 12", Actor: operator.Staff}
+			if !reflect.DeepEqual(w.workflow.resolutions, []contract.RefundResolutionRequest{sent}) || w.workflow.to[0] != returnID {
 				t.Fatalf("sent %+v to %v", w.workflow.resolutions, w.workflow.to)
 			}
 		})

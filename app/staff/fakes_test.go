@@ -5,8 +5,8 @@ import (
 	"errors"
 	"sort"
 
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 const (
@@ -95,22 +95,22 @@ func (f *fakeStore) QueueCounts(_ context.Context, m string) (map[string]int64, 
 type fakeWorkflow struct {
 	err     error
 	sent    []string // "update returnID"
-	review  workflows.ReviewRequest
-	receive workflows.ReceiveRequest
-	inspect workflows.InspectRequest
+	review  contract.ReviewRequest
+	receive contract.ReceiveRequest
+	inspect contract.InspectRequest
 }
 
-func (w *fakeWorkflow) Review(_ context.Context, id string, req workflows.ReviewRequest) error {
+func (w *fakeWorkflow) Review(_ context.Context, id string, req contract.ReviewRequest) error {
 	w.sent, w.review = append(w.sent, "review "+id), req
 	return w.err
 }
 
-func (w *fakeWorkflow) Receive(_ context.Context, id string, req workflows.ReceiveRequest) error {
+func (w *fakeWorkflow) Receive(_ context.Context, id string, req contract.ReceiveRequest) error {
 	w.sent, w.receive = append(w.sent, "receive "+id), req
 	return w.err
 }
 
-func (w *fakeWorkflow) Inspect(_ context.Context, id string, req workflows.InspectRequest) error {
+func (w *fakeWorkflow) Inspect(_ context.Context, id string, req contract.InspectRequest) error {
 	w.sent, w.inspect = append(w.sent, "inspect "+id), req
 	return w.err
 }

@@ -11,9 +11,9 @@ import (
 	"errors"
 
 	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/ids"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Store is what the staff's reads and steps need (*db.DB satisfies it).
@@ -28,9 +28,9 @@ type Store interface {
 // recorded; the workflow's refusal comes back as its error, which the
 // service returns as it is.
 type Workflow interface {
-	Review(ctx context.Context, returnID string, req workflows.ReviewRequest) error
-	Receive(ctx context.Context, returnID string, req workflows.ReceiveRequest) error
-	Inspect(ctx context.Context, returnID string, req workflows.InspectRequest) error
+	Review(ctx context.Context, returnID string, req contract.ReviewRequest) error
+	Receive(ctx context.Context, returnID string, req contract.ReceiveRequest) error
+	Inspect(ctx context.Context, returnID string, req contract.InspectRequest) error
 }
 
 // Deps is what a Service is built from.

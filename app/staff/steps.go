@@ -5,17 +5,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 // Step names the return a member of staff acts on, and who they are.
 type Step struct {
 	ReturnID   string
 	MerchantID string // the member's merchant: another's return is not found
-	Actor      activities.Actor
+	Actor      returns.Actor
 }
 
 // Review is a supervisor's decision on a return that waits for review.
@@ -29,9 +28,9 @@ type Review struct {
 // answers the return's id.
 func (s *Service) Review(ctx context.Context, req Review) (string, error) {
 	switch {
-	case req.Decision != workflows.DecisionApprove && req.Decision != workflows.DecisionDecline:
+	case req.Decision != contract.DecisionApprove && req.Decision != contract.DecisionDecline:
 		return "", apperr.Invalid("decision", "must be approve or decline")
-	case req.Decision == workflows.DecisionDecline && strings.TrimSpace(req.Reason) == "":
+	case req.Decision == contract.DecisionDecline && strings.TrimSpace(req.Reason) == "":
 		return "", apperr.Invalid("reason", "is required to decline: the shopper is told")
 	case len(req.Reason) > maxNote:
 		return "", apperr.Invalid("reason", "must be at most 500 characters")
@@ -40,7 +39,7 @@ func (s *Service) Review(ctx context.Context, req Review) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.ID, s.d.Workflow.Review(ctx, r.ID, workflows.ReviewRequest{Decision: req.Decision, Reason: req.Reason, Actor: req.Actor})
+	return r.ID, s.d.Workflow.Review(ctx, r.ID, contract.ReviewRequest{Decision: req.Decision, Reason: req.Reason, Actor: req.Actor})
 }
 
 // Receive is the parcel arriving at the merchant.
@@ -59,7 +58,7 @@ func (s *Service) Receive(ctx context.Context, req Receive) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return r.ID, s.d.Workflow.Receive(ctx, r.ID, workflows.ReceiveRequest{Actor: req.Actor, Note: req.Note})
+	return r.ID, s.d.Workflow.Receive(ctx, r.ID, contract.ReceiveRequest{Actor: req.Actor, Note: req.Note})
 }
 
 // Inspection is what staff found in the parcel, line by line.
@@ -92,5 +91,5 @@ func (s *Service) Inspect(ctx context.Context, req Inspection) (string, error) {
 		}
 		return "", apperr.InvalidFields(fields...)
 	}
-	return r.ID, s.d.Workflow.Inspect(ctx, r.ID, workflows.InspectRequest{Lines: req.Lines, Actor: req.Actor})
+	return r.ID, s.d.Workflow.Inspect(ctx, r.ID, contract.InspectRequest{Lines: req.Lines, Actor: req.Actor})
 }

@@ -6,14 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/app/apperr"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/returns"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 var (
-	sup  = activities.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
+	sup  = returns.Actor{Kind: returns.ActorStaff, Name: "sup", Role: "supervisor"}
 	mine = Step{ReturnID: returnID, MerchantID: merchantID, Actor: sup}
 )
 
@@ -46,7 +45,7 @@ func TestStepsFindOnlyTheMerchantsReturn(t *testing.T) {
 	} {
 		s, _, wf := newService()
 		ctx := context.Background()
-		_, e1 := s.Review(ctx, Review{Step: step, Decision: workflows.DecisionApprove})
+		_, e1 := s.Review(ctx, Review{Step: step, Decision: contract.DecisionApprove})
 		_, e2 := s.Receive(ctx, Receive{Step: step})
 		_, e3 := s.Inspect(ctx, Inspection{Step: step})
 		for _, err := range []error{e1, e2, e3} {
@@ -79,12 +78,12 @@ func TestReview(t *testing.T) {
 		decision, reason string
 		fields           []string // refused with these; nil: sent
 	}{
-		{"approve", workflows.DecisionApprove, "", nil},
-		{"decline with a reason", workflows.DecisionDecline, "worn", nil},
+		{"approve", contract.DecisionApprove, "", nil},
+		{"decline with a reason", contract.DecisionDecline, "worn", nil},
 		{"no decision", "", "", []string{"decision: must be approve or decline"}},
 		{"another decision", "maybe", "", []string{"decision: must be approve or decline"}},
-		{"decline without reason", workflows.DecisionDecline, "  ", []string{"reason: is required to decline: the shopper is told"}},
-		{"reason too long", workflows.DecisionApprove, long, []string{"reason: must be at most 500 characters"}},
+		{"decline without reason", contract.DecisionDecline, "  ", []string{"reason: is required to decline: the shopper is told"}},
+		{"reason too long", contract.DecisionApprove, long, []string{"reason: must be at most 500 characters"}},
 	} {
 		s, st, wf := newService()
 		id, err := s.Review(context.Background(), Review{Step: mine, Decision: tc.decision, Reason: tc.reason})
@@ -95,7 +94,7 @@ func TestReview(t *testing.T) {
 			}
 			continue
 		}
-		want := workflows.ReviewRequest{Decision: tc.decision, Reason: tc.reason, Actor: sup}
+		want := contract.ReviewRequest{Decision: tc.decision, Reason: tc.reason, Actor: sup}
 		if err != nil || id != returnID || wf.review != want || strings.Join(wf.sent, ",") != "review "+returnID {
 			t.Errorf("%s: %q %v, sent %v %+v", tc.name, id, err, wf.sent, wf.review)
 		}
@@ -105,7 +104,7 @@ func TestReview(t *testing.T) {
 func TestReceive(t *testing.T) {
 	s, _, wf := newService()
 	id, err := s.Receive(context.Background(), Receive{Step: mine, Note: "box dented"})
-	if err != nil || id != returnID || wf.receive != (workflows.ReceiveRequest{Actor: sup, Note: "box dented"}) {
+	if err != nil || id != returnID || wf.receive != (contract.ReceiveRequest{Actor: sup, Note: "box dented"}) {
 		t.Fatalf("%q %v %+v", id, err, wf.receive)
 	}
 	_, err = s.Receive(context.Background(), Receive{Step: mine, Note: strings.Repeat("x", 501)})
@@ -165,7 +164,7 @@ func TestStepsAnswerTheWorkflowsRefusal(t *testing.T) {
 	s, _, wf := newService()
 	wf.err = refused
 	ctx := context.Background()
-	_, e1 := s.Review(ctx, Review{Step: mine, Decision: workflows.DecisionApprove})
+	_, e1 := s.Review(ctx, Review{Step: mine, Decision: contract.DecisionApprove})
 	_, e2 := s.Receive(ctx, Receive{Step: mine})
 	_, e3 := s.Inspect(ctx, Inspection{Step: mine, Lines: []returns.InspectedLine{{LineID: "1", AcceptedQuantity: 2, Condition: "new"}}})
 	for i, err := range []error{e1, e2, e3} {

@@ -16,6 +16,7 @@ import (
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/events"
 	"github.com/rebound-returns/rebound/app/filing"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/workflows"
 )
 
@@ -26,7 +27,7 @@ type flows struct{ t Temporal }
 // is recorded; the workflow's refusal comes back as a refusal (Refusal).
 func (f flows) update(ctx context.Context, returnID, name string, arg, result any) error {
 	h, err := f.t.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   workflows.ReturnWorkflowID(returnID),
+		WorkflowID:   contract.ReturnWorkflowID(returnID),
 		UpdateName:   name,
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
@@ -39,7 +40,7 @@ func (f flows) update(ctx context.Context, returnID, name string, arg, result an
 
 // start starts a workflow once: a second start under its id is refused.
 func (f flows) start(ctx context.Context, id string, workflow any, arg any) (client.WorkflowRun, error) {
-	return f.t.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
+	return f.t.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: contract.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, workflow, arg)
 }
 
@@ -54,12 +55,12 @@ func Refusal(err error) error {
 	var ae *temporal.ApplicationError
 	if errors.As(err, &ae) {
 		switch ae.Type() {
-		case workflows.ErrInvalidState:
+		case contract.ErrInvalidState:
 			return apperr.State(ae.Message())
-		case workflows.ErrInvalidInput:
+		case contract.ErrInvalidInput:
 			// A refusal of the whole request, naming no field.
 			return &apperr.Error{Kind: apperr.ErrInvalid, Code: "validation", Detail: ae.Message()}
-		case workflows.ErrRateLimited:
+		case contract.ErrRateLimited:
 			var secs float64
 			var wait time.Duration
 			if ae.HasDetails() && ae.Details(&secs) == nil {
@@ -78,32 +79,32 @@ func Refusal(err error) error {
 // returnUpdates sends the counter's updates to a return's workflow.
 type returnUpdates struct{ f flows }
 
-func (u returnUpdates) CounterRefund(ctx context.Context, returnID string, req workflows.CounterRefundRequest) error {
-	var res workflows.ActionResult
-	return u.f.update(ctx, returnID, workflows.UpdateCounterRefund, req, &res)
+func (u returnUpdates) CounterRefund(ctx context.Context, returnID string, req contract.CounterRefundRequest) error {
+	var res contract.ActionResult
+	return u.f.update(ctx, returnID, contract.UpdateCounterRefund, req, &res)
 }
 
-func (u returnUpdates) RefundApproval(ctx context.Context, returnID string, req workflows.RefundApprovalRequest) error {
-	var res workflows.ActionResult
-	return u.f.update(ctx, returnID, workflows.UpdateRefundApproval, req, &res)
+func (u returnUpdates) RefundApproval(ctx context.Context, returnID string, req contract.RefundApprovalRequest) error {
+	var res contract.ActionResult
+	return u.f.update(ctx, returnID, contract.UpdateRefundApproval, req, &res)
 }
 
-func (u returnUpdates) RefundResolution(ctx context.Context, returnID string, req workflows.RefundResolutionRequest) error {
-	var res workflows.ActionResult
-	return u.f.update(ctx, returnID, workflows.UpdateRefundResolution, req, &res)
+func (u returnUpdates) RefundResolution(ctx context.Context, returnID string, req contract.RefundResolutionRequest) error {
+	var res contract.ActionResult
+	return u.f.update(ctx, returnID, contract.UpdateRefundResolution, req, &res)
 }
 
 // shopperWorkflows starts the return's and the lookup's workflows and
 // sends the shopper's updates to a return's.
 type shopperWorkflows struct{ f flows }
 
-func (w shopperWorkflows) StartReturn(ctx context.Context, in workflows.ReturnInput) error {
-	_, err := w.f.start(ctx, workflows.ReturnWorkflowID(in.ReturnID), workflows.ReturnWorkflow, in)
+func (w shopperWorkflows) StartReturn(ctx context.Context, in contract.ReturnInput) error {
+	_, err := w.f.start(ctx, contract.ReturnWorkflowID(in.ReturnID), workflows.ReturnWorkflow, in)
 	return err
 }
 
 func (w shopperWorkflows) ReturnStarted(ctx context.Context, returnID string) (bool, error) {
-	_, err := w.f.t.DescribeWorkflowExecution(ctx, workflows.ReturnWorkflowID(returnID), "")
+	_, err := w.f.t.DescribeWorkflowExecution(ctx, contract.ReturnWorkflowID(returnID), "")
 	if errors.As(err, new(*serviceerror.NotFound)) {
 		return false, nil
 	}
@@ -114,7 +115,7 @@ func (w shopperWorkflows) ReturnStarted(ctx context.Context, returnID string) (b
 // workflow's refusal is its refusal, any other failure filing.ErrNotSent.
 func (w shopperWorkflows) SendLookupCode(ctx context.Context, in activities.LookupCodeInput) (activities.LookupCodeResult, error) {
 	var res activities.LookupCodeResult
-	run, err := w.f.start(ctx, workflows.LookupWorkflowID(in.LookupID), workflows.OrderLookupWorkflow, in)
+	run, err := w.f.start(ctx, contract.LookupWorkflowID(in.LookupID), workflows.OrderLookupWorkflow, in)
 	if err != nil {
 		return res, err
 	}
@@ -127,50 +128,50 @@ func (w shopperWorkflows) SendLookupCode(ctx context.Context, in activities.Look
 	return res, nil
 }
 
-func (w shopperWorkflows) Verify(ctx context.Context, returnID string, req workflows.VerifyRequest) error {
-	var res workflows.ActionResult
-	return w.f.update(ctx, returnID, workflows.UpdateVerify, req, &res)
+func (w shopperWorkflows) Verify(ctx context.Context, returnID string, req contract.VerifyRequest) error {
+	var res contract.ActionResult
+	return w.f.update(ctx, returnID, contract.UpdateVerify, req, &res)
 }
 
-func (w shopperWorkflows) SendCode(ctx context.Context, returnID string, req workflows.SendCodeRequest) (activities.SendCodeResult, error) {
+func (w shopperWorkflows) SendCode(ctx context.Context, returnID string, req contract.SendCodeRequest) (activities.SendCodeResult, error) {
 	var res activities.SendCodeResult
-	err := w.f.update(ctx, returnID, workflows.UpdateSendCode, req, &res)
+	err := w.f.update(ctx, returnID, contract.UpdateSendCode, req, &res)
 	return res, err
 }
 
-func (w shopperWorkflows) Cancel(ctx context.Context, returnID string, req workflows.CancelRequest) error {
-	var res workflows.ActionResult
-	return w.f.update(ctx, returnID, workflows.UpdateCancel, req, &res)
+func (w shopperWorkflows) Cancel(ctx context.Context, returnID string, req contract.CancelRequest) error {
+	var res contract.ActionResult
+	return w.f.update(ctx, returnID, contract.UpdateCancel, req, &res)
 }
 
 // staffSteps sends the staff's steps to a return's workflow.
 type staffSteps struct{ f flows }
 
-func (w staffSteps) Review(ctx context.Context, returnID string, req workflows.ReviewRequest) error {
-	var res workflows.ActionResult
-	return w.f.update(ctx, returnID, workflows.UpdateReview, req, &res)
+func (w staffSteps) Review(ctx context.Context, returnID string, req contract.ReviewRequest) error {
+	var res contract.ActionResult
+	return w.f.update(ctx, returnID, contract.UpdateReview, req, &res)
 }
 
-func (w staffSteps) Receive(ctx context.Context, returnID string, req workflows.ReceiveRequest) error {
-	var res workflows.ActionResult
-	return w.f.update(ctx, returnID, workflows.UpdateReceive, req, &res)
+func (w staffSteps) Receive(ctx context.Context, returnID string, req contract.ReceiveRequest) error {
+	var res contract.ActionResult
+	return w.f.update(ctx, returnID, contract.UpdateReceive, req, &res)
 }
 
-func (w staffSteps) Inspect(ctx context.Context, returnID string, req workflows.InspectRequest) error {
-	var res workflows.ActionResult
-	return w.f.update(ctx, returnID, workflows.UpdateInspect, req, &res)
+func (w staffSteps) Inspect(ctx context.Context, returnID string, req contract.InspectRequest) error {
+	var res contract.ActionResult
+	return w.f.update(ctx, returnID, contract.UpdateInspect, req, &res)
 }
 
 // eventSignals signals the carriers' and gateway's events to the
 // workflows; a workflow Temporal no longer has is events.ErrEnded.
 type eventSignals struct{ f flows }
 
-func (e eventSignals) CarrierEvent(ctx context.Context, returnID string, ev workflows.CarrierEvent) error {
-	return ended(e.f.t.SignalWorkflow(ctx, workflows.ReturnWorkflowID(returnID), "", workflows.SignalCarrierEvent, ev))
+func (e eventSignals) CarrierEvent(ctx context.Context, returnID string, ev contract.CarrierEvent) error {
+	return ended(e.f.t.SignalWorkflow(ctx, contract.ReturnWorkflowID(returnID), "", contract.SignalCarrierEvent, ev))
 }
 
-func (e eventSignals) GatewayResult(ctx context.Context, workflowID string, res workflows.GatewayResult) error {
-	return ended(e.f.t.SignalWorkflow(ctx, workflowID, "", workflows.SignalGatewayResult, res))
+func (e eventSignals) GatewayResult(ctx context.Context, workflowID string, res contract.GatewayResult) error {
+	return ended(e.f.t.SignalWorkflow(ctx, workflowID, "", contract.SignalGatewayResult, res))
 }
 
 func ended(err error) error {
@@ -187,19 +188,19 @@ type financeWorkflows struct{ f flows }
 
 // StartReconcile starts the file's ReconciliationWorkflow, once per file.
 func (w financeWorkflows) StartReconcile(ctx context.Context, fileID string) error {
-	_, err := w.f.start(ctx, workflows.ReconcileWorkflowID(fileID), workflows.ReconciliationWorkflow, workflows.ReconcileInput{FileID: fileID})
+	_, err := w.f.start(ctx, contract.ReconcileWorkflowID(fileID), workflows.ReconciliationWorkflow, contract.ReconcileInput{FileID: fileID})
 	return err
 }
 
-func (w financeWorkflows) RefundResolution(ctx context.Context, returnID string, req workflows.RefundResolutionRequest) error {
-	return w.f.update(ctx, returnID, workflows.UpdateRefundResolution, req, nil)
+func (w financeWorkflows) RefundResolution(ctx context.Context, returnID string, req contract.RefundResolutionRequest) error {
+	return w.f.update(ctx, returnID, contract.UpdateRefundResolution, req, nil)
 }
 
 // freezeSignals wakes refunds' workflows waiting on a lifted freeze.
 type freezeSignals struct{ f flows }
 
 func (s freezeSignals) FreezeLifted(ctx context.Context, workflowID string) error {
-	return s.f.t.SignalWorkflow(ctx, workflowID, "", workflows.SignalFreezeLifted, nil)
+	return s.f.t.SignalWorkflow(ctx, workflowID, "", contract.SignalFreezeLifted, nil)
 }
 
 // delivery hands queued messages to a small workflow that sends them with
@@ -207,7 +208,7 @@ func (s freezeSignals) FreezeLifted(ctx context.Context, workflowID string) erro
 type delivery struct{ f flows }
 
 func (d delivery) run(ctx context.Context, ids []string) (client.WorkflowRun, error) {
-	return d.f.t.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "deliver/" + ids[0], TaskQueue: workflows.TaskQueue},
+	return d.f.t.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "deliver/" + ids[0], TaskQueue: contract.TaskQueue},
 		workflows.DeliverWorkflow, activities.DeliverInput{OutboxIDs: ids})
 }
 

@@ -16,8 +16,8 @@ import (
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/app/events"
 	"github.com/rebound-returns/rebound/app/filing"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
-	"github.com/rebound-returns/rebound/workflows"
 )
 
 func TestRefusalSpeaksTheUseCasesTerms(t *testing.T) {
@@ -30,13 +30,13 @@ func TestRefusalSpeaksTheUseCasesTerms(t *testing.T) {
 		detail string
 		wait   time.Duration
 	}{
-		{"a step the state does not allow", temporal.NewApplicationError("the return is closed", workflows.ErrInvalidState),
+		{"a step the state does not allow", temporal.NewApplicationError("the return is closed", contract.ErrInvalidState),
 			apperr.ErrState, "", "the return is closed", 0},
-		{"bad input, wrapped", fmt.Errorf("update: %w", temporal.NewApplicationError("no such line", workflows.ErrInvalidInput)),
+		{"bad input, wrapped", fmt.Errorf("update: %w", temporal.NewApplicationError("no such line", contract.ErrInvalidInput)),
 			apperr.ErrInvalid, "validation", "no such line", 0},
-		{"too many tries, with the wait", temporal.NewApplicationError("slow down", workflows.ErrRateLimited, 2.5),
+		{"too many tries, with the wait", temporal.NewApplicationError("slow down", contract.ErrRateLimited, 2.5),
 			apperr.ErrLimited, "rate-limited", "slow down", 2500 * time.Millisecond},
-		{"too many tries, no wait", temporal.NewApplicationError("slow down", workflows.ErrRateLimited),
+		{"too many tries, no wait", temporal.NewApplicationError("slow down", contract.ErrRateLimited),
 			apperr.ErrLimited, "rate-limited", "slow down", 0},
 		{"a workflow that ended", serviceerror.NewNotFound("workflow not found"),
 			apperr.ErrState, "", "the return has ended", 0},
@@ -72,39 +72,39 @@ func TestUpdatesGoToTheReturnsWorkflowAndWait(t *testing.T) {
 		want string
 	}{
 		{"counter refund", func(ft *fakeTemporal) error {
-			return returnUpdates{flows{ft}}.CounterRefund(ctx, "r1", workflows.CounterRefundRequest{})
-		}, workflows.UpdateCounterRefund},
+			return returnUpdates{flows{ft}}.CounterRefund(ctx, "r1", contract.CounterRefundRequest{})
+		}, contract.UpdateCounterRefund},
 		{"refund approval", func(ft *fakeTemporal) error {
-			return returnUpdates{flows{ft}}.RefundApproval(ctx, "r1", workflows.RefundApprovalRequest{})
-		}, workflows.UpdateRefundApproval},
+			return returnUpdates{flows{ft}}.RefundApproval(ctx, "r1", contract.RefundApprovalRequest{})
+		}, contract.UpdateRefundApproval},
 		{"refund resolution", func(ft *fakeTemporal) error {
-			return returnUpdates{flows{ft}}.RefundResolution(ctx, "r1", workflows.RefundResolutionRequest{})
-		}, workflows.UpdateRefundResolution},
+			return returnUpdates{flows{ft}}.RefundResolution(ctx, "r1", contract.RefundResolutionRequest{})
+		}, contract.UpdateRefundResolution},
 		{"finance's resolution", func(ft *fakeTemporal) error {
-			return financeWorkflows{flows{ft}}.RefundResolution(ctx, "r1", workflows.RefundResolutionRequest{})
-		}, workflows.UpdateRefundResolution},
+			return financeWorkflows{flows{ft}}.RefundResolution(ctx, "r1", contract.RefundResolutionRequest{})
+		}, contract.UpdateRefundResolution},
 		{"verify", func(ft *fakeTemporal) error {
-			return shopperWorkflows{flows{ft}}.Verify(ctx, "r1", workflows.VerifyRequest{})
-		}, workflows.UpdateVerify},
+			return shopperWorkflows{flows{ft}}.Verify(ctx, "r1", contract.VerifyRequest{})
+		}, contract.UpdateVerify},
 		{"send code", func(ft *fakeTemporal) error {
-			_, err := shopperWorkflows{flows{ft}}.SendCode(ctx, "r1", workflows.SendCodeRequest{})
+			_, err := shopperWorkflows{flows{ft}}.SendCode(ctx, "r1", contract.SendCodeRequest{})
 			return err
-		}, workflows.UpdateSendCode},
+		}, contract.UpdateSendCode},
 		{"cancel", func(ft *fakeTemporal) error {
-			return shopperWorkflows{flows{ft}}.Cancel(ctx, "r1", workflows.CancelRequest{})
-		}, workflows.UpdateCancel},
+			return shopperWorkflows{flows{ft}}.Cancel(ctx, "r1", contract.CancelRequest{})
+		}, contract.UpdateCancel},
 		{"review", func(ft *fakeTemporal) error {
-			return staffSteps{flows{ft}}.Review(ctx, "r1", workflows.ReviewRequest{})
+			return staffSteps{flows{ft}}.Review(ctx, "r1", contract.ReviewRequest{})
 		},
-			workflows.UpdateReview},
+			contract.UpdateReview},
 		{"receive", func(ft *fakeTemporal) error {
-			return staffSteps{flows{ft}}.Receive(ctx, "r1", workflows.ReceiveRequest{})
+			return staffSteps{flows{ft}}.Receive(ctx, "r1", contract.ReceiveRequest{})
 		},
-			workflows.UpdateReceive},
+			contract.UpdateReceive},
 		{"inspect", func(ft *fakeTemporal) error {
-			return staffSteps{flows{ft}}.Inspect(ctx, "r1", workflows.InspectRequest{})
+			return staffSteps{flows{ft}}.Inspect(ctx, "r1", contract.InspectRequest{})
 		},
-			workflows.UpdateInspect},
+			contract.UpdateInspect},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -116,12 +116,12 @@ func TestUpdatesGoToTheReturnsWorkflowAndWait(t *testing.T) {
 				t.Fatalf("%d updates", len(ft.updates))
 			}
 			u := ft.updates[0]
-			if u.WorkflowID != workflows.ReturnWorkflowID("r1") || u.UpdateName != c.want || u.WaitForStage != client.WorkflowUpdateStageCompleted {
+			if u.WorkflowID != contract.ReturnWorkflowID("r1") || u.UpdateName != c.want || u.WaitForStage != client.WorkflowUpdateStageCompleted {
 				t.Fatalf("update %+v", u)
 			}
 			// The workflow's refusal comes back as the use cases' refusal,
 			// whether Temporal refused the update or its step did.
-			ft = &fakeTemporal{getErr: temporal.NewApplicationError("the return is closed", workflows.ErrInvalidState)}
+			ft = &fakeTemporal{getErr: temporal.NewApplicationError("the return is closed", contract.ErrInvalidState)}
 			if err := c.call(ft); !errors.Is(err, apperr.ErrState) {
 				t.Fatalf("refused step: %v", err)
 			}
@@ -136,7 +136,7 @@ func TestUpdatesGoToTheReturnsWorkflowAndWait(t *testing.T) {
 func TestSendCodeAnswersTheWorkflowsResult(t *testing.T) {
 	exp := time.Date(2026, 3, 1, 9, 10, 0, 0, time.UTC)
 	ft := &fakeTemporal{result: activities.SendCodeResult{ExpiresAt: exp}}
-	res, err := shopperWorkflows{flows{ft}}.SendCode(context.Background(), "r1", workflows.SendCodeRequest{ClientIP: "10.0.0.1"})
+	res, err := shopperWorkflows{flows{ft}}.SendCode(context.Background(), "r1", contract.SendCodeRequest{ClientIP: "10.0.0.1"})
 	if err != nil || !res.ExpiresAt.Equal(exp) {
 		t.Fatalf("%+v %v", res, err)
 	}
@@ -145,7 +145,7 @@ func TestSendCodeAnswersTheWorkflowsResult(t *testing.T) {
 func TestStartsAreOncePerID(t *testing.T) {
 	ctx := context.Background()
 	ft := &fakeTemporal{}
-	if err := (shopperWorkflows{flows{ft}}).StartReturn(ctx, workflows.ReturnInput{ReturnID: "r1"}); err != nil {
+	if err := (shopperWorkflows{flows{ft}}).StartReturn(ctx, contract.ReturnInput{ReturnID: "r1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := (financeWorkflows{flows{ft}}).StartReconcile(ctx, "f1"); err != nil {
@@ -154,17 +154,17 @@ func TestStartsAreOncePerID(t *testing.T) {
 	if _, err := (shopperWorkflows{flows{ft}}).SendLookupCode(ctx, activities.LookupCodeInput{LookupID: "l1"}); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{workflows.ReturnWorkflowID("r1"), workflows.ReconcileWorkflowID("f1"), workflows.LookupWorkflowID("l1")}
+	want := []string{contract.ReturnWorkflowID("r1"), contract.ReconcileWorkflowID("f1"), contract.LookupWorkflowID("l1")}
 	for i, o := range ft.starts {
-		if o.ID != want[i] || o.TaskQueue != workflows.TaskQueue || o.WorkflowIDReusePolicy != enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE {
+		if o.ID != want[i] || o.TaskQueue != contract.TaskQueue || o.WorkflowIDReusePolicy != enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE {
 			t.Fatalf("start %d: %+v", i, o)
 		}
 	}
-	if in := ft.started[1].(workflows.ReconcileInput); in.FileID != "f1" {
+	if in := ft.started[1].(contract.ReconcileInput); in.FileID != "f1" {
 		t.Fatalf("reconcile input %+v", in)
 	}
 	boom := errors.New("temporal down")
-	if err := (shopperWorkflows{flows{&fakeTemporal{startErr: boom}}}).StartReturn(ctx, workflows.ReturnInput{}); !errors.Is(err, boom) {
+	if err := (shopperWorkflows{flows{&fakeTemporal{startErr: boom}}}).StartReturn(ctx, contract.ReturnInput{}); !errors.Is(err, boom) {
 		t.Fatalf("start: %v", err)
 	}
 	if err := (financeWorkflows{flows{&fakeTemporal{startErr: boom}}}).StartReconcile(ctx, "f1"); !errors.Is(err, boom) {
@@ -187,7 +187,7 @@ func TestReturnStarted(t *testing.T) {
 	for _, c := range cases {
 		ft := &fakeTemporal{describeErr: c.err}
 		started, err := shopperWorkflows{flows{ft}}.ReturnStarted(context.Background(), "r1")
-		if started != c.started || !errors.Is(err, c.wantErr) || ft.describe[0] != workflows.ReturnWorkflowID("r1") {
+		if started != c.started || !errors.Is(err, c.wantErr) || ft.describe[0] != contract.ReturnWorkflowID("r1") {
 			t.Errorf("%s: %v %v", c.name, started, err)
 		}
 	}
@@ -202,7 +202,7 @@ func TestSendLookupCode(t *testing.T) {
 		notSent  bool
 		startErr bool
 	}{
-		{"the workflow refused", &fakeTemporal{runErr: temporal.NewApplicationError("slow down", workflows.ErrRateLimited, 30.0)},
+		{"the workflow refused", &fakeTemporal{runErr: temporal.NewApplicationError("slow down", contract.ErrRateLimited, 30.0)},
 			apperr.ErrLimited, false, false},
 		{"the code did not go", &fakeTemporal{runErr: boom}, boom, true, false},
 		{"not started", &fakeTemporal{startErr: boom}, boom, false, true},
@@ -224,29 +224,29 @@ func TestSignals(t *testing.T) {
 	ctx := context.Background()
 	ft := &fakeTemporal{}
 	e := eventSignals{flows{ft}}
-	if err := e.CarrierEvent(ctx, "r1", workflows.CarrierEvent{}); err != nil {
+	if err := e.CarrierEvent(ctx, "r1", contract.CarrierEvent{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.GatewayResult(ctx, "refund/x", workflows.GatewayResult{}); err != nil {
+	if err := e.GatewayResult(ctx, "refund/x", contract.GatewayResult{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := (freezeSignals{flows{ft}}).FreezeLifted(ctx, "refund/y"); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{workflows.ReturnWorkflowID("r1") + " " + workflows.SignalCarrierEvent,
-		"refund/x " + workflows.SignalGatewayResult, "refund/y " + workflows.SignalFreezeLifted}
+	want := []string{contract.ReturnWorkflowID("r1") + " " + contract.SignalCarrierEvent,
+		"refund/x " + contract.SignalGatewayResult, "refund/y " + contract.SignalFreezeLifted}
 	if fmt.Sprint(ft.signals) != fmt.Sprint(want) {
 		t.Fatalf("signals %q, want %q", ft.signals, want)
 	}
 	gone := eventSignals{flows{&fakeTemporal{signalErr: serviceerror.NewNotFound("gone")}}}
-	if err := gone.CarrierEvent(ctx, "r1", workflows.CarrierEvent{}); !errors.Is(err, events.ErrEnded) {
+	if err := gone.CarrierEvent(ctx, "r1", contract.CarrierEvent{}); !errors.Is(err, events.ErrEnded) {
 		t.Fatalf("carrier: %v", err)
 	}
-	if err := gone.GatewayResult(ctx, "w", workflows.GatewayResult{}); !errors.Is(err, events.ErrEnded) {
+	if err := gone.GatewayResult(ctx, "w", contract.GatewayResult{}); !errors.Is(err, events.ErrEnded) {
 		t.Fatalf("gateway: %v", err)
 	}
 	boom := errors.New("down")
-	if err := (eventSignals{flows{&fakeTemporal{signalErr: boom}}}).CarrierEvent(ctx, "r1", workflows.CarrierEvent{}); err != boom {
+	if err := (eventSignals{flows{&fakeTemporal{signalErr: boom}}}).CarrierEvent(ctx, "r1", contract.CarrierEvent{}); err != boom {
 		t.Fatalf("other: %v", err)
 	}
 }
@@ -261,7 +261,7 @@ func TestDeliveryStartsOneRunPerBatch(t *testing.T) {
 	if err := (mailDelivery{delivery{flows{ft}}}).Deliver(ctx, []string{"ob3"}); err != nil {
 		t.Fatal(err)
 	}
-	if ft.starts[0].ID != "deliver/ob1" || ft.starts[1].ID != "deliver/ob3" || ft.starts[0].TaskQueue != workflows.TaskQueue {
+	if ft.starts[0].ID != "deliver/ob1" || ft.starts[1].ID != "deliver/ob3" || ft.starts[0].TaskQueue != contract.TaskQueue {
 		t.Fatalf("starts %+v", ft.starts)
 	}
 	if in := ft.started[0].(activities.DeliverInput); fmt.Sprint(in.OutboxIDs) != "[ob1 ob2]" {

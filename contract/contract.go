@@ -1,13 +1,15 @@
-// Package workflows holds Rebound's Temporal workflows and their contract:
-// task queue, workflow IDs, names of signals, updates and queries, and the
-// exported inputs and results that cross the boundary. It does no I/O.
-package workflows
+// Package contract is what Rebound's workflows and their callers agree on:
+// task queues, workflow IDs, the names of updates, signals and queries, the
+// error types of refusals, and the inputs and results that cross the
+// boundary. Workflows, activities, the use cases and the worker import it;
+// it does no I/O and imports only the domain (returns). Its JSON shapes are
+// in every recorded workflow history: a field's name never changes.
+package contract
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/rebound-returns/rebound/activities"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -114,9 +116,9 @@ type SendCodeRequest struct {
 
 // ReviewRequest is a supervisor's decision.
 type ReviewRequest struct {
-	Decision string           `json:"decision"` // approve or decline
-	Reason   string           `json:"reason,omitempty"`
-	Actor    activities.Actor `json:"actor"`
+	Decision string        `json:"decision"` // approve or decline
+	Reason   string        `json:"reason,omitempty"`
+	Actor    returns.Actor `json:"actor"`
 }
 
 // Review decisions.
@@ -127,20 +129,20 @@ const (
 
 // ReceiveRequest records that the goods are in the merchant's hands.
 type ReceiveRequest struct {
-	Actor activities.Actor `json:"actor"`
-	Note  string           `json:"note,omitempty"`
+	Actor returns.Actor `json:"actor"`
+	Note  string        `json:"note,omitempty"`
 }
 
 // InspectRequest is the inspector's verdict.
 type InspectRequest struct {
 	Lines []returns.InspectedLine `json:"lines"`
-	Actor activities.Actor        `json:"actor"`
+	Actor returns.Actor           `json:"actor"`
 }
 
 // CancelRequest ends a return before the goods are sent.
 type CancelRequest struct {
-	Reason string           `json:"reason,omitempty"`
-	Actor  activities.Actor `json:"actor"`
+	Reason string        `json:"reason,omitempty"`
+	Actor  returns.Actor `json:"actor"`
 }
 
 // ActionResult is where a return stands after an update.
@@ -193,32 +195,19 @@ type RefundInput struct {
 // less and less often).
 const DefaultFreezeRecheck = time.Minute
 
-// Change ids of released workflows (workflow.GetVersion).
-const (
-	// VersionRefundFreeze: refunds check for a freeze before each new
-	// attempt.
-	VersionRefundFreeze = "refund-freeze"
-	// VersionRefundRules: refunds keep the money rules against real hosts
-	// (a void refused becomes a refund, reversals count only what left and
-	// are patient while the acquirer is unreachable, a 25 waits for the
-	// original's fate, each online run is an attempt of its own) and take
-	// their card settings from the worker.
-	VersionRefundRules = "refund-rules"
-)
-
 // CounterRefundRequest starts a card refund at the counter once the API has
 // checked the supervisor's password, the voucher and the card.
 type CounterRefundRequest struct {
-	Actor        activities.Actor `json:"actor"`
-	AuthorisedBy string           `json:"authorised_by"`
-	TerminalID   string           `json:"terminal_id"`
+	Actor        returns.Actor `json:"actor"`
+	AuthorisedBy string        `json:"authorised_by"`
+	TerminalID   string        `json:"terminal_id"`
 }
 
 // RefundApprovalRequest is a supervisor's word on a card refund without the card.
 type RefundApprovalRequest struct {
-	Decision string           `json:"decision"` // approve or decline
-	Note     string           `json:"note,omitempty"`
-	Actor    activities.Actor `json:"actor"`
+	Decision string        `json:"decision"` // approve or decline
+	Note     string        `json:"note,omitempty"`
+	Actor    returns.Actor `json:"actor"`
 }
 
 // Finance resolutions of a failed refund.
@@ -230,9 +219,9 @@ const (
 
 // RefundResolutionRequest is finance's resolution of a failed refund.
 type RefundResolutionRequest struct {
-	Action string           `json:"action"`
-	Note   string           `json:"note,omitempty"`
-	Actor  activities.Actor `json:"actor"`
+	Action string        `json:"action"`
+	Note   string        `json:"note,omitempty"`
+	Actor  returns.Actor `json:"actor"`
 }
 
 // RefundResult is how a refund ended.
@@ -254,3 +243,54 @@ const (
 	AttentionInspectionOverdue = "inspection_overdue"
 	AttentionSettlementOverdue = "settlement_overdue"
 )
+
+// ReconcileWorkflowID is the id of a settlement file's reconciliation.
+func ReconcileWorkflowID(fileID string) string { return "reconcile/" + fileID }
+
+// ReconcileInput names the imported file to reconcile.
+type ReconcileInput struct {
+	FileID string `json:"file_id"`
+}
+
+// LookupWorkflowID is the id of an order lookup's workflow.
+func LookupWorkflowID(lookupID string) string { return "lookup/" + lookupID }
+
+// SettlementPickupScheduleID is the Temporal Schedule that runs
+// SettlementPickupWorkflow daily.
+const SettlementPickupScheduleID = "settlement-pickup"
+
+// SettlementPickupWorkflowID is the id of the pickup workflow the schedule
+// starts (the schedule appends the time of each run).
+const SettlementPickupWorkflowID = "settlement-pickup"
+
+// PickupInput starts a pickup; it needs nothing yet.
+type PickupInput struct{}
+
+// PickupResult counts what a pickup did with the files it found.
+type PickupResult struct {
+	Imported   int `json:"imported"`
+	Duplicates int `json:"duplicates"` // content imported before: moved, nothing changed
+	Refused    int `json:"refused"`
+	// Failed files could not be dealt with this time (the database was
+	// down, say) and wait in their folder for the next pickup; or were
+	// imported but their reconciliation could not be started.
+	Failed int `json:"failed"`
+	// Reconciling are the files whose reconciliation this pickup started
+	// (not those started before, by an upload or an earlier pickup).
+	Reconciling []string `json:"reconciling,omitempty"`
+}
+
+// ErrGatewayRejected is the type of a refund the gateway refused outright
+// (a 4xx): retrying cannot help.
+const ErrGatewayRejected = "gateway_rejected"
+
+// Failure codes of card refunds that did not reach an answer.
+const (
+	FailUnreachable         = "acquirer_unreachable"
+	FailNoAnswer            = "no_answer"
+	FailReversalUnconfirmed = "reversal_unacknowledged"
+)
+
+// FailRefused is the failure code of a refund the money rules stopped: an
+// earlier attempt is in doubt or the payment has nothing left.
+const FailRefused = "refused_by_rules"
