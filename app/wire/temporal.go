@@ -25,6 +25,13 @@ type flows struct{ t Temporal }
 
 // update sends an update to a return's workflow and waits until its step
 // is recorded; the workflow's refusal comes back as a refusal (Refusal).
+// step sends a person's step to a return's workflow and waits until it is
+// recorded; its answer is not needed (callers show the return as stored).
+func (f flows) step(ctx context.Context, returnID, name string, arg any) error {
+	var res contract.ActionResult
+	return f.update(ctx, returnID, name, arg, &res)
+}
+
 func (f flows) update(ctx context.Context, returnID, name string, arg, result any) error {
 	h, err := f.t.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   contract.ReturnWorkflowID(returnID),
@@ -80,18 +87,15 @@ func Refusal(err error) error {
 type returnUpdates struct{ f flows }
 
 func (u returnUpdates) CounterRefund(ctx context.Context, returnID string, req contract.CounterRefundRequest) error {
-	var res contract.ActionResult
-	return u.f.update(ctx, returnID, contract.UpdateCounterRefund, req, &res)
+	return u.f.step(ctx, returnID, contract.UpdateCounterRefund, req)
 }
 
 func (u returnUpdates) RefundApproval(ctx context.Context, returnID string, req contract.RefundApprovalRequest) error {
-	var res contract.ActionResult
-	return u.f.update(ctx, returnID, contract.UpdateRefundApproval, req, &res)
+	return u.f.step(ctx, returnID, contract.UpdateRefundApproval, req)
 }
 
 func (u returnUpdates) RefundResolution(ctx context.Context, returnID string, req contract.RefundResolutionRequest) error {
-	var res contract.ActionResult
-	return u.f.update(ctx, returnID, contract.UpdateRefundResolution, req, &res)
+	return u.f.step(ctx, returnID, contract.UpdateRefundResolution, req)
 }
 
 // shopperWorkflows starts the return's and the lookup's workflows and
@@ -129,8 +133,7 @@ func (w shopperWorkflows) SendLookupCode(ctx context.Context, in activities.Look
 }
 
 func (w shopperWorkflows) Verify(ctx context.Context, returnID string, req contract.VerifyRequest) error {
-	var res contract.ActionResult
-	return w.f.update(ctx, returnID, contract.UpdateVerify, req, &res)
+	return w.f.step(ctx, returnID, contract.UpdateVerify, req)
 }
 
 func (w shopperWorkflows) SendCode(ctx context.Context, returnID string, req contract.SendCodeRequest) (activities.SendCodeResult, error) {
@@ -140,26 +143,22 @@ func (w shopperWorkflows) SendCode(ctx context.Context, returnID string, req con
 }
 
 func (w shopperWorkflows) Cancel(ctx context.Context, returnID string, req contract.CancelRequest) error {
-	var res contract.ActionResult
-	return w.f.update(ctx, returnID, contract.UpdateCancel, req, &res)
+	return w.f.step(ctx, returnID, contract.UpdateCancel, req)
 }
 
 // staffSteps sends the staff's steps to a return's workflow.
 type staffSteps struct{ f flows }
 
 func (w staffSteps) Review(ctx context.Context, returnID string, req contract.ReviewRequest) error {
-	var res contract.ActionResult
-	return w.f.update(ctx, returnID, contract.UpdateReview, req, &res)
+	return w.f.step(ctx, returnID, contract.UpdateReview, req)
 }
 
 func (w staffSteps) Receive(ctx context.Context, returnID string, req contract.ReceiveRequest) error {
-	var res contract.ActionResult
-	return w.f.update(ctx, returnID, contract.UpdateReceive, req, &res)
+	return w.f.step(ctx, returnID, contract.UpdateReceive, req)
 }
 
 func (w staffSteps) Inspect(ctx context.Context, returnID string, req contract.InspectRequest) error {
-	var res contract.ActionResult
-	return w.f.update(ctx, returnID, contract.UpdateInspect, req, &res)
+	return w.f.step(ctx, returnID, contract.UpdateInspect, req)
 }
 
 // eventSignals signals the carriers' and gateway's events to the
