@@ -50,7 +50,7 @@ type RefundRow struct {
 // CountRefunds counts the refunds the filter selects (its cursor aside), up
 // to CountCap+1.
 func (d *DB) CountRefunds(ctx context.Context, f RefundFilter) (int64, error) {
-	n, err := d.countCapped(ctx, d.refundsWhere(d.with(ctx).Table("refunds AS r"), f))
+	n, err := d.countCapped(ctx, d.refundsWhere(d.read(ctx).Table("refunds AS r"), f))
 	if err != nil {
 		return 0, fmt.Errorf("count refunds: %w", err)
 	}
@@ -59,7 +59,7 @@ func (d *DB) CountRefunds(ctx context.Context, f RefundFilter) (int64, error) {
 
 // ListRefunds lists refunds by the filter, a page at a time.
 func (d *DB) ListRefunds(ctx context.Context, f RefundFilter) ([]RefundRow, error) {
-	q := d.with(ctx).Table("refunds AS r").
+	q := d.read(ctx).Table("refunds AS r").
 		Select("r.*, o.order_number AS order_number, m.slug AS merchant_slug, (SELECT COUNT(*) FROM refund_attempts AS a WHERE a.refund_id = r.id) AS attempts").
 		Joins("JOIN orders AS o ON o.id = r.order_id").
 		Joins("JOIN merchants AS m ON m.id = r.merchant_id")

@@ -7,7 +7,7 @@ import (
 )
 
 // read is d for the hot reads every API request makes (the caller's
-// session, a return's page, the task list). On SQLite their statements are
+// session, a return's page, the task list, finance's refund list). On SQLite their statements are
 // prepared once and kept (gorm's statement cache, bounded by Open's
 // PrepareStmtMaxSize): parsing the SQL again on each request was a fifth of
 // a read's time. Postgres is left as it is: pgx already keeps each
