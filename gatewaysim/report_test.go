@@ -2,7 +2,6 @@ package gatewaysim_test
 
 import (
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -12,43 +11,10 @@ import (
 
 	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/payments/paymentstest"
 )
 
 const reportHeader = "date,refund_id,payment_id,reference,amount,currency,status,failure_code"
-
-func reportItemsEqual(a, b payments.ReportItem) bool {
-	if !a.Date.Equal(b.Date) {
-		return false
-	}
-	a.Date, b.Date = time.Time{}, time.Time{}
-	return a == b
-}
-
-// readReport reads a whole report, collecting its items and row errors; any other error fails.
-func readReport(t *testing.T, r io.Reader) ([]payments.ReportItem, []*payments.ReportRowError) {
-	t.Helper()
-	rr, err := payments.NewReportReader(r)
-	if err != nil {
-		t.Fatalf("NewReportReader: %v", err)
-	}
-	var items []payments.ReportItem
-	var bad []*payments.ReportRowError
-	for {
-		it, err := rr.Next()
-		if err == io.EOF {
-			return items, bad
-		}
-		var re *payments.ReportRowError
-		if errors.As(err, &re) {
-			bad = append(bad, re)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		items = append(items, it)
-	}
-}
 
 func TestSimulatorReportListsTheDaysFinalRefunds(t *testing.T) {
 	t.Parallel()
@@ -135,7 +101,7 @@ func TestAdminReportRoute(t *testing.T) {
 	if cd := header.Get("Content-Disposition"); !strings.Contains(cd, "gateway-report-"+day.Format(time.DateOnly)+".csv") {
 		t.Errorf("Content-Disposition = %q", cd)
 	}
-	got, bad := readReport(t, strings.NewReader(body))
+	got, bad := paymentstest.ReadReport(t, strings.NewReader(body))
 	if len(bad) != 0 || !reportsEqual(got, want) || got[0].Reference != `att-1, "the first"` {
 		t.Errorf("report over HTTP:\n got %+v (row errors %v)\nwant %+v", got, bad, want)
 	}
@@ -204,7 +170,7 @@ func reportsEqual(a, b []payments.ReportItem) bool {
 		return false
 	}
 	for i := range a {
-		if !reportItemsEqual(a[i], b[i]) {
+		if !paymentstest.ItemsEqual(a[i], b[i]) {
 			return false
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/rebound-returns/rebound/dropfolder"
 	"github.com/rebound-returns/rebound/gatewaysim"
 	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/payments/paymentstest"
 )
 
 // readReportFile reads a dropped report, which must be well formed.
@@ -25,7 +26,7 @@ func readReportFile(t *testing.T, path string) []payments.ReportItem {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	items, bad := readReport(t, f)
+	items, bad := paymentstest.ReadReport(t, f)
 	if len(bad) != 0 {
 		t.Fatalf("%s: bad rows %v", path, bad)
 	}

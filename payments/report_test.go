@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/payments"
+	"github.com/rebound-returns/rebound/payments/paymentstest"
 )
 
 const reportHeader = "date,refund_id,payment_id,reference,amount,currency,status,failure_code"
@@ -24,40 +25,6 @@ func sampleReport() []payments.ReportItem {
 			Amount: 1, Currency: "JPY", Status: payments.StatusFailed, FailureCode: "card_closed"},
 		{Date: reportDate.AddDate(0, 0, 1), RefundID: "re_6a7b8c", PaymentID: "pay 3", Reference: "",
 			Amount: 1 << 62, Currency: "GBP", Status: payments.StatusFailed, FailureCode: "exceeds_refundable"},
-	}
-}
-
-func reportItemsEqual(a, b payments.ReportItem) bool {
-	if !a.Date.Equal(b.Date) {
-		return false
-	}
-	a.Date, b.Date = time.Time{}, time.Time{}
-	return a == b
-}
-
-// readReport reads a whole report, collecting its items and row errors; any other error fails.
-func readReport(t *testing.T, r io.Reader) ([]payments.ReportItem, []*payments.ReportRowError) {
-	t.Helper()
-	rr, err := payments.NewReportReader(r)
-	if err != nil {
-		t.Fatalf("NewReportReader: %v", err)
-	}
-	var items []payments.ReportItem
-	var bad []*payments.ReportRowError
-	for {
-		it, err := rr.Next()
-		if err == io.EOF {
-			return items, bad
-		}
-		var re *payments.ReportRowError
-		if errors.As(err, &re) {
-			bad = append(bad, re)
-			continue
-		}
-		if err != nil {
-			t.Fatalf("Next: %v", err)
-		}
-		items = append(items, it)
 	}
 }
 
@@ -81,7 +48,7 @@ func TestReportRoundTrip(t *testing.T) {
 		}
 	}
 
-	got, bad := readReport(t, &buf)
+	got, bad := paymentstest.ReadReport(t, &buf)
 	if len(bad) != 0 {
 		t.Fatalf("row errors: %v", bad)
 	}
@@ -90,7 +57,7 @@ func TestReportRoundTrip(t *testing.T) {
 		t.Fatalf("read %d items, want %d: %+v", len(got), len(want), got)
 	}
 	for i := range want {
-		if !reportItemsEqual(got[i], want[i]) {
+		if !paymentstest.ItemsEqual(got[i], want[i]) {
 			t.Errorf("item %d:\n got %+v\nwant %+v", i, got[i], want[i])
 		}
 	}
@@ -100,7 +67,7 @@ func TestReportRoundTrip(t *testing.T) {
 	if err := payments.WriteReport(&buf, nil); err != nil || buf.String() != reportHeader+"\n" {
 		t.Errorf("empty report = %q, %v; want the header line", buf.String(), err)
 	}
-	if items, bad := readReport(t, &buf); len(items) != 0 || len(bad) != 0 {
+	if items, bad := paymentstest.ReadReport(t, &buf); len(items) != 0 || len(bad) != 0 {
 		t.Errorf("empty report read as %v, %v", items, bad)
 	}
 }
@@ -171,7 +138,7 @@ func TestReportHeaderMustBeExact(t *testing.T) {
 		}
 	}
 	// A spreadsheet's byte-order mark and CRLF line ends are fine.
-	items, bad2 := readReport(t, strings.NewReader("\ufeff"+reportHeader+"\r\n2026-03-10,re_1,pay_1,att-1,100,EUR,succeeded,\r\n"))
+	items, bad2 := paymentstest.ReadReport(t, strings.NewReader("\ufeff"+reportHeader+"\r\n2026-03-10,re_1,pay_1,att-1,100,EUR,succeeded,\r\n"))
 	if len(bad2) != 0 || len(items) != 1 || items[0].RefundID != "re_1" || items[0].FailureCode != "" {
 		t.Errorf("BOM and CRLF: items %+v, row errors %v", items, bad2)
 	}
@@ -195,7 +162,7 @@ func TestReportBadRowsAreReportedAndSkipped(t *testing.T) {
 		"2026-03-10,re_12,pay_1,att-12,-5,EUR,succeeded,",                         // 14: amount
 		"2026-03-10,re_13,pay_1,att-13,99999999999999999999,EUR,succeeded,",       // 15: amount
 	}, "\n") + "\n"
-	items, bad := readReport(t, strings.NewReader(file))
+	items, bad := paymentstest.ReadReport(t, strings.NewReader(file))
 	if len(items) != 3 || items[0].RefundID != "re_1" || items[1].RefundID != "re_6" || items[1].Reference != "att-6\nsecond line" ||
 		items[1].Amount != 200 || items[1].Status != payments.StatusFailed || items[1].FailureCode != "card_closed" ||
 		items[2].RefundID != "re_11" || items[2].Currency != "USD" || !items[2].Date.Equal(reportDate) {
@@ -309,7 +276,7 @@ func FuzzReportRoundTrip(f *testing.F) {
 		}
 		for _, want := range []payments.ReportItem{it, next} {
 			got, err := rr.Next()
-			if err != nil || !reportItemsEqual(got, want) {
+			if err != nil || !paymentstest.ItemsEqual(got, want) {
 				t.Fatalf("read back %+v, %v\nwant %+v\nfrom %q", got, err, want, buf.String())
 			}
 		}
@@ -358,8 +325,8 @@ func FuzzReportReader(f *testing.F) {
 			if err := payments.WriteReport(&out, []payments.ReportItem{it}); err != nil {
 				t.Fatalf("read %+v, which WriteReport refuses: %v", it, err)
 			}
-			items, bad := readReport(t, &out)
-			if len(bad) != 0 || len(items) != 1 || !reportItemsEqual(items[0], it) {
+			items, bad := paymentstest.ReadReport(t, &out)
+			if len(bad) != 0 || len(items) != 1 || !paymentstest.ItemsEqual(items[0], it) {
 				t.Fatalf("%+v re-read as %+v, %v", it, items, bad)
 			}
 		}
