@@ -62,7 +62,7 @@ const ErrNotFound = "not_found"
 
 // returnByID reads a return; a missing one is a non-retryable error.
 func (b *Base) returnByID(ctx context.Context, id string) (*db.Return, error) {
-	r, err := b.DB.ReturnByID(ctx, id)
+	r, err := b.DB.Returns.ReturnByID(ctx, id)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil, temporal.NewNonRetryableApplicationError("return "+id+" does not exist", ErrNotFound, err)
 	}
@@ -73,6 +73,6 @@ func (b *Base) returnByID(ctx context.Context, id string) (*db.Return, error) {
 // reversed before anything new goes (card refunds, and the recovery of
 // what an ended run left).
 func (b *Base) unknown(ctx context.Context, attemptID, why, reason string) (CardOutcome, error) {
-	_, err := b.DB.MoveAttempt(ctx, attemptID, returns.AttemptUnknown, map[string]any{"unknown_reason": why, "reversal_reason": reason})
+	_, err := b.DB.Refunds.MoveAttempt(ctx, attemptID, returns.AttemptUnknown, map[string]any{"unknown_reason": why, "reversal_reason": reason})
 	return CardOutcome{State: CardUnknown}, err
 }

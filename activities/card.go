@@ -105,26 +105,26 @@ type cardContext struct {
 }
 
 func (a *Base) cardContext(ctx context.Context, refundID string) (*cardContext, error) {
-	ref, err := a.DB.RefundByID(ctx, refundID)
+	ref, err := a.DB.Refunds.RefundByID(ctx, refundID)
 	if err != nil {
 		return nil, err
 	}
-	order, err := a.DB.OrderByID(ctx, ref.OrderID)
+	order, err := a.DB.Orders.OrderByID(ctx, ref.OrderID)
 	if err != nil {
 		return nil, err
 	}
 	if order.Payment == nil || order.Payment.Channel != returns.ChannelCardPresent {
 		return nil, fmt.Errorf("refund %s: the order was not paid by card", refundID)
 	}
-	sale, err := a.DB.TerminalByID(ctx, order.Payment.TerminalID)
+	sale, err := a.DB.Merchants.TerminalByID(ctx, order.Payment.TerminalID)
 	if err != nil {
 		return nil, fmt.Errorf("refund %s: sale terminal: %w", refundID, err)
 	}
-	virtual, err := a.DB.VirtualTerminal(ctx, sale.StoreID)
+	virtual, err := a.DB.Merchants.VirtualTerminal(ctx, sale.StoreID)
 	if err != nil {
 		return nil, fmt.Errorf("refund %s: %w", refundID, err)
 	}
-	m, err := a.DB.MerchantByID(ctx, ref.MerchantID)
+	m, err := a.DB.Merchants.MerchantByID(ctx, ref.MerchantID)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (a *Cards) PrepareCardAttempt(ctx context.Context, in CardAttemptInput) (Ca
 			terminal = c.sale.TerminalID
 		}
 	}
-	att, err := a.DB.CreateAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID,
+	att, err := a.DB.Refunds.CreateAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID,
 		Kind: kind, Amount: c.refund.Amount, TerminalID: terminal, RRN: pos.NewRRN(now, in.AttemptID)}, now)
 	if errors.Is(err, db.ErrAttemptBlocked) || errors.Is(err, db.ErrExceedsPayment) {
 		return CardAttempt{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrRefused, nil)
@@ -199,7 +199,7 @@ func (a *Cards) PrepareCardAttempt(ctx context.Context, in CardAttemptInput) (Ca
 	if in.AuthorisedBy != "" {
 		set["authorised_by"] = in.AuthorisedBy
 	}
-	if err := a.DB.SetRefund(ctx, in.RefundID, set); err != nil {
+	if err := a.DB.Refunds.SetRefund(ctx, in.RefundID, set); err != nil {
 		return CardAttempt{}, err
 	}
 	return CardAttempt{AttemptID: att.ID, Kind: att.Kind, TerminalID: att.TerminalID, STAN: att.STAN, Amount: att.Amount}, nil
@@ -227,7 +227,7 @@ func recorded(att *db.RefundAttempt) CardOutcome {
 // void whose batch has closed meanwhile is not sent at all: it becomes a
 // refund.
 func (a *Cards) SendCardAttempt(ctx context.Context, attemptID string) (CardOutcome, error) {
-	att, err := a.DB.AttemptByID(ctx, attemptID)
+	att, err := a.DB.Refunds.AttemptByID(ctx, attemptID)
 	if err != nil {
 		return CardOutcome{}, err
 	}
@@ -240,11 +240,11 @@ func (a *Cards) SendCardAttempt(ctx context.Context, attemptID string) (CardOutc
 	}
 	now := a.now()
 	if att.Kind == returns.AttemptVoid && !now.Before(batchClosesAt(c.saleAt(), a.cutoff())) {
-		_, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": NotSentCutoff})
+		_, err := a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": NotSentCutoff})
 		return CardOutcome{State: CardDeclined, ResponseCode: NotSentCutoff, AsRefund: true}, err
 	}
 	att.TransmittedAt = &now
-	moved, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptSent,
+	moved, err := a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptSent,
 		map[string]any{"transmitted_at": now, "transmitted_day": now.Format("2006-01-02")})
 	if err != nil {
 		return CardOutcome{}, err
@@ -259,7 +259,7 @@ func (a *Cards) SendCardAttempt(ctx context.Context, attemptID string) (CardOutc
 	}
 	switch {
 	case errors.Is(err, pos.ErrNotSent):
-		_, merr := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptPrepared, map[string]any{"transmitted_at": nil, "transmitted_day": ""})
+		_, merr := a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptPrepared, map[string]any{"transmitted_at": nil, "transmitted_day": ""})
 		return CardOutcome{State: CardNotSent}, merr
 	case errors.Is(err, pos.ErrUnreadable):
 		return a.unknown(ctx, att.ID, "unreadable answer: "+err.Error(), pos.ReasonUnreadable)
@@ -307,7 +307,7 @@ func (a *Cards) answered(ctx context.Context, att *db.RefundAttempt, resp pos.Re
 	if resp.RRN != "" {
 		set["rrn"] = resp.RRN // the host's word wins over the RRN Rebound sent
 	}
-	if _, err := a.DB.MoveAttempt(ctx, att.ID, out.State, set); err != nil {
+	if _, err := a.DB.Refunds.MoveAttempt(ctx, att.ID, out.State, set); err != nil {
 		return CardOutcome{}, err
 	}
 	return out, nil
@@ -331,7 +331,7 @@ func newFields(fields map[int]string, req pos.Request) map[int]string {
 // SettleLostAttempt reads an attempt whose send activity did not report
 // back: prepared never left; sent may have, so it is unknown.
 func (a *Cards) SettleLostAttempt(ctx context.Context, attemptID string) (CardOutcome, error) {
-	att, err := a.DB.AttemptByID(ctx, attemptID)
+	att, err := a.DB.Refunds.AttemptByID(ctx, attemptID)
 	if err != nil {
 		return CardOutcome{}, err
 	}
@@ -378,7 +378,7 @@ const (
 // logs a warning and counts in a metric. An attempt settled meanwhile by
 // evidence says so.
 func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (ReversalOutcome, error) {
-	att, err := a.DB.AttemptByID(ctx, in.AttemptID)
+	att, err := a.DB.Refunds.AttemptByID(ctx, in.AttemptID)
 	if err != nil {
 		return ReversalOutcome{}, err
 	}
@@ -401,12 +401,12 @@ func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (Rever
 	if att.Kind == returns.AttemptVoid && att.TransmittedAt != nil && !now.Before(batchClosesAt(*att.TransmittedAt, a.cutoff())) {
 		// The void's batch has settled: hosts refuse its reversal, and
 		// only the settlement file can tell whether it paid.
-		return ReversalOutcome{State: ReversalRefused}, a.DB.SetAttempt(ctx, att.ID, map[string]any{"reversal_code": NotSentCutoff})
+		return ReversalOutcome{State: ReversalRefused}, a.DB.Refunds.SetAttempt(ctx, att.ID, map[string]any{"reversal_code": NotSentCutoff})
 	}
-	if att, err = a.DB.ReversalSTAN(ctx, att.ID, now); err != nil {
+	if att, err = a.DB.Refunds.ReversalSTAN(ctx, att.ID, now); err != nil {
 		return ReversalOutcome{}, err
 	}
-	if _, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptReversalPending, nil); err != nil {
+	if _, err := a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptReversalPending, nil); err != nil {
 		return ReversalOutcome{}, err
 	}
 	reason := att.ReversalReason
@@ -431,31 +431,31 @@ func (a *Cards) ReverseCardAttempt(ctx context.Context, in ReversalInput) (Rever
 		out.State, out.Acknowledged = ReversalCleared, true
 	case pos.CodeOriginalNotFound:
 		if !in.AfterFateWait {
-			return ReversalOutcome{State: ReversalNotFound, ResponseCode: resp.ResponseCode}, a.DB.SetAttempt(ctx, att.ID, set)
+			return ReversalOutcome{State: ReversalNotFound, ResponseCode: resp.ResponseCode}, a.DB.Refunds.SetAttempt(ctx, att.ID, set)
 		}
 		// Still unknown after the original had every chance to arrive:
 		// the acquirer never processed it.
 		out.State, out.Acknowledged = ReversalCleared, true
 	case pos.CodeInvalidTransaction:
 		out.State = ReversalRefused
-		return out, a.DB.SetAttempt(ctx, att.ID, set)
+		return out, a.DB.Refunds.SetAttempt(ctx, att.ID, set)
 	default:
-		return out, a.DB.SetAttempt(ctx, att.ID, set)
+		return out, a.DB.Refunds.SetAttempt(ctx, att.ID, set)
 	}
-	_, err = a.DB.MoveAttempt(ctx, att.ID, returns.AttemptReversed, set)
+	_, err = a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptReversed, set)
 	return out, err
 }
 
 // reached counts a reversal that left and, when the acquirer had been
 // unreachable, closes that episode's work item.
 func (a *Cards) reached(ctx context.Context, att *db.RefundAttempt) error {
-	if err := a.DB.SetAttempt(ctx, att.ID, map[string]any{"reversal_tries": att.ReversalTries + 1, "unreachable_since": nil}); err != nil {
+	if err := a.DB.Refunds.SetAttempt(ctx, att.ID, map[string]any{"reversal_tries": att.ReversalTries + 1, "unreachable_since": nil}); err != nil {
 		return err
 	}
 	if att.UnreachableSince == nil {
 		return nil
 	}
-	_, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, "reached", "the reversal reached the acquirer again", "rebound")
+	_, err := a.DB.Finance.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, "reached", "the reversal reached the acquirer again", "rebound")
 	return err
 }
 
@@ -479,10 +479,10 @@ func (a *Cards) unreachable(ctx context.Context, c *cardContext, att *db.RefundA
 	if att.UnreachableSince != nil {
 		return nil
 	}
-	if err := a.DB.SetAttempt(ctx, att.ID, map[string]any{"unreachable_since": now}); err != nil {
+	if err := a.DB.Refunds.SetAttempt(ctx, att.ID, map[string]any{"unreachable_since": now}); err != nil {
 		return err
 	}
-	return a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: kindUnreachable + "/" + att.ID + "/" + now.Format(time.RFC3339Nano),
+	return a.DB.Finance.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: kindUnreachable + "/" + att.ID + "/" + now.Format(time.RFC3339Nano),
 		MerchantID: c.refund.MerchantID, Kind: kindUnreachable, ReturnID: &c.refund.ReturnID, RefundID: &c.refund.ID, AttemptID: &att.ID,
 		Summary: fmt.Sprintf("terminal %s STAN %s: the outcome is unknown and its reversal cannot reach the acquirer; Rebound keeps trying", att.TerminalID, att.STAN)})
 }
@@ -491,16 +491,16 @@ func (a *Cards) unreachable(ctx context.Context, c *cardContext, att *db.RefundA
 // who end it with evidence (or the settlement file does). It answers where
 // the attempt stands: escalated, or paid or cleared when evidence came first.
 func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (ReversalOutcome, error) {
-	att, err := a.DB.AttemptByID(ctx, attemptID)
+	att, err := a.DB.Refunds.AttemptByID(ctx, attemptID)
 	if err != nil {
 		return ReversalOutcome{}, err
 	}
-	moved, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptEscalated, nil)
+	moved, err := a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptEscalated, nil)
 	if err != nil {
 		return ReversalOutcome{}, err
 	}
 	if !moved {
-		if att, err = a.DB.AttemptByID(ctx, attemptID); err != nil {
+		if att, err = a.DB.Refunds.AttemptByID(ctx, attemptID); err != nil {
 			return ReversalOutcome{}, err
 		}
 		switch {
@@ -511,7 +511,7 @@ func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (Reversal
 		}
 		return ReversalOutcome{State: Escalated}, nil
 	}
-	ref, err := a.DB.RefundByID(ctx, att.RefundID)
+	ref, err := a.DB.Refunds.RefundByID(ctx, att.RefundID)
 	if err != nil {
 		return ReversalOutcome{}, err
 	}
@@ -522,10 +522,10 @@ func (a *Cards) EscalateAttempt(ctx context.Context, attemptID string) (Reversal
 	case att.UnreachableSince != nil:
 		why = "the acquirer could not be reached to reverse it since " + att.UnreachableSince.UTC().Format(time.RFC3339)
 	}
-	if _, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, string(returns.AttemptEscalated), "handed to finance", "rebound"); err != nil {
+	if _, err := a.DB.Finance.ResolveWorkItemsOf(ctx, att.ID, kindUnreachable, string(returns.AttemptEscalated), "handed to finance", "rebound"); err != nil {
 		return ReversalOutcome{}, err
 	}
-	err = a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "reversal/" + att.ID, MerchantID: ref.MerchantID, Kind: kindEscalated,
+	err = a.DB.Finance.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "reversal/" + att.ID, MerchantID: ref.MerchantID, Kind: kindEscalated,
 		ReturnID: &ref.ReturnID, RefundID: &ref.ID, AttemptID: &att.ID,
 		Summary: fmt.Sprintf("terminal %s STAN %s RRN %s: outcome unknown and %s; confirm with the acquirer (reversed, approved or never received) — the settlement file settles it too",
 			att.TerminalID, att.STAN, att.RRN, why)})

@@ -25,7 +25,7 @@ import (
 // so a shopper's code is never silently replaced by a retry.
 func (a *Messages) SendCode(ctx context.Context, in SendCodeInput) (SendCodeResult, error) {
 	chID := challengeID(ctx)
-	if prev, err := a.DB.ChallengeByID(ctx, chID); err == nil {
+	if prev, err := a.DB.Shoppers.ChallengeByID(ctx, chID); err == nil {
 		return a.deliverCode(ctx, prev)
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return SendCodeResult{}, err
@@ -38,7 +38,7 @@ func (a *Messages) SendCode(ctx context.Context, in SendCodeInput) (SendCodeResu
 	if err != nil {
 		return SendCodeResult{}, err
 	}
-	merchant, err := a.DB.MerchantByID(ctx, ret.MerchantID)
+	merchant, err := a.DB.Merchants.MerchantByID(ctx, ret.MerchantID)
 	if err != nil {
 		return SendCodeResult{}, err
 	}
@@ -56,7 +56,7 @@ func (a *Messages) SendCode(ctx context.Context, in SendCodeInput) (SendCodeResu
 		Channel: contactChannel(ret.ContactKind), Recipient: ret.Contact, Subject: "Your return code",
 		BodyText: text, BodyHTML: html("Your return code", text), Sensitive: true}
 	err = a.storeCode(ctx, codeLimits{returnID: ret.ID, contact: ret.Contact, clientIP: in.ClientIP, resend: !in.First, now: now},
-		func(tx *db.DB) error { return tx.CreateChallenge(ctx, &ch) }, &msg)
+		func(tx *db.DB) error { return tx.Shoppers.CreateChallenge(ctx, &ch) }, &msg)
 	if err != nil {
 		return SendCodeResult{}, err
 	}
@@ -82,7 +82,7 @@ func (a *Messages) storeCode(ctx context.Context, l codeLimits, store func(tx *d
 				return err
 			}
 		}
-		counts, err := tx.CountCodes(ctx, l.returnID, l.contact, l.clientIP, l.now.Add(-otp.Window))
+		counts, err := tx.Shoppers.CountCodes(ctx, l.returnID, l.contact, l.clientIP, l.now.Add(-otp.Window))
 		if err != nil {
 			return err
 		}
@@ -95,7 +95,7 @@ func (a *Messages) storeCode(ctx context.Context, l codeLimits, store func(tx *d
 		if err := store(tx); err != nil {
 			return err
 		}
-		return tx.QueueOutbox(ctx, msg)
+		return tx.Outbox.QueueOutbox(ctx, msg)
 	})
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (a *Messages) deliverCode(ctx context.Context, ch *db.OTPChallenge) (SendCo
 // already; a message that cannot be delivered is final.
 func (a *Messages) deliverCodeMessage(ctx context.Context, dedupe string) error {
 	undeliverable := temporal.NewNonRetryableApplicationError("the code could not be delivered", "undeliverable", nil)
-	m, err := a.DB.OutboxByDedupe(ctx, dedupe)
+	m, err := a.DB.Outbox.OutboxByDedupe(ctx, dedupe)
 	if err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (a *Messages) deliverCodeMessage(ctx context.Context, dedupe string) error 
 	if err := a.send(ctx, *m); err != nil {
 		return fmt.Errorf("send code: %w", err)
 	}
-	if m, err := a.DB.OutboxByDedupe(ctx, dedupe); err == nil && m.Status == db.OutboxFailed {
+	if m, err := a.DB.Outbox.OutboxByDedupe(ctx, dedupe); err == nil && m.Status == db.OutboxFailed {
 		return undeliverable
 	}
 	return nil

@@ -40,7 +40,7 @@ type Messages struct {
 // a retry sends only what is left; a message the provider refuses for good
 // is marked failed and not retried.
 func (a *Messages) Deliver(ctx context.Context, in DeliverInput) error {
-	msgs, err := a.DB.OutboxByIDs(ctx, in.OutboxIDs)
+	msgs, err := a.DB.Outbox.OutboxByIDs(ctx, in.OutboxIDs)
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (a *Messages) send(ctx context.Context, m db.OutboxMessage) error {
 	msg := notify.Message{ID: m.ID, Channel: notify.Channel(m.Channel), To: m.Recipient,
 		Subject: m.Subject, Text: m.BodyText, HTML: m.BodyHTML}
 	if m.WebhookID != nil {
-		hook, err := a.DB.WebhookEndpoint(ctx, *m.WebhookID)
+		hook, err := a.DB.Outbox.WebhookEndpoint(ctx, *m.WebhookID)
 		if err != nil {
 			return err
 		}
@@ -71,12 +71,12 @@ func (a *Messages) send(ctx context.Context, m db.OutboxMessage) error {
 	err := a.Sender.Send(ctx, msg)
 	switch {
 	case err == nil:
-		return a.DB.MarkOutboxSent(ctx, m.ID, a.KeepSensitive)
+		return a.DB.Outbox.MarkOutboxSent(ctx, m.ID, a.KeepSensitive)
 	case notify.IsPermanent(err):
 		a.log().Warn("notification refused for good", "outbox_id", m.ID, "channel", m.Channel, "err", err)
-		return a.DB.MarkOutboxAttempt(ctx, m.ID, err.Error(), true)
+		return a.DB.Outbox.MarkOutboxAttempt(ctx, m.ID, err.Error(), true)
 	default:
-		if merr := a.DB.MarkOutboxAttempt(ctx, m.ID, err.Error(), false); merr != nil {
+		if merr := a.DB.Outbox.MarkOutboxAttempt(ctx, m.ID, err.Error(), false); merr != nil {
 			return merr
 		}
 		return err

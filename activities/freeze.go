@@ -25,7 +25,7 @@ type FreezeStatus struct {
 // the freeze can wake its workflow. The reason is not passed on: the
 // workflow's history needs only the freeze's id.
 func (a *Store) CheckFreeze(ctx context.Context, q FreezeQuery) (FreezeStatus, error) {
-	ref, err := a.DB.RefundByID(ctx, q.RefundID)
+	ref, err := a.DB.Refunds.RefundByID(ctx, q.RefundID)
 	if err != nil {
 		return FreezeStatus{}, err
 	}
@@ -38,7 +38,7 @@ func (a *Store) CheckFreeze(ctx context.Context, q FreezeQuery) (FreezeStatus, e
 		stores = []string{c.virtual.StoreID}
 		terminals = []string{c.virtual.TerminalID, c.payment.TerminalID}
 	}
-	f, err := a.DB.FreezeCovering(ctx, ref.MerchantID, stores, terminals)
+	f, err := a.DB.Freezes.FreezeCovering(ctx, ref.MerchantID, stores, terminals)
 	if err != nil {
 		return FreezeStatus{}, err
 	}
@@ -48,7 +48,7 @@ func (a *Store) CheckFreeze(ctx context.Context, q FreezeQuery) (FreezeStatus, e
 		held, st = &f.ID, FreezeStatus{Frozen: true, FreezeID: f.ID}
 	}
 	if (held == nil) != (ref.FrozenBy == nil) || (held != nil && *held != *ref.FrozenBy) {
-		if err := a.DB.HoldRefund(ctx, ref.ID, held, workflowID(ctx)); err != nil {
+		if err := a.DB.Freezes.HoldRefund(ctx, ref.ID, held, workflowID(ctx)); err != nil {
 			return FreezeStatus{}, fmt.Errorf("refund %s: %w", ref.ID, err)
 		}
 	}

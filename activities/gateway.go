@@ -34,7 +34,7 @@ type GatewayRefunds struct {
 // answer.
 func (a *GatewayRefunds) StartGatewayRefund(ctx context.Context, in GatewayRefundInput) (GatewayRefundResult, error) {
 	now := a.now()
-	att, err := a.DB.CreateAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, Kind: returns.AttemptOnline, Amount: in.Amount}, now)
+	att, err := a.DB.Refunds.CreateAttempt(ctx, &db.RefundAttempt{ID: in.AttemptID, RefundID: in.RefundID, Kind: returns.AttemptOnline, Amount: in.Amount}, now)
 	if errors.Is(err, db.ErrAttemptBlocked) || errors.Is(err, db.ErrExceedsPayment) {
 		return GatewayRefundResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrRefused, nil)
 	}
@@ -43,13 +43,13 @@ func (a *GatewayRefunds) StartGatewayRefund(ctx context.Context, in GatewayRefun
 	}
 	switch {
 	case att.State == returns.AttemptPrepared:
-		if _, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptSent, map[string]any{"transmitted_at": now}); err != nil {
+		if _, err := a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptSent, map[string]any{"transmitted_at": now}); err != nil {
 			return GatewayRefundResult{}, err
 		}
 	case att.State != returns.AttemptSent:
 		return gatewayResult(att), nil // decided before this retry
 	}
-	if err := a.DB.SetRefund(ctx, in.RefundID, map[string]any{"workflow_id": workflowID(ctx)}); err != nil {
+	if err := a.DB.Refunds.SetRefund(ctx, in.RefundID, map[string]any{"workflow_id": workflowID(ctx)}); err != nil {
 		return GatewayRefundResult{}, err
 	}
 	account, err := a.gatewayAccount(ctx, in.RefundID)
@@ -62,7 +62,7 @@ func (a *GatewayRefunds) StartGatewayRefund(ctx context.Context, in GatewayRefun
 	if err != nil {
 		var apiErr *payments.APIError
 		if payments.IsPermanent(err) && errors.As(err, &apiErr) {
-			if _, serr := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"failure_code": apiErr.Code}); serr != nil {
+			if _, serr := a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"failure_code": apiErr.Code}); serr != nil {
 				return GatewayRefundResult{}, serr
 			}
 			return GatewayRefundResult{}, temporal.NewNonRetryableApplicationError(apiErr.Code, "gateway_rejected", nil)
@@ -75,11 +75,11 @@ func (a *GatewayRefunds) StartGatewayRefund(ctx context.Context, in GatewayRefun
 // gatewayAccount is the gateway account of the merchant a refund is of: its
 // own, or its slug.
 func (a *GatewayRefunds) gatewayAccount(ctx context.Context, refundID string) (string, error) {
-	ref, err := a.DB.RefundByID(ctx, refundID)
+	ref, err := a.DB.Refunds.RefundByID(ctx, refundID)
 	if err != nil {
 		return "", err
 	}
-	m, err := a.DB.MerchantByID(ctx, ref.MerchantID)
+	m, err := a.DB.Merchants.MerchantByID(ctx, ref.MerchantID)
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +100,7 @@ func gatewayResult(att *db.RefundAttempt) GatewayRefundResult {
 
 // CheckGatewayRefund asks the gateway where an attempt stands.
 func (a *GatewayRefunds) CheckGatewayRefund(ctx context.Context, attemptID string) (GatewayRefundResult, error) {
-	att, err := a.DB.AttemptByID(ctx, attemptID)
+	att, err := a.DB.Refunds.AttemptByID(ctx, attemptID)
 	if err != nil {
 		return GatewayRefundResult{}, err
 	}
@@ -127,13 +127,13 @@ func (a *GatewayRefunds) recordGateway(ctx context.Context, att *db.RefundAttemp
 	case payments.StatusFailed:
 		to = returns.AttemptDeclined
 	}
-	moved, err := a.DB.MoveAttempt(ctx, att.ID, to, map[string]any{"gateway_refund_id": r.ID, "failure_code": r.FailureCode})
+	moved, err := a.DB.Refunds.MoveAttempt(ctx, att.ID, to, map[string]any{"gateway_refund_id": r.ID, "failure_code": r.FailureCode})
 	if err != nil {
 		return GatewayRefundResult{}, err
 	}
 	if !moved {
 		// Decided meanwhile (the webhook came first): the row says how.
-		if att, err = a.DB.AttemptByID(ctx, att.ID); err != nil {
+		if att, err = a.DB.Refunds.AttemptByID(ctx, att.ID); err != nil {
 			return GatewayRefundResult{}, err
 		}
 		return gatewayResult(att), nil

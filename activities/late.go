@@ -56,7 +56,7 @@ const (
 )
 
 func (l LateResponses) record(ctx context.Context, r pos.Response) (string, error) {
-	att, err := l.DB.RecordLateResponse(ctx, r.MTI, r.TerminalID, r.STAN, r.ResponseCode, time.Now())
+	att, err := l.DB.Refunds.RecordLateResponse(ctx, r.MTI, r.TerminalID, r.STAN, r.ResponseCode, time.Now())
 	if err != nil {
 		return "", err
 	}
@@ -66,13 +66,13 @@ func (l LateResponses) record(ctx context.Context, r pos.Response) (string, erro
 		case !approved:
 			return lateNothing, nil
 		case att.State == returns.AttemptReversalPending || att.State == returns.AttemptUnknown:
-			_, err := l.DB.MoveAttempt(ctx, att.ID, returns.AttemptReversed, map[string]any{"reversal_code": r.ResponseCode})
+			_, err := l.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptReversed, map[string]any{"reversal_code": r.ResponseCode})
 			return lateReversal, err
 		case att.State == returns.AttemptEscalated:
-			moved, err := l.DB.ResolveAttempt(ctx, att.ID, db.Evidence{State: db.AttemptConfirmedReversed, By: "acquirer",
+			moved, err := l.DB.Refunds.ResolveAttempt(ctx, att.ID, db.Evidence{State: db.AttemptConfirmedReversed, By: "acquirer",
 				Note: "the acquirer acknowledged the reversal late (0410 00)", At: time.Now()})
 			if err == nil && moved {
-				_, err = l.DB.ResolveWorkItemsOf(ctx, att.ID, "", string(db.AttemptConfirmedReversed), "the acquirer acknowledged the reversal late", "rebound")
+				_, err = l.DB.Finance.ResolveWorkItemsOf(ctx, att.ID, "", string(db.AttemptConfirmedReversed), "the acquirer acknowledged the reversal late", "rebound")
 			}
 			return lateReversal, err
 		case db.AttemptPays(att.State):
@@ -104,11 +104,11 @@ func (l LateResponses) record(ctx context.Context, r pos.Response) (string, erro
 }
 
 func (l LateResponses) workItem(ctx context.Context, att *db.RefundAttempt, kind string, r pos.Response, what string) error {
-	ref, err := l.DB.RefundByID(ctx, att.RefundID)
+	ref, err := l.DB.Refunds.RefundByID(ctx, att.RefundID)
 	if err != nil {
 		return err
 	}
-	return l.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: fmt.Sprintf("late/%s/%s/%s", att.ID, r.MTI, r.ResponseCode), MerchantID: ref.MerchantID,
+	return l.DB.Finance.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: fmt.Sprintf("late/%s/%s/%s", att.ID, r.MTI, r.ResponseCode), MerchantID: ref.MerchantID,
 		Kind: kind, ReturnID: &ref.ReturnID, RefundID: &ref.ID, AttemptID: &att.ID,
 		Summary: fmt.Sprintf("terminal %s STAN %s (%s %s): a late %s %s %s", att.TerminalID, att.STAN, att.Kind, att.State, r.MTI, r.ResponseCode, what)})
 }

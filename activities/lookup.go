@@ -36,12 +36,12 @@ type LookupCodeResult struct {
 // sends that same message again.
 func (a *Messages) SendLookupCode(ctx context.Context, in LookupCodeInput) (LookupCodeResult, error) {
 	dedupe := "lookup/" + in.LookupID
-	if prev, err := a.DB.LookupByID(ctx, in.LookupID); err == nil {
+	if prev, err := a.DB.Shoppers.LookupByID(ctx, in.LookupID); err == nil {
 		return a.deliverLookup(ctx, prev, dedupe)
 	} else if !errors.Is(err, db.ErrNotFound) {
 		return LookupCodeResult{}, err
 	}
-	merchant, err := a.DB.MerchantByID(ctx, in.MerchantID)
+	merchant, err := a.DB.Merchants.MerchantByID(ctx, in.MerchantID)
 	if err != nil {
 		return LookupCodeResult{}, err
 	}
@@ -59,7 +59,7 @@ func (a *Messages) SendLookupCode(ctx context.Context, in LookupCodeInput) (Look
 		Channel: contactChannel(in.ContactKind), Recipient: in.Contact, Subject: "Your return code",
 		BodyText: text, BodyHTML: html("Your return code", text), Sensitive: true}
 	err = a.storeCode(ctx, codeLimits{contact: in.Contact, clientIP: in.ClientIP, now: now},
-		func(tx *db.DB) error { return tx.CreateLookup(ctx, &l) }, &msg)
+		func(tx *db.DB) error { return tx.Shoppers.CreateLookup(ctx, &l) }, &msg)
 	if err != nil {
 		return LookupCodeResult{}, err
 	}

@@ -66,13 +66,13 @@ func newLookupFixture(t *testing.T, d *db.DB) *lookupFixture {
 	t.Helper()
 	ctx := context.Background()
 	m := &db.Merchant{Slug: "demo", Name: "Demo Store", Policy: db.JSON(`{}`)}
-	if err := d.CreateMerchant(ctx, m); err != nil {
+	if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 	o := &db.Order{MerchantID: m.ID, OrderNumber: "A-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
 		CustomerEmail: "ann@example.com", CustomerPhone: "+46701112233",
 		Lines: []db.OrderLine{{LineID: "1", Name: "Shoes", Quantity: 1, UnitPrice: 4999}}}
-	if err := d.CreateOrder(ctx, o); err != nil {
+	if err := d.Orders.CreateOrder(ctx, o); err != nil {
 		t.Fatal(err)
 	}
 	f := &lookupFixture{d: d, sender: &lookupSender{}, m: m, o: o,
@@ -151,7 +151,7 @@ func TestSendLookupCodeSendsACodeAndKeepsOnlyItsHMAC(t *testing.T) {
 			t.Fatalf("code %q is not well formed", code)
 		}
 
-		l, err := d.LookupByID(ctx, in.LookupID)
+		l, err := d.Shoppers.LookupByID(ctx, in.LookupID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func TestSendLookupCodeSendsACodeAndKeepsOnlyItsHMAC(t *testing.T) {
 		}
 
 		// Outside dev the sent message keeps no body: the code lives nowhere.
-		ob, err := d.OutboxByDedupe(ctx, "lookup/"+in.LookupID)
+		ob, err := d.Outbox.OutboxByDedupe(ctx, "lookup/"+in.LookupID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +190,7 @@ func TestSendLookupCodeSendsACodeAndKeepsOnlyItsHMAC(t *testing.T) {
 		if len(msgs) != 2 || msgs[1].To != "+46701112233" || msgs[1].Channel != notify.Channel("sms") {
 			t.Fatalf("messages %+v; want a second one, an SMS to the phone", msgs)
 		}
-		l2, err := d.LookupByID(ctx, in2.LookupID)
+		l2, err := d.Shoppers.LookupByID(ctx, in2.LookupID)
 		if err != nil || !otp.Matches(lookupSecret, l2.ID, lookupCodeIn(t, msgs[1]), l2.CodeHMAC) || l2.CodeHMAC == l.CodeHMAC {
 			t.Fatalf("second lookup %+v, %v; want the HMAC of its own code", l2, err)
 		}
@@ -207,7 +207,7 @@ func TestSendLookupCodeRetryResendsNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stored, err := d.LookupByID(ctx, in.LookupID)
+		stored, err := d.Shoppers.LookupByID(ctx, in.LookupID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,10 +223,10 @@ func TestSendLookupCodeRetryResendsNothing(t *testing.T) {
 		if n := len(f.sender.sent()); n != 1 {
 			t.Fatalf("%d messages after a retry; want 1", n)
 		}
-		if l, err := d.LookupByID(ctx, in.LookupID); err != nil || l.CodeHMAC != stored.CodeHMAC || !l.CreatedAt.Equal(stored.CreatedAt) {
+		if l, err := d.Shoppers.LookupByID(ctx, in.LookupID); err != nil || l.CodeHMAC != stored.CodeHMAC || !l.CreatedAt.Equal(stored.CreatedAt) {
 			t.Fatalf("after the retry: %+v, %v; want the lookup unchanged", l, err)
 		}
-		if c, err := d.CountCodes(ctx, "", "ann@example.com", "192.0.2.1", f.now.Add(-otp.Window)); err != nil || c.ForContact != 1 || c.ForClient != 1 {
+		if c, err := d.Shoppers.CountCodes(ctx, "", "ann@example.com", "192.0.2.1", f.now.Add(-otp.Window)); err != nil || c.ForContact != 1 || c.ForClient != 1 {
 			t.Fatalf("codes counted after a retry: %+v, %v; want 1", c, err)
 		}
 	})
@@ -247,7 +247,7 @@ func TestSendLookupCodeRetryAfterAFailedSendSendsTheSameCode(t *testing.T) {
 				t.Fatalf("a provider down for a moment is final: %v", err)
 			}
 		}
-		stored, err := d.LookupByID(ctx, in.LookupID)
+		stored, err := d.Shoppers.LookupByID(ctx, in.LookupID)
 		if err != nil {
 			t.Fatalf("the first try stored no lookup: %v", err)
 		}
@@ -295,7 +295,7 @@ func TestSendLookupCodeHourlyCapPerContact(t *testing.T) {
 		if !lookupRateLimited(err) {
 			t.Fatalf("code %d in the hour: %v; want a non-retryable %s", otp.PerContact+1, err, contract.ErrRateLimited)
 		}
-		if _, err := d.LookupByID(ctx, over.LookupID); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Shoppers.LookupByID(ctx, over.LookupID); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("a refused lookup was stored: %v", err)
 		}
 		if n := len(f.sender.sent()); n != otp.PerContact {
@@ -349,11 +349,11 @@ func TestSendLookupCodeCountsReturnCodesToo(t *testing.T) {
 			r := &db.Return{MerchantID: f.m.ID, OrderID: f.o.ID, Status: "pending_verification", Method: "ship",
 				Contact: "ann@example.com", ContactKind: "email", Currency: "EUR",
 				Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "too_small"}}}
-			if err := d.CreateReturn(ctx, r); err != nil {
+			if err := d.Returns.CreateReturn(ctx, r); err != nil {
 				t.Fatal(err)
 			}
 			at := f.now.Add(-time.Duration(i+1) * time.Minute)
-			if err := d.CreateChallenge(ctx, &db.OTPChallenge{ReturnID: r.ID, Contact: "ann@example.com", CodeHMAC: "00",
+			if err := d.Shoppers.CreateChallenge(ctx, &db.OTPChallenge{ReturnID: r.ID, Contact: "ann@example.com", CodeHMAC: "00",
 				CreatedAt: at, ExpiresAt: at.Add(10 * time.Minute)}); err != nil {
 				t.Fatal(err)
 			}

@@ -131,11 +131,11 @@ func (a *Settlement) ImportDroppedFile(ctx context.Context, f DroppedFile) (Pick
 // merchantOfFolder is the merchant whose slug, else whose acquirer
 // merchant ID, names folder.
 func (a *Settlement) merchantOfFolder(ctx context.Context, folder string) (*db.Merchant, error) {
-	m, err := a.DB.MerchantBySlug(ctx, folder)
+	m, err := a.DB.Merchants.MerchantBySlug(ctx, folder)
 	if !errors.Is(err, db.ErrNotFound) {
 		return m, err
 	}
-	return a.DB.MerchantByAcquirerMID(ctx, folder)
+	return a.DB.Merchants.MerchantByAcquirerMID(ctx, folder)
 }
 
 // importFrom streams the file at path into the staging table, telling its

@@ -97,7 +97,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := &db.Merchant{Slug: slug, Name: "Acme", AcquirerMerchantID: mid}
-		if err := d.CreateMerchant(ctx, m); err != nil {
+		if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		dir := t.TempDir()
@@ -134,7 +134,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 		if err != nil || got.FileID == "" || got.Duplicate || got.Refused || !got.Reconcile {
 			t.Fatalf("acquirer file: %+v, %v", got, err)
 		}
-		f, err := d.SettlementFileByID(ctx, got.FileID)
+		f, err := d.Settlement.SettlementFileByID(ctx, got.FileID)
 		if err != nil || f.MerchantID != m.ID || f.Source != db.SourceAcquirer || f.Status != db.FileImported ||
 			f.RowsRead != 2 || f.Ignored != 1 || f.Filename != settlementName {
 			t.Fatalf("acquirer file in the database: %+v, %v", f, err)
@@ -155,7 +155,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 		if err != nil || got.FileID == "" || got.FileID == batchID || got.Duplicate || !got.Reconcile {
 			t.Fatalf("gateway report: %+v, %v", got, err)
 		}
-		f, err = d.SettlementFileByID(ctx, got.FileID)
+		f, err = d.Settlement.SettlementFileByID(ctx, got.FileID)
 		if err != nil || f.MerchantID != m.ID || f.Source != db.SourceGateway || f.RowsRead != 2 || f.Ignored != 1 {
 			t.Fatalf("gateway report in the database: %+v, %v", f, err)
 		}
@@ -199,7 +199,7 @@ func TestPickupImportsMovesAndRefuses(t *testing.T) {
 			t.Errorf("retry of a refused file: %+v, %v", got, err)
 		}
 		// Once reconciled, a duplicate needs nothing more.
-		if err := d.SetSettlementFile(ctx, batchID, map[string]any{"status": db.FileReconciled}); err != nil {
+		if err := d.Settlement.SetSettlementFile(ctx, batchID, map[string]any{"status": db.FileReconciled}); err != nil {
 			t.Fatal(err)
 		}
 		again := drop(t, dir, mid, "third-"+settlementName, acquirerFile(t))
@@ -235,7 +235,7 @@ func TestMerchantOfFolderIsAmbiguousWhenTwoShareAMID(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		for _, s := range []string{"one", "two"} {
-			if err := d.CreateMerchant(ctx, &db.Merchant{Slug: s, Name: s, AcquirerMerchantID: "SHARED000000001"}); err != nil {
+			if err := d.Merchants.CreateMerchant(ctx, &db.Merchant{Slug: s, Name: s, AcquirerMerchantID: "SHARED000000001"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -245,10 +245,10 @@ func TestMerchantOfFolderIsAmbiguousWhenTwoShareAMID(t *testing.T) {
 		if err != nil || !got.Refused || !strings.Contains(got.Why, "no single merchant") {
 			t.Fatalf("a MID two merchants share: %+v, %v", got, err)
 		}
-		if _, err := d.MerchantByAcquirerMID(ctx, "SHARED000000001"); !errors.Is(err, db.ErrConflict) {
+		if _, err := d.Merchants.MerchantByAcquirerMID(ctx, "SHARED000000001"); !errors.Is(err, db.ErrConflict) {
 			t.Errorf("an ambiguous MID: %v, want ErrConflict", err)
 		}
-		if _, err := d.MerchantByAcquirerMID(ctx, ""); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Merchants.MerchantByAcquirerMID(ctx, ""); !errors.Is(err, db.ErrNotFound) {
 			t.Errorf("no MID: %v, want ErrNotFound", err)
 		}
 	})

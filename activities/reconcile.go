@@ -39,17 +39,17 @@ type Settlement struct {
 // refunds missing at the acquirer although their overdue window (the
 // merchant's policy) has passed. Running it again changes nothing.
 func (a *Settlement) MatchSettlement(ctx context.Context, fileID string) (ReconcileResult, error) {
-	f, err := a.DB.SettlementFileByID(ctx, fileID)
+	f, err := a.DB.Settlement.SettlementFileByID(ctx, fileID)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
-	if err := a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"status": db.FileReconciling}); err != nil {
+	if err := a.DB.Settlement.SetSettlementFile(ctx, f.ID, map[string]any{"status": db.FileReconciling}); err != nil {
 		return ReconcileResult{}, err
 	}
-	if err := a.DB.MatchSettlementFile(ctx, f); err != nil {
+	if err := a.DB.Settlement.MatchSettlementFile(ctx, f); err != nil {
 		return ReconcileResult{}, err
 	}
-	m, err := a.DB.MerchantByID(ctx, f.MerchantID)
+	m, err := a.DB.Merchants.MerchantByID(ctx, f.MerchantID)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
@@ -62,23 +62,23 @@ func (a *Settlement) MatchSettlement(ctx context.Context, fileID string) (Reconc
 		last = a.now()
 	}
 	lastDue := last.Add(-policy.SettlementOverdue.D()).Format("2006-01-02")
-	if _, err := a.DB.RecordMissing(ctx, f, lastDue); err != nil {
+	if _, err := a.DB.Settlement.RecordMissing(ctx, f, lastDue); err != nil {
 		return ReconcileResult{}, err
 	}
 	if err := a.settleDoubts(ctx, f, lastDue); err != nil {
 		return ReconcileResult{}, err
 	}
-	counts, err := a.DB.CountResults(ctx, f.ID)
+	counts, err := a.DB.Settlement.CountResults(ctx, f.ID)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
-	missing, err := a.DB.CountFindings(ctx, f.ID)
+	missing, err := a.DB.Settlement.CountFindings(ctx, f.ID)
 	if err != nil {
 		return ReconcileResult{}, err
 	}
 	res := ReconcileResult{Matched: counts[db.ResultMatched], Unexpected: counts[db.ResultUnexpected],
 		AmountMismatch: counts[db.ResultAmountMismatch], Ignored: f.Ignored, Missing: missing}
-	err = a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"matched": res.Matched, "unexpected": res.Unexpected,
+	err = a.DB.Settlement.SetSettlementFile(ctx, f.ID, map[string]any{"matched": res.Matched, "unexpected": res.Unexpected,
 		"amount_mismatch": res.AmountMismatch, "ignored": res.Ignored, "missing": res.Missing})
 	return res, err
 }
@@ -89,16 +89,16 @@ func (a *Settlement) MatchSettlement(ctx context.Context, fileID string) (Reconc
 // on finance whose refund the file shows paid that it was: the return
 // records that attempt as its refund and goes on to settlement.
 func (a *Settlement) settleDoubts(ctx context.Context, f *db.SettlementFile, lastDue string) error {
-	moved, err := a.DB.SettleDoubts(ctx, f, lastDue, a.now())
+	moved, err := a.DB.Settlement.SettleDoubts(ctx, f, lastDue, a.now())
 	if err != nil {
 		return err
 	}
 	for _, att := range moved {
-		if _, err := a.DB.ResolveWorkItemsOf(ctx, att.ID, "", "settled_by_file", "the settlement file "+f.Filename+" settled it", "reconciliation"); err != nil {
+		if _, err := a.DB.Finance.ResolveWorkItemsOf(ctx, att.ID, "", "settled_by_file", "the settlement file "+f.Filename+" settled it", "reconciliation"); err != nil {
 			return err
 		}
 	}
-	ids, err := a.DB.PaidButFailed(ctx, f.ID)
+	ids, err := a.DB.Settlement.PaidButFailed(ctx, f.ID)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (a *Settlement) SettleReturns(ctx context.Context, in SettlePage) (int, err
 	}
 	signalled := 0
 	for {
-		ids, err := a.DB.MatchedReturns(ctx, in.FileID, after, settlePage)
+		ids, err := a.DB.Settlement.MatchedReturns(ctx, in.FileID, after, settlePage)
 		if err != nil {
 			return signalled, err
 		}
@@ -158,12 +158,12 @@ func (a *Settlement) SettleReturns(ctx context.Context, in SettlePage) (int, err
 // FinishReconciliation files work items for the discrepancies and marks
 // the file reconciled.
 func (a *Settlement) FinishReconciliation(ctx context.Context, fileID string) error {
-	f, err := a.DB.SettlementFileByID(ctx, fileID)
+	f, err := a.DB.Settlement.SettlementFileByID(ctx, fileID)
 	if err != nil {
 		return err
 	}
-	if err := a.DB.OpenSettlementWorkItems(ctx, f); err != nil {
+	if err := a.DB.Settlement.OpenSettlementWorkItems(ctx, f); err != nil {
 		return err
 	}
-	return a.DB.SetSettlementFile(ctx, f.ID, map[string]any{"status": db.FileReconciled, "reconciled_at": a.now()})
+	return a.DB.Settlement.SetSettlementFile(ctx, f.ID, map[string]any{"status": db.FileReconciled, "reconciled_at": a.now()})
 }

@@ -19,7 +19,7 @@ import (
 func (a *Store) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateResult, error) {
 	var out EvaluateResult
 	err := a.underOrderLock(ctx, in.ReturnID, func(tx *db.DB, ret *db.Return) error {
-		taken, err := tx.TakenUnits(ctx, ret.OrderID, ret.ID)
+		taken, err := tx.Orders.TakenUnits(ctx, ret.OrderID, ret.ID)
 		if err != nil {
 			return err
 		}
@@ -28,7 +28,7 @@ func (a *Store) Evaluate(ctx context.Context, in EvaluateInput) (EvaluateResult,
 		if len(out.Refusals) > 0 {
 			return nil
 		}
-		return tx.Reserve(ctx, ret.ID, a.now())
+		return tx.Returns.Reserve(ctx, ret.ID, a.now())
 	})
 	return out, err
 }
@@ -41,7 +41,7 @@ func (a *Store) underOrderLock(ctx context.Context, returnID string, fn func(tx 
 		return err
 	}
 	return a.DB.Tx(ctx, func(tx *db.DB) error {
-		if err := tx.LockOrder(ctx, ret.OrderID); err != nil {
+		if err := tx.Orders.LockOrder(ctx, ret.OrderID); err != nil {
 			return err
 		}
 		return fn(tx, ret)
@@ -55,12 +55,12 @@ func (a *Store) underOrderLock(ctx context.Context, returnID string, fn func(tx 
 func (a *Store) PrepareRefund(ctx context.Context, in PrepareRefundInput) (PrepareRefundResult, error) {
 	var out PrepareRefundResult
 	err := a.underOrderLock(ctx, in.ReturnID, func(tx *db.DB, ret *db.Return) error {
-		if existing, err := tx.RefundByID(ctx, in.RefundID); err == nil {
+		if existing, err := tx.Refunds.RefundByID(ctx, in.RefundID); err == nil {
 			return json.Unmarshal(existing.Quote, &out.Quote)
 		} else if !errors.Is(err, db.ErrNotFound) {
 			return err
 		}
-		h, err := tx.RefundHistoryOf(ctx, ret.OrderID, ret.ID)
+		h, err := tx.Refunds.RefundHistoryOf(ctx, ret.OrderID, ret.ID)
 		if err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func (a *Store) PrepareRefund(ctx context.Context, in PrepareRefundInput) (Prepa
 		if err != nil {
 			return err
 		}
-		_, err = tx.CreateRefund(ctx, &db.Refund{
+		_, err = tx.Refunds.CreateRefund(ctx, &db.Refund{
 			ID: in.RefundID, ReturnID: ret.ID, OrderID: ret.OrderID, MerchantID: ret.MerchantID, Channel: ret.Channel,
 			Amount: out.Quote.Total, ShippingAmount: min(out.Quote.Shipping, out.Quote.Total), Currency: out.Quote.Currency,
 			Status: returns.RefundStatusPending, Quote: quote,
@@ -91,15 +91,15 @@ func (a *Store) FinishRefund(ctx context.Context, in FinishRefundInput) error {
 	if err := a.Faults.Hit(ctx, FaultFinishRefund); err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "fault_injected", err)
 	}
-	ref, err := a.DB.RefundByID(ctx, in.RefundID)
+	ref, err := a.DB.Refunds.RefundByID(ctx, in.RefundID)
 	if err != nil {
 		return err
 	}
 	now := a.now()
-	if err := a.DB.FinishRefund(ctx, in.RefundID, in.Status, in.FailureCode, now); err != nil {
+	if err := a.DB.Refunds.FinishRefund(ctx, in.RefundID, in.Status, in.FailureCode, now); err != nil {
 		return err
 	}
-	attempts, err := a.DB.AttemptsOfRefund(ctx, in.RefundID)
+	attempts, err := a.DB.Refunds.AttemptsOfRefund(ctx, in.RefundID)
 	if err != nil {
 		return err
 	}
@@ -115,16 +115,16 @@ func (a *Store) FinishRefund(ctx context.Context, in FinishRefundInput) error {
 			if att.State == returns.AttemptPrepared && to == returns.AttemptApproved {
 				break // never sent: it paid nothing
 			}
-			_, err = a.DB.MoveAttempt(ctx, att.ID, to, map[string]any{"failure_code": in.FailureCode})
+			_, err = a.DB.Refunds.MoveAttempt(ctx, att.ID, to, map[string]any{"failure_code": in.FailureCode})
 		case att.State == returns.AttemptPrepared:
-			_, err = a.DB.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": "not_sent"})
+			_, err = a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": "not_sent"})
 		}
 		if err != nil {
 			return err
 		}
 	}
 	if in.Status == returns.RefundStatusFailed {
-		err := a.DB.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "refund-failed/" + ref.ID + "/" + workflowID(ctx), MerchantID: ref.MerchantID,
+		err := a.DB.Finance.OpenWorkItem(ctx, &db.WorkItem{DedupeKey: "refund-failed/" + ref.ID + "/" + workflowID(ctx), MerchantID: ref.MerchantID,
 			Kind: "refund_failed", ReturnID: &ref.ReturnID, RefundID: &ref.ID,
 			Summary: fmt.Sprintf("refund of %s failed (%s): retry, mark refunded or give store credit",
 				returns.Money{Amount: ref.Amount, Currency: ref.Currency}, in.FailureCode)})
@@ -147,7 +147,7 @@ func (a *Store) FinishRefund(ctx context.Context, in FinishRefundInput) error {
 // before anything new goes; an online one is resumed with its own
 // Idempotency-Key, so the gateway answers for it rather than pay again.
 func (a *Store) RecoverAttempts(ctx context.Context, refundID string) (Recovery, error) {
-	attempts, err := a.DB.AttemptsOfRefund(ctx, refundID)
+	attempts, err := a.DB.Refunds.AttemptsOfRefund(ctx, refundID)
 	if err != nil {
 		return Recovery{}, err
 	}
@@ -157,7 +157,7 @@ func (a *Store) RecoverAttempts(ctx context.Context, refundID string) (Recovery,
 		case att.Kind == returns.AttemptOnline && (att.State == returns.AttemptPrepared || att.State == returns.AttemptSent):
 			out.Resume = att.ID
 		case att.State == returns.AttemptPrepared:
-			if _, err := a.DB.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": "not_sent"}); err != nil {
+			if _, err := a.DB.Refunds.MoveAttempt(ctx, att.ID, returns.AttemptDeclined, map[string]any{"response_code": "not_sent"}); err != nil {
 				return Recovery{}, err
 			}
 		case att.State == returns.AttemptSent:

@@ -24,7 +24,7 @@ import (
 // paid outside Rebound, and store credit is booked in the customer's ledger
 // with its code sent to the shopper.
 func (a *Store) ResolveRefund(ctx context.Context, in ResolveRefundInput) (ResolveRefundResult, error) {
-	res, err := a.DB.ResolveFailedRefund(ctx, in.RefundID, in.Action, in.By, a.now())
+	res, err := a.DB.Refunds.ResolveFailedRefund(ctx, in.RefundID, in.Action, in.By, a.now())
 	var rule *db.RuleError
 	if errors.As(err, &rule) {
 		return ResolveRefundResult{}, temporal.NewNonRetryableApplicationError(rule.Error(), contract.ErrInvalidState, nil)
@@ -73,7 +73,7 @@ func (a *Store) storeCredit(ctx context.Context, in ResolveRefundInput) error {
 	if err != nil {
 		return err
 	}
-	merchant, err := a.DB.MerchantByID(ctx, ret.MerchantID)
+	merchant, err := a.DB.Merchants.MerchantByID(ctx, ret.MerchantID)
 	if err != nil {
 		return err
 	}
@@ -84,19 +84,19 @@ func (a *Store) storeCredit(ctx context.Context, in ResolveRefundInput) error {
 		Channel: contactChannel(ret.ContactKind), Recipient: ret.Contact, Subject: "Your store credit",
 		BodyText: text, BodyHTML: html("Your store credit", text), Sensitive: true}
 	err = a.DB.Tx(ctx, func(tx *db.DB) error {
-		added, err := tx.AddStoreCredit(ctx, &db.StoreCredit{MerchantID: ret.MerchantID, Customer: ret.Contact, ReturnID: &ret.ID,
+		added, err := tx.Refunds.AddStoreCredit(ctx, &db.StoreCredit{MerchantID: ret.MerchantID, Customer: ret.Contact, ReturnID: &ret.ID,
 			Amount: in.Amount, Currency: in.Currency, CodeHash: auth.HashToken(code), CodeLast4: code[len(code)-4:],
 			Note: in.Note, CreatedBy: in.By})
 		if err != nil || !added {
 			return err
 		}
-		return tx.QueueOutbox(ctx, &msg)
+		return tx.Outbox.QueueOutbox(ctx, &msg)
 	})
 	if err != nil {
 		return err
 	}
 	// Send the credit's message, whether queued now or by a crashed try.
-	pending, err := a.DB.OutboxByDedupe(ctx, dedupe)
+	pending, err := a.DB.Outbox.OutboxByDedupe(ctx, dedupe)
 	if errors.Is(err, db.ErrNotFound) {
 		return nil
 	}

@@ -47,15 +47,15 @@ func (a *Shipping) shipmentRequest(ctx context.Context, ret *db.Return) (shippin
 // ShipmentAddresses are a return parcel's sender (the shopper) and
 // recipient (the merchant's first store).
 func ShipmentAddresses(ctx context.Context, d *db.DB, ret *db.Return) (from, to shipping.Address, err error) {
-	merchant, err := d.MerchantByID(ctx, ret.MerchantID)
+	merchant, err := d.Merchants.MerchantByID(ctx, ret.MerchantID)
 	if err != nil {
 		return from, to, err
 	}
-	order, err := d.OrderByID(ctx, ret.OrderID)
+	order, err := d.Orders.OrderByID(ctx, ret.OrderID)
 	if err != nil {
 		return from, to, err
 	}
-	stores, err := d.Stores(ctx, ret.MerchantID)
+	stores, err := d.Merchants.Stores(ctx, ret.MerchantID)
 	if err != nil {
 		return from, to, err
 	}

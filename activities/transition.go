@@ -52,7 +52,7 @@ func (a *Store) RecordTransition(ctx context.Context, in TransitionInput) (Trans
 	if err != nil {
 		return TransitionResult{}, err
 	}
-	applied, pending, err := a.DB.ApplyTransition(ctx, t, msgs)
+	applied, pending, err := a.DB.Returns.ApplyTransition(ctx, t, msgs)
 	if err != nil {
 		return TransitionResult{}, err
 	}
@@ -166,7 +166,7 @@ func capitalize(s string) string {
 
 // messages composes the notifications of a step.
 func (a *Store) messages(ctx context.Context, ret *db.Return, in TransitionInput) ([]db.OutboxMessage, error) {
-	merchant, err := a.DB.MerchantByID(ctx, ret.MerchantID)
+	merchant, err := a.DB.Merchants.MerchantByID(ctx, ret.MerchantID)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (a *Store) messages(ctx context.Context, ret *db.Return, in TransitionInput
 			Recipient: ret.Contact, Subject: subject, BodyText: text, BodyHTML: html(subject, text)})
 	}
 	if role, subject, text, ok := staffMessage(ret, in); ok {
-		emails, err := a.DB.StaffEmails(ctx, ret.MerchantID, role)
+		emails, err := a.DB.Outbox.StaffEmails(ctx, ret.MerchantID, role)
 		if err != nil {
 			return nil, err
 		}
@@ -185,7 +185,7 @@ func (a *Store) messages(ctx context.Context, ret *db.Return, in TransitionInput
 				Subject: subject, BodyText: text, BodyHTML: html(subject, text)})
 		}
 	}
-	hooks, err := a.DB.WebhookEndpoints(ctx, ret.MerchantID)
+	hooks, err := a.DB.Outbox.WebhookEndpoints(ctx, ret.MerchantID)
 	if err != nil {
 		return nil, err
 	}

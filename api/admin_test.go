@@ -128,7 +128,7 @@ type adminRig struct {
 
 func newAdminRig(t *testing.T, d *db.DB) *adminRig {
 	m := &db.Merchant{Slug: "demo", Name: "Demo"}
-	if err := d.CreateMerchant(context.Background(), m); err != nil {
+	if err := d.Merchants.CreateMerchant(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 	r := &adminRig{t: t, d: d, merchant: m, f: &fakeAdmin{}, tokens: map[string]string{
@@ -220,7 +220,7 @@ func TestAdminRefusalsBecomeTheSameProblems(t *testing.T) {
 			}
 		}
 		// A refused change is audited as it was: failed, on the path's id.
-		log, err := d.AuditLog(context.Background(), r.merchant.ID, 2)
+		log, err := d.Audit.AuditLog(context.Background(), r.merchant.ID, 2)
 		if err != nil || len(log) != 2 || log[1].Action != "api_key.revoke" || log[1].ResourceID != someID || log[1].Outcome != db.OutcomeDenied ||
 			log[0].Action != "api_key.create" || log[0].ResourceID != "" || log[0].Outcome != db.OutcomeFailed {
 			t.Fatalf("audit %+v, %v", log, err)
@@ -275,7 +275,7 @@ func TestAdminHandlersRenderTheUseCase(t *testing.T) {
 			t.Fatalf("onboarding answers Location %q", rec.Header().Get("Location"))
 		}
 		// The operator's onboarding lands in the new merchant's log.
-		log, err := d.AuditLog(context.Background(), r.merchant.ID, 20)
+		log, err := d.Audit.AuditLog(context.Background(), r.merchant.ID, 20)
 		if err != nil || len(log) != 10 || log[0].Action != "merchant.onboard" || log[0].ResourceID != r.merchant.ID || log[0].Actor != "op" ||
 			log[1].Action != "api_key.revoke" || log[7].Action != "terminal.create" || log[7].ResourceID != "t-row" {
 			t.Fatalf("the merchant's audit %+v, %v", log, err)

@@ -112,7 +112,7 @@ func TestCounterErrorsBecomeProblems(t *testing.T) {
 				rec.Header().Get("Content-Type") != problemContentType {
 				t.Errorf("%v: %d %s (Retry-After %q)", tc.err, rec.Code, rec.Body, rec.Header().Get("Retry-After"))
 			}
-			log, err := d.AuditLog(context.Background(), s.merchant.ID, 100)
+			log, err := d.Audit.AuditLog(context.Background(), s.merchant.ID, 100)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +152,7 @@ func TestCounterAnswersWithTheReturn(t *testing.T) {
 			if f.got != want {
 				t.Fatalf("the service was given %+v", f.got)
 			}
-			log, err := d.AuditLog(context.Background(), s.merchant.ID, 1)
+			log, err := d.Audit.AuditLog(context.Background(), s.merchant.ID, 1)
 			if err != nil || len(log) != 1 || log[0].Outcome != db.OutcomeSuccess || log[0].Action != "refund.counter" {
 				t.Fatalf("audit %+v, %v", log, err)
 			}
@@ -170,7 +170,7 @@ func TestCounterCallerGoneIsAuditedAsSent(t *testing.T) {
 		if rec := s.counter(rightPassword, "000042"); rec.Code != 499 {
 			t.Fatalf("%d %s", rec.Code, rec.Body)
 		}
-		log, err := d.AuditLog(context.Background(), s.merchant.ID, 1)
+		log, err := d.Audit.AuditLog(context.Background(), s.merchant.ID, 1)
 		if err != nil || len(log) != 1 || log[0].Outcome != db.OutcomeSuccess {
 			t.Fatalf("audit %+v, %v", log, err)
 		}
@@ -228,7 +228,7 @@ func TestRefundStepsOverTheProcedure(t *testing.T) {
 			if tc.path == "refund-approval" && f.approval != wantApproval || tc.path == "refund-resolution" && f.resolution != wantResolution {
 				t.Fatalf("the procedure was given %+v / %+v", f.approval, f.resolution)
 			}
-			log, err := d.AuditLog(context.Background(), s.merchant.ID, 1)
+			log, err := d.Audit.AuditLog(context.Background(), s.merchant.ID, 1)
 			if err != nil || len(log) != 1 || log[0].Action != tc.action || log[0].Outcome != tc.outcome || log[0].ResourceID != s.returnID {
 				t.Fatalf("%s %v: audit %+v, %v", tc.path, tc.err, log, err)
 			}

@@ -341,7 +341,7 @@ func TestFilingRoutesWithTheReturn(t *testing.T) {
 			t.Fatalf("cancel: %d %s %+v", rec.Code, rec.Body, f.cancelReq)
 		}
 		lastAudit := func() db.AuditEntry {
-			log, err := d.AuditLog(context.Background(), s.merchant.ID, 1)
+			log, err := d.Audit.AuditLog(context.Background(), s.merchant.ID, 1)
 			if err != nil || len(log) != 1 {
 				t.Fatalf("audit %v %v", log, err)
 			}

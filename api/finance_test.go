@@ -126,7 +126,7 @@ type financeDesks struct {
 
 func newFinanceDesks(t *testing.T, d *db.DB) *financeDesks {
 	m := &db.Merchant{Slug: "fin", Name: "fin", Policy: db.JSON(`{"window_days":30}`)}
-	must(t, d.CreateMerchant(context.Background(), m))
+	must(t, d.Merchants.CreateMerchant(context.Background(), m))
 	fd := &financeDesks{t: t, d: d, merchant: m.ID, f: &fakeFinance{},
 		fin: dbtest.StaffToken(t, d, m.ID, "fin", "finance"), op: dbtest.StaffToken(t, d, "", "op", "operator")}
 	srv, r := newRouter(wired(Deps{}, d, startsOnly{}, nil))
@@ -230,7 +230,7 @@ func TestFinanceRefusalsBecomeTheSameProblems(t *testing.T) {
 			if tc.audit == "" {
 				continue
 			}
-			log, err := d.AuditLog(context.Background(), fd.merchant, 1)
+			log, err := d.Audit.AuditLog(context.Background(), fd.merchant, 1)
 			must(t, err)
 			if len(log) != 1 {
 				t.Fatalf("%s: not audited", tc.name)

@@ -93,7 +93,7 @@ func TestFreezeRefusalsBecomeTheSameProblems(t *testing.T) {
 		for i, c := range cases {
 			f.err = c.err
 			checkAnswer(t, s.post(c.path, map[string]string{"reason": "r"}, "Authorization", "Bearer "+admin), c.want)
-			log, err := d.AuditLog(context.Background(), s.merchant.ID, 10)
+			log, err := d.Audit.AuditLog(context.Background(), s.merchant.ID, 10)
 			if err != nil || len(log) != i+1 || log[0].ResourceType != "freeze" || log[0].Outcome != c.outcome {
 				t.Fatalf("%v: audit %+v, %v", c.err, log, err)
 			}
@@ -126,7 +126,7 @@ func TestFreezeStepsAnswer(t *testing.T) {
 		if f.id != storeFreeze.ID || f.caller != (freeze.Caller{Username: "boss", Role: "admin", MerchantID: s.merchant.ID}) {
 			t.Fatalf("lift was given %q by %+v", f.id, f.caller)
 		}
-		log, _ := d.AuditLog(context.Background(), s.merchant.ID, 10)
+		log, _ := d.Audit.AuditLog(context.Background(), s.merchant.ID, 10)
 		if len(log) != 1 || log[0].Action != "refunds.unfreeze" || log[0].ResourceID != storeFreeze.ID || log[0].Outcome != "success" {
 			t.Fatalf("audit %+v", log)
 		}

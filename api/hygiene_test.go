@@ -37,7 +37,7 @@ func newHygieneRig(t *testing.T, d *db.DB) *hygieneRig {
 	ctx := context.Background()
 	rig := &hygieneRig{t: t, d: d, log: &bytes.Buffer{}, tokens: map[string]string{}}
 	m := &db.Merchant{Slug: "demo", Name: "Demo"}
-	if err := d.CreateMerchant(ctx, m); err != nil {
+	if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 	for _, role := range []returns.Role{"clerk", "supervisor", "finance", "admin", "operator"} {
@@ -45,18 +45,18 @@ func newHygieneRig(t *testing.T, d *db.DB) *hygieneRig {
 		if role != "operator" {
 			u.MerchantID = &m.ID
 		}
-		if err := d.CreateStaff(ctx, u); err != nil {
+		if err := d.Staff.CreateStaff(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 		tok, _ := auth.NewToken("rbs_")
-		if err := d.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(tok), Kind: db.SessionStaff, StaffUserID: &u.ID,
+		if err := d.Staff.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(tok), Kind: db.SessionStaff, StaffUserID: &u.ID,
 			MerchantID: u.MerchantID, Role: role, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 			t.Fatal(err)
 		}
 		rig.tokens[string(role)] = tok
 	}
 	rig.apiKey, _ = auth.NewToken("rbk_")
-	if err := d.CreateAPIKey(ctx, &db.APIKey{ID: db.NewID(), MerchantID: m.ID, Name: "test", Prefix: rig.apiKey[:8],
+	if err := d.Staff.CreateAPIKey(ctx, &db.APIKey{ID: db.NewID(), MerchantID: m.ID, Name: "test", Prefix: rig.apiKey[:8],
 		KeyHash: auth.HashToken(rig.apiKey), CreatedBy: "test", CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

@@ -202,11 +202,11 @@ func TestOrderRegistrationKeysAreEachAPIKeysOwn(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := &db.Merchant{Slug: "acme", Name: "Acme", Currency: "EUR", TimeZone: "UTC", Policy: db.JSON(`{"window_days":30}`)}
-		if err := d.CreateMerchant(ctx, m); err != nil {
+		if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		for _, key := range []string{"rbk_key_one", "rbk_key_two"} {
-			if err := d.CreateAPIKey(ctx, &db.APIKey{MerchantID: m.ID, Name: key, Prefix: key[:10], KeyHash: auth.HashToken(key)}); err != nil {
+			if err := d.Staff.CreateAPIKey(ctx, &db.APIKey{MerchantID: m.ID, Name: key, Prefix: key[:10], KeyHash: auth.HashToken(key)}); err != nil {
 				t.Fatal(err)
 			}
 		}

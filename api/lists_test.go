@@ -44,7 +44,7 @@ func TestWorkItemsArePagedAtScale(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := &db.Merchant{Slug: "big", Name: "Big"}
-		if err := d.CreateMerchant(ctx, m); err != nil {
+		if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		tok := dbtest.StaffToken(t, d, m.ID, "fin", "finance")
@@ -121,11 +121,11 @@ func TestEveryListIsPaged(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := &db.Merchant{Slug: "acme", Name: "Acme"}
-		if err := d.CreateMerchant(ctx, m); err != nil {
+		if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		for _, slug := range []string{"bravo", "charlie"} {
-			if err := d.CreateMerchant(ctx, &db.Merchant{Slug: slug, Name: slug}); err != nil {
+			if err := d.Merchants.CreateMerchant(ctx, &db.Merchant{Slug: slug, Name: slug}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -135,14 +135,14 @@ func TestEveryListIsPaged(t *testing.T) {
 			dbtest.StaffToken(t, d, m.ID, u, "clerk")
 		}
 		for i := range 3 {
-			must(t, d.CreateAPIKey(ctx, &db.APIKey{MerchantID: m.ID, Name: "k" + strconv.Itoa(i), Prefix: "rbk_" + strconv.Itoa(i), KeyHash: "h" + strconv.Itoa(i), CreatedBy: "adm"}))
-			must(t, d.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: "https://hooks.example.com/" + strconv.Itoa(i), Secret: "s"}))
-			must(t, d.CreateFreeze(ctx, &db.Freeze{MerchantID: m.ID, Reason: "r" + strconv.Itoa(i), CreatedBy: "op", CreatedRole: "operator"}))
+			must(t, d.Staff.CreateAPIKey(ctx, &db.APIKey{MerchantID: m.ID, Name: "k" + strconv.Itoa(i), Prefix: "rbk_" + strconv.Itoa(i), KeyHash: "h" + strconv.Itoa(i), CreatedBy: "adm"}))
+			must(t, d.Outbox.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: "https://hooks.example.com/" + strconv.Itoa(i), Secret: "s"}))
+			must(t, d.Freezes.CreateFreeze(ctx, &db.Freeze{MerchantID: m.ID, Reason: "r" + strconv.Itoa(i), CreatedBy: "op", CreatedRole: "operator"}))
 		}
 		st := &db.Store{MerchantID: m.ID, Code: "S1", Name: "Store"}
-		must(t, d.CreateStore(ctx, st))
+		must(t, d.Merchants.CreateStore(ctx, st))
 		for _, id := range []string{"T0000001", "T0000002", "T0000003"} {
-			must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: id, Kind: db.TerminalPhysical}))
+			must(t, d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: id, Kind: db.TerminalPhysical}))
 		}
 		h := NewHandler(wired(Deps{}, d, nil, nil))
 		get := func(tok, path string) (int, workItemsPage) {

@@ -48,24 +48,24 @@ func newShop(t testing.TB, d *db.DB, slug string, pool *auth.Pool) *shop {
 	s := &shop{t: t, d: d, pool: pool, clock: &atomic.Int64{}}
 	s.clock.Store(time.Now().UnixNano())
 	s.merchant = &db.Merchant{Slug: slug, Name: slug, Policy: db.JSON(`{"window_days":30}`)}
-	must(t, d.CreateMerchant(ctx, s.merchant))
+	must(t, d.Merchants.CreateMerchant(ctx, s.merchant))
 	st := &db.Store{MerchantID: s.merchant.ID, Code: "main", Name: "Main"}
-	must(t, d.CreateStore(ctx, st))
+	must(t, d.Merchants.CreateStore(ctx, st))
 	term := slug[:1] + "P000001"
-	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: s.merchant.ID, StoreID: st.ID, TerminalID: term, Kind: db.TerminalPhysical}))
+	must(t, d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: s.merchant.ID, StoreID: st.ID, TerminalID: term, Kind: db.TerminalPhysical}))
 	s.sup = s.staff("sup", "supervisor")
 	clerk := s.staff("clerk", "clerk")
 	s.clerk = "rbs_clerk_" + slug
-	must(t, d.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(s.clerk), Kind: db.SessionStaff, StaffUserID: &clerk.ID,
+	must(t, d.Staff.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(s.clerk), Kind: db.SessionStaff, StaffUserID: &clerk.ID,
 		MerchantID: &s.merchant.ID, Role: "clerk", ExpiresAt: time.Now().Add(time.Hour)}))
 	o := &db.Order{MerchantID: s.merchant.ID, OrderNumber: "S-1", Currency: "EUR", PlacedAt: time.Now().Add(-48 * time.Hour), RequestHash: "h",
 		Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}},
 		Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: term,
 			STAN: "000042", RRN: slug[:1] + "00000000042", ApprovalCode: "AP0001", MaskedPAN: "411111******1111", CardFingerprint: "fp_0000001"}}
-	must(t, d.CreateOrder(ctx, o))
+	must(t, d.Orders.CreateOrder(ctx, o))
 	r := &db.Return{MerchantID: s.merchant.ID, OrderID: o.ID, Status: "refund_pending", Method: "in_store", Channel: "card_present",
 		Contact: "pat@example.com", ContactKind: "email", Currency: "EUR"}
-	must(t, d.CreateReturn(ctx, r))
+	must(t, d.Returns.CreateReturn(ctx, r))
 	s.returnID = r.ID
 	s.h = NewHandler(wired(Deps{Now: func() time.Time { return time.Unix(0, s.clock.Load()) }}, d, startsOnly{}, pool))
 	return s
@@ -82,7 +82,7 @@ func (startsOnly) ExecuteWorkflow(context.Context, client.StartWorkflowOptions, 
 func (s *shop) staff(username string, role returns.Role) *db.StaffUser {
 	s.t.Helper()
 	u := &db.StaffUser{MerchantID: &s.merchant.ID, Username: username, Role: role, PasswordHash: rightHash, Email: username + "@example.com"}
-	must(s.t, s.d.CreateStaff(context.Background(), u))
+	must(s.t, s.d.Staff.CreateStaff(context.Background(), u))
 	return u
 }
 
@@ -167,7 +167,7 @@ func TestConcurrentWrongSupervisorPasswordsLockAtTheCounter(t *testing.T) {
 		if rec := s.counter(rightPassword, "000042"); rec.Code != http.StatusLocked {
 			t.Fatalf("the right supervisor password while locked: %d %s", rec.Code, rec.Body)
 		}
-		msgs, err := s.d.OutboxTo(context.Background(), "admin@example.com", 10)
+		msgs, err := s.d.Outbox.OutboxTo(context.Background(), "admin@example.com", 10)
 		if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "locked") {
 			t.Fatalf("the admin was told %d times: %v", len(msgs), err)
 		}
@@ -182,7 +182,7 @@ func TestPasswordChangeGuessesAreLimited(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		s := newShop(t, d, "demo", auth.NewPool(8, time.Minute))
 		token := "rbs_sup_session"
-		must(t, s.d.CreateSession(context.Background(), &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionStaff,
+		must(t, s.d.Staff.CreateSession(context.Background(), &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionStaff,
 			StaffUserID: &s.sup.ID, MerchantID: &s.merchant.ID, Role: "supervisor", ExpiresAt: time.Now().Add(time.Hour)}))
 		change := func(current string) *httptest.ResponseRecorder {
 			return s.post("/v1/auth/password", map[string]string{"current_password": current, "new_password": "a-brand-new-password"},
@@ -195,7 +195,7 @@ func TestPasswordChangeGuessesAreLimited(t *testing.T) {
 		if rec := change(rightPassword); rec.Code != http.StatusLocked {
 			t.Fatalf("the right current password while locked: %d %s", rec.Code, rec.Body)
 		}
-		u, err := s.d.StaffByID(context.Background(), s.sup.ID)
+		u, err := s.d.Staff.StaffByID(context.Background(), s.sup.ID)
 		if err != nil || u.LockedUntil == nil || u.PasswordHash != rightHash {
 			t.Fatalf("the lock was lifted or the password changed: %+v, %v", u, err)
 		}
@@ -227,10 +227,10 @@ func TestCounterVoucherGuessesLockTheSale(t *testing.T) {
 			t.Fatalf("the right voucher while the sale is locked: %d %s", rec.Code, rec.Body)
 		}
 		// The supervisor's right password was not counted against them.
-		if u, _ := s.d.StaffByID(context.Background(), s.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
+		if u, _ := s.d.Staff.StaffByID(context.Background(), s.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
 			t.Fatalf("the supervisor: %d failures, locked until %v", u.FailedLogins, u.LockedUntil)
 		}
-		msgs, err := s.d.OutboxTo(context.Background(), "admin@example.com", 10)
+		msgs, err := s.d.Outbox.OutboxTo(context.Background(), "admin@example.com", 10)
 		if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Counter refund locked") {
 			t.Fatalf("the admin was told %d times: %v", len(msgs), err)
 		}
@@ -292,7 +292,7 @@ func TestAnotherMerchantCanNeitherLearnNorLockOurStaff(t *testing.T) {
 		ctx := context.Background()
 		admin := b.staff("admin", "admin")
 		token := "rbs_beta_admin"
-		must(t, d.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionStaff, StaffUserID: &admin.ID,
+		must(t, d.Staff.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionStaff, StaffUserID: &admin.ID,
 			MerchantID: &b.merchant.ID, Role: "admin", ExpiresAt: time.Now().Add(time.Hour)}))
 		a.staff("finance", "finance")
 		rec := b.post("/v1/merchant/staff", map[string]string{"username": "finance", "email": "fin@beta.example", "role": "finance"},
@@ -308,7 +308,7 @@ func TestAnotherMerchantCanNeitherLearnNorLockOurStaff(t *testing.T) {
 		if rec := b.post("/v1/auth/login", map[string]string{"merchant": "beta", "username": "sup", "password": rightPassword}); rec.Code != http.StatusLocked {
 			t.Fatalf("beta's own sup after forty failures: %d", rec.Code)
 		}
-		if u, _ := d.StaffByID(ctx, a.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
+		if u, _ := d.Staff.StaffByID(ctx, a.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
 			t.Fatalf("alpha's sup counted beta's failures: %d, locked until %v", u.FailedLogins, u.LockedUntil)
 		}
 		var out struct{ Merchant, Role string }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/rebound-returns/rebound/app/paging"
+	"github.com/rebound-returns/rebound/app/views"
 	"github.com/rebound-returns/rebound/app/wire"
 )
 
@@ -16,7 +16,7 @@ import (
 // (pageDefault when absent); ?cursor= is the opaque next_cursor of the page
 // before. The answer is a listPage: the items, next_cursor and next (the
 // link to the next page, both null on the last one), and total, counted up
-// to paging.CountCap (total_capped says there are more).
+// to views.CountCap (total_capped says there are more).
 const (
 	pageDefault = wire.PageSize
 	pageMax     = wire.PageMax
@@ -82,7 +82,7 @@ func newPage[T any](c *gin.Context, items []T, more bool, last cursor, total int
 	if items == nil {
 		items = []T{}
 	}
-	p := listPage[T]{Items: items, Total: min(total, paging.CountCap), TotalCapped: total > paging.CountCap}
+	p := listPage[T]{Items: items, Total: min(total, views.CountCap), TotalCapped: total > views.CountCap}
 	if more && last != nil {
 		cur := encodeCursor(last)
 		q := c.Request.URL.Query()
@@ -99,24 +99,24 @@ type offsetCursor struct {
 	Offset int `json:"o"`
 }
 
-func (o *offsetCursor) valid() bool { return o.Offset > 0 && o.Offset <= paging.CountCap }
+func (o *offsetCursor) valid() bool { return o.Offset > 0 && o.Offset <= views.CountCap }
 
 // readOffsetPage reads ?limit= and ?cursor= of a list paged by position.
-func readOffsetPage(c *gin.Context) (paging.Page, error) {
+func readOffsetPage(c *gin.Context) (views.Page, error) {
 	var cur offsetCursor
 	limit, _, err := readPage(c, &cur)
-	return paging.Page{Offset: cur.Offset, Limit: limit}, err
+	return views.Page{Offset: cur.Offset, Limit: limit}, err
 }
 
 // offsetPage answers page p of a list paged by position; a list goes no
-// further than paging.CountCap rows.
-func offsetPage[T, R any](c *gin.Context, p paging.Page, rows *paging.Paged[R], view func(*R) T) listPage[T] {
+// further than views.CountCap rows.
+func offsetPage[T, R any](c *gin.Context, p views.Page, rows *views.Paged[R], view func(*R) T) listPage[T] {
 	items := make([]T, 0, len(rows.Items))
 	for i := range rows.Items {
 		items = append(items, view(&rows.Items[i]))
 	}
 	var next cursor
-	if end := p.Offset + p.Limit; rows.More && end <= paging.CountCap {
+	if end := p.Offset + p.Limit; rows.More && end <= views.CountCap {
 		next = &offsetCursor{Offset: end}
 	}
 	return newPage(c, items, next != nil, next, rows.Total)

@@ -68,9 +68,9 @@ func benchGet(b *testing.B, h http.Handler, path, token string, n *atomic.Int64)
 func newReturnOf(b testing.TB, s *shop) {
 	b.Helper()
 	ctx := context.Background()
-	first, err := s.d.ReturnByID(ctx, s.returnID)
+	first, err := s.d.Returns.ReturnByID(ctx, s.returnID)
 	must(b, err)
-	must(b, s.d.CreateReturn(ctx, &db.Return{MerchantID: s.merchant.ID, OrderID: first.OrderID, Status: "submitted", Method: "ship",
+	must(b, s.d.Returns.CreateReturn(ctx, &db.Return{MerchantID: s.merchant.ID, OrderID: first.OrderID, Status: "submitted", Method: "ship",
 		Channel: "card_present", Contact: "pat@example.com", ContactKind: "email", Currency: "EUR",
 		Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}))
 }

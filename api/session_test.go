@@ -129,7 +129,7 @@ func TestLoginRefusalsBecomeTheSameProblems(t *testing.T) {
 			if f.gotLogin != (session.LoginRequest{Merchant: "demo", Username: "Sup", Password: "pw"}) {
 				t.Fatalf("the service was given %+v", f.gotLogin)
 			}
-			log, err := d.AuditLog(context.Background(), s.merchant.ID, 10)
+			log, err := d.Audit.AuditLog(context.Background(), s.merchant.ID, 10)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -158,7 +158,7 @@ func TestLoginAnswersTheSession(t *testing.T) {
 		if rec.Code != 200 || rec.Body.String() != want || rec.Header().Get("Cache-Control") != "no-store" {
 			t.Fatalf("%d %s", rec.Code, rec.Body)
 		}
-		if log, _ := d.AuditLog(context.Background(), s.merchant.ID, 10); len(log) != 1 || log[0].Outcome != "success" {
+		if log, _ := d.Audit.AuditLog(context.Background(), s.merchant.ID, 10); len(log) != 1 || log[0].Outcome != "success" {
 			t.Fatalf("audit %+v", log)
 		}
 	})
@@ -205,7 +205,7 @@ func TestStaffOnlyOverTheSessions(t *testing.T) {
 		rec = httptest.NewRecorder()
 		r.ServeHTTP(rec, req)
 		checkAnswer(t, rec, answer{403, "forbidden", "your role (supervisor) may not do this; it needs admin", "", ""})
-		if log, _ := d.AuditLog(context.Background(), s.merchant.ID, 10); len(log) != 1 || log[0].Action != "access" || log[0].Outcome != "denied" {
+		if log, _ := d.Audit.AuditLog(context.Background(), s.merchant.ID, 10); len(log) != 1 || log[0].Action != "access" || log[0].Outcome != "denied" {
 			t.Fatalf("audit %+v", log)
 		}
 	})
@@ -243,7 +243,7 @@ func TestSessionStepsAnswer(t *testing.T) {
 		if rec := s.post("/v1/auth/password", map[string]string{"current_password": "a", "new_password": "b"}, "Authorization", "Bearer rbs_mine"); rec.Code != 204 {
 			t.Fatalf("change: %d %s", rec.Code, rec.Body)
 		}
-		log, _ := d.AuditLog(context.Background(), s.merchant.ID, 10)
+		log, _ := d.Audit.AuditLog(context.Background(), s.merchant.ID, 10)
 		if len(log) != 2 || log[0].Action != "auth.password" || log[1].Action != "auth.logout" {
 			t.Fatalf("audit %+v", log)
 		}

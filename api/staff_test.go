@@ -132,7 +132,7 @@ func TestStaffStepsOverTheUseCase(t *testing.T) {
 					t.Fatalf("the use case was given %+v", f.inspect)
 				}
 			}
-			log, err := d.AuditLog(context.Background(), s.merchant.ID, 1)
+			log, err := d.Audit.AuditLog(context.Background(), s.merchant.ID, 1)
 			if err != nil || len(log) != 1 || log[0].Action != tc.action || log[0].Outcome != tc.outcome || log[0].ResourceID != s.returnID {
 				t.Fatalf("%s %v: audit %+v, %v", tc.step, tc.err, log, err)
 			}

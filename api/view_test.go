@@ -36,14 +36,14 @@ func newShownReturn(t testing.TB, d *db.DB) *shownReturn {
 	s := newShop(t, d, "view", auth.NewPool(2, time.Second))
 	var orderID string
 	{
-		r, err := d.ReturnByID(ctx, s.returnID)
+		r, err := d.Returns.ReturnByID(ctx, s.returnID)
 		must(t, err)
 		orderID = r.OrderID
 	}
 	r := &db.Return{MerchantID: s.merchant.ID, OrderID: orderID, Status: "refund_pending", Method: "ship", Channel: "card_present",
 		Contact: "pat@example.com", ContactKind: "email", Currency: "EUR", Lines: []db.ReturnLine{
 			{LineID: "9", Quantity: 1, Reason: "damaged", Note: "not in the order"}, {LineID: "1", Quantity: 1, Reason: "other"}}}
-	must(t, d.CreateReturn(ctx, r))
+	must(t, d.Returns.CreateReturn(ctx, r))
 	opened, refund, at := "opened", int64(3500), time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	for i, tr := range []db.Transition{
 		{Status: "submitted", Actor: "shopper"},
@@ -54,12 +54,12 @@ func newShownReturn(t testing.TB, d *db.DB) *shownReturn {
 		{Status: "refund_pending", Actor: "ops", ActorRole: "operator"},
 	} {
 		tr.ReturnID, tr.Seq, tr.At = r.ID, int64(i+1), at.Add(time.Duration(i)*time.Hour)
-		_, _, err := d.ApplyTransition(ctx, tr, nil)
+		_, _, err := d.Returns.ApplyTransition(ctx, tr, nil)
 		must(t, err)
 	}
 	term := s.merchant.Slug[:1] + "P000001"
 	attempt := func(ref *db.Refund, states ...returns.AttemptState) {
-		a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund, Amount: ref.Amount,
+		a, err := d.Refunds.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund, Amount: ref.Amount,
 			TerminalID: term}, time.Now())
 		must(t, err)
 		for _, st := range states {
@@ -67,13 +67,13 @@ func newShownReturn(t testing.TB, d *db.DB) *shownReturn {
 			if st == returns.AttemptApproved {
 				set["rrn"] = "RRN-000123"
 			}
-			if moved, err := d.MoveAttempt(ctx, a.ID, st, set); err != nil || !moved {
+			if moved, err := d.Refunds.MoveAttempt(ctx, a.ID, st, set); err != nil || !moved {
 				t.Fatalf("move to %s: %v %v", st, moved, err)
 			}
 		}
 	}
 	newRefund := func(frozenBy *string) *db.Refund {
-		ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: orderID, MerchantID: s.merchant.ID,
+		ref, err := d.Refunds.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: orderID, MerchantID: s.merchant.ID,
 			Channel: returns.ChannelCardPresent, Amount: refund, ShippingAmount: 0, Currency: "EUR", Status: returns.RefundStatusPending,
 			Quote: db.JSON("{}"), FrozenBy: frozenBy})
 		must(t, err)
@@ -81,15 +81,15 @@ func newShownReturn(t testing.TB, d *db.DB) *shownReturn {
 	}
 	first := newRefund(nil)
 	attempt(first, returns.AttemptSent, returns.AttemptDeclined)
-	must(t, d.FinishRefund(ctx, first.ID, returns.RefundStatusFailed, "05", at))
+	must(t, d.Refunds.FinishRefund(ctx, first.ID, returns.RefundStatusFailed, "05", at))
 	f := &db.Freeze{MerchantID: s.merchant.ID, Reason: "acquirer outage", CreatedBy: "ops", CreatedRole: "operator"}
-	must(t, d.CreateFreeze(ctx, f))
+	must(t, d.Freezes.CreateFreeze(ctx, f))
 	time.Sleep(2 * time.Millisecond) // the latest refund is the last created
 	latest := newRefund(&f.ID)
 	attempt(latest, returns.AttemptSent, returns.AttemptDeclined)
 	attempt(latest, returns.AttemptSent, returns.AttemptApproved)
 	shopper := "rbs_shopper_view"
-	must(t, d.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(shopper), Kind: db.SessionShopper, ReturnID: &r.ID,
+	must(t, d.Staff.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(shopper), Kind: db.SessionShopper, ReturnID: &r.ID,
 		MerchantID: &s.merchant.ID, ExpiresAt: time.Now().Add(time.Hour)}))
 	return &shownReturn{shop: s, id: r.ID, shopper: shopper}
 }
@@ -156,7 +156,7 @@ func countStatements(t *testing.T, d *db.DB) (n *atomic.Int64, on *atomic.Bool) 
 // viewsOver serves GET /v1/returns/{id} by showReturn over d for p, with no
 // authentication statements of its own.
 func viewsOver(d *db.DB, p *principal) *gin.Engine {
-	srv := &server{log: slog.New(slog.DiscardHandler), views: views.New(views.Deps{Store: d})}
+	srv := &server{log: slog.New(slog.DiscardHandler), views: views.New(views.Deps{Store: d.Returns})}
 	r := gin.New()
 	r.GET("/v1/returns/:id", func(c *gin.Context) { c.Set(principalKey, p) }, srv.handle(srv.showReturn))
 	return r

@@ -105,11 +105,11 @@ func feedAcquirer(ctx context.Context, sim *acquirersim.Acquirer, d *db.DB, log 
 	if o.Payment == nil || o.Payment.Channel != returns.ChannelCardPresent {
 		return
 	}
-	m, err := d.MerchantByID(ctx, o.MerchantID)
+	m, err := d.Merchants.MerchantByID(ctx, o.MerchantID)
 	if err != nil {
 		return
 	}
-	terminals, err := d.Terminals(ctx, m.ID)
+	terminals, err := d.Merchants.Terminals(ctx, m.ID)
 	if err == nil {
 		for _, t := range terminals {
 			sim.AddTerminal(t.TerminalID, m.AcquirerMerchantID)

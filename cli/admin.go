@@ -65,7 +65,7 @@ func auditShell(ctx context.Context, d *db.DB, action, resourceType, id string, 
 		}
 		e.Detail = j
 	}
-	return d.AppendAudit(ctx, e)
+	return d.Audit.AppendAudit(ctx, e)
 }
 
 func fieldsOf(err error) error {
@@ -139,7 +139,7 @@ func adminListMerchants(ctx context.Context, env *Env, d *db.DB, args []string) 
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLUG\tNAME\tCURRENCY\tTIME ZONE\tACQUIRER MID\tSTATUS\tID")
 	for p := (db.Page{Limit: 200}); ; p.Offset += p.Limit {
-		ms, err := d.Merchants(ctx, p)
+		ms, err := d.Merchants.MerchantsPage(ctx, p)
 		if err != nil {
 			return err
 		}
@@ -160,7 +160,7 @@ func adminCreateAPIKey(ctx context.Context, env *Env, d *db.DB, args []string) e
 	if ok, err := parseSub(env, fs, args); !ok || err != nil {
 		return err
 	}
-	m, err := d.MerchantBySlug(ctx, *slug)
+	m, err := d.Merchants.MerchantBySlug(ctx, *slug)
 	if errors.Is(err, db.ErrNotFound) {
 		return fmt.Errorf("no merchant %q", *slug)
 	}

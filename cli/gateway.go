@@ -58,7 +58,7 @@ func feedGateway(ctx context.Context, sim *gatewaysim.Simulator, d *db.DB, log *
 	if o.Payment == nil || o.Payment.Channel != returns.ChannelOnline {
 		return
 	}
-	m, err := d.MerchantByID(ctx, o.MerchantID)
+	m, err := d.Merchants.MerchantByID(ctx, o.MerchantID)
 	if err != nil {
 		log.Warn("gateway simulator not told of the payment: merchant unknown", "order", o.OrderNumber, "err", err)
 		return

@@ -120,7 +120,7 @@ func loadgenSettlement(ctx context.Context, env *Env, args []string) error {
 			return err
 		}
 		defer d.Close()
-		m, err := d.MerchantBySlug(ctx, *slug)
+		m, err := d.Merchants.MerchantBySlug(ctx, *slug)
 		if err != nil {
 			return err
 		}

@@ -242,7 +242,7 @@ func acquirerCheck(c interface{ Connected() bool }) api.Check {
 // the edge itself needs. onOrder, when set, hears of every new order.
 func apiDeps(cfg *config.Config, d *db.DB, c client.Client, log *slog.Logger, m *api.Metrics,
 	onOrder func(context.Context, *db.Order)) api.Deps {
-	m.Registry.MustRegister(api.NewReturnsCollector(d))
+	m.Registry.MustRegister(api.NewReturnsCollector(d.Returns))
 	var codec converter.PayloadCodec // a nil *Codec would not be a nil interface
 	if cfg.HistoryCodec != nil {
 		codec = cfg.HistoryCodec

@@ -8,7 +8,7 @@ import (
 
 // AppendAudit adds an entry to the append-only audit log. The database
 // refuses any later update or delete of it.
-func (d *DB) AppendAudit(ctx context.Context, e *AuditEntry) error {
+func (d Audit) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
@@ -23,7 +23,7 @@ func (d *DB) AppendAudit(ctx context.Context, e *AuditEntry) error {
 }
 
 // AuditLog lists a merchant's newest audit entries first, up to limit.
-func (d *DB) AuditLog(ctx context.Context, merchantID string, limit int) ([]AuditEntry, error) {
+func (d Audit) AuditLog(ctx context.Context, merchantID string, limit int) ([]AuditEntry, error) {
 	var es []AuditEntry
 	err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("id DESC").Limit(limit).Find(&es).Error
 	if err != nil {

@@ -18,13 +18,13 @@ func TestBadInputIsToldApartFromFailures(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		for _, slug := range []string{"de\x00mo", "de\xffmo"} {
-			_, err := d.MerchantBySlug(ctx, slug)
+			_, err := d.Merchants.MerchantBySlug(ctx, slug)
 			if err != nil && !errors.Is(err, db.ErrNotFound) && !db.IsBadInput(err) {
 				t.Errorf("MerchantBySlug(%q): %v is neither not found nor bad input", slug, err)
 			}
 		}
 		for _, id := range []string{"urn:uuid:01a23a82-5ef2-7972-97dd-e256d2cfb6a4", "nope"} {
-			_, err := d.StaffByID(ctx, id)
+			_, err := d.Staff.StaffByID(ctx, id)
 			if err != nil && !errors.Is(err, db.ErrNotFound) && !db.IsBadInput(err) {
 				t.Errorf("StaffByID(%q): %v is neither not found nor bad input", id, err)
 			}

@@ -22,7 +22,7 @@ type rowFunc func() ([]any, error)
 // bulkInsert streams rows into table: with COPY on Postgres, in batched
 // inserts in one transaction on SQLite. Nothing but the current row (on
 // SQLite, one batch) is held in memory.
-func (d *DB) bulkInsert(ctx context.Context, table string, columns []string, next rowFunc) (int64, error) {
+func (d *conn) bulkInsert(ctx context.Context, table string, columns []string, next rowFunc) (int64, error) {
 	if d.dialect == Postgres {
 		return d.copyRows(ctx, table, columns, next)
 	}
@@ -33,7 +33,7 @@ func (d *DB) bulkInsert(ctx context.Context, table string, columns []string, nex
 // goroutine of its own turns the rows into text as they come, so that
 // reading the source overlaps sending to the server; a pipe between them
 // holds at most a buffer's worth.
-func (d *DB) copyRows(ctx context.Context, table string, columns []string, next rowFunc) (int64, error) {
+func (d *conn) copyRows(ctx context.Context, table string, columns []string, next rowFunc) (int64, error) {
 	pr, pw := io.Pipe()
 	var (
 		rows   int64
@@ -65,7 +65,7 @@ func (d *DB) copyRows(ctx context.Context, table string, columns []string, next 
 		}
 		pw.Close()
 	}()
-	n, err := d.CopyFile(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN", pr)
+	n, err := d.db.CopyFile(ctx, "COPY "+table+" ("+strings.Join(columns, ", ")+") FROM STDIN", pr)
 	pr.CloseWithError(errCopyStopped) // a writer still writing stops
 	<-done
 	if srcErr != nil {
@@ -131,12 +131,12 @@ func appendCopyText(b []byte, s string) []byte {
 	return b
 }
 
-func (d *DB) insertRows(ctx context.Context, table string, columns []string, next rowFunc) (int64, error) {
+func (d *conn) insertRows(ctx context.Context, table string, columns []string, next rowFunc) (int64, error) {
 	// SQLite allows 32766 variables a statement.
 	batch := max(1, 3000/len(columns))
 	placeholder := "(" + strings.TrimSuffix(strings.Repeat("?,", len(columns)), ",") + ")"
 	var n int64
-	err := d.Tx(ctx, func(tx *DB) error {
+	err := d.tx(ctx, func(tx *DB) error {
 		args := make([]any, 0, batch*len(columns))
 		rows := 0
 		flush := func() error {
@@ -189,7 +189,7 @@ var (
 // Every thousand hang on one order and return (awaiting settlement), as a
 // history brought over from another system would. It is for the load
 // generator and benchmarks: the lifecycle records attempts one at a time.
-func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency string, next func() (*RefundAttempt, error)) (int64, error) {
+func (d Refunds) BookAttempts(ctx context.Context, m *Merchant, n int64, currency string, next func() (*RefundAttempt, error)) (int64, error) {
 	now := time.Now().UTC()
 	var booked int64
 	batch := make([]*RefundAttempt, 0, attemptsPerBooking)
@@ -197,12 +197,12 @@ func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency st
 	for booked < n {
 		o := &Order{MerchantID: m.ID, OrderNumber: "BOOKED-" + NewID(), Currency: currency, PlacedAt: now, RequestHash: "booked",
 			Lines: []OrderLine{{LineID: "1", Name: "booked refunds", Quantity: 1, UnitPrice: 0}}}
-		if err := d.CreateOrder(ctx, o); err != nil {
+		if err := d.db.Orders.CreateOrder(ctx, o); err != nil {
 			return booked, err
 		}
 		r := &Return{MerchantID: m.ID, OrderID: o.ID, Status: "awaiting_settlement", Method: returns.MethodInStore, Contact: "booked@rebound.invalid",
 			ContactKind: "email", Currency: currency, Channel: returns.ChannelCardPresent, Lines: []ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
-		if err := d.CreateReturn(ctx, r); err != nil {
+		if err := d.db.Returns.CreateReturn(ctx, r); err != nil {
 			return booked, err
 		}
 		batch, refunds = batch[:0], refunds[:0]
@@ -251,7 +251,7 @@ func (d *DB) BookAttempts(ctx context.Context, m *Merchant, n int64, currency st
 
 // analyze refreshes the planner's statistics of tables after a bulk load
 // (Postgres; SQLite plans without them).
-func (d *DB) analyze(ctx context.Context, tables ...string) error {
+func (d *conn) analyze(ctx context.Context, tables ...string) error {
 	if d.dialect != Postgres {
 		return nil
 	}
@@ -264,11 +264,11 @@ func (d *DB) analyze(ctx context.Context, tables ...string) error {
 // sampleStats is analyze on a small sample (3,000 rows, a tenth of the
 // default): enough for the planner to know how many rows a file has and
 // how they spread, at a fraction of the cost.
-func (d *DB) sampleStats(ctx context.Context, table string) error {
+func (d *conn) sampleStats(ctx context.Context, table string) error {
 	if d.dialect != Postgres {
 		return nil
 	}
-	return d.Tx(ctx, func(tx *DB) error {
+	return d.tx(ctx, func(tx *DB) error {
 		if err := tx.with(ctx).Exec("SET LOCAL default_statistics_target = 10").Error; err != nil {
 			return err
 		}

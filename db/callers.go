@@ -30,7 +30,7 @@ type callerRow struct {
 // CallerByHash finds a live session and its member in one statement: every
 // authenticated request runs it, so a log-out, a disabled member or a new
 // role takes effect on the next request, in every process.
-func (d *DB) CallerByHash(ctx context.Context, hash string, now time.Time) (*Caller, error) {
+func (d Staff) CallerByHash(ctx context.Context, hash string, now time.Time) (*Caller, error) {
 	var rows []callerRow
 	err := d.read(ctx).Raw(`SELECT s.token_hash, s.kind, s.role, s.staff_user_id, s.return_id, s.merchant_id, s.expires_at,
 		s.created_at, u.id AS uid, u.username AS u_username, u.role AS u_role, u.must_change_password AS u_must_change,

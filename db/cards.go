@@ -12,7 +12,7 @@ import (
 const MaxSTAN = 999999
 
 // AttemptsOfRefund lists a refund's attempts in order.
-func (d *DB) AttemptsOfRefund(ctx context.Context, refundID string) ([]RefundAttempt, error) {
+func (d Refunds) AttemptsOfRefund(ctx context.Context, refundID string) ([]RefundAttempt, error) {
 	var as []RefundAttempt
 	if err := d.with(ctx).Where("refund_id = ?", refundID).Order("n, created_at").Find(&as).Error; err != nil {
 		return nil, fmt.Errorf("attempts of %s: %w", refundID, err)
@@ -37,7 +37,7 @@ func (d *DB) AttemptsOfRefund(ctx context.Context, refundID string) ([]RefundAtt
 // waiting: on the newest attempt whose request (a 0210) or reversal (a
 // 0410) went with that terminal and STAN. The state is left alone: a late
 // answer never reopens an attempt. It answers the attempt as it was.
-func (d *DB) RecordLateResponse(ctx context.Context, mti, terminalID, stan, code string, at time.Time) (*RefundAttempt, error) {
+func (d Refunds) RecordLateResponse(ctx context.Context, mti, terminalID, stan, code string, at time.Time) (*RefundAttempt, error) {
 	var a RefundAttempt
 	column := "stan"
 	if len(mti) == 4 && mti[1] == '4' {
@@ -60,7 +60,7 @@ func (d *DB) RecordLateResponse(ctx context.Context, mti, terminalID, stan, code
 }
 
 // OpenWorkItem files a work item once (by its dedupe key).
-func (d *DB) OpenWorkItem(ctx context.Context, w *WorkItem) error {
+func (d Finance) OpenWorkItem(ctx context.Context, w *WorkItem) error {
 	w.ID = NewID()
 	w.Status = WorkOpen
 	w.CreatedAt = time.Now().UTC()
@@ -73,7 +73,7 @@ func (d *DB) OpenWorkItem(ctx context.Context, w *WorkItem) error {
 
 // ResolveWorkItemsOf closes the open work items of an attempt of a kind
 // ("" every kind), saying how, and answers how many it closed.
-func (d *DB) ResolveWorkItemsOf(ctx context.Context, attemptID, kind, resolution, note, by string) (int64, error) {
+func (d Finance) ResolveWorkItemsOf(ctx context.Context, attemptID, kind, resolution, note, by string) (int64, error) {
 	q := d.with(ctx).Model(&WorkItem{}).Where("attempt_id = ? AND status = ?", attemptID, WorkOpen)
 	if kind != "" {
 		q = q.Where("kind = ?", kind)
@@ -86,7 +86,7 @@ func (d *DB) ResolveWorkItemsOf(ctx context.Context, attemptID, kind, resolution
 }
 
 // SetRefund changes columns of a refund.
-func (d *DB) SetRefund(ctx context.Context, id string, set map[string]any) error {
+func (d Refunds) SetRefund(ctx context.Context, id string, set map[string]any) error {
 	set["updated_at"] = time.Now().UTC()
 	if err := d.with(ctx).Model(&Refund{}).Where("id = ?", id).Updates(set).Error; err != nil {
 		return fmt.Errorf("refund %s: %w", id, err)
@@ -95,7 +95,7 @@ func (d *DB) SetRefund(ctx context.Context, id string, set map[string]any) error
 }
 
 // TerminalByID reads a terminal by its terminal id.
-func (d *DB) TerminalByID(ctx context.Context, terminalID string) (*Terminal, error) {
+func (d Merchants) TerminalByID(ctx context.Context, terminalID string) (*Terminal, error) {
 	var t Terminal
 	if err := d.with(ctx).Where("terminal_id = ?", terminalID).Take(&t).Error; err != nil {
 		return nil, fmt.Errorf("terminal %s: %w", terminalID, translate(err))
@@ -104,7 +104,7 @@ func (d *DB) TerminalByID(ctx context.Context, terminalID string) (*Terminal, er
 }
 
 // VirtualTerminal is the terminal Rebound sends a store's messages from.
-func (d *DB) VirtualTerminal(ctx context.Context, storeID string) (*Terminal, error) {
+func (d Merchants) VirtualTerminal(ctx context.Context, storeID string) (*Terminal, error) {
 	var t Terminal
 	err := d.with(ctx).Where("store_id = ? AND kind = ?", storeID, TerminalVirtual).Order("terminal_id").Limit(1).Take(&t).Error
 	if err != nil {
@@ -114,7 +114,7 @@ func (d *DB) VirtualTerminal(ctx context.Context, storeID string) (*Terminal, er
 }
 
 // AddStoreCredit books a credit in the customer's ledger, once per return.
-func (d *DB) AddStoreCredit(ctx context.Context, c *StoreCredit) (bool, error) {
+func (d Refunds) AddStoreCredit(ctx context.Context, c *StoreCredit) (bool, error) {
 	c.ID = NewID()
 	c.CreatedAt = time.Now().UTC()
 	res := d.with(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "return_id"}}, DoNothing: true}).Create(c)
@@ -125,7 +125,7 @@ func (d *DB) AddStoreCredit(ctx context.Context, c *StoreCredit) (bool, error) {
 }
 
 // StoreCreditBalance sums a customer's credit at a merchant.
-func (d *DB) StoreCreditBalance(ctx context.Context, merchantID, customer string) (int64, error) {
+func (d Refunds) StoreCreditBalance(ctx context.Context, merchantID, customer string) (int64, error) {
 	var sum int64
 	err := d.with(ctx).Model(&StoreCredit{}).Select("COALESCE(SUM(amount), 0)").
 		Where("merchant_id = ? AND customer = ?", merchantID, customer).Scan(&sum).Error

@@ -70,14 +70,14 @@ func TestMigrationsUpDownUp(t *testing.T) {
 				if err != nil || v != m.Latest() {
 					t.Fatalf("round %d: up = %d, %v; want %d", round, v, err, m.Latest())
 				}
-				if err := d.CreateMerchant(ctx, &db.Merchant{Slug: "acme", Name: "Acme"}); err != nil {
+				if err := d.Merchants.CreateMerchant(ctx, &db.Merchant{Slug: "acme", Name: "Acme"}); err != nil {
 					t.Fatalf("round %d: schema unusable after up: %v", round, err)
 				}
 				v, err = m.DownTo(ctx, 0)
 				if err != nil || v != 0 {
 					t.Fatalf("round %d: down = %d, %v; want 0", round, v, err)
 				}
-				if err := d.CreateMerchant(ctx, &db.Merchant{Slug: "gone", Name: "Gone"}); err == nil {
+				if err := d.Merchants.CreateMerchant(ctx, &db.Merchant{Slug: "gone", Name: "Gone"}); err == nil {
 					t.Fatalf("round %d: merchants table still there after down", round)
 				}
 			}
@@ -88,7 +88,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 func seedMerchant(t *testing.T, d *db.DB, slug string) *db.Merchant {
 	t.Helper()
 	m := &db.Merchant{Slug: slug, Name: strings.ToUpper(slug), Policy: db.JSON(`{"window_days":30}`)}
-	if err := d.CreateMerchant(context.Background(), m); err != nil {
+	if err := d.Merchants.CreateMerchant(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -99,35 +99,35 @@ func TestMerchantsStoresTerminals(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := seedMerchant(t, d, "demo")
-		if err := d.CreateMerchant(ctx, &db.Merchant{Slug: "demo", Name: "Again"}); !errors.Is(err, db.ErrConflict) {
+		if err := d.Merchants.CreateMerchant(ctx, &db.Merchant{Slug: "demo", Name: "Again"}); !errors.Is(err, db.ErrConflict) {
 			t.Fatalf("duplicate slug: err = %v, want ErrConflict", err)
 		}
-		got, err := d.MerchantBySlug(ctx, "demo")
+		got, err := d.Merchants.MerchantBySlug(ctx, "demo")
 		if err != nil || got.ID != m.ID || got.Status != "active" {
 			t.Fatalf("MerchantBySlug = %+v, %v", got, err)
 		}
 		if string(got.Policy) == "" || !strings.Contains(string(got.Policy), "window_days") {
 			t.Fatalf("policy not kept: %s", got.Policy)
 		}
-		if _, err := d.MerchantBySlug(ctx, "nobody"); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Merchants.MerchantBySlug(ctx, "nobody"); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("unknown merchant: err = %v, want ErrNotFound", err)
 		}
 		s := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main street"}
-		if err := d.CreateStore(ctx, s); err != nil {
+		if err := d.Merchants.CreateStore(ctx, s); err != nil {
 			t.Fatal(err)
 		}
 		for _, tid := range []string{"T0000002", "T0000001"} {
-			if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: tid, Kind: db.TerminalPhysical}); err != nil {
+			if err := d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: tid, Kind: db.TerminalPhysical}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: "SHORT", Kind: db.TerminalVirtual}); err == nil {
+		if err := d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: "SHORT", Kind: db.TerminalVirtual}); err == nil {
 			t.Fatal("a terminal id that is not 8 characters was stored")
 		}
-		if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: db.NewID(), TerminalID: "T0000009", Kind: db.TerminalVirtual}); err == nil {
+		if err := d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: db.NewID(), TerminalID: "T0000009", Kind: db.TerminalVirtual}); err == nil {
 			t.Fatal("a terminal of a store that does not exist was stored")
 		}
-		ts, err := d.Terminals(ctx, m.ID)
+		ts, err := d.Merchants.Terminals(ctx, m.ID)
 		if err != nil || len(ts) != 2 || ts[0].TerminalID != "T0000001" {
 			t.Fatalf("Terminals = %+v, %v", ts, err)
 		}
@@ -140,24 +140,24 @@ func TestStaffUsernamesAreUniqueInAnyCase(t *testing.T) {
 		ctx := context.Background()
 		m := seedMerchant(t, d, "demo")
 		u := &db.StaffUser{MerchantID: &m.ID, Username: "Clerk", Role: "clerk", PasswordHash: "x"}
-		if err := d.CreateStaff(ctx, u); err != nil {
+		if err := d.Staff.CreateStaff(ctx, u); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "CLERK", Role: "clerk", PasswordHash: "y"}); !errors.Is(err, db.ErrConflict) {
+		if err := d.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "CLERK", Role: "clerk", PasswordHash: "y"}); !errors.Is(err, db.ErrConflict) {
 			t.Fatalf("same name in other case: err = %v, want ErrConflict", err)
 		}
-		got, err := d.StaffByUsername(ctx, m.ID, "cLeRk")
+		got, err := d.Staff.StaffByUsername(ctx, m.ID, "cLeRk")
 		if err != nil || got.ID != u.ID || got.Role != "clerk" || got.LockedUntil != nil {
 			t.Fatalf("StaffByUsername = %+v, %v", got, err)
 		}
 		// An operator has no merchant; a clerk must have one.
-		if err := d.CreateStaff(ctx, &db.StaffUser{Username: "ops", Role: "operator", PasswordHash: "z"}); err != nil {
+		if err := d.Staff.CreateStaff(ctx, &db.StaffUser{Username: "ops", Role: "operator", PasswordHash: "z"}); err != nil {
 			t.Fatalf("operator: %v", err)
 		}
-		if err := d.CreateStaff(ctx, &db.StaffUser{Username: "orphan", Role: "clerk", PasswordHash: "z"}); err == nil {
+		if err := d.Staff.CreateStaff(ctx, &db.StaffUser{Username: "orphan", Role: "clerk", PasswordHash: "z"}); err == nil {
 			t.Fatal("a clerk without a merchant was stored")
 		}
-		if err := d.CreateStaff(ctx, &db.StaffUser{Username: "OPS", Role: "operator", PasswordHash: "z"}); !errors.Is(err, db.ErrConflict) {
+		if err := d.Staff.CreateStaff(ctx, &db.StaffUser{Username: "OPS", Role: "operator", PasswordHash: "z"}); !errors.Is(err, db.ErrConflict) {
 			t.Fatalf("a second operator of the same name: err = %v, want ErrConflict", err)
 		}
 	})
@@ -172,23 +172,23 @@ func TestStaffUsernamesAreUniquePerMerchant(t *testing.T) {
 		ctx := context.Background()
 		a, b := seedMerchant(t, d, "alpha"), seedMerchant(t, d, "beta")
 		ua := &db.StaffUser{MerchantID: &a.ID, Username: "sup", Role: "supervisor", PasswordHash: "x"}
-		must(t, d.CreateStaff(ctx, ua))
+		must(t, d.Staff.CreateStaff(ctx, ua))
 		ub := &db.StaffUser{MerchantID: &b.ID, Username: "SUP", Role: "clerk", PasswordHash: "y"}
-		if err := d.CreateStaff(ctx, ub); err != nil {
+		if err := d.Staff.CreateStaff(ctx, ub); err != nil {
 			t.Fatalf("beta's sup: %v", err)
 		}
 		// An operator may share a merchant member's name too.
-		must(t, d.CreateStaff(ctx, &db.StaffUser{Username: "sup", Role: "operator", PasswordHash: "z"}))
+		must(t, d.Staff.CreateStaff(ctx, &db.StaffUser{Username: "sup", Role: "operator", PasswordHash: "z"}))
 		for _, c := range []struct{ merchant, want string }{{a.ID, ua.ID}, {b.ID, ub.ID}} {
-			got, err := d.StaffByUsername(ctx, c.merchant, "Sup")
+			got, err := d.Staff.StaffByUsername(ctx, c.merchant, "Sup")
 			if err != nil || got.ID != c.want {
 				t.Fatalf("sup of %s: %+v, %v", c.merchant, got, err)
 			}
 		}
-		if got, err := d.StaffByUsername(ctx, "", "sup"); err != nil || got.Role != "operator" {
+		if got, err := d.Staff.StaffByUsername(ctx, "", "sup"); err != nil || got.Role != "operator" {
 			t.Fatalf("the operator sup: %+v, %v", got, err)
 		}
-		if _, err := d.StaffByUsername(ctx, seedMerchant(t, d, "gamma").ID, "sup"); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Staff.StaffByUsername(ctx, seedMerchant(t, d, "gamma").ID, "sup"); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("gamma has no sup: %v", err)
 		}
 	})
@@ -200,8 +200,8 @@ func TestOrdersKeepLinesPaymentAndTimes(t *testing.T) {
 		ctx := context.Background()
 		m := seedMerchant(t, d, "demo")
 		st := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main"}
-		must(t, d.CreateStore(ctx, st))
-		must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}))
+		must(t, d.Merchants.CreateStore(ctx, st))
+		must(t, d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}))
 		placed := time.Date(2026, 11, 20, 15, 4, 5, 0, time.FixedZone("CET", 3600))
 		delivered := placed.Add(48 * time.Hour)
 		o := &db.Order{
@@ -214,15 +214,15 @@ func TestOrdersKeepLinesPaymentAndTimes(t *testing.T) {
 			Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 12391, Currency: "EUR", TerminalID: "T0000001",
 				STAN: "000123", RRN: "632012345678", ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", CardFingerprint: "fp_abc"},
 		}
-		if err := d.CreateOrder(ctx, o); err != nil {
+		if err := d.Orders.CreateOrder(ctx, o); err != nil {
 			t.Fatal(err)
 		}
 		dup := &db.Order{MerchantID: m.ID, OrderNumber: "A-1001", Currency: "EUR", PlacedAt: placed, RequestHash: "h2",
 			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 1}}}
-		if err := d.CreateOrder(ctx, dup); !errors.Is(err, db.ErrConflict) {
+		if err := d.Orders.CreateOrder(ctx, dup); !errors.Is(err, db.ErrConflict) {
 			t.Fatalf("duplicate order number: err = %v, want ErrConflict", err)
 		}
-		got, err := d.OrderByNumber(ctx, m.ID, "A-1001")
+		got, err := d.Orders.OrderByNumber(ctx, m.ID, "A-1001")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,10 +237,10 @@ func TestOrdersKeepLinesPaymentAndTimes(t *testing.T) {
 		}
 		bad := &db.Order{MerchantID: m.ID, OrderNumber: "A-1002", Currency: "EUR", PlacedAt: placed, RequestHash: "h3",
 			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100, Discount: 101}}}
-		if err := d.CreateOrder(ctx, bad); err == nil {
+		if err := d.Orders.CreateOrder(ctx, bad); err == nil {
 			t.Fatal("a discount above the line's price was stored")
 		}
-		if _, err := d.OrderByNumber(ctx, m.ID, "A-1002"); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Orders.OrderByNumber(ctx, m.ID, "A-1002"); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("a failed order left rows behind: %v", err)
 		}
 	})
@@ -253,7 +253,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		m := seedMerchant(t, d, "demo")
 		e := &db.AuditEntry{MerchantID: &m.ID, Actor: "supervisor", ActorRole: "supervisor", Action: "return.review",
 			ResourceType: "return", ResourceID: "r1", Outcome: db.OutcomeSuccess, Origin: "10.0.0.1"}
-		if err := d.AppendAudit(ctx, e); err != nil {
+		if err := d.Audit.AppendAudit(ctx, e); err != nil {
 			t.Fatal(err)
 		}
 		if e.ID == 0 {
@@ -265,7 +265,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 		if err := d.Exec(ctx, "DELETE FROM audit_log WHERE id = ?", e.ID); err == nil {
 			t.Fatal("an audit entry was deleted")
 		}
-		es, err := d.AuditLog(ctx, m.ID, 10)
+		es, err := d.Audit.AuditLog(ctx, m.ID, 10)
 		if err != nil || len(es) != 1 || es[0].Outcome != db.OutcomeSuccess || es[0].Origin != "10.0.0.1" {
 			t.Fatalf("AuditLog = %+v, %v", es, err)
 		}
@@ -279,13 +279,13 @@ func TestApplyTransitionIsOrderedAndIdempotent(t *testing.T) {
 		m := seedMerchant(t, d, "demo")
 		o := &db.Order{MerchantID: m.ID, OrderNumber: "A-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
 			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100}}}
-		if err := d.CreateOrder(ctx, o); err != nil {
+		if err := d.Orders.CreateOrder(ctx, o); err != nil {
 			t.Fatal(err)
 		}
 		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "pending_verification", Method: "ship",
 			Contact: "ann@example.com", ContactKind: "email", Currency: "EUR",
 			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "too_small"}}}
-		if err := d.CreateReturn(ctx, r); err != nil {
+		if err := d.Returns.CreateReturn(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		at := time.Now()
@@ -304,7 +304,7 @@ func TestApplyTransitionIsOrderedAndIdempotent(t *testing.T) {
 			if s.tr.Seq == 1 {
 				msgs = []db.OutboxMessage{{Channel: "email", Recipient: "ann@example.com", Subject: "submitted"}}
 			}
-			applied, pending, err := d.ApplyTransition(ctx, s.tr, msgs)
+			applied, pending, err := d.Returns.ApplyTransition(ctx, s.tr, msgs)
 			if err != nil || applied != s.applied {
 				t.Fatalf("step %d: applied = %v, %v; want %v", i, applied, err, s.applied)
 			}
@@ -317,17 +317,17 @@ func TestApplyTransitionIsOrderedAndIdempotent(t *testing.T) {
 				}
 			}
 		}
-		if err := d.MarkOutboxSent(ctx, firstIDs[0], false); err != nil {
+		if err := d.Outbox.MarkOutboxSent(ctx, firstIDs[0], false); err != nil {
 			t.Fatal(err)
 		}
-		if _, pending, _ := d.ApplyTransition(ctx, steps[0].tr, nil); len(pending) != 0 {
+		if _, pending, _ := d.Returns.ApplyTransition(ctx, steps[0].tr, nil); len(pending) != 0 {
 			t.Fatalf("a sent message is pending again: %v", pending)
 		}
-		got, err := d.ReturnByID(ctx, r.ID)
+		got, err := d.Returns.ReturnByID(ctx, r.ID)
 		if err != nil || got.Status != "approved" || got.Seq != 3 || len(got.Lines) != 1 {
 			t.Fatalf("after transitions: %+v, %v; want approved at seq 3", got, err)
 		}
-		events, err := d.Timeline(ctx, r.ID)
+		events, err := d.Returns.Timeline(ctx, r.ID)
 		if err != nil || len(events) != 2 || events[0].Status != "submitted" || events[1].Status != "approved" {
 			t.Fatalf("timeline = %+v, %v; want submitted, approved", events, err)
 		}
@@ -343,14 +343,14 @@ func TestSentCodesLoseTheirBodyOutsideDev(t *testing.T) {
 				BodyText: "code is 123456", BodyHTML: "<p>123456</p>", Sensitive: true}
 			plain := &db.OutboxMessage{Channel: "email", Recipient: "ann@example.com", Subject: "Approved", BodyText: "approved"}
 			for _, m := range []*db.OutboxMessage{code, plain} {
-				if err := d.QueueOutbox(ctx, m); err != nil {
+				if err := d.Outbox.QueueOutbox(ctx, m); err != nil {
 					t.Fatal(err)
 				}
-				if err := d.MarkOutboxSent(ctx, m.ID, keep); err != nil {
+				if err := d.Outbox.MarkOutboxSent(ctx, m.ID, keep); err != nil {
 					t.Fatal(err)
 				}
 			}
-			got, err := d.OutboxByIDs(ctx, []string{code.ID, plain.ID})
+			got, err := d.Outbox.OutboxByIDs(ctx, []string{code.ID, plain.ID})
 			if err != nil || len(got) != 2 {
 				t.Fatal(err)
 			}
@@ -373,21 +373,21 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 		ctx := context.Background()
 		m := seedMerchant(t, d, "demo")
 		s := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main"}
-		if err := d.CreateStore(ctx, s); err != nil {
+		if err := d.Merchants.CreateStore(ctx, s); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: "R0000001", Kind: db.TerminalVirtual, NextSTAN: 999998}); err != nil {
+		if err := d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: s.ID, TerminalID: "R0000001", Kind: db.TerminalVirtual, NextSTAN: 999998}); err != nil {
 			t.Fatal(err)
 		}
 		o := &db.Order{MerchantID: m.ID, OrderNumber: "A-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
 			Lines:   []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100000}},
 			Payment: &db.Payment{Channel: returns.ChannelOnline, Amount: 100000, Currency: "EUR", GatewayPaymentID: "pay_stan_test"}}
-		if err := d.CreateOrder(ctx, o); err != nil {
+		if err := d.Orders.CreateOrder(ctx, o); err != nil {
 			t.Fatal(err)
 		}
 		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "refund_pending", Method: "in_store", Contact: "a@b.c", ContactKind: "email", Currency: "EUR",
 			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
-		if err := d.CreateReturn(ctx, r); err != nil {
+		if err := d.Returns.CreateReturn(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		day1 := time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC)
@@ -395,12 +395,12 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 		// Each attempt on a refund of its own: a refund's next attempt waits
 		// for its last one to clear.
 		alloc := func(at time.Time) *db.RefundAttempt {
-			ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: "card_present",
+			ref, err := d.Refunds.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: "card_present",
 				Amount: 100, Currency: "EUR", Status: returns.RefundStatusPending, Quote: db.JSON("{}")})
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund, Amount: 100, TerminalID: "R0000001"}, at)
+			a, err := d.Refunds.CreateAttempt(ctx, &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund, Amount: 100, TerminalID: "R0000001"}, at)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -408,7 +408,7 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 		}
 		move := func(a *db.RefundAttempt, states ...returns.AttemptState) {
 			for _, st := range states {
-				if moved, err := d.MoveAttempt(ctx, a.ID, st, nil); err != nil || !moved {
+				if moved, err := d.Refunds.MoveAttempt(ctx, a.ID, st, nil); err != nil || !moved {
 					t.Fatalf("move %s to %s: %v, %v", a.STAN, st, moved, err)
 				}
 			}
@@ -435,7 +435,7 @@ func TestSTANsAreUniquePerTerminalPerDayWrapAndSkipWhatIsInFlight(t *testing.T) 
 			t.Fatalf("in flight %s; new day %s, %s (%s); want 000002; 000001, 000003", second.STAN, first.STAN, next.STAN, first.STANDay)
 		}
 		// A retried activity gets its attempt back, not a new STAN.
-		again, err := d.CreateAttempt(ctx, &db.RefundAttempt{ID: next.ID, RefundID: next.RefundID, TerminalID: "R0000001"}, day2)
+		again, err := d.Refunds.CreateAttempt(ctx, &db.RefundAttempt{ID: next.ID, RefundID: next.RefundID, TerminalID: "R0000001"}, day2)
 		if err != nil || again.STAN != next.STAN {
 			t.Fatalf("retry: %+v, %v", again, err)
 		}
@@ -449,11 +449,11 @@ func TestStagedRowsKeepEveryCharacter(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := &db.Merchant{Slug: "stage", Name: "Stage", Policy: db.JSON("{}"), Status: "active"}
-		if err := d.CreateMerchant(ctx, m); err != nil {
+		if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		f := &db.SettlementFile{MerchantID: m.ID, Source: db.SourceGateway, Filename: "r.csv"}
-		if err := d.CreateSettlementFile(ctx, f); err != nil {
+		if err := d.Settlement.CreateSettlementFile(ctx, f); err != nil {
 			t.Fatal(err)
 		}
 		odd := "tab\there, back\\slash, new\nline, \\N, ünïcödé"
@@ -461,11 +461,11 @@ func TestStagedRowsKeepEveryCharacter(t *testing.T) {
 			{FileID: f.ID, Line: 2, Reference: odd, GatewayRefund: "re_1", Amount: 100, Currency: "EUR"},
 			{FileID: f.ID, Line: 3, Reference: "", GatewayRefund: "re_2", Amount: -5, Currency: "EUR"},
 		}}
-		n, err := d.StageItems(ctx, src)
+		n, err := d.Settlement.StageItems(ctx, src)
 		if err != nil || n != 2 {
 			t.Fatalf("staged %d: %v", n, err)
 		}
-		got, err := d.SettlementItems(ctx, f.ID, nil, 0, 10)
+		got, err := d.Settlement.SettlementItems(ctx, f.ID, nil, 0, 10)
 		if err != nil || len(got) != 2 {
 			t.Fatalf("read %d: %v", len(got), err)
 		}

@@ -49,7 +49,7 @@ type RefundRow struct {
 
 // CountRefunds counts the refunds the filter selects (its cursor aside), up
 // to CountCap+1.
-func (d *DB) CountRefunds(ctx context.Context, f RefundFilter) (int64, error) {
+func (d Finance) CountRefunds(ctx context.Context, f RefundFilter) (int64, error) {
 	n, err := d.countCapped(ctx, d.refundsWhere(d.read(ctx).Table("refunds AS r"), f))
 	if err != nil {
 		return 0, fmt.Errorf("count refunds: %w", err)
@@ -58,7 +58,7 @@ func (d *DB) CountRefunds(ctx context.Context, f RefundFilter) (int64, error) {
 }
 
 // ListRefunds lists refunds by the filter, a page at a time.
-func (d *DB) ListRefunds(ctx context.Context, f RefundFilter) ([]RefundRow, error) {
+func (d Finance) ListRefunds(ctx context.Context, f RefundFilter) ([]RefundRow, error) {
 	q := d.read(ctx).Table("refunds AS r").
 		Select("r.*, o.order_number AS order_number, m.slug AS merchant_slug, (SELECT COUNT(*) FROM refund_attempts AS a WHERE a.refund_id = r.id) AS attempts").
 		Joins("JOIN orders AS o ON o.id = r.order_id").
@@ -94,7 +94,7 @@ func (d *DB) ListRefunds(ctx context.Context, f RefundFilter) ([]RefundRow, erro
 }
 
 // refundsWhere narrows q (over refunds AS r) to the filter, its cursor aside.
-func (d *DB) refundsWhere(q *gorm.DB, f RefundFilter) *gorm.DB {
+func (d *conn) refundsWhere(q *gorm.DB, f RefundFilter) *gorm.DB {
 	if f.MerchantID != "" {
 		q = q.Where("r.merchant_id = ?", f.MerchantID)
 	}
@@ -130,7 +130,7 @@ type SummaryRow struct {
 }
 
 // dayOf is the dialect's UTC day (YYYY-MM-DD) of a timestamp column.
-func (d *DB) dayOf(column string) string {
+func (d *conn) dayOf(column string) string {
 	if d.dialect == Postgres {
 		return "to_char(" + column + " AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
 	}
@@ -138,7 +138,7 @@ func (d *DB) dayOf(column string) string {
 }
 
 // RefundSummary counts and sums refunds by day, status, channel and currency.
-func (d *DB) RefundSummary(ctx context.Context, merchantID string, from, to time.Time) ([]SummaryRow, error) {
+func (d Finance) RefundSummary(ctx context.Context, merchantID string, from, to time.Time) ([]SummaryRow, error) {
 	day := d.dayOf("created_at")
 	q := d.with(ctx).Model(&Refund{}).
 		Select(day + " AS day, status, channel, currency, COUNT(*) AS count, COALESCE(SUM(amount), 0) AS amount")
@@ -159,7 +159,7 @@ func (d *DB) RefundSummary(ctx context.Context, merchantID string, from, to time
 }
 
 // WorkItemByID reads a work item.
-func (d *DB) WorkItemByID(ctx context.Context, id string) (*WorkItem, error) {
+func (d Finance) WorkItemByID(ctx context.Context, id string) (*WorkItem, error) {
 	var w WorkItem
 	if err := d.with(ctx).Where("id = ?", id).Take(&w).Error; err != nil {
 		return nil, fmt.Errorf("work item %s: %w", id, translate(err))
@@ -168,7 +168,7 @@ func (d *DB) WorkItemByID(ctx context.Context, id string) (*WorkItem, error) {
 }
 
 // ResolveWorkItem closes an open work item once; it reports whether it did.
-func (d *DB) ResolveWorkItem(ctx context.Context, id, resolution, note, by string) (bool, error) {
+func (d Finance) ResolveWorkItem(ctx context.Context, id, resolution, note, by string) (bool, error) {
 	res := d.with(ctx).Model(&WorkItem{}).Where("id = ? AND status = ?", id, WorkOpen).
 		Updates(map[string]any{"status": WorkResolved, "resolution": resolution, "note": note, "resolved_by": by, "resolved_at": time.Now().UTC()})
 	if res.Error != nil {

@@ -36,7 +36,7 @@ func (f *Freeze) Scope() string {
 }
 
 // CreateFreeze stores a new freeze.
-func (d *DB) CreateFreeze(ctx context.Context, f *Freeze) error {
+func (d Freezes) CreateFreeze(ctx context.Context, f *Freeze) error {
 	f.ID = NewID()
 	f.CreatedAt = time.Now().UTC()
 	if err := d.with(ctx).Create(f).Error; err != nil {
@@ -46,7 +46,7 @@ func (d *DB) CreateFreeze(ctx context.Context, f *Freeze) error {
 }
 
 // FreezeByID reads a freeze.
-func (d *DB) FreezeByID(ctx context.Context, id string) (*Freeze, error) {
+func (d Freezes) FreezeByID(ctx context.Context, id string) (*Freeze, error) {
 	var f Freeze
 	if err := d.with(ctx).Where("id = ?", id).Take(&f).Error; err != nil {
 		return nil, fmt.Errorf("freeze %s: %w", id, translate(err))
@@ -56,7 +56,7 @@ func (d *DB) FreezeByID(ctx context.Context, id string) (*Freeze, error) {
 
 // Freezes lists a merchant's freezes (every merchant's when merchantID is
 // empty), the ones in force first, newest first.
-func (d *DB) Freezes(ctx context.Context, merchantID string, activeOnly bool, p Page) (*Paged[Freeze], error) {
+func (d Freezes) FreezesPage(ctx context.Context, merchantID string, activeOnly bool, p Page) (*Paged[Freeze], error) {
 	q := d.with(ctx).Model(&Freeze{})
 	if merchantID != "" {
 		q = q.Where("merchant_id = ?", merchantID)
@@ -64,7 +64,7 @@ func (d *DB) Freezes(ctx context.Context, merchantID string, activeOnly bool, p 
 	if activeOnly {
 		q = q.Where("lifted_at IS NULL")
 	}
-	out, err := pageOf[Freeze](ctx, d, q, "lifted_at IS NOT NULL, created_at DESC, id DESC", p)
+	out, err := pageOf[Freeze](ctx, d.conn, q, "lifted_at IS NOT NULL, created_at DESC, id DESC", p)
 	if err != nil {
 		return nil, fmt.Errorf("freezes: %w", err)
 	}
@@ -73,7 +73,7 @@ func (d *DB) Freezes(ctx context.Context, merchantID string, activeOnly bool, p 
 
 // FreezeCovering finds a freeze in force over a refund of the merchant
 // made through the given stores and terminals; nil when none.
-func (d *DB) FreezeCovering(ctx context.Context, merchantID string, storeIDs, terminalIDs []string) (*Freeze, error) {
+func (d Freezes) FreezeCovering(ctx context.Context, merchantID string, storeIDs, terminalIDs []string) (*Freeze, error) {
 	q := d.with(ctx).Where("merchant_id = ? AND lifted_at IS NULL", merchantID)
 	cover := d.with(ctx).Where("store_id IS NULL AND terminal_id IS NULL")
 	if len(storeIDs) > 0 {
@@ -95,12 +95,12 @@ func (d *DB) FreezeCovering(ctx context.Context, merchantID string, storeIDs, te
 // LiftFreeze ends a freeze in force; a freeze of another merchant (unless
 // merchantID is empty, for operators) or one lifted already is ErrNotFound.
 // It answers the workflows of the refunds it was holding, to wake them.
-func (d *DB) LiftFreeze(ctx context.Context, merchantID, id, by string, at time.Time) (*Freeze, []string, error) {
+func (d Freezes) LiftFreeze(ctx context.Context, merchantID, id, by string, at time.Time) (*Freeze, []string, error) {
 	// A merchant's admin lifts the merchant's own freezes, not an
 	// operator's (the admin may be what is suspected).
 	var f Freeze
 	var workflows []string
-	err := d.Tx(ctx, func(tx *DB) error {
+	err := d.tx(ctx, func(tx *DB) error {
 		q := tx.with(ctx).Model(&Freeze{}).Where("id = ? AND lifted_at IS NULL", id)
 		if merchantID != "" {
 			q = q.Where("merchant_id = ? AND created_role <> 'operator'", merchantID)
@@ -125,7 +125,7 @@ func (d *DB) LiftFreeze(ctx context.Context, merchantID, id, by string, at time.
 
 // HoldRefund records which freeze holds a refund (nil: none) and the
 // workflow waiting on it.
-func (d *DB) HoldRefund(ctx context.Context, refundID string, freezeID *string, workflowID string) error {
+func (d Freezes) HoldRefund(ctx context.Context, refundID string, freezeID *string, workflowID string) error {
 	err := d.with(ctx).Model(&Refund{}).Where("id = ?", refundID).
 		Updates(map[string]any{"frozen_by": freezeID, "workflow_id": workflowID, "updated_at": time.Now().UTC()}).Error
 	if err != nil {

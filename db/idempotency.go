@@ -41,7 +41,7 @@ const IdempotencyStale = 2 * time.Minute
 // A key released between this request's insert and its read (the request
 // holding it was refused) is claimed again rather than answered as an
 // error (tries are bounded: each is lost only to another request winning).
-func (d *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (rec *IdempotencyKey, claimed bool, err error) {
+func (d Idempotency) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (rec *IdempotencyKey, claimed bool, err error) {
 	for range 20 {
 		rec, claimed, err = d.claimIdempotencyKey(ctx, scope, key, hash)
 		if !errors.Is(err, ErrNotFound) {
@@ -51,7 +51,7 @@ func (d *DB) ClaimIdempotencyKey(ctx context.Context, scope, key, hash string) (
 	return rec, claimed, err
 }
 
-func (d *DB) claimIdempotencyKey(ctx context.Context, scope, key, hash string) (rec *IdempotencyKey, claimed bool, err error) {
+func (d *conn) claimIdempotencyKey(ctx context.Context, scope, key, hash string) (rec *IdempotencyKey, claimed bool, err error) {
 	now := time.Now().UTC()
 	rec = &IdempotencyKey{Scope: scope, Key: key, RequestHash: hash, State: IdemInFlight, CreatedAt: now}
 	err = d.with(ctx).Create(rec).Error
@@ -79,7 +79,7 @@ func (d *DB) claimIdempotencyKey(ctx context.Context, scope, key, hash string) (
 
 // FinishIdempotencyKey stores the answer to replay: a successful one (the API
 // releases the key of any other).
-func (d *DB) FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error {
+func (d Idempotency) FinishIdempotencyKey(ctx context.Context, scope, key string, status int, body []byte) error {
 	err := d.with(ctx).Model(&IdempotencyKey{}).Where("scope = ? AND key = ?", scope, key).
 		Updates(map[string]any{"state": IdemDone, "response_status": status, "response_body": string(body)}).Error
 	if err != nil {
@@ -91,7 +91,7 @@ func (d *DB) FinishIdempotencyKey(ctx context.Context, scope, key string, status
 // ReleaseIdempotencyKey forgets a request in flight that was refused or
 // failed (any answer of 400 or more but a timeout), so that the client may
 // correct it or try again with the same key.
-func (d *DB) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
+func (d Idempotency) ReleaseIdempotencyKey(ctx context.Context, scope, key string) error {
 	if err := d.with(ctx).Where("scope = ? AND key = ? AND state = ?", scope, key, IdemInFlight).Delete(&IdempotencyKey{}).Error; err != nil {
 		return fmt.Errorf("idempotency key: %w", err)
 	}

@@ -23,13 +23,13 @@ func TestIdempotencyClaimRacingAReleaseNeverFails(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for range 30 {
-					_, claimed, err := d.ClaimIdempotencyKey(ctx, scope, "k1", "h1")
+					_, claimed, err := d.Idempotency.ClaimIdempotencyKey(ctx, scope, "k1", "h1")
 					if err != nil {
 						errs <- err
 						return
 					}
 					if claimed {
-						if err := d.ReleaseIdempotencyKey(ctx, scope, "k1"); err != nil {
+						if err := d.Idempotency.ReleaseIdempotencyKey(ctx, scope, "k1"); err != nil {
 							errs <- err
 							return
 						}

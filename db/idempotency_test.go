@@ -16,7 +16,7 @@ func TestIdempotencyKeysReplayOnlySuccess(t *testing.T) {
 		ctx := context.Background()
 		claim := func(scope, key, hash string) (*db.IdempotencyKey, bool) {
 			t.Helper()
-			rec, claimed, err := d.ClaimIdempotencyKey(ctx, scope, key, hash)
+			rec, claimed, err := d.Idempotency.ClaimIdempotencyKey(ctx, scope, key, hash)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -30,7 +30,7 @@ func TestIdempotencyKeysReplayOnlySuccess(t *testing.T) {
 		if rec, ok := claim(scope, "k1", "h1"); ok || rec.State != db.IdemInFlight {
 			t.Fatalf("a key in flight: %+v, claimed %v", rec, ok)
 		}
-		if err := d.FinishIdempotencyKey(ctx, scope, "k1", 201, []byte(`{"id":"x"}`)); err != nil {
+		if err := d.Idempotency.FinishIdempotencyKey(ctx, scope, "k1", 201, []byte(`{"id":"x"}`)); err != nil {
 			t.Fatal(err)
 		}
 		if rec, ok := claim(scope, "k1", "h1"); ok || rec.State != db.IdemDone || rec.ResponseStatus != 201 || rec.ResponseBody != `{"id":"x"}` {
@@ -45,7 +45,7 @@ func TestIdempotencyKeysReplayOnlySuccess(t *testing.T) {
 		if _, ok := claim(scope, "k2", "h1"); !ok {
 			t.Fatal("k2 not claimed")
 		}
-		if err := d.FinishIdempotencyKey(ctx, scope, "k2", 409, []byte(`{"type":"conflict"}`)); err != nil {
+		if err := d.Idempotency.FinishIdempotencyKey(ctx, scope, "k2", 409, []byte(`{"type":"conflict"}`)); err != nil {
 			t.Fatal(err)
 		}
 		rec, ok := claim(scope, "k2", "h2")
@@ -57,7 +57,7 @@ func TestIdempotencyKeysReplayOnlySuccess(t *testing.T) {
 		}
 
 		// A released key is free again.
-		if err := d.ReleaseIdempotencyKey(ctx, scope, "k2"); err != nil {
+		if err := d.Idempotency.ReleaseIdempotencyKey(ctx, scope, "k2"); err != nil {
 			t.Fatal(err)
 		}
 		if _, ok := claim(scope, "k2", "h3"); !ok {

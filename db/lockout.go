@@ -47,28 +47,28 @@ var (
 // ClaimPasswordTry claims one check of a staff member's password: log-in,
 // a supervisor's authorisation at the counter and a password change share
 // it.
-func (d *DB) ClaimPasswordTry(ctx context.Context, userID string, l Lockout, now time.Time) (Try, error) {
+func (d Staff) ClaimPasswordTry(ctx context.Context, userID string, l Lockout, now time.Time) (Try, error) {
 	return d.claimTry(ctx, staffLockout, userID, l, now)
 }
 
 // PasswordSucceeded resets the failures of the member whose try t was
 // checked and found right.
-func (d *DB) PasswordSucceeded(ctx context.Context, userID string, t Try) error {
+func (d Staff) PasswordSucceeded(ctx context.Context, userID string, t Try) error {
 	return d.succeeded(ctx, staffLockout, userID, t)
 }
 
 // ClaimCounterTry claims one check of a card sale's voucher number and card
 // fingerprint at the counter; paymentID is the sale's payment.
-func (d *DB) ClaimCounterTry(ctx context.Context, paymentID string, l Lockout, now time.Time) (Try, error) {
+func (d Staff) ClaimCounterTry(ctx context.Context, paymentID string, l Lockout, now time.Time) (Try, error) {
 	return d.claimTry(ctx, saleLockout, paymentID, l, now)
 }
 
 // CounterSucceeded resets the sale's counter failures after try t passed.
-func (d *DB) CounterSucceeded(ctx context.Context, paymentID string, t Try) error {
+func (d Staff) CounterSucceeded(ctx context.Context, paymentID string, t Try) error {
 	return d.succeeded(ctx, saleLockout, paymentID, t)
 }
 
-func (d *DB) claimTry(ctx context.Context, lt lockTarget, id string, l Lockout, now time.Time) (Try, error) {
+func (d *conn) claimTry(ctx context.Context, lt lockTarget, id string, l Lockout, now time.Time) (Try, error) {
 	now = now.UTC()
 	// A lock that has run out starts a new count.
 	next := fmt.Sprintf("CASE WHEN %[2]s IS NOT NULL AND %[2]s <= ? THEN 1 ELSE %[1]s + 1 END", lt.count, lt.until)
@@ -102,7 +102,7 @@ func (d *DB) claimTry(ctx context.Context, lt lockTarget, id string, l Lockout, 
 
 // succeeded clears the count; a lock stays unless this try itself set it
 // (no try was claimed after it).
-func (d *DB) succeeded(ctx context.Context, lt lockTarget, id string, t Try) error {
+func (d *conn) succeeded(ctx context.Context, lt lockTarget, id string, t Try) error {
 	q := fmt.Sprintf("UPDATE %[1]s SET %[2]s = 0, %[3]s = NULL WHERE id = ? AND (%[3]s IS NULL OR %[2]s = ?)",
 		lt.table, lt.count, lt.until)
 	if err := d.with(ctx).Exec(q, id, t.n).Error; err != nil {

@@ -20,7 +20,7 @@ func TestConcurrentTriesClaimAtMostTheLimit(t *testing.T) {
 		ctx := context.Background()
 		m := seedMerchant(t, d, "demo")
 		u := &db.StaffUser{MerchantID: &m.ID, Username: "sup", Role: "supervisor", PasswordHash: "x"}
-		if err := d.CreateStaff(ctx, u); err != nil {
+		if err := d.Staff.CreateStaff(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 		l := db.Lockout{Limit: 10, For: 30 * time.Minute}
@@ -29,7 +29,7 @@ func TestConcurrentTriesClaimAtMostTheLimit(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
-				try, err := d.ClaimPasswordTry(ctx, u.ID, l, now)
+				try, err := d.Staff.ClaimPasswordTry(ctx, u.ID, l, now)
 				switch {
 				case err != nil:
 					t.Error(err)
@@ -50,22 +50,22 @@ func TestConcurrentTriesClaimAtMostTheLimit(t *testing.T) {
 		if claimed.Load() != 10 || locks.Load() != 1 || refused.Load() != 40 {
 			t.Fatalf("claimed %d (locking %d), refused %d; want 10 (1), 40", claimed.Load(), locks.Load(), refused.Load())
 		}
-		got, err := d.StaffByID(ctx, u.ID)
+		got, err := d.Staff.StaffByID(ctx, u.ID)
 		if err != nil || got.LockedUntil == nil || got.FailedLogins != 10 {
 			t.Fatalf("after 50 tries: %+v, %v", got, err)
 		}
 		// Still locked a minute before the end; free after it, with a new count.
-		if try, _ := d.ClaimPasswordTry(ctx, u.ID, l, now.Add(29*time.Minute)); try.Claimed {
+		if try, _ := d.Staff.ClaimPasswordTry(ctx, u.ID, l, now.Add(29*time.Minute)); try.Claimed {
 			t.Fatal("a try was let through while locked")
 		}
-		try, err := d.ClaimPasswordTry(ctx, u.ID, l, now.Add(31*time.Minute))
+		try, err := d.Staff.ClaimPasswordTry(ctx, u.ID, l, now.Add(31*time.Minute))
 		if err != nil || !try.Claimed || try.Locks {
 			t.Fatalf("after the lock: %+v, %v", try, err)
 		}
-		if got, _ := d.StaffByID(ctx, u.ID); got.FailedLogins != 1 || got.LockedUntil != nil {
+		if got, _ := d.Staff.StaffByID(ctx, u.ID); got.FailedLogins != 1 || got.LockedUntil != nil {
 			t.Fatalf("a new count starts after the lock: %+v", got)
 		}
-		if _, err := d.ClaimPasswordTry(ctx, db.NewID(), l, now); err == nil {
+		if _, err := d.Staff.ClaimPasswordTry(ctx, db.NewID(), l, now); err == nil {
 			t.Fatal("a try on nobody was claimed")
 		}
 	})
@@ -79,14 +79,14 @@ func TestASuccessResetsTheCountButNotALaterLock(t *testing.T) {
 		ctx := context.Background()
 		m := seedMerchant(t, d, "demo")
 		u := &db.StaffUser{MerchantID: &m.ID, Username: "sup", Role: "supervisor", PasswordHash: "x"}
-		if err := d.CreateStaff(ctx, u); err != nil {
+		if err := d.Staff.CreateStaff(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 		l := db.Lockout{Limit: 3, For: time.Hour}
 		now := time.Now()
 		claim := func() db.Try {
 			t.Helper()
-			try, err := d.ClaimPasswordTry(ctx, u.ID, l, now)
+			try, err := d.Staff.ClaimPasswordTry(ctx, u.ID, l, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,10 +94,10 @@ func TestASuccessResetsTheCountButNotALaterLock(t *testing.T) {
 		}
 		claim()
 		right := claim()
-		if err := d.PasswordSucceeded(ctx, u.ID, right); err != nil {
+		if err := d.Staff.PasswordSucceeded(ctx, u.ID, right); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := d.StaffByID(ctx, u.ID); got.FailedLogins != 0 {
+		if got, _ := d.Staff.StaffByID(ctx, u.ID); got.FailedLogins != 0 {
 			t.Fatalf("a success left %d failures", got.FailedLogins)
 		}
 		// The right password's try is claimed, then two guesses lock the
@@ -107,19 +107,19 @@ func TestASuccessResetsTheCountButNotALaterLock(t *testing.T) {
 		if last := claim(); !last.Locks {
 			t.Fatal("the third try does not lock")
 		}
-		if err := d.PasswordSucceeded(ctx, u.ID, right); err != nil {
+		if err := d.Staff.PasswordSucceeded(ctx, u.ID, right); err != nil {
 			t.Fatal(err)
 		}
 		if claim().Claimed {
 			t.Fatal("a success lifted a lock later tries set")
 		}
 		// The try that reaches the limit, found right, lifts its own lock.
-		try, err := d.ClaimPasswordTry(ctx, u.ID, l, now.Add(2*time.Hour))
+		try, err := d.Staff.ClaimPasswordTry(ctx, u.ID, l, now.Add(2*time.Hour))
 		if err != nil || !try.Claimed {
 			t.Fatal(try, err)
 		}
 		claim2 := func() db.Try {
-			try, _ := d.ClaimPasswordTry(ctx, u.ID, l, now.Add(2*time.Hour))
+			try, _ := d.Staff.ClaimPasswordTry(ctx, u.ID, l, now.Add(2*time.Hour))
 			return try
 		}
 		claim2()
@@ -127,10 +127,10 @@ func TestASuccessResetsTheCountButNotALaterLock(t *testing.T) {
 		if !last.Locks {
 			t.Fatal("the third try does not lock")
 		}
-		if err := d.PasswordSucceeded(ctx, u.ID, last); err != nil {
+		if err := d.Staff.PasswordSucceeded(ctx, u.ID, last); err != nil {
 			t.Fatal(err)
 		}
-		if got, _ := d.StaffByID(ctx, u.ID); got.FailedLogins != 0 || got.LockedUntil != nil {
+		if got, _ := d.Staff.StaffByID(ctx, u.ID); got.FailedLogins != 0 || got.LockedUntil != nil {
 			t.Fatalf("the last try, right, left %+v", got)
 		}
 	})
@@ -160,12 +160,12 @@ func TestStaffKeepTheirSessionsThroughMigration10(t *testing.T) {
 			}
 			// Written at version 9, by hand: the models know version 10.
 			mc := seedMerchant(t, d, "demo")
-			must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &mc.ID, Username: "ann", Role: "clerk", PasswordHash: "x"}))
-			u, err := d.StaffByUsername(ctx, mc.ID, "ann")
+			must(t, d.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &mc.ID, Username: "ann", Role: "clerk", PasswordHash: "x"}))
+			u, err := d.Staff.StaffByUsername(ctx, mc.ID, "ann")
 			if err != nil {
 				t.Fatal(err)
 			}
-			must(t, d.CreateSession(ctx, &db.Session{TokenHash: "h1", Kind: db.SessionStaff, StaffUserID: &u.ID, MerchantID: &mc.ID,
+			must(t, d.Staff.CreateSession(ctx, &db.Session{TokenHash: "h1", Kind: db.SessionStaff, StaffUserID: &u.ID, MerchantID: &mc.ID,
 				Role: "clerk", ExpiresAt: time.Now().Add(time.Hour)}))
 			for _, step := range []func() error{
 				func() error { _, err := m.Up(ctx); return err },
@@ -174,16 +174,16 @@ func TestStaffKeepTheirSessionsThroughMigration10(t *testing.T) {
 			} {
 				must(t, step())
 			}
-			s, err := d.SessionByHash(ctx, "h1", time.Now())
+			s, err := d.Staff.SessionByHash(ctx, "h1", time.Now())
 			if err != nil || *s.StaffUserID != u.ID {
 				t.Fatalf("the session after the rebuild: %+v, %v", s, err)
 			}
-			if got, err := d.StaffByID(ctx, u.ID); err != nil || got.Username != "ann" {
+			if got, err := d.Staff.StaffByID(ctx, u.ID); err != nil || got.Username != "ann" {
 				t.Fatalf("the member after the rebuild: %+v, %v", got, err)
 			}
 			// The sessions still reference the members.
 			stranger := db.NewID()
-			err = d.CreateSession(ctx, &db.Session{TokenHash: "h2", Kind: db.SessionStaff, StaffUserID: &stranger, MerchantID: &mc.ID,
+			err = d.Staff.CreateSession(ctx, &db.Session{TokenHash: "h2", Kind: db.SessionStaff, StaffUserID: &stranger, MerchantID: &mc.ID,
 				Role: "clerk", ExpiresAt: time.Now().Add(time.Hour)})
 			if err == nil {
 				t.Fatal("a session of nobody was stored")

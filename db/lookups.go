@@ -32,7 +32,7 @@ type OrderLookup struct {
 func (OrderLookup) TableName() string { return "order_lookups" }
 
 // CreateLookup stores a new lookup's code.
-func (d *DB) CreateLookup(ctx context.Context, l *OrderLookup) error {
+func (d Shoppers) CreateLookup(ctx context.Context, l *OrderLookup) error {
 	l.CreatedAt = l.CreatedAt.UTC()
 	l.ExpiresAt = l.ExpiresAt.UTC()
 	if err := d.with(ctx).Create(l).Error; err != nil {
@@ -42,7 +42,7 @@ func (d *DB) CreateLookup(ctx context.Context, l *OrderLookup) error {
 }
 
 // LookupByID reads a lookup.
-func (d *DB) LookupByID(ctx context.Context, id string) (*OrderLookup, error) {
+func (d Shoppers) LookupByID(ctx context.Context, id string) (*OrderLookup, error) {
 	var l OrderLookup
 	if err := d.with(ctx).Where("id = ?", id).Take(&l).Error; err != nil {
 		return nil, fmt.Errorf("lookup %s: %w", id, translate(err))
@@ -52,7 +52,7 @@ func (d *DB) LookupByID(ctx context.Context, id string) (*OrderLookup, error) {
 
 // LookupByToken finds the verified lookup an access token opens, while the
 // token lives.
-func (d *DB) LookupByToken(ctx context.Context, hash string, now time.Time) (*OrderLookup, error) {
+func (d Shoppers) LookupByToken(ctx context.Context, hash string, now time.Time) (*OrderLookup, error) {
 	var l OrderLookup
 	err := d.with(ctx).Where("token_hash = ? AND token_expires_at > ?", hash, now.UTC()).Take(&l).Error
 	if err != nil {
@@ -64,10 +64,10 @@ func (d *DB) LookupByToken(ctx context.Context, hash string, now time.Time) (*Or
 // CheckLookupCode checks a code against a lookup, in one transaction, as
 // CheckCode does for a return's: a match verifies the lookup and stores
 // the access token's hash; a miss counts, and maxTries misses lock it.
-func (d *DB) CheckLookupCode(ctx context.Context, id string, now time.Time, maxTries int, match func(id, codeHMAC string) bool,
+func (d Shoppers) CheckLookupCode(ctx context.Context, id string, now time.Time, maxTries int, match func(id, codeHMAC string) bool,
 	tokenHash string, tokenExpires time.Time) (CodeCheck, error) {
 	var result CodeCheck
-	err := d.Tx(ctx, func(tx *DB) error {
+	err := d.tx(ctx, func(tx *DB) error {
 		var l OrderLookup
 		q := tx.with(ctx).Where("id = ?", id)
 		if d.dialect == Postgres {

@@ -26,7 +26,7 @@ func lkOrder(t *testing.T, d *db.DB) (*db.Merchant, *db.Order) {
 	m := seedMerchant(t, d, "demo")
 	o := &db.Order{MerchantID: m.ID, OrderNumber: "L-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
 		CustomerEmail: "ann@example.com", Lines: []db.OrderLine{{LineID: "1", Name: "Shoes", Quantity: 1, UnitPrice: 4999}}}
-	if err := d.CreateOrder(context.Background(), o); err != nil {
+	if err := d.Orders.CreateOrder(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
 	return m, o
@@ -39,7 +39,7 @@ func lkNew(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, contact, clientI
 	l := &db.OrderLookup{ID: db.NewID(), MerchantID: m.ID, OrderID: o.ID, Contact: contact, ContactKind: "email",
 		ClientIP: clientIP, CreatedAt: at, ExpiresAt: at.Add(life)}
 	l.CodeHMAC = otp.Sum(lkSecret, l.ID, lkCode)
-	if err := d.CreateLookup(context.Background(), l); err != nil {
+	if err := d.Shoppers.CreateLookup(context.Background(), l); err != nil {
 		t.Fatal(err)
 	}
 	return l
@@ -48,7 +48,7 @@ func lkNew(t *testing.T, d *db.DB, m *db.Merchant, o *db.Order, contact, clientI
 // lkCheck checks code against the lookup as the API does.
 func lkCheck(t *testing.T, d *db.DB, id, code string, now time.Time, tokenHash string, tokenExpires time.Time) db.CodeCheck {
 	t.Helper()
-	res, err := d.CheckLookupCode(context.Background(), id, now, otp.MaxTries, func(id, stored string) bool {
+	res, err := d.Shoppers.CheckLookupCode(context.Background(), id, now, otp.MaxTries, func(id, stored string) bool {
 		return otp.Matches(lkSecret, id, code, stored)
 	}, tokenHash, tokenExpires)
 	if err != nil {
@@ -65,7 +65,7 @@ func TestLookupIsStoredAndReadBack(t *testing.T) {
 		at := time.Date(2026, 11, 26, 9, 30, 0, 0, time.FixedZone("CET", 3600))
 		l := lkNew(t, d, m, o, "ann@example.com", "192.0.2.7", at, 10*time.Minute)
 
-		got, err := d.LookupByID(ctx, l.ID)
+		got, err := d.Shoppers.LookupByID(ctx, l.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,18 +82,18 @@ func TestLookupIsStoredAndReadBack(t *testing.T) {
 		if got.CodeHMAC == lkCode || len(got.CodeHMAC) != 64 {
 			t.Fatalf("stored code %q; want its HMAC", got.CodeHMAC)
 		}
-		if _, err := d.LookupByID(ctx, db.NewID()); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Shoppers.LookupByID(ctx, db.NewID()); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("unknown lookup: err = %v, want ErrNotFound", err)
 		}
 		// The id is the lookup's: storing it twice does not make a second.
 		again := *l
-		if err := d.CreateLookup(ctx, &again); !errors.Is(err, db.ErrConflict) {
+		if err := d.Shoppers.CreateLookup(ctx, &again); !errors.Is(err, db.ErrConflict) {
 			t.Fatalf("the same lookup stored twice: err = %v, want ErrConflict", err)
 		}
 		// A lookup belongs to an order that exists.
 		orphan := &db.OrderLookup{ID: db.NewID(), MerchantID: m.ID, OrderID: db.NewID(), Contact: "x@example.com",
 			ContactKind: "email", CodeHMAC: "00", CreatedAt: at, ExpiresAt: at.Add(time.Minute)}
-		if err := d.CreateLookup(ctx, orphan); err == nil {
+		if err := d.Shoppers.CreateLookup(ctx, orphan); err == nil {
 			t.Fatal("a lookup of an order that does not exist was stored")
 		}
 	})
@@ -116,7 +116,7 @@ func TestLookupCodeWrongTriesCountAndLock(t *testing.T) {
 			if got := lkCheck(t, d, l.ID, "000000", now.Add(time.Duration(try)*time.Second), "h-wrong", expires); got != want {
 				t.Fatalf("wrong try %d: %v; want %v", try, got, want)
 			}
-			got, err := d.LookupByID(ctx, l.ID)
+			got, err := d.Shoppers.LookupByID(ctx, l.ID)
 			if err != nil || got.Attempts != try {
 				t.Fatalf("after wrong try %d: attempts %d, %v; want %d", try, got.Attempts, err, try)
 			}
@@ -128,11 +128,11 @@ func TestLookupCodeWrongTriesCountAndLock(t *testing.T) {
 		if got := lkCheck(t, d, l.ID, lkCode, now.Add(time.Minute), "h-right", expires); got != db.CodeLocked {
 			t.Fatalf("the right code after %d wrong ones: %v; want CodeLocked", otp.MaxTries, got)
 		}
-		got, err := d.LookupByID(ctx, l.ID)
+		got, err := d.Shoppers.LookupByID(ctx, l.ID)
 		if err != nil || got.Attempts != otp.MaxTries || got.VerifiedAt != nil || got.TokenHash != nil {
 			t.Fatalf("locked lookup = %+v, %v; want %d attempts and unverified", got, err, otp.MaxTries)
 		}
-		if _, err := d.LookupByToken(ctx, "h-right", now); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Shoppers.LookupByToken(ctx, "h-right", now); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("a locked lookup's token opens it: %v", err)
 		}
 
@@ -167,7 +167,7 @@ func TestLookupCodeExpires(t *testing.T) {
 				t.Fatalf("%s: a wrong code gives %v; want CodeExpired", name, got)
 			}
 		}
-		got, err := d.LookupByID(ctx, l.ID)
+		got, err := d.Shoppers.LookupByID(ctx, l.ID)
 		if err != nil || got.VerifiedAt != nil || got.TokenHash != nil || got.Attempts != 0 {
 			t.Fatalf("an expired lookup changed: %+v, %v", got, err)
 		}
@@ -199,7 +199,7 @@ func TestLookupCodeOpensTheOrderOnceUntilTheTokenExpires(t *testing.T) {
 		if got := lkCheck(t, d, l.ID, lkCode, verifiedAt, "token-hash-1", tokenExpires); got != db.CodeOK {
 			t.Fatalf("right code: %v; want CodeOK", got)
 		}
-		got, err := d.LookupByID(ctx, l.ID)
+		got, err := d.Shoppers.LookupByID(ctx, l.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -210,18 +210,18 @@ func TestLookupCodeOpensTheOrderOnceUntilTheTokenExpires(t *testing.T) {
 
 		// The token opens the lookup while it lives, and only that lookup.
 		for _, at := range []time.Time{verifiedAt, tokenExpires.Add(-time.Second)} {
-			byToken, err := d.LookupByToken(ctx, "token-hash-1", at)
+			byToken, err := d.Shoppers.LookupByToken(ctx, "token-hash-1", at)
 			if err != nil || byToken.ID != l.ID || byToken.OrderID != o.ID || byToken.Contact != "ann@example.com" {
 				t.Fatalf("LookupByToken at %v = %+v, %v; want lookup %s", at, byToken, err, l.ID)
 			}
 		}
 		for name, at := range map[string]time.Time{"at expiry": tokenExpires, "after expiry": tokenExpires.Add(time.Hour)} {
-			if _, err := d.LookupByToken(ctx, "token-hash-1", at); !errors.Is(err, db.ErrNotFound) {
+			if _, err := d.Shoppers.LookupByToken(ctx, "token-hash-1", at); !errors.Is(err, db.ErrNotFound) {
 				t.Fatalf("token %s: err = %v, want ErrNotFound", name, err)
 			}
 		}
 		for _, h := range []string{"token-hash-2", "", "h-wrong"} {
-			if _, err := d.LookupByToken(ctx, h, verifiedAt); !errors.Is(err, db.ErrNotFound) {
+			if _, err := d.Shoppers.LookupByToken(ctx, h, verifiedAt); !errors.Is(err, db.ErrNotFound) {
 				t.Fatalf("token hash %q opens a lookup: %v", h, err)
 			}
 		}
@@ -230,16 +230,16 @@ func TestLookupCodeOpensTheOrderOnceUntilTheTokenExpires(t *testing.T) {
 		if got := lkCheck(t, d, l.ID, lkCode, verifiedAt.Add(time.Second), "token-hash-2", tokenExpires.Add(time.Minute)); got != db.CodeExpired {
 			t.Fatalf("the right code a second time: %v; want CodeExpired", got)
 		}
-		if _, err := d.LookupByToken(ctx, "token-hash-2", verifiedAt); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Shoppers.LookupByToken(ctx, "token-hash-2", verifiedAt); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("a second check issued a token: %v", err)
 		}
-		if again, err := d.LookupByID(ctx, l.ID); err != nil || again.TokenHash == nil || *again.TokenHash != "token-hash-1" ||
+		if again, err := d.Shoppers.LookupByID(ctx, l.ID); err != nil || again.TokenHash == nil || *again.TokenHash != "token-hash-1" ||
 			!again.TokenExpiresAt.Equal(tokenExpires) || !again.VerifiedAt.Equal(verifiedAt) {
 			t.Fatalf("after a second check: %+v, %v; want the first verification kept", again, err)
 		}
 
 		// Another lookup of the same order is untouched.
-		if untouched, err := d.LookupByID(ctx, other.ID); err != nil || untouched.VerifiedAt != nil || untouched.Attempts != 0 {
+		if untouched, err := d.Shoppers.LookupByID(ctx, other.ID); err != nil || untouched.VerifiedAt != nil || untouched.Attempts != 0 {
 			t.Fatalf("another lookup changed: %+v, %v", untouched, err)
 		}
 	})
@@ -257,7 +257,7 @@ func TestConcurrentLookupChecksVerifyOnceAndCountEveryMiss(t *testing.T) {
 			out := map[db.CodeCheck]int{}
 			for i := range n {
 				wg.Go(func() {
-					res, err := d.CheckLookupCode(ctx, id, now, otp.MaxTries, func(id, stored string) bool {
+					res, err := d.Shoppers.CheckLookupCode(ctx, id, now, otp.MaxTries, func(id, stored string) bool {
 						return otp.Matches(lkSecret, id, code, stored)
 					}, "h-"+string(rune('a'+i)), now.Add(30*time.Minute))
 					if err != nil {
@@ -284,7 +284,7 @@ func TestConcurrentLookupChecksVerifyOnceAndCountEveryMiss(t *testing.T) {
 		if got[db.CodeWrong] != otp.MaxTries-1 || got[db.CodeLocked] != 12-(otp.MaxTries-1) {
 			t.Fatalf("12 wrong codes at once: %v; want %d CodeWrong, the rest CodeLocked", got, otp.MaxTries-1)
 		}
-		if l, err := d.LookupByID(ctx, wrong.ID); err != nil || l.Attempts != otp.MaxTries {
+		if l, err := d.Shoppers.LookupByID(ctx, wrong.ID); err != nil || l.Attempts != otp.MaxTries {
 			t.Fatalf("attempts after 12 wrong codes at once: %d, %v; want %d", l.Attempts, err, otp.MaxTries)
 		}
 	})
@@ -306,38 +306,38 @@ func TestCountCodesCountsLookupsPerContactAndClient(t *testing.T) {
 		lkNew(t, d, m, o, bob, ipA, now.Add(-time.Minute), 10*time.Minute)
 		lkNew(t, d, m, o, ann, ipA, now.Add(-2*time.Hour), 10*time.Minute) // before the window
 
-		c, err := d.CountCodes(ctx, "", ann, ipA, since)
+		c, err := d.Shoppers.CountCodes(ctx, "", ann, ipA, since)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.ForContact != 3 || c.ForClient != 3 || !c.LastForReturn.IsZero() {
 			t.Fatalf("CountCodes(ann, ipA) = %+v; want 3 for the contact, 3 from the address", c)
 		}
-		if c, err := d.CountCodes(ctx, "", bob, ipB, since); err != nil || c.ForContact != 1 || c.ForClient != 1 {
+		if c, err := d.Shoppers.CountCodes(ctx, "", bob, ipB, since); err != nil || c.ForContact != 1 || c.ForClient != 1 {
 			t.Fatalf("CountCodes(bob, ipB) = %+v, %v; want 1 and 1", c, err)
 		}
-		if c, err := d.CountCodes(ctx, "", ann, "", since); err != nil || c.ForContact != 3 || c.ForClient != 0 {
+		if c, err := d.Shoppers.CountCodes(ctx, "", ann, "", since); err != nil || c.ForContact != 3 || c.ForClient != 0 {
 			t.Fatalf("CountCodes(ann, no address) = %+v, %v; want 3 and 0", c, err)
 		}
-		if c, err := d.CountCodes(ctx, "", "nobody@example.com", "203.0.113.1", since); err != nil || c.ForContact != 0 || c.ForClient != 0 {
+		if c, err := d.Shoppers.CountCodes(ctx, "", "nobody@example.com", "203.0.113.1", since); err != nil || c.ForContact != 0 || c.ForClient != 0 {
 			t.Fatalf("CountCodes(nobody) = %+v, %v; want nothing", c, err)
 		}
-		if c, err := d.CountCodes(ctx, "", ann, ipA, now.Add(-3*time.Hour)); err != nil || c.ForContact != 4 || c.ForClient != 4 {
+		if c, err := d.Shoppers.CountCodes(ctx, "", ann, ipA, now.Add(-3*time.Hour)); err != nil || c.ForContact != 4 || c.ForClient != 4 {
 			t.Fatalf("CountCodes over three hours = %+v, %v; want 4 and 4", c, err)
 		}
 
 		// A return's codes and a lookup's count alike.
 		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "pending_verification", Method: "ship",
 			Contact: ann, ContactKind: "email", Currency: "EUR", Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "too_small"}}}
-		if err := d.CreateReturn(ctx, r); err != nil {
+		if err := d.Returns.CreateReturn(ctx, r); err != nil {
 			t.Fatal(err)
 		}
 		sent := now.Add(-30 * time.Second)
-		if err := d.CreateChallenge(ctx, &db.OTPChallenge{ReturnID: r.ID, Contact: ann, ClientIP: ipA, CodeHMAC: "00",
+		if err := d.Shoppers.CreateChallenge(ctx, &db.OTPChallenge{ReturnID: r.ID, Contact: ann, ClientIP: ipA, CodeHMAC: "00",
 			CreatedAt: sent, ExpiresAt: sent.Add(10 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
-		c, err = d.CountCodes(ctx, r.ID, ann, ipA, since)
+		c, err = d.Shoppers.CountCodes(ctx, r.ID, ann, ipA, since)
 		if err != nil || c.ForContact != 4 || c.ForClient != 4 || !c.LastForReturn.Equal(sent) {
 			t.Fatalf("with a return's code: %+v, %v; want 4, 4 and the return's code at %v", c, err, sent)
 		}
@@ -346,7 +346,7 @@ func TestCountCodesCountsLookupsPerContactAndClient(t *testing.T) {
 			t.Fatalf("four codes in the hour refused: %v", err)
 		}
 		lkNew(t, d, m, o, ann, ipB, now, 10*time.Minute)
-		c, err = d.CountCodes(ctx, "", ann, ipA, since)
+		c, err = d.Shoppers.CountCodes(ctx, "", ann, ipA, since)
 		if err != nil {
 			t.Fatal(err)
 		}

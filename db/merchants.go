@@ -7,7 +7,7 @@ import (
 )
 
 // CreateMerchant inserts m, filling its id and times when empty.
-func (d *DB) CreateMerchant(ctx context.Context, m *Merchant) error {
+func (d Merchants) CreateMerchant(ctx context.Context, m *Merchant) error {
 	now := time.Now().UTC()
 	if m.ID == "" {
 		m.ID = NewID()
@@ -32,7 +32,7 @@ func (d *DB) CreateMerchant(ctx context.Context, m *Merchant) error {
 }
 
 // MerchantBySlug finds a merchant by the short name shoppers and staff use.
-func (d *DB) MerchantBySlug(ctx context.Context, slug string) (*Merchant, error) {
+func (d Merchants) MerchantBySlug(ctx context.Context, slug string) (*Merchant, error) {
 	var m Merchant
 	if err := d.with(ctx).Where("slug = ?", slug).Take(&m).Error; err != nil {
 		return nil, fmt.Errorf("merchant %s: %w", slug, translate(err))
@@ -41,7 +41,7 @@ func (d *DB) MerchantBySlug(ctx context.Context, slug string) (*Merchant, error)
 }
 
 // MerchantByID finds a merchant by id.
-func (d *DB) MerchantByID(ctx context.Context, id string) (*Merchant, error) {
+func (d Merchants) MerchantByID(ctx context.Context, id string) (*Merchant, error) {
 	var m Merchant
 	if err := d.with(ctx).Where("id = ?", id).Take(&m).Error; err != nil {
 		return nil, fmt.Errorf("merchant %s: %w", id, translate(err))
@@ -50,7 +50,7 @@ func (d *DB) MerchantByID(ctx context.Context, id string) (*Merchant, error) {
 }
 
 // CreateStore inserts s.
-func (d *DB) CreateStore(ctx context.Context, s *Store) error {
+func (d Merchants) CreateStore(ctx context.Context, s *Store) error {
 	if s.ID == "" {
 		s.ID = NewID()
 	}
@@ -62,7 +62,7 @@ func (d *DB) CreateStore(ctx context.Context, s *Store) error {
 }
 
 // CreateTerminal inserts t.
-func (d *DB) CreateTerminal(ctx context.Context, t *Terminal) error {
+func (d Merchants) CreateTerminal(ctx context.Context, t *Terminal) error {
 	if t.ID == "" {
 		t.ID = NewID()
 	}
@@ -77,7 +77,7 @@ func (d *DB) CreateTerminal(ctx context.Context, t *Terminal) error {
 }
 
 // Terminals lists a merchant's terminals by terminal id.
-func (d *DB) Terminals(ctx context.Context, merchantID string) ([]Terminal, error) {
+func (d Merchants) Terminals(ctx context.Context, merchantID string) ([]Terminal, error) {
 	var ts []Terminal
 	if err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("terminal_id").Find(&ts).Error; err != nil {
 		return nil, fmt.Errorf("terminals of %s: %w", merchantID, err)
@@ -87,8 +87,8 @@ func (d *DB) Terminals(ctx context.Context, merchantID string) ([]Terminal, erro
 
 // TerminalsPage lists a merchant's terminals by terminal id, a page at a
 // time.
-func (d *DB) TerminalsPage(ctx context.Context, merchantID string, p Page) (*Paged[Terminal], error) {
-	out, err := pageOf[Terminal](ctx, d, d.with(ctx).Model(&Terminal{}).Where("merchant_id = ?", merchantID), "terminal_id", p)
+func (d Merchants) TerminalsPage(ctx context.Context, merchantID string, p Page) (*Paged[Terminal], error) {
+	out, err := pageOf[Terminal](ctx, d.conn, d.with(ctx).Model(&Terminal{}).Where("merchant_id = ?", merchantID), "terminal_id", p)
 	if err != nil {
 		return nil, fmt.Errorf("terminals of %s: %w", merchantID, err)
 	}
@@ -96,7 +96,7 @@ func (d *DB) TerminalsPage(ctx context.Context, merchantID string, p Page) (*Pag
 }
 
 // Stores lists a merchant's stores by code.
-func (d *DB) Stores(ctx context.Context, merchantID string) ([]Store, error) {
+func (d Merchants) Stores(ctx context.Context, merchantID string) ([]Store, error) {
 	var ss []Store
 	if err := d.with(ctx).Where("merchant_id = ?", merchantID).Order("code").Find(&ss).Error; err != nil {
 		return nil, fmt.Errorf("stores of %s: %w", merchantID, err)
@@ -105,8 +105,8 @@ func (d *DB) Stores(ctx context.Context, merchantID string) ([]Store, error) {
 }
 
 // Merchants lists every merchant by slug (for operators), a page at a time.
-func (d *DB) Merchants(ctx context.Context, p Page) (*Paged[Merchant], error) {
-	out, err := pageOf[Merchant](ctx, d, d.with(ctx).Model(&Merchant{}), "slug", p)
+func (d Merchants) MerchantsPage(ctx context.Context, p Page) (*Paged[Merchant], error) {
+	out, err := pageOf[Merchant](ctx, d.conn, d.with(ctx).Model(&Merchant{}), "slug", p)
 	if err != nil {
 		return nil, fmt.Errorf("list merchants: %w", err)
 	}
@@ -114,7 +114,7 @@ func (d *DB) Merchants(ctx context.Context, p Page) (*Paged[Merchant], error) {
 }
 
 // SetPolicy replaces a merchant's policy; returns filed afterwards get it.
-func (d *DB) SetPolicy(ctx context.Context, merchantID string, policy JSON) error {
+func (d Merchants) SetPolicy(ctx context.Context, merchantID string, policy JSON) error {
 	res := d.with(ctx).Model(&Merchant{}).Where("id = ?", merchantID).
 		Updates(map[string]any{"policy": policy, "updated_at": time.Now().UTC()})
 	if res.Error != nil {
@@ -127,7 +127,7 @@ func (d *DB) SetPolicy(ctx context.Context, merchantID string, policy JSON) erro
 }
 
 // StoreByCode finds a merchant's store.
-func (d *DB) StoreByCode(ctx context.Context, merchantID, code string) (*Store, error) {
+func (d Merchants) StoreByCode(ctx context.Context, merchantID, code string) (*Store, error) {
 	var s Store
 	if err := d.with(ctx).Where("merchant_id = ? AND code = ?", merchantID, code).Take(&s).Error; err != nil {
 		return nil, fmt.Errorf("store %s: %w", code, translate(err))

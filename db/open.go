@@ -1,6 +1,7 @@
-// Package db is Rebound's store: gorm models, repositories (ctx first),
-// versioned migrations for PostgreSQL and SQLite, and Open. Every feature
-// works on both engines; one repository test suite runs against each.
+// Package db is Rebound's store: gorm models, one store per part of
+// Rebound (stores.go; methods ctx first) over a connection or a transaction
+// (DB.Tx), versioned migrations for PostgreSQL and SQLite, and Open. Every
+// feature works on both engines; one test suite runs against each.
 package db
 
 import (
@@ -90,10 +91,28 @@ type Pool struct {
 // made a return open ~16 connections under load (issue 15).
 var DefaultPool = Pool{MaxOpen: 20, MaxIdle: 20, MaxLifetime: 30 * time.Minute}
 
-// DB is an open database, or a transaction on one (see Tx).
+// DB is an open database, or a transaction on one (see Tx): the
+// connection and its stores, one per part of Rebound (stores.go).
 type DB struct {
+	*conn
+	stores
+}
+
+// conn is what every store of one DB shares: the gorm handle (the pool, or
+// the transaction) and the engine behind it.
+type conn struct {
 	g       *gorm.DB
 	dialect Dialect
+	// db is the DB these stores belong to, for a store's step that writes
+	// through another store in the same transaction.
+	db *DB
+}
+
+// newDB builds the stores over g.
+func newDB(g *gorm.DB, dialect Dialect) *DB {
+	c := &conn{g: g, dialect: dialect}
+	c.db = &DB{conn: c, stores: newStores(c)}
+	return c.db
 }
 
 // Open connects to the database named by rawURL. It does not require the
@@ -151,7 +170,7 @@ func Open(rawURL string, pool Pool, log *slog.Logger) (*DB, error) {
 		sqlDB.SetMaxIdleConns(pool.MaxIdle)
 		sqlDB.SetConnMaxLifetime(pool.MaxLifetime)
 	}
-	return &DB{g: g, dialect: t.Dialect}, nil
+	return newDB(g, t.Dialect), nil
 }
 
 // Dialect tells which engine this is.
@@ -189,15 +208,18 @@ func (d *DB) Close() error {
 	return sqlDB.Close()
 }
 
-// Tx runs fn in one transaction: every repository method called on the DB
-// that fn receives takes part in it. fn's error rolls it back.
-func (d *DB) Tx(ctx context.Context, fn func(tx *DB) error) error {
-	return d.g.WithContext(ctx).Transaction(func(g *gorm.DB) error {
-		return fn(&DB{g: g, dialect: d.dialect})
+// Tx runs fn in one transaction: every store method called on the DB that
+// fn receives takes part in it. fn's error rolls it back. It is the one way
+// to a transaction, for the stores (conn.tx) and their callers alike.
+func (d *DB) Tx(ctx context.Context, fn func(tx *DB) error) error { return d.tx(ctx, fn) }
+
+func (c *conn) tx(ctx context.Context, fn func(tx *DB) error) error {
+	return c.g.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		return fn(newDB(g, c.dialect))
 	})
 }
 
-func (d *DB) with(ctx context.Context) *gorm.DB { return d.g.WithContext(ctx) }
+func (c *conn) with(ctx context.Context) *gorm.DB { return c.g.WithContext(ctx) }
 
 // ErrNotFound is returned when the row asked for does not exist.
 var ErrNotFound = errors.New("not found")

@@ -25,7 +25,7 @@ var (
 // payment belongs to one merchant: a card sale's terminal must be one of
 // the merchant's (ErrForeignTerminal), and a payment reference another
 // order holds, of any merchant, is ErrPaymentTaken.
-func (d *DB) CreateOrder(ctx context.Context, o *Order) error {
+func (d Orders) CreateOrder(ctx context.Context, o *Order) error {
 	if o.ID == "" {
 		o.ID = NewID()
 	}
@@ -54,7 +54,7 @@ func (d *DB) CreateOrder(ctx context.Context, o *Order) error {
 			p.SaleDay = saleAt.Format("2006-01-02")
 		}
 	}
-	err := d.Tx(ctx, func(tx *DB) error {
+	err := d.tx(ctx, func(tx *DB) error {
 		var n int64
 		if err := tx.with(ctx).Model(&Order{}).Where("merchant_id = ? AND order_number = ?", o.MerchantID, o.OrderNumber).Count(&n).Error; err != nil {
 			return err
@@ -80,7 +80,7 @@ func (d *DB) CreateOrder(ctx context.Context, o *Order) error {
 }
 
 // paymentFree checks that o's payment may be registered by o's merchant.
-func (d *DB) paymentFree(ctx context.Context, o *Order) error {
+func (d *conn) paymentFree(ctx context.Context, o *Order) error {
 	p := o.Payment
 	if p == nil {
 		return nil
@@ -113,7 +113,7 @@ func (d *DB) paymentFree(ctx context.Context, o *Order) error {
 }
 
 // OrderByNumber finds a merchant's order with its lines (in order) and payment.
-func (d *DB) OrderByNumber(ctx context.Context, merchantID, orderNumber string) (*Order, error) {
+func (d Orders) OrderByNumber(ctx context.Context, merchantID, orderNumber string) (*Order, error) {
 	var o Order
 	err := d.with(ctx).
 		Preload("Lines", func(g *gorm.DB) *gorm.DB { return g.Order("position") }).
@@ -127,7 +127,7 @@ func (d *DB) OrderByNumber(ctx context.Context, merchantID, orderNumber string) 
 }
 
 // OrderByID reads an order with its lines and payment.
-func (d *DB) OrderByID(ctx context.Context, id string) (*Order, error) {
+func (d Orders) OrderByID(ctx context.Context, id string) (*Order, error) {
 	var o Order
 	err := d.with(ctx).
 		Preload("Lines", func(g *gorm.DB) *gorm.DB { return g.Order("position") }).
@@ -140,7 +140,7 @@ func (d *DB) OrderByID(ctx context.Context, id string) (*Order, error) {
 }
 
 // OrderNumbers maps order ids to the numbers shoppers know them by.
-func (d *DB) OrderNumbers(ctx context.Context, ids []string) (map[string]string, error) {
+func (d Orders) OrderNumbers(ctx context.Context, ids []string) (map[string]string, error) {
 	out := make(map[string]string, len(ids))
 	if len(ids) == 0 {
 		return out, nil

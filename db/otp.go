@@ -10,7 +10,7 @@ import (
 
 // CreateChallenge stores a new one-time code's HMAC; older codes of the
 // return stop working.
-func (d *DB) CreateChallenge(ctx context.Context, c *OTPChallenge) error {
+func (d Shoppers) CreateChallenge(ctx context.Context, c *OTPChallenge) error {
 	if c.ID == "" {
 		c.ID = NewID()
 	}
@@ -31,7 +31,7 @@ func (d *DB) CreateChallenge(ctx context.Context, c *OTPChallenge) error {
 }
 
 // ChallengeByID reads a challenge.
-func (d *DB) ChallengeByID(ctx context.Context, id string) (*OTPChallenge, error) {
+func (d Shoppers) ChallengeByID(ctx context.Context, id string) (*OTPChallenge, error) {
 	var c OTPChallenge
 	if err := d.with(ctx).Where("id = ?", id).Take(&c).Error; err != nil {
 		return nil, fmt.Errorf("challenge %s: %w", id, translate(err))
@@ -47,7 +47,7 @@ type CodeCounts struct {
 }
 
 // CountCodes counts recent codes for the limits on sending.
-func (d *DB) CountCodes(ctx context.Context, returnID, contact, clientIP string, since time.Time) (CodeCounts, error) {
+func (d Shoppers) CountCodes(ctx context.Context, returnID, contact, clientIP string, since time.Time) (CodeCounts, error) {
 	var c CodeCounts
 	if returnID != "" {
 		var last OTPChallenge
@@ -88,10 +88,10 @@ const (
 // CheckCode checks a code against the return's newest live challenge, in
 // one transaction: match(hmac) compares in constant time; a match uses the
 // challenge up, a miss counts against it, and maxTries misses lock it.
-func (d *DB) CheckCode(ctx context.Context, returnID string, now time.Time, maxTries int, match func(challengeID, codeHMAC string) bool) (CodeCheck, string, error) {
+func (d Shoppers) CheckCode(ctx context.Context, returnID string, now time.Time, maxTries int, match func(challengeID, codeHMAC string) bool) (CodeCheck, string, error) {
 	var result CodeCheck
 	var id string
-	err := d.Tx(ctx, func(tx *DB) error {
+	err := d.tx(ctx, func(tx *DB) error {
 		var c OTPChallenge
 		q := tx.with(ctx).Where("return_id = ? AND consumed_at IS NULL", returnID)
 		if d.dialect == Postgres {

@@ -8,7 +8,7 @@ import (
 )
 
 // QueueOutbox adds a message outside any return step (a one-time code).
-func (d *DB) QueueOutbox(ctx context.Context, m *OutboxMessage) error {
+func (d Outbox) QueueOutbox(ctx context.Context, m *OutboxMessage) error {
 	if m.ID == "" {
 		m.ID = NewID()
 	}
@@ -24,7 +24,7 @@ func (d *DB) QueueOutbox(ctx context.Context, m *OutboxMessage) error {
 }
 
 // OutboxByIDs reads messages, in id order.
-func (d *DB) OutboxByIDs(ctx context.Context, ids []string) ([]OutboxMessage, error) {
+func (d Outbox) OutboxByIDs(ctx context.Context, ids []string) ([]OutboxMessage, error) {
 	var ms []OutboxMessage
 	if err := d.with(ctx).Where("id IN ?", ids).Order("id").Find(&ms).Error; err != nil {
 		return nil, fmt.Errorf("outbox: %w", err)
@@ -34,7 +34,7 @@ func (d *DB) OutboxByIDs(ctx context.Context, ids []string) ([]OutboxMessage, er
 
 // MarkOutboxSent records a sent message; a sensitive body is blanked unless
 // keepBody (dev only, where the outbox is how people read their codes).
-func (d *DB) MarkOutboxSent(ctx context.Context, id string, keepBody bool) error {
+func (d Outbox) MarkOutboxSent(ctx context.Context, id string, keepBody bool) error {
 	set := map[string]any{"status": OutboxSent, "sent_at": time.Now().UTC(), "last_error": "", "attempts": gormExpr("attempts + 1")}
 	q := d.with(ctx).Model(&OutboxMessage{}).Where("id = ?", id)
 	if !keepBody {
@@ -52,7 +52,7 @@ func (d *DB) MarkOutboxSent(ctx context.Context, id string, keepBody bool) error
 
 // MarkOutboxAttempt records a failed try; a permanent failure ends the
 // message's life as failed.
-func (d *DB) MarkOutboxAttempt(ctx context.Context, id, errText string, permanent bool) error {
+func (d Outbox) MarkOutboxAttempt(ctx context.Context, id, errText string, permanent bool) error {
 	set := map[string]any{"last_error": errText, "attempts": gormExpr("attempts + 1")}
 	if permanent {
 		set["status"] = OutboxFailed
@@ -69,7 +69,7 @@ func (d *DB) MarkOutboxAttempt(ctx context.Context, id, errText string, permanen
 }
 
 // OutboxTo lists the newest messages to a recipient (the dev outbox).
-func (d *DB) OutboxTo(ctx context.Context, recipient string, limit int) ([]OutboxMessage, error) {
+func (d Outbox) OutboxTo(ctx context.Context, recipient string, limit int) ([]OutboxMessage, error) {
 	var ms []OutboxMessage
 	q := d.with(ctx).Order("created_at DESC, id DESC").Limit(limit)
 	if recipient != "" {
@@ -82,7 +82,7 @@ func (d *DB) OutboxTo(ctx context.Context, recipient string, limit int) ([]Outbo
 }
 
 // StaffEmails lists the e-mail addresses of a merchant's active staff in a role.
-func (d *DB) StaffEmails(ctx context.Context, merchantID string, role returns.Role) ([]string, error) {
+func (d Outbox) StaffEmails(ctx context.Context, merchantID string, role returns.Role) ([]string, error) {
 	var out []string
 	err := d.with(ctx).Model(&StaffUser{}).
 		Where("merchant_id = ? AND role = ? AND NOT disabled AND email <> ''", merchantID, role).
@@ -94,7 +94,7 @@ func (d *DB) StaffEmails(ctx context.Context, merchantID string, role returns.Ro
 }
 
 // WebhookEndpoints lists a merchant's enabled webhook endpoints.
-func (d *DB) WebhookEndpoints(ctx context.Context, merchantID string) ([]WebhookEndpoint, error) {
+func (d Outbox) WebhookEndpoints(ctx context.Context, merchantID string) ([]WebhookEndpoint, error) {
 	var out []WebhookEndpoint
 	err := d.with(ctx).Where("merchant_id = ? AND NOT disabled", merchantID).Order("id").Find(&out).Error
 	if err != nil {
@@ -105,9 +105,9 @@ func (d *DB) WebhookEndpoints(ctx context.Context, merchantID string) ([]Webhook
 
 // WebhookEndpointsPage lists a merchant's enabled webhook endpoints a page
 // at a time, for its admin.
-func (d *DB) WebhookEndpointsPage(ctx context.Context, merchantID string, p Page) (*Paged[WebhookEndpoint], error) {
+func (d Outbox) WebhookEndpointsPage(ctx context.Context, merchantID string, p Page) (*Paged[WebhookEndpoint], error) {
 	q := d.with(ctx).Model(&WebhookEndpoint{}).Where("merchant_id = ? AND NOT disabled", merchantID)
-	out, err := pageOf[WebhookEndpoint](ctx, d, q, "id", p)
+	out, err := pageOf[WebhookEndpoint](ctx, d.conn, q, "id", p)
 	if err != nil {
 		return nil, fmt.Errorf("webhooks of %s: %w", merchantID, err)
 	}
@@ -115,7 +115,7 @@ func (d *DB) WebhookEndpointsPage(ctx context.Context, merchantID string, p Page
 }
 
 // WebhookEndpoint reads one endpoint.
-func (d *DB) WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error) {
+func (d Outbox) WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error) {
 	var w WebhookEndpoint
 	if err := d.with(ctx).Where("id = ?", id).Take(&w).Error; err != nil {
 		return nil, fmt.Errorf("webhook %s: %w", id, translate(err))
@@ -124,7 +124,7 @@ func (d *DB) WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, 
 }
 
 // CreateWebhookEndpoint adds an endpoint.
-func (d *DB) CreateWebhookEndpoint(ctx context.Context, w *WebhookEndpoint) error {
+func (d Outbox) CreateWebhookEndpoint(ctx context.Context, w *WebhookEndpoint) error {
 	w.ID = NewID()
 	w.CreatedAt = time.Now().UTC()
 	if err := d.with(ctx).Create(w).Error; err != nil {
@@ -134,7 +134,7 @@ func (d *DB) CreateWebhookEndpoint(ctx context.Context, w *WebhookEndpoint) erro
 }
 
 // OutboxByDedupe reads the message queued under a dedupe key.
-func (d *DB) OutboxByDedupe(ctx context.Context, key string) (*OutboxMessage, error) {
+func (d Outbox) OutboxByDedupe(ctx context.Context, key string) (*OutboxMessage, error) {
 	var m OutboxMessage
 	if err := d.with(ctx).Where("dedupe_key = ?", key).Take(&m).Error; err != nil {
 		return nil, fmt.Errorf("outbox %s: %w", key, translate(err))

@@ -13,7 +13,7 @@ const CountCap = 10000
 
 // countCapped counts the rows q selects, up to CountCap+1, so that a count
 // over a huge table costs no more than reading CountCap index entries.
-func (d *DB) countCapped(ctx context.Context, q *gorm.DB) (int64, error) {
+func (d *conn) countCapped(ctx context.Context, q *gorm.DB) (int64, error) {
 	var n int64
 	sub := q.Session(&gorm.Session{}).Select("1").Limit(CountCap + 1)
 	// Every list runs it on each page: kept prepared on SQLite (DB.read).
@@ -39,7 +39,7 @@ type Paged[T any] struct {
 }
 
 // pageOf reads page p of the rows q selects, in order.
-func pageOf[T any](ctx context.Context, d *DB, q *gorm.DB, order string, p Page) (*Paged[T], error) {
+func pageOf[T any](ctx context.Context, d *conn, q *gorm.DB, order string, p Page) (*Paged[T], error) {
 	total, err := d.countCapped(ctx, q)
 	if err != nil {
 		return nil, err

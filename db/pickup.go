@@ -9,7 +9,7 @@ import (
 // ID mid: the name of its folder of acquirer settlement files. No merchant
 // (or an empty mid) is ErrNotFound; two merchants sharing mid is
 // ErrConflict, since a file of that folder could be either's.
-func (d *DB) MerchantByAcquirerMID(ctx context.Context, mid string) (*Merchant, error) {
+func (d Merchants) MerchantByAcquirerMID(ctx context.Context, mid string) (*Merchant, error) {
 	if mid == "" {
 		return nil, fmt.Errorf("merchant with acquirer merchant ID %q: %w", mid, ErrNotFound)
 	}

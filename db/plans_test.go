@@ -108,10 +108,10 @@ func TestListQueriesUseIndexesAtScale(t *testing.T) {
 		}
 		for fname, f := range filters {
 			f.MerchantID, f.Limit = m.id, 50
-			run(m.name+": list "+fname, func() error { _, err := d.ListReturns(ctx, f); return err })
-			run(m.name+": count "+fname, func() error { _, err := d.CountReturns(ctx, f); return err })
+			run(m.name+": list "+fname, func() error { _, err := d.Returns.ListReturns(ctx, f); return err })
+			run(m.name+": count "+fname, func() error { _, err := d.Returns.CountReturns(ctx, f); return err })
 		}
-		run(m.name+": queue counts", func() error { _, err := d.QueueCounts(ctx, m.id); return err })
+		run(m.name+": queue counts", func() error { _, err := d.Returns.QueueCounts(ctx, m.id); return err })
 
 		from, to := scaleEpoch.Add(time.Duration(n/4)*time.Second), scaleEpoch.Add(time.Duration(n/4)*time.Second+24*time.Hour)
 		// A tenth of the amounts: a narrower range sorted by date reads
@@ -134,9 +134,9 @@ func TestListQueriesUseIndexesAtScale(t *testing.T) {
 				}
 				for fname, f := range refundFilters {
 					f.MerchantID, f.Sort, f.Limit = merchant, sort, 50
-					run(fmt.Sprintf("%s: refunds %s by %s", who, fname, sort), func() error { _, err := d.ListRefunds(ctx, f); return err })
+					run(fmt.Sprintf("%s: refunds %s by %s", who, fname, sort), func() error { _, err := d.Finance.ListRefunds(ctx, f); return err })
 					if sort == SortNewest {
-						run(fmt.Sprintf("%s: count refunds %s", who, fname), func() error { _, err := d.CountRefunds(ctx, f); return err })
+						run(fmt.Sprintf("%s: count refunds %s", who, fname), func() error { _, err := d.Finance.CountRefunds(ctx, f); return err })
 					}
 				}
 			}
@@ -149,23 +149,23 @@ func TestListQueriesUseIndexesAtScale(t *testing.T) {
 			"work items after":   {After: &WorkItemCursor{CreatedAt: scaleEpoch.Add(time.Duration(n/2) * time.Second), ID: scaleID("e", n/2)}},
 		} {
 			f.MerchantID, f.Limit = m.id, 50
-			run(m.name+": "+fname, func() error { _, err := d.WorkItems(ctx, f); return err })
+			run(m.name+": "+fname, func() error { _, err := d.Finance.WorkItems(ctx, f); return err })
 		}
-		run(m.name+": audit log", func() error { _, err := d.AuditLog(ctx, m.id, 50); return err })
-		run(m.name+": staff", func() error { _, err := d.StaffOf(ctx, m.id, Page{Limit: 50}); return err })
-		run(m.name+": staff page 3", func() error { _, err := d.StaffOf(ctx, m.id, Page{Offset: 100, Limit: 50}); return err })
-		run(m.name+": API keys", func() error { _, err := d.APIKeysOf(ctx, m.id, Page{Limit: 50}); return err })
-		run(m.name+": webhook endpoints", func() error { _, err := d.WebhookEndpointsPage(ctx, m.id, Page{Limit: 50}); return err })
-		run(m.name+": freezes", func() error { _, err := d.Freezes(ctx, m.id, false, Page{Limit: 50}); return err })
-		run(m.name+": freezes in force", func() error { _, err := d.Freezes(ctx, m.id, true, Page{Limit: 50}); return err })
+		run(m.name+": audit log", func() error { _, err := d.Audit.AuditLog(ctx, m.id, 50); return err })
+		run(m.name+": staff", func() error { _, err := d.Staff.StaffOf(ctx, m.id, Page{Limit: 50}); return err })
+		run(m.name+": staff page 3", func() error { _, err := d.Staff.StaffOf(ctx, m.id, Page{Offset: 100, Limit: 50}); return err })
+		run(m.name+": API keys", func() error { _, err := d.Staff.APIKeysOf(ctx, m.id, Page{Limit: 50}); return err })
+		run(m.name+": webhook endpoints", func() error { _, err := d.Outbox.WebhookEndpointsPage(ctx, m.id, Page{Limit: 50}); return err })
+		run(m.name+": freezes", func() error { _, err := d.Freezes.FreezesPage(ctx, m.id, false, Page{Limit: 50}); return err })
+		run(m.name+": freezes in force", func() error { _, err := d.Freezes.FreezesPage(ctx, m.id, true, Page{Limit: 50}); return err })
 	}
-	run("operator: freezes", func() error { _, err := d.Freezes(ctx, "", false, Page{Limit: 50}); return err })
-	run("operator: freezes in force", func() error { _, err := d.Freezes(ctx, "", true, Page{Limit: 50}); return err })
+	run("operator: freezes", func() error { _, err := d.Freezes.FreezesPage(ctx, "", false, Page{Limit: 50}); return err })
+	run("operator: freezes in force", func() error { _, err := d.Freezes.FreezesPage(ctx, "", true, Page{Limit: 50}); return err })
 	// What one return's page reads.
 	ret := scaleID("a", n/3)
-	run("timeline of a return", func() error { _, err := d.Timeline(ctx, ret); return err })
-	run("refunds of a return", func() error { _, err := d.RefundsOfReturn(ctx, ret); return err })
-	run("attempts of a refund", func() error { _, err := d.AttemptsOfRefund(ctx, scaleID("d", n/3)); return err })
+	run("timeline of a return", func() error { _, err := d.Returns.Timeline(ctx, ret); return err })
+	run("refunds of a return", func() error { _, err := d.Refunds.RefundsOfReturn(ctx, ret); return err })
+	run("attempts of a refund", func() error { _, err := d.Refunds.AttemptsOfRefund(ctx, scaleID("d", n/3)); return err })
 	ex.report()
 }
 

@@ -12,10 +12,10 @@ import (
 // PrepareStmtMaxSize): parsing the SQL again on each request was a fifth of
 // a read's time. Postgres is left as it is: pgx already keeps each
 // connection's prepared statements.
-func (d *DB) read(ctx context.Context) *gorm.DB { return d.prepared(d.with(ctx)) }
+func (d *conn) read(ctx context.Context) *gorm.DB { return d.prepared(d.with(ctx)) }
 
 // prepared is q with its statement kept prepared on SQLite (see read).
-func (d *DB) prepared(q *gorm.DB) *gorm.DB {
+func (d *conn) prepared(q *gorm.DB) *gorm.DB {
 	if d.dialect != SQLite {
 		return q
 	}

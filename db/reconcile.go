@@ -14,7 +14,7 @@ const (
 )
 
 // newUUID is the dialect's expression for a fresh id in set-wise inserts.
-func (d *DB) newUUID() string {
+func (d *conn) newUUID() string {
 	if d.dialect == Postgres {
 		return "gen_random_uuid()"
 	}
@@ -35,7 +35,7 @@ func (d *DB) newUUID() string {
 // results are written once, all together: running it again changes
 // nothing (and two runs at once cannot both write them: the second breaks
 // the results' key and, retried, finds them written).
-func (d *DB) MatchSettlementFile(ctx context.Context, f *SettlementFile) error {
+func (d Settlement) MatchSettlementFile(ctx context.Context, f *SettlementFile) error {
 	var done int64
 	if err := d.with(ctx).Raw("SELECT COUNT(*) FROM (SELECT 1 FROM settlement_results WHERE file_id = ? LIMIT 1) AS x", f.ID).Scan(&done).Error; err != nil {
 		return fmt.Errorf("match file %s: %w", f.ID, err)
@@ -87,7 +87,7 @@ const matchable = "('approved', 'confirmed_approved', 'unknown', 'reversal_pendi
 // escalated one sent on or before lastDueDay that no file matched never
 // reached the acquirer or was reversed (confirmed_not_received). It answers
 // the attempts it moved, as they were before.
-func (d *DB) SettleDoubts(ctx context.Context, f *SettlementFile, lastDueDay string, at time.Time) ([]RefundAttempt, error) {
+func (d Settlement) SettleDoubts(ctx context.Context, f *SettlementFile, lastDueDay string, at time.Time) ([]RefundAttempt, error) {
 	if f.Source != SourceAcquirer {
 		return nil, nil
 	}
@@ -103,7 +103,7 @@ func (d *DB) SettleDoubts(ctx context.Context, f *SettlementFile, lastDueDay str
 	}
 	var moved []RefundAttempt
 	for _, m := range matched {
-		ok, err := d.ResolveAttempt(ctx, m.ID, Evidence{State: AttemptConfirmedApproved, By: "reconciliation",
+		ok, err := d.db.Refunds.ResolveAttempt(ctx, m.ID, Evidence{State: AttemptConfirmedApproved, By: "reconciliation",
 			Note: fmt.Sprintf("settled by the acquirer: %s, line %d", f.Filename, m.Line), At: at})
 		if err != nil {
 			return moved, err
@@ -122,7 +122,7 @@ func (d *DB) SettleDoubts(ctx context.Context, f *SettlementFile, lastDueDay str
 		return moved, fmt.Errorf("doubts settled by %s: %w", f.ID, err)
 	}
 	for _, a := range absent {
-		ok, err := d.ResolveAttempt(ctx, a.ID, Evidence{State: AttemptConfirmedNotReceived, By: "reconciliation",
+		ok, err := d.db.Refunds.ResolveAttempt(ctx, a.ID, Evidence{State: AttemptConfirmedNotReceived, By: "reconciliation",
 			Note: fmt.Sprintf("in no settlement file of the acquirer up to %s (%s)", lastDueDay, f.Filename), At: at})
 		if err != nil {
 			return moved, err
@@ -136,7 +136,7 @@ func (d *DB) SettleDoubts(ctx context.Context, f *SettlementFile, lastDueDay str
 
 // PaidButFailed lists the returns still waiting on finance (refund_failed)
 // whose refund a file shows paid by one of its attempts.
-func (d *DB) PaidButFailed(ctx context.Context, fileID string) ([]string, error) {
+func (d Settlement) PaidButFailed(ctx context.Context, fileID string) ([]string, error) {
 	var ids []string
 	err := d.with(ctx).Table("settlement_results AS s").
 		Joins("JOIN refund_attempts AS a ON a.id = s.attempt_id").
@@ -157,8 +157,8 @@ var doubt = []returns.AttemptState{returns.AttemptUnknown, returns.AttemptRevers
 // whole histories: on Postgres they hash (statistics of a table loaded a
 // moment ago would otherwise invite nested loops over it), get the memory
 // to do so, and skip JIT compilation, which costs more than it saves here.
-func (d *DB) setWise(ctx context.Context, fn func(tx *DB) error) error {
-	return d.Tx(ctx, func(tx *DB) error {
+func (d *conn) setWise(ctx context.Context, fn func(tx *DB) error) error {
+	return d.tx(ctx, func(tx *DB) error {
 		if d.dialect == Postgres {
 			for _, set := range []string{"SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'"} {
 				if err := tx.with(ctx).Exec(set).Error; err != nil {
@@ -174,7 +174,7 @@ func (d *DB) setWise(ctx context.Context, fn func(tx *DB) error) error {
 // merchant's source that no file has matched although it was sent on or
 // before lastDueDay (the overdue window has passed). Findings are made once
 // per attempt. It answers how many this file found.
-func (d *DB) RecordMissing(ctx context.Context, f *SettlementFile, lastDueDay string) (int64, error) {
+func (d Settlement) RecordMissing(ctx context.Context, f *SettlementFile, lastDueDay string) (int64, error) {
 	kinds, key := "('void', 'refund')", KeyAcquirer
 	if f.Source == SourceGateway {
 		kinds, key = "('online')", KeyGateway
@@ -203,7 +203,7 @@ func (d *DB) RecordMissing(ctx context.Context, f *SettlementFile, lastDueDay st
 }
 
 // CountResults counts a file's rows by result.
-func (d *DB) CountResults(ctx context.Context, fileID string) (map[string]int64, error) {
+func (d Settlement) CountResults(ctx context.Context, fileID string) (map[string]int64, error) {
 	var rows []struct {
 		Result string
 		N      int64
@@ -220,7 +220,7 @@ func (d *DB) CountResults(ctx context.Context, fileID string) (map[string]int64,
 }
 
 // MatchedReturns pages through the returns a file settled, by return id.
-func (d *DB) MatchedReturns(ctx context.Context, fileID, after string, limit int) ([]string, error) {
+func (d Settlement) MatchedReturns(ctx context.Context, fileID, after string, limit int) ([]string, error) {
 	var ids []string
 	q := d.with(ctx).Table("settlement_results AS i").
 		Joins("JOIN refund_attempts AS a ON a.id = i.attempt_id").
@@ -238,7 +238,7 @@ func (d *DB) MatchedReturns(ctx context.Context, fileID, after string, limit int
 
 // OpenSettlementWorkItems files a work item for every discrepancy of a
 // file: each unexpected or mismatched row and each missing refund it found.
-func (d *DB) OpenSettlementWorkItems(ctx context.Context, f *SettlementFile) error {
+func (d Settlement) OpenSettlementWorkItems(ctx context.Context, f *SettlementFile) error {
 	now := time.Now().UTC()
 	rows := "INSERT INTO work_items (id, dedupe_key, merchant_id, kind, file_id, item_line, attempt_id, summary, status, resolution, note, resolved_by, created_at) " +
 		"SELECT " + d.newUUID() + ", 'settle/' || i.file_id || '/' || CAST(i.line AS TEXT), ?, s.result, i.file_id, i.line, s.attempt_id, " +
@@ -262,7 +262,7 @@ func (d *DB) OpenSettlementWorkItems(ctx context.Context, f *SettlementFile) err
 
 // SettlementItems pages through a file's rows with a result among results
 // (all when none), by line, each with its result.
-func (d *DB) SettlementItems(ctx context.Context, fileID string, results []string, afterLine int64, limit int) ([]SettlementItem, error) {
+func (d Settlement) SettlementItems(ctx context.Context, fileID string, results []string, afterLine int64, limit int) ([]SettlementItem, error) {
 	q := d.with(ctx).Table("settlement_items AS i").Select("i.*, COALESCE(s.result, '') AS result, COALESCE(s.match_key, '') AS match_key, s.attempt_id").
 		Joins("LEFT JOIN settlement_results AS s ON s.file_id = i.file_id AND s.line = i.line").
 		Where("i.file_id = ? AND i.line > ?", fileID, afterLine)
@@ -278,7 +278,7 @@ func (d *DB) SettlementItems(ctx context.Context, fileID string, results []strin
 
 // FirstFindings lists the first limit findings a file made and how many it
 // made (counted up to CountCap+1).
-func (d *DB) FirstFindings(ctx context.Context, fileID string, limit int) ([]SettlementFinding, int64, error) {
+func (d Settlement) FirstFindings(ctx context.Context, fileID string, limit int) ([]SettlementFinding, int64, error) {
 	q := d.with(ctx).Model(&SettlementFinding{}).Where("file_id = ?", fileID)
 	total, err := d.countCapped(ctx, q)
 	if err != nil {
@@ -292,7 +292,7 @@ func (d *DB) FirstFindings(ctx context.Context, fileID string, limit int) ([]Set
 }
 
 // CountFindings counts the findings a file made.
-func (d *DB) CountFindings(ctx context.Context, fileID string) (int64, error) {
+func (d Settlement) CountFindings(ctx context.Context, fileID string) (int64, error) {
 	var n int64
 	if err := d.with(ctx).Model(&SettlementFinding{}).Where("file_id = ?", fileID).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("findings of %s: %w", fileID, err)

@@ -106,7 +106,7 @@ func (e *RuleError) Unwrap() error { return e.Err }
 // set, if attemptMoves allows it from the state the attempt is in. It
 // reports whether it moved: false when the attempt is in a state from which
 // to is not allowed (a late or repeated write, a settled attempt).
-func (d *DB) MoveAttempt(ctx context.Context, id string, to returns.AttemptState, set map[string]any) (bool, error) {
+func (d Refunds) MoveAttempt(ctx context.Context, id string, to returns.AttemptState, set map[string]any) (bool, error) {
 	var from []returns.AttemptState
 	for f, tos := range attemptMoves {
 		if slices.Contains(tos, to) {
@@ -133,7 +133,7 @@ func (d *DB) MoveAttempt(ctx context.Context, id string, to returns.AttemptState
 }
 
 // SetAttempt changes columns of an attempt other than its state.
-func (d *DB) SetAttempt(ctx context.Context, id string, set map[string]any) error {
+func (d Refunds) SetAttempt(ctx context.Context, id string, set map[string]any) error {
 	if _, ok := set["state"]; ok {
 		return fmt.Errorf("attempt %s: the state moves only through MoveAttempt", id)
 	}
@@ -151,18 +151,18 @@ func (d *DB) SetAttempt(ctx context.Context, id string, set map[string]any) erro
 // of the order's payment pay or may pay, with this one, is within the
 // payment. An attempt that exists already (a retried activity) is returned
 // unchanged.
-func (d *DB) CreateAttempt(ctx context.Context, a *RefundAttempt, now time.Time) (*RefundAttempt, error) {
+func (d Refunds) CreateAttempt(ctx context.Context, a *RefundAttempt, now time.Time) (*RefundAttempt, error) {
 	if existing, err := d.AttemptByID(ctx, a.ID); err == nil {
 		return existing, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	err := d.Tx(ctx, func(tx *DB) error {
-		ref, err := tx.RefundByID(ctx, a.RefundID)
+	err := d.tx(ctx, func(tx *DB) error {
+		ref, err := tx.Refunds.RefundByID(ctx, a.RefundID)
 		if err != nil {
 			return err
 		}
-		if err := tx.LockOrder(ctx, ref.OrderID); err != nil {
+		if err := tx.Orders.LockOrder(ctx, ref.OrderID); err != nil {
 			return err
 		}
 		if err := tx.mayAttempt(ctx, ref, a.Amount); err != nil {
@@ -193,7 +193,7 @@ func (d *DB) CreateAttempt(ctx context.Context, a *RefundAttempt, now time.Time)
 
 // mayAttempt holds rules 3 and 4 for a new attempt of amount on ref; the
 // order's lock is held.
-func (d *DB) mayAttempt(ctx context.Context, ref *Refund, amount int64) error {
+func (d *conn) mayAttempt(ctx context.Context, ref *Refund, amount int64) error {
 	var rows []struct {
 		RefundID string
 		N        int
@@ -232,7 +232,7 @@ var inFlight = []returns.AttemptState{returns.AttemptPrepared, returns.AttemptSe
 // terminal's row lock (the caller's transaction): unique per terminal per
 // UTC day, wrapping within the terminal's range, skipping any STAN (of a
 // message or of its reversal) still in flight.
-func (d *DB) nextSTAN(ctx context.Context, terminalID, day string) (string, error) {
+func (d *conn) nextSTAN(ctx context.Context, terminalID, day string) (string, error) {
 	var t Terminal
 	q := d.with(ctx).Where("terminal_id = ?", terminalID)
 	if d.dialect == Postgres {
@@ -284,12 +284,12 @@ const PhysicalSTANFrom = 900000
 // ReversalSTAN gives an attempt the STAN its reversal goes with, allocated
 // once (repeats keep it) on the attempt's terminal, with the reversal's
 // first transmission time.
-func (d *DB) ReversalSTAN(ctx context.Context, attemptID string, now time.Time) (*RefundAttempt, error) {
+func (d Refunds) ReversalSTAN(ctx context.Context, attemptID string, now time.Time) (*RefundAttempt, error) {
 	att, err := d.AttemptByID(ctx, attemptID)
 	if err != nil || att.ReversalSTAN != "" {
 		return att, err
 	}
-	err = d.Tx(ctx, func(tx *DB) error {
+	err = d.tx(ctx, func(tx *DB) error {
 		day := now.UTC().Format("2006-01-02")
 		stan, err := tx.nextSTAN(ctx, att.TerminalID, day)
 		if err != nil {
@@ -328,17 +328,17 @@ type Resolution struct {
 // retry reopens the refund if the order still has its amount refundable,
 // "mark refunded" records it paid outside Rebound, and store credit leaves
 // it failed (the credit is booked by the caller).
-func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by string, now time.Time) (Resolution, error) {
+func (d Refunds) ResolveFailedRefund(ctx context.Context, refundID, action, by string, now time.Time) (Resolution, error) {
 	var out Resolution
-	err := d.Tx(ctx, func(tx *DB) error {
-		ref, err := tx.RefundByID(ctx, refundID)
+	err := d.tx(ctx, func(tx *DB) error {
+		ref, err := tx.Refunds.RefundByID(ctx, refundID)
 		if err != nil {
 			return err
 		}
-		if err := tx.LockOrder(ctx, ref.OrderID); err != nil {
+		if err := tx.Orders.LockOrder(ctx, ref.OrderID); err != nil {
 			return err
 		}
-		attempts, err := tx.AttemptsOfRefund(ctx, refundID)
+		attempts, err := tx.Refunds.AttemptsOfRefund(ctx, refundID)
 		if err != nil {
 			return err
 		}
@@ -360,7 +360,7 @@ func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by strin
 			if ref.Status == returns.RefundStatusPending {
 				break
 			}
-			h, err := tx.RefundHistoryOf(ctx, ref.OrderID, ref.ReturnID)
+			h, err := tx.Refunds.RefundHistoryOf(ctx, ref.OrderID, ref.ReturnID)
 			if err != nil {
 				return err
 			}
@@ -381,7 +381,7 @@ func (d *DB) ResolveFailedRefund(ctx context.Context, refundID, action, by strin
 		if err := tx.with(ctx).Model(&Refund{}).Where("id = ?", ref.ID).Updates(set).Error; err != nil {
 			return err
 		}
-		out.Refund, err = tx.RefundByID(ctx, ref.ID)
+		out.Refund, err = tx.Refunds.RefundByID(ctx, ref.ID)
 		return err
 	})
 	if err != nil {
@@ -404,7 +404,7 @@ type Evidence struct {
 // ResolveAttempt ends an attempt in doubt (unknown, being reversed or
 // escalated) with evidence of what the acquirer holds. It reports whether it
 // moved the attempt: false when the attempt has settled meanwhile.
-func (d *DB) ResolveAttempt(ctx context.Context, attemptID string, ev Evidence) (bool, error) {
+func (d Refunds) ResolveAttempt(ctx context.Context, attemptID string, ev Evidence) (bool, error) {
 	switch ev.State {
 	case AttemptConfirmedReversed, AttemptConfirmedApproved, AttemptConfirmedNotReceived:
 	default:
@@ -415,7 +415,7 @@ func (d *DB) ResolveAttempt(ctx context.Context, attemptID string, ev Evidence) 
 }
 
 // PayingAttempt is the attempt that paid a refund, or nil.
-func (d *DB) PayingAttempt(ctx context.Context, refundID string) (*RefundAttempt, error) {
+func (d Refunds) PayingAttempt(ctx context.Context, refundID string) (*RefundAttempt, error) {
 	var a RefundAttempt
 	err := d.with(ctx).Where("refund_id = ? AND state IN ?", refundID, paying).Take(&a).Error
 	if errors.Is(translate(err), ErrNotFound) {

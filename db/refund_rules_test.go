@@ -26,14 +26,14 @@ func newSale(t *testing.T, d *db.DB, slug string) *sale {
 	ctx := context.Background()
 	m := seedMerchant(t, d, slug)
 	st := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main"}
-	must(t, d.CreateStore(ctx, st))
-	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: slug[:1] + "V000001", Kind: db.TerminalVirtual}))
-	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: slug[:1] + "P000001", Kind: db.TerminalPhysical}))
+	must(t, d.Merchants.CreateStore(ctx, st))
+	must(t, d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: slug[:1] + "V000001", Kind: db.TerminalVirtual}))
+	must(t, d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: st.ID, TerminalID: slug[:1] + "P000001", Kind: db.TerminalPhysical}))
 	o := &db.Order{MerchantID: m.ID, OrderNumber: "S-1", Currency: "EUR", PlacedAt: time.Now().Add(-48 * time.Hour), RequestHash: "h",
 		Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 4, UnitPrice: 1000}},
 		Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: slug[:1] + "P000001",
 			STAN: "000042", RRN: slug[:1] + "00000000042", ApprovalCode: "AP0001", MaskedPAN: "411111******1111", CardFingerprint: "fp_0000001"}}
-	must(t, d.CreateOrder(ctx, o))
+	must(t, d.Orders.CreateOrder(ctx, o))
 	return &sale{t: t, d: d, m: m, order: o}
 }
 
@@ -44,15 +44,15 @@ func (s *sale) refund(amount int64) *db.Refund {
 	s.n++
 	r := &db.Return{MerchantID: s.m.ID, OrderID: s.order.ID, Status: "refund_pending", Method: "in_store", Contact: "a@b.c",
 		ContactKind: "email", Currency: "EUR", Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
-	must(s.t, s.d.CreateReturn(ctx, r))
-	ref, err := s.d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
+	must(s.t, s.d.Returns.CreateReturn(ctx, r))
+	ref, err := s.d.Refunds.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
 		Channel: returns.ChannelCardPresent, Amount: amount, Currency: "EUR", Status: returns.RefundStatusPending, Quote: db.JSON("{}")})
 	must(s.t, err)
 	return ref
 }
 
 func (s *sale) attempt(ref *db.Refund, amount int64) (*db.RefundAttempt, error) {
-	return s.d.CreateAttempt(context.Background(), &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund,
+	return s.d.Refunds.CreateAttempt(context.Background(), &db.RefundAttempt{ID: db.NewID(), RefundID: ref.ID, Kind: returns.AttemptRefund,
 		Amount: amount, TerminalID: s.m.Slug[:1] + "V000001"}, time.Now())
 }
 
@@ -61,7 +61,7 @@ func (s *sale) mustAttempt(ref *db.Refund, amount int64, states ...returns.Attem
 	a, err := s.attempt(ref, amount)
 	must(s.t, err)
 	s.move(a, states...)
-	a, err = s.d.AttemptByID(context.Background(), a.ID)
+	a, err = s.d.Refunds.AttemptByID(context.Background(), a.ID)
 	must(s.t, err)
 	return a
 }
@@ -69,7 +69,7 @@ func (s *sale) mustAttempt(ref *db.Refund, amount int64, states ...returns.Attem
 func (s *sale) move(a *db.RefundAttempt, states ...returns.AttemptState) {
 	s.t.Helper()
 	for _, st := range states {
-		moved, err := s.d.MoveAttempt(context.Background(), a.ID, st, nil)
+		moved, err := s.d.Refunds.MoveAttempt(context.Background(), a.ID, st, nil)
 		if err != nil || !moved {
 			s.t.Fatalf("move attempt %d to %s: moved %v, %v", a.N, st, moved, err)
 		}
@@ -111,7 +111,7 @@ func TestRuleSettledAttemptsNeverMove(t *testing.T) {
 				t.Fatalf("reached %s, want %s", a.State, state)
 			}
 			for _, to := range []returns.AttemptState{returns.AttemptApproved, db.AttemptConfirmedApproved, returns.AttemptSent, returns.AttemptReversed} {
-				moved, err := d.MoveAttempt(ctx, a.ID, to, nil)
+				moved, err := d.Refunds.MoveAttempt(ctx, a.ID, to, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -148,11 +148,11 @@ func TestRuleOnePayingAttemptPerRefund(t *testing.T) {
 		second := db.NewID()
 		must(t, d.Exec(ctx, "INSERT INTO refund_attempts (id, refund_id, n, kind, amount, state, terminal_id, stan, stan_day, created_at, updated_at) "+
 			"VALUES (?, ?, 2, 'refund', 1000, 'sent', 'pV000001', '000777', '2026-01-01', ?, ?)", second, ref.ID, time.Now().UTC(), time.Now().UTC()))
-		moved, err := d.MoveAttempt(ctx, second, returns.AttemptApproved, nil)
+		moved, err := d.Refunds.MoveAttempt(ctx, second, returns.AttemptApproved, nil)
 		if moved || !errors.Is(err, db.ErrAlreadyPaid) {
 			t.Fatalf("a second paying attempt: moved %v, %v; want ErrAlreadyPaid", moved, err)
 		}
-		if paid, err := d.PayingAttempt(ctx, ref.ID); err != nil || paid == nil || paid.ID != first.ID {
+		if paid, err := d.Refunds.PayingAttempt(ctx, ref.ID); err != nil || paid == nil || paid.ID != first.ID {
 			t.Fatalf("paying attempt %+v, %v; want the first", paid, err)
 		}
 	})
@@ -213,17 +213,17 @@ func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 		s := newSale(t, d, "fin")
 		now := time.Now()
 		fail := func(ref *db.Refund) {
-			must(t, d.FinishRefund(ctx, ref.ID, returns.RefundStatusFailed, "refund_workflow_failed", now))
+			must(t, d.Refunds.FinishRefund(ctx, ref.ID, returns.RefundStatusFailed, "refund_workflow_failed", now))
 		}
 		// An approved attempt whose workflow then failed: a retry records
 		// it as the refund (nothing new is sent); store credit is refused.
 		paid := s.refund(1000)
 		approved := s.mustAttempt(paid, 1000, returns.AttemptSent, returns.AttemptApproved)
 		fail(paid)
-		if _, err := d.ResolveFailedRefund(ctx, paid.ID, db.ResolveStoreCredit, "fin", now); !errors.Is(err, db.ErrAlreadyPaid) {
+		if _, err := d.Refunds.ResolveFailedRefund(ctx, paid.ID, db.ResolveStoreCredit, "fin", now); !errors.Is(err, db.ErrAlreadyPaid) {
 			t.Fatalf("store credit over a paying attempt: %v; want ErrAlreadyPaid", err)
 		}
-		res, err := d.ResolveFailedRefund(ctx, paid.ID, db.ResolveRetry, "fin", now)
+		res, err := d.Refunds.ResolveFailedRefund(ctx, paid.ID, db.ResolveRetry, "fin", now)
 		if err != nil || res.PaidBy == nil || res.PaidBy.ID != approved.ID || res.Refund.Status != returns.RefundStatusSucceeded {
 			t.Fatalf("retry over a paying attempt: %+v, %v; want it paid by attempt %d", res, err, approved.N)
 		}
@@ -235,17 +235,17 @@ func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 		escalated := s.mustAttempt(doubt, 1000, returns.AttemptSent, returns.AttemptUnknown, returns.AttemptEscalated)
 		fail(doubt)
 		for _, action := range []string{db.ResolveRetry, db.ResolveMarkRefunded, db.ResolveStoreCredit} {
-			if _, err := d.ResolveFailedRefund(ctx, doubt.ID, action, "fin", now); !errors.Is(err, db.ErrAttemptBlocked) {
+			if _, err := d.Refunds.ResolveFailedRefund(ctx, doubt.ID, action, "fin", now); !errors.Is(err, db.ErrAttemptBlocked) {
 				t.Fatalf("%s with an escalated attempt: %v; want ErrAttemptBlocked", action, err)
 			}
 		}
 		// Finance's evidence settles it: never received, so a retry may send.
-		moved, err := d.ResolveAttempt(ctx, escalated.ID, db.Evidence{State: db.AttemptConfirmedNotReceived, By: "fin",
+		moved, err := d.Refunds.ResolveAttempt(ctx, escalated.ID, db.Evidence{State: db.AttemptConfirmedNotReceived, By: "fin",
 			Note: "acquirer's report of 2 Dec shows no such STAN", At: now})
 		if err != nil || !moved {
 			t.Fatalf("resolve the escalated attempt: %v, %v", moved, err)
 		}
-		res, err = d.ResolveFailedRefund(ctx, doubt.ID, db.ResolveRetry, "fin", now)
+		res, err = d.Refunds.ResolveFailedRefund(ctx, doubt.ID, db.ResolveRetry, "fin", now)
 		if err != nil || res.PaidBy != nil || res.Refund.Status != returns.RefundStatusPending {
 			t.Fatalf("retry after the evidence: %+v, %v", res, err)
 		}
@@ -256,11 +256,11 @@ func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 		s.mustAttempt(orphan, 500, returns.AttemptSent, returns.AttemptUnknown)
 		fail(orphan)
 		for _, action := range []string{db.ResolveMarkRefunded, db.ResolveStoreCredit} {
-			if _, err := d.ResolveFailedRefund(ctx, orphan.ID, action, "fin", now); !errors.Is(err, db.ErrAttemptBlocked) {
+			if _, err := d.Refunds.ResolveFailedRefund(ctx, orphan.ID, action, "fin", now); !errors.Is(err, db.ErrAttemptBlocked) {
 				t.Fatalf("%s with an attempt in doubt: %v; want ErrAttemptBlocked", action, err)
 			}
 		}
-		if res, err := d.ResolveFailedRefund(ctx, orphan.ID, db.ResolveRetry, "fin", now); err != nil || res.Refund.Status != returns.RefundStatusPending {
+		if res, err := d.Refunds.ResolveFailedRefund(ctx, orphan.ID, db.ResolveRetry, "fin", now); err != nil || res.Refund.Status != returns.RefundStatusPending {
 			t.Fatalf("retry over an orphan in doubt: %+v, %v", res, err)
 		}
 		if _, err := s.attempt(orphan, 500); !errors.Is(err, db.ErrAttemptBlocked) {
@@ -269,10 +269,10 @@ func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 		// Only 1500 of 4000 are left: a failed refund of 2500 cannot reopen.
 		big := s.refund(2500)
 		fail(big)
-		if _, err := d.ResolveFailedRefund(ctx, big.ID, db.ResolveRetry, "fin", now); !errors.Is(err, db.ErrExceedsPayment) {
+		if _, err := d.Refunds.ResolveFailedRefund(ctx, big.ID, db.ResolveRetry, "fin", now); !errors.Is(err, db.ErrExceedsPayment) {
 			t.Fatalf("retry beyond what is left: %v; want ErrExceedsPayment", err)
 		}
-		got, err := d.AttemptByID(ctx, escalated.ID)
+		got, err := d.Refunds.AttemptByID(ctx, escalated.ID)
 		if err != nil || got.Resolution != db.AttemptConfirmedNotReceived || got.ResolvedBy != "fin" || got.ResolutionNote == "" {
 			t.Fatalf("the resolution is not on the attempt: %+v, %v", got, err)
 		}
@@ -307,23 +307,23 @@ func TestPaymentsBelongToOneMerchant(t *testing.T) {
 			{"beta's own sale", card("bP000001", "000099", "b00000000099"), nil},
 			{"the same sale again", card("bP000001", "000099", "b00000000097"), db.ErrPaymentTaken},
 		} {
-			err := d.CreateOrder(ctx, order(fmt.Sprintf("X-%d", i), c.p))
+			err := d.Orders.CreateOrder(ctx, order(fmt.Sprintf("X-%d", i), c.p))
 			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 				t.Errorf("%s: %v; want %v", c.name, err, c.want)
 			}
 		}
 		online := &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}
-		must(t, d.CreateOrder(ctx, &db.Order{MerchantID: a.m.ID, OrderNumber: "W-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "w",
+		must(t, d.Orders.CreateOrder(ctx, &db.Order{MerchantID: a.m.ID, OrderNumber: "W-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "w",
 			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}}, Payment: online}))
 		stolen := &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}
-		if err := d.CreateOrder(ctx, order("W-2", stolen)); !errors.Is(err, db.ErrPaymentTaken) {
+		if err := d.Orders.CreateOrder(ctx, order("W-2", stolen)); !errors.Is(err, db.ErrPaymentTaken) {
 			t.Fatalf("beta registers alpha's gateway payment: %v; want ErrPaymentTaken", err)
 		}
 		// Registering one's own order again is still a plain conflict.
 		again := &db.Order{MerchantID: a.m.ID, OrderNumber: "W-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "w",
 			Lines:   []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 4000}},
 			Payment: &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: "pay_alpha_1"}}
-		if err := d.CreateOrder(ctx, again); !errors.Is(err, db.ErrConflict) || errors.Is(err, db.ErrPaymentTaken) {
+		if err := d.Orders.CreateOrder(ctx, again); !errors.Is(err, db.ErrConflict) || errors.Is(err, db.ErrPaymentTaken) {
 			t.Fatalf("the same order again: %v; want ErrConflict", err)
 		}
 	})

@@ -13,7 +13,7 @@ import (
 // LockOrder takes the order's row lock until the transaction ends, so that
 // reservations and refunds on one order happen one at a time. (SQLite's
 // transactions already hold the database's one write lock.)
-func (d *DB) LockOrder(ctx context.Context, orderID string) error {
+func (d Orders) LockOrder(ctx context.Context, orderID string) error {
 	var o Order
 	q := d.with(ctx).Select("id").Where("id = ?", orderID)
 	if d.dialect == Postgres {
@@ -30,7 +30,7 @@ var releasedStatuses = []returns.Status{returns.PendingVerification, returns.Ine
 
 // TakenUnits sums, per line of an order, the units other verified returns
 // hold: what inspection accepted once inspected, else what they asked for.
-func (d *DB) TakenUnits(ctx context.Context, orderID, exceptReturnID string) (map[string]int, error) {
+func (d Orders) TakenUnits(ctx context.Context, orderID, exceptReturnID string) (map[string]int, error) {
 	var rows []struct {
 		LineID string
 		Units  int
@@ -51,7 +51,7 @@ func (d *DB) TakenUnits(ctx context.Context, orderID, exceptReturnID string) (ma
 }
 
 // Reserve marks a return as holding its quantities.
-func (d *DB) Reserve(ctx context.Context, returnID string, at time.Time) error {
+func (d Returns) Reserve(ctx context.Context, returnID string, at time.Time) error {
 	err := d.with(ctx).Model(&Return{}).Where("id = ? AND reserved_at IS NULL", returnID).
 		Updates(map[string]any{"reserved_at": at.UTC(), "verified_at": at.UTC()}).Error
 	if err != nil {
@@ -69,7 +69,7 @@ type RefundHistory struct {
 }
 
 // RefundHistoryOf reads an order's refund history, leaving out one return.
-func (d *DB) RefundHistoryOf(ctx context.Context, orderID, exceptReturnID string) (RefundHistory, error) {
+func (d Refunds) RefundHistoryOf(ctx context.Context, orderID, exceptReturnID string) (RefundHistory, error) {
 	h := RefundHistory{UnitsRefunded: map[string]int{}}
 	live := []returns.RefundStatus{returns.RefundStatusPending, returns.RefundStatusSucceeded}
 	var sums struct {
@@ -103,7 +103,7 @@ func (d *DB) RefundHistoryOf(ctx context.Context, orderID, exceptReturnID string
 }
 
 // RefundByID reads a refund.
-func (d *DB) RefundByID(ctx context.Context, id string) (*Refund, error) {
+func (d Refunds) RefundByID(ctx context.Context, id string) (*Refund, error) {
 	var r Refund
 	if err := d.with(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
 		return nil, fmt.Errorf("refund %s: %w", id, translate(err))
@@ -113,7 +113,7 @@ func (d *DB) RefundByID(ctx context.Context, id string) (*Refund, error) {
 
 // CreateRefund inserts r; if a refund with its id exists it is returned
 // instead, so a retried activity creates nothing twice.
-func (d *DB) CreateRefund(ctx context.Context, r *Refund) (*Refund, error) {
+func (d Refunds) CreateRefund(ctx context.Context, r *Refund) (*Refund, error) {
 	if existing, err := d.RefundByID(ctx, r.ID); err == nil {
 		return existing, nil
 	} else if !errors.Is(err, ErrNotFound) {
@@ -128,7 +128,7 @@ func (d *DB) CreateRefund(ctx context.Context, r *Refund) (*Refund, error) {
 }
 
 // AttemptByID reads an attempt.
-func (d *DB) AttemptByID(ctx context.Context, id string) (*RefundAttempt, error) {
+func (d Refunds) AttemptByID(ctx context.Context, id string) (*RefundAttempt, error) {
 	var a RefundAttempt
 	if err := d.with(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
 		return nil, fmt.Errorf("attempt %s: %w", id, translate(err))
@@ -138,7 +138,7 @@ func (d *DB) AttemptByID(ctx context.Context, id string) (*RefundAttempt, error)
 
 // FinishRefund records a refund's outcome once; a finished refund keeps its
 // first outcome.
-func (d *DB) FinishRefund(ctx context.Context, id string, status returns.RefundStatus, failureCode string, at time.Time) error {
+func (d Refunds) FinishRefund(ctx context.Context, id string, status returns.RefundStatus, failureCode string, at time.Time) error {
 	err := d.with(ctx).Model(&Refund{}).Where("id = ? AND status = ?", id, returns.RefundStatusPending).
 		Updates(map[string]any{"status": status, "failure_code": failureCode, "finished_at": at.UTC(), "updated_at": at.UTC()}).Error
 	if err != nil {
@@ -148,7 +148,7 @@ func (d *DB) FinishRefund(ctx context.Context, id string, status returns.RefundS
 }
 
 // RefundsOfReturn lists a return's refunds, oldest first.
-func (d *DB) RefundsOfReturn(ctx context.Context, returnID string) ([]Refund, error) {
+func (d Refunds) RefundsOfReturn(ctx context.Context, returnID string) ([]Refund, error) {
 	var rs []Refund
 	if err := d.with(ctx).Where("return_id = ?", returnID).Order("created_at, id").Find(&rs).Error; err != nil {
 		return nil, fmt.Errorf("refunds of %s: %w", returnID, err)

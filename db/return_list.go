@@ -22,7 +22,7 @@ type ListedReturn struct {
 // ListedReturns lists the filter's returns newest first (ids are
 // time-ordered) with their orders' numbers, in one statement: only the
 // columns the list shows, the number read by the order's primary key.
-func (d *DB) ListedReturns(ctx context.Context, f ReturnFilter) ([]ListedReturn, error) {
+func (d Returns) ListedReturns(ctx context.Context, f ReturnFilter) ([]ListedReturn, error) {
 	q := d.returnsWhere(ctx, f)
 	if f.Before != "" {
 		q = q.Where("id < ?", f.Before)

@@ -11,7 +11,7 @@ import (
 )
 
 // CreateReturn inserts r with its lines.
-func (d *DB) CreateReturn(ctx context.Context, r *Return) error {
+func (d Returns) CreateReturn(ctx context.Context, r *Return) error {
 	now := time.Now().UTC()
 	if r.ID == "" {
 		r.ID = NewID()
@@ -33,7 +33,7 @@ func (d *DB) CreateReturn(ctx context.Context, r *Return) error {
 }
 
 // ReturnByID reads a return with its lines.
-func (d *DB) ReturnByID(ctx context.Context, id string) (*Return, error) {
+func (d Returns) ReturnByID(ctx context.Context, id string) (*Return, error) {
 	var r Return
 	err := d.with(ctx).
 		Preload("Lines", func(g *gorm.DB) *gorm.DB { return g.Order("line_id") }).
@@ -45,7 +45,7 @@ func (d *DB) ReturnByID(ctx context.Context, id string) (*Return, error) {
 }
 
 // Timeline lists a return's events in the order they happened.
-func (d *DB) Timeline(ctx context.Context, returnID string) ([]TimelineEvent, error) {
+func (d Returns) Timeline(ctx context.Context, returnID string) ([]TimelineEvent, error) {
 	var es []TimelineEvent
 	if err := d.read(ctx).Where("return_id = ?", returnID).Order("seq").Find(&es).Error; err != nil {
 		return nil, fmt.Errorf("timeline of %s: %w", returnID, err)
@@ -54,8 +54,8 @@ func (d *DB) Timeline(ctx context.Context, returnID string) ([]TimelineEvent, er
 }
 
 // DeleteUnstartedReturn removes a return whose workflow never started.
-func (d *DB) DeleteUnstartedReturn(ctx context.Context, id string) error {
-	err := d.Tx(ctx, func(tx *DB) error {
+func (d Returns) DeleteUnstartedReturn(ctx context.Context, id string) error {
+	err := d.tx(ctx, func(tx *DB) error {
 		if err := tx.with(ctx).Where("return_id = ?", id).Delete(&ReturnLine{}).Error; err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func (d *DB) DeleteUnstartedReturn(ctx context.Context, id string) error {
 }
 
 // ReturnByTracking finds the return a parcel belongs to.
-func (d *DB) ReturnByTracking(ctx context.Context, tracking string) (*Return, error) {
+func (d Returns) ReturnByTracking(ctx context.Context, tracking string) (*Return, error) {
 	var r Return
 	if err := d.with(ctx).Where("tracking_number = ?", tracking).Take(&r).Error; err != nil {
 		return nil, fmt.Errorf("return with tracking %s: %w", tracking, translate(err))
@@ -90,7 +90,7 @@ type ReturnFilter struct {
 }
 
 // returnsWhere selects the filter's returns, its cursor aside.
-func (d *DB) returnsWhere(ctx context.Context, f ReturnFilter) *gorm.DB {
+func (d *conn) returnsWhere(ctx context.Context, f ReturnFilter) *gorm.DB {
 	q := d.with(ctx).Model(&Return{}).Where("merchant_id = ?", f.MerchantID)
 	if len(f.Statuses) > 0 {
 		q = q.Where("status IN ?", f.Statuses)
@@ -106,7 +106,7 @@ func (d *DB) returnsWhere(ctx context.Context, f ReturnFilter) *gorm.DB {
 
 // CountReturns counts the filter's returns (its cursor aside), up to
 // CountCap+1.
-func (d *DB) CountReturns(ctx context.Context, f ReturnFilter) (int64, error) {
+func (d Returns) CountReturns(ctx context.Context, f ReturnFilter) (int64, error) {
 	n, err := d.countCapped(ctx, d.returnsWhere(ctx, f))
 	if err != nil {
 		return 0, fmt.Errorf("count returns: %w", err)
@@ -115,7 +115,7 @@ func (d *DB) CountReturns(ctx context.Context, f ReturnFilter) (int64, error) {
 }
 
 // ListReturns lists returns newest first (ids are time-ordered).
-func (d *DB) ListReturns(ctx context.Context, f ReturnFilter) ([]Return, error) {
+func (d Returns) ListReturns(ctx context.Context, f ReturnFilter) ([]Return, error) {
 	q := d.returnsWhere(ctx, f)
 	if f.Before != "" {
 		q = q.Where("id < ?", f.Before)
@@ -128,7 +128,7 @@ func (d *DB) ListReturns(ctx context.Context, f ReturnFilter) ([]Return, error) 
 }
 
 // CountByStatus counts all returns by status (for metrics).
-func (d *DB) CountByStatus(ctx context.Context) (map[string]int64, error) {
+func (d Returns) CountByStatus(ctx context.Context) (map[string]int64, error) {
 	var rows []struct {
 		Status string
 		N      int64
@@ -145,7 +145,7 @@ func (d *DB) CountByStatus(ctx context.Context) (map[string]int64, error) {
 
 // RecordCarrierEvent stores a tracking event once; a repeated event id
 // reports false.
-func (d *DB) RecordCarrierEvent(ctx context.Context, e *CarrierEvent) (bool, error) {
+func (d Returns) RecordCarrierEvent(ctx context.Context, e *CarrierEvent) (bool, error) {
 	e.ReceivedAt = time.Now().UTC()
 	e.OccurredAt = e.OccurredAt.UTC()
 	err := d.with(ctx).Create(e).Error
@@ -190,7 +190,7 @@ func inQueue(q *gorm.DB, queue string) *gorm.DB {
 }
 
 // QueueCounts counts a merchant's returns in each queue.
-func (d *DB) QueueCounts(ctx context.Context, merchantID string) (map[string]int64, error) {
+func (d Returns) QueueCounts(ctx context.Context, merchantID string) (map[string]int64, error) {
 	out := make(map[string]int64, len(Queues()))
 	for _, name := range Queues() {
 		var n int64

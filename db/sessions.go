@@ -7,7 +7,7 @@ import (
 )
 
 // CreateSession stores a session under its token's hash.
-func (d *DB) CreateSession(ctx context.Context, s *Session) error {
+func (d Staff) CreateSession(ctx context.Context, s *Session) error {
 	s.CreatedAt = time.Now().UTC()
 	s.ExpiresAt = s.ExpiresAt.UTC()
 	if err := d.with(ctx).Create(s).Error; err != nil {
@@ -17,7 +17,7 @@ func (d *DB) CreateSession(ctx context.Context, s *Session) error {
 }
 
 // SessionByHash finds a live session.
-func (d *DB) SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error) {
+func (d Staff) SessionByHash(ctx context.Context, hash string, now time.Time) (*Session, error) {
 	var s Session
 	if err := d.with(ctx).Where("token_hash = ? AND expires_at > ?", hash, now.UTC()).Take(&s).Error; err != nil {
 		return nil, fmt.Errorf("session: %w", translate(err))
@@ -26,7 +26,7 @@ func (d *DB) SessionByHash(ctx context.Context, hash string, now time.Time) (*Se
 }
 
 // StaffByID reads a staff user.
-func (d *DB) StaffByID(ctx context.Context, id string) (*StaffUser, error) {
+func (d Staff) StaffByID(ctx context.Context, id string) (*StaffUser, error) {
 	var u StaffUser
 	if err := d.with(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
 		return nil, fmt.Errorf("staff user: %w", translate(err))
@@ -35,7 +35,7 @@ func (d *DB) StaffByID(ctx context.Context, id string) (*StaffUser, error) {
 }
 
 // CreateAPIKey stores a key's hash.
-func (d *DB) CreateAPIKey(ctx context.Context, k *APIKey) error {
+func (d Staff) CreateAPIKey(ctx context.Context, k *APIKey) error {
 	k.ID = NewID()
 	k.CreatedAt = time.Now().UTC()
 	if err := d.with(ctx).Create(k).Error; err != nil {
@@ -45,7 +45,7 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *APIKey) error {
 }
 
 // APIKeyByHash finds a key that is not revoked.
-func (d *DB) APIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
+func (d Staff) APIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
 	var k APIKey
 	if err := d.with(ctx).Where("key_hash = ? AND revoked_at IS NULL", hash).Take(&k).Error; err != nil {
 		return nil, fmt.Errorf("API key: %w", translate(err))
@@ -55,7 +55,7 @@ func (d *DB) APIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
 
 // EndOtherSessions ends every session of a staff member but the one whose
 // token hash is kept.
-func (d *DB) EndOtherSessions(ctx context.Context, userID, keepHash string) error {
+func (d Staff) EndOtherSessions(ctx context.Context, userID, keepHash string) error {
 	if err := d.with(ctx).Where("staff_user_id = ? AND token_hash <> ?", userID, keepHash).Delete(&Session{}).Error; err != nil {
 		return fmt.Errorf("end sessions of %s: %w", userID, err)
 	}
@@ -63,7 +63,7 @@ func (d *DB) EndOtherSessions(ctx context.Context, userID, keepHash string) erro
 }
 
 // DeleteSession ends a session (a log-out).
-func (d *DB) DeleteSession(ctx context.Context, hash string) error {
+func (d Staff) DeleteSession(ctx context.Context, hash string) error {
 	if err := d.with(ctx).Where("token_hash = ?", hash).Delete(&Session{}).Error; err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}

@@ -106,7 +106,7 @@ type SettlementFinding struct {
 func (SettlementFinding) TableName() string { return "settlement_findings" }
 
 // CreateSettlementFile records a file as its import begins.
-func (d *DB) CreateSettlementFile(ctx context.Context, f *SettlementFile) error {
+func (d Settlement) CreateSettlementFile(ctx context.Context, f *SettlementFile) error {
 	f.ID = NewID()
 	f.Status = FileImporting
 	f.CreatedAt = time.Now().UTC()
@@ -117,7 +117,7 @@ func (d *DB) CreateSettlementFile(ctx context.Context, f *SettlementFile) error 
 }
 
 // SettlementFileByID reads a file.
-func (d *DB) SettlementFileByID(ctx context.Context, id string) (*SettlementFile, error) {
+func (d Settlement) SettlementFileByID(ctx context.Context, id string) (*SettlementFile, error) {
 	var f SettlementFile
 	if err := d.with(ctx).Where("id = ?", id).Take(&f).Error; err != nil {
 		return nil, fmt.Errorf("settlement file %s: %w", id, translate(err))
@@ -126,7 +126,7 @@ func (d *DB) SettlementFileByID(ctx context.Context, id string) (*SettlementFile
 }
 
 // SetSettlementFile changes columns of a file.
-func (d *DB) SetSettlementFile(ctx context.Context, id string, set map[string]any) error {
+func (d Settlement) SetSettlementFile(ctx context.Context, id string, set map[string]any) error {
 	if err := d.with(ctx).Model(&SettlementFile{}).Where("id = ?", id).Updates(set).Error; err != nil {
 		return fmt.Errorf("settlement file %s: %w", id, translate(err))
 	}
@@ -134,7 +134,7 @@ func (d *DB) SetSettlementFile(ctx context.Context, id string, set map[string]an
 }
 
 // FileWithContent finds an imported file of the merchant with this hash.
-func (d *DB) FileWithContent(ctx context.Context, merchantID, hash string) (*SettlementFile, error) {
+func (d Settlement) FileWithContent(ctx context.Context, merchantID, hash string) (*SettlementFile, error) {
 	var f SettlementFile
 	err := d.with(ctx).Where("merchant_id = ? AND content_hash = ? AND status <> ? AND status <> ?", merchantID, hash, FileRefused, FileImporting).
 		Take(&f).Error
@@ -146,7 +146,7 @@ func (d *DB) FileWithContent(ctx context.Context, merchantID, hash string) (*Set
 
 // DropStagedItems removes a file's rows and their results (a refused or
 // repeated file).
-func (d *DB) DropStagedItems(ctx context.Context, fileID string) error {
+func (d Settlement) DropStagedItems(ctx context.Context, fileID string) error {
 	for _, table := range []string{"settlement_results", "settlement_items"} {
 		if err := d.with(ctx).Exec("DELETE FROM "+table+" WHERE file_id = ?", fileID).Error; err != nil {
 			return fmt.Errorf("drop staged rows: %w", err)
@@ -156,7 +156,7 @@ func (d *DB) DropStagedItems(ctx context.Context, fileID string) error {
 }
 
 // AddSettlementErrors records unreadable rows.
-func (d *DB) AddSettlementErrors(ctx context.Context, errs []SettlementError) error {
+func (d Settlement) AddSettlementErrors(ctx context.Context, errs []SettlementError) error {
 	if len(errs) == 0 {
 		return nil
 	}
@@ -167,7 +167,7 @@ func (d *DB) AddSettlementErrors(ctx context.Context, errs []SettlementError) er
 }
 
 // SettlementErrors lists a file's unreadable rows by line.
-func (d *DB) SettlementErrors(ctx context.Context, fileID string, limit int) ([]SettlementError, error) {
+func (d Settlement) SettlementErrors(ctx context.Context, fileID string, limit int) ([]SettlementError, error) {
 	var es []SettlementError
 	if err := d.with(ctx).Where("file_id = ?", fileID).Order("line").Limit(limit).Find(&es).Error; err != nil {
 		return nil, fmt.Errorf("settlement errors: %w", err)
@@ -193,7 +193,7 @@ func itemValues(vals []any, it *SettlementItem) []any {
 // StageItems streams rows into the staging table: with COPY on Postgres,
 // in batched inserts on SQLite. Nothing but the current row is held in
 // memory (and, on SQLite, one batch).
-func (d *DB) StageItems(ctx context.Context, src ItemSource) (int64, error) {
+func (d Settlement) StageItems(ctx context.Context, src ItemSource) (int64, error) {
 	vals := make([]any, 0, len(itemColumns))
 	n, err := d.bulkInsert(ctx, "settlement_items", itemColumns, func() ([]any, error) {
 		it, err := src.Next()

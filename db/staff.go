@@ -10,7 +10,7 @@ import (
 // CreateStaff inserts u; user names are kept in lower case and are unique
 // within the merchant (among platform operators for an operator): another
 // merchant may have a member of the same name.
-func (d *DB) CreateStaff(ctx context.Context, u *StaffUser) error {
+func (d Staff) CreateStaff(ctx context.Context, u *StaffUser) error {
 	now := time.Now().UTC()
 	if u.ID == "" {
 		u.ID = NewID()
@@ -25,7 +25,7 @@ func (d *DB) CreateStaff(ctx context.Context, u *StaffUser) error {
 
 // StaffByUsername finds a member of the merchant by user name, in any case;
 // merchantID "" finds a platform operator (who belongs to no merchant).
-func (d *DB) StaffByUsername(ctx context.Context, merchantID, username string) (*StaffUser, error) {
+func (d Staff) StaffByUsername(ctx context.Context, merchantID, username string) (*StaffUser, error) {
 	var u StaffUser
 	q := d.with(ctx).Where("username = ?", strings.ToLower(username))
 	if merchantID == "" {

@@ -9,8 +9,8 @@ import (
 )
 
 // StaffOf lists a merchant's staff by user name, a page at a time.
-func (d *DB) StaffOf(ctx context.Context, merchantID string, p Page) (*Paged[StaffUser], error) {
-	out, err := pageOf[StaffUser](ctx, d, d.with(ctx).Model(&StaffUser{}).Where("merchant_id = ?", merchantID), "username, id", p)
+func (d Staff) StaffOf(ctx context.Context, merchantID string, p Page) (*Paged[StaffUser], error) {
+	out, err := pageOf[StaffUser](ctx, d.conn, d.with(ctx).Model(&StaffUser{}).Where("merchant_id = ?", merchantID), "username, id", p)
 	if err != nil {
 		return nil, fmt.Errorf("staff of %s: %w", merchantID, err)
 	}
@@ -32,9 +32,9 @@ var ErrLastAdmin = errors.New("the merchant would have no admin left")
 // another merchant is ErrNotFound. Disabling ends their sessions at once.
 // Changes of one merchant's staff take turns, and none may leave it
 // without an active admin.
-func (d *DB) ChangeStaff(ctx context.Context, merchantID, userID string, ch StaffChange) (*StaffUser, error) {
+func (d Staff) ChangeStaff(ctx context.Context, merchantID, userID string, ch StaffChange) (*StaffUser, error) {
 	var u StaffUser
-	err := d.Tx(ctx, func(tx *DB) error {
+	err := d.tx(ctx, func(tx *DB) error {
 		if err := tx.LockKey(ctx, "staff:"+merchantID); err != nil {
 			return err
 		}
@@ -79,7 +79,7 @@ func (d *DB) ChangeStaff(ctx context.Context, merchantID, userID string, ch Staf
 
 // SetPassword stores a member's new password hash; mustChange marks it a
 // one-time password. The failure count and lock are cleared.
-func (d *DB) SetPassword(ctx context.Context, userID, hash string, mustChange bool) error {
+func (d Staff) SetPassword(ctx context.Context, userID, hash string, mustChange bool) error {
 	err := d.with(ctx).Model(&StaffUser{}).Where("id = ?", userID).Updates(map[string]any{
 		"password_hash": hash, "must_change_password": mustChange, "failed_logins": 0, "locked_until": nil,
 		"updated_at": time.Now().UTC()}).Error
@@ -91,8 +91,8 @@ func (d *DB) SetPassword(ctx context.Context, userID, hash string, mustChange bo
 
 // APIKeysOf lists a merchant's API keys, newest first, revoked ones too, a
 // page at a time.
-func (d *DB) APIKeysOf(ctx context.Context, merchantID string, p Page) (*Paged[APIKey], error) {
-	out, err := pageOf[APIKey](ctx, d, d.with(ctx).Model(&APIKey{}).Where("merchant_id = ?", merchantID), "created_at DESC, id DESC", p)
+func (d Staff) APIKeysOf(ctx context.Context, merchantID string, p Page) (*Paged[APIKey], error) {
+	out, err := pageOf[APIKey](ctx, d.conn, d.with(ctx).Model(&APIKey{}).Where("merchant_id = ?", merchantID), "created_at DESC, id DESC", p)
 	if err != nil {
 		return nil, fmt.Errorf("API keys of %s: %w", merchantID, err)
 	}
@@ -101,7 +101,7 @@ func (d *DB) APIKeysOf(ctx context.Context, merchantID string, p Page) (*Paged[A
 
 // RevokeAPIKey stops a merchant's key from working; a key of another
 // merchant, or one already revoked, is ErrNotFound.
-func (d *DB) RevokeAPIKey(ctx context.Context, merchantID, id string, at time.Time) error {
+func (d Staff) RevokeAPIKey(ctx context.Context, merchantID, id string, at time.Time) error {
 	res := d.with(ctx).Model(&APIKey{}).Where("id = ? AND merchant_id = ? AND revoked_at IS NULL", id, merchantID).
 		Update("revoked_at", at.UTC())
 	if res.Error != nil {

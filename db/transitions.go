@@ -45,8 +45,8 @@ type LineVerdict struct {
 // row's changes nothing, so a retried or late write never overwrites a newer
 // one. Either way it returns the ids of the step's outbox messages that are
 // still to be sent, so that a retry after a crash still sends them.
-func (d *DB) ApplyTransition(ctx context.Context, t Transition, outbox []OutboxMessage) (applied bool, pending []string, err error) {
-	err = d.Tx(ctx, func(tx *DB) error {
+func (d Returns) ApplyTransition(ctx context.Context, t Transition, outbox []OutboxMessage) (applied bool, pending []string, err error) {
+	err = d.tx(ctx, func(tx *DB) error {
 		set := map[string]any{"status": t.Status, "seq": t.Seq, "updated_at": t.At.UTC()}
 		if t.StatusReason != nil {
 			set["status_reason"] = *t.StatusReason

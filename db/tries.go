@@ -52,7 +52,7 @@ type TryCounts struct {
 // RecordTry stores a try and then counts the tries since the cut-off, this
 // one included. Counting after storing makes the limits hold under
 // concurrency: the n-th try to be stored sees at least n.
-func (d *DB) RecordTry(ctx context.Context, t *ShopperTry, since time.Time) (TryCounts, error) {
+func (d Shoppers) RecordTry(ctx context.Context, t *ShopperTry, since time.Time) (TryCounts, error) {
 	var c TryCounts
 	if t.ID == "" {
 		t.ID = NewID()
@@ -77,7 +77,7 @@ func (d *DB) RecordTry(ctx context.Context, t *ShopperTry, since time.Time) (Try
 // ClaimLookupFiling takes one of the filings a lookup's access token may
 // make, in one conditional update, so that concurrent filings with one
 // token never pass the cap: false when none is left.
-func (d *DB) ClaimLookupFiling(ctx context.Context, lookupID string, max int) (bool, error) {
+func (d Shoppers) ClaimLookupFiling(ctx context.Context, lookupID string, max int) (bool, error) {
 	res := d.with(ctx).Model(&OrderLookup{}).Where("id = ? AND filings < ?", lookupID, max).
 		Update("filings", gormExpr("filings + 1"))
 	if res.Error != nil {

@@ -25,7 +25,7 @@ func TestLookupFilingsAreClaimedUpToTheCapUnderConcurrency(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					claimed, err := d.ClaimLookupFiling(context.Background(), l.ID, 5)
+					claimed, err := d.Shoppers.ClaimLookupFiling(context.Background(), l.ID, 5)
 					if err != nil {
 						t.Error(err)
 					}
@@ -38,7 +38,7 @@ func TestLookupFilingsAreClaimedUpToTheCapUnderConcurrency(t *testing.T) {
 			if ok.Load() != 5 {
 				t.Fatalf("50 concurrent claims took %d filings; want the cap of 5", ok.Load())
 			}
-			got, err := d.LookupByID(context.Background(), l.ID)
+			got, err := d.Shoppers.LookupByID(context.Background(), l.ID)
 			if err != nil || got.Filings != 5 {
 				t.Fatalf("lookup after the claims: %+v, %v; want 5 filings", got, err)
 			}
@@ -55,7 +55,7 @@ func TestShopperTriesAreCountedPerAddressAndOrder(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now()
 			old := &db.ShopperTry{Action: db.TryFiling, ClientIP: "192.0.2.1", OrderKey: db.OrderKey("demo", "A-1"), CreatedAt: now.Add(-2 * time.Hour)}
-			if _, err := d.RecordTry(ctx, old, now.Add(-time.Hour)); err != nil {
+			if _, err := d.Shoppers.RecordTry(ctx, old, now.Add(-time.Hour)); err != nil {
 				t.Fatal(err)
 			}
 			var c db.TryCounts
@@ -63,7 +63,7 @@ func TestShopperTriesAreCountedPerAddressAndOrder(t *testing.T) {
 				{"192.0.2.1", "demo", "A-1"}, {"192.0.2.1", "DEMO ", " a-1"}, {"192.0.2.2", "demo", "A-1"}, {"192.0.2.1", "demo", "A-2"},
 			} {
 				var err error
-				c, err = d.RecordTry(ctx, &db.ShopperTry{Action: db.TryLookup, ClientIP: k.ip, OrderKey: db.OrderKey(k.merchant, k.number), CreatedAt: now}, now.Add(-time.Hour))
+				c, err = d.Shoppers.RecordTry(ctx, &db.ShopperTry{Action: db.TryLookup, ClientIP: k.ip, OrderKey: db.OrderKey(k.merchant, k.number), CreatedAt: now}, now.Add(-time.Hour))
 				if err != nil {
 					t.Fatal(err)
 				}

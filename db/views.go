@@ -122,7 +122,7 @@ ORDER BY l.line_id`
 
 // ReturnShown reads the return id names as its page shows it, in one
 // statement.
-func (d *DB) ReturnShown(ctx context.Context, id string) (*ReturnShown, error) {
+func (d Returns) ReturnShown(ctx context.Context, id string) (*ReturnShown, error) {
 	var rows []shownRow
 	if err := d.read(ctx).Raw(shownSQL, id).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("return %s: %w", id, translate(err))
@@ -176,7 +176,7 @@ ORDER BY a.n, a.created_at`
 
 // LatestRefundShown reads a return's latest refund with its freeze's
 // reason and its attempts, in one statement; nil when it has none.
-func (d *DB) LatestRefundShown(ctx context.Context, returnID string) (*RefundShown, error) {
+func (d Returns) LatestRefundShown(ctx context.Context, returnID string) (*RefundShown, error) {
 	var rows []refundRow
 	if err := d.read(ctx).Raw(latestRefundSQL, returnID).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("latest refund of %s: %w", returnID, translate(err))

@@ -25,21 +25,21 @@ func shownReturn(t *testing.T, d *db.DB) (s *sale, r *db.Return, latest *db.Refu
 		Contact: "a@b.c", ContactKind: "email", Currency: "EUR", Lines: []db.ReturnLine{
 			{LineID: "9", Quantity: 1, Reason: "damaged", Note: "not in the order"},
 			{LineID: "1", Quantity: 2, Reason: "other"}}}
-	must(t, d.CreateReturn(ctx, r))
+	must(t, d.Returns.CreateReturn(ctx, r))
 	good, refund := "opened", int64(2000)
-	_, _, err := d.ApplyTransition(ctx, db.Transition{ReturnID: r.ID, Seq: 1, Status: "refund_pending", Actor: "clerk", ActorRole: "clerk",
+	_, _, err := d.Returns.ApplyTransition(ctx, db.Transition{ReturnID: r.ID, Seq: 1, Status: "refund_pending", Actor: "clerk", ActorRole: "clerk",
 		At: time.Now(), ReasonCodes: db.JSON(`[{"line_id":"1","code":"outside_return_window"}]`), RefundAmount: &refund,
 		Lines: []db.LineVerdict{{LineID: "1", Accepted: 2, Condition: &good, RefundAmount: &refund}}}, nil)
 	must(t, err)
-	first, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
+	first, err := d.Refunds.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
 		Channel: returns.ChannelCardPresent, Amount: 2000, Currency: "EUR", Status: returns.RefundStatusPending, Quote: db.JSON("{}")})
 	must(t, err)
 	s.mustAttempt(first, 2000, returns.AttemptSent, returns.AttemptDeclined)
-	must(t, d.FinishRefund(ctx, first.ID, returns.RefundStatusFailed, "05", time.Now()))
+	must(t, d.Refunds.FinishRefund(ctx, first.ID, returns.RefundStatusFailed, "05", time.Now()))
 	f := &db.Freeze{MerchantID: s.m.ID, Reason: "acquirer outage", CreatedBy: "op", CreatedRole: "operator"}
-	must(t, d.CreateFreeze(ctx, f))
+	must(t, d.Freezes.CreateFreeze(ctx, f))
 	time.Sleep(2 * time.Millisecond) // the latest is the last created
-	latest, err = d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
+	latest, err = d.Refunds.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: s.order.ID, MerchantID: s.m.ID,
 		Channel: returns.ChannelCardPresent, Amount: 2000, ShippingAmount: 0, Currency: "EUR", Status: returns.RefundStatusPending,
 		Quote: db.JSON("{}"), FrozenBy: &f.ID})
 	must(t, err)
@@ -55,13 +55,13 @@ func TestShownReadsAgreeWithTheRecords(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		_, r, latest := shownReturn(t, d)
-		got, err := d.ReturnShown(ctx, r.ID)
+		got, err := d.Returns.ReturnShown(ctx, r.ID)
 		must(t, err)
-		rec, err := d.ReturnByID(ctx, r.ID)
+		rec, err := d.Returns.ReturnByID(ctx, r.ID)
 		must(t, err)
-		o, err := d.OrderByID(ctx, rec.OrderID)
+		o, err := d.Orders.OrderByID(ctx, rec.OrderID)
 		must(t, err)
-		m, err := d.MerchantByID(ctx, rec.MerchantID)
+		m, err := d.Merchants.MerchantByID(ctx, rec.MerchantID)
 		must(t, err)
 		want := db.ReturnHead{ID: rec.ID, MerchantID: rec.MerchantID, OrderID: rec.OrderID, Status: rec.Status, Method: rec.Method,
 			Channel: rec.Channel, Currency: rec.Currency, StatusReason: rec.StatusReason, Attention: rec.Attention,
@@ -96,14 +96,14 @@ func TestShownReadsAgreeWithTheRecords(t *testing.T) {
 			}
 		}
 
-		f, err := d.LatestRefundShown(ctx, r.ID)
+		f, err := d.Returns.LatestRefundShown(ctx, r.ID)
 		must(t, err)
-		attempts, err := d.AttemptsOfRefund(ctx, latest.ID)
+		attempts, err := d.Refunds.AttemptsOfRefund(ctx, latest.ID)
 		must(t, err)
-		refunds, err := d.RefundsOfReturn(ctx, r.ID)
+		refunds, err := d.Refunds.RefundsOfReturn(ctx, r.ID)
 		must(t, err)
 		last := refunds[len(refunds)-1]
-		freeze, err := d.FreezeByID(ctx, *last.FrozenBy)
+		freeze, err := d.Freezes.FreezeByID(ctx, *last.FrozenBy)
 		must(t, err)
 		if f == nil || f.ID != latest.ID || f.ID != last.ID || f.Amount != last.Amount || f.Status != last.Status ||
 			f.Currency != last.Currency || *f.FrozenBy != *last.FrozenBy || f.FreezeReason != freeze.Reason || len(f.Attempts) != len(attempts) {
@@ -126,18 +126,18 @@ func TestShownReadsOfABareReturn(t *testing.T) {
 		m := seedMerchant(t, d, "bare")
 		o := &db.Order{MerchantID: m.ID, OrderNumber: "B-1", Currency: "EUR", PlacedAt: time.Now(), RequestHash: "h",
 			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100}}}
-		must(t, d.CreateOrder(ctx, o))
+		must(t, d.Orders.CreateOrder(ctx, o))
 		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "submitted", Method: "ship", Channel: "online",
 			Contact: "a@b.c", ContactKind: "email", Currency: "EUR"}
-		must(t, d.CreateReturn(ctx, r))
-		got, err := d.ReturnShown(ctx, r.ID)
+		must(t, d.Returns.CreateReturn(ctx, r))
+		got, err := d.Returns.ReturnShown(ctx, r.ID)
 		if err != nil || got.Payment != nil || len(got.Lines) != 0 || got.MerchantSlug != "bare" || got.OrderNumber != "B-1" {
 			t.Fatalf("%+v, %v", got, err)
 		}
-		if f, err := d.LatestRefundShown(ctx, r.ID); f != nil || err != nil {
+		if f, err := d.Returns.LatestRefundShown(ctx, r.ID); f != nil || err != nil {
 			t.Fatalf("refund %+v, %v", f, err)
 		}
-		if _, err := d.ReturnShown(ctx, db.NewID()); !errors.Is(err, db.ErrNotFound) {
+		if _, err := d.Returns.ReturnShown(ctx, db.NewID()); !errors.Is(err, db.ErrNotFound) {
 			t.Fatalf("an unknown return: %v", err)
 		}
 	})
@@ -154,8 +154,8 @@ func TestShownReadsAreOneStatementEach(t *testing.T) {
 		var n atomic.Int64
 		must(t, d.CountStatements(func() { n.Add(1) }))
 		for name, read := range map[string]func() error{
-			"ReturnShown":       func() error { _, err := d.ReturnShown(ctx, r.ID); return err },
-			"LatestRefundShown": func() error { _, err := d.LatestRefundShown(ctx, r.ID); return err },
+			"ReturnShown":       func() error { _, err := d.Returns.ReturnShown(ctx, r.ID); return err },
+			"LatestRefundShown": func() error { _, err := d.Returns.LatestRefundShown(ctx, r.ID); return err },
 		} {
 			n.Store(0)
 			must(t, read())
@@ -166,7 +166,7 @@ func TestShownReadsAreOneStatementEach(t *testing.T) {
 		// The counter counts what the old reads ran: the return and its
 		// lines are two.
 		n.Store(0)
-		_, err := d.ReturnByID(ctx, r.ID)
+		_, err := d.Returns.ReturnByID(ctx, r.ID)
 		if got := n.Load(); err != nil || got != 2 {
 			t.Errorf("ReturnByID ran %d statements (%v); want 2", got, cmp.Or(err, errors.New("")))
 		}

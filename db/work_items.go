@@ -33,7 +33,7 @@ type WorkItemPage struct {
 }
 
 // WorkItems lists a merchant's work items newest first, a page at a time.
-func (d *DB) WorkItems(ctx context.Context, f WorkItemFilter) (*WorkItemPage, error) {
+func (d Finance) WorkItems(ctx context.Context, f WorkItemFilter) (*WorkItemPage, error) {
 	q := d.with(ctx).Model(&WorkItem{}).Where("merchant_id = ?", f.MerchantID)
 	if f.OnlyOpen {
 		q = q.Where("status = ?", WorkOpen)

@@ -46,7 +46,7 @@ var staff = returns.RoleWords(returns.MerchantRoles)
 // Seed makes the demo merchant when it is missing and returns what exists.
 func Seed(ctx context.Context, d *db.DB, o Options) (Summary, error) {
 	sum := Summary{Merchant: Merchant, Staff: staff}
-	m, err := d.MerchantBySlug(ctx, Merchant)
+	m, err := d.Merchants.MerchantBySlug(ctx, Merchant)
 	if errors.Is(err, db.ErrNotFound) {
 		err = d.Tx(ctx, func(tx *db.DB) error {
 			var cerr error
@@ -60,7 +60,7 @@ func Seed(ctx context.Context, d *db.DB, o Options) (Summary, error) {
 	}
 	sum.MerchantID, sum.AcquirerMerchantID = m.ID, m.AcquirerMerchantID
 	for _, n := range []string{"DEMO-1001", "DEMO-1002", "DEMO-1003"} {
-		ord, err := d.OrderByNumber(ctx, m.ID, n)
+		ord, err := d.Orders.OrderByNumber(ctx, m.ID, n)
 		if err != nil {
 			return sum, fmt.Errorf("demo: %w", err)
 		}
@@ -79,19 +79,19 @@ func create(ctx context.Context, d *db.DB, o Options) (*db.Merchant, error) {
 		return nil, err
 	}
 	m := &db.Merchant{Slug: Merchant, Name: "Demo Outfitters", AcquirerMerchantID: "DEMO00000000001", Policy: pj}
-	if err := d.CreateMerchant(ctx, m); err != nil {
+	if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 		return nil, err
 	}
 	store := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main Street", Address: "1 Main Street, 12345 Springfield"}
-	if err := d.CreateStore(ctx, store); err != nil {
+	if err := d.Merchants.CreateStore(ctx, store); err != nil {
 		return nil, err
 	}
-	if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}); err != nil {
+	if err := d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}); err != nil {
 		return nil, err
 	}
 	// Rebound's own terminal for the store, so that its STANs never meet
 	// the counter device's.
-	if err := d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: VirtualTerminal, Kind: db.TerminalVirtual}); err != nil {
+	if err := d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: VirtualTerminal, Kind: db.TerminalVirtual}); err != nil {
 		return nil, err
 	}
 	hash, err := auth.HashPassword(o.Password)
@@ -101,11 +101,11 @@ func create(ctx context.Context, d *db.DB, o Options) (*db.Merchant, error) {
 	for _, role := range staff {
 		u := &db.StaffUser{MerchantID: &m.ID, Username: role, DisplayName: "Demo " + role, Email: role + "@demo.example",
 			Role: returns.Role(role), PasswordHash: hash}
-		if err := d.CreateStaff(ctx, u); err != nil {
+		if err := d.Staff.CreateStaff(ctx, u); err != nil {
 			return nil, err
 		}
 	}
-	if err := d.CreateAPIKey(ctx, &db.APIKey{MerchantID: m.ID, Name: "demo", Prefix: prefix(o.APIKey), KeyHash: auth.HashToken(o.APIKey)}); err != nil {
+	if err := d.Staff.CreateAPIKey(ctx, &db.APIKey{MerchantID: m.ID, Name: "demo", Prefix: prefix(o.APIKey), KeyHash: auth.HashToken(o.APIKey)}); err != nil {
 		return nil, err
 	}
 	now := time.Now().UTC().Truncate(time.Second)
@@ -135,7 +135,7 @@ func create(ctx context.Context, d *db.DB, o Options) (*db.Merchant, error) {
 		ord.MerchantID, ord.CustomerName, ord.CustomerEmail, ord.CustomerPhone = m.ID, "Sam Shopper", ShopperEmail, "+46700000001"
 		ord.RequestHash = "seeded"
 		ord.Payment.Currency = ord.Currency
-		if err := d.CreateOrder(ctx, ord); err != nil {
+		if err := d.Orders.CreateOrder(ctx, ord); err != nil {
 			return nil, err
 		}
 	}

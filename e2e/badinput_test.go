@@ -29,7 +29,7 @@ func (s *stack) count(table string) int64 {
 	var n int64
 	switch table {
 	case "returns":
-		counts, err := s.db.CountByStatus(context.Background())
+		counts, err := s.db.Returns.CountByStatus(context.Background())
 		if err != nil {
 			s.t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func TestBadInputGetsProblemsAndChangesNothing(t *testing.T) {
 		s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "admin", "password": "guess"}), 401, "wrong user name or password")
 	}
 	s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "admin", "password": demoPassword}), 423, "locked")
-	entries, err := s.db.AuditLog(context.Background(), s.merchantID(), 100)
+	entries, err := s.db.Audit.AuditLog(context.Background(), s.merchantID(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func TestBadInputGetsProblemsAndChangesNothing(t *testing.T) {
 
 func (s *stack) readStatus(id string) string {
 	s.t.Helper()
-	r, err := s.db.ReturnByID(context.Background(), id)
+	r, err := s.db.Returns.ReturnByID(context.Background(), id)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -172,11 +172,11 @@ func (s *stack) otherMerchantSupervisor() string {
 	s.t.Helper()
 	ctx := context.Background()
 	m := &db.Merchant{Slug: "other", Name: "Other Shop"}
-	if err := s.db.CreateMerchant(ctx, m); err != nil {
+	if err := s.db.Merchants.CreateMerchant(ctx, m); err != nil {
 		s.t.Fatal(err)
 	}
 	hash, _ := auth.HashPassword(demoPassword)
-	if err := s.db.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "other-sup", Role: "supervisor", PasswordHash: hash}); err != nil {
+	if err := s.db.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "other-sup", Role: "supervisor", PasswordHash: hash}); err != nil {
 		s.t.Fatal(err)
 	}
 	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "other", "username": "other-sup", "password": demoPassword}), 200)

@@ -58,21 +58,21 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 	}
 	// Another merchant, with a terminal and a supervisor of its own.
 	other := &db.Merchant{Slug: "other", Name: "Other"}
-	if err := s.db.CreateMerchant(ctx, other); err != nil {
+	if err := s.db.Merchants.CreateMerchant(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	st := &db.Store{MerchantID: other.ID, Code: "x", Name: "X"}
-	if err := s.db.CreateStore(ctx, st); err != nil {
+	if err := s.db.Merchants.CreateStore(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.CreateTerminal(ctx, &db.Terminal{MerchantID: other.ID, StoreID: st.ID, TerminalID: "X0000001", Kind: db.TerminalPhysical}); err != nil {
+	if err := s.db.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: other.ID, StoreID: st.ID, TerminalID: "X0000001", Kind: db.TerminalPhysical}); err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := auth.HashPassword(demoPassword)
-	if err := s.db.CreateStaff(ctx, &db.StaffUser{MerchantID: &other.ID, Username: "other-sup", Role: "supervisor", PasswordHash: hash}); err != nil {
+	if err := s.db.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &other.ID, Username: "other-sup", Role: "supervisor", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.CreateStaff(ctx, &db.StaffUser{MerchantID: &s.merchantIDPtr()[0], Username: "sup2", Role: "supervisor", PasswordHash: hash, Email: "sup2@demo.example"}); err != nil {
+	if err := s.db.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &s.merchantIDPtr()[0], Username: "sup2", Role: "supervisor", PasswordHash: hash, Email: "sup2@demo.example"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -104,7 +104,7 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 	if st := s.acquirer.Stats(); st.Requests != 0 {
 		t.Fatalf("failed checks sent %d messages to the acquirer", st.Requests)
 	}
-	audit, err := s.db.AuditLog(ctx, s.merchantID(), 200)
+	audit, err := s.db.Audit.AuditLog(ctx, s.merchantID(), 200)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 	}
 	s.problem(s.call("POST", path, map[string]string{"terminal_id": "T0000001", "supervisor_username": "sup2", "supervisor_password": demoPassword,
 		"voucher_no": saleSTAN("C-3001"), "card_fingerprint": "fp_secret_card_token_42"}, bearer(clerk)...), 423, "locked")
-	admin, err := s.db.OutboxTo(ctx, "admin@demo.example", 10)
+	admin, err := s.db.Outbox.OutboxTo(ctx, "admin@demo.example", 10)
 	if err != nil || len(admin) == 0 || !strings.Contains(admin[0].Subject, "locked") {
 		t.Fatalf("the admin was not told: %+v, %v", admin, err)
 	}

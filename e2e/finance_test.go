@@ -64,11 +64,11 @@ func (s *stack) reconciled(token, fileID string) map[string]any {
 
 func (s *stack) attemptOf(returnID string) db.RefundAttempt {
 	s.t.Helper()
-	refunds, err := s.db.RefundsOfReturn(context.Background(), returnID)
+	refunds, err := s.db.Refunds.RefundsOfReturn(context.Background(), returnID)
 	if err != nil || len(refunds) != 1 {
 		s.t.Fatalf("refunds of %s: %v %v", returnID, refunds, err)
 	}
-	as, err := s.db.AttemptsOfRefund(context.Background(), refunds[0].ID)
+	as, err := s.db.Refunds.AttemptsOfRefund(context.Background(), refunds[0].ID)
 	if err != nil || len(as) == 0 {
 		s.t.Fatalf("attempts: %v %v", as, err)
 	}
@@ -143,7 +143,7 @@ func TestFinanceReconcilesCardAndOnlineRefunds(t *testing.T) {
 	for {
 		open := 0
 		for i, c := range all {
-			r, err := s.db.ReturnByID(ctx, c.returnID)
+			r, err := s.db.Returns.ReturnByID(ctx, c.returnID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -221,7 +221,7 @@ func TestFinanceReconcilesCardAndOnlineRefunds(t *testing.T) {
 }
 
 func (s *stack) attemptOfRefund(returnID string) string {
-	refunds, err := s.db.RefundsOfReturn(context.Background(), returnID)
+	refunds, err := s.db.Refunds.RefundsOfReturn(context.Background(), returnID)
 	if err != nil || len(refunds) == 0 {
 		s.t.Fatal(err)
 	}
@@ -232,11 +232,11 @@ func (s *stack) otherMerchantFinance() string {
 	s.t.Helper()
 	ctx := context.Background()
 	m := &db.Merchant{Slug: "other-shop", Name: "Other"}
-	if err := s.db.CreateMerchant(ctx, m); err != nil {
+	if err := s.db.Merchants.CreateMerchant(ctx, m); err != nil {
 		s.t.Fatal(err)
 	}
 	hash, _ := auth.HashPassword(demoPassword)
-	if err := s.db.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "other-fin", Role: "finance", PasswordHash: hash}); err != nil {
+	if err := s.db.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "other-fin", Role: "finance", PasswordHash: hash}); err != nil {
 		s.t.Fatal(err)
 	}
 	return s.loginAt("other-shop", "other-fin")

@@ -35,7 +35,7 @@ func (s *stack) heldBy(cases []cardCase, freezeID string) {
 	for time.Now().Before(deadline) {
 		held := 0
 		for _, c := range cases {
-			refunds, err := s.db.RefundsOfReturn(context.Background(), c.returnID)
+			refunds, err := s.db.Refunds.RefundsOfReturn(context.Background(), c.returnID)
 			if err != nil {
 				s.t.Fatal(err)
 			}
@@ -54,11 +54,11 @@ func (s *stack) heldBy(cases []cardCase, freezeID string) {
 // sentSoFar counts the attempts a refund has made.
 func (s *stack) attemptsOf(returnID string) []db.RefundAttempt {
 	s.t.Helper()
-	refunds, err := s.db.RefundsOfReturn(context.Background(), returnID)
+	refunds, err := s.db.Refunds.RefundsOfReturn(context.Background(), returnID)
 	if err != nil || len(refunds) != 1 {
 		s.t.Fatalf("refunds %v %v", refunds, err)
 	}
-	atts, err := s.db.AttemptsOfRefund(context.Background(), refunds[0].ID)
+	atts, err := s.db.Refunds.AttemptsOfRefund(context.Background(), refunds[0].ID)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -233,7 +233,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 		case p.Channel == returns.ChannelOnline:
 			// The payment is in the account of the merchant that took it.
 			account := payments.DefaultAccount
-			if m, err := d.MerchantByID(context.Background(), o.MerchantID); err == nil {
+			if m, err := d.Merchants.MerchantByID(context.Background(), o.MerchantID); err == nil {
 				account = m.GatewayAccountName()
 			}
 			_ = gw.AddPayment(gatewaysim.Payment{ID: p.GatewayPaymentID, Amount: p.Amount, Currency: p.Currency, Account: account})

@@ -33,7 +33,7 @@ func recordDelivery(t *testing.T, s *stack, recipient, name string) {
 	if recording() == "" {
 		return
 	}
-	ms, err := s.db.OutboxTo(context.Background(), recipient, 1)
+	ms, err := s.db.Outbox.OutboxTo(context.Background(), recipient, 1)
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("no outbox message to %s to record the delivery of: %v", recipient, err)
 	}

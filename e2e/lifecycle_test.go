@@ -141,7 +141,7 @@ func TestCardPresentInStoreReturnStopsAtRefundPending(t *testing.T) {
 			s.must(s.call("POST", "/v1/returns/"+id+"/cancel", map[string]string{}, bearer(shopper)...), 409)
 			s.checkSecrets(id, code, demoPassword, shopper, clerk, "fp_secret_card_token_42", demoAPIKey)
 			recordHistory(t, s, id, "return_card_in_store_v1")
-			audit, err := s.db.AuditLog(context.Background(), s.merchantID(), 50)
+			audit, err := s.db.Audit.AuditLog(context.Background(), s.merchantID(), 50)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +159,7 @@ func TestCardPresentInStoreReturnStopsAtRefundPending(t *testing.T) {
 }
 
 func (s *stack) merchantID() string {
-	m, err := s.db.MerchantBySlug(context.Background(), "demo")
+	m, err := s.db.Merchants.MerchantBySlug(context.Background(), "demo")
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -45,7 +45,7 @@ func TestFiftyParallelWrongPasswordsLockAfterTheLimit(t *testing.T) {
 				t.Fatalf("answers %v; want exactly 10 checked (401), the rest 423 (or 503)", total)
 			}
 			s.problem(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "demo", "username": "supervisor", "password": demoPassword}), 423, "locked")
-			entries, err := s.db.AuditLog(context.Background(), s.merchantID(), 200)
+			entries, err := s.db.Audit.AuditLog(context.Background(), s.merchantID(), 200)
 			if err != nil {
 				t.Fatal(err)
 			}

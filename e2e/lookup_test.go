@@ -246,7 +246,7 @@ func TestOrderLookupOpensTheOrderAndFilesAVerifiedReturn(t *testing.T) {
 		t.Fatalf("%d codes sent to the shopper; want the lookup's only", n)
 	}
 	ctx := context.Background()
-	if r, err := s.db.ReturnByID(ctx, id); err != nil || r.ReservedAt == nil || r.Contact != "pat@example.com" {
+	if r, err := s.db.Returns.ReturnByID(ctx, id); err != nil || r.ReservedAt == nil || r.Contact != "pat@example.com" {
 		t.Fatalf("read model %+v, %v; want reserved, for the lookup's contact", r, err)
 	}
 
@@ -282,7 +282,7 @@ func TestOrderLookupOpensTheOrderAndFilesAVerifiedReturn(t *testing.T) {
 			}
 		}
 	}
-	l, err := s.db.LookupByID(ctx, lookupID)
+	l, err := s.db.Shoppers.LookupByID(ctx, lookupID)
 	if err != nil || l.VerifiedAt == nil || l.TokenHash == nil || *l.TokenHash == token || l.Attempts != 1 {
 		t.Fatalf("lookup row %+v, %v; want verified after one wrong try, the token's hash kept", l, err)
 	}
@@ -319,7 +319,7 @@ func TestOrderLookupsShareTheCodeLimits(t *testing.T) {
 		}
 	}
 	s.problem(s.call("POST", "/v1/order-lookups/"+lookupID+"/verify", map[string]string{"code": code}), 429, "")
-	counts, err := s.db.CountCodes(context.Background(), "", "+46701112233", "", time.Now().Add(-time.Hour))
+	counts, err := s.db.Shoppers.CountCodes(context.Background(), "", "+46701112233", "", time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,18 +185,18 @@ func TestSequence2APaymentBelongsToOneMerchant(t *testing.T) {
 	s.must(s.call("POST", "/v1/orders", order("A-2", "card_present"), "X-API-Key", demoAPIKey), 201)
 	// Merchant B, with a store and a terminal of its own, and an API key.
 	b := &db.Merchant{Slug: "beta", Name: "Beta", Currency: "EUR", AcquirerMerchantID: "BETA00000000001", Policy: db.JSON("{}")}
-	if err := s.db.CreateMerchant(ctx, b); err != nil {
+	if err := s.db.Merchants.CreateMerchant(ctx, b); err != nil {
 		t.Fatal(err)
 	}
 	st := &db.Store{MerchantID: b.ID, Code: "main", Name: "Beta Main"}
-	if err := s.db.CreateStore(ctx, st); err != nil {
+	if err := s.db.Merchants.CreateStore(ctx, st); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.CreateTerminal(ctx, &db.Terminal{MerchantID: b.ID, StoreID: st.ID, TerminalID: "B0000001", Kind: db.TerminalPhysical}); err != nil {
+	if err := s.db.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: b.ID, StoreID: st.ID, TerminalID: "B0000001", Kind: db.TerminalPhysical}); err != nil {
 		t.Fatal(err)
 	}
 	bKey := "rbk_e2e_beta_key_0123456789"
-	if err := s.db.CreateAPIKey(ctx, &db.APIKey{MerchantID: b.ID, Name: "beta", Prefix: bKey[:10], KeyHash: auth.HashToken(bKey)}); err != nil {
+	if err := s.db.Staff.CreateAPIKey(ctx, &db.APIKey{MerchantID: b.ID, Name: "beta", Prefix: bKey[:10], KeyHash: auth.HashToken(bKey)}); err != nil {
 		t.Fatal(err)
 	}
 	theirs := func(number string, pay func(p map[string]any)) map[string]any {
@@ -327,7 +327,7 @@ func TestSequence4AnswersWithUnusedFieldsAreRead(t *testing.T) {
 	if err := json.Unmarshal(as[0].AnswerFields, &fields); err != nil || fields["15"] == "" || fields["63"] == "" {
 		t.Fatalf("answer fields %s (%v); want DE15 and DE63 kept", as[0].AnswerFields, err)
 	}
-	refunds, _ := s.db.RefundsOfReturn(context.Background(), c.returnID)
+	refunds, _ := s.db.Refunds.RefundsOfReturn(context.Background(), c.returnID)
 	detail := s.must(s.call("GET", "/v1/finance/refunds/"+refunds[0].ID, nil, bearer(s.login("finance"))...), 200).json()
 	if af := detail["attempts"].([]any)[0].(map[string]any)["answer_fields"]; af == nil {
 		t.Fatalf("finance does not see the answer's fields: %v", detail)

@@ -190,7 +190,7 @@ func negFixtures(t *testing.T, s *stack) (a, b *tenantFixture, op *principal) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.CreateStaff(ctx, &db.StaffUser{Username: "neg-operator", Role: "operator", PasswordHash: hash}); err != nil {
+	if err := s.db.Staff.CreateStaff(ctx, &db.StaffUser{Username: "neg-operator", Role: "operator", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	op = s.staffPrincipal("", "operator", "neg-operator", negPassword, "")

@@ -217,7 +217,7 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 	s.problem(s.call("DELETE", "/v1/merchant/api-keys/"+keyID, nil, bearer(admin)...), 404, "")
 	// A return filed after the policy change gets the new policy: 30 days.
 	ret := s.fileAndVerify("nordic", "N-2", "n2@example.com")
-	r, err := s.db.ReturnByID(ctx, ret["id"].(string))
+	r, err := s.db.Returns.ReturnByID(ctx, ret["id"].(string))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,11 +226,11 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 	}
 
 	// Every step is in the audit log.
-	m, err := s.db.MerchantBySlug(ctx, "nordic")
+	m, err := s.db.Merchants.MerchantBySlug(ctx, "nordic")
 	if err != nil {
 		t.Fatal(err)
 	}
-	log, err := s.db.AuditLog(ctx, m.ID, 100)
+	log, err := s.db.Audit.AuditLog(ctx, m.ID, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,11 +245,11 @@ func TestOnboardingThroughTheAPIAndTheShellThenReturnsAgainstEach(t *testing.T) 
 			t.Errorf("no %s in the audit log: %v", want, seen)
 		}
 	}
-	harbour, err := s.db.MerchantBySlug(ctx, "harbour")
+	harbour, err := s.db.Merchants.MerchantBySlug(ctx, "harbour")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hl, _ := s.db.AuditLog(ctx, harbour.ID, 10); len(hl) == 0 || !strings.HasPrefix(hl[len(hl)-1].Actor, "shell") {
+	if hl, _ := s.db.Audit.AuditLog(ctx, harbour.ID, 10); len(hl) == 0 || !strings.HasPrefix(hl[len(hl)-1].Actor, "shell") {
 		t.Errorf("the shell's onboarding is not audited: %+v", hl)
 	}
 }

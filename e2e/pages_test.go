@@ -68,7 +68,7 @@ func TestBrowserShopperFilesAndVerifiesAReturnOnAPhone(t *testing.T) {
 
 	fits()
 	id := regexp.MustCompile(`[0-9a-f-]{36}$`).FindString(b.location())
-	r, err := s.db.ReturnByID(context.Background(), id)
+	r, err := s.db.Returns.ReturnByID(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestBrowserSupervisorCompletesACounterRefund(t *testing.T) {
 	b.submit(`#counter-title ~ form button[type="submit"]`, `done=refunded`)
 	b.see("The card refund went through.", "Refund", "80.00 EUR")
 	b.screenshot("supervisor-counter-refund")
-	refunds, err := s.db.RefundsOfReturn(context.Background(), id)
+	refunds, err := s.db.Refunds.RefundsOfReturn(context.Background(), id)
 	if err != nil || len(refunds) != 1 || refunds[0].Status != returns.RefundStatusSucceeded || refunds[0].AuthorisedBy != "supervisor" {
 		t.Fatalf("refunds %+v, %v", refunds, err)
 	}
@@ -333,7 +333,7 @@ func TestPagesNeedTheRightRoleAndACSRFToken(t *testing.T) {
 	if st := s.readStatus(id); st != "refund_pending" {
 		t.Fatalf("the refused forms moved the return to %s", st)
 	}
-	refunds, _ := s.db.RefundsOfReturn(context.Background(), id)
+	refunds, _ := s.db.Refunds.RefundsOfReturn(context.Background(), id)
 	for _, r := range refunds {
 		if r.Status == returns.RefundStatusSucceeded {
 			t.Fatal("a refused form refunded the card")
@@ -391,7 +391,7 @@ func TestBrowserAdminFreezesAndLiftsRefunds(t *testing.T) {
 	if strings.Contains(b.mainText(), "Refunds are frozen for") {
 		t.Fatal("the banner stays after the lift")
 	}
-	fs, err := s.db.Freezes(context.Background(), s.merchantID(), true, db.Page{Limit: 50})
+	fs, err := s.db.Freezes.FreezesPage(context.Background(), s.merchantID(), true, db.Page{Limit: 50})
 	if err != nil || len(fs.Items) != 0 {
 		t.Fatalf("freezes in force after the lift: %v %v", fs, err)
 	}

@@ -134,7 +134,7 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	if rec.Matched != 2 || rec.Unexpected != 0 || rec.AmountMismatch != 0 {
 		t.Fatalf("reconciliation %+v, want both refunds matched", rec)
 	}
-	f, err := s.db.SettlementFileByID(ctx, fileID)
+	f, err := s.db.Settlement.SettlementFileByID(ctx, fileID)
 	if err != nil || f.Status != db.FileReconciled || f.Source != db.SourceAcquirer || f.Filename != dropped.Name {
 		t.Fatalf("file %+v, %v", f, err)
 	}
@@ -145,7 +145,7 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for _, c := range cards {
 		for {
-			r, err := s.db.ReturnByID(ctx, c.returnID)
+			r, err := s.db.Returns.ReturnByID(ctx, c.returnID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestScheduledPickupImportsAndReconcilesDroppedFiles(t *testing.T) {
 	if left, err := dropfolder.List(s.settlements); err != nil || len(left) != 0 {
 		t.Fatalf("still waiting: %v, %v", left, err)
 	}
-	if f2, err := s.db.SettlementFileByID(ctx, fileID); err != nil || f2.Matched != 2 || f2.Status != db.FileReconciled {
+	if f2, err := s.db.Settlement.SettlementFileByID(ctx, fileID); err != nil || f2.Matched != 2 || f2.Status != db.FileReconciled {
 		t.Fatalf("the duplicate changed the file: %+v, %v", f2, err)
 	}
 }

@@ -203,7 +203,7 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 	s.t.Helper()
 	ctx := context.Background()
-	m, err := s.db.MerchantBySlug(ctx, "demo")
+	m, err := s.db.Merchants.MerchantBySlug(ctx, "demo")
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 			Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: int64(units) * price, Currency: "EUR", TerminalID: "T0000001",
 				STAN: saleSTAN(number), RRN: saleRRN(number), ApprovalCode: "AP0001", MaskedPAN: "411111******1111",
 				CardFingerprint: fmt.Sprintf("fp_card_q%04d", i), SaleAt: &placed}}
-		if err := s.db.CreateOrder(ctx, o); err != nil {
+		if err := s.db.Orders.CreateOrder(ctx, o); err != nil {
 			s.t.Fatal(err)
 		}
 		if err := s.acquirer.AddSale(acquirersim.Sale{TerminalID: "T0000001", MerchantID: m.AcquirerMerchantID, STAN: o.Payment.STAN,
@@ -246,7 +246,7 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 			r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: returns.MethodInStore,
 				Contact: o.CustomerEmail, ContactKind: "email", Currency: "EUR", Channel: returns.ChannelCardPresent, Policy: pj,
 				Lines: []db.ReturnLine{{LineID: "1", Quantity: q, Reason: "changed_mind"}}}
-			if err := s.db.CreateReturn(ctx, r); err != nil {
+			if err := s.db.Returns.CreateReturn(ctx, r); err != nil {
 				s.t.Fatal(err)
 			}
 			in := contract.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: returns.MethodInStore,
@@ -273,7 +273,7 @@ func (s *stack) propertySales(rng *rand.Rand, n int) []propSale {
 				return err
 			}
 		}
-		r, err := s.db.ReturnByID(ctx, c.returnID)
+		r, err := s.db.Returns.ReturnByID(ctx, c.returnID)
 		if err != nil {
 			return err
 		}
@@ -299,7 +299,7 @@ func (s *stack) workflowStatus(returnID string) string {
 // terminateRunningRefund terminates the refund workflow of a return if one
 // is running, as an operator might.
 func (s *stack) terminateRunningRefund(returnID string) bool {
-	refunds, err := s.db.RefundsOfReturn(context.Background(), returnID)
+	refunds, err := s.db.Refunds.RefundsOfReturn(context.Background(), returnID)
 	if err != nil || len(refunds) == 0 || refunds[0].WorkflowID == "" || refunds[0].Status != returns.RefundStatusPending {
 		return false
 	}
@@ -314,11 +314,11 @@ func (s *stack) financeActs(token, returnID string, rng *rand.Rand, calm bool, a
 	if s.workflowStatus(returnID) != "refund_failed" {
 		return
 	}
-	refunds, err := s.db.RefundsOfReturn(context.Background(), returnID)
+	refunds, err := s.db.Refunds.RefundsOfReturn(context.Background(), returnID)
 	if err != nil || len(refunds) == 0 {
 		return
 	}
-	atts, err := s.db.AttemptsOfRefund(context.Background(), refunds[0].ID)
+	atts, err := s.db.Refunds.AttemptsOfRefund(context.Background(), refunds[0].ID)
 	if err != nil {
 		return
 	}
@@ -387,13 +387,13 @@ func (s *stack) checkMoneyRules(t *testing.T, seed uint64, sales []propSale) {
 			t.Errorf("seed %d: sale %s of %d refunded %d at the acquirer", seed, sl.order.OrderNumber, sl.order.Payment.Amount, got)
 		}
 		for _, id := range sl.returns {
-			refunds, err := s.db.RefundsOfReturn(ctx, id)
+			refunds, err := s.db.Refunds.RefundsOfReturn(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}
 			paid := 0
 			for _, ref := range refunds {
-				atts, err := s.db.AttemptsOfRefund(ctx, ref.ID)
+				atts, err := s.db.Refunds.AttemptsOfRefund(ctx, ref.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -415,7 +415,7 @@ func (s *stack) checkMoneyRules(t *testing.T, seed uint64, sales []propSale) {
 					}
 				}
 			}
-			ret, err := s.db.ReturnByID(ctx, id)
+			ret, err := s.db.Returns.ReturnByID(ctx, id)
 			if err != nil {
 				t.Fatal(err)
 			}

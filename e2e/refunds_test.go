@@ -43,7 +43,7 @@ func (s *stack) cardReturns(n int) []cardCase {
 func (s *stack) salesReturned(n int, channel returns.Channel, prefix string) []cardCase {
 	s.t.Helper()
 	ctx := context.Background()
-	m, err := s.db.MerchantBySlug(ctx, "demo")
+	m, err := s.db.Merchants.MerchantBySlug(ctx, "demo")
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func (s *stack) salesReturned(n int, channel returns.Channel, prefix string) []c
 		if channel == returns.ChannelOnline {
 			o.Payment = &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: fmt.Sprintf("pay_%s_%04d", prefix, i)}
 		}
-		if err := s.db.CreateOrder(ctx, o); err != nil {
+		if err := s.db.Orders.CreateOrder(ctx, o); err != nil {
 			s.t.Fatal(err)
 		}
 		var err error
@@ -85,7 +85,7 @@ func (s *stack) salesReturned(n int, channel returns.Channel, prefix string) []c
 		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: returns.MethodInStore,
 			Contact: o.CustomerEmail, ContactKind: "email", Currency: "EUR", Channel: channel, Policy: pj,
 			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "changed_mind"}}}
-		if err := s.db.CreateReturn(ctx, r); err != nil {
+		if err := s.db.Returns.CreateReturn(ctx, r); err != nil {
 			s.t.Fatal(err)
 		}
 		in := contract.ReturnInput{ReturnID: r.ID, MerchantID: m.ID, OrderID: o.ID, Method: returns.MethodInStore,
@@ -181,7 +181,7 @@ func (s *stack) waitRefundsSettled(cases []cardCase, within time.Duration) map[s
 	for time.Now().Before(deadline) {
 		pending := 0
 		for _, c := range cases {
-			r, err := s.db.ReturnByID(context.Background(), c.returnID)
+			r, err := s.db.Returns.ReturnByID(context.Background(), c.returnID)
 			if err != nil {
 				s.t.Fatal(err)
 			}
@@ -224,11 +224,11 @@ func (s *stack) reconcileWithLedger(cases []cardCase) (attempts []db.RefundAttem
 	}
 	approved := 0
 	for _, c := range cases {
-		refunds, err := s.db.RefundsOfReturn(ctx, c.returnID)
+		refunds, err := s.db.Refunds.RefundsOfReturn(ctx, c.returnID)
 		if err != nil || len(refunds) != 1 {
 			s.t.Fatalf("return %s: refunds %v, %v", c.returnID, refunds, err)
 		}
-		as, err := s.db.AttemptsOfRefund(ctx, refunds[0].ID)
+		as, err := s.db.Refunds.AttemptsOfRefund(ctx, refunds[0].ID)
 		if err != nil {
 			s.t.Fatal(err)
 		}
@@ -366,10 +366,10 @@ func (s *stack) checkNoCardNumbers() {
 func (s *stack) describeRefund(returnID string) string {
 	ctx := context.Background()
 	var b strings.Builder
-	refunds, _ := s.db.RefundsOfReturn(ctx, returnID)
+	refunds, _ := s.db.Refunds.RefundsOfReturn(ctx, returnID)
 	for _, r := range refunds {
 		fmt.Fprintf(&b, "refund %s %s (%s) workflow %q; ", r.ID, r.Status, r.FailureCode, r.WorkflowID)
-		as, _ := s.db.AttemptsOfRefund(ctx, r.ID)
+		as, _ := s.db.Refunds.AttemptsOfRefund(ctx, r.ID)
 		for _, a := range as {
 			fmt.Fprintf(&b, "[%d %s %s/%s %s code=%s rev=%d %q] ", a.N, a.Kind, a.TerminalID, a.STAN, a.State, a.ResponseCode, a.ReversalTries, a.UnknownReason)
 		}

@@ -210,7 +210,7 @@ func operator(t *testing.T, s *stack) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.db.CreateStaff(context.Background(), &db.StaffUser{Username: "op", Role: "operator", PasswordHash: hash}); err != nil {
+	if err := s.db.Staff.CreateStaff(context.Background(), &db.StaffUser{Username: "op", Role: "operator", PasswordHash: hash}); err != nil {
 		t.Fatal(err)
 	}
 	r := s.must(s.call("POST", "/v1/auth/login", map[string]string{"merchant": "", "username": "op", "password": "operator-pass"}), 200)

@@ -248,7 +248,7 @@ func TestShoppersSeeTheirReturnUnderItsOwnBrandAndStaffByRole(t *testing.T) {
 				t.Fatal(err)
 			}
 			mid := s.merchantID()
-			if err := s.db.CreateStaff(ctx, &db.StaffUser{MerchantID: &mid, Username: "jane.doe", DisplayName: "Jane Doe",
+			if err := s.db.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &mid, Username: "jane.doe", DisplayName: "Jane Doe",
 				Email: "jane@demo.example", Role: "supervisor", PasswordHash: hash}); err != nil {
 				t.Fatal(err)
 			}

@@ -24,7 +24,7 @@ func (s Settlement) Book(ctx context.Context, d *db.DB, m *db.Merchant) (int64, 
 	if err != nil {
 		return 0, err
 	}
-	n, err := d.BookAttempts(ctx, m, c.Attempts, s.Currency, func() (*db.RefundAttempt, error) {
+	n, err := d.Refunds.BookAttempts(ctx, m, c.Attempts, s.Currency, func() (*db.RefundAttempt, error) {
 		a, err := next()
 		if err != nil {
 			return nil, err
@@ -44,7 +44,7 @@ func (s Settlement) Book(ctx context.Context, d *db.DB, m *db.Merchant) (int64, 
 func Merchant(ctx context.Context, d *db.DB, slug string) (*db.Merchant, error) {
 	mid := fmt.Sprintf("LOAD%011d", time.Now().UnixNano()%100_000_000_000)
 	m := &db.Merchant{Slug: slug, Name: "Load " + slug, AcquirerMerchantID: mid, Policy: db.JSON("{}"), Status: "active"}
-	if err := d.CreateMerchant(ctx, m); err != nil {
+	if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 		return nil, err
 	}
 	return m, nil

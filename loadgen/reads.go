@@ -84,7 +84,7 @@ func (r Reads) Run(ctx context.Context) (ReadsReport, error) {
 	if shopper == nil {
 		return ReadsReport{}, fmt.Errorf("no return to read: %v", all[0].err)
 	}
-	m, err := r.DB.MerchantBySlug(ctx, l.Merchant)
+	m, err := r.DB.Merchants.MerchantBySlug(ctx, l.Merchant)
 	if err != nil {
 		return ReadsReport{}, fmt.Errorf("merchant %q in the database: %w", l.Merchant, err)
 	}

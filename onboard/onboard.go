@@ -135,13 +135,13 @@ func CreateMerchant(ctx context.Context, d *db.DB, in MerchantInput, by string) 
 	out := &Onboarded{Merchant: &db.Merchant{Slug: in.Slug, Name: in.Name, Currency: in.Currency, TimeZone: in.TimeZone,
 		AcquirerMerchantID: in.AcquirerMerchantID, Policy: policy}}
 	err = d.Tx(ctx, func(tx *db.DB) error {
-		if _, err := tx.MerchantBySlug(ctx, in.Slug); err == nil {
+		if _, err := tx.Merchants.MerchantBySlug(ctx, in.Slug); err == nil {
 			return invalid(FieldError{"slug", "is taken"})
 		}
-		if err := tx.CreateMerchant(ctx, out.Merchant); err != nil {
+		if err := tx.Merchants.CreateMerchant(ctx, out.Merchant); err != nil {
 			return conflictAs(err, "slug")
 		}
-		if err := tx.CreateStore(ctx, &db.Store{MerchantID: out.Merchant.ID, Code: "main", Name: in.Name, Address: in.ReturnAddress}); err != nil {
+		if err := tx.Merchants.CreateStore(ctx, &db.Store{MerchantID: out.Merchant.ID, Code: "main", Name: in.Name, Address: in.ReturnAddress}); err != nil {
 			return err
 		}
 		var err error
@@ -200,7 +200,7 @@ func createStaff(ctx context.Context, d *db.DB, merchantID *string, in StaffInpu
 	if merchantID != nil {
 		merchant = *merchantID
 	}
-	if _, err := d.StaffByUsername(ctx, merchant, in.Username); err == nil {
+	if _, err := d.Staff.StaffByUsername(ctx, merchant, in.Username); err == nil {
 		return nil, "", invalid(FieldError{usernameField, "is taken"})
 	}
 	password, err := OneTimePassword()
@@ -213,7 +213,7 @@ func createStaff(ctx context.Context, d *db.DB, merchantID *string, in StaffInpu
 	}
 	u := &db.StaffUser{MerchantID: merchantID, Username: in.Username, DisplayName: in.DisplayName, Email: in.Email,
 		Role: in.Role, PasswordHash: hash, MustChangePassword: true}
-	if err := d.CreateStaff(ctx, u); err != nil {
+	if err := d.Staff.CreateStaff(ctx, u); err != nil {
 		return nil, "", conflictAs(err, usernameField)
 	}
 	return u, password, nil
@@ -241,7 +241,7 @@ func NewAPIKey(ctx context.Context, d *db.DB, merchantID, name, by string) (*db.
 		return nil, "", err
 	}
 	k := &db.APIKey{MerchantID: merchantID, Name: name, Prefix: secret[:10], KeyHash: auth.HashToken(secret), CreatedBy: by}
-	if err := d.CreateAPIKey(ctx, k); err != nil {
+	if err := d.Staff.CreateAPIKey(ctx, k); err != nil {
 		return nil, "", err
 	}
 	return k, secret, nil

@@ -47,11 +47,11 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			if ok, _ := auth.CheckPassword(out.Admin.PasswordHash, out.OneTimePassword); !ok || out.Admin.PasswordHash == out.OneTimePassword {
 				t.Fatal("the one-time password does not check out against its hash")
 			}
-			k, err := d.APIKeyByHash(ctx, auth.HashToken(out.APIKeySecret))
+			k, err := d.Staff.APIKeyByHash(ctx, auth.HashToken(out.APIKeySecret))
 			if err != nil || k.MerchantID != out.Merchant.ID || k.CreatedBy != "tester" {
 				t.Fatalf("API key %+v %v", k, err)
 			}
-			stores, err := d.Stores(ctx, out.Merchant.ID)
+			stores, err := d.Merchants.Stores(ctx, out.Merchant.ID)
 			if err != nil || len(stores) != 1 || stores[0].Address != "Hamngatan 1, Stockholm" {
 				t.Fatalf("stores %+v %v", stores, err)
 			}
@@ -61,7 +61,7 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			if got := fieldsOf(t, mustFail(onboard.CreateMerchant(ctx, d, in2, "tester"))); !slices.Equal(got, []string{"slug"}) {
 				t.Fatalf("taken slug: %v", got)
 			}
-			if _, err := d.StaffByUsername(ctx, out.Merchant.ID, "other-admin"); !errors.Is(err, db.ErrNotFound) {
+			if _, err := d.Staff.StaffByUsername(ctx, out.Merchant.ID, "other-admin"); !errors.Is(err, db.ErrNotFound) {
 				t.Fatalf("a refused onboarding left an admin behind: %v", err)
 			}
 			// User names are unique per merchant (issue 13): another
@@ -75,11 +75,11 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			// The only admin cannot be demoted or disabled: nobody would run
 			// the merchant.
 			role := returns.RoleClerk
-			if _, err := d.ChangeStaff(ctx, out.Merchant.ID, out.Admin.ID, db.StaffChange{Role: &role}); !errors.Is(err, db.ErrLastAdmin) {
+			if _, err := d.Staff.ChangeStaff(ctx, out.Merchant.ID, out.Admin.ID, db.StaffChange{Role: &role}); !errors.Is(err, db.ErrLastAdmin) {
 				t.Fatalf("demoting the last admin: %v", err)
 			}
 			off := true
-			if _, err := d.ChangeStaff(ctx, out.Merchant.ID, out.Admin.ID, db.StaffChange{Disabled: &off}); !errors.Is(err, db.ErrLastAdmin) {
+			if _, err := d.Staff.ChangeStaff(ctx, out.Merchant.ID, out.Admin.ID, db.StaffChange{Disabled: &off}); !errors.Is(err, db.ErrLastAdmin) {
 				t.Fatalf("disabling the last admin: %v", err)
 			}
 			// Staff and operators.

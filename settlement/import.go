@@ -71,12 +71,12 @@ func (im *Importer) Import(ctx context.Context, m *db.Merchant, source Source, f
 	h := sha256.New()
 	counted := &countingReader{r: io.TeeReader(r, h)}
 	f := &db.SettlementFile{MerchantID: m.ID, Source: source, Filename: filename, UploadedBy: uploadedBy}
-	if err := im.DB.CreateSettlementFile(ctx, f); err != nil {
+	if err := im.DB.Settlement.CreateSettlementFile(ctx, f); err != nil {
 		return nil, err
 	}
 	src, err := newRows(source, counted, f.ID, m.AcquirerMerchantID)
 	if err == nil {
-		_, err = im.DB.StageItems(ctx, src)
+		_, err = im.DB.Settlement.StageItems(ctx, src)
 	}
 	var refused *RefusedError
 	switch {
@@ -92,8 +92,8 @@ func (im *Importer) Import(ctx context.Context, m *db.Merchant, source Source, f
 		return nil, err
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	if prev, err := im.DB.FileWithContent(ctx, m.ID, sum); err == nil {
-		if err := im.DB.DropStagedItems(ctx, f.ID); err != nil {
+	if prev, err := im.DB.Settlement.FileWithContent(ctx, m.ID, sum); err == nil {
+		if err := im.DB.Settlement.DropStagedItems(ctx, f.ID); err != nil {
 			return nil, err
 		}
 		im.abandon(ctx, f, "the same content as file "+prev.ID)
@@ -101,11 +101,11 @@ func (im *Importer) Import(ctx context.Context, m *db.Merchant, source Source, f
 	}
 	set := map[string]any{"status": db.FileImported, "content_hash": sum, "size_bytes": counted.n, "rows_read": src.rows,
 		"bad_rows": src.bad, "ignored": src.ignored, "first_day": src.firstDay, "last_day": src.lastDay, "imported_at": im.now()}
-	if err := im.DB.SetSettlementFile(ctx, f.ID, set); err != nil {
+	if err := im.DB.Settlement.SetSettlementFile(ctx, f.ID, set); err != nil {
 		if errors.Is(err, db.ErrConflict) { // imported at the same moment by another request
-			_ = im.DB.DropStagedItems(ctx, f.ID)
+			_ = im.DB.Settlement.DropStagedItems(ctx, f.ID)
 			im.abandon(ctx, f, "imported concurrently")
-			prev, perr := im.DB.FileWithContent(ctx, m.ID, sum)
+			prev, perr := im.DB.Settlement.FileWithContent(ctx, m.ID, sum)
 			if perr != nil {
 				return nil, perr
 			}
@@ -113,10 +113,10 @@ func (im *Importer) Import(ctx context.Context, m *db.Merchant, source Source, f
 		}
 		return nil, err
 	}
-	if err := im.DB.AddSettlementErrors(ctx, src.errs); err != nil {
+	if err := im.DB.Settlement.AddSettlementErrors(ctx, src.errs); err != nil {
 		return nil, err
 	}
-	f, err = im.DB.SettlementFileByID(ctx, f.ID)
+	f, err = im.DB.Settlement.SettlementFileByID(ctx, f.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -124,9 +124,9 @@ func (im *Importer) Import(ctx context.Context, m *db.Merchant, source Source, f
 }
 
 func (im *Importer) refuse(ctx context.Context, f *db.SettlementFile, refused *RefusedError) error {
-	_ = im.DB.DropStagedItems(ctx, f.ID)
-	_ = im.DB.AddSettlementErrors(ctx, refused.Lines)
-	_ = im.DB.SetSettlementFile(ctx, f.ID, map[string]any{"status": db.FileRefused, "error": refused.Error()})
+	_ = im.DB.Settlement.DropStagedItems(ctx, f.ID)
+	_ = im.DB.Settlement.AddSettlementErrors(ctx, refused.Lines)
+	_ = im.DB.Settlement.SetSettlementFile(ctx, f.ID, map[string]any{"status": db.FileRefused, "error": refused.Error()})
 	return refused
 }
 
@@ -134,8 +134,8 @@ func (im *Importer) refuse(ctx context.Context, f *db.SettlementFile, refused *R
 func (im *Importer) now() time.Time { return time.Now().UTC() }
 
 func (im *Importer) abandon(ctx context.Context, f *db.SettlementFile, why string) {
-	_ = im.DB.DropStagedItems(context.WithoutCancel(ctx), f.ID)
-	_ = im.DB.SetSettlementFile(context.WithoutCancel(ctx), f.ID, map[string]any{"status": db.FileRefused, "error": why})
+	_ = im.DB.Settlement.DropStagedItems(context.WithoutCancel(ctx), f.ID)
+	_ = im.DB.Settlement.SetSettlementFile(context.WithoutCancel(ctx), f.ID, map[string]any{"status": db.FileRefused, "error": why})
 }
 
 type countingReader struct {

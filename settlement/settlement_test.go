@@ -39,19 +39,19 @@ func books(t *testing.T, d *db.DB, attempts []attempt) *db.Merchant {
 	t.Helper()
 	ctx := context.Background()
 	m := &db.Merchant{Slug: "demo", Name: "Demo", AcquirerMerchantID: mid}
-	must(t, d.CreateMerchant(ctx, m))
+	must(t, d.Merchants.CreateMerchant(ctx, m))
 	for i, a := range attempts {
 		o := &db.Order{MerchantID: m.ID, OrderNumber: fmt.Sprintf("O-%d", i), Currency: "EUR", PlacedAt: day.Add(-72 * time.Hour), RequestHash: "h",
 			Lines: []db.OrderLine{{LineID: "1", Name: "x", Quantity: 1, UnitPrice: 100000}}}
-		must(t, d.CreateOrder(ctx, o))
+		must(t, d.Orders.CreateOrder(ctx, o))
 		r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: "awaiting_settlement", Method: "in_store", Contact: "a@b.c", ContactKind: "email", Currency: "EUR",
 			Lines: []db.ReturnLine{{LineID: "1", Quantity: 1, Reason: "other"}}}
-		must(t, d.CreateReturn(ctx, r))
+		must(t, d.Returns.CreateReturn(ctx, r))
 		channel := returns.ChannelCardPresent
 		if a.kind == returns.AttemptOnline {
 			channel = returns.ChannelOnline
 		}
-		ref, err := d.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: channel,
+		ref, err := d.Refunds.CreateRefund(ctx, &db.Refund{ID: db.NewID(), ReturnID: r.ID, OrderID: o.ID, MerchantID: m.ID, Channel: channel,
 			Amount: a.amount, Currency: "EUR", Status: returns.RefundStatusSucceeded, Quote: db.JSON("{}")})
 		must(t, err)
 		at := a.day.Add(10 * time.Hour)
@@ -123,7 +123,7 @@ func TestEachDiscrepancyKindOnBothEngines(t *testing.T) {
 		if got != want {
 			t.Fatalf("reconciliation %+v; want %+v", got, want)
 		}
-		items, err := d.SettlementItems(ctx, res.File.ID, nil, 0, 100)
+		items, err := d.Settlement.SettlementItems(ctx, res.File.ID, nil, 0, 100)
 		must(t, err)
 		results := map[int64]string{}
 		for _, it := range items {
@@ -148,7 +148,7 @@ func TestEachDiscrepancyKindOnBothEngines(t *testing.T) {
 		if kinds["unexpected_at_acquirer"] != 2 || kinds["amount_mismatch"] != 1 || kinds["missing_at_acquirer"] != 1 || len(work) != 4 {
 			t.Fatalf("work items %v", kinds)
 		}
-		f, err := d.SettlementFileByID(ctx, res.File.ID)
+		f, err := d.Settlement.SettlementFileByID(ctx, res.File.ID)
 		must(t, err)
 		if f.Status != db.FileReconciled || f.ReconciledAt == nil {
 			t.Fatalf("file %+v", f)
@@ -318,7 +318,7 @@ func TestLargeFileStreamsInFlatMemory(t *testing.T) {
 
 // workItemsOfFile reads the work items a file opened (a test's few) in one page.
 func workItemsOfFile(ctx context.Context, d *db.DB, merchantID, fileID string) ([]db.WorkItem, error) {
-	p, err := d.WorkItems(ctx, db.WorkItemFilter{MerchantID: merchantID, FileID: fileID, Limit: db.CountCap})
+	p, err := d.Finance.WorkItems(ctx, db.WorkItemFilter{MerchantID: merchantID, FileID: fileID, Limit: db.CountCap})
 	if err != nil {
 		return nil, err
 	}

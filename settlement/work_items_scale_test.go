@@ -69,7 +69,7 @@ func TestAHundredThousandDiscrepanciesAreFiledInFlatMemory(t *testing.T) {
 			if grew > 24<<20 {
 				t.Errorf("the heap grew by %d MB while %d discrepancies were filed: it grows with the file", grew>>20, n)
 			}
-			page, err := d.WorkItems(ctx, db.WorkItemFilter{MerchantID: m.ID, FileID: res.File.ID, OnlyOpen: true, Limit: 50})
+			page, err := d.Finance.WorkItems(ctx, db.WorkItemFilter{MerchantID: m.ID, FileID: res.File.ID, OnlyOpen: true, Limit: 50})
 			must(t, err)
 			if len(page.Items) != 50 || !page.More || page.Total != db.CountCap+1 {
 				t.Fatalf("work items of the file: %d, more %v, total %d", len(page.Items), page.More, page.Total)

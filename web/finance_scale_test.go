@@ -25,7 +25,7 @@ func TestFinanceDashboardStaysSmallWithHundredThousandWorkItems(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		m := &db.Merchant{Slug: "big", Name: "Big"}
-		if err := d.CreateMerchant(ctx, m); err != nil {
+		if err := d.Merchants.CreateMerchant(ctx, m); err != nil {
 			t.Fatal(err)
 		}
 		tok := dbtest.StaffToken(t, d, m.ID, "fin", "finance")

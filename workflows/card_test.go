@@ -129,19 +129,19 @@ func (f *fixture) stopAt(d time.Duration) { f.at(d, func() { f.env.CancelWorkflo
 
 func (f *fixture) attempts() []db.RefundAttempt {
 	f.t.Helper()
-	refunds, err := f.db.RefundsOfReturn(context.Background(), f.in.ReturnID)
+	refunds, err := f.db.Refunds.RefundsOfReturn(context.Background(), f.in.ReturnID)
 	must(f.t, err)
 	if len(refunds) != 1 {
 		f.t.Fatalf("%d refunds; want 1", len(refunds))
 	}
-	as, err := f.db.AttemptsOfRefund(context.Background(), refunds[0].ID)
+	as, err := f.db.Refunds.AttemptsOfRefund(context.Background(), refunds[0].ID)
 	must(f.t, err)
 	return as
 }
 
 func (f *fixture) refund() db.Refund {
 	f.t.Helper()
-	refunds, err := f.db.RefundsOfReturn(context.Background(), f.in.ReturnID)
+	refunds, err := f.db.Refunds.RefundsOfReturn(context.Background(), f.in.ReturnID)
 	must(f.t, err)
 	return refunds[0]
 }
@@ -522,7 +522,7 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 			if res.Status != returns.Closed {
 				t.Fatalf("status %s", res.Status)
 			}
-			credit, err := f.db.StoreCreditBalance(context.Background(), f.merchant.ID, shopper)
+			credit, err := f.db.Refunds.StoreCreditBalance(context.Background(), f.merchant.ID, shopper)
 			must(t, err)
 			switch action {
 			case contract.ResolveRetry:
@@ -610,7 +610,7 @@ func TestAnEscalatedAttemptEndsWithFinancesEvidence(t *testing.T) {
 		})
 		f.at(11*hour, func() {
 			escalated = f.attempts()[0]
-			moved, err := f.db.ResolveAttempt(context.Background(), escalated.ID, db.Evidence{State: db.AttemptConfirmedApproved, By: "fin",
+			moved, err := f.db.Refunds.ResolveAttempt(context.Background(), escalated.ID, db.Evidence{State: db.AttemptConfirmedApproved, By: "fin",
 				Note: "the acquirer's portal shows it approved", At: f.env.Now()})
 			if err != nil || !moved {
 				t.Errorf("resolve: %v, %v", moved, err)
@@ -789,14 +789,14 @@ func TestAFreezeHoldsTheResendOfAnAttemptThatNeverLeft(t *testing.T) {
 	var freezeID string
 	f.at(3*hour+time.Minute, func() {
 		fr := &db.Freeze{MerchantID: f.merchant.ID, Reason: "fraud check", CreatedBy: "op", CreatedRole: "operator"}
-		must(t, f.db.CreateFreeze(context.Background(), fr))
+		must(t, f.db.Freezes.CreateFreeze(context.Background(), fr))
 		freezeID = fr.ID
 		down = false // the acquirer is back, but the freeze holds the re-send
 	})
 	var held []db.RefundAttempt
 	f.at(4*hour, func() {
 		held = f.attempts()
-		_, _, err := f.db.LiftFreeze(context.Background(), "", freezeID, "op", f.env.Now()) // as the operator who froze it
+		_, _, err := f.db.Freezes.LiftFreeze(context.Background(), "", freezeID, "op", f.env.Now()) // as the operator who froze it
 		must(t, err)
 	})
 	f.stopAt(6 * hour)
@@ -812,7 +812,7 @@ func TestAFreezeHoldsTheResendOfAnAttemptThatNeverLeft(t *testing.T) {
 
 // allWorkItems reads every work item of a merchant (a test's few) in one page.
 func allWorkItems(d *db.DB, merchantID string, onlyOpen bool) ([]db.WorkItem, error) {
-	p, err := d.WorkItems(context.Background(), db.WorkItemFilter{MerchantID: merchantID, OnlyOpen: onlyOpen, Limit: db.CountCap})
+	p, err := d.Finance.WorkItems(context.Background(), db.WorkItemFilter{MerchantID: merchantID, OnlyOpen: onlyOpen, Limit: db.CountCap})
 	if err != nil {
 		return nil, err
 	}

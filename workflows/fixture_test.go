@@ -116,15 +116,15 @@ func newFixture(t *testing.T, o options) *fixture {
 	}
 	policyJSON, _ := json.Marshal(policy)
 	m := &db.Merchant{Slug: "demo", Name: "Demo Store", Policy: policyJSON}
-	must(t, d.CreateMerchant(ctx, m))
+	must(t, d.Merchants.CreateMerchant(ctx, m))
 	store := &db.Store{MerchantID: m.ID, Code: "main", Name: "Main", Address: "1 Main Street, Springfield"}
-	must(t, d.CreateStore(ctx, store))
+	must(t, d.Merchants.CreateStore(ctx, store))
 	// The store's card terminal (the sales') and its virtual one (Rebound's).
-	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}))
-	must(t, d.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "R0000001", Kind: db.TerminalVirtual}))
-	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "sup", Role: "supervisor", Email: supervisor, PasswordHash: "x"}))
-	must(t, d.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "fin", Role: "finance", Email: finance, PasswordHash: "x"}))
-	must(t, d.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: webhookURL, Secret: "whsec"}))
+	must(t, d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "T0000001", Kind: db.TerminalPhysical}))
+	must(t, d.Merchants.CreateTerminal(ctx, &db.Terminal{MerchantID: m.ID, StoreID: store.ID, TerminalID: "R0000001", Kind: db.TerminalVirtual}))
+	must(t, d.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "sup", Role: "supervisor", Email: supervisor, PasswordHash: "x"}))
+	must(t, d.Staff.CreateStaff(ctx, &db.StaffUser{MerchantID: &m.ID, Username: "fin", Role: "finance", Email: finance, PasswordHash: "x"}))
+	must(t, d.Outbox.CreateWebhookEndpoint(ctx, &db.WebhookEndpoint{MerchantID: m.ID, URL: webhookURL, Secret: "whsec"}))
 
 	now := start
 	delivered := now.Add(-24 * time.Hour)
@@ -154,13 +154,13 @@ func newFixture(t *testing.T, o options) *fixture {
 	for _, l := range order.Lines {
 		dbo.Lines = append(dbo.Lines, db.OrderLine{LineID: l.LineID, Name: l.Name, Category: l.Category, Quantity: l.Quantity, UnitPrice: l.UnitPrice, Discount: l.Discount})
 	}
-	must(t, d.CreateOrder(ctx, dbo))
+	must(t, d.Orders.CreateOrder(ctx, dbo))
 	r := &db.Return{MerchantID: m.ID, OrderID: dbo.ID, Status: string(returns.PendingVerification), Method: o.method,
 		Contact: shopper, ContactKind: "email", Currency: "EUR", Channel: o.channel, Policy: policyJSON}
 	for _, l := range o.lines {
 		r.Lines = append(r.Lines, db.ReturnLine{LineID: l.LineID, Quantity: l.Quantity, Reason: l.Reason})
 	}
-	must(t, d.CreateReturn(ctx, r))
+	must(t, d.Returns.CreateReturn(ctx, r))
 
 	gw := gatewaysim.New(gatewaysim.Config{APIKey: "gw-key"})
 	t.Cleanup(gw.Close)
@@ -254,7 +254,7 @@ func (f *fixture) result() contract.ReturnResult {
 // timeline is the statuses of the return's timeline, in order.
 func (f *fixture) timeline() []string {
 	f.t.Helper()
-	events, err := f.db.Timeline(context.Background(), f.in.ReturnID)
+	events, err := f.db.Returns.Timeline(context.Background(), f.in.ReturnID)
 	must(f.t, err)
 	var out []string
 	for _, e := range events {
@@ -265,7 +265,7 @@ func (f *fixture) timeline() []string {
 
 func (f *fixture) readModel() *db.Return {
 	f.t.Helper()
-	r, err := f.db.ReturnByID(context.Background(), f.in.ReturnID)
+	r, err := f.db.Returns.ReturnByID(context.Background(), f.in.ReturnID)
 	must(f.t, err)
 	return r
 }

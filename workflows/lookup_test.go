@@ -126,7 +126,7 @@ func TestVerifiedReturnIsSubmittedAtOnceWithoutACode(t *testing.T) {
 			if n := f.lkCodeMessages(); n != 0 {
 				t.Fatalf("%d code messages sent to the shopper; want none", n)
 			}
-			if ch, err := f.db.CountCodes(context.Background(), f.in.ReturnID, shopper, f.in.ClientIP, start.Add(-time.Hour)); err != nil ||
+			if ch, err := f.db.Shoppers.CountCodes(context.Background(), f.in.ReturnID, shopper, f.in.ClientIP, start.Add(-time.Hour)); err != nil ||
 				!ch.LastForReturn.IsZero() || ch.ForContact != 0 {
 				t.Fatalf("codes stored: %+v, %v; want none", ch, err)
 			}
@@ -138,7 +138,7 @@ func TestVerifiedReturnIsSubmittedAtOnceWithoutACode(t *testing.T) {
 			if reserved := r.ReservedAt != nil; reserved != (final != returns.Ineligible) {
 				t.Fatalf("reserved at %v for a return that is %s", r.ReservedAt, final)
 			}
-			events, err := f.db.Timeline(context.Background(), f.in.ReturnID)
+			events, err := f.db.Returns.Timeline(context.Background(), f.in.ReturnID)
 			must(t, err)
 			if events[0].Actor != "shopper" || events[0].Note != "code verified before filing" || !events[0].At.Equal(start) {
 				t.Fatalf("first event %+v; want the shopper's submission at the start", events[0])
@@ -277,7 +277,7 @@ func TestOrderLookupWorkflowSendsTheCodeAndAnswersTheActivitysResult(t *testing.
 	if mm == nil {
 		t.Fatalf("no code in %q", msgs[0].Text)
 	}
-	l, err := f.db.LookupByID(context.Background(), in.LookupID)
+	l, err := f.db.Shoppers.LookupByID(context.Background(), in.LookupID)
 	must(t, err)
 	if l.OrderID != f.in.OrderID || !l.ExpiresAt.Equal(res.ExpiresAt) || !otp.Matches([]byte("test secret"), l.ID, mm[1], l.CodeHMAC) {
 		t.Fatalf("stored lookup %+v; want the HMAC of the code sent", l)

@@ -139,7 +139,7 @@ func TestDeclinedReview(t *testing.T) {
 		t.Fatalf("read model %+v", r)
 	}
 	// A declined return holds nothing: the same units can be returned again.
-	taken, err := f.db.TakenUnits(context.Background(), f.in.OrderID, "other")
+	taken, err := f.db.Orders.TakenUnits(context.Background(), f.in.OrderID, "other")
 	must(t, err)
 	if taken["shoes"] != 0 {
 		t.Fatalf("a declined return still holds %d shoes", taken["shoes"])
@@ -322,7 +322,7 @@ func TestCancelFromEachAllowedStateAndNotAfter(t *testing.T) {
 				if refused != nil || f.readModel().Status != "cancelled" {
 					t.Fatalf("cancel refused (%v) or not recorded (%s)", refused, f.readModel().Status)
 				}
-				taken, err := f.db.TakenUnits(context.Background(), f.in.OrderID, "other")
+				taken, err := f.db.Orders.TakenUnits(context.Background(), f.in.OrderID, "other")
 				must(t, err)
 				if len(taken) != 0 {
 					t.Fatalf("a cancelled return still holds %v", taken)
@@ -353,7 +353,7 @@ func TestOnlineRefundFailure(t *testing.T) {
 	if r.Status != "refund_failed" || r.StatusReason != "card_closed" {
 		t.Fatalf("read model %s (%q)", r.Status, r.StatusReason)
 	}
-	refunds, err := f.db.RefundsOfReturn(context.Background(), f.in.ReturnID)
+	refunds, err := f.db.Refunds.RefundsOfReturn(context.Background(), f.in.ReturnID)
 	must(t, err)
 	if len(refunds) != 1 || refunds[0].Status != returns.RefundStatusFailed || refunds[0].FailureCode != "card_closed" {
 		t.Fatalf("refunds %+v", refunds)

@@ -79,7 +79,7 @@ func page[T any](items []T, err error) (*db.Paged[T], error) {
 	return &db.Paged[T]{Items: items, More: true, Total: int64(len(items)) + 10}, nil
 }
 
-func (f *fakeStore) Merchants(context.Context, db.Page) (*db.Paged[db.Merchant], error) {
+func (f *fakeStore) MerchantsPage(context.Context, db.Page) (*db.Paged[db.Merchant], error) {
 	return page([]db.Merchant{*f.merchant}, f.pageErr)
 }
 

@@ -36,7 +36,7 @@ func (s *Service) Onboard(ctx context.Context, in MerchantInput, by string) (Onb
 
 // Merchants lists the merchants, a page at a time.
 func (s *Service) Merchants(ctx context.Context, p Page) (*Paged[Merchant], error) {
-	rows, err := s.d.Store.Merchants(ctx, p)
+	rows, err := s.d.Store.MerchantsPage(ctx, p)
 	return pageOf(rows, err, merchantOf)
 }
 

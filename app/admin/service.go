@@ -15,9 +15,9 @@ import (
 	"github.com/rebound-returns/rebound/onboard"
 )
 
-// Store is what the use cases read and write (DB satisfies it over *db.DB).
+// Store is what the use cases read and write (DB satisfies it over db's stores).
 type Store interface {
-	Merchants(ctx context.Context, p db.Page) (*db.Paged[db.Merchant], error)
+	MerchantsPage(ctx context.Context, p db.Page) (*db.Paged[db.Merchant], error)
 	MerchantByID(ctx context.Context, id string) (*db.Merchant, error)
 	SetPolicy(ctx context.Context, merchantID string, policy db.JSON) error
 	TerminalsPage(ctx context.Context, merchantID string, p db.Page) (*db.Paged[db.Terminal], error)

@@ -7,14 +7,23 @@ import (
 	"github.com/rebound-returns/rebound/onboard"
 )
 
-// DB is the Store and the Onboarding over the database: onboard's
-// functions take the database itself, and a terminal's store and terminal
-// are made in one of its transactions.
-type DB struct{ *db.DB }
+// DB is the Store and the Onboarding over the database: the merchants',
+// the outbox's and the staff's stores; onboard's functions take the database
+// itself, and a terminal's store and terminal are made in one of its
+// transactions.
+type DB struct {
+	db.Merchants
+	db.Outbox
+	db.Staff
+	DB *db.DB
+}
+
+// NewDB is the admin's stores over d.
+func NewDB(d *db.DB) DB { return DB{Merchants: d.Merchants, Outbox: d.Outbox, Staff: d.Staff, DB: d} }
 
 // InTx runs fn in one transaction of the database.
 func (d DB) InTx(ctx context.Context, fn func(tx TerminalTx) error) error {
-	return d.DB.Tx(ctx, func(tx *db.DB) error { return fn(tx) })
+	return d.DB.Tx(ctx, func(tx *db.DB) error { return fn(tx.Merchants) })
 }
 
 // CreateMerchant onboards a merchant (onboard.CreateMerchant).

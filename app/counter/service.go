@@ -22,7 +22,7 @@ import (
 	"github.com/rebound-returns/rebound/returns"
 )
 
-// Store is what the procedure reads and writes (*db.DB satisfies it).
+// Store is what the procedure reads and writes (app/wire assembles it from db's stores).
 type Store interface {
 	ReturnByID(ctx context.Context, id string) (*db.Return, error)
 	TerminalByID(ctx context.Context, terminalID string) (*db.Terminal, error)

@@ -17,7 +17,7 @@ import (
 	"github.com/rebound-returns/rebound/db"
 )
 
-// Store is what the intake reads and writes (*db.DB satisfies it).
+// Store is what the intake reads and writes (app/wire assembles it from db's stores).
 type Store interface {
 	ReturnByTracking(ctx context.Context, tracking string) (*db.Return, error)
 	RecordCarrierEvent(ctx context.Context, e *db.CarrierEvent) (fresh bool, err error)

@@ -89,7 +89,7 @@ func (s *Service) returnOf(ctx context.Context, id string) (*db.Return, error) {
 	return ReturnOf(ctx, s.d.Store, id, nil)
 }
 
-// ReturnReader reads returns (*db.DB satisfies it).
+// ReturnReader reads returns (app/wire assembles it from db's stores).
 type ReturnReader interface {
 	ReturnByID(ctx context.Context, id string) (*db.Return, error)
 }
@@ -114,7 +114,7 @@ func ReturnOf(ctx context.Context, store ReturnReader, id string, see See) (*db.
 	return r, nil
 }
 
-// SessionStore keeps sessions (*db.DB satisfies it).
+// SessionStore keeps sessions (app/wire assembles it from db's stores).
 type SessionStore interface {
 	CreateSession(ctx context.Context, s *db.Session) error
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/rebound-returns/rebound/settlement"
 )
 
-// Store is what finance reads and writes (*db.DB satisfies it).
+// Store is what finance reads and writes (app/wire assembles it from db's stores).
 type Store interface {
 	MerchantBySlug(ctx context.Context, slug string) (*db.Merchant, error)
 	MerchantByID(ctx context.Context, id string) (*db.Merchant, error)

@@ -126,7 +126,7 @@ func (f *fakeStore) LiftFreeze(_ context.Context, m, id, by string, at time.Time
 	return nil, nil, db.ErrNotFound
 }
 
-func (f *fakeStore) Freezes(_ context.Context, m string, active bool, p db.Page) (*db.Paged[db.Freeze], error) {
+func (f *fakeStore) FreezesPage(_ context.Context, m string, active bool, p db.Page) (*db.Paged[db.Freeze], error) {
 	if err := f.call("Freezes"); err != nil {
 		return nil, err
 	}

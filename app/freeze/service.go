@@ -15,7 +15,7 @@ import (
 	"github.com/rebound-returns/rebound/db"
 )
 
-// Store is what freezes read and write (*db.DB satisfies it).
+// Store is what freezes read and write (app/wire assembles it from db's stores).
 type Store interface {
 	MerchantByID(ctx context.Context, id string) (*db.Merchant, error)
 	MerchantBySlug(ctx context.Context, slug string) (*db.Merchant, error)
@@ -24,7 +24,7 @@ type Store interface {
 	TerminalByID(ctx context.Context, terminalID string) (*db.Terminal, error)
 	CreateFreeze(ctx context.Context, f *db.Freeze) error
 	LiftFreeze(ctx context.Context, merchantID, id, by string, at time.Time) (*db.Freeze, []string, error)
-	Freezes(ctx context.Context, merchantID string, activeOnly bool, p db.Page) (*db.Paged[db.Freeze], error)
+	FreezesPage(ctx context.Context, merchantID string, activeOnly bool, p db.Page) (*db.Paged[db.Freeze], error)
 }
 
 // Workflow wakes a refund's workflow waiting on a freeze that was lifted

@@ -176,7 +176,7 @@ func (s *Service) List(ctx context.Context, req ListRequest) (Page, *Listed, err
 	if err != nil {
 		return Page{}, nil, err
 	}
-	fs, err := s.d.Store.Freezes(ctx, merchantID, req.Active, page)
+	fs, err := s.d.Store.FreezesPage(ctx, merchantID, req.Active, page)
 	if err != nil {
 		return Page{}, nil, err
 	}

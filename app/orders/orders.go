@@ -18,7 +18,7 @@ import (
 	"github.com/rebound-returns/rebound/db"
 )
 
-// Store is what the orders read and write (*db.DB satisfies it).
+// Store is what the orders read and write (db.Orders satisfies it).
 type Store interface {
 	CreateOrder(ctx context.Context, o *db.Order) error
 	OrderByNumber(ctx context.Context, merchantID, orderNumber string) (*db.Order, error)

@@ -32,7 +32,7 @@ const (
 // change. Each try is claimed before the password is hashed.
 var PasswordLockout = db.Lockout{Limit: MaxFailures, For: LockoutFor}
 
-// Store is what sessions read and write (*db.DB satisfies it).
+// Store is what sessions read and write (app/wire assembles it from db's stores).
 type Store interface {
 	ClaimPasswordTry(ctx context.Context, userID string, l db.Lockout, now time.Time) (db.Try, error)
 	PasswordSucceeded(ctx context.Context, userID string, t db.Try) error

@@ -16,7 +16,7 @@ import (
 	"github.com/rebound-returns/rebound/ids"
 )
 
-// Store is what the staff's reads and steps need (*db.DB satisfies it).
+// Store is what the staff's reads and steps need (db.Returns satisfies it).
 type Store interface {
 	ReturnByID(ctx context.Context, id string) (*db.Return, error)
 	CountReturns(ctx context.Context, f db.ReturnFilter) (int64, error)

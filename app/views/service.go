@@ -18,9 +18,9 @@ import (
 	"github.com/rebound-returns/rebound/returns"
 )
 
-// Store reads what a return's page shows (*db.DB satisfies it): the return
-// with its order, merchant, payment and lines, its timeline, its latest
-// refund with the freeze it waits on and its attempts.
+// Store reads what a return's page shows (db.Returns satisfies it): the
+// return with its order, merchant, payment and lines, its timeline, its
+// latest refund with the freeze it waits on and its attempts.
 type Store interface {
 	ReturnShown(ctx context.Context, id string) (*db.ReturnShown, error)
 	Timeline(ctx context.Context, returnID string) ([]db.TimelineEvent, error)

@@ -1,9 +1,9 @@
 // Package wire is the composition root of the API's use cases: it builds
 // each of them (app/…) from the process's parts — the store, the Temporal
 // client, the password pool, the clock — and hands them to the API in one
-// struct. It is the one place that knows *db.DB satisfies each use case's
-// Store and that adapts the Temporal client to each use case's Workflow,
-// so that the API itself knows neither.
+// struct. It is the one place that assembles each use case's Store from the
+// database's stores (stores.go) and that adapts the Temporal client to each
+// use case's Workflow, so that the API itself knows neither.
 package wire
 
 import (
@@ -107,26 +107,26 @@ func New(d Deps) UseCases {
 		return time.Now().UTC()
 	}
 	t := flows{d.Temporal}
-	sessions := session.New(session.Deps{Store: d.DB, Pool: hashPool{d.Passwords}, Log: d.Log, Now: now})
-	mail := outbox.New(outbox.Deps{Store: d.DB, Delivery: mailDelivery{delivery{t}}, Log: d.Log})
+	sessions := session.New(session.Deps{Store: sessionStore{d.DB.Staff, d.DB.Merchants}, Pool: hashPool{d.Passwords}, Log: d.Log, Now: now})
+	mail := outbox.New(outbox.Deps{Store: d.DB.Outbox, Delivery: mailDelivery{delivery{t}}, Log: d.Log})
 	uc := UseCases{
-		Counter: counter.New(counter.Deps{Store: d.DB, Passwords: staffPasswords{sessions, d.Passwords}, Workflow: returnUpdates{t},
+		Counter: counter.New(counter.Deps{Store: counterStore{d.DB.Returns, d.DB.Orders, d.DB.Refunds, d.DB.Staff, d.DB.Merchants}, Passwords: staffPasswords{sessions, d.Passwords}, Workflow: returnUpdates{t},
 			Admins: adminMail{mail}, Log: d.Log, Now: now, PasswordLimit: session.MaxFailures}),
-		Staff:  staff.New(staff.Deps{Store: d.DB, Workflow: staffSteps{t}}),
-		Orders: orders.New(orders.Deps{Store: d.DB, Created: d.OnOrder}),
-		Events: events.New(events.Deps{Store: d.DB, Workflow: eventSignals{t}, Log: d.Log}),
-		Filing: filing.New(filing.Deps{Store: d.DB, Workflow: shopperWorkflows{t}, Labels: simLabels{d.DB}, Log: d.Log,
+		Staff:  staff.New(staff.Deps{Store: d.DB.Returns, Workflow: staffSteps{t}}),
+		Orders: orders.New(orders.Deps{Store: d.DB.Orders, Created: d.OnOrder}),
+		Events: events.New(events.Deps{Store: eventStore{d.DB.Returns, d.DB.Refunds}, Workflow: eventSignals{t}, Log: d.Log}),
+		Filing: filing.New(filing.Deps{Store: filingStore{d.DB.Returns, d.DB.Orders, d.DB.Shoppers, d.DB.Staff, d.DB.Merchants}, Workflow: shopperWorkflows{t}, Labels: simLabels{d.DB}, Log: d.Log,
 			OTPSecret: d.OTPSecret, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
-		Finance: finance.New(finance.Deps{Store: d.DB, Importer: &settlement.Importer{DB: d.DB}, Workflow: financeWorkflows{t},
+		Finance: finance.New(finance.Deps{Store: financeStore{d.DB.Finance, d.DB.Refunds, d.DB.Settlement, d.DB.Returns, d.DB.Merchants}, Importer: &settlement.Importer{DB: d.DB}, Workflow: financeWorkflows{t},
 			Now: now, PageSize: PageSize, PageMax: PageMax}),
-		Admin: admin.New(admin.Deps{Store: admin.DB{DB: d.DB}, Onboarding: admin.DB{DB: d.DB}, Delivery: delivery{t},
+		Admin: admin.New(admin.Deps{Store: admin.NewDB(d.DB), Onboarding: admin.NewDB(d.DB), Delivery: delivery{t},
 			Dev: d.Dev, Now: now}),
 		Session:     sessions,
-		Freezes:     freeze.New(freeze.Deps{Store: d.DB, Workflow: freezeSignals{t}, Admins: adminMail{mail}, Log: d.Log, Now: now}),
-		Audit:       audit.New(d.DB),
-		Idempotency: idempotency.New(idempotency.Deps{Store: d.DB, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
+		Freezes:     freeze.New(freeze.Deps{Store: freezeStore{d.DB.Freezes, d.DB.Merchants}, Workflow: freezeSignals{t}, Admins: adminMail{mail}, Log: d.Log, Now: now}),
+		Audit:       audit.New(d.DB.Audit),
+		Idempotency: idempotency.New(idempotency.Deps{Store: idempotencyStore{d.DB.Idempotency, d.DB.Returns, d.DB.Staff}, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
 		Outbox:      mail,
-		Views:       views.New(views.Deps{Store: d.DB}),
+		Views:       views.New(views.Deps{Store: d.DB.Returns}),
 	}
 	return uc
 }

@@ -20,7 +20,7 @@ func StaffToken(t testing.TB, d *db.DB, merchantID, username string, role return
 		mid = &merchantID
 	}
 	u := &db.StaffUser{MerchantID: mid, Username: username, DisplayName: username, Email: username + "@example.test", Role: role, PasswordHash: "x"}
-	if err := d.CreateStaff(ctx, u); err != nil {
+	if err := d.Staff.CreateStaff(ctx, u); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := auth.NewToken("rbs_")
@@ -28,7 +28,7 @@ func StaffToken(t testing.TB, d *db.DB, merchantID, username string, role return
 		t.Fatal(err)
 	}
 	now := time.Now().UTC()
-	if err := d.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(tok), Kind: db.SessionStaff, StaffUserID: &u.ID,
+	if err := d.Staff.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(tok), Kind: db.SessionStaff, StaffUserID: &u.ID,
 		MerchantID: mid, Role: role, ExpiresAt: now.Add(time.Hour), CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
