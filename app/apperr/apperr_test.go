@@ -102,3 +102,24 @@ func TestDeeplyWrappedRefusals(t *testing.T) {
 		t.Fatal("a limit that says no wait has none")
 	}
 }
+
+// Callers collect what is missing or wrong and refuse only when something
+// is: no fields is no refusal (a nil error, not a nil *Error in an
+// interface), and every field named is kept, in order, with its reason.
+func TestNoFieldsIsNoRefusal(t *testing.T) {
+	if err := apperr.Missing(); err != nil {
+		t.Fatalf("Missing() = %#v, want nil", err)
+	}
+	if err := apperr.InvalidFields(); err != nil {
+		t.Fatalf("InvalidFields() = %#v, want nil", err)
+	}
+	err := apperr.Missing("order_number", "contact")
+	e := apperr.As(err)
+	if e == nil || !errors.Is(err, apperr.ErrInvalid) || len(e.Fields) != 2 ||
+		e.Fields[0] != (apperr.Field{Name: "order_number", Reason: "is required"}) || e.Fields[1].Name != "contact" {
+		t.Fatalf("Missing(order_number, contact) = %+v", e)
+	}
+	if got := err.Error(); got != "order_number is required; contact is required" {
+		t.Fatalf("sentence %q", got)
+	}
+}
