@@ -1,33 +1,21 @@
 package api
 
 import (
-	"github.com/rebound-returns/rebound/returns"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/rebound-returns/rebound/app/admin"
+	"github.com/rebound-returns/rebound/app/views"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // A merchant's admin runs the merchant's people and keys: staff invited
 // with one-time passwords, role changes and disabling, API keys. Every
 // change is audited.
 
-type staffView struct {
-	ID                 string       `json:"id"`
-	Username           string       `json:"username"`
-	DisplayName        string       `json:"display_name,omitempty"`
-	Email              string       `json:"email,omitempty"`
-	Role               returns.Role `json:"role"`
-	Disabled           bool         `json:"disabled"`
-	MustChangePassword bool         `json:"must_change_password"`
-	LockedUntil        *time.Time   `json:"locked_until,omitempty"`
-	CreatedAt          time.Time    `json:"created_at"`
-}
-
-func viewStaff(u *admin.Staff) staffView {
-	return staffView{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Role: u.Role,
+func viewStaff(u *admin.Staff) views.StaffMember {
+	return views.StaffMember{ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Role: u.Role,
 		Disabled: u.Disabled, MustChangePassword: u.MustChangePassword, LockedUntil: u.LockedUntil, CreatedAt: u.CreatedAt}
 }
 
@@ -87,18 +75,8 @@ func (s *server) changeStaff(c *gin.Context) (string, error) {
 	return u.ID, nil
 }
 
-type apiKeyView struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	Key       string     `json:"key,omitempty"`
-	CreatedBy string     `json:"created_by,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
-}
-
-func viewKey(k *admin.APIKey) apiKeyView {
-	return apiKeyView{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Key: k.Key, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
+func viewKey(k *admin.APIKey) views.APIKey {
+	return views.APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Key: k.Key, CreatedBy: k.CreatedBy, CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt}
 }
 
 func (s *server) listAPIKeys(c *gin.Context) error {

@@ -1,39 +1,21 @@
 package web
 
 import (
-	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
+
+	"github.com/rebound-returns/rebound/app/views"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // The merchant's people and keys, for its admins: invite staff (the
 // one-time password is shown once), change a role, disable or enable an
 // account; create API keys (shown once) and revoke them.
 
-type staffRow struct {
-	ID                 string `json:"id"`
-	Username           string `json:"username"`
-	DisplayName        string `json:"display_name"`
-	Email              string `json:"email"`
-	Role               string `json:"role"`
-	Disabled           bool   `json:"disabled"`
-	MustChangePassword bool   `json:"must_change_password"`
-}
-
-type keyRow struct {
-	ID        string     `json:"id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	CreatedBy string     `json:"created_by"`
-	CreatedAt time.Time  `json:"created_at"`
-	RevokedAt *time.Time `json:"revoked_at"`
-}
-
 type peopleData struct {
-	Staff []staffRow
-	Keys  []keyRow
+	Staff []views.StaffMember
+	Keys  []views.APIKey
 	Roles []string
 	// The links to the next page of staff and of keys ("" on the last).
 	StaffNext, KeysNext string
@@ -50,11 +32,11 @@ func (s *site) staffPage(w http.ResponseWriter, r *http.Request, ss *staffSessio
 func (s *site) showPeople(w http.ResponseWriter, r *http.Request, ss *staffSession, status int, p *page, d *peopleData) {
 	var st struct {
 		pageInfo
-		Items []staffRow `json:"items"`
+		Items []views.StaffMember `json:"items"`
 	}
 	var ks struct {
 		pageInfo
-		Items []keyRow `json:"items"`
+		Items []views.APIKey `json:"items"`
 	}
 	if err := s.call(r, request{method: "GET", path: "/v1/merchant/staff?" + cursorQuery(r, "staff"), token: ss.token}, &st); err != nil {
 		s.fail(w, r, err)
@@ -85,7 +67,7 @@ func (s *site) peopleProblem(w http.ResponseWriter, r *http.Request, ss *staffSe
 
 func (s *site) inviteStaff(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	var out struct {
-		Staff           staffRow `json:"staff"`
+		Staff           views.StaffMember `json:"staff"`
 		OneTimePassword string   `json:"one_time_password"`
 	}
 	body := map[string]string{}

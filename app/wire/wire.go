@@ -53,6 +53,7 @@ type Temporal interface {
 
 // Deps are the parts the use cases are built from.
 type Deps struct {
+	// DB is the database; nil in tests whose use cases never reach it.
 	DB       *db.DB
 	Temporal Temporal
 	// Passwords runs every password hash, a bounded number at once (nil:
@@ -98,6 +99,9 @@ func New(d Deps) UseCases {
 	}
 	if d.Passwords == nil {
 		d.Passwords = DefaultPasswordPool()
+	}
+	if d.DB == nil {
+		d.DB = &db.DB{}
 	}
 	clock := d.Now
 	now := func() time.Time {
