@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/acquirersim"
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -31,8 +32,8 @@ func call(t *testing.T, srv *httptest.Server, method, path, body string) (int, s
 
 func TestAdminAPI(t *testing.T) {
 	t.Parallel()
-	clk := newClock(t0)
-	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet()})
+	clk := simtest.NewClock(simtest.T0)
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: simtest.Quiet()})
 	srv := httptest.NewServer(a.AdminHandler())
 	defer srv.Close()
 
@@ -100,10 +101,10 @@ func TestAdminAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	r := refundOf("000009", 300)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
+	r := simtest.RefundOf("000009", 300)
 	r.Original = pos.Original{STAN: "000123", RRN: "606910000123", At: time.Date(2026, 3, 10, 10, 0, 0, 0, time.UTC)}
-	if resp := send(t, c, r); !resp.Approved() {
+	if resp := simtest.Send(t, c, r); !resp.Approved() {
 		t.Fatalf("refund: %+v", resp)
 	}
 
@@ -129,7 +130,7 @@ func TestAdminAPI(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("GET settlement: %d %s", code, body)
 	}
-	items, bad := readAll(t, strings.NewReader(body))
+	items, bad := simtest.ReadSettlement(t, strings.NewReader(body))
 	if len(bad) != 0 || len(items) != 2 {
 		t.Fatalf("settlement file: %+v %v\n%s", items, bad, body)
 	}

@@ -9,25 +9,26 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/acquirersim"
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
 func TestFaultDrop(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: shortTimeout})
+	a, _ := simtest.NewAcquirer(t)
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: simtest.ShortTimeout})
 	a.SetFaults(acquirersim.Faults{Drop: 1})
 
-	_, err := c.Send(context.Background(), refundOf("000001", 1000))
+	_, err := c.Send(context.Background(), simtest.RefundOf("000001", 1000))
 	if !errors.Is(err, pos.ErrUnknown) || errors.Is(err, pos.ErrNotSent) {
 		t.Fatalf("dropped: %v, want ErrUnknown", err)
 	}
-	if n := len(entries(a, "refund")); n != 0 {
+	if n := len(simtest.Entries(a, "refund")); n != 0 {
 		t.Errorf("a dropped request was processed: %d refunds", n)
 	}
 	a.SetFaults(acquirersim.Faults{})
 	// The host never saw it: "original not found".
-	rv, err := c.Reverse(context.Background(), reversalOf(refundOf("000001", 1000), "000101", false))
+	rv, err := c.Reverse(context.Background(), simtest.ReversalOf(simtest.RefundOf("000001", 1000), "000101", false))
 	if err != nil || rv.ResponseCode != "25" {
 		t.Fatalf("reversal of the dropped request: %+v, %v; want 25", rv, err)
 	}
@@ -41,26 +42,26 @@ func TestFaultDrop(t *testing.T) {
 
 func TestFaultClose(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 5 * time.Second})
+	a, _ := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 5 * time.Second})
 	a.SetFaults(acquirersim.Faults{Close: 1})
 
 	start := time.Now()
-	_, err := c.Send(context.Background(), refundOf("000001", 1000))
+	_, err := c.Send(context.Background(), simtest.RefundOf("000001", 1000))
 	if !errors.Is(err, pos.ErrUnknown) {
 		t.Fatalf("closed: %v, want ErrUnknown", err)
 	}
 	if time.Since(start) > 4*time.Second {
 		t.Errorf("a lost connection was noticed only at the timeout")
 	}
-	if n := len(entries(a, "refund")); n != 0 {
+	if n := len(simtest.Entries(a, "refund")); n != 0 {
 		t.Errorf("a request met by a closed connection was processed")
 	}
 	a.SetFaults(acquirersim.Faults{})
-	eventually(t, "the client to reconnect", c.Connected)
+	simtest.Eventually(t, "the client to reconnect", c.Connected)
 	var resp pos.Response
-	eventually(t, "a send after reconnecting", func() bool {
-		resp, err = c.Send(context.Background(), refundOf("000002", 1000))
+	simtest.Eventually(t, "a send after reconnecting", func() bool {
+		resp, err = c.Send(context.Background(), simtest.RefundOf("000002", 1000))
 		return err == nil
 	})
 	if !resp.Approved() {
@@ -73,20 +74,20 @@ func TestFaultClose(t *testing.T) {
 
 func TestFaultDelay(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: shortTimeout})
-	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 3 * shortTimeout})
+	a, _ := simtest.NewAcquirer(t)
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: simtest.ShortTimeout})
+	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 3 * simtest.ShortTimeout})
 
-	_, err := c.Send(context.Background(), refundOf("000001", 1000))
+	_, err := c.Send(context.Background(), simtest.RefundOf("000001", 1000))
 	if !errors.Is(err, pos.ErrUnknown) {
 		t.Fatalf("delayed past the timeout: %v, want ErrUnknown", err)
 	}
 	got := lt.Wait(t, 1)
-	refunds := entries(a, "refund")
+	refunds := simtest.Entries(a, "refund")
 	if len(refunds) != 1 {
 		t.Fatalf("ledger: %d refunds, want 1", len(refunds))
 	}
-	if !got.Approved() || got.MTI != "0210" || got.STAN != "000001" || got.TerminalID != virtual || got.RRN != refunds[0].RRN {
+	if !got.Approved() || got.MTI != "0210" || got.STAN != "000001" || got.TerminalID != simtest.Virtual || got.RRN != refunds[0].RRN {
 		t.Errorf("late response %+v, ledger %+v", got, refunds[0])
 	}
 	if st := a.Stats(); st.Delayed != 1 || st.Approved != 1 {
@@ -96,18 +97,18 @@ func TestFaultDelay(t *testing.T) {
 
 func TestFaultDuplicate(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, lt := newClient(t, a.Addr(), pos.ClientConfig{})
+	a, _ := simtest.NewAcquirer(t)
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
 	a.SetFaults(acquirersim.Faults{Duplicate: 1})
 
-	resp := send(t, c, voidOf("000001", openSale.Amount))
+	resp := simtest.Send(t, c, simtest.VoidOf("000001", simtest.OpenSale.Amount))
 	if !resp.Approved() {
 		t.Fatalf("void: %+v", resp)
 	}
-	if extra := lt.Wait(t, 1); !sameResponse(extra, resp) {
+	if extra := lt.Wait(t, 1); !simtest.SameResponse(extra, resp) {
 		t.Errorf("the duplicate %+v differs from the answer %+v", extra, resp)
 	}
-	if n := len(entries(a, "void")); n != 1 {
+	if n := len(simtest.Entries(a, "void")); n != 1 {
 		t.Errorf("ledger: %d voids, want 1", n)
 	}
 	if st := a.Stats(); st.Duplicated != 1 || st.Approved != 1 {
@@ -117,28 +118,28 @@ func TestFaultDuplicate(t *testing.T) {
 
 func TestFaultApproveThenLose(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: shortTimeout})
+	a, _ := simtest.NewAcquirer(t)
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: simtest.ShortTimeout})
 	a.SetFaults(acquirersim.Faults{ApproveThenLose: 1})
 
-	void := voidOf("000001", openSale.Amount)
+	void := simtest.VoidOf("000001", simtest.OpenSale.Amount)
 	_, err := c.Send(context.Background(), void)
 	if !errors.Is(err, pos.ErrUnknown) {
 		t.Fatalf("lost approval: %v, want ErrUnknown", err)
 	}
-	voids := entries(a, "void")
+	voids := simtest.Entries(a, "void")
 	if len(voids) != 1 || voids[0].Reversed {
 		t.Fatalf("the acquirer approved it, yet its ledger: %+v", voids)
 	}
 	a.SetFaults(acquirersim.Faults{})
-	rv, err := c.Reverse(context.Background(), reversalOf(void, "000101", false))
+	rv, err := c.Reverse(context.Background(), simtest.ReversalOf(void, "000101", false))
 	if err != nil || !rv.Approved() {
 		t.Fatalf("reversal: %+v, %v", rv, err)
 	}
-	if voids := entries(a, "void"); len(voids) != 1 || !voids[0].Reversed {
+	if voids := simtest.Entries(a, "void"); len(voids) != 1 || !voids[0].Reversed {
 		t.Errorf("after the reversal: %+v", voids)
 	}
-	if r := send(t, c, voidOf("000002", openSale.Amount)); !r.Approved() {
+	if r := simtest.Send(t, c, simtest.VoidOf("000002", simtest.OpenSale.Amount)); !r.Approved() {
 		t.Errorf("the whole sale is voidable again, yet: %q", r.ResponseCode)
 	}
 	if st := a.Stats(); st.ApprovedThenLost != 1 || st.Approved != 2 {
@@ -161,33 +162,33 @@ func TestFaultsNotProcessed(t *testing.T) {
 		{acquirersim.Faults{IssuerUnavailable: 1}, "91", func(s acquirersim.Stats) int { return s.IssuerUnavailable }},
 		{acquirersim.Faults{SystemMalfunction: 1}, "96", func(s acquirersim.Stats) int { return s.SystemMalfunction }},
 	} {
-		a, _ := newAcquirer(t)
-		c1, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+		a, _ := simtest.NewAcquirer(t)
+		c1, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
 		a.SetFaults(c.faults)
-		refund := refundOf("000001", 1000)
-		if r := send(t, c1, refund); r.ResponseCode != c.code || r.ApprovalCode != "" {
+		refund := simtest.RefundOf("000001", 1000)
+		if r := simtest.Send(t, c1, refund); r.ResponseCode != c.code || r.ApprovalCode != "" {
 			t.Errorf("%s: %+v", c.code, r)
 		}
-		if n := len(entries(a, "refund")); n != 0 {
+		if n := len(simtest.Entries(a, "refund")); n != 0 {
 			t.Errorf("%s: %d refunds written", c.code, n)
 		}
 		a.SetFaults(acquirersim.Faults{})
-		if r := send(t, c1, refund); !r.Approved() {
+		if r := simtest.Send(t, c1, refund); !r.Approved() {
 			t.Errorf("%s: sent again without the fault: %q, want 00", c.code, r.ResponseCode)
 		}
 		a.SetFaults(c.faults)
-		rv, err := c1.Reverse(context.Background(), reversalOf(refund, "000101", false))
+		rv, err := c1.Reverse(context.Background(), simtest.ReversalOf(refund, "000101", false))
 		if err != nil || rv.ResponseCode != c.code {
 			t.Errorf("%s: reversal %+v, %v", c.code, rv, err)
 		}
-		if refunds := entries(a, "refund"); len(refunds) != 1 || refunds[0].Reversed {
+		if refunds := simtest.Entries(a, "refund"); len(refunds) != 1 || refunds[0].Reversed {
 			t.Errorf("%s: a reversal answered %s reversed: %+v", c.code, c.code, refunds)
 		}
 		a.SetFaults(acquirersim.Faults{})
-		if rv, err := c1.Reverse(context.Background(), reversalOf(refund, "000101", true)); err != nil || !rv.Approved() {
+		if rv, err := c1.Reverse(context.Background(), simtest.ReversalOf(refund, "000101", true)); err != nil || !rv.Approved() {
 			t.Errorf("%s: repeat %+v, %v", c.code, rv, err)
 		}
-		if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+		if refunds := simtest.Entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
 			t.Errorf("%s: after the repeat: %+v", c.code, refunds)
 		}
 		if st := a.Stats(); c.count(st) != 2 || st.Approved != 1 || st.Declined != 0 {
@@ -199,38 +200,38 @@ func TestFaultsNotProcessed(t *testing.T) {
 // TestFaultLateResponse: processed, answered 68; the caller reverses.
 func TestFaultLateResponse(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+	a, _ := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
 	a.SetFaults(acquirersim.Faults{LateResponse: 1})
-	refund := refundOf("000001", 1000)
-	r := send(t, c, refund)
+	refund := simtest.RefundOf("000001", 1000)
+	r := simtest.Send(t, c, refund)
 	if r.ResponseCode != "68" || r.Approved() || r.ApprovalCode != "" {
 		t.Fatalf("late response: %+v", r)
 	}
-	refunds := entries(a, "refund")
+	refunds := simtest.Entries(a, "refund")
 	if len(refunds) != 1 || refunds[0].Reversed {
 		t.Fatalf("the refund was approved at the host, yet: %+v", refunds)
 	}
 	a.SetFaults(acquirersim.Faults{})
 	// Its repeat is answered what was decided.
-	if again := send(t, c, refund); !again.Approved() || again.ApprovalCode != refunds[0].ApprovalCode {
+	if again := simtest.Send(t, c, refund); !again.Approved() || again.ApprovalCode != refunds[0].ApprovalCode {
 		t.Errorf("repeat after 68: %+v", again)
 	}
-	if rv, err := c.Reverse(context.Background(), reversalOf(refund, "000101", false)); err != nil || !rv.Approved() {
+	if rv, err := c.Reverse(context.Background(), simtest.ReversalOf(refund, "000101", false)); err != nil || !rv.Approved() {
 		t.Fatalf("reversal: %+v, %v", rv, err)
 	}
-	if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+	if refunds := simtest.Entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
 		t.Errorf("after the reversal: %+v", refunds)
 	}
 	// A reversal answered 68 was done: its repeat is acknowledged.
-	refund2 := refundOf("000002", 1000)
-	send(t, c, refund2)
+	refund2 := simtest.RefundOf("000002", 1000)
+	simtest.Send(t, c, refund2)
 	a.SetFaults(acquirersim.Faults{LateResponse: 1})
-	if rv, err := c.Reverse(context.Background(), reversalOf(refund2, "000102", false)); err != nil || rv.ResponseCode != "68" {
+	if rv, err := c.Reverse(context.Background(), simtest.ReversalOf(refund2, "000102", false)); err != nil || rv.ResponseCode != "68" {
 		t.Fatalf("reversal answered late: %+v, %v", rv, err)
 	}
 	a.SetFaults(acquirersim.Faults{})
-	if rv, err := c.Reverse(context.Background(), reversalOf(refund2, "000102", true)); err != nil || !rv.Approved() {
+	if rv, err := c.Reverse(context.Background(), simtest.ReversalOf(refund2, "000102", true)); err != nil || !rv.Approved() {
 		t.Fatalf("its repeat: %+v, %v", rv, err)
 	}
 	if st := a.Stats(); st.LateResponses != 2 || st.Approved != 2 || st.Repeats != 2 {
@@ -243,34 +244,34 @@ func TestFaultLateResponse(t *testing.T) {
 // approved and its 0210 reaches OnLate; a repeat of the reversal reverses it.
 func TestFaultApproveAfterReversal(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
+	a, _ := simtest.NewAcquirer(t)
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
 	a.SetFaults(acquirersim.Faults{ApproveAfterReversal: 1, DelayBy: 700 * time.Millisecond})
-	refund := refundOf("000001", 1000)
+	refund := simtest.RefundOf("000001", 1000)
 	if _, err := c.Send(context.Background(), refund); !errors.Is(err, pos.ErrUnknown) {
 		t.Fatalf("held: %v, want ErrUnknown", err)
 	}
 	// The fault stays on: a reversal never draws it.
-	rv, err := c.Reverse(context.Background(), reversalOf(refund, "000101", false))
+	rv, err := c.Reverse(context.Background(), simtest.ReversalOf(refund, "000101", false))
 	if err != nil || rv.ResponseCode != "25" {
 		t.Fatalf("reversal while the 0200 is held: %+v, %v; want 25", rv, err)
 	}
-	if n := len(entries(a, "refund")); n != 0 {
+	if n := len(simtest.Entries(a, "refund")); n != 0 {
 		t.Fatalf("%d refunds before the hold ends", n)
 	}
 	late := lt.Wait(t, 1)
 	if !late.Approved() || late.MTI != "0210" || late.STAN != "000001" || late.RRN != refund.RRN {
 		t.Fatalf("the late 0210: %+v", late)
 	}
-	refunds := entries(a, "refund")
+	refunds := simtest.Entries(a, "refund")
 	if len(refunds) != 1 || refunds[0].Reversed || refunds[0].ApprovalCode != late.ApprovalCode {
 		t.Fatalf("after the hold: %+v", refunds)
 	}
-	rep, err := c.Reverse(context.Background(), reversalOf(refund, "000101", true))
+	rep, err := c.Reverse(context.Background(), simtest.ReversalOf(refund, "000101", true))
 	if err != nil || !rep.Approved() {
 		t.Fatalf("0401: %+v, %v", rep, err)
 	}
-	if refunds := entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
+	if refunds := simtest.Entries(a, "refund"); len(refunds) != 1 || !refunds[0].Reversed {
 		t.Errorf("after the 0401: %+v", refunds)
 	}
 	if st := a.Stats(); st.ApprovedAfterReversal != 1 || st.Approved != 1 || st.Reversals != 2 {
@@ -287,8 +288,8 @@ func TestFaultApproveAfterReversal(t *testing.T) {
 // refunds, each once, and everything else reversed or never processed.
 func TestChaos(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
+	a, _ := simtest.NewAcquirer(t)
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 200 * time.Millisecond})
 	const delayBy = 400 * time.Millisecond
 	a.SetFaults(acquirersim.Faults{Drop: 0.1, Delay: 0.1, Duplicate: 0.1, ApproveThenLose: 0.1, Close: 0.05,
 		IssuerUnavailable: 0.05, SystemMalfunction: 0.05, LateResponse: 0.1, ApproveAfterReversal: 0.1,
@@ -319,7 +320,7 @@ func TestChaos(t *testing.T) {
 				t.Errorf("reversal of %s never acknowledged", req.STAN)
 				return
 			}
-			rv := pos.Reversal{Request: req, STAN: stan, Repeat: try > 0, TransmittedAt: t0.Add(time.Minute), Reason: reason}
+			rv := pos.Reversal{Request: req, STAN: stan, Repeat: try > 0, TransmittedAt: simtest.T0.Add(time.Minute), Reason: reason}
 			resp, err := c.Reverse(context.Background(), rv)
 			if err == nil && resp.Approved() {
 				return
@@ -338,7 +339,7 @@ func TestChaos(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for attempt := 0; attempt < 10; attempt++ {
-				req := refundOf(fmt.Sprintf("%06d", i*10+attempt+1), 100)
+				req := simtest.RefundOf(fmt.Sprintf("%06d", i*10+attempt+1), 100)
 				sent := time.Now()
 				resp, err := sendOnce(req)
 				reason := pos.ReasonNoAnswer
@@ -371,7 +372,7 @@ func TestChaos(t *testing.T) {
 	wg.Wait()
 
 	live := map[string]int{}
-	for _, e := range entries(a, "refund") {
+	for _, e := range simtest.Entries(a, "refund") {
 		if !e.Reversed {
 			live[e.RRN]++
 		}

@@ -23,15 +23,15 @@ import (
 func newFilingAcquirer(t *testing.T) (*acquirersim.Acquirer, *simtest.Clock, string) {
 	t.Helper()
 	dir := t.TempDir()
-	clk := newClock(t0)
-	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(), SettlementDir: dir})
-	for _, s := range []acquirersim.Sale{openSale, settledSale} {
+	clk := simtest.NewClock(simtest.T0)
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: simtest.Quiet(), SettlementDir: dir})
+	for _, s := range []acquirersim.Sale{simtest.OpenSale, simtest.SettledSale} {
 		if err := a.AddSale(s); err != nil {
 			t.Fatalf("AddSale: %v", err)
 		}
 	}
-	a.AddTerminal(virtual, merchant)
-	a.AddTerminal(otherTerminal, otherMerchant)
+	a.AddTerminal(simtest.Virtual, simtest.Merchant)
+	a.AddTerminal(simtest.OtherTerminal, simtest.OtherMerchant)
 	if err := a.Start("127.0.0.1:0"); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -47,7 +47,7 @@ func readFile(t *testing.T, path string) []pos.SettlementItem {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	items, bad := readAll(t, f)
+	items, bad := simtest.ReadSettlement(t, f)
 	if len(bad) != 0 {
 		t.Fatalf("%s: bad rows %v", path, bad)
 	}
@@ -87,52 +87,52 @@ func sorted(s ...string) []string { slices.Sort(s); return s }
 func TestCutOffDropsTheBatchPerMerchant(t *testing.T) {
 	t.Parallel()
 	a, clk, dir := newFilingAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
 
-	void := send(t, c, voidOf("000001", openSale.Amount))
-	refund := send(t, c, refundOf("000002", 300))
-	reversed := refundOf("000003", 200)
-	if r := send(t, c, reversed); !void.Approved() || !refund.Approved() || !r.Approved() {
+	void := simtest.Send(t, c, simtest.VoidOf("000001", simtest.OpenSale.Amount))
+	refund := simtest.Send(t, c, simtest.RefundOf("000002", 300))
+	reversed := simtest.RefundOf("000003", 200)
+	if r := simtest.Send(t, c, reversed); !void.Approved() || !refund.Approved() || !r.Approved() {
 		t.Fatalf("void %q, refund %q, refund to reverse %q", void.ResponseCode, refund.ResponseCode, r.ResponseCode)
 	}
-	if rv, err := c.Reverse(context.Background(), reversalOf(reversed, "000103", false)); err != nil || !rv.Approved() {
+	if rv, err := c.Reverse(context.Background(), simtest.ReversalOf(reversed, "000103", false)); err != nil || !rv.Approved() {
 		t.Fatalf("reversal: %+v, %v", rv, err)
 	}
 
 	a.CutOff()
-	first := fileOf(dir, merchant, "20260310-01")
+	first := fileOf(dir, simtest.Merchant, "20260310-01")
 	if got, want := waiting(t, dir), []string{
-		merchant + "/" + acquirersim.SettlementFileName(merchant, "20260310-01"),
-		otherMerchant + "/" + acquirersim.SettlementFileName(otherMerchant, "20260310-01"),
+		simtest.Merchant + "/" + acquirersim.SettlementFileName(simtest.Merchant, "20260310-01"),
+		simtest.OtherMerchant + "/" + acquirersim.SettlementFileName(simtest.OtherMerchant, "20260310-01"),
 	}; !slices.Equal(got, want) {
 		t.Fatalf("files %v, want %v", got, want)
 	}
 	// The open sale, its void and the refund; not the sale settled days
 	// ago, nor the reversed refund.
 	items := readFile(t, first)
-	if got, want := rrnsOf(items), sorted(openSale.RRN, void.RRN, refund.RRN); !slices.Equal(got, want) {
+	if got, want := rrnsOf(items), sorted(simtest.OpenSale.RRN, void.RRN, refund.RRN); !slices.Equal(got, want) {
 		t.Errorf("RRNs %v, want %v", got, want)
 	}
 	for _, it := range items {
-		if it.MerchantID != merchant || it.Batch != "20260310-01" || !it.SettlementDate.Equal(day) {
+		if it.MerchantID != simtest.Merchant || it.Batch != "20260310-01" || !it.SettlementDate.Equal(day) {
 			t.Errorf("line %+v", it)
 		}
 		if it.RRN == refund.RRN && (it.ProcessingCode != "200000" || it.Amount != 300 || it.STAN != "000002") {
 			t.Errorf("refund line %+v", it)
 		}
-		if it.RRN == void.RRN && (it.ProcessingCode != "020000" || it.Amount != openSale.Amount) {
+		if it.RRN == void.RRN && (it.ProcessingCode != "020000" || it.Amount != simtest.OpenSale.Amount) {
 			t.Errorf("void line %+v", it)
 		}
 	}
 	// A merchant with nothing in the batch gets a file all the same.
-	if items := readFile(t, fileOf(dir, otherMerchant, "20260310-01")); len(items) != 0 {
+	if items := readFile(t, fileOf(dir, simtest.OtherMerchant, "20260310-01")); len(items) != 0 {
 		t.Errorf("the other merchant's lines: %+v", items)
 	}
 
 	// The second cut-off, through the admin API, drops what came after the
 	// first only.
-	clk.Set(t0.Add(time.Hour))
-	second := send(t, c, refundOf("000004", 100))
+	clk.Set(simtest.T0.Add(time.Hour))
+	second := simtest.Send(t, c, simtest.RefundOf("000004", 100))
 	if !second.Approved() {
 		t.Fatalf("second refund: %q", second.ResponseCode)
 	}
@@ -146,7 +146,7 @@ func TestCutOffDropsTheBatchPerMerchant(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &got); code != http.StatusOK || err != nil {
 		t.Fatalf("POST cutoff: %d %s", code, body)
 	}
-	want := []string{fileOf(dir, merchant, "20260310-02"), fileOf(dir, otherMerchant, "20260310-02")}
+	want := []string{fileOf(dir, simtest.Merchant, "20260310-02"), fileOf(dir, simtest.OtherMerchant, "20260310-02")}
 	if got.Batch != "20260310-02" || !slices.Equal(got.Files, want) {
 		t.Fatalf("POST cutoff: %s, want batch 20260310-02 and files %v", body, want)
 	}
@@ -163,7 +163,7 @@ func TestCutOffDropsTheBatchPerMerchant(t *testing.T) {
 
 func TestCutOffWithoutSettlementDirDropsNothing(t *testing.T) {
 	t.Chdir(t.TempDir()) // a relative path would land here
-	a, _ := newAcquirer(t)
+	a, _ := simtest.NewAcquirer(t)
 	srv := httptest.NewServer(a.AdminHandler())
 	defer srv.Close()
 	a.CutOff()
@@ -199,37 +199,37 @@ func (c *runningClock) Run()            { c.mu.Lock(); c.since = time.Now(); c.m
 func TestScheduledCutOffDropsWhatIsLeftOfTheBatch(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	clk := &runningClock{at: t0.Add(9 * time.Hour)} // 21:00, an hour before the cut-off
-	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(), SettlementDir: dir})
-	early := openSale
-	late := acquirersim.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000124", RRN: "606910000124",
-		ApprovalCode: "D4E5F6", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 2500, At: t0.Add(9*time.Hour + 30*time.Minute)}
+	clk := &runningClock{at: simtest.T0.Add(9 * time.Hour)} // 21:00, an hour before the cut-off
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: simtest.Quiet(), SettlementDir: dir})
+	early := simtest.OpenSale
+	late := acquirersim.Sale{TerminalID: simtest.SaleTerminal, MerchantID: simtest.Merchant, STAN: "000124", RRN: "606910000124",
+		ApprovalCode: "D4E5F6", MaskedPAN: "411111******1111", Currency: "EUR", Amount: 2500, At: simtest.T0.Add(9*time.Hour + 30*time.Minute)}
 	if err := a.AddSale(early); err != nil {
 		t.Fatal(err)
 	}
-	a.AddTerminal(otherTerminal, otherMerchant)
+	a.AddTerminal(simtest.OtherTerminal, simtest.OtherMerchant)
 	a.CutOff() // at 21:00: batch 20260310-01, the early sale
 	if err := a.AddSale(late); err != nil {
 		t.Fatal(err)
 	}
 
-	clk.Set(t0.Add(10*time.Hour - 300*time.Millisecond)) // just before 22:00
+	clk.Set(simtest.T0.Add(10*time.Hour - 300*time.Millisecond)) // just before 22:00
 	if err := a.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
 	clk.Run()
-	second := fileOf(dir, merchant, "20260310-02")
-	eventually(t, "the files of the scheduled cut-off", func() bool { return len(waiting(t, dir)) == 4 })
+	second := fileOf(dir, simtest.Merchant, "20260310-02")
+	simtest.Eventually(t, "the files of the scheduled cut-off", func() bool { return len(waiting(t, dir)) == 4 })
 
-	if items := readFile(t, fileOf(dir, merchant, "20260310-01")); len(items) != 1 || items[0].RRN != early.RRN {
+	if items := readFile(t, fileOf(dir, simtest.Merchant, "20260310-01")); len(items) != 1 || items[0].RRN != early.RRN {
 		t.Errorf("manual cut-off's file: %+v", items)
 	}
 	items := readFile(t, second)
 	if len(items) != 1 || items[0].RRN != late.RRN || items[0].Batch != "20260310-02" || !items[0].SettlementDate.Equal(day) {
 		t.Errorf("scheduled cut-off's file: %+v", items)
 	}
-	if items := readFile(t, fileOf(dir, otherMerchant, "20260310-02")); len(items) != 0 {
+	if items := readFile(t, fileOf(dir, simtest.OtherMerchant, "20260310-02")); len(items) != 0 {
 		t.Errorf("the other merchant's lines: %+v", items)
 	}
 	if err := a.Close(); err != nil { // stops the schedule, or hangs

@@ -11,6 +11,7 @@ import (
 	"github.com/moov-io/iso8583"
 
 	"github.com/rebound-returns/rebound/acquirersim"
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -54,13 +55,13 @@ func rawExchange(t *testing.T, addr string, m *iso8583.Message) ([]byte, *iso858
 // lacks a field the profile makes mandatory, and processes nothing.
 func TestMissingMandatoryFields(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
+	a, _ := simtest.NewAcquirer(t)
 	build := func(unset int, reversal bool) *iso8583.Message {
-		r := refundOf("000001", 100)
+		r := simtest.RefundOf("000001", 100)
 		var m *iso8583.Message
 		var err error
 		if reversal {
-			m, err = pos.BuildReversal(reversalOf(r, "000101", false))
+			m, err = pos.BuildReversal(simtest.ReversalOf(r, "000101", false))
 		} else {
 			m, err = pos.BuildRequest(r)
 		}
@@ -88,8 +89,8 @@ func TestMissingMandatoryFields(t *testing.T) {
 	}
 	// DE61 that disagrees with DE90 is no better.
 	m := build(-1, false)
-	r := refundOf("000001", 100)
-	if err := m.Field(61, "000000"+"000078"+r.Original.At.Format("0102")+saleTerminal+r.Original.RRN+"      "); err != nil {
+	r := simtest.RefundOf("000001", 100)
+	if err := m.Field(61, "000000"+"000078"+r.Original.At.Format("0102")+simtest.SaleTerminal+r.Original.RRN+"      "); err != nil {
 		t.Fatal(err)
 	}
 	if _, ans := rawExchange(t, a.Addr(), m); mustGet(t, ans, 39) != "30" {
@@ -102,7 +103,7 @@ func TestMissingMandatoryFields(t *testing.T) {
 	if _, ans := rawExchange(t, a.Addr(), m); mustGet(t, ans, 39) != "30" {
 		t.Errorf("local time two days off: %q, want 30", mustGet(t, ans, 39))
 	}
-	if n := len(entries(a, "refund")); n != 0 {
+	if n := len(simtest.Entries(a, "refund")); n != 0 {
 		t.Errorf("%d refunds processed", n)
 	}
 	// The control: the same message, whole, is approved.
@@ -124,8 +125,8 @@ func mustGet(t *testing.T, m *iso8583.Message, id int) string {
 // the reversal's own STAN.
 func TestSimulatorAnswersEcho(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	r := refundOf("000001", 100)
+	a, _ := simtest.NewAcquirer(t)
+	r := simtest.RefundOf("000001", 100)
 	m, err := pos.BuildRequest(r)
 	if err != nil {
 		t.Fatal(err)
@@ -134,15 +135,15 @@ func TestSimulatorAnswersEcho(t *testing.T) {
 	if mustGet(t, ans, 0) != "0210" || mustGet(t, ans, 37) != r.RRN || mustGet(t, ans, 11) != "000001" || mustGet(t, ans, 39) != "00" {
 		t.Errorf("0210: %v", ans)
 	}
-	if e := entries(a, "refund"); len(e) != 1 || e[0].RRN != r.RRN {
+	if e := simtest.Entries(a, "refund"); len(e) != 1 || e[0].RRN != r.RRN {
 		t.Errorf("the entry does not carry the refund's own RRN: %+v", e)
 	}
-	rv, err := pos.BuildReversal(reversalOf(r, "000777", false))
+	rv, err := pos.BuildReversal(simtest.ReversalOf(r, "000777", false))
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, ans = rawExchange(t, a.Addr(), rv)
-	if mustGet(t, ans, 0) != "0410" || mustGet(t, ans, 11) != "000777" || mustGet(t, ans, 41) != virtual || mustGet(t, ans, 39) != "00" {
+	if mustGet(t, ans, 0) != "0410" || mustGet(t, ans, 11) != "000777" || mustGet(t, ans, 41) != simtest.Virtual || mustGet(t, ans, 39) != "00" {
 		t.Errorf("0410: %v", ans)
 	}
 }
@@ -151,9 +152,9 @@ func TestSimulatorAnswersEcho(t *testing.T) {
 // behind a secondary bitmap with no field in it, and the client reads it.
 func TestFaultExtraFields(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
+	a, _ := simtest.NewAcquirer(t)
 	a.SetFaults(acquirersim.Faults{ExtraFields: true})
-	m, err := pos.BuildRequest(refundOf("000001", 100))
+	m, err := pos.BuildRequest(simtest.RefundOf("000001", 100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,12 +174,12 @@ func TestFaultExtraFields(t *testing.T) {
 		t.Errorf("DE15 %q, want 0310", mustGet(t, ans, 15))
 	}
 
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	resp := send(t, c, refundOf("000002", 100))
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
+	resp := simtest.Send(t, c, simtest.RefundOf("000002", 100))
 	if !resp.Approved() || resp.Fields[15] != "0310" || resp.Fields[32] == "" || resp.Fields[44] == "" || resp.Fields[63] == "" {
 		t.Errorf("through the client: %+v", resp)
 	}
-	rv, err := c.Reverse(t.Context(), reversalOf(refundOf("000002", 100), "000102", false))
+	rv, err := c.Reverse(t.Context(), simtest.ReversalOf(simtest.RefundOf("000002", 100), "000102", false))
 	if err != nil || !rv.Approved() || rv.Fields[63] == "" {
 		t.Errorf("reversal through the client: %+v, %v", rv, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/acquirersim"
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -13,23 +14,23 @@ var day = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 
 func TestAcquirerSettlement(t *testing.T) {
 	t.Parallel()
-	a, clk := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	void := send(t, c, voidOf("000001", openSale.Amount))
-	refund := send(t, c, refundOf("000002", 700))
+	a, clk := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
+	void := simtest.Send(t, c, simtest.VoidOf("000001", simtest.OpenSale.Amount))
+	refund := simtest.Send(t, c, simtest.RefundOf("000002", 700))
 	if !void.Approved() || !refund.Approved() {
 		t.Fatalf("void %+v refund %+v", void, refund)
 	}
-	if items := a.Settlement(t0); len(items) != 0 {
+	if items := a.Settlement(simtest.T0); len(items) != 0 {
 		t.Errorf("before the cut-off, today's settlement has %d items", len(items))
 	}
 	// The settled sale was settled three days ago.
-	if old := a.Settlement(settledSale.At); len(old) != 1 || old[0].RRN != settledSale.RRN || old[0].ProcessingCode != "000000" {
-		t.Errorf("settlement of %s: %+v", settledSale.At.Format(time.DateOnly), old)
+	if old := a.Settlement(simtest.SettledSale.At); len(old) != 1 || old[0].RRN != simtest.SettledSale.RRN || old[0].ProcessingCode != "000000" {
+		t.Errorf("settlement of %s: %+v", simtest.SettledSale.At.Format(time.DateOnly), old)
 	}
 
 	clk.Set(time.Date(2026, 3, 10, 22, 0, 0, 0, time.UTC)) // the cut-off
-	items := a.Settlement(t0)
+	items := a.Settlement(simtest.T0)
 	byRRN := map[string]pos.SettlementItem{}
 	for _, it := range items {
 		byRRN[it.RRN] = it
@@ -38,8 +39,8 @@ func TestAcquirerSettlement(t *testing.T) {
 		t.Errorf("settlement items %+v, want the open sale, the void and the refund", items)
 	}
 	v, ok := byRRN[void.RRN]
-	if !ok || v.ProcessingCode != "020000" || v.Amount != openSale.Amount || v.STAN != "000001" || v.TerminalID != saleTerminal ||
-		v.MerchantID != merchant || v.ApprovalCode != void.ApprovalCode || v.MaskedPAN != openSale.MaskedPAN ||
+	if !ok || v.ProcessingCode != "020000" || v.Amount != simtest.OpenSale.Amount || v.STAN != "000001" || v.TerminalID != simtest.SaleTerminal ||
+		v.MerchantID != simtest.Merchant || v.ApprovalCode != void.ApprovalCode || v.MaskedPAN != simtest.OpenSale.MaskedPAN ||
 		v.Currency != "EUR" || !v.SettlementDate.Equal(day) || !v.TransactionDate.Equal(day) || v.Batch != "20260310-01" {
 		t.Errorf("void item %+v", v)
 	}
@@ -47,26 +48,26 @@ func TestAcquirerSettlement(t *testing.T) {
 		t.Errorf("refund item %+v", r)
 	}
 	// Now the day's sales are settled: a void is refused, a refund is not.
-	if r := send(t, c, voidOf("000003", openSale.Amount)); r.ResponseCode != "12" {
+	if r := simtest.Send(t, c, simtest.VoidOf("000003", simtest.OpenSale.Amount)); r.ResponseCode != "12" {
 		t.Errorf("void after the cut-off: %q, want 12", r.ResponseCode)
 	}
-	other := acquirersim.Sale{TerminalID: saleTerminal, MerchantID: merchant, STAN: "000124", RRN: "606910000124",
-		MaskedPAN: "411111******1111", Currency: "EUR", Amount: 3000, At: t0.Add(-time.Hour)}
+	other := acquirersim.Sale{TerminalID: simtest.SaleTerminal, MerchantID: simtest.Merchant, STAN: "000124", RRN: "606910000124",
+		MaskedPAN: "411111******1111", Currency: "EUR", Amount: 3000, At: simtest.T0.Add(-time.Hour)}
 	if err := a.AddSale(other); err != nil {
 		t.Fatal(err)
 	}
-	late := voidOf("000005", other.Amount)
+	late := simtest.VoidOf("000005", other.Amount)
 	late.Original = pos.Original{STAN: other.STAN, At: other.At}
-	if r := send(t, c, late); r.ResponseCode != "12" {
+	if r := simtest.Send(t, c, late); r.ResponseCode != "12" {
 		t.Errorf("void of an untouched sale after the cut-off: %q, want 12", r.ResponseCode)
 	}
-	r := refundOf("000004", 100)
+	r := simtest.RefundOf("000004", 100)
 	r.Original = pos.Original{STAN: other.STAN, RRN: other.RRN, At: other.At}
-	if resp := send(t, c, r); !resp.Approved() {
+	if resp := simtest.Send(t, c, r); !resp.Approved() {
 		t.Errorf("refund after the cut-off: %q", resp.ResponseCode)
 	}
 	// It goes into tomorrow's batch.
-	for _, e := range entries(a, "refund") {
+	for _, e := range simtest.Entries(a, "refund") {
 		if e.STAN == "000004" && e.Batch != "20260311-01" {
 			t.Errorf("refund after the cut-off in batch %s", e.Batch)
 		}
@@ -75,34 +76,34 @@ func TestAcquirerSettlement(t *testing.T) {
 
 func TestManualCutOff(t *testing.T) {
 	t.Parallel()
-	a, clk := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	if r := send(t, c, voidOf("000001", openSale.Amount)); !r.Approved() {
+	a, clk := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
+	if r := simtest.Send(t, c, simtest.VoidOf("000001", simtest.OpenSale.Amount)); !r.Approved() {
 		t.Fatalf("void before the cut-off: %+v", r)
 	}
-	clk.Set(t0.Add(time.Hour))
+	clk.Set(simtest.T0.Add(time.Hour))
 	a.CutOff()
-	items := a.Settlement(t0)
+	items := a.Settlement(simtest.T0)
 	if len(items) != 2 {
 		t.Fatalf("after CutOff: %+v, want the sale and its void", items)
 	}
-	if r := send(t, c, voidOf("000002", openSale.Amount)); r.ResponseCode != "12" {
+	if r := simtest.Send(t, c, simtest.VoidOf("000002", simtest.OpenSale.Amount)); r.ResponseCode != "12" {
 		t.Errorf("void of a sale cut off: %q, want 12", r.ResponseCode)
 	}
-	clk.Set(t0.Add(2 * time.Hour))
-	if r := send(t, c, refundOf("000003", 100)); !r.Approved() {
+	clk.Set(simtest.T0.Add(2 * time.Hour))
+	if r := simtest.Send(t, c, simtest.RefundOf("000003", 100)); !r.Approved() {
 		t.Fatalf("refund: %+v", r)
 	}
-	for _, e := range entries(a, "refund") {
+	for _, e := range simtest.Entries(a, "refund") {
 		if e.Batch != "20260310-02" {
 			t.Errorf("a refund after a manual cut-off is in batch %s, want 20260310-02", e.Batch)
 		}
 	}
-	if n := len(a.Settlement(t0)); n != 2 {
+	if n := len(a.Settlement(simtest.T0)); n != 2 {
 		t.Errorf("the new batch settled early: %d items", n)
 	}
 	clk.Set(time.Date(2026, 3, 10, 22, 0, 0, 0, time.UTC))
-	if n := len(a.Settlement(t0)); n != 3 {
+	if n := len(a.Settlement(simtest.T0)); n != 3 {
 		t.Errorf("at 22:00 the day's settlement has %d items, want 3", n)
 	}
 }

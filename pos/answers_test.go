@@ -15,6 +15,7 @@ import (
 
 	"github.com/moov-io/iso8583"
 
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -162,10 +163,10 @@ func TestClientReadsAnswersWithUnusedFields(t *testing.T) {
 	})
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c, lt := newClient(t, host.ln.Addr().String(), pos.ClientConfig{Logger: log})
+	c, lt := simtest.NewClient(t, host.ln.Addr().String(), pos.ClientConfig{Logger: log})
 
-	resp, err := c.Send(context.Background(), refundOf("000001", 100))
-	if err != nil || !resp.Approved() || resp.STAN != "000001" || resp.TerminalID != virtual || resp.ApprovalCode != "AB12CD" || resp.RRN != "606912345678" {
+	resp, err := c.Send(context.Background(), simtest.RefundOf("000001", 100))
+	if err != nil || !resp.Approved() || resp.STAN != "000001" || resp.TerminalID != simtest.Virtual || resp.ApprovalCode != "AB12CD" || resp.RRN != "606912345678" {
 		t.Fatalf("answer with unused fields: %+v, %v", resp, err)
 	}
 	want := map[int]string{15: "0311", 32: "00000012345", 44: "ADDITIONAL RESPONSE DATA", 63: "PRIVATE USE 63"}
@@ -184,12 +185,12 @@ func TestClientReadsAnswersWithUnusedFields(t *testing.T) {
 	}
 
 	// A 0410 without DE41 is matched on class and STAN: one reversal waits.
-	rv, err := c.Reverse(context.Background(), reversalOf(refundOf("000002", 100), "000102", false))
+	rv, err := c.Reverse(context.Background(), simtest.ReversalOf(simtest.RefundOf("000002", 100), "000102", false))
 	if err != nil || !rv.Approved() || rv.STAN != "000102" || rv.TerminalID != "" || rv.Fields[44] == "" {
 		t.Fatalf("0410 without DE41: %+v, %v", rv, err)
 	}
 	// The second answer to the 0200 went to OnLate, without card data.
-	if again := lt.Wait(t, 1); !sameResponse(again, resp) {
+	if again := lt.Wait(t, 1); !simtest.SameResponse(again, resp) {
 		t.Errorf("late answer %+v, want %+v", again, resp)
 	}
 	if lt.Count() != 1 {
@@ -218,15 +219,15 @@ func TestAnswerWithoutTerminalTwoCandidates(t *testing.T) {
 		// Both wait now: one answer without DE41.
 		return [][]byte{packed(t, answerTo(t, req, map[int]string{39: "00", 41: ""}))}
 	})
-	c, lt := newClient(t, host.ln.Addr().String(), pos.ClientConfig{SendTimeout: shortTimeout})
+	c, lt := simtest.NewClient(t, host.ln.Addr().String(), pos.ClientConfig{SendTimeout: simtest.ShortTimeout})
 	var wg sync.WaitGroup
-	for _, term := range []string{virtual, "VRT00002"} {
+	for _, term := range []string{simtest.Virtual, "VRT00002"} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := refundOf("000001", 100)
-			r.TerminalID, r.RRN = term, pos.NewRRN(t0, term)
-			if _, err := c.Reverse(context.Background(), reversalOf(r, "000101", false)); !errors.Is(err, pos.ErrUnknown) {
+			r := simtest.RefundOf("000001", 100)
+			r.TerminalID, r.RRN = term, pos.NewRRN(simtest.T0, term)
+			if _, err := c.Reverse(context.Background(), simtest.ReversalOf(r, "000101", false)); !errors.Is(err, pos.ErrUnknown) {
 				t.Errorf("%s: %v, want ErrUnknown", term, err)
 			}
 		}()
@@ -260,11 +261,11 @@ func TestClientUnreadableAnswers(t *testing.T) {
 		counted = append(counted, mti+"/"+stan)
 		mu.Unlock()
 	}
-	c, _ := newClient(t, host.ln.Addr().String(), pos.ClientConfig{Logger: log, SendTimeout: 5 * time.Second, OnUnreadable: onUnreadable})
+	c, _ := simtest.NewClient(t, host.ln.Addr().String(), pos.ClientConfig{Logger: log, SendTimeout: 5 * time.Second, OnUnreadable: onUnreadable})
 
 	for _, stan := range []string{"000001", "000002"} {
 		start := time.Now()
-		_, err := c.Send(context.Background(), refundOf(stan, 100))
+		_, err := c.Send(context.Background(), simtest.RefundOf(stan, 100))
 		if !errors.Is(err, pos.ErrUnknown) || !errors.Is(err, pos.ErrUnreadable) {
 			t.Errorf("%s: %v, want ErrUnknown and ErrUnreadable", stan, err)
 		}
@@ -272,7 +273,7 @@ func TestClientUnreadableAnswers(t *testing.T) {
 			t.Errorf("%s: the unreadable answer ended the wait only at the timeout", stan)
 		}
 	}
-	if r := send(t, c, refundOf("000003", 100)); !r.Approved() {
+	if r := simtest.Send(t, c, simtest.RefundOf("000003", 100)); !r.Approved() {
 		t.Errorf("after junk, the answer: %+v", r)
 	}
 	mu.Lock()
@@ -299,7 +300,7 @@ func TestUnpackAnswer(t *testing.T) {
 	t.Parallel()
 	base := iso8583.NewMessage(pos.AnswerSpec)
 	base.MTI("0210")
-	for id, v := range map[int]string{11: "000001", 39: "00", 41: virtual, 63: "X"} {
+	for id, v := range map[int]string{11: "000001", 39: "00", 41: simtest.Virtual, 63: "X"} {
 		if err := base.Field(id, v); err != nil {
 			t.Fatal(err)
 		}

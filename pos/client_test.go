@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/acquirersim"
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -37,7 +38,7 @@ func freeAddr(t *testing.T) string {
 
 func TestSendWhileTheAcquirerIsDown(t *testing.T) {
 	t.Parallel()
-	c, err := pos.NewClient(pos.ClientConfig{Addr: freeAddr(t), ReconnectWait: 20 * time.Millisecond, Logger: quiet()})
+	c, err := pos.NewClient(pos.ClientConfig{Addr: freeAddr(t), ReconnectWait: 20 * time.Millisecond, Logger: simtest.Quiet()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,48 +51,48 @@ func TestSendWhileTheAcquirerIsDown(t *testing.T) {
 	if c.Connected() {
 		t.Error("Connected to nothing")
 	}
-	if _, err := c.Send(context.Background(), refundOf("000001", 100)); !errors.Is(err, pos.ErrNotSent) || errors.Is(err, pos.ErrUnknown) {
+	if _, err := c.Send(context.Background(), simtest.RefundOf("000001", 100)); !errors.Is(err, pos.ErrNotSent) || errors.Is(err, pos.ErrUnknown) {
 		t.Errorf("Send while down: %v, want ErrNotSent", err)
 	}
-	if _, err := c.Reverse(context.Background(), reversalOf(refundOf("000001", 100), "000101", false)); !errors.Is(err, pos.ErrNotSent) {
+	if _, err := c.Reverse(context.Background(), simtest.ReversalOf(simtest.RefundOf("000001", 100), "000101", false)); !errors.Is(err, pos.ErrNotSent) {
 		t.Errorf("Reverse while down: %v, want ErrNotSent", err)
 	}
 }
 
 func TestReconnectsAfterTheAcquirerRestarts(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	if r := send(t, c, refundOf("000001", 1000)); !r.Approved() {
+	a, _ := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
+	if r := simtest.Send(t, c, simtest.RefundOf("000001", 1000)); !r.Approved() {
 		t.Fatalf("before the restart: %+v", r)
 	}
 	addr := a.Addr()
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the client to notice", func() bool { return !c.Connected() })
-	if _, err := c.Send(context.Background(), refundOf("000002", 1000)); !errors.Is(err, pos.ErrNotSent) {
+	simtest.Eventually(t, "the client to notice", func() bool { return !c.Connected() })
+	if _, err := c.Send(context.Background(), simtest.RefundOf("000002", 1000)); !errors.Is(err, pos.ErrNotSent) {
 		t.Errorf("Send while the acquirer is down: %v, want ErrNotSent", err)
 	}
 	time.Sleep(100 * time.Millisecond) // a few failed reconnects: the back-off grows
 	if err := a.Start(addr); err != nil {
 		t.Fatalf("restart on %s: %v", addr, err)
 	}
-	eventually(t, "the client to reconnect", c.Connected)
-	if r := send(t, c, refundOf("000003", 4000)); !r.Approved() {
+	simtest.Eventually(t, "the client to reconnect", c.Connected)
+	if r := simtest.Send(t, c, simtest.RefundOf("000003", 4000)); !r.Approved() {
 		t.Errorf("after the restart: %+v", r)
 	}
 	// The ledger survived: 1000 + 4000 of 5000 is refunded.
-	if r := send(t, c, refundOf("000004", 1)); r.ResponseCode != "13" {
+	if r := simtest.Send(t, c, simtest.RefundOf("000004", 1)); r.ResponseCode != "13" {
 		t.Errorf("refund beyond the sale after the restart: %q, want 13", r.ResponseCode)
 	}
 }
 
 func TestInvalidRequestIsNotSent(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
-	r := refundOf("12345", 100)
+	a, _ := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
+	r := simtest.RefundOf("12345", 100)
 	_, err := c.Send(context.Background(), r)
 	var fe *pos.FieldError
 	if !errors.Is(err, pos.ErrNotSent) || !errors.As(err, &fe) || !strings.Contains(fe.Field, "STAN") {
@@ -102,19 +103,19 @@ func TestInvalidRequestIsNotSent(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.Send(ctx, refundOf("000001", 100)); !errors.Is(err, pos.ErrNotSent) {
+	if _, err := c.Send(ctx, simtest.RefundOf("000001", 100)); !errors.Is(err, pos.ErrNotSent) {
 		t.Errorf("cancelled before sending: %v, want ErrNotSent", err)
 	}
 }
 
 func TestCallerGivesUpWhileWaiting(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, lt := newClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 5 * time.Second})
+	a, _ := simtest.NewAcquirer(t)
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: 5 * time.Second})
 	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 500 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := c.Send(ctx, refundOf("000001", 100))
+	_, err := c.Send(ctx, simtest.RefundOf("000001", 100))
 	if !errors.Is(err, pos.ErrUnknown) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("deadline while waiting: %v, want ErrUnknown and DeadlineExceeded", err)
 	}
@@ -125,12 +126,12 @@ func TestCallerGivesUpWhileWaiting(t *testing.T) {
 
 func TestClosedClientSendsNothing(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+	a, _ := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Send(context.Background(), refundOf("000001", 100)); !errors.Is(err, pos.ErrNotSent) {
+	if _, err := c.Send(context.Background(), simtest.RefundOf("000001", 100)); !errors.Is(err, pos.ErrNotSent) {
 		t.Errorf("Send after Close: %v, want ErrNotSent", err)
 	}
 	if c.Connected() {
@@ -140,8 +141,8 @@ func TestClosedClientSendsNothing(t *testing.T) {
 
 func TestConcurrentSends(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+	a, _ := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
 	const n = 25
 	var wg sync.WaitGroup
 	rrns := make([]string, n)
@@ -149,7 +150,7 @@ func TestConcurrentSends(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := c.Send(context.Background(), refundOf(fmt.Sprintf("%06d", i+1), 100))
+			resp, err := c.Send(context.Background(), simtest.RefundOf(fmt.Sprintf("%06d", i+1), 100))
 			if err != nil || !resp.Approved() || resp.STAN != fmt.Sprintf("%06d", i+1) {
 				t.Errorf("send %d: %+v, %v", i, resp, err)
 				return
@@ -162,8 +163,8 @@ func TestConcurrentSends(t *testing.T) {
 	for _, r := range rrns {
 		seen[r] = true
 	}
-	if len(seen) != n || len(entries(a, "refund")) != n {
-		t.Errorf("%d distinct RRNs and %d refunds, want %d", len(seen), len(entries(a, "refund")), n)
+	if len(seen) != n || len(simtest.Entries(a, "refund")) != n {
+		t.Errorf("%d distinct RRNs and %d refunds, want %d", len(seen), len(simtest.Entries(a, "refund")), n)
 	}
 }
 
@@ -171,17 +172,17 @@ func TestConcurrentSends(t *testing.T) {
 // STAN, so two stores' messages with one STAN do not meet.
 func TestSameSTANOnTwoTerminals(t *testing.T) {
 	t.Parallel()
-	a, _ := newAcquirer(t)
-	a.AddTerminal("VRT00002", merchant)
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{})
+	a, _ := simtest.NewAcquirer(t)
+	a.AddTerminal("VRT00002", simtest.Merchant)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
 	var wg sync.WaitGroup
-	for _, term := range []string{virtual, "VRT00002"} {
+	for _, term := range []string{simtest.Virtual, "VRT00002"} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := refundOf("000001", 100)
+			r := simtest.RefundOf("000001", 100)
 			r.TerminalID = term
-			r.RRN = pos.NewRRN(t0, term) // each message has its own
+			r.RRN = pos.NewRRN(simtest.T0, term) // each message has its own
 			resp, err := c.Send(context.Background(), r)
 			if err != nil || resp.TerminalID != term || !resp.Approved() {
 				t.Errorf("%s: %+v, %v", term, resp, err)
@@ -194,19 +195,19 @@ func TestSameSTANOnTwoTerminals(t *testing.T) {
 func TestTLS(t *testing.T) {
 	t.Parallel()
 	cert, pool := selfSigned(t)
-	clk := newClock(t0)
-	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: quiet(),
+	clk := simtest.NewClock(simtest.T0)
+	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: simtest.Quiet(),
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
-	if err := a.AddSale(settledSale); err != nil {
+	if err := a.AddSale(simtest.SettledSale); err != nil {
 		t.Fatal(err)
 	}
-	a.AddTerminal(virtual, merchant)
+	a.AddTerminal(simtest.Virtual, simtest.Merchant)
 	if err := a.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{TLS: &tls.Config{RootCAs: pool, ServerName: "acquirer.test", MinVersion: tls.VersionTLS12}})
-	if r := send(t, c, refundOf("000001", 100)); !r.Approved() {
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{TLS: &tls.Config{RootCAs: pool, ServerName: "acquirer.test", MinVersion: tls.VersionTLS12}})
+	if r := simtest.Send(t, c, simtest.RefundOf("000001", 100)); !r.Approved() {
 		t.Errorf("over TLS: %+v", r)
 	}
 }
@@ -256,23 +257,23 @@ func TestLogsHoldNoCardDataOrMessages(t *testing.T) {
 	t.Parallel()
 	var logs syncBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	clk := newClock(t0)
+	clk := simtest.NewClock(simtest.T0)
 	a := acquirersim.New(acquirersim.Config{Now: clk.Now, Logger: log})
-	for _, s := range []acquirersim.Sale{openSale, settledSale} {
+	for _, s := range []acquirersim.Sale{simtest.OpenSale, simtest.SettledSale} {
 		if err := a.AddSale(s); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a.AddTerminal(virtual, merchant)
+	a.AddTerminal(simtest.Virtual, simtest.Merchant)
 	if err := a.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	c, lt := newClient(t, a.Addr(), pos.ClientConfig{Logger: log, SendTimeout: shortTimeout})
-	send(t, c, voidOf("000001", 4321))
-	send(t, c, refundOf("000002", 1234))
-	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 2 * shortTimeout})
-	_, _ = c.Send(context.Background(), refundOf("000003", 1111))
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{Logger: log, SendTimeout: simtest.ShortTimeout})
+	simtest.Send(t, c, simtest.VoidOf("000001", 4321))
+	simtest.Send(t, c, simtest.RefundOf("000002", 1234))
+	a.SetFaults(acquirersim.Faults{Delay: 1, DelayBy: 2 * simtest.ShortTimeout})
+	_, _ = c.Send(context.Background(), simtest.RefundOf("000003", 1111))
 	lt.Wait(t, 1)
 	// A message the acquirer refuses, and junk on the wire.
 	nc, err := net.Dial("tcp", a.Addr())
@@ -283,12 +284,12 @@ func TestLogsHoldNoCardDataOrMessages(t *testing.T) {
 	_, _ = pos.WriteLength(nc, len(junk))
 	_, _ = nc.Write(junk)
 	_ = nc.Close()
-	eventually(t, "the junk to be logged", func() bool { return strings.Contains(logs.String(), "unreadable") })
+	simtest.Eventually(t, "the junk to be logged", func() bool { return strings.Contains(logs.String(), "unreadable") })
 
 	out := logs.String()
 	// Amounts as DE4 carries them, and DE90 of the void (raw message content).
 	for _, secret := range []string{"411111", "550000", "******", "000000004321", "000000001234", "000000001111",
-		"amount", openSale.STAN + openSale.At.Format("0102150405")} {
+		"amount", simtest.OpenSale.STAN + simtest.OpenSale.At.Format("0102150405")} {
 		if strings.Contains(out, secret) {
 			t.Errorf("logs contain %q:\n%s", secret, out)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/moov-io/iso8583"
 
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -26,14 +27,14 @@ func unpackSeeds(f *testing.F) [][]byte {
 		}
 		seeds = append(seeds, b)
 	}
-	void, refund := voidOf("000001", 4000), refundOf("000002", 2500)
+	void, refund := simtest.VoidOf("000001", 4000), simtest.RefundOf("000002", 2500)
 	pack(pos.BuildRequest(void))
 	pack(pos.BuildRequest(refund))
-	pack(pos.BuildReversal(reversalOf(void, "000101", false)))
-	pack(pos.BuildReversal(reversalOf(refund, "000102", true)))
+	pack(pos.BuildReversal(simtest.ReversalOf(void, "000101", false)))
+	pack(pos.BuildReversal(simtest.ReversalOf(refund, "000102", true)))
 	resp := iso8583.NewMessage(pos.Spec)
 	resp.MTI("0210")
-	for id, v := range map[int]string{3: "200000", 4: "000000002500", 11: "000002", 37: "606912345678", 38: "AB12CD", 39: "00", 41: virtual, 42: merchant, 49: "978"} {
+	for id, v := range map[int]string{3: "200000", 4: "000000002500", 11: "000002", 37: "606912345678", 38: "AB12CD", 39: "00", 41: simtest.Virtual, 42: simtest.Merchant, 49: "978"} {
 		if err := resp.Field(id, v); err != nil {
 			f.Fatal(err)
 		}

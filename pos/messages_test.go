@@ -8,6 +8,7 @@ import (
 
 	"github.com/moov-io/iso8583"
 
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -51,11 +52,11 @@ func TestRequestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sparse := recent(voidOf("000003", openSale.Amount)) // what a void must have, no more
+	sparse := recent(simtest.VoidOf("000003", simtest.OpenSale.Amount)) // what a void must have, no more
 	sparse.Original = pos.Original{STAN: sparse.Original.STAN, At: sparse.Original.At}
-	local := recent(refundOf("000004", 100))
+	local := recent(simtest.RefundOf("000004", 100))
 	local.Local = paris
-	for _, r := range []pos.Request{recent(voidOf("000001", 4000)), recent(refundOf("000002", 5000)), sparse, local} {
+	for _, r := range []pos.Request{recent(simtest.VoidOf("000001", 4000)), recent(simtest.RefundOf("000002", 5000)), sparse, local} {
 		t.Run(string(r.Kind)+r.STAN, func(t *testing.T) {
 			t.Parallel()
 			m, err := pos.BuildRequest(r)
@@ -83,7 +84,7 @@ func TestRequestRoundTrip(t *testing.T) {
 func TestReversalRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, repeat := range []bool{false, true} {
-		req := recent(refundOf("000003", 2500))
+		req := recent(simtest.RefundOf("000003", 2500))
 		rv := pos.Reversal{Request: req, STAN: "000103", Repeat: repeat, TransmittedAt: req.TransmittedAt.Add(30 * time.Second),
 			Reason: pos.ReasonUnreadable}
 		m, err := pos.BuildReversal(rv)
@@ -157,7 +158,7 @@ func TestRequestFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := voidOf("000010", openSale.Amount)
+	v := simtest.VoidOf("000010", simtest.OpenSale.Amount)
 	v.Local = newYork
 	void, err := pos.BuildRequest(v)
 	if err != nil {
@@ -166,7 +167,7 @@ func TestRequestFields(t *testing.T) {
 	if m := field(t, void, 0); m != "0200" {
 		t.Errorf("void MTI %q", m)
 	}
-	saleAt := openSale.At.Format("0102150405")
+	saleAt := simtest.OpenSale.At.Format("0102150405")
 	checkFields(t, "void", void, map[int]string{
 		3:  "020000",
 		4:  "000000010000",
@@ -175,15 +176,15 @@ func TestRequestFields(t *testing.T) {
 		12: "080000", // the terminal's local time
 		13: "0310",
 		37: v.RRN, // the void's own RRN
-		41: saleTerminal,
-		42: merchant,
+		41: simtest.SaleTerminal,
+		42: simtest.Merchant,
 		49: "978",
 		// batch, STAN, MMDD, terminal, RRN, approval code of the sale
-		61: "000042" + openSale.STAN + "0310" + saleTerminal + openSale.RRN + openSale.ApprovalCode,
-		90: "0200" + openSale.STAN + saleAt + strings.Repeat("0", 22), // the sale's own DE7
+		61: "000042" + simtest.OpenSale.STAN + "0310" + simtest.SaleTerminal + simtest.OpenSale.RRN + simtest.OpenSale.ApprovalCode,
+		90: "0200" + simtest.OpenSale.STAN + saleAt + strings.Repeat("0", 22), // the sale's own DE7
 	})
 
-	big := refundOf("000011", 123456)
+	big := simtest.RefundOf("000011", 123456)
 	big.Original.Amount = 0 // unknown: not checked
 	big.Original.ApprovalCode = "AB1"
 	big.Original.TerminalID = ""
@@ -201,14 +202,14 @@ func TestRequestFields(t *testing.T) {
 		12: "053000",
 		13: "0311",
 		37: big.RRN,
-		41: virtual,
-		42: merchant,
+		41: simtest.Virtual,
+		42: simtest.Merchant,
 		49: "978",
 		// no batch, no terminal; the approval code space-filled
-		61: "000000" + settledSale.STAN + settledSale.At.Format("0102") + "        " + settledSale.RRN + "AB1   ",
-		90: "0200" + settledSale.STAN + settledSale.At.Format("0102150405") + strings.Repeat("0", 22),
+		61: "000000" + simtest.SettledSale.STAN + simtest.SettledSale.At.Format("0102") + "        " + simtest.SettledSale.RRN + "AB1   ",
+		90: "0200" + simtest.SettledSale.STAN + simtest.SettledSale.At.Format("0102150405") + strings.Repeat("0", 22),
 	})
-	if big.RRN == settledSale.RRN {
+	if big.RRN == simtest.SettledSale.RRN {
 		t.Error("the refund's DE37 is the sale's RRN")
 	}
 	if got := len(field(t, void, 90)); got != 42 {
@@ -216,10 +217,10 @@ func TestRequestFields(t *testing.T) {
 	}
 	// DE42 is space padded to 15 on the wire, DE61 is LLLVAR.
 	packed := string(mustPack(t, void))
-	if !strings.Contains(packed, merchant+" ") {
+	if !strings.Contains(packed, simtest.Merchant+" ") {
 		t.Errorf("packed void lacks the space-padded merchant id")
 	}
-	if !strings.Contains(packed, "042000042"+openSale.STAN) {
+	if !strings.Contains(packed, "042000042"+simtest.OpenSale.STAN) {
 		t.Errorf("packed void lacks DE61 with its length 042")
 	}
 }
@@ -230,10 +231,10 @@ func TestReversalFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := refundOf("000020", 4000)
-	req.TransmittedAt = t0.Add(5 * time.Second)
+	req := simtest.RefundOf("000020", 4000)
+	req.TransmittedAt = simtest.T0.Add(5 * time.Second)
 	req.Local = berlin
-	at := t0.Add(time.Minute)
+	at := simtest.T0.Add(time.Minute)
 	for _, c := range []struct {
 		repeat bool
 		mti    string
@@ -255,8 +256,8 @@ func TestReversalFields(t *testing.T) {
 			13: "0310",
 			37: req.RRN,  // the reversed request's RRN
 			39: c.reason, // why
-			41: virtual,
-			42: merchant,
+			41: simtest.Virtual,
+			42: simtest.Merchant,
 			49: "978",
 			90: "0200" + "000020" + "0310120005" + strings.Repeat("0", 22), // the reversed request
 		})
@@ -268,7 +269,7 @@ func TestCurrencies(t *testing.T) {
 	want := map[string]string{"EUR": "978", "USD": "840", "GBP": "826", "SEK": "752", "NOK": "578",
 		"DKK": "208", "CHF": "756", "PLN": "985", "CZK": "203", "JPY": "392"}
 	for alpha, num := range want {
-		r := refundOf("000030", 100)
+		r := simtest.RefundOf("000030", 100)
 		r.Currency = alpha
 		m, err := pos.BuildRequest(r)
 		if err != nil {
@@ -314,7 +315,7 @@ func TestBuildErrorsNameTheField(t *testing.T) {
 		{"original approval", func(r *pos.Request) { r.Original.ApprovalCode = "ABCDEFG" }, "Original.ApprovalCode"},
 	}
 	for _, c := range cases {
-		r := refundOf("000040", 100)
+		r := simtest.RefundOf("000040", 100)
 		c.change(&r)
 		_, err := pos.BuildRequest(r)
 		var fe *pos.FieldError
@@ -332,7 +333,7 @@ func TestBuildErrorsNameTheField(t *testing.T) {
 		"Reversal.Reason": func(rv *pos.Reversal) { rv.Reason = "" },
 		"RRN":             func(rv *pos.Reversal) { rv.Request.RRN = "" },
 	} {
-		rv := reversalOf(refundOf("000041", 100), "000042", false)
+		rv := simtest.ReversalOf(simtest.RefundOf("000041", 100), "000042", false)
 		change(&rv)
 		_, err := pos.BuildReversal(rv)
 		var fe *pos.FieldError
@@ -340,7 +341,7 @@ func TestBuildErrorsNameTheField(t *testing.T) {
 			t.Errorf("reversal without %s: %v", field, err)
 		}
 	}
-	if _, err := pos.BuildReversal(pos.Reversal{Request: refundOf("000041", 100), STAN: "000042", TransmittedAt: t0, Reason: "17"}); err == nil {
+	if _, err := pos.BuildReversal(pos.Reversal{Request: simtest.RefundOf("000041", 100), STAN: "000042", TransmittedAt: simtest.T0, Reason: "17"}); err == nil {
 		t.Error("a reason outside the profile was accepted")
 	}
 }
@@ -389,7 +390,7 @@ func TestRequestIDs(t *testing.T) {
 
 func TestParseResponseRefusesWhatIsNotAnAnswer(t *testing.T) {
 	t.Parallel()
-	req, err := pos.BuildRequest(voidOf("000050", 100))
+	req, err := pos.BuildRequest(simtest.VoidOf("000050", 100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,13 +400,13 @@ func TestParseResponseRefusesWhatIsNotAnAnswer(t *testing.T) {
 	m := iso8583.NewMessage(pos.Spec)
 	m.MTI("0210")
 	_ = m.Field(11, "000050")
-	_ = m.Field(41, virtual)
+	_ = m.Field(41, simtest.Virtual)
 	if _, err := pos.ParseResponse(m); err == nil {
 		t.Error("a 0210 without DE39 parsed")
 	}
 	_ = m.Field(39, "13")
 	r, err := pos.ParseResponse(m)
-	if err != nil || r.Approved() || r.ResponseCode != "13" || r.STAN != "000050" || r.TerminalID != virtual || r.Fields != nil {
+	if err != nil || r.Approved() || r.ResponseCode != "13" || r.STAN != "000050" || r.TerminalID != simtest.Virtual || r.Fields != nil {
 		t.Errorf("ParseResponse = %+v, %v", r, err)
 	}
 	// Without DE41 it is still an answer.
@@ -420,7 +421,7 @@ func TestParseResponseRefusesWhatIsNotAnAnswer(t *testing.T) {
 	noSTAN := iso8583.NewMessage(pos.Spec)
 	noSTAN.MTI("0210")
 	_ = noSTAN.Field(39, "00")
-	_ = noSTAN.Field(41, virtual)
+	_ = noSTAN.Field(41, simtest.Virtual)
 	if _, err := pos.ParseResponse(noSTAN); err == nil {
 		t.Error("a 0210 without DE11 parsed")
 	}

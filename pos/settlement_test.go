@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -14,7 +15,7 @@ var day = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 
 func sampleItems() []pos.SettlementItem {
 	return []pos.SettlementItem{
-		{SettlementDate: day, TransactionDate: day.AddDate(0, 0, -1), MerchantID: merchant, TerminalID: virtual, STAN: "000001",
+		{SettlementDate: day, TransactionDate: day.AddDate(0, 0, -1), MerchantID: simtest.Merchant, TerminalID: simtest.Virtual, STAN: "000001",
 			RRN: "606912345678", ApprovalCode: "AB12CD", ProcessingCode: "200000", Amount: 2599, Currency: "EUR",
 			MaskedPAN: "411111******1111", Batch: "20260310-01"},
 		{SettlementDate: day, TransactionDate: day, MerchantID: "SHOP, \"QUOTED\"", TerminalID: "VRT 0002", STAN: "999999",
@@ -36,7 +37,7 @@ func TestSettlementRoundTrip(t *testing.T) {
 	if !strings.Contains(buf.String(), "2026-03-10,2026-03-09,MERCHANT000001,VRT00001,000001,606912345678,AB12CD,200000,2599,EUR,411111******1111,20260310-01\n") {
 		t.Errorf("first row not as documented:\n%s", buf.String())
 	}
-	got, bad := readAll(t, &buf)
+	got, bad := simtest.ReadSettlement(t, &buf)
 	if len(bad) != 0 {
 		t.Fatalf("row errors: %v", bad)
 	}
@@ -113,7 +114,7 @@ func TestSettlementBadRowsAreReportedAndSkipped(t *testing.T) {
 		"2026-03-10,2026-03-09,M1,VRT00001,000008,606912345684,AB12CD,200000,100,EUR,,B1",                 // 9
 		"2026-03-10,2026-03-09,\"M1,VRT00001,000009",                                                      // 10: unterminated quote
 	}, "\n") + "\n"
-	items, bad := readAll(t, strings.NewReader(file))
+	items, bad := simtest.ReadSettlement(t, strings.NewReader(file))
 	if len(items) != 3 || items[0].STAN != "000001" || items[1].STAN != "000006" || items[1].Amount != 300 || items[1].Currency != "SEK" || items[2].STAN != "000008" {
 		t.Errorf("good rows: %+v", items)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/moov-io/iso8583"
 	isoerrors "github.com/moov-io/iso8583/errors"
 
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -54,14 +55,14 @@ func TestSpecHasNoCardDataFields(t *testing.T) {
 func TestPackedMessagesCarryNoCardData(t *testing.T) {
 	t.Parallel()
 	var msgs [][]byte
-	for _, r := range []pos.Request{voidOf("000001", 100), refundOf("000002", 100)} {
+	for _, r := range []pos.Request{simtest.VoidOf("000001", 100), simtest.RefundOf("000002", 100)} {
 		m, err := pos.BuildRequest(r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		msgs = append(msgs, mustPack(t, m))
 		for _, repeat := range []bool{false, true} {
-			rv, err := pos.BuildReversal(reversalOf(r, "000101", repeat))
+			rv, err := pos.BuildReversal(simtest.ReversalOf(r, "000101", repeat))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +79,7 @@ func TestPackedMessagesCarryNoCardData(t *testing.T) {
 				t.Errorf("%s has bit %d set", b[:4], id)
 			}
 		}
-		if bytes.Contains(b, []byte(openSale.MaskedPAN[:6])) || bytes.Contains(b, []byte(settledSale.MaskedPAN[:6])) {
+		if bytes.Contains(b, []byte(simtest.OpenSale.MaskedPAN[:6])) || bytes.Contains(b, []byte(simtest.SettledSale.MaskedPAN[:6])) {
 			t.Errorf("%s carries card digits", b[:4])
 		}
 	}
@@ -120,7 +121,7 @@ func TestUnpackRefusesCardFields(t *testing.T) {
 
 func TestUnpackRefusesMalformedMessages(t *testing.T) {
 	t.Parallel()
-	m, err := pos.BuildRequest(voidOf("000001", 100))
+	m, err := pos.BuildRequest(simtest.VoidOf("000001", 100))
 	if err != nil {
 		t.Fatal(err)
 	}

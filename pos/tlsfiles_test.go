@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/acquirersim"
+	"github.com/rebound-returns/rebound/acquirersim/simtest"
 	"github.com/rebound-returns/rebound/pos"
 )
 
@@ -59,12 +60,12 @@ func TestMutualTLSToTheAcquirer(t *testing.T) {
 	issue(t, dir, "rebound", &ca, x509.ExtKeyUsageClientAuth)
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Leaf)
-	a := acquirersim.New(acquirersim.Config{Now: newClock(t0).Now, Logger: quiet(), TLS: &tls.Config{MinVersion: tls.VersionTLS12,
+	a := acquirersim.New(acquirersim.Config{Now: simtest.NewClock(simtest.T0).Now, Logger: simtest.Quiet(), TLS: &tls.Config{MinVersion: tls.VersionTLS12,
 		Certificates: []tls.Certificate{server}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert}})
-	if err := a.AddSale(settledSale); err != nil {
+	if err := a.AddSale(simtest.SettledSale); err != nil {
 		t.Fatal(err)
 	}
-	a.AddTerminal(virtual, merchant)
+	a.AddTerminal(simtest.Virtual, simtest.Merchant)
 	if err := a.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +77,8 @@ func TestMutualTLSToTheAcquirer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _ := newClient(t, a.Addr(), pos.ClientConfig{TLS: cfg})
-	if r := send(t, c, refundOf("000001", 100)); !r.Approved() {
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{TLS: cfg})
+	if r := simtest.Send(t, c, simtest.RefundOf("000001", 100)); !r.Approved() {
 		t.Fatalf("over mutual TLS: %+v", r)
 	}
 
@@ -86,7 +87,7 @@ func TestMutualTLSToTheAcquirer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	anon, err := pos.NewClient(pos.ClientConfig{Addr: a.Addr(), TLS: noCert, SendTimeout: 500 * time.Millisecond, Logger: quiet(),
+	anon, err := pos.NewClient(pos.ClientConfig{Addr: a.Addr(), TLS: noCert, SendTimeout: 500 * time.Millisecond, Logger: simtest.Quiet(),
 		ReconnectWait: 20 * time.Millisecond, MaxReconnectWait: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func TestMutualTLSToTheAcquirer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := anon.Connect(ctx); err == nil {
-		if resp, err := anon.Send(ctx, refundOf("000002", 100)); err == nil {
+		if resp, err := anon.Send(ctx, simtest.RefundOf("000002", 100)); err == nil {
 			t.Fatalf("a client without a certificate was answered: %+v", resp)
 		}
 	}
