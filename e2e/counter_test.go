@@ -159,7 +159,7 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 		t.Fatalf("%d live refunds, %d requests; want exactly one", live, s.acquirer.Stats().Requests)
 	}
 	s.checkSecrets(id, demoPassword, "fp_secret_card_token_42")
-	recordHistory(t, s, id, "return_card_counter_v2")
+	recordHistory(t, s, id, "return_card_counter_v5")
 	recordWorkflow(t, s, contract.RefundWorkflowID(id, 1), "refund_card_v2")
 }
 

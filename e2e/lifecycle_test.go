@@ -103,7 +103,7 @@ func TestOnlineOrderFromRegistrationToAwaitingSettlement(t *testing.T) {
 				t.Fatalf("task list %v", task)
 			}
 			s.checkSecrets(id, code, demoPassword, shopper, sup, clerk, demoAPIKey)
-			recordHistory(t, s, id, "return_online_ship_v1")
+			recordHistory(t, s, id, "return_online_ship_v5")
 			recordWorkflow(t, s, contract.RefundWorkflowID(id, 1), "refund_online_v4")
 		})
 	}

@@ -38,10 +38,18 @@ type lkActivityLog struct {
 
 func (l *lkActivityLog) listen(env *testsuite.TestWorkflowEnvironment) {
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		l.names = append(l.names, info.ActivityType.Name)
+		l.add(info.ActivityType.Name)
 	})
+	// The store's steps of a return run as local activities.
+	env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		l.add(info.ActivityType.Name)
+	})
+}
+
+func (l *lkActivityLog) add(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.names = append(l.names, name)
 }
 
 func (l *lkActivityLog) count(name string) int {
@@ -337,5 +345,36 @@ func TestOrderLookupWorkflowEndsOnTheRateLimit(t *testing.T) {
 	}
 	if calls != 1 {
 		t.Fatalf("the refused send ran %d times; want once", calls)
+	}
+}
+
+// A new return records its transitions and its policy's decision as local
+// activities (VersionLocalSteps): no server round trip for each step. (The
+// replay test holds returns from before to regular activities.)
+func TestAReturnsStoreStepsRunAsLocalActivities(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, options{})
+	f.in.VerifiedBy = db.NewID()
+	var regular, local lkActivityLog
+	f.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		regular.add(info.ActivityType.Name)
+	})
+	f.env.SetOnLocalActivityStartedListener(func(info *activity.Info, _ context.Context, _ []any) {
+		local.add(info.ActivityType.Name)
+	})
+	f.at(time.Minute, func() { f.env.CancelWorkflow() })
+	f.env.ExecuteWorkflow(workflows.ReturnWorkflow, f.in)
+	equalTimeline(t, f.timeline(), returns.Submitted, returns.Approved, returns.AwaitingShipment)
+	if n := local.count("RecordTransition"); n != 3 {
+		t.Errorf("RecordTransition ran %d times as a local activity; want 3 (submitted, approved, awaiting shipment)", n)
+	}
+	if n := local.count("Evaluate"); n != 1 {
+		t.Errorf("Evaluate ran %d times as a local activity; want once", n)
+	}
+	if n := regular.count("RecordTransition") + regular.count("Evaluate"); n != 0 {
+		t.Errorf("%d store steps went through the server; want none", n)
+	}
+	if regular.count("CreateShipment") != 1 {
+		t.Errorf("the label is booked by a regular activity (the carrier may be slow): ran %d times", regular.count("CreateShipment"))
 	}
 }

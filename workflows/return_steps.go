@@ -67,9 +67,9 @@ func (s *returnState) submit(ctx workflow.Context, note string) error {
 // once, or waiting for review. Callers hold the mutex.
 func (s *returnState) decide(ctx workflow.Context) error {
 	var ev activities.EvaluateResult
-	err := workflow.ExecuteActivity(stepCtx(ctx), a.Store.Evaluate, activities.EvaluateInput{
+	err := s.storeStep(ctx, stepOptions, a.Store.Evaluate, activities.EvaluateInput{
 		ReturnID: s.in.ReturnID, Policy: s.in.Policy, Order: s.in.Order, Lines: s.in.Lines, FiledAt: s.in.FiledAt,
-	}).Get(ctx, &ev)
+	}, &ev)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ var a activities.Set
 // with every deadline of the merchant's policy.
 func ReturnWorkflow(ctx workflow.Context, in contract.ReturnInput) (contract.ReturnResult, error) {
 	s := &returnState{in: in, status: returns.PendingVerification, enteredAt: workflow.Now(ctx), carrierSeen: map[string]bool{}}
+	s.localSteps = workflow.GetVersion(ctx, VersionLocalSteps, workflow.DefaultVersion, 1) >= 1
 	if err := s.setup(ctx); err != nil {
 		return contract.ReturnResult{}, err
 	}
@@ -39,6 +40,8 @@ type returnState struct {
 	// clerk who sees "awaiting inspection" is not refused for "received".
 	// The handler then waits for the mutex and checks the settled status.
 	moving returns.Status
+	// localSteps: the store's steps run as local activities (storeStep).
+	localSteps bool
 
 	codeExpires  time.Time
 	tracking     string
@@ -282,7 +285,7 @@ func (s *returnState) transition(ctx workflow.Context, st step) error {
 	}
 	var out activities.TransitionResult
 	s.moving = st.to
-	err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.RecordTransition, in).Get(ctx, &out)
+	err := s.storeStep(ctx, storeOptions, a.Store.RecordTransition, in, &out)
 	s.moving = ""
 	if err != nil {
 		return err
@@ -318,27 +321,47 @@ func (s *returnState) deliver(ctx workflow.Context, ids []string) {
 // storeCtx is for the database work of a step: quick, so a worker lost in
 // the middle of it is noticed within seconds, and retried for as long as
 // the database is down.
-func storeCtx(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{contract.ErrInvalidInput, contract.ErrRateLimited},
-		},
-	})
+var storeOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		NonRetryableErrorTypes: []string{contract.ErrInvalidInput, contract.ErrRateLimited},
+	},
 }
 
-// stepCtx is for the work inside a person's step (policy, carrier): an
-// update should not hang for hours on it; the main loop finishes the step
-// later instead.
+func storeCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, storeOptions)
+}
+
+// stepOptions are for the work inside a person's step (policy, carrier):
+// an update should not hang for hours on it; the main loop finishes the
+// step later instead.
+var stepOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 30 * time.Second,
+	RetryPolicy: &temporal.RetryPolicy{
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 6,
+		NonRetryableErrorTypes: []string{contract.ErrInvalidInput},
+	},
+}
+
 func stepCtx(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second, MaximumAttempts: 6,
-			NonRetryableErrorTypes: []string{contract.ErrInvalidInput},
-		},
+	return workflow.WithActivityOptions(ctx, stepOptions)
+}
+
+// storeStep runs one of the store's steps of the return (activity, with
+// in, into out) under opts: from VersionLocalSteps on as a local activity —
+// the worker running the workflow writes the row itself, retried as a
+// regular one would be, its result recorded as a marker — and as a regular
+// activity in histories from before. The steps are short transactions,
+// idempotent under retry (ApplyTransition's, the policy's evaluation).
+func (s *returnState) storeStep(ctx workflow.Context, opts workflow.ActivityOptions, activity, in, out any) error {
+	if !s.localSteps {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, in).Get(ctx, out)
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: opts.StartToCloseTimeout, RetryPolicy: opts.RetryPolicy,
 	})
+	return workflow.ExecuteLocalActivity(lctx, activity, in).Get(ctx, out)
 }
 
 func deliverCtx(ctx workflow.Context) workflow.Context {

@@ -11,4 +11,8 @@ const (
 	// original's fate, each online run is an attempt of its own) and take
 	// their card settings from the worker.
 	VersionRefundRules = "refund-rules"
+	// VersionLocalSteps: a return's transitions and its policy's decision
+	// run as local activities, on the worker that runs the workflow, with
+	// no round trip through the server for each (issue 15).
+	VersionLocalSteps = "local-steps"
 )
