@@ -68,7 +68,7 @@ func (s *site) peopleProblem(w http.ResponseWriter, r *http.Request, ss *staffSe
 func (s *site) inviteStaff(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	var out struct {
 		Staff           views.StaffMember `json:"staff"`
-		OneTimePassword string   `json:"one_time_password"`
+		OneTimePassword string            `json:"one_time_password"`
 	}
 	body := map[string]string{}
 	for _, f := range []string{"username", "display_name", "email", "role"} {
