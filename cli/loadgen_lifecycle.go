@@ -54,6 +54,8 @@ func loadgenLifecycle(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&l.GatewayURL, "gateway-url", "http://127.0.0.1:8090", "the gateway simulator, whose report is checked (empty: no check)")
 	fs.StringVar(&l.GatewayKey, "gateway-key", "dev-gateway-key", "the gateway simulator's admin key (REBOUND_GATEWAY_API_KEY)")
 	fs.StringVar(&l.AcquirerAdminURL, "acquirer-admin-url", "http://127.0.0.1:8584", "the acquirer simulator's admin API, whose ledger is checked (empty: no check)")
+	fs.StringVar(&l.SMSSink, "sms-sink", "", "serve an SMS provider on this address (POST /sms) and read the shoppers' codes there, "+
+		"for a Rebound whose workers send SMS to it (REBOUND_SMS_URL=http://ADDR/sms); empty: e-mail, from /v1/dev/outbox")
 	floor := fs.Bool("floor", false, "also run a bare workflow of a return's shape on the same Temporal server, and report the ratio")
 	var f loadgen.Floor
 	fs.StringVar(&f.HostPort, "temporal-address", "127.0.0.1:7233", "with --floor: the Temporal frontend")

@@ -59,6 +59,12 @@ type Lifecycle struct {
 	// are: the API believes it only from REBOUND_TRUSTED_PROXIES, else every
 	// shopper of the load shares the per-address limits and gets 429.
 	ShopperAddresses bool
+	// SMSSink, when set, is the address the load serves an SMS provider on
+	// (POST /sms, notify's JSON): the shoppers are reached by SMS and their
+	// codes read there, for a Rebound that is not `rebound dev` (whose
+	// workers' REBOUND_SMS_URL points at it). Empty: e-mail, read from
+	// /v1/dev/outbox.
+	SMSSink string
 	// Progress, when set, hears how many returns are done.
 	Progress func(done int64)
 }
@@ -225,6 +231,7 @@ type run struct {
 	id     string
 	stanAt int
 	clerk  string
+	sms    *smsSink
 }
 
 // Run drives l.Returns returns, l.Concurrency at a time, and reports.
@@ -246,6 +253,14 @@ func (l *Lifecycle) run(ctx context.Context) (LifecycleReport, []*one, error) {
 	// Card sales are one per terminal, STAN and day: each run takes a
 	// stretch of STANs of its own (wrapping below a million).
 	r.stanAt = 200000 + n/1_000_000%800_000
+	if l.SMSSink != "" {
+		sink, err := startSMSSink(ctx, l.SMSSink)
+		if err != nil {
+			return LifecycleReport{}, nil, fmt.Errorf("sms sink: %w", err)
+		}
+		defer sink.close()
+		r.sms = sink
+	}
 	tok, err := r.login(ctx, l.Clerk)
 	if err != nil {
 		return LifecycleReport{}, nil, fmt.Errorf("staff log-in: %w", err)
@@ -325,6 +340,10 @@ func (r *run) newOne(i int) *one {
 	o := &one{i: i, kind: kindOf(r.l.Mix, i)}
 	o.number = fmt.Sprintf("LG-%s-%05d", r.id, i)
 	o.contact = fmt.Sprintf("lg-%s-%d@loadgen.example", r.id, i)
+	if r.l.SMSSink != "" {
+		// +1 555 01xx xxxx is fiction's range; the run's id keeps runs apart.
+		o.contact = fmt.Sprintf("+1555%s%05d", r.id[2:], i%100000)
+	}
 	// 10.x.y.z: each return's shopper from an address of its own.
 	o.addr = fmt.Sprintf("10.%d.%d.%d", 64+i>>16%64, i>>8&255, i&255)
 	if o.kind == KindOnline {

@@ -150,6 +150,13 @@ func TestTopology(t *testing.T) {
 	temporalAddr := "127.0.0.1:" + strconv.Itoa(temporalPort)
 	sms := newSMSSink()
 	defer sms.Close()
+	loadgen := os.Getenv("TOPOLOGY_LOADGEN") != ""
+	// The workers send SMS to this run's sink, or with TOPOLOGY_LOADGEN to
+	// the load generator's own (--sms-sink), where it reads the codes.
+	smsURL, loadgenSMS := sms.URL+"/sms", fmt.Sprintf("127.0.0.1:%d", basePort+95)
+	if loadgen {
+		smsURL = "http://" + loadgenSMS + "/sms"
+	}
 	smtp := startSMTPSink(t)
 	defer smtp.Close()
 
@@ -199,7 +206,7 @@ func TestTopology(t *testing.T) {
 	for i, addr := range workerAddrs {
 		workers = append(workers, ps.start(fmt.Sprintf("worker%d", i+1), append(slices.Clone(common),
 			"REBOUND_HTTP_ADDR="+addr, "REBOUND_PUBLIC_URL=http://"+apiAddrs[0], "REBOUND_SMTP_ADDR="+smtp.Addr(),
-			"REBOUND_SMS_URL="+sms.URL+"/sms", "REBOUND_GATEWAY_URL=http://"+gatewayAddr, "REBOUND_ACQUIRER_ADDR="+acquirerAddr),
+			"REBOUND_SMS_URL="+smsURL, "REBOUND_GATEWAY_URL=http://"+gatewayAddr, "REBOUND_ACQUIRER_ADDR="+acquirerAddr),
 			healthProbe{http: "http://" + addr + "/readyz"}, "worker"))
 	}
 	for i, addr := range apiAddrs {
@@ -214,12 +221,9 @@ func TestTopology(t *testing.T) {
 	_ = acquirer
 	t.Logf("topology up in %v", time.Since(step).Round(time.Millisecond))
 
-	// 4. The load. HOOK: with TOPOLOGY_LOADGEN=1, `rebound loadgen lifecycle`
-	// (issue 15, landing from another branch) drives the returns instead and
-	// checks the books itself; the faults below stay the same. It reads the
-	// shoppers' codes from /v1/dev/outbox, which only `rebound dev` serves:
-	// against this topology it needs another source (this run's SMS sink,
-	// sms.URL, is where the workers send them).
+	// 4. The load: the built-in driver, or with TOPOLOGY_LOADGEN `rebound
+	// loadgen lifecycle`, which reaches the shoppers by SMS through its own
+	// sink and checks the books itself; the faults below stay the same.
 	var bases []string
 	for _, a := range apiAddrs {
 		bases = append(bases, "http://"+a)
@@ -229,11 +233,13 @@ func TestTopology(t *testing.T) {
 
 	loadStart := time.Now()
 	loadDone := make(chan struct{})
-	if os.Getenv("TOPOLOGY_LOADGEN") != "" {
+	if loadgen {
+		d.finishedFrom = reboundURL
 		go func() {
 			defer close(loadDone)
 			mustRun(t, ctx, bin, logDir, "loadgen", nil, "loadgen", "lifecycle", "--api", strings.Join(bases, ","),
 				"--returns", strconv.Itoa(returns), "--concurrency", strconv.Itoa(concurrency), "--mix", "online=1",
+				"--sms-sink", loadgenSMS, "--json",
 				"--api-key", demoAPIKey, "--password", demoPassword, "--carrier-secret", carrierSecret,
 				"--gateway-url", "http://"+gatewayAddr, "--gateway-key", gatewayKey, "--acquirer-admin-url", "http://"+acquirerAdmin)
 		}()
@@ -275,7 +281,7 @@ func TestTopology(t *testing.T) {
 	// 7. The books: every return at its end state, none lost, none paid twice.
 	// (The loadgen checks its own against the simulators; here the database
 	// must hold as many returns as it made.)
-	if os.Getenv("TOPOLOGY_LOADGEN") != "" {
+	if loadgen {
 		conn, err := sql.Open("pgx", reboundURL)
 		if err != nil {
 			t.Fatal(err)
@@ -307,7 +313,7 @@ func seed(t *testing.T, ctx context.Context, url string) string {
 	if _, err := demo.Seed(ctx, d, demo.Options{Password: demoPassword, APIKey: demoAPIKey}); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	m, err := d.MerchantBySlug(ctx, demo.Merchant)
+	m, err := d.Merchants.MerchantBySlug(ctx, demo.Merchant)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,11 +573,14 @@ type driver struct {
 	account  string // the merchant's at the gateway
 	next     atomic.Uint64
 	finished atomic.Int64
-	retries  atomic.Int64
-	kindsMu  sync.Mutex
-	kinds    map[string]int // retries by answer: a status code or "network"
-	clerk    string
-	super    string
+	// finishedFrom, when set, is the database the finished returns are
+	// counted in (the load generator drives, not this driver).
+	finishedFrom string
+	retries      atomic.Int64
+	kindsMu      sync.Mutex
+	kinds        map[string]int // retries by answer: a status code or "network"
+	clerk        string
+	super        string
 
 	mu  sync.Mutex
 	ids map[string]string // return id → gateway payment id
@@ -825,7 +834,7 @@ func (d *driver) waitStatus(ctx context.Context, id, token, status string, heade
 
 // waitFinished returns once n returns finished or the load ended.
 func (d *driver) waitFinished(ctx context.Context, n int, done <-chan struct{}) {
-	for d.finished.Load() < int64(n) {
+	for d.finishedCount(ctx) < int64(n) {
 		select {
 		case <-done:
 			return
@@ -834,6 +843,23 @@ func (d *driver) waitFinished(ctx context.Context, n int, done <-chan struct{}) 
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// finishedCount is how many returns reached the end: counted by the
+// driver, or read from the database when the load generator drives.
+func (d *driver) finishedCount(ctx context.Context) int64 {
+	if d.finishedFrom == "" {
+		return d.finished.Load()
+	}
+	conn, err := sql.Open("pgx", d.finishedFrom)
+	if err != nil {
+		return 0
+	}
+	defer conn.Close()
+	var n int64
+	_ = conn.QueryRowContext(ctx, `SELECT count(*) FROM returns WHERE status = 'awaiting_settlement'`).Scan(&n)
+	d.finished.Store(n)
+	return n
 }
 
 // check reads the books: the database holds exactly the returns filed, each
