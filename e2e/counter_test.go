@@ -160,7 +160,7 @@ func TestCounterRefundChecksEachStepThenPaysOnce(t *testing.T) {
 	}
 	s.checkSecrets(id, demoPassword, "fp_secret_card_token_42")
 	recordHistory(t, s, id, "return_card_counter_v5")
-	recordWorkflow(t, s, contract.RefundWorkflowID(id, 1), "refund_card_v2")
+	recordWorkflow(t, s, contract.RefundWorkflowID(id, 1), "refund_card_v5")
 }
 
 func (s *stack) merchantIDPtr() []string { return []string{s.merchantID()} }

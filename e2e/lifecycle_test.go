@@ -104,7 +104,7 @@ func TestOnlineOrderFromRegistrationToAwaitingSettlement(t *testing.T) {
 			}
 			s.checkSecrets(id, code, demoPassword, shopper, sup, clerk, demoAPIKey)
 			recordHistory(t, s, id, "return_online_ship_v5")
-			recordWorkflow(t, s, contract.RefundWorkflowID(id, 1), "refund_online_v4")
+			recordWorkflow(t, s, contract.RefundWorkflowID(id, 1), "refund_online_v5")
 		})
 	}
 }

@@ -62,7 +62,7 @@ func cardRefund(ctx workflow.Context, in contract.RefundInput, freezes bool) (co
 	// What an earlier run left (it failed or was terminated) is settled
 	// before anything new goes.
 	var rec activities.Recovery
-	if err := workflow.ExecuteActivity(store, a.Store.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
+	if err := refundStoreStep(ctx, a.Store.RecoverAttempts, in.RefundID, &rec); err != nil {
 		return contract.RefundResult{}, err
 	}
 	for _, id := range rec.Reverse {
@@ -225,8 +225,8 @@ func reverse(ctx, once, store workflow.Context, attemptID string, set activities
 }
 
 func finishCard(ctx workflow.Context, in contract.RefundInput, status returns.RefundStatus, code string) (contract.RefundResult, error) {
-	err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.FinishRefund, activities.FinishRefundInput{
+	err := refundStoreStep(ctx, a.Store.FinishRefund, activities.FinishRefundInput{
 		RefundID: in.RefundID, Status: status, FailureCode: code,
-	}).Get(ctx, nil)
+	}, nil)
 	return contract.RefundResult{Status: status, FailureCode: code}, err
 }

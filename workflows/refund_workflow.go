@@ -21,6 +21,9 @@ func RefundWorkflow(ctx workflow.Context, in contract.RefundInput) (contract.Ref
 	freezes := workflow.GetVersion(ctx, VersionRefundFreeze, workflow.DefaultVersion, 1) >= 1
 	// Refunds started before the money rules replay their old steps.
 	rules := workflow.GetVersion(ctx, VersionRefundRules, workflow.DefaultVersion, 1) >= 1
+	// Refunds started before local steps replay their store steps as
+	// regular activities.
+	ctx = withLocalSteps(ctx, workflow.GetVersion(ctx, VersionLocalSteps, workflow.DefaultVersion, 1) >= 1)
 	if in.Channel == returns.ChannelCardPresent {
 		if !rules {
 			return cardRefundV1(ctx, in, freezes)
@@ -42,7 +45,7 @@ func awaitUnfrozen(ctx workflow.Context, in contract.RefundInput) error {
 	lifted := workflow.GetSignalChannel(ctx, contract.SignalFreezeLifted)
 	for {
 		var st activities.FreezeStatus
-		if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.CheckFreeze, activities.FreezeQuery{RefundID: in.RefundID}).Get(ctx, &st); err != nil {
+		if err := refundStoreStep(ctx, a.Store.CheckFreeze, activities.FreezeQuery{RefundID: in.RefundID}, &st); err != nil {
 			return err
 		}
 		if !st.Frozen {
@@ -80,7 +83,7 @@ func onlineRefund(ctx workflow.Context, in contract.RefundInput, freezes, rules 
 		// unanswered is resumed with its key instead.
 		attemptID = uuid.NewSHA1(uuid.NameSpaceURL, []byte(in.RefundID+"/"+workflow.GetInfo(ctx).WorkflowExecution.ID+"/1")).String()
 		var rec activities.Recovery
-		if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.RecoverAttempts, in.RefundID).Get(ctx, &rec); err != nil {
+		if err := refundStoreStep(ctx, a.Store.RecoverAttempts, in.RefundID, &rec); err != nil {
 			return contract.RefundResult{}, err
 		}
 		if rec.Resume != "" {
@@ -136,9 +139,9 @@ func onlineRefund(ctx workflow.Context, in contract.RefundInput, freezes, rules 
 			poll = min(poll*2, time.Hour)
 		}
 	}
-	if err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.FinishRefund, activities.FinishRefundInput{
+	if err := refundStoreStep(ctx, a.Store.FinishRefund, activities.FinishRefundInput{
 		RefundID: in.RefundID, Status: r.Status, FailureCode: r.FailureCode,
-	}).Get(ctx, nil); err != nil {
+	}, nil); err != nil {
 		return contract.RefundResult{}, err
 	}
 	return contract.RefundResult{Status: r.Status, FailureCode: r.FailureCode}, nil

@@ -211,10 +211,10 @@ func (s *returnState) inspect(ctx workflow.Context, req contract.InspectRequest)
 		s.refunds++
 		refundID := uuid.NewSHA1(uuid.NameSpaceURL, []byte(contract.RefundWorkflowID(s.in.ReturnID, s.refunds))).String()
 		var prep activities.PrepareRefundResult
-		err := workflow.ExecuteActivity(storeCtx(ctx), a.Store.PrepareRefund, activities.PrepareRefundInput{
+		err := s.storeStep(ctx, storeOptions, a.Store.PrepareRefund, activities.PrepareRefundInput{
 			ReturnID: s.in.ReturnID, RefundID: refundID, Policy: s.in.Policy, Order: s.in.Order,
 			Lines: s.in.Lines, Inspection: req.Lines,
-		}).Get(ctx, &prep)
+		}, &prep)
 		if err != nil {
 			return err
 		}

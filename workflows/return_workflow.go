@@ -348,20 +348,41 @@ func stepCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, stepOptions)
 }
 
-// storeStep runs one of the store's steps of the return (activity, with
-// in, into out) under opts: from VersionLocalSteps on as a local activity —
-// the worker running the workflow writes the row itself, retried as a
-// regular one would be, its result recorded as a marker — and as a regular
-// activity in histories from before. The steps are short transactions,
-// idempotent under retry (ApplyTransition's, the policy's evaluation).
-func (s *returnState) storeStep(ctx workflow.Context, opts workflow.ActivityOptions, activity, in, out any) error {
-	if !s.localSteps {
+// storeStep runs one of the store's steps (activity, with in, into out)
+// under opts: from VersionLocalSteps on (local) as a local activity — the
+// worker running the workflow writes the rows itself, retried as a regular
+// one would be, its result recorded as a marker — and as a regular activity
+// in histories from before. The steps are short transactions, idempotent
+// under retry (ApplyTransition's, the policy's evaluation, the money
+// rules' recording of a refund and its outcome).
+func storeStep(ctx workflow.Context, local bool, opts workflow.ActivityOptions, activity, in, out any) error {
+	if !local {
 		return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), activity, in).Get(ctx, out)
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
 		StartToCloseTimeout: opts.StartToCloseTimeout, RetryPolicy: opts.RetryPolicy,
 	})
 	return workflow.ExecuteLocalActivity(lctx, activity, in).Get(ctx, out)
+}
+
+// storeStep is a return's store step (storeStep), local if the return is
+// from VersionLocalSteps on.
+func (s *returnState) storeStep(ctx workflow.Context, opts workflow.ActivityOptions, activity, in, out any) error {
+	return storeStep(ctx, s.localSteps, opts, activity, in, out)
+}
+
+// A refund's run carries whether its store steps are local in its context
+// (withLocalSteps), so that the steps deep in its paths need no parameter.
+type localStepsKey struct{}
+
+func withLocalSteps(ctx workflow.Context, local bool) workflow.Context {
+	return workflow.WithValue(ctx, localStepsKey{}, local)
+}
+
+// refundStoreStep is a refund's store step (storeStep).
+func refundStoreStep(ctx workflow.Context, activity, in, out any) error {
+	local, _ := ctx.Value(localStepsKey{}).(bool)
+	return storeStep(ctx, local, storeOptions, activity, in, out)
 }
 
 func deliverCtx(ctx workflow.Context) workflow.Context {
