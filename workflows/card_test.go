@@ -522,7 +522,7 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 			if res.Status != returns.Closed {
 				t.Fatalf("status %s", res.Status)
 			}
-			credit, err := f.db.Refunds.StoreCreditBalance(context.Background(), f.merchant.ID, shopper)
+			credit, err := f.db.Credits.StoreCreditBalance(context.Background(), f.merchant.ID, shopper)
 			must(t, err)
 			switch action {
 			case contract.ResolveRetry:
@@ -537,7 +537,7 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 			case contract.ResolveStoreCredit:
 				msgs := f.sent.to(shopper)
 				last := msgs[len(msgs)-1]
-				if credit != 4999 || !strings.Contains(last.Text, "credit code is SC-") {
+				if credit != 4999 || !strings.Contains(last.Text, "credit code is RBC-") {
 					t.Fatalf("credit %d, last message %q", credit, last.Text)
 				}
 			}
