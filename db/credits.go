@@ -56,11 +56,12 @@ var (
 	ErrNotRedemption = errors.New("the entry is not a redemption")
 )
 
-// IssueCredit books a new credit with its issued entry, in one transaction;
+// IssueCredit books a new credit with its issued entry and queues msg (the
+// shopper's word of it with the code; none when nil), in one transaction;
 // c.Amount is what it is worth and c.CodeHash the hash of its code. A credit
 // for a return is issued once: false (and nothing written) when the return
 // has one, or when the reference was used.
-func (d Credits) IssueCredit(ctx context.Context, c *StoreCredit, reference string, at time.Time) (bool, error) {
+func (d Credits) IssueCredit(ctx context.Context, c *StoreCredit, reference string, at time.Time, msg *OutboxMessage) (bool, error) {
 	if c.Amount <= 0 {
 		return false, fmt.Errorf("issue credit: amount %d is not positive", c.Amount)
 	}
@@ -85,7 +86,10 @@ func (d Credits) IssueCredit(ctx context.Context, c *StoreCredit, reference stri
 			return errReferenceUsed
 		}
 		added = true
-		return nil
+		if msg == nil {
+			return nil
+		}
+		return tx.Outbox.QueueOutbox(ctx, msg)
 	})
 	if errors.Is(err, errReferenceUsed) {
 		return false, nil
@@ -329,6 +333,20 @@ func (d Credits) CustomerCredits(ctx context.Context, merchantID, customer, afte
 		return nil, fmt.Errorf("customer credits: %w", err)
 	}
 	return cs, nil
+}
+
+// CountCredits counts a merchant's credits of a customer (every
+// customer's when customer is empty), up to most.
+func (d Credits) CountCredits(ctx context.Context, merchantID, customer string, most int) (int64, error) {
+	q := d.with(ctx).Model(&StoreCredit{}).Select("id").Where("merchant_id = ?", merchantID)
+	if customer != "" {
+		q = q.Where("customer = ?", customer)
+	}
+	var n int64
+	if err := d.with(ctx).Table("(?) AS capped", q.Limit(most)).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count credits: %w", err)
+	}
+	return n, nil
 }
 
 // CreditsHistory is the entries of the credits named, oldest first.

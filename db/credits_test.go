@@ -17,7 +17,7 @@ import (
 func issueTestCredit(t *testing.T, d *db.DB, m *db.Merchant, customer, codeHash string, amount int64, at time.Time) *db.StoreCredit {
 	t.Helper()
 	c := &db.StoreCredit{MerchantID: m.ID, Customer: customer, Amount: amount, Currency: "EUR", CodeHash: codeHash, CodeLast4: "WXYZ", CreatedBy: "finance"}
-	added, err := d.Credits.IssueCredit(context.Background(), c, "issue/"+codeHash, at)
+	added, err := d.Credits.IssueCredit(context.Background(), c, "issue/"+codeHash, at, nil)
 	if err != nil || !added {
 		t.Fatalf("IssueCredit = %v, %v", added, err)
 	}
@@ -52,7 +52,7 @@ func TestCreditLedgerRedeemsReversesAndExpires(t *testing.T) {
 		}
 		// Issuing with a used reference adds nothing.
 		again := &db.StoreCredit{MerchantID: m.ID, Customer: "sam@example.com", Amount: 100, Currency: "EUR", CodeHash: "hash-x"}
-		if added, err := d.Credits.IssueCredit(ctx, again, "issue/hash-1", now); err != nil || added {
+		if added, err := d.Credits.IssueCredit(ctx, again, "issue/hash-1", now, nil); err != nil || added {
 			t.Fatalf("issue under a used reference = %v, %v", added, err)
 		}
 		if _, err := d.Credits.CreditByCode(ctx, "hash-x"); !errors.Is(err, db.ErrNotFound) {
@@ -111,7 +111,7 @@ func TestCreditLedgerRedeemsReversesAndExpires(t *testing.T) {
 		// Expiry takes what is left of credits past their date, once.
 		exp := now.Add(24 * time.Hour)
 		e := &db.StoreCredit{MerchantID: m.ID, Customer: "kim@example.com", Amount: 700, Currency: "EUR", CodeHash: "hash-2", ExpiresAt: &exp}
-		if added, err := d.Credits.IssueCredit(ctx, e, "issue/hash-2", now); err != nil || !added {
+		if added, err := d.Credits.IssueCredit(ctx, e, "issue/hash-2", now, nil); err != nil || !added {
 			t.Fatal(added, err)
 		}
 		if _, err := d.Credits.RedeemCredit(ctx, db.Redemption{MerchantID: m.ID, CodeHash: "hash-2", Amount: 200, Currency: "EUR", Reference: "k7", At: now}); err != nil {
