@@ -78,15 +78,9 @@ func (a *Store) storeCredit(ctx context.Context, in ResolveRefundInput) error {
 	msg := db.OutboxMessage{ID: db.NewID(), DedupeKey: dedupe, MerchantID: &ret.MerchantID, ReturnID: &ret.ID,
 		Channel: contactChannel(ret.ContactKind), Recipient: ret.Contact, Subject: "Your store credit",
 		BodyText: text, BodyHTML: html("Your store credit", text), Sensitive: true}
-	err = a.DB.Tx(ctx, func(tx *db.DB) error {
-		added, err := tx.Credits.IssueCredit(ctx, &db.StoreCredit{MerchantID: ret.MerchantID, Customer: ret.Contact, ReturnID: &ret.ID,
-			Amount: in.Amount, Currency: in.Currency, CodeHash: auth.HashCreditCode(code), CodeLast4: code[len(code)-4:],
-			Note: in.Note, CreatedBy: in.By, ExpiresAt: expires}, dedupe, now)
-		if err != nil || !added {
-			return err
-		}
-		return tx.Outbox.QueueOutbox(ctx, &msg)
-	})
+	_, err = a.DB.Credits.IssueCredit(ctx, &db.StoreCredit{MerchantID: ret.MerchantID, Customer: ret.Contact, ReturnID: &ret.ID,
+		Amount: in.Amount, Currency: in.Currency, CodeHash: auth.HashCreditCode(code), CodeLast4: code[len(code)-4:],
+		Note: in.Note, CreatedBy: in.By, ExpiresAt: expires}, dedupe, now, &msg)
 	if err != nil {
 		return err
 	}
