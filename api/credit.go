@@ -118,7 +118,8 @@ func (s *server) listCredits(c *gin.Context) error {
 	return nil
 }
 
-var outstandingCSVHeader = []string{"day", "currency", "issued", "redeemed", "reversed", "expired", "outstanding"}
+var outstandingCSVHeader = []string{"day", "currency", string(returns.CreditIssued), string(returns.CreditRedeemed), string(returns.CreditReversed),
+	string(returns.CreditExpired), "outstanding"}
 
 // outstandingCredit answers the outstanding credit per day and currency;
 // with Accept: text/csv (or ?format=csv) as a CSV file in minor units.
