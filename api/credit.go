@@ -134,20 +134,25 @@ func (s *server) outstandingCredit(c *gin.Context) error {
 		return err
 	}
 	if strings.Contains(c.GetHeader("Accept"), "text/csv") || format == "csv" {
-		c.Header("Content-Type", "text/csv; charset=utf-8")
-		c.Header("Content-Disposition", `attachment; filename="store-credit-outstanding.csv"`)
-		w := csv.NewWriter(c.Writer)
-		_ = w.Write(outstandingCSVHeader)
-		for _, d := range days {
-			_ = w.Write([]string{d.Day, d.Currency, strconv.FormatInt(d.Issued, 10), strconv.FormatInt(d.Redeemed, 10),
-				strconv.FormatInt(d.Reversed, 10), strconv.FormatInt(d.Expired, 10), strconv.FormatInt(d.Outstanding, 10)})
-		}
-		w.Flush()
-		return w.Error()
+		return writeOutstandingCSV(c, days)
 	}
 	if days == nil {
 		days = []credit.OutstandingDay{}
 	}
 	c.JSON(http.StatusOK, gin.H{"days": days})
 	return nil
+}
+
+// writeOutstandingCSV answers the days as a CSV file, in minor units.
+func writeOutstandingCSV(c *gin.Context, days []credit.OutstandingDay) error {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="store-credit-outstanding.csv"`)
+	w := csv.NewWriter(c.Writer)
+	_ = w.Write(outstandingCSVHeader)
+	for _, d := range days {
+		_ = w.Write([]string{d.Day, d.Currency, strconv.FormatInt(d.Issued, 10), strconv.FormatInt(d.Redeemed, 10),
+			strconv.FormatInt(d.Reversed, 10), strconv.FormatInt(d.Expired, 10), strconv.FormatInt(d.Outstanding, 10)})
+	}
+	w.Flush()
+	return w.Error()
 }
