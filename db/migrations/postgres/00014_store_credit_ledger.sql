@@ -12,6 +12,9 @@ ALTER TABLE store_credits ADD COLUMN expires_at timestamptz;
 UPDATE store_credits SET balance = CASE WHEN amount > 0 THEN amount ELSE 0 END;
 -- A code names one credit, whichever merchant's.
 CREATE UNIQUE INDEX store_credits_code ON store_credits (code_hash) WHERE code_hash <> '';
+-- Staff's list: a merchant's credits, or a customer's, newest first.
+CREATE INDEX store_credits_merchant_list ON store_credits (merchant_id, id);
+CREATE INDEX store_credits_customer_list ON store_credits (merchant_id, customer, id);
 CREATE INDEX store_credits_expiring ON store_credits (expires_at) WHERE expires_at IS NOT NULL AND balance > 0;
 
 CREATE TABLE store_credit_entries (
@@ -45,6 +48,8 @@ FROM store_credits WHERE amount > 0;
 -- +goose Down
 DROP TABLE store_credit_entries;
 DROP INDEX store_credits_expiring;
+DROP INDEX store_credits_customer_list;
+DROP INDEX store_credits_merchant_list;
 DROP INDEX store_credits_code;
 ALTER TABLE store_credits DROP COLUMN expires_at;
 ALTER TABLE store_credits DROP COLUMN balance;
