@@ -2,11 +2,9 @@ package activities
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/big"
-	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -43,33 +41,17 @@ func (a *Store) ResolveRefund(ctx context.Context, in ResolveRefundInput) (Resol
 	return out, nil
 }
 
-const creditAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-func newCreditCode() (string, error) {
-	var b strings.Builder
-	b.WriteString("SC-")
-	for i := 0; i < 12; i++ {
-		if i > 0 && i%4 == 0 {
-			b.WriteByte('-')
-		}
-		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(creditAlphabet))))
-		if err != nil {
-			return "", err
-		}
-		b.WriteByte(creditAlphabet[n.Int64()])
-	}
-	return b.String(), nil
-}
-
-// storeCredit books the credit and sends its code, in this one activity:
-// the code is kept only as a hash and in the message until it is sent.
+// storeCredit issues the credit in the store-credit ledger (once per
+// return) and sends its code, in this one activity: the code is kept only as
+// a hash and in the message until it is sent; it never enters workflow
+// history. The merchant's policy says how long the credit is valid.
 func (a *Store) storeCredit(ctx context.Context, in ResolveRefundInput) error {
 	ret, err := a.returnByID(ctx, in.ReturnID)
 	if err != nil {
 		return err
 	}
 	dedupe := "store-credit/" + ret.ID
-	code, err := newCreditCode()
+	code, err := auth.NewCreditCode()
 	if err != nil {
 		return err
 	}
@@ -77,21 +59,28 @@ func (a *Store) storeCredit(ctx context.Context, in ResolveRefundInput) error {
 	if err != nil {
 		return err
 	}
+	policy, err := returns.ParsePolicy(merchant.Policy)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	var expires *time.Time
+	if days := policy.CreditValidityDays; days > 0 {
+		at := now.AddDate(0, 0, days)
+		expires = &at
+	}
 	amount := returns.Money{Amount: in.Amount, Currency: in.Currency}
 	text := fmt.Sprintf("%s has given you store credit of %s for your return %s. Your credit code is %s.",
 		merchant.Name, amount, shortID(ret.ID), code)
+	if expires != nil {
+		text += " It can be used until " + expires.Format(time.DateOnly) + "."
+	}
 	msg := db.OutboxMessage{ID: db.NewID(), DedupeKey: dedupe, MerchantID: &ret.MerchantID, ReturnID: &ret.ID,
 		Channel: contactChannel(ret.ContactKind), Recipient: ret.Contact, Subject: "Your store credit",
 		BodyText: text, BodyHTML: html("Your store credit", text), Sensitive: true}
-	err = a.DB.Tx(ctx, func(tx *db.DB) error {
-		added, err := tx.Refunds.AddStoreCredit(ctx, &db.StoreCredit{MerchantID: ret.MerchantID, Customer: ret.Contact, ReturnID: &ret.ID,
-			Amount: in.Amount, Currency: in.Currency, CodeHash: auth.HashToken(code), CodeLast4: code[len(code)-4:],
-			Note: in.Note, CreatedBy: in.By})
-		if err != nil || !added {
-			return err
-		}
-		return tx.Outbox.QueueOutbox(ctx, &msg)
-	})
+	_, err = a.DB.Credits.IssueCredit(ctx, &db.StoreCredit{MerchantID: ret.MerchantID, Customer: ret.Contact, ReturnID: &ret.ID,
+		Amount: in.Amount, Currency: in.Currency, CodeHash: auth.HashCreditCode(code), CodeLast4: code[len(code)-4:],
+		Note: in.Note, CreatedBy: in.By, ExpiresAt: expires}, dedupe, now, &msg)
 	if err != nil {
 		return err
 	}

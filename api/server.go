@@ -67,6 +67,7 @@ type server struct {
 	session sessions
 	freezes freezes
 	views   returnViews
+	credit  creditDesk
 	// What the edge records: the audit log, idempotency keys, the dev outbox.
 	auditLog auditLog
 	idem     idempotencyKeys
@@ -107,6 +108,7 @@ func NewHandler(deps Deps) http.Handler {
 	s.routesCodec(v1)
 	s.routesCarrier(v1)
 	s.routesGateway(v1)
+	s.routesCredit(v1)
 	if s.deps.Dev {
 		s.routesDev(v1)
 	}

@@ -294,3 +294,23 @@ const (
 // FailRefused is the failure code of a refund the money rules stopped: an
 // earlier attempt is in doubt or the payment has nothing left.
 const FailRefused = "refused_by_rules"
+
+// CreditExpiryScheduleID is the Temporal Schedule that runs
+// CreditExpiryWorkflow daily (at CreditExpiryCron).
+const CreditExpiryScheduleID = "store-credit-expiry"
+
+// CreditExpiryWorkflowID is the id of the expiry workflow the schedule
+// starts (the schedule appends the time of each run).
+const CreditExpiryWorkflowID = "store-credit-expiry"
+
+// CreditExpiryCron is when store credit past its date expires: daily, a
+// little after midnight UTC.
+const CreditExpiryCron = "15 0 * * *"
+
+// CreditExpiryInput starts an expiry run; it needs nothing.
+type CreditExpiryInput struct{}
+
+// CreditExpiryResult counts the credits a run expired.
+type CreditExpiryResult struct {
+	Expired int `json:"expired"`
+}

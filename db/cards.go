@@ -112,25 +112,3 @@ func (d Merchants) VirtualTerminal(ctx context.Context, storeID string) (*Termin
 	}
 	return &t, nil
 }
-
-// AddStoreCredit books a credit in the customer's ledger, once per return.
-func (d Refunds) AddStoreCredit(ctx context.Context, c *StoreCredit) (bool, error) {
-	c.ID = NewID()
-	c.CreatedAt = time.Now().UTC()
-	res := d.with(ctx).Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "return_id"}}, DoNothing: true}).Create(c)
-	if res.Error != nil {
-		return false, fmt.Errorf("store credit: %w", res.Error)
-	}
-	return res.RowsAffected == 1, nil
-}
-
-// StoreCreditBalance sums a customer's credit at a merchant.
-func (d Refunds) StoreCreditBalance(ctx context.Context, merchantID, customer string) (int64, error) {
-	var sum int64
-	err := d.with(ctx).Model(&StoreCredit{}).Select("COALESCE(SUM(amount), 0)").
-		Where("merchant_id = ? AND customer = ?", merchantID, customer).Scan(&sum).Error
-	if err != nil {
-		return 0, fmt.Errorf("store credit balance: %w", err)
-	}
-	return sum, nil
-}

@@ -213,19 +213,24 @@ type WorkItem struct {
 
 func (WorkItem) TableName() string { return "work_items" }
 
-// StoreCredit is an entry in a customer's store-credit ledger at a merchant.
+// StoreCredit is one credit of a customer at a merchant: what it was
+// issued for (Amount), what is left (Balance, the sum of its ledger's
+// entries: see credits.go), its code's hash and when it expires (never when
+// nil).
 type StoreCredit struct {
 	ID         string
 	MerchantID string
 	Customer   string
 	ReturnID   *string
 	Amount     int64
+	Balance    int64
 	Currency   string
 	CodeHash   string
 	CodeLast4  string `gorm:"column:code_last4"`
 	Note       string
 	CreatedBy  string
 	CreatedAt  time.Time
+	ExpiresAt  *time.Time
 }
 
 func (StoreCredit) TableName() string { return "store_credits" }

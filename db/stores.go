@@ -16,8 +16,10 @@ type stores struct {
 	// lookups, and the tries they are counted by.
 	Shoppers Shoppers
 	// Refunds: refunds, their attempts at the acquirer or the gateway and
-	// the money rules over them; store credit.
+	// the money rules over them.
 	Refunds Refunds
+	// Credits: store credit, a ledger per credit (credits.go).
+	Credits Credits
 	// Finance: finance's refund lists and summary, and the work items.
 	Finance Finance
 	// Settlement: settlement files, their items and reconciliation.
@@ -43,6 +45,7 @@ type (
 	Orders      struct{ *conn }
 	Shoppers    struct{ *conn }
 	Refunds     struct{ *conn }
+	Credits     struct{ *conn }
 	Finance     struct{ *conn }
 	Settlement  struct{ *conn }
 	Staff       struct{ *conn }
@@ -55,7 +58,7 @@ type (
 
 func newStores(c *conn) stores {
 	return stores{
-		Returns: Returns{c}, Orders: Orders{c}, Shoppers: Shoppers{c}, Refunds: Refunds{c}, Finance: Finance{c},
+		Returns: Returns{c}, Orders: Orders{c}, Shoppers: Shoppers{c}, Refunds: Refunds{c}, Credits: Credits{c}, Finance: Finance{c},
 		Settlement: Settlement{c}, Staff: Staff{c}, Merchants: Merchants{c}, Freezes: Freezes{c}, Outbox: Outbox{c},
 		Audit: Audit{c}, Idempotency: Idempotency{c},
 	}

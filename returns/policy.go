@@ -80,6 +80,9 @@ type Policy struct {
 	// RemoteRefundApprovalLimit: card refunds without the card above this
 	// amount need a supervisor's approval first.
 	RemoteRefundApprovalLimit int64 `json:"remote_refund_approval_limit"`
+	// CreditValidityDays is how long store credit the merchant issues may
+	// be redeemed, in days from its issue; 0: it never expires.
+	CreditValidityDays int `json:"credit_validity_days,omitempty"`
 
 	VerifyWithin      Duration `json:"verify_within"`
 	ShipWithin        Duration `json:"ship_within"`
@@ -125,6 +128,9 @@ func ParsePolicy(b []byte) (Policy, error) {
 const (
 	MaxPolicyCategories = 100
 	MaxCategoryLength   = 64
+	// MaxCreditValidityDays is the longest store credit may be valid: ten
+	// years.
+	MaxCreditValidityDays = 3650
 )
 
 // Validate checks a policy a merchant wants to save.
@@ -138,6 +144,9 @@ func (p Policy) Validate() []FieldError {
 		if v < 0 || v > 10000 {
 			bad(name, "must be basis points from 0 to 10000")
 		}
+	}
+	if p.CreditValidityDays < 0 || p.CreditValidityDays > MaxCreditValidityDays {
+		bad("credit_validity_days", fmt.Sprintf("must be from 0 (never expires) to %d", MaxCreditValidityDays))
 	}
 	if p.AutoApproveLimit < 0 {
 		bad("auto_approve_limit", "must not be negative")

@@ -359,3 +359,22 @@ func TestPolicyRoundTripAndValidation(t *testing.T) {
 		t.Fatalf("fields %v, want %v", fields, want)
 	}
 }
+
+// Store credit's validity is days from 0 (never expires) to ten years, and
+// a policy that names none keeps its JSON as it was.
+func TestPolicyCreditValidity(t *testing.T) {
+	p := returns.DefaultPolicy()
+	if b, _ := json.Marshal(p); strings.Contains(string(b), "credit_validity_days") {
+		t.Fatalf("a policy without credit validity writes it: %s", b)
+	}
+	got, err := returns.ParsePolicy([]byte(`{"credit_validity_days":365}`))
+	if err != nil || got.CreditValidityDays != 365 || len(got.Validate()) != 0 {
+		t.Fatalf("365 days: %+v, %v, %v", got.CreditValidityDays, err, got.Validate())
+	}
+	for _, days := range []int{-1, returns.MaxCreditValidityDays + 1} {
+		p.CreditValidityDays = days
+		if errs := p.Validate(); len(errs) != 1 || errs[0].Field != "credit_validity_days" {
+			t.Errorf("%d days: %v", days, errs)
+		}
+	}
+}

@@ -126,3 +126,16 @@ func RoleWords(roles []Role) []string {
 
 // JoinRoles writes roles as messages name them ("clerk or supervisor").
 func JoinRoles(roles []Role, sep string) string { return strings.Join(RoleWords(roles), sep) }
+
+// CreditEntryKind is what an entry of a store credit's ledger records:
+// credit issued (positive), redeemed by the merchant's checkout (negative),
+// a redemption put back (positive) or what was left when the credit expired
+// (negative). A credit's balance is the sum of its entries.
+type CreditEntryKind string
+
+const (
+	CreditIssued   CreditEntryKind = "issued"
+	CreditRedeemed CreditEntryKind = "redeemed"
+	CreditReversed CreditEntryKind = "reversed"
+	CreditExpired  CreditEntryKind = "expired"
+)

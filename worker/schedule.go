@@ -28,39 +28,58 @@ const pickupCatchup = 24 * time.Hour
 // goes on; when it exists, it gets this spec and action. Whether it is
 // paused is left as it was, so that an operator's pause survives restarts.
 func EnsurePickupSchedule(ctx context.Context, c client.Client, cron string) error {
-	spec := client.ScheduleSpec{CronExpressions: []string{cron}}
-	action := &client.ScheduleWorkflowAction{
+	return ensureSchedule(ctx, c, contract.SettlementPickupScheduleID, cron, pickupCatchup, &client.ScheduleWorkflowAction{
 		ID:                       contract.SettlementPickupWorkflowID,
 		Workflow:                 workflows.SettlementPickupWorkflow,
 		Args:                     []any{contract.PickupInput{}},
 		TaskQueue:                contract.TaskQueue,
 		WorkflowExecutionTimeout: pickupTimeout,
-	}
+	})
+}
+
+// EnsureCreditExpirySchedule creates (or brings up to date) the Temporal
+// Schedule that runs CreditExpiryWorkflow daily at contract.CreditExpiryCron,
+// as EnsurePickupSchedule does the pickup's: a run missed while Temporal
+// was down runs within a day, a run never overlaps the last.
+func EnsureCreditExpirySchedule(ctx context.Context, c client.Client) error {
+	return ensureSchedule(ctx, c, contract.CreditExpiryScheduleID, contract.CreditExpiryCron, pickupCatchup, &client.ScheduleWorkflowAction{
+		ID:                       contract.CreditExpiryWorkflowID,
+		Workflow:                 workflows.CreditExpiryWorkflow,
+		Args:                     []any{contract.CreditExpiryInput{}},
+		TaskQueue:                contract.TaskQueue,
+		WorkflowExecutionTimeout: pickupTimeout,
+	})
+}
+
+// ensureSchedule creates the schedule id, or gives the existing one this
+// spec, action and policy, leaving whether it is paused as it was.
+func ensureSchedule(ctx context.Context, c client.Client, id, cron string, catchup time.Duration, action *client.ScheduleWorkflowAction) error {
+	spec := client.ScheduleSpec{CronExpressions: []string{cron}}
 	sc := c.ScheduleClient()
 	_, err := sc.Create(ctx, client.ScheduleOptions{
-		ID:            contract.SettlementPickupScheduleID,
+		ID:            id,
 		Spec:          spec,
 		Action:        action,
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-		CatchupWindow: pickupCatchup,
+		CatchupWindow: catchup,
 	})
 	switch {
 	case err == nil:
 		return nil
 	case !errors.Is(err, temporal.ErrScheduleAlreadyRunning):
-		return fmt.Errorf("create schedule %s: %w", contract.SettlementPickupScheduleID, err)
+		return fmt.Errorf("create schedule %s: %w", id, err)
 	}
-	err = sc.GetHandle(ctx, contract.SettlementPickupScheduleID).Update(ctx, client.ScheduleUpdateOptions{
+	err = sc.GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
 		DoUpdate: func(in client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
 			s := in.Description.Schedule
 			s.Spec = &spec
 			s.Action = action
-			s.Policy = &client.SchedulePolicies{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: pickupCatchup}
+			s.Policy = &client.SchedulePolicies{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, CatchupWindow: catchup}
 			return &client.ScheduleUpdate{Schedule: &s}, nil
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("update schedule %s: %w", contract.SettlementPickupScheduleID, err)
+		return fmt.Errorf("update schedule %s: %w", id, err)
 	}
 	return nil
 }

@@ -98,6 +98,7 @@ func Register(w sdkworker.Registry, acts activities.Set) {
 	w.RegisterWorkflow(workflows.DeliverWorkflow)
 	w.RegisterWorkflow(workflows.ReconciliationWorkflow)
 	w.RegisterWorkflow(workflows.SettlementPickupWorkflow)
+	w.RegisterWorkflow(workflows.CreditExpiryWorkflow)
 	w.RegisterWorkflow(workflows.OrderLookupWorkflow)
 	for _, part := range acts.Parts() {
 		w.RegisterActivity(part)
@@ -105,8 +106,9 @@ func Register(w sdkworker.Registry, acts activities.Set) {
 }
 
 // Run starts the workers, retrying while Temporal is unreachable, then
-// ensures the settlement pickup schedule when there is a settlement folder,
-// and stops the workers when ctx ends.
+// ensures the settlement pickup schedule when there is a settlement folder
+// and the store credit expiry schedule, and stops the workers when ctx
+// ends.
 func Run(ctx context.Context, c client.Client, deps Deps) error {
 	log := deps.Logger
 	if log == nil {
@@ -129,6 +131,11 @@ func Run(ctx context.Context, c client.Client, deps Deps) error {
 			log.Info("settlement pickup scheduled", "schedule", contract.SettlementPickupScheduleID,
 				"cron", deps.PickupCron, "folder", st.SettlementDir)
 		}
+	}
+	if deps.Activities.Store != nil {
+		retry(ctx, log, "store credit expiry schedule not ensured", func() error {
+			return EnsureCreditExpirySchedule(ctx, c)
+		})
 	}
 	<-ctx.Done()
 	w.Stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/rebound-returns/rebound/acquirersim"
 	"github.com/rebound-returns/rebound/activities"
+	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/faultpoint"
@@ -522,7 +524,7 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 			if res.Status != returns.Closed {
 				t.Fatalf("status %s", res.Status)
 			}
-			credit, err := f.db.Refunds.StoreCreditBalance(context.Background(), f.merchant.ID, shopper)
+			credit, err := f.db.Credits.StoreCreditBalance(context.Background(), f.merchant.ID, shopper)
 			must(t, err)
 			switch action {
 			case contract.ResolveRetry:
@@ -537,8 +539,17 @@ func TestFinanceResolvesAFailedRefund(t *testing.T) {
 			case contract.ResolveStoreCredit:
 				msgs := f.sent.to(shopper)
 				last := msgs[len(msgs)-1]
-				if credit != 4999 || !strings.Contains(last.Text, "credit code is SC-") {
+				if credit != 4999 || !strings.Contains(last.Text, "credit code is RBC-") {
 					t.Fatalf("credit %d, last message %q", credit, last.Text)
+				}
+				// The code e-mailed names the credit, whose ledger holds its issue.
+				code := regexp.MustCompile(`RBC-[A-Z0-9-]{14}`).FindString(last.Text)
+				c, err := f.db.Credits.CreditByCode(context.Background(), auth.HashCreditCode(code))
+				must(t, err)
+				es, err := f.db.Credits.CreditHistory(context.Background(), c.ID)
+				must(t, err)
+				if c.Balance != 4999 || len(es) != 1 || es[0].Kind != returns.CreditIssued || es[0].Amount != 4999 || es[0].ReturnID == nil {
+					t.Fatalf("credit %+v, entries %+v", c, es)
 				}
 			}
 			if action != contract.ResolveStoreCredit && credit != 0 {

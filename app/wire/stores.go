@@ -36,6 +36,11 @@ type (
 		db.Returns
 		db.Merchants
 	}
+	creditStore struct {
+		db.Credits
+		db.Shoppers
+		db.Merchants
+	}
 	freezeStore struct {
 		db.Freezes
 		db.Merchants

@@ -18,6 +18,7 @@ import (
 	"github.com/rebound-returns/rebound/app/admin"
 	"github.com/rebound-returns/rebound/app/audit"
 	"github.com/rebound-returns/rebound/app/counter"
+	"github.com/rebound-returns/rebound/app/credit"
 	"github.com/rebound-returns/rebound/app/events"
 	"github.com/rebound-returns/rebound/app/filing"
 	"github.com/rebound-returns/rebound/app/finance"
@@ -86,6 +87,8 @@ type UseCases struct {
 	Outbox      *outbox.Service
 	// Views reads a return as its page shows it.
 	Views *views.Service
+	// Credit is store credit: redemptions, reversals, balances, lists.
+	Credit *credit.Service
 }
 
 // DefaultPasswordPool is the password-hashing pool of Deps that name none:
@@ -131,6 +134,8 @@ func New(d Deps) UseCases {
 		Idempotency: idempotency.New(idempotency.Deps{Store: idempotencyStore{d.DB.Idempotency, d.DB.Returns, d.DB.Staff}, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
 		Outbox:      mail,
 		Views:       views.New(views.Deps{Store: d.DB.Returns}),
+		Credit: credit.New(credit.Deps{Store: creditStore{d.DB.Credits, d.DB.Shoppers, d.DB.Merchants}, Delivery: mailDelivery{delivery{t}},
+			Log: d.Log, Now: now, PageSize: PageSize, PageMax: PageMax, CountCap: views.CountCap}),
 	}
 	return uc
 }
