@@ -67,6 +67,7 @@ type server struct {
 	session sessions
 	freezes freezes
 	views   returnViews
+	catalog catalogBook
 	// What the edge records: the audit log, idempotency keys, the dev outbox.
 	auditLog auditLog
 	idem     idempotencyKeys
@@ -96,6 +97,7 @@ func NewHandler(deps Deps) http.Handler {
 	s.routesOps(r.Group("", deadline(5*time.Second)))
 	v1 := r.Group("/v1", deadline(s.deps.RequestTimeout))
 	s.routesIntegration(v1)
+	s.routesCatalog(v1)
 	s.routesShopper(v1)
 	s.routesAuth(v1)
 	s.routesMerchant(v1)

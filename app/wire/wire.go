@@ -17,6 +17,7 @@ import (
 
 	"github.com/rebound-returns/rebound/app/admin"
 	"github.com/rebound-returns/rebound/app/audit"
+	"github.com/rebound-returns/rebound/app/catalog"
 	"github.com/rebound-returns/rebound/app/counter"
 	"github.com/rebound-returns/rebound/app/events"
 	"github.com/rebound-returns/rebound/app/filing"
@@ -85,6 +86,9 @@ type UseCases struct {
 	Outbox      *outbox.Service
 	// Views reads a return as its page shows it.
 	Views *views.Service
+	// Catalog is the merchant's catalog and the inventory holds of
+	// exchanges.
+	Catalog *catalog.Service
 }
 
 // DefaultPasswordPool is the password-hashing pool of Deps that name none:
@@ -127,6 +131,7 @@ func New(d Deps) UseCases {
 		Idempotency: idempotency.New(idempotency.Deps{Store: idempotencyStore{d.DB.Idempotency, d.DB.Returns, d.DB.Staff}, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
 		Outbox:      mail,
 		Views:       views.New(views.Deps{Store: d.DB.Returns}),
+		Catalog:     catalog.New(catalog.Deps{Store: d.DB.Catalog}),
 	}
 	return uc
 }
