@@ -114,7 +114,9 @@ func (d Catalog) UpsertVariants(ctx context.Context, merchantID string, items []
 			skus[i] = it.Variant.SKU
 		}
 		var existing []Variant
-		q := tx.with(ctx).Where("merchant_id = ? AND sku IN ?", merchantID, skus)
+		// Locked in id order, as ReleaseReturnHolds takes them, so the two
+		// cannot deadlock on Postgres.
+		q := tx.with(ctx).Where("merchant_id = ? AND sku IN ?", merchantID, skus).Order("id")
 		if d.dialect == Postgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 		}

@@ -342,3 +342,61 @@ func TestUpsertBelowHeldIsRefusedWhole(t *testing.T) {
 		}
 	})
 }
+
+// Holds racing upserts that lower the stock: whatever wins, a variant's
+// held units are the sum of its held holds and never above its stock.
+func TestHoldsRacingUpsertsKeepHeldWithinStock(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := seedMerchant(t, d, "demo")
+		item := func(available int) []db.CatalogItem {
+			return []db.CatalogItem{catalogItem("P", "Runner", "RUN-41", "{}", 8999, 50), catalogItem("P", "Runner", "RUN-42", "{}", 8999, available)}
+		}
+		if _, err := d.Catalog.UpsertVariants(ctx, m.ID, item(20)); err != nil {
+			t.Fatal(err)
+		}
+		rets := seedReturns(t, d, m, 40)
+		var wg sync.WaitGroup
+		errs := make(chan error, 80)
+		for i, r := range rets {
+			wg.Go(func() {
+				if _, _, err := d.Catalog.HoldStock(ctx, m.ID, "RUN-42", r, 1); err != nil && !errors.Is(err, db.ErrOutOfStock) {
+					errs <- fmt.Errorf("hold: %w", err)
+				}
+				if _, _, err := d.Catalog.HoldStock(ctx, m.ID, "RUN-41", r, 1); err != nil {
+					errs <- fmt.Errorf("hold of RUN-41: %w", err)
+				}
+			})
+			if i%4 == 0 {
+				wg.Go(func() {
+					if _, err := d.Catalog.UpsertVariants(ctx, m.ID, item(10+i/4)); err != nil && !errors.Is(err, db.ErrStockHeld) {
+						errs <- fmt.Errorf("upsert: %w", err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		var held int
+		for _, r := range rets {
+			hs, err := d.Catalog.HoldsOfReturn(ctx, m.ID, r)
+			must(t, err)
+			for _, h := range hs {
+				if h.SKU == "RUN-42" && h.State == db.HoldHeld {
+					held += h.Quantity
+				}
+			}
+		}
+		v := variant(t, d, m.ID, "RUN-42")
+		if v.Held != held || v.Held > v.Available || v.Held == 0 {
+			t.Fatalf("RUN-42 holds %d by its counter, %d by its holds, of %d available", v.Held, held, v.Available)
+		}
+		if v := variant(t, d, m.ID, "RUN-41"); v.Held != 40 {
+			t.Fatalf("RUN-41 holds %d, want 40", v.Held)
+		}
+	})
+}

@@ -199,7 +199,9 @@ func (d Catalog) ReleaseReturnHolds(ctx context.Context, merchantID, returnID st
 	var released []InventoryHold
 	err := d.tx(ctx, func(tx *DB) error {
 		var held []InventoryHold
-		q := tx.with(ctx).Where("return_id = ? AND merchant_id = ? AND state = ?", returnID, merchantID, HoldHeld).Order("id")
+		// By variant, so the variants' rows are locked in id order, as an
+		// upsert locks them.
+		q := tx.with(ctx).Where("return_id = ? AND merchant_id = ? AND state = ?", returnID, merchantID, HoldHeld).Order("variant_id, id")
 		if d.dialect == Postgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 		}
