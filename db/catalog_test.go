@@ -400,3 +400,33 @@ func TestHoldsRacingUpsertsKeepHeldWithinStock(t *testing.T) {
 		}
 	})
 }
+
+// A full batch (500 variants of 50 products) is written once and then
+// found unchanged.
+func TestCatalogUpsertsAFullBatch(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := seedMerchant(t, d, "demo")
+		items := make([]db.CatalogItem, 500)
+		for i := range items {
+			p := fmt.Sprintf("P-%02d", i/10)
+			items[i] = catalogItem(p, "Product "+p, fmt.Sprintf("SKU-%03d", i), fmt.Sprintf(`{"size":"%d"}`, i%10), int64(1000+i), i)
+		}
+		for round, want := range []db.UpsertOutcome{db.VariantCreated, db.VariantUnchanged} {
+			got, err := d.Catalog.UpsertVariants(ctx, m.ID, items)
+			if err != nil || len(got) != 500 {
+				t.Fatalf("round %d: %d outcomes, %v", round, len(got), err)
+			}
+			for i, o := range got {
+				if o != want {
+					t.Fatalf("round %d: item %d %s, want %s", round, i, o, want)
+				}
+			}
+		}
+		p, err := d.Catalog.Variants(ctx, m.ID, db.VariantFilter{ProductID: "P-49", Limit: 20})
+		if err != nil || p.Total != 10 || p.Items[9].SKU != "SKU-499" || p.Items[9].Price != 1499 || p.Items[9].Title != "Product P-49" {
+			t.Fatalf("P-49 = %+v, %v", p, err)
+		}
+	})
+}
