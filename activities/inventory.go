@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/ids"
 	"github.com/rebound-returns/rebound/returns"
 )
 
@@ -78,6 +79,9 @@ func (a *Inventory) HoldStock(ctx context.Context, in StockHoldInput) (StockHold
 	if in.Quantity < 1 {
 		return StockHoldResult{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("a hold of %d units", in.Quantity), ErrBadHold, nil)
 	}
+	if !ids.Valid(in.MerchantID) || !ids.Valid(in.ReturnID) {
+		return StockHoldResult{}, notAnID("merchant or return", in.MerchantID+" "+in.ReturnID)
+	}
 	h, created, err := a.DB.Catalog.HoldStock(ctx, in.MerchantID, in.SKU, in.ReturnID, in.Quantity)
 	if err != nil {
 		return StockHoldResult{}, holdRefusal(err)
@@ -90,6 +94,9 @@ func (a *Inventory) HoldStock(ctx context.Context, in StockHoldInput) (StockHold
 func (a *Inventory) ReleaseStock(ctx context.Context, in StockReleaseInput) (StockReleaseResult, error) {
 	if !slices.Contains([]returns.Status{returns.Cancelled, returns.Declined, returns.Expired, returns.Rejected}, in.Reason) {
 		return StockReleaseResult{}, temporal.NewNonRetryableApplicationError("a return "+string(in.Reason)+" does not release its holds", ErrBadHold, nil)
+	}
+	if !ids.Valid(in.MerchantID) || !ids.Valid(in.ReturnID) {
+		return StockReleaseResult{}, notAnID("merchant or return", in.MerchantID+" "+in.ReturnID)
 	}
 	hs, err := a.DB.Catalog.ReleaseReturnHolds(ctx, in.MerchantID, in.ReturnID, in.Reason)
 	if err != nil {
@@ -105,11 +112,20 @@ func (a *Inventory) ReleaseStock(ctx context.Context, in StockReleaseInput) (Sto
 
 // ConsumeStock takes a hold's units out of stock: the replacement shipped.
 func (a *Inventory) ConsumeStock(ctx context.Context, in StockConsumeInput) (StockHoldResult, error) {
+	if !ids.Valid(in.MerchantID) || !ids.Valid(in.HoldID) {
+		return StockHoldResult{}, notAnID("merchant or hold", in.MerchantID+" "+in.HoldID)
+	}
 	h, moved, err := a.DB.Catalog.EndHold(ctx, in.MerchantID, in.HoldID, db.HoldConsumed, "")
 	if err != nil {
 		return StockHoldResult{}, holdRefusal(err)
 	}
 	return StockHoldResult{HoldID: h.ID, State: h.State, Changed: moved}, nil
+}
+
+// notAnID refuses for good ids of which one cannot be an id (no row has
+// it).
+func notAnID(what, id string) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s %q: not an id", what, id), ErrNotFound, nil)
 }
 
 // holdRefusal makes the store's refusals of a hold non-retryable; any

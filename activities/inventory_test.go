@@ -121,6 +121,12 @@ func TestInventoryActivitiesAreIdempotent(t *testing.T) {
 		if _, err := consume(db.NewID()); refusalType(err) != activities.ErrNotFound {
 			t.Fatalf("consume an unknown hold: %v", err)
 		}
+		if _, err := consume("hold-1"); refusalType(err) != activities.ErrNotFound {
+			t.Fatalf("consume a hold id that cannot be one: %v", err)
+		}
+		if _, err := hold("return-1", 1); refusalType(err) != activities.ErrNotFound {
+			t.Fatalf("hold for a return id that cannot be one: %v", err)
+		}
 		second, err := hold(rets[1], 5)
 		if err != nil || !second.Changed {
 			t.Fatalf("5 of 5 once released: %+v, %v", second, err)
