@@ -92,7 +92,8 @@ func (e *StockHeldError) Unwrap() error { return ErrStockHeld }
 // UpsertVariants registers or updates a merchant's variants and their
 // products in one transaction, and answers what it did to each item, in
 // order. A variant or product whose content is the same as stored is not
-// written (its UpdatedAt stays), so the same call twice changes nothing.
+// written (its UpdatedAt stays), so the same call twice changes nothing; a
+// variant whose product's title or category changed counts as updated.
 // An item whose available quantity is below the variant's held units
 // refuses the whole call (*StockHeldError); nothing is written. Items are
 // expected valid and their SKUs unique (the use case checks). One
@@ -106,7 +107,8 @@ func (d Catalog) UpsertVariants(ctx context.Context, merchantID string, items []
 		if err := tx.LockKey(ctx, "catalog/"+merchantID); err != nil {
 			return err
 		}
-		if err := tx.Catalog.upsertProducts(ctx, merchantID, items, now); err != nil {
+		retitled, err := tx.Catalog.upsertProducts(ctx, merchantID, items, now)
+		if err != nil {
 			return err
 		}
 		skus := make([]string, len(items))
@@ -138,7 +140,7 @@ func (d Catalog) UpsertVariants(ctx context.Context, merchantID string, items []
 				inserts = append(inserts, v)
 				out[i] = VariantCreated
 			case old.ProductID == it.Product.ProductID && old.Options == v.Options && old.Price == v.Price &&
-				old.Currency == v.Currency && old.Available == v.Available:
+				old.Currency == v.Currency && old.Available == v.Available && !retitled[old.ProductID]:
 				out[i] = VariantUnchanged
 			case v.Available < old.Held:
 				return &StockHeldError{Index: i, SKU: v.SKU, Available: v.Available, Held: old.Held}
@@ -166,8 +168,9 @@ func (d Catalog) UpsertVariants(ctx context.Context, merchantID string, items []
 	return out, nil
 }
 
-// upsertProducts writes the products of items that are new or changed.
-func (d Catalog) upsertProducts(ctx context.Context, merchantID string, items []CatalogItem, now time.Time) error {
+// upsertProducts writes the products of items that are new or changed,
+// and answers those that changed (their variants count as updated).
+func (d Catalog) upsertProducts(ctx context.Context, merchantID string, items []CatalogItem, now time.Time) (map[string]bool, error) {
 	want := map[string]Product{}
 	var ids []string
 	for _, it := range items {
@@ -178,8 +181,9 @@ func (d Catalog) upsertProducts(ctx context.Context, merchantID string, items []
 	}
 	var existing []Product
 	if err := d.with(ctx).Where("merchant_id = ? AND product_id IN ?", merchantID, ids).Find(&existing).Error; err != nil {
-		return err
+		return nil, err
 	}
+	changed := map[string]bool{}
 	have := make(map[string]Product, len(existing))
 	for _, p := range existing {
 		have[p.ProductID] = p
@@ -195,14 +199,17 @@ func (d Catalog) upsertProducts(ctx context.Context, merchantID string, items []
 			err := d.with(ctx).Model(&Product{}).Where("merchant_id = ? AND product_id = ?", merchantID, id).
 				Updates(map[string]any{"title": p.Title, "category": p.Category, "updated_at": now}).Error
 			if err != nil {
-				return err
+				return nil, err
 			}
+			changed[id] = true
 		}
 	}
 	if len(inserts) > 0 {
-		return d.with(ctx).CreateInBatches(inserts, 200).Error
+		if err := d.with(ctx).CreateInBatches(inserts, 200).Error; err != nil {
+			return nil, err
+		}
 	}
-	return nil
+	return changed, nil
 }
 
 // VariantFilter narrows a merchant's variants: to one product, to some

@@ -77,8 +77,11 @@ func TestCatalogUpsertTwiceChangesNothing(t *testing.T) {
 		items[1].Variant.Available = 3
 		items[0].Product.Title, items[1].Product.Title = "Runner 2", "Runner 2"
 		got, err = d.Catalog.UpsertVariants(ctx, m.ID, items)
-		if err != nil || fmt.Sprint(got) != "[unchanged updated unchanged]" {
-			t.Fatalf("one variant changed = %v, %v", got, err)
+		if err != nil || fmt.Sprint(got) != "[updated updated unchanged]" {
+			t.Fatalf("a product's title and one variant's stock changed = %v, %v", got, err)
+		}
+		if v := variant(t, d, m.ID, "RUN-42"); v.Title != "Runner 2" || v.UpdatedAt.Equal(v.CreatedAt) {
+			t.Fatalf("RUN-42 after its product's new title: %+v", v)
 		}
 		if v := variant(t, d, m.ID, "RUN-43"); v.Available != 3 || v.Title != "Runner 2" {
 			t.Fatalf("RUN-43 after update: %+v", v)
