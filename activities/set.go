@@ -20,6 +20,7 @@ type Set struct {
 	GatewayRefunds *GatewayRefunds
 	Settlement     *Settlement
 	Store          *Store
+	Inventory      *Inventory
 }
 
 // Deps are what the parts need, all together; New hands each part its own.
@@ -69,6 +70,7 @@ func New(d Deps) Set {
 		GatewayRefunds: &GatewayRefunds{Base: base, Gateway: d.Gateway},
 		Settlement:     &Settlement{Base: base, Signal: d.Signal, SettlementDir: d.SettlementDir},
 		Store:          &Store{Base: base, Metrics: d.Metrics, Faults: d.Faults, Messages: msgs},
+		Inventory:      &Inventory{Base: base},
 	}
 }
 
@@ -86,5 +88,6 @@ func (s Set) Parts() []any {
 	add(s.GatewayRefunds != nil, s.GatewayRefunds)
 	add(s.Settlement != nil, s.Settlement)
 	add(s.Store != nil, s.Store)
+	add(s.Inventory != nil, s.Inventory)
 	return out
 }

@@ -13,10 +13,10 @@ import (
 // two parts may have one (a worker registering both would refuse it).
 func TestPartsKeepEveryActivityNameOnce(t *testing.T) {
 	want := []string{
-		"CardSettings", "CheckFreeze", "CheckGatewayRefund", "CreateShipment", "Deliver", "EscalateAttempt",
-		"Evaluate", "FinishReconciliation", "FinishRefund", "ImportDroppedFile", "ListDroppedFiles",
+		"CardSettings", "CheckFreeze", "CheckGatewayRefund", "ConsumeStock", "CreateShipment", "Deliver", "EscalateAttempt",
+		"Evaluate", "FinishReconciliation", "FinishRefund", "HoldStock", "ImportDroppedFile", "ListDroppedFiles",
 		"MatchSettlement", "PrepareCardAttempt", "PrepareRefund", "RecordTransition", "RecoverAttempts",
-		"ResolveRefund", "ReverseCardAttempt", "SendCardAttempt", "SendCode", "SendLookupCode",
+		"ReleaseStock", "ResolveRefund", "ReverseCardAttempt", "SendCardAttempt", "SendCode", "SendLookupCode",
 		"SettleLostAttempt", "SettleReturns", "StartGatewayRefund",
 	}
 	set := activities.New(activities.Deps{})

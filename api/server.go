@@ -68,6 +68,7 @@ type server struct {
 	freezes freezes
 	views   returnViews
 	credit  creditDesk
+	catalog catalogBook
 	// What the edge records: the audit log, idempotency keys, the dev outbox.
 	auditLog auditLog
 	idem     idempotencyKeys
@@ -97,6 +98,7 @@ func NewHandler(deps Deps) http.Handler {
 	s.routesOps(r.Group("", deadline(5*time.Second)))
 	v1 := r.Group("/v1", deadline(s.deps.RequestTimeout))
 	s.routesIntegration(v1)
+	s.routesCatalog(v1)
 	s.routesShopper(v1)
 	s.routesAuth(v1)
 	s.routesMerchant(v1)

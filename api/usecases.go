@@ -10,5 +10,5 @@ func (s *server) useCases(uc wire.UseCases) {
 	s.filing, s.finance, s.admin = uc.Filing, uc.Finance, uc.Admin
 	s.session, s.freezes = uc.Session, uc.Freezes
 	s.auditLog, s.idem, s.outbox = uc.Audit, uc.Idempotency, uc.Outbox
-	s.views, s.credit = uc.Views, uc.Credit
+	s.views, s.credit, s.catalog = uc.Views, uc.Credit, uc.Catalog
 }

@@ -37,6 +37,9 @@ type stores struct {
 	Audit Audit
 	// Idempotency: the keys of requests that must not run twice.
 	Idempotency Idempotency
+	// Catalog: the merchant's products and variants, and the inventory
+	// holds of exchanges.
+	Catalog Catalog
 }
 
 // The store types. Each is its part's statements over a shared conn.
@@ -54,12 +57,13 @@ type (
 	Outbox      struct{ *conn }
 	Audit       struct{ *conn }
 	Idempotency struct{ *conn }
+	Catalog     struct{ *conn }
 )
 
 func newStores(c *conn) stores {
 	return stores{
 		Returns: Returns{c}, Orders: Orders{c}, Shoppers: Shoppers{c}, Refunds: Refunds{c}, Credits: Credits{c}, Finance: Finance{c},
 		Settlement: Settlement{c}, Staff: Staff{c}, Merchants: Merchants{c}, Freezes: Freezes{c}, Outbox: Outbox{c},
-		Audit: Audit{c}, Idempotency: Idempotency{c},
+		Audit: Audit{c}, Idempotency: Idempotency{c}, Catalog: Catalog{c},
 	}
 }

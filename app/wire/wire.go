@@ -17,6 +17,7 @@ import (
 
 	"github.com/rebound-returns/rebound/app/admin"
 	"github.com/rebound-returns/rebound/app/audit"
+	"github.com/rebound-returns/rebound/app/catalog"
 	"github.com/rebound-returns/rebound/app/counter"
 	"github.com/rebound-returns/rebound/app/credit"
 	"github.com/rebound-returns/rebound/app/events"
@@ -89,6 +90,9 @@ type UseCases struct {
 	Views *views.Service
 	// Credit is store credit: redemptions, reversals, balances, lists.
 	Credit *credit.Service
+	// Catalog is the merchant's catalog and the inventory holds of
+	// exchanges.
+	Catalog *catalog.Service
 }
 
 // DefaultPasswordPool is the password-hashing pool of Deps that name none:
@@ -136,6 +140,7 @@ func New(d Deps) UseCases {
 		Views:       views.New(views.Deps{Store: d.DB.Returns}),
 		Credit: credit.New(credit.Deps{Store: creditStore{d.DB.Credits, d.DB.Shoppers, d.DB.Merchants}, Delivery: mailDelivery{delivery{t}},
 			Log: d.Log, Now: now, PageSize: PageSize, PageMax: PageMax, CountCap: views.CountCap}),
+		Catalog: catalog.New(catalog.Deps{Store: d.DB.Catalog}),
 	}
 	return uc
 }
