@@ -111,8 +111,8 @@ func printLifecycle(w io.Writer, rep loadgen.LifecycleReport) {
 		rep.Returns, kinds(rep.ByKind), rep.Concurrency, strings.Join(rep.APIs, ", "), rep.Seconds, rep.PerSecond)
 	fmt.Fprintf(w, "each return, order to awaiting_settlement: %s\n", ms(rep.EndToEnd))
 	if rep.Floor != nil {
-		fmt.Fprintf(w, "floor: %d/%d bare workflows (%d activities, %d updates, %d signals, %d child) in %.1fs: %.2f/s; Rebound ÷ floor = %.2f\n",
-			rep.Floor.Completed, rep.Floor.Workflows, rep.Floor.Shape.Activities, rep.Floor.Shape.Updates, rep.Floor.Shape.Signals,
+		fmt.Fprintf(w, "floor: %d/%d bare workflows (%d activities and %d local ones, %d updates, %d signals, %d child) in %.1fs: %.2f/s; Rebound ÷ floor = %.2f\n",
+			rep.Floor.Completed, rep.Floor.Workflows, rep.Floor.Shape.Activities, rep.Floor.Shape.LocalActivities, rep.Floor.Shape.Updates, rep.Floor.Shape.Signals,
 			rep.Floor.Shape.Children, rep.Floor.Seconds, rep.Floor.PerSecond, rep.FloorRatio)
 	}
 	table(w, "API call", rep.Calls)

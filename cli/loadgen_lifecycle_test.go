@@ -78,7 +78,7 @@ func TestLoadgenLifecycleAndReadsAgainstDev(t *testing.T) {
 		t.Errorf("APIs %v, throughput %v, end to end %+v", rep.APIs, rep.PerSecond, rep.EndToEnd)
 	}
 	f := rep.Floor
-	if f == nil || f.Completed != 3 || f.Shape.Activities != 20 || f.Shape.Updates != 2 || f.Shape.Signals != 2 ||
+	if f == nil || f.Completed != 3 || f.Shape.Activities+f.Shape.LocalActivities != 20 || f.Shape.Updates != 2 || f.Shape.Signals != 2 ||
 		f.Shape.Children != 1 || rep.FloorRatio <= 0 {
 		t.Fatalf("floor %+v, ratio %v", f, rep.FloorRatio)
 	}
@@ -141,6 +141,10 @@ func returnShape(t *testing.T, temporalAddr, dbFile string) loadgen.FloorShape {
 			switch e.GetEventType() {
 			case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
 				shape.Activities++
+			case enumspb.EVENT_TYPE_MARKER_RECORDED:
+				if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+					shape.LocalActivities++
+				}
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
 				shape.Updates++
 			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:

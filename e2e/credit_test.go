@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/rebound-returns/rebound/app/credit"
+	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
+	"github.com/rebound-returns/rebound/workflows"
+	"go.temporal.io/sdk/client"
 )
 
 // creditStore is app/credit's Store over the stack's database, as app/wire
@@ -163,6 +166,62 @@ func TestStoreCreditIssuedRedeemedReversedAndRead(t *testing.T) {
 			if strings.Contains(s.logs.String(), code) {
 				t.Fatal("the credit code is in the logs")
 			}
+		})
+	}
+}
+
+// Credit past its date expires on the real server: the expiry workflow (as
+// its daily schedule starts it) appends an expired entry for what is left,
+// and a second run finds nothing more to do.
+func TestStoreCreditPastItsDateExpires(t *testing.T) {
+	t.Parallel()
+	for _, e := range dbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			s := newStack(t, e)
+			ctx := context.Background()
+			uc := credit.New(credit.Deps{Store: creditStore{s.db.Credits, s.db.Shoppers, s.db.Merchants}, Delivery: queuedOnly{}})
+			customer := "expiring-" + e.Name + "@example.com"
+			issued, err := uc.Issue(ctx, credit.IssueRequest{MerchantID: s.seed.MerchantID, Customer: customer, Amount: 2500, Currency: "EUR",
+				Reference: "e2e-expiry/" + e.Name, Actor: "finance"})
+			if err != nil || !issued.Created {
+				t.Fatal(issued, err)
+			}
+			code := s.creditCode(customer)
+			s.must(s.call("POST", "/v1/store-credit/redemptions", map[string]any{"code": code, "amount": 500, "currency": "EUR"},
+				"X-API-Key", demoAPIKey, "Idempotency-Key", "expiry-1"), 201)
+			// Its date passed yesterday.
+			if err := s.db.Exec(ctx, "UPDATE store_credits SET expires_at = ? WHERE customer = ?", time.Now().UTC().Add(-24*time.Hour), customer); err != nil {
+				t.Fatal(err)
+			}
+			run := func(id string) contract.CreditExpiryResult {
+				wr, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: contract.TaskQueue},
+					workflows.CreditExpiryWorkflow, contract.CreditExpiryInput{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var res contract.CreditExpiryResult
+				if err := wr.Get(ctx, &res); err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			if res := run("credit-expiry-e2e-1"); res.Expired != 1 {
+				t.Fatalf("the first run expired %d credits, want 1", res.Expired)
+			}
+			left, err := s.db.Credits.StoreCreditBalance(ctx, s.seed.MerchantID, customer)
+			if err != nil || left != 0 {
+				t.Fatalf("left %d after expiry, %v", left, err)
+			}
+			bal := s.must(s.call("GET", "/v1/store-credit/balance", nil, "X-Credit-Code", code), 200).json()
+			hist, _ := bal["history"].([]any)
+			if len(hist) != 3 || hist[2].(map[string]any)["kind"] != "expired" || hist[2].(map[string]any)["amount"] != float64(-2000) {
+				t.Fatalf("history after expiry %v", hist)
+			}
+			if res := run("credit-expiry-e2e-2"); res.Expired != 0 {
+				t.Fatalf("a second run expired %d credits, want none", res.Expired)
+			}
+			recordWorkflow(t, s, "credit-expiry-e2e-1", "credit_expiry_v1")
 		})
 	}
 }

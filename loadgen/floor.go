@@ -16,27 +16,34 @@ import (
 )
 
 // The floor is a workflow of the shape of one online return — as many
-// activities over parent and child, updates, signals and one child — whose
-// activities do nothing: what the Temporal server and SDK cost a return
-// before Rebound does anything. The counts follow ReturnWorkflow and
-// RefundWorkflow as an online return runs them (workflows/; counted from
-// the history of one run by the lifecycle load): 16 activities in the
-// parent, 4 in the child, the verify and inspection updates, the carrier's
-// delivered signal and the gateway's result signal. Change them with the
-// workflows.
+// activities over parent and child, regular and local, updates, signals and
+// one child — whose activities do nothing: what the Temporal server and SDK
+// cost a return before Rebound does anything. The counts follow
+// ReturnWorkflow and RefundWorkflow as an online return runs them
+// (workflows/; counted from the history of one run by the lifecycle load,
+// which a cli test holds them to): 13 regular and local activities in the
+// parent, the rest in the child, the verify and inspection updates, the
+// carrier's delivered signal and the gateway's result signal. A return's
+// store steps (its transitions, the policy, the refund's records) are local
+// activities since workflows.VersionLocalSteps; its messages, label and
+// gateway call are regular. Change them with the workflows.
+type floorStep struct{ regular, local int }
+
+var (
+	floorBeforeVerify = floorStep{regular: 1}           // code sent
+	floorInVerify     = floorStep{local: 3}             // submitted, policy, approved
+	floorAfterVerify  = floorStep{regular: 2, local: 1} // label, message; awaiting shipment
+	floorOnCarrier    = floorStep{regular: 1, local: 2} // message; in transit, received
+	floorInInspect    = floorStep{local: 2}             // refund prepared, inspected
+	floorAfterChild   = floorStep{regular: 2, local: 2} // messages; refunded, awaiting settlement
+	floorChildBefore  = floorStep{regular: 1, local: 2} // freeze check, earlier attempts; refund sent
+	floorChildAfter   = floorStep{local: 1}             // refund finished
+
+	floorSteps = []floorStep{floorBeforeVerify, floorInVerify, floorAfterVerify, floorOnCarrier, floorInInspect,
+		floorAfterChild, floorChildBefore, floorChildAfter}
+)
+
 const (
-	floorBeforeVerify = 2 // code sent, transition recorded
-	floorInVerify     = 3 // inside the verify update
-	floorAfterVerify  = 4 // evaluation, shipment, transitions, messages
-	floorOnCarrier    = 2 // transitions received, awaiting inspection
-	floorInInspect    = 2 // inside the inspection update
-	floorAfterChild   = 3 // transitions refunded, awaiting settlement, messages
-	floorChildBefore  = 2 // freeze check, refund started
-	floorChildAfter   = 2 // refund finished, messages
-
-	floorParentActivities = floorBeforeVerify + floorInVerify + floorAfterVerify + floorOnCarrier + floorInInspect + floorAfterChild
-	floorChildActivities  = floorChildBefore + floorChildAfter
-
 	floorWorkflow      = "LoadgenFloorReturn"
 	floorChildWorkflow = "LoadgenFloorRefund"
 	floorActivity      = "LoadgenFloorNothing"
@@ -48,10 +55,13 @@ const (
 
 // FloorShape is what one floor workflow does, for the report.
 type FloorShape struct {
-	Activities int `json:"activities"`
-	Updates    int `json:"updates"`
-	Signals    int `json:"signals"`
-	Children   int `json:"children"`
+	// Activities are regular activities (scheduled through the server),
+	// LocalActivities those the workflow's worker runs itself.
+	Activities      int `json:"activities"`
+	LocalActivities int `json:"local_activities"`
+	Updates         int `json:"updates"`
+	Signals         int `json:"signals"`
+	Children        int `json:"children"`
 }
 
 // Floor runs floor workflows against a Temporal server with a worker of
@@ -82,13 +92,30 @@ func floorOptions(ctx workflow.Context) workflow.Context {
 		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
 }
 
-func floorActivities(ctx workflow.Context, n int) error {
-	for range n {
+func floorActivities(ctx workflow.Context, st floorStep) error {
+	for range st.regular {
 		if err := workflow.ExecuteActivity(ctx, floorActivity).Get(ctx, nil); err != nil {
 			return err
 		}
 	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{StartToCloseTimeout: time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
+	for range st.local {
+		if err := workflow.ExecuteLocalActivity(lctx, floorActivity).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// floorShape is what one floor workflow does.
+func floorShape() FloorShape {
+	sh := FloorShape{Updates: 2, Signals: 2, Children: 1}
+	for _, st := range floorSteps {
+		sh.Activities += st.regular
+		sh.LocalActivities += st.local
+	}
+	return sh
 }
 
 // floorReturn is the parent: activities, the verify update, the carrier's
@@ -205,7 +232,7 @@ func (f Floor) Run(ctx context.Context) (FloorReport, error) {
 	elapsed := time.Since(start)
 	rep := FloorReport{Workflows: f.Workflows, Completed: int(completed.Load()), Seconds: elapsed.Seconds(),
 		PerSecond: float64(completed.Load()) / elapsed.Seconds(), EndToEnd: rec.summaries()["end_to_end"], TaskQueue: queue,
-		Shape:  FloorShape{Activities: floorParentActivities + floorChildActivities, Updates: 2, Signals: 2, Children: 1},
+		Shape:  floorShape(),
 		Errors: rec.errorCounts()}
 	if len(rep.Errors) == 0 {
 		rep.Errors = nil
