@@ -54,6 +54,9 @@ func loadgenLifecycle(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&l.GatewayURL, "gateway-url", "http://127.0.0.1:8090", "the gateway simulator, whose report is checked (empty: no check)")
 	fs.StringVar(&l.GatewayKey, "gateway-key", "dev-gateway-key", "the gateway simulator's admin key (REBOUND_GATEWAY_API_KEY)")
 	fs.StringVar(&l.AcquirerAdminURL, "acquirer-admin-url", "http://127.0.0.1:8584", "the acquirer simulator's admin API, whose ledger is checked (empty: no check)")
+	fs.BoolVar(&l.RegisterPayments, "register-payments", false, "tell the gateway simulator (--gateway-url) of each online order's payment first, "+
+		"as a real gateway knows the payments it took (rebound dev does it itself)")
+	fs.StringVar(&l.GatewayAccount, "gateway-account", "", "with --register-payments: the merchant's account at the gateway (default: --merchant)")
 	fs.StringVar(&l.SMSSink, "sms-sink", "", "serve an SMS provider on this address (POST /sms) and read the shoppers' codes there, "+
 		"for a Rebound whose workers send SMS to it (REBOUND_SMS_URL=http://ADDR/sms); empty: e-mail, from /v1/dev/outbox")
 	floor := fs.Bool("floor", false, "also run a bare workflow of a return's shape on the same Temporal server, and report the ratio")

@@ -47,8 +47,15 @@ type Lifecycle struct {
 	// GatewayURL and GatewayKey reach the gateway simulator's report;
 	// AcquirerAdminURL the acquirer simulator's ledger. Either empty
 	// skips its exactly-once check.
-	GatewayURL       string
-	GatewayKey       string
+	GatewayURL string
+	GatewayKey string
+	// RegisterPayments tells the gateway simulator (GatewayURL) of each
+	// online order's payment before the order is registered, under
+	// GatewayAccount (the merchant's slug when empty), as a real gateway
+	// knows the payments it took. `rebound dev` does it itself; a Rebound
+	// beside `rebound gateway` needs it.
+	RegisterPayments bool
+	GatewayAccount   string
 	AcquirerAdminURL string
 	// Poll is how often a return is read while the load waits for a status;
 	// StepTimeout how long it waits for one.

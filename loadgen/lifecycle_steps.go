@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -8,10 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/rebound-returns/rebound/returns"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // The steps of a return as the load takes them: each is the call a
@@ -80,6 +84,35 @@ func (r *run) drive(ctx context.Context, o *one) error {
 	return r.shipped(ctx, o)
 }
 
+// gatewayPayment tells the gateway simulator of an order's payment, when
+// the load registers payments.
+func (r *run) gatewayPayment(ctx context.Context, id string, amount int64) error {
+	if !r.l.RegisterPayments || r.l.GatewayURL == "" {
+		return nil
+	}
+	account := r.l.GatewayAccount
+	if account == "" {
+		account = r.l.Merchant
+	}
+	body, _ := json.Marshal(map[string]any{"id": id, "amount": amount, "currency": "EUR", "account": account})
+	req, err := http.NewRequestWithContext(ctx, "POST", r.l.GatewayURL+"/admin/payments", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.l.GatewayKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("gateway payment: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("gateway payment: %d %s", resp.StatusCode, firstLine(string(b)))
+	}
+	return nil
+}
+
 // order registers the return's order as the merchant's systems do.
 func (r *run) order(ctx context.Context, o *one) error {
 	now := time.Now().UTC()
@@ -87,6 +120,9 @@ func (r *run) order(ctx context.Context, o *one) error {
 	if o.kind == KindOnline {
 		payment["channel"] = returns.ChannelOnline
 		payment["gateway_payment_id"] = o.payment
+		if err := r.gatewayPayment(ctx, o.payment, 2000); err != nil {
+			return err
+		}
 	} else {
 		payment["channel"] = returns.ChannelCardPresent
 		payment["terminal_id"] = r.l.CardTerminal

@@ -3,8 +3,11 @@ package loadgen
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rebound-returns/rebound/notify"
@@ -45,5 +48,41 @@ func TestSMSSinkKeepsWhatTheSenderPosts(t *testing.T) {
 		if res.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: %d, want 400", body, res.StatusCode)
 		}
+	}
+}
+
+// Against a gateway that is not dev's, the load tells the gateway of each
+// online payment first, under the merchant's account; a refusal stops the
+// return with the gateway's answer.
+func TestGatewayPaymentsAreRegisteredWhenAsked(t *testing.T) {
+	var got []map[string]any
+	var auth []string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		got, auth = append(got, m), append(auth, r.Header.Get("Authorization"))
+		if m["id"] == "pay_taken" {
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte(`{"error":"payment_exists"}`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer gw.Close()
+	r := &run{l: &Lifecycle{GatewayURL: gw.URL, GatewayKey: "k", Merchant: "demo"}}
+	if err := r.gatewayPayment(context.Background(), "pay_1", 2000); err != nil || len(got) != 0 {
+		t.Fatalf("without RegisterPayments: %v, %d calls", err, len(got))
+	}
+	r.l.RegisterPayments = true
+	if err := r.gatewayPayment(context.Background(), "pay_1", 2000); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0]["account"] != "demo" || got[0]["amount"] != float64(2000) || auth[0] != "Bearer k" {
+		t.Fatalf("registered %v with %v", got, auth)
+	}
+	r.l.GatewayAccount = "shop-a"
+	if err := r.gatewayPayment(context.Background(), "pay_taken", 2000); err == nil || !strings.Contains(err.Error(), "409") ||
+		got[1]["account"] != "shop-a" {
+		t.Fatalf("a refused payment: %v (%v)", err, got)
 	}
 }
