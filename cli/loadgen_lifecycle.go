@@ -131,6 +131,12 @@ func printLifecycle(w io.Writer, rep loadgen.LifecycleReport) {
 			fmt.Fprintln(w, "  (429: the shoppers' per-address limits; start the API with REBOUND_TRUSTED_PROXIES naming this host, so that each shopper's X-Forwarded-For counts)")
 		}
 	}
+	if len(rep.Retries) > 0 {
+		fmt.Fprintln(w, "calls sent again to the next API:")
+		for _, k := range sortedKeys(rep.Retries) {
+			fmt.Fprintf(w, "  %6d  %s\n", rep.Retries[k], k)
+		}
+	}
 	c := rep.Check
 	fmt.Fprintf(w, "check: %d/%d at awaiting_settlement with a succeeded refund; acquirer %s; gateway %s => %s\n",
 		c.AtEnd, rep.Returns, books(c.Acquirer), books(c.Gateway), map[bool]string{true: "OK", false: "FAILED"}[c.OK])

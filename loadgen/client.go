@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -97,17 +98,61 @@ func firstLine(s string) string {
 // it is already []byte. header holds pairs of names and values. want is
 // the status expected; any other is a *statusError.
 func (c *apiClient) do(ctx context.Context, route, method, path string, body any, want int, header ...string) (answer, error) {
-	var rd io.Reader
+	var payload []byte
 	switch b := body.(type) {
 	case nil:
 	case []byte:
-		rd = bytes.NewReader(b)
+		payload = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
 			return answer{}, err
 		}
-		rd = bytes.NewReader(j)
+		payload = j
+	}
+	for try := 1; ; try++ {
+		a, err := c.once(ctx, route, method, path, payload, header)
+		why := retryable(a, err)
+		if why == "" || try >= callTries || ctx.Err() != nil {
+			if err != nil {
+				return a, err
+			}
+			if a.status != want {
+				return a, &statusError{route: route, status: a.status, body: firstLine(string(a.body))}
+			}
+			return a, nil
+		}
+		// The next try goes to the next API, as a load balancer would.
+		c.rec.retried(why)
+		if err := sleep(ctx, min(time.Duration(try)*100*time.Millisecond, time.Second)); err != nil {
+			return a, err
+		}
+	}
+}
+
+// callTries bounds how often a call is sent to an API that is not there:
+// long enough for a process to restart (some 10 s).
+const callTries = 20
+
+// retryable says why a call may be sent again, or "": the connection was
+// refused (the request never left), or the API answered 503 (it did
+// nothing: a part it needs did not answer).
+func retryable(a answer, err error) string {
+	var op *net.OpError
+	switch {
+	case err != nil && errors.As(err, &op) && op.Op == "dial":
+		return "connection refused"
+	case err == nil && a.status == http.StatusServiceUnavailable:
+		return "503"
+	}
+	return ""
+}
+
+// once sends a call one time.
+func (c *apiClient) once(ctx context.Context, route, method, path string, payload []byte, header []string) (answer, error) {
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base()+path, rd)
 	if err != nil {
@@ -130,9 +175,5 @@ func (c *apiClient) do(ctx context.Context, route, method, path string, body any
 	if err != nil {
 		return answer{}, err
 	}
-	a := answer{status: resp.StatusCode, header: resp.Header, body: b}
-	if resp.StatusCode != want {
-		return a, &statusError{route: route, status: resp.StatusCode, body: firstLine(string(b))}
-	}
-	return a, nil
+	return answer{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }

@@ -163,6 +163,10 @@ type LifecycleReport struct {
 	Calls  map[string]Summary `json:"calls"`
 	Steps  map[string]Summary `json:"steps"`
 	Errors map[string]int     `json:"errors"`
+	// Retries are calls sent again to the next API: one that refused the
+	// connection (stopped, restarting) or answered 503 (a part it needs
+	// was unavailable; nothing was done).
+	Retries map[string]int `json:"retries,omitempty"`
 	Check  Check              `json:"check"`
 	Floor  *FloorReport       `json:"floor,omitempty"`
 	// FloorRatio is PerSecond ÷ the floor's workflows per second.
@@ -340,6 +344,7 @@ func (l *Lifecycle) run(ctx context.Context) (LifecycleReport, []*one, error) {
 		rep.Steps[s] = summarize(d)
 	}
 	rep.Errors = rec.errorCounts()
+	rep.Retries = rec.retryCounts()
 	return rep, all, ctx.Err()
 }
 

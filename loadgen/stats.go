@@ -44,13 +44,34 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // recorder collects named series of durations and counts of errors by
 // kind, from many goroutines.
 type recorder struct {
-	mu     sync.Mutex
-	series map[string][]time.Duration
-	errors map[string]int
+	mu      sync.Mutex
+	series  map[string][]time.Duration
+	errors  map[string]int
+	retries map[string]int
 }
 
 func newRecorder() *recorder {
-	return &recorder{series: map[string][]time.Duration{}, errors: map[string]int{}}
+	return &recorder{series: map[string][]time.Duration{}, errors: map[string]int{}, retries: map[string]int{}}
+}
+
+// retried counts a call sent again, by why.
+func (r *recorder) retried(why string) {
+	r.mu.Lock()
+	r.retries[why]++
+	r.mu.Unlock()
+}
+
+func (r *recorder) retryCounts() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.retries) == 0 {
+		return nil
+	}
+	out := make(map[string]int, len(r.retries))
+	for k, n := range r.retries {
+		out[k] = n
+	}
+	return out
 }
 
 func (r *recorder) add(name string, d time.Duration) {

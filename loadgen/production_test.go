@@ -1,5 +1,8 @@
 package loadgen
 
+// The load against a Rebound that is not `rebound dev`: its SMS sink, the
+// payments it tells the gateway of, and its calls when an API goes away.
+
 import (
 	"bytes"
 	"context"
@@ -84,5 +87,37 @@ func TestGatewayPaymentsAreRegisteredWhenAsked(t *testing.T) {
 	if err := r.gatewayPayment(context.Background(), "pay_taken", 2000); err == nil || !strings.Contains(err.Error(), "409") ||
 		got[1]["account"] != "shop-a" {
 		t.Fatalf("a refused payment: %v (%v)", err, got)
+	}
+}
+
+// A call that finds an API gone (refused) or unavailable (503) goes again to
+// the next one; other answers are the caller's.
+func TestCallsGoAgainToTheNextAPIOnlyWhenNothingWasDone(t *testing.T) {
+	var calls int
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer up.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // refuses connections from now on
+	rec := newRecorder()
+	c := newAPIClient([]string{gone.URL, up.URL}, rec, 1)
+	if _, err := c.do(context.Background(), "POST /x", "POST", "/x", map[string]int{"a": 1}, 201); err != nil {
+		t.Fatal(err)
+	}
+	if r := rec.retryCounts(); r["connection refused"] < 1 || r["503"] != 1 || calls != 2 {
+		t.Fatalf("retries %v, calls %d", r, calls)
+	}
+	// A 409 is an answer: not sent again.
+	conflict := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusConflict) }))
+	defer conflict.Close()
+	c = newAPIClient([]string{conflict.URL}, newRecorder(), 1)
+	if _, err := c.do(context.Background(), "POST /x", "POST", "/x", nil, 201); err == nil || !strings.Contains(err.Error(), "409") {
+		t.Fatalf("a 409: %v", err)
 	}
 }
