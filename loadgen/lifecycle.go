@@ -167,8 +167,8 @@ type LifecycleReport struct {
 	// connection (stopped, restarting) or answered 503 (a part it needs
 	// was unavailable; nothing was done).
 	Retries map[string]int `json:"retries,omitempty"`
-	Check  Check              `json:"check"`
-	Floor  *FloorReport       `json:"floor,omitempty"`
+	Check   Check          `json:"check"`
+	Floor   *FloorReport   `json:"floor,omitempty"`
 	// FloorRatio is PerSecond ÷ the floor's workflows per second.
 	FloorRatio float64 `json:"floor_ratio,omitempty"`
 }
