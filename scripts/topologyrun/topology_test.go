@@ -233,15 +233,22 @@ func TestTopology(t *testing.T) {
 
 	loadStart := time.Now()
 	loadDone := make(chan struct{})
+	// TOPOLOGY_FAULTS=0 measures instead: no kills, no restarts, and the
+	// loadgen's floor on this topology's Temporal for the ratio.
+	faults := os.Getenv("TOPOLOGY_FAULTS") != "0"
 	if loadgen {
 		d.finishedFrom = reboundURL
+		args := []string{"loadgen", "lifecycle", "--api", strings.Join(bases, ","),
+			"--returns", strconv.Itoa(returns), "--concurrency", strconv.Itoa(concurrency), "--mix", "online=1",
+			"--sms-sink", loadgenSMS, "--register-payments", "--gateway-account", account, "--json",
+			"--api-key", demoAPIKey, "--password", demoPassword, "--carrier-secret", carrierSecret,
+			"--gateway-url", "http://" + gatewayAddr, "--gateway-key", gatewayKey, "--acquirer-admin-url", "http://" + acquirerAdmin}
+		if !faults {
+			args = append(args, "--floor", "--temporal-address", temporalAddr)
+		}
 		go func() {
 			defer close(loadDone)
-			mustRun(t, ctx, bin, logDir, "loadgen", nil, "loadgen", "lifecycle", "--api", strings.Join(bases, ","),
-				"--returns", strconv.Itoa(returns), "--concurrency", strconv.Itoa(concurrency), "--mix", "online=1",
-				"--sms-sink", loadgenSMS, "--register-payments", "--gateway-account", account, "--json",
-				"--api-key", demoAPIKey, "--password", demoPassword, "--carrier-secret", carrierSecret,
-				"--gateway-url", "http://"+gatewayAddr, "--gateway-key", gatewayKey, "--acquirer-admin-url", "http://"+acquirerAdmin)
+			mustRun(t, ctx, bin, logDir, "loadgen", nil, args...)
 		}()
 	} else {
 		go func() {
@@ -250,27 +257,29 @@ func TestTopology(t *testing.T) {
 		}()
 	}
 
-	// 5. Faults in the middle of the load: SIGKILL a worker (its activities
-	// and workflow tasks in flight are retried on the other), restart an API.
-	d.waitFinished(ctx, returns/4, loadDone)
-	t.Logf("fault: SIGKILL worker1 after %d returns finished", d.finished.Load())
-	workers[0].kill(syscall.SIGKILL)
-	time.Sleep(2 * time.Second)
-	workers[0].restart()
-	t.Log("fault: restart api1")
-	apis[0].kill(syscall.SIGTERM)
-	apis[0].restart()
+	if faults {
+		// 5. Faults in the middle of the load: SIGKILL a worker (its activities
+		// and workflow tasks in flight are retried on the other), restart an API.
+		d.waitFinished(ctx, returns/4, loadDone)
+		t.Logf("fault: SIGKILL worker1 after %d returns finished", d.finished.Load())
+		workers[0].kill(syscall.SIGKILL)
+		time.Sleep(2 * time.Second)
+		workers[0].restart()
+		t.Log("fault: restart api1")
+		apis[0].kill(syscall.SIGTERM)
+		apis[0].restart()
 
-	// 6. A rolling restart of every process while the load goes on: one at a
-	// time, each back to ready before the next. The simulators hold the
-	// books this run checks (what was paid), so they stay up.
-	d.waitFinished(ctx, returns/2, loadDone)
-	t.Logf("rolling restart after %d returns finished", d.finished.Load())
-	for _, p := range []*proc{temporal, workers[0], workers[1], apis[0], apis[1]} {
-		p.kill(syscall.SIGTERM)
-		p.restart()
+		// 6. A rolling restart of every process while the load goes on: one at a
+		// time, each back to ready before the next. The simulators hold the
+		// books this run checks (what was paid), so they stay up.
+		d.waitFinished(ctx, returns/2, loadDone)
+		t.Logf("rolling restart after %d returns finished", d.finished.Load())
+		for _, p := range []*proc{temporal, workers[0], workers[1], apis[0], apis[1]} {
+			p.kill(syscall.SIGTERM)
+			p.restart()
+		}
+		t.Log("rolling restart done")
 	}
-	t.Log("rolling restart done")
 
 	<-loadDone
 	elapsed := time.Since(loadStart)
