@@ -14,7 +14,7 @@ import (
 func TestPartsKeepEveryActivityNameOnce(t *testing.T) {
 	want := []string{
 		"CardSettings", "CheckFreeze", "CheckGatewayRefund", "ConsumeStock", "CreateShipment", "Deliver", "EscalateAttempt",
-		"Evaluate", "FinishReconciliation", "FinishRefund", "HoldStock", "ImportDroppedFile", "ListDroppedFiles",
+		"Evaluate", "ExpireCredits", "FinishReconciliation", "FinishRefund", "HoldStock", "ImportDroppedFile", "ListDroppedFiles",
 		"MatchSettlement", "PrepareCardAttempt", "PrepareRefund", "RecordTransition", "RecoverAttempts",
 		"ReleaseStock", "ResolveRefund", "ReverseCardAttempt", "SendCardAttempt", "SendCode", "SendLookupCode",
 		"SettleLostAttempt", "SettleReturns", "StartGatewayRefund",

@@ -54,8 +54,11 @@ func loadgenLifecycle(ctx context.Context, env *Env, args []string) error {
 	fs.StringVar(&l.GatewayURL, "gateway-url", "http://127.0.0.1:8090", "the gateway simulator, whose report is checked (empty: no check)")
 	fs.StringVar(&l.GatewayKey, "gateway-key", "dev-gateway-key", "the gateway simulator's admin key (REBOUND_GATEWAY_API_KEY)")
 	fs.StringVar(&l.AcquirerAdminURL, "acquirer-admin-url", "http://127.0.0.1:8584", "the acquirer simulator's admin API, whose ledger is checked (empty: no check)")
-	fs.BoolVar(&l.RegisterPayments, "register-payments", false, "tell the gateway simulator (--gateway-url) of each online order's payment first, "+
-		"as a real gateway knows the payments it took (rebound dev does it itself)")
+	fs.BoolVar(&l.RegisterPayments, "register-payments", false, "tell the simulators of each order's payment first, as a real gateway and acquirer know the payments they took "+
+		"(the gateway at --gateway-url, the acquirer at --acquirer-admin-url; rebound dev does it itself)")
+	fs.StringVar(&l.AcquirerMID, "acquirer-mid", "DEMO00000000001", "with --register-payments: the merchant's card acceptor id at the acquirer, "+
+		"under which its terminals (--terminal, --virtual-terminal) and card sales are told to the acquirer simulator (--acquirer-admin-url)")
+	fs.StringVar(&l.VirtualTerminal, "virtual-terminal", "R0000001", "with --register-payments: the merchant's virtual terminal, which sends its card refunds")
 	fs.StringVar(&l.GatewayAccount, "gateway-account", "", "with --register-payments: the merchant's account at the gateway (default: --merchant)")
 	fs.StringVar(&l.SMSSink, "sms-sink", "", "serve an SMS provider on this address (POST /sms) and read the shoppers' codes there, "+
 		"for a Rebound whose workers send SMS to it (REBOUND_SMS_URL=http://ADDR/sms); empty: e-mail, from /v1/dev/outbox")

@@ -56,6 +56,12 @@ type Lifecycle struct {
 	// beside `rebound gateway` needs it.
 	RegisterPayments bool
 	GatewayAccount   string
+	// With RegisterPayments, the acquirer simulator (AcquirerAdminURL) is
+	// told of the card sales too, and first of the merchant's terminals
+	// (CardTerminal and VirtualTerminal) under its card acceptor id
+	// AcquirerMID.
+	AcquirerMID      string
+	VirtualTerminal  string
 	AcquirerAdminURL string
 	// Poll is how often a return is read while the load waits for a status;
 	// StepTimeout how long it waits for one.
@@ -105,6 +111,8 @@ func (l *Lifecycle) Defaults() {
 	def(&l.Supervisor, string(returns.RoleSupervisor))
 	def(&l.CarrierSecret, "dev-carrier-secret")
 	def(&l.CardTerminal, "T0000001")
+	def(&l.VirtualTerminal, "R0000001")
+	def(&l.AcquirerMID, "DEMO00000000001")
 	if l.Poll <= 0 {
 		l.Poll = 50 * time.Millisecond
 	}
@@ -271,6 +279,9 @@ func (l *Lifecycle) run(ctx context.Context) (LifecycleReport, []*one, error) {
 		}
 		defer sink.close()
 		r.sms = sink
+	}
+	if err := r.acquirerTerminals(ctx); err != nil {
+		return LifecycleReport{}, nil, err
 	}
 	tok, err := r.login(ctx, l.Clerk)
 	if err != nil {

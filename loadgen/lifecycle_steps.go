@@ -94,21 +94,54 @@ func (r *run) gatewayPayment(ctx context.Context, id string, amount int64) error
 	if account == "" {
 		account = r.l.Merchant
 	}
-	body, _ := json.Marshal(map[string]any{"id": id, "amount": amount, "currency": "EUR", "account": account})
-	req, err := http.NewRequestWithContext(ctx, "POST", r.l.GatewayURL+"/admin/payments", bytes.NewReader(body))
+	return postAdmin(ctx, "gateway payment", r.l.GatewayURL+"/admin/payments", r.l.GatewayKey,
+		map[string]any{"id": id, "amount": amount, "currency": "EUR", "account": account})
+}
+
+// acquirerTerminals tells the acquirer simulator of the merchant's sale and
+// virtual terminals, when the load registers payments.
+func (r *run) acquirerTerminals(ctx context.Context) error {
+	if !r.l.RegisterPayments || r.l.AcquirerAdminURL == "" {
+		return nil
+	}
+	return postAdmin(ctx, "acquirer terminals", r.l.AcquirerAdminURL+"/admin/terminals", "", []map[string]string{
+		{"terminal_id": r.l.CardTerminal, "merchant_id": r.l.AcquirerMID},
+		{"terminal_id": r.l.VirtualTerminal, "merchant_id": r.l.AcquirerMID}})
+}
+
+// acquirerSale tells the acquirer simulator of a card return's sale, as
+// the acquirer knows the sales its terminals made.
+func (r *run) acquirerSale(ctx context.Context, o *one, at time.Time) error {
+	if !r.l.RegisterPayments || r.l.AcquirerAdminURL == "" {
+		return nil
+	}
+	return postAdmin(ctx, "acquirer sale", r.l.AcquirerAdminURL+"/admin/sales", "", map[string]any{
+		"terminal_id": r.l.CardTerminal, "merchant_id": r.l.AcquirerMID, "stan": o.stan, "rrn": o.payment,
+		"approval_code": "LG0001", "masked_pan": "541333******4111", "currency": "EUR", "amount": 2000, "at": at})
+}
+
+// postAdmin posts body to a simulator's admin API.
+func postAdmin(ctx context.Context, what, u, bearer string, body any) error {
+	b, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+r.l.GatewayKey)
+	req, err := http.NewRequestWithContext(ctx, "POST", u, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("gateway payment: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("gateway payment: %d %s", resp.StatusCode, firstLine(string(b)))
+		return fmt.Errorf("%s: %d %s", what, resp.StatusCode, firstLine(string(b)))
 	}
 	return nil
 }
@@ -116,6 +149,7 @@ func (r *run) gatewayPayment(ctx context.Context, id string, amount int64) error
 // order registers the return's order as the merchant's systems do.
 func (r *run) order(ctx context.Context, o *one) error {
 	now := time.Now().UTC()
+	placed := now.Add(-48 * time.Hour).Truncate(time.Second)
 	payment := map[string]any{"amount": 2000}
 	if o.kind == KindOnline {
 		payment["channel"] = returns.ChannelOnline
@@ -131,10 +165,13 @@ func (r *run) order(ctx context.Context, o *one) error {
 		payment["approval_code"] = "LG0001"
 		payment["masked_pan"] = "541333******4111"
 		payment["card_fingerprint"] = o.card
+		if err := r.acquirerSale(ctx, o, placed); err != nil {
+			return err
+		}
 	}
 	_, err := r.c.do(ctx, "POST /v1/orders", "POST", "/v1/orders", map[string]any{
 		"order_number": o.number, "currency": "EUR", "shipping_amount": 0,
-		"placed_at":    now.Add(-48 * time.Hour).Format(time.RFC3339),
+		"placed_at":    placed.Format(time.RFC3339),
 		"delivered_at": now.Add(-24 * time.Hour).Format(time.RFC3339),
 		"customer":     r.customer(o),
 		"lines": []map[string]any{{"line_id": "1", "sku": "CAP", "name": "Cap", "category": "apparel",

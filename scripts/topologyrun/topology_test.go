@@ -239,7 +239,7 @@ func TestTopology(t *testing.T) {
 	if loadgen {
 		d.finishedFrom = reboundURL
 		args := []string{"loadgen", "lifecycle", "--api", strings.Join(bases, ","),
-			"--returns", strconv.Itoa(returns), "--concurrency", strconv.Itoa(concurrency), "--mix", "online=1",
+			"--returns", strconv.Itoa(returns), "--concurrency", strconv.Itoa(concurrency), "--mix", "online=3,card=1",
 			"--sms-sink", loadgenSMS, "--register-payments", "--gateway-account", account, "--json",
 			"--api-key", demoAPIKey, "--password", demoPassword, "--carrier-secret", carrierSecret,
 			"--gateway-url", "http://" + gatewayAddr, "--gateway-key", gatewayKey, "--acquirer-admin-url", "http://" + acquirerAdmin}
