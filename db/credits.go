@@ -397,10 +397,7 @@ func (d Credits) CreditMovements(ctx context.Context, merchantID string, from, t
 		return nil, nil, fmt.Errorf("credit movements: %w", err)
 	}
 	for i := range days {
-		// SQLite's driver hands a day back as a time's text.
-		if len(days[i].Day) > len(time.DateOnly) {
-			days[i].Day = days[i].Day[:len(time.DateOnly)]
-		}
+		days[i].Day = dayText(days[i].Day)
 	}
 	return before, days, nil
 }

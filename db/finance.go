@@ -137,6 +137,16 @@ func (d *conn) dayOf(column string) string {
 	return "substr(" + column + ", 1, 10)"
 }
 
+// dayText is a day dayOf selected, as YYYY-MM-DD: SQLite's driver hands a
+// date-like text back as a time, which database/sql writes out in RFC 3339
+// ("2026-12-02T00:00:00Z"), so the same day would otherwise read as two.
+func dayText(s string) string {
+	if len(s) > len(time.DateOnly) {
+		return s[:len(time.DateOnly)]
+	}
+	return s
+}
+
 // RefundSummary counts and sums refunds by day, status, channel and currency.
 func (d Finance) RefundSummary(ctx context.Context, merchantID string, from, to time.Time) ([]SummaryRow, error) {
 	day := d.dayOf("created_at")
@@ -154,6 +164,9 @@ func (d Finance) RefundSummary(ctx context.Context, merchantID string, from, to 
 	var rows []SummaryRow
 	if err := q.Group(day + ", status, channel, currency").Order("day, status, channel, currency").Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("refund summary: %w", err)
+	}
+	for i := range rows {
+		rows[i].Day = dayText(rows[i].Day)
 	}
 	return rows, nil
 }
