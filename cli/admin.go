@@ -39,6 +39,9 @@ func runAdmin(ctx context.Context, env *Env, args []string) error {
 	if sub == nil {
 		return fmt.Errorf("admin: no %q: create-merchant, create-operator, list-merchants or create-api-key", args[0])
 	}
+	if wantsHelp(args[1:]) {
+		return sub(ctx, env, nil, args[1:]) // prints its flags before it reaches the database
+	}
 	d, err := openDB(env.Config, newLogger(env))
 	if err != nil {
 		return err

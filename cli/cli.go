@@ -136,6 +136,11 @@ func (c *command) main(ctx context.Context, args []string, stdout, stderr io.Wri
 			return lookup(name)
 		})
 	}
+	if err != nil && wantsHelp(fs.Args()) {
+		// A subcommand's help (`rebound admin create-merchant -h`) needs
+		// no configuration: the command prints it before it opens anything.
+		cfg, err = nil, nil
+	}
 	if err != nil {
 		var ce *config.Error
 		if errors.As(err, &ce) && fromFlag[ce.Var] != "" {
@@ -150,6 +155,19 @@ func (c *command) main(ctx context.Context, args []string, stdout, stderr io.Wri
 		return exitFailed
 	}
 	return exitOK
+}
+
+// wantsHelp tells whether a subcommand's arguments ask for its help.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "--h":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
 }
 
 func oneLine(err error) string {

@@ -357,6 +357,21 @@ func TestHelpForEveryCommand(t *testing.T) {
 	if code := cli.Main([]string{"--help"}, &stdout, io.Discard, lookup(nil)); code != 0 || !strings.Contains(stdout.String(), "migrate") {
 		t.Errorf("--help: exit %d, %q", code, stdout.String())
 	}
+	// A subcommand's help needs no database (issue 18: `rebound admin
+	// create-merchant -h` without one answered that REBOUND_DATABASE_URL is
+	// required).
+	for _, args := range [][]string{{"admin", "create-merchant", "-h"}, {"admin", "create-api-key", "--help"}, {"admin", "list-merchants", "-help"}} {
+		var stdout, stderr bytes.Buffer
+		if code := cli.Main(args, &stdout, &stderr, lookup(nil)); code != 0 || !strings.Contains(stdout.String(), "Usage of rebound "+args[0]+" "+args[1]) ||
+			strings.Contains(stderr.String(), "REBOUND_DATABASE_URL") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
+		}
+	}
+	// Without help asked for, the database is still required.
+	var stderr bytes.Buffer
+	if code := cli.Main([]string{"admin", "list-merchants"}, io.Discard, &stderr, lookup(nil)); code == 0 || !strings.Contains(stderr.String(), "REBOUND_DATABASE_URL") {
+		t.Errorf("admin list-merchants without a database: exit %d, %q", code, stderr.String())
+	}
 }
 
 func TestMigrateUpDownAndStatus(t *testing.T) {

@@ -87,6 +87,9 @@ func share(into *float64) func(string) error {
 
 func parseSub(env *Env, fs *flag.FlagSet, args []string) (bool, error) {
 	fs.SetOutput(env.Stderr)
+	if wantsHelp(args) {
+		fs.SetOutput(env.Stdout) // asked for: help is the answer, not an error
+	}
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
 		return false, nil
