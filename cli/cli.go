@@ -51,7 +51,7 @@ type Env struct {
 }
 
 func commands() []*command {
-	return []*command{devCommand(), apiCommand(), workerCommand(), migrateCommand(), adminCommand(), gatewayCommand(), acquirerCommand(), loadgenCommand(), healthcheckCommand(), temporalCommand()}
+	return []*command{devCommand(), apiCommand(), workerCommand(), migrateCommand(), adminCommand(), gatewayCommand(), acquirerCommand(), loadgenCommand(), healthcheckCommand(), temporalCommand(), pickupCommand()}
 }
 
 // Main runs the subcommand named by args[0] and returns the exit status.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -86,6 +87,36 @@ func TestLoadgenLifecycleAndReadsAgainstDev(t *testing.T) {
 	// The floor has the shape of an online return as the workflows run it.
 	if got := returnShape(t, temporalAddr, filepath.Join(dir, "state", "rebound.db")); got != f.Shape {
 		t.Errorf("an online return's history has %+v; the floor %+v: change the floor with the workflows", got, f.Shape)
+	}
+
+	// `rebound pickup` runs the settlement pick-up now, through the worker's
+	// schedule (the README's way, without the temporal CLI).
+	pickups := func() int {
+		c, err := client.Dial(client.Options{HostPort: temporalAddr, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		d, err := c.ScheduleClient().GetHandle(context.Background(), contract.SettlementPickupScheduleID).Describe(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return int(d.Info.NumActions)
+	}
+	before := pickups()
+	stdout.Reset()
+	stderr.Reset()
+	if code := cli.Main([]string{"pickup", "--temporal-address", temporalAddr}, &stdout, &stderr, lookup(nil)); code != 0 ||
+		!strings.Contains(stdout.String(), "settlement pick-up started") {
+		t.Fatalf("pickup: exit %d: %s %s", code, stdout.String(), stderr.String())
+	}
+	// The schedule takes the trigger in its own time.
+	deadline := time.Now().Add(15 * time.Second)
+	for pickups() != before+1 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if after := pickups(); after != before+1 {
+		t.Errorf("the schedule ran %d times after pickup, %d before", after, before)
 	}
 
 	stdout.Reset()
