@@ -35,10 +35,16 @@ const (
 // expiredPaymentPrefix marks simulated payments whose card has expired.
 const expiredPaymentPrefix = "pay_expired"
 
+// The operations on a hold besides its authorisation.
+const (
+	opCapture = "capture"
+	opVoid    = "void_hold"
+)
+
 // authOp is one idempotent call on holds and charges, as its key's first
 // use asked it.
 type authOp struct {
-	op, id string // "authorize", "charge", "capture" or "void", and the hold's id
+	op, id string // payments.KindHold, payments.KindCharge, opCapture or opVoid, and the hold's id
 	req    string // the request's JSON
 }
 
@@ -129,7 +135,7 @@ func (s *Simulator) authorize(key, kind string, req payments.AuthorizeRequest) (
 func (s *Simulator) capture(key, account, id string, amount int64) (int, []byte, error) {
 	account = accountOrDefault(account)
 	scope := idempotencyScope{account, key}
-	op := authOp{op: "capture", id: id, req: strconv.FormatInt(amount, 10)}
+	op := authOp{op: opCapture, id: id, req: strconv.FormatInt(amount, 10)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -165,7 +171,7 @@ func (s *Simulator) capture(key, account, id string, amount int64) (int, []byte,
 func (s *Simulator) void(key, account, id string) (int, []byte, error) {
 	account = accountOrDefault(account)
 	scope := idempotencyScope{account, key}
-	op := authOp{op: "void", id: id}
+	op := authOp{op: opVoid, id: id}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

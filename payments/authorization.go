@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -121,16 +122,24 @@ func (c *Client) createAuthorization(ctx context.Context, path, what, idempotenc
 // capture under another key is refused (409 already_captured), as is an
 // amount above the hold (422 exceeds_authorized).
 func (c *Client) Capture(ctx context.Context, idempotencyKey, account, id string, amount int64) (Authorization, error) {
-	return c.move(ctx, "capture", idempotencyKey, id, CaptureRequest{Account: accountOrDefault(account), Amount: amount})
+	return c.move(ctx, pathCapture, idempotencyKey, id, CaptureRequest{Account: accountOrDefault(account), Amount: amount})
 }
 
 // Void releases hold id of account. The same idempotencyKey again answers
 // the first void; a hold that was captured is refused (409 not_voidable).
 func (c *Client) Void(ctx context.Context, idempotencyKey, account, id string) (Authorization, error) {
-	return c.move(ctx, "void", idempotencyKey, id, VoidRequest{Account: accountOrDefault(account)})
+	return c.move(ctx, pathVoid, idempotencyKey, id, VoidRequest{Account: accountOrDefault(account)})
 }
 
-func (c *Client) move(ctx context.Context, what, idempotencyKey, id string, req any) (Authorization, error) {
+// The paths of a hold's capture and void, after /v1/authorizations/{id}.
+const (
+	pathCapture = "/capture"
+	pathVoid    = "/void"
+)
+
+// move captures or voids (path) hold id.
+func (c *Client) move(ctx context.Context, path, idempotencyKey, id string, req any) (Authorization, error) {
+	what := strings.TrimPrefix(path, "/")
 	switch {
 	case idempotencyKey == "":
 		return Authorization{}, &invalidRequestError{fmt.Sprintf("%s %s: idempotency key is empty", what, id)}
@@ -149,7 +158,7 @@ func (c *Client) move(ctx context.Context, what, idempotencyKey, id string, req 
 		account = r.Account
 	}
 	var a Authorization
-	if err := c.call(ctx, http.MethodPost, "/v1/authorizations/"+url.PathEscape(id)+"/"+what, c.keyOf(account), idempotencyKey, body, &a); err != nil {
+	if err := c.call(ctx, http.MethodPost, "/v1/authorizations/"+url.PathEscape(id)+path, c.keyOf(account), idempotencyKey, body, &a); err != nil {
 		return Authorization{}, fmt.Errorf("%s %s: %w", what, id, err)
 	}
 	return a, nil
