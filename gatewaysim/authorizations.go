@@ -154,7 +154,7 @@ func (s *Simulator) capture(key, account, id string, amount int64) (int, []byte,
 	case amount > a.Amount:
 		return 0, nil, &payments.APIError{Status: http.StatusUnprocessableEntity, Code: "exceeds_authorized", Message: fmt.Sprintf("authorization %s holds %d", a.ID, a.Amount)}
 	case a.Status == payments.StatusCapturePending || a.Status == payments.StatusCaptured:
-		return 0, nil, &payments.APIError{Status: http.StatusConflict, Code: "already_captured", Message: fmt.Sprintf("authorization %s was captured", a.ID)}
+		return 0, nil, &payments.APIError{Status: http.StatusConflict, Code: payments.CodeAlreadyCaptured, Message: fmt.Sprintf("authorization %s was captured", a.ID)}
 	case a.Status != payments.StatusAuthorized:
 		return 0, nil, &payments.APIError{Status: http.StatusConflict, Code: "not_capturable", Message: fmt.Sprintf("authorization %s is %s", a.ID, a.Status)}
 	}
@@ -191,7 +191,7 @@ func (s *Simulator) void(key, account, id string) (int, []byte, error) {
 		s.settleAuthLaterLocked(a)
 	case payments.StatusVoidPending, payments.StatusVoided:
 	default:
-		return 0, nil, &payments.APIError{Status: http.StatusConflict, Code: "not_voidable", Message: fmt.Sprintf("authorization %s is %s", a.ID, a.Status)}
+		return 0, nil, &payments.APIError{Status: http.StatusConflict, Code: payments.CodeNotVoidable, Message: fmt.Sprintf("authorization %s is %s", a.ID, a.Status)}
 	}
 	return s.answerLocked(scope, op, http.StatusOK, a)
 }

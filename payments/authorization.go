@@ -3,6 +3,7 @@ package payments
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -177,4 +178,45 @@ func (c *Client) GetAuthorization(ctx context.Context, account, id string) (Auth
 		return Authorization{}, fmt.Errorf("get authorization %s of account %s: %w", id, account, err)
 	}
 	return a, nil
+}
+
+// The gateway's refusals of a capture or a void that no retry changes: the
+// hold was captured already (under another key), or cannot be voided.
+const (
+	CodeAlreadyCaptured = "already_captured"
+	CodeNotVoidable     = "not_voidable"
+)
+
+// IsFinalRefusal reports whether err, or an error it wraps, is a refusal
+// sending the same call again cannot change: a permanent one (see
+// IsPermanent), or a hold's capture or void refused as already captured or
+// not voidable (a 409, which IsPermanent leaves to retries).
+func IsFinalRefusal(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) && ae.Status == http.StatusConflict && (ae.Code == CodeAlreadyCaptured || ae.Code == CodeNotVoidable) {
+		return true
+	}
+	return IsPermanent(err)
+}
+
+// Outcome is where a hold, a charge or a hold's capture or void stands,
+// for a caller that records it: still moving, done (authorized, captured
+// or voided) or failed.
+type Outcome int
+
+const (
+	OutcomePending Outcome = iota
+	OutcomeDone
+	OutcomeFailed
+)
+
+// Outcome is where the last call on a stands.
+func (a Authorization) Outcome() Outcome {
+	switch a.Status {
+	case StatusAuthorized, StatusCaptured, StatusVoided:
+		return OutcomeDone
+	case StatusFailed:
+		return OutcomeFailed
+	}
+	return OutcomePending
 }
