@@ -19,6 +19,7 @@ type ExchangeGateway interface {
 	Capture(ctx context.Context, idempotencyKey, account, id string, amount int64) (payments.Authorization, error)
 	Void(ctx context.Context, idempotencyKey, account, id string) (payments.Authorization, error)
 	Charge(ctx context.Context, idempotencyKey string, r payments.ChargeRequest) (payments.Authorization, error)
+	GetAuthorization(ctx context.Context, account, id string) (payments.Authorization, error)
 }
 
 // ExchangePayments are the activities of an exchange's money at the
@@ -215,7 +216,7 @@ func (a *ExchangePayments) record(ctx context.Context, row *db.ExchangePayment, 
 		}
 		return ExchangePaymentResult{}, fmt.Errorf("exchange %s of return %s: %w", row.Kind, row.ReturnID, callErr)
 	}
-	to := ExchangeState(au)
+	to := ExchangeState(row.Kind, au)
 	set := map[string]any{"gateway_id": au.ID, "gateway_status": au.Status, "failure_code": au.FailureCode}
 	moved, err := a.DB.ExchangePayments.MoveExchangePayment(ctx, row.ID, to, set)
 	if err != nil {
@@ -232,16 +233,51 @@ func (a *ExchangePayments) record(ctx context.Context, row *db.ExchangePayment, 
 	return exchangeResult(row), nil
 }
 
-// ExchangeState is the state of an exchange payment the gateway's word on
-// it (an answer or a webhook) puts it in.
-func ExchangeState(au payments.Authorization) returns.AttemptState {
-	switch au.Outcome() {
-	case payments.OutcomeDone:
+// ExchangeState is the state the gateway's word on a hold or charge (an
+// answer, a look-up or a webhook) puts an exchange payment of kind in: a
+// capture is done only once the hold is captured, a release once it is
+// voided; a hold once authorised (whatever happened to it since), a
+// charge once captured.
+func ExchangeState(kind db.ExchangePaymentKind, au payments.Authorization) returns.AttemptState {
+	done := au.Outcome() == payments.OutcomeDone
+	switch kind {
+	case db.ExchangeCapture, db.ExchangeCharge:
+		done = au.Status == payments.StatusCaptured
+	case db.ExchangeRelease:
+		done = au.Status == payments.StatusVoided
+	case db.ExchangeAuthorize:
+		done = au.Status != payments.StatusPending && au.Status != payments.StatusFailed
+	}
+	switch {
+	case done:
 		return returns.AttemptApproved
-	case payments.OutcomeFailed:
+	case au.Status == payments.StatusFailed:
 		return returns.AttemptDeclined
 	}
 	return returns.AttemptSent
+}
+
+// CheckExchangePayment asks the gateway where a sent exchange payment
+// stands (its webhook may be lost) and records the answer; a decided one,
+// or a hold or charge the gateway never answered (run its activity again:
+// the same key), is answered from its row.
+func (a *ExchangePayments) CheckExchangePayment(ctx context.Context, id string) (ExchangePaymentResult, error) {
+	row, err := a.DB.ExchangePayments.ExchangePaymentByID(ctx, id)
+	if errors.Is(err, db.ErrNotFound) {
+		return ExchangePaymentResult{}, temporal.NewNonRetryableApplicationError("exchange payment "+id+" does not exist", ErrNotFound, err)
+	}
+	if err != nil || row.State != returns.AttemptSent || row.GatewayID == "" {
+		return exchangeResult(row), err
+	}
+	m, err := a.DB.Merchants.MerchantByID(ctx, row.MerchantID)
+	if err != nil {
+		return ExchangePaymentResult{}, err
+	}
+	au, err := a.Gateway.GetAuthorization(ctx, m.GatewayAccountName(), row.GatewayID)
+	if err != nil {
+		return ExchangePaymentResult{}, fmt.Errorf("exchange %s of return %s: %w", row.Kind, row.ReturnID, err)
+	}
+	return a.record(ctx, row, au, nil)
 }
 
 // exchangeResult is a row's outcome.

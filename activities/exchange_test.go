@@ -232,3 +232,52 @@ func exchangeShopAgain(t *testing.T, d *db.DB, paymentID string) string {
 	}
 	return r.ID
 }
+
+// Without webhooks, CheckExchangePayment asks the gateway: a pending hold
+// is recorded authorised once it is, and its pending capture captured.
+func TestCheckExchangePaymentAsksTheGateway(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		sim := gatewaysim.New(gatewaysim.Config{APIKey: "sk_admin", SettleDelay: 30 * time.Millisecond})
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		t.Cleanup(sim.Close)
+		if err := sim.AddPayment(gatewaysim.Payment{ID: "pay_x3", Amount: 8999, Currency: "EUR", Account: "shop"}); err != nil {
+			t.Fatal(err)
+		}
+		ret := exchangeShop(t, d, "pay_x3")
+		acts := activities.New(activities.Deps{DB: d, Gateway: payments.NewClient(srv.URL, "sk_admin", srv.Client())}).ExchangePayments
+		ctx := context.Background()
+		settled := func(id string) activities.ExchangePaymentResult {
+			t.Helper()
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				res, err := acts.CheckExchangePayment(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Status != returns.RefundStatusPending || time.Now().After(deadline) {
+					return res
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+		held, err := acts.AuthorizeHold(ctx, activities.ExchangeMoneyInput{ReturnID: ret, Amount: 4000, Currency: "EUR"})
+		if err != nil || held.Status != returns.RefundStatusPending {
+			t.Fatalf("hold = %+v, %v", held, err)
+		}
+		if res := settled(held.ID); res.Status != returns.RefundStatusSucceeded || res.GatewayID != held.GatewayID {
+			t.Fatalf("checked hold = %+v", res)
+		}
+		capd, err := acts.CaptureHold(ctx, activities.CaptureHoldInput{ReturnID: ret, Amount: 1000})
+		if err != nil || capd.Status != returns.RefundStatusPending {
+			t.Fatalf("capture = %+v, %v", capd, err)
+		}
+		if res := settled(capd.ID); res.Status != returns.RefundStatusSucceeded || res.Amount != 1000 {
+			t.Fatalf("checked capture = %+v", res)
+		}
+		if _, err := acts.CheckExchangePayment(ctx, db.NewID()); refusalType(err) != activities.ErrNotFound {
+			t.Fatalf("an unknown payment: %v", err)
+		}
+	})
+}

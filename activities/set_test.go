@@ -13,7 +13,7 @@ import (
 // two parts may have one (a worker registering both would refuse it).
 func TestPartsKeepEveryActivityNameOnce(t *testing.T) {
 	want := []string{
-		"AuthorizeHold", "CaptureHold", "CardSettings", "ChargeDifference", "CheckFreeze", "CheckGatewayRefund", "ConsumeStock",
+		"AuthorizeHold", "CaptureHold", "CardSettings", "ChargeDifference", "CheckExchangePayment", "CheckFreeze", "CheckGatewayRefund", "ConsumeStock",
 		"CreateShipment", "Deliver", "EscalateAttempt",
 		"Evaluate", "ExpireCredits", "FinishReconciliation", "FinishRefund", "HoldStock", "ImportDroppedFile", "ListDroppedFiles",
 		"MatchSettlement", "PrepareCardAttempt", "PrepareRefund", "RecordTransition", "RecoverAttempts",

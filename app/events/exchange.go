@@ -58,7 +58,7 @@ func (s *Service) exchange(ctx context.Context, ev payments.WebhookEvent) (match
 	if err != nil {
 		return false, err
 	}
-	moved, err := s.d.Exchanges.MoveExchangePayment(ctx, row.ID, activities.ExchangeState(*au),
+	moved, err := s.d.Exchanges.MoveExchangePayment(ctx, row.ID, activities.ExchangeState(row.Kind, *au),
 		map[string]any{"gateway_id": au.ID, "gateway_status": au.Status, "failure_code": au.FailureCode})
 	if err != nil {
 		return false, err
