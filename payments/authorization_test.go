@@ -62,7 +62,10 @@ func TestClientHoldCallsSendKeysAndPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, call := range []func() error{
-		func() error { _, err := c.Authorize(ctx, "", payments.AuthorizeRequest{PaymentID: "pay_1"}); return err },
+		func() error {
+			_, err := c.Authorize(ctx, "", payments.AuthorizeRequest{PaymentID: "pay_1"})
+			return err
+		},
 		func() error { _, err := c.Capture(ctx, "k5", "shop", "", 0); return err },
 		func() error { _, err := c.Void(ctx, "", "shop", "au_1"); return err },
 	} {
