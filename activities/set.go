@@ -21,6 +21,9 @@ type Set struct {
 	Settlement     *Settlement
 	Store          *Store
 	Inventory      *Inventory
+	// ExchangePayments hold, capture, release and charge exchanges'
+	// money at the gateway.
+	ExchangePayments *ExchangePayments
 }
 
 // Deps are what the parts need, all together; New hands each part its own.
@@ -51,6 +54,9 @@ type Deps struct {
 	Card   CardSettings
 	// Gateway is the payment gateway's client, for online refunds.
 	Gateway Gateway
+	// ExchangeGateway is the client for exchanges' holds and charges; nil
+	// means Gateway, when it has those calls (a *payments.Client does).
+	ExchangeGateway ExchangeGateway
 	// Signal tells returns they were settled; SettlementDir is the
 	// settlement folder files are picked up from (see package dropfolder),
 	// "" picks up nothing.
@@ -61,6 +67,9 @@ type Deps struct {
 // New builds every part from d.
 func New(d Deps) Set {
 	base := Base{DB: d.DB, Logger: d.Logger, Now: d.Now}
+	if d.ExchangeGateway == nil {
+		d.ExchangeGateway, _ = d.Gateway.(ExchangeGateway)
+	}
 	msgs := &Messages{Base: base, Sender: d.Sender, OTPSecret: d.OTPSecret, KeepSensitive: d.KeepSensitive}
 	return Set{
 		Messages: msgs,
@@ -71,6 +80,8 @@ func New(d Deps) Set {
 		Settlement:     &Settlement{Base: base, Signal: d.Signal, SettlementDir: d.SettlementDir},
 		Store:          &Store{Base: base, Metrics: d.Metrics, Faults: d.Faults, Messages: msgs},
 		Inventory:      &Inventory{Base: base},
+
+		ExchangePayments: &ExchangePayments{Base: base, Gateway: d.ExchangeGateway},
 	}
 }
 
@@ -89,5 +100,6 @@ func (s Set) Parts() []any {
 	add(s.Settlement != nil, s.Settlement)
 	add(s.Store != nil, s.Store)
 	add(s.Inventory != nil, s.Inventory)
+	add(s.ExchangePayments != nil, s.ExchangePayments)
 	return out
 }

@@ -13,11 +13,12 @@ import (
 // two parts may have one (a worker registering both would refuse it).
 func TestPartsKeepEveryActivityNameOnce(t *testing.T) {
 	want := []string{
-		"CardSettings", "CheckFreeze", "CheckGatewayRefund", "ConsumeStock", "CreateShipment", "Deliver", "EscalateAttempt",
+		"AuthorizeHold", "CaptureHold", "CardSettings", "ChargeDifference", "CheckExchangePayment", "CheckFreeze", "CheckGatewayRefund", "ConsumeStock",
+		"CreateShipment", "Deliver", "EscalateAttempt",
 		"Evaluate", "ExpireCredits", "FinishReconciliation", "FinishRefund", "HoldStock", "ImportDroppedFile", "ListDroppedFiles",
 		"MatchSettlement", "PrepareCardAttempt", "PrepareRefund", "RecordTransition", "RecoverAttempts",
 		"ReleaseStock", "ResolveRefund", "ReverseCardAttempt", "SendCardAttempt", "SendCode", "SendLookupCode",
-		"SettleLostAttempt", "SettleReturns", "StartGatewayRefund",
+		"SettleLostAttempt", "SettleReturns", "StartGatewayRefund", "VoidHold",
 	}
 	set := activities.New(activities.Deps{})
 	parts := set.Parts()

@@ -40,6 +40,9 @@ type stores struct {
 	// Catalog: the merchant's products and variants, and the inventory
 	// holds of exchanges.
 	Catalog Catalog
+	// ExchangePayments: the holds, captures, releases and charges of
+	// exchanges at the payment gateway.
+	ExchangePayments ExchangePayments
 }
 
 // The store types. Each is its part's statements over a shared conn.
@@ -58,6 +61,8 @@ type (
 	Audit       struct{ *conn }
 	Idempotency struct{ *conn }
 	Catalog     struct{ *conn }
+
+	ExchangePayments struct{ *conn }
 )
 
 func newStores(c *conn) stores {
@@ -65,5 +70,6 @@ func newStores(c *conn) stores {
 		Returns: Returns{c}, Orders: Orders{c}, Shoppers: Shoppers{c}, Refunds: Refunds{c}, Credits: Credits{c}, Finance: Finance{c},
 		Settlement: Settlement{c}, Staff: Staff{c}, Merchants: Merchants{c}, Freezes: Freezes{c}, Outbox: Outbox{c},
 		Audit: Audit{c}, Idempotency: Idempotency{c}, Catalog: Catalog{c},
+		ExchangePayments: ExchangePayments{c},
 	}
 }

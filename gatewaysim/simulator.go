@@ -64,6 +64,17 @@ type Payment struct {
 	// Account is the merchant account the payment belongs to (payments.DefaultAccount when empty): its
 	// refunds are reported under it. Up to 64 characters usable as a folder name.
 	Account string `json:"account,omitempty"`
+	// AuthLimit bounds what the payment's live holds and charges may add up
+	// to (minor units; 0 means Amount).
+	AuthLimit int64 `json:"auth_limit,omitempty"`
+}
+
+// authLimit is what p's live holds and charges may add up to.
+func (p Payment) authLimit() int64 {
+	if p.AuthLimit > 0 {
+		return p.AuthLimit
+	}
+	return p.Amount
 }
 
 // account is the merchant account p's refunds are reported under.
@@ -90,10 +101,16 @@ type Stats struct {
 	Failed          int // refunds settled failed
 	WebhooksSent    int // webhook events the receiver answered with 2xx
 	WebhookFailures int // webhook delivery attempts that did not get a 2xx answer
+	Authorizations  int // holds and charges created, including those failed at once as exceeds_limit
+	AuthFailed      int // holds and charges that failed
+	Captured        int // captures and charges settled captured
+	Voided          int // holds voided
 }
 
 // Simulator is an in-memory payment gateway: an http.Handler serving POST /v1/refunds,
-// GET /v1/refunds/{id}?account=<account>, POST /admin/payments, GET /admin/report?date=YYYY-MM-DD
+// GET /v1/refunds/{id}?account=<account>, the holds and charges (POST /v1/authorizations,
+// POST /v1/charges, POST /v1/authorizations/{id}/capture and /void, GET /v1/authorizations/{id};
+// see authorizations.go), POST /admin/payments, GET /admin/authorizations, GET /admin/report?date=YYYY-MM-DD
 // (the daily report of every account as CSV) and POST /admin/reports?date=YYYY-MM-DD (drop that
 // day's reports into the report folder now; see WriteReports). It is safe for concurrent use.
 //
@@ -122,6 +139,11 @@ type Simulator struct {
 	order       []string             // refund ids in creation order
 	idempotency map[idempotencyScope]idempotentAnswer
 	stats       Stats
+
+	auths           map[string]*payments.Authorization
+	authOrder       []string         // hold and charge ids in creation order
+	authorized      map[string]int64 // payment id -> sum of its live holds and charges
+	authIdempotency map[idempotencyScope]authAnswer
 }
 
 // idempotencyScope is an idempotency key as one account used it.
@@ -153,6 +175,10 @@ func newSimulator(cfg Config, now func() time.Time) *Simulator {
 		refunds:     map[string]*payments.Refund{},
 		settledAt:   map[string]time.Time{},
 		idempotency: map[idempotencyScope]idempotentAnswer{},
+
+		auths:           map[string]*payments.Authorization{},
+		authorized:      map[string]int64{},
+		authIdempotency: map[idempotencyScope]authAnswer{},
 	}
 	if s.webhook == nil {
 		s.webhook = &http.Client{Timeout: 10 * time.Second}
@@ -162,9 +188,15 @@ func newSimulator(cfg Config, now func() time.Time) *Simulator {
 	}
 	s.mux.HandleFunc("POST /v1/refunds", s.handleCreateRefund) // authorized per account
 	s.mux.HandleFunc("GET /v1/refunds/{id}", s.handleGetRefund)
-	s.mux.Handle("POST /admin/payments", s.authorized(s.handleAddPayment))
-	s.mux.Handle("GET /admin/report", s.authorized(s.handleReport))
-	s.mux.Handle("POST /admin/reports", s.authorized(s.handleWriteReports))
+	s.mux.HandleFunc("POST /v1/authorizations", s.handleAuthorize(payments.KindHold))
+	s.mux.HandleFunc("POST /v1/charges", s.handleAuthorize(payments.KindCharge))
+	s.mux.HandleFunc("POST /v1/authorizations/{id}/capture", s.handleCapture)
+	s.mux.HandleFunc("POST /v1/authorizations/{id}/void", s.handleVoid)
+	s.mux.HandleFunc("GET /v1/authorizations/{id}", s.handleGetAuthorization)
+	s.mux.Handle("POST /admin/payments", s.admin(s.handleAddPayment))
+	s.mux.Handle("GET /admin/report", s.admin(s.handleReport))
+	s.mux.Handle("POST /admin/reports", s.admin(s.handleWriteReports))
+	s.mux.Handle("GET /admin/authorizations", s.admin(s.handleListAuthorizations))
 	if cfg.ReportDir != "" {
 		today := payments.ReportDay(s.now())
 		s.wg.Add(1)
@@ -433,8 +465,8 @@ func newID(prefix string) string {
 
 const maxRequestBytes = 1 << 20
 
-// authorized admits requests bearing APIKey (the admin routes).
-func (s *Simulator) authorized(next http.HandlerFunc) http.Handler {
+// admin admits requests bearing APIKey (the admin routes).
+func (s *Simulator) admin(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !sameKey(bearer(r), s.cfg.APIKey) {
 			unauthorized(w)

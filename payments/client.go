@@ -178,13 +178,22 @@ func (c *Client) GetRefund(ctx context.Context, id string) (Refund, error) {
 }
 
 func (c *Client) do(ctx context.Context, method, path, apiKey, idempotencyKey string, body []byte) (Refund, error) {
+	var ref Refund
+	if err := c.call(ctx, method, path, apiKey, idempotencyKey, body, &ref); err != nil {
+		return Refund{}, err
+	}
+	return ref, nil
+}
+
+// call sends one request and decodes a 2xx answer into out.
+func (c *Client) call(ctx context.Context, method, path, apiKey, idempotencyKey string, body []byte, out any) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+path, rd)
 	if err != nil {
-		return Refund{}, &invalidRequestError{fmt.Sprintf("build request: %v", err)}
+		return &invalidRequestError{fmt.Sprintf("build request: %v", err)}
 	}
 	req.Header.Set("Authorization", "Bearer "+apiKey)
 	req.Header.Set("Accept", "application/json")
@@ -196,21 +205,20 @@ func (c *Client) do(ctx context.Context, method, path, apiKey, idempotencyKey st
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return Refund{}, err
+		return err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
 	if err != nil {
-		return Refund{}, fmt.Errorf("read answer (%d): %w", resp.StatusCode, err)
+		return fmt.Errorf("read answer (%d): %w", resp.StatusCode, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Refund{}, answerError(resp.StatusCode, data)
+		return answerError(resp.StatusCode, data)
 	}
-	var ref Refund
-	if err := json.Unmarshal(data, &ref); err != nil {
-		return Refund{}, fmt.Errorf("decode answer (%d): %w", resp.StatusCode, err)
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode answer (%d): %w", resp.StatusCode, err)
 	}
-	return ref, nil
+	return nil
 }
 
 // answerError turns a non-2xx answer into an *APIError, keeping the gateway's code and message

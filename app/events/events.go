@@ -38,9 +38,12 @@ type Workflow interface {
 
 // Deps is what a Service is built from.
 type Deps struct {
-	Store    Store
-	Workflow Workflow
-	Log      *slog.Logger
+	Store Store
+	// Exchanges records the outcomes of exchanges' holds and charges (nil:
+	// those events are not matched).
+	Exchanges ExchangeStore
+	Workflow  Workflow
+	Log       *slog.Logger
 }
 
 // Service takes in the events.

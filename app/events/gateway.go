@@ -14,10 +14,13 @@ import (
 )
 
 // Gateway hands the gateway's outcome of a refund to the refund's
-// workflow; it answers whether the event names an attempt of Rebound's
+// workflow (an event of a hold or a charge is recorded: see exchange); it answers whether the event names an attempt of Rebound's
 // (an unknown reference is not refused: the gateway need not send it
 // again). A refund whose workflow has finished only logs.
 func (s *Service) Gateway(ctx context.Context, ev payments.WebhookEvent) (matched bool, err error) {
+	if payments.IsAuthorizationEvent(ev.Type) {
+		return s.exchange(ctx, ev)
+	}
 	if ev.Refund.Reference == "" {
 		return false, apperr.Invalid("refund.reference", "is required")
 	}
