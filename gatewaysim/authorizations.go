@@ -377,9 +377,8 @@ func (s *Simulator) handleVoid(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) handleGetAuthorization(w http.ResponseWriter, r *http.Request) {
-	account := accountOrDefault(r.URL.Query().Get("account"))
-	if !sameKey(bearer(r), s.keyOf(account)) {
-		unauthorized(w)
+	account, ok := s.readerAccount(w, r)
+	if !ok {
 		return
 	}
 	a, err := s.getAuthorization(account, r.PathValue("id"))

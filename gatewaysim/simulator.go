@@ -544,10 +544,20 @@ func (s *Simulator) handleCreateRefund(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, status, body)
 }
 
-func (s *Simulator) handleGetRefund(w http.ResponseWriter, r *http.Request) {
+// readerAccount is the account a read names (?account=), if the caller
+// holds its key; else it answers 401.
+func (s *Simulator) readerAccount(w http.ResponseWriter, r *http.Request) (string, bool) {
 	account := accountOrDefault(r.URL.Query().Get("account"))
 	if !sameKey(bearer(r), s.keyOf(account)) {
 		unauthorized(w)
+		return "", false
+	}
+	return account, true
+}
+
+func (s *Simulator) handleGetRefund(w http.ResponseWriter, r *http.Request) {
+	account, ok := s.readerAccount(w, r)
+	if !ok {
 		return
 	}
 	ref, err := s.getRefund(account, r.PathValue("id"))
