@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/rebound-returns/rebound/returns"
@@ -128,16 +127,10 @@ func (d ExchangePayments) ExchangePaymentByID(ctx context.Context, id string) (*
 // moves again, so a late answer or a repeated webhook changes nothing. It
 // reports whether it moved.
 func (d ExchangePayments) MoveExchangePayment(ctx context.Context, id string, to returns.AttemptState, set map[string]any) (bool, error) {
-	var from []returns.AttemptState
-	for f, tos := range exchangeMoves {
-		if slices.Contains(tos, to) {
-			from = append(from, f)
-		}
-	}
+	from := movesInto(exchangeMoves, to)
 	if len(from) == 0 {
 		return false, fmt.Errorf("exchange payment %s: no state moves to %s", id, to)
 	}
-	slices.Sort(from)
 	cols := map[string]any{}
 	for k, v := range set {
 		cols[k] = v

@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rebound-returns/rebound/returns"
 	"slices"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 
 	"gorm.io/gorm/clause"
 )
@@ -102,21 +103,27 @@ type RuleError struct {
 func (e *RuleError) Error() string { return e.Err.Error() + ": " + e.Detail }
 func (e *RuleError) Unwrap() error { return e.Err }
 
+// movesInto are the states from which moves lets a row go to to, in order.
+func movesInto(moves map[returns.AttemptState][]returns.AttemptState, to returns.AttemptState) []returns.AttemptState {
+	var from []returns.AttemptState
+	for f, tos := range moves {
+		if slices.Contains(tos, to) {
+			from = append(from, f)
+		}
+	}
+	slices.Sort(from)
+	return from
+}
+
 // MoveAttempt moves an attempt to state to, setting the other columns in
 // set, if attemptMoves allows it from the state the attempt is in. It
 // reports whether it moved: false when the attempt is in a state from which
 // to is not allowed (a late or repeated write, a settled attempt).
 func (d Refunds) MoveAttempt(ctx context.Context, id string, to returns.AttemptState, set map[string]any) (bool, error) {
-	var from []returns.AttemptState
-	for f, tos := range attemptMoves {
-		if slices.Contains(tos, to) {
-			from = append(from, f)
-		}
-	}
+	from := movesInto(attemptMoves, to)
 	if len(from) == 0 {
 		return false, fmt.Errorf("attempt %s: no state moves to %s", id, to)
 	}
-	slices.Sort(from)
 	if set == nil {
 		set = map[string]any{}
 	}
