@@ -244,7 +244,7 @@ type ReturnLine struct {
 	// filed before resolutions); VariantSKU the variant wanted for an
 	// exchange.
 	Resolution returns.Resolution `gorm:"default:refund"`
-	VariantSKU string `gorm:"column:variant_sku"`
+	VariantSKU string             `gorm:"column:variant_sku"`
 }
 
 func (ReturnLine) TableName() string { return "return_lines" }
