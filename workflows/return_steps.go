@@ -146,6 +146,9 @@ func (s *returnState) review(ctx workflow.Context, req contract.ReviewRequest) (
 // afterApproval sends the shopper on their way: a label to ship with, or to
 // the store.
 func (s *returnState) afterApproval(ctx workflow.Context) error {
+	if err := s.holdExchanges(ctx); err != nil {
+		return err
+	}
 	if s.in.Method == returns.MethodInStore {
 		return s.transition(ctx, step{to: returns.AwaitingDropoff, actor: returns.SystemActor, note: "bring the goods to the store"})
 	}
@@ -219,10 +222,10 @@ func (s *returnState) inspect(ctx workflow.Context, req contract.InspectRequest)
 			return err
 		}
 		s.refundID = refundID
-		s.refundAmount = prep.Quote.Total
+		s.quoted(prep.Quote)
 		q := prep.Quote
 		return s.transition(ctx, step{to: returns.RefundPending, actor: req.Actor, inspection: req.Lines, quote: &q,
-			note: "inspected: refund of " + returns.Money{Amount: q.Total, Currency: q.Currency}.String()})
+			note: s.inspectedNote(q)})
 	})
 	return s.result(), err
 }
@@ -285,6 +288,9 @@ func (s *returnState) onCarrierEvent(ctx workflow.Context, ev contract.CarrierEv
 // merchant's threshold for a supervisor's approval. Each payment runs in a
 // child RefundWorkflow that outlives this one if it must.
 func (s *returnState) refund(ctx workflow.Context) error {
+	if done, err := s.payResolutions(ctx); done || err != nil {
+		return err
+	}
 	if s.refundAmount <= 0 {
 		return s.locked(ctx, func() error {
 			return s.transition(ctx, step{to: returns.RefundFailed, actor: returns.SystemActor,
