@@ -166,3 +166,15 @@ func (s *returnState) inspectedNote(q returns.Quote) string {
 	}
 	return "inspected: " + strings.Join(parts, ", ")
 }
+
+// chosenNote tells the timeline what the shopper chose per line.
+func chosenNote(lines []returns.RequestedLine) string {
+	parts := make([]string, len(lines))
+	for i, l := range lines {
+		parts[i] = fmt.Sprintf("line %s: %s", l.LineID, l.Resolution.OrRefund())
+		if l.Resolution == returns.ResolutionExchange {
+			parts[i] += " for " + l.VariantSKU
+		}
+	}
+	return "chosen: " + strings.Join(parts, ", ")
+}

@@ -145,7 +145,7 @@ func TestExchangeHeldThenReleasedOnRejection(t *testing.T) {
 		t.Fatalf("held %d after the rejection; want 0", h)
 	}
 	n := f.notes()
-	if !strings.Contains(n, "1 × SHOE-44 held for the shopper; "+returns.ExchangeHeld) || !strings.Contains(n, "replacement was released: the return is rejected") {
+	if !strings.Contains(n, "chosen: line shoes: exchange for SHOE-44") || !strings.Contains(n, "1 × SHOE-44 held for the shopper; "+returns.ExchangeHeld) || !strings.Contains(n, "replacement was released: the return is rejected") {
 		t.Fatalf("notes:\n%s", n)
 	}
 }

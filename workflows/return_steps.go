@@ -57,6 +57,9 @@ func (s *returnState) verify(ctx workflow.Context, _ contract.VerifyRequest) (co
 // Callers hold the mutex.
 func (s *returnState) submit(ctx workflow.Context, note string) error {
 	shopper := returns.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
+	if s.resolutions {
+		note += "; " + chosenNote(s.in.Lines)
+	}
 	if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: note}); err != nil {
 		return err
 	}
