@@ -149,3 +149,40 @@ func TestExchangeHeldThenReleasedOnRejection(t *testing.T) {
 		t.Fatalf("notes:\n%s", n)
 	}
 }
+
+// A mixed return whose payment part fails has issued its credit lines; the
+// ledger keeps one credit per return, so finance's store-credit resolution
+// is refused (it would issue nothing) and a retry or "mark refunded" is
+// left.
+func TestMixedReturnsFailedRefundIsNotResolvedAsCreditAgain(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, options{policy: offerAll, method: returns.MethodInStore, paymentID: "pay_fail_1", lines: []returns.RequestedLine{
+		{LineID: "socks", Quantity: 3, Reason: "too_small", Resolution: returns.ResolutionRefund},
+		{LineID: "shoes", Quantity: 1, Reason: "too_small", Resolution: returns.ResolutionStoreCredit}}})
+	both := contract.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{
+		{LineID: "socks", AcceptedQuantity: 3, Condition: returns.ConditionNew},
+		{LineID: "shoes", AcceptedQuantity: 1, Condition: returns.ConditionNew}}}
+	fin := returns.Actor{Kind: returns.ActorStaff, Name: "fin", Role: returns.RoleFinance}
+	var refused error
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
+	f.at(hour, func() { f.update(contract.UpdateReceive, contract.ReceiveRequest{Actor: clerk}, nil, nil) })
+	f.at(2*hour, func() { f.update(contract.UpdateInspect, both, nil, nil) })
+	f.at(day, func() {
+		f.update(contract.UpdateRefundResolution, contract.RefundResolutionRequest{Action: contract.ResolveStoreCredit, Actor: fin}, nil, &refused)
+	})
+	f.at(day+hour, func() {
+		f.update(contract.UpdateRefundResolution, contract.RefundResolutionRequest{Action: contract.ResolveMarkRefunded, Note: "paid by bank transfer", Actor: fin}, nil, nil)
+	})
+	res := f.run()
+	if refused == nil || !strings.Contains(refused.Error(), "issued as store credit already") {
+		t.Fatalf("store-credit resolution: %v; want refused", refused)
+	}
+	if res.Status != returns.Closed {
+		t.Fatalf("result %+v; want closed once marked refunded", res)
+	}
+	credit, err := f.db.Credits.CreditByCode(context.Background(), auth.HashCreditCode(f.creditCode()))
+	must(t, err)
+	if credit.Balance != 4999+500 {
+		t.Fatalf("credit %+v; want the shoes' 5499 only", credit)
+	}
+}
