@@ -178,3 +178,30 @@ func chosenNote(lines []returns.RequestedLine) string {
 	}
 	return "chosen: " + strings.Join(parts, ", ")
 }
+
+// releaseRejectedExchanges releases the holds of a return whose exchange
+// lines were all rejected at inspection while other lines were accepted:
+// no replacement is owed. Callers hold the mutex.
+func (s *returnState) releaseRejectedExchanges(ctx workflow.Context, inspected []returns.InspectedLine) error {
+	exchanges := returns.Exchanges(s.in.Lines)
+	if !s.held || len(exchanges) == 0 {
+		return nil
+	}
+	for _, l := range exchanges {
+		for _, il := range inspected {
+			if il.LineID == l.LineID && il.AcceptedQuantity > 0 {
+				return nil
+			}
+		}
+	}
+	var res activities.StockReleaseResult
+	err := workflow.ExecuteActivity(storeCtx(ctx), a.Inventory.ReleaseStock, activities.StockReleaseInput{
+		MerchantID: s.in.MerchantID, ReturnID: s.in.ReturnID, Reason: returns.Rejected,
+	}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	s.held = false
+	return s.transition(ctx, step{to: s.status, event: activities.EventNote, actor: returns.SystemActor,
+		note: "the exchange's replacement was released: the exchanged items were rejected at inspection"})
+}

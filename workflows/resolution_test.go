@@ -186,3 +186,33 @@ func TestMixedReturnsFailedRefundIsNotResolvedAsCreditAgain(t *testing.T) {
 		t.Fatalf("credit %+v; want the shoes' 5499 only", credit)
 	}
 }
+
+// An exchange line rejected at inspection while another line is accepted
+// owes no replacement: its hold is released, the accepted line refunded.
+func TestRejectedExchangeLineReleasesItsHold(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, options{policy: offerAll, lines: []returns.RequestedLine{
+		{LineID: "socks", Quantity: 3, Reason: "too_small"},
+		{LineID: "shoes", Quantity: 1, Reason: "too_small", Resolution: returns.ResolutionExchange, VariantSKU: "SHOE-44"}}})
+	ctx := context.Background()
+	_, err := f.db.Catalog.UpsertVariants(ctx, f.merchant.ID, []db.CatalogItem{{
+		Product: db.Product{ProductID: "shoe", Title: "Shoes"},
+		Variant: db.Variant{SKU: "SHOE-44", ProductID: "shoe", Options: "{}", Price: 4999, Currency: "EUR", Available: 2}}})
+	must(t, err)
+	inspected := contract.InspectRequest{Actor: clerk, Lines: []returns.InspectedLine{
+		{LineID: "socks", AcceptedQuantity: 3, Condition: returns.ConditionNew},
+		{LineID: "shoes", RejectedQuantity: 1, Reason: "worn"}}}
+	f.at(minute, func() { f.update(contract.UpdateVerify, verify, nil, nil) })
+	f.at(2*hour, func() { f.carrier("ev2", contract.CarrierDelivered) })
+	f.at(3*hour, func() { f.update(contract.UpdateInspect, inspected, nil, nil) })
+	f.at(4*hour, func() { f.env.SignalWorkflow(contract.SignalSettled, nil) })
+	res := f.run()
+	if res.Status != returns.Closed || res.RefundAmount != 2900 {
+		t.Fatalf("result %+v; want the socks refunded", res)
+	}
+	v, err := f.db.Catalog.VariantBySKU(ctx, f.merchant.ID, "SHOE-44")
+	must(t, err)
+	if v.Held != 0 || !strings.Contains(f.notes(), "exchanged items were rejected at inspection") {
+		t.Fatalf("held %d; notes:\n%s", v.Held, f.notes())
+	}
+}

@@ -227,8 +227,11 @@ func (s *returnState) inspect(ctx workflow.Context, req contract.InspectRequest)
 		s.refundID = refundID
 		s.quoted(prep.Quote)
 		q := prep.Quote
-		return s.transition(ctx, step{to: returns.RefundPending, actor: req.Actor, inspection: req.Lines, quote: &q,
-			note: s.inspectedNote(q)})
+		if err := s.transition(ctx, step{to: returns.RefundPending, actor: req.Actor, inspection: req.Lines, quote: &q,
+			note: s.inspectedNote(q)}); err != nil {
+			return err
+		}
+		return s.releaseRejectedExchanges(ctx, req.Lines)
 	})
 	return s.result(), err
 }
