@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
@@ -120,6 +121,9 @@ func shopperMessage(ret *db.Return, merchant string, in TransitionInput) (subjec
 			m = returns.Money{Amount: in.Quote.Total, Currency: in.Quote.Currency}
 		}
 		text := fmt.Sprintf("%s was inspected. You will be refunded %s.", capitalize(ref), m)
+		if q := in.Quote; q != nil && (q.Credit > 0 || q.Exchanged > 0) {
+			text = fmt.Sprintf("%s was inspected. You will get %s.", capitalize(ref), resolvedWords(*q))
+		}
 		for _, l := range in.Inspection {
 			if l.RejectedQuantity > 0 {
 				text += fmt.Sprintf(" %d of line %s could not be accepted: %s.", l.RejectedQuantity, l.LineID, l.Reason)
@@ -203,4 +207,25 @@ func (a *Store) messages(ctx context.Context, ret *db.Return, in TransitionInput
 		}
 	}
 	return out, nil
+}
+
+// resolvedWords says what a quote with credit or exchanged lines gives the
+// shopper.
+func resolvedWords(q returns.Quote) string {
+	money := func(v int64) returns.Money { return returns.Money{Amount: v, Currency: q.Currency} }
+	var parts []string
+	if q.ToPayment() > 0 {
+		parts = append(parts, fmt.Sprintf("%s back to your payment", money(q.ToPayment())))
+	}
+	if q.Credit > 0 {
+		credit := fmt.Sprintf("store credit of %s", money(q.Credit+q.Bonus))
+		if q.Bonus > 0 {
+			credit += fmt.Sprintf(" (a bonus of %s included; its code comes in a message of its own)", money(q.Bonus))
+		}
+		parts = append(parts, credit)
+	}
+	if q.Exchanged > 0 {
+		parts = append(parts, "the replacement you chose, which we hold for you")
+	}
+	return strings.Join(parts, ", ")
 }

@@ -67,6 +67,13 @@ func TestStoreCreditWithBonusClosesWithoutARefund(t *testing.T) {
 	if got := f.gateway.Refunds(); len(got) != 0 {
 		t.Fatalf("gateway refunds %+v; want none", got)
 	}
+	var told bool
+	for _, m := range f.sent.to(shopper) {
+		told = told || (m.Subject == "Your return was inspected" && strings.Contains(m.Text, "You will get store credit of 54.99 EUR (a bonus of 5.00 EUR included"))
+	}
+	if !told {
+		t.Errorf("the shopper was not told of the credit after inspection")
+	}
 	credit, err := f.db.Credits.CreditByCode(context.Background(), auth.HashCreditCode(f.creditCode()))
 	must(t, err)
 	if credit.Balance != 4999+500 || credit.Currency != "EUR" || credit.ReturnID == nil || *credit.ReturnID != f.in.ReturnID {

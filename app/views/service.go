@@ -108,7 +108,10 @@ func lines(ls []db.LineShown) []Line {
 	for _, l := range ls {
 		lv := Line{LineID: l.LineID, Name: l.Name, UnitPrice: l.UnitPrice, Quantity: l.Quantity, Reason: l.Reason,
 			Note: l.Note, AcceptedQuantity: l.AcceptedQuantity, RejectedQuantity: l.RejectedQuantity,
-			RejectReason: l.RejectReason, RefundAmount: l.RefundAmount, Resolution: l.Resolution.OrRefund(), VariantSKU: l.VariantSKU}
+			RejectReason: l.RejectReason, RefundAmount: l.RefundAmount, VariantSKU: l.VariantSKU}
+		if l.Resolution.OrRefund() != returns.ResolutionRefund {
+			lv.Resolution = l.Resolution
+		}
 		if l.Condition != nil {
 			lv.Condition = *l.Condition
 		}

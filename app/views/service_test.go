@@ -91,8 +91,7 @@ func TestReturnAsStaffAndShopperSeeIt(t *testing.T) {
 	want := &Return{ID: returnID, Status: returns.RefundPending, Merchant: "acme", OrderNumber: "A-1", Method: returns.MethodShip,
 		Channel: returns.ChannelCardPresent, Currency: "EUR", ReasonCodes: []returns.Refusal{{LineID: "2", Code: returns.RefusedCategory}},
 		Lines: []Line{
-			{LineID: "1", Name: "Shirt", Quantity: 2, UnitPrice: 2000, Reason: "other", AcceptedQuantity: ptr(2), Condition: "opened",
-				Resolution: returns.ResolutionRefund},
+			{LineID: "1", Name: "Shirt", Quantity: 2, UnitPrice: 2000, Reason: "other", AcceptedQuantity: ptr(2), Condition: "opened"},
 			{LineID: "2", Quantity: 1, Reason: "damaged", Resolution: returns.ResolutionExchange, VariantSKU: "SHIRT-L"}},
 		Timeline: []Event{
 			{Status: returns.Submitted, At: at, Actor: "shopper"},

@@ -61,9 +61,11 @@ type Line struct {
 	Condition        string `json:"condition,omitempty"`
 	RejectReason     string `json:"reject_reason,omitempty"`
 	RefundAmount     *int64 `json:"refund_amount,omitempty"`
-	// Resolution is what the shopper chose for the line; VariantSKU the
+	// Resolution is what the shopper chose for the line when it is not a
+	// refund (store credit, exchange; absent: a refund, as every line filed
+	// before resolutions, so their bytes stay as they were); VariantSKU the
 	// variant wanted for an exchange.
-	Resolution returns.Resolution `json:"resolution"`
+	Resolution returns.Resolution `json:"resolution,omitempty"`
 	VariantSKU string             `json:"variant_sku,omitempty"`
 }
 
