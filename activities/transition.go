@@ -131,6 +131,9 @@ func shopperMessage(ret *db.Return, merchant string, in TransitionInput) (subjec
 		}
 		return "Your return was inspected", text, true
 	case returns.Refunded:
+		if !paysBack(ret.Lines) {
+			return "Your return is complete", fmt.Sprintf("%s is complete. Nothing goes back to your payment: you chose store credit (its code comes in a message of its own) or an exchange.", capitalize(ref)), true
+		}
 		return "Your refund is on its way", fmt.Sprintf("The refund for %s has been paid.", ref), true
 	case returns.Cancelled:
 		return "Your return was cancelled", fmt.Sprintf("%s was cancelled.", capitalize(ref)), true
@@ -228,4 +231,18 @@ func resolvedWords(q returns.Quote) string {
 		parts = append(parts, "the replacement you chose, which we hold for you")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// paysBack tells whether any line of a return is refunded to the payment
+// (every line filed before resolutions is).
+func paysBack(lines []db.ReturnLine) bool {
+	if len(lines) == 0 {
+		return true
+	}
+	for _, l := range lines {
+		if l.Resolution.OrRefund() == returns.ResolutionRefund {
+			return true
+		}
+	}
+	return false
 }

@@ -74,6 +74,11 @@ func TestStoreCreditWithBonusClosesWithoutARefund(t *testing.T) {
 	if !told {
 		t.Errorf("the shopper was not told of the credit after inspection")
 	}
+	for _, m := range f.sent.to(shopper) {
+		if m.Subject == "Your refund is on its way" {
+			t.Errorf("the shopper was told of a refund: %q", m.Text)
+		}
+	}
 	credit, err := f.db.Credits.CreditByCode(context.Background(), auth.HashCreditCode(f.creditCode()))
 	must(t, err)
 	if credit.Balance != 4999+500 || credit.Currency != "EUR" || credit.ReturnID == nil || *credit.ReturnID != f.in.ReturnID {
