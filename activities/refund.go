@@ -76,7 +76,8 @@ func (a *Store) PrepareRefund(ctx context.Context, in PrepareRefundInput) (Prepa
 		}
 		_, err = tx.Refunds.CreateRefund(ctx, &db.Refund{
 			ID: in.RefundID, ReturnID: ret.ID, OrderID: ret.OrderID, MerchantID: ret.MerchantID, Channel: ret.Channel,
-			Amount: out.Quote.Total, ShippingAmount: min(out.Quote.Shipping, out.Quote.Total), Currency: out.Quote.Currency,
+			Amount: out.Quote.ToPayment(), ShippingAmount: min(out.Quote.Shipping, out.Quote.Total),
+			CreditAmount: out.Quote.Credit, CreditBonus: out.Quote.Bonus, Currency: out.Quote.Currency,
 			Status: returns.RefundStatusPending, Quote: quote,
 		})
 		return err

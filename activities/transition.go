@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/returns"
@@ -120,6 +121,9 @@ func shopperMessage(ret *db.Return, merchant string, in TransitionInput) (subjec
 			m = returns.Money{Amount: in.Quote.Total, Currency: in.Quote.Currency}
 		}
 		text := fmt.Sprintf("%s was inspected. You will be refunded %s.", capitalize(ref), m)
+		if q := in.Quote; q != nil && (q.Credit > 0 || q.Exchanged > 0) {
+			text = fmt.Sprintf("%s was inspected. You will get %s.", capitalize(ref), resolvedWords(*q))
+		}
 		for _, l := range in.Inspection {
 			if l.RejectedQuantity > 0 {
 				text += fmt.Sprintf(" %d of line %s could not be accepted: %s.", l.RejectedQuantity, l.LineID, l.Reason)
@@ -127,6 +131,9 @@ func shopperMessage(ret *db.Return, merchant string, in TransitionInput) (subjec
 		}
 		return "Your return was inspected", text, true
 	case returns.Refunded:
+		if !paysBack(ret.Lines) {
+			return "Your return is complete", fmt.Sprintf("%s is complete. Nothing goes back to your payment: you chose store credit (its code comes in a message of its own) or an exchange.", capitalize(ref)), true
+		}
 		return "Your refund is on its way", fmt.Sprintf("The refund for %s has been paid.", ref), true
 	case returns.Cancelled:
 		return "Your return was cancelled", fmt.Sprintf("%s was cancelled.", capitalize(ref)), true
@@ -203,4 +210,39 @@ func (a *Store) messages(ctx context.Context, ret *db.Return, in TransitionInput
 		}
 	}
 	return out, nil
+}
+
+// resolvedWords says what a quote with credit or exchanged lines gives the
+// shopper.
+func resolvedWords(q returns.Quote) string {
+	money := func(v int64) returns.Money { return returns.Money{Amount: v, Currency: q.Currency} }
+	var parts []string
+	if q.ToPayment() > 0 {
+		parts = append(parts, fmt.Sprintf("%s back to your payment", money(q.ToPayment())))
+	}
+	if q.Credit > 0 {
+		credit := fmt.Sprintf("store credit of %s", money(q.Credit+q.Bonus))
+		if q.Bonus > 0 {
+			credit += fmt.Sprintf(" (a bonus of %s included; its code comes in a message of its own)", money(q.Bonus))
+		}
+		parts = append(parts, credit)
+	}
+	if q.Exchanged > 0 {
+		parts = append(parts, "the replacement you chose, which we hold for you")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// paysBack tells whether any line of a return is refunded to the payment
+// (every line filed before resolutions is).
+func paysBack(lines []db.ReturnLine) bool {
+	if len(lines) == 0 {
+		return true
+	}
+	for _, l := range lines {
+		if l.Resolution.OrRefund() == returns.ResolutionRefund {
+			return true
+		}
+	}
+	return false
 }

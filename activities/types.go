@@ -259,3 +259,9 @@ type SettlePage struct {
 	FileID string `json:"file_id"`
 	After  string `json:"after"`
 }
+
+// ReturnCreditInput names the refund whose store-credit part to issue.
+type ReturnCreditInput struct {
+	ReturnID string `json:"return_id"`
+	RefundID string `json:"refund_id"`
+}

@@ -33,6 +33,8 @@ type fakeFiling struct {
 	access    *filing.Access
 	order     filing.OrderView
 	merchant  filing.Merchant
+	quote     returns.FilingQuote
+	lines     []returns.RequestedLine
 
 	fileReq   filing.FileRequest
 	lookupReq filing.LookupRequest
@@ -99,6 +101,11 @@ func (f *fakeFiling) Order(_ context.Context, a *filing.Access) (filing.OrderVie
 	return f.order, f.err
 }
 
+func (f *fakeFiling) Quote(_ context.Context, a *filing.Access, lines []returns.RequestedLine) (returns.FilingQuote, error) {
+	f.calls, f.access, f.lines = append(f.calls, "Quote"), a, lines
+	return f.quote, f.err
+}
+
 func (f *fakeFiling) Merchant(_ context.Context, slug string) (filing.Merchant, error) {
 	f.calls, f.id = append(f.calls, "Merchant"), slug
 	return f.merchant, f.err
@@ -148,6 +155,7 @@ func TestFilingRefusalsBecomeTheSameProblems(t *testing.T) {
 		{"POST", "/v1/order-lookups", `{"merchant":"shop"}`},
 		{"POST", "/v1/order-lookups/" + someID + "/verify", `{"code":"123456"}`},
 		{"GET", "/v1/shopper/order", ""},
+		{"POST", "/v1/shopper/quote", `{"lines":[]}`},
 		{"GET", "/v1/merchants/shop", ""},
 	}
 	cases := []struct {
@@ -368,4 +376,32 @@ func TestFilingRoutesWithTheReturn(t *testing.T) {
 			t.Fatalf("an empty body is no reason: %+v", f.cancelReq)
 		}
 	})
+}
+
+// The quote binds the lines with their resolutions, needs an order access
+// token, and answers the use case's quote; its refusals name the field.
+func TestQuoteAnswers(t *testing.T) {
+	t.Parallel()
+	f := &fakeFiling{access: &filing.Access{ID: someID}, quote: returns.FilingQuote{Currency: "EUR", Lines: []returns.LineQuote{{LineID: "1", Quantity: 1,
+		Options: []returns.Option{{Resolution: returns.ResolutionStoreCredit, Amount: 1000, Bonus: 100}}}}}}
+	h := filingOver(nil, f)
+	rec := serve(h, "POST", "/v1/shopper/quote", `{"lines":[{"line_id":"1","quantity":1,"reason":"other","resolution":"exchange","variant_sku":"S-43"}]}`,
+		"Authorization", "Bearer rbo_live")
+	if rec.Code != 200 || rec.Header().Get("Cache-Control") != "no-store" ||
+		!strings.Contains(rec.Body.String(), `"options":[{"resolution":"store_credit","amount":1000,"bonus":100}]`) {
+		t.Fatalf("quote: %d %s", rec.Code, rec.Body)
+	}
+	want := []returns.RequestedLine{{LineID: "1", Quantity: 1, Reason: "other", Resolution: returns.ResolutionExchange, VariantSKU: "S-43"}}
+	if !reflect.DeepEqual(f.lines, want) {
+		t.Fatalf("given %+v", f.lines)
+	}
+	f.access = nil
+	rec = serve(h, "POST", "/v1/shopper/quote", `{"lines":[]}`)
+	sameProblem(t, "no access", rec, errUnauthenticated)
+	f.access, f.err = &filing.Access{ID: someID}, apperr.Invalid("lines[1].resolution", "is not offered by the merchant; offered: refund")
+	rec = serve(h, "POST", "/v1/shopper/quote", `{"lines":[{"line_id":"1","quantity":1,"reason":"other","resolution":"store_credit"}]}`,
+		"Authorization", "Bearer rbo_live")
+	if rec.Code != 422 || !strings.Contains(rec.Body.String(), `lines[1].resolution`) {
+		t.Fatalf("refusal: %d %s", rec.Code, rec.Body)
+	}
 }

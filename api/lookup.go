@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/rebound-returns/rebound/app/filing"
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // Order lookups let a shopper prove an order is theirs before choosing
@@ -23,6 +24,7 @@ func (s *server) routesLookup(r *gin.RouterGroup) {
 	r.POST("/order-lookups", s.handle(s.startLookup))
 	r.POST("/order-lookups/:id/verify", s.handle(s.verifyLookup))
 	r.GET("/shopper/order", s.handle(s.lookupOrder))
+	r.POST("/shopper/quote", s.handle(s.quoteLines))
 	r.GET("/merchants/:slug", s.handle(s.publicMerchant))
 }
 
@@ -88,6 +90,33 @@ func (s *server) lookupOrder(c *gin.Context) error {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, view)
+	return nil
+}
+
+type quoteRequest struct {
+	Lines []returns.RequestedLine `json:"lines"`
+}
+
+// quoteLines answers what each line would give under each resolution the
+// merchant offers, before the shopper files (order access token).
+func (s *server) quoteLines(c *gin.Context) error {
+	var req quoteRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	a, err := s.lookupOfRequest(c)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return errUnauthenticated
+	}
+	q, err := s.filing.Quote(c.Request.Context(), a, req.Lines)
+	if err != nil {
+		return err
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, q)
 	return nil
 }
 

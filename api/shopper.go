@@ -26,6 +26,7 @@ type filingProcedure interface {
 	VerifyLookup(ctx context.Context, id, code string) (filing.Granted, error)
 	AccessOf(ctx context.Context, token string) (*filing.Access, error)
 	Order(ctx context.Context, a *filing.Access) (filing.OrderView, error)
+	Quote(ctx context.Context, a *filing.Access, lines []returns.RequestedLine) (returns.FilingQuote, error)
 	Merchant(ctx context.Context, slug string) (filing.Merchant, error)
 }
 

@@ -214,7 +214,7 @@ type RefundApprovalRequest struct {
 const (
 	ResolveRetry        = "retry"
 	ResolveMarkRefunded = "mark_refunded"
-	ResolveStoreCredit  = "store_credit"
+	ResolveStoreCredit  = string(returns.ResolutionStoreCredit)
 )
 
 // RefundResolutionRequest is finance's resolution of a failed refund.

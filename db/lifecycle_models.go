@@ -14,12 +14,17 @@ type Refund struct {
 	Channel        returns.Channel
 	Amount         int64
 	ShippingAmount int64
-	Currency       string
-	Status         returns.RefundStatus
-	FailureCode    string
-	Quote          JSON
-	AuthorisedBy   string
-	WorkflowID     string
+	// CreditAmount is the part of the return's refund issued as store
+	// credit instead (not paid to the payment; Amount is), CreditBonus the
+	// merchant's bonus issued on top.
+	CreditAmount int64
+	CreditBonus  int64
+	Currency     string
+	Status       returns.RefundStatus
+	FailureCode  string
+	Quote        JSON
+	AuthorisedBy string
+	WorkflowID   string
 	// FrozenBy is the freeze a waiting refund is held by.
 	FrozenBy   *string
 	CreatedAt  time.Time

@@ -240,6 +240,11 @@ type ReturnLine struct {
 	RejectReason     string
 	InspectionNote   string
 	RefundAmount     *int64
+	// Resolution is what the shopper chose for the line (refund for lines
+	// filed before resolutions); VariantSKU the variant wanted for an
+	// exchange.
+	Resolution returns.Resolution `gorm:"default:refund"`
+	VariantSKU string             `gorm:"column:variant_sku"`
 }
 
 func (ReturnLine) TableName() string { return "return_lines" }

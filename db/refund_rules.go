@@ -316,7 +316,7 @@ func (d Refunds) ReversalSTAN(ctx context.Context, attemptID string, now time.Ti
 const (
 	ResolveRetry        = "retry"
 	ResolveMarkRefunded = "mark_refunded"
-	ResolveStoreCredit  = "store_credit"
+	ResolveStoreCredit  = string(returns.ResolutionStoreCredit)
 )
 
 // Resolution is what ResolveFailedRefund did.

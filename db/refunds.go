@@ -77,7 +77,7 @@ func (d Refunds) RefundHistoryOf(ctx context.Context, orderID, exceptReturnID st
 		Shipping int64
 	}
 	err := d.with(ctx).Model(&Refund{}).
-		Select("COALESCE(SUM(amount), 0) AS refunded, COALESCE(SUM(shipping_amount), 0) AS shipping").
+		Select("COALESCE(SUM(amount + credit_amount), 0) AS refunded, COALESCE(SUM(shipping_amount), 0) AS shipping").
 		Where("order_id = ? AND return_id <> ? AND status IN ?", orderID, exceptReturnID, live).Scan(&sums).Error
 	if err != nil {
 		return h, fmt.Errorf("refund history of %s: %w", orderID, err)

@@ -63,6 +63,7 @@ type RefundShown struct {
 	ID, Currency, FailureCode string
 	Status                    returns.RefundStatus
 	Amount, ShippingAmount    int64
+	CreditAmount, CreditBonus int64
 	FinishedAt                *time.Time
 	FrozenBy                  *string
 	FreezeReason              string
@@ -97,6 +98,8 @@ type shownRow struct {
 	LineRejectReason   *string
 	LineInspectionNote *string
 	LineRefundAmount   *int64
+	LineResolution     *returns.Resolution
+	LineVariantSKU     *string `gorm:"column:line_variant_sku"`
 	LineName           *string
 	LineUnitPrice      *int64
 }
@@ -110,7 +113,8 @@ const shownSQL = `SELECT r.id, r.merchant_id, r.order_id, r.status, r.method, r.
   l.line_id, l.quantity AS line_quantity, l.reason AS line_reason, l.note AS line_note,
   l.accepted_quantity AS line_accepted, l.rejected_quantity AS line_rejected, l.condition AS line_condition,
   l.reject_reason AS line_reject_reason, l.inspection_note AS line_inspection_note,
-  l.refund_amount AS line_refund_amount, ol.name AS line_name, ol.unit_price AS line_unit_price
+  l.refund_amount AS line_refund_amount, l.resolution AS line_resolution, l.variant_sku AS line_variant_sku,
+  ol.name AS line_name, ol.unit_price AS line_unit_price
 FROM returns r
 JOIN orders o ON o.id = r.order_id
 JOIN merchants m ON m.id = r.merchant_id
@@ -144,7 +148,7 @@ func (d Returns) ReturnShown(ctx context.Context, id string) (*ReturnShown, erro
 			Quantity: deref(row.LineQuantity), Reason: deref(row.LineReason), Note: deref(row.LineNote),
 			AcceptedQuantity: row.LineAccepted, RejectedQuantity: row.LineRejected, Condition: row.LineCondition,
 			RejectReason: deref(row.LineRejectReason), InspectionNote: deref(row.LineInspectionNote),
-			RefundAmount: row.LineRefundAmount}, Name: deref(row.LineName), UnitPrice: deref(row.LineUnitPrice)})
+			RefundAmount: row.LineRefundAmount, Resolution: deref(row.LineResolution), VariantSKU: deref(row.LineVariantSKU)}, Name: deref(row.LineName), UnitPrice: deref(row.LineUnitPrice)})
 	}
 	return r, nil
 }
@@ -155,6 +159,7 @@ type refundRow struct {
 	ID, Currency, FailureCode string
 	Status                    returns.RefundStatus
 	Amount, ShippingAmount    int64
+	CreditAmount, CreditBonus int64
 	FinishedAt                *time.Time
 	FrozenBy                  *string
 	FreezeReason              *string
@@ -165,7 +170,7 @@ type refundRow struct {
 
 // The latest refund is the last by creation (then id), as RefundsOfReturn
 // lists them; its attempts by number, then creation, as AttemptsOfRefund.
-const latestRefundSQL = `SELECT f.id, f.currency, f.status, f.failure_code, f.amount, f.shipping_amount,
+const latestRefundSQL = `SELECT f.id, f.currency, f.status, f.failure_code, f.amount, f.shipping_amount, f.credit_amount, f.credit_bonus,
   f.finished_at, f.frozen_by, z.reason AS freeze_reason,
   a.state AS attempt_state, a.rrn AS attempt_rrn, a.gateway_refund_id AS attempt_gateway_refund_id
 FROM refunds f
@@ -186,7 +191,7 @@ func (d Returns) LatestRefundShown(ctx context.Context, returnID string) (*Refun
 	}
 	h := rows[0]
 	f := &RefundShown{ID: h.ID, Currency: h.Currency, Status: h.Status, FailureCode: h.FailureCode, Amount: h.Amount,
-		ShippingAmount: h.ShippingAmount, FinishedAt: h.FinishedAt, FrozenBy: h.FrozenBy, FreezeReason: deref(h.FreezeReason)}
+		ShippingAmount: h.ShippingAmount, CreditAmount: h.CreditAmount, CreditBonus: h.CreditBonus, FinishedAt: h.FinishedAt, FrozenBy: h.FrozenBy, FreezeReason: deref(h.FreezeReason)}
 	for _, row := range rows {
 		if row.AttemptState != nil {
 			f.Attempts = append(f.Attempts, AttemptShown{State: *row.AttemptState, RRN: deref(row.AttemptRRN),

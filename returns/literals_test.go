@@ -33,6 +33,7 @@ func vocabulary() map[string]bool {
 	add(string(returns.AttemptOnline), string(returns.AttemptVoid), string(returns.AttemptRefund))
 	add(string(returns.ActorShopper), string(returns.ActorStaff), string(returns.ActorCarrier), string(returns.ActorSystem))
 	add(returns.RoleWords(append(slices.Clone(returns.MerchantRoles), returns.RoleOperator))...)
+	add(returns.ResolutionWords(returns.Resolutions)...)
 	return words
 }
 

@@ -70,6 +70,10 @@ type RequestedLine struct {
 	Quantity int    `json:"quantity"`
 	Reason   string `json:"reason"`
 	Note     string `json:"note,omitempty"`
+	// Resolution is what the shopper wants for the line (empty: a refund);
+	// VariantSKU the variant they want instead, for an exchange.
+	Resolution Resolution `json:"resolution,omitempty"`
+	VariantSKU string     `json:"variant_sku,omitempty"`
 }
 
 // ValidateRequest checks a return request against the order it names.
@@ -120,6 +124,7 @@ func validateRequest(o *Order, lines []RequestedLine) []FieldError {
 		if utf8.RuneCountInString(rl.Note) > maxNote {
 			errs = append(errs, FieldError{f("note"), fmt.Sprintf("must be at most %d characters", maxNote)})
 		}
+		errs = append(errs, rl.validateResolution(i)...)
 	}
 	return errs
 }

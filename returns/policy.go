@@ -83,6 +83,12 @@ type Policy struct {
 	// CreditValidityDays is how long store credit the merchant issues may
 	// be redeemed, in days from its issue; 0: it never expires.
 	CreditValidityDays int `json:"credit_validity_days,omitempty"`
+	// Resolutions are what the shopper may choose per line; empty (a
+	// policy from before resolutions) offers refunds only.
+	Resolutions []Resolution `json:"resolutions,omitempty"`
+	// CreditBonus is added to store credit a shopper chooses instead of a
+	// refund.
+	CreditBonus CreditBonus `json:"credit_bonus,omitzero"`
 
 	VerifyWithin      Duration `json:"verify_within"`
 	ShipWithin        Duration `json:"ship_within"`
@@ -102,6 +108,7 @@ func DefaultPolicy() Policy {
 		ReviewReasons:             []string{},
 		ShippingRefundReasons:     []string{"defective", "wrong_item", "not_as_described"},
 		RemoteRefundApprovalLimit: 20000,
+		Resolutions:               []Resolution{ResolutionRefund},
 		VerifyWithin:              Duration(10 * time.Minute),
 		ShipWithin:                Duration(14 * 24 * time.Hour),
 		DropoffWithin:             Duration(14 * 24 * time.Hour),
@@ -148,6 +155,7 @@ func (p Policy) Validate() []FieldError {
 	if p.CreditValidityDays < 0 || p.CreditValidityDays > MaxCreditValidityDays {
 		bad("credit_validity_days", fmt.Sprintf("must be from 0 (never expires) to %d", MaxCreditValidityDays))
 	}
+	errs = append(errs, p.validateResolutions()...)
 	if p.AutoApproveLimit < 0 {
 		bad("auto_approve_limit", "must not be negative")
 	}

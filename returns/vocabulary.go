@@ -139,3 +139,45 @@ const (
 	CreditReversed CreditEntryKind = "reversed"
 	CreditExpired  CreditEntryKind = "expired"
 )
+
+// Resolution is what a shopper gets for a returned line: their money back
+// to the original payment, store credit (with the merchant's bonus), or an
+// exchange for another variant of the same product. A line filed before
+// resolutions existed has none, and is a refund.
+type Resolution string
+
+const (
+	ResolutionRefund      Resolution = "refund"
+	ResolutionStoreCredit Resolution = "store_credit"
+	ResolutionExchange    Resolution = "exchange"
+)
+
+// Resolutions are the known resolutions, in the order pages offer them.
+var Resolutions = []Resolution{ResolutionRefund, ResolutionStoreCredit, ResolutionExchange}
+
+// Valid reports whether r is a known resolution.
+func (r Resolution) Valid() bool {
+	return r == ResolutionRefund || r == ResolutionStoreCredit || r == ResolutionExchange
+}
+
+// OrRefund is r, or a refund when r is empty (a line filed before
+// resolutions existed, or one the shopper left to the default).
+func (r Resolution) OrRefund() Resolution {
+	if r == "" {
+		return ResolutionRefund
+	}
+	return r
+}
+
+// ResolutionWords are resolutions as plain strings, for messages.
+func ResolutionWords(rs []Resolution) []string {
+	words := make([]string, len(rs))
+	for i, r := range rs {
+		words[i] = string(r)
+	}
+	return words
+}
+
+// ExchangeHeld is the state of an exchange line whose replacement is held
+// in stock, waiting for its shipment (a later step).
+const ExchangeHeld = "replacement_held"

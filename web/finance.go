@@ -38,7 +38,7 @@ type workItem struct{ views.WorkItem }
 // Resolutions finance may give, in the API's words.
 var (
 	workResolutions   = []string{"acquirer_corrected", "refunded_again", "written_off", "not_ours", "other"}
-	refundResolutions = []string{"retry", "mark_refunded", "store_credit"}
+	refundResolutions = []string{"retry", "mark_refunded", string(returns.ResolutionStoreCredit)}
 	// evidenceResolutions end the attempt an item is about with what the
 	// acquirer holds.
 	evidenceResolutions = []string{"confirmed_approved", "confirmed_reversed", "confirmed_not_received"}

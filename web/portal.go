@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/url"
@@ -62,6 +63,95 @@ type portalData struct {
 	Return   *returnView
 	Opened   bool // the visitor holds the return's token
 	ReturnID string
+	// Quote is what the lines as chosen give, when the shopper asked.
+	Quote *quoteView
+}
+
+// quoteView is a quote in words: per chosen line, what each resolution
+// gives; and what the lines as chosen come to.
+type quoteView struct {
+	Lines []quoteLine
+	Total []string
+}
+
+type quoteLine struct {
+	Name    string
+	Options []string
+}
+
+// resolutionWords name the resolutions for shoppers.
+var resolutionWords = map[returns.Resolution]string{
+	returns.ResolutionRefund: "Money back", returns.ResolutionStoreCredit: "Store credit", returns.ResolutionExchange: "Exchange",
+}
+
+func newQuoteView(o *shopperOrder, q returns.FilingQuote) *quoteView {
+	money := func(v int64) string { return returns.Money{Amount: v, Currency: q.Currency}.String() }
+	v := &quoteView{}
+	for _, l := range q.Lines {
+		ql := quoteLine{Name: l.LineID}
+		for _, ol := range o.Lines {
+			if ol.LineID == l.LineID {
+				ql.Name = ol.Name
+			}
+		}
+		for _, opt := range l.Options {
+			text := resolutionWords[opt.Resolution] + ": " + money(opt.Amount)
+			switch {
+			case opt.Resolution == returns.ResolutionStoreCredit && opt.Bonus > 0:
+				text += " + " + money(opt.Bonus) + " bonus"
+			case opt.Resolution == returns.ResolutionExchange:
+				text = resolutionWords[opt.Resolution] + ": another size or colour (your item counts for " + money(opt.Amount) + ")"
+			}
+			ql.Options = append(ql.Options, text)
+		}
+		v.Lines = append(v.Lines, ql)
+	}
+	c := q.Chosen
+	if c.ToPayment() > 0 {
+		v.Total = append(v.Total, "Back to your payment: "+money(c.ToPayment()))
+	}
+	if c.Credit > 0 {
+		v.Total = append(v.Total, "Store credit: "+money(c.Credit+c.Bonus)+" (a bonus of "+money(c.Bonus)+" included)")
+	}
+	if c.Exchanged > 0 {
+		v.Total = append(v.Total, "Exchanged: items worth "+money(c.Exchanged))
+	}
+	return v
+}
+
+// ResolutionWord names a resolution for shoppers.
+func (o *shopperOrder) ResolutionWord(r returns.Resolution) string { return resolutionWords[r] }
+
+// Checked tells whether r is the line's choice (cur, the form's value;
+// a refund when there is none).
+func (o *shopperOrder) Checked(r returns.Resolution, cur string) bool {
+	return r == returns.Resolution(cur).OrRefund()
+}
+
+// BonusOn is the bonus words of store credit, none for other resolutions.
+func (o *shopperOrder) BonusOn(r returns.Resolution) string {
+	if r != returns.ResolutionStoreCredit {
+		return ""
+	}
+	return o.BonusWords()
+}
+
+// BonusWords says the merchant's bonus on store credit ("" for none).
+func (o *shopperOrder) BonusWords() string {
+	b := o.CreditBonus
+	var text string
+	switch {
+	case b.BasisPoints > 0:
+		text = fmt.Sprintf("+%s%% bonus", strconv.FormatFloat(float64(b.BasisPoints)/100, 'f', -1, 64))
+	case b.Fixed > 0:
+		text = "+" + returns.Money{Amount: b.Fixed, Currency: o.Currency}.String() + " bonus"
+	default:
+		return ""
+	}
+	if b.Cap > 0 {
+		text += " (up to " + returns.Money{Amount: b.Cap, Currency: o.Currency}.String() + ")"
+	}
+	return text
 }
 
 func (s *site) portalPage(w http.ResponseWriter, r *http.Request, session string, d *portalData) *page {
@@ -189,7 +279,14 @@ type shopperOrder struct {
 		Why        string `json:"why_not_returnable"`
 	} `json:"lines"`
 	Reasons []string `json:"reasons"`
+	// Resolutions are what the merchant offers per line (more than a
+	// refund: the page asks), CreditBonus its bonus on store credit.
+	Resolutions []returns.Resolution `json:"resolutions"`
+	CreditBonus returns.CreditBonus  `json:"credit_bonus"`
 }
+
+// Chooses tells whether the shopper has a resolution to choose.
+func (o *shopperOrder) Chooses() bool { return len(o.Resolutions) > 1 }
 
 // order reads the order the visitor's access opens; without one it sends
 // them back to find it.
@@ -226,8 +323,8 @@ func (s *site) itemsPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "portal_items", p)
 }
 
-// fileReturn files the return with the chosen lines. The form names its
-// fields qty.<line>, reason.<line> and note.<line>.
+// fileReturn files the return with the chosen lines (chosenLines), or,
+// asked to (action=quote), shows what the lines as chosen would give.
 func (s *site) fileReturn(w http.ResponseWriter, r *http.Request) {
 	if !s.portalPost(w, r, cookieValue(r, cookieOrder)) {
 		return
@@ -236,53 +333,21 @@ func (s *site) fileReturn(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	type line struct {
-		LineID   string `json:"line_id"`
-		Quantity int    `json:"quantity"`
-		Reason   string `json:"reason"`
-		Note     string `json:"note,omitempty"`
-	}
-	var lines []line
-	names := map[string]string{}
-	local := map[string]string{}
-	for _, l := range o.Lines {
-		raw := strings.TrimSpace(r.PostFormValue("qty." + l.LineID))
-		if raw == "" || raw == "0" {
-			continue
-		}
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 || n > l.Returnable {
-			local["qty."+l.LineID] = "choose from 0 to " + strconv.Itoa(l.Returnable)
-			continue
-		}
-		reason := r.PostFormValue("reason." + l.LineID)
-		if reason == "" {
-			local["reason."+l.LineID] = "tell us why you are returning it"
-		}
-		prefix := "lines[" + strconv.Itoa(len(lines)) + "]."
-		names[prefix+"quantity"], names[prefix+"reason"], names[prefix+"note"] = "qty."+l.LineID, "reason."+l.LineID, "note."+l.LineID
-		names[prefix+"line_id"] = "qty." + l.LineID
-		lines = append(lines, line{LineID: l.LineID, Quantity: n, Reason: reason, Note: strings.TrimSpace(r.PostFormValue("note." + l.LineID))})
-	}
-	if len(lines) == 0 && len(local) == 0 {
-		local["items"] = "choose at least one item to return"
-	}
-	again := func(fields map[string]string, problem string) {
-		p := s.portalPage(w, r, token, &portalData{Step: 3, Order: o})
+	lines, names, local := chosenLines(r, o)
+	again := func(fields map[string]string, problem string, q *quoteView) {
+		p := s.portalPage(w, r, token, &portalData{Step: 3, Order: o, Quote: q})
 		p.Form, p.Fields, p.Problem = formValues(r), fields, problem
-		s.render(w, r, http.StatusUnprocessableEntity, "portal_items", p)
+		status := http.StatusUnprocessableEntity
+		if q != nil {
+			status = http.StatusOK
+		}
+		s.render(w, r, status, "portal_items", p)
 	}
 	if len(local) > 0 {
-		again(local, "Please correct the fields marked below.")
+		again(local, "Please correct the fields marked below.", nil)
 		return
 	}
-	var out struct {
-		ID    string `json:"id"`
-		Token string `json:"token"`
-	}
-	err := s.call(r, request{method: "POST", path: "/v1/returns", token: token,
-		body: map[string]any{"lines": lines, "method": r.PostFormValue("method")}}, &out)
-	if err != nil {
+	refused := func(err error) {
 		p := &page{Fields: map[string]string{}}
 		if !formProblem(p, err, names) {
 			s.fail(w, r, err)
@@ -294,7 +359,25 @@ func (s *site) fileReturn(w http.ResponseWriter, r *http.Request) {
 				p.Fields["items"] = v
 			}
 		}
-		again(p.Fields, p.Problem)
+		again(p.Fields, p.Problem, nil)
+	}
+	if r.PostFormValue("action") == "quote" {
+		var q returns.FilingQuote
+		if err := s.call(r, request{method: "POST", path: "/v1/shopper/quote", token: token, body: map[string]any{"lines": lines}}, &q); err != nil {
+			refused(err)
+			return
+		}
+		again(nil, "", newQuoteView(o, q))
+		return
+	}
+	var out struct {
+		ID    string `json:"id"`
+		Token string `json:"token"`
+	}
+	err := s.call(r, request{method: "POST", path: "/v1/returns", token: token,
+		body: map[string]any{"lines": lines, "method": r.PostFormValue("method")}}, &out)
+	if err != nil {
+		refused(err)
 		return
 	}
 	s.setCookie(w, cookieShopper, out.Token, "/r/", returnCookie)
@@ -409,4 +492,57 @@ func (s *site) shopperCancel(w http.ResponseWriter, r *http.Request) {
 
 func (s *site) shopperLabel(w http.ResponseWriter, r *http.Request) {
 	s.proxy(w, r, request{method: "GET", path: returnAPIPath(r, "/label"), token: cookieValue(r, cookieShopper)})
+}
+
+// chosenLine is a line of the portal's form as the API takes it.
+type chosenLine struct {
+	LineID     string             `json:"line_id"`
+	Quantity   int                `json:"quantity"`
+	Reason     string             `json:"reason"`
+	Note       string             `json:"note,omitempty"`
+	Resolution returns.Resolution `json:"resolution,omitempty"`
+	VariantSKU string             `json:"variant_sku,omitempty"`
+}
+
+// chosenLines reads the items form: its fields are qty.<line>,
+// reason.<line>, note.<line>, resolution.<line> and variant.<line>. It
+// answers the lines, the API's field names mapped to the form's, and what
+// is wrong before asking the API.
+func chosenLines(r *http.Request, o *shopperOrder) ([]chosenLine, map[string]string, map[string]string) {
+	var lines []chosenLine
+	names := map[string]string{}
+	local := map[string]string{}
+	for _, l := range o.Lines {
+		raw := strings.TrimSpace(r.PostFormValue("qty." + l.LineID))
+		if raw == "" || raw == "0" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 || n > l.Returnable {
+			local["qty."+l.LineID] = "choose from 0 to " + strconv.Itoa(l.Returnable)
+			continue
+		}
+		reason := r.PostFormValue("reason." + l.LineID)
+		if reason == "" {
+			local["reason."+l.LineID] = "tell us why you are returning it"
+		}
+		res := returns.Resolution(r.PostFormValue("resolution." + l.LineID))
+		variant := ""
+		if res == returns.ResolutionExchange {
+			variant = strings.TrimSpace(r.PostFormValue("variant." + l.LineID))
+			if variant == "" {
+				local["variant."+l.LineID] = "tell us which size or variant you want instead"
+			}
+		}
+		prefix := "lines[" + strconv.Itoa(len(lines)) + "]."
+		names[prefix+"quantity"], names[prefix+"reason"], names[prefix+"note"] = "qty."+l.LineID, "reason."+l.LineID, "note."+l.LineID
+		names[prefix+"line_id"] = "qty." + l.LineID
+		names[prefix+"resolution"], names[prefix+"variant_sku"] = "resolution."+l.LineID, "variant."+l.LineID
+		lines = append(lines, chosenLine{LineID: l.LineID, Quantity: n, Reason: reason,
+			Note: strings.TrimSpace(r.PostFormValue("note." + l.LineID)), Resolution: res, VariantSKU: variant})
+	}
+	if len(lines) == 0 && len(local) == 0 {
+		local["items"] = "choose at least one item to return"
+	}
+	return lines, names, local
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -243,4 +245,75 @@ func TestPortalTrackShowsTheReturn(t *testing.T) {
 	w := do(h, "GET", "/r/acme/returns/R5", nil, &http.Cookie{Name: cookieShopper, Value: "return-tok"})
 	wantStatus(t, w, http.StatusOK)
 	mustContain(t, w.Body.String(), "Send your parcel", "TRK123", `href="/r/acme/returns/R5/label"`, "Cancel my return")
+}
+
+// A merchant offering more than refunds: the shopper picks per line, sees
+// what each gives (the quote) and files with the choice; an exchange needs
+// the variant wanted, and the API's refusal of it marks the line's field.
+func TestPortalItemsChooseResolutionsAndQuote(t *testing.T) {
+	api := newFakeAPI()
+	api.HandleFunc("GET /v1/shopper/order", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"merchant": "acme", "merchant_name": "Acme Outdoor", "order_number": "A-1001", "currency": "EUR",
+			"placed_at": "2026-03-01T12:00:00Z", "channel": "online",
+			"lines":       []map[string]any{{"line_id": "L1", "name": "Trail shoe", "quantity": 2, "unit_paid": 8999, "returnable": 2}},
+			"reasons":     []string{"too_small"},
+			"resolutions": []string{"refund", "store_credit", "exchange"}, "credit_bonus": map[string]any{"basis_points": 1000, "cap": 2000},
+		})
+	})
+	api.HandleFunc("POST /v1/shopper/quote", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"currency": "EUR",
+			"lines": []map[string]any{{"line_id": "L1", "quantity": 1, "options": []map[string]any{
+				{"resolution": "refund", "amount": 8999, "bonus": 0}, {"resolution": "store_credit", "amount": 8999, "bonus": 900},
+				{"resolution": "exchange", "amount": 8999, "bonus": 0}}}},
+			"chosen": map[string]any{"total": 8999, "credit": 8999, "bonus": 900}})
+	})
+	api.HandleFunc("POST /v1/returns", func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(readAll(r), `"variant_sku":"HAT"`) {
+			problem(w, http.StatusUnprocessableEntity, "validation", "Unprocessable Entity", "invalid", []fieldErr{
+				{"lines[0].variant_sku", "must be a variant of the product ordered (Trail shoe)"}})
+			return
+		}
+		writeJSON(w, http.StatusCreated, map[string]string{"id": "R6", "token": "return-tok"})
+	})
+	h := newHandler(t, api, false)
+	order := &http.Cookie{Name: cookieOrder, Value: "order-tok"}
+	w := do(h, "GET", "/r/acme/items", nil, order)
+	wantStatus(t, w, http.StatusOK)
+	mustContain(t, w.Body.String(), `name="resolution.L1" value="refund" checked`, `value="store_credit"> Store credit <span class="muted">&#43;10% bonus (up to 20.00 EUR)</span>`,
+		`name="variant.L1"`, `value="quote"`)
+	token := csrfOf(t, w)
+
+	w = do(h, "POST", "/r/acme/items", url.Values{"csrf_token": {token}, "qty.L1": {"1"}, "reason.L1": {"too_small"},
+		"resolution.L1": {"store_credit"}, "action": {"quote"}}, order)
+	wantStatus(t, w, http.StatusOK)
+	mustContain(t, w.Body.String(), "What you get", "Store credit: 89.99 EUR &#43; 9.00 EUR bonus", "Store credit: 98.99 EUR (a bonus of 9.00 EUR included)",
+		`value="store_credit" checked`)
+	if n := len(api.callsTo("POST", "/v1/returns")); n != 0 {
+		t.Fatalf("a quote filed %d returns", n)
+	}
+	quotes := api.callsTo("POST", "/v1/shopper/quote")
+	if want := `{"lines":[{"line_id":"L1","quantity":1,"reason":"too_small","resolution":"store_credit"}]}`; len(quotes) != 1 || string(quotes[0].Body) != want {
+		t.Fatalf("quote calls %+v; want %s", quotes, want)
+	}
+
+	w = do(h, "POST", "/r/acme/items", url.Values{"csrf_token": {token}, "qty.L1": {"1"}, "reason.L1": {"too_small"}, "resolution.L1": {"exchange"}}, order)
+	wantStatus(t, w, http.StatusUnprocessableEntity)
+	mustContain(t, w.Body.String(), `<p class="error" id="e-variant.L1">tell us which size or variant you want instead</p>`)
+	w = do(h, "POST", "/r/acme/items", url.Values{"csrf_token": {token}, "qty.L1": {"1"}, "reason.L1": {"too_small"}, "resolution.L1": {"exchange"},
+		"variant.L1": {"HAT"}}, order)
+	wantStatus(t, w, http.StatusUnprocessableEntity)
+	mustContain(t, w.Body.String(), `<p class="error" id="e-variant.L1">must be a variant of the product ordered (Trail shoe)</p>`)
+	w = do(h, "POST", "/r/acme/items", url.Values{"csrf_token": {token}, "qty.L1": {"1"}, "reason.L1": {"too_small"}, "resolution.L1": {"exchange"},
+		"variant.L1": {"SHOE-44"}, "method": {"ship"}}, order)
+	wantRedirect(t, w, http.StatusSeeOther, "/r/acme/returns/R6")
+	calls := api.callsTo("POST", "/v1/returns")
+	if want := `"resolution":"exchange","variant_sku":"SHOE-44"`; len(calls) != 2 || !strings.Contains(string(calls[1].Body), want) {
+		t.Fatalf("return calls %+v; want %s", calls, want)
+	}
+}
+
+func readAll(r *http.Request) string {
+	b, _ := io.ReadAll(r.Body)
+	return string(b)
 }

@@ -158,7 +158,7 @@ func newFixture(t *testing.T, o options) *fixture {
 	r := &db.Return{MerchantID: m.ID, OrderID: dbo.ID, Status: string(returns.PendingVerification), Method: o.method,
 		Contact: shopper, ContactKind: "email", Currency: "EUR", Channel: o.channel, Policy: policyJSON}
 	for _, l := range o.lines {
-		r.Lines = append(r.Lines, db.ReturnLine{LineID: l.LineID, Quantity: l.Quantity, Reason: l.Reason})
+		r.Lines = append(r.Lines, db.ReturnLine{LineID: l.LineID, Quantity: l.Quantity, Reason: l.Reason, Resolution: l.Resolution, VariantSKU: l.VariantSKU})
 	}
 	must(t, d.Returns.CreateReturn(ctx, r))
 

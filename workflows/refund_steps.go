@@ -85,6 +85,10 @@ func (s *returnState) validateRefundResolution(req contract.RefundResolutionRequ
 	default:
 		return inputError("action must be retry, mark_refunded or store_credit")
 	}
+	if req.Action == contract.ResolveStoreCredit && s.creditIssued {
+		// The ledger holds one credit per return: its credit lines took it.
+		return stateError("this return's credit lines were issued as store credit already: retry the refund or mark it refunded")
+	}
 	return nil
 }
 

@@ -57,6 +57,9 @@ func (s *returnState) verify(ctx workflow.Context, _ contract.VerifyRequest) (co
 // Callers hold the mutex.
 func (s *returnState) submit(ctx workflow.Context, note string) error {
 	shopper := returns.Actor{Kind: returns.ActorShopper, Name: string(returns.ActorShopper)}
+	if s.resolutions {
+		note += "; " + chosenNote(s.in.Lines)
+	}
 	if err := s.transition(ctx, step{to: returns.Submitted, actor: shopper, note: note}); err != nil {
 		return err
 	}
@@ -146,6 +149,9 @@ func (s *returnState) review(ctx workflow.Context, req contract.ReviewRequest) (
 // afterApproval sends the shopper on their way: a label to ship with, or to
 // the store.
 func (s *returnState) afterApproval(ctx workflow.Context) error {
+	if err := s.holdExchanges(ctx); err != nil {
+		return err
+	}
 	if s.in.Method == returns.MethodInStore {
 		return s.transition(ctx, step{to: returns.AwaitingDropoff, actor: returns.SystemActor, note: "bring the goods to the store"})
 	}
@@ -219,10 +225,13 @@ func (s *returnState) inspect(ctx workflow.Context, req contract.InspectRequest)
 			return err
 		}
 		s.refundID = refundID
-		s.refundAmount = prep.Quote.Total
+		s.quoted(prep.Quote)
 		q := prep.Quote
-		return s.transition(ctx, step{to: returns.RefundPending, actor: req.Actor, inspection: req.Lines, quote: &q,
-			note: "inspected: refund of " + returns.Money{Amount: q.Total, Currency: q.Currency}.String()})
+		if err := s.transition(ctx, step{to: returns.RefundPending, actor: req.Actor, inspection: req.Lines, quote: &q,
+			note: s.inspectedNote(q)}); err != nil {
+			return err
+		}
+		return s.releaseRejectedExchanges(ctx, req.Lines)
 	})
 	return s.result(), err
 }
@@ -285,6 +294,9 @@ func (s *returnState) onCarrierEvent(ctx workflow.Context, ev contract.CarrierEv
 // merchant's threshold for a supervisor's approval. Each payment runs in a
 // child RefundWorkflow that outlives this one if it must.
 func (s *returnState) refund(ctx workflow.Context) error {
+	if done, err := s.payResolutions(ctx); done || err != nil {
+		return err
+	}
 	if s.refundAmount <= 0 {
 		return s.locked(ctx, func() error {
 			return s.transition(ctx, step{to: returns.RefundFailed, actor: returns.SystemActor,

@@ -22,6 +22,9 @@ var a activities.Set
 func ReturnWorkflow(ctx workflow.Context, in contract.ReturnInput) (contract.ReturnResult, error) {
 	s := &returnState{in: in, status: returns.PendingVerification, enteredAt: workflow.Now(ctx), carrierSeen: map[string]bool{}}
 	s.localSteps = workflow.GetVersion(ctx, VersionLocalSteps, workflow.DefaultVersion, 1) >= 1
+	if hasResolutions(in.Lines) {
+		s.resolutions = workflow.GetVersion(ctx, VersionResolutions, workflow.DefaultVersion, 1) >= 1
+	}
 	if err := s.setup(ctx); err != nil {
 		return contract.ReturnResult{}, err
 	}
@@ -42,6 +45,13 @@ type returnState struct {
 	moving returns.Status
 	// localSteps: the store's steps run as local activities (storeStep).
 	localSteps bool
+	// resolutions: the return's lines choose credit or exchanges, from
+	// VersionResolutions on (resolution_steps.go). holdsTaken: the
+	// exchanges' holds were asked for; held: one is held. credit and bonus
+	// are the refund's credit part, exchanged the value exchanged;
+	// creditIssued: the credit is issued.
+	resolutions, holdsTaken, held, creditIssued bool
+	credit, bonus, exchanged                    int64
 
 	codeExpires  time.Time
 	tracking     string
@@ -161,6 +171,9 @@ func (s *returnState) run(ctx workflow.Context) (contract.ReturnResult, error) {
 		if err != nil {
 			return contract.ReturnResult{}, err
 		}
+	}
+	if err := s.releaseHolds(ctx); err != nil {
+		return contract.ReturnResult{}, err
 	}
 	// Let running updates answer and notifications go out before ending.
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && s.deliveries == 0 }); err != nil {

@@ -16,3 +16,11 @@ const (
 	// no round trip through the server for each (issue 15).
 	VersionLocalSteps = "local-steps"
 )
+
+// VersionResolutions: a return whose lines choose store credit or an
+// exchange (issue 16) holds its exchanges' replacements on approval and
+// releases them if it ends without the goods accepted, and issues its
+// credit lines as store credit with the policy's bonus before (or instead
+// of) the refund to the payment. Only such returns ask for it, so the
+// histories of refund-only returns are unchanged.
+const VersionResolutions = "resolutions"

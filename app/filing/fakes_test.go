@@ -61,6 +61,28 @@ type fakeStore struct {
 	// tokenHash and tokenExpires are what CheckLookupCode was given.
 	tokenHash    string
 	tokenExpires time.Time
+	// variants is the merchant's catalog by SKU; history what
+	// RefundHistoryOf answers.
+	variants map[string]*db.CatalogVariant
+	history  db.RefundHistory
+}
+
+func (f *fakeStore) VariantBySKU(_ context.Context, merchantID, sku string) (*db.CatalogVariant, error) {
+	if err := f.step("VariantBySKU"); err != nil {
+		return nil, err
+	}
+	v, ok := f.variants[sku]
+	if !ok || merchantID != f.merchant.ID {
+		return nil, db.ErrNotFound
+	}
+	return v, nil
+}
+
+func (f *fakeStore) RefundHistoryOf(_ context.Context, _, _ string) (db.RefundHistory, error) {
+	if err := f.step("RefundHistoryOf"); err != nil {
+		return db.RefundHistory{}, err
+	}
+	return f.history, nil
 }
 
 func newFakeStore() *fakeStore {

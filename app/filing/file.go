@@ -58,6 +58,9 @@ func (s *Service) File(ctx context.Context, req FileRequest) (Filed, error) {
 		if errs := returns.ValidateRequest(order, req.Lines); len(errs) > 0 {
 			return Filed{}, linesRefusal(errs)
 		}
+		if err := s.checkResolutions(ctx, f, order, req.Lines); err != nil {
+			return Filed{}, err
+		}
 		if err := s.claimLookupFiling(ctx, a.ID); err != nil {
 			return Filed{}, err
 		}
@@ -66,6 +69,9 @@ func (s *Service) File(ctx context.Context, req FileRequest) (Filed, error) {
 			return Filed{}, err
 		}
 		order = orders.Domain(f.order)
+		if err := s.checkResolutions(ctx, f, order, req.Lines); err != nil {
+			return Filed{}, err
+		}
 		// The first code's limits are checked here, so that a shopper over
 		// them hears so now instead of waiting for a code that never comes.
 		if err := s.allowCode(ctx, f.contact, req.ClientIP); err != nil {
@@ -125,7 +131,8 @@ func (s *Service) file(ctx context.Context, req FileRequest, f found, order retu
 	r := &db.Return{MerchantID: m.ID, OrderID: o.ID, Status: string(returns.PendingVerification), Method: req.Method,
 		Contact: f.contact, ContactKind: f.kind, Currency: o.Currency, Channel: o.Payment.Channel, Policy: policyJSON}
 	for _, l := range req.Lines {
-		r.Lines = append(r.Lines, db.ReturnLine{LineID: l.LineID, Quantity: l.Quantity, Reason: l.Reason, Note: l.Note})
+		r.Lines = append(r.Lines, db.ReturnLine{LineID: l.LineID, Quantity: l.Quantity, Reason: l.Reason, Note: l.Note,
+			Resolution: l.Resolution.OrRefund(), VariantSKU: l.VariantSKU})
 	}
 	if err := s.d.Store.CreateReturn(ctx, r); err != nil {
 		return Filed{}, err

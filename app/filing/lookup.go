@@ -166,11 +166,16 @@ type OrderView struct {
 	Lines        []OrderLine      `json:"lines"`
 	Reasons      []string         `json:"reasons"`
 	Methods      []returns.Method `json:"methods"`
+	// Resolutions are what the merchant offers per line, CreditBonus its
+	// bonus on store credit (POST /v1/shopper/quote prices them).
+	Resolutions []returns.Resolution `json:"resolutions"`
+	CreditBonus returns.CreditBonus  `json:"credit_bonus"`
 }
 
 // OrderLine is a line of an OrderView.
 type OrderLine struct {
 	LineID   string `json:"line_id"`
+	SKU      string `json:"sku,omitempty"`
 	Name     string `json:"name"`
 	Category string `json:"category,omitempty"`
 	Quantity int    `json:"quantity"`
@@ -202,12 +207,13 @@ func (s *Service) Order(ctx context.Context, a *Access) (OrderView, error) {
 		return OrderView{}, err
 	}
 	v := OrderView{Merchant: m.Slug, MerchantName: m.Name, OrderNumber: o.OrderNumber, Currency: o.Currency,
-		PlacedAt: o.PlacedAt, Reasons: returns.Reasons, Methods: []returns.Method{returns.MethodShip, returns.MethodInStore}}
+		PlacedAt: o.PlacedAt, Reasons: returns.Reasons, Methods: []returns.Method{returns.MethodShip, returns.MethodInStore},
+		Resolutions: policy.Offered(), CreditBonus: policy.CreditBonus}
 	if o.Payment != nil {
 		v.Channel = o.Payment.Channel
 	}
 	for _, line := range o.Lines {
-		lv := OrderLine{LineID: line.LineID, Name: line.Name, Category: line.Category, Quantity: line.Quantity,
+		lv := OrderLine{LineID: line.LineID, SKU: line.SKU, Name: line.Name, Category: line.Category, Quantity: line.Quantity,
 			UnitPaid:   (line.UnitPrice*int64(line.Quantity) - line.Discount) / int64(max(line.Quantity, 1)),
 			Returnable: max(line.Quantity-taken[line.LineID], 0)}
 		switch {

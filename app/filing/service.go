@@ -37,6 +37,8 @@ type Store interface {
 		tokenHash string, tokenExpires time.Time) (db.CodeCheck, error)
 	LookupByID(ctx context.Context, id string) (*db.OrderLookup, error)
 	LookupByToken(ctx context.Context, hash string, now time.Time) (*db.OrderLookup, error)
+	VariantBySKU(ctx context.Context, merchantID, sku string) (*db.CatalogVariant, error)
+	RefundHistoryOf(ctx context.Context, orderID, exceptReturnID string) (db.RefundHistory, error)
 }
 
 // Workflow starts the return's and the lookup's workflows and sends the

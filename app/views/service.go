@@ -108,7 +108,10 @@ func lines(ls []db.LineShown) []Line {
 	for _, l := range ls {
 		lv := Line{LineID: l.LineID, Name: l.Name, UnitPrice: l.UnitPrice, Quantity: l.Quantity, Reason: l.Reason,
 			Note: l.Note, AcceptedQuantity: l.AcceptedQuantity, RejectedQuantity: l.RejectedQuantity,
-			RejectReason: l.RejectReason, RefundAmount: l.RefundAmount}
+			RejectReason: l.RejectReason, RefundAmount: l.RefundAmount, VariantSKU: l.VariantSKU}
+		if l.Resolution.OrRefund() != returns.ResolutionRefund {
+			lv.Resolution = l.Resolution
+		}
 		if l.Condition != nil {
 			lv.Condition = *l.Condition
 		}
@@ -141,7 +144,7 @@ func refundOf(r *db.ReturnShown, f *db.RefundShown, staff bool) *Refund {
 		}
 		return &Refund{Amount: *r.RefundAmount, Currency: r.Currency, Status: RefundNone}
 	}
-	v := &Refund{Amount: f.Amount, Shipping: f.ShippingAmount, Currency: f.Currency, Status: returns.RefundStatus(f.Status),
+	v := &Refund{Amount: f.Amount, Shipping: f.ShippingAmount, Credit: f.CreditAmount, CreditBonus: f.CreditBonus, Currency: f.Currency, Status: returns.RefundStatus(f.Status),
 		FailureCode: f.FailureCode, FinishedAt: f.FinishedAt, Frozen: f.FrozenBy != nil && f.Status == returns.RefundStatusPending}
 	if v.Frozen && staff {
 		v.FrozenReason = f.FreezeReason

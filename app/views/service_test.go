@@ -33,7 +33,7 @@ func stored() *fakeStore {
 			ShippingAmount: 495},
 			Payment: &db.PaymentShown{Channel: "card_present", Amount: 4000, TerminalID: "P1", MaskedPAN: "411111******1234"},
 			Lines: []db.LineShown{
-				{ReturnLine: db.ReturnLine{LineID: "2", Quantity: 1, Reason: "damaged"}},
+				{ReturnLine: db.ReturnLine{LineID: "2", Quantity: 1, Reason: "damaged", Resolution: returns.ResolutionExchange, VariantSKU: "SHIRT-L"}},
 				{ReturnLine: db.ReturnLine{LineID: "1", Quantity: 2, Reason: "other", AcceptedQuantity: ptr(2), Condition: ptr("opened")},
 					Name: "Shirt", UnitPrice: 2000}}},
 		events: []db.TimelineEvent{
@@ -92,7 +92,7 @@ func TestReturnAsStaffAndShopperSeeIt(t *testing.T) {
 		Channel: returns.ChannelCardPresent, Currency: "EUR", ReasonCodes: []returns.Refusal{{LineID: "2", Code: returns.RefusedCategory}},
 		Lines: []Line{
 			{LineID: "1", Name: "Shirt", Quantity: 2, UnitPrice: 2000, Reason: "other", AcceptedQuantity: ptr(2), Condition: "opened"},
-			{LineID: "2", Quantity: 1, Reason: "damaged"}},
+			{LineID: "2", Quantity: 1, Reason: "damaged", Resolution: returns.ResolutionExchange, VariantSKU: "SHIRT-L"}},
 		Timeline: []Event{
 			{Status: returns.Submitted, At: at, Actor: "shopper"},
 			{Status: returns.Received, At: at, Actor: "kim", ActorRole: returns.RoleClerk, Note: "at the desk"},

@@ -61,6 +61,12 @@ type Line struct {
 	Condition        string `json:"condition,omitempty"`
 	RejectReason     string `json:"reject_reason,omitempty"`
 	RefundAmount     *int64 `json:"refund_amount,omitempty"`
+	// Resolution is what the shopper chose for the line when it is not a
+	// refund (store credit, exchange; absent: a refund, as every line filed
+	// before resolutions, so their bytes stay as they were); VariantSKU the
+	// variant wanted for an exchange.
+	Resolution returns.Resolution `json:"resolution,omitempty"`
+	VariantSKU string             `json:"variant_sku,omitempty"`
 }
 
 // Event is one step of the return's timeline. Actor is a member of staff's
@@ -92,4 +98,8 @@ type Refund struct {
 	// reason.
 	Frozen       bool   `json:"frozen,omitempty"`
 	FrozenReason string `json:"frozen_reason,omitempty"`
+	// Credit is the part issued as store credit, CreditBonus the
+	// merchant's bonus on it (Amount is the part paid to the payment).
+	Credit      int64 `json:"credit,omitempty"`
+	CreditBonus int64 `json:"credit_bonus,omitempty"`
 }

@@ -25,6 +25,8 @@ type (
 	filingStore struct {
 		db.Returns
 		db.Orders
+		db.Refunds
+		db.Catalog
 		db.Shoppers
 		db.Staff
 		db.Merchants

@@ -126,7 +126,7 @@ func New(d Deps) UseCases {
 		Staff:  staff.New(staff.Deps{Store: d.DB.Returns, Workflow: staffSteps{t}}),
 		Orders: orders.New(orders.Deps{Store: d.DB.Orders, Created: d.OnOrder}),
 		Events: events.New(events.Deps{Store: eventStore{d.DB.Returns, d.DB.Refunds}, Exchanges: d.DB.ExchangePayments, Workflow: eventSignals{t}, Log: d.Log}),
-		Filing: filing.New(filing.Deps{Store: filingStore{d.DB.Returns, d.DB.Orders, d.DB.Shoppers, d.DB.Staff, d.DB.Merchants}, Workflow: shopperWorkflows{t}, Labels: simLabels{d.DB}, Log: d.Log,
+		Filing: filing.New(filing.Deps{Store: filingStore{d.DB.Returns, d.DB.Orders, d.DB.Refunds, d.DB.Catalog, d.DB.Shoppers, d.DB.Staff, d.DB.Merchants}, Workflow: shopperWorkflows{t}, Labels: simLabels{d.DB}, Log: d.Log,
 			OTPSecret: d.OTPSecret, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
 		Finance: finance.New(finance.Deps{Store: financeStore{d.DB.Finance, d.DB.Refunds, d.DB.Settlement, d.DB.Returns, d.DB.Merchants}, Importer: &settlement.Importer{DB: d.DB}, Workflow: financeWorkflows{t},
 			Now: now, PageSize: PageSize, PageMax: PageMax}),
