@@ -15,7 +15,7 @@ func TestPartsKeepEveryActivityNameOnce(t *testing.T) {
 	want := []string{
 		"AuthorizeHold", "CaptureHold", "CardSettings", "ChargeDifference", "CheckExchangePayment", "CheckFreeze", "CheckGatewayRefund", "ConsumeStock",
 		"CreateShipment", "Deliver", "EscalateAttempt",
-		"Evaluate", "ExpireCredits", "FinishReconciliation", "FinishRefund", "HoldStock", "ImportDroppedFile", "ListDroppedFiles",
+		"Evaluate", "ExpireCredits", "FinishReconciliation", "FinishRefund", "HoldStock", "ImportDroppedFile", "IssueReturnCredit", "ListDroppedFiles",
 		"MatchSettlement", "PrepareCardAttempt", "PrepareRefund", "RecordTransition", "RecoverAttempts",
 		"ReleaseStock", "ResolveRefund", "ReverseCardAttempt", "SendCardAttempt", "SendCode", "SendLookupCode",
 		"SettleLostAttempt", "SettleReturns", "StartGatewayRefund", "VoidHold",
