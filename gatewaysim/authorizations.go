@@ -133,30 +133,22 @@ func (s *Simulator) authorize(key, kind string, req payments.AuthorizeRequest) (
 
 // capture captures amount (0: all) of hold id of account, once.
 func (s *Simulator) capture(key, account, id string, amount int64) (int, []byte, error) {
-	account = accountOrDefault(account)
-	scope := idempotencyScope{account, key}
-	op := authOp{op: opCapture, id: id, req: strconv.FormatInt(amount, 10)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, nil, errClosed()
-	}
-	if status, body, ok, err := s.replayLocked(scope, op); ok {
-		return status, body, err
-	}
-	a, err := s.holdLocked(account, id)
-	if err != nil {
-		return 0, nil, err
-	}
+	return s.onHold(key, account, authOp{op: opCapture, id: id, req: strconv.FormatInt(amount, 10)}, func(a *payments.Authorization) error {
+		return s.captureLocked(a, amount)
+	})
+}
+
+// captureLocked captures amount of hold a (0: all of it).
+func (s *Simulator) captureLocked(a *payments.Authorization, amount int64) error {
 	switch {
 	case amount < 0:
-		return 0, nil, &payments.APIError{Status: http.StatusBadRequest, Code: "amount_invalid", Message: "amount must be >= 0 minor units (0 captures all)"}
+		return &payments.APIError{Status: http.StatusBadRequest, Code: "amount_invalid", Message: "amount must be >= 0 minor units (0 captures all)"}
 	case amount > a.Amount:
-		return 0, nil, &payments.APIError{Status: http.StatusUnprocessableEntity, Code: "exceeds_authorized", Message: fmt.Sprintf("authorization %s holds %d", a.ID, a.Amount)}
+		return &payments.APIError{Status: http.StatusUnprocessableEntity, Code: "exceeds_authorized", Message: fmt.Sprintf("authorization %s holds %d", a.ID, a.Amount)}
 	case a.Status == payments.StatusCapturePending || a.Status == payments.StatusCaptured:
-		return 0, nil, &payments.APIError{Status: http.StatusConflict, Code: payments.CodeAlreadyCaptured, Message: fmt.Sprintf("authorization %s was captured", a.ID)}
+		return &payments.APIError{Status: http.StatusConflict, Code: payments.CodeAlreadyCaptured, Message: fmt.Sprintf("authorization %s was captured", a.ID)}
 	case a.Status != payments.StatusAuthorized:
-		return 0, nil, &payments.APIError{Status: http.StatusConflict, Code: "not_capturable", Message: fmt.Sprintf("authorization %s is %s", a.ID, a.Status)}
+		return &payments.APIError{Status: http.StatusConflict, Code: "not_capturable", Message: fmt.Sprintf("authorization %s is %s", a.ID, a.Status)}
 	}
 	if amount == 0 {
 		amount = a.Amount
@@ -164,14 +156,31 @@ func (s *Simulator) capture(key, account, id string, amount int64) (int, []byte,
 	s.authorized[a.PaymentID] -= a.Amount - amount // the rest of a partial capture is released
 	a.Captured, a.Status = amount, payments.StatusCapturePending
 	s.settleAuthLaterLocked(a)
-	return s.answerLocked(scope, op, http.StatusOK, a)
+	return nil
 }
 
 // void releases hold id of account; a hold voided already answers as it is.
 func (s *Simulator) void(key, account, id string) (int, []byte, error) {
+	return s.onHold(key, account, authOp{op: opVoid, id: id}, func(a *payments.Authorization) error {
+		switch a.Status {
+		case payments.StatusAuthorized:
+			s.authorized[a.PaymentID] -= a.Amount
+			a.Status = payments.StatusVoidPending
+			s.settleAuthLaterLocked(a)
+		case payments.StatusVoidPending, payments.StatusVoided:
+		default:
+			return &payments.APIError{Status: http.StatusConflict, Code: payments.CodeNotVoidable, Message: fmt.Sprintf("authorization %s is %s", a.ID, a.Status)}
+		}
+		return nil
+	})
+}
+
+// onHold runs step on hold op.id of account under the simulator's lock,
+// once per Idempotency-Key: a repeated key answers what the first call
+// did; step's refusal is the answer, else the hold as step left it.
+func (s *Simulator) onHold(key, account string, op authOp, step func(a *payments.Authorization) error) (int, []byte, error) {
 	account = accountOrDefault(account)
 	scope := idempotencyScope{account, key}
-	op := authOp{op: opVoid, id: id}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -180,18 +189,12 @@ func (s *Simulator) void(key, account, id string) (int, []byte, error) {
 	if status, body, ok, err := s.replayLocked(scope, op); ok {
 		return status, body, err
 	}
-	a, err := s.holdLocked(account, id)
+	a, err := s.holdLocked(account, op.id)
 	if err != nil {
 		return 0, nil, err
 	}
-	switch a.Status {
-	case payments.StatusAuthorized:
-		s.authorized[a.PaymentID] -= a.Amount
-		a.Status = payments.StatusVoidPending
-		s.settleAuthLaterLocked(a)
-	case payments.StatusVoidPending, payments.StatusVoided:
-	default:
-		return 0, nil, &payments.APIError{Status: http.StatusConflict, Code: payments.CodeNotVoidable, Message: fmt.Sprintf("authorization %s is %s", a.ID, a.Status)}
+	if err := step(a); err != nil {
+		return 0, nil, err
 	}
 	return s.answerLocked(scope, op, http.StatusOK, a)
 }
@@ -377,16 +380,7 @@ func (s *Simulator) handleVoid(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Simulator) handleGetAuthorization(w http.ResponseWriter, r *http.Request) {
-	account, ok := s.readerAccount(w, r)
-	if !ok {
-		return
-	}
-	a, err := s.getAuthorization(account, r.PathValue("id"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	serveRead(s, w, r, s.getAuthorization)
 }
 
 func (s *Simulator) handleListAuthorizations(w http.ResponseWriter, _ *http.Request) {

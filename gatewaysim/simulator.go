@@ -556,16 +556,21 @@ func (s *Simulator) readerAccount(w http.ResponseWriter, r *http.Request) (strin
 }
 
 func (s *Simulator) handleGetRefund(w http.ResponseWriter, r *http.Request) {
+	serveRead(s, w, r, s.getRefund)
+}
+
+// serveRead answers GET …/{id} with what get reads of the caller's account.
+func serveRead[T any](s *Simulator, w http.ResponseWriter, r *http.Request, get func(account, id string) (T, error)) {
 	account, ok := s.readerAccount(w, r)
 	if !ok {
 		return
 	}
-	ref, err := s.getRefund(account, r.PathValue("id"))
+	v, err := get(account, r.PathValue("id"))
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ref)
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Simulator) handleAddPayment(w http.ResponseWriter, r *http.Request) {
