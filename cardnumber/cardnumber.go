@@ -17,9 +17,11 @@ import (
 // mix), and letters glued on either side do not hide them. Whole groups are
 // tried, so a card followed by its CVV or expiry, or preceded by other
 // digits, is caught too. Letters between digits end a number, so words and
-// hex ids are not read as one; UUIDs, hashes, ISO dates and times, and phone numbers
-// written with their '+' country code are left out, since they are
-// everywhere and none is a card.
+// hex ids are not read as one; UUIDs, hashes, ISO
+// dates and times (of the years 1900 to 2099, which no card number starts
+// with), and phone numbers written with their '+' country code (15 digits at
+// most, as E.164 allows) are left out, since they are everywhere and none is
+// a card.
 func In(s string) bool {
 	if len(s) < 13 {
 		return false
@@ -67,28 +69,28 @@ func In(s string) bool {
 }
 
 // notCards are the shapes of text that hold many digits but never a card:
-// UUIDs, hashes and other hex strings of 32 characters or more (an HMAC's
-// digits hold a Luhn-valid run of 13 now and then), and ISO dates with their
-// time of day.
+// UUIDs; hashes and other hex strings of 32 characters or more (an HMAC's
+// digits hold a Luhn-valid run of 13 now and then; 32 digits alone are too
+// long a run to be a card anyway); and ISO dates of a plausible year, month and
+// day, with their time of day (a card's "4111-11-11" is no date).
 var notCards = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|` +
 	`[0-9a-fA-F]{32,}|` +
-	`\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?`)
+	`(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?`)
 
 // cardIn tries every run of whole consecutive groups of 13 to 19 digits.
 // A run that starts with the first group of a number written after '+' is a
-// phone number in international form, not a card.
+// phone number in international form, not a card, as long as it has no
+// more digits than a phone number may (15).
 func cardIn(groups [][]byte, plus bool) bool {
 	for i := range groups {
-		if i == 0 && plus {
-			continue
-		}
 		var digits []byte
 		for j := i; j < len(groups); j++ {
 			digits = append(digits, groups[j]...)
 			if len(digits) > 19 {
 				break
 			}
-			if len(digits) >= 13 && digits[0] >= '2' && digits[0] <= '6' && luhn(digits) {
+			phone := i == 0 && plus && len(digits) <= 15 // E.164's longest
+			if !phone && len(digits) >= 13 && digits[0] >= '2' && digits[0] <= '6' && luhn(digits) {
 				return true
 			}
 		}

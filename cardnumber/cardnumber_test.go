@@ -36,6 +36,9 @@ func TestCardNumbersAreFoundHoweverWritten(t *testing.T) {
 		"order A-1, card 4111 1111 1111 1111 12/25 cvv 123",
 		"ref 12 4111111111111111", // other digits before it
 		"+1 4111 1111 1111 1111",  // a '+' before other digits does not hide it
+		"+4111111111111111",       // 16 digits after '+': more than a phone number has
+		"+4111 1111 1111 1111",
+		"4111-11-11-1111-1111", // shaped like a date, of no year a date has
 	} {
 		if !In(s) {
 			t.Errorf("In(%q) = false; it is a card number", s)
@@ -64,6 +67,8 @@ func TestNumbersThatAreNotCardsPass(t *testing.T) {
 		"2026-11-26 10:01:00",          // a time (Luhn-valid digits)
 		"2026-11-26T10:01:00.123456Z",  // a time
 		"2026-11-26",                   // a date
+		"1999-12-31",                   // a date
+		"+86 138 0013 8002",            // a mainland mobile (Luhn-valid digits)
 		"EUR 1,234.56",                 // an amount
 		"123456789",                    // an amount in minor units
 		"A-2026-000123",                // an order number
