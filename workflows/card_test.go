@@ -410,7 +410,10 @@ func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
 	}
 }
 
-func TestLateApprovalAfterTheReversalIsOnlyRecorded(t *testing.T) {
+// An approval that comes after its reversal was acknowledged is noted on
+// the attempt, which stays reversed, and becomes a finance work item: the
+// acquirer may hold a live refund beside the one that paid.
+func TestLateApprovalAfterTheReversalOpensAWorkItem(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
 	late := func(call int, reversal bool) acquirersim.Faults {
@@ -433,6 +436,17 @@ func TestLateApprovalAfterTheReversalIsOnlyRecorded(t *testing.T) {
 	}
 	if len(as) != 2 || as[0].State != returns.AttemptReversed || as[0].LateResponseCode != "00" || as[0].LateAt == nil || as[1].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v; want the late approval noted on the reversed first attempt", as)
+	}
+	// The work item follows the note on the attempt.
+	var items []db.WorkItem
+	for deadline := time.Now().Add(5 * time.Second); len(items) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var err error
+		items, err = allWorkItems(f.db, f.merchant.ID, true)
+		must(t, err)
+	}
+	if len(items) != 1 || items[0].Kind != "late_approval" || items[0].AttemptID == nil || *items[0].AttemptID != as[0].ID ||
+		!strings.Contains(items[0].Summary, as[0].STAN) {
+		t.Fatalf("open work items %+v; want one late_approval about the reversed attempt", items)
 	}
 	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[1].STAN {
 		t.Fatalf("ledger %+v", l)
