@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rebound-returns/rebound/returns"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,6 +202,79 @@ func TestRuleAttemptsNeverExceedThePayment(t *testing.T) {
 		}
 		if _, err := s.attempt(a, 2400); err != nil {
 			t.Fatalf("1600 paid of 4000, 2400 more: %v", err)
+		}
+	})
+}
+
+// Rules 3 and 4 hold when attempts are made at once: of racing attempts of
+// one refund exactly one is made, and of racing attempts of the refunds of
+// one payment only as many as the payment has left for.
+func TestRulesHoldUnderConcurrentAttempts(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newSale(t, d, "race")
+		// race runs try for each of n goroutines at once and answers the
+		// attempts made and the errors of the others.
+		race := func(n int, try func(i int) (*db.RefundAttempt, error)) (won []*db.RefundAttempt, lost []error) {
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				start = make(chan struct{})
+			)
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					a, err := try(i)
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						lost = append(lost, err)
+					} else {
+						won = append(won, a)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			return won, lost
+		}
+		// Rule 3: eight attempts of one refund; the first blocks the others.
+		one := s.refund(1000)
+		won, lost := race(8, func(int) (*db.RefundAttempt, error) { return s.attempt(one, 1000) })
+		if len(won) != 1 || len(lost) != 7 {
+			t.Fatalf("racing attempts of one refund: %d made, %d refused; want 1 and 7", len(won), len(lost))
+		}
+		for _, err := range lost {
+			if !errors.Is(err, db.ErrAttemptBlocked) {
+				t.Fatalf("a racing attempt of one refund: %v; want ErrAttemptBlocked", err)
+			}
+		}
+		// Rule 4: 1000 of 4000 are under way; eight returns ask 2000 each
+		// at once: one fits.
+		refunds := make([]*db.Refund, 8)
+		for i := range refunds {
+			refunds[i] = s.refund(2000)
+		}
+		won, lost = race(len(refunds), func(i int) (*db.RefundAttempt, error) { return s.attempt(refunds[i], 2000) })
+		if len(won) != 1 || len(lost) != 7 {
+			t.Fatalf("racing attempts of one payment: %d made, %d refused; want 1 and 7", len(won), len(lost))
+		}
+		for _, err := range lost {
+			if !errors.Is(err, db.ErrExceedsPayment) {
+				t.Fatalf("a racing attempt beyond the payment: %v; want ErrExceedsPayment", err)
+			}
+		}
+		var total int64
+		for _, ref := range append(refunds, one) {
+			as, err := d.Refunds.AttemptsOfRefund(ctx, ref.ID)
+			must(t, err)
+			for _, a := range as {
+				total += a.Amount
+			}
+		}
+		if total != 3000 {
+			t.Fatalf("attempts of the payment total %d; want 3000 of its 4000", total)
 		}
 	})
 }
