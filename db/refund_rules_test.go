@@ -279,6 +279,59 @@ func TestRulesHoldUnderConcurrentAttempts(t *testing.T) {
 	})
 }
 
+// Rule 4 counts money finance marked refunded outside Rebound: a succeeded
+// refund none of whose attempts paid takes its amount from the payment, for
+// new attempts and for "mark refunded" alike; a refund paid by its attempt
+// counts once.
+func TestRuleMarkedRefundedCountsAgainstThePayment(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newSale(t, d, "marked")
+		now := time.Now()
+		fail := func(ref *db.Refund) {
+			must(t, d.Refunds.FinishRefund(ctx, ref.ID, returns.RefundStatusFailed, "refund_workflow_failed", now))
+		}
+		mark := func(ref *db.Refund) error {
+			_, err := d.Refunds.ResolveFailedRefund(ctx, ref.ID, db.ResolveMarkRefunded, "fin", now)
+			return err
+		}
+		// 2500 declined, then paid at the till: finance marks it refunded.
+		outside := s.refund(2500)
+		s.mustAttempt(outside, 2500, returns.AttemptSent, returns.AttemptDeclined)
+		fail(outside)
+		must(t, mark(outside))
+		// 1500 are left: an attempt of 2000 is refused, 1000 goes and pays.
+		paid := s.refund(2000)
+		if _, err := s.attempt(paid, 2000); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("2500 marked refunded of 4000, 2000 more: %v; want ErrExceedsPayment", err)
+		}
+		s.mustAttempt(paid, 1000, returns.AttemptSent, returns.AttemptApproved)
+		must(t, d.Refunds.FinishRefund(ctx, paid.ID, returns.RefundStatusSucceeded, "", now))
+		// The refund its attempt paid counts once: 500 are left.
+		last := s.refund(500)
+		s.mustAttempt(last, 500, returns.AttemptSent, returns.AttemptDeclined)
+		fail(last)
+		must(t, mark(last))
+		if got, err := d.Refunds.RefundByID(ctx, last.ID); err != nil || got.Status != returns.RefundStatusSucceeded || got.FailureCode != "marked_refunded" {
+			t.Fatalf("the last 500 marked refunded: %+v, %v", got, err)
+		}
+		// Nothing is left: marking one more refunded is refused and leaves
+		// it failed; no attempt may go either.
+		over := s.refund(100)
+		fail(over)
+		if err := mark(over); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("4000 of 4000 refunded, 100 more marked refunded: %v; want ErrExceedsPayment", err)
+		}
+		if got, err := d.Refunds.RefundByID(ctx, over.ID); err != nil || got.Status != returns.RefundStatusFailed {
+			t.Fatalf("the refused refund: %+v, %v; want it still failed", got, err)
+		}
+		if _, err := s.attempt(s.refund(1), 1); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("4000 of 4000 refunded, 1 more: %v; want ErrExceedsPayment", err)
+		}
+	})
+}
+
 // Rule 5: finance's resolutions never send money an attempt may have paid.
 func TestRuleFinanceResolutionsNeverPayTwice(t *testing.T) {
 	t.Parallel()
