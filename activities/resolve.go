@@ -19,7 +19,7 @@ import (
 // doubt; a retry or "mark refunded" over an attempt that paid records that
 // attempt as the refund and sends nothing; otherwise a retry reopens the
 // refund (capped again under the order's lock), "mark refunded" records it
-// paid outside Rebound, and store credit is booked in the customer's ledger
+// paid outside Rebound if the payment has that much left, and store credit is booked in the customer's ledger
 // with its code sent to the shopper.
 func (a *Store) ResolveRefund(ctx context.Context, in ResolveRefundInput) (ResolveRefundResult, error) {
 	res, err := a.DB.Refunds.ResolveFailedRefund(ctx, in.RefundID, in.Action, in.By, a.now())

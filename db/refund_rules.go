@@ -25,8 +25,10 @@ import (
 //  3. A new attempt only when every earlier attempt of its refund is
 //     declined, reversed and acknowledged, confirmed reversed or confirmed
 //     never received (CreateAttempt, under the order's lock).
-//  4. What the attempts of every refund of a payment pay or may still pay
-//     never exceeds the payment (CreateAttempt, under the order's lock).
+//  4. What the attempts of every refund of a payment pay or may still pay,
+//     with what finance marked refunded outside Rebound, never exceeds the
+//     payment (CreateAttempt and ResolveFailedRefund's "mark refunded",
+//     under the order's lock; see refundable).
 //  5. Finance's resolution of a failed refund never sends money while an
 //     attempt may have paid: with a paying attempt a retry or "mark
 //     refunded" records that attempt as the refund and store credit is
@@ -202,34 +204,52 @@ func (d Refunds) CreateAttempt(ctx context.Context, a *RefundAttempt, now time.T
 // order's lock is held.
 func (d *conn) mayAttempt(ctx context.Context, ref *Refund, amount int64) error {
 	var rows []struct {
-		RefundID string
-		N        int
-		State    returns.AttemptState
-		STAN     string
-		Amount   int64
+		N     int
+		State returns.AttemptState
+		STAN  string
 	}
-	err := d.with(ctx).Table("refund_attempts AS a").Select("a.refund_id, a.n, a.state, a.stan, a.amount").
-		Joins("JOIN refunds AS r ON r.id = a.refund_id").Where("r.order_id = ?", ref.OrderID).Scan(&rows).Error
+	err := d.with(ctx).Model(&RefundAttempt{}).Select("n, state, stan").Where("refund_id = ?", ref.ID).Order("n").Scan(&rows).Error
 	if err != nil {
 		return err
 	}
-	var committed int64
 	for _, r := range rows {
-		if r.RefundID == ref.ID && !AttemptClears(r.State) {
+		if !AttemptClears(r.State) {
 			return &RuleError{ErrAttemptBlocked, fmt.Sprintf("attempt %d (STAN %s) is %s", r.N, r.STAN, r.State)}
 		}
-		if !AttemptClears(r.State) {
-			committed += r.Amount
-		}
 	}
-	var paid struct{ Amount int64 }
-	if err := d.with(ctx).Model(&Payment{}).Select("amount").Where("order_id = ?", ref.OrderID).Take(&paid).Error; err != nil {
-		return fmt.Errorf("payment of order %s: %w", ref.OrderID, translate(err))
+	left, paid, err := d.refundable(ctx, ref.OrderID)
+	if err != nil {
+		return err
 	}
-	if amount <= 0 || committed+amount > paid.Amount {
-		return &RuleError{ErrExceedsPayment, fmt.Sprintf("%d asked, %d of %d paid or under way", amount, committed, paid.Amount)}
+	if amount <= 0 || amount > left {
+		return &RuleError{ErrExceedsPayment, fmt.Sprintf("%d asked, %d of %d paid or under way", amount, paid-left, paid)}
 	}
 	return nil
+}
+
+// refundable answers what an order's payment has left to refund (rule 4)
+// and its amount: the payment less what every attempt of its refunds pays
+// or may still pay and less what finance marked refunded outside Rebound (a
+// succeeded refund none of whose attempts pays or may pay). The caller
+// holds the order's lock.
+func (d *conn) refundable(ctx context.Context, orderID string) (left, paid int64, err error) {
+	var payment struct{ Amount int64 }
+	if err := d.with(ctx).Model(&Payment{}).Select("amount").Where("order_id = ?", orderID).Take(&payment).Error; err != nil {
+		return 0, 0, fmt.Errorf("payment of order %s: %w", orderID, translate(err))
+	}
+	var attempts, marked struct{ Amount int64 }
+	err = d.with(ctx).Table("refund_attempts AS a").Select("COALESCE(SUM(a.amount), 0) AS amount").
+		Joins("JOIN refunds AS r ON r.id = a.refund_id").Where("r.order_id = ? AND a.state NOT IN ?", orderID, clearing).Scan(&attempts).Error
+	if err != nil {
+		return 0, 0, fmt.Errorf("refunds of order %s: %w", orderID, err)
+	}
+	err = d.with(ctx).Table("refunds AS r").Select("COALESCE(SUM(r.amount), 0) AS amount").
+		Where("r.order_id = ? AND r.status = ?", orderID, returns.RefundStatusSucceeded).
+		Where("NOT EXISTS (SELECT 1 FROM refund_attempts AS a WHERE a.refund_id = r.id AND a.state NOT IN ?)", clearing).Scan(&marked).Error
+	if err != nil {
+		return 0, 0, fmt.Errorf("refunds of order %s: %w", orderID, err)
+	}
+	return payment.Amount - attempts.Amount - marked.Amount, payment.Amount, nil
 }
 
 // inFlight are attempt states whose STANs may still meet an answer.
@@ -333,7 +353,8 @@ type Resolution struct {
 // a paying attempt, a retry or "mark refunded" makes the refund succeeded
 // by that attempt (nothing sent again) and store credit is refused; else a
 // retry reopens the refund if the order still has its amount refundable,
-// "mark refunded" records it paid outside Rebound, and store credit leaves
+// "mark refunded" records it paid outside Rebound if the payment has that
+// much left (rule 4), and store credit leaves
 // it failed (the credit is booked by the caller).
 func (d Refunds) ResolveFailedRefund(ctx context.Context, refundID, action, by string, now time.Time) (Resolution, error) {
 	var out Resolution
@@ -380,6 +401,14 @@ func (d Refunds) ResolveFailedRefund(ctx context.Context, refundID, action, by s
 			}
 			set["status"], set["failure_code"], set["finished_at"] = returns.RefundStatusPending, "", nil
 		case action == ResolveMarkRefunded:
+			// Money paid outside Rebound counts against the payment too.
+			left, paid, err := tx.refundable(ctx, ref.OrderID)
+			if err != nil {
+				return err
+			}
+			if ref.Amount > left {
+				return &RuleError{ErrExceedsPayment, fmt.Sprintf("%d marked refunded, %d of %d paid or under way", ref.Amount, paid-left, paid)}
+			}
 			set["status"], set["failure_code"], set["finished_at"] = returns.RefundStatusSucceeded, "marked_refunded", now.UTC()
 		case action == ResolveStoreCredit:
 		default:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rebound-returns/rebound/returns"
+	"sync"
 	"testing"
 	"time"
 
@@ -201,6 +202,132 @@ func TestRuleAttemptsNeverExceedThePayment(t *testing.T) {
 		}
 		if _, err := s.attempt(a, 2400); err != nil {
 			t.Fatalf("1600 paid of 4000, 2400 more: %v", err)
+		}
+	})
+}
+
+// Rules 3 and 4 hold when attempts are made at once: of racing attempts of
+// one refund exactly one is made, and of racing attempts of the refunds of
+// one payment only as many as the payment has left for.
+func TestRulesHoldUnderConcurrentAttempts(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newSale(t, d, "race")
+		// race runs try for each of n goroutines at once and answers the
+		// attempts made and the errors of the others.
+		race := func(n int, try func(i int) (*db.RefundAttempt, error)) (won []*db.RefundAttempt, lost []error) {
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				start = make(chan struct{})
+			)
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					a, err := try(i)
+					mu.Lock()
+					defer mu.Unlock()
+					if err != nil {
+						lost = append(lost, err)
+					} else {
+						won = append(won, a)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			return won, lost
+		}
+		// Rule 3: eight attempts of one refund; the first blocks the others.
+		one := s.refund(1000)
+		won, lost := race(8, func(int) (*db.RefundAttempt, error) { return s.attempt(one, 1000) })
+		if len(won) != 1 || len(lost) != 7 {
+			t.Fatalf("racing attempts of one refund: %d made, %d refused; want 1 and 7", len(won), len(lost))
+		}
+		for _, err := range lost {
+			if !errors.Is(err, db.ErrAttemptBlocked) {
+				t.Fatalf("a racing attempt of one refund: %v; want ErrAttemptBlocked", err)
+			}
+		}
+		// Rule 4: 1000 of 4000 are under way; eight returns ask 2000 each
+		// at once: one fits.
+		refunds := make([]*db.Refund, 8)
+		for i := range refunds {
+			refunds[i] = s.refund(2000)
+		}
+		won, lost = race(len(refunds), func(i int) (*db.RefundAttempt, error) { return s.attempt(refunds[i], 2000) })
+		if len(won) != 1 || len(lost) != 7 {
+			t.Fatalf("racing attempts of one payment: %d made, %d refused; want 1 and 7", len(won), len(lost))
+		}
+		for _, err := range lost {
+			if !errors.Is(err, db.ErrExceedsPayment) {
+				t.Fatalf("a racing attempt beyond the payment: %v; want ErrExceedsPayment", err)
+			}
+		}
+		var total int64
+		for _, ref := range append(refunds, one) {
+			as, err := d.Refunds.AttemptsOfRefund(ctx, ref.ID)
+			must(t, err)
+			for _, a := range as {
+				total += a.Amount
+			}
+		}
+		if total != 3000 {
+			t.Fatalf("attempts of the payment total %d; want 3000 of its 4000", total)
+		}
+	})
+}
+
+// Rule 4 counts money finance marked refunded outside Rebound: a succeeded
+// refund none of whose attempts paid takes its amount from the payment, for
+// new attempts and for "mark refunded" alike; a refund paid by its attempt
+// counts once.
+func TestRuleMarkedRefundedCountsAgainstThePayment(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := newSale(t, d, "marked")
+		now := time.Now()
+		fail := func(ref *db.Refund) {
+			must(t, d.Refunds.FinishRefund(ctx, ref.ID, returns.RefundStatusFailed, "refund_workflow_failed", now))
+		}
+		mark := func(ref *db.Refund) error {
+			_, err := d.Refunds.ResolveFailedRefund(ctx, ref.ID, db.ResolveMarkRefunded, "fin", now)
+			return err
+		}
+		// 2500 declined, then paid at the till: finance marks it refunded.
+		outside := s.refund(2500)
+		s.mustAttempt(outside, 2500, returns.AttemptSent, returns.AttemptDeclined)
+		fail(outside)
+		must(t, mark(outside))
+		// 1500 are left: an attempt of 2000 is refused, 1000 goes and pays.
+		paid := s.refund(2000)
+		if _, err := s.attempt(paid, 2000); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("2500 marked refunded of 4000, 2000 more: %v; want ErrExceedsPayment", err)
+		}
+		s.mustAttempt(paid, 1000, returns.AttemptSent, returns.AttemptApproved)
+		must(t, d.Refunds.FinishRefund(ctx, paid.ID, returns.RefundStatusSucceeded, "", now))
+		// The refund its attempt paid counts once: 500 are left.
+		last := s.refund(500)
+		s.mustAttempt(last, 500, returns.AttemptSent, returns.AttemptDeclined)
+		fail(last)
+		must(t, mark(last))
+		if got, err := d.Refunds.RefundByID(ctx, last.ID); err != nil || got.Status != returns.RefundStatusSucceeded || got.FailureCode != "marked_refunded" {
+			t.Fatalf("the last 500 marked refunded: %+v, %v", got, err)
+		}
+		// Nothing is left: marking one more refunded is refused and leaves
+		// it failed; no attempt may go either.
+		over := s.refund(100)
+		fail(over)
+		if err := mark(over); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("4000 of 4000 refunded, 100 more marked refunded: %v; want ErrExceedsPayment", err)
+		}
+		if got, err := d.Refunds.RefundByID(ctx, over.ID); err != nil || got.Status != returns.RefundStatusFailed {
+			t.Fatalf("the refused refund: %+v, %v; want it still failed", got, err)
+		}
+		if _, err := s.attempt(s.refund(1), 1); !errors.Is(err, db.ErrExceedsPayment) {
+			t.Fatalf("4000 of 4000 refunded, 1 more: %v; want ErrExceedsPayment", err)
 		}
 	})
 }

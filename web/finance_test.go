@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -245,7 +247,9 @@ func financeAPI() *fakeAPI {
 	})
 	api.HandleFunc("GET /v1/finance/work-items", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"items": []map[string]any{
-			{"id": "W1", "kind": "amount_mismatch", "status": "open", "summary": "line 4 differs", "created_at": "2026-03-11T10:00:00Z"}}})
+			{"id": "W1", "kind": "amount_mismatch", "status": "open", "summary": "line 4 differs", "created_at": "2026-03-11T10:00:00Z"},
+			{"id": "W2", "kind": "reversal_unacknowledged", "status": "open", "summary": "terminal R0000001 STAN 000007: its reversal was never acknowledged",
+				"return_id": "R9", "refund_id": "F1", "attempt_id": "A7", "created_at": "2026-03-11T09:00:00Z"}}})
 	})
 	return api
 }
@@ -281,6 +285,61 @@ func TestFinanceResolveWorkItemErrorsGoBesideTheItem(t *testing.T) {
 		"back": {"https://evil.example"}}, staffCookie(tokFinance))
 	wantStatus(t, w, http.StatusUnprocessableEntity)
 	mustContain(t, w.Body.String(), `<p class="error" id="e-W1.note">is required for other</p>`)
+}
+
+// A work item about a refund attempt offers finance the evidence that ends
+// it (confirmed approved, reversed or never received) besides the plain
+// resolutions; one about no attempt does not. The evidence chosen is what
+// the API is sent.
+func TestFinanceEscalatedAttemptIsResolvedWithEvidence(t *testing.T) {
+	api := financeAPI()
+	api.HandleFunc("POST /v1/finance/work-items/{id}/resolve", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "status": "resolved"})
+	})
+	h := newHandler(t, api, true)
+	w := do(h, "GET", "/console/finance/work-items", nil, staffCookie(tokFinance))
+	wantStatus(t, w, http.StatusOK)
+	body := w.Body.String()
+	choices := func(id string) string {
+		t.Helper()
+		m := regexp.MustCompile(`(?s)<select id="f-` + id + `\.resolution" name="resolution">(.*?)</select>`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no resolution choices for %s:\n%s", id, body)
+		}
+		return m[1]
+	}
+	escalated, plain := choices("W2"), choices("W1")
+	for _, evidence := range []string{"confirmed_approved", "confirmed_reversed", "confirmed_not_received"} {
+		option := `<option value="` + evidence + `">`
+		if !strings.Contains(escalated, option) {
+			t.Errorf("the reversal_unacknowledged item does not offer %s: %s", evidence, escalated)
+		}
+		if strings.Contains(plain, option) {
+			t.Errorf("an item about no attempt offers %s: %s", evidence, plain)
+		}
+	}
+	mustContain(t, escalated, `<option value="other">`)
+	token := staffCSRF(t, h, tokFinance, "/console/finance/work-items")
+	w = do(h, "POST", "/console/finance/work-items/W2/resolve", url.Values{"csrf_token": {token}, "resolution": {"confirmed_reversed"},
+		"note": {" the acquirer's report of 10 March shows the reversal "}, "back": {"/console/finance/work-items"}}, staffCookie(tokFinance))
+	wantStatus(t, w, http.StatusSeeOther)
+	if loc := w.Header().Get("Location"); loc != "/console/finance/work-items?done=resolved" {
+		t.Errorf("redirected to %q", loc)
+	}
+	calls := api.callsTo("POST", "/v1/finance/work-items/W2/resolve")
+	if len(calls) != 1 {
+		t.Fatalf("%d resolve calls; want 1", len(calls))
+	}
+	var sent map[string]string
+	if err := json.Unmarshal(calls[0].Body, &sent); err != nil {
+		t.Fatalf("resolve body %q: %v", calls[0].Body, err)
+	}
+	if sent["resolution"] != "confirmed_reversed" || sent["note"] != "the acquirer's report of 10 March shows the reversal" || len(sent) != 2 {
+		t.Fatalf("sent %v; want the evidence confirmed_reversed with the note", sent)
+	}
+	if got := calls[0].Header.Get("Authorization"); !strings.Contains(got, tokFinance) {
+		t.Errorf("resolve call authorised as %q; want the finance session's token", got)
+	}
 }
 
 func TestFinanceUploadStreamsTheFile(t *testing.T) {

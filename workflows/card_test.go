@@ -1,7 +1,9 @@
 package workflows_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/rebound-returns/rebound/acquirersim"
@@ -18,6 +21,7 @@ import (
 	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/faultpoint"
+	"github.com/rebound-returns/rebound/logging"
 	"github.com/rebound-returns/rebound/pos"
 	"github.com/rebound-returns/rebound/returns"
 	"github.com/rebound-returns/rebound/workflows"
@@ -410,7 +414,10 @@ func TestReversalNeverAcknowledgedIsEscalatedAndBlocksRetry(t *testing.T) {
 	}
 }
 
-func TestLateApprovalAfterTheReversalIsOnlyRecorded(t *testing.T) {
+// An approval that comes after its reversal was acknowledged is noted on
+// the attempt, which stays reversed, and becomes a finance work item: the
+// acquirer may hold a live refund beside the one that paid.
+func TestLateApprovalAfterTheReversalOpensAWorkItem(t *testing.T) {
 	t.Parallel()
 	side := &cardSide{}
 	late := func(call int, reversal bool) acquirersim.Faults {
@@ -433,6 +440,17 @@ func TestLateApprovalAfterTheReversalIsOnlyRecorded(t *testing.T) {
 	}
 	if len(as) != 2 || as[0].State != returns.AttemptReversed || as[0].LateResponseCode != "00" || as[0].LateAt == nil || as[1].State != returns.AttemptApproved {
 		t.Fatalf("attempts %+v; want the late approval noted on the reversed first attempt", as)
+	}
+	// The work item follows the note on the attempt.
+	var items []db.WorkItem
+	for deadline := time.Now().Add(5 * time.Second); len(items) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var err error
+		items, err = allWorkItems(f.db, f.merchant.ID, true)
+		must(t, err)
+	}
+	if len(items) != 1 || items[0].Kind != "late_approval" || items[0].AttemptID == nil || *items[0].AttemptID != as[0].ID ||
+		!strings.Contains(items[0].Summary, as[0].STAN) {
+		t.Fatalf("open work items %+v; want one late_approval about the reversed attempt", items)
 	}
 	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[1].STAN {
 		t.Fatalf("ledger %+v", l)
@@ -576,6 +594,9 @@ func TestAnAcquirerOutageDoesNotEscalateAReversal(t *testing.T) {
 	}
 	f, _ := cardReturn(t, options{card: acquirerSide(side, faults, nil)}, nil)
 	acts := f.acts.Cards
+	log := &lockedLog{}
+	acts.Logger = logging.New(log, "json", slog.LevelInfo)
+	acts.Metrics = activities.NewMetrics(nil)
 	inner := acts.POS
 	acts.POS = outageFor(inner, func() bool {
 		// The first 20 reversals find the acquirer unreachable.
@@ -598,6 +619,50 @@ func TestAnAcquirerOutageDoesNotEscalateAReversal(t *testing.T) {
 	if l := live(side.sim); len(l) != 1 || l[0].STAN != as[1].STAN {
 		t.Fatalf("ledger %+v", l)
 	}
+	// Each reversal that could not leave said so at WARN and was counted.
+	if n := testutil.ToFloat64(acts.Metrics.ReversalsNotSent); n != 20 {
+		t.Errorf("reversals not sent counted %v; want 20", n)
+	}
+	warned := 0
+	for _, line := range log.lines(t) {
+		if line["msg"] == "reversal not sent: the acquirer is unreachable" {
+			if line["level"] != "WARN" || line["attempt_id"] != as[0].ID || line["stan"] != as[0].STAN || line["reversal_stan"] != as[0].ReversalSTAN {
+				t.Errorf("log line %v; want a WARN naming the attempt and its STANs", line)
+			}
+			warned++
+		}
+	}
+	if warned != 20 {
+		t.Errorf("%d WARN lines about the unreachable acquirer; want 20", warned)
+	}
+}
+
+// lockedLog keeps what a logger writes, from any goroutine.
+type lockedLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// lines are the JSON log lines written so far.
+func (l *lockedLog) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	for _, raw := range bytes.Split(bytes.TrimSpace(l.buf.Bytes()), []byte("\n")) {
+		var line map[string]any
+		if err := json.Unmarshal(raw, &line); err != nil {
+			t.Fatalf("log line %q: %v", raw, err)
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // An outage longer than the patience escalates the attempt to finance; the
