@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/app/views"
 	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/url"
@@ -117,6 +118,71 @@ func newQuoteView(o *shopperOrder, q returns.FilingQuote) *quoteView {
 		v.Total = append(v.Total, "Exchanged: items worth "+money(c.Exchanged))
 	}
 	return v
+}
+
+// shopperStatusWords say where a return stands in a shopper's words: what
+// it means for them, not where the merchant's books stand (a refund paid
+// and waiting for the acquirer's file is "Refund sent"). The console keeps
+// the precise status (label). Every status has words
+// (TestEveryStatusHasShopperWords).
+var shopperStatusWords = map[returns.Status]string{
+	returns.PendingVerification: "Waiting for your code",
+	returns.Submitted:           "Request received",
+	returns.Ineligible:          "Cannot be returned",
+	returns.AwaitingReview:      "Being reviewed by the shop",
+	returns.Approved:            "Approved",
+	returns.Declined:            "Declined by the shop",
+	returns.AwaitingShipment:    "Ready to send",
+	returns.InTransit:           "On its way to the shop",
+	returns.AwaitingDropoff:     "Ready to bring to the store",
+	returns.Received:            "Received by the shop",
+	returns.AwaitingInspection:  "Being checked",
+	returns.Rejected:            "Not accepted",
+	returns.RefundPending:       "Refund being prepared",
+	returns.Refunded:            "Refund sent",
+	returns.RefundFailed:        "Refund delayed",
+	returns.AwaitingSettlement:  "Refund sent",
+	returns.Closed:              "Completed",
+	returns.Cancelled:           "Cancelled",
+	returns.Expired:             "Expired",
+}
+
+// shopperRefundWords say where a refund's money stands, for shoppers.
+var shopperRefundWords = map[returns.RefundStatus]string{
+	views.RefundNone:              "Being prepared",
+	returns.RefundStatusPending:   "On its way",
+	returns.RefundStatusSucceeded: "Sent",
+	returns.RefundStatusFailed:    "Delayed",
+}
+
+// shopperStatus is a return's or a refund's status in a shopper's words
+// (as label says it, for a status with none).
+func shopperStatus(v any) string {
+	var words string
+	switch s := v.(type) {
+	case returns.Status:
+		words = shopperStatusWords[s]
+	case returns.RefundStatus:
+		words = shopperRefundWords[s]
+	}
+	if words == "" {
+		return label(v)
+	}
+	return words
+}
+
+// ShopperTimeline is the return's timeline as its shopper reads it: a step
+// that reads as the one before (refunded, then awaiting settlement: both
+// "Refund sent") is shown once, unless it has a note.
+func (v *returnView) ShopperTimeline() []views.Event {
+	var out []views.Event
+	for _, e := range v.Timeline {
+		if n := len(out); n > 0 && e.Note == "" && shopperStatus(e.Status) == shopperStatus(out[n-1].Status) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // ResolutionWord names a resolution for shoppers.
