@@ -57,7 +57,7 @@ func (s *site) portalPost(w http.ResponseWriter, r *http.Request, session string
 type portalData struct {
 	Merchant string
 	Base     string
-	Step     int // 1 find, 2 code, 3 items, 4 done
+	Step     int // 1 find, 2 code, 3 items; the return's page reads its status (Steps)
 	SentTo   string
 	Lookup   string
 	Order    *shopperOrder
@@ -66,6 +66,59 @@ type portalData struct {
 	ReturnID string
 	// Quote is what the lines as chosen give, when the shopper asked.
 	Quote *quoteView
+}
+
+// portalStep is one step of the portal's step bar.
+type portalStep struct {
+	Number  int
+	Label   string
+	Current bool
+}
+
+// Steps are the step bar: find the order, enter the code, choose items,
+// send them back (or bring them to the store), the shop checks them, the
+// refund. On the return's page the current step is where the return
+// stands; a return that ended another way (declined, cancelled, not
+// accepted…) ends the bar with how it ended, in the shopper's words.
+func (d *portalData) Steps() []portalStep {
+	labels := []string{"Find your order", "Enter the code", "Choose items", "Send them back", "Shop checks them", "Refund"}
+	cur := d.Step
+	if v := d.Return; v != nil {
+		if v.Method == returns.MethodInStore {
+			labels[3] = "Bring them to the store"
+		}
+		ended := func(at int) {
+			labels = append(labels[:at-1], shopperStatus(v.Status))
+			cur = at
+		}
+		switch v.Status {
+		case returns.PendingVerification:
+			cur = 2
+		case returns.Submitted, returns.AwaitingReview, returns.Approved, returns.AwaitingShipment, returns.AwaitingDropoff:
+			cur = 4
+		case returns.InTransit, returns.Received, returns.AwaitingInspection:
+			cur = 5
+		case returns.RefundPending, returns.RefundFailed:
+			cur = 6
+		case returns.Refunded, returns.AwaitingSettlement:
+			labels[5], cur = "Refund sent", 6
+		case returns.Closed:
+			if v.Refund != nil && v.Refund.Status == returns.RefundStatusSucceeded {
+				labels[5], cur = "Refund sent", 6
+			} else {
+				ended(6)
+			}
+		case returns.Rejected:
+			ended(6)
+		default: // ineligible, declined, cancelled, expired: before anything came back
+			ended(4)
+		}
+	}
+	out := make([]portalStep, len(labels))
+	for i, l := range labels {
+		out[i] = portalStep{Number: i + 1, Label: l, Current: i+1 == cur}
+	}
+	return out
 }
 
 // quoteView is a quote in words: per chosen line, what each resolution
@@ -463,7 +516,7 @@ func (s *site) trackPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *site) showTrack(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	token := cookieValue(r, cookieShopper)
-	d := &portalData{Step: 4, ReturnID: r.PathValue("id")}
+	d := &portalData{ReturnID: r.PathValue("id")}
 	var v returnView
 	err := errors.New("no session")
 	if token != "" {
