@@ -3,8 +3,12 @@ package db
 import (
 	"context"
 	"fmt"
-	"github.com/rebound-returns/rebound/returns"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // Keys reconciliation matches on, recorded with each result.
@@ -242,7 +246,7 @@ func (d Settlement) OpenSettlementWorkItems(ctx context.Context, f *SettlementFi
 	now := time.Now().UTC()
 	rows := "INSERT INTO work_items (id, dedupe_key, merchant_id, kind, file_id, item_line, attempt_id, summary, status, resolution, note, resolved_by, created_at) " +
 		"SELECT " + d.newUUID() + ", 'settle/' || i.file_id || '/' || CAST(i.line AS TEXT), ?, s.result, i.file_id, i.line, s.attempt_id, " +
-		"s.result || ' on line ' || CAST(i.line AS TEXT) || ': terminal ' || i.terminal_id || ' STAN ' || i.stan || ' RRN ' || i.rrn || i.gateway_refund || ' amount ' || CAST(i.amount AS TEXT) || ' ' || i.currency, " +
+		"s.result || ' on line ' || CAST(i.line AS TEXT) || ': terminal ' || i.terminal_id || ' STAN ' || i.stan || ' RRN ' || i.rrn || i.gateway_refund || ' amount ' || " + sqlMoney("i.amount", "i.currency") + ", " +
 		"'open', '', '', '', ? FROM settlement_results AS s JOIN settlement_items AS i ON i.file_id = s.file_id AND i.line = s.line " +
 		"WHERE s.file_id = ? AND s.result IN ('unexpected_at_acquirer', 'amount_mismatch') " +
 		"ON CONFLICT (dedupe_key) DO NOTHING"
@@ -251,13 +255,40 @@ func (d Settlement) OpenSettlementWorkItems(ctx context.Context, f *SettlementFi
 	}
 	missing := "INSERT INTO work_items (id, dedupe_key, merchant_id, kind, file_id, attempt_id, refund_id, return_id, summary, status, resolution, note, resolved_by, created_at) " +
 		"SELECT " + d.newUUID() + ", 'missing/' || s.attempt_id, s.merchant_id, s.kind, s.file_id, s.attempt_id, r.id, r.return_id, " +
-		"'missing_at_acquirer: the refund of ' || CAST(s.amount AS TEXT) || ' ' || r.currency || ' (terminal ' || a.terminal_id || ' STAN ' || a.stan || ') is in no settlement file although it is overdue', " +
+		"'missing_at_acquirer: the refund of ' || " + sqlMoney("s.amount", "r.currency") + " || ' (terminal ' || a.terminal_id || ' STAN ' || a.stan || ') is in no settlement file although it is overdue', " +
 		"'open', '', '', '', ? FROM settlement_findings AS s JOIN refund_attempts AS a ON a.id = s.attempt_id JOIN refunds AS r ON r.id = a.refund_id " +
 		"WHERE s.file_id = ? ON CONFLICT (dedupe_key) DO NOTHING"
 	if err := d.with(ctx).Exec(missing, now, f.ID).Error; err != nil {
 		return fmt.Errorf("work items of %s: %w", f.ID, err)
 	}
 	return nil
+}
+
+// sqlMoney is an SQL expression (both engines) saying an amount of minor
+// units in a currency as returns.Money does: "80.00 EUR", "1234 JPY",
+// "1.234 KWD", "-0.05 EUR" — for texts built in SQL, which people read.
+func sqlMoney(amount, currency string) string {
+	byExponent := map[int][]string{}
+	for c, e := range returns.MinorUnitExponents() {
+		byExponent[e] = append(byExponent[e], "'"+c+"'")
+	}
+	exponents := slices.Sorted(maps.Keys(byExponent))
+	digits := func(e int) string {
+		if e == 0 {
+			return "CAST(ABS(" + amount + ") AS TEXT)"
+		}
+		unit := "1" + strings.Repeat("0", e)
+		return "CAST(ABS(" + amount + ") / " + unit + " AS TEXT) || '.' || SUBSTR(CAST(" + unit + " + ABS(" + amount + ") % " + unit + " AS TEXT), 2)"
+	}
+	var b strings.Builder
+	b.WriteString("(CASE WHEN " + amount + " < 0 THEN '-' ELSE '' END || CASE")
+	for _, e := range exponents {
+		codes := byExponent[e]
+		slices.Sort(codes)
+		b.WriteString(" WHEN " + currency + " IN (" + strings.Join(codes, ", ") + ") THEN " + digits(e))
+	}
+	b.WriteString(" ELSE " + digits(2) + " END || ' ' || " + currency + ")")
+	return b.String()
 }
 
 // SettlementItems pages through a file's rows with a result among results

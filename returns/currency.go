@@ -29,6 +29,17 @@ func CurrencyExponent(currency string) int {
 	return 2
 }
 
+// MinorUnitExponents lists the currencies whose minor unit is not a
+// hundredth with their decimal places (a copy: for code that must say
+// amounts where CurrencyExponent cannot be called, such as SQL).
+func MinorUnitExponents() map[string]int {
+	out := make(map[string]int, len(minorUnitExponents))
+	for c, e := range minorUnitExponents {
+		out[c] = e
+	}
+	return out
+}
+
 // FormatAmount writes minor units of currency as a decimal with the currency's places, without
 // the code or separators: "12.34" for 1234 EUR, "1234" for 1234 JPY, "1.234" for 1234 KWD,
 // "-0.05" for -5 EUR. ParseAmount reads it back.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"github.com/rebound-returns/rebound/returns"
 	"io"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -93,6 +94,9 @@ func reconcile(t *testing.T, d *db.DB, fileID string) activities.ReconcileResult
 	return res
 }
 
+// moneyText is an amount of EUR as a work item's text says it.
+var moneyText = regexp.MustCompile(`(amount|the refund of) -?\d+\.\d\d EUR\b`)
+
 func TestEachDiscrepancyKindOnBothEngines(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -144,6 +148,10 @@ func TestEachDiscrepancyKindOnBothEngines(t *testing.T) {
 		kinds := map[string]int{}
 		for _, w := range work {
 			kinds[w.Kind]++
+			// Amounts in their currency's decimal places (issue 18).
+			if !moneyText.MatchString(w.Summary) {
+				t.Errorf("work item %s says no amount in EUR: %q", w.Kind, w.Summary)
+			}
 		}
 		if kinds["unexpected_at_acquirer"] != 2 || kinds["amount_mismatch"] != 1 || kinds["missing_at_acquirer"] != 1 || len(work) != 4 {
 			t.Fatalf("work items %v", kinds)

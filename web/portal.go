@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"github.com/rebound-returns/rebound/app/views"
 	"github.com/rebound-returns/rebound/returns"
 	"net/http"
 	"net/url"
@@ -56,7 +57,7 @@ func (s *site) portalPost(w http.ResponseWriter, r *http.Request, session string
 type portalData struct {
 	Merchant string
 	Base     string
-	Step     int // 1 find, 2 code, 3 items, 4 done
+	Step     int // 1 find, 2 code, 3 items; the return's page reads its status (Steps)
 	SentTo   string
 	Lookup   string
 	Order    *shopperOrder
@@ -65,6 +66,59 @@ type portalData struct {
 	ReturnID string
 	// Quote is what the lines as chosen give, when the shopper asked.
 	Quote *quoteView
+}
+
+// portalStep is one step of the portal's step bar.
+type portalStep struct {
+	Number  int
+	Label   string
+	Current bool
+}
+
+// Steps are the step bar: find the order, enter the code, choose items,
+// send them back (or bring them to the store), the shop checks them, the
+// refund. On the return's page the current step is where the return
+// stands; a return that ended another way (declined, cancelled, not
+// accepted…) ends the bar with how it ended, in the shopper's words.
+func (d *portalData) Steps() []portalStep {
+	labels := []string{"Find your order", "Enter the code", "Choose items", "Send them back", "Shop checks them", "Refund"}
+	cur := d.Step
+	if v := d.Return; v != nil {
+		if v.Method == returns.MethodInStore {
+			labels[3] = "Bring them to the store"
+		}
+		ended := func(at int) {
+			labels = append(labels[:at-1], shopperStatus(v.Status))
+			cur = at
+		}
+		switch v.Status {
+		case returns.PendingVerification:
+			cur = 2
+		case returns.Submitted, returns.AwaitingReview, returns.Approved, returns.AwaitingShipment, returns.AwaitingDropoff:
+			cur = 4
+		case returns.InTransit, returns.Received, returns.AwaitingInspection:
+			cur = 5
+		case returns.RefundPending, returns.RefundFailed:
+			cur = 6
+		case returns.Refunded, returns.AwaitingSettlement:
+			labels[5], cur = "Refund sent", 6
+		case returns.Closed:
+			if v.Refund != nil && v.Refund.Status == returns.RefundStatusSucceeded {
+				labels[5], cur = "Refund sent", 6
+			} else {
+				ended(6)
+			}
+		case returns.Rejected:
+			ended(6)
+		default: // ineligible, declined, cancelled, expired: before anything came back
+			ended(4)
+		}
+	}
+	out := make([]portalStep, len(labels))
+	for i, l := range labels {
+		out[i] = portalStep{Number: i + 1, Label: l, Current: i+1 == cur}
+	}
+	return out
 }
 
 // quoteView is a quote in words: per chosen line, what each resolution
@@ -117,6 +171,71 @@ func newQuoteView(o *shopperOrder, q returns.FilingQuote) *quoteView {
 		v.Total = append(v.Total, "Exchanged: items worth "+money(c.Exchanged))
 	}
 	return v
+}
+
+// shopperStatusWords say where a return stands in a shopper's words: what
+// it means for them, not where the merchant's books stand (a refund paid
+// and waiting for the acquirer's file is "Refund sent"). The console keeps
+// the precise status (label). Every status has words
+// (TestEveryStatusHasShopperWords).
+var shopperStatusWords = map[returns.Status]string{
+	returns.PendingVerification: "Waiting for your code",
+	returns.Submitted:           "Request received",
+	returns.Ineligible:          "Cannot be returned",
+	returns.AwaitingReview:      "Being reviewed by the shop",
+	returns.Approved:            "Approved",
+	returns.Declined:            "Declined by the shop",
+	returns.AwaitingShipment:    "Ready to send",
+	returns.InTransit:           "On its way to the shop",
+	returns.AwaitingDropoff:     "Ready to bring to the store",
+	returns.Received:            "Received by the shop",
+	returns.AwaitingInspection:  "Being checked",
+	returns.Rejected:            "Not accepted",
+	returns.RefundPending:       "Refund being prepared",
+	returns.Refunded:            "Refund sent",
+	returns.RefundFailed:        "Refund delayed",
+	returns.AwaitingSettlement:  "Refund sent",
+	returns.Closed:              "Completed",
+	returns.Cancelled:           "Cancelled",
+	returns.Expired:             "Expired",
+}
+
+// shopperRefundWords say where a refund's money stands, for shoppers.
+var shopperRefundWords = map[returns.RefundStatus]string{
+	views.RefundNone:              "Being prepared",
+	returns.RefundStatusPending:   "On its way",
+	returns.RefundStatusSucceeded: "Sent",
+	returns.RefundStatusFailed:    "Delayed",
+}
+
+// shopperStatus is a return's or a refund's status in a shopper's words
+// (as label says it, for a status with none).
+func shopperStatus(v any) string {
+	var words string
+	switch s := v.(type) {
+	case returns.Status:
+		words = shopperStatusWords[s]
+	case returns.RefundStatus:
+		words = shopperRefundWords[s]
+	}
+	if words == "" {
+		return label(v)
+	}
+	return words
+}
+
+// ShopperTimeline is the return's timeline as its shopper reads it: a step
+// that reads as the one before (refunded, then awaiting settlement: both
+// "Refund sent") is shown once, unless it has a note.
+func (v *returnView) ShopperTimeline() []views.Event {
+	var out []views.Event
+	for _, e := range v.Timeline {
+		if n := len(out); n > 0 && e.Note == "" && shopperStatus(e.Status) == shopperStatus(out[n-1].Status) {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // ResolutionWord names a resolution for shoppers.
@@ -397,7 +516,7 @@ func (s *site) trackPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *site) showTrack(w http.ResponseWriter, r *http.Request, status int, p *page) {
 	token := cookieValue(r, cookieShopper)
-	d := &portalData{Step: 4, ReturnID: r.PathValue("id")}
+	d := &portalData{ReturnID: r.PathValue("id")}
 	var v returnView
 	err := errors.New("no session")
 	if token != "" {

@@ -69,6 +69,9 @@ var funcs = template.FuncMap{
 		return hex.EncodeToString(b)
 	},
 	"label": label,
+	// shopper is a status in the words shown to shoppers (the portal's
+	// pages); staff pages say label.
+	"shopper": shopperStatus,
 	// refusal is why policy refused a return (or one of its lines), in
 	// words.
 	"refusal": refusal,
