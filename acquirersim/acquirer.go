@@ -63,6 +63,9 @@ type Acquirer struct {
 	rrns        map[string]bool    // every RRN the ledger holds
 	answers     map[msgKey]*answer // first answer to each 0200
 	reversed    map[msgKey]bool    // 0200s a reversal was acknowledged for (00)
+	forced      []fault            // faults queued by Force
+	strandNext  bool               // StrandNext armed
+	stranded    map[msgKey]bool    // 0200s stranded: their reversals are dropped
 	cuts        []time.Time        // manual cut-offs
 	// dropped is the latest scheduled cut-off whose files were dropped: a
 	// message or manual cut-off whose clock was read before it, but that
@@ -95,6 +98,7 @@ func New(cfg Config) *Acquirer {
 		rrns:        map[string]bool{},
 		answers:     map[msgKey]*answer{},
 		reversed:    map[msgKey]bool{},
+		stranded:    map[msgKey]bool{},
 	}
 }
 

@@ -15,8 +15,8 @@ import (
 //	POST /admin/sales              a sale, or an array of sales → 201 {"added": n}
 //	POST /admin/terminals          {"terminal_id","merchant_id"}, or an array → 201 {"added": n}
 //	GET  /admin/faults             {"drop","delay","duplicate","close","approve_then_lose","issuer_unavailable",
-//	                               "system_malfunction","late_response","approve_after_reversal" (0..1, adding
-//	                               up to 1 at most),"delay_by" ("15s"),"extra_fields" (true/false)}
+//	                               "system_malfunction","late_response","approve_after_reversal",
+//	                               "duplicate_transmission" (0..1, adding up to 1 at most),"delay_by" ("15s"),"extra_fields" (true/false)}
 //	PUT  /admin/faults             the same (missing ones: 0, false) → 200 with the faults in force
 //	GET  /admin/stats              the counters
 //	GET  /admin/ledger             every entry
@@ -49,31 +49,32 @@ func (a *Acquirer) AdminHandler() http.Handler {
 
 // faultsJSON is Faults on the admin API, with a readable delay.
 type faultsJSON struct {
-	Drop                 float64 `json:"drop"`
-	Delay                float64 `json:"delay"`
-	Duplicate            float64 `json:"duplicate"`
-	Close                float64 `json:"close"`
-	ApproveThenLose      float64 `json:"approve_then_lose"`
-	IssuerUnavailable    float64 `json:"issuer_unavailable"`
-	SystemMalfunction    float64 `json:"system_malfunction"`
-	LateResponse         float64 `json:"late_response"`
-	ApproveAfterReversal float64 `json:"approve_after_reversal"`
-	DelayBy              string  `json:"delay_by"`
-	ExtraFields          bool    `json:"extra_fields"`
+	Drop                  float64 `json:"drop"`
+	Delay                 float64 `json:"delay"`
+	Duplicate             float64 `json:"duplicate"`
+	Close                 float64 `json:"close"`
+	ApproveThenLose       float64 `json:"approve_then_lose"`
+	IssuerUnavailable     float64 `json:"issuer_unavailable"`
+	SystemMalfunction     float64 `json:"system_malfunction"`
+	LateResponse          float64 `json:"late_response"`
+	ApproveAfterReversal  float64 `json:"approve_after_reversal"`
+	DuplicateTransmission float64 `json:"duplicate_transmission"`
+	DelayBy               string  `json:"delay_by"`
+	ExtraFields           bool    `json:"extra_fields"`
 }
 
 func faultsDTO(f Faults) faultsJSON {
 	return faultsJSON{Drop: f.Drop, Delay: f.Delay, Duplicate: f.Duplicate, Close: f.Close,
 		ApproveThenLose: f.ApproveThenLose, IssuerUnavailable: f.IssuerUnavailable,
 		SystemMalfunction: f.SystemMalfunction, LateResponse: f.LateResponse,
-		ApproveAfterReversal: f.ApproveAfterReversal, DelayBy: f.DelayBy.String(), ExtraFields: f.ExtraFields}
+		ApproveAfterReversal: f.ApproveAfterReversal, DuplicateTransmission: f.DuplicateTransmission, DelayBy: f.DelayBy.String(), ExtraFields: f.ExtraFields}
 }
 
 func (in faultsJSON) faults() Faults {
 	return Faults{Drop: in.Drop, Delay: in.Delay, Duplicate: in.Duplicate, Close: in.Close,
 		ApproveThenLose: in.ApproveThenLose, IssuerUnavailable: in.IssuerUnavailable,
 		SystemMalfunction: in.SystemMalfunction, LateResponse: in.LateResponse,
-		ApproveAfterReversal: in.ApproveAfterReversal, ExtraFields: in.ExtraFields}
+		ApproveAfterReversal: in.ApproveAfterReversal, DuplicateTransmission: in.DuplicateTransmission, ExtraFields: in.ExtraFields}
 }
 
 // cutoffJSON is the answer to a manual cut-off.

@@ -80,18 +80,18 @@ func TestAdminAPI(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &f); err != nil || f["drop"] != 0.2 || f["delay_by"] != "12s" {
 		t.Errorf("GET faults: %s", body)
 	}
-	strict := `{"issuer_unavailable":0.1,"system_malfunction":0.05,"late_response":0.2,"approve_after_reversal":0.15,"extra_fields":true}`
+	strict := `{"issuer_unavailable":0.1,"system_malfunction":0.05,"late_response":0.2,"approve_after_reversal":0.15,"duplicate_transmission":0.25,"extra_fields":true}`
 	if code, body := call(t, srv, "PUT", "/admin/faults", strict); code != http.StatusOK {
 		t.Fatalf("PUT strict-host faults: %d %s", code, body)
 	}
 	if f := a.Faults(); f.IssuerUnavailable != 0.1 || f.SystemMalfunction != 0.05 || f.LateResponse != 0.2 ||
-		f.ApproveAfterReversal != 0.15 || !f.ExtraFields || f.Drop != 0 {
+		f.ApproveAfterReversal != 0.15 || f.DuplicateTransmission != 0.25 || !f.ExtraFields || f.Drop != 0 {
 		t.Errorf("strict-host faults %+v", f)
 	}
 	_, body = call(t, srv, "GET", "/admin/faults", "")
 	f = nil
 	if err := json.Unmarshal([]byte(body), &f); err != nil || f["issuer_unavailable"] != 0.1 || f["system_malfunction"] != 0.05 ||
-		f["late_response"] != 0.2 || f["approve_after_reversal"] != 0.15 || f["extra_fields"] != true {
+		f["late_response"] != 0.2 || f["approve_after_reversal"] != 0.15 || f["duplicate_transmission"] != 0.25 || f["extra_fields"] != true {
 		t.Errorf("GET strict-host faults: %s", body)
 	}
 	a.SetFaults(acquirersim.Faults{})

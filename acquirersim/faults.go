@@ -9,7 +9,8 @@ import (
 // drawn per incoming request or reversal. At most one applies to a message;
 // they are tried in the order Drop, Close, Delay, Duplicate,
 // ApproveThenLose, IssuerUnavailable, SystemMalfunction, LateResponse,
-// ApproveAfterReversal, so their sum must not exceed 1.
+// ApproveAfterReversal, DuplicateTransmission, so their sum must not
+// exceed 1. Faults queued with Force are served before any drawn.
 type Faults struct {
 	Drop            float64       // not processed, no answer
 	Delay           float64       // processed, answered after DelayBy
@@ -33,6 +34,13 @@ type Faults struct {
 	// reversal that draws it is answered as usual; a held 0200 is lost if
 	// the simulator closes first.
 	ApproveAfterReversal float64
+	// DuplicateTransmission: the message reaches the host twice (a switch
+	// or the link repeated it), as real hosts see it: the first copy is
+	// processed, its answer lost, and the copy is answered 94 (duplicate
+	// transmission). A message that is itself a repeat (a 0200 already
+	// answered, a 0401) is processed as a repeat, changing nothing, and
+	// answered 94 too.
+	DuplicateTransmission float64
 	// ExtraFields makes every answer carry fields Rebound does not use:
 	// DE15 (settlement date), DE32 (acquiring institution), DE44 and DE63,
 	// DE90 not echoed and a secondary bitmap with no field in it.
@@ -63,6 +71,7 @@ func (f *Faults) probabilities() []struct {
 		{"system_malfunction", &f.SystemMalfunction, faultMalfunction},
 		{"late_response", &f.LateResponse, faultLate},
 		{"approve_after_reversal", &f.ApproveAfterReversal, faultHold},
+		{"duplicate_transmission", &f.DuplicateTransmission, faultDupTransmission},
 	}
 }
 
@@ -88,7 +97,8 @@ func (f Faults) validate() error {
 // Approved and Declined count answers decided for the first time (repeats
 // are answered from memory and counted in Repeats; reversals are not
 // counted there); the rest count injected faults (ExtraFields: answers
-// that carried the extra fields).
+// that carried the extra fields; Stranded and StrandedReversals: see
+// StrandNext).
 type Stats struct {
 	Requests              int `json:"requests"`
 	Reversals             int `json:"reversals"`
@@ -104,7 +114,10 @@ type Stats struct {
 	SystemMalfunction     int `json:"system_malfunction"`
 	LateResponses         int `json:"late_responses"`
 	ApprovedAfterReversal int `json:"approved_after_reversal"` // 0200s held back
+	DuplicateTransmission int `json:"duplicate_transmission"`  // answered 94 as a repeat
 	ExtraFields           int `json:"extra_fields"`
+	Stranded              int `json:"stranded"`           // 0200s whose answer was lost for StrandNext
+	StrandedReversals     int `json:"stranded_reversals"` // their reversals, dropped
 }
 
 type fault int
@@ -120,11 +133,15 @@ const (
 	faultMalfunction
 	faultLate
 	faultHold
+	faultDupTransmission
+	faultStrandFirst // a 0200 StrandNext picked: processed, answer lost
+	faultStrand      // a reversal of it: dropped
 )
 
 func (f fault) String() string {
 	return [...]string{"none", "drop", "close", "delay", "duplicate", "approve_then_lose",
-		"issuer_unavailable", "system_malfunction", "late_response", "approve_after_reversal"}[f]
+		"issuer_unavailable", "system_malfunction", "late_response", "approve_after_reversal", "duplicate_transmission",
+		"stranded", "stranded_reversal"}[f]
 }
 
 // SetFaults switches faults at run time. Invalid probabilities are clamped
@@ -165,9 +182,64 @@ func (a *Acquirer) Stats() Stats {
 	return a.stats
 }
 
+// Force queues faults, by their admin API names, to be served before any
+// drawn one, whatever the probabilities in force (SetFaults leaves the
+// queue alone): each goes to the first message it can apply to
+// (approve_after_reversal to a 0200 only), one per message, in order. A
+// test arms a fault this way to be sure it is served; Stats count it as if
+// drawn.
+func (a *Acquirer) Force(names ...string) error {
+	var queue []fault
+	for _, name := range names {
+		var found fault
+		for _, p := range (&Faults{}).probabilities() {
+			if p.name == name {
+				found = p.fault
+			}
+		}
+		if found == faultNone {
+			return fmt.Errorf("no fault named %q", name)
+		}
+		queue = append(queue, found)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.forced = append(a.forced, queue...)
+	return nil
+}
+
+// Forced are the names of the faults queued by Force and not served yet.
+func (a *Acquirer) Forced() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	names := make([]string, len(a.forced))
+	for i, f := range a.forced {
+		names[i] = f.String()
+	}
+	return names
+}
+
+// StrandNext makes the next fresh 0200 an outcome its sender cannot learn:
+// it is processed and its answer lost, and every reversal of it from then
+// on is dropped unanswered (counted in Stats.Stranded and
+// StrandedReversals). Its sender can only give up reversing and ask a human,
+// who finds in the ledger what happened to it.
+func (a *Acquirer) StrandNext() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.strandNext = true
+}
+
 // drawFault picks the fault for one message; a.mu is held. A reversal
 // never draws ApproveAfterReversal (its share goes to no fault).
 func (a *Acquirer) drawFault(reversal bool) fault {
+	for i, f := range a.forced {
+		if reversal && f == faultHold {
+			continue
+		}
+		a.forced = append(a.forced[:i:i], a.forced[i+1:]...)
+		return f
+	}
 	f := a.faults
 	probs := f.probabilities()
 	total := 0.0

@@ -239,6 +239,117 @@ func TestFaultLateResponse(t *testing.T) {
 	}
 }
 
+// TestFaultDuplicateTransmission: a message the host sees twice is
+// processed once and answered 94, its own answer lost; a repeat that draws
+// it changes nothing and is answered 94 too; a 94 leaves the outcome
+// unknown, and the reversal settles it.
+func TestFaultDuplicateTransmission(t *testing.T) {
+	t.Parallel()
+	a, _ := simtest.NewAcquirer(t)
+	c, lt := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
+	a.SetFaults(acquirersim.Faults{DuplicateTransmission: 1})
+	refund := simtest.RefundOf("000001", 1000)
+	if r := simtest.Send(t, c, refund); r.ResponseCode != "94" || r.Approved() || r.ApprovalCode != "" {
+		t.Fatalf("duplicate transmission: %+v, want 94", r)
+	}
+	refunds := simtest.Entries(a, "refund")
+	if len(refunds) != 1 || refunds[0].Reversed {
+		t.Fatalf("the first copy was not processed: %+v", refunds)
+	}
+	// The repeat is answered 94 again, and nothing more is paid.
+	if r := simtest.Send(t, c, refund); r.ResponseCode != "94" {
+		t.Fatalf("repeat: %+v, want 94", r)
+	}
+	if n := len(simtest.Entries(a, "refund")); n != 1 {
+		t.Fatalf("a repeat answered 94 was processed again: %d refunds", n)
+	}
+	// A reversal seen twice is done once and answered 94; its repeat,
+	// without the fault, is acknowledged.
+	if rv, err := c.Reverse(context.Background(), simtest.ReversalOf(refund, "000101", false)); err != nil || rv.ResponseCode != "94" {
+		t.Fatalf("reversal seen twice: %+v, %v; want 94", rv, err)
+	}
+	if refunds := simtest.Entries(a, "refund"); !refunds[0].Reversed {
+		t.Fatalf("the reversal's first copy was not processed: %+v", refunds)
+	}
+	a.SetFaults(acquirersim.Faults{})
+	if rv, err := c.Reverse(context.Background(), simtest.ReversalOf(refund, "000101", true)); err != nil || !rv.Approved() {
+		t.Fatalf("its repeat: %+v, %v", rv, err)
+	}
+	if st := a.Stats(); st.DuplicateTransmission != 3 || st.Approved != 1 || st.Repeats != 2 {
+		t.Errorf("stats %+v", st)
+	}
+	if lt.Count() != 0 {
+		t.Errorf("late answers: %d", lt.Count())
+	}
+}
+
+// TestForcedFaults: faults queued by Force are served first, in order, each
+// to a message it applies to, whatever the probabilities; then the draw
+// resumes.
+func TestForcedFaults(t *testing.T) {
+	t.Parallel()
+	a, _ := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: simtest.ShortTimeout})
+	if err := a.Force("no_such_fault"); err == nil {
+		t.Fatal("an unknown fault was queued")
+	}
+	if err := a.Force("approve_after_reversal", "issuer_unavailable", "duplicate_transmission"); err != nil {
+		t.Fatal(err)
+	}
+	// A reversal first: it cannot be held, so the 91 behind goes to it.
+	first := simtest.RefundOf("000001", 1000)
+	if rv, err := c.Reverse(context.Background(), simtest.ReversalOf(first, "000101", false)); err != nil || rv.ResponseCode != "91" {
+		t.Fatalf("reversal: %+v, %v; want the forced 91", rv, err)
+	}
+	if _, err := c.Send(context.Background(), first); !errors.Is(err, pos.ErrUnknown) {
+		t.Fatalf("a held 0200: %v, want ErrUnknown", err)
+	}
+	if r := simtest.Send(t, c, simtest.RefundOf("000002", 1000)); r.ResponseCode != "94" {
+		t.Fatalf("third message: %+v, want the forced 94", r)
+	}
+	if q := a.Forced(); len(q) != 0 {
+		t.Fatalf("still queued: %v", q)
+	}
+	if r := simtest.Send(t, c, simtest.RefundOf("000003", 1000)); !r.Approved() {
+		t.Fatalf("after the queue: %+v", r)
+	}
+	if st := a.Stats(); st.ApprovedAfterReversal != 1 || st.IssuerUnavailable != 1 || st.DuplicateTransmission != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestStrandNext: the next 0200 is processed and its answer lost, and every
+// reversal of it is dropped; other messages go as usual.
+func TestStrandNext(t *testing.T) {
+	t.Parallel()
+	a, _ := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{SendTimeout: simtest.ShortTimeout})
+	a.StrandNext()
+	stranded := simtest.RefundOf("000001", 1000)
+	if _, err := c.Send(context.Background(), stranded); !errors.Is(err, pos.ErrUnknown) {
+		t.Fatalf("stranded: %v, want ErrUnknown", err)
+	}
+	for i := range 3 {
+		if _, err := c.Reverse(context.Background(), simtest.ReversalOf(stranded, "000101", i > 0)); !errors.Is(err, pos.ErrUnknown) {
+			t.Fatalf("reversal %d of the stranded 0200: %v, want no answer", i, err)
+		}
+	}
+	other := simtest.RefundOf("000002", 1000)
+	if r := simtest.Send(t, c, other); !r.Approved() {
+		t.Fatalf("the next 0200: %+v", r)
+	}
+	if rv, err := c.Reverse(context.Background(), simtest.ReversalOf(other, "000102", false)); err != nil || !rv.Approved() {
+		t.Fatalf("its reversal: %+v, %v", rv, err)
+	}
+	refunds := simtest.Entries(a, "refund")
+	if len(refunds) != 2 || refunds[0].STAN != "000001" || refunds[0].Reversed || !refunds[1].Reversed {
+		t.Fatalf("ledger %+v: want the stranded refund standing, the other reversed", refunds)
+	}
+	if st := a.Stats(); st.Stranded != 1 || st.StrandedReversals != 3 || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
 // TestFaultApproveAfterReversal, end to end through the client: the 0200
 // is held, times out, its reversal is answered 25; then the 0200 is
 // approved and its 0210 reaches OnLate; a repeat of the reversal reverses it.

@@ -46,7 +46,10 @@ func (a *Acquirer) process(p pos.Incoming, m *iso8583.Message, now time.Time) (f
 	} else {
 		a.stats.Requests++
 	}
-	f := a.drawFault(p.Reversal)
+	f := a.strand(p)
+	if f == faultNone {
+		f = a.drawFault(p.Reversal)
+	}
 	if f != faultNone {
 		a.log.Info("acquirer simulator fault injected", "fault", f.String(), "mti", p.MTI, "terminal", p.Request.TerminalID, "stan", p.STAN)
 	}
@@ -55,6 +58,9 @@ func (a *Acquirer) process(p pos.Incoming, m *iso8583.Message, now time.Time) (f
 		delay = DefaultDelayBy
 	}
 	switch f {
+	case faultStrand:
+		a.stats.StrandedReversals++
+		return faultDrop, nil, 0
 	case faultDrop:
 		a.stats.Dropped++
 		return f, nil, 0
@@ -84,11 +90,35 @@ func (a *Acquirer) process(p pos.Incoming, m *iso8583.Message, now time.Time) (f
 		a.stats.Duplicated++
 	case faultLose:
 		a.stats.ApprovedThenLost++
+	case faultStrandFirst:
+		a.stats.Stranded++
+		f = faultLose
+	case faultDupTransmission:
+		a.stats.DuplicateTransmission++
+		out = a.frameOf(m, pos.CodeDuplicate, "")
+		f = faultNone
 	case faultLate:
 		a.stats.LateResponses++
 		out = a.frameOf(m, pos.CodeLateResponse, "")
 	}
 	return f, out, delay
+}
+
+// strand is the fault StrandNext decides for a message, if any; a.mu is
+// held: the first fresh 0200 after it is armed is stranded (processed, its
+// answer lost), and any reversal of a stranded 0200 is dropped.
+func (a *Acquirer) strand(p pos.Incoming) fault {
+	r := p.Request
+	k := keyOf(r.TerminalID, r.STAN, r.TransmittedAt)
+	switch {
+	case p.Reversal && a.stranded[k]:
+		return faultStrand
+	case !p.Reversal && a.strandNext && a.answers[k] == nil:
+		a.strandNext = false
+		a.stranded[k] = true
+		return faultStrandFirst
+	}
+	return faultNone
 }
 
 // processHeld processes a 0200 held back by ApproveAfterReversal, as if it

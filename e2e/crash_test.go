@@ -96,17 +96,19 @@ func (w *workerProc) startLocked() {
 	}()
 }
 
-// kill ends the worker with SIGKILL, as a crash would.
-func (w *workerProc) kill() {
+// kill ends the worker with SIGKILL, as a crash would; false when no
+// worker was running (it had died on its own and was not started again).
+func (w *workerProc) kill() bool {
 	w.mu.Lock()
 	cmd, done := w.cmd, w.done
 	w.cmd = nil
 	w.mu.Unlock()
 	if cmd == nil {
-		return
+		return false
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	<-done
+	return true
 }
 
 // stop kills the worker for good.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/rebound-returns/rebound/acquirersim"
@@ -26,13 +27,18 @@ import (
 // The money rules, tried at random: card sales of random amounts, some
 // returned in two parts, refunded at the counter while the acquirer loses,
 // delays, duplicates, declines (91, 96), answers too late for itself (68),
-// approves after the reversal, and pads its answers; while the worker is
+// approves after the reversal (25 to the reversal), sees messages twice
+// (94), pads its answers, and strands one refund (every reversal of it
+// lost, so that it is escalated); while the worker is
 // killed (at random and between a card answer and its record) and refund
 // workflows fail or are terminated; while finance retries, marks refunded,
 // gives store credit and ends escalated attempts with the acquirer's
 // evidence, at random moments. Afterwards, against the simulator's ledger:
 // no sale refunded beyond what it had, no refund paid twice, none lost, and
-// every return at its end.
+// every return at its end. And the run proves it did what it drew: every
+// armed fault served (each is also forced once), the fault points hit, the
+// kills and terminations done, an escalated attempt ended by finance with
+// the acquirer's evidence.
 //
 // REBOUND_PROPERTY_SEEDS sets how many seeds (3 by default, `make property`
 // runs more); REBOUND_PROPERTY_SEED=n runs that one seed again. The seed
@@ -80,28 +86,92 @@ type propSale struct {
 	returns []string
 }
 
+// propertyFaults are the simulator's faults the property test draws, each
+// with the largest probability it is drawn with and the counter that shows
+// it served.
+var propertyFaults = []struct {
+	name   string
+	max    float64
+	p      func(*acquirersim.Faults) *float64
+	served func(acquirersim.Stats) int
+}{
+	{"drop", 0.12, func(f *acquirersim.Faults) *float64 { return &f.Drop }, func(s acquirersim.Stats) int { return s.Dropped }},
+	{"delay", 0.1, func(f *acquirersim.Faults) *float64 { return &f.Delay }, func(s acquirersim.Stats) int { return s.Delayed }},
+	{"duplicate", 0.05, func(f *acquirersim.Faults) *float64 { return &f.Duplicate }, func(s acquirersim.Stats) int { return s.Duplicated }},
+	{"approve_then_lose", 0.1, func(f *acquirersim.Faults) *float64 { return &f.ApproveThenLose },
+		func(s acquirersim.Stats) int { return s.ApprovedThenLost }},
+	{"issuer_unavailable", 0.05, func(f *acquirersim.Faults) *float64 { return &f.IssuerUnavailable },
+		func(s acquirersim.Stats) int { return s.IssuerUnavailable }},
+	{"system_malfunction", 0.05, func(f *acquirersim.Faults) *float64 { return &f.SystemMalfunction },
+		func(s acquirersim.Stats) int { return s.SystemMalfunction }},
+	{"late_response", 0.05, func(f *acquirersim.Faults) *float64 { return &f.LateResponse },
+		func(s acquirersim.Stats) int { return s.LateResponses }},
+	{"approve_after_reversal", 0.05, func(f *acquirersim.Faults) *float64 { return &f.ApproveAfterReversal },
+		func(s acquirersim.Stats) int { return s.ApprovedAfterReversal }},
+	{"duplicate_transmission", 0.05, func(f *acquirersim.Faults) *float64 { return &f.DuplicateTransmission },
+		func(s acquirersim.Stats) int { return s.DuplicateTransmission }},
+}
+
+// propertyChaos is what one run drew and what of it landed.
+type propertyChaos struct {
+	killPoint, failPoint        string // the worker's fault points ("" when not drawn)
+	wantKills, wantTerminations int
+	kills, terminated           int
+	failPointLanded             bool
+}
+
 func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	s := newStackOpts(t, e, stackOptions{noWorker: true, seed: seed})
 	env := s.workerEnv(t)
-	var points []string
+	// The fault points: a kill between a card answer and its record at
+	// every few sends of a worker's life, and every refund's outcome
+	// record failing (so its workflow fails) until one has. The random
+	// kills and terminations wait until both have landed, so that no kill
+	// of the test cuts short the lives the points need.
+	var ch propertyChaos
 	if rng.IntN(3) > 0 {
-		points = append(points, fmt.Sprintf("%s=kill@%d", activities.FaultAfterSend, 3+rng.IntN(5)))
+		ch.killPoint = fmt.Sprintf("%s=kill@%d", activities.FaultAfterSend, 2+rng.IntN(2))
 	}
 	if rng.IntN(3) > 0 {
-		points = append(points, fmt.Sprintf("%s=fail@%d", activities.FaultFinishRefund, 3+rng.IntN(5)))
+		ch.failPoint = activities.FaultFinishRefund + "=fail@1"
 	}
-	w := &workerProc{t: t, env: append(slices.Clone(env), "REBOUND_FAULTPOINTS="+strings.Join(points, ","))}
+	ch.wantKills, ch.wantTerminations = rng.IntN(4), rng.IntN(4)
+	withPoints := func(points ...string) []string {
+		var armed []string
+		for _, p := range points {
+			if p != "" {
+				armed = append(armed, p)
+			}
+		}
+		return append(slices.Clone(env), "REBOUND_FAULTPOINTS="+strings.Join(armed, ","))
+	}
+	w := &workerProc{t: t, env: withPoints(ch.killPoint, ch.failPoint)}
 	w.start()
 	t.Cleanup(w.stop)
 
 	sales := s.propertySales(rng, 4+rng.IntN(3))
-	faults := acquirersim.Faults{Drop: 0.12 * rng.Float64(), Delay: 0.1 * rng.Float64(), Duplicate: 0.05 * rng.Float64(),
-		ApproveThenLose: 0.1 * rng.Float64(), IssuerUnavailable: 0.05 * rng.Float64(), SystemMalfunction: 0.05 * rng.Float64(),
-		LateResponse: 0.05 * rng.Float64(), ApproveAfterReversal: 0.05 * rng.Float64(), ExtraFields: rng.IntN(2) == 0,
-		DelayBy: 3 * isoTimeout}
-	t.Logf("%d sales; fault points %v; faults %+v", len(sales), points, faults)
+	// Each fault is armed or not; an armed one is drawn at random and
+	// also served once for certain (Force), so that the run proves it.
+	faults := acquirersim.Faults{ExtraFields: rng.IntN(2) == 0, DelayBy: 3 * isoTimeout}
+	var armed []string
+	for _, f := range propertyFaults {
+		if rng.IntN(2) == 0 {
+			*f.p(&faults) = f.max * rng.Float64()
+			armed = append(armed, f.name)
+		}
+	}
+	rng.Shuffle(len(armed), func(i, j int) { armed[i], armed[j] = armed[j], armed[i] })
+	t.Logf("%d sales; fault points %q %q; %d kills, %d terminations; faults %+v, forced %v", len(sales), ch.killPoint, ch.failPoint,
+		ch.wantKills, ch.wantTerminations, faults, armed)
 	s.acquirer.SetFaults(faults)
+	if err := s.acquirer.Force(armed...); err != nil {
+		t.Fatal(err)
+	}
+	// The first card message is stranded: its answer lost and every
+	// reversal of it dropped, so that it is escalated and finance ends it
+	// with the acquirer's evidence.
+	s.acquirer.StrandNext()
 
 	var all []string
 	for _, sl := range sales {
@@ -122,35 +192,59 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 		})
 	}
 
-	// Chaos for a while: kills and terminated refund workflows.
-	var chaosWG sync.WaitGroup
-	var chaosMu sync.Mutex
+	// Chaos for a while, and on until what was drawn has landed (a
+	// minute at most): the fault points, then kills and terminated
+	// refund workflows.
+	chaosDone := make(chan struct{})
 	chaosRNG := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
-	kills, terminated := 0, 0
-	chaosWG.Go(func() {
-		for time.Now().Before(chaosUntil) {
-			chaosMu.Lock()
+	landUntil := chaosUntil.Add(time.Minute)
+	go func() {
+		defer close(chaosDone)
+		for {
+			pointsLanded := (ch.killPoint == "" || w.selfExits.Load() > 0) && (ch.failPoint == "" || ch.failPointLanded)
+			done := pointsLanded && ch.kills >= ch.wantKills && ch.terminated >= ch.wantTerminations
+			if (done && time.Now().After(chaosUntil)) || time.Now().After(landUntil) {
+				return
+			}
 			d := time.Duration(300+chaosRNG.IntN(900)) * time.Millisecond
 			act := chaosRNG.IntN(3)
 			pick := chaosRNG.IntN(len(all))
-			chaosMu.Unlock()
 			time.Sleep(d)
+			if ch.failPoint != "" && !ch.failPointLanded {
+				if failed, _ := s.refundRuns(all); failed > 0 {
+					// Landed: the next workers run without it (the
+					// kill point's next kill starts the next one).
+					ch.failPointLanded = true
+					w.mu.Lock()
+					w.env = withPoints(ch.killPoint)
+					w.mu.Unlock()
+					if ch.killPoint == "" {
+						w.kill()
+						w.start()
+					}
+				}
+				continue
+			}
+			if !pointsLanded {
+				continue
+			}
 			switch {
-			case act == 0 && kills < 3:
-				kills++
-				w.kill()
+			case act == 0 && ch.kills < ch.wantKills:
+				if w.kill() {
+					ch.kills++
+				}
 				w.start()
-			case act == 1 && terminated < 3:
+			case act == 1 && ch.terminated < ch.wantTerminations:
 				// The first refund under way from a random place.
 				for i := range all {
 					if s.terminateRunningRefund(all[(pick+i)%len(all)]) {
-						terminated++
+						ch.terminated++
 						break
 					}
 				}
 			}
 		}
-	})
+	}()
 
 	// Finance works the failed refunds as they come, at random, then
 	// (after the chaos) retries until everything is paid.
@@ -159,9 +253,14 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 	deadline := time.Now().Add(4 * time.Minute)
 	calm := false
 	for {
-		if !calm && time.Now().After(chaosUntil) {
+		chaosOver := false
+		select {
+		case <-chaosDone:
+			chaosOver = true
+		default:
+		}
+		if !calm && chaosOver {
 			counterWG.Wait()
-			chaosWG.Wait()
 			calm = true
 			s.acquirer.SetFaults(acquirersim.Faults{})
 			w.mu.Lock()
@@ -192,9 +291,87 @@ func runProperty(t *testing.T, e dbtest.Engine, seed uint64) {
 		}
 		time.Sleep(700 * time.Millisecond)
 	}
-	t.Logf("%d returns; %d kills, %d at fault points, %d refund workflows terminated; finance acted %v", len(all), kills,
-		w.selfExits.Load(), terminated, acted)
+	failed, terminated := s.refundRuns(all)
+	st := s.acquirer.Stats()
+	t.Logf("%d returns; %d kills, %d at fault points, %d refund workflows terminated (%d failed); finance acted %v; acquirer %+v",
+		len(all), ch.kills, w.selfExits.Load(), terminated, failed, acted, st)
 	s.checkMoneyRules(t, seed, sales)
+	s.checkChaosLanded(t, seed, &ch, w, all, armed, faults, acted)
+}
+
+// checkChaosLanded holds a run to what it drew: every armed fault served,
+// the fault points hit, the kills and terminations done, and the stranded
+// card message escalated and ended by finance with the acquirer's evidence.
+func (s *stack) checkChaosLanded(t *testing.T, seed uint64, ch *propertyChaos, w *workerProc, all, armed []string,
+	faults acquirersim.Faults, acted map[string]int) {
+	st := s.acquirer.Stats()
+	if q := s.acquirer.Forced(); len(q) > 0 {
+		t.Errorf("seed %d: forced faults never served: %v", seed, q)
+	}
+	for _, f := range propertyFaults {
+		if slices.Contains(armed, f.name) && f.served(st) == 0 {
+			t.Errorf("seed %d: fault %s armed but never served (stats %+v)", seed, f.name, st)
+		}
+	}
+	if faults.ExtraFields && st.ExtraFields == 0 {
+		t.Errorf("seed %d: extra fields armed but no answer carried them", seed)
+	}
+	if ch.killPoint != "" && w.selfExits.Load() == 0 {
+		t.Errorf("seed %d: the kill between a card answer and its record (%s) never landed", seed, ch.killPoint)
+	}
+	failed, terminated := s.refundRuns(all)
+	if ch.failPoint != "" && failed == 0 {
+		t.Errorf("seed %d: the failing outcome record (%s) never failed a refund workflow", seed, ch.failPoint)
+	}
+	if ch.kills != ch.wantKills {
+		t.Errorf("seed %d: %d of %d kills landed", seed, ch.kills, ch.wantKills)
+	}
+	if ch.terminated != ch.wantTerminations || terminated < ch.terminated {
+		t.Errorf("seed %d: %d of %d terminations landed (%d refund workflows terminated)", seed, ch.terminated, ch.wantTerminations, terminated)
+	}
+	if st.Stranded != 1 || st.StrandedReversals == 0 {
+		t.Errorf("seed %d: the stranded card message and its reversals: %d, %d", seed, st.Stranded, st.StrandedReversals)
+	}
+	if acted["evidence/200"] == 0 {
+		t.Errorf("seed %d: finance never ended an escalated attempt with evidence (acted %v)", seed, acted)
+	}
+	ctx := context.Background()
+	confirmed := 0
+	for _, id := range all {
+		refunds, _ := s.db.Refunds.RefundsOfReturn(ctx, id)
+		for _, ref := range refunds {
+			atts, _ := s.db.Refunds.AttemptsOfRefund(ctx, ref.ID)
+			for _, a := range atts {
+				if a.State == db.AttemptConfirmedApproved || a.State == db.AttemptConfirmedReversed || a.State == db.AttemptConfirmedNotReceived {
+					confirmed++
+				}
+			}
+		}
+	}
+	if confirmed == 0 {
+		t.Errorf("seed %d: no attempt ended by evidence", seed)
+	}
+}
+
+// refundRuns counts the refund workflows of returns that failed and that
+// were terminated, run by run.
+func (s *stack) refundRuns(ids []string) (failed, terminated int) {
+	ctx := context.Background()
+	for _, id := range ids {
+		for n := 1; ; n++ {
+			d, err := s.temporal.DescribeWorkflowExecution(ctx, contract.RefundWorkflowID(id, n), "")
+			if err != nil {
+				break
+			}
+			switch d.GetWorkflowExecutionInfo().GetStatus() {
+			case enumspb.WORKFLOW_EXECUTION_STATUS_FAILED:
+				failed++
+			case enumspb.WORKFLOW_EXECUTION_STATUS_TERMINATED:
+				terminated++
+			}
+		}
+	}
+	return failed, terminated
 }
 
 // propertySales makes n card sales of random amounts, half of today (their
@@ -331,7 +508,7 @@ func (s *stack) financeActs(token, returnID string, rng *rand.Rand, calm bool, a
 			if r.Status != 200 && r.Status != 409 {
 				s.t.Errorf("resolving attempt %s: %d %s", a.ID, r.Status, r.Body)
 			}
-			acted["evidence"]++
+			acted["evidence/"+strconv.Itoa(r.Status)]++
 			return
 		}
 	}
