@@ -434,6 +434,8 @@ func order(number, channel string) map[string]any {
 		payment["approval_code"] = "X9Y8Z7"
 		payment["masked_pan"] = "541333******4111"
 		payment["card_fingerprint"] = "fp_secret_card_token_42"
+		// The sale's own DE7: at the till, when the order was placed.
+		payment["transmitted_at"] = now.Add(-48 * time.Hour).Format(time.RFC3339)
 	}
 	return map[string]any{
 		"order_number": number, "currency": "EUR",
