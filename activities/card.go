@@ -135,8 +135,10 @@ func (a *Base) cardContext(ctx context.Context, refundID string) (*cardContext, 
 	return &cardContext{refund: ref, payment: order.Payment, order: order, virtual: virtual, sale: sale, merchant: m, local: local}, nil
 }
 
-// saleAt is the sale's own transmission time (its DE7) as registered,
-// else when the order was placed (orders registered before it was asked).
+// saleAt is the sale's own transmission time (its DE7) as registered.
+// Registration requires it of every card sale (app/orders); placed_at
+// stands for it only in rows stored before it was required, which carry
+// no SaleAt.
 func (c *cardContext) saleAt() time.Time {
 	if c.payment.SaleAt != nil {
 		return c.payment.SaleAt.UTC()

@@ -49,13 +49,14 @@ type merchantView struct {
 	Currency           string    `json:"currency"`
 	TimeZone           string    `json:"time_zone"`
 	AcquirerMerchantID string    `json:"acquirer_merchant_id,omitempty"`
+	GatewayAccount     string    `json:"gateway_account,omitempty"`
 	Status             string    `json:"status"`
 	CreatedAt          time.Time `json:"created_at"`
 }
 
 func viewMerchant(m *admin.Merchant) merchantView {
 	return merchantView{ID: m.ID, Slug: m.Slug, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone,
-		AcquirerMerchantID: m.AcquirerMerchantID, Status: m.Status, CreatedAt: m.CreatedAt}
+		AcquirerMerchantID: m.AcquirerMerchantID, GatewayAccount: m.GatewayAccount, Status: m.Status, CreatedAt: m.CreatedAt}
 }
 
 type onboardRequest struct {
@@ -64,6 +65,7 @@ type onboardRequest struct {
 	Currency           string `json:"currency"`
 	TimeZone           string `json:"time_zone"`
 	AcquirerMerchantID string `json:"acquirer_merchant_id"`
+	GatewayAccount     string `json:"gateway_account"`
 	ReturnAddress      string `json:"return_address"`
 	AdminUsername      string `json:"admin_username"`
 	AdminEmail         string `json:"admin_email"`

@@ -40,12 +40,12 @@ func onePage[T any](item T) *admin.Paged[T] { return &admin.Paged[T]{Items: []T{
 
 func (f *fakeAdmin) Onboard(_ context.Context, in admin.MerchantInput, by string) (admin.Onboarded, error) {
 	f.merchant, f.by = in, by
-	return admin.Onboarded{Merchant: admin.Merchant{ID: f.onboardedID, Slug: in.Slug, Status: "active", CreatedAt: fakeAt}, AdminID: "u-1",
+	return admin.Onboarded{Merchant: admin.Merchant{ID: f.onboardedID, Slug: in.Slug, GatewayAccount: in.GatewayAccount, Status: "active", CreatedAt: fakeAt}, AdminID: "u-1",
 		AdminUsername: in.AdminUsername, OneTimePassword: "otp", APIKey: admin.APIKey{ID: "k-1", Key: "rbk_secret", Prefix: "rbk_secr"}}, f.err
 }
 
 func (f *fakeAdmin) Merchants(context.Context, admin.Page) (*admin.Paged[admin.Merchant], error) {
-	return onePage(admin.Merchant{ID: "m-1", Slug: "demo", CreatedAt: fakeAt}), f.err
+	return onePage(admin.Merchant{ID: "m-1", Slug: "demo", GatewayAccount: "demo_gw", CreatedAt: fakeAt}), f.err
 }
 
 func (f *fakeAdmin) Policy(context.Context, string) (admin.PolicyView, error) {
@@ -240,9 +240,9 @@ func TestAdminHandlersRenderTheUseCase(t *testing.T) {
 			status                 int
 			want                   string // a piece of the body
 		}{
-			{"POST", "/v1/admin/merchants", `{"slug":"shop","admin_username":"anna"}`, "operator", 201,
+			{"POST", "/v1/admin/merchants", `{"slug":"shop","admin_username":"anna","gateway_account":"shop_eu"}`, "operator", 201,
 				`"admin":{"id":"u-1","one_time_password":"otp","username":"anna"},"api_key":{"id":"k-1","key":"rbk_secret","prefix":"rbk_secr"}`},
-			{"GET", "/v1/admin/merchants", "", "operator", 200, `"slug":"demo"`},
+			{"GET", "/v1/admin/merchants", "", "operator", 200, `"slug":"demo","name":"","currency":"","time_zone":"","gateway_account":"demo_gw"`},
 			{"GET", "/v1/merchant/policy", "", "clerk", 200, `"currency":"EUR","merchant":"demo","policy":{"window_days":7`},
 			{"PUT", "/v1/merchant/policy", `{"window_days":45}`, "admin", 200, `{"policy":{"window_days":45`},
 			{"GET", "/v1/merchant/terminals", "", "clerk", 200, `{"id":"P0000001","store_id":"s-1","kind":"physical"}`},
@@ -265,7 +265,7 @@ func TestAdminHandlersRenderTheUseCase(t *testing.T) {
 			}
 		}
 		f := r.f
-		if f.merchant.Slug != "shop" || f.merchant.AdminUsername != "anna" || f.policy.Size != len(`{"window_days":45}`) ||
+		if f.merchant.Slug != "shop" || f.merchant.AdminUsername != "anna" || f.merchant.GatewayAccount != "shop_eu" || f.policy.Size != len(`{"window_days":45}`) ||
 			f.decoded.WindowDays != 45 || f.terminal.TerminalID != "p0000002" || f.url != "https://hooks.example.com/x" ||
 			f.invite.Username != "new" || f.keyName != "till 2" || f.by != "boss" || f.id != someID ||
 			f.change.UserID != someID || f.change.By == "" || f.change.MerchantID != r.merchant.ID || *f.change.Role != "supervisor" {

@@ -91,6 +91,7 @@ func adminCreateMerchant(ctx context.Context, env *Env, d *db.DB, args []string)
 	fs.StringVar(&in.Currency, "currency", "EUR", "ISO 4217 currency")
 	fs.StringVar(&in.TimeZone, "time-zone", "UTC", "IANA time zone, e.g. Europe/Stockholm")
 	fs.StringVar(&in.AcquirerMerchantID, "acquirer-merchant-id", "", "the acquirer's card acceptor id (DE42), for card sales")
+	fs.StringVar(&in.GatewayAccount, "gateway-account", "", "the merchant's account at the payment gateway, named in every gateway refund (default: --slug); 1-64 of a-z 0-9 _ -")
 	fs.StringVar(&in.ReturnAddress, "return-address", "", "where shipped returns go; the first store, main, gets it (required)")
 	fs.StringVar(&in.AdminUsername, "admin-username", "", "user name of the merchant's first admin (required)")
 	fs.StringVar(&in.AdminEmail, "admin-email", "", "the admin's e-mail (told of locked accounts and refund freezes)")
@@ -103,16 +104,17 @@ func adminCreateMerchant(ctx context.Context, env *Env, d *db.DB, args []string)
 		return fieldsOf(err)
 	}
 	if err := auditShell(ctx, d, "merchant.onboard", "merchant", out.Merchant.ID, &out.Merchant.ID,
-		map[string]any{"slug": out.Merchant.Slug, "admin": out.Admin.Username}); err != nil {
+		map[string]any{"slug": out.Merchant.Slug, "admin": out.Admin.Username, "gateway_account": out.Merchant.GatewayAccountName()}); err != nil {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, `Merchant %s (%s) onboarded: id %s, %s, %s.
+  Gateway     account %s
   Admin       %s, one-time password %s
               (to change at the first log-in, naming the merchant %s; shown only now)
   API key     %s
               (for X-API-Key; shown only now, stored hashed)
 `, out.Merchant.Slug, out.Merchant.Name, out.Merchant.ID, out.Merchant.Currency, out.Merchant.TimeZone,
-		out.Admin.Username, out.OneTimePassword, out.Merchant.Slug, out.APIKeySecret)
+		out.Merchant.GatewayAccountName(), out.Admin.Username, out.OneTimePassword, out.Merchant.Slug, out.APIKeySecret)
 	return nil
 }
 

@@ -417,3 +417,66 @@ func (*sdkLogger) Debug(string, ...any) {}
 func (*sdkLogger) Info(string, ...any)  {}
 func (*sdkLogger) Warn(string, ...any)  {}
 func (*sdkLogger) Error(string, ...any) {}
+
+// An operator sets a merchant's gateway account from the shell: it is
+// stored and shown, a malformed one is refused naming the flag, and one
+// another merchant refunds through (its own, or its slug) is taken.
+func TestCreateMerchantSetsItsGatewayAccount(t *testing.T) {
+	t.Parallel()
+	e := dbtest.Engines(t)[0]
+	vars := map[string]string{"REBOUND_DATABASE_URL": e.URL(t), "REBOUND_LOG_LEVEL": "error"}
+	run := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := cli.Main(args, &stdout, &stderr, lookup(vars))
+		return code, stdout.String(), stderr.String()
+	}
+	if code, _, errOut := run("migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, errOut)
+	}
+	merchant := func(slug, account string) (int, string, string) {
+		args := []string{"admin", "create-merchant", "--slug", slug, "--name", slug, "--admin-username", slug + "-admin",
+			"--return-address", "Quay 1"}
+		if account != "" {
+			args = append(args, "--gateway-account", account)
+		}
+		return run(args...)
+	}
+	code, out, errOut := merchant("acme", "acme_gw-1")
+	if code != 0 || !strings.Contains(out, "Gateway     account acme_gw-1") {
+		t.Fatalf("create-merchant: %d %q %q", code, out, errOut)
+	}
+	d, err := db.Open(vars["REBOUND_DATABASE_URL"], db.DefaultPool, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = d.Close() })
+	if m, err := d.Merchants.MerchantBySlug(context.Background(), "acme"); err != nil || m.GatewayAccount != "acme_gw-1" || m.GatewayAccountName() != "acme_gw-1" {
+		t.Fatalf("stored %+v %v", m, err)
+	}
+	for _, tc := range []struct{ slug, account, want string }{
+		{"bad", "Acme GW!", "--gateway-account must be 1 to 64 lower-case letters"},
+		{"long", strings.Repeat("a", 65), "--gateway-account must be 1 to 64"},
+		{"beta", "acme_gw-1", "--gateway-account is taken"}, // acme's own account
+		{"gamma", "acme", ""},               // acme's slug is not its account: free
+		{"acme_gw-1", "", "--slug must be"}, // underscores are no slug's
+	} {
+		code, out, errOut := merchant(tc.slug, tc.account)
+		if tc.want == "" {
+			if code != 0 {
+				t.Errorf("%s: %d %q", tc.slug, code, errOut)
+			}
+			continue
+		}
+		if code == 0 || !strings.Contains(errOut, tc.want) || strings.Contains(out, "onboarded") {
+			t.Errorf("%s %q: exit %d, %q; want %q", tc.slug, tc.account, code, errOut, tc.want)
+		}
+	}
+	// A merchant without an account refunds through its slug: a slug that
+	// is another's account is taken.
+	if code, _, errOut := merchant("delta", ""); code != 0 {
+		t.Fatalf("delta: %s", errOut)
+	}
+	if code, _, errOut := merchant("epsilon", "delta"); code == 0 || !strings.Contains(errOut, "--gateway-account is taken") {
+		t.Fatalf("delta's slug as epsilon's account: %d %q", code, errOut)
+	}
+}

@@ -47,7 +47,7 @@ var Vars = []Var{
 	{"REBOUND_SMS_TOKEN", "", "Bearer token of the SMS provider."},
 	{"REBOUND_GATEWAY_URL", "the simulator in dev, else required by the worker", "Payment gateway base URL for online refunds."},
 	{"REBOUND_GATEWAY_API_KEY", "dev-gateway-key in dev", "Bearer key for the payment gateway (and of `rebound gateway`): the admin key, and the key of every merchant account REBOUND_GATEWAY_KEYS does not name."},
-	{"REBOUND_GATEWAY_KEYS", "demo=dev-gateway-key-demo in dev, else none", "Each merchant's own gateway account and its API key, as comma-separated `account=key` pairs (the account is the merchant's slug), e.g. `acme=sk_live_1,shoes=sk_live_2`: every refund names its account and carries its key; `rebound gateway` holds each account to its key. Secrets: never logged."},
+	{"REBOUND_GATEWAY_KEYS", "demo=dev-gateway-key-demo in dev, else none", "Each merchant's own gateway account and its API key, as comma-separated `account=key` pairs (the account is the merchant's gateway account: its slug unless an operator set one when onboarding it), e.g. `acme=sk_live_1,shoes=sk_live_2`: every refund names its account and carries its key; `rebound gateway` holds each account to its key. Secrets: never logged."},
 	{"REBOUND_GATEWAY_WEBHOOK_SECRET", "dev-gateway-secret in dev", "HMAC key of the gateway's webhooks to POST /v1/gateway/events."},
 	{"REBOUND_GATEWAY_ADDR", "127.0.0.1:8090", "Where `rebound gateway` (and the dev simulator) listens."},
 	{"REBOUND_GATEWAY_WEBHOOK_URL", "the dev API's /v1/gateway/events", "Where the gateway simulator sends refund outcomes."},

@@ -31,6 +31,19 @@ func (d Merchants) CreateMerchant(ctx context.Context, m *Merchant) error {
 	return nil
 }
 
+// GatewayAccountTaken tells whether a merchant already refunds through
+// the gateway account named account: its own (gateway_account), or its
+// slug when it has none (Merchant.GatewayAccountName).
+func (d Merchants) GatewayAccountTaken(ctx context.Context, account string) (bool, error) {
+	var n int64
+	err := d.with(ctx).Model(&Merchant{}).
+		Where("gateway_account = ? OR (gateway_account = '' AND slug = ?)", account, account).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("gateway account %s: %w", account, translate(err))
+	}
+	return n > 0, nil
+}
+
 // MerchantBySlug finds a merchant by the short name shoppers and staff use.
 func (d Merchants) MerchantBySlug(ctx context.Context, slug string) (*Merchant, error) {
 	var m Merchant

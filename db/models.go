@@ -186,8 +186,10 @@ type Payment struct {
 	CardFingerprint  string
 	GatewayPaymentID string
 	// SaleAt is the card sale's own transmission time (its DE7) and Batch
-	// its batch number, as registered; SaleDay the UTC day of the sale
-	// (SaleAt, else the order's placed_at), part of the sale's identity.
+	// its batch number, as registered (registration requires SaleAt of a
+	// card sale); SaleDay the UTC day of the sale, part of the sale's
+	// identity. Only rows stored before SaleAt was required lack it: for
+	// them the order's placed_at stands for it.
 	SaleAt    *time.Time
 	Batch     string
 	SaleDay   string

@@ -117,7 +117,8 @@ func create(ctx context.Context, d *db.DB, o Options) (*db.Merchant, error) {
 				{LineID: "2", SKU: "SOCK-3P", Name: "Wool socks", Category: "apparel", Quantity: 3, UnitPrice: 1200, Discount: 200},
 			},
 			Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 8995 + 3400, TerminalID: "T0000001", STAN: "000101",
-				RRN: "633000000101", ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", CardFingerprint: "fp_demo_card_0001"}},
+				RRN: "633000000101", ApprovalCode: "A1B2C3", MaskedPAN: "411111******1111", CardFingerprint: "fp_demo_card_0001",
+				SaleAt: &placed}},
 		{OrderNumber: "DEMO-1002", Currency: "EUR", PlacedAt: placed, DeliveredAt: &delivered, ShippingAmount: 495,
 			Lines: []db.OrderLine{
 				{LineID: "1", SKU: "JKT-M", Name: "Rain jacket", Category: "apparel", Quantity: 1, UnitPrice: 12900, Discount: 1000},

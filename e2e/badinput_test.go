@@ -62,6 +62,9 @@ func TestBadInputGetsProblemsAndChangesNothing(t *testing.T) {
 	o = order("B-2", "card_present")
 	o["payment"].(map[string]any)["masked_pan"] = "5413330089604111"
 	s.problem(s.call("POST", "/v1/orders", o, key...), 422, "payment.masked_pan")
+	o = order("B-2", "card_present")
+	delete(o["payment"].(map[string]any), "transmitted_at")
+	s.problem(s.call("POST", "/v1/orders", o, key...), 422, "payment.transmitted_at")
 	o = order("B-2", "online")
 	o["currency"] = "euro"
 	s.problem(s.call("POST", "/v1/orders", o, key...), 422, "currency")

@@ -157,6 +157,9 @@ type stackOptions struct {
 	acquirer func(sim *acquirersim.Acquirer, c activities.Acquirer) activities.Acquirer
 	// seed seeds the acquirer simulator's draws.
 	seed uint64
+	// cutoff, when set, is the acquirer's batch cut-off (time of day, UTC)
+	// for both the simulator and the worker, instead of 22:00.
+	cutoff time.Duration
 }
 
 // newStackWith builds a stack; with noWorker the test runs its own worker
@@ -219,7 +222,8 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 	gwSrv := httptest.NewServer(gw)
 	t.Cleanup(gwSrv.Close)
 	settlements := t.TempDir()
-	acq := acquirersim.New(acquirersim.Config{SettlementDir: settlements, Seed: opts.seed, Logger: log.With("component", "acquirer-simulator")})
+	acq := acquirersim.New(acquirersim.Config{SettlementDir: settlements, Seed: opts.seed, Cutoff: opts.cutoff,
+		Logger: log.With("component", "acquirer-simulator")})
 	if err := acq.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -280,6 +284,7 @@ func newStackOpts(t *testing.T, e dbtest.Engine, opts stackOptions) *stack {
 		}
 		t.Cleanup(func() { _ = pc.Close() })
 		acts.Cards.POS = pc
+		acts.Cards.Cutoff = opts.cutoff
 		if opts.card != nil {
 			acts.Cards.Card = *opts.card
 		}
@@ -434,6 +439,8 @@ func order(number, channel string) map[string]any {
 		payment["approval_code"] = "X9Y8Z7"
 		payment["masked_pan"] = "541333******4111"
 		payment["card_fingerprint"] = "fp_secret_card_token_42"
+		// The sale's own DE7: at the till, when the order was placed.
+		payment["transmitted_at"] = now.Add(-48 * time.Hour).Format(time.RFC3339)
 	}
 	return map[string]any{
 		"order_number": number, "currency": "EUR",

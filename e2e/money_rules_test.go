@@ -380,20 +380,18 @@ func TestSequence5LateApprovalsBecomeWorkItems(t *testing.T) {
 }
 
 // Sequence 6: a sale is voided or refunded from its own data: registered
-// with its own transmission time (today, in the open batch) although the
-// order was placed days ago, the whole sale is voided, from its own
-// terminal.
+// with its own transmission time (ten minutes ago, in the open batch)
+// although the order was placed days ago, the whole sale is voided, from
+// its own terminal. The stack's cut-off is half a day after the sale, so
+// that its batch is open whatever the wall clock says.
 func TestSequence6TheSalesOwnTimeDecidesTheVoid(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, lastEngine(t))
+	sale := time.Now().UTC().Add(-10 * time.Minute)
+	s := newStackOpts(t, lastEngine(t), stackOptions{cutoff: openBatchCutoff(sale)})
 	o := order("V-1", "card_present")
 	o["placed_at"] = time.Now().UTC().Add(-72 * time.Hour).Format(time.RFC3339)
 	o["shipping_amount"] = 0 // so that both lines are the whole sale
 	o["payment"].(map[string]any)["amount"] = 2*2500 - 300 + 8000
-	sale := time.Now().UTC().Add(-10 * time.Minute)
-	if sale.Hour() >= 21 {
-		t.Skip("too close to the acquirer's 22:00 cut-off for a sale in the open batch")
-	}
 	p := o["payment"].(map[string]any)
 	p["transmitted_at"], p["batch"] = sale.Format(time.RFC3339), "000042"
 	s.must(s.call("POST", "/v1/orders", o, "X-API-Key", demoAPIKey), 201)
@@ -409,6 +407,18 @@ func TestSequence6TheSalesOwnTimeDecidesTheVoid(t *testing.T) {
 	if len(as) != 1 || as[0].Kind != returns.AttemptVoid || as[0].State != returns.AttemptApproved || as[0].TerminalID != "T0000001" {
 		t.Fatalf("attempts %+v; want one void, from the sale's own terminal", as)
 	}
+}
+
+// openBatchCutoff is a cut-off (time of day, UTC, whole minutes) about
+// twelve hours after sale: the sale's batch stays open for that long, and
+// the previous cut-off was as long before it.
+func openBatchCutoff(sale time.Time) time.Duration {
+	at := sale.UTC().Add(12 * time.Hour)
+	c := at.Sub(at.Truncate(24 * time.Hour)).Truncate(time.Minute)
+	if c == 0 {
+		c = time.Minute // 0 would mean the default, 22:00
+	}
+	return c
 }
 
 // Sequence 7: a counter refund under a freeze answers at once, 202 with

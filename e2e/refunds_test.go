@@ -64,7 +64,7 @@ func (s *stack) salesReturned(n int, channel returns.Channel, prefix string) []c
 			Lines: []db.OrderLine{{LineID: "1", Name: "Bag", Category: "bags", Quantity: 1, UnitPrice: 4000}},
 			Payment: &db.Payment{Channel: returns.ChannelCardPresent, Amount: 4000, Currency: "EUR", TerminalID: "T0000001",
 				STAN: fmt.Sprintf("%06d", 500000+base*1000+i), RRN: fmt.Sprintf("6339%03d%05d", base, i), ApprovalCode: "AP0001",
-				MaskedPAN: "411111******1111", CardFingerprint: fmt.Sprintf("fp_card_%04d", i)}}
+				MaskedPAN: "411111******1111", CardFingerprint: fmt.Sprintf("fp_card_%04d", i), SaleAt: &placed}}
 		if channel == returns.ChannelOnline {
 			o.Payment = &db.Payment{Channel: returns.ChannelOnline, Amount: 4000, Currency: "EUR", GatewayPaymentID: fmt.Sprintf("pay_%s_%04d", prefix, i)}
 		}

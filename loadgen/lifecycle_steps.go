@@ -165,6 +165,7 @@ func (r *run) order(ctx context.Context, o *one) error {
 		payment["approval_code"] = "LG0001"
 		payment["masked_pan"] = "541333******4111"
 		payment["card_fingerprint"] = o.card
+		payment["transmitted_at"] = placed.Format(time.RFC3339) // the sale's own DE7, as the acquirer has it
 		if err := r.acquirerSale(ctx, o, placed); err != nil {
 			return err
 		}

@@ -47,6 +47,7 @@ var (
 	slugRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
 	usernameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{2,63}$`)
 	midRe      = regexp.MustCompile(`^[A-Za-z0-9 ]{1,15}$`)
+	accountRe  = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 )
 
 // MerchantInput is a new merchant and its first admin.
@@ -56,6 +57,10 @@ type MerchantInput struct {
 	Currency           string
 	TimeZone           string
 	AcquirerMerchantID string // the card acceptor id (ISO 8583 DE42); empty without card sales
+	// GatewayAccount is the merchant's account at the payment gateway,
+	// named in every gateway refund (empty: its slug). No two merchants
+	// share one.
+	GatewayAccount string
 	// ReturnAddress is where shipped returns go: the merchant's first
 	// store, "main", is made with it.
 	ReturnAddress string
@@ -101,6 +106,10 @@ func (in *MerchantInput) check() error {
 	if in.AcquirerMerchantID != "" && !midRe.MatchString(in.AcquirerMerchantID) {
 		bad("acquirer_merchant_id", "must be up to 15 letters or digits (the acquirer's card acceptor id)")
 	}
+	in.GatewayAccount = strings.TrimSpace(in.GatewayAccount)
+	if in.GatewayAccount != "" && !accountRe.MatchString(in.GatewayAccount) {
+		bad("gateway_account", "must be 1 to 64 lower-case letters, digits, dashes or underscores (the merchant's account at the gateway)")
+	}
 	errs = append(errs, checkPerson("admin_username", "admin_email", in.AdminUsername, in.AdminEmail)...)
 	if len(errs) > 0 {
 		return invalid(errs...)
@@ -133,10 +142,17 @@ func CreateMerchant(ctx context.Context, d *db.DB, in MerchantInput, by string) 
 		return nil, err
 	}
 	out := &Onboarded{Merchant: &db.Merchant{Slug: in.Slug, Name: in.Name, Currency: in.Currency, TimeZone: in.TimeZone,
-		AcquirerMerchantID: in.AcquirerMerchantID, Policy: policy}}
+		AcquirerMerchantID: in.AcquirerMerchantID, GatewayAccount: in.GatewayAccount, Policy: policy}}
 	err = d.Tx(ctx, func(tx *db.DB) error {
 		if _, err := tx.Merchants.MerchantBySlug(ctx, in.Slug); err == nil {
 			return invalid(FieldError{"slug", "is taken"})
+		}
+		// The account its gateway refunds name (its own, else its slug)
+		// is no other merchant's: a payment is refunded only to its merchant.
+		if taken, err := tx.Merchants.GatewayAccountTaken(ctx, out.Merchant.GatewayAccountName()); err != nil {
+			return err
+		} else if taken {
+			return invalid(FieldError{"gateway_account", "is taken"})
 		}
 		if err := tx.Merchants.CreateMerchant(ctx, out.Merchant); err != nil {
 			return conflictAs(err, "slug")

@@ -55,6 +55,26 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			if err != nil || len(stores) != 1 || stores[0].Address != "Hamngatan 1, Stockholm" {
 				t.Fatalf("stores %+v %v", stores, err)
 			}
+			if out.Merchant.GatewayAccount != "" || out.Merchant.GatewayAccountName() != "acme" {
+				t.Fatalf("without an account, its slug: %+v", out.Merchant)
+			}
+			// A gateway account of its own, stored; another merchant's (its
+			// own or its slug) is taken.
+			gw := in
+			gw.Slug, gw.GatewayAccount, gw.AdminUsername = "acme-gw", "acme_eu-1", "gw-admin"
+			if got, err := onboard.CreateMerchant(ctx, d, gw, "tester"); err != nil || got.Merchant.GatewayAccount != "acme_eu-1" {
+				t.Fatalf("with a gateway account: %+v %v", got, err)
+			}
+			if m, err := d.Merchants.MerchantBySlug(ctx, "acme-gw"); err != nil || m.GatewayAccountName() != "acme_eu-1" {
+				t.Fatalf("stored %+v %v", m, err)
+			}
+			for _, account := range []string{"acme_eu-1", "acme"} {
+				again := in
+				again.Slug, again.GatewayAccount, again.AdminUsername = "acme-other", account, "other-gw-admin"
+				if got := fieldsOf(t, mustFail(onboard.CreateMerchant(ctx, d, again, "tester"))); !slices.Equal(got, []string{"gateway_account"}) {
+					t.Fatalf("account %s taken: %v", account, got)
+				}
+			}
 			// Taken slug: refused, nothing half made.
 			in2 := in
 			in2.AdminUsername = "other-admin"
@@ -103,8 +123,9 @@ func mustFail(_ any, err error) error { return err }
 func TestMerchantInputIsCheckedFieldByField(t *testing.T) {
 	t.Parallel()
 	_, err := onboard.CreateMerchant(context.Background(), nil, onboard.MerchantInput{Slug: "-x", Currency: "EURO",
-		TimeZone: "Mars/Olympus", AcquirerMerchantID: "far-too-long-for-de42", AdminUsername: "ab", AdminEmail: "not an address"}, "t")
-	want := []string{"slug", "name", "currency", "time_zone", "return_address", "acquirer_merchant_id", "admin_username", "admin_email"}
+		TimeZone: "Mars/Olympus", AcquirerMerchantID: "far-too-long-for-de42", GatewayAccount: "Acme.GW",
+		AdminUsername: "ab", AdminEmail: "not an address"}, "t")
+	want := []string{"slug", "name", "currency", "time_zone", "return_address", "acquirer_merchant_id", "gateway_account", "admin_username", "admin_email"}
 	if got := fieldsOf(t, err); !slices.Equal(got, want) {
 		t.Fatalf("fields %v, want %v", got, want)
 	}

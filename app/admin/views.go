@@ -14,8 +14,11 @@ import (
 type Merchant struct {
 	ID, Slug, Name, Currency, TimeZone string
 	AcquirerMerchantID                 string
-	Status                             string
-	CreatedAt                          time.Time
+	// GatewayAccount is the account its gateway refunds name: its own,
+	// else its slug.
+	GatewayAccount string
+	Status         string
+	CreatedAt      time.Time
 }
 
 // Staff is a member of a merchant's staff.
@@ -50,7 +53,7 @@ type APIKey struct {
 
 func merchantOf(m *db.Merchant) Merchant {
 	return Merchant{ID: m.ID, Slug: m.Slug, Name: m.Name, Currency: m.Currency, TimeZone: m.TimeZone,
-		AcquirerMerchantID: m.AcquirerMerchantID, Status: m.Status, CreatedAt: m.CreatedAt}
+		AcquirerMerchantID: m.AcquirerMerchantID, GatewayAccount: m.GatewayAccountName(), Status: m.Status, CreatedAt: m.CreatedAt}
 }
 
 func staffOf(u *db.StaffUser) Staff {

@@ -57,9 +57,9 @@ type Payment struct {
 	CardFingerprint  string          `json:"card_fingerprint,omitempty"`
 	GatewayPaymentID string          `json:"gateway_payment_id,omitempty"`
 	// TransmittedAt is the card sale's own transmission time (its DE7, as
-	// on the acquirer's records), Batch its batch number: a void or refund
-	// is decided and referenced from them. Without them, placed_at stands
-	// for the time and the batch is unknown.
+	// on the acquirer's records), required for a card sale; Batch its batch
+	// number, when the terminal knows it. A void or refund is decided and
+	// referenced from them, never from placed_at.
 	TransmittedAt string `json:"transmitted_at,omitempty"`
 	Batch         string `json:"batch,omitempty"`
 }
@@ -169,6 +169,9 @@ func (p *Payment) validate() []apperr.Field {
 		}
 		if p.GatewayPaymentID != "" {
 			bad("gateway_payment_id", "is for online payments only")
+		}
+		if p.TransmittedAt == "" {
+			bad("transmitted_at", "is required for a card sale: the sale's own transmission time (its DE7), from which a void or refund is decided")
 		}
 		if p.Batch != "" && !reBatch.MatchString(p.Batch) {
 			bad("batch", "must be the sale's 6-digit batch number")

@@ -78,10 +78,29 @@ func TestRegisterTakesBothChannels(t *testing.T) {
 		}
 	}
 	r := cardOrder()
-	r.Payment.Batch, r.Payment.TransmittedAt = "", ""
+	r.Payment.Batch = ""
 	s, st, _ := newService()
-	if _, err := s.Register(context.Background(), "m1", r); err != nil || st.orders["m1/S-1"].Payment.SaleAt != nil {
-		t.Errorf("a sale without its own time: %v", err)
+	if _, err := s.Register(context.Background(), "m1", r); err != nil || st.orders["m1/S-1"].Payment.Batch != "" ||
+		st.orders["m1/S-1"].Payment.SaleAt == nil {
+		t.Errorf("a sale without its batch: %v", err)
+	}
+}
+
+// A card sale without its own transmission time is refused 422 naming
+// payment.transmitted_at: a void or refund is decided and referenced from
+// it, never from placed_at.
+func TestRegisterRefusesACardSaleWithoutItsTransmissionTime(t *testing.T) {
+	r := cardOrder()
+	r.Payment.TransmittedAt = ""
+	s, st, _ := newService()
+	_, err := s.Register(context.Background(), "m1", r)
+	e := apperr.As(err)
+	if !errors.Is(err, apperr.ErrInvalid) || e == nil || len(e.Fields) != 1 || e.Fields[0].Name != "payment.transmitted_at" ||
+		!strings.Contains(e.Fields[0].Reason, "is required for a card sale") {
+		t.Fatalf("a card sale without transmitted_at: %v %+v", err, e)
+	}
+	if len(st.calls) != 0 {
+		t.Fatal("the order reached the store")
 	}
 }
 
