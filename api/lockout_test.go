@@ -279,6 +279,44 @@ func TestPasswordHashingIsBoundedAndBusyAnswers503(t *testing.T) {
 	})
 }
 
+// An invitation hashes its one-time password in the pool log-in hashes in:
+// while the pool is full past its wait, the admin's invite is answered 503
+// busy with Retry-After and makes nobody; once a slot frees, it goes
+// through, one hash in the pool.
+func TestInviteUnderAFullHashingPoolIsBusy(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		pool := auth.NewPool(1, 50*time.Millisecond)
+		s := newShop(t, d, "demo", pool)
+		admin := s.staff("admin", "admin")
+		token := "rbs_demo_admin"
+		must(t, d.Staff.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionStaff, StaffUserID: &admin.ID,
+			MerchantID: &s.merchant.ID, Role: "admin", ExpiresAt: time.Now().Add(time.Hour)}))
+		invite := map[string]string{"username": "newcomer", "role": "clerk"}
+
+		slot, err := pool.Hold(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := s.post("/v1/merchant/staff", invite, "Authorization", "Bearer "+token)
+		if p := readProblem(t, rec); rec.Code != http.StatusServiceUnavailable || p.Type != "urn:rebound:problem:busy" || rec.Header().Get("Retry-After") == "" {
+			t.Fatalf("invite under a full pool: %d %+v, Retry-After %q", rec.Code, p, rec.Header().Get("Retry-After"))
+		}
+		if _, err := d.Staff.StaffByUsername(ctx, s.merchant.ID, "newcomer"); err == nil {
+			t.Fatal("the busy invite made the member")
+		}
+		slot.Release()
+		before := pool.Hashes()
+		if rec := s.post("/v1/merchant/staff", invite, "Authorization", "Bearer "+token); rec.Code != http.StatusCreated {
+			t.Fatalf("invite once the pool is free: %d %s", rec.Code, rec.Body)
+		}
+		if pool.Hashes() != before+1 {
+			t.Fatalf("the invite ran %d hashes in the pool; want 1", pool.Hashes()-before)
+		}
+	})
+}
+
 // Issue 13, finding 9: user names are unique per merchant and log-in names
 // the merchant. Merchant B's admin can create a member named like one of
 // A's (learning nothing about A), and B's failures — log-ins and counter
