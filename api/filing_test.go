@@ -398,6 +398,9 @@ func TestQuoteAnswers(t *testing.T) {
 	f.access = nil
 	rec = serve(h, "POST", "/v1/shopper/quote", `{"lines":[]}`)
 	sameProblem(t, "no access", rec, errUnauthenticated)
+	// Without access a bad body is not looked at: 401, not its 422.
+	rec = serve(h, "POST", "/v1/shopper/quote", `{"lines":"x","neg_unknown":1}`, "Authorization", "Bearer rbs_staff")
+	sameProblem(t, "no access, a bad body", rec, errUnauthenticated)
 	f.access, f.err = &filing.Access{ID: someID}, apperr.Invalid("lines[1].resolution", "is not offered by the merchant; offered: refund")
 	rec = serve(h, "POST", "/v1/shopper/quote", `{"lines":[{"line_id":"1","quantity":1,"reason":"other","resolution":"store_credit"}]}`,
 		"Authorization", "Bearer rbo_live")

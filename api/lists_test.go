@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,6 +201,54 @@ func TestEveryListIsPaged(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+}
+
+// Reports over days are bounded as lists are: the refunds summary and
+// outstanding store credit answer at most 366 days (both included); a
+// longer range is a 422 problem naming to (or from, when to is not given
+// and so is today), on both engines.
+func TestEveryReportRangeIsBounded(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		m := &db.Merchant{Slug: "acme", Name: "Acme"}
+		must(t, d.Merchants.CreateMerchant(context.Background(), m))
+		fin := dbtest.StaffToken(t, d, m.ID, "fin", "finance")
+		h := NewHandler(wired(Deps{}, d, nil, nil))
+		today := time.Now().UTC()
+		for _, path := range []string{"/v1/finance/refunds/summary", "/v1/finance/store-credit/outstanding"} {
+			for _, tc := range []struct {
+				query string
+				field string // "" for 200
+			}{
+				{"", ""},
+				{"?from=2025-01-01&to=2026-01-01", ""},
+				{"?from=2025-01-01&to=2026-01-02", "to"},
+				{"?from=0001-01-01&to=9999-12-31", "to"},
+				{"?to=" + today.AddDate(0, 0, -1).Format(time.DateOnly), ""},
+				{"?from=" + today.AddDate(0, 0, -365).Format(time.DateOnly), ""},
+				{"?from=" + today.AddDate(0, 0, -366).Format(time.DateOnly), "from"},
+			} {
+				if strings.HasSuffix(path, "outstanding") && tc.field == "from" {
+					tc.field = "to" // credit's days default to the last 30 and name to
+				}
+				req := httptest.NewRequest("GET", path+tc.query, nil)
+				req.Header.Set("Authorization", "Bearer "+fin)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if tc.field == "" {
+					if w.Code != http.StatusOK {
+						t.Errorf("%s%s: %d %s; want 200", path, tc.query, w.Code, w.Body)
+					}
+					continue
+				}
+				var p Problem
+				if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || w.Code != http.StatusUnprocessableEntity ||
+					!strings.HasPrefix(w.Header().Get("Content-Type"), "application/problem+json") || len(p.Errors) != 1 || p.Errors[0].Field != tc.field ||
+					!strings.Contains(p.Errors[0].Message, "366 days") {
+					t.Errorf("%s%s: %d %s %s; want a 422 naming %s", path, tc.query, w.Code, w.Header().Get("Content-Type"), w.Body, tc.field)
+				}
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -245,6 +246,59 @@ func TestCounterVoucherGuessesLockTheSale(t *testing.T) {
 	})
 }
 
+// Issue 13, finding 9, in parallel: twenty wrong vouchers sent at once
+// (with the supervisor's right password) are checked at most the sale's
+// limit — each claims its try before the voucher is compared — and the rest
+// answer 423 sale-locked; the right voucher is then refused too, the
+// admins are told once, and the supervisor is not counted against. Once
+// the lock ends, twenty wrong cards at once go the same way.
+func TestConcurrentCounterVoucherGuessesLockTheSale(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		// Eight hashing slots: at most eight supervisor tries are claimed
+		// at once, below the supervisor's own limit of ten, so the right
+		// password sent by twenty never locks the supervisor.
+		s := newShop(t, d, "demo", auth.NewPool(8, time.Minute))
+		s.staff("admin", "admin")
+		var n atomic.Int32
+		guess := func(card string) func() *httptest.ResponseRecorder {
+			return func() *httptest.ResponseRecorder {
+				voucher := fmt.Sprintf("9%05d", n.Add(1))
+				if card != "" {
+					voucher = "000042"
+				}
+				return s.post("/v1/merchant/returns/"+s.returnID+"/in-store-refund", map[string]string{
+					"terminal_id": "dP000001", "supervisor_username": "sup", "supervisor_password": rightPassword,
+					"voucher_no": voucher, "card_fingerprint": cmp.Or(card, "fp_0000001")}, "Authorization", "Bearer "+s.clerk)
+			}
+		}
+		got := parallel(20, guess(""))
+		if got[422] != counter.MaxFailures || got[423] != 20-counter.MaxFailures {
+			t.Fatalf("answers %v; want %d×422 (checked), the rest 423", got, counter.MaxFailures)
+		}
+		rec := s.counter(rightPassword, "000042")
+		if rec.Code != http.StatusLocked || !strings.Contains(rec.Body.String(), "sale-locked") || rec.Header().Get("Retry-After") == "" {
+			t.Fatalf("the right voucher while the sale is locked: %d %s", rec.Code, rec.Body)
+		}
+		if u, _ := s.d.Staff.StaffByID(context.Background(), s.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
+			t.Fatalf("the supervisor: %d failures, locked until %v", u.FailedLogins, u.LockedUntil)
+		}
+		msgs, err := s.d.Outbox.OutboxTo(context.Background(), "admin@example.com", 10)
+		if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Counter refund locked") {
+			t.Fatalf("the admin was told %d times: %v", len(msgs), err)
+		}
+
+		s.later(counter.LockoutFor + time.Minute)
+		got = parallel(20, guess("fp_someone_else"))
+		if got[422] != counter.MaxFailures || got[423] != 20-counter.MaxFailures {
+			t.Fatalf("wrong cards: answers %v; want %d×422 (checked), the rest 423", got, counter.MaxFailures)
+		}
+		if rec := s.counter(rightPassword, "000042"); rec.Code != http.StatusLocked || !strings.Contains(rec.Body.String(), "sale-locked") {
+			t.Fatalf("the right card while the sale is locked again: %d %s", rec.Code, rec.Body)
+		}
+	})
+}
+
 // Issue 13, finding 7: password hashing is bounded. With one slot and a
 // short wait, log-ins sent at once beyond what the slot serves in that wait
 // are answered 503 problem+json with Retry-After, and unknown user names
@@ -275,6 +329,44 @@ func TestPasswordHashingIsBoundedAndBusyAnswers503(t *testing.T) {
 		// Once the crowd has gone, a log-in goes through.
 		if rec := s.post("/v1/auth/login", map[string]string{"merchant": "demo", "username": "sup", "password": rightPassword}); rec.Code != http.StatusOK {
 			t.Fatalf("log-in after the crowd: %d %s", rec.Code, rec.Body)
+		}
+	})
+}
+
+// An invitation hashes its one-time password in the pool log-in hashes in:
+// while the pool is full past its wait, the admin's invite is answered 503
+// busy with Retry-After and makes nobody; once a slot frees, it goes
+// through, one hash in the pool.
+func TestInviteUnderAFullHashingPoolIsBusy(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		pool := auth.NewPool(1, 50*time.Millisecond)
+		s := newShop(t, d, "demo", pool)
+		admin := s.staff("admin", "admin")
+		token := "rbs_demo_admin"
+		must(t, d.Staff.CreateSession(ctx, &db.Session{TokenHash: auth.HashToken(token), Kind: db.SessionStaff, StaffUserID: &admin.ID,
+			MerchantID: &s.merchant.ID, Role: "admin", ExpiresAt: time.Now().Add(time.Hour)}))
+		invite := map[string]string{"username": "newcomer", "role": "clerk"}
+
+		slot, err := pool.Hold(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := s.post("/v1/merchant/staff", invite, "Authorization", "Bearer "+token)
+		if p := readProblem(t, rec); rec.Code != http.StatusServiceUnavailable || p.Type != "urn:rebound:problem:busy" || rec.Header().Get("Retry-After") == "" {
+			t.Fatalf("invite under a full pool: %d %+v, Retry-After %q", rec.Code, p, rec.Header().Get("Retry-After"))
+		}
+		if _, err := d.Staff.StaffByUsername(ctx, s.merchant.ID, "newcomer"); err == nil {
+			t.Fatal("the busy invite made the member")
+		}
+		slot.Release()
+		before := pool.Hashes()
+		if rec := s.post("/v1/merchant/staff", invite, "Authorization", "Bearer "+token); rec.Code != http.StatusCreated {
+			t.Fatalf("invite once the pool is free: %d %s", rec.Code, rec.Body)
+		}
+		if pool.Hashes() != before+1 {
+			t.Fatalf("the invite ran %d hashes in the pool; want 1", pool.Hashes()-before)
 		}
 	})
 }

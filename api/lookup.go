@@ -100,16 +100,17 @@ type quoteRequest struct {
 // quoteLines answers what each line would give under each resolution the
 // merchant offers, before the shopper files (order access token).
 func (s *server) quoteLines(c *gin.Context) error {
-	var req quoteRequest
-	if err := bind(c, &req); err != nil {
-		return err
-	}
+	// The token first: a body's faults are told only to who may quote.
 	a, err := s.lookupOfRequest(c)
 	if err != nil {
 		return err
 	}
 	if a == nil {
 		return errUnauthenticated
+	}
+	var req quoteRequest
+	if err := bind(c, &req); err != nil {
+		return err
 	}
 	q, err := s.filing.Quote(c.Request.Context(), a, req.Lines)
 	if err != nil {

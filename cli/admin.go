@@ -9,7 +9,9 @@ import (
 	"os/user"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/onboard"
@@ -99,7 +101,7 @@ func adminCreateMerchant(ctx context.Context, env *Env, d *db.DB, args []string)
 		return err
 	}
 	by := shellUser()
-	out, err := onboard.CreateMerchant(ctx, d, in, by)
+	out, err := onboard.CreateMerchant(ctx, d, shellPasswords(), in, by)
 	if err != nil {
 		return fieldsOf(err)
 	}
@@ -125,7 +127,7 @@ func adminCreateOperator(ctx context.Context, env *Env, d *db.DB, args []string)
 	if ok, err := parseSub(env, fs, args); !ok || err != nil {
 		return err
 	}
-	u, password, err := onboard.CreateOperator(ctx, d, *username, *email)
+	u, password, err := onboard.CreateOperator(ctx, d, shellPasswords(), *username, *email)
 	if err != nil {
 		return fieldsOf(err)
 	}
@@ -182,3 +184,7 @@ func adminCreateAPIKey(ctx context.Context, env *Env, d *db.DB, args []string) e
 	fmt.Fprintf(env.Stdout, "API key for %s: %s (shown only now, stored hashed; id %s)\n", m.Slug, secret, k.ID)
 	return nil
 }
+
+// shellPasswords hashes the one-time password of a command run from a
+// shell: one hash at a time, waiting as long as it takes.
+func shellPasswords() *auth.Pool { return auth.NewPool(1, time.Minute) }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rebound-returns/rebound/app/credit"
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/pos"
@@ -43,8 +44,9 @@ type tenantFixture struct {
 	name, slug string
 	apiKey     string
 	// res maps a resource kind (return, lookup, staff, key, webhook,
-	// freeze, order, refund, attempt, item, file) to the ID of one the
-	// merchant holds.
+	// freeze, order, refund, attempt, item, file, sku, redemption, credit
+	// code) to the ID of one the merchant holds (the code itself for a
+	// credit code).
 	res map[string]string
 	// markers are strings only this merchant's answers may hold.
 	markers []string
@@ -168,6 +170,34 @@ func (s *stack) fillTenant(f *tenantFixture, hook string) {
 	f.res["key"] = s.must(s.call("POST", "/v1/merchant/api-keys", map[string]string{"name": "neg " + lower}, admin...), 201).json()["id"].(string)
 	f.res["webhook"] = s.must(s.call("POST", "/v1/merchant/webhooks", map[string]string{"url": hook}, admin...), 201).json()["id"].(string)
 	f.markers = append(f.markers, "NEG"+f.name+"-", "neg"+lower+"1@", "neg"+lower+"-victim", ret, ret2, f.res["lookup"], f.res["staff"], f.res["key"], f.res["webhook"])
+	s.fillCatalogAndCredit(f)
+}
+
+// fillCatalogAndCredit makes the merchant's catalog variant, a store credit
+// (issued as a shopper choosing credit is; its code read from the outbox)
+// and a redemption of part of it.
+func (s *stack) fillCatalogAndCredit(f *tenantFixture) {
+	s.t.Helper()
+	ctx := context.Background()
+	key := []string{"X-API-Key", f.apiKey}
+	f.res["sku"] = "NEG" + f.name + "-SKU1"
+	s.must(s.call("PUT", "/v1/catalog/variants", map[string]any{"variants": []any{catalogVariant(f.res["sku"], "NEG"+f.name+"-P", 1500, 5, nil)}}, key...), 200)
+
+	m, err := s.db.Merchants.MerchantBySlug(ctx, f.slug)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	contact := "neg" + strings.ToLower(f.name) + "-credit@example.com"
+	uc := credit.New(credit.Deps{Store: creditStore{s.db.Credits, s.db.Shoppers, s.db.Merchants}, Delivery: queuedOnly{}})
+	issued, err := uc.Issue(ctx, credit.IssueRequest{MerchantID: m.ID, Customer: contact, Amount: 1_000_000, Currency: "EUR",
+		Reference: "neg/" + f.name, Actor: "negative test"})
+	if err != nil || !issued.Created {
+		s.t.Fatal(issued, err)
+	}
+	f.res["credit code"] = s.creditCode(contact)
+	f.res["redemption"] = s.must(s.call("POST", "/v1/store-credit/redemptions", map[string]any{"code": f.res["credit code"], "amount": 100,
+		"currency": "EUR", "order_reference": "NEG" + f.name + "-CHECKOUT"}, append(key, "Idempotency-Key", "neg-fixture-"+f.name)...), 201).json()["id"].(string)
+	f.markers = append(f.markers, f.res["sku"], "NEG"+f.name+"-P", contact, issued.CreditID, f.res["credit code"], f.res["redemption"])
 }
 
 // freeze freezes the merchant's refunds.
@@ -265,7 +295,9 @@ func (s *stack) controls(f *tenantFixture) {
 	if staff := string(s.must(s.call("GET", "/v1/merchant/staff", nil, f.staff["admin"].header...), 200).Body); !strings.Contains(staff, f.res["staff"]) {
 		s.t.Fatalf("merchant %s's admin does not see its member %s: %s", f.name, f.res["staff"], staff)
 	}
-	for _, kind := range []string{"return", "lookup", "staff", "key", "webhook", "freeze", "order"} {
+	s.must(s.call("GET", "/v1/catalog/variants/"+f.res["sku"], nil, "X-API-Key", f.apiKey), 200)
+	s.must(s.call("GET", "/v1/store-credit/balance", nil, "X-Credit-Code", f.res["credit code"]), 200)
+	for _, kind := range []string{"return", "lookup", "staff", "key", "webhook", "freeze", "order", "sku", "redemption", "credit code"} {
 		if f.res[kind] == "" {
 			s.t.Fatalf("merchant %s has no %s", f.name, kind)
 		}
@@ -286,6 +318,10 @@ func resourceKind(path, param string) string {
 		return "item"
 	case "file_id":
 		return "file"
+	case "sku":
+		return "sku"
+	case "redemption_id":
+		return "redemption"
 	case "slug":
 		return "slug"
 	}

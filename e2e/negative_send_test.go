@@ -38,10 +38,24 @@ func (r *negRun) sendAll(reqs []negRequest) {
 // connection, for Go's client refuses them.
 func (r *negRun) send(q negRequest) negResult {
 	r.sent.Add(1)
-	if bytes.Contains(q.body, []byte(uniq)) {
-		q.body = bytes.ReplaceAll(q.body, []byte(uniq), fmt.Appendf(nil, "%07d", r.uniq.Add(1)))
-	}
 	header := append(append([]string{}, q.who.header...), q.header...)
+	valid := validHeaders(q.op)
+	for i := 0; i+1 < len(valid); i += 2 {
+		if !slices.ContainsFunc(q.header, func(s string) bool { return strings.EqualFold(s, valid[i]) }) {
+			header = append(header, valid[i], valid[i+1])
+		}
+	}
+	// Fresh numbers for uniq, and the credit code of the resource's
+	// owner, in the body and the headers.
+	owner := r.a
+	if q.owner == "B" {
+		owner = r.b
+	}
+	n := fmt.Sprintf("%07d", r.uniq.Add(1))
+	q.body = bytes.ReplaceAll(bytes.ReplaceAll(q.body, []byte(uniq), []byte(n)), []byte(creditCodeMark), []byte(owner.res["credit code"]))
+	for i := 1; i < len(header); i += 2 {
+		header[i] = strings.ReplaceAll(strings.ReplaceAll(header[i], uniq, n), creditCodeMark, owner.res["credit code"])
+	}
 	if q.who.name == "signed" {
 		header = append(header, "X-Rebound-Signature", sign(carrierSecret, q.body), "X-Gateway-Signature", sign(gatewaySecret, q.body))
 	}

@@ -212,8 +212,43 @@ func validBodies() map[string]any {
 			"rejected_quantity": 0, "condition": "new", "reason": "neg", "note": "neg"}}},
 		"POST /v1/merchant/returns/{id}/in-store-refund": map[string]any{"terminal_id": "T0000001", "supervisor_username": "neg-nobody",
 			"supervisor_password": "neg", "voucher_no": "000000", "card_fingerprint": "fp_neg"},
-		"POST /v1/admin/freezes": map[string]any{"merchant": "negb", "reason": "neg", "store_code": "NEG", "terminal_id": "NEG00001"},
+		"POST /v1/admin/freezes":   map[string]any{"merchant": "negb", "reason": "neg", "store_code": "NEG", "terminal_id": "NEG00001"},
+		"PUT /v1/catalog/variants": map[string]any{"variants": []any{catalogVariant("NEG-"+uniq, "NEG-PRODUCT", 999, 3, map[string]string{"size": "42"})}},
+		// The order access token opens NEGA-3, whose line L1 is returnable.
+		"POST /v1/shopper/quote":            map[string]any{"lines": []any{map[string]any{"line_id": "L1", "quantity": 1, "reason": "too_small", "resolution": "refund"}}},
+		"POST /v1/store-credit/redemptions": map[string]any{"code": creditCodeMark, "amount": 1, "currency": "EUR", "order_reference": "NEG-" + uniq},
+		"POST /v1/store-credit/balance":     map[string]any{"code": creditCodeMark},
 	}
+}
+
+// creditCodeMark is replaced, in every body and header sent, by the credit
+// code of the merchant owning the request's resource (A's when none).
+const creditCodeMark = "NEGCREDITCODE"
+
+// usesCreditCode is whether the operation names a store credit by its code
+// (in the X-Credit-Code header or a body's code): a resource of a merchant
+// that no path parameter names.
+func usesCreditCode(o specOp) bool {
+	if strings.HasPrefix(o.Path, "/v1/store-credit/") && o.BodyKind == "json" && asMap(o.Body["properties"])["code"] != nil {
+		return true
+	}
+	return slices.ContainsFunc(o.Params, func(p specParam) bool { return p.In == "header" && p.Name == "X-Credit-Code" })
+}
+
+// validHeaders are the headers a plausible request of the operation sends,
+// unless the request sets them itself: a fresh Idempotency-Key where the
+// spec requires one, the credit code where a header carries it.
+func validHeaders(o specOp) []string {
+	var h []string
+	for _, p := range o.Params {
+		switch {
+		case p.In == "header" && p.Name == "Idempotency-Key" && p.Required:
+			h = append(h, p.Name, "neg-"+uniq)
+		case p.In == "header" && p.Name == "X-Credit-Code":
+			h = append(h, p.Name, creditCodeMark)
+		}
+	}
+	return h
 }
 
 // multipartBody is a form with a sample of every field of schema s; field
@@ -302,9 +337,15 @@ func (r *negRun) matrix(o specOp, all []*principal) {
 			}
 		}
 	}
+	if usesCreditCode(o) {
+		owned = true
+	}
 	var reqs []negRequest
 	for _, owner := range []*tenantFixture{r.a, r.b} {
 		path, kind, id := r.fill(o, owner, "", "")
+		if kind == "" && usesCreditCode(o) {
+			kind, id = "credit code", owner.res["credit code"]
+		}
 		for _, p := range all {
 			if p.dead || (owned && p.tenant == owner.name && !p.shopper) || (!owned && owner == r.b) {
 				continue
@@ -362,13 +403,18 @@ func (r *negRun) variants(o specOp, inner *principal) {
 			}
 		}
 	}
+	// B's credit code, as A.
+	if usesCreditCode(o) {
+		reqs = append(reqs, negRequest{op: o, label: "B's credit code as " + inner.name, who: inner, owner: "B", kind: "credit code",
+			resID: r.b.res["credit code"], path: path, body: body, ctype: ctype})
+	}
 	// Query parameters naming A's merchant and resources, asked by B.
 	for _, p := range o.Params {
 		if p.In != "query" || len(o.Security) == 0 {
 			continue
 		}
 		for _, who := range []*principal{r.b.staff["admin"], r.b.staff["finance"], r.b.staff["supervisor"]} {
-			for _, v := range []string{r.a.slug, r.a.res["return"], r.a.res["refund"], "all"} {
+			for _, v := range []string{r.a.slug, r.a.res["return"], r.a.res["refund"], r.a.res["sku"], "all"} {
 				reqs = append(reqs, negRequest{op: o, label: "query " + p.Name + ": A's " + v, who: who,
 					path: path + "?" + url.QueryEscape(p.Name) + "=" + url.QueryEscape(v), body: body, ctype: ctype})
 			}

@@ -130,14 +130,26 @@ func checkPerson(userField, emailField, username, email string) []FieldError {
 	return errs
 }
 
+// Hasher hashes a password in the process's bounded pool (*auth.Pool):
+// auth.ErrBusy when no slot frees up in time. The one-time passwords of
+// new members are hashed there, as log-in's are.
+type Hasher interface {
+	Hash(ctx context.Context, password string) (string, error)
+}
+
 // CreateMerchant onboards a merchant: the merchant with the default policy,
 // its first admin with a one-time password to change at the first log-in,
 // and an API key for its systems, in one transaction. by names who did it.
-func CreateMerchant(ctx context.Context, d *db.DB, in MerchantInput, by string) (*Onboarded, error) {
+// The admin's password is hashed in h before the transaction begins.
+func CreateMerchant(ctx context.Context, d *db.DB, h Hasher, in MerchantInput, by string) (*Onboarded, error) {
 	if err := in.check(); err != nil {
 		return nil, err
 	}
 	policy, err := db.ToJSON(returns.DefaultPolicy())
+	if err != nil {
+		return nil, err
+	}
+	pw, err := newOneTime(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +174,7 @@ func CreateMerchant(ctx context.Context, d *db.DB, in MerchantInput, by string) 
 		}
 		var err error
 		out.Admin, out.OneTimePassword, err = createStaff(ctx, tx, &out.Merchant.ID, StaffInput{Username: in.AdminUsername,
-			Email: in.AdminEmail, Role: returns.RoleAdmin, DisplayName: in.Name + " admin"}, "admin_username")
+			Email: in.AdminEmail, Role: returns.RoleAdmin, DisplayName: in.Name + " admin"}, "admin_username", pw)
 		if err != nil {
 			return err
 		}
@@ -184,8 +196,9 @@ type StaffInput struct {
 }
 
 // InviteStaff adds a member to a merchant's staff with a one-time password,
-// shown this once, that they change at their first log-in.
-func InviteStaff(ctx context.Context, d *db.DB, merchantID string, in StaffInput) (*db.StaffUser, string, error) {
+// shown this once, that they change at their first log-in; it is hashed in
+// h.
+func InviteStaff(ctx context.Context, d *db.DB, h Hasher, merchantID string, in StaffInput) (*db.StaffUser, string, error) {
 	var errs []FieldError
 	in.Username = strings.ToLower(strings.TrimSpace(in.Username))
 	if !validRole(in.Role) {
@@ -198,41 +211,70 @@ func InviteStaff(ctx context.Context, d *db.DB, merchantID string, in StaffInput
 	if len(errs) > 0 {
 		return nil, "", invalid(errs...)
 	}
-	return createStaff(ctx, d, &merchantID, in, "username")
+	return hashAndCreateStaff(ctx, d, h, &merchantID, in, "username")
 }
 
 // CreateOperator makes a platform operator, who onboards merchants and
-// sees across them; the one-time password is shown this once.
-func CreateOperator(ctx context.Context, d *db.DB, username, email string) (*db.StaffUser, string, error) {
+// sees across them; the one-time password, hashed in h, is shown this once.
+func CreateOperator(ctx context.Context, d *db.DB, h Hasher, username, email string) (*db.StaffUser, string, error) {
 	username = strings.ToLower(strings.TrimSpace(username))
 	if errs := checkPerson("username", "email", username, email); len(errs) > 0 {
 		return nil, "", invalid(errs...)
 	}
-	return createStaff(ctx, d, nil, StaffInput{Username: username, Email: email, Role: returns.RoleOperator, DisplayName: string(returns.RoleOperator)}, "username")
+	return hashAndCreateStaff(ctx, d, h, nil, StaffInput{Username: username, Email: email, Role: returns.RoleOperator, DisplayName: string(returns.RoleOperator)}, "username")
 }
 
-func createStaff(ctx context.Context, d *db.DB, merchantID *string, in StaffInput, usernameField string) (*db.StaffUser, string, error) {
+// oneTime is a one-time password and its hash.
+type oneTime struct{ password, hash string }
+
+// newOneTime makes a one-time password and hashes it in h.
+func newOneTime(ctx context.Context, h Hasher) (oneTime, error) {
+	password, err := OneTimePassword()
+	if err != nil {
+		return oneTime{}, err
+	}
+	hash, err := h.Hash(ctx, password)
+	if err != nil {
+		return oneTime{}, err
+	}
+	return oneTime{password: password, hash: hash}, nil
+}
+
+// hashAndCreateStaff makes the member with a new one-time password; a
+// name already taken costs no hash.
+func hashAndCreateStaff(ctx context.Context, d *db.DB, h Hasher, merchantID *string, in StaffInput, usernameField string) (*db.StaffUser, string, error) {
+	if err := usernameFree(ctx, d, merchantID, in.Username, usernameField); err != nil {
+		return nil, "", err
+	}
+	pw, err := newOneTime(ctx, h)
+	if err != nil {
+		return nil, "", err
+	}
+	return createStaff(ctx, d, merchantID, in, usernameField, pw)
+}
+
+// usernameFree refuses a user name the merchant (none for operators)
+// already has.
+func usernameFree(ctx context.Context, d *db.DB, merchantID *string, username, usernameField string) error {
 	merchant := ""
 	if merchantID != nil {
 		merchant = *merchantID
 	}
-	if _, err := d.Staff.StaffByUsername(ctx, merchant, in.Username); err == nil {
-		return nil, "", invalid(FieldError{usernameField, "is taken"})
+	if _, err := d.Staff.StaffByUsername(ctx, merchant, username); err == nil {
+		return invalid(FieldError{usernameField, "is taken"})
 	}
-	password, err := OneTimePassword()
-	if err != nil {
-		return nil, "", err
-	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return nil, "", err
-	}
+	return nil
+}
+
+// createStaff makes the member with the one-time password pw (a name taken
+// meanwhile is the same refusal as one taken before).
+func createStaff(ctx context.Context, d *db.DB, merchantID *string, in StaffInput, usernameField string, pw oneTime) (*db.StaffUser, string, error) {
 	u := &db.StaffUser{MerchantID: merchantID, Username: in.Username, DisplayName: in.DisplayName, Email: in.Email,
-		Role: in.Role, PasswordHash: hash, MustChangePassword: true}
+		Role: in.Role, PasswordHash: pw.hash, MustChangePassword: true}
 	if err := d.Staff.CreateStaff(ctx, u); err != nil {
 		return nil, "", conflictAs(err, usernameField)
 	}
-	return u, password, nil
+	return u, pw.password, nil
 }
 
 func validRole(r returns.Role) bool { return slices.Contains(Roles, r) }

@@ -7,12 +7,57 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/rebound-returns/rebound/auth"
 	"github.com/rebound-returns/rebound/db"
 	"github.com/rebound-returns/rebound/db/dbtest"
 	"github.com/rebound-returns/rebound/onboard"
 )
+
+// pool hashes the tests' one-time passwords, as the API's pool does.
+var pool = auth.NewPool(4, time.Minute)
+
+// A full hashing pool turns onboarding away with auth.ErrBusy, as it does
+// log-in, and nothing is made: no merchant, no member, no operator.
+func TestOnboardingUnderAFullPoolIsBusy(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		full := auth.NewPool(1, 20*time.Millisecond)
+		slot, err := full.Hold(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer slot.Release()
+		in := onboard.MerchantInput{Slug: "busy", Name: "Busy", Currency: "EUR", ReturnAddress: "1 Main St", AdminUsername: "busy-admin"}
+		if _, err := onboard.CreateMerchant(ctx, d, full, in, "tester"); !errors.Is(err, auth.ErrBusy) {
+			t.Fatalf("create merchant under a full pool: %v", err)
+		}
+		if _, err := d.Merchants.MerchantBySlug(ctx, "busy"); err == nil {
+			t.Fatal("the merchant was made though its admin's password was not hashed")
+		}
+		out, err := onboard.CreateMerchant(ctx, d, pool, in, "tester")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := onboard.InviteStaff(ctx, d, full, out.Merchant.ID, onboard.StaffInput{Username: "busy-clerk", Role: "clerk"}); !errors.Is(err, auth.ErrBusy) {
+			t.Fatalf("invite under a full pool: %v", err)
+		}
+		if _, _, err := onboard.CreateOperator(ctx, d, full, "busy-op", ""); !errors.Is(err, auth.ErrBusy) {
+			t.Fatalf("operator under a full pool: %v", err)
+		}
+		for _, m := range []string{out.Merchant.ID, ""} {
+			for _, u := range []string{"busy-clerk", "busy-op"} {
+				if _, err := d.Staff.StaffByUsername(ctx, m, u); err == nil {
+					t.Fatalf("%s was made under a full pool", u)
+				}
+			}
+		}
+		if full.Hashes() != 0 {
+			t.Fatalf("%d hashes ran in a full pool", full.Hashes())
+		}
+	})
+}
 
 func fieldsOf(t *testing.T, err error) []string {
 	t.Helper()
@@ -35,7 +80,7 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			ctx := context.Background()
 			in := onboard.MerchantInput{Slug: "acme", Name: "Acme", Currency: "sek", TimeZone: "Europe/Stockholm",
 				AcquirerMerchantID: "ACME0000000001", ReturnAddress: "Hamngatan 1, Stockholm", AdminUsername: "Acme-Admin", AdminEmail: "a@acme.example"}
-			out, err := onboard.CreateMerchant(ctx, d, in, "tester")
+			out, err := onboard.CreateMerchant(ctx, d, pool, in, "tester")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +107,7 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			// own or its slug) is taken.
 			gw := in
 			gw.Slug, gw.GatewayAccount, gw.AdminUsername = "acme-gw", "acme_eu-1", "gw-admin"
-			if got, err := onboard.CreateMerchant(ctx, d, gw, "tester"); err != nil || got.Merchant.GatewayAccount != "acme_eu-1" {
+			if got, err := onboard.CreateMerchant(ctx, d, pool, gw, "tester"); err != nil || got.Merchant.GatewayAccount != "acme_eu-1" {
 				t.Fatalf("with a gateway account: %+v %v", got, err)
 			}
 			if m, err := d.Merchants.MerchantBySlug(ctx, "acme-gw"); err != nil || m.GatewayAccountName() != "acme_eu-1" {
@@ -71,14 +116,14 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			for _, account := range []string{"acme_eu-1", "acme"} {
 				again := in
 				again.Slug, again.GatewayAccount, again.AdminUsername = "acme-other", account, "other-gw-admin"
-				if got := fieldsOf(t, mustFail(onboard.CreateMerchant(ctx, d, again, "tester"))); !slices.Equal(got, []string{"gateway_account"}) {
+				if got := fieldsOf(t, mustFail(onboard.CreateMerchant(ctx, d, pool, again, "tester"))); !slices.Equal(got, []string{"gateway_account"}) {
 					t.Fatalf("account %s taken: %v", account, got)
 				}
 			}
 			// Taken slug: refused, nothing half made.
 			in2 := in
 			in2.AdminUsername = "other-admin"
-			if got := fieldsOf(t, mustFail(onboard.CreateMerchant(ctx, d, in2, "tester"))); !slices.Equal(got, []string{"slug"}) {
+			if got := fieldsOf(t, mustFail(onboard.CreateMerchant(ctx, d, pool, in2, "tester"))); !slices.Equal(got, []string{"slug"}) {
 				t.Fatalf("taken slug: %v", got)
 			}
 			if _, err := d.Staff.StaffByUsername(ctx, out.Merchant.ID, "other-admin"); !errors.Is(err, db.ErrNotFound) {
@@ -88,7 +133,7 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 			// merchant's admin may bear the same name, and learns nothing.
 			in3 := in
 			in3.Slug = "acme-two"
-			two, err := onboard.CreateMerchant(ctx, d, in3, "tester")
+			two, err := onboard.CreateMerchant(ctx, d, pool, in3, "tester")
 			if err != nil || two.Admin.Username != "acme-admin" || two.Admin.ID == out.Admin.ID {
 				t.Fatalf("a second merchant's admin of the same name: %+v, %v", two, err)
 			}
@@ -103,14 +148,14 @@ func TestCreateMerchantOnEveryEngine(t *testing.T) {
 				t.Fatalf("disabling the last admin: %v", err)
 			}
 			// Staff and operators.
-			u, pw, err := onboard.InviteStaff(ctx, d, out.Merchant.ID, onboard.StaffInput{Username: "clerk-1", Role: "clerk"})
+			u, pw, err := onboard.InviteStaff(ctx, d, pool, out.Merchant.ID, onboard.StaffInput{Username: "clerk-1", Role: "clerk"})
 			if err != nil || pw == "" || !u.MustChangePassword || u.Role != "clerk" {
 				t.Fatalf("invite %+v %v", u, err)
 			}
-			if _, _, err := onboard.InviteStaff(ctx, d, out.Merchant.ID, onboard.StaffInput{Username: "x", Role: "operator", Email: "nope"}); !slices.Equal(fieldsOf(t, err), []string{"role", "username", "email"}) {
+			if _, _, err := onboard.InviteStaff(ctx, d, pool, out.Merchant.ID, onboard.StaffInput{Username: "x", Role: "operator", Email: "nope"}); !slices.Equal(fieldsOf(t, err), []string{"role", "username", "email"}) {
 				t.Fatalf("bad invite: %v", err)
 			}
-			op, _, err := onboard.CreateOperator(ctx, d, "root-op", "")
+			op, _, err := onboard.CreateOperator(ctx, d, pool, "root-op", "")
 			if err != nil || op.MerchantID != nil || op.Role != "operator" {
 				t.Fatalf("operator %+v %v", op, err)
 			}
@@ -122,14 +167,14 @@ func mustFail(_ any, err error) error { return err }
 
 func TestMerchantInputIsCheckedFieldByField(t *testing.T) {
 	t.Parallel()
-	_, err := onboard.CreateMerchant(context.Background(), nil, onboard.MerchantInput{Slug: "-x", Currency: "EURO",
+	_, err := onboard.CreateMerchant(context.Background(), nil, pool, onboard.MerchantInput{Slug: "-x", Currency: "EURO",
 		TimeZone: "Mars/Olympus", AcquirerMerchantID: "far-too-long-for-de42", GatewayAccount: "Acme.GW",
 		AdminUsername: "ab", AdminEmail: "not an address"}, "t")
 	want := []string{"slug", "name", "currency", "time_zone", "return_address", "acquirer_merchant_id", "gateway_account", "admin_username", "admin_email"}
 	if got := fieldsOf(t, err); !slices.Equal(got, want) {
 		t.Fatalf("fields %v, want %v", got, want)
 	}
-	if _, err := onboard.CreateMerchant(context.Background(), nil, onboard.MerchantInput{Slug: "ok", Name: "Ok", Currency: "EUR",
+	if _, err := onboard.CreateMerchant(context.Background(), nil, pool, onboard.MerchantInput{Slug: "ok", Name: "Ok", Currency: "EUR",
 		TimeZone: "Local", ReturnAddress: "x", AdminUsername: "okay"}, "t"); !slices.Equal(fieldsOf(t, err), []string{"time_zone"}) {
 		t.Fatalf("Local is the server's zone, not the merchant's: %v", err)
 	}

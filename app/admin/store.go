@@ -16,10 +16,15 @@ type DB struct {
 	db.Outbox
 	db.Staff
 	DB *db.DB
+	// Passwords hashes new members' one-time passwords: the pool log-in
+	// hashes in.
+	Passwords onboard.Hasher
 }
 
-// NewDB is the admin's stores over d.
-func NewDB(d *db.DB) DB { return DB{Merchants: d.Merchants, Outbox: d.Outbox, Staff: d.Staff, DB: d} }
+// NewDB is the admin's stores over d, hashing in passwords.
+func NewDB(d *db.DB, passwords onboard.Hasher) DB {
+	return DB{Merchants: d.Merchants, Outbox: d.Outbox, Staff: d.Staff, DB: d, Passwords: passwords}
+}
 
 // InTx runs fn in one transaction of the database.
 func (d DB) InTx(ctx context.Context, fn func(tx TerminalTx) error) error {
@@ -28,12 +33,12 @@ func (d DB) InTx(ctx context.Context, fn func(tx TerminalTx) error) error {
 
 // CreateMerchant onboards a merchant (onboard.CreateMerchant).
 func (d DB) CreateMerchant(ctx context.Context, in onboard.MerchantInput, by string) (*onboard.Onboarded, error) {
-	return onboard.CreateMerchant(ctx, d.DB, in, by)
+	return onboard.CreateMerchant(ctx, d.DB, d.Passwords, in, by)
 }
 
 // InviteStaff invites a member (onboard.InviteStaff).
 func (d DB) InviteStaff(ctx context.Context, merchantID string, in onboard.StaffInput) (*db.StaffUser, string, error) {
-	return onboard.InviteStaff(ctx, d.DB, merchantID, in)
+	return onboard.InviteStaff(ctx, d.DB, d.Passwords, merchantID, in)
 }
 
 // NewAPIKey makes an API key (onboard.NewAPIKey).

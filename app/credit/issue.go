@@ -72,7 +72,8 @@ func (s *Service) Issue(ctx context.Context, req IssueRequest) (Issued, error) {
 		return Issued{}, err
 	}
 	now := s.now()
-	c := &db.StoreCredit{MerchantID: m.ID, Customer: req.Customer, Amount: req.Amount, Currency: req.Currency,
+	// The ID now, not at the insert: the message is deduplicated by it.
+	c := &db.StoreCredit{ID: db.NewID(), MerchantID: m.ID, Customer: req.Customer, Amount: req.Amount, Currency: req.Currency,
 		CodeHash: auth.HashCreditCode(code), CodeLast4: code[len(code)-4:], Note: req.Note, CreatedBy: req.Actor}
 	if req.ReturnID != "" {
 		c.ReturnID = &req.ReturnID

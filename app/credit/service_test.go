@@ -68,6 +68,11 @@ func TestIssueSendsTheCodeOnceAndKeepsItHashed(t *testing.T) {
 	if err != nil || !n.Created || n.ExpiresAt != nil || st.outbox[1].Channel != "sms" || strings.Contains(st.outbox[1].BodyText, "until") {
 		t.Fatalf("issue without validity = %+v, %v, %+v", n, err, st.outbox[1])
 	}
+	// Each credit's message is deduplicated by its own credit: the second
+	// credit ever issued does not collide with the first in the outbox.
+	if st.outbox[0].DedupeKey != "store-credit/"+got.CreditID || st.outbox[1].DedupeKey != "store-credit/"+n.CreditID {
+		t.Fatalf("dedupe keys %q, %q for credits %s, %s", st.outbox[0].DedupeKey, st.outbox[1].DedupeKey, got.CreditID, n.CreditID)
+	}
 }
 
 func TestIssueRefusesBadRequests(t *testing.T) {

@@ -260,6 +260,11 @@ func TestSummaryRefusals(t *testing.T) {
 		{"from", finStaff, SummaryQuery{From: "yesterday"}, invalid("from: must be a date such as 2026-11-26")},
 		{"from and to, in that order", finStaff, SummaryQuery{From: "a", To: "b"},
 			invalid("from: must be a date such as 2026-11-26", "to: must be a date such as 2026-11-26")},
+		{"366 days at most", finStaff, SummaryQuery{From: "2025-01-01", To: "2026-01-02"}, invalid("to: must be at most 366 days after from")},
+		{"to before from", finStaff, SummaryQuery{From: "2026-01-02", To: "2026-01-01"}, invalid("to: must not be before from")},
+		{"from too old for today", finStaff, SummaryQuery{From: "2020-01-01"},
+			invalid("from: must be at most 366 days before to (today when to is not given)")},
+		{"from after today", finStaff, SummaryQuery{From: "2999-01-01"}, invalid("from: must not be after today when to is not given")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -301,8 +306,19 @@ func TestSummaryTotals(t *testing.T) {
 	if err != nil || sum.Rows == nil || sum.Totals == nil || len(sum.Rows)+len(sum.Totals) != 0 {
 		t.Fatalf("an empty summary is empty lists: %+v %v", sum, err)
 	}
-	if !reflect.DeepEqual(w.store.sumArgs, []any{"", time.Time{}, time.Time{}}) {
+	// No days given: the 366 up to today, today included.
+	today := t0.UTC().Truncate(24 * time.Hour)
+	if !reflect.DeepEqual(w.store.sumArgs, []any{"", today.AddDate(0, 0, -365), today.AddDate(0, 0, 1)}) {
 		t.Fatalf("an operator's open summary asked %v", w.store.sumArgs)
+	}
+	// From alone runs to today; to alone goes back 366 days.
+	if _, err := w.svc.Summary(context.Background(), finStaff, SummaryQuery{From: today.AddDate(0, 0, -10).Format(time.DateOnly)}); err != nil ||
+		!reflect.DeepEqual(w.store.sumArgs, []any{"m1", today.AddDate(0, 0, -10), today.AddDate(0, 0, 1)}) {
+		t.Fatalf("from alone asked %v: %v", w.store.sumArgs, err)
+	}
+	if _, err := w.svc.Summary(context.Background(), finStaff, SummaryQuery{To: "2026-01-31"}); err != nil ||
+		!reflect.DeepEqual(w.store.sumArgs, []any{"m1", time.Date(2025, 1, 31, 0, 0, 0, 0, time.UTC), time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}) {
+		t.Fatalf("to alone asked %v: %v", w.store.sumArgs, err)
 	}
 	w.store.fail["RefundSummary"] = true
 	if _, err := w.svc.Summary(context.Background(), finStaff, SummaryQuery{}); !errors.Is(err, errStore) {

@@ -37,7 +37,13 @@ type Summary struct {
 	Totals []Total
 }
 
-// Summary totals the refunds the caller may see between two days.
+// MaxSummaryDays bounds the days of one summary, as store credit's
+// outstanding report is bounded.
+const MaxSummaryDays = 366
+
+// Summary totals the refunds the caller may see between two days, both
+// included: to is today (UTC) when not given, from the first of the
+// MaxSummaryDays up to to; a longer range is refused.
 func (s *Service) Summary(ctx context.Context, c Caller, q SummaryQuery) (Summary, error) {
 	merchantID, err := s.scope(ctx, c, q.Merchant)
 	if err != nil {
@@ -54,10 +60,23 @@ func (s *Service) Summary(ctx context.Context, c Caller, q SummaryQuery) (Summar
 	if len(bad) > 0 {
 		return Summary{}, apperr.InvalidFields(bad...)
 	}
-	if q.To != "" {
-		to = to.Add(24 * time.Hour)
+	if q.To == "" {
+		to = s.now().Truncate(24 * time.Hour)
 	}
-	rows, err := s.d.Store.RefundSummary(ctx, merchantID, from, to)
+	if q.From == "" {
+		from = to.AddDate(0, 0, 1-MaxSummaryDays)
+	}
+	switch {
+	case to.Before(from) && q.To == "":
+		return Summary{}, apperr.Invalid("from", "must not be after today when to is not given")
+	case to.Before(from):
+		return Summary{}, apperr.Invalid("to", "must not be before from")
+	case to.Sub(from) >= MaxSummaryDays*24*time.Hour && q.To == "":
+		return Summary{}, apperr.Invalid("from", "must be at most 366 days before to (today when to is not given)")
+	case to.Sub(from) >= MaxSummaryDays*24*time.Hour:
+		return Summary{}, apperr.Invalid("to", "must be at most 366 days after from")
+	}
+	rows, err := s.d.Store.RefundSummary(ctx, merchantID, from, to.Add(24*time.Hour))
 	if err != nil {
 		return Summary{}, err
 	}

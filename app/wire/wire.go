@@ -130,7 +130,7 @@ func New(d Deps) UseCases {
 			OTPSecret: d.OTPSecret, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
 		Finance: finance.New(finance.Deps{Store: financeStore{d.DB.Finance, d.DB.Refunds, d.DB.Settlement, d.DB.Returns, d.DB.Merchants}, Importer: &settlement.Importer{DB: d.DB}, Workflow: financeWorkflows{t},
 			Now: now, PageSize: PageSize, PageMax: PageMax}),
-		Admin: admin.New(admin.Deps{Store: admin.NewDB(d.DB), Onboarding: admin.NewDB(d.DB), Delivery: delivery{t},
+		Admin: admin.New(admin.Deps{Store: admin.NewDB(d.DB, d.Passwords), Onboarding: admin.NewDB(d.DB, d.Passwords), Delivery: delivery{t},
 			Dev: d.Dev, Now: now}),
 		Session:     sessions,
 		Freezes:     freeze.New(freeze.Deps{Store: freezeStore{d.DB.Freezes, d.DB.Merchants}, Workflow: freezeSignals{t}, Admins: adminMail{mail}, Log: d.Log, Now: now}),
