@@ -63,15 +63,18 @@ func (d Settlement) MatchSettlementFile(ctx context.Context, f *SettlementFile) 
 		"WHERE a.state IN " + matchable + " AND a.kind IN " + kinds + " AND r.merchant_id = ?"
 	// m pairs each row with the attempt its key names (if any), tells
 	// whether another file settled that attempt (settled: 0 none, 1 a file
-	// of another batch or day, 2 one of this row's batch and day) and
+	// of another batch or day, 2 one of this row's batch and day: the
+	// settling row is read by its file and line, and only for the rows
+	// whose attempt another file settled; a scalar subquery, because
+	// Postgres would hash the whole staging table for an EXISTS) and
 	// numbers the rows that pay one attempt its amount: the first is the
 	// match.
 	m := "SELECT i.line, a.id AS attempt_id, CASE WHEN a.amount = i.amount THEN 1 ELSE 0 END AS paid, " +
-		"CASE WHEN p.file_id IS NULL THEN 0 WHEN p.batch = i.batch AND p.settlement_day = i.settlement_day THEN 2 ELSE 1 END AS settled, " +
+		"CASE WHEN s.file_id IS NULL THEN 0 WHEN (SELECT 1 FROM settlement_items AS p WHERE p.file_id = s.file_id AND p.line = s.line " +
+		"AND p.batch = i.batch AND p.settlement_day = i.settlement_day LIMIT 1) = 1 THEN 2 ELSE 1 END AS settled, " +
 		"row_number() OVER (PARTITION BY a.id, a.amount = i.amount ORDER BY i.line) AS nth " +
 		"FROM settlement_items AS i LEFT JOIN (" + live + ") AS a ON " + join + " " +
 		"LEFT JOIN settlement_results AS s ON s.merchant_id = ? AND s.attempt_id = a.id AND s.result = '" + ResultMatched + "' AND s.file_id <> ? " +
-		"LEFT JOIN settlement_items AS p ON p.file_id = s.file_id AND p.line = s.line " +
 		"WHERE i.file_id = ?"
 	again := "m.settled = 2 AND m.paid = 1 AND m.nth = 1"
 	dup := "m.nth > 1 AND m.paid = 1"
