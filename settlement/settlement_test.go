@@ -269,6 +269,27 @@ func TestGatewayReportMatchesByRefundID(t *testing.T) {
 		if got.Matched != 1 || got.Unexpected != 1 || got.Ignored != 1 || got.AmountMismatch != 0 {
 			t.Fatalf("gateway reconciliation %+v", got)
 		}
+		// The day's report sent again, with a refund it lacked: the refund
+		// matched before is a repeat; the one of another day's report is not.
+		b.Reset()
+		must(t, payments.WriteReport(&b, []payments.ReportItem{
+			{Date: day, RefundID: "re_1", PaymentID: "pay_1", Reference: "x", Amount: 1500, Currency: "EUR", Status: payments.StatusSucceeded},
+			{Date: day, RefundID: "re_4", PaymentID: "pay_4", Amount: 300, Currency: "EUR", Status: payments.StatusSucceeded},
+		}))
+		res2, err := (&settlement.Importer{DB: d}).Import(ctx, m, db.SourceGateway, "report-again.csv", "fin", &b)
+		must(t, err)
+		if got := reconcile(t, d, res2.File.ID); got.Matched != 0 || got.AlreadyMatched != 1 || got.Unexpected != 1 {
+			t.Fatalf("the day's report again: %+v", got)
+		}
+		b.Reset()
+		must(t, payments.WriteReport(&b, []payments.ReportItem{
+			{Date: day.AddDate(0, 0, 1), RefundID: "re_1", PaymentID: "pay_1", Amount: 1500, Currency: "EUR", Status: payments.StatusSucceeded},
+		}))
+		res3, err := (&settlement.Importer{DB: d}).Import(ctx, m, db.SourceGateway, "next-day.csv", "fin", &b)
+		must(t, err)
+		if got := reconcile(t, d, res3.File.ID); got.AlreadyMatched != 0 || got.Unexpected != 1 {
+			t.Fatalf("a refund in the next day's report again: %+v", got)
+		}
 	})
 }
 
