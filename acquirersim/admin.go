@@ -22,7 +22,10 @@ import (
 //	GET  /admin/ledger             every entry
 //	POST /admin/cutoff             settle the open batch now → 200 {"batch": id, "files": [path, ...]}
 //	                               (the settlement files dropped; none without a SettlementDir)
-//	GET  /admin/settlement?date=YYYY-MM-DD   the settlement file (text/csv)
+//	GET  /admin/settlement?batch=ID          the settlement file of a settled batch (text/csv): what
+//	                               its cut-off settled, once; 409 while the batch is open
+//	GET  /admin/settlement?date=YYYY-MM-DD   the day's settlement file: every batch settled that day,
+//	                               each once (after a second cut-off, the first batch too)
 //
 // Errors are {"error": "..."} with 400 (unreadable) or 422 (invalid).
 func (a *Acquirer) AdminHandler() http.Handler {
@@ -173,19 +176,42 @@ func (a *Acquirer) adminSetFaults(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, faultsDTO(a.Faults()))
 }
 
+// adminSettlement answers the settlement file of a batch (?batch=, as the
+// cut-off named it) or of a day (?date=).
 func (a *Acquirer) adminSettlement(w http.ResponseWriter, r *http.Request) {
-	date, err := time.Parse(time.DateOnly, r.URL.Query().Get("date"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "date: YYYY-MM-DD is required")
+	q := r.URL.Query()
+	var items []pos.SettlementItem
+	var name string
+	switch batch := q.Get("batch"); {
+	case batch != "" && q.Has("date"):
+		writeError(w, http.StatusBadRequest, "batch or date: one of them, not both")
 		return
+	case batch != "":
+		got, settled, err := a.BatchSettlement(batch)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if !settled {
+			writeError(w, http.StatusConflict, "batch: "+batch+" is not settled yet (POST /admin/cutoff settles the open batch)")
+			return
+		}
+		items, name = got, "settlement-"+batch+".csv"
+	default:
+		date, err := time.Parse(time.DateOnly, q.Get("date"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "date: YYYY-MM-DD is required (or batch: an ID POST /admin/cutoff answered)")
+			return
+		}
+		items, name = a.Settlement(date), "settlement-"+date.Format(time.DateOnly)+".csv"
 	}
 	var buf bytes.Buffer
-	if err := pos.WriteSettlement(&buf, a.Settlement(date)); err != nil {
+	if err := pos.WriteSettlement(&buf, items); err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="settlement-%s.csv"`, date.Format(time.DateOnly)))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
 	_, _ = w.Write(buf.Bytes())
 }
 

@@ -2,6 +2,8 @@ package acquirersim
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rebound-returns/rebound/pos"
@@ -87,9 +89,53 @@ func (a *Acquirer) cutOff() (string, []string) {
 
 // Settlement is the settlement file of date (UTC): every ledger entry whose
 // batch was settled that day, sales, voids and refunds alike (processing
-// codes 000000, 020000, 200000), reversed entries left out.
+// codes 000000, 020000, 200000), reversed entries left out. Each batch is
+// in it once; after a second cut-off that day it holds the first batch
+// too, which BatchSettlement gives alone.
 func (a *Acquirer) Settlement(date time.Time) []pos.SettlementItem {
 	date = pos.SettlementDate(date)
+	return a.settled(func(_ batchRef, at time.Time) bool { return pos.SettlementDate(at).Equal(date) })
+}
+
+// BatchSettlement is the settlement file of batch id (as a cut-off names
+// it, "20060102-01"): the batch's non-reversed entries, what the cut-off
+// that settled it dropped for each merchant, all merchants together. It
+// answers false if the batch is not settled yet, and an error if id names
+// no batch.
+func (a *Acquirer) BatchSettlement(id string) ([]pos.SettlementItem, bool, error) {
+	b, err := a.parseBatch(id)
+	if err != nil {
+		return nil, false, err
+	}
+	a.mu.Lock()
+	_, settled := a.settledOn(b, a.now())
+	a.mu.Unlock()
+	if !settled {
+		return nil, false, nil
+	}
+	return a.settled(func(of batchRef, _ time.Time) bool { return of.same(b) }), true, nil
+}
+
+// parseBatch reads a batch ID: the day its window closes, then its
+// sequence in it from 01.
+func (a *Acquirer) parseBatch(id string) (batchRef, error) {
+	bad := fmt.Errorf("batch: %q is not a batch ID such as 20260115-01", id)
+	day, seq, ok := strings.Cut(id, "-")
+	if !ok || len(seq) != 2 {
+		return batchRef{}, bad
+	}
+	closes, err := time.Parse("20060102", day)
+	n, nerr := strconv.Atoi(seq)
+	if err != nil || nerr != nil || n < 1 {
+		return batchRef{}, bad
+	}
+	return batchRef{close: closes.Add(a.cfg.Cutoff), n: n - 1}, nil
+}
+
+// settled are the lines of the non-reversed entries whose batch is
+// settled now, and keep takes with the time it was settled, in the
+// ledger's order.
+func (a *Acquirer) settled(keep func(b batchRef, at time.Time) bool) []pos.SettlementItem {
 	now := a.now()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -100,10 +146,10 @@ func (a *Acquirer) Settlement(date time.Time) []pos.SettlementItem {
 		}
 		b := a.batchOf(e)
 		at, settled := a.settledOn(b, now)
-		if !settled || !pos.SettlementDate(at).Equal(date) {
+		if !settled || !keep(b, at) {
 			continue
 		}
-		items = append(items, e.item(date, b.id()))
+		items = append(items, e.item(pos.SettlementDate(at), b.id()))
 	}
 	return items
 }

@@ -1,6 +1,11 @@
 package acquirersim_test
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +110,75 @@ func TestManualCutOff(t *testing.T) {
 	clk.Set(time.Date(2026, 3, 10, 22, 0, 0, 0, time.UTC))
 	if n := len(a.Settlement(simtest.T0)); n != 3 {
 		t.Errorf("at 22:00 the day's settlement has %d items, want 3", n)
+	}
+}
+
+// Two cut-offs in one day: the file of each batch, as the cut-off names
+// it, holds that batch only, so the second cut-off's file does not repeat
+// the first's lines (issue 18); the day's file holds each batch once.
+func TestTwoCutOffsInADayFileEachBatchOnce(t *testing.T) {
+	t.Parallel()
+	a, clk := simtest.NewAcquirer(t)
+	c, _ := simtest.NewClient(t, a.Addr(), pos.ClientConfig{})
+	srv := httptest.NewServer(a.AdminHandler())
+	defer srv.Close()
+	cutoff := func() string {
+		t.Helper()
+		code, body := call(t, srv, http.MethodPost, "/admin/cutoff", "")
+		var got struct{ Batch string }
+		if err := json.Unmarshal([]byte(body), &got); code != http.StatusOK || err != nil {
+			t.Fatalf("POST cutoff: %d %s", code, body)
+		}
+		return got.Batch
+	}
+	file := func(query string) []pos.SettlementItem {
+		t.Helper()
+		code, body := call(t, srv, http.MethodGet, "/admin/settlement?"+query, "")
+		if code != http.StatusOK {
+			t.Fatalf("GET settlement?%s: %d %s", query, code, body)
+		}
+		items, bad := simtest.ReadSettlement(t, strings.NewReader(body))
+		if len(bad) != 0 {
+			t.Fatalf("settlement?%s: bad rows %v", query, bad)
+		}
+		return items
+	}
+
+	void := simtest.Send(t, c, simtest.VoidOf("000001", simtest.OpenSale.Amount))
+	clk.Set(simtest.T0.Add(time.Hour))
+	first := cutoff()
+	clk.Set(simtest.T0.Add(2 * time.Hour))
+	refund := simtest.Send(t, c, simtest.RefundOf("000002", 100))
+	if !void.Approved() || !refund.Approved() {
+		t.Fatalf("void %q, refund %q", void.ResponseCode, refund.ResponseCode)
+	}
+	clk.Set(simtest.T0.Add(3 * time.Hour))
+	second := cutoff()
+	if first != "20260310-01" || second != "20260310-02" {
+		t.Fatalf("batches %s and %s", first, second)
+	}
+
+	if got, want := rrnsOf(file("batch="+first)), sorted(simtest.OpenSale.RRN, void.RRN); !slices.Equal(got, want) {
+		t.Errorf("the first batch's file: %v, want %v", got, want)
+	}
+	items := file("batch=" + second)
+	if len(items) != 1 || items[0].RRN != refund.RRN || items[0].Batch != second || !items[0].SettlementDate.Equal(day) {
+		t.Errorf("the second batch's file: %+v, want its refund only", items)
+	}
+	if got, want := rrnsOf(file("date=2026-03-10")), sorted(simtest.OpenSale.RRN, void.RRN, refund.RRN); !slices.Equal(got, want) {
+		t.Errorf("the day's file: %v, want each batch once: %v", got, want)
+	}
+
+	// The open batch has no file yet; a batch is named as the cut-off names
+	// it, and a file is asked by batch or by date.
+	for query, want := range map[string]int{
+		"batch=20260310-03":                   http.StatusConflict,
+		"batch=2026-03-10":                    http.StatusBadRequest,
+		"batch=20260310-00":                   http.StatusBadRequest,
+		"batch=" + first + "&date=2026-03-10": http.StatusBadRequest,
+	} {
+		if code, body := call(t, srv, http.MethodGet, "/admin/settlement?"+query, ""); code != want {
+			t.Errorf("GET settlement?%s: %d %s, want %d", query, code, body, want)
+		}
 	}
 }

@@ -76,10 +76,10 @@ func (a *Settlement) MatchSettlement(ctx context.Context, fileID string) (Reconc
 	if err != nil {
 		return ReconcileResult{}, err
 	}
-	res := ReconcileResult{Matched: counts[db.ResultMatched], Unexpected: counts[db.ResultUnexpected],
+	res := ReconcileResult{Matched: counts[db.ResultMatched], AlreadyMatched: counts[db.ResultAlreadyMatched], Unexpected: counts[db.ResultUnexpected],
 		AmountMismatch: counts[db.ResultAmountMismatch], Ignored: f.Ignored, Missing: missing}
-	err = a.DB.Settlement.SetSettlementFile(ctx, f.ID, map[string]any{"matched": res.Matched, "unexpected": res.Unexpected,
-		"amount_mismatch": res.AmountMismatch, "ignored": res.Ignored, "missing": res.Missing})
+	err = a.DB.Settlement.SetSettlementFile(ctx, f.ID, map[string]any{"matched": res.Matched, "already_matched": res.AlreadyMatched,
+		"unexpected": res.Unexpected, "amount_mismatch": res.AmountMismatch, "ignored": res.Ignored, "missing": res.Missing})
 	return res, err
 }
 

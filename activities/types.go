@@ -248,6 +248,7 @@ type ReversalOutcome struct {
 // ReconcileResult is what a settlement file's reconciliation found.
 type ReconcileResult struct {
 	Matched        int64 `json:"matched"`
+	AlreadyMatched int64 `json:"already_matched"`
 	Unexpected     int64 `json:"unexpected"`
 	AmountMismatch int64 `json:"amount_mismatch"`
 	Missing        int64 `json:"missing"`

@@ -401,7 +401,7 @@ func TestFinanceRendersViews(t *testing.T) {
 
 		file := finance.File{ID: someID, Source: "acquirer", Filename: "s.csv", Status: "importing", Rows: 2}
 		wantFile := `{"id":"` + someID + `","source":"acquirer","filename":"s.csv","status":"importing","rows":2,"bad_rows":0,"size_bytes":0,` +
-			`"matched":0,"unexpected_at_acquirer":0,"amount_mismatch":0,"missing_at_acquirer":0,"ignored":0}`
+			`"matched":0,"already_matched":0,"unexpected_at_acquirer":0,"amount_mismatch":0,"missing_at_acquirer":0,"ignored":0}`
 		f.recon = finance.Reconciliation{File: file, Discrepancies: []finance.Discrepancy{{Line: 4, Result: "unexpected_at_acquirer", Amount: 5,
 			Currency: "EUR", TransactionDay: "2026-11-30"}}, MoreDiscrepancies: true, Missing: []finance.Missing{{AttemptID: "a1", MatchKey: "k", Amount: 7}},
 			MissingTotal: 1, WorkItems: []finance.WorkItem{wi}, WorkItemsTotal: 2, MoreWorkItems: true, BadRows: []finance.LineError{{Line: 2, Message: "m"}}}

@@ -35,7 +35,11 @@ func (d *conn) newUUID() string {
 // an approved attempt of the merchant on the file's key and then its
 // amount; a key without the amount is an amount mismatch; a row nothing
 // explains, or a second row for one attempt, is unexpected. A matched row
-// settles its attempt: no row of another file may match it again. The
+// settles its attempt: no row of another file may match it again. A row
+// another file of the same batch and settlement day matched already (the
+// day's file after a second cut-off holds the first batch again) is
+// already_matched: a repeat, not a discrepancy; the attempt settled by a
+// file of another batch is unexpected (the acquirer settled it twice). The
 // results are written once, all together: running it again changes
 // nothing (and two runs at once cannot both write them: the second breaks
 // the results' key and, retried, finds them written).
@@ -58,23 +62,34 @@ func (d Settlement) MatchSettlementFile(ctx context.Context, f *SettlementFile) 
 		key = KeyGateway
 	}
 	// The attempts a row may match: approved, or in doubt (a row is then
-	// the evidence it paid), the merchant's, not settled by another file.
+	// the evidence it paid), the merchant's.
 	live := "SELECT " + cols + " FROM refund_attempts AS a JOIN refunds AS r ON r.id = a.refund_id " +
-		"WHERE a.state IN " + matchable + " AND a.kind IN " + kinds + " AND r.merchant_id = ? " +
-		"AND NOT EXISTS (SELECT 1 FROM settlement_results AS s WHERE s.merchant_id = r.merchant_id AND s.attempt_id = a.id AND s.result = 'matched' AND s.file_id <> ?)"
-	// m pairs each row with the attempt its key names (if any) and numbers
-	// the rows that pay one attempt its amount: the first is the match.
+		"WHERE a.state IN " + matchable + " AND a.kind IN " + kinds + " AND r.merchant_id = ?"
+	// m pairs each row with the attempt its key names (if any), tells
+	// whether another file settled that attempt (settled: 0 none, 1 a file
+	// of another batch or day, 2 one of this row's batch and day: the
+	// settling row is read by its file and line, and only for the rows
+	// whose attempt another file settled; a scalar subquery, because
+	// Postgres would hash the whole staging table for an EXISTS) and
+	// numbers the rows that pay one attempt its amount: the first is the
+	// match.
 	m := "SELECT i.line, a.id AS attempt_id, CASE WHEN a.amount = i.amount THEN 1 ELSE 0 END AS paid, " +
+		"CASE WHEN s.file_id IS NULL THEN 0 WHEN (SELECT 1 FROM settlement_items AS p WHERE p.file_id = s.file_id AND p.line = s.line " +
+		"AND p.batch = i.batch AND p.settlement_day = i.settlement_day LIMIT 1) = 1 THEN 2 ELSE 1 END AS settled, " +
 		"row_number() OVER (PARTITION BY a.id, a.amount = i.amount ORDER BY i.line) AS nth " +
-		"FROM settlement_items AS i LEFT JOIN (" + live + ") AS a ON " + join + " WHERE i.file_id = ?"
+		"FROM settlement_items AS i LEFT JOIN (" + live + ") AS a ON " + join + " " +
+		"LEFT JOIN settlement_results AS s ON s.merchant_id = ? AND s.attempt_id = a.id AND s.result = '" + ResultMatched + "' AND s.file_id <> ? " +
+		"WHERE i.file_id = ?"
+	again := "m.settled = 2 AND m.paid = 1 AND m.nth = 1"
 	dup := "m.nth > 1 AND m.paid = 1"
 	q := "INSERT INTO settlement_results (file_id, merchant_id, line, result, match_key, attempt_id) SELECT ?, ?, m.line, " +
-		"CASE WHEN m.attempt_id IS NULL OR " + dup + " THEN '" + ResultUnexpected + "' WHEN m.paid = 1 THEN '" + ResultMatched + "' ELSE '" + ResultAmountMismatch + "' END, " +
-		"CASE WHEN m.attempt_id IS NULL THEN '' WHEN " + dup + " THEN 'duplicate' ELSE ? END, " +
-		"CASE WHEN " + dup + " THEN NULL ELSE m.attempt_id END " +
+		"CASE WHEN m.attempt_id IS NULL THEN '" + ResultUnexpected + "' WHEN " + again + " THEN '" + ResultAlreadyMatched + "' " +
+		"WHEN m.settled > 0 OR " + dup + " THEN '" + ResultUnexpected + "' WHEN m.paid = 1 THEN '" + ResultMatched + "' ELSE '" + ResultAmountMismatch + "' END, " +
+		"CASE WHEN m.attempt_id IS NULL THEN '' WHEN " + again + " THEN ? WHEN " + dup + " THEN 'duplicate' WHEN m.settled > 0 THEN '' ELSE ? END, " +
+		"CASE WHEN " + again + " THEN m.attempt_id WHEN m.settled > 0 OR " + dup + " THEN NULL ELSE m.attempt_id END " +
 		"FROM (" + m + ") AS m"
 	err := d.setWise(ctx, func(tx *DB) error {
-		return tx.with(ctx).Exec(q, f.ID, f.MerchantID, key, f.MerchantID, f.ID, f.ID).Error
+		return tx.with(ctx).Exec(q, f.ID, f.MerchantID, key, key, f.MerchantID, f.MerchantID, f.ID, f.ID).Error
 	})
 	if err != nil {
 		return fmt.Errorf("match file %s: %w", f.ID, err)

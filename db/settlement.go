@@ -20,7 +20,11 @@ const (
 
 // Results of settlement items.
 const (
-	ResultMatched        = "matched"
+	ResultMatched = "matched"
+	// ResultAlreadyMatched is a row another file of its batch matched
+	// already: the same line sent again, neither matched twice nor a
+	// discrepancy.
+	ResultAlreadyMatched = "already_matched"
 	ResultUnexpected     = "unexpected_at_acquirer"
 	ResultAmountMismatch = "amount_mismatch"
 	ResultMissing        = "missing_at_acquirer"
@@ -43,6 +47,7 @@ type SettlementFile struct {
 	Error          string
 	UploadedBy     string
 	Matched        int64
+	AlreadyMatched int64
 	Unexpected     int64
 	AmountMismatch int64
 	Missing        int64

@@ -176,12 +176,86 @@ func TestEachDiscrepancyKindOnBothEngines(t *testing.T) {
 			t.Fatalf("reconciling again opened %d work items", len(work2)-4)
 		}
 
-		// A later file with a refund matched before: unexpected, not matched twice.
-		later := acquirerFile(t, item("000001", "700000000001", "200000", 1000, day), item("000005", "700000000005", "200000", 5000, day.AddDate(0, 0, -1)))
+		// A later file with a refund matched before in another batch (the
+		// acquirer settled it twice): unexpected, not matched twice.
+		again1 := item("000001", "700000000001", "200000", 1000, day)
+		again1.Batch = "20261120-02"
+		later := acquirerFile(t, again1, item("000005", "700000000005", "200000", 5000, day.AddDate(0, 0, -1)))
 		res2, err := im.Import(ctx, m, db.SourceAcquirer, "next.csv", "fin", bytes.NewReader(later))
 		must(t, err)
 		if got := reconcile(t, d, res2.File.ID); got.Matched != 1 || got.Unexpected != 1 {
 			t.Fatalf("second file %+v", got)
+		}
+	})
+}
+
+// A second cut-off on one day: the day's file holds the first batch again,
+// whose refund the first batch's file matched. The repeated row is
+// already_matched (no work item, the refund stays settled by the first
+// file); a row of no attempt is still unexpected_at_acquirer.
+func TestRowMatchedByAnEarlierFileOfItsBatchIsAlreadyMatched(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		m := books(t, d, []attempt{
+			{kind: returns.AttemptRefund, stan: "000001", rrn: "700000000001", amount: 1000, day: day},
+			{kind: returns.AttemptRefund, stan: "000002", rrn: "700000000002", amount: 2000, day: day},
+		})
+		im := settlement.Importer{DB: d}
+		first := item("000001", "700000000001", "200000", 1000, day) // batch 20261120-01
+		res1, err := im.Import(ctx, m, db.SourceAcquirer, "settlement-20261120-01.csv", "fin", bytes.NewReader(acquirerFile(t, first)))
+		must(t, err)
+		if got := reconcile(t, d, res1.File.ID); got.Matched != 1 || got.Unexpected != 0 {
+			t.Fatalf("the first batch's file: %+v", got)
+		}
+
+		second := item("000002", "700000000002", "200000", 2000, day)
+		second.Batch = "20261120-02"
+		unknown := item("000009", "799999999999", "200000", 900, day)
+		unknown.Batch = "20261120-02"
+		res2, err := im.Import(ctx, m, db.SourceAcquirer, "settlement-2026-11-20.csv", "fin", bytes.NewReader(acquirerFile(t, first, second, unknown)))
+		must(t, err)
+		if res2.Duplicate {
+			t.Fatal("the day's file was taken for the first batch's file")
+		}
+		got := reconcile(t, d, res2.File.ID)
+		if want := (activities.ReconcileResult{Matched: 1, AlreadyMatched: 1, Unexpected: 1}); got != want {
+			t.Errorf("the day's file: %+v; want %+v", got, want)
+		}
+		items, err := d.Settlement.SettlementItems(ctx, res2.File.ID, nil, 0, 100)
+		must(t, err)
+		results := map[int64]string{}
+		for _, it := range items {
+			results[it.Line] = it.Result + "/" + it.MatchKey
+		}
+		want := map[int64]string{2: db.ResultAlreadyMatched + "/" + db.KeyAcquirer, 3: db.ResultMatched + "/" + db.KeyAcquirer, 4: db.ResultUnexpected + "/"}
+		for line, w := range want {
+			if results[line] != w {
+				t.Errorf("line %d: %s; want %s", line, results[line], w)
+			}
+		}
+		work, err := workItemsOfFile(ctx, d, m.ID, res2.File.ID)
+		must(t, err)
+		if len(work) != 1 || work[0].Kind != db.ResultUnexpected || work[0].ItemLine == nil || *work[0].ItemLine != 4 {
+			t.Errorf("work items of the day's file: %+v; want the unknown row's only", work)
+		}
+		f, err := d.Settlement.SettlementFileByID(ctx, res2.File.ID)
+		must(t, err)
+		if f.Status != db.FileReconciled || f.Matched != 1 || f.AlreadyMatched != 1 || f.Unexpected != 1 {
+			t.Errorf("the day's file as recorded: %+v", f)
+		}
+		// The refund stays settled by the first file.
+		first1, err := d.Settlement.SettlementItems(ctx, res1.File.ID, nil, 0, 100)
+		must(t, err)
+		if len(first1) != 1 || first1[0].Result != db.ResultMatched || first1[0].AttemptID == nil {
+			t.Fatalf("the first file's row: %+v", first1)
+		}
+		byFirst, err := d.Settlement.MatchedReturns(ctx, res1.File.ID, "", 10)
+		must(t, err)
+		byDay, err := d.Settlement.MatchedReturns(ctx, res2.File.ID, "", 10)
+		must(t, err)
+		if len(byFirst) != 1 || len(byDay) != 1 || byFirst[0] == byDay[0] {
+			t.Errorf("returns settled by the first file %v, by the day's file %v; want one each, not the same", byFirst, byDay)
 		}
 	})
 }
@@ -202,6 +276,27 @@ func TestGatewayReportMatchesByRefundID(t *testing.T) {
 		got := reconcile(t, d, res.File.ID)
 		if got.Matched != 1 || got.Unexpected != 1 || got.Ignored != 1 || got.AmountMismatch != 0 {
 			t.Fatalf("gateway reconciliation %+v", got)
+		}
+		// The day's report sent again, with a refund it lacked: the refund
+		// matched before is a repeat; the one of another day's report is not.
+		b.Reset()
+		must(t, payments.WriteReport(&b, []payments.ReportItem{
+			{Date: day, RefundID: "re_1", PaymentID: "pay_1", Reference: "x", Amount: 1500, Currency: "EUR", Status: payments.StatusSucceeded},
+			{Date: day, RefundID: "re_4", PaymentID: "pay_4", Amount: 300, Currency: "EUR", Status: payments.StatusSucceeded},
+		}))
+		res2, err := (&settlement.Importer{DB: d}).Import(ctx, m, db.SourceGateway, "report-again.csv", "fin", &b)
+		must(t, err)
+		if got := reconcile(t, d, res2.File.ID); got.Matched != 0 || got.AlreadyMatched != 1 || got.Unexpected != 1 {
+			t.Fatalf("the day's report again: %+v", got)
+		}
+		b.Reset()
+		must(t, payments.WriteReport(&b, []payments.ReportItem{
+			{Date: day.AddDate(0, 0, 1), RefundID: "re_1", PaymentID: "pay_1", Amount: 1500, Currency: "EUR", Status: payments.StatusSucceeded},
+		}))
+		res3, err := (&settlement.Importer{DB: d}).Import(ctx, m, db.SourceGateway, "next-day.csv", "fin", &b)
+		must(t, err)
+		if got := reconcile(t, d, res3.File.ID); got.AlreadyMatched != 0 || got.Unexpected != 1 {
+			t.Fatalf("a refund in the next day's report again: %+v", got)
 		}
 	})
 }

@@ -384,3 +384,22 @@ func TestFinanceUploadStreamsTheFile(t *testing.T) {
 		t.Errorf("the API got %+v", got)
 	}
 }
+
+// The reconciliation shows the rows an earlier file of their batch matched
+// (already_matched, issue 18) apart from the discrepancies.
+func TestReconciliationCountsRowsAlreadyMatched(t *testing.T) {
+	api := newFakeAPI().withSessions()
+	api.HandleFunc("GET /v1/finance/reconciliations/{id}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"id": "S1",
+			"file": map[string]any{"id": "S1", "source": "acquirer", "filename": "settlement-2026-03-10.csv", "status": "reconciled",
+				"rows": 3, "matched": 1, "already_matched": 2, "unexpected_at_acquirer": 0},
+			"discrepancies": []any{}, "missing_at_acquirer": []any{}, "work_items": []any{}, "bad_rows": []any{},
+		})
+	})
+	h := newHandler(t, api, true)
+	w := do(h, "GET", "/console/finance/reconciliations/S1", nil, staffCookie(tokFinance))
+	wantStatus(t, w, http.StatusOK)
+	mustContain(t, w.Body.String(), "<dt>Already matched by an earlier file of the batch</dt><dd>2</dd>")
+	mustContain(t, w.Body.String(), "<dt>Unexpected at the acquirer</dt><dd>0</dd>")
+}

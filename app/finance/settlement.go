@@ -27,6 +27,7 @@ type File struct {
 	FirstDay       string
 	LastDay        string
 	Matched        int64
+	AlreadyMatched int64
 	Unexpected     int64
 	AmountMismatch int64
 	Missing        int64
@@ -36,7 +37,7 @@ type File struct {
 
 func fileOf(f *db.SettlementFile) File {
 	return File{ID: f.ID, Source: f.Source, Filename: f.Filename, Status: f.Status, Rows: f.RowsRead, BadRows: f.BadRows,
-		SizeBytes: f.SizeBytes, FirstDay: f.FirstDay, LastDay: f.LastDay, Matched: f.Matched, Unexpected: f.Unexpected,
+		SizeBytes: f.SizeBytes, FirstDay: f.FirstDay, LastDay: f.LastDay, Matched: f.Matched, AlreadyMatched: f.AlreadyMatched, Unexpected: f.Unexpected,
 		AmountMismatch: f.AmountMismatch, Missing: f.Missing, Ignored: f.Ignored, Error: f.Error}
 }
 

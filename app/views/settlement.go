@@ -13,6 +13,7 @@ type SettlementFile struct {
 	FirstDay       string `json:"first_day,omitempty"`
 	LastDay        string `json:"last_day,omitempty"`
 	Matched        int64  `json:"matched"`
+	AlreadyMatched int64  `json:"already_matched"`
 	Unexpected     int64  `json:"unexpected_at_acquirer"`
 	AmountMismatch int64  `json:"amount_mismatch"`
 	Missing        int64  `json:"missing_at_acquirer"`
