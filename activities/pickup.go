@@ -52,9 +52,6 @@ type PickedFile struct {
 // longer anywhere in its folder; retrying cannot bring it back.
 const ErrFileGone = "file_gone"
 
-// pickedBy is the uploader recorded on files the pickup imports.
-const pickedBy = "settlement-pickup"
-
 // heartbeatEvery is how often an import reports its progress; the
 // workflow's heartbeat timeout is a minute.
 const heartbeatEvery = 5 * time.Second
@@ -154,7 +151,7 @@ func (a *Settlement) importFrom(ctx context.Context, m *db.Merchant, path string
 	counted := &countingReader{r: r}
 	defer heartbeat(ctx, counted)()
 	im := settlement.Importer{DB: a.DB}
-	return im.Import(ctx, m, source, f.Name, pickedBy, counted)
+	return im.Import(ctx, m, source, f.Name, db.PickupUploader, counted)
 }
 
 // unknownFormat is a file whose first line is the header of neither

@@ -34,6 +34,7 @@ type financeDesk interface {
 	ResolveAttempt(ctx context.Context, c finance.Caller, id string, r finance.Resolution) (finance.RefundDetail, error)
 	ImportSettlement(ctx context.Context, c finance.Caller, open func() (finance.Upload, error)) (finance.Import, error)
 	Reconciliation(ctx context.Context, c finance.Caller, q finance.ReconciliationQuery) (finance.Reconciliation, error)
+	Settlements(ctx context.Context, c finance.Caller, q finance.SettlementQuery) (finance.SettlementPage, error)
 }
 
 func (s *server) routesFinance(r *gin.RouterGroup) {

@@ -108,6 +108,11 @@ func (f *fakeFinance) ImportSettlement(_ context.Context, c finance.Caller, open
 	return f.imp, nil
 }
 
+func (f *fakeFinance) Settlements(_ context.Context, c finance.Caller, _ finance.SettlementQuery) (finance.SettlementPage, error) {
+	f.caller = c
+	return finance.SettlementPage{}, f.err
+}
+
 func (f *fakeFinance) Reconciliation(_ context.Context, c finance.Caller, q finance.ReconciliationQuery) (finance.Reconciliation, error) {
 	f.caller, f.reconQ = c, q
 	return f.recon, f.err

@@ -168,6 +168,7 @@ func TestEveryListIsPaged(t *testing.T) {
 			{operator, "/v1/admin/freezes", 3},
 			{admin, "/v1/finance/refunds", 0},
 			{admin, "/v1/finance/work-items", 0},
+			{admin, "/v1/finance/settlements", 0},
 			{admin, "/v1/merchant/returns", 0},
 		} {
 			t.Run(tc.path, func(t *testing.T) {

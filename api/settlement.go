@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,7 +23,45 @@ import (
 
 func (s *server) routesSettlement(g *gin.RouterGroup, roles []returns.Role) {
 	g.POST("/settlements", deadline(s.deps.UploadTimeout), s.audited("settlement.import", s.importSettlement))
+	g.GET("/settlements", deadline(s.deps.RequestTimeout), s.handle(s.listSettlements))
 	g.GET("/reconciliations/:file_id", deadline(s.deps.RequestTimeout), s.handle(s.reconciliation))
+}
+
+// settlementCursor is a finance.SettlementFileCursor as a list's cursor
+// carries it.
+type settlementCursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"id"`
+}
+
+func (f *settlementCursor) valid() bool { return validID(f.ID) && !f.CreatedAt.IsZero() }
+
+// listSettlements answers a page of the merchant's settlement files, newest
+// first, uploaded or picked up, each with its reconciliation's counts:
+// ?source= (acquirer, gateway), ?via= (upload, pickup), ?from= and ?to=
+// (business days, at most 366 apart).
+func (s *server) listSettlements(c *gin.Context) error {
+	var cur settlementCursor
+	limit, hasCursor, bad := readPageFields(c, &cur)
+	q := finance.SettlementQuery{Merchant: c.Query("merchant"), Source: c.Query("source"), Via: c.Query("via"), From: c.Query("from"),
+		To: c.Query("to"), Page: finance.Page[finance.SettlementFileCursor]{Limit: limit, Bad: bad}}
+	if hasCursor {
+		q.Page.After = (*finance.SettlementFileCursor)(&cur)
+	}
+	page, err := s.finance.Settlements(c.Request.Context(), financeCaller(c), q)
+	if err != nil {
+		return err
+	}
+	items := make([]views.SettlementFileListItem, 0, len(page.Items))
+	for _, it := range page.Items {
+		items = append(items, views.SettlementFileListItem{SettlementFile: fileView(it.File), Via: it.Via, UploadedBy: it.UploadedBy, CreatedAt: it.CreatedAt})
+	}
+	var last cursor
+	if page.Next != nil {
+		last = (*settlementCursor)(page.Next)
+	}
+	c.JSON(http.StatusOK, newPage(c, items, page.Next != nil, last, page.Total))
+	return nil
 }
 
 // importSettlement takes a multipart upload (a "source" field, acquirer or

@@ -232,6 +232,22 @@ func TestBrowserFinanceUploadsASettlementAndResolvesAWorkItem(t *testing.T) {
 	b.submit(`#work-title ~ .item button[type="submit"]`, `done=resolved`)
 	b.see("The resolution is recorded.", "Resolved: Not ours by finance")
 	b.screenshot("finance-reconciliation")
+
+	// The settlement history (issue 18) lists the upload with what its
+	// reconciliation found and leads back to it; a filter keeps its values.
+	b.open("/console/finance")
+	b.submit(`nav[aria-label="Finance"] a[href="/console/finance/settlements"]`, `/console/finance/settlements$`)
+	b.see("Settlement files", "1 in all.", "settlement-today.csv", "Uploaded by finance", "Reconciled")
+	b.screenshot("finance-settlements")
+	b.submit(`#files-title ~ .scroll a[href^="/console/finance/reconciliations/"]`, `/console/finance/reconciliations/`)
+	b.see("Reconciliation of settlement-today.csv", "Matched\n2")
+	b.open("/console/finance/settlements")
+	b.do(chromedp.SetValue(chromedp.CSS(`#f-source`), "gateway"))
+	b.submit(`#filter-title ~ form button[type="submit"]`, `source=gateway`)
+	b.see("0 in all.", "No settlement files match.")
+	if v := eval[string](b, `document.querySelector("#f-source").value`); v != "gateway" {
+		t.Errorf("the filter forgot its source: %q", v)
+	}
 }
 
 // No page opens without the right role, and no form is taken without its

@@ -20,6 +20,7 @@ const (
 func (s *site) routesFinanceLists(mux *http.ServeMux) {
 	mux.HandleFunc("GET /console/finance/failed", s.staffGet(financeRoles, s.failedRefundsPage))
 	mux.HandleFunc("GET /console/finance/work-items", s.staffGet(financeRoles, s.workItemsPage))
+	mux.HandleFunc("GET /console/finance/settlements", s.staffGet(financeRoles, s.settlementsPage))
 }
 
 // pageInfo is what the API says about a page beside its items.

@@ -60,6 +60,8 @@ type fakeStore struct {
 	findings  []db.SettlementFinding
 	missing   int64
 	lineErrs  []db.SettlementError
+	filePage  *db.Paged[db.SettlementFile]
+	fileAsked []db.SettlementFileFilter
 
 	// moved is what ResolveAttempt answers; resolved what ResolveWorkItem
 	// answers; evidence what ResolveAttempt was given.
@@ -250,6 +252,17 @@ func (f *fakeStore) SettlementFileByID(_ context.Context, id string) (*db.Settle
 		return nil, db.ErrNotFound
 	}
 	return f.file, nil
+}
+
+func (f *fakeStore) SettlementFiles(_ context.Context, fl db.SettlementFileFilter) (*db.Paged[db.SettlementFile], error) {
+	f.fileAsked = append(f.fileAsked, fl)
+	if err := f.call("SettlementFiles"); err != nil {
+		return nil, err
+	}
+	if f.filePage == nil {
+		return &db.Paged[db.SettlementFile]{}, nil
+	}
+	return f.filePage, nil
 }
 
 func (f *fakeStore) SettlementItems(_ context.Context, fileID string, results []string, after int64, limit int) ([]db.SettlementItem, error) {

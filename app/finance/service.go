@@ -37,6 +37,7 @@ type Store interface {
 	ResolveWorkItem(ctx context.Context, id, resolution, note, by string) (bool, error)
 	ResolveWorkItemsOf(ctx context.Context, attemptID, kind, resolution, note, by string) (int64, error)
 	SettlementFileByID(ctx context.Context, id string) (*db.SettlementFile, error)
+	SettlementFiles(ctx context.Context, f db.SettlementFileFilter) (*db.Paged[db.SettlementFile], error)
 	SettlementItems(ctx context.Context, fileID string, results []string, afterLine int64, limit int) ([]db.SettlementItem, error)
 	FirstFindings(ctx context.Context, fileID string, limit int) ([]db.SettlementFinding, int64, error)
 	SettlementErrors(ctx context.Context, fileID string, limit int) ([]db.SettlementError, error)

@@ -1,5 +1,7 @@
 package views
 
+import "time"
+
 // SettlementFile is an imported settlement file as answers show it: the
 // import's counts and, once reconciled, what matching found.
 type SettlementFile struct {
@@ -46,4 +48,13 @@ type MissingRefund struct {
 	AttemptID string `json:"attempt_id"`
 	MatchKey  string `json:"match_key"`
 	Amount    int64  `json:"amount"`
+}
+
+// SettlementFileListItem is a settlement file as the history lists it: the
+// file, how it came in (upload or pickup), who sent it and when.
+type SettlementFileListItem struct {
+	SettlementFile
+	Via        string    `json:"via"`
+	UploadedBy string    `json:"uploaded_by"`
+	CreatedAt  time.Time `json:"created_at"`
 }
