@@ -455,3 +455,26 @@ func TestPaymentsBelongToOneMerchant(t *testing.T) {
 		}
 	})
 }
+
+// A gateway account refunds for one merchant: two merchants whose accounts
+// (their own, or their slugs when they name none) are the same cannot both
+// be stored, even when onboarding's check is raced past.
+func TestAGatewayAccountBelongsToOneMerchant(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		seedMerchant(t, d, "gamma")
+		own := &db.Merchant{Slug: "delta", Name: "Delta", GatewayAccount: "deltaeu", Policy: db.JSON(`{}`)}
+		must(t, d.Merchants.CreateMerchant(ctx, own))
+		for _, m := range []*db.Merchant{
+			{Slug: "epsilon", Name: "E", GatewayAccount: "gamma", Policy: db.JSON(`{}`)}, // gamma's slug, its account
+			{Slug: "zeta", Name: "Z", GatewayAccount: "deltaeu", Policy: db.JSON(`{}`)},  // delta's own account
+			{Slug: "deltaeu", Name: "D", Policy: db.JSON(`{}`)},                          // a slug that is delta's account
+		} {
+			if err := d.Merchants.CreateMerchant(ctx, m); !errors.Is(err, db.ErrConflict) {
+				t.Errorf("%s with account %q: %v; want a conflict", m.Slug, m.GatewayAccountName(), err)
+			}
+		}
+		must(t, d.Merchants.CreateMerchant(ctx, &db.Merchant{Slug: "eta", Name: "Eta", GatewayAccount: "eta_eu", Policy: db.JSON(`{}`)}))
+	})
+}
