@@ -59,13 +59,11 @@ func (d Returns) Timeline(ctx context.Context, returnID string) ([]TimelineEvent
 	return es, nil
 }
 
-// DeleteUnstartedReturn removes a return whose workflow never started.
+// DeleteUnstartedReturn removes a return whose workflow never started (its
+// search terms go with it: ON DELETE CASCADE).
 func (d Returns) DeleteUnstartedReturn(ctx context.Context, id string) error {
 	err := d.tx(ctx, func(tx *DB) error {
 		if err := tx.with(ctx).Where("return_id = ?", id).Delete(&ReturnLine{}).Error; err != nil {
-			return err
-		}
-		if err := tx.with(ctx).Where("return_id = ?", id).Delete(&searchTerm{}).Error; err != nil {
 			return err
 		}
 		return tx.with(ctx).Where("id = ? AND seq = 0", id).Delete(&Return{}).Error

@@ -203,3 +203,22 @@ func TestSearchMigrationIndexesEarlierReturns(t *testing.T) {
 		})
 	}
 }
+
+// A return whose workflow never started is deleted with its terms.
+func TestSearchTermsGoWithAnUnstartedReturn(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, d *db.DB) {
+		s := &searchRig{t: t, d: d}
+		m := seedMerchant(t, d, "demo")
+		id := s.file(m.ID, db.Order{OrderNumber: "D-1", CustomerName: "Dee"}, "pending_verification")
+		must(t, d.Returns.DeleteUnstartedReturn(context.Background(), id))
+		var n int64
+		must(t, d.Raw(context.Background(), "SELECT count(*) FROM return_search_terms", &n))
+		if n != 0 {
+			t.Errorf("%d terms left behind", n)
+		}
+		if got := s.find(m.ID, "dee"); len(got) != 0 {
+			t.Errorf("search found %v", got)
+		}
+	})
+}
