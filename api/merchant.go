@@ -48,9 +48,10 @@ type returnSummary struct {
 const summaryTime = "2006-01-02T15:04:05Z07:00"
 
 // listReturns is the task list: newest first, filtered by status (comma
-// separated) or by attention, paged by an opaque cursor.
+// separated), by attention or by the search box's q, paged by an opaque
+// cursor.
 func (s *server) listReturns(c *gin.Context) error {
-	f, err := staff.NewFilter(principalOf(c).MerchantID, c.Query("status"), c.Query("queue"), c.Query("attention"))
+	f, err := staff.NewFilter(principalOf(c).MerchantID, c.Query("status"), c.Query("queue"), c.Query("attention"), c.Query("q"))
 	if err != nil {
 		return err
 	}

@@ -268,7 +268,7 @@ var Tables = []string{"merchants", "stores", "terminals", "staff_users", "orders
 	"return_lines", "timeline_events", "audit_log", "refunds", "refund_attempts", "otp_challenges", "sessions", "api_keys",
 	"webhook_endpoints", "outbox", "idempotency_keys", "carrier_events", "work_items", "store_credits", "store_credit_entries",
 	"order_lookups", "refund_freezes", "settlement_files", "settlement_items", "settlement_results", "catalog_products",
-	"catalog_variants", "inventory_holds"}
+	"catalog_variants", "inventory_holds", "return_search_terms"}
 
 // TextValues returns every value of a table as text, for checks that no
 // table holds what it must not (card numbers, codes).

@@ -37,7 +37,7 @@ import (
 // or terminal and are read whole when that is cheapest (refund_freezes: a
 // merchant has a handful).
 var bigTables = map[string]bool{"returns": true, "orders": true, "refunds": true, "refund_attempts": true,
-	"audit_log": true, "work_items": true, "timeline_events": true, "staff_users": true}
+	"audit_log": true, "work_items": true, "timeline_events": true, "staff_users": true, "return_search_terms": true}
 
 // maxSortRows is the most rows a plan may sort: a few pages, never a
 // merchant's whole history (a hundredth of the returns seeded, between 500
@@ -105,6 +105,31 @@ func TestListQueriesUseIndexesAtScale(t *testing.T) {
 		}
 		for _, q := range Queues() {
 			filters["queue "+q] = ReturnFilter{Queue: q}
+		}
+		// The search box (search.go), on the seeded terms: one order
+		// number, a customer's e-mail, a surname a few thousandths of the
+		// customers share, a phone's digits as typed, an id in full and
+		// by a prefix, with a status and under a cursor; and a prefix
+		// every return's e-mail starts with.
+		g := n / 2 / 5 * 5 // a return of the big merchant
+		if m.id == small {
+			g = 5*(n/10) + 8 // of merchant 7 (g % 199 == 6)
+			g += (6 - g%(scaleMerchants-1) + scaleMerchants - 1) % (scaleMerchants - 1)
+		}
+		for fname, f := range map[string]ReturnFilter{
+			"search order number":           {Query: fmt.Sprintf("R%d", g)},
+			"search e-mail":                 {Query: fmt.Sprintf("Shopper%d@", g)},
+			"search surname":                {Query: "Last42"},
+			"search full name":              {Query: fmt.Sprintf("first%d last%d", g%1000, g%5000)},
+			"search phone":                  {Query: fmt.Sprintf("+46 %d", 700000000+g)},
+			"search tracking":               {Query: fmt.Sprintf("1z%d", g)},
+			"search return id":              {Query: scaleID("a", g)},
+			"search return id prefix":       {Query: scaleID("a", g)[:34]},
+			"search surname, refunded":      {Query: "last42", Statuses: []string{"refunded"}},
+			"search surname, before cursor": {Query: "last42", Before: before},
+			"search everyone":               {Query: "shopper"},
+		} {
+			filters[fname] = f
 		}
 		for fname, f := range filters {
 			f.MerchantID, f.Limit = m.id, 50
@@ -211,6 +236,15 @@ SELECT ` + id("a", "g") + `, ` + merchant + `, ` + id("9", "g") + `,
   CASE WHEN g % 3 = 0 THEN 'in_store' ELSE 'ship' END, CASE WHEN g % 3 = 0 THEN 'card_present' ELSE 'online' END,
   'shopper' || g || '@example.test', 'email', 'EUR', CASE WHEN g % 1000 = 7 THEN 'stuck' ELSE '' END, ` + at + `, ` + at + `
 FROM generate_series(1, $1) AS g`,
+		// The search's terms (search.go), as returns' writes keep them:
+		// order number, e-mail, name from each word, phone digits, and a
+		// tracking number for every third return.
+		`INSERT INTO return_search_terms (return_id, field, term, merchant_id)
+SELECT ` + id("a", "g") + `, t.field, t.term, ` + merchant + `
+FROM generate_series(1, $1) AS g CROSS JOIN LATERAL (VALUES ('order_number', 'r' || g), ('email', 'shopper' || g || '@example.test'),
+  ('name', 'first' || g % 1000 || ' last' || g % 5000), ('name', 'last' || g % 5000), ('phone', '46' || (700000000 + g)),
+  ('tracking_number', CASE WHEN g % 3 = 0 THEN '1z' || g ELSE '' END)) AS t (field, term)
+WHERE t.term <> ''`,
 		`INSERT INTO refunds (id, return_id, order_id, merchant_id, channel, amount, currency, status, created_at, updated_at)
 SELECT ` + id("d", "g") + `, ` + id("a", "g") + `, ` + id("9", "g") + `, ` + merchant + `,
   CASE WHEN g % 3 = 0 THEN 'card_present' ELSE 'online' END, (g::bigint * 7919) % 100000, 'EUR',

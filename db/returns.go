@@ -26,7 +26,13 @@ func (d Returns) CreateReturn(ctx context.Context, r *Return) error {
 	for i := range r.Lines {
 		r.Lines[i].ReturnID = r.ID
 	}
-	if err := d.with(ctx).Create(r).Error; err != nil {
+	err := d.tx(ctx, func(tx *DB) error {
+		if err := tx.with(ctx).Create(r).Error; err != nil {
+			return err
+		}
+		return tx.writeReturnTerms(ctx, r)
+	})
+	if err != nil {
 		return fmt.Errorf("create return: %w", translate(err))
 	}
 	return nil
@@ -53,7 +59,8 @@ func (d Returns) Timeline(ctx context.Context, returnID string) ([]TimelineEvent
 	return es, nil
 }
 
-// DeleteUnstartedReturn removes a return whose workflow never started.
+// DeleteUnstartedReturn removes a return whose workflow never started (its
+// search terms go with it: ON DELETE CASCADE).
 func (d Returns) DeleteUnstartedReturn(ctx context.Context, id string) error {
 	err := d.tx(ctx, func(tx *DB) error {
 		if err := tx.with(ctx).Where("return_id = ?", id).Delete(&ReturnLine{}).Error; err != nil {
@@ -84,6 +91,10 @@ type ReturnFilter struct {
 	Attention bool
 	// Queue, when set, is one of Queues().
 	Queue string
+	// Query, when set, keeps the returns it finds (search.go): a prefix of
+	// an order number, tracking number, customer name, e-mail or phone, or
+	// of the return's id.
+	Query string
 	// Before is the cursor: only returns with a smaller id (older).
 	Before string
 	Limit  int
@@ -100,6 +111,9 @@ func (d *conn) returnsWhere(ctx context.Context, f ReturnFilter) *gorm.DB {
 	}
 	if f.Queue != "" {
 		q = inQueue(q, f.Queue)
+	}
+	if f.Query != "" {
+		q = searchWhere(q, f.MerchantID, f.Query)
 	}
 	return q
 }

@@ -81,6 +81,11 @@ func (d Returns) ApplyTransition(ctx context.Context, t Transition, outbox []Out
 				Order("id").Pluck("id", &pending).Error
 		}
 		applied = true
+		if t.TrackingNumber != nil {
+			if err := tx.writeTrackingTerm(ctx, t.ReturnID, *t.TrackingNumber); err != nil {
+				return err
+			}
+		}
 		for _, l := range t.Lines {
 			err := tx.with(ctx).Model(&ReturnLine{}).Where("return_id = ? AND line_id = ?", t.ReturnID, l.LineID).
 				Updates(map[string]any{

@@ -302,12 +302,21 @@ type returnSummary struct {
 
 type queuesData struct {
 	Queues  []queueInfo
-	Current string
+	Current string // the queue shown; empty while searching
 	Title   string
 	Items   []returnSummary
-	Next    string
+	// Query is the search box's, when the page shows what it finds
+	// across every status instead of a queue.
+	Query string
+	// Found counts the search's returns (Capped: more than that).
+	Found  int64
+	Capped bool
+	// Next is the link to the next page (it keeps the queue or query).
+	Next string
 }
 
+// queues is the console's home: the task lists by queue, and the search
+// box (?q=), whose results page like a queue.
 func (s *site) queues(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	var counts struct {
 		Queues map[string]int64 `json:"queues"`
@@ -316,38 +325,53 @@ func (s *site) queues(w http.ResponseWriter, r *http.Request, ss *staffSession) 
 		s.fail(w, r, err)
 		return
 	}
-	d := queuesData{Current: r.URL.Query().Get("queue")}
+	d := queuesData{Current: r.URL.Query().Get("queue"), Query: strings.TrimSpace(r.URL.Query().Get("q"))}
+	if d.Query != "" {
+		d.Current = ""
+	}
 	for _, name := range []string{"review", "receive", "inspect", "counter", "escalated"} {
 		d.Queues = append(d.Queues, queueInfo{Name: name, Title: queueTitles[name], Count: counts.Queues[name]})
-		if d.Current == "" && counts.Queues[name] > 0 {
+		if d.Current == "" && d.Query == "" && counts.Queues[name] > 0 {
 			d.Current = name
 		}
 	}
-	if d.Current == "" {
-		d.Current = "review"
+	here := url.Values{}
+	if d.Query != "" {
+		d.Title = "Search results"
+		here.Set("q", d.Query)
+	} else {
+		if d.Current == "" {
+			d.Current = "review"
+		}
+		d.Title = queueTitles[d.Current]
+		if d.Title == "" {
+			s.errorPage(w, r, http.StatusNotFound, "There is no such queue.")
+			return
+		}
+		here.Set("queue", d.Current)
 	}
-	d.Title = queueTitles[d.Current]
-	if d.Title == "" {
-		s.errorPage(w, r, http.StatusNotFound, "There is no such queue.")
-		return
-	}
-	q := url.Values{"queue": {d.Current}, "limit": {"50"}}
-	if c := r.URL.Query().Get("cursor"); c != "" {
-		q.Set("cursor", c)
+	q := pageQuery(r, url.Values{})
+	for k, v := range here {
+		q[k] = v
 	}
 	var list struct {
-		Items      []returnSummary `json:"items"`
-		NextCursor *string         `json:"next_cursor"`
+		pageInfo
+		Items []returnSummary `json:"items"`
 	}
+	p := ss.page("Queues", "console", &d)
 	if err := s.call(r, request{method: "GET", path: "/v1/merchant/returns?" + q.Encode(), token: ss.token}, &list); err != nil {
-		s.fail(w, r, err)
+		// A query the API refuses (too long) comes back beside the box.
+		if d.Query == "" || !formProblem(p, err, nil) {
+			s.fail(w, r, err)
+			return
+		}
+		s.render(w, r, http.StatusUnprocessableEntity, "queues", p)
 		return
 	}
-	d.Items = list.Items
+	d.Items, d.Found, d.Capped = list.Items, list.Total, list.TotalCapped
 	if list.NextCursor != nil {
-		d.Next = *list.NextCursor
+		d.Next = "/console?" + here.Encode() + "&" + url.Values{"cursor": {*list.NextCursor}}.Encode()
 	}
-	p := ss.page("Queues", "console", d)
 	if r.URL.Query().Get("done") == "password" {
 		p.Notice = "Your password is changed."
 	}

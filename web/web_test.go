@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -529,4 +530,61 @@ func TestQueuesPage(t *testing.T) {
 	mustNotContain(t, body, `href="/console/finance"`)
 
 	wantStatus(t, do(h, "GET", "/console?queue=nope", nil, staffCookie(tokClerk)), http.StatusNotFound)
+}
+
+// Issue 18: the console's search box sends q to the task list across every
+// queue, shows what it finds with its count, keeps q in the link to older
+// returns, and shows a refused query beside the box.
+func TestQueuesPageSearches(t *testing.T) {
+	api := newFakeAPI().withSessions()
+	api.HandleFunc("GET /v1/merchant/returns/queues", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"queues": map[string]int{"review": 2}})
+	})
+	api.HandleFunc("GET /v1/merchant/returns", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query().Get("q")
+		switch {
+		case len(q) > 100:
+			problem(w, http.StatusUnprocessableEntity, "validation", "Unprocessable Entity", "the request has invalid fields",
+				[]fieldErr{{"q", "must be at most 100 characters"}})
+		case q == "nobody":
+			writeJSON(w, http.StatusOK, map[string]any{"items": []any{}, "next_cursor": nil, "total": 0})
+		default:
+			writeJSON(w, http.StatusOK, map[string]any{"items": []map[string]any{{
+				"id": "R9", "order_number": "A-1009", "status": "refunded", "method": "ship", "channel": "online",
+				"currency": "EUR", "created_at": "2026-03-01T08:00:00Z",
+			}}, "next_cursor": "c9", "total": 51})
+		}
+	})
+	h := newHandler(t, api, true)
+	w := do(h, "GET", "/console?q="+url.QueryEscape(" Pat & Co "), nil, staffCookie(tokClerk))
+	wantStatus(t, w, http.StatusOK)
+	body := w.Body.String()
+	mustContain(t, body, `role="search"`, `<label for="f-q">Find a return</label>`, `name="q" type="search" value="Pat &amp; Co"`,
+		`<h2 id="list-title">Search results</h2>`, "51 returns found for “Pat &amp; Co”", `href="/console/returns/R9"`, "Refunded",
+		`href="/console?q=Pat&#43;%26&#43;Co&amp;cursor=c9"`)
+	// No queue is current while searching.
+	mustNotContain(t, body, `aria-current="page"`)
+	list := api.callsTo("GET", "/v1/merchant/returns")
+	if len(list) != 1 || list[0].RawQuery != "limit=50&q=Pat+%26+Co" {
+		t.Errorf("list calls: %+v", list)
+	}
+	// The next page keeps the query and sends the cursor.
+	wantStatus(t, do(h, "GET", "/console?q=Pat+%26+Co&cursor=c9", nil, staffCookie(tokClerk)), http.StatusOK)
+	if list := api.callsTo("GET", "/v1/merchant/returns"); len(list) != 2 || list[1].RawQuery != "cursor=c9&limit=50&q=Pat+%26+Co" {
+		t.Errorf("next page's call: %+v", list)
+	}
+	w = do(h, "GET", "/console?q=nobody", nil, staffCookie(tokClerk))
+	wantStatus(t, w, http.StatusOK)
+	mustContain(t, w.Body.String(), "0 returns found for “nobody”", "No return matches.")
+	// A query the API refuses comes back beside the box, kept in it.
+	long := strings.Repeat("x", 101)
+	w = do(h, "GET", "/console?q="+long, nil, staffCookie(tokClerk))
+	wantStatus(t, w, http.StatusUnprocessableEntity)
+	body = w.Body.String()
+	mustContain(t, body, `<p class="error" id="e-q">must be at most 100 characters</p>`, `value="`+long+`"`)
+	mustNotContain(t, body, "returns found", "No return matches.")
+	input := regexp.MustCompile(`<input id="f-q"[^>]*>`).FindString(body)
+	if !strings.Contains(input, `aria-invalid="true"`) || !strings.Contains(input, `aria-describedby="e-q"`) {
+		t.Errorf("the search box is not marked invalid: %s", input)
+	}
 }

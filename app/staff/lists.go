@@ -2,8 +2,10 @@ package staff
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/db"
@@ -16,14 +18,19 @@ type Filter struct {
 	Statuses   []string
 	Queue      string // one of db.Queues(), or all
 	Attention  bool   // only returns flagged for attention
+	// Query is the search box's (db.ReturnFilter.Query), trimmed; empty
+	// searches nothing.
+	Query string
 	// Before is the cursor: only returns older than this one.
 	Before string
 }
 
 // NewFilter reads the task list's filter as the console sends it: status
-// (comma separated), queue and attention ("true", "false" or empty). It is
-// checked before the page is, so it refuses first.
-func NewFilter(merchantID, status, queue, attention string) (Filter, error) {
+// (comma separated), queue, attention ("true", "false" or empty) and the
+// search box's query (valid UTF-8, at most db.SearchMaxLen characters;
+// blank searches nothing). It is checked before the page is, so it refuses
+// first.
+func NewFilter(merchantID, status, queue, attention, query string) (Filter, error) {
 	f := Filter{MerchantID: merchantID}
 	if status != "" {
 		for _, x := range strings.Split(status, ",") {
@@ -46,6 +53,13 @@ func NewFilter(merchantID, status, queue, attention string) (Filter, error) {
 	default:
 		return Filter{}, apperr.Invalid("attention", "must be true or false")
 	}
+	switch {
+	case !utf8.ValidString(query) || strings.IndexByte(query, 0) >= 0:
+		return Filter{}, apperr.Invalid("q", "must be valid UTF-8 without NUL")
+	case utf8.RuneCountInString(query) > db.SearchMaxLen:
+		return Filter{}, apperr.Invalid("q", fmt.Sprintf("must be at most %d characters", db.SearchMaxLen))
+	}
+	f.Query = strings.TrimSpace(query)
 	return f, nil
 }
 
@@ -79,7 +93,7 @@ type Page struct {
 // List reads up to limit of the filter's returns, newest first, with their
 // order numbers (one statement for the page, one for the count).
 func (s *Service) List(ctx context.Context, f Filter, limit int) (Page, error) {
-	df := db.ReturnFilter{MerchantID: f.MerchantID, Statuses: f.Statuses, Attention: f.Attention, Queue: f.Queue, Before: f.Before}
+	df := db.ReturnFilter{MerchantID: f.MerchantID, Statuses: f.Statuses, Attention: f.Attention, Queue: f.Queue, Query: f.Query, Before: f.Before}
 	total, err := s.d.Store.CountReturns(ctx, df)
 	if err != nil {
 		return Page{}, err

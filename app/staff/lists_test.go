@@ -13,21 +13,27 @@ import (
 
 func TestNewFilter(t *testing.T) {
 	for _, tc := range []struct {
-		status, queue, attention string
-		want                     Filter
-		field                    string // refused naming it
+		status, queue, attention, q string
+		want                        Filter
+		field                       string // refused naming it
 	}{
-		{"", "", "", Filter{MerchantID: merchantID}, ""},
-		{"awaiting_review,received", db.QueueInspect, "true",
+		{"", "", "", "", Filter{MerchantID: merchantID}, ""},
+		{"awaiting_review,received", db.QueueInspect, "true", "",
 			Filter{MerchantID: merchantID, Statuses: []string{"awaiting_review", "received"}, Queue: db.QueueInspect, Attention: true}, ""},
-		{"", "", "false", Filter{MerchantID: merchantID}, ""},
-		{"received,lost", "", "", Filter{}, "status: lost is not a status"},
-		{"", "later", "", Filter{}, "queue: must be one of " + strings.Join(db.Queues(), ", ")},
-		{"", "", "yes", Filter{}, "attention: must be true or false"},
+		{"", "", "false", "", Filter{MerchantID: merchantID}, ""},
+		{"received,lost", "", "", "", Filter{}, "status: lost is not a status"},
+		{"", "later", "", "", Filter{}, "queue: must be one of " + strings.Join(db.Queues(), ", ")},
+		{"", "", "yes", "", Filter{}, "attention: must be true or false"},
+		{"", "", "", "  Pat van Dijk ", Filter{MerchantID: merchantID, Query: "Pat van Dijk"}, ""},
+		{"", "", "", "   ", Filter{MerchantID: merchantID}, ""},
+		{"", "", "", strings.Repeat("é", db.SearchMaxLen), Filter{MerchantID: merchantID, Query: strings.Repeat("é", db.SearchMaxLen)}, ""},
+		{"", "", "", strings.Repeat("é", db.SearchMaxLen+1), Filter{}, "q: must be at most 100 characters"},
+		{"", "", "", "pat\xff", Filter{}, "q: must be valid UTF-8 without NUL"},
+		{"", "", "", "pat\x00", Filter{}, "q: must be valid UTF-8 without NUL"},
 		// The first bad parameter is the one named.
-		{"lost", "later", "yes", Filter{}, "status: lost is not a status"},
+		{"lost", "later", "yes", "", Filter{}, "status: lost is not a status"},
 	} {
-		f, err := NewFilter(merchantID, tc.status, tc.queue, tc.attention)
+		f, err := NewFilter(merchantID, tc.status, tc.queue, tc.attention, tc.q)
 		if tc.field != "" {
 			refusal(t, err, apperr.ErrInvalid, tc.field)
 			continue
