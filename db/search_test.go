@@ -189,7 +189,7 @@ func TestSearchMigrationIndexesEarlierReturns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := mig.DownTo(ctx, 17); err != nil {
+			if _, err := mig.DownTo(ctx, 20); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := mig.Up(ctx); err != nil {

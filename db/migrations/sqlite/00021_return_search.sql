@@ -1,5 +1,5 @@
 -- +goose Up
--- The console's search box (issue 18), as postgres/00018_return_search.sql
+-- The console's search box (issue 18), as postgres/00021_return_search.sql
 -- describes it, in SQLite's types. SQLite compares text by its bytes
 -- (BINARY), which for UTF-8 is code point order: a prefix is a range.
 CREATE TABLE return_search_terms (
