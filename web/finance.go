@@ -58,8 +58,13 @@ type filterForm struct {
 }
 
 func (f filterForm) query() url.Values {
+	return queryOf(map[string]string{"status": f.Status, "channel": f.Channel, "from": f.From, "to": f.To})
+}
+
+// queryOf is a filter's query string: the fields given, by name.
+func queryOf(fields map[string]string) url.Values {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": f.Status, "channel": f.Channel, "from": f.From, "to": f.To} {
+	for k, v := range fields {
 		if v != "" {
 			q.Set(k, v)
 		}

@@ -18,13 +18,7 @@ type settlementForm struct {
 }
 
 func (f settlementForm) query() url.Values {
-	q := url.Values{}
-	for k, v := range map[string]string{"source": f.Source, "via": f.Via, "from": f.From, "to": f.To} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	return q
+	return queryOf(map[string]string{"source": f.Source, "via": f.Via, "from": f.From, "to": f.To})
 }
 
 type settlementsData struct {
