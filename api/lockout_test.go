@@ -209,6 +209,25 @@ func TestPasswordChangeGuessesAreLimited(t *testing.T) {
 // Issue 13, finding 9: voucher numbers (and cards) guessed at the counter
 // are counted on the sale: after five wrong ones the sale's counter refund
 // is locked, even with the right voucher, and the admins are told.
+// wantSaleLocked checks a sale the counter locked: the right voucher is
+// refused 423 with Retry-After, the supervisor's right password was not
+// counted against them, and the admins were told once.
+func (s *shop) wantSaleLocked(t *testing.T) {
+	t.Helper()
+	rec := s.counter(rightPassword, "000042")
+	if rec.Code != http.StatusLocked || !strings.Contains(rec.Body.String(), "sale-locked") || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("the right voucher while the sale is locked: %d %s", rec.Code, rec.Body)
+	}
+	// The supervisor's right password was not counted against them.
+	if u, _ := s.d.Staff.StaffByID(context.Background(), s.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
+		t.Fatalf("the supervisor: %d failures, locked until %v", u.FailedLogins, u.LockedUntil)
+	}
+	msgs, err := s.d.Outbox.OutboxTo(context.Background(), "admin@example.com", 10)
+	if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Counter refund locked") {
+		t.Fatalf("the admin was told %d times: %v", len(msgs), err)
+	}
+}
+
 func TestCounterVoucherGuessesLockTheSale(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, d *db.DB) {
@@ -223,21 +242,10 @@ func TestCounterVoucherGuessesLockTheSale(t *testing.T) {
 		if got[422] != counter.MaxFailures || got[423] != 12-counter.MaxFailures {
 			t.Fatalf("answers %v; want %d×422, the rest 423", got, counter.MaxFailures)
 		}
-		rec := s.counter(rightPassword, "000042")
-		if rec.Code != http.StatusLocked || !strings.Contains(rec.Body.String(), "sale-locked") || rec.Header().Get("Retry-After") == "" {
-			t.Fatalf("the right voucher while the sale is locked: %d %s", rec.Code, rec.Body)
-		}
-		// The supervisor's right password was not counted against them.
-		if u, _ := s.d.Staff.StaffByID(context.Background(), s.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
-			t.Fatalf("the supervisor: %d failures, locked until %v", u.FailedLogins, u.LockedUntil)
-		}
-		msgs, err := s.d.Outbox.OutboxTo(context.Background(), "admin@example.com", 10)
-		if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Counter refund locked") {
-			t.Fatalf("the admin was told %d times: %v", len(msgs), err)
-		}
+		s.wantSaleLocked(t)
 		// A wrong card counts as well, once the lock has ended.
 		s.later(counter.LockoutFor + time.Minute)
-		rec = s.post("/v1/merchant/returns/"+s.returnID+"/in-store-refund", map[string]string{
+		rec := s.post("/v1/merchant/returns/"+s.returnID+"/in-store-refund", map[string]string{
 			"terminal_id": "dP000001", "supervisor_username": "sup", "supervisor_password": rightPassword,
 			"voucher_no": "000042", "card_fingerprint": "fp_someone_else"}, "Authorization", "Bearer "+s.clerk)
 		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "card_fingerprint") {
@@ -276,17 +284,7 @@ func TestConcurrentCounterVoucherGuessesLockTheSale(t *testing.T) {
 		if got[422] != counter.MaxFailures || got[423] != 20-counter.MaxFailures {
 			t.Fatalf("answers %v; want %d×422 (checked), the rest 423", got, counter.MaxFailures)
 		}
-		rec := s.counter(rightPassword, "000042")
-		if rec.Code != http.StatusLocked || !strings.Contains(rec.Body.String(), "sale-locked") || rec.Header().Get("Retry-After") == "" {
-			t.Fatalf("the right voucher while the sale is locked: %d %s", rec.Code, rec.Body)
-		}
-		if u, _ := s.d.Staff.StaffByID(context.Background(), s.sup.ID); u.FailedLogins != 0 || u.LockedUntil != nil {
-			t.Fatalf("the supervisor: %d failures, locked until %v", u.FailedLogins, u.LockedUntil)
-		}
-		msgs, err := s.d.Outbox.OutboxTo(context.Background(), "admin@example.com", 10)
-		if err != nil || len(msgs) != 1 || !strings.Contains(msgs[0].Subject, "Counter refund locked") {
-			t.Fatalf("the admin was told %d times: %v", len(msgs), err)
-		}
+		s.wantSaleLocked(t)
 
 		s.later(counter.LockoutFor + time.Minute)
 		got = parallel(20, guess("fp_someone_else"))
