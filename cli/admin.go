@@ -97,8 +97,17 @@ func adminCreateMerchant(ctx context.Context, env *Env, d *db.DB, args []string)
 	fs.StringVar(&in.ReturnAddress, "return-address", "", "where shipped returns go; the first store, main, gets it (required)")
 	fs.StringVar(&in.AdminUsername, "admin-username", "", "user name of the merchant's first admin (required)")
 	fs.StringVar(&in.AdminEmail, "admin-email", "", "the admin's e-mail (told of locked accounts and refund freezes)")
+	ifAbsent := fs.Bool("if-absent", false, "succeed without changing anything when a merchant with --slug exists (a setup step run again)")
 	if ok, err := parseSub(env, fs, args); !ok || err != nil {
 		return err
+	}
+	if *ifAbsent {
+		if m, err := d.Merchants.MerchantBySlug(ctx, in.Slug); err == nil {
+			fmt.Fprintf(env.Stdout, "Merchant %s exists (id %s): left as it is.\n", m.Slug, m.ID)
+			return nil
+		} else if !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
 	}
 	by := shellUser()
 	out, err := onboard.CreateMerchant(ctx, d, shellPasswords(), in, by)
@@ -124,8 +133,17 @@ func adminCreateOperator(ctx context.Context, env *Env, d *db.DB, args []string)
 	fs := flag.NewFlagSet("rebound admin create-operator", flag.ContinueOnError)
 	username := fs.String("username", "", "the operator's user name (required)")
 	email := fs.String("email", "", "the operator's e-mail")
+	ifAbsent := fs.Bool("if-absent", false, "succeed without changing anything when an operator with --username exists (a setup step run again)")
 	if ok, err := parseSub(env, fs, args); !ok || err != nil {
 		return err
+	}
+	if *ifAbsent {
+		if u, err := d.Staff.StaffByUsername(ctx, "", *username); err == nil {
+			fmt.Fprintf(env.Stdout, "Operator %s exists: left as it is.\n", u.Username)
+			return nil
+		} else if !errors.Is(err, db.ErrNotFound) {
+			return err
+		}
 	}
 	u, password, err := onboard.CreateOperator(ctx, d, shellPasswords(), *username, *email)
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -29,6 +31,9 @@ type command struct {
 	summary string
 	// flags maps each flag to the variable it overrides.
 	flags []flagVar
+	// switches are flags that override a true/false variable: given alone
+	// (--name) they set it true, --name=false sets it false.
+	switches []flagVar
 	// extra registers flags that are not configuration variables.
 	extra func(fs *flag.FlagSet)
 	// mode selects the configuration's defaults; "" reads no configuration.
@@ -47,7 +52,6 @@ type Env struct {
 	Config *config.Config
 	Stdout io.Writer
 	Stderr io.Writer
-	flags  *flag.FlagSet
 }
 
 func commands() []*command {
@@ -92,9 +96,14 @@ func (c *command) main(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs := flag.NewFlagSet("rebound "+c.name, flag.ContinueOnError)
 	// Parse quietly; help goes to stdout, mistakes to stderr, each once.
 	fs.SetOutput(io.Discard)
-	values := map[string]*string{}
+	values := map[string]func() string{}
 	for _, f := range c.flags {
-		values[f.name] = fs.String(f.name, "", f.usage+" (overrides "+f.variable+")")
+		v := fs.String(f.name, "", f.usage+" (overrides "+f.variable+")")
+		values[f.name] = func() string { return *v }
+	}
+	for _, f := range c.switches {
+		v := fs.Bool(f.name, false, f.usage+" (overrides "+f.variable+")")
+		values[f.name] = func() string { return strconv.FormatBool(*v) }
 	}
 	if c.extra != nil {
 		c.extra(fs)
@@ -119,9 +128,9 @@ func (c *command) main(ctx context.Context, args []string, stdout, stderr io.Wri
 	overrides := map[string]string{}
 	fromFlag := map[string]string{}
 	fs.Visit(func(f *flag.Flag) {
-		for _, fv := range c.flags {
+		for _, fv := range append(slices.Clone(c.flags), c.switches...) {
 			if fv.name == f.Name {
-				overrides[fv.variable] = *values[f.Name]
+				overrides[fv.variable] = values[f.Name]()
 				fromFlag[fv.variable] = "--" + f.Name
 			}
 		}
@@ -149,7 +158,7 @@ func (c *command) main(ctx context.Context, args []string, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "rebound %s: %v\n", c.name, err)
 		return exitUsage
 	}
-	env := &Env{Config: cfg, Stdout: stdout, Stderr: stderr, flags: fs}
+	env := &Env{Config: cfg, Stdout: stdout, Stderr: stderr}
 	if err := c.run(ctx, env, fs.Args()); err != nil {
 		fmt.Fprintf(stderr, "rebound %s: %v\n", c.name, oneLine(err))
 		return exitFailed

@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"bytes"
+	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"github.com/rebound-returns/rebound/cli"
 	"github.com/rebound-returns/rebound/config"
 	"github.com/rebound-returns/rebound/db"
+	"github.com/rebound-returns/rebound/db/dbtest"
 )
 
 // No Docker engine runs where the tests run, so docker-compose.yml is held
@@ -33,8 +36,13 @@ type composeService struct {
 	Healthcheck struct {
 		Test []string `yaml:"test"`
 	} `yaml:"healthcheck"`
-	Volumes []any `yaml:"volumes"` // "source:target[:mode]" or {source, target}
+	Volumes []any  `yaml:"volumes"` // "source:target[:mode]" or {source, target}
+	Restart string `yaml:"restart"`
 }
+
+// oneShot: the service runs once and exits (a schema, the migrations, the
+// bootstrap); the others run until stopped.
+func (s composeService) oneShot() bool { return s.Restart == "no" }
 
 // mounts answers the volume or folder mounted at each path of the service.
 func (s composeService) mounts() map[string]string {
@@ -87,6 +95,9 @@ func TestComposeMatchesConfiguration(t *testing.T) {
 	for name, s := range f.Services {
 		if s.Image != "rebound:local" || (len(s.Command) > 0 && s.Command[0] == "temporal") {
 			continue // the Temporal server and its schema: TestComposeRunsTheTemporalServerOfGoMod
+		}
+		if len(s.Command) > 0 && s.Command[0] == "admin" {
+			continue // the bootstrap: TestComposeBootstrapsTheFirstOperatorAndMerchant
 		}
 		rebound = append(rebound, name)
 		if len(s.Command) != 1 {
@@ -321,5 +332,118 @@ func TestComposeRunsTheTemporalServerOfGoMod(t *testing.T) {
 	}
 	if sf["bind"] != "0.0.0.0" {
 		t.Errorf("temporal binds %q: other containers cannot reach it", sf["bind"])
+	}
+}
+
+// Every service that runs until stopped has a health check, and what
+// depends on it waits for it to be healthy; a one-shot is waited for until
+// it has completed.
+func TestComposeEveryServiceHasAHealthCheck(t *testing.T) {
+	t.Parallel()
+	f := readCompose(t)
+	for name, s := range f.Services {
+		if s.oneShot() {
+			if len(s.Healthcheck.Test) > 0 {
+				t.Errorf("%s runs once, but has a health check", name)
+			}
+			continue
+		}
+		if len(s.Healthcheck.Test) == 0 || s.Healthcheck.Test[0] == "NONE" {
+			t.Errorf("%s has no health check", name)
+		}
+		if s.Restart == "" {
+			t.Errorf("%s sets no restart policy: neither restarted nor marked as a one-shot (restart: \"no\")", name)
+		}
+	}
+	for name, s := range f.Services {
+		for dep, c := range s.DependsOn {
+			d, ok := f.Services[dep]
+			want := "service_healthy"
+			if d.oneShot() {
+				want = "service_completed_successfully"
+			}
+			if !ok || c["condition"] != want {
+				t.Errorf("%s depends on %s with condition %v, want %s", name, dep, c["condition"], want)
+			}
+		}
+	}
+}
+
+// The Temporal UI opens sealed history through the api's codec endpoint.
+// The browser calls it, so it is the api's published address, and the api
+// serves POST <endpoint>/decode (api/openapi.yaml, the routes' contract).
+func TestComposeUIHasTheCodecEndpoint(t *testing.T) {
+	t.Parallel()
+	f := readCompose(t)
+	ui, ok := f.Services["temporal-ui"]
+	if !ok {
+		t.Fatal("no temporal-ui service")
+	}
+	raw := ui.Environment["TEMPORAL_CODEC_ENDPOINT"]
+	if raw == "" {
+		t.Fatal("temporal-ui sets no TEMPORAL_CODEC_ENDPOINT: sealed history shows as ciphertext")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "http" || u.Hostname() != "localhost" {
+		t.Fatalf("TEMPORAL_CODEC_ENDPOINT %q: want http://localhost:<the api's published port>/…, the address a browser reaches", raw)
+	}
+	api := f.Services["api"]
+	if !slices.Contains(api.Ports, u.Port()+":"+port(t, api.Environment["REBOUND_HTTP_ADDR"])) {
+		t.Errorf("TEMPORAL_CODEC_ENDPOINT port %s is not the api's published port (%v)", u.Port(), api.Ports)
+	}
+	spec, err := os.ReadFile("../api/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(spec), "\n  "+u.Path+"/decode:\n") {
+		t.Errorf("the api serves no POST %s/decode", u.Path)
+	}
+}
+
+// The stack makes its first operator and merchant: one-shots after the
+// migrations running `rebound admin create-operator` and `create-merchant`
+// with --if-absent. Run here, as written, against a database, twice: the
+// commands and flags are the CLI's, the input is accepted, a second `up`
+// succeeds.
+func TestComposeBootstrapsTheFirstOperatorAndMerchant(t *testing.T) {
+	t.Parallel()
+	f := readCompose(t)
+	e := dbtest.Engines(t)[0]
+	dbURL := e.URL(t)
+	var bootstrap []string
+	for name, s := range f.Services {
+		if s.Image == "rebound:local" && len(s.Command) > 0 && s.Command[0] == "admin" {
+			bootstrap = append(bootstrap, name)
+		}
+	}
+	slices.Sort(bootstrap)
+	if strings.Join(bootstrap, ",") != "bootstrap-merchant,bootstrap-operator" {
+		t.Fatalf("services running `rebound admin` = %v, want bootstrap-merchant and bootstrap-operator", bootstrap)
+	}
+	migrate := map[string]string{"REBOUND_DATABASE_URL": dbURL, "REBOUND_LOG_LEVEL": "error"}
+	if code := cli.Main([]string{"migrate"}, io.Discard, io.Discard, lookup(migrate)); code != 0 {
+		t.Fatalf("migrate: exit %d", code)
+	}
+	want := map[string]string{"bootstrap-operator": "create-operator", "bootstrap-merchant": "create-merchant"}
+	for _, run := range []string{"first", "second"} {
+		for _, name := range bootstrap {
+			s := f.Services[name]
+			if len(s.Command) < 2 || s.Command[1] != want[name] || !slices.Contains(s.Command, "--if-absent") {
+				t.Errorf("%s runs %v, want `admin %s --if-absent …`", name, s.Command, want[name])
+				continue
+			}
+			if !s.oneShot() || s.DependsOn["migrate"]["condition"] != "service_completed_successfully" {
+				t.Errorf("%s: restart %q, depends on migrate %v; want a one-shot after the migrations", name, s.Restart, s.DependsOn["migrate"])
+			}
+			checkDatabase(t, f, name, s.Environment["REBOUND_DATABASE_URL"])
+			env := maps.Clone(s.Environment)
+			env["REBOUND_DATABASE_URL"] = dbURL
+			var stdout, stderr bytes.Buffer
+			if code := cli.Main(s.Command, &stdout, &stderr, lookup(env)); code != 0 {
+				t.Errorf("%s, %s run: rebound %v: exit %d: %s", name, run, s.Command, code, stderr.String())
+			} else if run == "second" && !strings.Contains(stdout.String(), "left as it is") {
+				t.Errorf("%s, second run: %q, want it left as it is", name, stdout.String())
+			}
+		}
 	}
 }

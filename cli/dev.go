@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -36,7 +35,12 @@ func devCommand() *command {
 			{"data-dir", "REBOUND_DATA_DIR", "directory of the Temporal state and the default SQLite database"},
 			{"database-url", "REBOUND_DATABASE_URL", "database URL (default: SQLite file in the data dir)"},
 			{"gateway-addr", "REBOUND_GATEWAY_ADDR", "address of the payment gateway simulator"},
-			{"acquirer-addr", "REBOUND_ACQUIRER_ADDR", "host:port of an external acquirer to connect to instead of starting the acquirer simulator (implies REBOUND_ACQUIRER_EXTERNAL=true)"},
+			{"acquirer-addr", "REBOUND_ACQUIRER_ADDR", "host:port of the acquirer simulator's ISO 8583 listener (with --acquirer-external: of the acquirer to connect to)"},
+			{"acquirer-admin-addr", "REBOUND_ACQUIRER_ADMIN_ADDR", "address of the acquirer simulator's admin API"},
+			{"debug-addr", "REBOUND_DEBUG_ADDR", "loopback address of the debug server (pprof, runtime metrics); none when empty"},
+		},
+		switches: []flagVar{
+			{"acquirer-external", "REBOUND_ACQUIRER_EXTERNAL", "connect to an acquirer already listening on --acquirer-addr instead of starting the simulator"},
 		},
 		run: runDev,
 	}
@@ -116,13 +120,13 @@ func runDev(ctx context.Context, env *Env, _ []string) error {
 	defer gateway.Close()
 	// An external acquirer is only connected to: no simulator, no admin,
 	// and the demo's card sales are its business.
-	external := cfg.AcquirerExternal || flagGiven(env, "acquirer-addr")
+	external := cfg.AcquirerExternal
 	var acquirer *acquirersim.Acquirer
 	var al net.Listener
 	acquirerLine := fmt.Sprintf("%s   external acquirer (dev starts no simulator and tells it of no sale)", cfg.AcquirerAddr)
 	if !external {
 		if acquirer, err = startAcquirer(cfg, log); err != nil {
-			return fmt.Errorf("%w (to use an acquirer already listening there: rebound dev --acquirer-addr %s)", err, cfg.AcquirerAddr)
+			return fmt.Errorf("%w (to use an acquirer already listening there: rebound dev --acquirer-external --acquirer-addr %s)", err, cfg.AcquirerAddr)
 		}
 		defer acquirer.Close()
 		if al, err = listen(cfg.AcquirerAdminAddr); err != nil {
@@ -190,15 +194,6 @@ Press Ctrl-C to stop.
 	err = g.Wait()
 	log.Info("shutting down")
 	return err
-}
-
-// flagGiven reports whether the command line set the flag name.
-func flagGiven(env *Env, name string) bool {
-	given := false
-	if env.flags != nil {
-		env.flags.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	}
-	return given
 }
 
 // describeDir names a folder absolutely ("none" when unset).

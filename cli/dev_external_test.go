@@ -15,8 +15,8 @@ import (
 	"github.com/rebound-returns/rebound/loadgen"
 )
 
-// `rebound dev --acquirer-addr` connects to an acquirer already listening
-// there: it starts no simulator on the acquirer port it would otherwise
+// `rebound dev --acquirer-external --acquirer-addr` connects to an acquirer
+// already listening there: it starts no simulator on the acquirer port it would otherwise
 // take (held busy here) nor a simulator admin, says so in its banner, and
 // a card refund reaches the external acquirer's ledger.
 func TestDevUsesAnExternalAcquirer(t *testing.T) {
@@ -44,7 +44,7 @@ func TestDevUsesAnExternalAcquirer(t *testing.T) {
 			"REBOUND_ACQUIRER_ADDR": busy.Addr().String(), "REBOUND_ACQUIRER_ADMIN_ADDR": adminAddr,
 			"REBOUND_TRUSTED_PROXIES": "127.0.0.1"}
 		p = start(t, dir, vars, "dev", "--http-addr", httpAddr, "--data-dir", filepath.Join(dir, "state"),
-			"--acquirer-addr", sim.Addr())
+			"--acquirer-external", "--acquirer-addr", sim.Addr())
 		if started(p, "http://"+httpAddr) || try == 2 {
 			break
 		}

@@ -53,7 +53,7 @@ var Vars = []Var{
 	{"REBOUND_GATEWAY_WEBHOOK_URL", "the dev API's /v1/gateway/events", "Where the gateway simulator sends refund outcomes."},
 	{"REBOUND_GATEWAY_SETTLE_DELAY", "2s", "How long the gateway simulator keeps a refund pending."},
 	{"REBOUND_ACQUIRER_ADDR", "127.0.0.1:8583 in dev, else required by the worker", "The acquirer's ISO 8583 host:port (and where `rebound acquirer` listens)."},
-	{"REBOUND_ACQUIRER_EXTERNAL", "false", "`rebound dev` only: connect to an acquirer already listening on REBOUND_ACQUIRER_ADDR instead of starting the simulator there (no simulator admin, sales not fed to it). `rebound dev --acquirer-addr host:port` sets both."},
+	{"REBOUND_ACQUIRER_EXTERNAL", "false", "`rebound dev` only: connect to an acquirer already listening on REBOUND_ACQUIRER_ADDR instead of starting the simulator there (no simulator admin, sales not fed to it). `rebound dev --acquirer-external --acquirer-addr host:port` sets both."},
 	{"REBOUND_ACQUIRER_TLS", "false", "Speak TLS to the acquirer."},
 	{"REBOUND_ACQUIRER_CA_FILE", "", "PEM file of the CA that signs the acquirer's certificate (with REBOUND_ACQUIRER_TLS)."},
 	{"REBOUND_ACQUIRER_CERT_FILE", "", "Rebound's client certificate (PEM) for acquirers that require mutual TLS; with REBOUND_ACQUIRER_KEY_FILE."},
