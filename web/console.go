@@ -26,9 +26,9 @@ type staffInfo struct {
 	MustChange bool `json:"password_change_required"`
 }
 
-// Can tells whether the member's role is one of roles.
+// Can tells whether the member's role covers one of roles.
 func (i *staffInfo) Can(roles ...returns.Role) bool {
-	return i != nil && slices.Contains(roles, i.Role)
+	return i != nil && i.Role.Admitted(roles)
 }
 
 // Who may open each part of the console; the API checks again.
@@ -132,7 +132,7 @@ func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []retu
 		s.errorPage(w, r, http.StatusForbidden, "Your account has no merchant console. Operators work through the API.")
 		return nil, false
 	}
-	if !slices.Contains(roles, info.Role) {
+	if !info.Role.Admitted(roles) {
 		s.errorPage(w, r, http.StatusForbidden, "Your role ("+string(info.Role)+") may not open this page. It needs "+returns.JoinRoles(roles, " or ")+".")
 		return nil, false
 	}
