@@ -92,7 +92,8 @@ func bearerToken(c *gin.Context) string {
 	return token
 }
 
-// staffOnly admits staff members whose role is one of roles.
+// staffOnly admits staff members whose role covers one of roles
+// (returns.Role.Covers: an admin does what a supervisor does).
 func (s *server) staffOnly(roles ...returns.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, err := s.authenticate(c)
@@ -102,7 +103,7 @@ func (s *server) staffOnly(roles ...returns.Role) gin.HandlerFunc {
 		if err == nil && p.MustChange && !slices.Contains(passwordChangeRoutes, c.FullPath()) {
 			err = errPasswordChange
 		}
-		if err == nil && !slices.Contains(roles, p.Role) {
+		if err == nil && !p.Role.Admitted(roles) {
 			s.audit(c, p, "access", "route", c.FullPath(), "denied", map[string]any{"needs": roles})
 			err = NewProblem(http.StatusForbidden, "forbidden", "your role ("+string(p.Role)+") may not do this; it needs "+returns.JoinRoles(roles, " or "))
 		}

@@ -95,6 +95,12 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // NewHandler builds the router of `rebound api` and `rebound dev`.
 func NewHandler(deps Deps) http.Handler {
 	s, r := newRouter(deps)
+	s.routes(r)
+	return r
+}
+
+// routes registers every route of the API on r.
+func (s *server) routes(r *gin.Engine) {
 	s.routesOps(r.Group("", deadline(5*time.Second)))
 	v1 := r.Group("/v1", deadline(s.deps.RequestTimeout))
 	s.routesIntegration(v1)
@@ -114,7 +120,6 @@ func NewHandler(deps Deps) http.Handler {
 	if s.deps.Dev {
 		s.routesDev(v1)
 	}
-	return r
 }
 
 // NewOpsHandler builds a router with only the operations routes (health,

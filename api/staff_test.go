@@ -149,6 +149,13 @@ func TestStaffStepsOverTheUseCase(t *testing.T) {
 			"Authorization", "Bearer "+s.clerk); rec.Code != http.StatusForbidden || f.review.ReturnID != "" {
 			t.Fatalf("a clerk's review: %d %s", rec.Code, rec.Body)
 		}
+		// An admin may do everything a supervisor may: a new merchant's
+		// first member can approve the returns its policy sends to review.
+		admin := dbtest.StaffToken(t, d, s.merchant.ID, "ada", "admin")
+		if rec := s.post("/v1/merchant/returns/"+s.returnID+"/review", map[string]string{"decision": "approve"},
+			"Authorization", "Bearer "+admin); rec.Code != http.StatusOK || f.review.Actor.Role != returns.RoleAdmin {
+			t.Fatalf("an admin's review: %d %s", rec.Code, rec.Body)
+		}
 	})
 }
 

@@ -1,6 +1,9 @@
 package returns
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // The words of the trade, typed once: how a sale was paid, how goods come
 // back, where a refund and a card attempt stand, who acts and in which
@@ -112,6 +115,29 @@ func (r Role) Valid() bool {
 		}
 	}
 	return r == RoleOperator
+}
+
+// Covers reports whether a member holding r may do what other may: every
+// role covers itself, a supervisor covers a clerk, and an admin covers a
+// clerk, a supervisor and finance (an admin may do everything the people
+// they appoint may). Operators cover only operators: they run the platform,
+// not a merchant's floor. Every role check goes through Covers or Admitted.
+func (r Role) Covers(other Role) bool {
+	switch r {
+	case other:
+		return true
+	case RoleSupervisor:
+		return other == RoleClerk
+	case RoleAdmin:
+		return other == RoleClerk || other == RoleSupervisor || other == RoleFinance
+	}
+	return false
+}
+
+// Admitted reports whether r covers one of roles: the rule behind every
+// route, page and use case that names the roles it needs.
+func (r Role) Admitted(roles []Role) bool {
+	return slices.ContainsFunc(roles, r.Covers)
 }
 
 // RoleWords are roles as plain strings, for what takes words (templates,

@@ -32,3 +32,30 @@ func TestVocabularyValuesNeverChange(t *testing.T) {
 		}
 	}
 }
+
+// An admin may do everything a supervisor may, a supervisor everything a
+// clerk may; operators and finance cover only themselves.
+func TestRoleCovers(t *testing.T) {
+	all := append(append([]Role{}, MerchantRoles...), RoleOperator)
+	want := map[Role][]Role{
+		RoleClerk:      {RoleClerk},
+		RoleSupervisor: {RoleClerk, RoleSupervisor},
+		RoleFinance:    {RoleFinance},
+		RoleAdmin:      {RoleClerk, RoleSupervisor, RoleFinance, RoleAdmin},
+		RoleOperator:   {RoleOperator},
+	}
+	for _, r := range all {
+		for _, o := range all {
+			covers := false
+			for _, w := range want[r] {
+				covers = covers || w == o
+			}
+			if r.Covers(o) != covers {
+				t.Errorf("%s.Covers(%s) = %v, want %v", r, o, r.Covers(o), covers)
+			}
+		}
+	}
+	if !RoleAdmin.Admitted([]Role{RoleSupervisor}) || RoleClerk.Admitted([]Role{RoleSupervisor, RoleFinance}) || RoleOperator.Admitted(MerchantRoles) {
+		t.Error("Admitted does not follow Covers")
+	}
+}

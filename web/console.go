@@ -26,15 +26,16 @@ type staffInfo struct {
 	MustChange bool `json:"password_change_required"`
 }
 
-// Can tells whether the member's role is one of roles.
+// Can tells whether the member's role covers one of roles.
 func (i *staffInfo) Can(roles ...returns.Role) bool {
-	return i != nil && slices.Contains(roles, i.Role)
+	return i != nil && i.Role.Admitted(roles)
 }
 
 // Who may open each part of the console; the API checks again.
 var (
 	consoleRoles = returns.MerchantRoles
 	floorRoles   = []returns.Role{returns.RoleClerk, returns.RoleSupervisor, returns.RoleAdmin}
+	reviewRoles  = []returns.Role{returns.RoleSupervisor, returns.RoleAdmin}
 	financeRoles = []returns.Role{returns.RoleFinance, returns.RoleAdmin}
 	allRoles     = append(slices.Clone(returns.MerchantRoles), returns.RoleOperator)
 	adminRoles   = []returns.Role{returns.RoleAdmin}
@@ -61,11 +62,11 @@ func (s *site) routesConsole(mux *http.ServeMux) {
 	mux.HandleFunc("POST /console/password", s.staffPost(allRoles, s.changePassword))
 	mux.HandleFunc("GET /console/returns/{id}", s.staffGet(consoleRoles, s.returnPage))
 	mux.HandleFunc("GET /console/returns/{id}/label", s.staffGet(consoleRoles, s.staffLabel))
-	mux.HandleFunc("POST /console/returns/{id}/review", s.staffPost([]returns.Role{returns.RoleSupervisor}, s.review))
+	mux.HandleFunc("POST /console/returns/{id}/review", s.staffPost(reviewRoles, s.review))
 	mux.HandleFunc("POST /console/returns/{id}/receive", s.staffPost(floorRoles, s.receive))
 	mux.HandleFunc("POST /console/returns/{id}/inspection", s.staffPost(floorRoles, s.inspect))
 	mux.HandleFunc("POST /console/returns/{id}/counter-refund", s.staffPost(floorRoles, s.counterRefund))
-	mux.HandleFunc("POST /console/returns/{id}/refund-approval", s.staffPost([]returns.Role{returns.RoleSupervisor}, s.refundApproval))
+	mux.HandleFunc("POST /console/returns/{id}/refund-approval", s.staffPost(reviewRoles, s.refundApproval))
 	mux.HandleFunc("POST /console/returns/{id}/cancel", s.staffPost(floorRoles, s.staffCancel))
 }
 
@@ -132,7 +133,7 @@ func (s *site) staffSession(w http.ResponseWriter, r *http.Request, roles []retu
 		s.errorPage(w, r, http.StatusForbidden, "Your account has no merchant console. Operators work through the API.")
 		return nil, false
 	}
-	if !slices.Contains(roles, info.Role) {
+	if !info.Role.Admitted(roles) {
 		s.errorPage(w, r, http.StatusForbidden, "Your role ("+string(info.Role)+") may not open this page. It needs "+returns.JoinRoles(roles, " or ")+".")
 		return nil, false
 	}
@@ -287,6 +288,12 @@ type queueInfo struct {
 var queueTitles = map[string]string{"review": "To review", "receive": "To receive", "inspect": "To inspect",
 	"counter": "Refunds at the counter", "escalated": "Escalations"}
 
+// queueRoles are who can act on each queue's returns, the roles of the
+// step that moves them on: the console shows a member only those queues
+// (a clerk, who could only cancel a return to review, sees no "To review").
+var queueRoles = map[string][]returns.Role{"review": reviewRoles, "receive": floorRoles, "inspect": floorRoles,
+	"counter": floorRoles, "escalated": floorRoles}
+
 type returnSummary struct {
 	ID             string    `json:"id"`
 	OrderNumber    string    `json:"order_number"`
@@ -329,48 +336,60 @@ func (s *site) queues(w http.ResponseWriter, r *http.Request, ss *staffSession) 
 	if d.Query != "" {
 		d.Current = ""
 	}
+	asked := d.Current
 	for _, name := range []string{"review", "receive", "inspect", "counter", "escalated"} {
+		if !ss.info.Can(queueRoles[name]...) {
+			continue
+		}
 		d.Queues = append(d.Queues, queueInfo{Name: name, Title: queueTitles[name], Count: counts.Queues[name]})
 		if d.Current == "" && d.Query == "" && counts.Queues[name] > 0 {
 			d.Current = name
 		}
 	}
 	here := url.Values{}
-	if d.Query != "" {
+	switch {
+	case d.Query != "":
 		d.Title = "Search results"
 		here.Set("q", d.Query)
-	} else {
+	case asked != "" && queueTitles[asked] == "":
+		s.errorPage(w, r, http.StatusNotFound, "There is no such queue.")
+		return
+	case asked != "" && !ss.info.Can(queueRoles[asked]...):
+		s.errorPage(w, r, http.StatusForbidden, "Your role ("+string(ss.info.Role)+") does not work on this queue. It needs "+returns.JoinRoles(queueRoles[asked], " or ")+".")
+		return
+	case len(d.Queues) == 0:
+		// A role that moves no return on (finance) has the search box.
+		d.Title = "Find a return"
+	default:
 		if d.Current == "" {
-			d.Current = "review"
+			d.Current = d.Queues[0].Name
 		}
 		d.Title = queueTitles[d.Current]
-		if d.Title == "" {
-			s.errorPage(w, r, http.StatusNotFound, "There is no such queue.")
-			return
-		}
 		here.Set("queue", d.Current)
 	}
-	q := pageQuery(r, url.Values{})
-	for k, v := range here {
-		q[k] = v
-	}
-	var list struct {
-		pageInfo
-		Items []returnSummary `json:"items"`
-	}
 	p := ss.page("Queues", "console", &d)
-	if err := s.call(r, request{method: "GET", path: "/v1/merchant/returns?" + q.Encode(), token: ss.token}, &list); err != nil {
-		// A query the API refuses (too long) comes back beside the box.
-		if d.Query == "" || !formProblem(p, err, nil) {
-			s.fail(w, r, err)
+	if len(here) > 0 {
+		q := pageQuery(r, url.Values{})
+		for k, v := range here {
+			q[k] = v
+		}
+		var list struct {
+			pageInfo
+			Items []returnSummary `json:"items"`
+		}
+		if err := s.call(r, request{method: "GET", path: "/v1/merchant/returns?" + q.Encode(), token: ss.token}, &list); err != nil {
+			// A query the API refuses (too long) comes back beside the box.
+			if d.Query == "" || !formProblem(p, err, nil) {
+				s.fail(w, r, err)
+				return
+			}
+			s.render(w, r, http.StatusUnprocessableEntity, "queues", p)
 			return
 		}
-		s.render(w, r, http.StatusUnprocessableEntity, "queues", p)
-		return
-	}
-	d.Items, d.Found, d.Capped = list.Items, list.Total, list.TotalCapped
-	if list.NextCursor != nil {
-		d.Next = "/console?" + here.Encode() + "&" + url.Values{"cursor": {*list.NextCursor}}.Encode()
+		d.Items, d.Found, d.Capped = list.Items, list.Total, list.TotalCapped
+		if list.NextCursor != nil {
+			d.Next = "/console?" + here.Encode() + "&" + url.Values{"cursor": {*list.NextCursor}}.Encode()
+		}
 	}
 	if r.URL.Query().Get("done") == "password" {
 		p.Notice = "Your password is changed."

@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -530,6 +531,63 @@ func TestQueuesPage(t *testing.T) {
 	mustNotContain(t, body, `href="/console/finance"`)
 
 	wantStatus(t, do(h, "GET", "/console?queue=nope", nil, staffCookie(tokClerk)), http.StatusNotFound)
+}
+
+// Issue 18: the queues show each role what it can act on. A clerk, who
+// could only cancel a return waiting for review, has no "To review" (nor may
+// open it by its link); supervisors and admins have it, first when work
+// waits in it; finance, who moves no return on, has the search box alone.
+func TestQueuesShowEachRoleWhatItCanActOn(t *testing.T) {
+	api := newFakeAPI().withSessions()
+	api.HandleFunc("GET /v1/merchant/returns/queues", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"queues": map[string]int{"review": 1, "receive": 2}})
+	})
+	api.HandleFunc("GET /v1/merchant/returns", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"items": []any{}, "next_cursor": nil})
+	})
+	h := newHandler(t, api, true)
+	tabs := regexp.MustCompile(`href="/console\?queue=(\w+)"`)
+	for _, tc := range []struct {
+		tok, current string
+		queues       []string
+	}{
+		{tokClerk, "receive", []string{"receive", "inspect", "counter", "escalated"}},
+		{tokSupervisor, "review", []string{"review", "receive", "inspect", "counter", "escalated"}},
+		{tokAdmin, "review", []string{"review", "receive", "inspect", "counter", "escalated"}},
+		{tokFinance, "", nil},
+	} {
+		before := len(api.callsTo("GET", "/v1/merchant/returns"))
+		w := do(h, "GET", "/console", nil, staffCookie(tc.tok))
+		wantStatus(t, w, http.StatusOK)
+		body := w.Body.String()
+		var got []string
+		for _, m := range tabs.FindAllStringSubmatch(body, -1) {
+			got = append(got, m[1])
+		}
+		if !slices.Equal(got, tc.queues) {
+			t.Errorf("%s sees queues %v, want %v", tc.tok, got, tc.queues)
+		}
+		list := api.callsTo("GET", "/v1/merchant/returns")
+		if tc.current == "" {
+			mustContain(t, body, `<h2 id="list-title">Find a return</h2>`, "Your role works on no queue")
+			mustNotContain(t, body, "To review", `aria-label="Queues"`)
+			if len(list) != before {
+				t.Errorf("%s: the page listed a queue: %+v", tc.tok, list[before:])
+			}
+			continue
+		}
+		mustContain(t, body, `<h2 id="list-title">`+queueTitles[tc.current]+`</h2>`)
+		if len(list) != before+1 || list[before].RawQuery != "limit=50&queue="+tc.current {
+			t.Errorf("%s: list calls %+v", tc.tok, list[before:])
+		}
+	}
+	mustNotContain(t, do(h, "GET", "/console", nil, staffCookie(tokClerk)).Body.String(), "To review")
+	w := do(h, "GET", "/console?queue=review", nil, staffCookie(tokClerk))
+	wantStatus(t, w, http.StatusForbidden)
+	mustContain(t, w.Body.String(), "Your role (clerk) does not work on this queue. It needs supervisor or admin.")
+	wantStatus(t, do(h, "GET", "/console?queue=review", nil, staffCookie(tokAdmin)), http.StatusOK)
+	// Searching stays every role's.
+	wantStatus(t, do(h, "GET", "/console?q=A-1", nil, staffCookie(tokFinance)), http.StatusOK)
 }
 
 // Issue 18: the console's search box sends q to the task list across every

@@ -36,8 +36,8 @@ func (s *Service) check(ctx context.Context, r *db.Return, req Request) error {
 	return s.checkSale(ctx, r, order, req)
 }
 
-// checkSupervisor checks that a supervisor of the merchant authorises with
-// their password. Tries count towards the same lock-out as log-ins, claimed
+// checkSupervisor checks that a supervisor of the merchant, or an admin
+// (who may do everything a supervisor may), authorises with their password. Tries count towards the same lock-out as log-ins, claimed
 // before the password is hashed; when it locks, the merchant's admins are
 // told.
 func (s *Service) checkSupervisor(ctx context.Context, merchantID, username, password string) error {
@@ -58,7 +58,7 @@ func (s *Service) checkSupervisor(ctx context.Context, merchantID, username, pas
 		// A one-time password was handed over: it authorises nothing.
 		return refuse(&PersonError{Username: u.Username, Err: ErrNoOwnPassword})
 	}
-	if u.Role != returns.RoleSupervisor {
+	if !u.Role.Covers(returns.RoleSupervisor) {
 		return refuse(&PersonError{Username: u.Username, Err: ErrNotSupervisor})
 	}
 	ok, try, err := s.d.Passwords.Try(ctx, u, password)

@@ -86,6 +86,7 @@ func TestRefundRefusals(t *testing.T) {
 				}
 			}},
 		{name: "a clerk authorises", req: func(r *Request) { r.SupervisorUsername = "clerk" }, want: ErrNotSupervisor, check: "supervisor", after: burned(1)},
+		{name: "an admin authorises as a supervisor", setup: func(w *world) { w.store.staff["sup"].Role = returns.RoleAdmin }},
 		{name: "busy refusing", setup: func(w *world) { w.passwords.burnErr = auth.ErrBusy; w.store.staff["sup"].Disabled = true }, want: auth.ErrBusy, check: "supervisor"},
 		{name: "busy checking", setup: func(w *world) { w.passwords.tryErr = auth.ErrBusy }, want: auth.ErrBusy, check: "supervisor"},
 		{name: "password check fails", setup: func(w *world) { w.passwords.tryErr = errStore }, want: ErrSupervisorDenied, check: "supervisor"},

@@ -2,7 +2,6 @@ package filing
 
 import (
 	"context"
-	"slices"
 
 	"github.com/rebound-returns/rebound/contract"
 	"github.com/rebound-returns/rebound/returns"
@@ -60,7 +59,7 @@ const MaxCancelReason = 500
 // MayCancel refuses a staff role that may not cancel returns; the API asks
 // before it reads the request.
 func (s *Service) MayCancel(actor returns.Actor) error {
-	if actor.Kind == returns.ActorStaff && !slices.Contains([]returns.Role{returns.RoleClerk, returns.RoleSupervisor, returns.RoleAdmin}, actor.Role) {
+	if actor.Kind == returns.ActorStaff && !actor.Role.Admitted([]returns.Role{returns.RoleClerk}) {
 		return apperr.Forbidden("forbidden", "your role ("+string(actor.Role)+") may not cancel returns")
 	}
 	return nil
