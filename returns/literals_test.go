@@ -71,6 +71,8 @@ var allowed = map[string]int{
 	// template name.
 	"web/finance_lists.go failed":  1,
 	"web/finance_lists.go finance": 2,
+	// The settlement history's navigation name (the finance section).
+	"web/settlements.go finance": 1,
 	// The name of the counter's supervisor check, as the audit log records it.
 	"app/counter/checks.go supervisor": 1,
 	// The CLI's admin command, and the acquirer simulator's admin address
