@@ -47,6 +47,10 @@ type (
 		db.Freezes
 		db.Merchants
 	}
+	auditReader struct {
+		db.Audit
+		db.Merchants
+	}
 	idempotencyStore struct {
 		db.Idempotency
 		db.Returns

@@ -74,16 +74,18 @@ type Deps struct {
 
 // UseCases are the API's use cases, built.
 type UseCases struct {
-	Counter     *counter.Service
-	Staff       *staff.Service
-	Orders      *orders.Service
-	Events      *events.Service
-	Filing      *filing.Service
-	Finance     *finance.Service
-	Admin       *admin.Service
-	Session     *session.Service
-	Freezes     *freeze.Service
-	Audit       *audit.Log
+	Counter *counter.Service
+	Staff   *staff.Service
+	Orders  *orders.Service
+	Events  *events.Service
+	Filing  *filing.Service
+	Finance *finance.Service
+	Admin   *admin.Service
+	Session *session.Service
+	Freezes *freeze.Service
+	Audit   *audit.Log
+	// AuditViewer shows the audit log to admins and operators.
+	AuditViewer *audit.Viewer
 	Idempotency *idempotency.Keys
 	Outbox      *outbox.Service
 	// Views reads a return as its page shows it.
@@ -135,6 +137,7 @@ func New(d Deps) UseCases {
 		Session:     sessions,
 		Freezes:     freeze.New(freeze.Deps{Store: freezeStore{d.DB.Freezes, d.DB.Merchants}, Workflow: freezeSignals{t}, Admins: adminMail{mail}, Log: d.Log, Now: now}),
 		Audit:       audit.New(d.DB.Audit),
+		AuditViewer: audit.NewViewer(auditReader{d.DB.Audit, d.DB.Merchants}),
 		Idempotency: idempotency.New(idempotency.Deps{Store: idempotencyStore{d.DB.Idempotency, d.DB.Returns, d.DB.Staff}, ShopperPrefix: ShopperPrefix, SessionLife: ShopperSessionLife, Now: now}),
 		Outbox:      mail,
 		Views:       views.New(views.Deps{Store: d.DB.Returns}),
