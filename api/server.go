@@ -70,9 +70,10 @@ type server struct {
 	credit  creditDesk
 	catalog catalogBook
 	// What the edge records: the audit log, idempotency keys, the dev outbox.
-	auditLog auditLog
-	idem     idempotencyKeys
-	outbox   devOutbox
+	auditLog    auditLog
+	auditViewer auditViewer
+	idem        idempotencyKeys
+	outbox      devOutbox
 }
 
 // counterProcedure is the counter refund and the steps of card refunds
@@ -110,6 +111,7 @@ func (s *server) routes(r *gin.Engine) {
 	s.routesMerchant(v1)
 	s.routesMerchantAdmin(v1)
 	s.routesAdmin(v1)
+	s.routesAuditLog(v1)
 	s.routesFreezes(v1)
 	s.routesCards(r.Group("/v1"))
 	s.routesFinance(r.Group("/v1"))

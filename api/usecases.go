@@ -9,6 +9,6 @@ func (s *server) useCases(uc wire.UseCases) {
 	s.counter, s.staff, s.orders, s.events = uc.Counter, uc.Staff, uc.Orders, uc.Events
 	s.filing, s.finance, s.admin = uc.Filing, uc.Finance, uc.Admin
 	s.session, s.freezes = uc.Session, uc.Freezes
-	s.auditLog, s.idem, s.outbox = uc.Audit, uc.Idempotency, uc.Outbox
+	s.auditLog, s.auditViewer, s.idem, s.outbox = uc.Audit, uc.AuditViewer, uc.Idempotency, uc.Outbox
 	s.views, s.credit, s.catalog = uc.Views, uc.Credit, uc.Catalog
 }
