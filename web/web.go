@@ -62,6 +62,7 @@ func Handler(d Deps) http.Handler {
 	s.routesConsole(mux)
 	s.routesFinance(mux)
 	s.routesFinanceLists(mux)
+	s.routesAudit(mux)
 	s.routesPortal(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isPage(r.URL.Path) {
