@@ -9,6 +9,7 @@ package apperr
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -138,4 +139,39 @@ func As(err error) *Error {
 		return e
 	}
 	return nil
+}
+
+// Day reads a date such as 2026-11-26 sent as field (the zero time when
+// empty), or names the field.
+func Day(field, v string) (time.Time, *Field) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		return t, &Field{Name: field, Reason: "must be a date such as 2026-11-26"}
+	}
+	return t, nil
+}
+
+// DayRange reads the days ?from= and ?to= (either may be empty): both
+// dates, to not before from, at most maxDays after it; bad names each field
+// at fault.
+func DayRange(from, to string, maxDays int) (f, t time.Time, bad []Field) {
+	f, fromBad := Day("from", from)
+	t, toBad := Day("to", to)
+	for _, fe := range []*Field{fromBad, toBad} {
+		if fe != nil {
+			bad = append(bad, *fe)
+		}
+	}
+	if fromBad == nil && toBad == nil && !f.IsZero() && !t.IsZero() {
+		switch {
+		case t.Before(f):
+			bad = append(bad, Field{Name: "to", Reason: "must not be before from"})
+		case t.Sub(f) > time.Duration(maxDays)*24*time.Hour:
+			bad = append(bad, Field{Name: "to", Reason: "must be at most " + strconv.Itoa(maxDays) + " days after from"})
+		}
+	}
+	return f, t, bad
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"time"
 
 	"github.com/rebound-returns/rebound/app/apperr"
 	"github.com/rebound-returns/rebound/db"
@@ -156,21 +155,8 @@ func (v *Viewer) filter(ctx context.Context, c Caller, q Query) (db.AuditFilter,
 			bad = append(bad, apperr.Field{Name: t.name, Reason: "must be at most 200 characters"})
 		}
 	}
-	from, fromBad := day("from", q.From)
-	to, toBad := day("to", q.To)
-	for _, fe := range []*apperr.Field{fromBad, toBad} {
-		if fe != nil {
-			bad = append(bad, *fe)
-		}
-	}
-	if fromBad == nil && toBad == nil && !from.IsZero() && !to.IsZero() {
-		switch {
-		case to.Before(from):
-			bad = append(bad, apperr.Field{Name: "to", Reason: "must not be before from"})
-		case to.Sub(from) > MaxDays*24*time.Hour:
-			bad = append(bad, apperr.Field{Name: "to", Reason: "must be at most 366 days after from"})
-		}
-	}
+	from, to, badDays := apperr.DayRange(q.From, q.To, MaxDays)
+	bad = append(bad, badDays...)
 	bad = append(bad, q.Bad...)
 	if len(bad) > 0 {
 		return f, apperr.InvalidFields(bad...)
@@ -180,18 +166,6 @@ func (v *Viewer) filter(ctx context.Context, c Caller, q Query) (db.AuditFilter,
 		f.To = to.AddDate(0, 0, 1)
 	}
 	return f, nil
-}
-
-// day reads a date such as 2026-11-26 (the zero time when empty).
-func day(field, v string) (time.Time, *apperr.Field) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse("2006-01-02", v)
-	if err != nil {
-		return t, &apperr.Field{Name: field, Reason: "must be a date such as 2026-11-26"}
-	}
-	return t, nil
 }
 
 func rows(es []db.AuditEntry) []Row {

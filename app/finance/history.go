@@ -66,21 +66,8 @@ func (s *Service) Settlements(ctx context.Context, c Caller, q SettlementQuery) 
 	if q.Via != "" && q.Via != db.ViaUpload && q.Via != db.ViaPickup {
 		bad = append(bad, apperr.Field{Name: "via", Reason: "must be upload or pickup"})
 	}
-	from, fromBad := day("from", q.From)
-	to, toBad := day("to", q.To)
-	for _, fe := range []*apperr.Field{fromBad, toBad} {
-		if fe != nil {
-			bad = append(bad, *fe)
-		}
-	}
-	if fromBad == nil && toBad == nil && !from.IsZero() && !to.IsZero() {
-		switch {
-		case to.Before(from):
-			bad = append(bad, apperr.Field{Name: "to", Reason: "must not be before from"})
-		case to.Sub(from) > maxHistoryDays*24*time.Hour:
-			bad = append(bad, apperr.Field{Name: "to", Reason: "must be at most 366 days after from"})
-		}
-	}
+	_, _, badDays := apperr.DayRange(q.From, q.To, maxHistoryDays)
+	bad = append(bad, badDays...)
 	bad = append(bad, q.Page.Bad...)
 	if len(bad) > 0 {
 		return SettlementPage{}, apperr.InvalidFields(bad...)

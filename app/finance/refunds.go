@@ -114,10 +114,10 @@ func (s *Service) RefundFilter(ctx context.Context, c Caller, q RefundQuery) (Re
 		bad = append(bad, apperr.Field{Name: "sort", Reason: "must be newest, oldest, amount_desc or amount_asc"})
 	}
 	var fe *apperr.Field
-	if f.From, fe = day("from", q.From); fe != nil {
+	if f.From, fe = apperr.Day("from", q.From); fe != nil {
 		bad = append(bad, *fe)
 	}
-	if f.To, fe = day("to", q.To); fe != nil {
+	if f.To, fe = apperr.Day("to", q.To); fe != nil {
 		bad = append(bad, *fe)
 	}
 	if !f.To.IsZero() {

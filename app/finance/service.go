@@ -121,16 +121,4 @@ func (s *Service) scope(ctx context.Context, c Caller, slug string) (string, err
 	return m.ID, nil
 }
 
-// day reads a date such as 2026-11-26 (the zero time when empty).
-func day(field, v string) (time.Time, *apperr.Field) {
-	if v == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse("2006-01-02", v)
-	if err != nil {
-		return t, &apperr.Field{Name: field, Reason: "must be a date such as 2026-11-26"}
-	}
-	return t, nil
-}
-
 func (s *Service) now() time.Time { return s.d.Now().UTC() }

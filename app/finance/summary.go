@@ -49,8 +49,8 @@ func (s *Service) Summary(ctx context.Context, c Caller, q SummaryQuery) (Summar
 	if err != nil {
 		return Summary{}, err
 	}
-	from, fromBad := day("from", q.From)
-	to, toBad := day("to", q.To)
+	from, fromBad := apperr.Day("from", q.From)
+	to, toBad := apperr.Day("to", q.To)
 	var bad []apperr.Field
 	for _, fe := range []*apperr.Field{fromBad, toBad} {
 		if fe != nil {
