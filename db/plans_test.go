@@ -177,6 +177,15 @@ func TestListQueriesUseIndexesAtScale(t *testing.T) {
 			run(m.name+": "+fname, func() error { _, err := d.Finance.WorkItems(ctx, f); return err })
 		}
 		run(m.name+": audit log", func() error { _, err := d.Audit.AuditLog(ctx, m.id, 50); return err })
+		for fname, f := range map[string]AuditFilter{
+			"audit entries":                {},
+			"audit entries after":          {After: int64(n / 2)},
+			"audit entries of an actor":    {Actor: "staff"},
+			"audit entries, action prefix": {Action: "return."},
+		} {
+			f.MerchantID, f.Limit = m.id, 50
+			run(m.name+": "+fname, func() error { _, err := d.Audit.AuditEntries(ctx, f); return err })
+		}
 		run(m.name+": staff", func() error { _, err := d.Staff.StaffOf(ctx, m.id, Page{Limit: 50}); return err })
 		run(m.name+": staff page 3", func() error { _, err := d.Staff.StaffOf(ctx, m.id, Page{Offset: 100, Limit: 50}); return err })
 		run(m.name+": API keys", func() error { _, err := d.Staff.APIKeysOf(ctx, m.id, Page{Limit: 50}); return err })
@@ -184,6 +193,11 @@ func TestListQueriesUseIndexesAtScale(t *testing.T) {
 		run(m.name+": freezes", func() error { _, err := d.Freezes.FreezesPage(ctx, m.id, false, Page{Limit: 50}); return err })
 		run(m.name+": freezes in force", func() error { _, err := d.Freezes.FreezesPage(ctx, m.id, true, Page{Limit: 50}); return err })
 	}
+	run("operator: audit entries", func() error { _, err := d.Audit.AuditEntries(ctx, AuditFilter{Limit: 50}); return err })
+	run("operator: audit entries after", func() error {
+		_, err := d.Audit.AuditEntries(ctx, AuditFilter{After: int64(n / 2), Limit: 50})
+		return err
+	})
 	run("operator: freezes", func() error { _, err := d.Freezes.FreezesPage(ctx, "", false, Page{Limit: 50}); return err })
 	run("operator: freezes in force", func() error { _, err := d.Freezes.FreezesPage(ctx, "", true, Page{Limit: 50}); return err })
 	// What one return's page reads.
