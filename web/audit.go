@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -33,48 +32,22 @@ func (f auditForm) query() url.Values {
 }
 
 type auditData struct {
-	Filter      auditForm
-	Entries     []views.AuditEntry
-	Total       int64
-	TotalCapped bool
-	// Next links the next page with the filter ("" on the last); First
-	// the first page with it; CSV the export of what the filter selects.
-	Next, First, CSV string
+	Filter auditForm
+	filteredList[views.AuditEntry]
+	// CSV links the export of what the filter selects.
+	CSV string
 }
 
 func (s *site) auditPage(w http.ResponseWriter, r *http.Request, ss *staffSession) {
 	d := &auditData{Filter: auditFormOf(r.URL.Query())}
 	fq := d.Filter.query()
-	const here = "/console/audit"
-	d.First, d.CSV = here, here+".csv"
+	d.CSV = "/console/audit.csv"
 	if len(fq) > 0 {
-		d.First += "?" + fq.Encode()
 		d.CSV += "?" + fq.Encode()
 	}
-	var out struct {
-		pageInfo
-		Items []views.AuditEntry `json:"items"`
-	}
 	p := ss.page("Audit log", "console", nil)
-	err := s.call(r, request{method: "GET", path: "/v1/admin/audit?" + pageQuery(r, fq).Encode(), token: ss.token}, &out)
-	if err != nil {
-		var ae *apiError
-		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
-			// A bad filter: show the page with the fields marked.
-			p.Fields = ae.Fields
-			p.Problem = "Please correct the filter."
-			p.Data = d
-			s.render(w, r, http.StatusUnprocessableEntity, "audit", p)
-			return
-		}
-		s.fail(w, r, err)
+	if !fetchFiltered(s, w, r, ss, p, "audit", "/console/audit", "/v1/admin/audit", fq, &d.filteredList, d) {
 		return
-	}
-	d.Entries, d.Total, d.TotalCapped = out.Items, out.Total, out.TotalCapped
-	if out.NextCursor != nil {
-		nq := d.Filter.query()
-		nq.Set("cursor", *out.NextCursor)
-		d.Next = here + "?" + nq.Encode()
 	}
 	p.Data = d
 	s.render(w, r, http.StatusOK, "audit", p)

@@ -1,9 +1,12 @@
 package web
 
 import (
-	"github.com/rebound-returns/rebound/returns"
+	"errors"
+	"maps"
 	"net/http"
 	"net/url"
+
+	"github.com/rebound-returns/rebound/returns"
 )
 
 // The finance dashboard shows the first page of failed refunds and of open
@@ -28,6 +31,56 @@ type pageInfo struct {
 	NextCursor  *string `json:"next_cursor"`
 	Total       int64   `json:"total"`
 	TotalCapped bool    `json:"total_capped"`
+}
+
+// filteredList is a page of a console list the API pages under a filter:
+// its items, their count, and links to the first and the next page that
+// keep the filter ("" on the last).
+type filteredList[T any] struct {
+	Items       []T
+	Total       int64
+	TotalCapped bool
+	First, Next string
+}
+
+// fetchFiltered fills l with the page of the API's list at api that the
+// filter fq and the visitor's cursor select, linking its pages under here.
+// A filter the API refuses (422) shows page p again (template tmpl, with
+// data d) with the fields marked; any other failure the error page. It
+// tells whether the caller goes on: false once the answer is written.
+func fetchFiltered[T any](s *site, w http.ResponseWriter, r *http.Request, ss *staffSession, p *page, tmpl, here, api string,
+	fq url.Values, l *filteredList[T], d any) bool {
+	l.First = here
+	if len(fq) > 0 {
+		l.First += "?" + fq.Encode()
+	}
+	var out struct {
+		pageInfo
+		Items []T `json:"items"`
+	}
+	asked := url.Values{}
+	maps.Copy(asked, fq)
+	err := s.call(r, request{method: "GET", path: api + "?" + pageQuery(r, asked).Encode(), token: ss.token}, &out)
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusUnprocessableEntity {
+			p.Fields = ae.Fields
+			p.Problem = "Please correct the filter."
+			p.Data = d
+			s.render(w, r, http.StatusUnprocessableEntity, tmpl, p)
+			return false
+		}
+		s.fail(w, r, err)
+		return false
+	}
+	l.Items, l.Total, l.TotalCapped = out.Items, out.Total, out.TotalCapped
+	if out.NextCursor != nil {
+		nq := url.Values{}
+		maps.Copy(nq, fq)
+		nq.Set("cursor", *out.NextCursor)
+		l.Next = here + "?" + nq.Encode()
+	}
+	return true
 }
 
 // financeListData is a paged list page: failed refunds or work items.
